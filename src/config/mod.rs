@@ -1,0 +1,427 @@
+//! Configuration: `hotelcare.toml`, the vendor's "data source" dialog as a file.
+//!
+//! Input: a TOML file (or nothing: the embedded simulator with the vendor's example values).
+//! Output: `Config`, plain data passed down by value. A leaf: imports only `diagnostics`.
+
+mod cor;
+mod did_range;
+mod error;
+mod file;
+mod secret;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use cor::Cor;
+pub use did_range::{DidRange, MAX_DID_DIGITS};
+pub use error::ConfigError;
+pub use secret::Secret;
+
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
+use file::ConfigFile;
+
+/// The file `--config` defaults to, when it exists in the working directory.
+pub const DEFAULT_FILE: &str = "hotelcare.toml";
+
+/// A checked configuration. Relative paths are already resolved against the file's directory.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file this came from; `None` for the built-in defaults.
+    pub path: Option<PathBuf>,
+    /// `None`: no PBX configured, use the embedded simulator.
+    pub pbx: Option<PbxConfig>,
+    pub cor: CorConfig,
+    /// Class of service levels by upper-case name, `ALLOW` and `BLOCK` included.
+    pub levels: BTreeMap<String, Cor>,
+    /// `None` when telephone number transfer is off.
+    pub number_transfer: Option<NumberTransfer>,
+    pub run: RunConfig,
+    /// Seed file for the simulator's rooms; `None`: the vendor example's rooms 1000 and 2000.
+    pub simulator_rooms: Option<PathBuf>,
+}
+
+/// `[pbx]`: where the MiVB is and how to log in.
+#[derive(Clone, Debug)]
+pub struct PbxConfig {
+    /// `host`, `host:port`, or with an explicit `https://` / `http://` scheme.
+    pub server: String,
+    pub user: String,
+    pub password: Secret,
+    pub timeout: Duration,
+    pub trust: Trust,
+}
+
+/// How the PBX's TLS certificate is checked. There is no "accept anything".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// The operating system's trusted roots.
+    System,
+    /// Certificates signed by the CA(s) in this PEM file.
+    CaFile(PathBuf),
+    /// Exactly the certificate with this SHA-256 fingerprint (hex, colons optional).
+    Pinned([u8; 32]),
+}
+
+/// `[class_of_restriction]`: the two COR numbers of the vendor dialog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CorConfig {
+    /// "Allow external calls".
+    pub allow: Cor,
+    /// "Block external calls".
+    pub block: Cor,
+}
+
+/// `[number_transfer]`, when enabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NumberTransfer {
+    pub range: DidRange,
+    /// "Signal extension to external": set "Use DID for Outgoing Calls" with the DID.
+    pub signal_extension_external: bool,
+}
+
+/// `[run]`.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub max_concurrency: usize,
+    pub retry: RetryPolicy,
+    pub state_dir: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+/// `[run.retry]`: how often and how patiently a transient failure is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Config {
+    /// No file: the embedded simulator, COR 1/2, no number transfer, state under `./state`.
+    pub fn builtin() -> Self {
+        let mut diagnostics = Vec::new();
+        let config = Self::from_file(
+            &ConfigFile::default(),
+            Path::new("."),
+            None,
+            &mut diagnostics,
+        );
+        debug_assert!(diagnostics.is_empty(), "the defaults are valid");
+        config
+    }
+
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_owned(),
+            error,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Checks configuration text that was read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let invalid = |diagnostics| ConfigError::Invalid {
+            path: path.to_owned(),
+            text: text.to_owned(),
+            diagnostics,
+        };
+        let file: ConfigFile = toml::from_str(text).map_err(|error| {
+            let span = error.span().unwrap_or(0..0);
+            invalid(vec![Diagnostic::new(
+                DiagnosticKind::ConfigSyntax {
+                    message: error.message().trim_end_matches('.').to_owned(),
+                },
+                Span::new(span.start, span.end),
+            )])
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut diagnostics = Vec::new();
+        let mut config = Self::from_file(&file, base, Some(path), &mut diagnostics);
+        if !diagnostics.is_empty() {
+            return Err(invalid(diagnostics));
+        }
+        if let Some(pbx) = &file.pbx {
+            config.pbx = Some(pbx_config(pbx, base, path, &mut diagnostics)?);
+        }
+        if diagnostics.is_empty() {
+            Ok(config)
+        } else {
+            Err(invalid(diagnostics))
+        }
+    }
+
+    fn from_file(
+        file: &ConfigFile,
+        base: &Path,
+        path: Option<&Path>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Self {
+        let mut check = Checker { diagnostics };
+        let fallback = Cor::new(1).expect("1 is a COR");
+        let cor = CorConfig {
+            allow: check
+                .cor(
+                    "class_of_restriction.allow",
+                    &file.class_of_restriction.allow,
+                )
+                .unwrap_or(fallback),
+            block: check
+                .cor(
+                    "class_of_restriction.block",
+                    &file.class_of_restriction.block,
+                )
+                .unwrap_or(fallback),
+        };
+        let mut levels = BTreeMap::from([
+            ("ALLOW".to_owned(), cor.allow),
+            ("BLOCK".to_owned(), cor.block),
+        ]);
+        for (name, number) in &file.class_of_service {
+            let key = format!("class_of_service.{}", name.get_ref());
+            let upper = name.get_ref().to_ascii_uppercase();
+            let valid_name = !upper.is_empty()
+                && upper.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && upper
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid_name {
+                check.fail(
+                    &key,
+                    name.span(),
+                    "a level name is a word of letters, digits, `_` and `-` that starts with a letter",
+                );
+            } else if levels.contains_key(&upper) {
+                check.fail(
+                    &key,
+                    name.span(),
+                    if matches!(upper.as_str(), "ALLOW" | "BLOCK") {
+                        "ALLOW and BLOCK are set by `[class_of_restriction]` allow and block"
+                    } else {
+                        "this level is given twice (level names are case-insensitive)"
+                    },
+                );
+            } else if let Some(cor) = check.cor(&key, number) {
+                levels.insert(upper, cor);
+            }
+        }
+        let nt = &file.number_transfer;
+        let number_transfer = if nt.enabled {
+            match &nt.range {
+                None => {
+                    check.fail(
+                        "number_transfer.range",
+                        0..0,
+                        "number transfer is enabled but no `range` (such as \"3000-3005\") is given",
+                    );
+                    None
+                }
+                Some(range) => match range.get_ref().parse::<DidRange>() {
+                    Ok(parsed) => Some(NumberTransfer {
+                        range: parsed,
+                        signal_extension_external: nt.signal_extension_external,
+                    }),
+                    Err(message) => {
+                        check.fail("number_transfer.range", range.span(), &message);
+                        None
+                    }
+                },
+            }
+        } else {
+            None
+        };
+        let retry = &file.run.retry;
+        let run = RunConfig {
+            max_concurrency: check.positive("run.max_concurrency", &file.run.max_concurrency, 1024),
+            retry: RetryPolicy {
+                attempts: u32::try_from(check.positive(
+                    "run.retry.attempts",
+                    &retry.attempts,
+                    1000,
+                ))
+                .unwrap_or(1),
+                initial_backoff: Duration::from_millis(check.positive(
+                    "run.retry.initial_backoff_ms",
+                    &retry.initial_backoff_ms,
+                    3_600_000,
+                ) as u64),
+                max_backoff: Duration::from_millis(check.positive(
+                    "run.retry.max_backoff_ms",
+                    &retry.max_backoff_ms,
+                    3_600_000,
+                ) as u64),
+            },
+            state_dir: base.join(&file.run.state_dir),
+            log_dir: base.join(&file.run.log_dir),
+        };
+        Self {
+            path: path.map(Path::to_owned),
+            pbx: None,
+            cor,
+            levels,
+            number_transfer,
+            run,
+            simulator_rooms: file.simulator.rooms.as_ref().map(|p| base.join(p)),
+        }
+    }
+
+    /// The level names a user may write, for messages and completion: `ALLOW`, `BLOCK`, then
+    /// the configured ones.
+    pub fn level_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = vec!["ALLOW".into(), "BLOCK".into()];
+        names.extend(
+            self.levels
+                .keys()
+                .filter(|k| !matches!(k.as_str(), "ALLOW" | "BLOCK"))
+                .cloned(),
+        );
+        names
+    }
+
+    /// Where the PBX is, for prompts and messages: its address, or "simulator".
+    pub fn target_name(&self) -> &str {
+        self.pbx
+            .as_ref()
+            .map_or("simulator", |pbx| pbx.server.as_str())
+    }
+}
+
+fn pbx_config(
+    pbx: &file::PbxSection,
+    base: &Path,
+    path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<PbxConfig, ConfigError> {
+    let mut check = Checker { diagnostics };
+    if pbx.server.get_ref().trim().is_empty() {
+        check.fail(
+            "pbx.server",
+            pbx.server.span(),
+            "give the IP address or DNS name of the MiVB",
+        );
+    }
+    let password = match (&pbx.password, &pbx.password_env) {
+        (Some(password), None) => Secret::new(password.clone()),
+        (None, Some(variable)) => match std::env::var(variable.get_ref()) {
+            Ok(value) => Secret::new(value),
+            Err(_) => {
+                return Err(ConfigError::MissingEnv {
+                    path: path.to_owned(),
+                    variable: variable.get_ref().clone(),
+                });
+            }
+        },
+        (Some(_), Some(variable)) => {
+            check.fail(
+                "pbx.password_env",
+                variable.span(),
+                "give either `password` or `password_env`, not both",
+            );
+            Secret::default()
+        }
+        (None, None) => {
+            check.fail(
+                "pbx",
+                pbx.server.span(),
+                "give the MiXML user's password as `password_env` (an environment variable) or `password`",
+            );
+            Secret::default()
+        }
+    };
+    let trust = match (&pbx.ca_file, &pbx.pin_sha256) {
+        (None, None) => Trust::System,
+        (Some(ca), None) => Trust::CaFile(base.join(ca)),
+        (None, Some(pin)) => match parse_fingerprint(pin.get_ref()) {
+            Some(bytes) => Trust::Pinned(bytes),
+            None => {
+                check.fail(
+                    "pbx.pin_sha256",
+                    pin.span(),
+                    "a SHA-256 fingerprint is 64 hex digits (colons allowed), as `hotelcare sim` prints it",
+                );
+                Trust::System
+            }
+        },
+        (Some(_), Some(pin)) => {
+            check.fail(
+                "pbx.pin_sha256",
+                pin.span(),
+                "give either `ca_file` or `pin_sha256`, not both",
+            );
+            Trust::System
+        }
+    };
+    let timeout = check.positive("pbx.timeout_secs", &pbx.timeout_secs, 3600);
+    Ok(PbxConfig {
+        server: pbx.server.get_ref().trim().to_owned(),
+        user: pbx.user.clone(),
+        password,
+        timeout: Duration::from_secs(timeout as u64),
+        trust,
+    })
+}
+
+/// Parses `AB:CD:...` or `abcd...` (64 hex digits).
+pub fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
+    let hex: String = text
+        .chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .collect();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Collects value errors with the key's name and span.
+struct Checker<'a> {
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, key: &str, span: std::ops::Range<usize>, message: &str) {
+        self.diagnostics.push(Diagnostic::new(
+            DiagnosticKind::ConfigInvalid {
+                key: key.to_owned(),
+                message: message.to_owned(),
+            },
+            Span::new(span.start, span.end),
+        ));
+    }
+
+    fn cor(&mut self, key: &str, value: &toml::Spanned<i64>) -> Option<Cor> {
+        let cor = Cor::new(*value.get_ref());
+        if cor.is_none() {
+            self.fail(
+                key,
+                value.span(),
+                &format!(
+                    "{} is not a Class of Restriction; MiVB numbers them 1 to {}",
+                    value.get_ref(),
+                    Cor::MAX
+                ),
+            );
+        }
+        cor
+    }
+
+    /// A whole number in `1..=max`; 1 when it is not.
+    fn positive(&mut self, key: &str, value: &toml::Spanned<i64>, max: i64) -> usize {
+        let n = *value.get_ref();
+        if (1..=max).contains(&n) {
+            usize::try_from(n).unwrap_or(1)
+        } else {
+            self.fail(key, value.span(), &format!("{n} is outside 1 to {max}"));
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

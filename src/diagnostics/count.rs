@@ -1,0 +1,52 @@
+//! `Count`: "1 error", "2 errors" without hand-written plural logic at every call site.
+
+use std::fmt::{self, Display, Formatter};
+
+/// Displays `n noun` with the noun in the singular or the regular plural.
+pub struct Count<'a>(pub usize, pub &'a str);
+
+impl Display for Count<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let Count(n, noun) = *self;
+        if n == 1 {
+            write!(f, "1 {noun}")
+        } else {
+            write!(f, "{n} {noun}s")
+        }
+    }
+}
+
+/// Displays `a`, `a or b`, `a, b or c`: for lists of alternatives in messages.
+pub struct Alternatives<'a, T>(pub &'a [T]);
+
+impl<T: Display> Display for Alternatives<'_, T> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let items = self.0;
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                f.write_str(if i + 1 == items.len() { " or " } else { ", " })?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_uses_singular_for_one() {
+        assert_eq!(Count(1, "error").to_string(), "1 error");
+        assert_eq!(Count(0, "error").to_string(), "0 errors");
+        assert_eq!(Count(3, "warning").to_string(), "3 warnings");
+    }
+
+    #[test]
+    fn alternatives_join_with_or() {
+        assert_eq!(Alternatives(&["a"]).to_string(), "a");
+        assert_eq!(Alternatives(&["a", "b"]).to_string(), "a or b");
+        assert_eq!(Alternatives(&["a", "b", "c"]).to_string(), "a, b or c");
+    }
+}

@@ -1,0 +1,174 @@
+//! `DiagnosticKind`: every problem a user can meet in a script or a configuration file, with all of
+//! its wording in one place (message, label under the caret, help).
+
+use std::fmt::{self, Display, Formatter};
+
+use crate::diagnostics::count::Alternatives;
+
+/// How bad a diagnostic is: an error stops the whole script, a warning does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// What went wrong. Variants are sorted by name; messages are lowercase, without a final period,
+/// with names in backticks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DiagnosticKind {
+    /// A TOML value that parses but makes no sense (COR 97, a reversed DID range, ...).
+    ConfigInvalid { key: String, message: String },
+    /// The configuration file is not valid TOML or has an unknown key or a wrong type.
+    ConfigSyntax { message: String },
+    /// A name holds a control character (tab, line feed, ...), which no telephone display shows.
+    ControlCharacterInName { character: char },
+    /// A DID is already given to another room at this point of the script.
+    DidAlreadyGiven {
+        did: String,
+        room: String,
+        line: usize,
+    },
+    /// A DID outside the configured `[number_transfer] range`.
+    DidOutOfRange { did: String, range: String },
+    /// The same option twice in one `CHECKIN`.
+    DuplicateOption { option: &'static str },
+    /// A name with nothing in it, or with an empty last name.
+    EmptyName,
+    /// A directory number longer than MiVB allows with a property-management system.
+    ExtensionTooLong { ext: String },
+    /// `MOVE a a`.
+    MoveToSameRoom { room: String },
+    /// A name longer than a PBX field: kept, but cut.
+    NameTruncated {
+        field: &'static str,
+        limit: usize,
+        kept: String,
+    },
+    /// A DID while telephone number transfer is off.
+    NumberTransferDisabled,
+    /// The line does not follow the grammar.
+    Syntax {
+        expected: Vec<&'static str>,
+        found: String,
+    },
+    /// A class of service level that is neither `ALLOW`, `BLOCK` nor configured.
+    UnknownLevel { level: String, known: Vec<String> },
+    /// A backslash that is not `\"` or `\\`.
+    UnknownEscape { escape: String },
+    /// A name whose closing quote is missing.
+    UnterminatedName,
+}
+
+impl DiagnosticKind {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Self::NameTruncated { .. } => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
+    /// The short text written under the caret.
+    pub fn label(&self) -> String {
+        match self {
+            Self::ConfigInvalid { .. } => "invalid value".into(),
+            Self::ConfigSyntax { .. } => "here".into(),
+            Self::ControlCharacterInName { character } => {
+                format!("contains {}", character.escape_default())
+            }
+            Self::DidAlreadyGiven { room, .. } => format!("still given to room {room}"),
+            Self::DidOutOfRange { .. } => "outside the range".into(),
+            Self::DuplicateOption { .. } => "given again here".into(),
+            Self::EmptyName => "empty name".into(),
+            Self::ExtensionTooLong { ext } => format!("{} digits", ext.len()),
+            Self::MoveToSameRoom { .. } => "same room as the source".into(),
+            Self::NameTruncated { kept, .. } => format!("kept as \"{kept}\""),
+            Self::NumberTransferDisabled => "DID not allowed".into(),
+            Self::Syntax { expected, .. } => format!("expected {}", Alternatives(expected)),
+            Self::UnknownEscape { .. } => "unknown escape".into(),
+            Self::UnknownLevel { .. } => "unknown level".into(),
+            Self::UnterminatedName => "name starts here".into(),
+        }
+    }
+
+    /// What to do about it.
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            Self::ConfigInvalid { .. } | Self::ConfigSyntax { .. } => {
+                "see `hotelcare.example.toml` for every key and its meaning".into()
+            }
+            Self::ControlCharacterInName { .. } => "remove the character from the name".into(),
+            Self::DidAlreadyGiven { room, .. } => format!(
+                "check out room {room} or take its DID away (`DID {room} NONE`) before giving the DID to another room"
+            ),
+            Self::DidOutOfRange { range, .. } => {
+                format!("use a DID in {range} or `DID AUTO`, or widen `[number_transfer] range`")
+            }
+            Self::DuplicateOption { option } => format!("give `{option}` only once"),
+            Self::EmptyName => "write the name as \"Last,First\" or \"Last\"".into(),
+            Self::ExtensionTooLong { .. } => {
+                "MiVB directory numbers used with a guest management system have at most 7 digits".into()
+            }
+            Self::MoveToSameRoom { .. } => "name two different rooms: `MOVE from to`".into(),
+            Self::NameTruncated { .. } => return None,
+            Self::NumberTransferDisabled => {
+                "remove the DID, or set `enabled = true` under `[number_transfer]` in the configuration".into()
+            }
+            Self::Syntax { .. } => {
+                "commands are CHECKIN, CHECKOUT, COS, MOVE, RENAME, DID, SHOW and TEST; see the README".into()
+            }
+            Self::UnknownEscape { .. } => {
+                "inside a name only `\\\"` (a quote) and `\\\\` (a backslash) are escapes".into()
+            }
+            Self::UnknownLevel { known, .. } => format!(
+                "use {}, or add the level to `[class_of_service]` in the configuration",
+                Alternatives(known)
+            ),
+            Self::UnterminatedName => "close the name with `\"`".into(),
+        })
+    }
+}
+
+impl Display for DiagnosticKind {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ConfigInvalid { key, message } => write!(f, "`{key}`: {message}"),
+            Self::ConfigSyntax { message } => write!(f, "{message}"),
+            Self::ControlCharacterInName { character } => write!(
+                f,
+                "the name contains the control character `{}`",
+                character.escape_default()
+            ),
+            Self::DidAlreadyGiven { did, room, line } => write!(
+                f,
+                "DID {did} is already given to room {room} (line {line}) and not taken back"
+            ),
+            Self::DidOutOfRange { did, range } => {
+                write!(f, "DID {did} is outside the number transfer range {range}")
+            }
+            Self::DuplicateOption { option } => write!(f, "`{option}` is given twice"),
+            Self::EmptyName => write!(f, "the guest name is empty"),
+            Self::ExtensionTooLong { ext } => write!(
+                f,
+                "directory number `{ext}` has {} digits, more than 7",
+                ext.len()
+            ),
+            Self::MoveToSameRoom { room } => write!(
+                f,
+                "`MOVE {room} {room}` moves a guest to the room they are in"
+            ),
+            Self::NameTruncated { field, limit, kept } => write!(
+                f,
+                "the name is longer than the PBX field {field} ({limit} characters) and is cut to \"{kept}\""
+            ),
+            Self::NumberTransferDisabled => {
+                write!(f, "a DID is given but telephone number transfer is off")
+            }
+            Self::Syntax { expected, found } => {
+                write!(f, "expected {}, found {found}", Alternatives(expected))
+            }
+            Self::UnknownEscape { escape } => write!(f, "unknown escape `{escape}` in a name"),
+            Self::UnknownLevel { level, .. } => write!(f, "unknown class of service `{level}`"),
+            Self::UnterminatedName => write!(f, "the name has no closing quote"),
+        }
+    }
+}

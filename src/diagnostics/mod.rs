@@ -1,0 +1,16 @@
+//! Diagnostics: spans, the kinds of problems a user can meet, and the renderer that draws them.
+//!
+//! Input: spans (byte offsets) and kinds produced by `syntax`, `validate` and `config`.
+//! Output: rendered text. This module imports nothing from the rest of the crate.
+
+mod count;
+mod diagnostic;
+mod kind;
+mod render;
+mod span;
+
+pub use count::{Alternatives, Count};
+pub use diagnostic::Diagnostic;
+pub use kind::{DiagnosticKind, Severity};
+pub use render::{Source, render};
+pub use span::Span;

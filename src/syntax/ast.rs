@@ -1,0 +1,86 @@
+//! The typed syntax tree of one line. Every node carries its `Span` (file byte offsets); text
+//! borrows from the line, so parsing allocates only where a name has escapes.
+
+use std::borrow::Cow;
+
+use crate::diagnostics::Span;
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub node: T,
+    pub span: Span,
+}
+
+/// One command as written, with the span of the whole command (for monitors and journals).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement<'a> {
+    pub command: Command<'a>,
+    pub span: Span,
+}
+
+/// The commands of BRIEF §2. Ranges, duplicates and configuration lookups are `validate`'s job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command<'a> {
+    CheckIn {
+        room: Spanned<&'a str>,
+        guest: Spanned<Cow<'a, str>>,
+        options: Vec<CheckInOption<'a>>,
+    },
+    CheckOut {
+        room: Spanned<&'a str>,
+    },
+    Cos {
+        room: Spanned<&'a str>,
+        level: Spanned<&'a str>,
+    },
+    Did {
+        room: Spanned<&'a str>,
+        did: Spanned<DidChoice<'a>>,
+    },
+    Move {
+        from: Spanned<&'a str>,
+        to: Spanned<&'a str>,
+    },
+    Rename {
+        room: Spanned<&'a str>,
+        guest: Spanned<Cow<'a, str>>,
+    },
+    Show {
+        room: Spanned<&'a str>,
+    },
+    Test,
+}
+
+/// `DID ...` or `COS ...` after a check-in's name; `span` covers keyword and value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckInOption<'a> {
+    Cos(Spanned<&'a str>),
+    Did(Spanned<DidChoice<'a>>),
+}
+
+/// The value after `DID`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DidChoice<'a> {
+    /// `AUTO`: the lowest free number of the range, chosen at run time.
+    Auto,
+    /// `NONE`: no DID (only in the `DID` command).
+    None,
+    Number(&'a str),
+}
+
+impl Command<'_> {
+    /// The command's keyword as users write it, for monitors and messages.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Self::CheckIn { .. } => "CHECKIN",
+            Self::CheckOut { .. } => "CHECKOUT",
+            Self::Cos { .. } => "COS",
+            Self::Did { .. } => "DID",
+            Self::Move { .. } => "MOVE",
+            Self::Rename { .. } => "RENAME",
+            Self::Show { .. } => "SHOW",
+            Self::Test => "TEST",
+        }
+    }
+}

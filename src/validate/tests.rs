@@ -1,0 +1,211 @@
+//! Validation unit tests: each error kind, with its line and column, through the real parser.
+
+use std::path::Path;
+
+use crate::compile::{Event, compile};
+use crate::config::Config;
+use crate::diagnostics::DiagnosticKind;
+use crate::validate::{Action, DidRequest, Validator};
+
+const CONFIG: &str = r#"
+[class_of_restriction]
+allow = 1
+block = 2
+[class_of_service]
+LOCAL = 3
+[number_transfer]
+enabled = true
+range = "3000-3005"
+"#;
+
+/// (line, column, kind) of every diagnostic, and the actions.
+fn run(config: &str, script: &str) -> (Vec<(usize, usize, DiagnosticKind)>, Vec<Action>) {
+    let config = Config::parse(config, Path::new("t.toml")).unwrap();
+    let mut validator = Validator::new(&config);
+    let (mut diagnostics, mut actions) = (Vec::new(), Vec::new());
+    compile(
+        "t.hc",
+        script.as_bytes(),
+        &mut validator,
+        &mut |event| match event {
+            Event::Diagnostic { diagnostic, source } => {
+                let (line, column) = source.line_column(diagnostic.span.start);
+                diagnostics.push((line, column, diagnostic.kind));
+            }
+            Event::Command(command) => actions.push(command.action),
+        },
+    )
+    .unwrap();
+    (diagnostics, actions)
+}
+
+fn errors(script: &str) -> Vec<(usize, usize, DiagnosticKind)> {
+    run(CONFIG, script).0
+}
+
+#[test]
+fn the_vendor_example_is_valid() {
+    let (diagnostics, actions) = run(
+        CONFIG,
+        "CHECKIN 1000 \"Solo,Alina\" DID 3000\nCOS 1000 BLOCK\nMOVE 1000 2000\nCHECKOUT 2000\n",
+    );
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(actions.len(), 4);
+    let Action::CheckIn {
+        cor, did, guest, ..
+    } = &actions[0]
+    else {
+        panic!()
+    };
+    assert_eq!(cor.get(), 1);
+    assert_eq!(did, &Some(DidRequest::Number("3000".into())));
+    assert_eq!(guest.directory_name, "Solo,Alina");
+    assert!(matches!(&actions[1], Action::Cos { cor, .. } if cor.get() == 2));
+}
+
+#[test]
+fn levels_are_case_insensitive_and_configured() {
+    let (diagnostics, actions) = run(CONFIG, "COS 1000 local\nCHECKIN 1000 \"x\" COS allow");
+    assert!(diagnostics.is_empty());
+    assert!(matches!(&actions[0], Action::Cos { cor, .. } if cor.get() == 3));
+    assert!(matches!(&actions[1], Action::CheckIn { cor, .. } if cor.get() == 1));
+}
+
+#[test]
+fn unknown_level() {
+    let found = errors("CHECKOUT 1000\nCOS 1000 GOLD");
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].0, found[0].1), (2, 10));
+    assert!(
+        matches!(&found[0].2, DiagnosticKind::UnknownLevel { level, known } if level == "GOLD" && known.len() == 3)
+    );
+}
+
+#[test]
+fn did_outside_the_range() {
+    let found = errors("CHECKIN 1000 \"x\" DID 3006");
+    assert_eq!((found[0].0, found[0].1), (1, 18));
+    assert!(matches!(&found[0].2, DiagnosticKind::DidOutOfRange { did, .. } if did == "3006"));
+}
+
+#[test]
+fn did_without_number_transfer() {
+    let (found, _) = run(
+        "",
+        "DID 1000 3000\nDID 1000 NONE\nCHECKIN 1000 \"x\" DID AUTO",
+    );
+    assert_eq!(found.len(), 3);
+    assert!(
+        found
+            .iter()
+            .all(|f| f.2 == DiagnosticKind::NumberTransferDisabled)
+    );
+    assert_eq!((found[0].0, found[0].1), (1, 10));
+}
+
+#[test]
+fn did_given_to_two_rooms_at_once() {
+    let found = errors("CHECKIN 1000 \"a\" DID 3000\nCHECKIN 2000 \"b\" DID 3000");
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].0, found[0].1), (2, 18));
+    assert!(
+        matches!(&found[0].2, DiagnosticKind::DidAlreadyGiven { room, line: 1, .. } if room == "1000")
+    );
+}
+
+#[test]
+fn did_is_free_again_after_checkout_or_none() {
+    assert!(
+        errors("CHECKIN 1000 \"a\" DID 3000\nCHECKOUT 1000\nCHECKIN 2000 \"b\" DID 3000")
+            .is_empty()
+    );
+    assert!(errors("DID 1000 3000\nDID 1000 NONE\nDID 2000 3000").is_empty());
+    assert!(errors("DID 1000 3000\nDID 1000 3001\nDID 2000 3000").is_empty());
+}
+
+#[test]
+fn did_follows_the_guest_on_move() {
+    let found = errors("CHECKIN 1000 \"a\" DID 3000\nMOVE 1000 2000\nCHECKIN 1000 \"b\" DID 3000");
+    assert_eq!(found.len(), 1);
+    assert!(matches!(&found[0].2, DiagnosticKind::DidAlreadyGiven { room, .. } if room == "2000"));
+    // The room moved into loses its own DID.
+    assert!(errors("DID 2000 3001\nMOVE 1000 2000\nDID 3000 3001").is_empty());
+}
+
+#[test]
+fn same_room_again_keeps_its_did() {
+    assert!(
+        errors("CHECKIN 1000 \"a\" DID 3000\nRENAME 1000 \"b\"\nCHECKIN 1000 \"c\" DID 3000")
+            .is_empty()
+    );
+}
+
+#[test]
+fn move_to_the_same_room() {
+    let found = errors("MOVE 1000 1000");
+    assert_eq!(
+        found,
+        vec![(
+            1,
+            11,
+            DiagnosticKind::MoveToSameRoom {
+                room: "1000".into()
+            }
+        )]
+    );
+}
+
+#[test]
+fn empty_name_and_control_characters() {
+    let found = errors("CHECKIN 1000 \"\"\nRENAME 1000 \" , x\"\nRENAME 1000 \"a\u{7}b\"");
+    let kinds: Vec<_> = found.iter().map(|f| (f.0, f.1, &f.2)).collect();
+    assert_eq!(kinds[0], (1, 14, &DiagnosticKind::EmptyName));
+    assert_eq!(kinds[1], (2, 13, &DiagnosticKind::EmptyName));
+    assert_eq!(
+        kinds[2],
+        (
+            3,
+            13,
+            &DiagnosticKind::ControlCharacterInName { character: '\u{7}' }
+        )
+    );
+}
+
+#[test]
+fn duplicate_checkin_options() {
+    let found = errors("CHECKIN 1000 \"x\" DID 3000 COS LOCAL DID 3001");
+    assert_eq!(
+        found,
+        vec![(1, 37, DiagnosticKind::DuplicateOption { option: "DID" })]
+    );
+}
+
+#[test]
+fn extension_longer_than_seven_digits() {
+    let found = errors("CHECKOUT 12345678");
+    assert_eq!(
+        found,
+        vec![(
+            1,
+            10,
+            DiagnosticKind::ExtensionTooLong {
+                ext: "12345678".into()
+            }
+        )]
+    );
+}
+
+#[test]
+fn every_error_of_a_line_and_of_the_script_is_reported() {
+    let found = errors("CHECKIN 123456789 \"\" DID 9999 COS GOLD\nBAD\nMOVE 1 1");
+    let lines: Vec<_> = found.iter().map(|f| f.0).collect();
+    assert_eq!(lines, [1, 1, 1, 1, 2, 3]);
+}
+
+#[test]
+fn truncation_is_a_warning_and_the_command_is_kept() {
+    let (found, actions) = run(CONFIG, "CHECKIN 1000 \"Mustermann,Maximilian\"");
+    assert_eq!(found.len(), 1);
+    assert!(matches!(found[0].2, DiagnosticKind::NameTruncated { .. }));
+    assert_eq!(actions.len(), 1);
+}

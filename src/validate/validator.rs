@@ -1,0 +1,356 @@
+//! `Validator`: checks statements in script order against the configuration and against what the
+//! script itself has done so far (which room holds which DID).
+//!
+//! Its state is one entry per room or DID the script touches, never per command, so a script of any
+//! length is checked in constant memory.
+
+use std::collections::HashMap;
+
+use crate::config::Config;
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
+use crate::syntax::{self, CheckInOption, DidChoice, Spanned, Statement};
+use crate::validate::checked::{Action, Command, DidRequest, Guest};
+use crate::validate::limits;
+
+/// The result of checking one statement: the command if it has no error, and every diagnostic
+/// (errors and warnings) found in it.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub command: Option<Command>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Where a DID was given, as far as the script knows.
+#[derive(Clone, Debug)]
+struct Holder {
+    room: String,
+    line: usize,
+}
+
+/// Script-order checker. Create one per run; feed it every statement of every file in order.
+pub struct Validator<'c> {
+    config: &'c Config,
+    /// DID -> the room the script last gave it to.
+    did_holder: HashMap<String, Holder>,
+    /// Room -> the DID the script last gave it (`None`: given by `DID AUTO`, unknown until run time).
+    room_did: HashMap<String, Option<String>>,
+}
+
+impl<'c> Validator<'c> {
+    pub fn new(config: &'c Config) -> Self {
+        Self {
+            config,
+            did_holder: HashMap::new(),
+            room_did: HashMap::new(),
+        }
+    }
+
+    /// Checks one statement found on `line` (1-based) whose line text starts at file offset
+    /// `line_offset`.
+    pub fn check(
+        &mut self,
+        statement: &Statement<'_>,
+        line: usize,
+        line_text: &str,
+        line_offset: usize,
+    ) -> Checked {
+        let mut out = Checked::default();
+        let action = self.check_action(&statement.command, line, &mut out.diagnostics);
+        if let Some(action) = action
+            && !out.diagnostics.iter().any(Diagnostic::is_error)
+        {
+            let text = line_text
+                .get(statement.span.start - line_offset..statement.span.end - line_offset)
+                .unwrap_or(line_text)
+                .to_owned();
+            out.command = Some(Command { line, text, action });
+        }
+        out
+    }
+
+    fn check_action(
+        &mut self,
+        command: &syntax::Command<'_>,
+        line: usize,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Action> {
+        use syntax::Command as C;
+        Some(match command {
+            C::CheckIn {
+                room,
+                guest,
+                options,
+            } => {
+                let room = expect_room(room, diagnostics);
+                let guest = expect_guest(guest, diagnostics);
+                let (did_option, cos_option) = expect_options(options, diagnostics);
+                let cor = match cos_option {
+                    Some(level) => self.expect_level(level, diagnostics),
+                    None => Some(self.config.cor.allow),
+                };
+                let did = match did_option {
+                    None => Some(None),
+                    Some(did) => self.expect_did(did, diagnostics).map(Some),
+                };
+                let (room, guest, cor, did) = (room?, guest?, cor?, did?);
+                match (&did, did_option) {
+                    (Some(DidRequest::Number(n)), Some(option)) => {
+                        self.give(&room, n, line, option.span, diagnostics);
+                    }
+                    (Some(DidRequest::Auto), _) => self.forget(&room, None),
+                    _ => {}
+                }
+                Action::CheckIn {
+                    room,
+                    guest,
+                    cor,
+                    did,
+                }
+            }
+            C::CheckOut { room } => {
+                let room = expect_room(room, diagnostics)?;
+                self.forget(&room, Some(None));
+                Action::CheckOut { room }
+            }
+            C::Cos { room, level } => {
+                let room = expect_room(room, diagnostics);
+                let cor = self.expect_level(level, diagnostics)?;
+                Action::Cos { room: room?, cor }
+            }
+            C::Move { from, to } => {
+                let (from_room, to_room) =
+                    (expect_room(from, diagnostics), expect_room(to, diagnostics));
+                let (from_room, to_room) = (from_room?, to_room?);
+                if from_room == to_room {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::MoveToSameRoom { room: to_room },
+                        to.span,
+                    ));
+                    return None;
+                }
+                self.relocate(&from_room, &to_room);
+                Action::Move {
+                    from: from_room,
+                    to: to_room,
+                }
+            }
+            C::Rename { room, guest } => {
+                let room = expect_room(room, diagnostics);
+                let guest = expect_guest(guest, diagnostics)?;
+                Action::Rename { room: room?, guest }
+            }
+            C::Did { room, did } => {
+                let room = expect_room(room, diagnostics);
+                let did_value = match &did.node {
+                    DidChoice::None => self
+                        .expect_number_transfer(did.span, diagnostics)
+                        .map(|()| None),
+                    DidChoice::Number(_) | DidChoice::Auto => match self
+                        .expect_did(did, diagnostics)
+                    {
+                        Some(DidRequest::Number(n)) => Some(Some(n)),
+                        Some(DidRequest::Auto) => unreachable!("the grammar has no `DID ext AUTO`"),
+                        None => None,
+                    },
+                };
+                let (room, did_value) = (room?, did_value?);
+                match &did_value {
+                    Some(n) => self.give(&room, n, line, did.span, diagnostics),
+                    None => self.forget(&room, Some(None)),
+                }
+                Action::SetDid {
+                    room,
+                    did: did_value,
+                }
+            }
+            C::Show { room } => Action::Show {
+                room: expect_room(room, diagnostics)?,
+            },
+            C::Test => Action::Test,
+        })
+    }
+
+    fn expect_level(
+        &self,
+        level: &Spanned<&str>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<crate::config::Cor> {
+        let found = self
+            .config
+            .levels
+            .get(&level.node.to_ascii_uppercase())
+            .copied();
+        if found.is_none() {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::UnknownLevel {
+                    level: level.node.to_owned(),
+                    known: self.config.level_names(),
+                },
+                level.span,
+            ));
+        }
+        found
+    }
+
+    fn expect_number_transfer(&self, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<()> {
+        if self.config.number_transfer.is_some() {
+            Some(())
+        } else {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::NumberTransferDisabled,
+                span,
+            ));
+            None
+        }
+    }
+
+    fn expect_did(
+        &self,
+        did: &Spanned<DidChoice<'_>>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<DidRequest> {
+        self.expect_number_transfer(did.span, diagnostics)?;
+        let range = self.config.number_transfer.as_ref()?.range;
+        match did.node {
+            DidChoice::Auto => Some(DidRequest::Auto),
+            DidChoice::Number(n) if range.contains(n) => Some(DidRequest::Number(n.to_owned())),
+            DidChoice::Number(n) => {
+                diagnostics.push(Diagnostic::new(
+                    DiagnosticKind::DidOutOfRange {
+                        did: n.to_owned(),
+                        range: range.to_string(),
+                    },
+                    did.span,
+                ));
+                None
+            }
+            DidChoice::None => unreachable!("callers handle `NONE`"),
+        }
+    }
+
+    /// Records that `room` now holds `did`, or reports the room that still holds it.
+    fn give(
+        &mut self,
+        room: &str,
+        did: &str,
+        line: usize,
+        span: Span,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        if let Some(holder) = self.did_holder.get(did)
+            && holder.room != room
+        {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::DidAlreadyGiven {
+                    did: did.to_owned(),
+                    room: holder.room.clone(),
+                    line: holder.line,
+                },
+                span,
+            ));
+            return;
+        }
+        self.forget(room, Some(Some(did.to_owned())));
+        self.did_holder.insert(
+            did.to_owned(),
+            Holder {
+                room: room.to_owned(),
+                line,
+            },
+        );
+    }
+
+    /// Replaces what the script knows of `room`'s DID: `Some(None)` no DID, `Some(Some(n))` DID n,
+    /// `None` unknown (given by `DID AUTO`).
+    fn forget(&mut self, room: &str, now: Option<Option<String>>) {
+        if let Some(Some(old)) = self.room_did.remove(room) {
+            self.did_holder.remove(&old);
+        }
+        match now {
+            Some(Some(did)) => {
+                self.room_did.insert(room.to_owned(), Some(did));
+            }
+            Some(None) => {}
+            None => {
+                self.room_did.insert(room.to_owned(), None);
+            }
+        }
+    }
+
+    /// `MOVE`: the DID goes with the guest; the target room's own DID is replaced.
+    fn relocate(&mut self, from: &str, to: &str) {
+        let moved = self.room_did.remove(from);
+        self.forget(to, Some(None));
+        if let Some(did) = moved {
+            if let Some(n) = &did
+                && let Some(holder) = self.did_holder.get_mut(n)
+            {
+                to.clone_into(&mut holder.room);
+            }
+            self.room_did.insert(to.to_owned(), did);
+        }
+    }
+}
+
+fn expect_room(room: &Spanned<&str>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+    if room.node.len() > limits::DIRECTORY_NUMBER_DIGITS {
+        diagnostics.push(Diagnostic::new(
+            DiagnosticKind::ExtensionTooLong {
+                ext: room.node.to_owned(),
+            },
+            room.span,
+        ));
+        return None;
+    }
+    Some(room.node.to_owned())
+}
+
+fn expect_guest(
+    guest: &Spanned<std::borrow::Cow<'_, str>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Guest> {
+    match Guest::from_text(&guest.node, guest.span) {
+        Ok((guest, warnings)) => {
+            diagnostics.extend(warnings);
+            Some(guest)
+        }
+        Err(error) => {
+            diagnostics.push(error);
+            None
+        }
+    }
+}
+
+/// The single `DID` and `COS` options of a check-in; a second one of either is an error.
+fn expect_options<'o, 'a>(
+    options: &'o [CheckInOption<'a>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (
+    Option<&'o Spanned<DidChoice<'a>>>,
+    Option<&'o Spanned<&'a str>>,
+) {
+    let (mut did, mut cos) = (None, None);
+    for option in options {
+        match option {
+            CheckInOption::Did(d) => {
+                if did.is_some() {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::DuplicateOption { option: "DID" },
+                        d.span,
+                    ));
+                }
+                did = did.or(Some(d));
+            }
+            CheckInOption::Cos(c) => {
+                if cos.is_some() {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::DuplicateOption { option: "COS" },
+                        c.span,
+                    ));
+                }
+                cos = cos.or(Some(c));
+            }
+        }
+    }
+    (did, cos)
+}
