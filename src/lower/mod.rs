@@ -1,0 +1,230 @@
+//! Lowering: a checked command -> the MiXML operations that carry it out (BRIEF §3).
+//!
+//! Input: `validate::Action` and `Settings`. Output: `Vec<Op>` borrowing from the action.
+//! Imports `validate` and `config`; knows nothing of XML, HTTP or the engine.
+//!
+//! Order within a command is chosen so that a failure half-way leaves the room on the safe side:
+//! a check-in sets the names before the COR that allows external calls; a check-out blocks
+//! external calls and takes the DID away before it touches the names; a move reads everything it
+//! needs from the old room before it changes anything.
+
+pub mod ops;
+
+use crate::config::{Config, CorConfig, NumberTransfer};
+use crate::validate::{Action, DidRequest, Guest};
+use ops::{Field, Form, Op, ReadId, Value};
+
+/// What lowering needs of the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub cor: CorConfig,
+    pub number_transfer: Option<NumberTransfer>,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            cor: config.cor,
+            number_transfer: config.number_transfer,
+        }
+    }
+}
+
+const NAMES: &[Field] = &[Field::LastName, Field::FirstName];
+const SERVICE_PROFILE: &[Field] = &[Field::DirectoryName, Field::ServiceLabel];
+const LABEL: &[Field] = &[Field::ServiceLabel];
+const CORS: &[Field] = &[Field::CorDay, Field::CorNight1, Field::CorNight2];
+const SERVICE_DETAILS: &[Field] = &[
+    Field::CorDay,
+    Field::CorNight1,
+    Field::CorNight2,
+    Field::DidServiceNumber,
+    Field::UseDidForOutgoingCalls,
+];
+
+/// The operations of one command, in the order they are sent.
+pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
+    let nt = settings.number_transfer;
+    match action {
+        Action::CheckIn {
+            room,
+            guest,
+            cor,
+            did,
+        } => {
+            let mut ops = Vec::with_capacity(4);
+            let did_value = match (did, nt) {
+                (Some(DidRequest::Number(n)), Some(_)) => Some(Value::Text(n)),
+                (Some(DidRequest::Auto), Some(nt)) => {
+                    let into = ReadId(1);
+                    ops.push(Op::FindFreeDid {
+                        range: nt.range,
+                        into,
+                    });
+                    Some(Value::Read(into, Field::DidServiceNumber))
+                }
+                _ => None,
+            };
+            ops.extend(set_names(room, guest));
+            let mut details = cor_values(&Value::Cor(*cor));
+            if let (Some(value), Some(nt)) = (did_value, nt) {
+                details.push((Field::DidServiceNumber, value));
+                if nt.signal_extension_external {
+                    details.push((Field::UseDidForOutgoingCalls, Value::Flag(true)));
+                }
+            }
+            ops.push(set(room, Form::ServiceDetails, details));
+            ops
+        }
+        Action::CheckOut { room } => {
+            let label = ReadId(1);
+            let mut ops = vec![read(room, Form::ServiceProfile, LABEL, label)];
+            ops.extend(check_out(room, label, settings));
+            ops
+        }
+        Action::Cos { room, cor } => vec![set(
+            room,
+            Form::ServiceDetails,
+            cor_values(&Value::Cor(*cor)),
+        )],
+        Action::Move { from, to } => {
+            let (names, profile, details) = (ReadId(1), ReadId(2), ReadId(3));
+            let detail_fields = if nt.is_some() { SERVICE_DETAILS } else { CORS };
+            let mut ops = vec![
+                read(from, Form::UserProfile, NAMES, names),
+                read(from, Form::ServiceProfile, SERVICE_PROFILE, profile),
+                read(from, Form::ServiceDetails, detail_fields, details),
+            ];
+            ops.extend(check_out(from, profile, settings));
+            ops.push(set(
+                to,
+                Form::UserProfile,
+                vec![
+                    (Field::LastName, Value::Read(names, Field::LastName)),
+                    (Field::FirstName, Value::Read(names, Field::FirstName)),
+                ],
+            ));
+            ops.push(set(
+                to,
+                Form::ServiceProfile,
+                vec![(
+                    Field::DirectoryName,
+                    Value::Read(profile, Field::DirectoryName),
+                )],
+            ));
+            ops.push(set(
+                to,
+                Form::ServiceDetails,
+                detail_fields
+                    .iter()
+                    .map(|&f| (f, Value::Read(details, f)))
+                    .collect(),
+            ));
+            ops
+        }
+        Action::Rename { room, guest } => set_names(room, guest).into(),
+        Action::SetDid { room, did } => {
+            let Some(nt) = nt else {
+                // Validation refuses DID commands without number transfer; a journaled one
+                // replayed under a changed configuration does nothing rather than guess.
+                return Vec::new();
+            };
+            let (value, flag) = match did {
+                Some(n) => (Value::Text(n), true),
+                None => (Value::Empty, false),
+            };
+            let mut values = vec![(Field::DidServiceNumber, value)];
+            if nt.signal_extension_external {
+                values.push((Field::UseDidForOutgoingCalls, Value::Flag(flag)));
+            }
+            vec![set(room, Form::ServiceDetails, values)]
+        }
+        Action::Show { room } => vec![
+            read(room, Form::UserProfile, NAMES, ReadId(1)),
+            read(room, Form::ServiceProfile, SERVICE_PROFILE, ReadId(2)),
+            read(room, Form::ServiceDetails, SERVICE_DETAILS, ReadId(3)),
+        ],
+        Action::Test => vec![Op::SystemInfo],
+    }
+}
+
+/// The check-out part shared by `CHECKOUT` and `MOVE`: block, take the DID away, then show the
+/// Service Label (read into `label`) as the name.
+fn check_out<'a>(room: &'a str, label: ReadId, settings: &Settings) -> [Op<'a>; 3] {
+    let mut details = cor_values(&Value::Cor(settings.cor.block));
+    if let Some(nt) = settings.number_transfer {
+        details.push((Field::DidServiceNumber, Value::Empty));
+        if nt.signal_extension_external {
+            details.push((Field::UseDidForOutgoingCalls, Value::Flag(false)));
+        }
+    }
+    [
+        set(room, Form::ServiceDetails, details),
+        set(
+            room,
+            Form::UserProfile,
+            vec![
+                (Field::LastName, Value::Read(label, Field::ServiceLabel)),
+                (Field::FirstName, Value::Empty),
+            ],
+        ),
+        set(
+            room,
+            Form::ServiceProfile,
+            vec![(
+                Field::DirectoryName,
+                Value::Read(label, Field::ServiceLabel),
+            )],
+        ),
+    ]
+}
+
+fn set_names<'a>(room: &'a str, guest: &'a Guest) -> [Op<'a>; 2] {
+    let first = if guest.first.is_empty() {
+        Value::Empty
+    } else {
+        Value::Text(&guest.first)
+    };
+    [
+        set(
+            room,
+            Form::UserProfile,
+            vec![
+                (Field::LastName, Value::Text(&guest.last)),
+                (Field::FirstName, first),
+            ],
+        ),
+        set(
+            room,
+            Form::ServiceProfile,
+            vec![(Field::DirectoryName, Value::Text(&guest.directory_name))],
+        ),
+    ]
+}
+
+fn cor_values<'a>(value: &Value<'a>) -> Vec<(Field, Value<'a>)> {
+    let mut values = Vec::with_capacity(5);
+    values.extend(CORS.iter().map(|&f| (f, value.clone())));
+    values
+}
+
+fn set<'a>(room: &'a str, form: Form, values: Vec<(Field, Value<'a>)>) -> Op<'a> {
+    debug_assert!(
+        values.iter().all(|(f, _)| f.form() == form),
+        "field outside its form"
+    );
+    Op::Set { room, form, values }
+}
+
+fn read<'a>(room: &'a str, form: Form, fields: &'static [Field], into: ReadId) -> Op<'a> {
+    debug_assert!(
+        fields.iter().all(|f| f.form() == form),
+        "field outside its form"
+    );
+    Op::Read {
+        room,
+        form,
+        fields,
+        into,
+    }
+}

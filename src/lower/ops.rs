@@ -1,0 +1,157 @@
+//! The operations IR: reads and sets of fields of one directory number, as MiVB's "User and
+//! Services Configuration" form groups them (User Profile, Service Profile, Service Details).
+//! Values borrow from the checked command; values only the PBX knows are references to reads.
+
+use std::fmt::{self, Display, Formatter};
+
+use crate::config::{Cor, DidRange};
+
+/// A part of the User and Services Configuration form of one directory number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Form {
+    UserProfile,
+    ServiceProfile,
+    ServiceDetails,
+}
+
+/// A field hotelcare reads or writes. Each belongs to exactly one `Form`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    LastName,
+    FirstName,
+    DirectoryName,
+    ServiceLabel,
+    CorDay,
+    CorNight1,
+    CorNight2,
+    DidServiceNumber,
+    UseDidForOutgoingCalls,
+}
+
+impl Field {
+    pub const ALL: [Field; 9] = [
+        Field::LastName,
+        Field::FirstName,
+        Field::DirectoryName,
+        Field::ServiceLabel,
+        Field::CorDay,
+        Field::CorNight1,
+        Field::CorNight2,
+        Field::DidServiceNumber,
+        Field::UseDidForOutgoingCalls,
+    ];
+
+    pub fn form(self) -> Form {
+        match self {
+            Self::LastName | Self::FirstName => Form::UserProfile,
+            Self::DirectoryName | Self::ServiceLabel => Form::ServiceProfile,
+            Self::CorDay
+            | Self::CorNight1
+            | Self::CorNight2
+            | Self::DidServiceNumber
+            | Self::UseDidForOutgoingCalls => Form::ServiceDetails,
+        }
+    }
+
+    /// The field's name as MiVB's management screens (and the vendor document) write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LastName => "Last Name",
+            Self::FirstName => "First Name",
+            Self::DirectoryName => "Directory Name",
+            Self::ServiceLabel => "Service Label",
+            Self::CorDay => "COR Day",
+            Self::CorNight1 => "COR Night 1",
+            Self::CorNight2 => "COR Night 2",
+            Self::DidServiceNumber => "DID Service Number",
+            Self::UseDidForOutgoingCalls => "Use DID for Outgoing Calls",
+        }
+    }
+}
+
+impl Form {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::UserProfile => "User Profile",
+            Self::ServiceProfile => "Service Profile",
+            Self::ServiceDetails => "Service Details",
+        }
+    }
+}
+
+impl Display for Form {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl Display for Field {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Numbers the reads of one command from 1, so later operations can refer to what was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReadId(pub u8);
+
+impl Display for ReadId {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "${}", self.0)
+    }
+}
+
+/// The value a set writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value<'a> {
+    Text(&'a str),
+    /// The field is cleared.
+    Empty,
+    Cor(Cor),
+    Flag(bool),
+    /// What read `ReadId` found in `Field` (when this command ran, or as the journal kept it).
+    Read(ReadId, Field),
+}
+
+/// One MiXML operation on the directory number `room`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op<'a> {
+    /// Reads `fields` (all of one form) into `into`.
+    Read {
+        room: &'a str,
+        form: Form,
+        fields: &'static [Field],
+        into: ReadId,
+    },
+    /// Writes values (all fields of one form).
+    Set {
+        room: &'a str,
+        form: Form,
+        values: Vec<(Field, Value<'a>)>,
+    },
+    /// Finds the lowest DID of `range` that no record on the PBX holds; the result is
+    /// `Read(into, DidServiceNumber)`.
+    FindFreeDid { range: DidRange, into: ReadId },
+    /// "Test access": log in and ask the PBX who it is.
+    SystemInfo,
+}
+
+impl Op<'_> {
+    /// The room the operation works on, if any.
+    pub fn room(&self) -> Option<&str> {
+        match self {
+            Self::Read { room, .. } | Self::Set { room, .. } => Some(room),
+            Self::FindFreeDid { .. } | Self::SystemInfo => None,
+        }
+    }
+
+    /// A short verb for monitors.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Self::Read { .. } => "read",
+            Self::Set { .. } => "set",
+            Self::FindFreeDid { .. } => "find",
+            Self::SystemInfo => "info",
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! MiXML, the wire format: request envelopes out, responses and faults in. No HTTP here.
+//!
+//! Input: `lower::ops` types and resolved values. Output: XML text, `Response`, `Fault`.
+//! The real format is not public; our model (SOAP 1.1) is documented in `docs/mixml.md` and every
+//! name lives in `names.rs`.
+
+mod fault;
+pub mod names;
+mod request;
+mod response;
+pub mod tree;
+
+pub use fault::{Fault, FaultCode};
+pub use request::{Password, Request};
+pub use response::{Response, ResponseError, parse_response};
+
+use crate::lower::ops::{Field, Form};
+
+/// The element name of a form.
+pub fn form_name(form: Form) -> &'static str {
+    match form {
+        Form::UserProfile => names::USER_PROFILE,
+        Form::ServiceProfile => names::SERVICE_PROFILE,
+        Form::ServiceDetails => names::SERVICE_DETAILS,
+    }
+}
+
+/// The element name of a field.
+pub fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::LastName => names::LAST_NAME,
+        Field::FirstName => names::FIRST_NAME,
+        Field::DirectoryName => names::DIRECTORY_NAME,
+        Field::ServiceLabel => names::SERVICE_LABEL,
+        Field::CorDay => names::COR_DAY,
+        Field::CorNight1 => names::COR_NIGHT1,
+        Field::CorNight2 => names::COR_NIGHT2,
+        Field::DidServiceNumber => names::DID_SERVICE_NUMBER,
+        Field::UseDidForOutgoingCalls => names::USE_DID_FOR_OUTGOING_CALLS,
+    }
+}
+
+/// The field an element name stands for.
+pub fn field_by_name(name: &str) -> Option<Field> {
+    Field::ALL.into_iter().find(|f| field_name(*f) == name)
+}
+
+/// How a flag is written.
+pub fn flag_text(on: bool) -> &'static str {
+    if on { names::TRUE } else { names::FALSE }
+}
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+
+use crate::lower::ops::{Op, ReadId, Value};
+
+/// The text a value is sent as. `read` supplies what an earlier read of the command found.
+pub fn wire_value<'v>(
+    value: &'v Value<'_>,
+    read: &dyn Fn(ReadId, Field) -> Cow<'v, str>,
+) -> Cow<'v, str> {
+    match value {
+        Value::Text(text) => Cow::Borrowed(text),
+        Value::Empty => Cow::Borrowed(""),
+        Value::Cor(cor) => Cow::Owned(cor.to_string()),
+        Value::Flag(on) => Cow::Borrowed(flag_text(*on)),
+        Value::Read(id, field) => read(*id, *field),
+    }
+}
+
+/// The request that carries out `op`.
+pub fn request_for<'v>(
+    op: &'v Op<'_>,
+    read: &dyn Fn(ReadId, Field) -> Cow<'v, str>,
+) -> Request<'v> {
+    match op {
+        Op::Read {
+            room, form, fields, ..
+        } => Request::Read {
+            room,
+            form: *form,
+            fields,
+        },
+        Op::Set { room, form, values } => Request::Update {
+            room,
+            form: *form,
+            values: values
+                .iter()
+                .map(|(field, value)| (*field, wire_value(value, read)))
+                .collect(),
+        },
+        Op::FindFreeDid { range, .. } => Request::FindDids {
+            from: range.first(),
+            to: range.last(),
+        },
+        Op::SystemInfo => Request::SystemInfo,
+    }
+}
