@@ -7,7 +7,7 @@
 use std::io::{self, BufRead};
 
 use crate::diagnostics::{Diagnostic, Source};
-use crate::syntax::{self, Lines};
+use crate::syntax::{self, Line, Lines, Statement};
 use crate::validate::{Command, Validator};
 
 /// What compiling a script produces, in script order.
@@ -37,6 +37,10 @@ impl Summary {
     }
 }
 
+/// Lines are parsed in blocks of about this many bytes: large enough to spread the parser's
+/// per-call cost, small enough to keep memory flat.
+const BLOCK_BYTES: usize = 32 * 1024;
+
 /// Parses and validates `reader` line by line. `path` is how the script is named in messages.
 /// Read errors (including text that is not UTF-8) end the script with an `io::Error`.
 pub fn compile<R: BufRead>(
@@ -47,31 +51,122 @@ pub fn compile<R: BufRead>(
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
     let mut lines = Lines::new(reader);
-    while let Some(line) = lines.next_line()? {
-        let source = Source {
+    let mut block = Block::default();
+    loop {
+        block.clear();
+        while block.text.len() < BLOCK_BYTES {
+            match lines.next_line()? {
+                Some(line) => block.push(line),
+                None => break,
+            }
+        }
+        if block.lines.is_empty() {
+            return Ok(summary);
+        }
+        compile_block(path, &block, validator, &mut summary, sink);
+    }
+}
+
+/// Whole lines joined by `\n`, with where each came from.
+#[derive(Default)]
+struct Block {
+    text: String,
+    lines: Vec<BlockLine>,
+    /// Per line: file offset minus position in `text`, for `syntax::parse_block`.
+    offsets: Vec<usize>,
+}
+
+struct BlockLine {
+    /// 0-based line number in the file.
+    number: usize,
+    /// File offset of the line.
+    offset: usize,
+    /// Position of the line in the block's text.
+    start: usize,
+    end: usize,
+}
+
+impl Block {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.lines.clear();
+        self.offsets.clear();
+    }
+
+    fn push(&mut self, line: &Line) {
+        if !self.lines.is_empty() {
+            self.text.push('\n');
+        }
+        let start = self.text.len();
+        self.text.push_str(&line.text);
+        self.lines.push(BlockLine {
+            number: line.number,
+            offset: line.offset,
+            start,
+            end: self.text.len(),
+        });
+        self.offsets.push(line.offset - start);
+    }
+
+    fn source<'a>(&'a self, path: &'a str, line: &BlockLine) -> Source<'a> {
+        Source {
             path,
-            text: &line.text,
+            text: &self.text[line.start..line.end],
             first_line: line.number,
             offset: line.offset,
-        };
-        match syntax::parse_line(&line.text, line.offset) {
-            Err(diagnostic) => report(diagnostic, source, &mut summary, sink),
+        }
+    }
+}
+
+fn compile_block(
+    path: &str,
+    block: &Block,
+    validator: &mut Validator<'_>,
+    summary: &mut Summary,
+    sink: &mut dyn FnMut(Event<'_>),
+) {
+    if let Some(statements) = syntax::parse_block(&block.text, &block.offsets) {
+        for (index, statement) in &statements {
+            let line = &block.lines[*index];
+            check(
+                block.source(path, line),
+                statement,
+                validator,
+                summary,
+                sink,
+            );
+        }
+        return;
+    }
+    // Some line has a syntax error: parse line by line to report every one of them.
+    for line in &block.lines {
+        let source = block.source(path, line);
+        match syntax::parse_line(source.text, line.offset) {
+            Err(diagnostic) => report(diagnostic, source, summary, sink),
             Ok(statements) => {
                 for statement in &statements {
-                    let checked =
-                        validator.check(statement, line.number + 1, &line.text, line.offset);
-                    for diagnostic in checked.diagnostics {
-                        report(diagnostic, source, &mut summary, sink);
-                    }
-                    if let Some(command) = checked.command {
-                        summary.commands += 1;
-                        sink(Event::Command(command));
-                    }
+                    check(source, statement, validator, summary, sink);
                 }
             }
         }
     }
-    Ok(summary)
+}
+
+fn check<'a>(
+    source: Source<'a>,
+    statement: &Statement<'_>,
+    validator: &mut Validator<'_>,
+    summary: &mut Summary,
+    sink: &mut dyn FnMut(Event<'a>),
+) {
+    let checked = validator.check(statement, source.first_line + 1, source.text, source.offset);
+    for diagnostic in checked.diagnostics {
+        report(diagnostic, source, summary, sink);
+    }
+    if let Some(command) = checked.command {
+        summary.commands += 1;
+        sink(Event::Command(command));
+    }
 }
 
 fn report<'a>(
@@ -86,4 +181,75 @@ fn report<'a>(
         summary.warnings += 1;
     }
     sink(Event::Diagnostic { diagnostic, source });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use std::fmt::Write as _;
+
+    use super::*;
+    use crate::config::Config;
+
+    /// (1-based line, column) of each diagnostic and the line of each command.
+    fn run(script: &str) -> (Vec<(usize, usize)>, Vec<usize>, Summary) {
+        let config = Config::parse("[class_of_service]\nLOCAL = 3\n", Path::new("t.toml")).unwrap();
+        let mut validator = Validator::new(&config);
+        let (mut diagnostics, mut commands) = (Vec::new(), Vec::new());
+        let summary = compile(
+            "t.hc",
+            script.as_bytes(),
+            &mut validator,
+            &mut |event| match event {
+                Event::Diagnostic { diagnostic, source } => {
+                    diagnostics.push(source.line_column(diagnostic.span.start));
+                }
+                Event::Command(command) => commands.push(command.line),
+            },
+        )
+        .unwrap();
+        (diagnostics, commands, summary)
+    }
+
+    #[test]
+    fn blocks_keep_line_numbers_and_columns_across_their_boundaries() {
+        // About 100 kB: several blocks; Windows line ends shift file offsets against block text.
+        let mut script = String::new();
+        for i in 0..5000 {
+            writeln!(script, "COS {} LOCAL  # line {}\r", 1000 + i % 100, i + 1).unwrap();
+        }
+        script.push_str("COS 1000 GOLD\r\n");
+        let (diagnostics, commands, summary) = run(&script);
+        assert_eq!(diagnostics, vec![(5001, 10)]);
+        assert_eq!(commands.len(), 5000);
+        assert_eq!(commands[4999], 5000);
+        assert_eq!((summary.commands, summary.errors), (5000, 1));
+    }
+
+    #[test]
+    fn a_syntax_error_in_a_block_still_reports_the_other_lines() {
+        let (diagnostics, commands, _) = run("COS 1 LOCAL\nCOS 2 ???\nCOS 3 GOLD\nTEST");
+        assert_eq!(diagnostics, vec![(2, 7), (3, 7)]);
+        assert_eq!(commands, vec![1, 4]);
+    }
+
+    #[test]
+    fn command_text_is_what_was_written() {
+        let config = Config::builtin();
+        let mut validator = Validator::new(&config);
+        let mut texts = Vec::new();
+        compile(
+            "t.hc",
+            "\u{feff}TEST ; CHECKOUT 1000  # done\r\n".as_bytes(),
+            &mut validator,
+            &mut |event| {
+                if let Event::Command(command) = event {
+                    texts.push(command.text);
+                }
+            },
+        )
+        .unwrap();
+        assert_eq!(texts, ["TEST", "CHECKOUT 1000"]);
+    }
 }

@@ -1,1 +1,8 @@
+//! Integration tests: one binary (faster to link), modules by subject. They drive the real
+//! `hotelcare` binary; those that need a PBX drive it against the simulator over loopback.
 
+#![allow(clippy::unwrap_used)]
+
+mod check_and_plan;
+mod snapshots;
+mod support;

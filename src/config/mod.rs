@@ -10,6 +10,7 @@ mod file;
 mod secret;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -187,24 +188,29 @@ impl Config {
                 && upper
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if !valid_name {
+            if valid_name {
+                match levels.entry(upper) {
+                    Entry::Occupied(entry) => check.fail(
+                        &key,
+                        name.span(),
+                        if matches!(entry.key().as_str(), "ALLOW" | "BLOCK") {
+                            "ALLOW and BLOCK are set by `[class_of_restriction]` allow and block"
+                        } else {
+                            "this level is given twice (level names are case-insensitive)"
+                        },
+                    ),
+                    Entry::Vacant(entry) => {
+                        if let Some(cor) = check.cor(&key, number) {
+                            entry.insert(cor);
+                        }
+                    }
+                }
+            } else {
                 check.fail(
                     &key,
                     name.span(),
                     "a level name is a word of letters, digits, `_` and `-` that starts with a letter",
                 );
-            } else if levels.contains_key(&upper) {
-                check.fail(
-                    &key,
-                    name.span(),
-                    if matches!(upper.as_str(), "ALLOW" | "BLOCK") {
-                        "ALLOW and BLOCK are set by `[class_of_restriction]` allow and block"
-                    } else {
-                        "this level is given twice (level names are case-insensitive)"
-                    },
-                );
-            } else if let Some(cor) = check.cor(&key, number) {
-                levels.insert(upper, cor);
             }
         }
         let nt = &file.number_transfer;
@@ -333,9 +339,10 @@ fn pbx_config(
     let trust = match (&pbx.ca_file, &pbx.pin_sha256) {
         (None, None) => Trust::System,
         (Some(ca), None) => Trust::CaFile(base.join(ca)),
-        (None, Some(pin)) => match parse_fingerprint(pin.get_ref()) {
-            Some(bytes) => Trust::Pinned(bytes),
-            None => {
+        (None, Some(pin)) => {
+            if let Some(bytes) = parse_fingerprint(pin.get_ref()) {
+                Trust::Pinned(bytes)
+            } else {
                 check.fail(
                     "pbx.pin_sha256",
                     pin.span(),
@@ -343,7 +350,7 @@ fn pbx_config(
                 );
                 Trust::System
             }
-        },
+        }
         (Some(_), Some(pin)) => {
             check.fail(
                 "pbx.pin_sha256",

@@ -19,5 +19,13 @@ pub fn parse_line(text: &str, offset: usize) -> Result<Vec<Statement<'_>>, Diagn
     parser::parse_line(text, offset)
 }
 
+/// Parses lines joined by `\n`, all at once; `offsets[k]` turns a position in `text` on line `k`
+/// into a file offset (file offset of the line minus its position in `text`). Yields
+/// `(line index, statement)`, or `None` if a line has a syntax error (then parse each line with
+/// `parse_line` to report it).
+pub fn parse_block<'a>(text: &'a str, offsets: &[usize]) -> Option<Vec<(usize, Statement<'a>)>> {
+    parser::parse_block(text, offsets)
+}
+
 #[cfg(test)]
 mod tests;

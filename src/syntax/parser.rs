@@ -29,11 +29,37 @@ pub(crate) fn parse_line(text: &str, offset: usize) -> Result<Vec<Statement<'_>>
     let line = pairs
         .next()
         .expect("the `line` rule always yields one pair");
-    Ok(line
+    let commands = line.into_inner().next().expect("a line has its commands");
+    Ok(parse_commands(commands, offset).collect())
+}
+
+/// Parses lines joined by `\n` in one go (much cheaper than line by line). `offsets[k]` is what
+/// turns a position in `text` on line `k` into a file offset. `None` if any line has a syntax
+/// error: the caller then parses the lines one by one to report each error.
+pub(crate) fn parse_block<'a>(
+    text: &'a str,
+    offsets: &[usize],
+) -> Option<Vec<(usize, Statement<'a>)>> {
+    let mut pairs = grammar::LineParser::parse(Rule::block, text).ok()?;
+    let block = pairs
+        .next()
+        .expect("the `block` rule always yields one pair");
+    let mut statements = Vec::with_capacity(offsets.len());
+    for (index, commands) in block
         .into_inner()
-        .filter(|pair| pair.as_rule() != Rule::EOI)
-        .map(|pair| parse_statement(pair, offset))
-        .collect())
+        .filter(|pair| pair.as_rule() == Rule::commands)
+        .enumerate()
+    {
+        let offset = *offsets.get(index)?;
+        statements.extend(parse_commands(commands, offset).map(|s| (index, s)));
+    }
+    Some(statements)
+}
+
+fn parse_commands(commands: Pair<'_, Rule>, offset: usize) -> impl Iterator<Item = Statement<'_>> {
+    commands
+        .into_inner()
+        .map(move |pair| parse_statement(pair, offset))
 }
 
 fn span(pair: &Pair<'_, Rule>, offset: usize) -> Span {
@@ -49,7 +75,16 @@ fn spanned_str<'a>(pair: &Pair<'a, Rule>, offset: usize) -> Spanned<&'a str> {
 }
 
 fn parse_statement(pair: Pair<'_, Rule>, offset: usize) -> Statement<'_> {
-    let span = span(&pair, offset);
+    // Pest lets a command's pair swallow the blanks and comment after its last token (the implicit
+    // skip before an empty `checkin_option*`); the statement ends where its last token ends.
+    let start = offset + pair.as_span().start();
+    let end = pair
+        .clone()
+        .into_inner()
+        .map(|inner| offset + inner.as_span().end())
+        .max()
+        .unwrap_or(start);
+    let span = Span::new(start, end);
     let command = match pair.as_rule() {
         Rule::checkin => parse_checkin(pair, offset),
         Rule::checkout => Command::CheckOut {

@@ -16,6 +16,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::kw_show
         | Rule::kw_test
         | Rule::line
+        | Rule::block
+        | Rule::commands
         | Rule::checkin
         | Rule::checkout
         | Rule::cos

@@ -229,6 +229,16 @@ fails!(
 );
 
 #[test]
+fn statement_span_ends_at_its_last_token() {
+    let line = "CHECKIN 1000 \"Solo\"   # comment";
+    let statements = parse_line(line, 0).unwrap();
+    assert_eq!(
+        &line[statements[0].span.start..statements[0].span.end],
+        "CHECKIN 1000 \"Solo\""
+    );
+}
+
+#[test]
 fn spans_are_file_offsets() {
     let statements = parse_line("COS 1000 BLOCK", 100).unwrap();
     assert_eq!(statements[0].span, crate::diagnostics::Span::new(100, 114));

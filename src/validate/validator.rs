@@ -27,6 +27,14 @@ struct Holder {
     line: usize,
 }
 
+/// What the script knows of a room's DID after a command.
+enum RoomDid {
+    None,
+    Number(String),
+    /// Given by `DID AUTO`: known only at run time.
+    Unknown,
+}
+
 /// Script-order checker. Create one per run; feed it every statement of every file in order.
 pub struct Validator<'c> {
     config: &'c Config,
@@ -56,6 +64,8 @@ impl<'c> Validator<'c> {
     ) -> Checked {
         let mut out = Checked::default();
         let action = self.check_action(&statement.command, line, &mut out.diagnostics);
+        // Report a line's problems left to right, whatever order they were found in.
+        out.diagnostics.sort_by_key(|d| d.span.start);
         if let Some(action) = action
             && !out.diagnostics.iter().any(Diagnostic::is_error)
         {
@@ -97,7 +107,7 @@ impl<'c> Validator<'c> {
                     (Some(DidRequest::Number(n)), Some(option)) => {
                         self.give(&room, n, line, option.span, diagnostics);
                     }
-                    (Some(DidRequest::Auto), _) => self.forget(&room, None),
+                    (Some(DidRequest::Auto), _) => self.forget(&room, &RoomDid::Unknown),
                     _ => {}
                 }
                 Action::CheckIn {
@@ -109,7 +119,7 @@ impl<'c> Validator<'c> {
             }
             C::CheckOut { room } => {
                 let room = expect_room(room, diagnostics)?;
-                self.forget(&room, Some(None));
+                self.forget(&room, &RoomDid::None);
                 Action::CheckOut { room }
             }
             C::Cos { room, level } => {
@@ -156,7 +166,7 @@ impl<'c> Validator<'c> {
                 let (room, did_value) = (room?, did_value?);
                 match &did_value {
                     Some(n) => self.give(&room, n, line, did.span, diagnostics),
-                    None => self.forget(&room, Some(None)),
+                    None => self.forget(&room, &RoomDid::None),
                 }
                 Action::SetDid {
                     room,
@@ -250,7 +260,7 @@ impl<'c> Validator<'c> {
             ));
             return;
         }
-        self.forget(room, Some(Some(did.to_owned())));
+        self.forget(room, &RoomDid::Number(did.to_owned()));
         self.did_holder.insert(
             did.to_owned(),
             Holder {
@@ -260,18 +270,17 @@ impl<'c> Validator<'c> {
         );
     }
 
-    /// Replaces what the script knows of `room`'s DID: `Some(None)` no DID, `Some(Some(n))` DID n,
-    /// `None` unknown (given by `DID AUTO`).
-    fn forget(&mut self, room: &str, now: Option<Option<String>>) {
+    /// Replaces what the script knows of `room`'s DID.
+    fn forget(&mut self, room: &str, now: &RoomDid) {
         if let Some(Some(old)) = self.room_did.remove(room) {
             self.did_holder.remove(&old);
         }
         match now {
-            Some(Some(did)) => {
-                self.room_did.insert(room.to_owned(), Some(did));
+            RoomDid::Number(did) => {
+                self.room_did.insert(room.to_owned(), Some(did.clone()));
             }
-            Some(None) => {}
-            None => {
+            RoomDid::None => {}
+            RoomDid::Unknown => {
                 self.room_did.insert(room.to_owned(), None);
             }
         }
@@ -280,7 +289,7 @@ impl<'c> Validator<'c> {
     /// `MOVE`: the DID goes with the guest; the target room's own DID is replaced.
     fn relocate(&mut self, from: &str, to: &str) {
         let moved = self.room_did.remove(from);
-        self.forget(to, Some(None));
+        self.forget(to, &RoomDid::None);
         if let Some(did) = moved {
             if let Some(n) = &did
                 && let Some(holder) = self.did_holder.get_mut(n)

@@ -1,0 +1,76 @@
+//! Script files as the CLI reads them: by path, or `-` for standard input, each readable twice
+//! (once to validate the whole run, once to execute it).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::compile::{Event, Summary, compile};
+use crate::diagnostics::render;
+use crate::validate::Validator;
+
+/// One script of a run.
+pub(crate) enum Script {
+    File(PathBuf),
+    /// Standard input, read once into memory.
+    Stdin(String),
+}
+
+impl Script {
+    pub(crate) fn open_all(paths: &[PathBuf]) -> io::Result<Vec<Script>> {
+        paths
+            .iter()
+            .map(|path| {
+                if path == Path::new("-") {
+                    let mut text = String::new();
+                    io::stdin().read_to_string(&mut text)?;
+                    Ok(Script::Stdin(text))
+                } else {
+                    Ok(Script::File(path.clone()))
+                }
+            })
+            .collect()
+    }
+
+    /// How the script is named in messages.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Self::File(path) => path.display().to_string(),
+            Self::Stdin(_) => "<stdin>".into(),
+        }
+    }
+
+    pub(crate) fn reader(&self) -> io::Result<Box<dyn BufRead + '_>> {
+        Ok(match self {
+            Self::File(path) => Box::new(BufReader::with_capacity(64 * 1024, File::open(path)?)),
+            Self::Stdin(text) => Box::new(text.as_bytes()),
+        })
+    }
+}
+
+/// A script that could not be read: names the file and what the system said.
+pub(crate) fn read_error(script: &Script, error: &io::Error) -> String {
+    format!("error: cannot read `{}`: {error}", script.name())
+}
+
+/// Validates every script of a run in order with one validator, printing every diagnostic to
+/// stderr. `Err` is a read error, already formatted.
+pub(crate) fn validate_all(
+    scripts: &[Script],
+    validator: &mut Validator<'_>,
+    color: bool,
+) -> Result<Summary, String> {
+    let mut total = Summary::default();
+    for script in scripts {
+        let name = script.name();
+        let reader = script.reader().map_err(|e| read_error(script, &e))?;
+        let summary = compile(&name, reader, validator, &mut |event| {
+            if let Event::Diagnostic { diagnostic, source } = event {
+                eprintln!("{}", render(&diagnostic, &source, color));
+            }
+        })
+        .map_err(|e| read_error(script, &e))?;
+        total.add(summary);
+    }
+    Ok(total)
+}

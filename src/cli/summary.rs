@@ -1,0 +1,24 @@
+//! The one-line verdict after validation.
+
+use crate::cli::exit::Exit;
+use crate::compile::Summary;
+use crate::diagnostics::Count;
+
+/// Prints `ok: 4 commands` or `error: 2 errors; <consequence>`; returns `Invalid` on errors.
+pub(crate) fn print_summary(summary: &Summary, consequence: &str) -> Exit {
+    let warnings = if summary.warnings > 0 {
+        format!(", {}", Count(summary.warnings, "warning"))
+    } else {
+        String::new()
+    };
+    if summary.errors > 0 {
+        eprintln!(
+            "error: {}{warnings}; {consequence}",
+            Count(summary.errors, "error")
+        );
+        Exit::Invalid
+    } else {
+        eprintln!("ok: {}{warnings}", Count(summary.commands, "command"));
+        Exit::Done
+    }
+}
