@@ -1,0 +1,54 @@
+//! `Faults`: what the simulator does wrong on purpose, for tests and benchmarks. Set by
+//! `hotelcare sim` flags, by `PUT /_sim/faults`, or in-process through `Simulator::set_faults`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// All off by default. Rates are probabilities per MiXML request (0.0 to 1.0).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Added before every answer.
+    pub latency_ms: u64,
+    /// Answer `Busy` (HTTP 503) without carrying the request out.
+    pub failure_rate: f64,
+    /// Carry the request out, then cut the connection in the middle of the answer.
+    pub drop_rate: f64,
+    /// Never answer (the client's timeout must fire).
+    pub hang_rate: f64,
+    /// Close the listening socket: connections are refused until this is switched off.
+    pub refuse_connections: bool,
+    /// Refuse any update of these `(directory number, field element name)` with `ValueRefused`.
+    pub refuse_values: Vec<(String, String)>,
+}
+
+impl Faults {
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms)
+    }
+}
+
+/// What happens to one request, drawn from the rates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mishap {
+    None,
+    Fail,
+    Drop,
+    Hang,
+}
+
+impl Faults {
+    /// Draws the fate of one request from `roll` (uniform in 0..1).
+    pub(crate) fn mishap(&self, roll: f64) -> Mishap {
+        if roll < self.failure_rate {
+            Mishap::Fail
+        } else if roll < self.failure_rate + self.drop_rate {
+            Mishap::Drop
+        } else if roll < self.failure_rate + self.drop_rate + self.hang_rate {
+            Mishap::Hang
+        } else {
+            Mishap::None
+        }
+    }
+}

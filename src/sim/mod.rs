@@ -1,0 +1,214 @@
+//! The MiVB simulator: a real HTTP(S) server on loopback that speaks hotelcare's MiXML model and
+//! enforces the PBX's rules (credentials, sessions, unknown directory numbers, field limits, COR
+//! range, DID uniqueness), with fault injection for tests and benchmarks (BRIEF §9).
+//!
+//! Input: MiXML requests over HTTP. Output: answers and faults. Reads requests with its own code
+//! over `mixml::names`; never imports `client`, `lower` or `engine`, so that a bug on the client's
+//! side cannot be mirrored here and hide itself.
+
+mod faults;
+mod pbx;
+mod record;
+mod request;
+mod response;
+mod rules;
+mod seed;
+mod server;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+pub use faults::Faults;
+pub use pbx::{PRODUCT, Stats, VERSION};
+pub use record::Record;
+pub use seed::{RoomSeed, Seed};
+
+use server::Shared;
+
+/// How to start a simulator.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `127.0.0.1:0` picks a free port.
+    pub listen: SocketAddr,
+    /// HTTPS with a certificate generated at start; `false` for plain HTTP.
+    pub tls: bool,
+    pub user: String,
+    pub password: String,
+    pub seed: Seed,
+    /// Records are loaded from and saved to this file (the embedded simulator keeps the rooms'
+    /// state between runs this way).
+    pub state_file: Option<PathBuf>,
+    /// Idle sessions expire after this.
+    pub session_ttl: Duration,
+    pub faults: Faults,
+}
+
+impl Options {
+    /// Loopback, TLS, the vendor example's rooms.
+    pub fn new(user: &str, password: &str) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: true,
+            user: user.to_owned(),
+            password: password.to_owned(),
+            seed: Seed::vendor_example(2),
+            state_file: None,
+            session_ttl: Duration::from_secs(600),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A running simulator; stops when dropped or with `stop`.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    url: String,
+    address: SocketAddr,
+    certificate: Option<(String, [u8; 32])>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Binds, generates the certificate and starts serving on the current tokio runtime.
+    pub async fn start(options: Options) -> io::Result<Self> {
+        let listener = TcpListener::bind(options.listen).await?;
+        let address = listener.local_addr()?;
+        let mut pbx = pbx::Pbx::new(
+            &options.seed,
+            &options.user,
+            &options.password,
+            options.session_ttl,
+        );
+        if let Some(path) = &options.state_file
+            && let Ok(text) = std::fs::read_to_string(path)
+        {
+            let saved: BTreeMap<String, Record> = serde_json::from_str(&text).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("simulator state {}: {e}", path.display()),
+                )
+            })?;
+            pbx.records.extend(saved);
+        }
+        let (tls, certificate) = if options.tls {
+            let (acceptor, pem, fingerprint) = self_signed()?;
+            (Some(acceptor), Some((pem, fingerprint)))
+        } else {
+            (None, None)
+        };
+        let scheme = if options.tls { "https" } else { "http" };
+        let url = format!("{scheme}://{address}");
+        let shared = Arc::new(Shared::new(pbx, options.faults, options.state_file));
+        let task = tokio::spawn(server::serve(
+            Some(listener),
+            address,
+            tls,
+            Arc::clone(&shared),
+        ));
+        Ok(Self {
+            shared,
+            url,
+            address,
+            certificate,
+            task: Some(task),
+        })
+    }
+
+    /// `https://127.0.0.1:PORT` (no path).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The certificate as PEM, to trust it with `ca_file`.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.certificate.as_ref().map(|(pem, _)| pem.as_str())
+    }
+
+    /// The certificate's SHA-256, to pin it with `pin_sha256`.
+    pub fn fingerprint(&self) -> Option<[u8; 32]> {
+        self.certificate.as_ref().map(|(_, fp)| *fp)
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.shared.faults()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.set_faults(faults);
+    }
+
+    pub fn record(&self, dn: &str) -> Option<Record> {
+        self.shared.pbx().records.get(dn).cloned()
+    }
+
+    pub fn records(&self) -> BTreeMap<String, Record> {
+        self.shared.pbx().records.clone()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.pbx().stats.clone()
+    }
+
+    /// Ends every session, as a PBX does after a restart.
+    pub fn expire_sessions(&self) {
+        self.shared.pbx().expire_sessions();
+    }
+
+    /// Stops serving and closes every connection.
+    pub async fn stop(mut self) {
+        self.shared.shutdown.send_replace(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.shared.shutdown.send_replace(true);
+    }
+}
+
+/// A certificate for `localhost`, `127.0.0.1` and `::1`, made now.
+fn self_signed() -> io::Result<(TlsAcceptor, String, [u8; 32])> {
+    let invalid =
+        |e: &dyn std::fmt::Display| io::Error::other(format!("simulator certificate: {e}"));
+    let names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    let certified = rcgen::generate_simple_self_signed(names).map_err(|e| invalid(&e))?;
+    let der: CertificateDer<'static> = certified.cert.der().clone();
+    let fingerprint: [u8; 32] = Sha256::digest(der.as_ref()).into();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| invalid(&e))?
+    .with_no_client_auth()
+    .with_single_cert(vec![der], key)
+    .map_err(|e| invalid(&e))?;
+    Ok((
+        TlsAcceptor::from(Arc::new(config)),
+        certified.cert.pem(),
+        fingerprint,
+    ))
+}

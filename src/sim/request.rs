@@ -1,0 +1,101 @@
+//! The simulator's own reader of MiXML requests. It shares the element names with the client
+//! (`mixml::names`) but not the client's serializer, so a serializer bug shows up as a refusal.
+
+use crate::mixml::names;
+use crate::mixml::tree::Element;
+
+/// A request as the simulator understands it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SimRequest {
+    Login {
+        user: String,
+        password: String,
+    },
+    Logout,
+    SystemInfo,
+    Read {
+        dn: String,
+        form: String,
+        fields: Vec<String>,
+    },
+    Update {
+        dn: String,
+        form: String,
+        values: Vec<(String, String)>,
+    },
+    FindDids {
+        from: String,
+        to: String,
+    },
+}
+
+/// A request with its session header.
+#[derive(Debug)]
+pub(crate) struct Envelope {
+    pub(crate) session: Option<String>,
+    pub(crate) request: SimRequest,
+}
+
+/// Reads an envelope; `Err` says what is wrong with it (sent back as `MalformedRequest`).
+pub(crate) fn read(xml: &str) -> Result<Envelope, String> {
+    let root = Element::parse(xml)?;
+    if root.name != names::ENVELOPE {
+        return Err(format!("expected a SOAP Envelope, found <{}>", root.name));
+    }
+    let session = root
+        .child(names::HEADER)
+        .and_then(|h| h.child_text(names::SESSION))
+        .map(str::to_owned);
+    let body = root.child(names::BODY).ok_or("the envelope has no Body")?;
+    let [operation] = body.children.as_slice() else {
+        return Err("the Body must hold exactly one operation".into());
+    };
+    let text = |name: &str| -> Result<String, String> {
+        operation
+            .child_text(name)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("<{}> has no <{name}>", operation.name))
+    };
+    let request = match operation.name.as_str() {
+        names::LOGIN => SimRequest::Login {
+            user: text(names::USER_NAME)?,
+            password: text(names::PASSWORD)?,
+        },
+        names::LOGOUT => SimRequest::Logout,
+        names::SYSTEM_INFO => SimRequest::SystemInfo,
+        names::READ | names::UPDATE => {
+            let dn = text(names::DIRECTORY_NUMBER)?;
+            let forms: Vec<&Element> = operation
+                .children
+                .iter()
+                .filter(|c| c.name != names::DIRECTORY_NUMBER)
+                .collect();
+            let [form] = forms.as_slice() else {
+                return Err(format!("<{}> must name exactly one form", operation.name));
+            };
+            if operation.name == names::READ {
+                SimRequest::Read {
+                    dn,
+                    form: form.name.clone(),
+                    fields: form.children.iter().map(|f| f.name.clone()).collect(),
+                }
+            } else {
+                SimRequest::Update {
+                    dn,
+                    form: form.name.clone(),
+                    values: form
+                        .children
+                        .iter()
+                        .map(|f| (f.name.clone(), f.text.clone()))
+                        .collect(),
+                }
+            }
+        }
+        names::FIND_DIDS => SimRequest::FindDids {
+            from: text(names::RANGE_FROM)?,
+            to: text(names::RANGE_TO)?,
+        },
+        other => return Err(format!("unknown operation <{other}>")),
+    };
+    Ok(Envelope { session, request })
+}

@@ -1,0 +1,63 @@
+//! `Seed`: the rooms a simulator starts with, from a TOML file or built in.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// One room: its directory number, Service Label and the COR it has while vacant.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RoomSeed {
+    pub extension: String,
+    pub label: String,
+    #[serde(default = "default_cor")]
+    pub cor: u8,
+}
+
+fn default_cor() -> u8 {
+    2
+}
+
+/// The rooms of a simulator.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    #[serde(rename = "room", default)]
+    pub rooms: Vec<RoomSeed>,
+}
+
+impl Seed {
+    /// The vendor example: rooms 1000 and 2000, labelled "Room 1000" and "Room 2000".
+    pub fn vendor_example(vacant_cor: u8) -> Self {
+        Self::numbered(&["1000", "2000"], vacant_cor)
+    }
+
+    /// Rooms with these extensions, labelled "Room <ext>".
+    pub fn numbered(extensions: &[&str], vacant_cor: u8) -> Self {
+        Self {
+            rooms: extensions
+                .iter()
+                .map(|ext| RoomSeed {
+                    extension: (*ext).to_owned(),
+                    label: format!("Room {ext}"),
+                    cor: vacant_cor,
+                })
+                .collect(),
+        }
+    }
+
+    /// `count` rooms numbered from `first`.
+    pub fn range(first: u32, count: u32, vacant_cor: u8) -> Self {
+        let extensions: Vec<String> = (first..first + count).map(|n| n.to_string()).collect();
+        let refs: Vec<&str> = extensions.iter().map(String::as_str).collect();
+        Self::numbered(&refs, vacant_cor)
+    }
+
+    /// Reads a rooms file (`[[room]] extension = "1000" label = "Room 1000"`).
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the rooms file `{}`: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| format!("the rooms file `{}` is invalid: {e}", path.display()))
+    }
+}
