@@ -1,0 +1,103 @@
+//! reqwest errors -> `TransportError`: which of the vendor's "Error analysis" cases it is.
+
+use std::error::Error as _;
+use std::io;
+use std::time::Duration;
+
+use crate::engine::{ConnectCause, TransportError};
+
+/// Classifies a failed HTTP exchange with the PBX at `address`.
+pub(crate) fn classify(error: &reqwest::Error, address: &str, timeout: Duration) -> TransportError {
+    let address = address.to_owned();
+    let chain = chain(error);
+    if let Some(detail) = certificate_problem(error) {
+        return TransportError::Certificate { address, detail };
+    }
+    if error.is_timeout() {
+        return TransportError::Timeout {
+            address,
+            after: timeout,
+        };
+    }
+    if error.is_connect() {
+        let cause = match io_kind(error) {
+            Some(io::ErrorKind::ConnectionRefused) => ConnectCause::Refused,
+            Some(io::ErrorKind::TimedOut) => ConnectCause::TimedOut,
+            _ if chain.contains("dns error") || chain.contains("failed to lookup address") => {
+                ConnectCause::Dns
+            }
+            _ => ConnectCause::Other,
+        };
+        return TransportError::Connect {
+            address,
+            cause,
+            detail: innermost(error),
+        };
+    }
+    TransportError::Dropped {
+        address,
+        detail: innermost(error),
+    }
+}
+
+/// Every message of the error's source chain, joined.
+fn chain(error: &reqwest::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// The most specific message in the chain (what the operating system or TLS said).
+fn innermost(error: &reqwest::Error) -> String {
+    let mut last = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
+}
+
+fn io_kind(error: &reqwest::Error) -> Option<io::ErrorKind> {
+    let mut source = error.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            return Some(io.kind());
+        }
+        source = s.source();
+    }
+    None
+}
+
+fn certificate_problem(error: &reqwest::Error) -> Option<String> {
+    let mut source = error.source();
+    while let Some(s) = source {
+        if let Some(tls) = s.downcast_ref::<rustls::Error>()
+            && matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::General(_)
+            )
+        {
+            return Some(tls.to_string());
+        }
+        if let Some(io) = s.downcast_ref::<io::Error>()
+            && let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>())
+            && matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::General(_)
+            )
+        {
+            return Some(tls.to_string());
+        }
+        source = s.source();
+    }
+    // Some layers wrap the TLS error in a type of their own; rustls's words are still there.
+    let text = chain(error);
+    text.contains("invalid peer certificate")
+        .then(|| innermost(error))
+}

@@ -1,0 +1,423 @@
+//! The MiXML client: HTTPS (rustls) with reqwest, one logged-in session reused over keep-alive,
+//! `timeout_secs` on every request. Implements the engine's `Transport`.
+//!
+//! Input: `PbxConfig` values and `mixml::Request`s. Output: `Reply` or `TransportError`.
+//! Imports `mixml`, `config` and the engine's transport contract; never `sim`.
+
+mod error;
+mod tls;
+
+use std::time::Duration;
+
+use reqwest::header::CONTENT_TYPE;
+use tokio::sync::Mutex;
+
+pub use tls::fingerprint;
+
+use crate::config::{PbxConfig, Secret, Trust};
+use crate::engine::{Raw, Reply, Transport, TransportError};
+use crate::mixml::{self, FaultCode, Password, Request, Response, ResponseError};
+
+/// A MiXML connection to one PBX.
+pub struct Client {
+    http: reqwest::Client,
+    url: String,
+    /// `host:port` as the user knows it, for messages.
+    address: String,
+    user: String,
+    password: Secret,
+    timeout: Duration,
+    /// The session token; the lock also makes concurrent requests wait for one login.
+    session: Mutex<Option<String>>,
+}
+
+impl Client {
+    /// A client for `[pbx]`. Fails (with a sentence naming the key) when the TLS trust cannot be
+    /// set up, e.g. an unreadable `ca_file`.
+    pub fn new(pbx: &PbxConfig) -> Result<Self, String> {
+        let tls = tls::client_config(&pbx.trust)?;
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .timeout(pbx.timeout)
+            .connect_timeout(pbx.timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .http1_only()
+            .no_proxy()
+            .build()
+            .map_err(|e| format!("cannot set up the HTTPS client: {e}"))?;
+        let (url, address) = endpoint(&pbx.server);
+        Ok(Self {
+            http,
+            url,
+            address,
+            user: pbx.user.clone(),
+            password: pbx.password.clone(),
+            timeout: pbx.timeout,
+            session: Mutex::new(None),
+        })
+    }
+
+    async fn exchange(
+        &self,
+        request: &Request<'_>,
+        session: Option<&str>,
+        raw: bool,
+    ) -> Result<(Response, Option<Raw>), TransportError> {
+        let body = request.envelope(session, Password::Send);
+        let answer = self
+            .http
+            .post(&self.url)
+            .header(CONTENT_TYPE, "text/xml; charset=utf-8")
+            .header("SOAPAction", format!("\"{}\"", request.soap_action()))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| error::classify(&e, &self.address, self.timeout))?;
+        let status = answer.status().as_u16();
+        let text = answer
+            .text()
+            .await
+            .map_err(|e| error::classify(&e, &self.address, self.timeout))?;
+        let raw = raw.then(|| Raw {
+            request: request.envelope(session, Password::Mask),
+            response: text.clone(),
+        });
+        match mixml::parse_response(&text) {
+            Ok(response) if status == 200 => Ok((response, raw)),
+            Err(ResponseError::Fault(fault)) => Err(TransportError::Fault(fault)),
+            Ok(_) | Err(ResponseError::Malformed(_)) if status != 200 => {
+                Err(TransportError::Http {
+                    address: self.address.clone(),
+                    status,
+                    excerpt: excerpt(&text),
+                })
+            }
+            Err(ResponseError::Malformed(detail)) => Err(TransportError::Malformed {
+                address: self.address.clone(),
+                detail,
+            }),
+            Ok(_) => unreachable!("status 200 is handled above"),
+        }
+    }
+
+    /// Logs in and stores the session. Called with the session lock held.
+    async fn log_in(&self, slot: &mut Option<String>, raw: bool) -> Result<Reply, TransportError> {
+        *slot = None;
+        let request = Request::Login {
+            user: &self.user,
+            password: &self.password,
+        };
+        match self.exchange(&request, None, raw).await {
+            Ok((response, raw)) => {
+                let Response::LoggedIn { session } = &response else {
+                    return Err(TransportError::Malformed {
+                        address: self.address.clone(),
+                        detail: "the answer to the login carries no session".into(),
+                    });
+                };
+                *slot = Some(session.clone());
+                Ok(Reply {
+                    response,
+                    logged_in: true,
+                    raw,
+                })
+            }
+            Err(TransportError::Fault(fault)) if fault.code == FaultCode::AuthenticationFailed => {
+                Err(TransportError::Authentication {
+                    address: self.address.clone(),
+                    user: self.user.clone(),
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The current session, logging in if there is none. `Some(reply)` when a login happened.
+    async fn session(&self, raw: bool) -> Result<(String, Option<Reply>), TransportError> {
+        let mut slot = self.session.lock().await;
+        if let Some(session) = slot.as_ref() {
+            return Ok((session.clone(), None));
+        }
+        let login = self.log_in(&mut slot, raw).await?;
+        let session = slot.clone().expect("a successful login stores the session");
+        Ok((session, Some(login)))
+    }
+
+    /// Logs in again unless another request already did since `stale` was handed out.
+    async fn renew(
+        &self,
+        stale: &str,
+        raw: bool,
+    ) -> Result<(String, Option<Reply>), TransportError> {
+        let mut slot = self.session.lock().await;
+        if let Some(current) = slot.as_ref()
+            && current != stale
+        {
+            return Ok((current.clone(), None));
+        }
+        let login = self.log_in(&mut slot, raw).await?;
+        let session = slot.clone().expect("a successful login stores the session");
+        Ok((session, Some(login)))
+    }
+
+    /// Ends the session (best effort: a PBX that is gone has ended it anyway).
+    pub async fn log_out(&self) {
+        let session = self.session.lock().await.take();
+        if let Some(session) = session {
+            let _ = self.exchange(&Request::Logout, Some(&session), false).await;
+        }
+    }
+}
+
+impl Transport for Client {
+    async fn call(&self, request: &Request<'_>, raw: bool) -> Result<Reply, TransportError> {
+        let (mut session, mut login) = self.session(raw).await?;
+        let mut renewed = false;
+        loop {
+            match self.exchange(request, Some(&session), raw).await {
+                Ok((response, reply_raw)) => {
+                    return Ok(Reply {
+                        response,
+                        logged_in: login.is_some(),
+                        raw: merge_raw(login.and_then(|l| l.raw), reply_raw),
+                    });
+                }
+                Err(TransportError::Fault(fault))
+                    if fault.code == FaultCode::SessionInvalid && !renewed =>
+                {
+                    renewed = true;
+                    let (fresh, again) = self.renew(&session, raw).await?;
+                    session = fresh;
+                    login = again.or(login);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    async fn login(&self, raw: bool) -> Result<Reply, TransportError> {
+        let mut slot = self.session.lock().await;
+        self.log_in(&mut slot, raw).await
+    }
+
+    fn target(&self) -> String {
+        format!("{}@{}", self.user, self.address)
+    }
+}
+
+/// A login's envelopes go first in the raw monitor output.
+fn merge_raw(login: Option<Raw>, reply: Option<Raw>) -> Option<Raw> {
+    match (login, reply) {
+        (Some(l), Some(r)) => Some(Raw {
+            request: format!("{}\n{}", l.request, r.request),
+            response: format!("{}\n{}", l.response, r.response),
+        }),
+        (l, r) => r.or(l),
+    }
+}
+
+/// `server` -> (URL, address for messages). HTTPS unless the scheme says otherwise.
+fn endpoint(server: &str) -> (String, String) {
+    let server = server.trim().trim_end_matches('/');
+    let (scheme, rest) = match server.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
+        None => ("https".to_owned(), server),
+    };
+    (
+        format!("{scheme}://{rest}{}", mixml::names::PATH),
+        rest.to_owned(),
+    )
+}
+
+/// The first line of a non-MiXML answer, shortened, for messages.
+fn excerpt(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("empty body");
+    line.chars().take(80).collect()
+}
+
+/// A `PbxConfig` for a simulator: pinned to its certificate, or plain HTTP.
+pub fn simulator_pbx(
+    url: &str,
+    user: &str,
+    password: &str,
+    pin: Option<[u8; 32]>,
+    timeout: Duration,
+) -> PbxConfig {
+    PbxConfig {
+        server: url.to_owned(),
+        user: user.to_owned(),
+        password: Secret::new(password),
+        timeout,
+        trust: pin.map_or(Trust::System, Trust::Pinned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_defaults_to_https() {
+        assert_eq!(
+            endpoint("10.0.0.5"),
+            ("https://10.0.0.5/mixml/v1".into(), "10.0.0.5".into())
+        );
+        assert_eq!(
+            endpoint("mivb.local:4443/"),
+            (
+                "https://mivb.local:4443/mixml/v1".into(),
+                "mivb.local:4443".into()
+            )
+        );
+        assert_eq!(
+            endpoint("http://127.0.0.1:8080"),
+            (
+                "http://127.0.0.1:8080/mixml/v1".into(),
+                "127.0.0.1:8080".into()
+            )
+        );
+    }
+}
+
+/// The client against the simulator over real loopback HTTPS.
+#[cfg(test)]
+mod loopback_tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::lower::ops::{Field, Form};
+    use crate::sim::{Faults, Options, Simulator};
+
+    async fn pair(options: Options) -> (Simulator, Client) {
+        let sim = Simulator::start(options).await.unwrap();
+        let pbx = simulator_pbx(
+            sim.url(),
+            "hotelcare",
+            "secret",
+            sim.fingerprint(),
+            Duration::from_secs(2),
+        );
+        let client = Client::new(&pbx).unwrap();
+        (sim, client)
+    }
+
+    #[tokio::test]
+    async fn logs_in_once_and_updates() {
+        let (sim, client) = pair(Options::new("hotelcare", "secret")).await;
+        let update = Request::Update {
+            room: "1000",
+            form: Form::UserProfile,
+            values: vec![
+                (Field::LastName, Cow::Borrowed("Solo & <Co>")),
+                (Field::FirstName, Cow::Borrowed("Zoë")),
+            ],
+        };
+        let first = client.call(&update, false).await.unwrap();
+        assert!(first.logged_in);
+        let read = Request::Read {
+            room: "1000",
+            form: Form::UserProfile,
+            fields: &[Field::LastName, Field::FirstName],
+        };
+        let second = client.call(&read, true).await.unwrap();
+        assert!(!second.logged_in);
+        assert_eq!(
+            second.response,
+            Response::Fields(vec![
+                (Field::LastName, "Solo & <Co>".into()),
+                (Field::FirstName, "Zoë".into())
+            ])
+        );
+        assert!(
+            second
+                .raw
+                .unwrap()
+                .request
+                .contains("<mx:ReadUserAndServices>")
+        );
+        assert_eq!(sim.record("1000").unwrap().last_name, "Solo & <Co>");
+        assert_eq!(sim.stats().logins, 1);
+    }
+
+    #[tokio::test]
+    async fn expired_session_logs_in_again() {
+        let (sim, client) = pair(Options::new("hotelcare", "secret")).await;
+        client.call(&Request::SystemInfo, false).await.unwrap();
+        sim.expire_sessions();
+        let reply = client.call(&Request::SystemInfo, false).await.unwrap();
+        assert!(reply.logged_in);
+        assert_eq!(sim.stats().logins, 2);
+    }
+
+    #[tokio::test]
+    async fn wrong_password_is_an_authentication_error_without_the_password() {
+        let sim = Simulator::start(Options::new("hotelcare", "right"))
+            .await
+            .unwrap();
+        let pbx = simulator_pbx(
+            sim.url(),
+            "hotelcare",
+            "wrong-pw",
+            sim.fingerprint(),
+            Duration::from_secs(2),
+        );
+        let error = Client::new(&pbx)
+            .unwrap()
+            .call(&Request::SystemInfo, false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, TransportError::Authentication { .. }),
+            "{error:?}"
+        );
+        assert!(!error.to_string().contains("wrong-pw"));
+        assert!(error.to_string().contains("wrong user name or password"));
+    }
+
+    #[tokio::test]
+    async fn refused_and_timeouts_are_told_apart() {
+        let mut options = Options::new("u", "p");
+        options.faults = Faults {
+            hang_rate: 1.0,
+            ..Faults::default()
+        };
+        let (sim, client) = pair(Options {
+            user: "hotelcare".into(),
+            password: "secret".into(),
+            ..options
+        })
+        .await;
+        let started = std::time::Instant::now();
+        let error = client.call(&Request::SystemInfo, false).await.unwrap_err();
+        assert!(matches!(error, TransportError::Timeout { .. }), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(4));
+        sim.set_faults(Faults {
+            refuse_connections: true,
+            ..Faults::default()
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let fresh = Client::new(&simulator_pbx(
+            sim.url(),
+            "hotelcare",
+            "secret",
+            sim.fingerprint(),
+            Duration::from_secs(2),
+        ))
+        .unwrap();
+        let error = fresh.call(&Request::SystemInfo, false).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                TransportError::Connect {
+                    cause: crate::engine::ConnectCause::Refused,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! TLS trust for the PBX connection: the system's roots, a CA file, or one pinned certificate.
+//! Never "accept anything": an untrusted certificate fails the connection with a message that
+//! says how to configure trust.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_platform_verifier::BuilderVerifierExt;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Trust, format_fingerprint};
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The rustls configuration for `trust`. Errors are sentences naming what to fix.
+pub(crate) fn client_config(trust: &Trust) -> Result<ClientConfig, String> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?;
+    let config = match trust {
+        Trust::System => builder
+            .with_platform_verifier()
+            .map_err(|e| format!("cannot load the system's trusted certificates: {e}"))?
+            .with_no_client_auth(),
+        Trust::CaFile(path) => builder
+            .with_root_certificates(load_roots(path)?)
+            .with_no_client_auth(),
+        Trust::Pinned(fingerprint) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Pinned {
+                fingerprint: *fingerprint,
+                provider: provider(),
+            }))
+            .with_no_client_auth(),
+    };
+    Ok(config)
+}
+
+fn load_roots(path: &Path) -> Result<RootCertStore, String> {
+    let shown = path.display();
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read `ca_file` {shown}: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("`ca_file` {shown} is not a PEM certificate file: {e}"))?;
+    if certificates.is_empty() {
+        return Err(format!("`ca_file` {shown} holds no certificate"));
+    }
+    let mut roots = RootCertStore::empty();
+    for certificate in certificates {
+        roots
+            .add(certificate)
+            .map_err(|e| format!("`ca_file` {shown} holds a certificate rustls cannot use: {e}"))?;
+    }
+    Ok(roots)
+}
+
+/// SHA-256 of a certificate, as `AB:CD:...` (the form `pin_sha256` takes).
+pub fn fingerprint(der: &[u8]) -> String {
+    format_fingerprint(&Sha256::digest(der).into())
+}
+
+/// Accepts exactly one certificate (by SHA-256), whatever its issuer or names; signatures of
+/// the handshake are still verified, so only the holder of its key can use it.
+#[derive(Debug)]
+struct Pinned {
+    fingerprint: [u8; 32],
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let presented: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
+        if presented == self.fingerprint {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "the certificate's SHA-256 fingerprint is {}, not the pinned one",
+                fingerprint(end_entity.as_ref())
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
