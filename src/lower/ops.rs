@@ -4,6 +4,8 @@
 
 use std::fmt::{self, Display, Formatter};
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::{Cor, DidRange};
 
 /// A part of the User and Services Configuration form of one directory number.
@@ -15,7 +17,7 @@ pub enum Form {
 }
 
 /// A field hotelcare reads or writes. Each belongs to exactly one `Form`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Field {
     LastName,
     FirstName,
@@ -92,7 +94,7 @@ impl Display for Field {
 }
 
 /// Numbers the reads of one command from 1, so later operations can refer to what was read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ReadId(pub u8);
 
 impl Display for ReadId {

@@ -1,0 +1,210 @@
+//! Which commands may run at the same time. Two commands conflict when they touch the same room,
+//! or when both change DID assignments in ways that could interact; conflicting commands run in
+//! journal order, everything else concurrently. Conflict-ordered execution gives exactly the
+//! PBX state of sequential execution (the schedule is conflict-serializable in script order).
+
+use std::collections::HashMap;
+
+use tokio::sync::watch;
+
+use crate::validate::{Action, DidRequest};
+
+/// What a command holds while it runs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    Room(String),
+    /// The DID assignments of the whole PBX (with number transfer on).
+    Dids,
+}
+
+/// How a command uses a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Only takes DIDs away (check-out, `DID x NONE`): such commands do not affect each other.
+    Release,
+    /// Anything else, including every command that gives a DID: it may depend on which DIDs are
+    /// free, so it runs alone among DID-changing commands.
+    Exclusive,
+}
+
+impl Access {
+    fn compatible(self, other: Access) -> bool {
+        self == Access::Release && other == Access::Release
+    }
+}
+
+/// The keys of a command. Without number transfer nothing touches `Dids`.
+pub(crate) fn accesses(action: &Action, number_transfer: bool) -> Vec<(Key, Access)> {
+    let room = |r: &String| (Key::Room(r.clone()), Access::Exclusive);
+    let dids = |access| number_transfer.then_some((Key::Dids, access));
+    match action {
+        Action::CheckIn { room: r, did, .. } => {
+            let pool = match did {
+                None => None,
+                Some(DidRequest::Auto | DidRequest::Number(_)) => dids(Access::Exclusive),
+            };
+            [Some(room(r)), pool].into_iter().flatten().collect()
+        }
+        Action::CheckOut { room: r } => [Some(room(r)), dids(Access::Release)]
+            .into_iter()
+            .flatten()
+            .collect(),
+        Action::SetDid { room: r, did } => {
+            let access = if did.is_some() {
+                Access::Exclusive
+            } else {
+                Access::Release
+            };
+            [Some(room(r)), dids(access)]
+                .into_iter()
+                .flatten()
+                .collect()
+        }
+        Action::Move { from, to } => [Some(room(from)), Some(room(to)), dids(Access::Exclusive)]
+            .into_iter()
+            .flatten()
+            .collect(),
+        Action::Cos { room: r, .. } | Action::Rename { room: r, .. } | Action::Show { room: r } => {
+            vec![room(r)]
+        }
+        Action::Test => Vec::new(),
+    }
+}
+
+/// How a command ended, as its successors need to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Settled {
+    /// Done or failed: successors may run.
+    Finished,
+    /// Still pending (the PBX is unreachable): successors must wait for a later run.
+    Held,
+}
+
+/// A running command's signal: `None` while it runs.
+pub(crate) type Signal = watch::Receiver<Option<Settled>>;
+
+/// The commands of the current run that have not settled, per key.
+#[derive(Default)]
+pub(crate) struct Tracker {
+    running: HashMap<Key, Vec<(u64, Access, Signal)>>,
+}
+
+impl Tracker {
+    /// Registers command `seq` and returns the signals of the earlier commands it must wait for.
+    pub(crate) fn admit(
+        &mut self,
+        seq: u64,
+        keys: &[(Key, Access)],
+        signal: &Signal,
+    ) -> Vec<Signal> {
+        let mut wait = Vec::new();
+        for (key, access) in keys {
+            let list = self.running.entry(key.clone()).or_default();
+            list.retain(|(_, _, s)| s.borrow().is_none());
+            for (_, earlier, s) in list.iter() {
+                if !access.compatible(*earlier) {
+                    wait.push(s.clone());
+                }
+            }
+            list.push((seq, *access, signal.clone()));
+        }
+        wait
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Cor;
+    use crate::validate::Guest;
+
+    fn checkout(room: &str) -> Action {
+        Action::CheckOut { room: room.into() }
+    }
+
+    fn checkin(room: &str, did: Option<DidRequest>) -> Action {
+        Action::CheckIn {
+            room: room.into(),
+            guest: Guest {
+                last: "x".into(),
+                first: String::new(),
+                directory_name: "x".into(),
+            },
+            cor: Cor::new(1).unwrap(),
+            did,
+        }
+    }
+
+    fn admit_all(
+        actions: &[Action],
+        nt: bool,
+    ) -> (Vec<usize>, Vec<watch::Sender<Option<Settled>>>) {
+        let mut tracker = Tracker::default();
+        let mut waits = Vec::new();
+        let mut senders = Vec::new();
+        for (i, action) in actions.iter().enumerate() {
+            let (tx, rx) = watch::channel(None);
+            waits.push(tracker.admit(i as u64, &accesses(action, nt), &rx).len());
+            senders.push(tx);
+        }
+        (waits, senders)
+    }
+
+    #[test]
+    fn checkouts_of_different_rooms_run_together_even_with_number_transfer() {
+        let (waits, _) = admit_all(&[checkout("1"), checkout("2"), checkout("3")], true);
+        assert_eq!(waits, [0, 0, 0]);
+    }
+
+    #[test]
+    fn same_room_waits() {
+        let (waits, _) = admit_all(
+            &[
+                checkout("1"),
+                Action::Cos {
+                    room: "1".into(),
+                    cor: Cor::new(2).unwrap(),
+                },
+            ],
+            false,
+        );
+        assert_eq!(waits, [0, 1]);
+    }
+
+    #[test]
+    fn giving_a_did_waits_for_every_release_before_it_and_blocks_later_ones() {
+        let actions = [
+            checkout("1"),
+            checkout("2"),
+            checkin("3", Some(DidRequest::Auto)),
+            checkout("4"),
+        ];
+        let (waits, _) = admit_all(&actions, true);
+        assert_eq!(waits, [0, 0, 2, 1]);
+    }
+
+    #[test]
+    fn without_number_transfer_dids_are_not_a_key() {
+        let actions = [
+            checkout("1"),
+            checkin("3", Some(DidRequest::Auto)),
+            checkout("4"),
+        ];
+        let (waits, _) = admit_all(&actions, false);
+        assert_eq!(waits, [0, 0, 0]);
+    }
+
+    #[test]
+    fn settled_commands_are_not_waited_for() {
+        let mut tracker = Tracker::default();
+        let (tx, rx) = watch::channel(None);
+        tracker.admit(1, &accesses(&checkout("1"), false), &rx);
+        tx.send_replace(Some(Settled::Finished));
+        let (_, rx2) = watch::channel(None);
+        assert!(
+            tracker
+                .admit(2, &accesses(&checkout("1"), false), &rx2)
+                .is_empty()
+        );
+    }
+}

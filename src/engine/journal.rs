@@ -1,0 +1,313 @@
+//! `Journal`: the durable queue of accepted commands, in an embedded redb database.
+//!
+//! A command is written here (one transaction per batch, fsynced) before its first MiXML
+//! request; what its reads found is written before its first write (so a retry after a crash
+//! moves the guest's data, not a half-cleared room's); it is deleted once the PBX confirmed every
+//! operation, or kept as failed with the reason. Writes from concurrent commands are grouped into
+//! one transaction by a writer thread (group commit), so durability costs one fsync per group,
+//! not per command.
+//!
+//! Why redb and not SQLite: pure Rust (no C toolchain on the Windows servers hotels run),
+//! crash-safe copy-on-write commits with checksums, and one file that a second process cannot open
+//! at the same time, which is the lock we want.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Display, Formatter};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
+use std::thread;
+
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::lower::ops::{Field, ReadId};
+use crate::validate::Command;
+
+const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
+const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
+const NEXT_SEQUENCE: &str = "next_sequence";
+
+/// The journal file inside the state directory.
+pub const FILE_NAME: &str = "journal.redb";
+
+/// Where a command stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    /// Accepted, not yet confirmed by the PBX: executed (again) by the next run.
+    Pending,
+    /// Refused by the PBX; kept with the reason until `queue retry`.
+    Failed,
+}
+
+/// What a command's reads found, by read: `ReadId -> [(field, value)]`.
+pub type Reads = BTreeMap<ReadId, Vec<(Field, String)>>;
+
+/// One journaled command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Order of acceptance; execution order for commands that share a room or the DID pool.
+    pub seq: u64,
+    /// `file:line` (or `repl:N`).
+    pub origin: String,
+    pub command: Command,
+    pub status: Status,
+    /// Failed attempts so far, over all runs.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// Kept reads; a resumed command uses them instead of reading again.
+    pub reads: Reads,
+}
+
+/// A journal problem: the state directory cannot be used.
+#[derive(Debug)]
+pub struct JournalError(String);
+
+impl Display for JournalError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+fn error(context: &str, e: impl Display) -> JournalError {
+    JournalError(format!("{context}: {e}"))
+}
+
+type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>;
+
+/// A handle to the journal; cheap to clone.
+#[derive(Clone)]
+pub struct Journal {
+    db: Arc<Database>,
+    writer: mpsc::Sender<(Job, oneshot::Sender<Result<(), String>>)>,
+    path: Option<PathBuf>,
+}
+
+impl Journal {
+    /// Opens (or creates) `state_dir/journal.redb`. Fails with a clear message if another
+    /// hotelcare process has it open.
+    pub fn open(state_dir: &Path) -> Result<Self, JournalError> {
+        std::fs::create_dir_all(state_dir).map_err(|e| {
+            error(
+                &format!(
+                    "cannot create the state directory `{}`",
+                    state_dir.display()
+                ),
+                e,
+            )
+        })?;
+        let path = state_dir.join(FILE_NAME);
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => JournalError(format!(
+                "the journal `{}` is in use by another hotelcare process; wait for it to finish (one process per state directory)",
+                path.display()
+            )),
+            other => error(&format!("cannot open the journal `{}`", path.display()), other),
+        })?;
+        Self::start(db, Some(path))
+    }
+
+    /// A journal that lives in memory only (`show`, `test-access`, tests).
+    pub fn in_memory() -> Result<Self, JournalError> {
+        let db = redb::Builder::new()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|e| error("cannot create an in-memory journal", e))?;
+        Self::start(db, None)
+    }
+
+    fn start(db: Database, path: Option<PathBuf>) -> Result<Self, JournalError> {
+        let db = Arc::new(db);
+        {
+            let txn = db.begin_write().map_err(|e| error("journal", e))?;
+            txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+            txn.open_table(META).map_err(|e| error("journal", e))?;
+            txn.commit().map_err(|e| error("journal", e))?;
+        }
+        let (writer, jobs) = mpsc::channel::<(Job, oneshot::Sender<Result<(), String>>)>();
+        let db_for_writer = Arc::clone(&db);
+        thread::Builder::new()
+            .name("journal-writer".into())
+            .spawn(move || group_commit(&db_for_writer, &jobs))
+            .map_err(|e| error("cannot start the journal writer", e))?;
+        Ok(Self { db, writer, path })
+    }
+
+    /// The file, for messages (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs `job` in a write transaction, grouped with others, durable when this returns.
+    async fn write(&self, job: Job) -> Result<(), JournalError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send((job, reply))
+            .map_err(|_| JournalError("the journal writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| JournalError("the journal writer has stopped".into()))?
+            .map_err(JournalError)
+    }
+
+    /// Appends commands as pending, in order, in one transaction; returns their sequence numbers.
+    pub async fn append(&self, commands: Vec<(String, Command)>) -> Result<Vec<u64>, JournalError> {
+        let (tx, rx) = oneshot::channel();
+        self.write(Box::new(move |txn| {
+            let mut meta = txn.open_table(META).map_err(|e| error("journal", e))?;
+            let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+            let mut next = meta
+                .get(NEXT_SEQUENCE)
+                .map_err(|e| error("journal", e))?
+                .map_or(1, |v| v.value());
+            let mut seqs = Vec::with_capacity(commands.len());
+            for (origin, command) in commands {
+                let entry = Entry {
+                    seq: next,
+                    origin,
+                    command,
+                    status: Status::Pending,
+                    attempts: 0,
+                    last_error: None,
+                    reads: Reads::new(),
+                };
+                table
+                    .insert(next, encode(&entry)?.as_slice())
+                    .map_err(|e| error("journal", e))?;
+                seqs.push(next);
+                next += 1;
+            }
+            meta.insert(NEXT_SEQUENCE, next)
+                .map_err(|e| error("journal", e))?;
+            let _ = tx.send(seqs);
+            Ok(())
+        }))
+        .await?;
+        rx.await
+            .map_err(|_| JournalError("journal append lost its answer".into()))
+    }
+
+    /// Replaces an entry (new status, attempts, error, reads).
+    pub async fn update(&self, entry: &Entry) -> Result<(), JournalError> {
+        let bytes = encode(entry)?;
+        let seq = entry.seq;
+        self.write(Box::new(move |txn| {
+            let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+            table
+                .insert(seq, bytes.as_slice())
+                .map_err(|e| error("journal", e))?;
+            Ok(())
+        }))
+        .await
+    }
+
+    /// Removes a command the PBX confirmed.
+    pub async fn complete(&self, seq: u64) -> Result<(), JournalError> {
+        self.write(Box::new(move |txn| {
+            let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+            table.remove(seq).map_err(|e| error("journal", e))?;
+            Ok(())
+        }))
+        .await
+    }
+
+    /// Marks every failed command pending again (`queue retry`), keeping their order.
+    pub async fn requeue_failed(&self) -> Result<usize, JournalError> {
+        let failed: Vec<Entry> = self
+            .entries()?
+            .into_iter()
+            .filter(|e| e.status == Status::Failed)
+            .collect();
+        let count = failed.len();
+        for mut entry in failed {
+            entry.status = Status::Pending;
+            self.update(&entry).await?;
+        }
+        Ok(count)
+    }
+
+    /// Pending commands after `after`, in order, at most `limit`.
+    pub fn pending_after(&self, after: u64, limit: usize) -> Result<Vec<Entry>, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+        let mut out = Vec::new();
+        for item in table.range(after + 1..).map_err(|e| error("journal", e))? {
+            let (_, value) = item.map_err(|e| error("journal", e))?;
+            let entry = decode(value.value())?;
+            if entry.status == Status::Pending {
+                out.push(entry);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every command still in the journal (pending and failed), in order.
+    pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+        table
+            .iter()
+            .map_err(|e| error("journal", e))?
+            .map(|item| {
+                let (_, value) = item.map_err(|e| error("journal", e))?;
+                decode(value.value())
+            })
+            .collect()
+    }
+}
+
+fn encode(entry: &Entry) -> Result<Vec<u8>, JournalError> {
+    serde_json::to_vec(entry).map_err(|e| error("cannot encode a journal entry", e))
+}
+
+fn decode(bytes: &[u8]) -> Result<Entry, JournalError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        error(
+            "a journal entry cannot be read (written by another version?)",
+            e,
+        )
+    })
+}
+
+/// The writer thread: takes every job waiting, runs them in one transaction, commits once.
+fn group_commit(db: &Database, jobs: &mpsc::Receiver<(Job, oneshot::Sender<Result<(), String>>)>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 1024 {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let result = commit(db, &mut batch);
+        for (_, reply) in batch {
+            let _ = reply.send(result.clone());
+        }
+    }
+}
+
+fn commit(
+    db: &Database,
+    batch: &mut Vec<(Job, oneshot::Sender<Result<(), String>>)>,
+) -> Result<(), String> {
+    let mut txn = db.begin_write().map_err(|e| e.to_string())?;
+    txn.set_durability(Durability::Immediate)
+        .map_err(|e| e.to_string())?;
+    let jobs: Vec<Job> = batch
+        .iter_mut()
+        .map(|(job, _)| std::mem::replace(job, Box::new(|_| Ok(()))))
+        .collect();
+    for job in jobs {
+        if let Err(e) = job(&txn) {
+            txn.abort().map_err(|e| e.to_string())?;
+            return Err(e.to_string());
+        }
+    }
+    txn.commit().map_err(|e| e.to_string())
+}
