@@ -6,11 +6,15 @@
 extern crate alloc;
 
 pub mod cli;
+pub mod client;
 pub mod compile;
 pub mod config;
 pub mod diagnostics;
+pub mod engine;
+pub mod logs;
 pub mod lower;
 pub mod mixml;
 pub mod monitor;
+pub mod sim;
 pub mod syntax;
 pub mod validate;

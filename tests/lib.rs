@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod check_and_plan;
+mod pbx;
 mod snapshots;
 mod support;

@@ -37,3 +37,160 @@ pub(crate) fn relative(path: &Path) -> String {
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).replace("\r\n", "\n")
 }
+
+use std::process::Output;
+use std::time::Duration;
+
+use hotelcare::sim::{self, Faults, Record, Seed, Simulator};
+
+/// The password of the test simulator's MiXML user. Tests grep for it: it must appear nowhere.
+pub(crate) const PASSWORD: &str = "Pa55-w0rd-&<secret>";
+const PASSWORD_ENV: &str = "HOTELCARE_TEST_PBX_PASSWORD";
+
+/// A simulator on loopback HTTPS, in this test process, and a configuration directory for the
+/// binary that points at it (trusting its certificate through `ca_file`).
+pub(crate) struct TestPbx {
+    runtime: tokio::runtime::Runtime,
+    simulator: Option<Simulator>,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) config: PathBuf,
+}
+
+/// What the configuration of a `TestPbx` says.
+pub(crate) struct Setup {
+    pub(crate) number_transfer: bool,
+    pub(crate) timeout_secs: u64,
+    pub(crate) attempts: u32,
+    pub(crate) max_concurrency: usize,
+    pub(crate) rooms: Seed,
+    /// Extra TOML appended to `[pbx]` (e.g. a different trust).
+    pub(crate) pbx_extra: String,
+    /// Use `ca_file` (the usual way) or nothing (system roots: the certificate is not trusted).
+    pub(crate) trust_certificate: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            number_transfer: true,
+            timeout_secs: 2,
+            attempts: 3,
+            max_concurrency: 4,
+            rooms: Seed::vendor_example(2),
+            pbx_extra: String::new(),
+            trust_certificate: true,
+        }
+    }
+}
+
+impl TestPbx {
+    pub(crate) fn start() -> Self {
+        Self::with(Setup::default())
+    }
+
+    pub(crate) fn with(setup: Setup) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut options = sim::Options::new("hotelcare", PASSWORD);
+        options.seed = setup.rooms;
+        let simulator = runtime.block_on(Simulator::start(options)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("sim.pem"),
+            simulator.certificate_pem().unwrap(),
+        )
+        .unwrap();
+        let trust = if setup.trust_certificate {
+            "ca_file = \"sim.pem\"\n"
+        } else {
+            ""
+        };
+        let transfer = if setup.number_transfer {
+            "[number_transfer]\nenabled = true\nrange = \"3000-3005\"\n"
+        } else {
+            ""
+        };
+        let config = format!(
+            "[pbx]\nserver = \"{address}\"\nuser = \"hotelcare\"\npassword_env = \"{PASSWORD_ENV}\"\ntimeout_secs = {timeout}\n{trust}{extra}\n\
+             [class_of_restriction]\nallow = 1\nblock = 2\n\n[class_of_service]\nLOCAL = 3\n\n{transfer}\n\
+             [run]\nmax_concurrency = {concurrency}\nstate_dir = \"state\"\nlog_dir = \"logs\"\n\n\
+             [run.retry]\nattempts = {attempts}\ninitial_backoff_ms = 20\nmax_backoff_ms = 200\n",
+            address = simulator.address(),
+            timeout = setup.timeout_secs,
+            extra = setup.pbx_extra,
+            concurrency = setup.max_concurrency,
+            attempts = setup.attempts,
+        );
+        let config_path = dir.path().join("hotelcare.toml");
+        std::fs::write(&config_path, config).unwrap();
+        Self {
+            runtime,
+            simulator: Some(simulator),
+            dir,
+            config: config_path,
+        }
+    }
+
+    pub(crate) fn simulator(&self) -> &Simulator {
+        self.simulator.as_ref().unwrap()
+    }
+
+    pub(crate) fn record(&self, dn: &str) -> Record {
+        self.simulator()
+            .record(dn)
+            .unwrap_or_else(|| panic!("no room {dn}"))
+    }
+
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        self.simulator().set_faults(faults);
+        // A refused or reopened socket needs the accept loop to notice.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    /// `hotelcare ARGS --config <this PBX's configuration>` with the password in the environment.
+    pub(crate) fn hotelcare(&self) -> Command {
+        let mut command = hotelcare();
+        command
+            .current_dir(self.dir.path())
+            .arg("--config")
+            .arg(&self.config)
+            .env(PASSWORD_ENV, PASSWORD);
+        command
+    }
+
+    /// Writes `script` to a file and runs it.
+    pub(crate) fn run(&self, script: &str) -> Output {
+        let path = self.dir.path().join("script.hc");
+        std::fs::write(&path, script).unwrap();
+        self.hotelcare().arg("run").arg(&path).output().unwrap()
+    }
+
+    /// Every file the binary wrote under this PBX's directory (logs, journal), as text.
+    pub(crate) fn written_files(&self) -> Vec<(PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.dir.path().to_owned()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let bytes = std::fs::read(&path).unwrap();
+                    out.push((path, String::from_utf8_lossy(&bytes).into_owned()));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for TestPbx {
+    fn drop(&mut self) {
+        if let Some(simulator) = self.simulator.take() {
+            self.runtime.block_on(simulator.stop());
+        }
+    }
+}

@@ -1,8 +1,9 @@
 //! The command line, as clap reads it.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand as ClapSubcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand as ClapSubcommand, ValueEnum};
 
 /// Drive a Mitel MiVoice Business PBX from guest management: check-in, check-out, class of
 /// service, room moves and DID transfer, through MiXML.
@@ -45,4 +46,70 @@ pub enum Subcommand {
         #[arg(long)]
         raw: bool,
     },
+    /// Execute scripts on the PBX (or the embedded simulator), showing every operation
+    Run {
+        /// Script files (`-` reads standard input)
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Also print the XML envelopes (the password masked)
+        #[arg(long)]
+        raw: bool,
+    },
+    /// "Test access": connect, log in and report what the PBX says
+    TestAccess {
+        /// Also print the XML envelopes (the password masked)
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Print a room's record as the PBX has it
+    Show {
+        /// The room's extension (directory number)
+        ext: String,
+        /// Also print the XML envelopes
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Run the MiVB simulator on its own (prints its URL on the first line)
+    Sim(SimArguments),
+}
+
+/// `hotelcare sim`.
+#[derive(Debug, Args)]
+pub struct SimArguments {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:4443")]
+    pub listen: SocketAddr,
+    /// Rooms to start with (TOML: `[[room]] extension = "1000"  label = "Room 1000"`)
+    #[arg(long, value_name = "FILE")]
+    pub rooms: Option<PathBuf>,
+    /// MiXML user name the simulator accepts
+    #[arg(long, default_value = "hotelcare")]
+    pub user: String,
+    /// Password the simulator accepts
+    #[arg(
+        long,
+        env = "HOTELCARE_SIM_PASSWORD",
+        default_value = "hotelcare",
+        hide_default_value = true,
+        hide_env_values = true
+    )]
+    pub password: String,
+    /// Write the generated TLS certificate here (PEM), to use as `ca_file`
+    #[arg(long, value_name = "PEM")]
+    pub cert_out: Option<PathBuf>,
+    /// Plain HTTP instead of HTTPS
+    #[arg(long)]
+    pub plain: bool,
+    /// Latency added to every answer
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Share of requests answered "busy" without being carried out (0 to 1)
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub failure_rate: f64,
+    /// Share of requests carried out whose answer breaks off (0 to 1)
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub drop_rate: f64,
+    /// Share of requests never answered (0 to 1)
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub hang_rate: f64,
 }

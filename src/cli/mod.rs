@@ -3,10 +3,14 @@
 
 mod arguments;
 mod check;
+mod execution;
 mod exit;
 mod plan;
+mod run;
 mod scripts;
+mod sim;
 mod summary;
+mod target;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -14,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use arguments::{Arguments, Color, Subcommand};
+pub use arguments::{Arguments, Color, SimArguments, Subcommand};
 pub use exit::Exit;
 
 use crate::config::{self, Config};
@@ -46,6 +50,26 @@ pub fn run(arguments: Arguments) -> Exit {
         Subcommand::Plan { files, raw } => {
             with_scripts(&files, |scripts| plan::plan(&config, scripts, raw, color))
         }
+        Subcommand::Run { files, raw } => with_scripts(&files, |scripts| {
+            run::run(&config, scripts, raw, run::Durability::Journaled, color)
+        }),
+        Subcommand::Show { ext, raw } => inline(&config, &format!("SHOW {ext}"), raw, color),
+        Subcommand::TestAccess { raw } => inline(&config, "TEST", raw, color),
+        Subcommand::Sim(arguments) => sim::sim(sim::SimArguments {
+            listen: arguments.listen,
+            rooms: arguments.rooms,
+            user: arguments.user,
+            password: arguments.password,
+            cert_out: arguments.cert_out,
+            plain: arguments.plain,
+            faults: crate::sim::Faults {
+                latency_ms: arguments.latency_ms,
+                failure_rate: arguments.failure_rate,
+                drop_rate: arguments.drop_rate,
+                hang_rate: arguments.hang_rate,
+                ..crate::sim::Faults::default()
+            },
+        }),
     }
 }
 
@@ -58,6 +82,15 @@ fn load_config(path: Option<&Path>) -> Result<Config, config::ConfigError> {
         }
         None => Ok(Config::builtin()),
     }
+}
+
+/// A one-command script from the command line (`show`, `test-access`): checked like any script,
+/// executed without the journal (nothing to replay) and without retries (the answer is wanted now).
+fn inline(config: &Config, text: &str, raw: bool, color: bool) -> Exit {
+    let mut config = config.clone();
+    config.run.retry.attempts = 1;
+    let scripts = [Script::Stdin(text.to_owned())];
+    run::run(&config, &scripts, raw, run::Durability::Transient, color)
 }
 
 fn with_scripts(files: &[std::path::PathBuf], body: impl FnOnce(&[Script]) -> Exit) -> Exit {

@@ -10,6 +10,7 @@ use crate::diagnostics::render;
 use crate::validate::Validator;
 
 /// One script of a run.
+#[derive(Clone)]
 pub(crate) enum Script {
     File(PathBuf),
     /// Standard input, read once into memory.

@@ -370,6 +370,15 @@ fn pbx_config(
     })
 }
 
+/// `AB:CD:...`: how fingerprints are shown and how `pin_sha256` takes them.
+pub fn format_fingerprint(bytes: &[u8; 32]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 /// Parses `AB:CD:...` or `abcd...` (64 hex digits).
 pub fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
     let hex: String = text

@@ -52,16 +52,31 @@ pub fn operation(op: &Op<'_>) -> String {
     out
 }
 
-/// What a read found: `Service Label="Room 1000"`.
-pub fn fields(values: &[(Field, String)]) -> String {
-    values
-        .iter()
-        .map(|(field, text)| format!("{}={}", field.label(), quoted(text)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The room column: right-aligned to the longest directory number (7 digits).
 pub fn room(room: &str) -> String {
     format!("{room:>7}")
+}
+
+/// A value as sent on the wire, shown for people: numbers and flags bare, text quoted.
+pub fn sent_value(field: Field, text: &str) -> String {
+    match field {
+        Field::CorDay | Field::CorNight1 | Field::CorNight2 => text.to_owned(),
+        Field::UseDidForOutgoingCalls => if text == crate::mixml::names::TRUE {
+            "on"
+        } else {
+            "off"
+        }
+        .to_owned(),
+        _ if text.is_empty() => "empty".to_owned(),
+        _ => quoted(text),
+    }
+}
+
+/// `Last Name="Solo", COR Day=1, ...` of values as sent.
+pub fn sent(values: &[(Field, String)]) -> String {
+    values
+        .iter()
+        .map(|(field, text)| format!("{}={}", field.label(), sent_value(*field, text)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

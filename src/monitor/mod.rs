@@ -1,7 +1,160 @@
-//! The monitor: what support staff see of every operation (BRIEF §6).
+//! The monitor: what support staff see of every operation (BRIEF §6), like the vendor's "Script
+//! Interpreter" monitor: time, room, command, operation, fields with values, PBX result, duration.
 //!
-//! Input: operations (`plan`) and engine events (`run`). Output: text lines. The engine never
-//! imports this module; it only emits events.
+//! Input: engine `Event`s (and operations, for `plan`). Output: text lines to a printer (stdout,
+//! or the REPL's external printer) and the same lines to the log. The engine never imports this
+//! module. Passwords never reach it: envelopes arrive with the password masked.
 
 pub mod format;
 pub mod plan;
+mod record;
+
+use std::time::SystemTime;
+
+use chrono::{DateTime, Local};
+
+use crate::engine::{Event, Operation, OperationResult, Outcome};
+use crate::lower::ops::Op;
+use crate::mixml::Response;
+
+pub use record::render_room;
+
+/// Where monitor text goes. Called from engine tasks, so it must be thread-safe.
+pub type Printer = Box<dyn Fn(&str) + Send + Sync>;
+
+/// Turns events into lines.
+pub struct Monitor {
+    printer: Printer,
+    /// Print the envelopes too.
+    raw: bool,
+    /// `user@address` of the PBX, for login lines.
+    target: String,
+}
+
+impl Monitor {
+    pub fn new(printer: Printer, raw: bool, target: String) -> Self {
+        Self {
+            printer,
+            raw,
+            target,
+        }
+    }
+
+    fn print(&self, text: &str) {
+        for line in text.lines() {
+            tracing::info!(target: "monitor", "{line}");
+        }
+        (self.printer)(text);
+    }
+
+    /// Handles one engine event.
+    pub fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::Operation(operation) => self.operation(operation),
+            Event::Finished {
+                entry,
+                outcome,
+                reads,
+            } => {
+                let prefix = format!(
+                    "{}  {}  {:<8}",
+                    time(SystemTime::now()),
+                    format::room(entry.command.action.room()),
+                    entry.command.action.keyword()
+                );
+                match outcome {
+                    Outcome::Done => {
+                        if let crate::validate::Action::Show { room } = &entry.command.action {
+                            self.print(&render_room(room, reads));
+                        }
+                        self.print(&format!("{prefix}  done  ({})", entry.origin));
+                    }
+                    Outcome::Failed { reason } => {
+                        self.print(&format!("{prefix}  FAILED  ({}): {reason}", entry.origin));
+                    }
+                    Outcome::Queued { reason } => {
+                        self.print(&format!("{prefix}  queued  ({}): {reason}", entry.origin));
+                    }
+                }
+            }
+        }
+    }
+
+    fn operation(&self, operation: &Operation<'_>) {
+        let action = &operation.entry.command.action;
+        let room = operation.op.room().unwrap_or(action.room());
+        let at = time(operation.at);
+        if operation.logged_in {
+            self.print(&format!(
+                "{at}  {}  {:<8}  login {} -> ok",
+                format::room("-"),
+                "LOGIN",
+                self.target
+            ));
+        }
+        let described = match (operation.op, &operation.result) {
+            (Op::Set { form, .. }, _) => format!(
+                "set  {:<15}  {}",
+                form.label(),
+                format::sent(operation.sent)
+            ),
+            (op, _) => format::operation(op),
+        };
+        let result = match &operation.result {
+            OperationResult::Ok(Response::Fields(values)) => {
+                format!("ok: {}", format::sent(values))
+            }
+            OperationResult::Ok(Response::SystemInfo { product, version }) => {
+                format!(
+                    "ok: test access to {} succeeded: {product}, {version}",
+                    self.target
+                )
+            }
+            OperationResult::Ok(Response::Dids(_)) => match operation.entry.reads.values().last() {
+                Some(found) => format!("ok: {}", format::sent(found)),
+                None => "ok".to_owned(),
+            },
+            OperationResult::Ok(_) => "ok".to_owned(),
+            OperationResult::Kept(values) => {
+                format!("kept from the journal: {}", format::sent(values))
+            }
+            OperationResult::Failed {
+                error,
+                attempt,
+                retry_in,
+            } => match retry_in {
+                Some(pause) => format!(
+                    "failed (attempt {attempt}): {error}; retrying in {:.1} s",
+                    pause.as_secs_f64()
+                ),
+                None => format!("failed (attempt {attempt}): {error}"),
+            },
+        };
+        let elapsed = operation.elapsed.as_millis();
+        self.print(&format!(
+            "{at}  {}  {:<8}  {described}  -> {result}  ({elapsed} ms)",
+            format::room(room),
+            action.keyword()
+        ));
+        if self.raw
+            && let Some(raw) = operation.raw
+        {
+            self.print(&indent(&raw.request));
+            self.print(&indent(&raw.response));
+        }
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("        {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `14:02:11.532`, local time.
+fn time(at: SystemTime) -> String {
+    DateTime::<Local>::from(at)
+        .format("%H:%M:%S%.3f")
+        .to_string()
+}

@@ -1,0 +1,178 @@
+//! `hotelcare run FILE...`, `show EXT` and `test-access`: validate everything, journal it, execute
+//! it on the PBX (or the embedded simulator) with the monitor on stdout.
+
+use tokio::sync::mpsc;
+
+use crate::cli::execution::{self, runtime, stdout_printer, verdict};
+use crate::cli::exit::Exit;
+use crate::cli::scripts::{Script, read_error, validate_all};
+use crate::cli::summary::print_summary;
+use crate::cli::target::Target;
+use crate::client::Client;
+use crate::compile::{Event, compile};
+use crate::config::Config;
+use crate::engine::{Engine, Journal, JournalError};
+use crate::logs::{self, Retention};
+use crate::validate::{Command, Validator};
+
+/// Where the journal lives for this command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// `state_dir/journal.redb`: commands survive a crash or an unreachable PBX.
+    Journaled,
+    /// In memory: read-only commands (`show`, `test-access`) that need no replay.
+    Transient,
+}
+
+/// Validates all scripts, then executes them. `Exit::Invalid` without touching the PBX if any
+/// has an error.
+pub(crate) fn run(
+    config: &Config,
+    scripts: &[Script],
+    raw: bool,
+    durability: Durability,
+    color: bool,
+) -> Exit {
+    let summary = match validate_all(scripts, &mut Validator::new(config), color) {
+        Ok(summary) => summary,
+        Err(message) => {
+            eprintln!("{message}");
+            return Exit::Invalid;
+        }
+    };
+    if summary.errors > 0 {
+        return print_summary(&summary, "nothing was run");
+    }
+    logs::init(&config.run.log_dir, Retention::OneShot);
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Usage;
+        }
+    };
+    runtime.block_on(execute(config, scripts, raw, durability))
+}
+
+async fn execute(config: &Config, scripts: &[Script], raw: bool, durability: Durability) -> Exit {
+    let target = match Target::connect(config).await {
+        Ok(target) => target,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Usage;
+        }
+    };
+    let journal = match durability {
+        Durability::Journaled => Journal::open(&config.run.state_dir),
+        Durability::Transient => Journal::in_memory(),
+    };
+    let journal = match journal {
+        Ok(journal) => journal,
+        Err(error) => {
+            eprintln!("error: {error}");
+            target.close().await;
+            return Exit::Usage;
+        }
+    };
+    let engine = execution::engine(config, &target, journal, raw, stdout_printer());
+    let exit = match enqueue_and_drain(config, scripts, &engine, durability).await {
+        Ok(exit) => exit,
+        Err(message) => {
+            eprintln!("error: {message}");
+            Exit::Usage
+        }
+    };
+    target.close().await;
+    exit
+}
+
+async fn enqueue_and_drain(
+    config: &Config,
+    scripts: &[Script],
+    engine: &Engine<Client>,
+    durability: Durability,
+) -> Result<Exit, String> {
+    let earlier = engine
+        .journal()
+        .pending_after(0, usize::MAX)
+        .map_err(|e| e.to_string())?
+        .len();
+    if earlier > 0 {
+        eprintln!(
+            "resuming {earlier} command(s) left pending by an earlier run; they run first, in their order"
+        );
+    }
+    let accepted = enqueue(config, scripts, engine).await?;
+    tracing::info!("accepted {} command(s)", accepted.len());
+    let report = engine.drain().await.map_err(|e| e.to_string())?;
+    Ok(verdict(&report, durability == Durability::Journaled))
+}
+
+/// Journals every command of the scripts, streamed in batches. If a script cannot be read again
+/// (changed or removed since it was validated), what was journaled of this run is taken back,
+/// so that nothing of it runs.
+async fn enqueue(
+    config: &Config,
+    scripts: &[Script],
+    engine: &Engine<Client>,
+) -> Result<Vec<u64>, String> {
+    const BATCH: usize = 1000;
+    let (sender, mut batches) = mpsc::channel::<Vec<(String, Command)>>(4);
+    let producer_config = config.clone();
+    let producer_scripts: Vec<(String, Script)> =
+        scripts.iter().map(|s| (s.name(), s.clone())).collect();
+    let producer = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let mut validator = Validator::new(&producer_config);
+        let mut batch = Vec::with_capacity(BATCH);
+        for (name, script) in &producer_scripts {
+            let reader = script.reader().map_err(|e| read_error(script, &e))?;
+            let mut changed = false;
+            compile(name, reader, &mut validator, &mut |event| match event {
+                Event::Command(command) => {
+                    batch.push((format!("{name}:{}", command.line), command));
+                    if batch.len() == BATCH {
+                        let _ = sender.blocking_send(std::mem::take(&mut batch));
+                    }
+                }
+                Event::Diagnostic { diagnostic, .. } => changed |= diagnostic.is_error(),
+            })
+            .map_err(|e| read_error(script, &e))?;
+            if changed {
+                return Err(format!(
+                    "`{name}` changed while it was being run; run it again"
+                ));
+            }
+        }
+        if !batch.is_empty() {
+            let _ = sender.blocking_send(batch);
+        }
+        Ok(())
+    });
+    let mut accepted = Vec::new();
+    let mut journal_error: Option<JournalError> = None;
+    while let Some(batch) = batches.recv().await {
+        if journal_error.is_some() {
+            continue;
+        }
+        match engine.enqueue(batch).await {
+            Ok(seqs) => accepted.extend(seqs),
+            Err(error) => journal_error = Some(error),
+        }
+    }
+    let production = producer.await.map_err(|e| format!("internal error: {e}"))?;
+    if let Some(error) = journal_error {
+        discard(engine, &accepted).await;
+        return Err(error.to_string());
+    }
+    if let Err(message) = production {
+        discard(engine, &accepted).await;
+        return Err(message);
+    }
+    Ok(accepted)
+}
+
+async fn discard(engine: &Engine<Client>, seqs: &[u64]) {
+    for seq in seqs {
+        let _ = engine.journal().complete(*seq).await;
+    }
+}

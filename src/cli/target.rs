@@ -1,0 +1,75 @@
+//! The PBX a command talks to: the configured MiVB, or the embedded simulator when the
+//! configuration has no `[pbx]` (started in-process, its rooms kept in the state directory).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::{self, Client};
+use crate::config::Config;
+use crate::sim::{self, Seed, Simulator};
+
+/// The simulator's rooms are kept in this file of the state directory between runs.
+pub(crate) const SIMULATOR_STATE: &str = "simulator.json";
+const SIMULATOR_USER: &str = "hotelcare";
+
+/// A connected target; keeps the embedded simulator alive while it lives.
+pub(crate) struct Target {
+    pub(crate) client: Arc<Client>,
+    pub(crate) simulator: Option<Simulator>,
+}
+
+impl Target {
+    /// Sets up the client (and the simulator). Prints one line when the simulator is used.
+    pub(crate) async fn connect(config: &Config) -> Result<Self, String> {
+        if let Some(pbx) = &config.pbx {
+            return Ok(Self {
+                client: Arc::new(Client::new(pbx)?),
+                simulator: None,
+            });
+        }
+        let seed = match &config.simulator_rooms {
+            Some(path) => Seed::load(path)?,
+            None => Seed::vendor_example(config.cor.block.get()),
+        };
+        std::fs::create_dir_all(&config.run.state_dir).map_err(|e| {
+            format!(
+                "cannot create the state directory `{}`: {e}",
+                config.run.state_dir.display()
+            )
+        })?;
+        // A password made up for this process only; nothing outside it needs to know it.
+        let password = format!("{:032x}", fastrand::u128(..));
+        let mut options = sim::Options::new(SIMULATOR_USER, &password);
+        options.seed = seed;
+        options.state_file = Some(config.run.state_dir.join(SIMULATOR_STATE));
+        let simulator = Simulator::start(options)
+            .await
+            .map_err(|e| format!("cannot start the embedded simulator: {e}"))?;
+        let rooms: Vec<String> = simulator.records().keys().cloned().collect();
+        eprintln!(
+            "no [pbx] configured: using the embedded MiVB simulator at {} (rooms {}; state kept in {})",
+            simulator.url(),
+            rooms.join(", "),
+            config.run.state_dir.join(SIMULATOR_STATE).display()
+        );
+        let pbx = client::simulator_pbx(
+            simulator.url(),
+            SIMULATOR_USER,
+            &password,
+            simulator.fingerprint(),
+            Duration::from_secs(10),
+        );
+        Ok(Self {
+            client: Arc::new(Client::new(&pbx)?),
+            simulator: Some(simulator),
+        })
+    }
+
+    /// Logs out and stops the simulator.
+    pub(crate) async fn close(self) {
+        self.client.log_out().await;
+        if let Some(simulator) = self.simulator {
+            simulator.stop().await;
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! `run`, `test-access` and `show` against the simulator over real loopback HTTPS: the vendor's
+//! worked example step by step, and the vendor's "Error analysis" cases.
+
+use std::time::{Duration, Instant};
+
+use hotelcare::sim::{Faults, Record};
+
+use crate::support::{PASSWORD, Setup, TestPbx, text};
+
+fn assert_ok(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+fn vacant(label: &str) -> Record {
+    Record::vacant(label, 2)
+}
+
+fn guest(cor: &str, did: &str, use_did: bool, label: &str) -> Record {
+    Record {
+        last_name: "Solo".into(),
+        first_name: "Alina".into(),
+        directory_name: "Solo,Alina".into(),
+        service_label: label.into(),
+        cor_day: cor.into(),
+        cor_night1: cor.into(),
+        cor_night2: cor.into(),
+        did_service_number: did.into(),
+        use_did_for_outgoing_calls: use_did,
+    }
+}
+
+#[test]
+fn vendor_example_with_number_transfer_step_by_step() {
+    let pbx = TestPbx::start();
+    assert_eq!(pbx.record("1000"), vacant("Room 1000"));
+
+    assert_ok(&pbx.run("CHECKIN 1000 \"Solo,Alina\" DID 3000\n"));
+    assert_eq!(pbx.record("1000"), guest("1", "3000", true, "Room 1000"));
+    assert_eq!(pbx.record("2000"), vacant("Room 2000"));
+
+    assert_ok(&pbx.run("COS 1000 BLOCK\n"));
+    assert_eq!(pbx.record("1000"), guest("2", "3000", true, "Room 1000"));
+
+    assert_ok(&pbx.run("MOVE 1000 2000\n"));
+    // The DID moved with the guest; room 1000 shows its Service Label again, blocked.
+    assert_eq!(pbx.record("1000"), vacant("Room 1000"));
+    assert_eq!(pbx.record("2000"), guest("2", "3000", true, "Room 2000"));
+
+    assert_ok(&pbx.run("CHECKOUT 2000\n"));
+    assert_eq!(pbx.record("2000"), vacant("Room 2000"));
+    assert_eq!(pbx.record("1000"), vacant("Room 1000"));
+}
+
+#[test]
+fn vendor_example_without_number_transfer_step_by_step() {
+    let pbx = TestPbx::with(Setup {
+        number_transfer: false,
+        ..Setup::default()
+    });
+    assert_ok(&pbx.run("CHECKIN 1000 \"Solo,Alina\"\n"));
+    assert_eq!(pbx.record("1000"), guest("1", "", false, "Room 1000"));
+    assert_ok(&pbx.run("COS 1000 BLOCK\n"));
+    assert_eq!(pbx.record("1000"), guest("2", "", false, "Room 1000"));
+    assert_ok(&pbx.run("MOVE 1000 2000\n"));
+    assert_eq!(pbx.record("1000"), vacant("Room 1000"));
+    assert_eq!(pbx.record("2000"), guest("2", "", false, "Room 2000"));
+    assert_ok(&pbx.run("CHECKOUT 2000\n"));
+    assert_eq!(pbx.record("2000"), vacant("Room 2000"));
+}
+
+#[test]
+fn checkout_restores_the_service_label_of_the_room() {
+    let pbx = TestPbx::start();
+    assert_ok(&pbx.run("CHECKIN 1000 \"Solo,Alina\" DID 3001\nCHECKOUT 1000\n"));
+    let record = pbx.record("1000");
+    assert_eq!(record.last_name, "Room 1000");
+    assert_eq!(record.first_name, "");
+    assert_eq!(record.directory_name, "Room 1000");
+    assert_eq!(record.did_service_number, "");
+    assert!(!record.use_did_for_outgoing_calls);
+}
+
+#[test]
+fn monitor_shows_every_operation_with_room_command_fields_result_and_duration() {
+    let pbx = TestPbx::start();
+    let output = pbx.run("CHECKIN 1000 \"Solo,Alina\" DID 3000\n");
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("set  Service Details"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // time, room, command, operation, fields, result, duration
+    let time = line.split_whitespace().next().unwrap();
+    assert_eq!(time.len(), "12:34:56.789".len(), "{line}");
+    assert!(line.contains(" 1000  CHECKIN "), "{line}");
+    assert!(line.contains("COR Day=1, COR Night 1=1, COR Night 2=1, DID Service Number=\"3000\", Use DID for Outgoing Calls=on"), "{line}");
+    assert!(line.contains("-> ok"), "{line}");
+    assert!(line.trim_end().ends_with(" ms)"), "{line}");
+    assert!(stdout.contains("LOGIN"), "{stdout}");
+}
+
+#[test]
+fn show_prints_the_room_and_test_access_reports_the_pbx() {
+    let pbx = TestPbx::start();
+    assert_ok(&pbx.run("CHECKIN 1000 \"Müller,Zoë\" DID 3002\n"));
+    let output = pbx.hotelcare().args(["show", "1000"]).output().unwrap();
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("room 1000 (\"Room 1000\")"), "{stdout}");
+    assert!(
+        stdout.contains("Last Name                   \"Müller\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("DID Service Number          \"3002\""),
+        "{stdout}"
+    );
+
+    let output = pbx.hotelcare().arg("test-access").output().unwrap();
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("test access to hotelcare@127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(hotelcare::sim::PRODUCT), "{stdout}");
+}
+
+#[test]
+fn show_of_an_unknown_room_names_it() {
+    let pbx = TestPbx::start();
+    let output = pbx.hotelcare().args(["show", "4711"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr)
+            .contains("room 4711: SHOW failed at `read`: the PBX has no directory number 4711")
+    );
+}
+
+#[test]
+fn closed_port_says_refused_with_the_address() {
+    let pbx = TestPbx::with(Setup {
+        attempts: 2,
+        ..Setup::default()
+    });
+    pbx.set_faults(Faults {
+        refuse_connections: true,
+        ..Faults::default()
+    });
+    let output = pbx.hotelcare().arg("test-access").output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = text(&output.stderr);
+    let address = pbx.simulator().address().to_string();
+    assert!(
+        stderr.contains(&format!("the PBX at {address} refused the connection")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("check `server`"), "{stderr}");
+}
+
+#[test]
+fn wrong_password_says_so_without_showing_it() {
+    let pbx = TestPbx::start();
+    let output = pbx
+        .hotelcare()
+        .env("HOTELCARE_TEST_PBX_PASSWORD", "not-the-password")
+        .args(["test-access", "--raw"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(all.contains("wrong user name or password"), "{all}");
+    assert!(!all.contains("not-the-password"), "{all}");
+}
+
+#[test]
+fn untrusted_certificate_is_refused_with_how_to_trust_it() {
+    let pbx = TestPbx::with(Setup {
+        trust_certificate: false,
+        ..Setup::default()
+    });
+    let output = pbx.hotelcare().arg("test-access").output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("certificate of the PBX"), "{stderr}");
+    assert!(
+        stderr.contains("`ca_file`") && stderr.contains("`pin_sha256`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pinned_certificate_is_trusted() {
+    let pbx = TestPbx::with(Setup {
+        trust_certificate: false,
+        ..Setup::default()
+    });
+    let pin = hotelcare::config::format_fingerprint(&pbx.simulator().fingerprint().unwrap());
+    let config = std::fs::read_to_string(&pbx.config).unwrap().replace(
+        "timeout_secs = 2\n",
+        &format!("timeout_secs = 2\npin_sha256 = \"{pin}\"\n"),
+    );
+    std::fs::write(&pbx.config, config).unwrap();
+    assert_ok(&pbx.hotelcare().arg("test-access").output().unwrap());
+}
+
+#[test]
+fn hung_request_fails_after_the_timeout_not_later() {
+    let pbx = TestPbx::with(Setup {
+        timeout_secs: 1,
+        attempts: 1,
+        ..Setup::default()
+    });
+    pbx.set_faults(Faults {
+        hang_rate: 1.0,
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    let output = pbx.run("COS 1000 BLOCK\n");
+    let elapsed = started.elapsed();
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("did not answer within 1 s"),
+        "{}",
+        text(&output.stderr)
+    );
+    // The login hangs for one timeout; nothing else may add a second one.
+    assert!(elapsed < Duration::from_millis(1900), "took {elapsed:?}");
+}
+
+#[test]
+fn pbx_fault_on_one_field_names_room_field_and_what_the_pbx_said() {
+    let pbx = TestPbx::start();
+    pbx.set_faults(Faults {
+        refuse_values: vec![("1000".into(), "DirectoryName".into())],
+        ..Faults::default()
+    });
+    let output = pbx.run("CHECKIN 1000 \"Solo,Alina\"\nCHECKIN 2000 \"Doe,John\"\n");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "room 1000: CHECKIN failed at `set Service Profile`: the PBX refused Directory Name"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("already changed: User Profile"), "{stderr}");
+    // The other room is not held up by it.
+    assert_eq!(pbx.record("2000").directory_name, "Doe,John");
+}
+
+#[test]
+fn did_in_use_names_the_room_that_holds_it() {
+    let pbx = TestPbx::start();
+    assert_ok(&pbx.run("CHECKIN 2000 \"Doe,John\" DID 3000\n"));
+    let output = pbx.run("CHECKIN 1000 \"Solo,Alina\" DID 3000\n");
+    assert_eq!(output.status.code(), Some(4));
+    assert!(
+        text(&output.stderr).contains("the DID is already used by room 2000; check out 2000 or take its DID away (`DID 2000 NONE`) first"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn the_password_appears_in_no_output_log_or_journal() {
+    let pbx = TestPbx::start();
+    let output = pbx
+        .hotelcare()
+        .args(["run", "--raw", "-"])
+        .write_stdin("TEST\nCHECKIN 1000 \"Solo,Alina\" DID AUTO\nSHOW 1000\nCHECKOUT 1000\n")
+        .output()
+        .unwrap();
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("<mx:Password>********</mx:Password>"),
+        "the raw monitor shows the login, masked"
+    );
+    let escaped = PASSWORD
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    for (name, content) in [("stdout", stdout), ("stderr", text(&output.stderr))] {
+        assert!(
+            !content.contains(PASSWORD) && !content.contains(&escaped),
+            "password in {name}"
+        );
+    }
+    let files = pbx.written_files();
+    assert!(
+        files.iter().any(|(p, _)| p.ends_with("logs/hotelcare.log")),
+        "a log was written"
+    );
+    for (path, content) in files {
+        assert!(
+            !content.contains(PASSWORD) && !content.contains(&escaped),
+            "password in {}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn demo_runs_on_the_embedded_simulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = crate::support::hotelcare()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(crate::support::root().join("scripts/demo.hc"))
+        .output()
+        .unwrap();
+    assert_ok(&output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "no [pbx] configured: using the embedded MiVB simulator at https://127.0.0.1:"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("done: 8 commands"), "{stderr}");
+    let stdout = text(&output.stdout);
+    let last_show = stdout.rsplit("room 2000 (\"Room 2000\")").next().unwrap();
+    assert!(
+        last_show.contains("Last Name                   \"Room 2000\""),
+        "{stdout}"
+    );
+    // The simulator's rooms are kept for the next command.
+    let show = crate::support::hotelcare()
+        .current_dir(dir.path())
+        .args(["show", "1000"])
+        .output()
+        .unwrap();
+    assert_ok(&show);
+    assert!(text(&show.stdout).contains("Last Name                   \"Room 1000\""));
+}
