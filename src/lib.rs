@@ -16,5 +16,6 @@ pub mod lower;
 pub mod mixml;
 pub mod monitor;
 pub mod sim;
+pub mod spool;
 pub mod syntax;
 pub mod validate;

@@ -5,5 +5,8 @@
 
 mod check_and_plan;
 mod pbx;
+mod property;
+mod reliability;
 mod snapshots;
 mod support;
+mod watch;

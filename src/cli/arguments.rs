@@ -71,6 +71,45 @@ pub enum Subcommand {
     },
     /// Run the MiVB simulator on its own (prints its URL on the first line)
     Sim(SimArguments),
+    /// The journal: commands pending (PBX unreachable) or failed (refused by the PBX)
+    Queue {
+        #[command(subcommand)]
+        action: Option<QueueAction>,
+    },
+    /// Service mode: execute each complete *.hc file dropped into DIR, then move it to done/ or
+    /// failed/ with a report
+    Watch {
+        /// The spool directory
+        dir: PathBuf,
+        /// How often to look for files
+        #[arg(long, default_value_t = 1000, value_name = "MS")]
+        interval_ms: u64,
+        /// How long a file must stay unchanged before it counts as complete
+        #[arg(long, default_value_t = 2000, value_name = "MS")]
+        settle_ms: u64,
+        /// Also print the XML envelopes
+        #[arg(long)]
+        raw: bool,
+    },
+}
+
+/// `hotelcare queue ...`.
+#[derive(Debug, ClapSubcommand)]
+pub enum QueueAction {
+    /// Show pending and failed commands (the default)
+    List,
+    /// Run failed and pending commands again, in their order
+    Retry {
+        /// Also print the XML envelopes
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Take commands out of the journal for good
+    Drop {
+        /// Their numbers, as `queue list` shows them (`#7` -> 7)
+        #[arg(required = true)]
+        seqs: Vec<u64>,
+    },
 }
 
 /// `hotelcare sim`.

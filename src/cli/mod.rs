@@ -6,11 +6,13 @@ mod check;
 mod execution;
 mod exit;
 mod plan;
+mod queue;
 mod run;
 mod scripts;
 mod sim;
 mod summary;
 mod target;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -18,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use arguments::{Arguments, Color, SimArguments, Subcommand};
+pub use arguments::{Arguments, Color, QueueAction, SimArguments, Subcommand};
 pub use exit::Exit;
 
 use crate::config::{self, Config};
@@ -70,6 +72,25 @@ pub fn run(arguments: Arguments) -> Exit {
                 ..crate::sim::Faults::default()
             },
         }),
+        Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List) {
+            QueueAction::List => queue::list(&config),
+            QueueAction::Retry { raw } => queue::retry(&config, raw),
+            QueueAction::Drop { seqs } => queue::drop(&config, &seqs),
+        },
+        Subcommand::Watch {
+            dir,
+            interval_ms,
+            settle_ms,
+            raw,
+        } => watch::watch(
+            &config,
+            &dir,
+            watch::Timing {
+                interval: std::time::Duration::from_millis(interval_ms),
+                settle: std::time::Duration::from_millis(settle_ms),
+            },
+            raw,
+        ),
     }
 }
 

@@ -28,6 +28,9 @@ use crate::validate::Command;
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
+/// Named groups of accepted commands (a spool file by name and content hash -> its sequence
+/// numbers), written in the same transaction as the commands, so "accepted" is never half true.
+const MARKERS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("markers");
 const NEXT_SEQUENCE: &str = "next_sequence";
 
 /// The journal file inside the state directory.
@@ -79,12 +82,31 @@ fn error(context: &str, e: impl Display) -> JournalError {
 
 type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>;
 
-/// A handle to the journal; cheap to clone.
+/// A handle to the journal; cheap to clone. The file is closed when the last handle is dropped.
 #[derive(Clone)]
 pub struct Journal {
     db: Arc<Database>,
-    writer: mpsc::Sender<(Job, oneshot::Sender<Result<(), String>>)>,
+    writer: Arc<Writer>,
     path: Option<PathBuf>,
+}
+
+type Request = (Job, oneshot::Sender<Result<(), String>>);
+
+/// The group-commit thread and its queue; joined on drop so that the file is closed afterwards.
+struct Writer {
+    queue: std::sync::Mutex<Option<mpsc::Sender<Request>>>,
+    thread: std::sync::Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.queue.lock().map(|mut q| q.take()));
+        if let Ok(mut thread) = self.thread.lock()
+            && let Some(handle) = thread.take()
+        {
+            let _ = handle.join();
+        }
+    }
 }
 
 impl Journal {
@@ -125,14 +147,19 @@ impl Journal {
             let txn = db.begin_write().map_err(|e| error("journal", e))?;
             txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             txn.open_table(META).map_err(|e| error("journal", e))?;
+            txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
             txn.commit().map_err(|e| error("journal", e))?;
         }
-        let (writer, jobs) = mpsc::channel::<(Job, oneshot::Sender<Result<(), String>>)>();
+        let (queue, jobs) = mpsc::channel::<Request>();
         let db_for_writer = Arc::clone(&db);
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("journal-writer".into())
             .spawn(move || group_commit(&db_for_writer, &jobs))
             .map_err(|e| error("cannot start the journal writer", e))?;
+        let writer = Arc::new(Writer {
+            queue: std::sync::Mutex::new(Some(queue)),
+            thread: std::sync::Mutex::new(Some(thread)),
+        });
         Ok(Self { db, writer, path })
     }
 
@@ -144,9 +171,15 @@ impl Journal {
     /// Runs `job` in a write transaction, grouped with others, durable when this returns.
     async fn write(&self, job: Job) -> Result<(), JournalError> {
         let (reply, answer) = oneshot::channel();
+        let stopped = || JournalError("the journal writer has stopped".into());
         self.writer
+            .queue
+            .lock()
+            .map_err(|_| stopped())?
+            .as_ref()
+            .ok_or_else(stopped)?
             .send((job, reply))
-            .map_err(|_| JournalError("the journal writer has stopped".into()))?;
+            .map_err(|_| stopped())?;
         answer
             .await
             .map_err(|_| JournalError("the journal writer has stopped".into()))?
@@ -155,6 +188,16 @@ impl Journal {
 
     /// Appends commands as pending, in order, in one transaction; returns their sequence numbers.
     pub async fn append(&self, commands: Vec<(String, Command)>) -> Result<Vec<u64>, JournalError> {
+        self.append_marked(commands, None).await
+    }
+
+    /// Appends commands and, in the same transaction, records their sequence numbers under
+    /// `marker` (see `marked`).
+    pub async fn append_marked(
+        &self,
+        commands: Vec<(String, Command)>,
+        marker: Option<String>,
+    ) -> Result<Vec<u64>, JournalError> {
         let (tx, rx) = oneshot::channel();
         self.write(Box::new(move |txn| {
             let mut meta = txn.open_table(META).map_err(|e| error("journal", e))?;
@@ -182,6 +225,13 @@ impl Journal {
             }
             meta.insert(NEXT_SEQUENCE, next)
                 .map_err(|e| error("journal", e))?;
+            if let Some(marker) = marker {
+                let mut markers = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
+                let bytes = serde_json::to_vec(&seqs).map_err(|e| error("journal", e))?;
+                markers
+                    .insert(marker.as_str(), bytes.as_slice())
+                    .map_err(|e| error("journal", e))?;
+            }
             let _ = tx.send(seqs);
             Ok(())
         }))
@@ -247,6 +297,42 @@ impl Journal {
         Ok(out)
     }
 
+    /// The sequence numbers recorded under `marker`, if it was recorded.
+    pub fn marked(&self, marker: &str) -> Result<Option<Vec<u64>>, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
+        let Some(value) = table.get(marker).map_err(|e| error("journal", e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(value.value())
+            .map(Some)
+            .map_err(|e| error("a journal marker cannot be read", e))
+    }
+
+    /// Forgets a marker.
+    pub async fn unmark(&self, marker: &str) -> Result<(), JournalError> {
+        let marker = marker.to_owned();
+        self.write(Box::new(move |txn| {
+            let mut table = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
+            table
+                .remove(marker.as_str())
+                .map_err(|e| error("journal", e))?;
+            Ok(())
+        }))
+        .await
+    }
+
+    /// One command, if it is still in the journal (pending or failed).
+    pub fn get(&self, seq: u64) -> Result<Option<Entry>, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+        table
+            .get(seq)
+            .map_err(|e| error("journal", e))?
+            .map(|value| decode(value.value()))
+            .transpose()
+    }
+
     /// Every command still in the journal (pending and failed), in order.
     pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
         let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
@@ -276,7 +362,7 @@ fn decode(bytes: &[u8]) -> Result<Entry, JournalError> {
 }
 
 /// The writer thread: takes every job waiting, runs them in one transaction, commits once.
-fn group_commit(db: &Database, jobs: &mpsc::Receiver<(Job, oneshot::Sender<Result<(), String>>)>) {
+fn group_commit(db: &Database, jobs: &mpsc::Receiver<Request>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < 1024 {
@@ -310,4 +396,70 @@ fn commit(
         }
     }
     txn.commit().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::Action;
+
+    fn command(room: &str) -> (String, Command) {
+        (
+            format!("t.hc:{room}"),
+            Command {
+                line: 1,
+                text: format!("CHECKOUT {room}"),
+                action: Action::CheckOut { room: room.into() },
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn survives_reopening_and_keeps_order_status_reads_and_markers() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let journal = Journal::open(dir.path()).unwrap();
+            let seqs = journal
+                .append_marked(
+                    vec![command("1"), command("2"), command("3")],
+                    Some("spool/a.hc".into()),
+                )
+                .await
+                .unwrap();
+            assert_eq!(seqs, [1, 2, 3]);
+            journal.complete(2).await.unwrap();
+            let mut third = journal.get(3).unwrap().unwrap();
+            third.status = Status::Failed;
+            third.attempts = 4;
+            third
+                .reads
+                .insert(ReadId(1), vec![(Field::ServiceLabel, "Room 3".into())]);
+            journal.update(&third).await.unwrap();
+        }
+        let journal = Journal::open(dir.path()).unwrap();
+        assert_eq!(journal.marked("spool/a.hc").unwrap(), Some(vec![1, 2, 3]));
+        assert_eq!(journal.marked("spool/b.hc").unwrap(), None);
+        let entries = journal.entries().unwrap();
+        assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(entries[1].reads[&ReadId(1)][0].1, "Room 3");
+        assert_eq!(journal.pending_after(0, 10).unwrap().len(), 1);
+        assert_eq!(journal.requeue_failed().await.unwrap(), 1);
+        assert_eq!(journal.pending_after(0, 10).unwrap().len(), 2);
+        assert_eq!(journal.pending_after(1, 10).unwrap()[0].seq, 3);
+        // Sequence numbers are never reused.
+        assert_eq!(journal.append(vec![command("4")]).await.unwrap(), [4]);
+    }
+
+    #[tokio::test]
+    async fn a_second_process_is_told_the_journal_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Journal::open(dir.path()).unwrap();
+        let error = Journal::open(dir.path()).err().unwrap();
+        assert!(
+            error
+                .to_string()
+                .contains("in use by another hotelcare process"),
+            "{error}"
+        );
+    }
 }

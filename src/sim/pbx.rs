@@ -25,6 +25,8 @@ pub struct Stats {
     pub updates: u64,
     pub reads: u64,
     pub faults: u64,
+    /// Requests hit by an injected fault (failure, drop, hang).
+    pub injected: u64,
 }
 
 pub(crate) struct Pbx {

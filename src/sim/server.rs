@@ -175,6 +175,9 @@ async fn mixml(State(shared): State<Arc<Shared>>, body: String) -> Response {
         .unwrap_or_else(PoisonError::into_inner)
         .f64();
     let mishap = faults.mishap(roll);
+    if mishap != Mishap::None {
+        shared.pbx().stats.injected += 1;
+    }
     if mishap == Mishap::Hang {
         let mut shutdown = shared.shutdown.subscribe();
         let _ = tokio::time::timeout(Duration::from_secs(3600), shutdown.changed()).await;
