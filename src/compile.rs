@@ -49,8 +49,20 @@ pub fn compile<R: BufRead>(
     validator: &mut Validator<'_>,
     sink: &mut dyn FnMut(Event<'_>),
 ) -> io::Result<Summary> {
+    compile_at(path, 0, reader, validator, sink)
+}
+
+/// `compile` for input whose first line is line `first_line` (0-based) of a longer whole: the
+/// REPL numbers its inputs across the session.
+pub fn compile_at<R: BufRead>(
+    path: &str,
+    first_line: usize,
+    reader: R,
+    validator: &mut Validator<'_>,
+    sink: &mut dyn FnMut(Event<'_>),
+) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    let mut lines = Lines::new(reader);
+    let mut lines = Lines::starting_at(reader, first_line);
     let mut block = Block::default();
     loop {
         block.clear();

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod lower;
 pub mod mixml;
 pub mod monitor;
+pub mod repl;
 pub mod sim;
 pub mod spool;
 pub mod syntax;

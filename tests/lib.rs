@@ -7,6 +7,7 @@ mod check_and_plan;
 mod pbx;
 mod property;
 mod reliability;
+mod repl;
 mod snapshots;
 mod support;
 mod watch;

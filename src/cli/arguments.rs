@@ -55,6 +55,15 @@ pub enum Subcommand {
         #[arg(long)]
         raw: bool,
     },
+    /// The support REPL: type commands, see every MiXML operation and the PBX's answer
+    Repl {
+        /// Also print the XML envelopes (the password masked)
+        #[arg(long)]
+        raw: bool,
+        /// Read lines from standard input without line editing (for tests and dumb terminals)
+        #[arg(long)]
+        no_readline: bool,
+    },
     /// "Test access": connect, log in and report what the PBX says
     TestAccess {
         /// Also print the XML envelopes (the password masked)

@@ -7,6 +7,7 @@ mod execution;
 mod exit;
 mod plan;
 mod queue;
+mod repl;
 mod run;
 mod scripts;
 mod sim;
@@ -55,6 +56,7 @@ pub fn run(arguments: Arguments) -> Exit {
         Subcommand::Run { files, raw } => with_scripts(&files, |scripts| {
             run::run(&config, scripts, raw, run::Durability::Journaled, color)
         }),
+        Subcommand::Repl { raw, no_readline } => repl::repl(&config, raw, no_readline, color),
         Subcommand::Show { ext, raw } => inline(&config, &format!("SHOW {ext}"), raw, color),
         Subcommand::TestAccess { raw } => inline(&config, "TEST", raw, color),
         Subcommand::Sim(arguments) => sim::sim(sim::SimArguments {

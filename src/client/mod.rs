@@ -78,8 +78,9 @@ impl Client {
             .text()
             .await
             .map_err(|e| error::classify(&e, &self.address, self.timeout))?;
+        // The session id is a credential too, while it lasts: masked like the password.
         let raw = raw.then(|| Raw {
-            request: request.envelope(session, Password::Mask),
+            request: request.envelope(session.map(|_| Secret::MASK), Password::Mask),
             response: text.clone(),
         });
         match mixml::parse_response(&text) {
@@ -341,6 +342,19 @@ mod loopback_tests {
         );
         assert_eq!(sim.record("1000").unwrap().last_name, "Solo & <Co>");
         assert_eq!(sim.stats().logins, 1);
+    }
+
+    #[tokio::test]
+    async fn lists_directory_numbers() {
+        let (_sim, client) = pair(Options::new("hotelcare", "secret")).await;
+        let reply = client
+            .call(&Request::ListDirectoryNumbers, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.response,
+            Response::DirectoryNumbers(vec!["1000".into(), "2000".into()])
+        );
     }
 
     #[tokio::test]

@@ -21,7 +21,7 @@ pub(crate) async fn execute<T: Transport>(inner: &Inner<T>, mut entry: Entry) ->
     let ops = lower(&action, &inner.settings);
     let mut unsaved_reads = false;
     let mut applied: Vec<&'static str> = Vec::new();
-    for op in &ops {
+    for (index, op) in ops.iter().enumerate() {
         if let Some(reason) = inner.halted() {
             return (Outcome::Queued { reason }, entry);
         }
@@ -74,7 +74,7 @@ pub(crate) async fn execute<T: Transport>(inner: &Inner<T>, mut entry: Entry) ->
                 if let Err(reason) = absorb(inner, &mut entry, op, &response) {
                     return (Outcome::Failed { reason }, entry);
                 }
-                if matches!(op, Op::Read { .. } | Op::FindFreeDid { .. }) {
+                if must_keep(&ops, index) {
                     unsaved_reads = true;
                 }
                 if let Op::Set { form, .. } = op {
@@ -89,6 +89,21 @@ pub(crate) async fn execute<T: Transport>(inner: &Inner<T>, mut entry: Entry) ->
         }
     }
     (Outcome::Done, entry)
+}
+
+/// Whether what operation `index` reads must be journaled before the command writes: when the
+/// command itself later writes what was read, a read repeated after a crash would see the
+/// command's own writes (a move's reads of the old room; a DID found free, then given). Other
+/// reads (the Service Label a check-out restores) read the same again and cost no fsync.
+fn must_keep(ops: &[Op<'_>], index: usize) -> bool {
+    match &ops[index] {
+        Op::FindFreeDid { .. } => true,
+        Op::Read { room, fields, .. } => ops[index + 1..].iter().any(|later| {
+            matches!(later, Op::Set { room: written, values, .. }
+                if written == room && values.iter().any(|(field, _)| fields.contains(field)))
+        }),
+        Op::Set { .. } | Op::SystemInfo => false,
+    }
 }
 
 const MISSING: &str = "no value was read for";
@@ -301,4 +316,48 @@ pub(crate) fn lowest_free(
     range
         .numbers()
         .find(|n| !reserved.contains(n) && !taken.iter().any(|(did, _)| did == n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::lower::Settings;
+    use crate::validate::{Action, DidRequest, Guest};
+
+    fn kept(action: &Action) -> Vec<bool> {
+        let mut config = Config::builtin();
+        config.number_transfer = Some(crate::config::NumberTransfer {
+            range: "3000-3005".parse().unwrap(),
+            signal_extension_external: true,
+        });
+        let ops = lower(action, &Settings::from_config(&config));
+        (0..ops.len()).map(|i| must_keep(&ops, i)).collect()
+    }
+
+    #[test]
+    fn only_reads_the_command_overwrites_are_journaled() {
+        let checkout = kept(&Action::CheckOut { room: "1".into() });
+        assert!(
+            checkout.iter().all(|k| !k),
+            "the Service Label is not written by a check-out"
+        );
+        let relocation = kept(&Action::Move {
+            from: "1".into(),
+            to: "2".into(),
+        });
+        assert_eq!(&relocation[..3], [true, true, true]);
+        let auto = kept(&Action::CheckIn {
+            room: "1".into(),
+            guest: Guest {
+                last: "x".into(),
+                first: String::new(),
+                directory_name: "x".into(),
+            },
+            cor: crate::config::Cor::new(1).unwrap(),
+            did: Some(DidRequest::Auto),
+        });
+        assert!(auto[0], "a DID found free is journaled before it is given");
+        assert!(kept(&Action::Show { room: "1".into() }).iter().all(|k| !k));
+    }
 }

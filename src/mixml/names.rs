@@ -66,6 +66,10 @@ pub const USE_DID_FOR_OUTGOING_CALLS: &str = "UseDidForOutgoingCalls";
 pub const TRUE: &str = "true";
 pub const FALSE: &str = "false";
 
+// Directory numbers (for completion in the REPL).
+pub const LIST_DIRECTORY_NUMBERS: &str = "ListDirectoryNumbers";
+pub const LIST_DIRECTORY_NUMBERS_RESPONSE: &str = "ListDirectoryNumbersResponse";
+
 // DID search.
 pub const FIND_DIDS: &str = "FindDidServiceNumbers";
 pub const FIND_DIDS_RESPONSE: &str = "FindDidServiceNumbersResponse";

@@ -35,6 +35,8 @@ pub enum Request<'a> {
         from: String,
         to: String,
     },
+    /// Every directory number the PBX has (for completion).
+    ListDirectoryNumbers,
 }
 
 /// Whether the password goes into the envelope (for the PBX) or a mask (for everyone else).
@@ -54,6 +56,7 @@ impl Request<'_> {
             Self::Read { .. } => names::READ,
             Self::Update { .. } => names::UPDATE,
             Self::FindDids { .. } => names::FIND_DIDS,
+            Self::ListDirectoryNumbers => names::LIST_DIRECTORY_NUMBERS,
         }
     }
 
@@ -114,7 +117,7 @@ impl Request<'_> {
                     text(w, names::PASSWORD, shown)
                 })?;
             }
-            Self::Logout | Self::SystemInfo => {
+            Self::Logout | Self::SystemInfo | Self::ListDirectoryNumbers => {
                 w.create_element(op).write_empty()?;
             }
             Self::Read { room, form, fields } => {

@@ -22,6 +22,7 @@ pub enum Response {
     Updated,
     /// `(DID, directory number)` of every record holding a DID of the searched range.
     Dids(Vec<(String, String)>),
+    DirectoryNumbers(Vec<String>),
 }
 
 /// Why a response is not a `Response`.
@@ -103,6 +104,14 @@ pub fn parse_response(xml: &str) -> Result<Response, ResponseError> {
                             .to_owned(),
                     )
                 })
+                .collect(),
+        )),
+        names::LIST_DIRECTORY_NUMBERS_RESPONSE => Ok(Response::DirectoryNumbers(
+            payload
+                .children
+                .iter()
+                .filter(|c| c.name == names::DIRECTORY_NUMBER)
+                .map(|c| c.text.clone())
                 .collect(),
         )),
         other => Err(ResponseError::Malformed(format!(

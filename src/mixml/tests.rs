@@ -114,3 +114,20 @@ fn html_error_pages_are_malformed() {
         Err(ResponseError::Malformed(_))
     ));
 }
+
+#[test]
+fn reads_a_directory_number_list() {
+    let xml = envelope(
+        "<mx:ListDirectoryNumbersResponse><mx:DirectoryNumber>1000</mx:DirectoryNumber>\
+         <mx:DirectoryNumber>2000</mx:DirectoryNumber></mx:ListDirectoryNumbersResponse>",
+    );
+    assert_eq!(
+        parse_response(&xml),
+        Ok(Response::DirectoryNumbers(vec![
+            "1000".into(),
+            "2000".into()
+        ]))
+    );
+    let request = Request::ListDirectoryNumbers.envelope(Some("s"), Password::Mask);
+    assert!(request.contains("<mx:ListDirectoryNumbers/>"), "{request}");
+}

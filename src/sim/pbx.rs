@@ -143,6 +143,10 @@ impl Pbx {
                 }
             }
             SimRequest::FindDids { from, to } => (self.find_dids(&from, &to), false),
+            SimRequest::ListDirectoryNumbers => (
+                SimResponse::DirectoryNumbers(self.records.keys().cloned().collect()),
+                false,
+            ),
         }
     }
 

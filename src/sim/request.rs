@@ -27,6 +27,7 @@ pub(crate) enum SimRequest {
         from: String,
         to: String,
     },
+    ListDirectoryNumbers,
 }
 
 /// A request with its session header.
@@ -95,6 +96,7 @@ pub(crate) fn read(xml: &str) -> Result<Envelope, String> {
             from: text(names::RANGE_FROM)?,
             to: text(names::RANGE_TO)?,
         },
+        names::LIST_DIRECTORY_NUMBERS => SimRequest::ListDirectoryNumbers,
         other => return Err(format!("unknown operation <{other}>")),
     };
     Ok(Envelope { session, request })

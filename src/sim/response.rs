@@ -25,6 +25,7 @@ pub(crate) enum SimResponse {
     },
     Updated,
     Dids(Vec<(String, String)>),
+    DirectoryNumbers(Vec<String>),
     Fault(SimFault),
 }
 
@@ -123,6 +124,15 @@ impl SimResponse {
                                 .with_attribute((names::ASSIGNMENT_DID, did.as_str()))
                                 .with_attribute((names::ASSIGNMENT_DN, dn.as_str()))
                                 .write_empty()?;
+                        }
+                        Ok(())
+                    })?;
+            }
+            Self::DirectoryNumbers(numbers) => {
+                w.create_element(mx(names::LIST_DIRECTORY_NUMBERS_RESPONSE))
+                    .write_inner_content(|w| {
+                        for number in numbers {
+                            text(w, &mx(names::DIRECTORY_NUMBER), number)?;
                         }
                         Ok(())
                     })?;

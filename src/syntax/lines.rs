@@ -24,9 +24,17 @@ pub struct Lines<R> {
 
 impl<R: BufRead> Lines<R> {
     pub fn new(reader: R) -> Self {
+        Self::starting_at(reader, 0)
+    }
+
+    /// Numbers lines from `first` (0-based): for input that continues earlier input (the REPL).
+    pub fn starting_at(reader: R, first: usize) -> Self {
         Self {
             reader,
-            line: Line::default(),
+            line: Line {
+                number: first,
+                ..Line::default()
+            },
             bytes: Vec::new(),
             next_offset: 0,
             started: false,

@@ -4,6 +4,7 @@
 //! Imports only `diagnostics`.
 
 mod ast;
+pub mod keywords;
 mod lines;
 mod parser;
 mod rules;

@@ -36,6 +36,7 @@ enum RoomDid {
 }
 
 /// Script-order checker. Create one per run; feed it every statement of every file in order.
+#[derive(Clone)]
 pub struct Validator<'c> {
     config: &'c Config,
     /// DID -> the room the script last gave it to.

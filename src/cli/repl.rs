@@ -1,0 +1,74 @@
+//! `hotelcare repl`: the support REPL on a terminal; on a pipe, the lines run as a script (same
+//! output and exit codes as `run -`).
+
+use std::io::{IsTerminal, Read};
+
+use crate::cli::execution::{self, runtime, stdout_printer};
+use crate::cli::exit::Exit;
+use crate::cli::run::{self, Durability};
+use crate::cli::scripts::Script;
+use crate::cli::target::Target;
+use crate::config::Config;
+use crate::engine::Journal;
+use crate::logs::{self, Retention};
+use crate::repl::{self, HISTORY_FILE, Session};
+
+pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -> Exit {
+    if !no_readline && !std::io::stdin().is_terminal() {
+        let mut text = String::new();
+        if let Err(error) = std::io::stdin().read_to_string(&mut text) {
+            eprintln!("error: cannot read standard input: {error}");
+            return Exit::Usage;
+        }
+        return run::run(
+            config,
+            &[Script::Stdin(text)],
+            raw,
+            Durability::Journaled,
+            color,
+        );
+    }
+    logs::init(&config.run.log_dir, Retention::OneShot);
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Usage;
+        }
+    };
+    runtime.block_on(async {
+        let target = match Target::connect(config).await {
+            Ok(target) => target,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Exit::Usage;
+            }
+        };
+        let journal = match Journal::open(&config.run.state_dir) {
+            Ok(journal) => journal,
+            Err(error) => {
+                eprintln!("error: {error}");
+                target.close().await;
+                return Exit::Usage;
+            }
+        };
+        let make_engine =
+            |raw| execution::engine(config, &target, journal.clone(), raw, stdout_printer());
+        let mut session = Session::new(config, &make_engine, raw, color);
+        session.start().await;
+        let result = if no_readline {
+            repl::plain(&mut session).await
+        } else {
+            repl::interactive(&mut session, config.run.state_dir.join(HISTORY_FILE)).await
+        };
+        drop(session);
+        target.close().await;
+        match result {
+            Ok(()) => Exit::Done,
+            Err(message) => {
+                eprintln!("error: {message}");
+                Exit::Usage
+            }
+        }
+    })
+}

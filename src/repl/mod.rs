@@ -1,0 +1,357 @@
+//! The support REPL: type commands, see every MiXML operation they emit and what the PBX answered.
+//!
+//! Input: lines from a person (rustyline) or from `--no-readline` standard input. Output: the
+//! monitor. Each line is checked like a script (an error shows a caret and runs nothing) and then
+//! journaled and executed by the same engine as `run`: there is no second way of executing.
+//! Imports `engine`, `compile`, `monitor`; it is wired to a target by `cli`.
+
+mod directive;
+mod helper;
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
+use rustyline::{CompletionType, Config as EditorConfig, Editor};
+
+use crate::client::Client;
+use crate::compile::{Event, compile_at};
+use crate::config::{Config, Trust, format_fingerprint};
+use crate::diagnostics::render;
+use crate::engine::{Engine, Report, Transport};
+use crate::lower::{Settings, lower};
+use crate::mixml::{Request, Response};
+use crate::monitor;
+use crate::validate::{Action, Validator};
+use directive::{Directive, HELP};
+use helper::ReplHelper;
+
+/// The history file inside the state directory.
+pub const HISTORY_FILE: &str = "repl-history.txt";
+
+/// Builds an engine for the session (again when `.raw` changes).
+pub type EngineFactory<'a> = dyn Fn(bool) -> Engine<Client> + 'a;
+
+/// One REPL session.
+pub struct Session<'a> {
+    config: &'a Config,
+    make_engine: &'a EngineFactory<'a>,
+    engine: Engine<Client>,
+    validator: Validator<'a>,
+    raw: bool,
+    plan: bool,
+    color: bool,
+    /// Lines entered so far (for `repl:N` origins).
+    count: usize,
+    rooms: Arc<Mutex<Vec<String>>>,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        config: &'a Config,
+        make_engine: &'a EngineFactory<'a>,
+        raw: bool,
+        color: bool,
+    ) -> Self {
+        Self {
+            config,
+            make_engine,
+            engine: make_engine(raw),
+            validator: Validator::new(config),
+            raw,
+            plan: false,
+            color,
+            count: 0,
+            rooms: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Asks the PBX for its directory numbers (for completion); runs what an earlier session or
+    /// run left pending.
+    pub async fn start(&mut self) {
+        if let Ok(reply) = self
+            .engine
+            .transport()
+            .call(&Request::ListDirectoryNumbers, false)
+            .await
+            && let Response::DirectoryNumbers(numbers) = reply.response
+        {
+            *self.rooms.lock().unwrap_or_else(PoisonError::into_inner) = numbers;
+        }
+        if let Ok(pending) = self.engine.journal().pending_after(0, usize::MAX)
+            && !pending.is_empty()
+        {
+            println!(
+                "{} command(s) left pending by an earlier run run first:",
+                pending.len()
+            );
+            self.drain().await;
+        }
+    }
+
+    /// The prompt: `hotelcare(simulator)> ` or `hotelcare(10.1.2.3)> `.
+    pub fn prompt(&self) -> String {
+        let mode = if self.plan { " plan" } else { "" };
+        format!("hotelcare({}{mode})> ", self.config.target_name())
+    }
+
+    /// Handles one input line. `false` when the session should end.
+    pub async fn line(&mut self, line: &str) -> bool {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            return true;
+        }
+        if trimmed.starts_with('.') {
+            return self.directive(trimmed);
+        }
+        self.count += 1;
+        let name = format!("repl:{}", self.count);
+        // Checked on a copy: a line with an error changes nothing, not even what the session
+        // knows of DIDs.
+        let mut validator = self.validator.clone();
+        let mut commands = Vec::new();
+        let mut errors = 0;
+        let color = self.color;
+        let compiled = compile_at(
+            "repl",
+            self.count - 1,
+            line.as_bytes(),
+            &mut validator,
+            &mut |event| match event {
+                Event::Command(command) => commands.push(command),
+                Event::Diagnostic { diagnostic, source } => {
+                    errors += usize::from(diagnostic.is_error());
+                    eprintln!("{}", render(&diagnostic, &source, color));
+                }
+            },
+        );
+        if let Err(error) = compiled {
+            eprintln!("error: {error}");
+            return true;
+        }
+        if errors > 0 {
+            eprintln!("nothing was run");
+            return true;
+        }
+        self.validator = validator;
+        self.remember_rooms(commands.iter().map(|c| &c.action));
+        if self.plan {
+            let settings = Settings::from_config(self.config);
+            for command in &commands {
+                let ops = lower(&command.action, &settings);
+                print!("{}", monitor::plan::render(&name, command, &ops, self.raw));
+            }
+            return true;
+        }
+        let commands = commands.into_iter().map(|c| (name.clone(), c)).collect();
+        if let Err(error) = self.engine.enqueue(commands).await {
+            eprintln!("error: {error}");
+            return true;
+        }
+        self.drain().await;
+        true
+    }
+
+    async fn drain(&mut self) {
+        match self.engine.drain().await {
+            Ok(report) => summary(&report),
+            Err(error) => eprintln!("error: {error}"),
+        }
+        let _ = io::stdout().flush();
+    }
+
+    fn remember_rooms<'c>(&self, actions: impl Iterator<Item = &'c Action>) {
+        let mut rooms = self.rooms.lock().unwrap_or_else(PoisonError::into_inner);
+        for action in actions {
+            for room in action.rooms() {
+                if !rooms.iter().any(|r| r == room) {
+                    rooms.push(room.to_owned());
+                }
+            }
+        }
+    }
+
+    fn directive(&mut self, line: &str) -> bool {
+        match Directive::parse(line) {
+            Err(message) => eprintln!("error: {message}"),
+            Ok(Directive::Quit) => return false,
+            Ok(Directive::Help) => println!("{HELP}"),
+            Ok(Directive::Raw(on)) => {
+                self.raw = on;
+                self.engine = (self.make_engine)(on);
+                println!("raw envelopes {}", if on { "on" } else { "off" });
+            }
+            Ok(Directive::Plan(on)) => {
+                self.plan = on;
+                println!(
+                    "{}",
+                    if on {
+                        "plan mode: commands are checked and shown, nothing is sent"
+                    } else {
+                        "plan mode off: commands are sent to the PBX"
+                    }
+                );
+            }
+            Ok(Directive::Queue) => match self.engine.journal().entries() {
+                Ok(entries) if entries.is_empty() => println!("the journal is empty"),
+                Ok(entries) => {
+                    for entry in entries {
+                        println!(
+                            "#{} {:?} room {} {} ({}){}",
+                            entry.seq,
+                            entry.status,
+                            entry.command.action.room(),
+                            entry.command.text,
+                            entry.origin,
+                            entry
+                                .last_error
+                                .map(|e| format!(": {e}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+                Err(error) => eprintln!("error: {error}"),
+            },
+            Ok(Directive::Config) => println!("{}", describe(self.config)),
+        }
+        true
+    }
+
+    fn helper(&self) -> ReplHelper {
+        ReplHelper {
+            levels: self.config.level_names(),
+            rooms: Arc::clone(&self.rooms),
+            color: self.color,
+        }
+    }
+}
+
+/// One line after each command: what happened.
+fn summary(report: &Report) {
+    for reason in &report.failed {
+        eprintln!("error: {reason}");
+    }
+    if let Some(reason) = &report.halted {
+        eprintln!(
+            "error: {reason}; {} queued (`.queue` lists them; they run again with the next command)",
+            report.queued
+        );
+    }
+}
+
+/// The configuration, as `.config` shows it: never the password.
+fn describe(config: &Config) -> String {
+    let mut out = String::new();
+    let mut line = |text: String| {
+        out.push_str(&text);
+        out.push('\n');
+    };
+    match &config.pbx {
+        Some(pbx) => {
+            let trust = match &pbx.trust {
+                Trust::System => "the system's trusted certificates".to_owned(),
+                Trust::CaFile(path) => format!("the CA file {}", path.display()),
+                Trust::Pinned(fp) => format!("the pinned certificate {}", format_fingerprint(fp)),
+            };
+            line(format!(
+                "PBX: {} as user `{}`, timeout {} s, trusting {trust}",
+                pbx.server,
+                pbx.user,
+                pbx.timeout.as_secs()
+            ));
+        }
+        None => line("PBX: the embedded simulator".to_owned()),
+    }
+    let levels: Vec<String> = config
+        .levels
+        .iter()
+        .map(|(name, cor)| format!("{name}={cor}"))
+        .collect();
+    line(format!(
+        "class of restriction: allow {}, block {}; levels: {}",
+        config.cor.allow,
+        config.cor.block,
+        levels.join(", ")
+    ));
+    line(match &config.number_transfer {
+        Some(nt) => format!(
+            "number transfer: DIDs {}, signal extension to external {}",
+            nt.range,
+            if nt.signal_extension_external {
+                "on"
+            } else {
+                "off"
+            }
+        ),
+        None => "number transfer: off".to_owned(),
+    });
+    line(format!(
+        "max concurrency {}, {} attempts; state in {}, logs in {}",
+        config.run.max_concurrency,
+        config.run.retry.attempts,
+        config.run.state_dir.display(),
+        config.run.log_dir.display()
+    ));
+    out.trim_end().to_owned()
+}
+
+/// The interactive loop with rustyline: history in the state directory, completion, hints,
+/// highlighting. Ctrl-C clears the line, Ctrl-D leaves.
+pub async fn interactive(session: &mut Session<'_>, history: PathBuf) -> Result<(), String> {
+    let config = EditorConfig::builder()
+        .completion_type(CompletionType::Circular)
+        .auto_add_history(false)
+        .history_ignore_dups(true)
+        .map_err(|e| e.to_string())?
+        .build();
+    let mut editor: Editor<ReplHelper, DefaultHistory> =
+        Editor::with_config(config).map_err(|e| format!("cannot start the line editor: {e}"))?;
+    editor.set_helper(Some(session.helper()));
+    let _ = editor.load_history(&history);
+    println!(
+        "hotelcare {} on {}; `.help` for help, Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION"),
+        session.config.target_name()
+    );
+    loop {
+        match editor.readline(&session.prompt()) {
+            Ok(line) => {
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                    // Saved at once, so that the history survives a crash or a kill.
+                    let _ = editor.append_history(&history);
+                }
+                if !session.line(&line).await {
+                    break;
+                }
+            }
+            Err(ReadlineError::Interrupted) => {}
+            Err(ReadlineError::Eof) => break,
+            Err(error) => return Err(format!("cannot read the terminal: {error}")),
+        }
+    }
+    Ok(())
+}
+
+/// `--no-readline`: the same session on plain standard input, line by line, with prompts.
+pub async fn plain(session: &mut Session<'_>) -> Result<(), String> {
+    let stdin = io::stdin();
+    let mut lines = stdin.lock().lines();
+    loop {
+        print!("{}", session.prompt());
+        let _ = io::stdout().flush();
+        match lines.next() {
+            Some(Ok(line)) => {
+                if !session.line(&line).await {
+                    break;
+                }
+            }
+            Some(Err(error)) => return Err(format!("cannot read standard input: {error}")),
+            None => break,
+        }
+    }
+    println!();
+    Ok(())
+}
