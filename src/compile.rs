@@ -62,6 +62,7 @@ pub fn compile_at<R: BufRead>(
     sink: &mut dyn FnMut(Event<'_>),
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
+    validator.start_script(path);
     let mut lines = Lines::starting_at(reader, first_line);
     let mut block = Block::default();
     loop {
@@ -244,6 +245,13 @@ mod tests {
         let (diagnostics, commands, _) = run("COS 1 LOCAL\nCOS 2 ???\nCOS 3 GOLD\nTEST");
         assert_eq!(diagnostics, vec![(2, 7), (3, 7)]);
         assert_eq!(commands, vec![1, 4]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_does_not_swallow_the_next_line() {
+        let (diagnostics, commands, _) = run("RENAME 1 \"Solo\nCOS 2 LOCAL\nCOS 3 LOCAL\n");
+        assert_eq!(diagnostics, vec![(1, 10)]);
+        assert_eq!(commands, vec![2, 3]);
     }
 
     #[test]

@@ -9,8 +9,11 @@ use file_rotate::compression::Compression;
 use file_rotate::suffix::AppendCount;
 use file_rotate::{ContentLimit, FileRotate};
 
-/// The log file's name inside the log directory.
+/// The log file of one-shot commands inside the log directory.
 pub const FILE_NAME: &str = "hotelcare.log";
+/// The log file of the service (`watch`): its own name, so that a one-shot command's rotation
+/// (which keeps no old file) never deletes the service's history.
+pub const SERVICE_FILE_NAME: &str = "hotelcare-watch.log";
 const FILE_SIZE: usize = 1024 * 1024;
 
 /// How many files are kept.
@@ -23,6 +26,13 @@ pub enum Retention {
 }
 
 impl Retention {
+    fn file_name(self) -> &'static str {
+        match self {
+            Self::OneShot => FILE_NAME,
+            Self::Service => SERVICE_FILE_NAME,
+        }
+    }
+
     /// Rotated files kept besides the current one.
     fn rotated(self) -> usize {
         match self {
@@ -30,6 +40,18 @@ impl Retention {
             Self::Service => 9,
         }
     }
+}
+
+/// `dir/hotelcare.log`, rotated at 1 MB (after the line that passes it), keeping the files of
+/// `retention`.
+fn rotating_file(dir: &Path, retention: Retention) -> FileRotate<AppendCount> {
+    FileRotate::new(
+        dir.join(retention.file_name()),
+        AppendCount::new(retention.rotated()),
+        ContentLimit::BytesSurpassed(FILE_SIZE),
+        Compression::None,
+        None,
+    )
 }
 
 /// Sends `tracing` output to `dir/hotelcare.log`. A log that cannot be opened is reported once
@@ -42,17 +64,59 @@ pub fn init(dir: &Path, retention: Retention) {
         );
         return;
     }
-    let file = FileRotate::new(
-        dir.join(FILE_NAME),
-        AppendCount::new(retention.rotated()),
-        ContentLimit::BytesSurpassed(FILE_SIZE),
-        Compression::None,
-        None,
-    );
     let _ = tracing_subscriber::fmt()
-        .with_writer(Mutex::new(file))
+        .with_writer(Mutex::new(rotating_file(dir, retention)))
         .with_ansi(false)
         .with_target(false)
         .with_max_level(tracing::Level::INFO)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// Writes 5 MB of log lines and returns the sizes of the log files left.
+    fn fill(retention: Retention) -> Vec<u64> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = rotating_file(dir.path(), retention);
+        let line = format!("{}\n", "x".repeat(99));
+        for _ in 0..50_000 {
+            file.write_all(line.as_bytes()).unwrap();
+        }
+        file.flush().unwrap();
+        let mut sizes: Vec<u64> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .collect();
+        sizes.sort_unstable();
+        sizes
+    }
+
+    #[test]
+    fn one_shot_commands_keep_one_file_of_about_one_megabyte() {
+        let sizes = fill(Retention::OneShot);
+        assert_eq!(sizes.len(), 1);
+        assert!(sizes[0] <= FILE_SIZE as u64 + 100);
+    }
+
+    #[test]
+    fn the_service_keeps_ten_files_of_about_one_megabyte() {
+        let sizes = fill(Retention::Service);
+        assert_eq!(sizes.len(), 5, "5 MB written: 5 files");
+        assert!(sizes.iter().all(|s| *s <= FILE_SIZE as u64 + 100));
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = rotating_file(dir.path(), Retention::Service);
+        let line = format!("{}\n", "y".repeat(99));
+        for _ in 0..150_000 {
+            file.write_all(line.as_bytes()).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            10,
+            "15 MB written: still 10 files"
+        );
+    }
 }

@@ -148,8 +148,9 @@ fn errors_in_several_files_are_all_reported_and_nothing_runs() {
         .stdout("")
         .stderr(predicate::str::contains("b.hc:1:18"))
         .stderr(predicate::str::contains(
-            "DID 3000 is already given to room 1000 (line 1)",
+            "DID 3000 is already given to room 1000 (at ",
         ))
+        .stderr(predicate::str::contains("a.hc:1) and not taken back"))
         .stderr(predicate::str::contains("b.hc:2:8"))
         .stderr(predicate::str::contains("error: 2 errors;"));
 }
@@ -172,7 +173,7 @@ fn missing_script_is_named() {
     hotelcare()
         .args(["check", "no/such.hc"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("cannot read `no/such.hc`"));
 }
 

@@ -8,6 +8,7 @@ mod pbx;
 mod property;
 mod reliability;
 mod repl;
+mod simulator;
 mod snapshots;
 mod support;
 mod watch;

@@ -263,7 +263,7 @@ fn did_in_use_names_the_room_that_holds_it() {
     let output = pbx.run("CHECKIN 1000 \"Solo,Alina\" DID 3000\n");
     assert_eq!(output.status.code(), Some(4));
     assert!(
-        text(&output.stderr).contains("the DID is already used by room 2000; check out 2000 or take its DID away (`DID 2000 NONE`) first"),
+        text(&output.stderr).contains("room 1000: CHECKIN failed at `check`: DID 3000 is already used by room 2000; check out 2000 or take its DID away (`DID 2000 NONE`) first; nothing was changed"),
         "{}",
         text(&output.stderr)
     );
@@ -340,4 +340,116 @@ fn demo_runs_on_the_embedded_simulator() {
         .unwrap();
     assert_ok(&show);
     assert!(text(&show.stdout).contains("Last Name                   \"Room 1000\""));
+}
+
+#[test]
+fn a_move_into_an_occupied_room_changes_nothing() {
+    let pbx = TestPbx::start();
+    assert_ok(
+        &pbx.run("CHECKIN 1000 \"Alpha,Ann\" DID 3001\nCHECKIN 2000 \"Beta,Bob\" DID 3002\n"),
+    );
+    let before = pbx.simulator().records();
+    let output = pbx.run("MOVE 2000 1000\n");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr
+            .contains("room 1000: MOVE failed at `check`: room 1000 is occupied by \"Alpha,Ann\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(pbx.simulator().records(), before);
+}
+
+#[test]
+fn a_move_out_of_an_empty_room_or_to_a_missing_one_changes_nothing() {
+    let pbx = TestPbx::start();
+    let before = pbx.simulator().records();
+    let output = pbx.run("MOVE 2000 1000\n");
+    assert_eq!(output.status.code(), Some(4));
+    assert!(
+        text(&output.stderr).contains("room 2000 has no guest to move"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_ok(&pbx.run("CHECKIN 1000 \"Solo,Alina\"\n"));
+    let before_typo = pbx.simulator().records();
+    let output = pbx.run("MOVE 1000 9999\n");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("the PBX has no directory number 9999"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(pbx.simulator().records(), before_typo);
+    assert_ne!(before, before_typo);
+}
+
+#[test]
+fn test_logs_in_afresh_each_time() {
+    let pbx = TestPbx::start();
+    assert_ok(&pbx.run("TEST\nTEST\n"));
+    assert_eq!(pbx.simulator().stats().logins, 2);
+}
+
+#[test]
+fn a_pbx_that_answers_busy_fails_the_commands_but_does_not_queue_them() {
+    let pbx = TestPbx::with(Setup {
+        attempts: 2,
+        ..Setup::default()
+    });
+    assert_ok(&pbx.run("TEST\n"));
+    pbx.set_faults(Faults {
+        failure_rate: 1.0,
+        ..Faults::default()
+    });
+    let output = pbx.run("COS 1000 BLOCK\nCOS 2000 BLOCK\n");
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("room 1000: COS failed at `set Service Details`: gave up after 2 attempts"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("room 2000: COS failed"), "{stderr}");
+}
+
+#[test]
+fn show_takes_only_an_extension() {
+    let pbx = TestPbx::start();
+    let output = pbx
+        .hotelcare()
+        .args(["show", "1000;CHECKOUT 1000"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("give the room's extension"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(pbx.simulator().stats().requests, 0);
+}
+
+#[test]
+fn offline_commands_do_not_need_the_password() {
+    let pbx = TestPbx::start();
+    for args in [&["check", "-"][..], &["plan", "-"], &["queue", "list"]] {
+        pbx.hotelcare()
+            .env_remove("HOTELCARE_TEST_PBX_PASSWORD")
+            .args(args)
+            .write_stdin("CHECKOUT 1000\n")
+            .assert()
+            .success();
+    }
+    let output = pbx
+        .hotelcare()
+        .env_remove("HOTELCARE_TEST_PBX_PASSWORD")
+        .arg("test-access")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains(
+        "names the environment variable `HOTELCARE_TEST_PBX_PASSWORD`, which is not set"
+    ));
 }

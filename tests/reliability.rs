@@ -119,7 +119,7 @@ fn pbx_down_for_the_whole_run_queues_everything_then_retry_applies_it() {
     let output = pbx.run(&script);
     assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("PBX unreachable"), "{stderr}");
+    assert!(stderr.contains("the PBX is unreachable"), "{stderr}");
     assert!(stderr.contains("hotelcare queue retry"), "{stderr}");
     assert_same(&pbx.simulator().records(), &before);
 
@@ -214,4 +214,45 @@ fn a_permanent_fault_on_one_room_does_not_block_the_others() {
     let list = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
     let listing = text(&list.stdout);
     assert!(listing.contains("failed   room 1003"), "{listing}");
+}
+
+#[test]
+fn queue_retry_does_not_undo_a_later_command_on_the_same_room() {
+    let pbx = TestPbx::with(hotel(4, 3));
+    assert!(
+        pbx.run("CHECKIN 1010 \"Holder,Hank\" DID 3001\n")
+            .status
+            .success()
+    );
+    // The check-in fails (room 1010 holds the DID); the check-out after it succeeds.
+    let output = pbx.run("CHECKIN 1005 \"Early,Guest\" DID 3001\nCHECKOUT 1005\n");
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    // The cause is removed; a blind retry would now check the departed guest in again.
+    assert!(pbx.run("DID 1010 NONE\n").status.success());
+    let before = pbx.record("1005");
+    let retry = pbx.hotelcare().args(["queue", "retry"]).output().unwrap();
+    let stderr = text(&retry.stderr);
+    assert!(
+        stderr.contains("#2 `CHECKIN 1005 \"Early,Guest\" DID 3001`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stays failed: command #3 on the same room was done after it"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hotelcare queue drop 2"), "{stderr}");
+    assert_eq!(retry.status.code(), Some(4));
+    assert_eq!(
+        pbx.record("1005"),
+        before,
+        "the departed guest was not checked in again"
+    );
+    let list = text(
+        &pbx.hotelcare()
+            .args(["queue", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(list.contains("failed   room 1005"), "{list}");
 }

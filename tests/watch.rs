@@ -91,9 +91,13 @@ fn files_are_executed_once_whether_dropped_before_or_while_it_runs() {
         .filter(|e| e.path().is_file())
         .collect();
     assert!(spooled.is_empty(), "the spool is empty");
+    assert_eq!(
+        std::fs::read_dir(spool.join("work")).unwrap().count(),
+        0,
+        "nothing left in work/"
+    );
     // The service log rotates: it exists in the configured directory.
-    assert!(pbx.dir.path().join("logs/hotelcare.log").exists());
-    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare.log")).unwrap();
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-watch.log")).unwrap();
     assert!(log.contains("watch started"), "{}", text(log.as_bytes()));
 }
 
@@ -112,10 +116,12 @@ fn a_file_whose_commands_are_queued_stays_until_the_pbx_is_back() {
     std::fs::write(spool.join("a.hc"), "CHECKIN 1000 \"Solo,Alina\"\n").unwrap();
     let mut watch = start_watch(&pbx, &spool);
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(
-        spool.join("a.hc").exists(),
-        "kept while its command is queued"
+    assert_eq!(
+        std::fs::read_dir(spool.join("work")).unwrap().count(),
+        1,
+        "claimed and kept in work/ while its command is queued"
     );
+    assert!(!spool.join("done/a.hc").exists() && !spool.join("failed/a.hc").exists());
     pbx.set_faults(hotelcare::sim::Faults::default());
     wait_for("a in done/", || spool.join("done/a.hc").exists());
     watch.kill().unwrap();

@@ -73,6 +73,7 @@ pub enum Subcommand {
     /// Print a room's record as the PBX has it
     Show {
         /// The room's extension (directory number)
+        #[arg(value_parser = extension)]
         ext: String,
         /// Also print the XML envelopes
         #[arg(long)]
@@ -138,7 +139,6 @@ pub struct SimArguments {
         long,
         env = "HOTELCARE_SIM_PASSWORD",
         default_value = "hotelcare",
-        hide_default_value = true,
         hide_env_values = true
     )]
     pub password: String,
@@ -160,4 +160,20 @@ pub struct SimArguments {
     /// Share of requests never answered (0 to 1)
     #[arg(long, default_value_t = 0.0, value_name = "RATE")]
     pub hang_rate: f64,
+    /// Refuse connections (as a PBX that is down) until the test API switches it off
+    #[arg(long)]
+    pub refuse_connections: bool,
+    /// Keep the rooms and the TLS certificate here, so that a restarted simulator has the same
+    /// rooms and is still trusted
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// An extension on the command line: 1 to 7 digits, nothing else (it becomes part of a command).
+fn extension(text: &str) -> Result<String, String> {
+    if (1..=7).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.to_owned())
+    } else {
+        Err("give the room's extension: its directory number, 1 to 7 digits".to_owned())
+    }
 }

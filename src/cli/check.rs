@@ -9,10 +9,7 @@ use crate::validate::Validator;
 pub(crate) fn check(config: &Config, scripts: &[Script], color: bool) -> Exit {
     let mut validator = Validator::new(config);
     match validate_all(scripts, &mut validator, color) {
-        Err(message) => {
-            eprintln!("{message}");
-            Exit::Invalid
-        }
+        Err(exit) => exit,
         Ok(summary) => print_summary(&summary, "nothing would be run"),
     }
 }

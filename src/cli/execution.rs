@@ -1,5 +1,6 @@
-//! What `run`, `show`, `queue retry` and the REPL share: an engine on the target, the monitor on
-//! stdout, and the verdict of a drain as a line and an exit code.
+//! What `run`, `show`, `queue retry`, `watch` and the REPL share: a runtime, the journal, an
+//! engine on the target with the monitor on stdout, and the verdict of a drain as a line and an
+//! exit code.
 
 use std::sync::Arc;
 
@@ -21,7 +22,13 @@ pub(crate) fn engine(
     raw: bool,
     printer: Printer,
 ) -> Engine<Client> {
-    let monitor = Arc::new(Monitor::new(printer, raw, target.client.target()));
+    let journaled = journal.path().is_some();
+    let monitor = Arc::new(Monitor::new(
+        printer,
+        raw,
+        target.client.target(),
+        journaled,
+    ));
     let options = engine::Options {
         settings: Settings::from_config(config),
         policy: config.run.retry,
@@ -41,34 +48,70 @@ pub(crate) fn stdout_printer() -> Printer {
     Box::new(|text| println!("{text}"))
 }
 
-/// Prints the verdict of a drain on stderr and returns its exit code. `journaled`: whether
-/// commands that did not run are kept for `queue retry`.
-pub(crate) fn verdict(report: &Report, journaled: bool) -> Exit {
+/// A multi-threaded runtime for one command; `Err` is already reported.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            Exit::Usage
+        })
+}
+
+/// The journal of the state directory; `Err` is already reported.
+pub(crate) fn open_journal(config: &Config) -> Result<Journal, Exit> {
+    Journal::open(&config.run.state_dir).map_err(|error| {
+        eprintln!("error: {error}");
+        Exit::Usage
+    })
+}
+
+/// The target (PBX or embedded simulator); `Err` is already reported.
+pub(crate) async fn connect(config: &Config) -> Result<Target, Exit> {
+    Target::connect(config).await.map_err(|message| {
+        eprintln!("error: {message}");
+        Exit::Usage
+    })
+}
+
+/// What the commands of a drain were.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Scripts and queued commands: what does not run stays in the journal.
+    Journaled,
+    /// `show`, `test-access`: answered now or not at all; nothing is kept.
+    Inline,
+}
+
+/// Prints the verdict of a drain on stderr and returns its exit code.
+pub(crate) fn verdict(report: &Report, kind: Kind) -> Exit {
     let failed = report.failed.len();
     for reason in &report.failed {
         eprintln!("error: {reason}");
     }
-    if !journaled && let Some(reason) = &report.halted {
-        eprintln!("error: {reason}");
-        return Exit::Queued;
+    if kind == Kind::Inline {
+        if let Some(reason) = &report.halted {
+            eprintln!("error: {reason}");
+            return Exit::Queued;
+        }
+        return if failed > 0 { Exit::Failed } else { Exit::Done };
     }
-    if let Some(reason) = &report.halted {
+    if report.halted.is_some() || report.queued > 0 {
         eprintln!(
-            "error: {}; {} done, {} failed, {} queued in the journal: run `hotelcare queue retry` once the PBX is reachable",
-            reason, report.done, failed, report.queued
-        );
-        return Exit::Queued;
-    }
-    if report.queued > 0 {
-        eprintln!(
-            "error: {} queued; run `hotelcare queue retry`",
-            Count(report.queued, "command")
+            "error: {}; {} done, {failed} failed, {} queued in the journal: once that is fixed, run `hotelcare queue retry` (not the script again, which would queue its commands a second time)",
+            report
+                .halted
+                .as_deref()
+                .unwrap_or("some commands could not run"),
+            report.done,
+            report.queued
         );
         return Exit::Queued;
     }
     if failed > 0 {
         eprintln!(
-            "error: {} failed, {} done; see `hotelcare queue list`",
+            "error: {} failed, {} done; `hotelcare queue list` shows them",
             Count(failed, "command"),
             report.done
         );
@@ -76,12 +119,4 @@ pub(crate) fn verdict(report: &Report, journaled: bool) -> Exit {
     }
     eprintln!("done: {}", Count(report.done, "command"));
     Exit::Done
-}
-
-/// A multi-threaded runtime for one command.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
 }

@@ -54,7 +54,7 @@ pub fn run(arguments: Arguments) -> Exit {
             with_scripts(&files, |scripts| plan::plan(&config, scripts, raw, color))
         }
         Subcommand::Run { files, raw } => with_scripts(&files, |scripts| {
-            run::run(&config, scripts, raw, run::Durability::Journaled, color)
+            run::run(&config, scripts, raw, execution::Kind::Journaled, color)
         }),
         Subcommand::Repl { raw, no_readline } => repl::repl(&config, raw, no_readline, color),
         Subcommand::Show { ext, raw } => inline(&config, &format!("SHOW {ext}"), raw, color),
@@ -71,8 +71,10 @@ pub fn run(arguments: Arguments) -> Exit {
                 failure_rate: arguments.failure_rate,
                 drop_rate: arguments.drop_rate,
                 hang_rate: arguments.hang_rate,
+                refuse_connections: arguments.refuse_connections,
                 ..crate::sim::Faults::default()
             },
+            state_dir: arguments.state_dir,
         }),
         Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List) {
             QueueAction::List => queue::list(&config),
@@ -112,8 +114,11 @@ fn load_config(path: Option<&Path>) -> Result<Config, config::ConfigError> {
 fn inline(config: &Config, text: &str, raw: bool, color: bool) -> Exit {
     let mut config = config.clone();
     config.run.retry.attempts = 1;
-    let scripts = [Script::Stdin(text.to_owned())];
-    run::run(&config, &scripts, raw, run::Durability::Transient, color)
+    let scripts = [Script::Inline {
+        name: "command line",
+        text: text.to_owned(),
+    }];
+    run::run(&config, &scripts, raw, execution::Kind::Inline, color)
 }
 
 fn with_scripts(files: &[std::path::PathBuf], body: impl FnOnce(&[Script]) -> Exit) -> Exit {

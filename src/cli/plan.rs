@@ -14,10 +14,7 @@ use crate::validate::Validator;
 pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) -> Exit {
     let summary = match validate_all(scripts, &mut Validator::new(config), color) {
         Ok(summary) => summary,
-        Err(message) => {
-            eprintln!("{message}");
-            return Exit::Invalid;
-        }
+        Err(exit) => return exit,
     };
     if summary.errors > 0 {
         return print_summary(&summary, "no operations are shown");
@@ -44,7 +41,7 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
         });
         if let Err(error) = result {
             eprintln!("{}", read_error(script, &error));
-            return Exit::Invalid;
+            return Exit::Usage;
         }
     }
     if let Some(error) = write_error.or_else(|| out.flush().err()) {

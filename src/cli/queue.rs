@@ -1,23 +1,18 @@
 //! `hotelcare queue list | retry | drop SEQ...`: what the journal holds, and what to do with it.
 
-use std::fmt::Write as _;
-
-use crate::cli::execution::{self, runtime, stdout_printer, verdict};
+use crate::cli::execution::{self, Kind, connect, open_journal, runtime, stdout_printer, verdict};
 use crate::cli::exit::Exit;
-use crate::cli::target::Target;
 use crate::config::Config;
 use crate::diagnostics::Count;
-use crate::engine::{Entry, Journal, Status};
+use crate::engine::Status;
 use crate::logs::{self, Retention};
+use crate::monitor::format;
 
 /// `queue list`: pending and failed commands with room, command, attempts and last error.
 pub(crate) fn list(config: &Config) -> Exit {
-    let journal = match Journal::open(&config.run.state_dir) {
+    let journal = match open_journal(config) {
         Ok(journal) => journal,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     let entries = match journal.entries() {
         Ok(entries) => entries,
@@ -31,89 +26,74 @@ pub(crate) fn list(config: &Config) -> Exit {
         return Exit::Done;
     }
     for entry in &entries {
-        print!("{}", describe(entry));
+        print!("{}", format::entry(entry));
     }
     let pending = entries
         .iter()
         .filter(|e| e.status == Status::Pending)
         .count();
-    println!(
-        "{} pending, {} failed; `hotelcare queue retry` runs them again in this order",
-        pending,
-        entries.len() - pending
-    );
+    let failed = entries.len() - pending;
+    println!("{pending} pending, {failed} failed");
+    if pending > 0 {
+        println!(
+            "pending commands run with the next `hotelcare run` or `hotelcare queue retry`, in this order"
+        );
+    }
+    if failed > 0 {
+        println!(
+            "failed commands: fix the cause (see the last error), then `hotelcare queue retry`; or give one up with `hotelcare queue drop NUMBER`"
+        );
+    }
     Exit::Done
 }
 
-fn describe(entry: &Entry) -> String {
-    let status = match entry.status {
-        Status::Pending => "pending",
-        Status::Failed => "failed",
-    };
-    let mut out = format!(
-        "#{:<6} {status:<8} room {:<7}  {}  ({}, {})\n",
-        entry.seq,
-        entry.command.action.room(),
-        entry.command.text,
-        entry.origin,
-        Count(entry.attempts as usize, "failed attempt")
-    );
-    if let Some(error) = &entry.last_error {
-        writeln!(out, "        last error: {error}").expect("String");
-    }
-    if !entry.reads.is_empty() {
-        writeln!(
-            out,
-            "        (reads kept from an interrupted run: it resumes with them)"
-        )
-        .expect("String");
-    }
-    out
-}
-
-/// `queue retry`: failed commands become pending again; then everything pending runs, in order.
+/// `queue retry`: failed commands become pending again (unless a later command on their room
+/// has overtaken them); then everything pending runs, in order.
 pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
     logs::init(&config.run.log_dir, Retention::OneShot);
     let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(async {
-        let journal = match Journal::open(&config.run.state_dir) {
+        let journal = match open_journal(config) {
             Ok(journal) => journal,
+            Err(exit) => return exit,
+        };
+        let (requeued, overtaken) = match journal.requeue_failed().await {
+            Ok(result) => result,
             Err(error) => {
                 eprintln!("error: {error}");
                 return Exit::Usage;
             }
         };
-        match journal.requeue_failed().await {
-            Ok(0) => {}
-            Ok(n) => eprintln!("{} failed before; trying again", Count(n, "command")),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return Exit::Usage;
-            }
+        if !requeued.is_empty() {
+            eprintln!("{} failed before; trying again", Count(requeued.len(), "command"));
         }
-        let target = match Target::connect(config).await {
+        for (entry, later) in &overtaken {
+            eprintln!(
+                "warning: #{} `{}` ({}) stays failed: command #{later} on the same room was done after it, and running this one now would undo that; write a new command if it is still wanted, and `hotelcare queue drop {}` this one",
+                entry.seq, entry.command.text, entry.origin, entry.seq
+            );
+        }
+        let target = match connect(config).await {
             Ok(target) => target,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Exit::Usage;
-            }
+            Err(exit) => return exit,
         };
         let engine = execution::engine(config, &target, journal, raw, stdout_printer());
         let exit = match engine.drain().await {
-            Ok(report) => verdict(&report, true),
+            Ok(report) => verdict(&report, Kind::Journaled),
             Err(error) => {
                 eprintln!("error: {error}");
                 Exit::Usage
             }
         };
         target.close().await;
-        exit
+        if exit == Exit::Done && !overtaken.is_empty() {
+            Exit::Failed
+        } else {
+            exit
+        }
     })
 }
 
@@ -122,34 +102,27 @@ pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
 pub(crate) fn drop(config: &Config, seqs: &[u64]) -> Exit {
     let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(async {
-        let journal = match Journal::open(&config.run.state_dir) {
+        let journal = match open_journal(config) {
             Ok(journal) => journal,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return Exit::Usage;
-            }
+            Err(exit) => return exit,
         };
         let mut exit = Exit::Done;
         for seq in seqs {
-            match journal.get(*seq) {
-                Ok(Some(entry)) => match journal.complete(*seq).await {
-                    Ok(()) => println!(
-                        "dropped #{seq}: room {} {} ({})",
-                        entry.command.action.room(),
-                        entry.command.text,
-                        entry.origin
-                    ),
-                    Err(error) => {
-                        eprintln!("error: {error}");
-                        exit = Exit::Usage;
-                    }
-                },
+            let result = match journal.get(*seq) {
+                Ok(Some(entry)) => journal.remove(*seq).await.map(|()| Some(entry)),
+                Ok(None) => Ok(None),
+                Err(error) => Err(error),
+            };
+            match result {
+                Ok(Some(entry)) => println!(
+                    "dropped #{seq}: room {} {} ({})",
+                    entry.command.action.room(),
+                    entry.command.text,
+                    entry.origin
+                ),
                 Ok(None) => {
                     eprintln!("error: there is no command #{seq} in the journal; see `hotelcare queue list`");
                     exit = Exit::Usage;

@@ -3,13 +3,11 @@
 
 use std::io::{IsTerminal, Read};
 
-use crate::cli::execution::{self, runtime, stdout_printer};
+use crate::cli::execution::{self, Kind, connect, open_journal, runtime, stdout_printer};
 use crate::cli::exit::Exit;
-use crate::cli::run::{self, Durability};
+use crate::cli::run;
 use crate::cli::scripts::Script;
-use crate::cli::target::Target;
 use crate::config::Config;
-use crate::engine::Journal;
 use crate::logs::{self, Retention};
 use crate::repl::{self, HISTORY_FILE, Session};
 
@@ -20,37 +18,21 @@ pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -
             eprintln!("error: cannot read standard input: {error}");
             return Exit::Usage;
         }
-        return run::run(
-            config,
-            &[Script::Stdin(text)],
-            raw,
-            Durability::Journaled,
-            color,
-        );
+        return run::run(config, &[Script::Stdin(text)], raw, Kind::Journaled, color);
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
     let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(async {
-        let target = match Target::connect(config).await {
-            Ok(target) => target,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Exit::Usage;
-            }
-        };
-        let journal = match Journal::open(&config.run.state_dir) {
+        let journal = match open_journal(config) {
             Ok(journal) => journal,
-            Err(error) => {
-                eprintln!("error: {error}");
-                target.close().await;
-                return Exit::Usage;
-            }
+            Err(exit) => return exit,
+        };
+        let target = match connect(config).await {
+            Ok(target) => target,
+            Err(exit) => return exit,
         };
         let make_engine =
             |raw| execution::engine(config, &target, journal.clone(), raw, stdout_printer());

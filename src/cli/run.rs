@@ -3,11 +3,10 @@
 
 use tokio::sync::mpsc;
 
-use crate::cli::execution::{self, runtime, stdout_printer, verdict};
+use crate::cli::execution::{self, Kind, connect, open_journal, runtime, stdout_printer, verdict};
 use crate::cli::exit::Exit;
 use crate::cli::scripts::{Script, read_error, validate_all};
 use crate::cli::summary::print_summary;
-use crate::cli::target::Target;
 use crate::client::Client;
 use crate::compile::{Event, compile};
 use crate::config::Config;
@@ -15,67 +14,42 @@ use crate::engine::{Engine, Journal, JournalError};
 use crate::logs::{self, Retention};
 use crate::validate::{Command, Validator};
 
-/// Where the journal lives for this command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Durability {
-    /// `state_dir/journal.redb`: commands survive a crash or an unreachable PBX.
-    Journaled,
-    /// In memory: read-only commands (`show`, `test-access`) that need no replay.
-    Transient,
-}
-
 /// Validates all scripts, then executes them. `Exit::Invalid` without touching the PBX if any
-/// has an error.
-pub(crate) fn run(
-    config: &Config,
-    scripts: &[Script],
-    raw: bool,
-    durability: Durability,
-    color: bool,
-) -> Exit {
+/// has an error. `Kind::Inline` runs without the journal (nothing to replay) for `show` and
+/// `test-access`.
+pub(crate) fn run(config: &Config, scripts: &[Script], raw: bool, kind: Kind, color: bool) -> Exit {
     let summary = match validate_all(scripts, &mut Validator::new(config), color) {
         Ok(summary) => summary,
-        Err(message) => {
-            eprintln!("{message}");
-            return Exit::Invalid;
-        }
+        Err(exit) => return exit,
     };
     if summary.errors > 0 {
         return print_summary(&summary, "nothing was run");
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Exit::Usage;
-        }
-    };
-    runtime.block_on(execute(config, scripts, raw, durability))
+    match runtime() {
+        Ok(runtime) => runtime.block_on(execute(config, scripts, raw, kind)),
+        Err(exit) => exit,
+    }
 }
 
-async fn execute(config: &Config, scripts: &[Script], raw: bool, durability: Durability) -> Exit {
-    let target = match Target::connect(config).await {
-        Ok(target) => target,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Exit::Usage;
-        }
-    };
-    let journal = match durability {
-        Durability::Journaled => Journal::open(&config.run.state_dir),
-        Durability::Transient => Journal::in_memory(),
+async fn execute(config: &Config, scripts: &[Script], raw: bool, kind: Kind) -> Exit {
+    let journal = match kind {
+        Kind::Journaled => open_journal(config),
+        Kind::Inline => Journal::in_memory().map_err(|error| {
+            eprintln!("error: {error}");
+            Exit::Usage
+        }),
     };
     let journal = match journal {
         Ok(journal) => journal,
-        Err(error) => {
-            eprintln!("error: {error}");
-            target.close().await;
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
+    };
+    let target = match connect(config).await {
+        Ok(target) => target,
+        Err(exit) => return exit,
     };
     let engine = execution::engine(config, &target, journal, raw, stdout_printer());
-    let exit = match enqueue_and_drain(config, scripts, &engine, durability).await {
+    let exit = match enqueue_and_drain(config, scripts, &engine, kind).await {
         Ok(exit) => exit,
         Err(message) => {
             eprintln!("error: {message}");
@@ -90,13 +64,12 @@ async fn enqueue_and_drain(
     config: &Config,
     scripts: &[Script],
     engine: &Engine<Client>,
-    durability: Durability,
+    kind: Kind,
 ) -> Result<Exit, String> {
     let earlier = engine
         .journal()
-        .pending_after(0, usize::MAX)
-        .map_err(|e| e.to_string())?
-        .len();
+        .count_pending()
+        .map_err(|e| e.to_string())?;
     if earlier > 0 {
         eprintln!(
             "resuming {earlier} command(s) left pending by an earlier run; they run first, in their order"
@@ -105,7 +78,7 @@ async fn enqueue_and_drain(
     let accepted = enqueue(config, scripts, engine).await?;
     tracing::info!("accepted {} command(s)", accepted.len());
     let report = engine.drain().await.map_err(|e| e.to_string())?;
-    Ok(verdict(&report, durability == Durability::Journaled))
+    Ok(verdict(&report, kind))
 }
 
 /// Journals every command of the scripts, streamed in batches. If a script cannot be read again
@@ -119,15 +92,15 @@ async fn enqueue(
     const BATCH: usize = 1000;
     let (sender, mut batches) = mpsc::channel::<Vec<(String, Command)>>(4);
     let producer_config = config.clone();
-    let producer_scripts: Vec<(String, Script)> =
-        scripts.iter().map(|s| (s.name(), s.clone())).collect();
+    let producer_scripts: Vec<Script> = scripts.to_vec();
     let producer = tokio::task::spawn_blocking(move || -> Result<(), String> {
         let mut validator = Validator::new(&producer_config);
         let mut batch = Vec::with_capacity(BATCH);
-        for (name, script) in &producer_scripts {
+        for script in &producer_scripts {
+            let name = script.name();
             let reader = script.reader().map_err(|e| read_error(script, &e))?;
             let mut changed = false;
-            compile(name, reader, &mut validator, &mut |event| match event {
+            compile(&name, reader, &mut validator, &mut |event| match event {
                 Event::Command(command) => {
                     batch.push((format!("{name}:{}", command.line), command));
                     if batch.len() == BATCH {
@@ -161,18 +134,18 @@ async fn enqueue(
     }
     let production = producer.await.map_err(|e| format!("internal error: {e}"))?;
     if let Some(error) = journal_error {
-        discard(engine, &accepted).await;
+        take_back(engine, &accepted).await;
         return Err(error.to_string());
     }
     if let Err(message) = production {
-        discard(engine, &accepted).await;
+        take_back(engine, &accepted).await;
         return Err(message);
     }
     Ok(accepted)
 }
 
-async fn discard(engine: &Engine<Client>, seqs: &[u64]) {
+async fn take_back(engine: &Engine<Client>, seqs: &[u64]) {
     for seq in seqs {
-        let _ = engine.journal().complete(*seq).await;
+        let _ = engine.journal().remove(*seq).await;
     }
 }

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use crate::cli::exit::Exit;
 use crate::compile::{Event, Summary, compile};
 use crate::diagnostics::render;
 use crate::validate::Validator;
@@ -15,6 +16,11 @@ pub(crate) enum Script {
     File(PathBuf),
     /// Standard input, read once into memory.
     Stdin(String),
+    /// A command made from command-line arguments (`show EXT`), named for messages.
+    Inline {
+        name: &'static str,
+        text: String,
+    },
 }
 
 impl Script {
@@ -38,13 +44,14 @@ impl Script {
         match self {
             Self::File(path) => path.display().to_string(),
             Self::Stdin(_) => "<stdin>".into(),
+            Self::Inline { name, .. } => (*name).to_owned(),
         }
     }
 
     pub(crate) fn reader(&self) -> io::Result<Box<dyn BufRead + '_>> {
         Ok(match self {
             Self::File(path) => Box::new(BufReader::with_capacity(64 * 1024, File::open(path)?)),
-            Self::Stdin(text) => Box::new(text.as_bytes()),
+            Self::Stdin(text) | Self::Inline { text, .. } => Box::new(text.as_bytes()),
         })
     }
 }
@@ -54,23 +61,37 @@ pub(crate) fn read_error(script: &Script, error: &io::Error) -> String {
     format!("error: cannot read `{}`: {error}", script.name())
 }
 
+/// The exit code of a read error: text that is not UTF-8 is an invalid script (1); a file that
+/// is missing or unreadable is a usage error (2).
+fn read_exit(error: &io::Error) -> Exit {
+    if error.kind() == io::ErrorKind::InvalidData {
+        Exit::Invalid
+    } else {
+        Exit::Usage
+    }
+}
+
 /// Validates every script of a run in order with one validator, printing every diagnostic to
-/// stderr. `Err` is a read error, already formatted.
+/// stderr. `Err` is a read error, already reported.
 pub(crate) fn validate_all(
     scripts: &[Script],
     validator: &mut Validator<'_>,
     color: bool,
-) -> Result<Summary, String> {
+) -> Result<Summary, Exit> {
+    let fail = |script: &Script, error: &io::Error| {
+        eprintln!("{}", read_error(script, error));
+        read_exit(error)
+    };
     let mut total = Summary::default();
     for script in scripts {
         let name = script.name();
-        let reader = script.reader().map_err(|e| read_error(script, &e))?;
+        let reader = script.reader().map_err(|e| fail(script, &e))?;
         let summary = compile(&name, reader, validator, &mut |event| {
             if let Event::Diagnostic { diagnostic, source } = event {
                 eprintln!("{}", render(&diagnostic, &source, color));
             }
         })
-        .map_err(|e| read_error(script, &e))?;
+        .map_err(|e| fail(script, &e))?;
         total.add(summary);
     }
     Ok(total)

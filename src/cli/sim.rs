@@ -1,13 +1,14 @@
 //! `hotelcare sim`: the MiVB simulator on its own, for integration tests, demos and benchmarks.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::execution::runtime;
 use crate::cli::exit::Exit;
 use crate::config::format_fingerprint;
-use crate::sim::{self, Faults, Seed, Simulator};
+use crate::sim::{self, Faults, Identity, Seed, Simulator};
 
 /// The options of `hotelcare sim`.
 #[derive(Clone, Debug)]
@@ -19,7 +20,12 @@ pub(crate) struct SimArguments {
     pub(crate) cert_out: Option<PathBuf>,
     pub(crate) plain: bool,
     pub(crate) faults: Faults,
+    pub(crate) state_dir: Option<PathBuf>,
 }
+
+const CERTIFICATE: &str = "simulator-cert.pem";
+const KEY: &str = "simulator-key.pem";
+const ROOMS: &str = "simulator.json";
 
 pub(crate) fn sim(arguments: SimArguments) -> Exit {
     if !arguments.listen.ip().is_loopback() {
@@ -38,60 +44,109 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
         },
         None => Seed::vendor_example(2),
     };
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => {
-            eprintln!("error: {message}");
+    let mut options = sim::Options::new(&arguments.user, &arguments.password);
+    options.listen = arguments.listen;
+    options.tls = !arguments.plain;
+    options.seed = seed;
+    options.faults = arguments.faults.clone();
+    options.session_ttl = Duration::from_secs(600);
+    if let Some(dir) = &arguments.state_dir {
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            eprintln!("error: cannot create `{}`: {error}", dir.display());
             return Exit::Usage;
         }
+        options.state_file = Some(dir.join(ROOMS));
+        options.identity = load_identity(dir);
+    }
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(exit) => return exit,
     };
     runtime.block_on(async move {
-        let mut options = sim::Options::new(&arguments.user, &arguments.password);
-        options.listen = arguments.listen;
-        options.tls = !arguments.plain;
-        options.seed = seed;
-        options.faults = arguments.faults;
-        options.session_ttl = Duration::from_secs(600);
         let simulator = match Simulator::start(options).await {
             Ok(simulator) => simulator,
             Err(error) => {
-                eprintln!("error: cannot listen on {}: {error}", arguments.listen);
-                return Exit::Usage;
-            }
-        };
-        // The URL alone on the first line, so that scripts can read it.
-        println!("{}", simulator.url());
-        if let (Some(path), Some(pem)) = (&arguments.cert_out, simulator.certificate_pem()) {
-            if let Err(error) = std::fs::write(path, pem) {
                 eprintln!(
-                    "error: cannot write the certificate to `{}`: {error}",
-                    path.display()
+                    "error: cannot start the simulator on {}: {error}",
+                    arguments.listen
                 );
                 return Exit::Usage;
             }
-            println!(
+        };
+        if let Err(message) = save(&arguments, &simulator) {
+            eprintln!("error: {message}");
+            return Exit::Usage;
+        }
+        // The URL alone on the first line, so that scripts can read it. Nothing here may fail
+        // when nobody reads standard output any more.
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{}", simulator.url());
+        if let Some(path) = &arguments.cert_out {
+            let _ = writeln!(
+                out,
                 "certificate written to {} (use it as `ca_file`)",
                 path.display()
             );
         }
         if let Some(fp) = simulator.fingerprint() {
-            println!(
+            let _ = writeln!(
+                out,
                 "certificate SHA-256 {} (use it as `pin_sha256`)",
                 format_fingerprint(&fp)
             );
         }
         let rooms: Vec<String> = simulator.records().keys().cloned().collect();
-        println!(
-            "MiXML user `{}`; rooms {}",
+        let _ = writeln!(
+            out,
+            "MiXML user `{}` with the password given by --password (default `hotelcare`); rooms {}",
             arguments.user,
             rooms.join(", ")
         );
-        println!(
+        match &arguments.state_dir {
+            Some(dir) => {
+                let _ = writeln!(out, "rooms and certificate kept in {}", dir.display());
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "rooms and certificate last until it stops (--state-dir DIR keeps them)"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
             "test API: {0}/_sim/rooms, {0}/_sim/faults, {0}/_sim/stats; Ctrl-C stops",
             simulator.url()
         );
+        let _ = out.flush();
         let _ = tokio::signal::ctrl_c().await;
         simulator.stop().await;
         Exit::Done
     })
+}
+
+/// Certificate and key kept in `dir` by an earlier start, if both are there.
+fn load_identity(dir: &Path) -> Option<Identity> {
+    Some(Identity {
+        certificate_pem: std::fs::read_to_string(dir.join(CERTIFICATE)).ok()?,
+        key_pem: std::fs::read_to_string(dir.join(KEY)).ok()?,
+    })
+}
+
+/// Writes the certificate for `--cert-out`, and certificate and key into `--state-dir`.
+fn save(arguments: &SimArguments, simulator: &Simulator) -> Result<(), String> {
+    let Some(identity) = simulator.identity() else {
+        return Ok(());
+    };
+    let write = |path: &Path, text: &str| {
+        std::fs::write(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    };
+    if let Some(path) = &arguments.cert_out {
+        write(path, &identity.certificate_pem)?;
+    }
+    if let Some(dir) = &arguments.state_dir {
+        write(&dir.join(CERTIFICATE), &identity.certificate_pem)?;
+        write(&dir.join(KEY), &identity.key_pem)?;
+    }
+    Ok(())
 }

@@ -1,26 +1,24 @@
 //! `hotelcare watch SPOOL/`: the service mode. Executes each complete `*.hc` file that appears in
 //! the spool directory (name order), then moves it to `done/` or `failed/` with a report.
 //!
-//! Restart-safe: a file's commands are journaled together with a marker naming the file and its
-//! content (one transaction), so a file whose commands were accepted before a crash is not
-//! accepted twice; it is finished (its pending commands run) and moved on the next start.
+//! Restart-safe: a complete file is first claimed (renamed into `work/` under a unique name); its
+//! commands are journaled together with a marker naming the claimed file (one transaction). A
+//! claimed file whose commands were accepted before a crash is therefore never accepted twice: the
+//! next start runs what is pending of it and moves it on.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
-use crate::cli::execution::{self, runtime, stdout_printer};
+use crate::cli::execution::{self, connect, open_journal, runtime, stdout_printer};
 use crate::cli::exit::Exit;
-use crate::cli::target::Target;
 use crate::client::Client;
 use crate::compile::{Event, compile};
 use crate::config::Config;
 use crate::diagnostics::{Count, render};
 use crate::engine::{Engine, Status};
 use crate::logs::{self, Retention};
-use crate::spool::{Spool, Verdict};
+use crate::spool::{Spool, Verdict, original_name};
 use crate::validate::Validator;
 
 /// Timing of the spool loop.
@@ -44,30 +42,20 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, raw: bool) -> E
     };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(async {
-        let target = match Target::connect(config).await {
-            Ok(target) => target,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Exit::Usage;
-            }
-        };
-        let journal = match crate::engine::Journal::open(&config.run.state_dir) {
+        let journal = match open_journal(config) {
             Ok(journal) => journal,
-            Err(error) => {
-                eprintln!("error: {error}");
-                target.close().await;
-                return Exit::Usage;
-            }
+            Err(exit) => return exit,
+        };
+        let target = match connect(config).await {
+            Ok(target) => target,
+            Err(exit) => return exit,
         };
         let engine = execution::engine(config, &target, journal, raw, stdout_printer());
         eprintln!(
-            "watching `{}` for *.hc files (every {} ms, settled after {} ms); Ctrl-C stops",
+            "watching `{}` for *.hc files (every {} ms; a file counts once it ends with a line break and has not changed for {} ms); Ctrl-C stops",
             dir.display(),
             timing.interval.as_millis(),
             timing.settle.as_millis()
@@ -76,14 +64,7 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, raw: bool) -> E
         let stop = tokio::signal::ctrl_c();
         tokio::pin!(stop);
         loop {
-            match spool.ready() {
-                Ok(files) => {
-                    for file in files {
-                        process(config, &engine, &mut spool, &file).await;
-                    }
-                }
-                Err(error) => eprintln!("error: cannot list `{}`: {error}", dir.display()),
-            }
+            round(config, &engine, &mut spool).await;
             tokio::select! {
                 _ = &mut stop => break,
                 () = tokio::time::sleep(timing.interval) => {}
@@ -95,28 +76,56 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, raw: bool) -> E
     })
 }
 
-/// Validates, journals and runs one file, then moves it with its report, unless some of its
-/// commands are still queued (the PBX is unreachable): then it stays for the next round.
-async fn process(config: &Config, engine: &Engine<Client>, spool: &mut Spool, file: &Path) {
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let text = match std::fs::read(file) {
-        Ok(bytes) => bytes,
+/// Finishes claimed files (from an interrupted earlier round first), then claims and runs the
+/// complete new ones.
+async fn round(config: &Config, engine: &Engine<Client>, spool: &mut Spool) {
+    let mut work = match spool.claimed() {
+        Ok(claimed) => claimed,
         Err(error) => {
-            eprintln!("error: cannot read `{}`: {error}", file.display());
+            eprintln!(
+                "error: cannot list `{}`: {error}",
+                spool.dir().join("work").display()
+            );
             return;
         }
     };
-    let marker = format!("spool:{name}:{}", hex(&Sha256::digest(&text)));
+    match spool.ready() {
+        Ok(ready) => {
+            for file in ready {
+                match spool.claim(&file) {
+                    Ok(claimed) => work.push(claimed),
+                    Err(error) => eprintln!(
+                        "error: cannot move `{}` into work/: {error}",
+                        file.display()
+                    ),
+                }
+            }
+        }
+        Err(error) => eprintln!("error: cannot list `{}`: {error}", spool.dir().display()),
+    }
+    for claimed in work {
+        process(config, engine, spool, &claimed).await;
+    }
+}
+
+/// Validates, journals and runs one claimed file, then moves it on with its report, unless some
+/// of its commands are still queued (the PBX is unreachable): then it waits for the next round.
+async fn process(config: &Config, engine: &Engine<Client>, spool: &mut Spool, claimed: &Path) {
+    let name = original_name(claimed).unwrap_or_default();
+    let marker = format!(
+        "spool:{}",
+        claimed
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
     let journal = engine.journal();
     let seqs = match journal.marked(&marker) {
         Ok(Some(seqs)) => seqs,
-        Ok(None) => match accept(config, engine, &name, &text, &marker).await {
+        Ok(None) => match accept(config, engine, claimed, &name, &marker).await {
             Ok(seqs) => seqs,
             Err(report) => {
-                finish(spool, file, Verdict::Failed, &report);
+                finish(spool, claimed, Verdict::Failed, &report);
                 return;
             }
         },
@@ -133,11 +142,13 @@ async fn process(config: &Config, engine: &Engine<Client>, spool: &mut Spool, fi
     for seq in &seqs {
         match journal.get(*seq) {
             Ok(None) => done += 1,
-            Ok(Some(entry)) if entry.status == Status::Failed => failed.push(format!(
-                "{}: {}",
-                entry.origin,
-                entry.last_error.unwrap_or_default()
-            )),
+            Ok(Some(entry)) if entry.status == Status::Failed => {
+                failed.push(format!(
+                    "{}: {}",
+                    entry.origin,
+                    entry.last_error.unwrap_or_default()
+                ));
+            }
             Ok(Some(_)) | Err(_) => queued += 1,
         }
     }
@@ -155,15 +166,17 @@ async fn process(config: &Config, engine: &Engine<Client>, spool: &mut Spool, fi
         failed.len()
     );
     for line in &failed {
-        writeln!(report, "failed: {line}").expect("String");
+        writeln!(report, "failed: {line}").expect("writing to a String cannot fail");
+    }
+    if !failed.is_empty() {
+        report.push_str("the failed commands stay in the journal: see `hotelcare queue list`\n");
     }
     let verdict = if failed.is_empty() {
         Verdict::Done
     } else {
         Verdict::Failed
     };
-    if finish(spool, file, verdict, &report) {
-        // Only once the file is out of the spool: a crash in between must not let it be taken twice.
+    if finish(spool, claimed, verdict, &report) {
         let _ = journal.unmark(&marker).await;
     }
 }
@@ -172,22 +185,30 @@ async fn process(config: &Config, engine: &Engine<Client>, spool: &mut Spool, fi
 async fn accept(
     config: &Config,
     engine: &Engine<Client>,
+    claimed: &Path,
     name: &str,
-    text: &[u8],
     marker: &str,
 ) -> Result<Vec<u64>, String> {
+    let text = std::fs::read(claimed).map_err(|error| {
+        format!("hotelcare watch: {name}\ncannot be read: {error}\nnothing was run\n")
+    })?;
     let mut validator = Validator::new(config);
     let mut commands = Vec::new();
     let mut diagnostics = String::new();
     let mut errors = 0;
-    let result = compile(name, text, &mut validator, &mut |event| match event {
-        Event::Command(command) => commands.push((format!("{name}:{}", command.line), command)),
-        Event::Diagnostic { diagnostic, source } => {
-            errors += usize::from(diagnostic.is_error());
-            diagnostics.push_str(&render(&diagnostic, &source, false));
-            diagnostics.push('\n');
-        }
-    });
+    let result = compile(
+        name,
+        text.as_slice(),
+        &mut validator,
+        &mut |event| match event {
+            Event::Command(command) => commands.push((format!("{name}:{}", command.line), command)),
+            Event::Diagnostic { diagnostic, source } => {
+                errors += usize::from(diagnostic.is_error());
+                diagnostics.push_str(&render(&diagnostic, &source, false));
+                diagnostics.push('\n');
+            }
+        },
+    );
     if let Err(error) = result {
         return Err(format!(
             "hotelcare watch: {name}\ncannot be read: {error}\nnothing was run\n"
@@ -209,26 +230,19 @@ async fn accept(
         })
 }
 
-fn finish(spool: &mut Spool, file: &Path, verdict: Verdict, report: &str) -> bool {
-    match spool.finish(file, verdict, report) {
+fn finish(spool: &mut Spool, claimed: &Path, verdict: Verdict, report: &str) -> bool {
+    match spool.finish(claimed, verdict, report) {
         Ok(moved) => {
-            eprintln!("`{}` -> {}", file.display(), moved.display());
-            tracing::info!("{} -> {}", file.display(), moved.display());
+            eprintln!("-> {}", moved.display());
+            tracing::info!("{} -> {}", claimed.display(), moved.display());
             true
         }
         Err(error) => {
             eprintln!(
-                "error: cannot move `{}` out of the spool: {error}",
-                file.display()
+                "error: cannot move `{}` out of work/: {error}",
+                claimed.display()
             );
             false
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }

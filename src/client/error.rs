@@ -28,16 +28,22 @@ pub(crate) fn classify(error: &reqwest::Error, address: &str, timeout: Duration)
             }
             _ => ConnectCause::Other,
         };
+        let mut detail = innermost(error);
+        if chain.contains("corrupt message") || chain.contains("InvalidContentType") {
+            detail.push_str(" (the server does not speak TLS: if it is plain HTTP, write `server = \"http://...\"`)");
+        }
         return TransportError::Connect {
             address,
             cause,
-            detail: innermost(error),
+            detail,
         };
     }
-    TransportError::Dropped {
-        address,
-        detail: innermost(error),
+    let mut detail = innermost(error);
+    // The two ways to get the scheme wrong, in words a technician can act on.
+    if chain.contains("invalid HTTP version") || chain.contains("InvalidContentType") {
+        detail.push_str(" (is the server plain HTTP, or HTTPS? `server` may start with `http://` or `https://`)");
     }
+    TransportError::Dropped { address, detail }
 }
 
 /// Every message of the error's source chain, joined.

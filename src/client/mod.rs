@@ -14,9 +14,9 @@ use tokio::sync::Mutex;
 
 pub use tls::fingerprint;
 
-use crate::config::{PbxConfig, Secret, Trust};
+use crate::config::{Password, PbxConfig, Secret, Trust};
 use crate::engine::{Raw, Reply, Transport, TransportError};
-use crate::mixml::{self, FaultCode, Password, Request, Response, ResponseError};
+use crate::mixml::{self, FaultCode, Request, Response, ResponseError};
 
 /// A MiXML connection to one PBX.
 pub struct Client {
@@ -35,6 +35,7 @@ impl Client {
     /// A client for `[pbx]`. Fails (with a sentence naming the key) when the TLS trust cannot be
     /// set up, e.g. an unreadable `ca_file`.
     pub fn new(pbx: &PbxConfig) -> Result<Self, String> {
+        let password = pbx.password.resolve()?;
         let tls = tls::client_config(&pbx.trust)?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
@@ -51,7 +52,7 @@ impl Client {
             url,
             address,
             user: pbx.user.clone(),
-            password: pbx.password.clone(),
+            password,
             timeout: pbx.timeout,
             session: Mutex::new(None),
         })
@@ -63,7 +64,7 @@ impl Client {
         session: Option<&str>,
         raw: bool,
     ) -> Result<(Response, Option<Raw>), TransportError> {
-        let body = request.envelope(session, Password::Send);
+        let body = request.envelope(session, mixml::Password::Send);
         let answer = self
             .http
             .post(&self.url)
@@ -79,11 +80,19 @@ impl Client {
             .await
             .map_err(|e| error::classify(&e, &self.address, self.timeout))?;
         // The session id is a credential too, while it lasts: masked like the password.
-        let raw = raw.then(|| Raw {
-            request: request.envelope(session.map(|_| Secret::MASK), Password::Mask),
-            response: text.clone(),
+        let parsed = mixml::parse_response(&text);
+        let raw = raw.then(|| {
+            // A login's answer carries the new session id: masked too.
+            let response = match &parsed {
+                Ok(Response::LoggedIn { session }) => text.replace(session.as_str(), Secret::MASK),
+                _ => text.clone(),
+            };
+            Raw {
+                request: request.envelope(session.map(|_| Secret::MASK), mixml::Password::Mask),
+                response,
+            }
         });
-        match mixml::parse_response(&text) {
+        match parsed {
             Ok(response) if status == 200 => Ok((response, raw)),
             Err(ResponseError::Fault(fault)) => Err(TransportError::Fault(fault)),
             Ok(_) | Err(ResponseError::Malformed(_)) if status != 200 => {
@@ -180,7 +189,7 @@ impl Transport for Client {
                     return Ok(Reply {
                         response,
                         logged_in: login.is_some(),
-                        raw: merge_raw(login.and_then(|l| l.raw), reply_raw),
+                        raw: Raw::join(login.and_then(|l| l.raw), reply_raw),
                     });
                 }
                 Err(TransportError::Fault(fault))
@@ -203,17 +212,6 @@ impl Transport for Client {
 
     fn target(&self) -> String {
         format!("{}@{}", self.user, self.address)
-    }
-}
-
-/// A login's envelopes go first in the raw monitor output.
-fn merge_raw(login: Option<Raw>, reply: Option<Raw>) -> Option<Raw> {
-    match (login, reply) {
-        (Some(l), Some(r)) => Some(Raw {
-            request: format!("{}\n{}", l.request, r.request),
-            response: format!("{}\n{}", l.response, r.response),
-        }),
-        (l, r) => r.or(l),
     }
 }
 
@@ -251,7 +249,7 @@ pub fn simulator_pbx(
     PbxConfig {
         server: url.to_owned(),
         user: user.to_owned(),
-        password: Secret::new(password),
+        password: Password::Given(Secret::new(password)),
         timeout,
         trust: pin.map_or(Trust::System, Trust::Pinned),
     }

@@ -17,8 +17,6 @@ pub enum ConfigError {
         text: String,
         diagnostics: Vec<Diagnostic>,
     },
-    /// `password_env` names a variable that is not set.
-    MissingEnv { path: PathBuf, variable: String },
 }
 
 impl ConfigError {
@@ -37,7 +35,7 @@ impl ConfigError {
                     .collect::<Vec<_>>()
                     .join("\n")
             }
-            other => format!("error: {other}"),
+            other @ Self::Read { .. } => format!("error: {other}"),
         }
     }
 }
@@ -59,11 +57,6 @@ impl Display for ConfigError {
                 }
                 Ok(())
             }
-            Self::MissingEnv { path, variable } => write!(
-                f,
-                "`pbx.password_env` in `{}` names the environment variable `{variable}`, which is not set; set it to the MiXML user's password",
-                path.display()
-            ),
         }
     }
 }

@@ -48,9 +48,32 @@ pub struct PbxConfig {
     /// `host`, `host:port`, or with an explicit `https://` / `http://` scheme.
     pub server: String,
     pub user: String,
-    pub password: Secret,
+    pub password: Password,
     pub timeout: Duration,
     pub trust: Trust,
+}
+
+/// Where the MiXML user's password comes from. An environment variable is read only when a
+/// connection is made, so that `check`, `plan` and `queue list` work without it.
+#[derive(Clone, Debug)]
+pub enum Password {
+    Given(Secret),
+    Environment { variable: String, config: PathBuf },
+}
+
+impl Password {
+    /// The password, or a sentence naming the variable and the configuration file.
+    pub fn resolve(&self) -> Result<Secret, String> {
+        match self {
+            Self::Given(secret) => Ok(secret.clone()),
+            Self::Environment { variable, config } => std::env::var(variable).map(Secret::new).map_err(|_| {
+                format!(
+                    "`pbx.password_env` in `{}` names the environment variable `{variable}`, which is not set; set it to the MiXML user's password",
+                    config.display()
+                )
+            }),
+        }
+    }
 }
 
 /// How the PBX's TLS certificate is checked. There is no "accept anything".
@@ -145,7 +168,7 @@ impl Config {
             return Err(invalid(diagnostics));
         }
         if let Some(pbx) = &file.pbx {
-            config.pbx = Some(pbx_config(pbx, base, path, &mut diagnostics)?);
+            config.pbx = Some(pbx_config(pbx, base, path, &mut diagnostics));
         }
         if diagnostics.is_empty() {
             Ok(config)
@@ -299,7 +322,7 @@ fn pbx_config(
     base: &Path,
     path: &Path,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<PbxConfig, ConfigError> {
+) -> PbxConfig {
     let mut check = Checker { diagnostics };
     if pbx.server.get_ref().trim().is_empty() {
         check.fail(
@@ -309,15 +332,10 @@ fn pbx_config(
         );
     }
     let password = match (&pbx.password, &pbx.password_env) {
-        (Some(password), None) => Secret::new(password.clone()),
-        (None, Some(variable)) => match std::env::var(variable.get_ref()) {
-            Ok(value) => Secret::new(value),
-            Err(_) => {
-                return Err(ConfigError::MissingEnv {
-                    path: path.to_owned(),
-                    variable: variable.get_ref().clone(),
-                });
-            }
+        (Some(password), None) => Password::Given(Secret::new(password.clone())),
+        (None, Some(variable)) => Password::Environment {
+            variable: variable.get_ref().clone(),
+            config: path.to_owned(),
         },
         (Some(_), Some(variable)) => {
             check.fail(
@@ -325,7 +343,7 @@ fn pbx_config(
                 variable.span(),
                 "give either `password` or `password_env`, not both",
             );
-            Secret::default()
+            Password::Given(Secret::default())
         }
         (None, None) => {
             check.fail(
@@ -333,7 +351,7 @@ fn pbx_config(
                 pbx.server.span(),
                 "give the MiXML user's password as `password_env` (an environment variable) or `password`",
             );
-            Secret::default()
+            Password::Given(Secret::default())
         }
     };
     let trust = match (&pbx.ca_file, &pbx.pin_sha256) {
@@ -361,13 +379,13 @@ fn pbx_config(
         }
     };
     let timeout = check.positive("pbx.timeout_secs", &pbx.timeout_secs, 3600);
-    Ok(PbxConfig {
+    PbxConfig {
         server: pbx.server.get_ref().trim().to_owned(),
         user: pbx.user.clone(),
         password,
         timeout: Duration::from_secs(timeout as u64),
         trust,
-    })
+    }
 }
 
 /// `AB:CD:...`: how fingerprints are shown and how `pin_sha256` takes them.

@@ -26,7 +26,8 @@ pub enum DiagnosticKind {
     DidAlreadyGiven {
         did: String,
         room: String,
-        line: usize,
+        /// `file:line` of the command that gave it.
+        at: String,
     },
     /// A DID outside the configured `[number_transfer] range`.
     DidOutOfRange { did: String, range: String },
@@ -50,6 +51,8 @@ pub enum DiagnosticKind {
     Syntax {
         expected: Vec<&'static str>,
         found: String,
+        /// What to write instead, when it can be told: `did you mean ...`, the command's form.
+        hint: Option<String>,
     },
     /// A class of service level that is neither `ALLOW`, `BLOCK` nor configured.
     UnknownLevel { level: String, known: Vec<String> },
@@ -113,7 +116,8 @@ impl DiagnosticKind {
             Self::NumberTransferDisabled => {
                 "remove the DID, or set `enabled = true` under `[number_transfer]` in the configuration".into()
             }
-            Self::Syntax { .. } => {
+            Self::Syntax { hint: Some(hint), .. } => hint.clone(),
+            Self::Syntax { hint: None, .. } => {
                 "commands are CHECKIN, CHECKOUT, COS, MOVE, RENAME, DID, SHOW and TEST; see the README".into()
             }
             Self::UnknownEscape { .. } => {
@@ -138,9 +142,9 @@ impl Display for DiagnosticKind {
                 "the name contains the control character `{}`",
                 character.escape_default()
             ),
-            Self::DidAlreadyGiven { did, room, line } => write!(
+            Self::DidAlreadyGiven { did, room, at } => write!(
                 f,
-                "DID {did} is already given to room {room} (line {line}) and not taken back"
+                "DID {did} is already given to room {room} (at {at}) and not taken back"
             ),
             Self::DidOutOfRange { did, range } => {
                 write!(f, "DID {did} is outside the number transfer range {range}")
@@ -163,7 +167,9 @@ impl Display for DiagnosticKind {
             Self::NumberTransferDisabled => {
                 write!(f, "a DID is given but telephone number transfer is off")
             }
-            Self::Syntax { expected, found } => {
+            Self::Syntax {
+                expected, found, ..
+            } => {
                 write!(f, "expected {}, found {found}", Alternatives(expected))
             }
             Self::UnknownEscape { escape } => write!(f, "unknown escape `{escape}` in a name"),

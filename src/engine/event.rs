@@ -45,6 +45,10 @@ pub enum OperationResult<'a> {
     Ok(&'a Response),
     /// A read whose result the journal kept from an earlier, interrupted run.
     Kept(&'a [(Field, String)]),
+    /// A check on what was read held (nothing was sent).
+    Checked,
+    /// The PBX answered, but the answer stops the command (a DID held by another room).
+    Refused(&'a str),
     Failed {
         error: &'a TransportError,
         attempt: u32,

@@ -1,94 +1,67 @@
-//! Carrying out one command: its operations in order, each retried per the policy; reads kept in
-//! the journal before the first write; a failure described in the words a technician needs.
+//! Carrying out one command: its operations in order, each retried per the policy; reads the
+//! command's own writes could change kept in the journal before the first write; checks made
+//! before anything is written; a failure described in the words a technician needs.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::DidRange;
 use crate::diagnostics::Count;
 use crate::engine::Inner;
 use crate::engine::event::{Event, Operation, OperationResult, Outcome};
-use crate::engine::journal::Entry;
-use crate::engine::transport::{Recovery, Transport, TransportError};
+use crate::engine::journal::{Entry, Reads};
+use crate::engine::transport::{Recovery, Reply, Transport, TransportError};
 use crate::lower::lower;
-use crate::lower::ops::{Field, Op};
-use crate::mixml::{self, FaultCode, Response};
+use crate::lower::ops::{Expectation, Field, Op, ReadId};
+use crate::mixml::{self, FaultCode, Request, Response};
 
-/// Runs `entry`'s operations. Returns how it ended and the entry as it should be journaled.
-pub(crate) async fn execute<T: Transport>(inner: &Inner<T>, mut entry: Entry) -> (Outcome, Entry) {
+/// What executing a command gives the caller.
+pub(crate) struct Executed {
+    pub(crate) outcome: Outcome,
+    /// The entry with everything the command read (for the monitor, e.g. `SHOW`).
+    pub(crate) entry: Entry,
+    /// What of the reads goes into the journal: only reads the command's own writes could
+    /// change, and only once it has written something (see `must_keep`). Anything else is read
+    /// afresh by a retry, so a retry never works from stale data.
+    pub(crate) journal_reads: Reads,
+}
+
+/// Runs `entry`'s operations.
+pub(crate) async fn execute<T: Transport>(inner: &Inner<T>, entry: Entry) -> Executed {
     let action = entry.command.action.clone();
     let ops = lower(&action, &inner.settings);
-    let mut unsaved_reads = false;
-    let mut applied: Vec<&'static str> = Vec::new();
-    for (index, op) in ops.iter().enumerate() {
-        if let Some(reason) = inner.halted() {
-            return (Outcome::Queued { reason }, entry);
-        }
-        // A read the journal kept from an interrupted run is not read again: the room may
-        // already have changed under the command's own writes.
-        if let Op::Read { into, .. } | Op::FindFreeDid { into, .. } = op
-            && let Some(kept) = entry.reads.get(into)
-        {
-            let kept = kept.clone();
-            inner.emit(&Event::Operation(Operation {
-                entry: &entry,
-                op,
-                sent: &[],
-                result: OperationResult::Kept(&kept),
-                at: SystemTime::now(),
-                elapsed: Duration::ZERO,
-                logged_in: false,
-                raw: None,
-            }));
-            continue;
-        }
-        if matches!(op, Op::Set { .. }) && unsaved_reads {
-            if let Err(error) = inner.journal.update(&entry).await {
-                let reason = format!("cannot write the journal: {error}");
-                inner.halt(&reason);
-                return (Outcome::Queued { reason }, entry);
-            }
-            unsaved_reads = false;
-        }
-        let sent: Vec<(Field, String)> = match op {
-            Op::Set { values, .. } => {
-                let mut sent = Vec::with_capacity(values.len());
-                for (field, value) in values {
-                    match mixml::wire_value(value, &|id, f| lookup(&entry, id, f)) {
-                        Cow::Owned(text) if text.starts_with(MISSING) => {
-                            let reason = format!(
-                                "internal error: {text}; please report this as a hotelcare bug"
-                            );
-                            return (Outcome::Failed { reason }, entry);
-                        }
-                        text => sent.push((*field, text.into_owned())),
-                    }
-                }
-                sent
-            }
-            _ => Vec::new(),
-        };
-        match send(inner, &mut entry, op, &sent).await {
-            Ok(response) => {
-                if let Err(reason) = absorb(inner, &mut entry, op, &response) {
-                    return (Outcome::Failed { reason }, entry);
-                }
-                if must_keep(&ops, index) {
-                    unsaved_reads = true;
-                }
-                if let Op::Set { form, .. } = op {
-                    applied.push(form.label());
-                }
-            }
-            Err(Stopped::Command(error)) => {
-                let reason = failure(&entry, op, &error, &applied);
-                return (Outcome::Failed { reason }, entry);
-            }
-            Err(Stopped::Run(reason)) => return (Outcome::Queued { reason }, entry),
-        }
+    let keep: HashSet<ReadId> = ops
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| must_keep(&ops, *index))
+        .filter_map(|(_, op)| read_into(op))
+        .collect();
+    let mut run = Run {
+        inner,
+        entry,
+        keep: &keep,
+        applied: Vec::new(),
+    };
+    let outcome = run.all(&ops).await;
+    let journal_reads = if run.applied.is_empty() {
+        Reads::new()
+    } else {
+        run.kept_reads()
+    };
+    Executed {
+        outcome,
+        entry: run.entry,
+        journal_reads,
     }
-    (Outcome::Done, entry)
+}
+
+/// Where a read or a DID search puts its result.
+fn read_into(op: &Op<'_>) -> Option<ReadId> {
+    match op {
+        Op::Read { into, .. } | Op::FindFreeDid { into, .. } => Some(*into),
+        _ => None,
+    }
 }
 
 /// Whether what operation `index` reads must be journaled before the command writes: when the
@@ -102,216 +75,410 @@ fn must_keep(ops: &[Op<'_>], index: usize) -> bool {
             matches!(later, Op::Set { room: written, values, .. }
                 if written == room && values.iter().any(|(field, _)| fields.contains(field)))
         }),
-        Op::Set { .. } | Op::SystemInfo => false,
+        Op::Set { .. } | Op::ExpectDidFree { .. } | Op::Expect(_) | Op::SystemInfo => false,
     }
 }
 
-const MISSING: &str = "no value was read for";
-
-fn lookup(entry: &Entry, id: crate::lower::ops::ReadId, field: Field) -> Cow<'_, str> {
-    entry
-        .reads
-        .get(&id)
-        .and_then(|values| values.iter().find(|(f, _)| *f == field))
-        .map_or_else(
-            || Cow::Owned(format!("{MISSING} {id}.{field}")),
-            |(_, v)| Cow::Borrowed(v.as_str()),
-        )
+/// One command being carried out.
+struct Run<'r, T> {
+    inner: &'r Inner<T>,
+    entry: Entry,
+    keep: &'r HashSet<ReadId>,
+    /// The sets the PBX confirmed, as "User Profile of 1000".
+    applied: Vec<String>,
 }
 
+/// Why a command stopped.
 enum Stopped {
-    /// This command cannot succeed.
-    Command(TransportError),
-    /// Nothing can succeed now; the reason is already recorded as the halt reason.
+    /// This command cannot succeed; the reason names the room and what to do.
+    Command(String),
+    /// Nothing can succeed now (the reason is the run's halt reason).
     Run(String),
 }
 
-/// Sends one operation, retrying transient failures with exponential backoff.
-async fn send<T: Transport>(
-    inner: &Inner<T>,
-    entry: &mut Entry,
-    op: &Op<'_>,
-    sent: &[(Field, String)],
-) -> Result<Response, Stopped> {
-    let values: Vec<(Field, Cow<'_, str>)> = sent
-        .iter()
-        .map(|(f, v)| (*f, Cow::Borrowed(v.as_str())))
-        .collect();
-    let request = match op {
-        Op::Set { room, form, .. } => mixml::Request::Update {
-            room,
-            form: *form,
-            values,
-        },
-        other => mixml::request_for(other, &|_, _| Cow::Borrowed("")),
-    };
-    let policy = inner.policy;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let at = SystemTime::now();
-        let started = Instant::now();
-        let result = inner.transport.call(&request, inner.raw).await;
-        let elapsed = started.elapsed();
-        match result {
-            Ok(reply) => {
-                inner.emit(&Event::Operation(Operation {
-                    entry,
-                    op,
-                    sent,
-                    result: OperationResult::Ok(&reply.response),
-                    at,
-                    elapsed,
-                    logged_in: reply.logged_in,
-                    raw: reply.raw.as_ref(),
-                }));
-                return Ok(reply.response);
+impl<T: Transport> Run<'_, T> {
+    fn kept_reads(&self) -> Reads {
+        self.entry
+            .reads
+            .iter()
+            .filter(|(id, _)| self.keep.contains(id))
+            .map(|(id, values)| (*id, values.clone()))
+            .collect()
+    }
+
+    fn emit(
+        &self,
+        op: &Op<'_>,
+        sent: &[(Field, String)],
+        result: OperationResult<'_>,
+        timing: Timing,
+        reply: Option<&Reply>,
+    ) {
+        self.inner.emit(&Event::Operation(Operation {
+            entry: &self.entry,
+            op,
+            sent,
+            result,
+            at: timing.at,
+            elapsed: timing.elapsed,
+            logged_in: reply.is_some_and(|r| r.logged_in),
+            raw: reply.and_then(|r| r.raw.as_ref()),
+        }));
+    }
+
+    async fn all(&mut self, ops: &[Op<'_>]) -> Outcome {
+        let mut unsaved_reads = false;
+        for (index, op) in ops.iter().enumerate() {
+            if let Some(reason) = self.inner.halted() {
+                return Outcome::Queued { reason };
             }
-            Err(error) => {
-                entry.attempts += 1;
-                entry.last_error = Some(error.to_string());
-                let recovery = error.recovery();
-                let retry_in = (recovery == Recovery::Retry
-                    && attempt < policy.attempts
-                    && inner.halted().is_none())
-                .then(|| backoff(policy.initial_backoff, policy.max_backoff, attempt));
-                inner.emit(&Event::Operation(Operation {
-                    entry,
-                    op,
-                    sent,
-                    result: OperationResult::Failed {
-                        error: &error,
-                        attempt,
-                        retry_in,
-                    },
-                    at,
-                    elapsed,
-                    logged_in: false,
-                    raw: None,
-                }));
-                if let Some(pause) = retry_in {
-                    tokio::time::sleep(pause).await;
-                    continue;
-                }
-                return Err(match recovery {
-                    Recovery::FailCommand => Stopped::Command(error),
-                    Recovery::Retry => {
-                        let reason = if error.is_unreachable() {
-                            format!(
-                                "PBX unreachable after {}: {error}",
-                                Count(attempt as usize, "attempt")
-                            )
-                        } else {
-                            format!(
-                                "gave up after {}: {error}",
-                                Count(attempt as usize, "attempt")
-                            )
+            // A read the journal kept from an interrupted run is not read again: the room may
+            // already have changed under the command's own writes.
+            if let Some(into) = read_into(op)
+                && let Some(kept) = self.entry.reads.get(&into).cloned()
+            {
+                self.emit(op, &[], OperationResult::Kept(&kept), Timing::now(), None);
+                continue;
+            }
+            if let Op::Expect(expectation) = op {
+                match check(expectation, &self.entry.reads) {
+                    Ok(()) => self.emit(op, &[], OperationResult::Checked, Timing::now(), None),
+                    Err(reason) => {
+                        return Outcome::Failed {
+                            reason: self.reason(op, &reason),
                         };
-                        inner.halt(&reason);
-                        Stopped::Run(inner.halted().unwrap_or(reason))
                     }
-                    Recovery::Stop => {
-                        let reason = error.to_string();
-                        inner.halt(&reason);
-                        Stopped::Run(inner.halted().unwrap_or(reason))
-                    }
-                });
+                }
+                continue;
+            }
+            if matches!(op, Op::Set { .. }) && unsaved_reads {
+                let mut saved = self.entry.clone();
+                saved.reads = self.kept_reads();
+                if let Err(error) = self.inner.journal.update(&saved).await {
+                    let reason = format!("cannot write the journal: {error}");
+                    self.inner.halt(&reason);
+                    return Outcome::Queued { reason };
+                }
+                unsaved_reads = false;
+            }
+            let sent = match self.resolve(op) {
+                Ok(sent) => sent,
+                Err(reason) => return Outcome::Failed { reason },
+            };
+            let (reply, timing) = match self.send(op, &sent).await {
+                Ok(answered) => answered,
+                Err(Stopped::Command(what)) => {
+                    return Outcome::Failed {
+                        reason: self.reason(op, &what),
+                    };
+                }
+                Err(Stopped::Run(reason)) => return Outcome::Queued { reason },
+            };
+            if let Err(what) = self.absorb(op, &reply.response) {
+                self.emit(
+                    op,
+                    &sent,
+                    OperationResult::Refused(&what),
+                    timing,
+                    Some(&reply),
+                );
+                return Outcome::Failed {
+                    reason: self.reason(op, &what),
+                };
+            }
+            self.emit(
+                op,
+                &sent,
+                OperationResult::Ok(&reply.response),
+                timing,
+                Some(&reply),
+            );
+            if must_keep(ops, index) {
+                unsaved_reads = true;
+            }
+            if let Op::Set { room, form, .. } = op {
+                self.applied.push(format!("{} of {room}", form.label()));
             }
         }
+        Outcome::Done
+    }
+
+    /// The values a set sends, with references to reads replaced by what was read.
+    fn resolve(&self, op: &Op<'_>) -> Result<Vec<(Field, String)>, String> {
+        let Op::Set { values, .. } = op else {
+            return Ok(Vec::new());
+        };
+        let reads = &self.entry.reads;
+        values
+            .iter()
+            .map(|(field, value)| {
+                let text = match value {
+                    crate::lower::ops::Value::Read(id, from) => {
+                        lookup(reads, *id, *from).map(str::to_owned).ok_or_else(|| {
+                            format!(
+                                "internal error: {} has no value read for {id}.{from}; please report this as a hotelcare bug",
+                                self.entry.origin
+                            )
+                        })?
+                    }
+                    other => mixml::wire_value(other, &|_, _| Cow::Borrowed("")).into_owned(),
+                };
+                Ok((*field, text))
+            })
+            .collect()
+    }
+
+    /// Sends one operation, retrying transient failures with exponential backoff. "Test access"
+    /// logs in afresh first, so that it checks the credentials, not an old session.
+    async fn send(
+        &mut self,
+        op: &Op<'_>,
+        sent: &[(Field, String)],
+    ) -> Result<(Reply, Timing), Stopped> {
+        let request = match op {
+            Op::Set { room, form, .. } => Request::Update {
+                room,
+                form: *form,
+                values: sent
+                    .iter()
+                    .map(|(f, v)| (*f, Cow::Borrowed(v.as_str())))
+                    .collect(),
+            },
+            other => mixml::request_for(other, &|_, _| Cow::Borrowed("")).ok_or_else(|| {
+                Stopped::Command(format!(
+                    "internal error: `{}` has no request; please report this",
+                    other.verb()
+                ))
+            })?,
+        };
+        let (inner, policy) = (self.inner, self.inner.policy);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let result = if matches!(op, Op::SystemInfo) {
+                match inner.transport.login(inner.raw).await {
+                    Ok(login) => inner
+                        .transport
+                        .call(&request, inner.raw)
+                        .await
+                        .map(|reply| Reply {
+                            logged_in: true,
+                            raw: crate::engine::transport::Raw::join(login.raw, reply.raw),
+                            ..reply
+                        }),
+                    Err(error) => Err(error),
+                }
+            } else {
+                inner.transport.call(&request, inner.raw).await
+            };
+            let timing = Timing {
+                at: SystemTime::now(),
+                elapsed: started.elapsed(),
+            };
+            let error = match result {
+                Ok(reply) => return Ok((reply, timing)),
+                Err(error) => error,
+            };
+            self.entry.attempts += 1;
+            self.entry.last_error = Some(error.to_string());
+            let recovery = error.recovery();
+            let retry_in = (recovery == Recovery::Retry
+                && attempt < policy.attempts
+                && inner.halted().is_none())
+            .then(|| backoff(policy.initial_backoff, policy.max_backoff, attempt));
+            let result = OperationResult::Failed {
+                error: &error,
+                attempt,
+                retry_in,
+            };
+            self.emit(op, sent, result, timing, None);
+            if let Some(pause) = retry_in {
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+            let attempts = Count(attempt as usize, "attempt");
+            return Err(match recovery {
+                Recovery::FailCommand => Stopped::Command(describe(&error, op)),
+                // The PBX answers, but not this request: that is this command's failure, not a
+                // reason to stop every other room.
+                Recovery::Retry if !error.is_unreachable() => {
+                    Stopped::Command(format!("gave up after {attempts}: {error}"))
+                }
+                Recovery::Retry => {
+                    inner.halt(&format!(
+                        "the PBX is unreachable (after {attempts}): {error}"
+                    ));
+                    Stopped::Run(inner.halted().unwrap_or_default())
+                }
+                Recovery::Stop => {
+                    inner.halt(&error.to_string());
+                    Stopped::Run(inner.halted().unwrap_or_default())
+                }
+            });
+        }
+    }
+
+    /// Takes what a read or a search returned into the entry; `Err` when the answer means the
+    /// command must not go on (no free DID, a DID held by another room).
+    fn absorb(&mut self, op: &Op<'_>, response: &Response) -> Result<(), String> {
+        match (op, response) {
+            (Op::Read { into, .. }, Response::Fields(values)) => {
+                self.entry.reads.insert(*into, values.clone());
+                Ok(())
+            }
+            (Op::FindFreeDid { range, into }, Response::Dids(taken)) => {
+                let did = self.inner.reserve_free_did(range, taken).ok_or_else(|| {
+                    format!(
+                        "no free DID in {range}: all {} numbers are in use on the PBX; widen `[number_transfer] range` or take a DID away",
+                        range.len()
+                    )
+                })?;
+                self.entry
+                    .reads
+                    .insert(*into, vec![(Field::DidServiceNumber, did)]);
+                Ok(())
+            }
+            (Op::ExpectDidFree { room, did }, Response::Dids(holders)) => {
+                match holders
+                    .iter()
+                    .find(|(d, holder)| d == did && holder != room)
+                {
+                    None => Ok(()),
+                    Some((_, holder)) => Err(format!(
+                        "DID {did} is already used by room {holder}; check out {holder} or take its DID away (`DID {holder} NONE`) first"
+                    )),
+                }
+            }
+            (Op::Set { .. }, Response::Updated) | (Op::SystemInfo, Response::SystemInfo { .. }) => {
+                Ok(())
+            }
+            (_, other) => Err(format!(
+                "the PBX answered {other:?} to `{}`; is the server a MiVB speaking MiXML?",
+                op.verb()
+            )),
+        }
+    }
+
+    /// The reason a command failed: which room and step, what was wrong, what to do, and what
+    /// had already been changed.
+    fn reason(&self, op: &Op<'_>, what: &str) -> String {
+        let room = op.room().unwrap_or(self.entry.command.action.room());
+        let keyword = self.entry.command.action.keyword();
+        let step = match op {
+            Op::Set { form, .. } => format!("set {}", form.label()),
+            other => other.verb().to_owned(),
+        };
+        let changed = if self.applied.is_empty() {
+            "nothing was changed".to_owned()
+        } else {
+            format!(
+                "already changed: {} (the command is half done: fix the cause and run `hotelcare queue retry`)",
+                self.applied.join(", ")
+            )
+        };
+        format!("room {room}: {keyword} failed at `{step}`: {what}; {changed}")
+    }
+}
+
+/// When an operation was answered and how long it took.
+#[derive(Clone, Copy)]
+struct Timing {
+    at: SystemTime,
+    elapsed: Duration,
+}
+
+impl Timing {
+    fn now() -> Self {
+        Self {
+            at: SystemTime::now(),
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+fn lookup(reads: &Reads, id: ReadId, field: Field) -> Option<&str> {
+    reads
+        .get(&id)?
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Checks an expectation against what was read.
+fn check(expectation: &Expectation<'_>, reads: &Reads) -> Result<(), String> {
+    let name = |id| lookup(reads, id, Field::DirectoryName).unwrap_or_default();
+    let label = |id| lookup(reads, id, Field::ServiceLabel).unwrap_or_default();
+    match *expectation {
+        Expectation::Occupied { room, profile } => {
+            if name(profile) == label(profile) {
+                Err(format!(
+                    "room {room} has no guest to move: its Directory Name is its Service Label {:?}",
+                    label(profile)
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Expectation::VacantFor {
+            room,
+            profile,
+            guest,
+        } => {
+            if name(profile) == label(profile) || name(profile) == name(guest) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "room {room} is occupied by {:?} (its Directory Name is not its Service Label {:?}); check that guest out or move them first",
+                    name(profile),
+                    label(profile)
+                ))
+            }
+        }
+    }
+}
+
+/// A refusal in the words a technician needs.
+fn describe(error: &TransportError, op: &Op<'_>) -> String {
+    let TransportError::Fault(fault) = error else {
+        return error.to_string();
+    };
+    let room = op.room().unwrap_or("?");
+    let field = fault
+        .field
+        .as_deref()
+        .map(|f| mixml::field_by_name(f).map_or_else(|| f.to_owned(), |f| f.label().to_owned()));
+    match (&fault.code, &fault.owner) {
+        (FaultCode::DidInUse, Some(owner)) => format!(
+            "the DID is already used by room {owner}; check out {owner} or take its DID away (`DID {owner} NONE`) first"
+        ),
+        (FaultCode::UnknownDirectoryNumber, _) => {
+            format!("the PBX has no directory number {room}; check the room's extension")
+        }
+        (FaultCode::ValueRefused, _) => format!(
+            "the PBX refused {}: {}",
+            field.unwrap_or_else(|| "a value".into()),
+            fault.message
+        ),
+        (FaultCode::MalformedRequest, _) => format!(
+            "the PBX cannot read the request ({}); this is a hotelcare bug, please report it with the `--raw` output",
+            fault.message
+        ),
+        _ => error.to_string(),
     }
 }
 
 /// `initial × 2^(attempt-1)`, at most `max`, with ±25 % jitter so that concurrent retries spread.
 fn backoff(initial: Duration, max: Duration, attempt: u32) -> Duration {
     let doubled = initial.saturating_mul(1u32 << (attempt - 1).min(16));
-    let base = doubled.min(max);
-    base.mul_f64(0.75 + fastrand::f64() * 0.5)
-}
-
-/// Takes what a read or a DID search returned into the entry.
-fn absorb<T: Transport>(
-    inner: &Inner<T>,
-    entry: &mut Entry,
-    op: &Op<'_>,
-    response: &Response,
-) -> Result<(), String> {
-    match (op, response) {
-        (Op::Read { into, .. }, Response::Fields(values)) => {
-            entry.reads.insert(*into, values.clone());
-            Ok(())
-        }
-        (Op::FindFreeDid { range, into }, Response::Dids(taken)) => {
-            let did = inner.reserve_free_did(range, taken).ok_or_else(|| {
-                format!(
-                    "room {}: no free DID in {range}: all {} numbers are in use on the PBX; widen `[number_transfer] range` or take a DID away",
-                    entry.command.action.room(),
-                    range.len()
-                )
-            })?;
-            entry
-                .reads
-                .insert(*into, vec![(Field::DidServiceNumber, did)]);
-            Ok(())
-        }
-        (Op::Set { .. }, Response::Updated) | (Op::SystemInfo, Response::SystemInfo { .. }) => {
-            Ok(())
-        }
-        (_, other) => Err(format!(
-            "room {}: the PBX answered {other:?} to `{}`; is it a MiVB speaking MiXML?",
-            entry.command.action.room(),
-            op.verb()
-        )),
-    }
-}
-
-/// The reason a command failed: which room, which step, what the PBX said, what to do, and what
-/// had already been changed.
-fn failure(entry: &Entry, op: &Op<'_>, error: &TransportError, applied: &[&str]) -> String {
-    let room = op.room().unwrap_or(entry.command.action.room());
-    let keyword = entry.command.action.keyword();
-    let what = match error {
-        TransportError::Fault(fault) => {
-            let field = fault.field.as_deref().map(|f| {
-                mixml::field_by_name(f).map_or_else(|| f.to_owned(), |f| f.label().to_owned())
-            });
-            match (&fault.code, &fault.owner) {
-                (FaultCode::DidInUse, Some(owner)) => format!(
-                    "the DID is already used by room {owner}; check out {owner} or take its DID away (`DID {owner} NONE`) first"
-                ),
-                (FaultCode::UnknownDirectoryNumber, _) => format!(
-                    "the PBX has no directory number {room}; check the room's extension in the script"
-                ),
-                (FaultCode::ValueRefused, _) => format!(
-                    "the PBX refused {}: {}",
-                    field.unwrap_or_else(|| "a value".into()),
-                    fault.message
-                ),
-                _ => error.to_string(),
-            }
-        }
-        other => other.to_string(),
-    };
-    let step = match op {
-        Op::Set { form, .. } => format!("set {}", form.label()),
-        other => other.verb().to_owned(),
-    };
-    let mut reason = format!("room {room}: {keyword} failed at `{step}`: {what}");
-    if !applied.is_empty() {
-        write!(
-            reason,
-            "; already changed: {} (the room is half done: fix the cause and run `hotelcare queue retry`)",
-            applied.join(", ")
-        )
-        .expect("writing to a String cannot fail");
-    }
-    reason
+    doubled.min(max).mul_f64(0.75 + fastrand::f64() * 0.5)
 }
 
 /// The lowest number of `range` that is neither on the PBX nor reserved by a running command.
 pub(crate) fn lowest_free(
     range: &DidRange,
     taken: &[(String, String)],
-    reserved: &std::collections::HashSet<String>,
+    reserved: &HashSet<String>,
 ) -> Option<String> {
     range
         .numbers()
@@ -346,7 +513,11 @@ mod tests {
             from: "1".into(),
             to: "2".into(),
         });
-        assert_eq!(&relocation[..3], [true, true, true]);
+        assert_eq!(
+            &relocation[..4],
+            [true, true, true, true],
+            "the target's read too: the move writes the target's Directory Name"
+        );
         let auto = kept(&Action::CheckIn {
             room: "1".into(),
             guest: Guest {
@@ -359,5 +530,45 @@ mod tests {
         });
         assert!(auto[0], "a DID found free is journaled before it is given");
         assert!(kept(&Action::Show { room: "1".into() }).iter().all(|k| !k));
+    }
+
+    fn profile(name: &str, label: &str) -> Vec<(Field, String)> {
+        vec![
+            (Field::DirectoryName, name.into()),
+            (Field::ServiceLabel, label.into()),
+        ]
+    }
+
+    #[test]
+    fn a_move_needs_a_guest_and_a_vacant_target() {
+        let mut reads = Reads::new();
+        reads.insert(ReadId(2), profile("Solo,Alina", "Room 1000"));
+        reads.insert(ReadId(4), profile("Room 2000", "Room 2000"));
+        let occupied = Expectation::Occupied {
+            room: "1000",
+            profile: ReadId(2),
+        };
+        let vacant = Expectation::VacantFor {
+            room: "2000",
+            profile: ReadId(4),
+            guest: ReadId(2),
+        };
+        assert_eq!(check(&occupied, &reads), Ok(()));
+        assert_eq!(check(&vacant, &reads), Ok(()));
+        reads.insert(ReadId(4), profile("Beta,Bob", "Room 2000"));
+        assert!(
+            check(&vacant, &reads)
+                .unwrap_err()
+                .contains("occupied by \"Beta,Bob\"")
+        );
+        // The same guest already there: a move repeated after an interruption.
+        reads.insert(ReadId(4), profile("Solo,Alina", "Room 2000"));
+        assert_eq!(check(&vacant, &reads), Ok(()));
+        reads.insert(ReadId(2), profile("Room 1000", "Room 1000"));
+        assert!(
+            check(&occupied, &reads)
+                .unwrap_err()
+                .contains("has no guest to move")
+        );
     }
 }

@@ -24,10 +24,13 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::lower::ops::{Field, ReadId};
-use crate::validate::Command;
+use crate::validate::{Action, Command};
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
+/// Per room, the sequence number of the last command on it that the PBX confirmed: a failed
+/// command older than that must not be retried blindly (it would undo the later one).
+const ROOM_DONE: TableDefinition<'_, &str, u64> = TableDefinition::new("room_done");
 /// Named groups of accepted commands (a spool file by name and content hash -> its sequence
 /// numbers), written in the same transaction as the commands, so "accepted" is never half true.
 const MARKERS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("markers");
@@ -148,6 +151,7 @@ impl Journal {
             txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             txn.open_table(META).map_err(|e| error("journal", e))?;
             txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
+            txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
             txn.commit().map_err(|e| error("journal", e))?;
         }
         let (queue, jobs) = mpsc::channel::<Request>();
@@ -254,8 +258,29 @@ impl Journal {
         .await
     }
 
-    /// Removes a command the PBX confirmed.
-    pub async fn complete(&self, seq: u64) -> Result<(), JournalError> {
+    /// Removes a command the PBX confirmed, and notes it as the latest done on its rooms.
+    pub async fn complete(&self, entry: &Entry) -> Result<(), JournalError> {
+        let seq = entry.seq;
+        let rooms: Vec<String> = match &entry.command.action {
+            // A query changes nothing: it cannot make an older failed command obsolete.
+            Action::Show { .. } | Action::Test => Vec::new(),
+            action => action.rooms().into_iter().map(str::to_owned).collect(),
+        };
+        self.write(Box::new(move |txn| {
+            let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+            table.remove(seq).map_err(|e| error("journal", e))?;
+            let mut done = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
+            for room in &rooms {
+                done.insert(room.as_str(), seq)
+                    .map_err(|e| error("journal", e))?;
+            }
+            Ok(())
+        }))
+        .await
+    }
+
+    /// Takes a command out of the journal without running it (`queue drop`).
+    pub async fn remove(&self, seq: u64) -> Result<(), JournalError> {
         self.write(Box::new(move |txn| {
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             table.remove(seq).map_err(|e| error("journal", e))?;
@@ -264,19 +289,57 @@ impl Journal {
         .await
     }
 
-    /// Marks every failed command pending again (`queue retry`), keeping their order.
-    pub async fn requeue_failed(&self) -> Result<usize, JournalError> {
-        let failed: Vec<Entry> = self
+    /// How many commands are pending.
+    pub fn count_pending(&self) -> Result<usize, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+        let mut count = 0;
+        for item in table.iter().map_err(|e| error("journal", e))? {
+            let (_, value) = item.map_err(|e| error("journal", e))?;
+            count += usize::from(decode(value.value())?.status == Status::Pending);
+        }
+        Ok(count)
+    }
+
+    /// The last confirmed command on `room`, if any.
+    fn last_done(&self, room: &str) -> Result<Option<u64>, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
+        Ok(table
+            .get(room)
+            .map_err(|e| error("journal", e))?
+            .map(|v| v.value()))
+    }
+
+    /// Marks failed commands pending again (`queue retry`), keeping their order. A failed
+    /// command that a later, confirmed command on the same room has overtaken stays failed:
+    /// running it now would undo the later one (a check-in retried after the guest's check-out).
+    /// Returns the requeued commands and the overtaken ones with the command that overtook them.
+    pub async fn requeue_failed(&self) -> Result<(Vec<Entry>, Vec<(Entry, u64)>), JournalError> {
+        let mut requeued = Vec::new();
+        let mut overtaken = Vec::new();
+        for mut entry in self
             .entries()?
             .into_iter()
             .filter(|e| e.status == Status::Failed)
-            .collect();
-        let count = failed.len();
-        for mut entry in failed {
-            entry.status = Status::Pending;
-            self.update(&entry).await?;
+        {
+            let mut later = None;
+            for room in entry.command.action.rooms() {
+                if let Some(done) = self.last_done(room)?
+                    && done > entry.seq
+                {
+                    later = later.max(Some(done));
+                }
+            }
+            if let Some(done) = later {
+                overtaken.push((entry, done));
+            } else {
+                entry.status = Status::Pending;
+                self.update(&entry).await?;
+                requeued.push(entry);
+            }
         }
-        Ok(count)
+        Ok((requeued, overtaken))
     }
 
     /// Pending commands after `after`, in order, at most `limit`.
@@ -427,7 +490,8 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(seqs, [1, 2, 3]);
-            journal.complete(2).await.unwrap();
+            let second = journal.get(2).unwrap().unwrap();
+            journal.complete(&second).await.unwrap();
             let mut third = journal.get(3).unwrap().unwrap();
             third.status = Status::Failed;
             third.attempts = 4;
@@ -443,11 +507,38 @@ mod tests {
         assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);
         assert_eq!(entries[1].reads[&ReadId(1)][0].1, "Room 3");
         assert_eq!(journal.pending_after(0, 10).unwrap().len(), 1);
-        assert_eq!(journal.requeue_failed().await.unwrap(), 1);
+        let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
+        assert_eq!((requeued.len(), overtaken.len()), (1, 0));
         assert_eq!(journal.pending_after(0, 10).unwrap().len(), 2);
         assert_eq!(journal.pending_after(1, 10).unwrap()[0].seq, 3);
         // Sequence numbers are never reused.
         assert_eq!(journal.append(vec![command("4")]).await.unwrap(), [4]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_command_overtaken_on_its_room_is_not_requeued() {
+        let journal = Journal::in_memory().unwrap();
+        journal
+            .append(vec![command("1"), command("1"), command("2")])
+            .await
+            .unwrap();
+        for seq in [1, 3] {
+            let mut failed = journal.get(seq).unwrap().unwrap();
+            failed.status = Status::Failed;
+            journal.update(&failed).await.unwrap();
+        }
+        let later = journal.get(2).unwrap().unwrap();
+        journal.complete(&later).await.unwrap();
+        let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
+        assert_eq!(requeued.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
+        assert_eq!(
+            overtaken
+                .iter()
+                .map(|(e, by)| (e.seq, *by))
+                .collect::<Vec<_>>(),
+            [(1, 2)]
+        );
+        assert_eq!(journal.count_pending().unwrap(), 1);
     }
 
     #[tokio::test]

@@ -223,15 +223,18 @@ impl<T: Transport> Inner<T> {
 
     /// Executes one command and records the result in the journal.
     async fn run(&self, entry: Entry) -> Outcome {
-        let (outcome, mut entry) = execute::execute(self, entry).await;
+        let executed = execute::execute(self, entry).await;
+        let (outcome, entry) = (executed.outcome, executed.entry);
+        let mut journaled = entry.clone();
+        journaled.reads = executed.journal_reads;
         let recorded = match &outcome {
-            Outcome::Done => self.journal.complete(entry.seq).await,
+            Outcome::Done => self.journal.complete(&journaled).await,
             Outcome::Failed { reason } => {
-                entry.status = Status::Failed;
-                entry.last_error = Some(reason.clone());
-                self.journal.update(&entry).await
+                journaled.status = Status::Failed;
+                journaled.last_error = Some(reason.clone());
+                self.journal.update(&journaled).await
             }
-            Outcome::Queued { .. } => self.journal.update(&entry).await,
+            Outcome::Queued { .. } => self.journal.update(&journaled).await,
         };
         self.release_dids(&entry);
         let outcome = match recorded {

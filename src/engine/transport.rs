@@ -34,11 +34,24 @@ pub struct Reply {
     pub raw: Option<Raw>,
 }
 
-/// Envelopes for `--raw` monitors; the password is always masked.
+/// Envelopes for `--raw` monitors; the password and the session id are always masked.
 #[derive(Clone, Debug, Default)]
 pub struct Raw {
     pub request: String,
     pub response: String,
+}
+
+impl Raw {
+    /// Two exchanges in order (a login and the request after it) as one.
+    pub fn join(first: Option<Raw>, second: Option<Raw>) -> Option<Raw> {
+        match (first, second) {
+            (Some(a), Some(b)) => Some(Raw {
+                request: format!("{}\n{}", a.request, b.request),
+                response: format!("{}\n{}", a.response, b.response),
+            }),
+            (a, b) => b.or(a),
+        }
+    }
 }
 
 /// Why a request did not come back with an answer the PBX carried out.
@@ -153,7 +166,7 @@ impl Display for TransportError {
             },
             Self::Timeout { address, after } => write!(
                 f,
-                "the PBX at {address} did not answer within {} s (`timeout_secs`); the action counts as failed",
+                "the PBX at {address} did not answer within {} s (`timeout_secs`), so the action counts as failed; check the network and the PBX's load (raise `timeout_secs` only after consulting your PBX technician)",
                 after.as_secs_f64()
             ),
             Self::Dropped { address, detail } => {

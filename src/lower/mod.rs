@@ -6,13 +6,14 @@
 //! Order within a command is chosen so that a failure half-way leaves the room on the safe side:
 //! a check-in sets the names before the COR that allows external calls; a check-out blocks
 //! external calls and takes the DID away before it touches the names; a move reads everything it
-//! needs from the old room before it changes anything.
+//! needs from both rooms, and checks them, before it changes anything; a DID is checked to be free
+//! before anything is written.
 
 pub mod ops;
 
 use crate::config::{Config, CorConfig, NumberTransfer};
 use crate::validate::{Action, DidRequest, Guest};
-use ops::{Field, Form, Op, ReadId, Value};
+use ops::{Expectation, Field, Form, Op, ReadId, Value};
 
 /// What lowering needs of the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -54,7 +55,10 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
         } => {
             let mut ops = Vec::with_capacity(4);
             let did_value = match (did, nt) {
-                (Some(DidRequest::Number(n)), Some(_)) => Some(Value::Text(n)),
+                (Some(DidRequest::Number(n)), Some(_)) => {
+                    ops.push(Op::ExpectDidFree { room, did: n });
+                    Some(Value::Text(n))
+                }
                 (Some(DidRequest::Auto), Some(nt)) => {
                     let into = ReadId(1);
                     ops.push(Op::FindFreeDid {
@@ -88,12 +92,24 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
             cor_values(&Value::Cor(*cor)),
         )],
         Action::Move { from, to } => {
-            let (names, profile, details) = (ReadId(1), ReadId(2), ReadId(3));
+            let (names, profile, details, target) = (ReadId(1), ReadId(2), ReadId(3), ReadId(4));
             let detail_fields = if nt.is_some() { SERVICE_DETAILS } else { CORS };
+            // Everything is read and checked before the first write: a move out of an empty room
+            // or into an occupied or mistyped one changes nothing.
             let mut ops = vec![
                 read(from, Form::UserProfile, NAMES, names),
                 read(from, Form::ServiceProfile, SERVICE_PROFILE, profile),
                 read(from, Form::ServiceDetails, detail_fields, details),
+                read(to, Form::ServiceProfile, SERVICE_PROFILE, target),
+                Op::Expect(Expectation::Occupied {
+                    room: from,
+                    profile,
+                }),
+                Op::Expect(Expectation::VacantFor {
+                    room: to,
+                    profile: target,
+                    guest: profile,
+                }),
             ];
             ops.extend(check_out(from, profile, settings));
             ops.push(set(
@@ -129,15 +145,20 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
                 // replayed under a changed configuration does nothing rather than guess.
                 return Vec::new();
             };
+            let mut ops = Vec::with_capacity(2);
             let (value, flag) = match did {
-                Some(n) => (Value::Text(n), true),
+                Some(n) => {
+                    ops.push(Op::ExpectDidFree { room, did: n });
+                    (Value::Text(n), true)
+                }
                 None => (Value::Empty, false),
             };
             let mut values = vec![(Field::DidServiceNumber, value)];
             if nt.signal_extension_external {
                 values.push((Field::UseDidForOutgoingCalls, Value::Flag(flag)));
             }
-            vec![set(room, Form::ServiceDetails, values)]
+            ops.push(set(room, Form::ServiceDetails, values));
+            ops
         }
         Action::Show { room } => vec![
             read(room, Form::UserProfile, NAMES, ReadId(1)),

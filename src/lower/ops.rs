@@ -115,6 +115,21 @@ pub enum Value<'a> {
     Read(ReadId, Field),
 }
 
+/// A condition on what a command has read, checked before the command writes anything: the
+/// engine evaluates it, no request is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expectation<'a> {
+    /// `room` has a guest: its Directory Name (read into `profile`) is not its Service Label.
+    Occupied { room: &'a str, profile: ReadId },
+    /// `room` is vacant (its Directory Name, read into `profile`, is its Service Label), or it
+    /// already shows the guest read into `guest` (a move repeated after an interruption).
+    VacantFor {
+        room: &'a str,
+        profile: ReadId,
+        guest: ReadId,
+    },
+}
+
 /// One MiXML operation on the directory number `room`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op<'a> {
@@ -134,6 +149,10 @@ pub enum Op<'a> {
     /// Finds the lowest DID of `range` that no record on the PBX holds; the result is
     /// `Read(into, DidServiceNumber)`.
     FindFreeDid { range: DidRange, into: ReadId },
+    /// Fails the command, before it writes anything, if another room holds `did`.
+    ExpectDidFree { room: &'a str, did: &'a str },
+    /// Fails the command, before it writes anything, unless the expectation holds.
+    Expect(Expectation<'a>),
     /// "Test access": log in and ask the PBX who it is.
     SystemInfo,
 }
@@ -142,7 +161,12 @@ impl Op<'_> {
     /// The room the operation works on, if any.
     pub fn room(&self) -> Option<&str> {
         match self {
-            Self::Read { room, .. } | Self::Set { room, .. } => Some(room),
+            Self::Read { room, .. }
+            | Self::Set { room, .. }
+            | Self::ExpectDidFree { room, .. }
+            | Self::Expect(
+                Expectation::Occupied { room, .. } | Expectation::VacantFor { room, .. },
+            ) => Some(room),
             Self::FindFreeDid { .. } | Self::SystemInfo => None,
         }
     }
@@ -153,6 +177,7 @@ impl Op<'_> {
             Self::Read { .. } => "read",
             Self::Set { .. } => "set",
             Self::FindFreeDid { .. } => "find",
+            Self::ExpectDidFree { .. } | Self::Expect(_) => "check",
             Self::SystemInfo => "info",
         }
     }

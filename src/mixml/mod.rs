@@ -71,12 +71,12 @@ pub fn wire_value<'v>(
     }
 }
 
-/// The request that carries out `op`.
+/// The request that carries out `op`; `None` for checks the engine makes on what it read.
 pub fn request_for<'v>(
     op: &'v Op<'_>,
     read: &dyn Fn(ReadId, Field) -> Cow<'v, str>,
-) -> Request<'v> {
-    match op {
+) -> Option<Request<'v>> {
+    Some(match op {
         Op::Read {
             room, form, fields, ..
         } => Request::Read {
@@ -96,6 +96,11 @@ pub fn request_for<'v>(
             from: range.first(),
             to: range.last(),
         },
+        Op::ExpectDidFree { did, .. } => Request::FindDids {
+            from: (*did).to_owned(),
+            to: (*did).to_owned(),
+        },
         Op::SystemInfo => Request::SystemInfo,
-    }
+        Op::Expect(_) => return None,
+    })
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::lower::ops::{Field, Op, Value};
+use crate::lower::ops::{Expectation, Field, Op, Value};
 
 /// `"Solo"`, `empty`, `1`, `on`, `$1.Service Label`.
 pub fn value(value: &Value<'_>) -> String {
@@ -46,6 +46,15 @@ pub fn operation(op: &Op<'_>) -> String {
         Op::FindFreeDid { range, into } => {
             write!(out, "find free DID     in {range} -> {into}")
         }
+        Op::ExpectDidFree { room, did } => {
+            write!(out, "check DID {did} is free (or already {room}'s)")
+        }
+        Op::Expect(Expectation::Occupied { room, profile }) => {
+            write!(out, "check room {room} has a guest ({profile})")
+        }
+        Op::Expect(Expectation::VacantFor { room, profile, .. }) => {
+            write!(out, "check room {room} is vacant ({profile})")
+        }
         Op::SystemInfo => write!(out, "info system"),
     }
     .expect("writing to a String cannot fail");
@@ -79,4 +88,32 @@ pub fn sent(values: &[(Field, String)]) -> String {
         .map(|(field, text)| format!("{}={}", field.label(), sent_value(*field, text)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A journal entry for `queue list` and the REPL's `.queue`: number, status, rooms, command,
+/// origin, attempts, last error.
+pub fn entry(entry: &crate::engine::Entry) -> String {
+    let status = match entry.status {
+        crate::engine::Status::Pending => "pending",
+        crate::engine::Status::Failed => "failed",
+    };
+    let mut out = format!(
+        "#{:<6} {status:<8} room {:<7}  {}  ({}, {})\n",
+        entry.seq,
+        entry.command.action.rooms().join("->"),
+        entry.command.text,
+        entry.origin,
+        crate::diagnostics::Count(entry.attempts as usize, "failed attempt")
+    );
+    if let Some(error) = &entry.last_error {
+        writeln!(out, "        last error: {error}").expect("writing to a String cannot fail");
+    }
+    if !entry.reads.is_empty() {
+        writeln!(
+            out,
+            "        (it resumes with what it read before it was interrupted)"
+        )
+        .expect("writing to a String cannot fail");
+    }
+    out
 }

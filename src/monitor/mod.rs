@@ -29,14 +29,18 @@ pub struct Monitor {
     raw: bool,
     /// `user@address` of the PBX, for login lines.
     target: String,
+    /// Whether commands that do not finish stay queued in a journal (`run`), or are simply not
+    /// done (`show`, `test-access`).
+    journaled: bool,
 }
 
 impl Monitor {
-    pub fn new(printer: Printer, raw: bool, target: String) -> Self {
+    pub fn new(printer: Printer, raw: bool, target: String, journaled: bool) -> Self {
         Self {
             printer,
             raw,
             target,
+            journaled,
         }
     }
 
@@ -44,6 +48,12 @@ impl Monitor {
         for line in text.lines() {
             tracing::info!(target: "monitor", "{line}");
         }
+        (self.printer)(text);
+    }
+
+    /// A line that reports a problem: a warning in the log.
+    fn print_problem(&self, text: &str) {
+        tracing::warn!(target: "monitor", "{text}");
         (self.printer)(text);
     }
 
@@ -70,10 +80,17 @@ impl Monitor {
                         self.print(&format!("{prefix}  done  ({})", entry.origin));
                     }
                     Outcome::Failed { reason } => {
-                        self.print(&format!("{prefix}  FAILED  ({}): {reason}", entry.origin));
+                        self.print_problem(&format!(
+                            "{prefix}  FAILED  ({}): {reason}",
+                            entry.origin
+                        ));
                     }
                     Outcome::Queued { reason } => {
-                        self.print(&format!("{prefix}  queued  ({}): {reason}", entry.origin));
+                        let what = if self.journaled { "queued" } else { "not done" };
+                        self.print_problem(&format!(
+                            "{prefix}  {what}  ({}): {reason}",
+                            entry.origin
+                        ));
                     }
                 }
             }
@@ -110,14 +127,18 @@ impl Monitor {
                     self.target
                 )
             }
-            OperationResult::Ok(Response::Dids(_)) => match operation.entry.reads.values().last() {
-                Some(found) => format!("ok: {}", format::sent(found)),
-                None => "ok".to_owned(),
+            OperationResult::Ok(Response::Dids(_)) => match operation.op {
+                Op::FindFreeDid { into, .. } => match operation.entry.reads.get(into) {
+                    Some(found) => format!("ok: {}", format::sent(found)),
+                    None => "ok".to_owned(),
+                },
+                _ => "ok: free".to_owned(),
             },
-            OperationResult::Ok(_) => "ok".to_owned(),
+            OperationResult::Ok(_) | OperationResult::Checked => "ok".to_owned(),
             OperationResult::Kept(values) => {
                 format!("kept from the journal: {}", format::sent(values))
             }
+            OperationResult::Refused(why) => format!("refused: {why}"),
             OperationResult::Failed {
                 error,
                 attempt,

@@ -26,9 +26,8 @@ pub fn render(origin: &str, command: &Command, ops: &[Op<'_>], raw: bool) -> Str
             format::operation(op)
         )
         .expect("writing to a String cannot fail");
-        if raw {
-            let placeholder = |id, field| Cow::Owned(format!("{{{id}.{field}}}"));
-            let request = mixml::request_for(op, &placeholder);
+        let placeholder = |id, field| Cow::Owned(format!("{{{id}.{field}}}"));
+        if raw && let Some(request) = mixml::request_for(op, &placeholder) {
             for line in request
                 .envelope(Some(SESSION_PLACEHOLDER), Password::Mask)
                 .lines()

@@ -16,7 +16,6 @@ use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config as EditorConfig, Editor};
 
-use crate::client::Client;
 use crate::compile::{Event, compile_at};
 use crate::config::{Config, Trust, format_fingerprint};
 use crate::diagnostics::render;
@@ -32,13 +31,13 @@ use helper::ReplHelper;
 pub const HISTORY_FILE: &str = "repl-history.txt";
 
 /// Builds an engine for the session (again when `.raw` changes).
-pub type EngineFactory<'a> = dyn Fn(bool) -> Engine<Client> + 'a;
+pub type EngineFactory<'a, T> = dyn Fn(bool) -> Engine<T> + 'a;
 
-/// One REPL session.
-pub struct Session<'a> {
+/// One REPL session, on any transport (`cli` wires the client in).
+pub struct Session<'a, T> {
     config: &'a Config,
-    make_engine: &'a EngineFactory<'a>,
-    engine: Engine<Client>,
+    make_engine: &'a EngineFactory<'a, T>,
+    engine: Engine<T>,
     validator: Validator<'a>,
     raw: bool,
     plan: bool,
@@ -48,10 +47,10 @@ pub struct Session<'a> {
     rooms: Arc<Mutex<Vec<String>>>,
 }
 
-impl<'a> Session<'a> {
+impl<'a, T: Transport> Session<'a, T> {
     pub fn new(
         config: &'a Config,
-        make_engine: &'a EngineFactory<'a>,
+        make_engine: &'a EngineFactory<'a, T>,
         raw: bool,
         color: bool,
     ) -> Self {
@@ -80,12 +79,12 @@ impl<'a> Session<'a> {
         {
             *self.rooms.lock().unwrap_or_else(PoisonError::into_inner) = numbers;
         }
-        if let Ok(pending) = self.engine.journal().pending_after(0, usize::MAX)
-            && !pending.is_empty()
+        if let Ok(pending) = self.engine.journal().count_pending()
+            && pending > 0
         {
             println!(
-                "{} command(s) left pending by an earlier run run first:",
-                pending.len()
+                "{} left pending by an earlier run; running them first, in their order:",
+                crate::diagnostics::Count(pending, "command")
             );
             self.drain().await;
         }
@@ -197,19 +196,8 @@ impl<'a> Session<'a> {
             Ok(Directive::Queue) => match self.engine.journal().entries() {
                 Ok(entries) if entries.is_empty() => println!("the journal is empty"),
                 Ok(entries) => {
-                    for entry in entries {
-                        println!(
-                            "#{} {:?} room {} {} ({}){}",
-                            entry.seq,
-                            entry.status,
-                            entry.command.action.room(),
-                            entry.command.text,
-                            entry.origin,
-                            entry
-                                .last_error
-                                .map(|e| format!(": {e}"))
-                                .unwrap_or_default()
-                        );
+                    for entry in &entries {
+                        print!("{}", monitor::format::entry(entry));
                     }
                 }
                 Err(error) => eprintln!("error: {error}"),
@@ -299,7 +287,10 @@ fn describe(config: &Config) -> String {
 
 /// The interactive loop with rustyline: history in the state directory, completion, hints,
 /// highlighting. Ctrl-C clears the line, Ctrl-D leaves.
-pub async fn interactive(session: &mut Session<'_>, history: PathBuf) -> Result<(), String> {
+pub async fn interactive<T: Transport>(
+    session: &mut Session<'_, T>,
+    history: PathBuf,
+) -> Result<(), String> {
     let config = EditorConfig::builder()
         .completion_type(CompletionType::Circular)
         .auto_add_history(false)
@@ -336,7 +327,7 @@ pub async fn interactive(session: &mut Session<'_>, history: PathBuf) -> Result<
 }
 
 /// `--no-readline`: the same session on plain standard input, line by line, with prompts.
-pub async fn plain(session: &mut Session<'_>) -> Result<(), String> {
+pub async fn plain<T: Transport>(session: &mut Session<'_, T>) -> Result<(), String> {
     let stdin = io::stdin();
     let mut lines = stdin.lock().lines();
     loop {

@@ -22,7 +22,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -51,6 +52,15 @@ pub struct Options {
     /// Idle sessions expire after this.
     pub session_ttl: Duration,
     pub faults: Faults,
+    /// The TLS certificate and key to use; `None`: made at start.
+    pub identity: Option<Identity>,
+}
+
+/// A TLS certificate and its private key, as PEM.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub certificate_pem: String,
+    pub key_pem: String,
 }
 
 impl Options {
@@ -65,6 +75,7 @@ impl Options {
             state_file: None,
             session_ttl: Duration::from_secs(600),
             faults: Faults::default(),
+            identity: None,
         }
     }
 }
@@ -74,7 +85,8 @@ pub struct Simulator {
     shared: Arc<Shared>,
     url: String,
     address: SocketAddr,
-    certificate: Option<(String, [u8; 32])>,
+    /// The identity served and the certificate's SHA-256.
+    certificate: Option<(Identity, [u8; 32])>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -101,8 +113,12 @@ impl Simulator {
             pbx.records.extend(saved);
         }
         let (tls, certificate) = if options.tls {
-            let (acceptor, pem, fingerprint) = self_signed()?;
-            (Some(acceptor), Some((pem, fingerprint)))
+            let identity = match options.identity {
+                Some(identity) => identity,
+                None => self_signed()?,
+            };
+            let (acceptor, fingerprint) = acceptor(&identity)?;
+            (Some(acceptor), Some((identity, fingerprint)))
         } else {
             (None, None)
         };
@@ -135,7 +151,14 @@ impl Simulator {
 
     /// The certificate as PEM, to trust it with `ca_file`.
     pub fn certificate_pem(&self) -> Option<&str> {
-        self.certificate.as_ref().map(|(pem, _)| pem.as_str())
+        self.certificate
+            .as_ref()
+            .map(|(identity, _)| identity.certificate_pem.as_str())
+    }
+
+    /// Certificate and key, to serve them again after a restart.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.certificate.as_ref().map(|(identity, _)| identity)
     }
 
     /// The certificate's SHA-256, to pin it with `pin_sha256`.
@@ -184,31 +207,40 @@ impl Drop for Simulator {
 }
 
 /// A certificate for `localhost`, `127.0.0.1` and `::1`, made now.
-fn self_signed() -> io::Result<(TlsAcceptor, String, [u8; 32])> {
-    let invalid =
-        |e: &dyn std::fmt::Display| io::Error::other(format!("simulator certificate: {e}"));
+fn self_signed() -> io::Result<Identity> {
     let names = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
     ];
-    let certified = rcgen::generate_simple_self_signed(names).map_err(|e| invalid(&e))?;
-    let der: CertificateDer<'static> = certified.cert.der().clone();
-    let fingerprint: [u8; 32] = Sha256::digest(der.as_ref()).into();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
+    let certified = rcgen::generate_simple_self_signed(names)
+        .map_err(|e| io::Error::other(format!("simulator certificate: {e}")))?;
+    Ok(Identity {
+        certificate_pem: certified.cert.pem(),
+        key_pem: certified.signing_key.serialize_pem(),
+    })
+}
+
+/// The TLS acceptor serving `identity`, and its certificate's SHA-256.
+fn acceptor(identity: &Identity) -> io::Result<(TlsAcceptor, [u8; 32])> {
+    let invalid = |e: &dyn std::fmt::Display| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("simulator certificate: {e}"),
+        )
+    };
+    let certificate = CertificateDer::from_pem_slice(identity.certificate_pem.as_bytes())
+        .map_err(|e| invalid(&e))?;
+    let key =
+        PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).map_err(|e| invalid(&e))?;
+    let fingerprint: [u8; 32] = Sha256::digest(certificate.as_ref()).into();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| invalid(&e))?
     .with_no_client_auth()
-    .with_single_cert(vec![der], key)
+    .with_single_cert(vec![certificate], key)
     .map_err(|e| invalid(&e))?;
-    Ok((
-        TlsAcceptor::from(Arc::new(config)),
-        certified.cert.pem(),
-        fingerprint,
-    ))
+    Ok((TlsAcceptor::from(Arc::new(config)), fingerprint))
 }

@@ -9,7 +9,7 @@ use pest::iterators::Pair;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::syntax::ast::{CheckInOption, Command, DidChoice, Spanned, Statement};
-use crate::syntax::rules;
+use crate::syntax::{keywords, rules};
 
 pub(crate) use grammar::Rule;
 
@@ -237,10 +237,50 @@ fn syntax_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) -> 
         ErrorVariant::CustomError { .. } => unreachable!("the grammar has no custom errors"),
     };
     let (found, end) = found_at(text, position);
+    let hint = hint(text, position, &text[position..end]);
     Diagnostic::new(
-        DiagnosticKind::Syntax { expected, found },
+        DiagnosticKind::Syntax {
+            expected,
+            found,
+            hint,
+        },
         Span::new(offset + position, offset + end),
     )
+}
+
+/// What to write instead: the nearest command for a misspelt one, the form of the command the
+/// error is in, or that directives belong to the REPL.
+fn hint(text: &str, position: usize, token: &str) -> Option<String> {
+    let command_start = text[..position].rfind(';').map_or(0, |i| i + 1);
+    let before = text[command_start..position].trim();
+    if token.starts_with('.') && before.is_empty() {
+        return Some(format!(
+            "`{token}` is a REPL directive: it works only when typing in `hotelcare repl`, not in a script"
+        ));
+    }
+    if before.is_empty() {
+        let word = token.to_ascii_uppercase();
+        if let Some((keyword, _)) = keywords::COMMANDS.iter().find(|(k, _)| {
+            word.starts_with(k)
+                && word[k.len()..].starts_with(|c: char| c.is_ascii_digit() || c == '"')
+        }) {
+            return Some(format!(
+                "put a blank after `{keyword}`: `{keyword} {}`",
+                &token[keyword.len()..]
+            ));
+        }
+        let nearest = keywords::COMMANDS
+            .iter()
+            .map(|(keyword, _)| (strsim::levenshtein(&word, keyword), *keyword))
+            .filter(|(distance, _)| *distance <= 2)
+            .min()?;
+        return Some(format!("did you mean `{}`?", nearest.1));
+    }
+    let keyword = before.split_whitespace().next()?;
+    keywords::COMMANDS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(keyword))
+        .map(|(k, arguments)| format!("write it as `{k} {arguments}`"))
 }
 
 /// Describes the token at `position` and where it ends.

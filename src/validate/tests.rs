@@ -109,7 +109,7 @@ fn did_given_to_two_rooms_at_once() {
     assert_eq!(found.len(), 1);
     assert_eq!((found[0].0, found[0].1), (2, 18));
     assert!(
-        matches!(&found[0].2, DiagnosticKind::DidAlreadyGiven { room, line: 1, .. } if room == "1000")
+        matches!(&found[0].2, DiagnosticKind::DidAlreadyGiven { room, at, .. } if room == "1000" && at == "t.hc:1")
     );
 }
 

@@ -24,7 +24,8 @@ pub struct Checked {
 #[derive(Clone, Debug)]
 struct Holder {
     room: String,
-    line: usize,
+    /// `file:line` of the command that gave it.
+    origin: String,
 }
 
 /// What the script knows of a room's DID after a command.
@@ -43,6 +44,8 @@ pub struct Validator<'c> {
     did_holder: HashMap<String, Holder>,
     /// Room -> the DID the script last gave it (`None`: given by `DID AUTO`, unknown until run time).
     room_did: HashMap<String, Option<String>>,
+    /// The script being checked, for messages that point into an earlier line.
+    path: String,
 }
 
 impl<'c> Validator<'c> {
@@ -51,7 +54,13 @@ impl<'c> Validator<'c> {
             config,
             did_holder: HashMap::new(),
             room_did: HashMap::new(),
+            path: String::new(),
         }
+    }
+
+    /// Tells the validator which script the following statements come from.
+    pub fn start_script(&mut self, path: &str) {
+        path.clone_into(&mut self.path);
     }
 
     /// Checks one statement found on `line` (1-based) whose line text starts at file offset
@@ -255,7 +264,7 @@ impl<'c> Validator<'c> {
                 DiagnosticKind::DidAlreadyGiven {
                     did: did.to_owned(),
                     room: holder.room.clone(),
-                    line: holder.line,
+                    at: holder.origin.clone(),
                 },
                 span,
             ));
@@ -266,7 +275,7 @@ impl<'c> Validator<'c> {
             did.to_owned(),
             Holder {
                 room: room.to_owned(),
-                line,
+                origin: format!("{}:{line}", self.path),
             },
         );
     }
