@@ -48,31 +48,32 @@ pub(crate) fn stdout_printer() -> Printer {
     Box::new(|text| println!("{text}"))
 }
 
-/// A multi-threaded runtime for one command; `Err` is already reported.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs a command's async body on a multi-threaded runtime. The body returns `Err(exit)` for
+/// an error it has already reported, so that it can use `?`.
+pub(crate) fn block_on(body: impl Future<Output = Result<Exit, Exit>>) -> Exit {
+    match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
-            Exit::Usage
-        })
+    {
+        Ok(runtime) => runtime.block_on(body).unwrap_or_else(|exit| exit),
+        Err(error) => usage(format!("cannot start the async runtime: {error}")),
+    }
+}
+
+/// Reports an error that stops the command as a usage or configuration error.
+pub(crate) fn usage(error: impl std::fmt::Display) -> Exit {
+    eprintln!("error: {error}");
+    Exit::Usage
 }
 
 /// The journal of the state directory; `Err` is already reported.
 pub(crate) fn open_journal(config: &Config) -> Result<Journal, Exit> {
-    Journal::open(&config.run.state_dir).map_err(|error| {
-        eprintln!("error: {error}");
-        Exit::Usage
-    })
+    Journal::open(&config.run.state_dir).map_err(usage)
 }
 
 /// The target (PBX or embedded simulator); `Err` is already reported.
 pub(crate) async fn connect(config: &Config) -> Result<Target, Exit> {
-    Target::connect(config).await.map_err(|message| {
-        eprintln!("error: {message}");
-        Exit::Usage
-    })
+    Target::connect(config).await.map_err(usage)
 }
 
 /// What the commands of a drain were.

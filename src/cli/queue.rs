@@ -1,6 +1,8 @@
 //! `hotelcare queue list | retry | drop SEQ...`: what the journal holds, and what to do with it.
 
-use crate::cli::execution::{self, Kind, connect, open_journal, runtime, stdout_printer, verdict};
+use crate::cli::execution::{
+    self, Kind, block_on, connect, open_journal, stdout_printer, usage, verdict,
+};
 use crate::cli::exit::Exit;
 use crate::config::Config;
 use crate::diagnostics::Count;
@@ -16,10 +18,7 @@ pub(crate) fn list(config: &Config) -> Exit {
     };
     let entries = match journal.entries() {
         Ok(entries) => entries,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Exit::Usage;
-        }
+        Err(error) => return usage(error),
     };
     if entries.is_empty() {
         println!("the journal is empty: no command is pending or failed");
@@ -51,24 +50,14 @@ pub(crate) fn list(config: &Config) -> Exit {
 /// has overtaken them); then everything pending runs, in order.
 pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
     logs::init(&config.run.log_dir, Retention::OneShot);
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(exit) => return exit,
-    };
-    runtime.block_on(async {
-        let journal = match open_journal(config) {
-            Ok(journal) => journal,
-            Err(exit) => return exit,
-        };
-        let (requeued, overtaken) = match journal.requeue_failed().await {
-            Ok(result) => result,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return Exit::Usage;
-            }
-        };
+    block_on(async {
+        let journal = open_journal(config)?;
+        let (requeued, overtaken) = journal.requeue_failed().await.map_err(usage)?;
         if !requeued.is_empty() {
-            eprintln!("{} failed before; trying again", Count(requeued.len(), "command"));
+            eprintln!(
+                "{} failed before; trying again",
+                Count(requeued.len(), "command")
+            );
         }
         for (entry, later) in &overtaken {
             eprintln!(
@@ -76,63 +65,41 @@ pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
                 entry.seq, entry.command.text, entry.origin, entry.seq
             );
         }
-        let target = match connect(config).await {
-            Ok(target) => target,
-            Err(exit) => return exit,
-        };
+        let target = connect(config).await?;
         let engine = execution::engine(config, &target, journal, raw, stdout_printer());
-        let exit = match engine.drain().await {
-            Ok(report) => verdict(&report, Kind::Journaled),
-            Err(error) => {
-                eprintln!("error: {error}");
-                Exit::Usage
-            }
-        };
+        let drained = engine.drain().await;
         target.close().await;
-        if exit == Exit::Done && !overtaken.is_empty() {
+        let exit = verdict(&drained.map_err(usage)?, Kind::Journaled);
+        Ok(if exit == Exit::Done && !overtaken.is_empty() {
             Exit::Failed
         } else {
             exit
-        }
+        })
     })
 }
 
 /// `queue drop SEQ...`: takes commands out of the journal for good (an operator's decision,
 /// e.g. for a room that no longer exists).
 pub(crate) fn drop(config: &Config, seqs: &[u64]) -> Exit {
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(exit) => return exit,
-    };
-    runtime.block_on(async {
-        let journal = match open_journal(config) {
-            Ok(journal) => journal,
-            Err(exit) => return exit,
-        };
+    block_on(async {
+        let journal = open_journal(config)?;
         let mut exit = Exit::Done;
         for seq in seqs {
-            let result = match journal.get(*seq) {
-                Ok(Some(entry)) => journal.remove(*seq).await.map(|()| Some(entry)),
-                Ok(None) => Ok(None),
-                Err(error) => Err(error),
+            let Some(entry) = journal.get(*seq).map_err(usage)? else {
+                eprintln!(
+                    "error: there is no command #{seq} in the journal; see `hotelcare queue list`"
+                );
+                exit = Exit::Usage;
+                continue;
             };
-            match result {
-                Ok(Some(entry)) => println!(
-                    "dropped #{seq}: room {} {} ({})",
-                    entry.command.action.room(),
-                    entry.command.text,
-                    entry.origin
-                ),
-                Ok(None) => {
-                    eprintln!("error: there is no command #{seq} in the journal; see `hotelcare queue list`");
-                    exit = Exit::Usage;
-                }
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    exit = Exit::Usage;
-                }
-            }
+            journal.remove(*seq).await.map_err(usage)?;
+            println!(
+                "dropped #{seq}: room {} {} ({})",
+                entry.command.action.room(),
+                entry.command.text,
+                entry.origin
+            );
         }
-        exit
+        Ok(exit)
     })
 }

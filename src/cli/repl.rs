@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Read};
 
-use crate::cli::execution::{self, Kind, connect, open_journal, runtime, stdout_printer};
+use crate::cli::execution::{self, Kind, block_on, connect, open_journal, stdout_printer, usage};
 use crate::cli::exit::Exit;
 use crate::cli::run;
 use crate::cli::scripts::Script;
@@ -21,19 +21,9 @@ pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -
         return run::run(config, &[Script::Stdin(text)], raw, Kind::Journaled, color);
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(exit) => return exit,
-    };
-    runtime.block_on(async {
-        let journal = match open_journal(config) {
-            Ok(journal) => journal,
-            Err(exit) => return exit,
-        };
-        let target = match connect(config).await {
-            Ok(target) => target,
-            Err(exit) => return exit,
-        };
+    block_on(async {
+        let journal = open_journal(config)?;
+        let target = connect(config).await?;
         let make_engine =
             |raw| execution::engine(config, &target, journal.clone(), raw, stdout_printer());
         let mut session = Session::new(config, &make_engine, raw, color);
@@ -45,12 +35,7 @@ pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -
         };
         drop(session);
         target.close().await;
-        match result {
-            Ok(()) => Exit::Done,
-            Err(message) => {
-                eprintln!("error: {message}");
-                Exit::Usage
-            }
-        }
+        result.map_err(usage)?;
+        Ok(Exit::Done)
     })
 }

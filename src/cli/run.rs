@@ -3,7 +3,9 @@
 
 use tokio::sync::mpsc;
 
-use crate::cli::execution::{self, Kind, connect, open_journal, runtime, stdout_printer, verdict};
+use crate::cli::execution::{
+    self, Kind, block_on, connect, open_journal, stdout_printer, usage, verdict,
+};
 use crate::cli::exit::Exit;
 use crate::cli::scripts::{Script, read_error, validate_all};
 use crate::cli::summary::print_summary;
@@ -26,38 +28,19 @@ pub(crate) fn run(config: &Config, scripts: &[Script], raw: bool, kind: Kind, co
         return print_summary(&summary, "nothing was run");
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
-    match runtime() {
-        Ok(runtime) => runtime.block_on(execute(config, scripts, raw, kind)),
-        Err(exit) => exit,
-    }
+    block_on(execute(config, scripts, raw, kind))
 }
 
-async fn execute(config: &Config, scripts: &[Script], raw: bool, kind: Kind) -> Exit {
+async fn execute(config: &Config, scripts: &[Script], raw: bool, kind: Kind) -> Result<Exit, Exit> {
     let journal = match kind {
-        Kind::Journaled => open_journal(config),
-        Kind::Inline => Journal::in_memory().map_err(|error| {
-            eprintln!("error: {error}");
-            Exit::Usage
-        }),
+        Kind::Journaled => open_journal(config)?,
+        Kind::Inline => Journal::in_memory().map_err(usage)?,
     };
-    let journal = match journal {
-        Ok(journal) => journal,
-        Err(exit) => return exit,
-    };
-    let target = match connect(config).await {
-        Ok(target) => target,
-        Err(exit) => return exit,
-    };
+    let target = connect(config).await?;
     let engine = execution::engine(config, &target, journal, raw, stdout_printer());
-    let exit = match enqueue_and_drain(config, scripts, &engine, kind).await {
-        Ok(exit) => exit,
-        Err(message) => {
-            eprintln!("error: {message}");
-            Exit::Usage
-        }
-    };
+    let result = enqueue_and_drain(config, scripts, &engine, kind).await;
     target.close().await;
-    exit
+    result.map_err(usage)
 }
 
 async fn enqueue_and_drain(

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::execution::runtime;
+use crate::cli::execution::{block_on, usage};
 use crate::cli::exit::Exit;
 use crate::config::format_fingerprint;
 use crate::sim::{self, Faults, Identity, Seed, Simulator};
@@ -58,25 +58,14 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
         options.state_file = Some(dir.join(ROOMS));
         options.identity = load_identity(dir);
     }
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(exit) => return exit,
-    };
-    runtime.block_on(async move {
-        let simulator = match Simulator::start(options).await {
-            Ok(simulator) => simulator,
-            Err(error) => {
-                eprintln!(
-                    "error: cannot start the simulator on {}: {error}",
-                    arguments.listen
-                );
-                return Exit::Usage;
-            }
-        };
-        if let Err(message) = save(&arguments, &simulator) {
-            eprintln!("error: {message}");
-            return Exit::Usage;
-        }
+    block_on(async move {
+        let simulator = Simulator::start(options).await.map_err(|error| {
+            usage(format!(
+                "cannot start the simulator on {}: {error}",
+                arguments.listen
+            ))
+        })?;
+        save(&arguments, &simulator).map_err(usage)?;
         // The URL alone on the first line, so that scripts can read it. Nothing here may fail
         // when nobody reads standard output any more.
         let mut out = std::io::stdout();
@@ -121,7 +110,7 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
         let _ = out.flush();
         let _ = tokio::signal::ctrl_c().await;
         simulator.stop().await;
-        Exit::Done
+        Ok(Exit::Done)
     })
 }
 

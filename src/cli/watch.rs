@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::execution::{self, connect, open_journal, runtime, stdout_printer};
+use crate::cli::execution::{self, block_on, connect, open_journal, stdout_printer};
 use crate::cli::exit::Exit;
 use crate::client::Client;
 use crate::compile::{Event, compile};
@@ -40,19 +40,9 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, raw: bool) -> E
             return Exit::Usage;
         }
     };
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(exit) => return exit,
-    };
-    runtime.block_on(async {
-        let journal = match open_journal(config) {
-            Ok(journal) => journal,
-            Err(exit) => return exit,
-        };
-        let target = match connect(config).await {
-            Ok(target) => target,
-            Err(exit) => return exit,
-        };
+    block_on(async {
+        let journal = open_journal(config)?;
+        let target = connect(config).await?;
         let engine = execution::engine(config, &target, journal, raw, stdout_printer());
         eprintln!(
             "watching `{}` for *.hc files (every {} ms; a file counts once it ends with a line break and has not changed for {} ms); Ctrl-C stops",
@@ -72,7 +62,7 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, raw: bool) -> E
         }
         tracing::info!("watch stopped");
         target.close().await;
-        Exit::Done
+        Ok(Exit::Done)
     })
 }
 
