@@ -6,6 +6,9 @@
 //! 100,000 and after 1,000,000 commands: flat memory means the second figure is not ten times the
 //! first.
 
+// A benchmark's report is what it prints.
+#![allow(clippy::print_stdout)]
+
 use std::fmt::Write as _;
 use std::fs::File;
 use std::hint::black_box;

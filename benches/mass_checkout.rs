@@ -7,6 +7,9 @@
 //! shorter run. The simulator runs in this process on its own runtime; the binary talks to it
 //! over loopback HTTPS like to a PBX.
 
+// A benchmark's report is what it prints.
+#![allow(clippy::print_stdout)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};

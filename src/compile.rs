@@ -4,8 +4,11 @@
 //! DID given in one file is known in the next). Output: events to a caller-supplied sink, one line
 //! at a time; nothing of the script is kept, so memory does not grow with its length.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, BufReader, Read};
 
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
+
+use crate::config::ScriptEncoding;
 use crate::diagnostics::{Diagnostic, Source};
 use crate::syntax::{self, Line, Lines, Statement};
 use crate::validate::{Command, Validator};
@@ -35,6 +38,22 @@ impl Summary {
         self.errors += other.errors;
         self.warnings += other.warnings;
     }
+}
+
+/// Script bytes as UTF-8 text for `compile`. UTF-8 (the default) passes through unchanged and is
+/// checked line by line by `compile`, so a byte that is not UTF-8 is an error naming its line;
+/// another encoding is transcoded as the file is read. A byte order mark always wins: a UTF-8 or
+/// UTF-16 file with a BOM is read as what its BOM says, whatever `encoding` says.
+pub fn decode<R: Read>(
+    reader: R,
+    encoding: ScriptEncoding,
+) -> BufReader<DecodeReaderBytes<R, Vec<u8>>> {
+    let mut builder = DecodeReaderBytesBuilder::new();
+    match encoding.encoding() {
+        None => builder.utf8_passthru(true),
+        Some(encoding) => builder.encoding(Some(encoding)).bom_override(true),
+    };
+    BufReader::with_capacity(64 * 1024, builder.build(reader))
 }
 
 /// Lines are parsed in blocks of about this many bytes: large enough to spread the parser's

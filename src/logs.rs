@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
+use crate::output::errln;
 use file_rotate::compression::Compression;
 use file_rotate::suffix::AppendCount;
 use file_rotate::{ContentLimit, FileRotate};
@@ -50,15 +51,28 @@ fn rotating_file(dir: &Path, retention: Retention) -> FileRotate<AppendCount> {
         AppendCount::new(retention.rotated()),
         ContentLimit::BytesSurpassed(FILE_SIZE),
         Compression::None,
-        None,
+        Some(private_append()),
     )
+}
+
+/// How log files are opened (file-rotate asks for read, create and append): monitor lines name
+/// guests, so on Unix a new log file is owner-only.
+fn private_append() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
 }
 
 /// Sends `tracing` output to `dir/hotelcare.log`. A log that cannot be opened is reported once
 /// on stderr; the command goes on without it.
 pub fn init(dir: &Path, retention: Retention) {
-    if let Err(error) = std::fs::create_dir_all(dir) {
-        eprintln!(
+    if let Err(error) = crate::files::create_private_dir(dir) {
+        errln!(
             "warning: cannot create the log directory `{}` ({error}); running without a log file",
             dir.display()
         );

@@ -47,7 +47,7 @@ fn config(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[pbx]\nserver = \"{url}\"\nuser = \"tester\"\npassword = \"pw\"\ntimeout_secs = 2\n\n[run]\nstate_dir = \"state\"\n\n[run.retry]\nattempts = 1\n"
+            "[pbx]\nserver = \"{url}\"\nallow_plain_http = true\nuser = \"tester\"\npassword = \"pw\"\ntimeout_secs = 2\n\n[run]\nstate_dir = \"state\"\n\n[run.retry]\nattempts = 1\n"
         ),
     )
     .unwrap();

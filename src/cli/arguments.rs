@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand as ClapSubcommand, ValueEnum};
 
+use crate::config::ScriptEncoding;
+
 /// Drive a Mitel MiVoice Business PBX from guest management: check-in, check-out, class of
 /// service, room moves and DID transfer, through MiXML.
 #[derive(Debug, Parser)]
@@ -18,8 +20,24 @@ pub struct Arguments {
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 
+    /// Text encoding of the scripts read (`windows-1252` for ANSI files from Windows programs)
+    /// [default: `[run] script_encoding`, else UTF-8; a byte order mark always wins]
+    #[arg(long, global = true, value_name = "ENCODING")]
+    pub encoding: Option<ScriptEncoding>,
+
+    /// Output for programs: `json` prints JSON (one document; JSON lines for `plan` and the
+    /// monitor of `run`, `show`, `test-access`, `queue retry`); see docs/json.md
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
     #[command(subcommand)]
     pub command: Subcommand,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -86,11 +104,22 @@ pub enum Subcommand {
         #[command(subcommand)]
         action: Option<QueueAction>,
     },
+    /// Print a shell completion script (`hotelcare completions bash > /etc/bash_completion.d/hotelcare`)
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff: `hotelcare man > hotelcare.1; man ./hotelcare.1`)
+    Man,
     /// Service mode: execute each complete *.hc file dropped into DIR, then move it to done/ or
     /// failed/ with a report
     Watch {
         /// The spool directory
         dir: PathBuf,
+        /// Create the spool directory if it does not exist (otherwise that is an error: a
+        /// mistyped path would mean watching an empty folder forever)
+        #[arg(long)]
+        create: bool,
         /// How often to look for files
         #[arg(long, default_value_t = 1000, value_name = "MS")]
         interval_ms: u64,
@@ -101,6 +130,16 @@ pub enum Subcommand {
         #[arg(long)]
         raw: bool,
     },
+}
+
+/// Shells `hotelcare completions` writes a script for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 /// `hotelcare queue ...`.
@@ -116,9 +155,12 @@ pub enum QueueAction {
     },
     /// Take commands out of the journal for good
     Drop {
-        /// Their numbers, as `queue list` shows them (`#7` -> 7)
-        #[arg(required = true)]
+        /// Their numbers, as `queue list` shows them (`7` or `#7`)
+        #[arg(required_unless_present = "failed", value_parser = sequence_number)]
         seqs: Vec<u64>,
+        /// Every failed command (they are listed first)
+        #[arg(long)]
+        failed: bool,
     },
 }
 
@@ -167,6 +209,14 @@ pub struct SimArguments {
     /// rooms and is still trusted
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// A command's number as `queue list` prints it: `7` or `#7`.
+fn sequence_number(text: &str) -> Result<u64, String> {
+    text.trim()
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a command number; give it as `queue list` shows it, such as `#7` or `7`"))
 }
 
 /// An extension on the command line: 1 to 7 digits, nothing else (it becomes part of a command).

@@ -2,17 +2,30 @@
 //! engine on the target with the monitor on stdout, and the verdict of a drain as a line and an
 //! exit code.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::cli::arguments::Format;
 use crate::cli::exit::Exit;
 use crate::cli::target::Target;
 use crate::client::Client;
 use crate::config::Config;
 use crate::diagnostics::Count;
 use crate::engine::Transport as _;
-use crate::engine::{self, Engine, Journal, Report};
+use crate::engine::{self, Engine, Event, Journal, Report};
 use crate::lower::Settings;
-use crate::monitor::{Monitor, Printer};
+use crate::monitor::{self, Monitor, Printer};
+
+/// `--format`, for everything this run prints (set once, before anything is printed).
+static FORMAT: OnceLock<Format> = OnceLock::new();
+
+pub(crate) fn set_format(format: Format) {
+    let _ = FORMAT.set(format);
+}
+
+pub(crate) fn output_format() -> Format {
+    FORMAT.get().copied().unwrap_or(Format::Text)
+}
+use crate::output::{errln, outln};
 
 /// An engine for `config` on `target`, printing the monitor with `printer`.
 pub(crate) fn engine(
@@ -22,13 +35,27 @@ pub(crate) fn engine(
     raw: bool,
     printer: Printer,
 ) -> Engine<Client> {
+    observed_engine(config, target, journal, raw, printer, |_| {})
+}
+
+/// `engine`, with `observer` also seeing every event (after the monitor).
+pub(crate) fn observed_engine(
+    config: &Config,
+    target: &Target,
+    journal: Journal,
+    raw: bool,
+    printer: Printer,
+    observer: impl Fn(&Event<'_>) + Send + Sync + 'static,
+) -> Engine<Client> {
     let journaled = journal.path().is_some();
-    let monitor = Arc::new(Monitor::new(
-        printer,
-        raw,
-        target.client.target(),
-        journaled,
-    ));
+    let monitor = Arc::new(
+        Monitor::new(printer, raw, target.client.target(), journaled).with_format(
+            match output_format() {
+                Format::Text => monitor::Format::Text,
+                Format::Json => monitor::Format::Json,
+            },
+        ),
+    );
     let options = engine::Options {
         settings: Settings::from_config(config),
         policy: config.run.retry,
@@ -39,13 +66,16 @@ pub(crate) fn engine(
         Arc::clone(&target.client),
         journal,
         options,
-        Arc::new(move |event| monitor.on_event(event)),
+        Arc::new(move |event| {
+            monitor.on_event(event);
+            observer(event);
+        }),
     )
 }
 
-/// Stdout, line-buffered by `println!`.
+/// Stdout, line-buffered by `outln!`.
 pub(crate) fn stdout_printer() -> Printer {
-    Box::new(|text| println!("{text}"))
+    Box::new(|text| outln!("{text}"))
 }
 
 /// Runs a command's async body on a multi-threaded runtime. The body returns `Err(exit)` for
@@ -62,7 +92,7 @@ pub(crate) fn block_on(body: impl Future<Output = Result<Exit, Exit>>) -> Exit {
 
 /// Reports an error that stops the command as a usage or configuration error.
 pub(crate) fn usage(error: impl std::fmt::Display) -> Exit {
-    eprintln!("error: {error}");
+    errln!("error: {error}");
     Exit::Usage
 }
 
@@ -89,17 +119,30 @@ pub(crate) enum Kind {
 pub(crate) fn verdict(report: &Report, kind: Kind) -> Exit {
     let failed = report.failed.len();
     for reason in &report.failed {
-        eprintln!("error: {reason}");
+        errln!("error: {reason}");
     }
     if kind == Kind::Inline {
         if let Some(reason) = &report.halted {
-            eprintln!("error: {reason}");
+            errln!("error: {reason}");
             return Exit::Queued;
         }
         return if failed > 0 { Exit::Failed } else { Exit::Done };
     }
+    if let Some(reason) = &report.stopped {
+        errln!(
+            "{reason}: {} done, {failed} failed, {} queued in the journal; `hotelcare queue retry` (or the next `hotelcare run`) carries out the queued ones, in their order",
+            report.done,
+            report.queued
+        );
+        tracing::warn!(
+            "{reason}: {} done, {failed} failed, {} queued",
+            report.done,
+            report.queued
+        );
+        return Exit::Queued;
+    }
     if report.halted.is_some() || report.queued > 0 {
-        eprintln!(
+        errln!(
             "error: {}; {} done, {failed} failed, {} queued in the journal: once that is fixed, run `hotelcare queue retry` (not the script again, which would queue its commands a second time)",
             report
                 .halted
@@ -111,13 +154,13 @@ pub(crate) fn verdict(report: &Report, kind: Kind) -> Exit {
         return Exit::Queued;
     }
     if failed > 0 {
-        eprintln!(
+        errln!(
             "error: {} failed, {} done; `hotelcare queue list` shows them",
             Count(failed, "command"),
             report.done
         );
         return Exit::Failed;
     }
-    eprintln!("done: {}", Count(report.done, "command"));
+    errln!("done: {}", Count(report.done, "command"));
     Exit::Done
 }

@@ -5,11 +5,14 @@ mod arguments;
 mod check;
 mod execution;
 mod exit;
+mod help;
 mod plan;
+mod progress;
 mod queue;
 mod repl;
 mod run;
 mod scripts;
+mod signals;
 mod sim;
 mod summary;
 mod target;
@@ -21,10 +24,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use arguments::{Arguments, Color, QueueAction, SimArguments, Subcommand};
+pub use arguments::{Arguments, Color, Format, QueueAction, Shell, SimArguments, Subcommand};
 pub use exit::Exit;
 
 use crate::config::{self, Config};
+use crate::output::errln;
 use scripts::Script;
 
 /// Runs the program with the process's arguments.
@@ -39,10 +43,16 @@ pub fn run(arguments: Arguments) -> Exit {
         Color::Never => false,
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
+    execution::set_format(arguments.format);
     let config = match load_config(arguments.config.as_deref()) {
-        Ok(config) => config,
+        Ok(mut config) => {
+            if let Some(encoding) = arguments.encoding {
+                config.run.script_encoding = encoding;
+            }
+            config
+        }
         Err(error) => {
-            eprintln!("{}", error.render(color));
+            errln!("{}", error.render(color));
             return Exit::Usage;
         }
     };
@@ -76,13 +86,16 @@ pub fn run(arguments: Arguments) -> Exit {
             },
             state_dir: arguments.state_dir,
         }),
+        Subcommand::Completions { shell } => help::completions(shell),
+        Subcommand::Man => help::man(),
         Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List) {
             QueueAction::List => queue::list(&config),
             QueueAction::Retry { raw } => queue::retry(&config, raw),
-            QueueAction::Drop { seqs } => queue::drop(&config, &seqs),
+            QueueAction::Drop { seqs, failed } => queue::drop(&config, &seqs, failed),
         },
         Subcommand::Watch {
             dir,
+            create,
             interval_ms,
             settle_ms,
             raw,
@@ -93,6 +106,7 @@ pub fn run(arguments: Arguments) -> Exit {
                 interval: std::time::Duration::from_millis(interval_ms),
                 settle: std::time::Duration::from_millis(settle_ms),
             },
+            create,
             raw,
         ),
     }
@@ -125,7 +139,7 @@ fn with_scripts(files: &[std::path::PathBuf], body: impl FnOnce(&[Script]) -> Ex
     match Script::open_all(files) {
         Ok(scripts) => body(&scripts),
         Err(error) => {
-            eprintln!("error: cannot read standard input: {error}");
+            errln!("error: cannot read standard input: {error}");
             Exit::Usage
         }
     }

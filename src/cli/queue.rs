@@ -1,5 +1,7 @@
 //! `hotelcare queue list | retry | drop SEQ...`: what the journal holds, and what to do with it.
 
+use crate::cli::arguments::Format;
+use crate::cli::execution::output_format;
 use crate::cli::execution::{
     self, Kind, block_on, connect, open_journal, stdout_printer, usage, verdict,
 };
@@ -8,7 +10,8 @@ use crate::config::Config;
 use crate::diagnostics::Count;
 use crate::engine::Status;
 use crate::logs::{self, Retention};
-use crate::monitor::format;
+use crate::monitor::{format, json};
+use crate::output::{errln, out, outln};
 
 /// `queue list`: pending and failed commands with room, command, attempts and last error.
 pub(crate) fn list(config: &Config) -> Exit {
@@ -20,26 +23,32 @@ pub(crate) fn list(config: &Config) -> Exit {
         Ok(entries) => entries,
         Err(error) => return usage(error),
     };
+    if output_format() == Format::Json {
+        if let Ok(text) = serde_json::to_string_pretty(&json::Queue::new(&entries)) {
+            outln!("{text}");
+        }
+        return Exit::Done;
+    }
     if entries.is_empty() {
-        println!("the journal is empty: no command is pending or failed");
+        outln!("the journal is empty: no command is pending or failed");
         return Exit::Done;
     }
     for entry in &entries {
-        print!("{}", format::entry(entry));
+        out!("{}", format::entry(entry));
     }
     let pending = entries
         .iter()
         .filter(|e| e.status == Status::Pending)
         .count();
     let failed = entries.len() - pending;
-    println!("{pending} pending, {failed} failed");
+    outln!("{pending} pending, {failed} failed");
     if pending > 0 {
-        println!(
+        outln!(
             "pending commands run with the next `hotelcare run` or `hotelcare queue retry`, in this order"
         );
     }
     if failed > 0 {
-        println!(
+        outln!(
             "failed commands: fix the cause (see the last error), then `hotelcare queue retry`; or give one up with `hotelcare queue drop NUMBER`"
         );
     }
@@ -54,15 +63,18 @@ pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
         let journal = open_journal(config)?;
         let (requeued, overtaken) = journal.requeue_failed().await.map_err(usage)?;
         if !requeued.is_empty() {
-            eprintln!(
+            errln!(
                 "{} failed before; trying again",
                 Count(requeued.len(), "command")
             );
         }
         for (entry, later) in &overtaken {
-            eprintln!(
+            errln!(
                 "warning: #{} `{}` ({}) stays failed: command #{later} on the same room was done after it, and running this one now would undo that; write a new command if it is still wanted, and `hotelcare queue drop {}` this one",
-                entry.seq, entry.command.text, entry.origin, entry.seq
+                entry.seq,
+                entry.command.text,
+                entry.origin,
+                entry.seq
             );
         }
         let target = connect(config).await?;
@@ -80,20 +92,43 @@ pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
 
 /// `queue drop SEQ...`: takes commands out of the journal for good (an operator's decision,
 /// e.g. for a room that no longer exists).
-pub(crate) fn drop(config: &Config, seqs: &[u64]) -> Exit {
+/// With `failed`, every failed command too (listed first, so the log says what went).
+pub(crate) fn drop(config: &Config, seqs: &[u64], failed: bool) -> Exit {
+    logs::init(&config.run.log_dir, Retention::OneShot);
     block_on(async {
         let journal = open_journal(config)?;
+        let mut seqs = seqs.to_vec();
+        if failed {
+            let entries = journal.entries().map_err(usage)?;
+            let failed: Vec<_> = entries
+                .iter()
+                .filter(|e| e.status == Status::Failed)
+                .collect();
+            if failed.is_empty() {
+                outln!("no command has failed: nothing to drop");
+            }
+            for entry in failed {
+                out!("{}", format::entry(entry));
+                seqs.push(entry.seq);
+            }
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
         let mut exit = Exit::Done;
-        for seq in seqs {
+        for seq in &seqs {
             let Some(entry) = journal.get(*seq).map_err(usage)? else {
-                eprintln!(
+                errln!(
                     "error: there is no command #{seq} in the journal; see `hotelcare queue list`"
                 );
                 exit = Exit::Usage;
                 continue;
             };
             journal.remove(*seq).await.map_err(usage)?;
-            println!(
+            tracing::info!(
+                "dropped #{seq} ({}) from the journal by `queue drop`",
+                entry.origin
+            );
+            outln!(
                 "dropped #{seq}: room {} {} ({})",
                 entry.command.action.room(),
                 entry.command.text,

@@ -9,16 +9,17 @@ use crate::cli::run;
 use crate::cli::scripts::Script;
 use crate::config::Config;
 use crate::logs::{self, Retention};
+use crate::output::errln;
 use crate::repl::{self, HISTORY_FILE, Session};
 
 pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -> Exit {
     if !no_readline && !std::io::stdin().is_terminal() {
-        let mut text = String::new();
-        if let Err(error) = std::io::stdin().read_to_string(&mut text) {
-            eprintln!("error: cannot read standard input: {error}");
+        let mut bytes = Vec::new();
+        if let Err(error) = std::io::stdin().read_to_end(&mut bytes) {
+            errln!("error: cannot read standard input: {error}");
             return Exit::Usage;
         }
-        return run::run(config, &[Script::Stdin(text)], raw, Kind::Journaled, color);
+        return run::run(config, &[Script::Stdin(bytes)], raw, Kind::Journaled, color);
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
     block_on(async {

@@ -3,25 +3,34 @@
 
 use tokio::sync::mpsc;
 
-use crate::cli::execution::{
-    self, Kind, block_on, connect, open_journal, stdout_printer, usage, verdict,
-};
+use crate::cli::execution::{self, Kind, block_on, connect, open_journal, usage, verdict};
 use crate::cli::exit::Exit;
-use crate::cli::scripts::{Script, read_error, validate_all};
+use crate::cli::progress::Progress;
+use crate::cli::scripts::{Script, print_diagnostic_lines, read_error, validate_all};
+use crate::cli::signals::stop_requested;
 use crate::cli::summary::print_summary;
 use crate::client::Client;
 use crate::compile::{Event, compile};
 use crate::config::Config;
 use crate::engine::{Engine, Journal, JournalError};
 use crate::logs::{self, Retention};
+use crate::output::errln;
 use crate::validate::{Command, Validator};
 
 /// Validates all scripts, then executes them. `Exit::Invalid` without touching the PBX if any
 /// has an error. `Kind::Inline` runs without the journal (nothing to replay) for `show` and
 /// `test-access`.
 pub(crate) fn run(config: &Config, scripts: &[Script], raw: bool, kind: Kind, color: bool) -> Exit {
-    let summary = match validate_all(scripts, &mut Validator::new(config), color) {
-        Ok(summary) => summary,
+    let summary = match validate_all(
+        scripts,
+        &mut Validator::new(config),
+        config.run.script_encoding,
+        color,
+    ) {
+        Ok((summary, records)) => {
+            print_diagnostic_lines(&records);
+            summary
+        }
         Err(exit) => return exit,
     };
     if summary.errors > 0 {
@@ -37,8 +46,20 @@ async fn execute(config: &Config, scripts: &[Script], raw: bool, kind: Kind) -> 
         Kind::Inline => Journal::in_memory().map_err(usage)?,
     };
     let target = connect(config).await?;
-    let engine = execution::engine(config, &target, journal, raw, stdout_printer());
-    let result = enqueue_and_drain(config, scripts, &engine, kind).await;
+    let progress = match kind {
+        Kind::Journaled => Progress::for_terminal(),
+        Kind::Inline => Progress::none(),
+    };
+    let observer = progress.clone();
+    let engine = execution::observed_engine(
+        config,
+        &target,
+        journal,
+        raw,
+        progress.printer(),
+        move |event| observer.observe(event),
+    );
+    let result = enqueue_and_drain(config, scripts, &engine, kind, &progress).await;
     target.close().await;
     result.map_err(usage)
 }
@@ -48,20 +69,23 @@ async fn enqueue_and_drain(
     scripts: &[Script],
     engine: &Engine<Client>,
     kind: Kind,
+    progress: &Progress,
 ) -> Result<Exit, String> {
     let earlier = engine
         .journal()
         .count_pending()
         .map_err(|e| e.to_string())?;
     if earlier > 0 {
-        eprintln!(
+        errln!(
             "resuming {earlier} command(s) left pending by an earlier run; they run first, in their order"
         );
     }
     let accepted = enqueue(config, scripts, engine).await?;
     tracing::info!("accepted {} command(s)", accepted.len());
-    let report = engine.drain().await.map_err(|e| e.to_string())?;
-    Ok(verdict(&report, kind))
+    progress.start(earlier + accepted.len());
+    let report = engine.drain_until(stop_requested()).await;
+    progress.finish();
+    Ok(verdict(&report.map_err(|e| e.to_string())?, kind))
 }
 
 /// Journals every command of the scripts, streamed in batches. If a script cannot be read again
@@ -81,7 +105,9 @@ async fn enqueue(
         let mut batch = Vec::with_capacity(BATCH);
         for script in &producer_scripts {
             let name = script.name();
-            let reader = script.reader().map_err(|e| read_error(script, &e))?;
+            let reader = script
+                .reader(producer_config.run.script_encoding)
+                .map_err(|e| read_error(script, &e))?;
             let mut changed = false;
             compile(&name, reader, &mut validator, &mut |event| match event {
                 Event::Command(command) => {

@@ -2,20 +2,24 @@
 //! (once to validate the whole run, once to execute it).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 
+use crate::cli::arguments::Format;
+use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
-use crate::compile::{Event, Summary, compile};
-use crate::diagnostics::render;
+use crate::compile::{Event, Summary, compile, decode};
+use crate::config::ScriptEncoding;
+use crate::diagnostics::{DiagnosticRecord, render};
+use crate::output::{errln, outln};
 use crate::validate::Validator;
 
 /// One script of a run.
 #[derive(Clone)]
 pub(crate) enum Script {
     File(PathBuf),
-    /// Standard input, read once into memory.
-    Stdin(String),
+    /// Standard input, read once into memory (bytes: decoded like a file).
+    Stdin(Vec<u8>),
     /// A command made from command-line arguments (`show EXT`), named for messages.
     Inline {
         name: &'static str,
@@ -29,9 +33,9 @@ impl Script {
             .iter()
             .map(|path| {
                 if path == Path::new("-") {
-                    let mut text = String::new();
-                    io::stdin().read_to_string(&mut text)?;
-                    Ok(Script::Stdin(text))
+                    let mut bytes = Vec::new();
+                    io::stdin().read_to_end(&mut bytes)?;
+                    Ok(Script::Stdin(bytes))
                 } else {
                     Ok(Script::File(path.clone()))
                 }
@@ -48,10 +52,12 @@ impl Script {
         }
     }
 
-    pub(crate) fn reader(&self) -> io::Result<Box<dyn BufRead + '_>> {
+    /// The script's text as UTF-8 lines, decoded from `encoding` (a byte order mark wins).
+    pub(crate) fn reader(&self, encoding: ScriptEncoding) -> io::Result<Box<dyn BufRead + '_>> {
         Ok(match self {
-            Self::File(path) => Box::new(BufReader::with_capacity(64 * 1024, File::open(path)?)),
-            Self::Stdin(text) | Self::Inline { text, .. } => Box::new(text.as_bytes()),
+            Self::File(path) => Box::new(decode(File::open(path)?, encoding)),
+            Self::Stdin(bytes) => Box::new(decode(bytes.as_slice(), encoding)),
+            Self::Inline { text, .. } => Box::new(text.as_bytes()),
         })
     }
 }
@@ -72,27 +78,54 @@ fn read_exit(error: &io::Error) -> Exit {
 }
 
 /// Validates every script of a run in order with one validator, printing every diagnostic to
-/// stderr. `Err` is a read error, already reported.
+/// stderr; with `--format json` they are returned as records instead. `Err` is a read error,
+/// already reported.
 pub(crate) fn validate_all(
     scripts: &[Script],
     validator: &mut Validator<'_>,
+    encoding: ScriptEncoding,
     color: bool,
-) -> Result<Summary, Exit> {
+) -> Result<(Summary, Vec<DiagnosticRecord>), Exit> {
+    let json = output_format() == Format::Json;
+    let mut records = Vec::new();
     let fail = |script: &Script, error: &io::Error| {
-        eprintln!("{}", read_error(script, error));
+        errln!("{}", read_error(script, error));
         read_exit(error)
     };
     let mut total = Summary::default();
     for script in scripts {
         let name = script.name();
-        let reader = script.reader().map_err(|e| fail(script, &e))?;
+        let reader = script.reader(encoding).map_err(|e| fail(script, &e))?;
         let summary = compile(&name, reader, validator, &mut |event| {
             if let Event::Diagnostic { diagnostic, source } = event {
-                eprintln!("{}", render(&diagnostic, &source, color));
+                if json {
+                    records.push(DiagnosticRecord::new(&diagnostic, &source));
+                } else {
+                    errln!("{}", render(&diagnostic, &source, color));
+                }
             }
         })
         .map_err(|e| fail(script, &e))?;
         total.add(summary);
     }
-    Ok(total)
+    Ok((total, records))
+}
+
+/// Diagnostics as JSON lines (`{"type":"diagnostic", ...}`), for the streams of `plan` and `run`.
+pub(crate) fn print_diagnostic_lines(records: &[DiagnosticRecord]) {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        #[serde(flatten)]
+        record: &'a DiagnosticRecord,
+    }
+    for record in records {
+        if let Ok(text) = serde_json::to_string(&Line {
+            kind: "diagnostic",
+            record,
+        }) {
+            outln!("{text}");
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::cli::execution::{block_on, usage};
 use crate::cli::exit::Exit;
 use crate::config::format_fingerprint;
+use crate::output::errln;
 use crate::sim::{self, Faults, Identity, Seed, Simulator};
 
 /// The options of `hotelcare sim`.
@@ -29,7 +30,7 @@ const ROOMS: &str = "simulator.json";
 
 pub(crate) fn sim(arguments: SimArguments) -> Exit {
     if !arguments.listen.ip().is_loopback() {
-        eprintln!(
+        errln!(
             "warning: the simulator listens on {}, not on loopback; anyone who can reach it can change its rooms",
             arguments.listen
         );
@@ -38,7 +39,7 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
         Some(path) => match Seed::load(path) {
             Ok(seed) => seed,
             Err(message) => {
-                eprintln!("error: {message}");
+                errln!("error: {message}");
                 return Exit::Usage;
             }
         },
@@ -51,8 +52,8 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
     options.faults = arguments.faults.clone();
     options.session_ttl = Duration::from_secs(600);
     if let Some(dir) = &arguments.state_dir {
-        if let Err(error) = std::fs::create_dir_all(dir) {
-            eprintln!("error: cannot create `{}`: {error}", dir.display());
+        if let Err(error) = crate::files::create_private_dir(dir) {
+            errln!("error: cannot create `{}`: {error}", dir.display());
             return Exit::Usage;
         }
         options.state_file = Some(dir.join(ROOMS));
@@ -70,18 +71,18 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
         // when nobody reads standard output any more.
         let mut out = std::io::stdout();
         let _ = writeln!(out, "{}", simulator.url());
-        if let Some(path) = &arguments.cert_out {
-            let _ = writeln!(
-                out,
-                "certificate written to {} (use it as `ca_file`)",
-                path.display()
-            );
-        }
         if let Some(fp) = simulator.fingerprint() {
             let _ = writeln!(
                 out,
                 "certificate SHA-256 {} (use it as `pin_sha256`)",
                 format_fingerprint(&fp)
+            );
+        }
+        if let Some(path) = &arguments.cert_out {
+            let _ = writeln!(
+                out,
+                "certificate written to {} (use it as `ca_file`)",
+                path.display()
             );
         }
         let rooms: Vec<String> = simulator.records().keys().cloned().collect();
@@ -135,7 +136,10 @@ fn save(arguments: &SimArguments, simulator: &Simulator) -> Result<(), String> {
     }
     if let Some(dir) = &arguments.state_dir {
         write(&dir.join(CERTIFICATE), &identity.certificate_pem)?;
-        write(&dir.join(KEY), &identity.key_pem)?;
+        // The private key: owner-only.
+        let key = dir.join(KEY);
+        crate::files::write_atomic(&key, identity.key_pem.as_bytes())
+            .map_err(|e| format!("cannot write `{}`: {e}", key.display()))?;
     }
     Ok(())
 }

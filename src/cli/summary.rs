@@ -3,6 +3,7 @@
 use crate::cli::exit::Exit;
 use crate::compile::Summary;
 use crate::diagnostics::Count;
+use crate::output::errln;
 
 /// Prints `ok: 4 commands` or `error: 2 errors; <consequence>`; returns `Invalid` on errors.
 pub(crate) fn print_summary(summary: &Summary, consequence: &str) -> Exit {
@@ -12,13 +13,13 @@ pub(crate) fn print_summary(summary: &Summary, consequence: &str) -> Exit {
         String::new()
     };
     if summary.errors > 0 {
-        eprintln!(
+        errln!(
             "error: {}{warnings}; {consequence}",
             Count(summary.errors, "error")
         );
         Exit::Invalid
     } else {
-        eprintln!("ok: {}{warnings}", Count(summary.commands, "command"));
+        errln!("ok: {}{warnings}", Count(summary.commands, "command"));
         Exit::Done
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::client::{self, Client};
 use crate::config::Config;
+use crate::output::errln;
 use crate::sim::{self, Seed, Simulator};
 
 /// The simulator's rooms are kept in this file of the state directory between runs.
@@ -22,6 +23,14 @@ impl Target {
     /// Sets up the client (and the simulator). Prints one line when the simulator is used.
     pub(crate) async fn connect(config: &Config) -> Result<Self, String> {
         if let Some(pbx) = &config.pbx {
+            if pbx.server.trim().to_ascii_lowercase().starts_with("http://") {
+                let warning = format!(
+                    "warning: `allow_plain_http` is on: the MiXML password goes to {} unencrypted; use it only with `hotelcare sim --plain` on this machine",
+                    pbx.server
+                );
+                tracing::warn!("{warning}");
+                errln!("{warning}");
+            }
             return Ok(Self {
                 client: Arc::new(Client::new(pbx)?),
                 simulator: None,
@@ -31,7 +40,7 @@ impl Target {
             Some(path) => Seed::load(path)?,
             None => Seed::vendor_example(config.cor.block.get()),
         };
-        std::fs::create_dir_all(&config.run.state_dir).map_err(|e| {
+        crate::files::create_private_dir(&config.run.state_dir).map_err(|e| {
             format!(
                 "cannot create the state directory `{}`: {e}",
                 config.run.state_dir.display()
@@ -46,7 +55,7 @@ impl Target {
             .await
             .map_err(|e| format!("cannot start the embedded simulator: {e}"))?;
         let rooms: Vec<String> = simulator.records().keys().cloned().collect();
-        eprintln!(
+        errln!(
             "no [pbx] configured: using the embedded MiVB simulator at {} (rooms {}; state kept in {})",
             simulator.url(),
             rooms.join(", "),

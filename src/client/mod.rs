@@ -44,6 +44,9 @@ impl Client {
             .pool_idle_timeout(Duration::from_secs(60))
             .http1_only()
             .no_proxy()
+            // A redirect would re-send the login envelope, password included, to wherever it
+            // points (even plain HTTP): never follow one; it is an error that names the target.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot set up the HTTPS client: {e}"))?;
         let (url, address) = endpoint(&pbx.server);
@@ -75,6 +78,19 @@ impl Client {
             .await
             .map_err(|e| error::classify(&e, &self.address, self.timeout))?;
         let status = answer.status().as_u16();
+        if answer.status().is_redirection() {
+            let location = answer
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("nowhere")
+                .to_owned();
+            return Err(TransportError::Redirect {
+                address: self.address.clone(),
+                status,
+                location,
+            });
+        }
         let text = answer
             .text()
             .await
@@ -252,6 +268,7 @@ pub fn simulator_pbx(
         password: Password::Given(Secret::new(password)),
         timeout,
         trust: pin.map_or(Trust::System, Trust::Pinned),
+        allow_plain_http: url.starts_with("http://"),
     }
 }
 

@@ -34,6 +34,8 @@ pub(crate) struct PbxSection {
     pub(crate) timeout_secs: Spanned<i64>,
     pub(crate) ca_file: Option<PathBuf>,
     pub(crate) pin_sha256: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) allow_plain_http: bool,
 }
 
 fn default_timeout() -> Spanned<i64> {
@@ -92,6 +94,7 @@ pub(crate) struct RunSection {
     pub(crate) log_dir: PathBuf,
     #[serde(default)]
     pub(crate) retry: RetrySection,
+    pub(crate) script_encoding: Option<Spanned<String>>,
 }
 
 fn default_concurrency() -> Spanned<i64> {
@@ -113,6 +116,7 @@ impl Default for RunSection {
             state_dir: default_state_dir(),
             log_dir: default_log_dir(),
             retry: RetrySection::default(),
+            script_encoding: None,
         }
     }
 }

@@ -5,9 +5,11 @@
 
 mod cor;
 mod did_range;
+mod encoding;
 mod error;
 mod file;
 mod secret;
+mod server;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 pub use cor::Cor;
 pub use did_range::{DidRange, MAX_DID_DIGITS};
+pub use encoding::ScriptEncoding;
 pub use error::ConfigError;
 pub use secret::Secret;
 
@@ -51,6 +54,8 @@ pub struct PbxConfig {
     pub password: Password,
     pub timeout: Duration,
     pub trust: Trust,
+    /// `allow_plain_http = true`: `http://` is accepted (for `hotelcare sim --plain`).
+    pub allow_plain_http: bool,
 }
 
 /// Where the MiXML user's password comes from. An environment variable is read only when a
@@ -111,6 +116,8 @@ pub struct RunConfig {
     pub retry: RetryPolicy,
     pub state_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// How script files are decoded (`--encoding` overrides it).
+    pub script_encoding: ScriptEncoding,
 }
 
 /// `[run.retry]`: how often and how patiently a transient failure is retried.
@@ -147,9 +154,10 @@ impl Config {
 
     /// Checks configuration text that was read from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        // A password pasted into `server` must not appear in the frame of any error.
         let invalid = |diagnostics| ConfigError::Invalid {
             path: path.to_owned(),
-            text: text.to_owned(),
+            text: server::mask_user_info(text),
             diagnostics,
         };
         let file: ConfigFile = toml::from_str(text).map_err(|error| {
@@ -161,7 +169,8 @@ impl Config {
                 Span::new(span.start, span.end),
             )])
         })?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = base_dir(path);
+        let base = base.as_path();
         let mut diagnostics = Vec::new();
         let mut config = Self::from_file(&file, base, Some(path), &mut diagnostics);
         if !diagnostics.is_empty() {
@@ -199,6 +208,13 @@ impl Config {
                 )
                 .unwrap_or(fallback),
         };
+        if cor.allow == cor.block {
+            check.fail(
+                "class_of_restriction.block",
+                file.class_of_restriction.block.span(),
+                "`allow` and `block` are the same COR, so a check-out would not block external calls (and a check-in would not allow them); give two different CORs",
+            );
+        }
         let mut levels = BTreeMap::from([
             ("ALLOW".to_owned(), cor.allow),
             ("BLOCK".to_owned(), cor.block),
@@ -284,7 +300,25 @@ impl Config {
             },
             state_dir: base.join(&file.run.state_dir),
             log_dir: base.join(&file.run.log_dir),
+            script_encoding: match &file.run.script_encoding {
+                None => ScriptEncoding::default(),
+                Some(label) => label.get_ref().parse().unwrap_or_else(|message: String| {
+                    check.fail("run.script_encoding", label.span(), &message);
+                    ScriptEncoding::default()
+                }),
+            },
         };
+        if run.retry.initial_backoff > run.retry.max_backoff {
+            check.fail(
+                "run.retry.initial_backoff_ms",
+                retry.initial_backoff_ms.span(),
+                &format!(
+                    "the first pause ({} ms) is longer than `max_backoff_ms` ({} ms); make it at most that",
+                    run.retry.initial_backoff.as_millis(),
+                    run.retry.max_backoff.as_millis()
+                ),
+            );
+        }
         Self {
             path: path.map(Path::to_owned),
             pbx: None,
@@ -324,12 +358,8 @@ fn pbx_config(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> PbxConfig {
     let mut check = Checker { diagnostics };
-    if pbx.server.get_ref().trim().is_empty() {
-        check.fail(
-            "pbx.server",
-            pbx.server.span(),
-            "give the IP address or DNS name of the MiVB",
-        );
+    if let Some(problem) = server::problem(pbx.server.get_ref(), pbx.allow_plain_http) {
+        check.fail("pbx.server", pbx.server.span(), &problem);
     }
     let password = match (&pbx.password, &pbx.password_env) {
         (Some(password), None) => Password::Given(Secret::new(password.clone())),
@@ -385,6 +415,17 @@ fn pbx_config(
         password,
         timeout: Duration::from_secs(timeout as u64),
         trust,
+        allow_plain_http: pbx.allow_plain_http,
+    }
+}
+
+/// What relative paths in a configuration file are relative to: the file's folder, when it is
+/// a regular file; the working directory otherwise (`--config /dev/null`, a pipe), so that a
+/// configuration that is not a file never makes hotelcare write into `/dev` or the like.
+fn base_dir(path: &Path) -> PathBuf {
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => PathBuf::from("."),
+        _ => path.parent().unwrap_or(Path::new(".")).to_owned(),
     }
 }
 

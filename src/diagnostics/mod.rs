@@ -6,11 +6,13 @@
 mod count;
 mod diagnostic;
 mod kind;
+mod record;
 mod render;
 mod span;
 
 pub use count::{Alternatives, Count};
 pub use diagnostic::Diagnostic;
 pub use kind::{DiagnosticKind, Severity};
+pub use record::DiagnosticRecord;
 pub use render::{Source, render};
 pub use span::Span;

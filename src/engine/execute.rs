@@ -42,13 +42,10 @@ pub(crate) async fn execute<T: Transport>(inner: &Inner<T>, entry: Entry) -> Exe
         entry,
         keep: &keep,
         applied: Vec::new(),
+        reads_saved: false,
     };
     let outcome = run.all(&ops).await;
-    let journal_reads = if run.applied.is_empty() {
-        Reads::new()
-    } else {
-        run.kept_reads()
-    };
+    let journal_reads = run.journal_reads();
     Executed {
         outcome,
         entry: run.entry,
@@ -86,6 +83,9 @@ struct Run<'r, T> {
     keep: &'r HashSet<ReadId>,
     /// The sets the PBX confirmed, as "User Profile of 1000".
     applied: Vec<String>,
+    /// The kept reads were journaled: a write was (about to be) sent, so a retry must use them,
+    /// even if that write's answer never came.
+    reads_saved: bool,
 }
 
 /// Why a command stopped.
@@ -97,6 +97,28 @@ enum Stopped {
 }
 
 impl<T: Transport> Run<'_, T> {
+    /// What of the reads the journal holds for this command (see `Executed::journal_reads`).
+    fn journal_reads(&self) -> Reads {
+        if self.reads_saved {
+            self.kept_reads()
+        } else {
+            Reads::new()
+        }
+    }
+
+    /// Records a failed attempt in the journal at once, so that what `queue list` shows is what
+    /// happened even if the command is then interrupted (Ctrl-C, a kill).
+    async fn record_attempt(&self) {
+        let mut saved = self.entry.clone();
+        saved.reads = self.journal_reads();
+        if let Err(error) = self.inner.journal.update(&saved).await {
+            tracing::warn!(
+                "cannot record the failed attempt of {}: {error}",
+                self.entry.origin
+            );
+        }
+    }
+
     fn kept_reads(&self) -> Reads {
         self.entry
             .reads
@@ -160,6 +182,7 @@ impl<T: Transport> Run<'_, T> {
                     return Outcome::Queued { reason };
                 }
                 unsaved_reads = false;
+                self.reads_saved = true;
             }
             let sent = match self.resolve(op) {
                 Ok(sent) => sent,
@@ -282,6 +305,9 @@ impl<T: Transport> Run<'_, T> {
             };
             self.entry.attempts += 1;
             self.entry.last_error = Some(error.to_string());
+            if self.inner.journal.path().is_some() {
+                self.record_attempt().await;
+            }
             let recovery = error.recovery();
             let retry_in = (recovery == Recovery::Retry
                 && attempt < policy.attempts

@@ -67,6 +67,15 @@ pub struct Entry {
     pub reads: Reads,
 }
 
+/// A named group of commands accepted together (a spool file), with what the acceptor wants to
+/// remember of it until it is finished (its diagnostics, for the report).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    pub seqs: Vec<u64>,
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
 /// A journal problem: the state directory cannot be used.
 #[derive(Debug)]
 pub struct JournalError(String);
@@ -116,7 +125,7 @@ impl Journal {
     /// Opens (or creates) `state_dir/journal.redb`. Fails with a clear message if another
     /// hotelcare process has it open.
     pub fn open(state_dir: &Path) -> Result<Self, JournalError> {
-        std::fs::create_dir_all(state_dir).map_err(|e| {
+        crate::files::create_private_dir(state_dir).map_err(|e| {
             error(
                 &format!(
                     "cannot create the state directory `{}`",
@@ -132,6 +141,13 @@ impl Journal {
                 path.display()
             )),
             other => error(&format!("cannot open the journal `{}`", path.display()), other),
+        })?;
+        // Guest names are in it: owner-only (a journal of an older release was 0644).
+        crate::files::restrict(&path, false).map_err(|e| {
+            error(
+                &format!("cannot protect the journal `{}`", path.display()),
+                e,
+            )
         })?;
         Self::start(db, Some(path))
     }
@@ -195,12 +211,12 @@ impl Journal {
         self.append_marked(commands, None).await
     }
 
-    /// Appends commands and, in the same transaction, records their sequence numbers under
-    /// `marker` (see `marked`).
+    /// Appends commands and, in the same transaction, records their sequence numbers (and the
+    /// details) under the marker's name (see `marked`).
     pub async fn append_marked(
         &self,
         commands: Vec<(String, Command)>,
-        marker: Option<String>,
+        marker: Option<(String, serde_json::Value)>,
     ) -> Result<Vec<u64>, JournalError> {
         let (tx, rx) = oneshot::channel();
         self.write(Box::new(move |txn| {
@@ -229,11 +245,15 @@ impl Journal {
             }
             meta.insert(NEXT_SEQUENCE, next)
                 .map_err(|e| error("journal", e))?;
-            if let Some(marker) = marker {
+            if let Some((name, details)) = marker {
                 let mut markers = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
-                let bytes = serde_json::to_vec(&seqs).map_err(|e| error("journal", e))?;
+                let marker = Marker {
+                    seqs: seqs.clone(),
+                    details,
+                };
+                let bytes = serde_json::to_vec(&marker).map_err(|e| error("journal", e))?;
                 markers
-                    .insert(marker.as_str(), bytes.as_slice())
+                    .insert(name.as_str(), bytes.as_slice())
                     .map_err(|e| error("journal", e))?;
             }
             let _ = tx.send(seqs);
@@ -360,14 +380,22 @@ impl Journal {
         Ok(out)
     }
 
-    /// The sequence numbers recorded under `marker`, if it was recorded.
-    pub fn marked(&self, marker: &str) -> Result<Option<Vec<u64>>, JournalError> {
+    /// What was recorded under `marker`, if it was recorded.
+    pub fn marked(&self, marker: &str) -> Result<Option<Marker>, JournalError> {
         let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
         let table = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
         let Some(value) = table.get(marker).map_err(|e| error("journal", e))? else {
             return Ok(None);
         };
-        serde_json::from_slice(value.value())
+        let bytes = value.value();
+        serde_json::from_slice(bytes)
+            // Journals of the first release kept the sequence numbers alone.
+            .or_else(|_| {
+                serde_json::from_slice(bytes).map(|seqs| Marker {
+                    seqs,
+                    details: serde_json::Value::Null,
+                })
+            })
             .map(Some)
             .map_err(|e| error("a journal marker cannot be read", e))
     }
@@ -485,7 +513,7 @@ mod tests {
             let seqs = journal
                 .append_marked(
                     vec![command("1"), command("2"), command("3")],
-                    Some("spool/a.hc".into()),
+                    Some(("spool/a.hc".into(), serde_json::json!({"x": 1}))),
                 )
                 .await
                 .unwrap();
@@ -501,7 +529,9 @@ mod tests {
             journal.update(&third).await.unwrap();
         }
         let journal = Journal::open(dir.path()).unwrap();
-        assert_eq!(journal.marked("spool/a.hc").unwrap(), Some(vec![1, 2, 3]));
+        let marker = journal.marked("spool/a.hc").unwrap().unwrap();
+        assert_eq!(marker.seqs, [1, 2, 3]);
+        assert_eq!(marker.details["x"], 1);
         assert_eq!(journal.marked("spool/b.hc").unwrap(), None);
         let entries = journal.entries().unwrap();
         assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);

@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub use event::{Event, Operation, OperationResult, Outcome, Sink};
-pub use journal::{Entry, Journal, JournalError, Status};
+pub use journal::{Entry, Journal, JournalError, Marker, Status};
 pub use transport::{ConnectCause, Raw, Recovery, Reply, Transport, TransportError};
 
 use crate::config::{DidRange, RetryPolicy};
@@ -71,6 +71,8 @@ pub struct Report {
     pub queued: usize,
     /// Why the run stopped early, if it did.
     pub halted: Option<String>,
+    /// It was asked to stop (`drain_until`), and why.
+    pub stopped: Option<String>,
 }
 
 impl<T: Transport> Engine<T> {
@@ -108,23 +110,62 @@ impl<T: Transport> Engine<T> {
 
     /// Runs every pending command of the journal (see the module documentation).
     pub async fn drain(&self) -> Result<Report, JournalError> {
+        self.drain_until(std::future::pending()).await
+    }
+
+    /// `drain`, until `stop` yields a reason (Ctrl-C, SIGTERM): then no further command starts,
+    /// the ones waiting on the PBX stop waiting, and everything not done stays pending in the
+    /// journal, with the attempts it made (`Report::halted` is the reason).
+    pub async fn drain_until(
+        &self,
+        stop: impl Future<Output = String>,
+    ) -> Result<Report, JournalError> {
         *self
             .inner
             .halt_reason
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
+        let mut tasks: JoinSet<Outcome> = JoinSet::new();
+        let mut report = Report::default();
+        tokio::pin!(stop);
+        let stopped = tokio::select! {
+            admitted = self.admit_all(&mut tasks, &mut report) => {
+                admitted?;
+                tokio::select! {
+                    () = join_all(&mut tasks, &mut report) => None,
+                    reason = &mut stop => Some(reason),
+                }
+            }
+            reason = &mut stop => Some(reason),
+        };
+        if let Some(reason) = stopped {
+            self.inner.halt(&reason);
+            tasks.abort_all();
+            join_all(&mut tasks, &mut report).await;
+            report.queued = self.inner.journal.count_pending()?;
+            report.stopped = Some(reason);
+        }
+        report.halted = self.inner.halted();
+        Ok(report)
+    }
+
+    /// Starts a task for every pending command, in journal order (each waits for the earlier
+    /// commands it conflicts with); tallies the tasks that finish meanwhile.
+    async fn admit_all(
+        &self,
+        tasks: &mut JoinSet<Outcome>,
+        report: &mut Report,
+    ) -> Result<(), JournalError> {
         let number_transfer = self.inner.settings.number_transfer.is_some();
         let running = Arc::new(Semaphore::new(self.inner.max_concurrency));
         // Bounds how far ahead of the running commands the journal is read (memory).
         let lookahead = Arc::new(Semaphore::new(self.inner.max_concurrency * 64 + 64));
         let mut tracker = Tracker::default();
-        let mut tasks: JoinSet<Outcome> = JoinSet::new();
-        let mut report = Report::default();
         let mut cursor = 0;
         loop {
             let batch = self.inner.journal.pending_after(cursor, 512)?;
             if batch.is_empty() {
-                break;
+                return Ok(());
             }
             for entry in batch {
                 cursor = entry.seq;
@@ -133,7 +174,7 @@ impl<T: Transport> Engine<T> {
                     .await
                     .expect("the lookahead semaphore is never closed");
                 while let Some(finished) = tasks.try_join_next() {
-                    tally(&mut report, finished);
+                    tally(report, finished);
                 }
                 let (settle, signal) = watch::channel(None);
                 let waits = tracker.admit(
@@ -166,11 +207,12 @@ impl<T: Transport> Engine<T> {
                 });
             }
         }
-        while let Some(finished) = tasks.join_next().await {
-            tally(&mut report, finished);
-        }
-        report.halted = self.inner.halted();
-        Ok(report)
+    }
+}
+
+async fn join_all(tasks: &mut JoinSet<Outcome>, report: &mut Report) {
+    while let Some(finished) = tasks.join_next().await {
+        tally(report, finished);
     }
 }
 
@@ -179,6 +221,8 @@ fn tally(report: &mut Report, finished: Result<Outcome, tokio::task::JoinError>)
         Ok(Outcome::Done) => report.done += 1,
         Ok(Outcome::Failed { reason }) => report.failed.push(reason),
         Ok(Outcome::Queued { .. }) => report.queued += 1,
+        // Stopped (`drain_until`): the command stays pending in the journal.
+        Err(error) if error.is_cancelled() => report.queued += 1,
         Err(error) => report.failed.push(format!(
             "internal error: a command task ended abnormally ({error}); please report this"
         )),

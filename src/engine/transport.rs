@@ -75,6 +75,12 @@ pub enum TransportError {
         status: u16,
         excerpt: String,
     },
+    /// The server answered with a redirect (never followed: it would re-send the password).
+    Redirect {
+        address: String,
+        status: u16,
+        location: String,
+    },
     /// An answer that is not MiXML as we know it.
     Malformed { address: String, detail: String },
     /// The PBX refused the login: wrong user name or password.
@@ -114,9 +120,10 @@ impl TransportError {
             | Self::Dropped { .. }
             | Self::Malformed { .. } => Recovery::Retry,
             Self::Http { status, .. } if *status >= 500 => Recovery::Retry,
-            Self::Http { .. } | Self::Certificate { .. } | Self::Authentication { .. } => {
-                Recovery::Stop
-            }
+            Self::Http { .. }
+            | Self::Redirect { .. }
+            | Self::Certificate { .. }
+            | Self::Authentication { .. } => Recovery::Stop,
             Self::Fault(fault) => match fault.code {
                 FaultCode::Busy | FaultCode::InternalError | FaultCode::SessionInvalid => {
                     Recovery::Retry
@@ -186,6 +193,14 @@ impl Display for TransportError {
             } => write!(
                 f,
                 "the server at {address} answered HTTP {status} instead of MiXML ({excerpt}); check that `server` is the MiVB"
+            ),
+            Self::Redirect {
+                address,
+                status,
+                location,
+            } => write!(
+                f,
+                "the server at {address} answered HTTP {status}, a redirect to `{location}`, which hotelcare does not follow (it would send the password there); check that `server` is the MiVB's own address"
             ),
             Self::Malformed { address, detail } => {
                 write!(

@@ -6,6 +6,7 @@
 //! module. Passwords never reach it: envelopes arrive with the password masked.
 
 pub mod format;
+pub mod json;
 pub mod plan;
 mod record;
 
@@ -22,6 +23,15 @@ pub use record::render_room;
 /// Where monitor text goes. Called from engine tasks, so it must be thread-safe.
 pub type Printer = Box<dyn Fn(&str) + Send + Sync>;
 
+/// How the monitor prints: text lines for people, or JSON lines (`--format json`). The log
+/// always gets the text lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
 /// Turns events into lines.
 pub struct Monitor {
     printer: Printer,
@@ -32,6 +42,7 @@ pub struct Monitor {
     /// Whether commands that do not finish stay queued in a journal (`run`), or are simply not
     /// done (`show`, `test-access`).
     journaled: bool,
+    format: Format,
 }
 
 impl Monitor {
@@ -41,24 +52,47 @@ impl Monitor {
             raw,
             target,
             journaled,
+            format: Format::Text,
         }
+    }
+
+    /// Prints JSON lines instead of text (the log keeps the text).
+    #[must_use]
+    pub fn with_format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
     }
 
     fn print(&self, text: &str) {
         for line in text.lines() {
             tracing::info!(target: "monitor", "{line}");
         }
-        (self.printer)(text);
+        if self.format == Format::Text {
+            (self.printer)(text);
+        }
     }
 
     /// A line that reports a problem: a warning in the log.
     fn print_problem(&self, text: &str) {
         tracing::warn!(target: "monitor", "{text}");
-        (self.printer)(text);
+        if self.format == Format::Text {
+            (self.printer)(text);
+        }
     }
 
     /// Handles one engine event.
     pub fn on_event(&self, event: &Event<'_>) {
+        self.on_event_text(event);
+        if self.format == Format::Json {
+            for line in json::MonitorLine::of(event, &self.target, self.journaled, self.raw) {
+                if let Ok(text) = serde_json::to_string(&line) {
+                    (self.printer)(&text);
+                }
+            }
+        }
+    }
+
+    fn on_event_text(&self, event: &Event<'_>) {
         match event {
             Event::Operation(operation) => self.operation(operation),
             Event::Finished {

@@ -23,6 +23,7 @@ use crate::engine::{Engine, Report, Transport};
 use crate::lower::{Settings, lower};
 use crate::mixml::{Request, Response};
 use crate::monitor;
+use crate::output::{errln, out, outln};
 use crate::validate::{Action, Validator};
 use directive::{Directive, HELP};
 use helper::ReplHelper;
@@ -82,7 +83,7 @@ impl<'a, T: Transport> Session<'a, T> {
         if let Ok(pending) = self.engine.journal().count_pending()
             && pending > 0
         {
-            println!(
+            outln!(
                 "{} left pending by an earlier run; running them first, in their order:",
                 crate::diagnostics::Count(pending, "command")
             );
@@ -122,16 +123,16 @@ impl<'a, T: Transport> Session<'a, T> {
                 Event::Command(command) => commands.push(command),
                 Event::Diagnostic { diagnostic, source } => {
                     errors += usize::from(diagnostic.is_error());
-                    eprintln!("{}", render(&diagnostic, &source, color));
+                    errln!("{}", render(&diagnostic, &source, color));
                 }
             },
         );
         if let Err(error) = compiled {
-            eprintln!("error: {error}");
+            errln!("error: {error}");
             return true;
         }
         if errors > 0 {
-            eprintln!("nothing was run");
+            errln!("nothing was run");
             return true;
         }
         self.validator = validator;
@@ -140,23 +141,30 @@ impl<'a, T: Transport> Session<'a, T> {
             let settings = Settings::from_config(self.config);
             for command in &commands {
                 let ops = lower(&command.action, &settings);
-                print!("{}", monitor::plan::render(&name, command, &ops, self.raw));
+                out!("{}", monitor::plan::render(&name, command, &ops, self.raw));
             }
             return true;
         }
         let commands = commands.into_iter().map(|c| (name.clone(), c)).collect();
         if let Err(error) = self.engine.enqueue(commands).await {
-            eprintln!("error: {error}");
+            errln!("error: {error}");
             return true;
         }
         self.drain().await;
         true
     }
 
+    /// Runs what is pending; Ctrl-C stops waiting on the PBX and leaves it queued.
     async fn drain(&mut self) {
-        match self.engine.drain().await {
+        let interrupted = async {
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => "interrupted by Ctrl-C".to_owned(),
+                Err(_) => std::future::pending().await,
+            }
+        };
+        match self.engine.drain_until(interrupted).await {
             Ok(report) => summary(&report),
-            Err(error) => eprintln!("error: {error}"),
+            Err(error) => errln!("error: {error}"),
         }
         let _ = io::stdout().flush();
     }
@@ -174,17 +182,17 @@ impl<'a, T: Transport> Session<'a, T> {
 
     fn directive(&mut self, line: &str) -> bool {
         match Directive::parse(line) {
-            Err(message) => eprintln!("error: {message}"),
+            Err(message) => errln!("error: {message}"),
             Ok(Directive::Quit) => return false,
-            Ok(Directive::Help) => println!("{HELP}"),
+            Ok(Directive::Help) => outln!("{HELP}"),
             Ok(Directive::Raw(on)) => {
                 self.raw = on;
                 self.engine = (self.make_engine)(on);
-                println!("raw envelopes {}", if on { "on" } else { "off" });
+                outln!("raw envelopes {}", if on { "on" } else { "off" });
             }
             Ok(Directive::Plan(on)) => {
                 self.plan = on;
-                println!(
+                outln!(
                     "{}",
                     if on {
                         "plan mode: commands are checked and shown, nothing is sent"
@@ -194,15 +202,15 @@ impl<'a, T: Transport> Session<'a, T> {
                 );
             }
             Ok(Directive::Queue) => match self.engine.journal().entries() {
-                Ok(entries) if entries.is_empty() => println!("the journal is empty"),
+                Ok(entries) if entries.is_empty() => outln!("the journal is empty"),
                 Ok(entries) => {
                     for entry in &entries {
-                        print!("{}", monitor::format::entry(entry));
+                        out!("{}", monitor::format::entry(entry));
                     }
                 }
-                Err(error) => eprintln!("error: {error}"),
+                Err(error) => errln!("error: {error}"),
             },
-            Ok(Directive::Config) => println!("{}", describe(self.config)),
+            Ok(Directive::Config) => outln!("{}", describe(self.config)),
         }
         true
     }
@@ -219,10 +227,17 @@ impl<'a, T: Transport> Session<'a, T> {
 /// One line after each command: what happened.
 fn summary(report: &Report) {
     for reason in &report.failed {
-        eprintln!("error: {reason}");
+        errln!("error: {reason}");
+    }
+    if let Some(reason) = &report.stopped {
+        errln!(
+            "{reason}: {} left queued in the journal with the attempts made (`.queue` shows them); they run again with the next command",
+            crate::diagnostics::Count(report.queued, "command")
+        );
+        return;
     }
     if let Some(reason) = &report.halted {
-        eprintln!(
+        errln!(
             "error: {reason}; {} queued (`.queue` lists them; they run again with the next command)",
             report.queued
         );
@@ -301,13 +316,18 @@ pub async fn interactive<T: Transport>(
         Editor::with_config(config).map_err(|e| format!("cannot start the line editor: {e}"))?;
     editor.set_helper(Some(session.helper()));
     let _ = editor.load_history(&history);
-    println!(
+    outln!(
         "hotelcare {} on {}; `.help` for help, Ctrl-D to leave",
         env!("CARGO_PKG_VERSION"),
         session.config.target_name()
     );
+    // Ctrl-C clears the line; a second one in a row (at the empty prompt) leaves.
+    let mut interrupted = false;
     loop {
-        match editor.readline(&session.prompt()) {
+        let read = editor.readline(&session.prompt());
+        let again = interrupted;
+        interrupted = matches!(read, Err(ReadlineError::Interrupted));
+        match read {
             Ok(line) => {
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.as_str());
@@ -318,7 +338,8 @@ pub async fn interactive<T: Transport>(
                     break;
                 }
             }
-            Err(ReadlineError::Interrupted) => {}
+            Err(ReadlineError::Interrupted) if again => break,
+            Err(ReadlineError::Interrupted) => outln!("(Ctrl-C again or Ctrl-D leaves)"),
             Err(ReadlineError::Eof) => break,
             Err(error) => return Err(format!("cannot read the terminal: {error}")),
         }
@@ -331,7 +352,7 @@ pub async fn plain<T: Transport>(session: &mut Session<'_, T>) -> Result<(), Str
     let stdin = io::stdin();
     let mut lines = stdin.lock().lines();
     loop {
-        print!("{}", session.prompt());
+        out!("{}", session.prompt());
         let _ = io::stdout().flush();
         match lines.next() {
             Some(Ok(line)) => {
@@ -343,6 +364,6 @@ pub async fn plain<T: Transport>(session: &mut Session<'_, T>) -> Result<(), Str
             None => break,
         }
     }
-    println!();
+    outln!();
     Ok(())
 }

@@ -101,16 +101,12 @@ impl Simulator {
             &options.password,
             options.session_ttl,
         );
-        if let Some(path) = &options.state_file
-            && let Ok(text) = std::fs::read_to_string(path)
-        {
-            let saved: BTreeMap<String, Record> = serde_json::from_str(&text).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("simulator state {}: {e}", path.display()),
-                )
-            })?;
-            pbx.records.extend(saved);
+        let mut seeded = false;
+        if let Some(path) = &options.state_file {
+            match load_state(path)? {
+                Some(saved) => pbx.records.extend(saved),
+                None => seeded = true,
+            }
         }
         let (tls, certificate) = if options.tls {
             let identity = match options.identity {
@@ -125,6 +121,11 @@ impl Simulator {
         let scheme = if options.tls { "https" } else { "http" };
         let url = format!("{scheme}://{address}");
         let shared = Arc::new(Shared::new(pbx, options.faults, options.state_file));
+        if seeded {
+            // Written at once, so that a restart without the seed file has the same rooms.
+            let pbx = shared.pbx();
+            shared.persist(&pbx.records);
+        }
         let task = tokio::spawn(server::serve(
             Some(listener),
             address,
@@ -204,6 +205,34 @@ impl Drop for Simulator {
     fn drop(&mut self) {
         self.shared.shutdown.send_replace(true);
     }
+}
+
+/// The rooms saved in `path` (or, when a kill came between the two renames of a save, in its
+/// backup); `None` when neither exists. A file that cannot be read is an error that says how
+/// to recover, and nothing is overwritten.
+fn load_state(path: &std::path::Path) -> io::Result<Option<BTreeMap<String, Record>>> {
+    let backup = crate::files::backup_of(path);
+    let (file, text) = match std::fs::read_to_string(path) {
+        Ok(text) => (path, text),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            match std::fs::read_to_string(&backup) {
+                Ok(text) => (backup.as_path(), text),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error),
+            }
+        }
+        Err(error) => return Err(error),
+    };
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the simulator's rooms file {} is damaged ({e}); the previous good copy is {}: copy it over the damaged file, or delete both to start again from the seed rooms",
+                file.display(),
+                backup.display()
+            ),
+        )
+    })
 }
 
 /// A certificate for `localhost`, `127.0.0.1` and `::1`, made now.

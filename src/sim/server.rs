@@ -70,15 +70,18 @@ impl Shared {
         self.refusing.send_replace(refuse);
     }
 
-    /// Writes the records to the state file (embedded simulator), atomically.
-    fn persist(&self, records: &BTreeMap<String, Record>) {
+    /// Writes the records to the state file (embedded simulator), atomically. Called with the
+    /// PBX's lock held, so that writes happen in the order of the changes.
+    pub(crate) fn persist(&self, records: &BTreeMap<String, Record>) {
         let Some(path) = &self.state_file else { return };
         let Ok(json) = serde_json::to_vec_pretty(records) else {
             return;
         };
-        let temporary = path.with_extension("json.tmp");
-        if std::fs::write(&temporary, json).is_ok() {
-            let _ = std::fs::rename(&temporary, path);
+        if let Err(error) = crate::files::write_atomic(path, &json) {
+            tracing::warn!(
+                "the simulator cannot save its rooms to {}: {error}",
+                path.display()
+            );
         }
     }
 }
@@ -194,10 +197,8 @@ async fn mixml(State(shared): State<Arc<Shared>>, body: String) -> Response {
             Ok(envelope) => {
                 let mut pbx = shared.pbx();
                 let (answer, changed) = pbx.handle(envelope, &faults, Instant::now());
-                if changed && shared.state_file.is_some() {
-                    let records = pbx.records.clone();
-                    drop(pbx);
-                    shared.persist(&records);
+                if changed {
+                    shared.persist(&pbx.records);
                 }
                 answer
             }

@@ -71,7 +71,7 @@ impl<R: BufRead> Lines<R> {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!(
-                        "line {} is not UTF-8 text (at byte {} of the line); save the script as UTF-8",
+                        "line {} is not UTF-8 text (at byte {} of the line); save the script as UTF-8, or give its encoding with `--encoding windows-1252` (or `[run] script_encoding` in the configuration)",
                         line.number + 1,
                         error.valid_up_to() + 1
                     ),

@@ -3,20 +3,29 @@
 //!
 //! A file counts as complete when it ends with a line break and its size and modification time
 //! have not changed for the settle time: a PMS that writes a file in several steps is not caught
-//! half-way. (A PMS that writes `x.tmp` and renames it to `x.hc` is complete at once; names other
+//! half-way. A settled file without a final line break is reported once (`Notice`); if it stays
+//! unchanged for 30 settle times it is taken as complete after all (a PMS that never writes the
+//! last line break must still be served), and that is reported too. (A PMS that writes `x.tmp` and renames it to `x.hc` is complete at once; names other
 //! than `*.hc` are ignored.) A complete file is claimed by renaming it into `work/` under a name
 //! no other file will have, before anything of it is journaled: the journal remembers the claimed
 //! name, so a restart finishes a claimed file exactly once, and a new file of the same name is a
 //! new file. The directory is polled rather than watched through OS notifications, because hotels
 //! often put spools on network shares, where notifications are unreliable.
 
+pub mod report;
+mod runner;
+
 use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+pub use report::Report;
+pub use runner::{Attempts, Tell, round};
+
 /// Where a finished file goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Done,
     Failed,
@@ -34,18 +43,53 @@ impl Verdict {
 /// Separates the claim stamp from the original name in `work/`.
 const STAMP_END: char = '~';
 
+/// How many settle times a file without a final line break waits before it is taken as complete.
+pub const INCOMPLETE_LINE_PATIENCE: u32 = 30;
+
+/// Something about a spool file worth telling the operator, once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Settled, but its last line has no line break: it is not run yet.
+    NoFinalLineBreak(PathBuf),
+    /// Unchanged without a final line break for `INCOMPLETE_LINE_PATIENCE` settle times: run
+    /// as it is.
+    TakenAsComplete(PathBuf),
+}
+
+/// What one look at the spool found.
+#[derive(Debug, Default)]
+pub struct Poll {
+    /// Complete files, in name order.
+    pub ready: Vec<PathBuf>,
+    pub notices: Vec<Notice>,
+}
+
+/// What a file looked like, since when, and whether it was reported as incomplete.
+struct Seen {
+    len: u64,
+    modified: Option<SystemTime>,
+    since: Instant,
+    warned: bool,
+}
+
 /// A spool directory.
 pub struct Spool {
     dir: PathBuf,
     settle: Duration,
-    /// Per file: what it looked like and since when it has looked like that.
-    seen: HashMap<PathBuf, (u64, Option<SystemTime>, Instant)>,
+    seen: HashMap<PathBuf, Seen>,
     claims: u64,
 }
 
 impl Spool {
-    /// Opens `dir` and creates `work/`, `done/` and `failed/` in it.
-    pub fn open(dir: &Path, settle: Duration) -> io::Result<Self> {
+    /// Opens `dir` and creates `work/`, `done/` and `failed/` in it. A missing `dir` is an error
+    /// (`NotFound`) unless `create`: a mistyped path must not mean watching an empty folder.
+    pub fn open(dir: &Path, settle: Duration, create: bool) -> io::Result<Self> {
+        if !create && !dir.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "it does not exist (or is not a directory); check the path, or give `--create` to create it",
+            ));
+        }
         for sub in ["work", "done", "failed"] {
             std::fs::create_dir_all(dir.join(sub))?;
         }
@@ -72,8 +116,8 @@ impl Spool {
         Ok(files)
     }
 
-    /// The complete `*.hc` files, in name order.
-    pub fn ready(&mut self) -> io::Result<Vec<PathBuf>> {
+    /// The complete `*.hc` files, in name order, and what to tell about the others.
+    pub fn poll(&mut self) -> io::Result<Poll> {
         let now = Instant::now();
         let mut present = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
@@ -87,24 +131,45 @@ impl Spool {
                 continue;
             }
             let metadata = entry.metadata()?;
-            let look = (metadata.len(), metadata.modified().ok());
-            let since = match self.seen.get(&path) {
-                Some((len, modified, since)) if (*len, *modified) == look => *since,
-                _ => now,
-            };
-            self.seen.insert(path.clone(), (look.0, look.1, since));
+            let (len, modified) = (metadata.len(), metadata.modified().ok());
+            match self.seen.get_mut(&path) {
+                Some(seen) if (seen.len, seen.modified) == (len, modified) => {}
+                _ => {
+                    self.seen.insert(
+                        path.clone(),
+                        Seen {
+                            len,
+                            modified,
+                            since: now,
+                            warned: false,
+                        },
+                    );
+                }
+            }
             present.push(path);
         }
         self.seen.retain(|path, _| present.contains(path));
-        let mut ready = Vec::new();
+        let mut poll = Poll::default();
         for path in present {
-            if now.duration_since(self.seen[&path].2) >= self.settle && ends_with_line_break(&path)?
-            {
-                ready.push(path);
+            let Some(seen) = self.seen.get_mut(&path) else {
+                continue;
+            };
+            let unchanged = now.duration_since(seen.since);
+            if unchanged < self.settle {
+                continue;
+            }
+            if ends_with_line_break(&path)? {
+                poll.ready.push(path);
+            } else if unchanged >= self.settle * INCOMPLETE_LINE_PATIENCE {
+                poll.notices.push(Notice::TakenAsComplete(path.clone()));
+                poll.ready.push(path);
+            } else if !seen.warned {
+                seen.warned = true;
+                poll.notices.push(Notice::NoFinalLineBreak(path));
             }
         }
-        ready.sort();
-        Ok(ready)
+        poll.ready.sort();
+        Ok(poll)
     }
 
     /// Moves a complete file into `work/` under a name no other file has; returns that path.
@@ -127,16 +192,11 @@ impl Spool {
         }
     }
 
-    /// Moves a claimed file to `done/` or `failed/` under its original name and writes
-    /// `<name>.report.txt` beside it. A file of the same name there is not overwritten: the new
-    /// one gets a numbered name.
-    pub fn finish(
-        &mut self,
-        claimed: &Path,
-        verdict: Verdict,
-        report: &str,
-    ) -> io::Result<PathBuf> {
-        let folder = self.dir.join(verdict.folder());
+    /// Moves a claimed file to `done/` or `failed/` (the report's verdict) under its original
+    /// name and writes `<name>.report.txt` and `<name>.report.json` beside it. A file of the same
+    /// name there is not overwritten: the new one gets a numbered name.
+    pub fn finish(&mut self, claimed: &Path, report: &Report) -> io::Result<PathBuf> {
+        let folder = self.dir.join(report.verdict.folder());
         let name = original_name(claimed)?;
         let mut target = folder.join(&name);
         let mut n = 1;
@@ -144,8 +204,9 @@ impl Spool {
             target = folder.join(format!("{name}.{n}"));
             n += 1;
         }
-        let report_path = folder.join(format!("{}.report.txt", file_name(&target)?));
-        std::fs::write(&report_path, report)?;
+        let stem = file_name(&target)?;
+        std::fs::write(folder.join(format!("{stem}.report.txt")), report.text())?;
+        std::fs::write(folder.join(format!("{stem}.report.json")), report.json())?;
         std::fs::rename(claimed, &target)?;
         Ok(target)
     }
@@ -192,43 +253,74 @@ mod tests {
     #[test]
     fn only_settled_complete_hc_files_in_name_order() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), Duration::from_millis(200)).unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::from_millis(200), false).unwrap();
         std::fs::write(dir.path().join("b.hc"), "TEST\n").unwrap();
         std::fs::write(dir.path().join("a.hc"), "TEST\n").unwrap();
         std::fs::write(dir.path().join("c.tmp"), "TEST\n").unwrap();
         std::fs::write(dir.path().join(".d.hc"), "TEST\n").unwrap();
         std::fs::write(dir.path().join("e.hc"), "CHECKOUT 10").unwrap();
-        assert!(spool.ready().unwrap().is_empty(), "not settled yet");
+        assert!(spool.poll().unwrap().ready.is_empty(), "not settled yet");
         std::thread::sleep(Duration::from_millis(250));
         assert_eq!(
-            names(&spool.ready().unwrap()),
+            names(&spool.poll().unwrap().ready),
             ["a.hc", "b.hc"],
             "e.hc ends in the middle of a line"
         );
     }
 
     #[test]
+    fn a_file_without_a_final_line_break_is_reported_once_then_taken_as_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::from_millis(20), false).unwrap();
+        let path = dir.path().join("a.hc");
+        std::fs::write(&path, "CHECKOUT 1000").unwrap();
+        spool.poll().unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        let first = spool.poll().unwrap();
+        assert!(first.ready.is_empty());
+        assert_eq!(first.notices, [Notice::NoFinalLineBreak(path.clone())]);
+        assert!(spool.poll().unwrap().notices.is_empty(), "told once");
+        std::thread::sleep(Duration::from_millis(
+            20 * u64::from(INCOMPLETE_LINE_PATIENCE),
+        ));
+        let last = spool.poll().unwrap();
+        assert_eq!(last.ready, std::slice::from_ref(&path));
+        assert_eq!(last.notices, [Notice::TakenAsComplete(path)]);
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_unless_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nodir");
+        let error = Spool::open(&missing, Duration::ZERO, false).err().unwrap();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert!(!missing.exists());
+        Spool::open(&missing, Duration::ZERO, true).unwrap();
+        assert!(missing.join("work").is_dir());
+    }
+
+    #[test]
     fn a_growing_file_is_not_ready() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), Duration::from_millis(200)).unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::from_millis(200), false).unwrap();
         let path = dir.path().join("a.hc");
         std::fs::write(&path, "TEST\n").unwrap();
-        spool.ready().unwrap();
+        spool.poll().unwrap();
         std::thread::sleep(Duration::from_millis(150));
         std::fs::write(&path, "TEST\nTEST\n").unwrap();
         std::thread::sleep(Duration::from_millis(100));
         assert!(
-            spool.ready().unwrap().is_empty(),
+            spool.poll().unwrap().ready.is_empty(),
             "it changed since the last look"
         );
         std::thread::sleep(Duration::from_millis(300));
-        assert_eq!(spool.ready().unwrap(), [path]);
+        assert_eq!(spool.poll().unwrap().ready, [path]);
     }
 
     #[test]
     fn claimed_files_keep_their_name_and_are_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), Duration::ZERO).unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
         for round in 0..2 {
             let path = dir.path().join("a.hc");
             std::fs::write(&path, "TEST\n").unwrap();
@@ -236,17 +328,24 @@ mod tests {
             assert!(!path.exists());
             assert_eq!(spool.claimed().unwrap(), std::slice::from_ref(&claimed));
             assert_eq!(original_name(&claimed).unwrap(), "a.hc");
-            let moved = spool
-                .finish(&claimed, Verdict::Done, &format!("round {round}"))
-                .unwrap();
+            let report = Report::finished(
+                &format!("round {round}"),
+                report::Accepted::default(),
+                Vec::new(),
+            );
+            let moved = spool.finish(&claimed, &report).unwrap();
             assert!(moved.exists());
         }
         assert!(spool.claimed().unwrap().is_empty());
         assert!(dir.path().join("done/a.hc").exists());
         assert!(dir.path().join("done/a.hc.1").exists());
         assert_eq!(
-            std::fs::read_to_string(dir.path().join("done/a.hc.1.report.txt")).unwrap(),
-            "round 1"
+            std::fs::read_to_string(dir.path().join("done/a.hc.1.report.txt"))
+                .unwrap()
+                .lines()
+                .next(),
+            Some("hotelcare watch: round 1")
         );
+        assert!(dir.path().join("done/a.hc.1.report.json").exists());
     }
 }

@@ -1,0 +1,138 @@
+//! `[pbx] server`: what a technician may write (`10.1.2.3`, `mivb.local:4443`, `[fd00::5]:443`,
+//! `https://mivb.local`), checked when the configuration is read, so that a value that can never
+//! work is a configuration error with a caret, not "PBX unreachable" at run time.
+
+/// Why a `server` value is refused; `None` when it is usable.
+pub(crate) fn problem(server: &str, allow_plain_http: bool) -> Option<String> {
+    let server = server.trim();
+    if server.is_empty() {
+        return Some("give the IP address or DNS name of the MiVB".into());
+    }
+    let (scheme, written_scheme) = match server.split_once("://") {
+        Some((scheme, _)) => (scheme.to_ascii_lowercase(), true),
+        None => ("https".to_owned(), false),
+    };
+    let text = if written_scheme {
+        server.to_owned()
+    } else {
+        format!("https://{server}")
+    };
+    let url = match url::Url::parse(&text) {
+        Ok(url) => url,
+        Err(error) => {
+            return Some(format!(
+                "this is not an address hotelcare can connect to ({error}); write `host`, `host:port`, `[IPv6]:port` or `https://host:port`"
+            ));
+        }
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some(
+            "`server` must not carry a user name or password; give them as `user` and `password_env` (the value is not shown here)"
+                .into(),
+        );
+    }
+    match scheme.as_str() {
+        "https" => {}
+        "http" if allow_plain_http => {}
+        "http" => {
+            return Some(
+                "plain HTTP would send the MiXML password unencrypted; use https, or set `allow_plain_http = true` in [pbx] (only for `hotelcare sim --plain`)"
+                    .into(),
+            );
+        }
+        other => {
+            return Some(format!(
+                "`{other}://` is not a scheme hotelcare speaks; write `host`, `host:port` or `https://host:port`"
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some("the address has no host".into());
+    }
+    if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+        return Some(
+            "give only the host and port: hotelcare adds the MiXML path itself (remove everything after the port)"
+                .into(),
+        );
+    }
+    None
+}
+
+/// `text` with the user information of a `scheme://user:password@host` in it replaced by `*`
+/// of the same byte length, so that a configuration frame never shows a password and every
+/// span into the text stays where it was.
+pub(crate) fn mask_user_info(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme_end) = rest.find("://") {
+        let authority_start = scheme_end + 3;
+        out.push_str(&rest[..authority_start]);
+        rest = &rest[authority_start..];
+        let authority_end = rest
+            .find(['/', '"', '\'', '\n', ' ', '?', '#'])
+            .unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            for c in rest[..at].chars() {
+                out.extend(std::iter::repeat_n('*', c.len_utf8()));
+            }
+            rest = &rest[at..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usable_addresses() {
+        for server in [
+            "10.1.2.3",
+            "mivb.hotel.example",
+            "mivb.local:4443",
+            "[fd00::5]:443",
+            "https://mivb.local",
+            "https://mivb.local:4443/",
+            "HTTPS://10.0.0.1",
+        ] {
+            assert_eq!(problem(server, false), None, "{server}");
+        }
+        assert_eq!(problem("http://127.0.0.1:8080", true), None);
+    }
+
+    #[test]
+    fn addresses_that_can_never_work() {
+        for (server, says) in [
+            ("10.1.2.3:99999", "not an address"),
+            ("10.1.2.3:x", "not an address"),
+            ("ftp://mivb.local", "`ftp://` is not a scheme"),
+            ("[::1", "not an address"),
+            ("127.0.0.1:9/x?y#z", "only the host and port"),
+            ("http://127.0.0.1:8080", "plain HTTP"),
+            ("https://admin:secretpw@mivb.local", "user name or password"),
+            ("   ", "IP address or DNS name"),
+        ] {
+            let problem = problem(server, false).unwrap_or_else(|| panic!("{server} accepted"));
+            assert!(problem.contains(says), "{server}: {problem}");
+            assert!(!problem.contains("secretpw"), "{problem}");
+        }
+    }
+
+    #[test]
+    fn user_info_is_masked_with_the_same_length() {
+        let text = "server = \"https://admin:secretpw@host\"\nuser = \"x\"\n";
+        let masked = mask_user_info(text);
+        assert_eq!(masked.len(), text.len());
+        assert!(
+            !masked.contains("secretpw") && !masked.contains("admin"),
+            "{masked}"
+        );
+        assert!(masked.contains("https://**************@host"), "{masked}");
+        assert_eq!(
+            mask_user_info("a = \"https://host/x\""),
+            "a = \"https://host/x\""
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! Running a spool: each round finishes the files claimed earlier, then claims and runs the
+//! complete new ones, and moves each finished file on with its report.
+//!
+//! Restart-safe: a complete file is first claimed (renamed into `work/` under a unique name); its
+//! commands are journaled together with a marker naming the claimed file (one transaction). A
+//! claimed file whose commands were accepted before a crash is therefore never accepted twice: the
+//! next start runs what is pending of it and moves it on.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::compile::{Event, compile, decode};
+use crate::config::Config;
+use crate::diagnostics::{Count, DiagnosticRecord, render};
+use crate::engine::{Engine, Status, Transport};
+use crate::spool::report::{Accepted, AcceptedCommand, CommandReport, CommandResult, Report};
+use crate::spool::{Notice, Spool, original_name};
+use crate::validate::Validator;
+
+/// Failed attempts per command, as the engine's events report them (a done command leaves the
+/// journal, so its attempts are known only from its last event). Shared with the engine's sink.
+pub type Attempts = Arc<Mutex<HashMap<u64, u32>>>;
+
+/// What a round tells the operator: problems and finished files, one line each.
+pub trait Tell {
+    fn tell(&self, line: &str);
+    fn problem(&self, line: &str);
+}
+
+/// One round over the spool.
+pub async fn round<T: Transport>(
+    config: &Config,
+    engine: &Engine<T>,
+    attempts: &Attempts,
+    spool: &mut Spool,
+    tell: &dyn Tell,
+) {
+    let mut work = match spool.claimed() {
+        Ok(claimed) => claimed,
+        Err(error) => {
+            tell.problem(&format!(
+                "error: cannot list `{}`: {error}",
+                spool.dir().join("work").display()
+            ));
+            return;
+        }
+    };
+    match spool.poll() {
+        Ok(poll) => {
+            for notice in poll.notices {
+                tell.problem(&match notice {
+                    Notice::NoFinalLineBreak(path) => format!(
+                        "warning: `{}` does not end with a line break, so it may still be being written; it runs once it does (or, unchanged, after {} times the settle time): have the PMS end every line, or write `name.tmp` and rename it to `name.hc`",
+                        path.display(),
+                        super::INCOMPLETE_LINE_PATIENCE
+                    ),
+                    Notice::TakenAsComplete(path) => format!(
+                        "warning: `{}` has not changed for {} times the settle time without a final line break: taken as complete and run",
+                        path.display(),
+                        super::INCOMPLETE_LINE_PATIENCE
+                    ),
+                });
+            }
+            for file in poll.ready {
+                match spool.claim(&file) {
+                    Ok(claimed) => work.push(claimed),
+                    Err(error) => tell.problem(&format!(
+                        "error: cannot move `{}` into work/: {error}",
+                        file.display()
+                    )),
+                }
+            }
+        }
+        Err(error) => tell.problem(&format!(
+            "error: cannot list `{}`: {error}",
+            spool.dir().display()
+        )),
+    }
+    for claimed in work {
+        process(config, engine, attempts, spool, &claimed, tell).await;
+    }
+}
+
+/// Validates, journals and runs one claimed file, then moves it on with its report, unless some
+/// of its commands are still queued (the PBX is unreachable): then it waits for the next round.
+async fn process<T: Transport>(
+    config: &Config,
+    engine: &Engine<T>,
+    attempts: &Attempts,
+    spool: &mut Spool,
+    claimed: &Path,
+    tell: &dyn Tell,
+) {
+    let name = original_name(claimed).unwrap_or_default();
+    let marker = format!(
+        "spool:{}",
+        claimed
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+    let journal = engine.journal();
+    let (seqs, accepted) = match journal.marked(&marker) {
+        Ok(Some(found)) => (
+            found.seqs,
+            serde_json::from_value(found.details).unwrap_or_default(),
+        ),
+        Ok(None) => match accept(config, engine, claimed, &name, &marker).await {
+            Ok(accepted) => accepted,
+            Err(report) => {
+                finish(spool, claimed, &report, tell);
+                return;
+            }
+        },
+        Err(error) => {
+            tell.problem(&format!("error: {error}"));
+            return;
+        }
+    };
+    if let Err(error) = engine.drain().await {
+        tell.problem(&format!("error: {error}"));
+        return;
+    }
+    let attempts = attempts
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let mut commands = Vec::with_capacity(seqs.len());
+    let mut queued = 0;
+    for (index, seq) in seqs.iter().enumerate() {
+        let known = accepted.commands.get(index);
+        let (line, room, keyword) = known.map_or((0, String::new(), String::new()), |c| {
+            (c.line, c.room.clone(), c.keyword.clone())
+        });
+        let (result, tries, error) = match journal.get(*seq) {
+            Ok(None) => (
+                CommandResult::Done,
+                attempts.get(seq).copied().unwrap_or(0),
+                None,
+            ),
+            Ok(Some(entry)) if entry.status == Status::Failed => {
+                (CommandResult::Failed, entry.attempts, entry.last_error)
+            }
+            Ok(Some(_)) | Err(_) => {
+                queued += 1;
+                continue;
+            }
+        };
+        commands.push(CommandReport {
+            seq: *seq,
+            line,
+            room,
+            command: keyword,
+            result,
+            attempts: tries,
+            error,
+            warnings: Report::warnings_of(&accepted, line),
+        });
+    }
+    if queued > 0 {
+        tell.problem(&format!(
+            "`{name}`: {} queued (the PBX is not reachable); trying again in the next round",
+            Count(queued, "command")
+        ));
+        return;
+    }
+    let report = Report::finished(&name, accepted, commands);
+    if finish(spool, claimed, &report, tell) {
+        let _ = journal.unmark(&marker).await;
+    }
+}
+
+/// Checks the whole file and journals its commands with the marker. `Err(report)` if it is
+/// refused (unreadable, not in the configured encoding, or with an error): nothing of it runs.
+async fn accept<T: Transport>(
+    config: &Config,
+    engine: &Engine<T>,
+    claimed: &Path,
+    name: &str,
+    marker: &str,
+) -> Result<(Vec<u64>, Accepted), Report> {
+    let text = std::fs::read(claimed).map_err(|error| {
+        Report::rejected(
+            name,
+            format!("cannot be read: {error}"),
+            Vec::new(),
+            String::new(),
+        )
+    })?;
+    let mut validator = Validator::new(config);
+    let mut commands = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut rendered = String::new();
+    let result = compile(
+        name,
+        decode(text.as_slice(), config.run.script_encoding),
+        &mut validator,
+        &mut |event| match event {
+            Event::Command(command) => commands.push((format!("{name}:{}", command.line), command)),
+            Event::Diagnostic { diagnostic, source } => {
+                diagnostics.push(DiagnosticRecord::new(&diagnostic, &source));
+                rendered.push_str(&render(&diagnostic, &source, false));
+                rendered.push('\n');
+            }
+        },
+    );
+    if let Err(error) = result {
+        return Err(Report::rejected(
+            name,
+            format!("cannot be read: {error}"),
+            diagnostics,
+            rendered,
+        ));
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        let first = diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| format!(" (the first at line {}: {})", d.line, d.message))
+            .unwrap_or_default();
+        return Err(Report::rejected(
+            name,
+            format!("{}{first}", Count(errors, "error")),
+            diagnostics,
+            rendered,
+        ));
+    }
+    // What the report needs, without the guest's name, in journal order.
+    let accepted = Accepted {
+        diagnostics,
+        rendered,
+        commands: commands
+            .iter()
+            .map(|(_, c)| AcceptedCommand {
+                line: c.line,
+                room: c.action.rooms().join("->"),
+                keyword: c.action.keyword().to_owned(),
+            })
+            .collect(),
+    };
+    let details = serde_json::to_value(&accepted).unwrap_or_default();
+    let seqs = engine
+        .journal()
+        .append_marked(commands, Some((marker.to_owned(), details)))
+        .await
+        .map_err(|error| {
+            Report::rejected(
+                name,
+                format!("cannot journal it: {error}"),
+                Vec::new(),
+                String::new(),
+            )
+        })?;
+    Ok((seqs, accepted))
+}
+
+/// Moves the file on with its report; tells where it went and why. `true` when it was moved.
+fn finish(spool: &mut Spool, claimed: &Path, report: &Report, tell: &dyn Tell) -> bool {
+    match spool.finish(claimed, report) {
+        Ok(moved) => {
+            let line = format!("{} -> {}", report.summary(), moved.display());
+            if report.verdict == super::Verdict::Done && report.diagnostics.is_empty() {
+                tell.tell(&line);
+            } else {
+                tell.problem(&line);
+            }
+            true
+        }
+        Err(error) => {
+            tell.problem(&format!(
+                "error: cannot move `{}` out of work/: {error}",
+                claimed.display()
+            ));
+            false
+        }
+    }
+}
