@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod check_and_plan;
+mod cli;
 mod pbx;
 mod property;
 mod reliability;

@@ -141,6 +141,36 @@ mod terminal {
     }
 
     #[test]
+    fn ctrl_c_while_a_command_waits_leaves_it_queued_and_returns_to_the_prompt() {
+        let pbx = TestPbx::start();
+        let mut repl = start(&pbx);
+        pbx.set_faults(hotelcare::sim::Faults {
+            hang_rate: 1.0,
+            ..hotelcare::sim::Faults::default()
+        });
+        repl.send_line("COS 1000 BLOCK").unwrap();
+        // The PBX does not answer: the first attempt times out (2 s), the second waits.
+        repl.expect("failed (attempt 1)").unwrap();
+        repl.send("\x03").unwrap();
+        repl.expect("interrupted by Ctrl-C: 1 command left queued")
+            .unwrap();
+        repl.expect("hotelcare(127.0.0.1:").unwrap();
+        repl.send_line(".queue").unwrap();
+        repl.expect("COS 1000 BLOCK").unwrap();
+        repl.expect("(repl:1, 1 failed attempt)").unwrap();
+        // Ctrl-C at the empty prompt, twice: the session ends.
+        repl.send("\x03").unwrap();
+        repl.expect("Ctrl-C again").unwrap();
+        repl.send("\x03").unwrap();
+        repl.expect(expectrl::Eof).unwrap();
+        pbx.set_faults(hotelcare::sim::Faults::default());
+        let list = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
+        let listing = crate::support::text(&list.stdout);
+        assert!(listing.contains("1 pending, 0 failed"), "{listing}");
+        assert!(listing.contains("1 failed attempt"), "{listing}");
+    }
+
+    #[test]
     fn history_survives_a_restart() {
         let pbx = TestPbx::start();
         let mut repl = start(&pbx);

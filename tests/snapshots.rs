@@ -92,3 +92,75 @@ fn vendor_example_with_number_transfer() {
         insta::assert_snapshot!("vendor-example-transfer-xml", plan(&script, &config, true));
     });
 }
+
+/// JSON lines, each pretty-printed, with what differs from run to run replaced.
+fn normalized_json_lines(stdout: &str) -> String {
+    stdout
+        .lines()
+        .map(|line| {
+            let mut value: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            if let Some(object) = value.as_object_mut() {
+                for (key, replacement) in [
+                    ("time", serde_json::json!("[time]")),
+                    ("duration_ms", serde_json::json!(0)),
+                    ("target", serde_json::json!("[target]")),
+                ] {
+                    if object.contains_key(key) {
+                        object.insert(key.to_owned(), replacement);
+                    }
+                }
+            }
+            serde_json::to_string_pretty(&value).unwrap()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn invalid_fixtures_as_json_diagnostics() {
+    let config = fixtures().join("hotelcare.toml");
+    insta::glob!("fixtures/invalid/*.hc", |path| {
+        let output = hotelcare()
+            .args(["--format", "json", "check"])
+            .arg(relative(path))
+            .arg("--config")
+            .arg(relative(&config))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        settings(path).bind(|| insta::assert_snapshot!("check-json", text(&output.stdout)));
+    });
+}
+
+#[test]
+fn vendor_example_plan_and_monitor_as_json() {
+    let root = crate::support::root();
+    let script = root.join("scripts/vendor-example-transfer.hc");
+    let config = root.join("scripts/vendor-example-transfer.toml");
+    let plan = hotelcare()
+        .args(["--format", "json", "plan"])
+        .arg(relative(&script))
+        .arg("--config")
+        .arg(relative(&config))
+        .output()
+        .unwrap();
+    assert!(plan.status.success());
+    let pbx = crate::support::TestPbx::start();
+    let run = pbx
+        .hotelcare()
+        .args(["--format", "json", "run"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let monitor = normalized_json_lines(&text(&run.stdout))
+        .replace(script.to_string_lossy().as_ref(), "SCRIPT");
+    settings(&script).bind(|| {
+        insta::assert_snapshot!(
+            "vendor-example-transfer-plan-json",
+            normalized_json_lines(&text(&plan.stdout))
+        );
+        insta::assert_snapshot!("vendor-example-transfer-monitor-json", monitor);
+    });
+}

@@ -161,6 +161,18 @@ impl TestPbx {
         command
     }
 
+    /// The same as a plain `std::process::Command` (to spawn, signal or close its pipes).
+    pub(crate) fn command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"));
+        command
+            .current_dir(self.dir.path())
+            .args(["--color", "never", "--config"])
+            .arg(&self.config)
+            .env(PASSWORD_ENV, PASSWORD)
+            .env_remove("NO_COLOR");
+        command
+    }
+
     /// Writes `script` to a file and runs it.
     pub(crate) fn run(&self, script: &str) -> Output {
         let path = self.dir.path().join("script.hc");

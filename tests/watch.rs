@@ -128,3 +128,108 @@ fn a_file_whose_commands_are_queued_stays_until_the_pbx_is_back() {
     watch.wait().unwrap();
     assert_eq!(pbx.record("1000").directory_name, "Solo,Alina");
 }
+
+#[test]
+fn a_missing_spool_directory_is_refused_unless_created() {
+    let pbx = TestPbx::start();
+    let missing = pbx.dir.path().join("nodir");
+    let output = pbx.hotelcare().arg("watch").arg(&missing).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("--create"), "{stderr}");
+    assert!(!missing.exists());
+    let mut watch = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
+        .current_dir(pbx.dir.path())
+        .args(["--config"])
+        .arg(&pbx.config)
+        .arg("watch")
+        .arg(&missing)
+        .arg("--create")
+        .env("HOTELCARE_TEST_PBX_PASSWORD", PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the spool folders", || missing.join("work").is_dir());
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+}
+
+#[test]
+fn a_file_without_a_final_line_break_is_warned_about_then_run_and_reports_say_why() {
+    let pbx = TestPbx::start();
+    let spool = pbx.dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    // settle 400 ms: warned after 0.4 s, taken as complete after 12 s.
+    std::fs::write(
+        spool.join("a.hc"),
+        "CHECKIN 1000 \"Mustermann,Maximilian\" DID 3000",
+    )
+    .unwrap();
+    std::fs::write(spool.join("b.hc"), b"CHECKIN 2000 \"M\xFCller\"\n").unwrap();
+    let mut watch = start_watch(&pbx, &spool);
+    let log = pbx.dir.path().join("logs/hotelcare-watch.log");
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_for("the warning", || {
+        read_log().contains("does not end with a line break")
+    });
+    // The Latin-1 file is refused, with the reason in the log and the report.
+    wait_for("b in failed/", || spool.join("failed/b.hc").exists());
+    assert!(
+        read_log().contains("b.hc: refused, nothing was run: cannot be read: line 1 is not UTF-8"),
+        "{}",
+        read_log()
+    );
+    let report = std::fs::read_to_string(spool.join("failed/b.hc.report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["verdict"], "failed");
+    assert!(
+        report["rejected"]
+            .as_str()
+            .unwrap()
+            .contains("--encoding windows-1252")
+    );
+    assert_eq!(pbx.record("1000").last_name, "Room 1000", "not run yet");
+    wait_for("a in done/", || spool.join("done/a.hc").exists());
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    assert_eq!(pbx.record("1000").did_service_number, "3000");
+    let log = read_log();
+    assert_eq!(
+        log.matches("a.hc` does not end with a line break").count(),
+        1,
+        "warned once: {log}"
+    );
+    assert!(log.contains("taken as complete and run"), "{log}");
+    // Both reports carry the warning about the cut name; the JSON one per command.
+    let text_report = std::fs::read_to_string(spool.join("done/a.hc.report.txt")).unwrap();
+    assert!(
+        text_report.contains("1 command done, 0 failed"),
+        "{text_report}"
+    );
+    assert!(
+        text_report.contains("cut to \"Mustermann,Maximilia\""),
+        "{text_report}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(spool.join("done/a.hc.report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["verdict"], "done");
+    let command = &json["commands"][0];
+    assert_eq!(command["line"], 1);
+    assert_eq!(command["room"], "1000");
+    assert_eq!(command["result"], "done");
+    assert_eq!(command["attempts"], 0);
+    assert!(
+        command["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("Mustermann,Maximilia")
+    );
+    assert!(
+        !json.to_string().contains("Maximilian\""),
+        "the name stays out: {json}"
+    );
+}

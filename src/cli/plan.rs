@@ -67,10 +67,11 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
         }
     }
     if let Some(error) = write_error.or_else(|| out.flush().err()) {
-        // A closed pipe (`hotelcare plan x.hc | head`) is not worth a message.
-        if error.kind() != io::ErrorKind::BrokenPipe {
-            errln!("error: cannot write the plan: {error}");
+        // A closed pipe (`hotelcare plan x.hc | head`): the reader has all it wanted.
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            return Exit::Done;
         }
+        errln!("error: cannot write the plan: {error}");
         return Exit::Usage;
     }
     print_summary(&summary, "no operations are shown")

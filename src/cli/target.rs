@@ -23,7 +23,12 @@ impl Target {
     /// Sets up the client (and the simulator). Prints one line when the simulator is used.
     pub(crate) async fn connect(config: &Config) -> Result<Self, String> {
         if let Some(pbx) = &config.pbx {
-            if pbx.server.trim().to_ascii_lowercase().starts_with("http://") {
+            if pbx
+                .server
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("http://")
+            {
                 let warning = format!(
                     "warning: `allow_plain_http` is on: the MiXML password goes to {} unencrypted; use it only with `hotelcare sim --plain` on this machine",
                     pbx.server

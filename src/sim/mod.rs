@@ -104,7 +104,8 @@ impl Simulator {
         let mut seeded = false;
         if let Some(path) = &options.state_file {
             match load_state(path)? {
-                Some(saved) => pbx.records.extend(saved),
+                // The saved rooms are the simulator's rooms; the seed only fills a new state.
+                Some(saved) => pbx.records = saved,
                 None => seeded = true,
             }
         }

@@ -1,0 +1,465 @@
+//! What a hotel's IT expects of a command-line tool: no panic on a closed pipe, a summary when
+//! stopped, machine-readable output, scripts from Windows programs, configuration errors found
+//! before anything runs, completions.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use hotelcare::sim::Faults;
+
+use crate::support::{Setup, TestPbx, hotelcare, text};
+
+/// Runs `command` with its standard output closed before it writes anything; returns its exit
+/// code and stderr.
+fn with_closed_stdout(mut command: std::process::Command) -> (Option<i32>, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    (output.status.code(), text(&output.stderr))
+}
+
+#[test]
+fn no_command_panics_on_a_closed_stdout() {
+    let pbx = TestPbx::with(Setup {
+        attempts: 1,
+        ..Setup::default()
+    });
+    // Enough queued commands that `queue list` prints far more than a pipe holds.
+    pbx.set_faults(Faults {
+        refuse_connections: true,
+        ..Faults::default()
+    });
+    let script: String = (0..600)
+        .map(|i| format!("COS 1000 BLOCK # {i}\n"))
+        .collect();
+    assert_eq!(pbx.run(&script).status.code(), Some(3));
+    pbx.set_faults(Faults::default());
+    let big = pbx.dir.path().join("big.hc");
+    std::fs::write(&big, "CHECKOUT 1000\n".repeat(5000)).unwrap();
+    let big = big.to_str().unwrap();
+    let cases: [(&[&str], Option<i32>); 9] = [
+        (&["queue", "list"], Some(0)),
+        (&["check", big], Some(0)),
+        (&["plan", big], Some(0)),
+        (&["show", "1000"], Some(0)),
+        (&["test-access"], Some(0)),
+        (&["queue", "retry"], Some(0)),
+        (&["completions", "bash"], Some(0)),
+        (&["man"], Some(0)),
+        (&["--format", "json", "plan", big], Some(0)),
+    ];
+    for (args, expected) in cases {
+        let mut command = pbx.command();
+        command.args(args);
+        let (code, stderr) = with_closed_stdout(command);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(code, expected, "{args:?}: {stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn run_stopped_by_sigterm_prints_a_summary_and_exits_3() {
+    let pbx = TestPbx::with(Setup {
+        rooms: hotelcare::sim::Seed::range(1000, 50, 2),
+        ..Setup::default()
+    });
+    pbx.set_faults(Faults {
+        latency_ms: 20,
+        ..Faults::default()
+    });
+    let script: String = (0..200)
+        .map(|i| format!("COS {} BLOCK\n", 1000 + i % 50))
+        .collect();
+    let path = pbx.dir.path().join("long.hc");
+    std::fs::write(&path, script).unwrap();
+    let child = pbx
+        .command()
+        .arg("run")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while pbx.simulator().stats().updates < 20 {
+        assert!(started.elapsed() < Duration::from_secs(30), "no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("stopped by SIGTERM: "), "{stderr}");
+    assert!(stderr.contains("queued in the journal"), "{stderr}");
+    assert!(stderr.contains("hotelcare queue retry"), "{stderr}");
+    let list = text(
+        &pbx.hotelcare()
+            .args(["queue", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(list.contains("pending"), "{list}");
+    // And what was left runs later, exactly once.
+    pbx.set_faults(Faults::default());
+    let retry = pbx.hotelcare().args(["queue", "retry"]).output().unwrap();
+    assert!(retry.status.success(), "{}", text(&retry.stderr));
+}
+
+#[test]
+fn queue_drop_takes_numbers_as_queue_list_prints_them_and_all_failed_ones() {
+    let pbx = TestPbx::start();
+    // Two failures: an unknown room, twice; and one pending command behind an unreachable PBX.
+    assert_eq!(
+        pbx.run("COS 4711 BLOCK\nCOS 4712 BLOCK\n").status.code(),
+        Some(4)
+    );
+    let dropped = pbx
+        .hotelcare()
+        .args(["queue", "drop", "#1"])
+        .output()
+        .unwrap();
+    assert!(dropped.status.success(), "{}", text(&dropped.stderr));
+    assert!(text(&dropped.stdout).contains("dropped #1: room 4711"));
+    assert_eq!(pbx.run("COS 4713 BLOCK\n").status.code(), Some(4));
+    let dropped = pbx
+        .hotelcare()
+        .args(["queue", "drop", "--failed"])
+        .output()
+        .unwrap();
+    assert!(dropped.status.success(), "{}", text(&dropped.stderr));
+    let stdout = text(&dropped.stdout);
+    assert!(stdout.contains("dropped #2: room 4712"), "{stdout}");
+    assert!(stdout.contains("dropped #3: room 4713"), "{stdout}");
+    let list = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
+    assert!(text(&list.stdout).contains("the journal is empty"));
+    let bad = pbx
+        .hotelcare()
+        .args(["queue", "drop", "#x"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("not a command number"));
+}
+
+#[test]
+fn json_output_parses_back() {
+    let pbx = TestPbx::start();
+    let script = pbx.dir.path().join("a.hc");
+    std::fs::write(
+        &script,
+        "CHECKIN 1000 \"Mustermann,Maximilian\" DID 3000\nSHOW 1000\n",
+    )
+    .unwrap();
+    let check = pbx
+        .hotelcare()
+        .args(["--format", "json", "check"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    let document: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(document["valid"], true);
+    assert_eq!(document["commands"], 2);
+    assert_eq!(document["diagnostics"][0]["severity"], "warning");
+    assert_eq!(document["diagnostics"][0]["line"], 1);
+    assert_eq!(document["diagnostics"][0]["column"], 14);
+
+    let plan = pbx
+        .hotelcare()
+        .args(["--format", "json", "plan"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let all: Vec<serde_json::Value> = text(&plan.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(all[0]["type"], "diagnostic", "the warning comes first");
+    let lines: Vec<&serde_json::Value> = all.iter().filter(|l| l["type"] == "command").collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["type"], "command");
+    assert_eq!(lines[0]["keyword"], "CHECKIN");
+    assert_eq!(lines[0]["operations"][1]["fields"][0]["field"], "Last Name");
+    assert_eq!(
+        lines[0]["operations"][1]["fields"][0]["value"],
+        "Mustermann"
+    );
+
+    let run = pbx
+        .hotelcare()
+        .args(["--format", "json", "run"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let events: Vec<serde_json::Value> = text(&run.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(events.iter().any(|e| e["type"] == "login"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "operation" && e["result"] == "ok" && e["room"] == "1000")
+    );
+    let show = events
+        .iter()
+        .find(|e| e["type"] == "finished" && e["command"] == "SHOW")
+        .unwrap();
+    assert_eq!(show["outcome"], "done");
+    assert!(
+        show["record"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["field"] == "DID Service Number" && f["value"] == "3000"),
+        "{show}"
+    );
+
+    pbx.set_faults(Faults {
+        refuse_connections: true,
+        ..Faults::default()
+    });
+    pbx.run("COS 1000 BLOCK\n");
+    let queue = pbx
+        .hotelcare()
+        .args(["--format", "json", "queue", "list"])
+        .output()
+        .unwrap();
+    let queue: serde_json::Value = serde_json::from_slice(&queue.stdout).unwrap();
+    assert_eq!(queue["pending"], 1);
+    assert_eq!(queue["commands"][0]["command"], "COS 1000 BLOCK");
+    assert_eq!(queue["commands"][0]["rooms"][0], "1000");
+}
+
+#[test]
+fn a_windows_1252_script_runs_with_the_encoding_option() {
+    let pbx = TestPbx::start();
+    let path = pbx.dir.path().join("ansi.hc");
+    // "Müller,Jürgen" in windows-1252: ü is the single byte 0xFC.
+    std::fs::write(&path, b"CHECKIN 1000 \"M\xFCller,J\xFCrgen\"\r\n").unwrap();
+    let refused = pbx.hotelcare().arg("run").arg(&path).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("line 1 is not UTF-8"), "{stderr}");
+    assert!(stderr.contains("--encoding windows-1252"), "{stderr}");
+    assert_eq!(pbx.record("1000").last_name, "Room 1000");
+
+    let output = pbx
+        .hotelcare()
+        .args(["--encoding", "windows-1252", "run"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(pbx.record("1000").directory_name, "Müller,Jürgen");
+
+    // UTF-16 with its byte order mark is recognised without an option.
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in "RENAME 1000 \"Weiß,Zoë\"\n".encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    std::fs::write(&path, utf16).unwrap();
+    let output = pbx.hotelcare().arg("run").arg(&path).output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(pbx.record("1000").directory_name, "Weiß,Zoë");
+}
+
+#[test]
+fn invalid_utf8_on_standard_input_is_an_invalid_script_like_in_a_file() {
+    let output = hotelcare()
+        .args(["check", "-"])
+        .write_stdin(&b"CHECKOUT 1000\nCHECKIN 1000 \"\xFF\"\n"[..])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("line 2 is not UTF-8"));
+}
+
+#[test]
+fn configurations_that_can_never_work_are_refused_with_a_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |pbx: &str, rest: &str| {
+        let path = dir.path().join("hotelcare.toml");
+        std::fs::write(
+            &path,
+            format!("[pbx]\n{pbx}\nuser = \"u\"\npassword_env = \"X\"\n{rest}"),
+        )
+        .unwrap();
+        let mut script = dir.path().join("ok.hc");
+        script.set_extension("hc");
+        std::fs::write(&script, "TEST\n").unwrap();
+        let output = hotelcare()
+            .arg("--config")
+            .arg(&path)
+            .arg("check")
+            .arg(&script)
+            .output()
+            .unwrap();
+        (output.status.code(), text(&output.stderr))
+    };
+    for (server, says) in [
+        ("server = \"10.1.2.3:99999\"", "not an address"),
+        ("server = \"ftp://mivb\"", "`ftp://` is not a scheme"),
+        ("server = \"[::1\"", "not an address"),
+        ("server = \"127.0.0.1:9/x?y#z\"", "only the host and port"),
+        ("server = \"http://mivb\"", "allow_plain_http"),
+    ] {
+        let (code, stderr) = check(server, "");
+        assert_eq!(code, Some(2), "{server}: {stderr}");
+        assert!(stderr.contains(says), "{server}: {stderr}");
+        assert!(stderr.contains("^"), "{server}: {stderr}");
+    }
+    let (code, stderr) = check("server = \"https://admin:secretpw@mivb\"", "");
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("must not carry a user name or password"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secretpw") && !stderr.contains("admin"),
+        "{stderr}"
+    );
+    let (code, stderr) = check(
+        "server = \"mivb\"",
+        "[run.retry]\ninitial_backoff_ms = 5000\nmax_backoff_ms = 10\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("longer than `max_backoff_ms`"), "{stderr}");
+    let (code, stderr) = check(
+        "server = \"mivb\"",
+        "[class_of_restriction]\nallow = 3\nblock = 3\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("`allow` and `block` are the same COR"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_configuration_that_is_not_a_file_keeps_state_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hotelcare()
+        .current_dir(dir.path())
+        .args(["--config", "/dev/null", "run", "-"])
+        .write_stdin("TEST\n")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(dir.path().join("state").is_dir());
+    assert!(dir.path().join("logs").is_dir());
+    assert!(!std::path::Path::new("/dev/state").exists());
+}
+
+#[test]
+fn completions_are_generated_for_bash() {
+    let output = hotelcare().args(["completions", "bash"]).output().unwrap();
+    assert!(output.status.success());
+    let script = text(&output.stdout);
+    assert!(script.contains("_hotelcare()"), "{script}");
+    assert!(script.contains("test-access"));
+    let man = hotelcare().arg("man").output().unwrap();
+    assert!(text(&man.stdout).contains(".TH hotelcare 1"));
+}
+
+#[test]
+fn the_simulator_keeps_its_seeded_rooms_when_stopped_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let rooms = dir.path().join("rooms.toml");
+    std::fs::write(
+        &rooms,
+        "[[room]]\nextension = \"301\"\nlabel = \"Room 301\"\n[[room]]\nextension = \"302\"\nlabel = \"Room 302\"\n",
+    )
+    .unwrap();
+    let state = dir.path().join("sim-state");
+    let start = |with_rooms: bool| {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"));
+        command
+            .args(["sim", "--listen", "127.0.0.1:0", "--plain", "--state-dir"])
+            .arg(&state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if with_rooms {
+            command.arg("--rooms").arg(&rooms);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut printed = String::new();
+        let mut buffer = [0u8; 4096];
+        while !printed.contains("rooms ") || !printed.contains('\n') {
+            let n = std::io::Read::read(&mut stdout, &mut buffer).unwrap();
+            assert!(n > 0, "{printed}");
+            printed.push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        printed
+    };
+    let first = start(true);
+    assert!(first.contains("rooms 301, 302"), "{first}");
+    let second = start(false);
+    assert!(second.contains("rooms 301, 302\n"), "{second}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |p: std::path::PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(state.clone()), 0o700);
+        assert_eq!(mode(state.join("simulator.json")), 0o600);
+    }
+    // The second line is the certificate's fingerprint, as the README says.
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"));
+    let mut child = command
+        .args(["sim", "--listen", "127.0.0.1:0", "--cert-out"])
+        .arg(dir.path().join("sim.pem"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let url = lines.next().unwrap().unwrap();
+    let fingerprint = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    assert!(
+        fingerprint.starts_with("certificate SHA-256 "),
+        "{fingerprint}"
+    );
+}
+
+#[test]
+fn state_and_logs_are_private_to_their_owner() {
+    let pbx = TestPbx::start();
+    assert!(pbx.run("CHECKIN 1000 \"Solo,Alina\"\n").status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| {
+            std::fs::metadata(pbx.dir.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("state"), 0o700);
+        assert_eq!(mode("state/journal.redb"), 0o600);
+        assert_eq!(mode("logs"), 0o700);
+        assert_eq!(mode("logs/hotelcare.log"), 0o600);
+    }
+}
