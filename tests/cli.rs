@@ -34,9 +34,7 @@ fn no_command_panics_on_a_closed_stdout() {
         refuse_connections: true,
         ..Faults::default()
     });
-    let script: String = (0..600)
-        .map(|i| format!("COS 1000 BLOCK # {i}\n"))
-        .collect();
+    let script = "COS 1000 BLOCK # queued\n".repeat(600);
     assert_eq!(pbx.run(&script).status.code(), Some(3));
     pbx.set_faults(Faults::default());
     let big = pbx.dir.path().join("big.hc");
@@ -74,8 +72,9 @@ fn run_stopped_by_sigterm_prints_a_summary_and_exits_3() {
         ..Faults::default()
     });
     let script: String = (0..200)
-        .map(|i| format!("COS {} BLOCK\n", 1000 + i % 50))
-        .collect();
+        .map(|i| format!("COS {} BLOCK", 1000 + i % 50))
+        .collect::<Vec<_>>()
+        .join("\n");
     let path = pbx.dir.path().join("long.hc");
     std::fs::write(&path, script).unwrap();
     let child = pbx
@@ -322,7 +321,7 @@ fn configurations_that_can_never_work_are_refused_with_a_caret() {
         let (code, stderr) = check(server, "");
         assert_eq!(code, Some(2), "{server}: {stderr}");
         assert!(stderr.contains(says), "{server}: {stderr}");
-        assert!(stderr.contains("^"), "{server}: {stderr}");
+        assert!(stderr.contains('^'), "{server}: {stderr}");
     }
     let (code, stderr) = check("server = \"https://admin:secretpw@mivb\"", "");
     assert_eq!(code, Some(2));
