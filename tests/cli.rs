@@ -462,3 +462,29 @@ fn state_and_logs_are_private_to_their_owner() {
         assert_eq!(mode("logs/hotelcare.log"), 0o600);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_long_run_on_a_terminal_shows_a_progress_line() {
+    use expectrl::{Expect, Session};
+    let pbx = TestPbx::with(Setup {
+        rooms: hotelcare::sim::Seed::range(1000, 40, 2),
+        ..Setup::default()
+    });
+    pbx.set_faults(Faults {
+        latency_ms: 30,
+        ..Faults::default()
+    });
+    let script: String = (0..600)
+        .map(|i| format!("COS {} BLOCK", 1000 + i % 40))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = pbx.dir.path().join("long.hc");
+    std::fs::write(&path, script).unwrap();
+    let mut command = pbx.command();
+    command.arg("run").arg(&path).env("TERM", "xterm");
+    let mut session = Session::spawn(command).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    session.expect("/600 commands done (").unwrap();
+    session.expect("done: 600 commands").unwrap();
+}

@@ -105,10 +105,9 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
                     room: from,
                     profile,
                 }),
-                Op::Expect(Expectation::VacantFor {
+                Op::Expect(Expectation::Vacant {
                     room: to,
                     profile: target,
-                    guest: profile,
                 }),
             ];
             ops.extend(check_out(from, profile, settings));

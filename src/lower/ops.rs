@@ -121,13 +121,11 @@ pub enum Value<'a> {
 pub enum Expectation<'a> {
     /// `room` has a guest: its Directory Name (read into `profile`) is not its Service Label.
     Occupied { room: &'a str, profile: ReadId },
-    /// `room` is vacant (its Directory Name, read into `profile`, is its Service Label), or it
-    /// already shows the guest read into `guest` (a move repeated after an interruption).
-    VacantFor {
-        room: &'a str,
-        profile: ReadId,
-        guest: ReadId,
-    },
+    /// `room` is vacant: its Directory Name, read into `profile`, is its Service Label. (A move
+    /// repeated after an interruption checks the reads the journal kept from before its first
+    /// write, so it never needs to accept "already shows the mover": two guests may share a
+    /// Directory Name.)
+    Vacant { room: &'a str, profile: ReadId },
 }
 
 /// One MiXML operation on the directory number `room`.
@@ -165,7 +163,7 @@ impl Op<'_> {
             | Self::Set { room, .. }
             | Self::ExpectDidFree { room, .. }
             | Self::Expect(
-                Expectation::Occupied { room, .. } | Expectation::VacantFor { room, .. },
+                Expectation::Occupied { room, .. } | Expectation::Vacant { room, .. },
             ) => Some(room),
             Self::FindFreeDid { .. } | Self::SystemInfo => None,
         }

@@ -52,7 +52,7 @@ pub fn operation(op: &Op<'_>) -> String {
         Op::Expect(Expectation::Occupied { room, profile }) => {
             write!(out, "check room {room} has a guest ({profile})")
         }
-        Op::Expect(Expectation::VacantFor { room, profile, .. }) => {
+        Op::Expect(Expectation::Vacant { room, profile }) => {
             write!(out, "check room {room} is vacant ({profile})")
         }
         Op::SystemInfo => write!(out, "info system"),

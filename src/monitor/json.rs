@@ -136,7 +136,7 @@ fn planned(op: &Op<'_>) -> PlannedOperation {
         ),
         Op::FindFreeDid { into, .. } => (None, Vec::new(), Some(into.to_string())),
         Op::ExpectDidFree { .. }
-        | Op::Expect(Expectation::Occupied { .. } | Expectation::VacantFor { .. })
+        | Op::Expect(Expectation::Occupied { .. } | Expectation::Vacant { .. })
         | Op::SystemInfo => (None, Vec::new(), None),
     };
     PlannedOperation {
