@@ -5,6 +5,7 @@
 // rule call cost a third of the parse time (our grammar does not recurse); its code names `alloc`.
 extern crate alloc;
 
+pub mod acceptance;
 pub mod cli;
 pub mod client;
 pub mod compile;

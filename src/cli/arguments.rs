@@ -72,6 +72,11 @@ pub enum Subcommand {
         /// Also print the XML envelopes (the password masked)
         #[arg(long)]
         raw: bool,
+        /// Run a script even if one with the same content was accepted within
+        /// `[run] duplicate_window_hours` (by default such a script is refused: it would apply
+        /// every command twice)
+        #[arg(long)]
+        again: bool,
     },
     /// The support REPL: type commands, see every MiXML operation and the PBX's answer
     Repl {

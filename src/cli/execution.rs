@@ -106,6 +106,28 @@ pub(crate) async fn connect(config: &Config) -> Result<Target, Exit> {
     Target::connect(config).await.map_err(usage)
 }
 
+/// Checks the journal's pending commands against the current configuration before they are
+/// replayed; prints and returns the reasons of those that no longer validate (kept as failed).
+pub(crate) async fn recheck<T: crate::engine::Transport>(
+    engine: &Engine<T>,
+    config: &Config,
+) -> Result<Vec<String>, Exit> {
+    let refused = engine
+        .recheck_pending(|command| crate::validate::recheck(config, command))
+        .await
+        .map_err(usage)?;
+    Ok(refused
+        .into_iter()
+        .map(|(entry, reason)| {
+            tracing::warn!("#{} ({}): {reason}", entry.seq, entry.origin);
+            format!(
+                "#{} `{}` ({}): {reason}",
+                entry.seq, entry.command.text, entry.origin
+            )
+        })
+        .collect())
+}
+
 /// What the commands of a drain were.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {

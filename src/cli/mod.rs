@@ -63,8 +63,15 @@ pub fn run(arguments: Arguments) -> Exit {
         Subcommand::Plan { files, raw } => {
             with_scripts(&files, |scripts| plan::plan(&config, scripts, raw, color))
         }
-        Subcommand::Run { files, raw } => with_scripts(&files, |scripts| {
-            run::run(&config, scripts, raw, execution::Kind::Journaled, color)
+        Subcommand::Run { files, raw, again } => with_scripts(&files, |scripts| {
+            run::run(
+                &config,
+                scripts,
+                raw,
+                execution::Kind::Journaled,
+                again,
+                color,
+            )
         }),
         Subcommand::Repl { raw, no_readline } => repl::repl(&config, raw, no_readline, color),
         Subcommand::Show { ext, raw } => inline(&config, &format!("SHOW {ext}"), raw, color),
@@ -132,7 +139,7 @@ fn inline(config: &Config, text: &str, raw: bool, color: bool) -> Exit {
         name: "command line",
         text: text.to_owned(),
     }];
-    run::run(&config, &scripts, raw, execution::Kind::Inline, color)
+    run::run(&config, &scripts, raw, execution::Kind::Inline, true, color)
 }
 
 fn with_scripts(files: &[std::path::PathBuf], body: impl FnOnce(&[Script]) -> Exit) -> Exit {

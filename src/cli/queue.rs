@@ -3,9 +3,10 @@
 use crate::cli::arguments::Format;
 use crate::cli::execution::output_format;
 use crate::cli::execution::{
-    self, Kind, block_on, connect, open_journal, stdout_printer, usage, verdict,
+    self, Kind, block_on, connect, open_journal, recheck, stdout_printer, usage, verdict,
 };
 use crate::cli::exit::Exit;
+use crate::cli::signals::stop_requested;
 use crate::config::Config;
 use crate::diagnostics::Count;
 use crate::engine::Status;
@@ -79,9 +80,12 @@ pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
         }
         let target = connect(config).await?;
         let engine = execution::engine(config, &target, journal, raw, stdout_printer());
-        let drained = engine.drain().await;
+        let refused = recheck(&engine, config).await?;
+        let drained = engine.drain_until(stop_requested()).await;
         target.close().await;
-        let exit = verdict(&drained.map_err(usage)?, Kind::Journaled);
+        let mut drained = drained.map_err(usage)?;
+        drained.failed.extend(refused);
+        let exit = verdict(&drained, Kind::Journaled);
         Ok(if exit == Exit::Done && !overtaken.is_empty() {
             Exit::Failed
         } else {

@@ -19,7 +19,16 @@ pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -
             errln!("error: cannot read standard input: {error}");
             return Exit::Usage;
         }
-        return run::run(config, &[Script::Stdin(bytes)], raw, Kind::Journaled, color);
+        // Lines typed (or piped) into the REPL are commands given now, not a batch delivered
+        // again: no duplicate check.
+        return run::run(
+            config,
+            &[Script::Stdin(bytes)],
+            raw,
+            Kind::Journaled,
+            true,
+            color,
+        );
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
     block_on(async {

@@ -3,7 +3,8 @@
 
 use tokio::sync::mpsc;
 
-use crate::cli::execution::{self, Kind, block_on, connect, open_journal, usage, verdict};
+use crate::acceptance;
+use crate::cli::execution::{self, Kind, block_on, connect, open_journal, recheck, usage, verdict};
 use crate::cli::exit::Exit;
 use crate::cli::progress::Progress;
 use crate::cli::scripts::{Script, print_diagnostic_lines, read_error, validate_all};
@@ -12,7 +13,7 @@ use crate::cli::summary::print_summary;
 use crate::client::Client;
 use crate::compile::{Event, compile};
 use crate::config::Config;
-use crate::engine::{Engine, Journal, JournalError};
+use crate::engine::{Engine, Extras, Journal, JournalError};
 use crate::logs::{self, Retention};
 use crate::output::errln;
 use crate::validate::{Command, Validator};
@@ -20,7 +21,15 @@ use crate::validate::{Command, Validator};
 /// Validates all scripts, then executes them. `Exit::Invalid` without touching the PBX if any
 /// has an error. `Kind::Inline` runs without the journal (nothing to replay) for `show` and
 /// `test-access`.
-pub(crate) fn run(config: &Config, scripts: &[Script], raw: bool, kind: Kind, color: bool) -> Exit {
+/// `again`: run scripts seen before too (see `acceptance`).
+pub(crate) fn run(
+    config: &Config,
+    scripts: &[Script],
+    raw: bool,
+    kind: Kind,
+    again: bool,
+    color: bool,
+) -> Exit {
     let summary = match validate_all(
         scripts,
         &mut Validator::new(config),
@@ -37,10 +46,16 @@ pub(crate) fn run(config: &Config, scripts: &[Script], raw: bool, kind: Kind, co
         return print_summary(&summary, "nothing was run");
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
-    block_on(execute(config, scripts, raw, kind))
+    block_on(execute(config, scripts, raw, kind, again))
 }
 
-async fn execute(config: &Config, scripts: &[Script], raw: bool, kind: Kind) -> Result<Exit, Exit> {
+async fn execute(
+    config: &Config,
+    scripts: &[Script],
+    raw: bool,
+    kind: Kind,
+    again: bool,
+) -> Result<Exit, Exit> {
     let journal = match kind {
         Kind::Journaled => open_journal(config)?,
         Kind::Inline => Journal::in_memory().map_err(usage)?,
@@ -59,7 +74,7 @@ async fn execute(config: &Config, scripts: &[Script], raw: bool, kind: Kind) -> 
         progress.printer(),
         move |event| observer.observe(event),
     );
-    let result = enqueue_and_drain(config, scripts, &engine, kind, &progress).await;
+    let result = enqueue_and_drain(config, scripts, &engine, (kind, again), &progress).await;
     target.close().await;
     result.map_err(usage)
 }
@@ -68,33 +83,48 @@ async fn enqueue_and_drain(
     config: &Config,
     scripts: &[Script],
     engine: &Engine<Client>,
-    kind: Kind,
+    (kind, again): (Kind, bool),
     progress: &Progress,
 ) -> Result<Exit, String> {
     let earlier = engine
         .journal()
         .count_pending()
         .map_err(|e| e.to_string())?;
+    let mut refused = Vec::new();
     if earlier > 0 {
         errln!(
             "resuming {earlier} command(s) left pending by an earlier run; they run first, in their order"
         );
+        refused = recheck(engine, config)
+            .await
+            .map_err(|_| "cannot check the journal's commands again".to_owned())?;
     }
-    let accepted = enqueue(config, scripts, engine).await?;
+    let stamps = match stamps(config, scripts, engine, again) {
+        Ok(stamps) => stamps,
+        Err(refusal) => {
+            errln!("{refusal}");
+            return Ok(Exit::Invalid);
+        }
+    };
+    let accepted = enqueue(config, scripts, engine, stamps).await?;
     tracing::info!("accepted {} command(s)", accepted.len());
     progress.start(earlier + accepted.len());
     let report = engine.drain_until(stop_requested()).await;
     progress.finish();
-    Ok(verdict(&report.map_err(|e| e.to_string())?, kind))
+    let mut report = report.map_err(|e| e.to_string())?;
+    report.failed.extend(refused);
+    Ok(verdict(&report, kind))
 }
 
-/// Journals every command of the scripts, streamed in batches. If a script cannot be read again
-/// (changed or removed since it was validated), what was journaled of this run is taken back,
-/// so that nothing of it runs.
+/// Journals every command of the scripts, streamed in batches; the last batch carries the
+/// scripts' content stamps (`stamps`), so a script of up to a batch is accepted, stamp and all,
+/// in one transaction. If a script cannot be read again (changed or removed since it was
+/// validated), what was journaled of this run is taken back, so that nothing of it runs.
 async fn enqueue(
     config: &Config,
     scripts: &[Script],
     engine: &Engine<Client>,
+    stamps: Vec<(String, String)>,
 ) -> Result<Vec<u64>, String> {
     const BATCH: usize = 1000;
     let (sender, mut batches) = mpsc::channel::<Vec<(String, Command)>>(4);
@@ -132,16 +162,28 @@ async fn enqueue(
     });
     let mut accepted = Vec::new();
     let mut journal_error: Option<JournalError> = None;
+    let mut held: Vec<(String, Command)> = Vec::new();
     while let Some(batch) = batches.recv().await {
-        if journal_error.is_some() {
+        let previous = std::mem::replace(&mut held, batch);
+        if journal_error.is_some() || previous.is_empty() {
             continue;
         }
-        match engine.enqueue(batch).await {
+        match engine.enqueue(previous).await {
             Ok(seqs) => accepted.extend(seqs),
             Err(error) => journal_error = Some(error),
         }
     }
     let production = producer.await.map_err(|e| format!("internal error: {e}"))?;
+    if journal_error.is_none() && production.is_ok() {
+        let last = Extras {
+            marker: None,
+            scripts: stamps,
+        };
+        match engine.journal().append_with(held, last).await {
+            Ok(seqs) => accepted.extend(seqs),
+            Err(error) => journal_error = Some(error),
+        }
+    }
     if let Some(error) = journal_error {
         take_back(engine, &accepted).await;
         return Err(error.to_string());
@@ -151,6 +193,35 @@ async fn enqueue(
         return Err(message);
     }
     Ok(accepted)
+}
+
+/// The content stamps of the run's scripts, or the refusal of one seen before (`again` skips
+/// the check). `show` and `test-access` are not stamped.
+fn stamps(
+    config: &Config,
+    scripts: &[Script],
+    engine: &Engine<Client>,
+    again: bool,
+) -> Result<Vec<(String, String)>, String> {
+    let mut stamps = Vec::new();
+    for script in scripts {
+        let Some(bytes) = script.bytes().map_err(|e| read_error(script, &e))? else {
+            continue;
+        };
+        let hash = acceptance::content_hash(&bytes);
+        if !again
+            && let Some(stamp) =
+                acceptance::earlier(engine.journal(), &hash, config.run.duplicate_window)
+                    .map_err(|e| e.to_string())?
+        {
+            return Err(format!(
+                "error: {}; if it really is to run again, give `--again`; to finish what is still queued of it, run `hotelcare queue retry`; nothing was run",
+                acceptance::describe(&script.name(), &stamp)
+            ));
+        }
+        stamps.push((hash, script.name()));
+    }
+    Ok(stamps)
 }
 
 async fn take_back(engine: &Engine<Client>, seqs: &[u64]) {

@@ -52,6 +52,15 @@ impl Script {
         }
     }
 
+    /// The script's bytes, for its content stamp; `None` for a command line (`show`).
+    pub(crate) fn bytes(&self) -> io::Result<Option<Vec<u8>>> {
+        Ok(match self {
+            Self::File(path) => Some(std::fs::read(path)?),
+            Self::Stdin(bytes) => Some(bytes.clone()),
+            Self::Inline { .. } => None,
+        })
+    }
+
     /// The script's text as UTF-8 lines, decoded from `encoding` (a byte order mark wins).
     pub(crate) fn reader(&self, encoding: ScriptEncoding) -> io::Result<Box<dyn BufRead + '_>> {
         Ok(match self {

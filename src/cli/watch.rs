@@ -68,6 +68,9 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, create: bool, r
                 }
             },
         );
+        for reason in execution::recheck(&engine, config).await? {
+            errln!("error: {reason}");
+        }
         errln!(
             "watching `{}` for *.hc files (every {} ms; a file counts once it ends with a line break and has not changed for {} ms); Ctrl-C stops",
             dir.display(),

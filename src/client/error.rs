@@ -80,25 +80,30 @@ fn io_kind(error: &reqwest::Error) -> Option<io::ErrorKind> {
     None
 }
 
+/// The rustls error inside `error`, looking through `io::Error`s wrapped in `io::Error`s (as
+/// hyper-util wraps them: their `source()` skips the error they wrap).
+fn tls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = error.downcast_ref::<io::Error>()?.get_ref()?;
+    tls_error(inner)
+}
+
 fn certificate_problem(error: &reqwest::Error) -> Option<String> {
     let mut source = error.source();
     while let Some(s) = source {
-        if let Some(tls) = s.downcast_ref::<rustls::Error>()
-            && matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::General(_)
-            )
-        {
-            return Some(tls.to_string());
-        }
-        if let Some(io) = s.downcast_ref::<io::Error>()
-            && let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>())
-            && matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::General(_)
-            )
-        {
-            return Some(tls.to_string());
+        if let Some(tls) = tls_error(s) {
+            match tls {
+                // Our own verifier's words (a pin that does not match), not rustls's Debug.
+                rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)) => {
+                    return Some(other.0.to_string());
+                }
+                rustls::Error::InvalidCertificate(_) | rustls::Error::General(_) => {
+                    return Some(tls.to_string());
+                }
+                _ => {}
+            }
         }
         source = s.source();
     }

@@ -66,6 +66,22 @@ pub fn fingerprint(der: &[u8]) -> String {
     format_fingerprint(&Sha256::digest(der).into())
 }
 
+/// The certificate presented is not the pinned one; holds the fingerprint it has.
+#[derive(Debug)]
+struct PinMismatch(String);
+
+impl std::fmt::Display for PinMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the certificate's SHA-256 fingerprint is {}, not the one in `pin_sha256`",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for PinMismatch {}
+
 /// Accepts exactly one certificate (by SHA-256), whatever its issuer or names; signatures of
 /// the handshake are still verified, so only the holder of its key can use it.
 #[derive(Debug)]
@@ -87,10 +103,11 @@ impl ServerCertVerifier for Pinned {
         if presented == self.fingerprint {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General(format!(
-                "the certificate's SHA-256 fingerprint is {}, not the pinned one",
-                fingerprint(end_entity.as_ref())
-            )))
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Other(rustls::OtherError(Arc::new(PinMismatch(
+                    fingerprint(end_entity.as_ref()),
+                )))),
+            ))
         }
     }
 

@@ -95,6 +95,12 @@ pub(crate) struct RunSection {
     #[serde(default)]
     pub(crate) retry: RetrySection,
     pub(crate) script_encoding: Option<Spanned<String>>,
+    #[serde(default = "default_duplicate_window")]
+    pub(crate) duplicate_window_hours: Spanned<i64>,
+}
+
+fn default_duplicate_window() -> Spanned<i64> {
+    Spanned::new(0..0, 24)
 }
 
 fn default_concurrency() -> Spanned<i64> {
@@ -117,6 +123,7 @@ impl Default for RunSection {
             log_dir: default_log_dir(),
             retry: RetrySection::default(),
             script_encoding: None,
+            duplicate_window_hours: default_duplicate_window(),
         }
     }
 }

@@ -118,6 +118,8 @@ pub struct RunConfig {
     pub log_dir: PathBuf,
     /// How script files are decoded (`--encoding` overrides it).
     pub script_encoding: ScriptEncoding,
+    /// A script with the same content as one accepted this recently is refused (`None`: never).
+    pub duplicate_window: Option<Duration>,
 }
 
 /// `[run.retry]`: how often and how patiently a transient failure is retried.
@@ -300,6 +302,19 @@ impl Config {
             },
             state_dir: base.join(&file.run.state_dir),
             log_dir: base.join(&file.run.log_dir),
+            duplicate_window: {
+                let hours = *file.run.duplicate_window_hours.get_ref();
+                if (0..=24 * 365).contains(&hours) {
+                    (hours > 0).then(|| Duration::from_secs(hours.unsigned_abs() * 3600))
+                } else {
+                    check.fail(
+                        "run.duplicate_window_hours",
+                        file.run.duplicate_window_hours.span(),
+                        &format!("{hours} is outside 0 (never refuse a script seen before) to 8760 (a year)"),
+                    );
+                    None
+                }
+            },
             script_encoding: match &file.run.script_encoding {
                 None => ScriptEncoding::default(),
                 Some(label) => label.get_ref().parse().unwrap_or_else(|message: String| {

@@ -58,6 +58,9 @@ pub enum DiagnosticKind {
     UnknownLevel { level: String, known: Vec<String> },
     /// A backslash that is not `\"` or `\\`.
     UnknownEscape { escape: String },
+    /// A name holds a character that XML 1.0 text cannot carry or Unicode reserves as a
+    /// non-character (U+FFFE, U+FFFF, U+FDD0..U+FDEF, ...): the PBX interface cannot send it.
+    UnsupportedCharacterInName { character: char },
     /// A name whose closing quote is missing.
     UnterminatedName,
 }
@@ -89,6 +92,9 @@ impl DiagnosticKind {
             Self::Syntax { expected, .. } => format!("expected {}", Alternatives(expected)),
             Self::UnknownEscape { .. } => "unknown escape".into(),
             Self::UnknownLevel { .. } => "unknown level".into(),
+            Self::UnsupportedCharacterInName { character } => {
+                format!("contains U+{:04X}", u32::from(*character))
+            }
             Self::UnterminatedName => "name starts here".into(),
         }
     }
@@ -127,6 +133,9 @@ impl DiagnosticKind {
                 "use {}, or add the level to `[class_of_service]` in the configuration",
                 Alternatives(known)
             ),
+            Self::UnsupportedCharacterInName { .. } => {
+                "remove the character; it is not text (often a damaged export from another program)".into()
+            }
             Self::UnterminatedName => "close the name with `\"`".into(),
         })
     }
@@ -174,6 +183,11 @@ impl Display for DiagnosticKind {
             }
             Self::UnknownEscape { escape } => write!(f, "unknown escape `{escape}` in a name"),
             Self::UnknownLevel { level, .. } => write!(f, "unknown class of service `{level}`"),
+            Self::UnsupportedCharacterInName { character } => write!(
+                f,
+                "the name contains U+{:04X}, which is not a text character the PBX interface can carry",
+                u32::from(*character)
+            ),
             Self::UnterminatedName => write!(f, "the name has no closing quote"),
         }
     }

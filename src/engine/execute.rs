@@ -155,12 +155,32 @@ impl<T: Transport> Run<'_, T> {
                 return Outcome::Queued { reason };
             }
             // A read the journal kept from an interrupted run is not read again: the room may
-            // already have changed under the command's own writes.
+            // already have changed under the command's own writes. A DID found free earlier is
+            // checked first, though: if someone else has given it to another room since, this
+            // command chooses again instead of failing on it at every retry.
             if let Some(into) = read_into(op)
                 && let Some(kept) = self.entry.reads.get(&into).cloned()
             {
-                self.emit(op, &[], OperationResult::Kept(&kept), Timing::now(), None);
-                continue;
+                let still_ours = match op {
+                    Op::FindFreeDid { .. } => match self.kept_did_is_free(&kept).await {
+                        Ok(free) => free,
+                        Err(Stopped::Run(reason)) => return Outcome::Queued { reason },
+                        Err(Stopped::Command(what)) => {
+                            return Outcome::Failed {
+                                reason: self.reason(op, &what),
+                            };
+                        }
+                    },
+                    _ => true,
+                };
+                if still_ours {
+                    self.emit(op, &[], OperationResult::Kept(&kept), Timing::now(), None);
+                    continue;
+                }
+                self.entry.reads.remove(&into);
+                for (_, did) in &kept {
+                    self.inner.release_did(did);
+                }
             }
             if let Op::Expect(expectation) = op {
                 match check(expectation, &self.entry.reads) {
@@ -224,6 +244,43 @@ impl<T: Transport> Run<'_, T> {
             }
         }
         Outcome::Done
+    }
+
+    /// Whether the DID a `DID AUTO` found free in an earlier run (`kept`) is still free or this
+    /// room's own: asked of the PBX like an explicit DID.
+    async fn kept_did_is_free(&mut self, kept: &[(Field, String)]) -> Result<bool, Stopped> {
+        let Some((_, did)) = kept.iter().find(|(f, _)| *f == Field::DidServiceNumber) else {
+            return Ok(false);
+        };
+        let room = self.entry.command.action.room().to_owned();
+        let check = Op::ExpectDidFree {
+            room: &room,
+            did: did.as_str(),
+        };
+        let (reply, timing) = self.send(&check, &[]).await?;
+        match self.absorb(&check, &reply.response) {
+            Ok(()) => {
+                self.emit(
+                    &check,
+                    &[],
+                    OperationResult::Ok(&reply.response),
+                    timing,
+                    Some(&reply),
+                );
+                Ok(true)
+            }
+            Err(why) => {
+                let why = format!("{why}; choosing another DID");
+                self.emit(
+                    &check,
+                    &[],
+                    OperationResult::Refused(&why),
+                    timing,
+                    Some(&reply),
+                );
+                Ok(false)
+            }
+        }
     }
 
     /// The values a set sends, with references to reads replaced by what was read.

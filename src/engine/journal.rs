@@ -34,6 +34,9 @@ const ROOM_DONE: TableDefinition<'_, &str, u64> = TableDefinition::new("room_don
 /// Named groups of accepted commands (a spool file by name and content hash -> its sequence
 /// numbers), written in the same transaction as the commands, so "accepted" is never half true.
 const MARKERS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("markers");
+/// Scripts accepted, by the SHA-256 of their content: a script delivered again (a PMS that
+/// re-sends a batch after a crash) is recognised and refused instead of applied twice.
+const SCRIPTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("scripts");
 const NEXT_SEQUENCE: &str = "next_sequence";
 
 /// The journal file inside the state directory.
@@ -74,6 +77,27 @@ pub struct Marker {
     pub seqs: Vec<u64>,
     #[serde(default)]
     pub details: serde_json::Value,
+}
+
+/// When a script (by content) was accepted, and as what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptStamp {
+    /// How it was named then (`tonight.hc`, a spool file).
+    pub name: String,
+    /// Seconds since the Unix epoch.
+    pub accepted_at: u64,
+    /// Sequence number of the first command accepted with it (commands of one `run` are
+    /// numbered together; `None` when it had none).
+    pub first_seq: Option<u64>,
+}
+
+/// What is recorded together with a batch of commands, in the same transaction.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// A marker name and its details (see `marked`).
+    pub marker: Option<(String, serde_json::Value)>,
+    /// Scripts (content hash, name) the batch completes (see `script_seen`).
+    pub scripts: Vec<(String, String)>,
 }
 
 /// A journal problem: the state directory cannot be used.
@@ -168,6 +192,7 @@ impl Journal {
             txn.open_table(META).map_err(|e| error("journal", e))?;
             txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
             txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
+            txn.open_table(SCRIPTS).map_err(|e| error("journal", e))?;
             txn.commit().map_err(|e| error("journal", e))?;
         }
         let (queue, jobs) = mpsc::channel::<Request>();
@@ -208,16 +233,17 @@ impl Journal {
 
     /// Appends commands as pending, in order, in one transaction; returns their sequence numbers.
     pub async fn append(&self, commands: Vec<(String, Command)>) -> Result<Vec<u64>, JournalError> {
-        self.append_marked(commands, None).await
+        self.append_with(commands, Extras::default()).await
     }
 
     /// Appends commands and, in the same transaction, records their sequence numbers (and the
-    /// details) under the marker's name (see `marked`).
-    pub async fn append_marked(
+    /// details) under the marker's name (see `marked`) and stamps the scripts they complete.
+    pub async fn append_with(
         &self,
         commands: Vec<(String, Command)>,
-        marker: Option<(String, serde_json::Value)>,
+        extras: Extras,
     ) -> Result<Vec<u64>, JournalError> {
+        let Extras { marker, scripts } = extras;
         let (tx, rx) = oneshot::channel();
         self.write(Box::new(move |txn| {
             let mut meta = txn.open_table(META).map_err(|e| error("journal", e))?;
@@ -245,6 +271,23 @@ impl Journal {
             }
             meta.insert(NEXT_SEQUENCE, next)
                 .map_err(|e| error("journal", e))?;
+            if !scripts.is_empty() {
+                let mut table = txn.open_table(SCRIPTS).map_err(|e| error("journal", e))?;
+                let accepted_at = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                for (hash, name) in &scripts {
+                    let stamp = ScriptStamp {
+                        name: name.clone(),
+                        accepted_at,
+                        first_seq: seqs.first().copied(),
+                    };
+                    let bytes = serde_json::to_vec(&stamp).map_err(|e| error("journal", e))?;
+                    table
+                        .insert(hash.as_str(), bytes.as_slice())
+                        .map_err(|e| error("journal", e))?;
+                }
+            }
             if let Some((name, details)) = marker {
                 let mut markers = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
                 let marker = Marker {
@@ -413,6 +456,18 @@ impl Journal {
         .await
     }
 
+    /// When a script with this content hash was accepted, if it was.
+    pub fn script_seen(&self, hash: &str) -> Result<Option<ScriptStamp>, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(SCRIPTS).map_err(|e| error("journal", e))?;
+        let Some(value) = table.get(hash).map_err(|e| error("journal", e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(value.value())
+            .map(Some)
+            .map_err(|e| error("a journal script stamp cannot be read", e))
+    }
+
     /// One command, if it is still in the journal (pending or failed).
     pub fn get(&self, seq: u64) -> Result<Option<Entry>, JournalError> {
         let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
@@ -511,9 +566,12 @@ mod tests {
         {
             let journal = Journal::open(dir.path()).unwrap();
             let seqs = journal
-                .append_marked(
+                .append_with(
                     vec![command("1"), command("2"), command("3")],
-                    Some(("spool/a.hc".into(), serde_json::json!({"x": 1}))),
+                    Extras {
+                        marker: Some(("spool/a.hc".into(), serde_json::json!({"x": 1}))),
+                        scripts: vec![("abc".into(), "a.hc".into())],
+                    },
                 )
                 .await
                 .unwrap();
@@ -532,6 +590,9 @@ mod tests {
         let marker = journal.marked("spool/a.hc").unwrap().unwrap();
         assert_eq!(marker.seqs, [1, 2, 3]);
         assert_eq!(marker.details["x"], 1);
+        let stamp = journal.script_seen("abc").unwrap().unwrap();
+        assert_eq!((stamp.name.as_str(), stamp.first_seq), ("a.hc", Some(1)));
+        assert_eq!(journal.script_seen("abd").unwrap(), None);
         assert_eq!(journal.marked("spool/b.hc").unwrap(), None);
         let entries = journal.entries().unwrap();
         assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);

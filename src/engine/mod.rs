@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub use event::{Event, Operation, OperationResult, Outcome, Sink};
-pub use journal::{Entry, Journal, JournalError, Marker, Status};
+pub use journal::{Entry, Extras, Journal, JournalError, Marker, ScriptStamp, Status};
 pub use transport::{ConnectCause, Raw, Recovery, Reply, Transport, TransportError};
 
 use crate::config::{DidRange, RetryPolicy};
@@ -106,6 +106,46 @@ impl<T: Transport> Engine<T> {
         commands: Vec<(String, Command)>,
     ) -> Result<Vec<u64>, JournalError> {
         self.inner.journal.append(commands).await
+    }
+
+    /// Checks every pending command again with `recheck` before it is replayed (the
+    /// configuration may have changed since it was accepted): one that no longer validates is
+    /// kept as failed with the reason, never run; one that reads differently now (a level with
+    /// another COR) is updated. Returns the commands it failed, with why.
+    pub async fn recheck_pending(
+        &self,
+        recheck: impl Fn(&Command) -> Result<Command, String>,
+    ) -> Result<Vec<(Entry, String)>, JournalError> {
+        let mut refused = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let batch = self.inner.journal.pending_after(cursor, 512)?;
+            let Some(last) = batch.last() else {
+                return Ok(refused);
+            };
+            cursor = last.seq;
+            for mut entry in batch {
+                match recheck(&entry.command) {
+                    Ok(fresh) if fresh.action == entry.command.action => {}
+                    Ok(fresh) => {
+                        entry.command.action = fresh.action;
+                        self.inner.journal.update(&entry).await?;
+                    }
+                    Err(why) => {
+                        let reason = format!(
+                            "room {}: {} is no longer valid under the current configuration: {why}; fix the configuration and run `hotelcare queue retry`, or `hotelcare queue drop {}`",
+                            entry.command.action.room(),
+                            entry.command.action.keyword(),
+                            entry.seq
+                        );
+                        entry.status = Status::Failed;
+                        entry.last_error = Some(reason.clone());
+                        self.inner.journal.update(&entry).await?;
+                        refused.push((entry, reason));
+                    }
+                }
+            }
+        }
     }
 
     /// Runs every pending command of the journal (see the module documentation).
@@ -307,6 +347,14 @@ impl<T: Transport> Inner<T> {
         let did = execute::lowest_free(range, taken, &reserved)?;
         reserved.insert(did.clone());
         Some(did)
+    }
+
+    /// Forgets a reservation (a kept DID that turned out to be taken).
+    pub(crate) fn release_did(&self, did: &str) {
+        self.reserved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(did);
     }
 
     fn release_dids(&self, entry: &Entry) {

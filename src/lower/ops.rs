@@ -162,9 +162,9 @@ impl Op<'_> {
             Self::Read { room, .. }
             | Self::Set { room, .. }
             | Self::ExpectDidFree { room, .. }
-            | Self::Expect(
-                Expectation::Occupied { room, .. } | Expectation::Vacant { room, .. },
-            ) => Some(room),
+            | Self::Expect(Expectation::Occupied { room, .. } | Expectation::Vacant { room, .. }) => {
+                Some(room)
+            }
             Self::FindFreeDid { .. } | Self::SystemInfo => None,
         }
     }

@@ -80,6 +80,19 @@ impl<'a, T: Transport> Session<'a, T> {
         {
             *self.rooms.lock().unwrap_or_else(PoisonError::into_inner) = numbers;
         }
+        let config = self.config;
+        match self
+            .engine
+            .recheck_pending(|command| crate::validate::recheck(config, command))
+            .await
+        {
+            Ok(refused) => {
+                for (entry, reason) in refused {
+                    errln!("error: #{} ({}): {reason}", entry.seq, entry.origin);
+                }
+            }
+            Err(error) => errln!("error: {error}"),
+        }
         if let Ok(pending) = self.engine.journal().count_pending()
             && pending > 0
         {

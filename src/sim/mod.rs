@@ -180,6 +180,11 @@ impl Simulator {
         self.shared.pbx().records.get(dn).cloned()
     }
 
+    /// Changes a room behind hotelcare's back (`PUT /_sim/rooms/{dn}` does the same).
+    pub fn set_record(&self, dn: &str, record: Record) {
+        self.shared.set_record(dn, record);
+    }
+
     pub fn records(&self) -> BTreeMap<String, Record> {
         self.shared.pbx().records.clone()
     }

@@ -70,6 +70,13 @@ impl Shared {
         self.refusing.send_replace(refuse);
     }
 
+    /// Replaces (or adds) one room, saving the state.
+    pub(crate) fn set_record(&self, dn: &str, record: Record) {
+        let mut pbx = self.pbx();
+        pbx.records.insert(dn.to_owned(), record);
+        self.persist(&pbx.records);
+    }
+
     /// Writes the records to the state file (embedded simulator), atomically. Called with the
     /// PBX's lock held, so that writes happen in the order of the changes.
     pub(crate) fn persist(&self, records: &BTreeMap<String, Record>) {
@@ -160,7 +167,7 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(names::PATH, post(mixml))
         .route("/_sim/rooms", get(rooms))
-        .route("/_sim/rooms/{dn}", get(room))
+        .route("/_sim/rooms/{dn}", get(room).put(put_room))
         .route("/_sim/faults", get(get_faults).put(put_faults))
         .route("/_sim/sessions/expire", post(expire_sessions))
         .route("/_sim/stats", get(stats))
@@ -259,6 +266,17 @@ async fn room(State(shared): State<Arc<Shared>>, Path(dn): Path<String>) -> Resp
         Some(record) => axum::Json(record.clone()).into_response(),
         None => (StatusCode::NOT_FOUND, format!("no room {dn}")).into_response(),
     }
+}
+
+/// Changes a room behind hotelcare's back, as a technician on the PBX or another system would
+/// (tests of conflicts and of reconciliation). No PBX rule is applied.
+async fn put_room(
+    State(shared): State<Arc<Shared>>,
+    Path(dn): Path<String>,
+    axum::Json(record): axum::Json<Record>,
+) -> Response {
+    shared.set_record(&dn, record);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {

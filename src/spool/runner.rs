@@ -10,10 +10,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::acceptance;
 use crate::compile::{Event, compile, decode};
 use crate::config::Config;
 use crate::diagnostics::{Count, DiagnosticRecord, render};
-use crate::engine::{Engine, Status, Transport};
+use crate::engine::{Engine, Extras, Status, Transport};
 use crate::spool::report::{Accepted, AcceptedCommand, CommandReport, CommandResult, Report};
 use crate::spool::{Notice, Spool, original_name};
 use crate::validate::Validator;
@@ -188,6 +189,33 @@ async fn accept<T: Transport>(
             String::new(),
         )
     })?;
+    let hash = acceptance::content_hash(&text);
+    let again = name.to_ascii_lowercase().ends_with(".again.hc");
+    if !again {
+        match acceptance::earlier(engine.journal(), &hash, config.run.duplicate_window) {
+            Ok(Some(stamp)) => {
+                return Err(Report::rejected(
+                    name,
+                    format!(
+                        "{}; if it really is to run again, drop it into the spool as `{}`",
+                        acceptance::describe(name, &stamp),
+                        again_name(name)
+                    ),
+                    Vec::new(),
+                    String::new(),
+                ));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                return Err(Report::rejected(
+                    name,
+                    format!("cannot look it up in the journal: {error}"),
+                    Vec::new(),
+                    String::new(),
+                ));
+            }
+        }
+    }
     let mut validator = Validator::new(config);
     let mut commands = Vec::new();
     let mut diagnostics = Vec::new();
@@ -243,7 +271,13 @@ async fn accept<T: Transport>(
     let details = serde_json::to_value(&accepted).unwrap_or_default();
     let seqs = engine
         .journal()
-        .append_marked(commands, Some((marker.to_owned(), details)))
+        .append_with(
+            commands,
+            Extras {
+                marker: Some((marker.to_owned(), details)),
+                scripts: vec![(hash, name.to_owned())],
+            },
+        )
         .await
         .map_err(|error| {
             Report::rejected(
@@ -254,6 +288,15 @@ async fn accept<T: Transport>(
             )
         })?;
     Ok((seqs, accepted))
+}
+
+/// `x.hc` -> `x.again.hc`: the name that tells the spool to run a file it has seen before.
+fn again_name(name: &str) -> String {
+    let stem = name
+        .strip_suffix(".hc")
+        .or_else(|| name.strip_suffix(".HC"))
+        .unwrap_or(name);
+    format!("{stem}.again.hc")
 }
 
 /// Moves the file on with its report; tells where it went and why. `true` when it was moved.

@@ -18,6 +18,12 @@ impl Guest {
                 span,
             ));
         }
+        if let Some(character) = text.chars().find(|c| is_non_character(*c)) {
+            return Err(Diagnostic::new(
+                DiagnosticKind::UnsupportedCharacterInName { character },
+                span,
+            ));
+        }
         let (last, first) = text.split_once(',').unwrap_or((text, ""));
         let (last, first) = (last.trim(), first.trim());
         if last.is_empty() {
@@ -59,6 +65,13 @@ impl Guest {
             warnings,
         ))
     }
+}
+
+/// Unicode's non-characters (U+FDD0..U+FDEF and the last two code points of every plane,
+/// U+FFFE and U+FFFF among them, which XML 1.0 text cannot hold at all): never text.
+fn is_non_character(c: char) -> bool {
+    let code = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
 }
 
 /// The first `limit` characters (not bytes: `ü` is one character on the display).
@@ -146,6 +159,20 @@ mod tests {
             let error = Guest::from_text(text, Span::new(0, 1)).unwrap_err();
             assert_eq!(error.kind, DiagnosticKind::EmptyName, "{text:?}");
         }
+        for bad in [
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{FDD0}',
+            '\u{1FFFF}',
+            '\u{10FFFE}',
+        ] {
+            let error = Guest::from_text(&format!("Solo{bad}"), Span::new(0, 1)).unwrap_err();
+            assert_eq!(
+                error.kind,
+                DiagnosticKind::UnsupportedCharacterInName { character: bad }
+            );
+        }
+        assert!(Guest::from_text("Zoë \u{1F600}", Span::new(0, 1)).is_ok());
         let error = Guest::from_text("Solo\tAlina", Span::new(0, 1)).unwrap_err();
         assert_eq!(
             error.kind,

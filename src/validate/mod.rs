@@ -11,5 +11,33 @@ mod validator;
 pub use checked::{Action, Command, DidRequest, Guest};
 pub use validator::{Checked, Validator};
 
+use crate::config::Config;
+
+/// Checks a journaled command again, on its own, against `config`: the configuration may have
+/// changed since the command was accepted (number transfer switched off, a level renamed or
+/// given another COR). `Ok` is the command as the current configuration reads it; `Err` says
+/// why it is no longer valid.
+pub fn recheck(config: &Config, command: &Command) -> Result<Command, String> {
+    let statements = crate::syntax::parse_line(&command.text, 0).map_err(|d| d.kind.to_string())?;
+    let [statement] = statements.as_slice() else {
+        return Err(format!(
+            "`{}` is not one command; it cannot be checked again",
+            command.text
+        ));
+    };
+    let mut validator = Validator::new(config);
+    let checked = validator.check(statement, command.line, &command.text, 0);
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.kind.to_string())
+        .collect();
+    match checked.command {
+        Some(fresh) if errors.is_empty() => Ok(fresh),
+        _ => Err(errors.join("; ")),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,69 @@
+//! Accepting a script exactly once. A PMS that re-delivers a batch after a crash, or a person who
+//! runs a file again, would apply every command a second time: each script's content is hashed
+//! (SHA-256) and stamped in the journal in the same transaction as its commands, and the same
+//! content within `[run] duplicate_window_hours` is refused with a message that says how to
+//! force it (`run --again`, or a spool file named `*.again.hc`).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use crate::engine::{Journal, JournalError, ScriptStamp};
+
+/// The hex SHA-256 of a script's bytes, as the journal keys it.
+pub fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The earlier acceptance of the same content within `window`, if there was one.
+pub fn earlier(
+    journal: &Journal,
+    hash: &str,
+    window: Option<Duration>,
+) -> Result<Option<ScriptStamp>, JournalError> {
+    let Some(window) = window else {
+        return Ok(None);
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(journal
+        .script_seen(hash)?
+        .filter(|stamp| now.saturating_sub(stamp.accepted_at) < window.as_secs()))
+}
+
+/// "`b.hc` has the same content as `a.hc`, accepted at ... as commands from #12": the first half
+/// of the refusal; the caller adds how to force it.
+pub fn describe(name: &str, stamp: &ScriptStamp) -> String {
+    let at = chrono::DateTime::from_timestamp(i64::try_from(stamp.accepted_at).unwrap_or(0), 0)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let commands = stamp
+        .first_seq
+        .map(|seq| format!(" as commands from #{seq}"))
+        .unwrap_or_default();
+    format!(
+        "`{name}` has the same content as `{}`, accepted at {at}{commands}; running it again would apply every command twice",
+        stamp.name
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_hex_sha256() {
+        assert_eq!(
+            content_hash(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}
