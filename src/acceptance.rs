@@ -4,6 +4,7 @@
 //! content within `[run] duplicate_window_hours` is refused with a message that says how to
 //! force it (`run --again`, or a spool file named `*.again.hc`).
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -14,8 +15,10 @@ use crate::engine::{Journal, JournalError, ScriptStamp};
 pub fn content_hash(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// The earlier acceptance of the same content within `window`, if there was one.
