@@ -9,7 +9,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
 use crate::config::ScriptEncoding;
-use crate::diagnostics::{Diagnostic, Source};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Source, Span};
 use crate::syntax::{self, Line, Lines, Statement};
 use crate::validate::{Command, Validator};
 
@@ -30,6 +30,9 @@ pub struct Summary {
     pub commands: usize,
     pub errors: usize,
     pub warnings: usize,
+    /// Diagnostics counted but not shown (past `MAX_DIAGNOSTICS_PER_LINE` on a line or
+    /// `MAX_DIAGNOSTICS_PER_SCRIPT` in a script).
+    pub suppressed: usize,
 }
 
 impl Summary {
@@ -37,6 +40,46 @@ impl Summary {
         self.commands += other.commands;
         self.errors += other.errors;
         self.warnings += other.warnings;
+        self.suppressed += other.suppressed;
+    }
+}
+
+/// A line longer than this is refused unread: no command needs it, and a line of megabytes
+/// (a damaged export, a hostile file) must not cost megabytes per diagnostic.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+/// Diagnostics shown per line; the rest are counted (as compilers do).
+pub const MAX_DIAGNOSTICS_PER_LINE: usize = 10;
+/// Diagnostics shown per script; the rest are counted.
+pub const MAX_DIAGNOSTICS_PER_SCRIPT: usize = 100;
+
+/// The summary, and how many diagnostics were shown so far, in all and on the current line.
+#[derive(Default)]
+struct Tally {
+    summary: Summary,
+    shown: usize,
+    line: usize,
+    on_line: usize,
+}
+
+impl Tally {
+    /// Counts a diagnostic on `line`; `true` when it is to be shown.
+    fn admit(&mut self, error: bool, line: usize) -> bool {
+        if error {
+            self.summary.errors += 1;
+        } else {
+            self.summary.warnings += 1;
+        }
+        if line != self.line {
+            self.line = line;
+            self.on_line = 0;
+        }
+        if self.on_line >= MAX_DIAGNOSTICS_PER_LINE || self.shown >= MAX_DIAGNOSTICS_PER_SCRIPT {
+            self.summary.suppressed += 1;
+            return false;
+        }
+        self.on_line += 1;
+        self.shown += 1;
+        true
     }
 }
 
@@ -80,23 +123,77 @@ pub fn compile_at<R: BufRead>(
     validator: &mut Validator<'_>,
     sink: &mut dyn FnMut(Event<'_>),
 ) -> io::Result<Summary> {
-    let mut summary = Summary::default();
+    let mut tally = Tally::default();
     validator.start_script(path);
     let mut lines = Lines::starting_at(reader, first_line);
     let mut block = Block::default();
     loop {
         block.clear();
+        let mut too_long = None;
         while block.text.len() < BLOCK_BYTES {
             match lines.next_line()? {
+                Some(line) if line.text.len() > MAX_LINE_BYTES => {
+                    let start = &line.text[..floor_char_boundary(&line.text, 60)];
+                    too_long = Some(LongLine {
+                        number: line.number,
+                        offset: line.offset,
+                        length: line.text.len(),
+                        start: start.to_owned(),
+                    });
+                    break;
+                }
                 Some(line) => block.push(line),
                 None => break,
             }
         }
-        if block.lines.is_empty() {
-            return Ok(summary);
+        if !block.lines.is_empty() {
+            compile_block(path, &block, validator, &mut tally, sink);
         }
-        compile_block(path, &block, validator, &mut summary, sink);
+        match too_long {
+            Some(line) => refuse_long_line(path, &line, &mut tally, sink),
+            None if block.lines.is_empty() => return Ok(tally.summary),
+            None => {}
+        }
     }
+}
+
+/// A line over `MAX_LINE_BYTES`, of which only the start is kept.
+struct LongLine {
+    number: usize,
+    offset: usize,
+    length: usize,
+    start: String,
+}
+
+/// One error, shown with the line's start only.
+fn refuse_long_line(
+    path: &str,
+    line: &LongLine,
+    tally: &mut Tally,
+    sink: &mut dyn FnMut(Event<'_>),
+) {
+    let source = Source {
+        path,
+        text: &line.start,
+        first_line: line.number,
+        offset: line.offset,
+    };
+    let diagnostic = Diagnostic::new(
+        DiagnosticKind::LineTooLong {
+            length: line.length,
+            limit: MAX_LINE_BYTES,
+        },
+        Span::new(line.offset, line.offset + line.start.len()),
+    );
+    report(diagnostic, source, tally, sink);
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
 }
 
 /// Whole lines joined by `\n`, with where each came from.
@@ -154,19 +251,13 @@ fn compile_block(
     path: &str,
     block: &Block,
     validator: &mut Validator<'_>,
-    summary: &mut Summary,
+    tally: &mut Tally,
     sink: &mut dyn FnMut(Event<'_>),
 ) {
     if let Some(statements) = syntax::parse_block(&block.text, &block.offsets) {
         for (index, statement) in &statements {
             let line = &block.lines[*index];
-            check(
-                block.source(path, line),
-                statement,
-                validator,
-                summary,
-                sink,
-            );
+            check(block.source(path, line), statement, validator, tally, sink);
         }
         return;
     }
@@ -174,10 +265,10 @@ fn compile_block(
     for line in &block.lines {
         let source = block.source(path, line);
         match syntax::parse_line(source.text, line.offset) {
-            Err(diagnostic) => report(diagnostic, source, summary, sink),
+            Err(diagnostic) => report(diagnostic, source, tally, sink),
             Ok(statements) => {
                 for statement in &statements {
-                    check(source, statement, validator, summary, sink);
+                    check(source, statement, validator, tally, sink);
                 }
             }
         }
@@ -188,15 +279,15 @@ fn check<'a>(
     source: Source<'a>,
     statement: &Statement<'_>,
     validator: &mut Validator<'_>,
-    summary: &mut Summary,
+    tally: &mut Tally,
     sink: &mut dyn FnMut(Event<'a>),
 ) {
     let checked = validator.check(statement, source.first_line + 1, source.text, source.offset);
     for diagnostic in checked.diagnostics {
-        report(diagnostic, source, summary, sink);
+        report(diagnostic, source, tally, sink);
     }
     if let Some(command) = checked.command {
-        summary.commands += 1;
+        tally.summary.commands += 1;
         sink(Event::Command(command));
     }
 }
@@ -204,15 +295,12 @@ fn check<'a>(
 fn report<'a>(
     diagnostic: Diagnostic,
     source: Source<'a>,
-    summary: &mut Summary,
+    tally: &mut Tally,
     sink: &mut dyn FnMut(Event<'a>),
 ) {
-    if diagnostic.is_error() {
-        summary.errors += 1;
-    } else {
-        summary.warnings += 1;
+    if tally.admit(diagnostic.is_error(), source.first_line) {
+        sink(Event::Diagnostic { diagnostic, source });
     }
-    sink(Event::Diagnostic { diagnostic, source });
 }
 
 #[cfg(test)]
@@ -264,6 +352,36 @@ mod tests {
         let (diagnostics, commands, _) = run("COS 1 LOCAL\nCOS 2 ???\nCOS 3 GOLD\nTEST");
         assert_eq!(diagnostics, vec![(2, 7), (3, 7)]);
         assert_eq!(commands, vec![1, 4]);
+    }
+
+    #[test]
+    fn diagnostics_are_capped_per_line_and_per_script_and_the_rest_counted() {
+        let line = format!("CHECKIN 1000 \"a\"{}", " COS LOCAL".repeat(1500));
+        let (diagnostics, commands, summary) = run(&line);
+        assert_eq!(diagnostics.len(), MAX_DIAGNOSTICS_PER_LINE);
+        assert_eq!(summary.errors, 1499, "every duplicate is counted");
+        assert_eq!(summary.suppressed, 1499 - MAX_DIAGNOSTICS_PER_LINE);
+        assert!(commands.is_empty());
+        // The hostile tester's line (80 kB, 9 s to report before): one error.
+        let line = format!("CHECKIN 1000 \"a\"{}", " COS LOCAL".repeat(8000));
+        let (diagnostics, _, summary) = run(&line);
+        assert_eq!((diagnostics.len(), summary.errors), (1, 1));
+        let script = "COS 1 GOLD\n".repeat(500);
+        let (diagnostics, _, summary) = run(&script);
+        assert_eq!(diagnostics.len(), MAX_DIAGNOSTICS_PER_SCRIPT);
+        assert_eq!((summary.errors, summary.suppressed), (500, 400));
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_one_error_and_the_lines_around_it_still_count() {
+        let script = format!(
+            "COS 1 LOCAL\nCOS 2 {}\nCOS 3 GOLD\n",
+            "X".repeat(20 * 1024 * 1024)
+        );
+        let (diagnostics, commands, summary) = run(&script);
+        assert_eq!(diagnostics, vec![(2, 1), (3, 7)]);
+        assert_eq!(commands, vec![1]);
+        assert_eq!(summary.errors, 2);
     }
 
     #[test]

@@ -101,6 +101,15 @@ pub(crate) fn open_journal(config: &Config) -> Result<Journal, Exit> {
     Journal::open(&config.run.state_dir).map_err(usage)
 }
 
+/// Rewrites the journal without what finished commands left behind in its free pages (guest
+/// names): called once a command has closed the journal. A failure is only logged: the journal
+/// itself is intact either way.
+pub(crate) fn compact_journal(config: &Config) {
+    if let Err(error) = crate::engine::journal::compact(&config.run.state_dir) {
+        tracing::warn!("the journal was not compacted: {error}");
+    }
+}
+
 /// The target (PBX or embedded simulator); `Err` is already reported.
 pub(crate) async fn connect(config: &Config) -> Result<Target, Exit> {
     Target::connect(config).await.map_err(usage)

@@ -60,7 +60,7 @@ pub(crate) fn list(config: &Config) -> Exit {
 /// has overtaken them); then everything pending runs, in order.
 pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
     logs::init(&config.run.log_dir, Retention::OneShot);
-    block_on(async {
+    let exit = block_on(async {
         let journal = open_journal(config)?;
         let (requeued, overtaken) = journal.requeue_failed().await.map_err(usage)?;
         if !requeued.is_empty() {
@@ -91,7 +91,9 @@ pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
         } else {
             exit
         })
-    })
+    });
+    execution::compact_journal(config);
+    exit
 }
 
 /// `queue drop SEQ...`: takes commands out of the journal for good (an operator's decision,
@@ -99,7 +101,7 @@ pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
 /// With `failed`, every failed command too (listed first, so the log says what went).
 pub(crate) fn drop(config: &Config, seqs: &[u64], failed: bool) -> Exit {
     logs::init(&config.run.log_dir, Retention::OneShot);
-    block_on(async {
+    let exit = block_on(async {
         let journal = open_journal(config)?;
         let mut seqs = seqs.to_vec();
         if failed {
@@ -140,5 +142,7 @@ pub(crate) fn drop(config: &Config, seqs: &[u64], failed: bool) -> Exit {
             );
         }
         Ok(exit)
-    })
+    });
+    execution::compact_journal(config);
+    exit
 }

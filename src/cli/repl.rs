@@ -31,7 +31,7 @@ pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -
         );
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
-    block_on(async {
+    let exit = block_on(async {
         let journal = open_journal(config)?;
         let target = connect(config).await?;
         let make_engine =
@@ -47,5 +47,7 @@ pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -
         target.close().await;
         result.map_err(usage)?;
         Ok(Exit::Done)
-    })
+    });
+    execution::compact_journal(config);
+    exit
 }

@@ -46,7 +46,11 @@ pub(crate) fn run(
         return print_summary(&summary, "nothing was run");
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
-    block_on(execute(config, scripts, raw, kind, again))
+    let exit = block_on(execute(config, scripts, raw, kind, again));
+    if kind == Kind::Journaled {
+        execution::compact_journal(config);
+    }
+    exit
 }
 
 async fn execute(

@@ -48,7 +48,7 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, create: bool, r
             return Exit::Usage;
         }
     };
-    block_on(async {
+    let exit = block_on(async {
         let journal = open_journal(config)?;
         let target = connect(config).await?;
         let attempts: Attempts = Arc::default();
@@ -90,5 +90,7 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, create: bool, r
         tracing::info!("watch stopped");
         target.close().await;
         Ok(Exit::Done)
-    })
+    });
+    execution::compact_journal(config);
+    exit
 }

@@ -37,6 +37,8 @@ pub enum DiagnosticKind {
     EmptyName,
     /// A directory number longer than MiVB allows with a property-management system.
     ExtensionTooLong { ext: String },
+    /// A line longer than hotelcare reads (a damaged export, a file that is not a script).
+    LineTooLong { length: usize, limit: usize },
     /// `MOVE a a`.
     MoveToSameRoom { room: String },
     /// A name longer than a PBX field: kept, but cut.
@@ -86,6 +88,7 @@ impl DiagnosticKind {
             Self::DuplicateOption { .. } => "given again here".into(),
             Self::EmptyName => "empty name".into(),
             Self::ExtensionTooLong { ext } => format!("{} digits", ext.len()),
+            Self::LineTooLong { .. } => "the line starts here".into(),
             Self::MoveToSameRoom { .. } => "same room as the source".into(),
             Self::NameTruncated { kept, .. } => format!("kept as \"{kept}\""),
             Self::NumberTransferDisabled => "DID not allowed".into(),
@@ -116,6 +119,9 @@ impl DiagnosticKind {
             Self::EmptyName => "write the name as \"Last,First\" or \"Last\"".into(),
             Self::ExtensionTooLong { .. } => {
                 "MiVB directory numbers used with a guest management system have at most 7 digits".into()
+            }
+            Self::LineTooLong { .. } => {
+                "put one command per line (a line of commands separated by `;` must stay under the limit too)".into()
             }
             Self::MoveToSameRoom { .. } => "name two different rooms: `MOVE from to`".into(),
             Self::NameTruncated { .. } => return None,
@@ -164,6 +170,10 @@ impl Display for DiagnosticKind {
                 f,
                 "directory number `{ext}` has {} digits, more than 7",
                 ext.len()
+            ),
+            Self::LineTooLong { length, limit } => write!(
+                f,
+                "the line has {length} bytes, more than the {limit} a line may have; it is not read"
             ),
             Self::MoveToSameRoom { room } => write!(
                 f,

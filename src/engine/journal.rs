@@ -494,6 +494,69 @@ impl Journal {
     }
 }
 
+/// Rewrites `state_dir/journal.redb` with only what is live (pending and failed commands,
+/// markers, script stamps, counters). A finished command's record is deleted from the journal,
+/// but a copy-on-write store keeps the old pages, guest names included, until they happen to be
+/// reused; the rewritten file has none of them. Call it when no `Journal` of this directory is
+/// open (it fails, changing nothing, if one is). Cost: one pass over the live records.
+pub fn compact(state_dir: &Path) -> Result<(), JournalError> {
+    let path = state_dir.join(FILE_NAME);
+    if !path.exists() {
+        return Ok(());
+    }
+    let fresh_path = state_dir.join(format!("{FILE_NAME}.compacting"));
+    let _ = std::fs::remove_file(&fresh_path);
+    {
+        let old = Database::create(&path)
+            .map_err(|e| error(&format!("cannot open the journal `{}`", path.display()), e))?;
+        let fresh = Database::create(&fresh_path)
+            .map_err(|e| error(&format!("cannot create `{}`", fresh_path.display()), e))?;
+        let read = old.begin_read().map_err(|e| error("journal", e))?;
+        let mut write = fresh.begin_write().map_err(|e| error("journal", e))?;
+        write
+            .set_durability(Durability::Immediate)
+            .map_err(|e| error("journal", e))?;
+        copy(&read, &write, COMMANDS)?;
+        copy(&read, &write, META)?;
+        copy(&read, &write, ROOM_DONE)?;
+        copy(&read, &write, MARKERS)?;
+        copy(&read, &write, SCRIPTS)?;
+        write.commit().map_err(|e| error("journal", e))?;
+    }
+    crate::files::restrict(&fresh_path, false)
+        .map_err(|e| error("cannot protect the compacted journal", e))?;
+    std::fs::rename(&fresh_path, &path)
+        .map_err(|e| error("cannot replace the journal with its compacted copy", e))?;
+    Ok(())
+}
+
+/// Copies every row of `table` (if the old file has it) into the new file's transaction.
+fn copy<K, V>(
+    read: &redb::ReadTransaction,
+    write: &WriteTransaction,
+    table: TableDefinition<'_, K, V>,
+) -> Result<(), JournalError>
+where
+    K: redb::Key + 'static,
+    V: redb::Value + 'static,
+    for<'a> K::SelfType<'a>: std::borrow::Borrow<K::SelfType<'a>>,
+    for<'a> V::SelfType<'a>: std::borrow::Borrow<V::SelfType<'a>>,
+{
+    let source = match read.open_table(table) {
+        Ok(source) => source,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(error("journal", e)),
+    };
+    let mut target = write.open_table(table).map_err(|e| error("journal", e))?;
+    for row in source.iter().map_err(|e| error("journal", e))? {
+        let (key, value) = row.map_err(|e| error("journal", e))?;
+        target
+            .insert(key.value(), value.value())
+            .map_err(|e| error("journal", e))?;
+    }
+    Ok(())
+}
+
 fn encode(entry: &Entry) -> Result<Vec<u8>, JournalError> {
     serde_json::to_vec(entry).map_err(|e| error("cannot encode a journal entry", e))
 }
@@ -630,6 +693,46 @@ mod tests {
             [(1, 2)]
         );
         assert_eq!(journal.count_pending().unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn compaction_keeps_what_is_live_and_drops_what_finished_commands_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let named = |room: &str, name: &str| {
+            (
+                format!("t.hc:{room}"),
+                Command {
+                    line: 1,
+                    text: format!("RENAME {room} \"{name}\""),
+                    action: Action::CheckOut { room: room.into() },
+                },
+            )
+        };
+        {
+            let journal = Journal::open(dir.path()).unwrap();
+            journal
+                .append(vec![
+                    named("1", "Gone,Guestname"),
+                    named("2", "Kept,Guestname"),
+                ])
+                .await
+                .unwrap();
+            let done = journal.get(1).unwrap().unwrap();
+            journal.complete(&done).await.unwrap();
+        }
+        let file = dir.path().join(FILE_NAME);
+        let contains = |bytes: &[u8], needle: &str| {
+            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        };
+        compact(dir.path()).unwrap();
+        let bytes = std::fs::read(&file).unwrap();
+        let contains = |needle: &str| contains(&bytes, needle);
+        assert!(!contains("Gone,Guestname"));
+        assert!(contains("Kept,Guestname"));
+        let journal = Journal::open(dir.path()).unwrap();
+        assert_eq!(journal.entries().unwrap().len(), 1);
+        assert_eq!(journal.append(vec![command("3")]).await.unwrap(), [3]);
+        assert!(compact(dir.path()).is_err(), "refused while open");
     }
 
     #[tokio::test]
