@@ -19,6 +19,7 @@ pub mod mixml;
 pub mod monitor;
 mod output;
 pub mod repl;
+pub mod serving;
 pub mod sim;
 pub mod spool;
 pub mod syntax;

@@ -5,6 +5,8 @@
 
 mod check_and_plan;
 mod cli;
+mod fuzz;
+mod hostile;
 mod pbx;
 mod property;
 mod reliability;

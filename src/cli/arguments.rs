@@ -199,21 +199,38 @@ pub struct SimArguments {
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
     /// Share of requests answered "busy" without being carried out (0 to 1)
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = rate)]
     pub failure_rate: f64,
     /// Share of requests carried out whose answer breaks off (0 to 1)
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = rate)]
     pub drop_rate: f64,
     /// Share of requests never answered (0 to 1)
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = rate)]
     pub hang_rate: f64,
     /// Refuse connections (as a PBX that is down) until the test API switches it off
     #[arg(long)]
     pub refuse_connections: bool,
+    /// Close a connection whose TLS handshake takes longer than this
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub handshake_timeout_ms: u64,
+    /// Close a connection whose request headers take longer than this to arrive
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub header_timeout_ms: u64,
+    /// Close a connection on which nothing moves for this long
+    #[arg(long, default_value_t = 60_000, value_name = "MS")]
+    pub idle_timeout_ms: u64,
     /// Keep the rooms and the TLS certificate here, so that a restarted simulator has the same
     /// rooms and is still trusted
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// A share of requests: a number from 0 to 1.
+fn rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    crate::sim::check_rate(rate)
 }
 
 /// A command's number as `queue list` prints it: `7` or `#7`.

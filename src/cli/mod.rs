@@ -92,6 +92,11 @@ pub fn run(arguments: Arguments) -> Exit {
                 ..crate::sim::Faults::default()
             },
             state_dir: arguments.state_dir,
+            timeouts: crate::sim::Timeouts {
+                handshake: std::time::Duration::from_millis(arguments.handshake_timeout_ms),
+                header: std::time::Duration::from_millis(arguments.header_timeout_ms),
+                idle: std::time::Duration::from_millis(arguments.idle_timeout_ms),
+            },
         }),
         Subcommand::Completions { shell } => help::completions(shell),
         Subcommand::Man => help::man(),

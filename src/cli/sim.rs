@@ -22,6 +22,7 @@ pub(crate) struct SimArguments {
     pub(crate) plain: bool,
     pub(crate) faults: Faults,
     pub(crate) state_dir: Option<PathBuf>,
+    pub(crate) timeouts: crate::sim::Timeouts,
 }
 
 const CERTIFICATE: &str = "simulator-cert.pem";
@@ -51,6 +52,11 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
     options.seed = seed;
     options.faults = arguments.faults.clone();
     options.session_ttl = Duration::from_secs(600);
+    options.timeouts = arguments.timeouts;
+    if let Err(problem) = options.faults.check() {
+        errln!("error: {problem}");
+        return Exit::Usage;
+    }
     if let Some(dir) = &arguments.state_dir {
         if let Err(error) = crate::files::create_private_dir(dir) {
             errln!("error: cannot create `{}`: {error}", dir.display());

@@ -27,6 +27,31 @@ impl Faults {
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.latency_ms)
     }
+
+    /// `Err` naming the rate that is not a probability (outside 0 to 1, or not a number), or
+    /// rates that add up to more than 1.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, rate) in [
+            ("failure_rate", self.failure_rate),
+            ("drop_rate", self.drop_rate),
+            ("hang_rate", self.hang_rate),
+        ] {
+            check_rate(rate).map_err(|problem| format!("`{name}` {problem}"))?;
+        }
+        if self.failure_rate + self.drop_rate + self.hang_rate > 1.0 {
+            return Err("the rates add up to more than 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// A probability: a number from 0 to 1.
+pub fn check_rate(rate: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!("must be a share from 0 to 1, not {rate}"))
+    }
 }
 
 /// What happens to one request, drawn from the rates.

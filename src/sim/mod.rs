@@ -29,7 +29,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-pub use faults::Faults;
+pub use crate::serving::Timeouts;
+pub use faults::{Faults, check_rate};
 pub use pbx::{PRODUCT, Stats, VERSION};
 pub use record::Record;
 pub use seed::{RoomSeed, Seed};
@@ -54,6 +55,8 @@ pub struct Options {
     pub faults: Faults,
     /// The TLS certificate and key to use; `None`: made at start.
     pub identity: Option<Identity>,
+    /// Time limits of connections (handshake, headers, idle).
+    pub timeouts: Timeouts,
 }
 
 /// A TLS certificate and its private key, as PEM.
@@ -76,6 +79,7 @@ impl Options {
             session_ttl: Duration::from_secs(600),
             faults: Faults::default(),
             identity: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -132,6 +136,7 @@ impl Simulator {
             address,
             tls,
             Arc::clone(&shared),
+            options.timeouts,
         ));
         Ok(Self {
             shared,

@@ -17,13 +17,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::mixml::names;
+use crate::serving::{self, ACCEPT_BACKOFF, Timeouts};
 use crate::sim::faults::{Faults, Mishap};
 use crate::sim::pbx::Pbx;
 use crate::sim::record::Record;
@@ -99,6 +98,7 @@ pub(crate) async fn serve(
     address: SocketAddr,
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
+    timeouts: Timeouts,
 ) {
     let router = router(Arc::clone(&shared));
     let mut refusing = shared.refusing.subscribe();
@@ -120,10 +120,17 @@ pub(crate) async fn serve(
             _ = shutdown.changed() => return,
             _ = refusing.changed() => {}
             accepted = accept(listener.as_ref()) => {
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        tracing::debug!("simulator cannot accept a connection: {error}");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
                 let (router, tls, shutdown) = (router.clone(), tls.clone(), shared.shutdown.subscribe());
-                tokio::spawn(connection(stream, tls, router, shutdown));
+                tokio::spawn(serving::connection(stream, tls, router, shutdown, timeouts));
             }
         }
     }
@@ -133,33 +140,6 @@ async fn accept(listener: Option<&TcpListener>) -> io::Result<(tokio::net::TcpSt
     match listener {
         Some(listener) => listener.accept().await,
         None => std::future::pending().await,
-    }
-}
-
-async fn connection(
-    stream: tokio::net::TcpStream,
-    tls: Option<TlsAcceptor>,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let service = TowerToHyperService::new(router);
-    let http = hyper::server::conn::http1::Builder::new();
-    let serve = async {
-        match tls {
-            Some(acceptor) => match acceptor.accept(stream).await {
-                Ok(stream) => {
-                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                }
-                Err(error) => tracing::debug!("simulator TLS handshake failed: {error}"),
-            },
-            None => {
-                let _ = http.serve_connection(TokioIo::new(stream), service).await;
-            }
-        }
-    };
-    tokio::select! {
-        () = serve => {}
-        _ = shutdown.changed() => {}
     }
 }
 
@@ -287,6 +267,9 @@ async fn put_faults(
     State(shared): State<Arc<Shared>>,
     axum::Json(faults): axum::Json<Faults>,
 ) -> Response {
+    if let Err(problem) = faults.check() {
+        return (StatusCode::BAD_REQUEST, problem).into_response();
+    }
     shared.set_faults(faults);
     StatusCode::NO_CONTENT.into_response()
 }
