@@ -443,3 +443,26 @@ fn a_simulator_out_of_file_descriptors_recovers_once_idle_connections_time_out()
     let _ = child.wait();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
 }
+
+#[test]
+fn a_damaged_simulator_state_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("state")).unwrap();
+    std::fs::write(dir.path().join("state/simulator.json"), "").unwrap();
+    std::fs::write(dir.path().join("state/simulator.json.bak"), "{}").unwrap();
+    let output = hotelcare()
+        .current_dir(dir.path())
+        .args(["run", "-"])
+        .write_stdin("TEST\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("is damaged"), "{stderr}");
+    assert!(stderr.contains("simulator.json.bak"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("state/simulator.json.bak")).unwrap(),
+        "{}",
+        "the good copy is kept"
+    );
+}
