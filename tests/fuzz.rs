@@ -15,6 +15,28 @@ use proptest::prelude::*;
 const CONFIG: &str =
     "[class_of_service]\nLOCAL = 3\n[number_transfer]\nenabled = true\nrange = \"3000-3009\"\n";
 
+/// Characters at the edges of what XML 1.0 text and telephone displays can carry.
+const EDGE: [char; 18] = [
+    '\u{0}',
+    '\u{1F}',
+    '\u{7F}',
+    '\u{85}',
+    '\u{2028}',
+    '\u{D7FF}',
+    '\u{E000}',
+    '\u{FDD0}',
+    '\u{FFFD}',
+    '\u{FFFE}',
+    '\u{FFFF}',
+    '\u{1FFFE}',
+    '\u{10FFFF}',
+    '&',
+    '<',
+    ']',
+    ',',
+    ' ',
+];
+
 /// A character of XML 1.0 text.
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
@@ -32,22 +54,7 @@ fn token() -> impl Strategy<Value = String> {
         "\"[^\"\n]{0,30}\"",
         any::<char>().prop_map(|c| format!("\"{c}\"")),
         // Characters at the edges of what XML and displays can carry.
-        prop::sample::select(vec![
-            '\u{0}',
-            '\u{1F}',
-            '\u{7F}',
-            '\u{85}',
-            '\u{2028}',
-            '\u{D7FF}',
-            '\u{E000}',
-            '\u{FDD0}',
-            '\u{FFFD}',
-            '\u{FFFE}',
-            '\u{FFFF}',
-            '\u{1FFFE}',
-            '\u{10FFFF}'
-        ])
-        .prop_map(|c| format!("\"Solo,A{c}lina\"")),
+        prop::sample::select(EDGE.to_vec()).prop_map(|c| format!("\"Solo,A{c}lina\"")),
         "[0-9]{1,9}",
         any::<String>(),
     ]
@@ -55,26 +62,7 @@ fn token() -> impl Strategy<Value = String> {
 
 /// A guest name: any characters, edge cases often.
 fn name() -> impl Strategy<Value = String> {
-    let edge = prop::sample::select(vec![
-        '\u{0}',
-        '\u{1F}',
-        '\u{7F}',
-        '\u{85}',
-        '\u{2028}',
-        '\u{D7FF}',
-        '\u{E000}',
-        '\u{FDD0}',
-        '\u{FFFD}',
-        '\u{FFFE}',
-        '\u{FFFF}',
-        '\u{1FFFE}',
-        '\u{10FFFF}',
-        '&',
-        '<',
-        ']',
-        ',',
-        ' ',
-    ]);
+    let edge = prop::sample::select(EDGE.to_vec());
     prop::collection::vec(prop_oneof![edge, any::<char>()], 1..25).prop_map(|chars| {
         chars
             .into_iter()

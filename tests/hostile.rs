@@ -9,22 +9,11 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hotelcare::sim::Faults;
 
-use crate::support::{Setup, TestPbx, hotelcare, text};
-
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use crate::support::{Setup, TestPbx, hotelcare, text, wait_for};
 
 #[test]
 fn move_never_takes_another_guest_with_the_same_directory_name_for_the_mover() {

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{PASSWORD, TestPbx, text};
+use crate::support::{PASSWORD, TestPbx, text, wait_for};
 
 fn start_watch(pbx: &TestPbx, spool: &Path) -> Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
@@ -20,17 +20,6 @@ fn start_watch(pbx: &TestPbx, spool: &Path) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use crate::cli::arguments::Format;
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
-use crate::cli::scripts::{Script, print_diagnostic_lines, read_error, validate_all};
+use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::summary::print_summary;
 use crate::compile::{Event, compile};
 use crate::config::Config;
@@ -16,21 +16,10 @@ use crate::output::errln;
 use crate::validate::Validator;
 
 pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) -> Exit {
-    let summary = match validate_all(
-        scripts,
-        &mut Validator::new(config),
-        config.run.script_encoding,
-        color,
-    ) {
-        Ok((summary, records)) => {
-            print_diagnostic_lines(&records);
-            summary
-        }
+    let summary = match validated(scripts, config, color, "no operations are shown") {
+        Ok(summary) => summary,
         Err(exit) => return exit,
     };
-    if summary.errors > 0 {
-        return print_summary(&summary, "no operations are shown");
-    }
     let settings = Settings::from_config(config);
     let json = output_format() == Format::Json;
     let mut validator = Validator::new(config);

@@ -7,9 +7,8 @@ use crate::acceptance;
 use crate::cli::execution::{self, Kind, block_on, connect, open_journal, recheck, usage, verdict};
 use crate::cli::exit::Exit;
 use crate::cli::progress::Progress;
-use crate::cli::scripts::{Script, print_diagnostic_lines, read_error, validate_all};
+use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::signals::stop_requested;
-use crate::cli::summary::print_summary;
 use crate::client::Client;
 use crate::compile::{Event, compile};
 use crate::config::Config;
@@ -30,20 +29,8 @@ pub(crate) fn run(
     again: bool,
     color: bool,
 ) -> Exit {
-    let summary = match validate_all(
-        scripts,
-        &mut Validator::new(config),
-        config.run.script_encoding,
-        color,
-    ) {
-        Ok((summary, records)) => {
-            print_diagnostic_lines(&records);
-            summary
-        }
-        Err(exit) => return exit,
-    };
-    if summary.errors > 0 {
-        return print_summary(&summary, "nothing was run");
+    if let Err(exit) = validated(scripts, config, color, "nothing was run") {
+        return exit;
     }
     logs::init(&config.run.log_dir, Retention::OneShot);
     let exit = block_on(execute(config, scripts, raw, kind, again));

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use crate::cli::arguments::Format;
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
+use crate::cli::summary::print_summary;
 use crate::compile::{Event, Summary, compile, decode};
-use crate::config::ScriptEncoding;
+use crate::config::{Config, ScriptEncoding};
 use crate::diagnostics::{DiagnosticRecord, render};
 use crate::output::{errln, outln};
 use crate::validate::Validator;
@@ -120,8 +121,30 @@ pub(crate) fn validate_all(
     Ok((total, records))
 }
 
+/// `validate_all` for commands that go on to run or plan: the diagnostics go to stderr (or as
+/// JSON lines to stdout); `Err` is the exit code of a script that cannot be read or is invalid
+/// (after the summary line, which ends with `consequence`).
+pub(crate) fn validated(
+    scripts: &[Script],
+    config: &Config,
+    color: bool,
+    consequence: &str,
+) -> Result<Summary, Exit> {
+    let (summary, records) = validate_all(
+        scripts,
+        &mut Validator::new(config),
+        config.run.script_encoding,
+        color,
+    )?;
+    print_diagnostic_lines(&records);
+    if summary.errors > 0 {
+        return Err(print_summary(&summary, consequence));
+    }
+    Ok(summary)
+}
+
 /// Diagnostics as JSON lines (`{"type":"diagnostic", ...}`), for the streams of `plan` and `run`.
-pub(crate) fn print_diagnostic_lines(records: &[DiagnosticRecord]) {
+fn print_diagnostic_lines(records: &[DiagnosticRecord]) {
     #[derive(serde::Serialize)]
     struct Line<'a> {
         #[serde(rename = "type")]
