@@ -192,9 +192,9 @@ fn json_output_parses_back() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["type"], "command");
     assert_eq!(lines[0]["keyword"], "CHECKIN");
-    assert_eq!(lines[0]["operations"][1]["fields"][0]["field"], "Last Name");
+    assert_eq!(lines[0]["operations"][3]["fields"][0]["field"], "Last Name");
     assert_eq!(
-        lines[0]["operations"][1]["fields"][0]["value"],
+        lines[0]["operations"][3]["fields"][0]["value"],
         "Mustermann"
     );
 

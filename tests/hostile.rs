@@ -85,7 +85,11 @@ fn a_did_auto_whose_kept_did_was_taken_meanwhile_chooses_again_on_retry() {
 fn a_script_delivered_again_is_refused_unless_forced() {
     let pbx = TestPbx::start();
     let path = pbx.dir.path().join("batch.hc");
-    std::fs::write(&path, "CHECKIN 1000 \"Solo,Alina\"\nCOS 1000 LOCAL\n").unwrap();
+    std::fs::write(
+        &path,
+        "CHECKIN 1000 \"Solo,Alina\" REPLACE\nCOS 1000 LOCAL\n",
+    )
+    .unwrap();
     let first = pbx.hotelcare().arg("run").arg(&path).output().unwrap();
     assert!(first.status.success());
     let updates = pbx.simulator().stats().updates;

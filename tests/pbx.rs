@@ -453,3 +453,42 @@ fn offline_commands_do_not_need_the_password() {
         "names the environment variable `HOTELCARE_TEST_PBX_PASSWORD`, which is not set"
     ));
 }
+
+#[test]
+fn a_check_in_into_an_occupied_room_is_refused_unless_it_replaces() {
+    let pbx = TestPbx::start();
+    assert_ok(&pbx.run("CHECKIN 1000 \"Alpha,Ann\" DID 3002\n"));
+    let alpha = pbx.record("1000");
+    let output = pbx.run("CHECKIN 1000 \"Beta,Bob\"\n");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("room 1000 is occupied by \"Alpha,Ann\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`REPLACE`"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(
+        pbx.record("1000"),
+        alpha,
+        "Alpha keeps the room and DID 3002"
+    );
+    // The failed check-in stays in the journal; give it up before replacing.
+    assert_ok(
+        &pbx.hotelcare()
+            .args(["queue", "drop", "--failed"])
+            .output()
+            .unwrap(),
+    );
+    assert_ok(&pbx.run("CHECKIN 1000 \"Beta,Bob\" REPLACE\n"));
+    let beta = pbx.record("1000");
+    assert_eq!(beta.directory_name, "Beta,Bob");
+    assert_eq!(
+        beta.did_service_number, "",
+        "no DID: Alpha's went with the check-out"
+    );
+    assert!(!beta.use_did_for_outgoing_calls);
+    assert_eq!(beta.cor_day, "1");
+    // DID 3002 is free again.
+    assert_ok(&pbx.run("DID 2000 3002\n"));
+}

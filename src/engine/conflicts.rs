@@ -38,10 +38,17 @@ pub(crate) fn accesses(action: &Action, number_transfer: bool) -> Vec<(Key, Acce
     let room = |r: &String| (Key::Room(r.clone()), Access::Exclusive);
     let dids = |access| number_transfer.then_some((Key::Dids, access));
     match action {
-        Action::CheckIn { room: r, did, .. } => {
-            let pool = match did {
-                None => None,
-                Some(DidRequest::Auto | DidRequest::Number(_)) => dids(Access::Exclusive),
+        Action::CheckIn {
+            room: r,
+            did,
+            replace,
+            ..
+        } => {
+            let pool = match (did, replace) {
+                (Some(DidRequest::Auto | DidRequest::Number(_)), _) => dids(Access::Exclusive),
+                // Checking out whoever is there only takes a DID away.
+                (None, true) => dids(Access::Release),
+                (None, false) => None,
             };
             [Some(room(r)), pool].into_iter().flatten().collect()
         }
@@ -132,6 +139,7 @@ mod tests {
             },
             cor: Cor::new(1).unwrap(),
             did,
+            replace: false,
         }
     }
 

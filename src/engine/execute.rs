@@ -15,6 +15,7 @@ use crate::engine::transport::{Recovery, Reply, Transport, TransportError};
 use crate::lower::lower;
 use crate::lower::ops::{Expectation, Field, Op, ReadId};
 use crate::mixml::{self, FaultCode, Request, Response};
+use crate::validate::Action;
 
 /// What executing a command gives the caller.
 pub(crate) struct Executed {
@@ -185,7 +186,19 @@ impl<T: Transport> Run<'_, T> {
             if let Op::Expect(expectation) = op {
                 match check(expectation, &self.entry.reads) {
                     Ok(()) => self.emit(op, &[], OperationResult::Checked, Timing::now(), None),
-                    Err(reason) => {
+                    Err(mut reason) => {
+                        if matches!(self.entry.command.action, Action::CheckIn { .. }) {
+                            reason.push_str(
+                                ", or add `REPLACE` to the check-in to check them out as part of it",
+                            );
+                        }
+                        self.emit(
+                            op,
+                            &[],
+                            OperationResult::Refused(&reason),
+                            Timing::now(),
+                            None,
+                        );
                         return Outcome::Failed {
                             reason: self.reason(op, &reason),
                         };
@@ -606,6 +619,7 @@ mod tests {
             },
             cor: crate::config::Cor::new(1).unwrap(),
             did: Some(DidRequest::Auto),
+            replace: false,
         });
         assert!(auto[0], "a DID found free is journaled before it is given");
         assert!(kept(&Action::Show { room: "1".into() }).iter().all(|k| !k));

@@ -4,7 +4,8 @@
 //! Imports `validate` and `config`; knows nothing of XML, HTTP or the engine.
 //!
 //! Order within a command is chosen so that a failure half-way leaves the room on the safe side:
-//! a check-in sets the names before the COR that allows external calls; a check-out blocks
+//! a check-in checks that the room is vacant (or, with `REPLACE`, checks it out first) and sets
+//! the names before the COR that allows external calls; a check-out blocks
 //! external calls and takes the DID away before it touches the names; a move reads everything it
 //! needs from both rooms, and checks them, before it changes anything; a DID is checked to be free
 //! before anything is written.
@@ -52,8 +53,9 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
             guest,
             cor,
             did,
+            replace,
         } => {
-            let mut ops = Vec::with_capacity(4);
+            let mut ops = Vec::with_capacity(8);
             let did_value = match (did, nt) {
                 (Some(DidRequest::Number(n)), Some(_)) => {
                     ops.push(Op::ExpectDidFree { room, did: n });
@@ -69,6 +71,18 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
                 }
                 _ => None,
             };
+            let profile = ReadId(2);
+            if *replace {
+                // Whoever is in the room is checked out first (calls blocked, their DID taken
+                // away, the room's label shown), then the new guest is checked in.
+                ops.push(read(room, Form::ServiceProfile, LABEL, profile));
+                ops.extend(check_out(room, profile, settings));
+            } else {
+                // Never a silent overwrite: a room that has a guest is refused before anything
+                // is written (the next guest would get the previous one's DID).
+                ops.push(read(room, Form::ServiceProfile, SERVICE_PROFILE, profile));
+                ops.push(Op::Expect(Expectation::Vacant { room, profile }));
+            }
             ops.extend(set_names(room, guest));
             let mut details = cor_values(&Value::Cor(*cor));
             if let (Some(value), Some(nt)) = (did_value, nt) {

@@ -53,7 +53,9 @@ impl Directive {
 
 pub(crate) const HELP: &str = "\
 Commands (several per line with `;`, `#` starts a comment):
-  CHECKIN ext \"Last,First\" [DID n|DID AUTO] [COS level]   guest arrives
+  CHECKIN ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]
+                                                         guest arrives (REPLACE: whoever is
+                                                         in the room is checked out first)
   CHECKOUT ext                                           guest leaves
   COS ext level                                          class of service (ALLOW, BLOCK or configured)
   MOVE from to                                           guest, class of service and DID move

@@ -66,7 +66,7 @@ impl ReplHelper {
             ("CHECKIN", _) if previous == "COS" => self.levels.clone(),
             ("CHECKIN", _) if previous == "DID" => vec!["AUTO".into()],
             ("CHECKIN", p) if p >= 3 && words[1..p].iter().any(|w| w.ends_with('"')) => {
-                vec!["DID".into(), "COS".into()]
+                vec!["DID".into(), "COS".into(), "REPLACE".into()]
             }
             _ => Vec::new(),
         }
@@ -248,7 +248,7 @@ mod tests {
         let context = Context::new(&history);
         assert_eq!(
             helper().hint("CHECKIN ", 8, &context).as_deref(),
-            Some("ext \"Last,First\" [DID n|DID AUTO] [COS level]")
+            Some("ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]")
         );
         assert_eq!(helper().hint("CHECKIN 1", 9, &context), None);
         assert_eq!(helper().hint("TEST ", 5, &context), None);

@@ -57,6 +57,8 @@ pub enum Command<'a> {
 pub enum CheckInOption<'a> {
     Cos(Spanned<&'a str>),
     Did(Spanned<DidChoice<'a>>),
+    /// `REPLACE`: check out whoever is in the room first.
+    Replace(crate::diagnostics::Span),
 }
 
 /// The value after `DID`.

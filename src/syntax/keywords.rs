@@ -3,7 +3,10 @@
 
 /// Each command with its arguments, as the REPL hints them.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("CHECKIN", "ext \"Last,First\" [DID n|DID AUTO] [COS level]"),
+    (
+        "CHECKIN",
+        "ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]",
+    ),
     ("CHECKOUT", "ext"),
     ("COS", "ext level"),
     ("MOVE", "from to"),
@@ -14,7 +17,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
 ];
 
 /// Keywords that appear inside commands.
-pub const WORDS: &[&str] = &["DID", "COS", "AUTO", "NONE"];
+pub const WORDS: &[&str] = &["DID", "COS", "AUTO", "NONE", "REPLACE"];
 
 /// `true` for any keyword (case-insensitive).
 pub fn is_keyword(word: &str) -> bool {

@@ -125,6 +125,7 @@ fn parse_checkin(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {
     let options = inner
         .map(|option| match option.as_rule() {
             Rule::did_option => CheckInOption::Did(parse_did_choice(option, offset)),
+            Rule::replace_option => CheckInOption::Replace(span(&option, offset)),
             Rule::cos_option => {
                 let level = option.into_inner().nth(1).expect("cos_option has a level");
                 CheckInOption::Cos(spanned_str(&level, offset))

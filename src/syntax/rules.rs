@@ -27,7 +27,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::show
         | Rule::test
         | Rule::command => "a command",
-        Rule::checkin_option => "`DID` or `COS`",
+        Rule::checkin_option => "`DID`, `COS` or `REPLACE`",
+        Rule::kw_replace | Rule::replace_option => "`REPLACE`",
         Rule::kw_did | Rule::did_option => "`DID`",
         Rule::kw_cos | Rule::cos_option => "`COS`",
         Rule::kw_auto => "`AUTO`",

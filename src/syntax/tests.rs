@@ -26,6 +26,7 @@ fn tree(statements: &[Statement<'_>]) -> String {
                     match option {
                         CheckInOption::Did(did) => write!(out, " (did {})", did_choice(&did.node)),
                         CheckInOption::Cos(level) => write!(out, " (cos {})", level.node),
+                        CheckInOption::Replace(_) => write!(out, " (replace)"),
                     }
                     .unwrap();
                 }
@@ -258,6 +259,6 @@ fn expected_lists_checkin_options() {
     let diagnostic = parse_line("CHECKIN 1000 \"x\" COLOUR", 0).unwrap_err();
     assert_eq!(
         diagnostic.kind.to_string(),
-        "expected `COS`, `DID` or the end of the command, found `COLOUR`"
+        "expected `COS`, `DID`, `REPLACE` or the end of the command, found `COLOUR`"
     );
 }

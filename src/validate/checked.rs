@@ -24,6 +24,11 @@ pub enum Action {
         cor: Cor,
         /// `None`: the room's DID is not touched.
         did: Option<DidRequest>,
+        /// `REPLACE`: whoever is in the room is checked out first (their DID released). Without
+        /// it, a check-in into an occupied room is refused. (Journals of the first release have
+        /// no such field: `false`.)
+        #[serde(default)]
+        replace: bool,
     },
     CheckOut {
         room: String,

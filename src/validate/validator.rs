@@ -103,7 +103,7 @@ impl<'c> Validator<'c> {
             } => {
                 let room = expect_room(room, diagnostics);
                 let guest = expect_guest(guest, diagnostics);
-                let (did_option, cos_option) = expect_options(options, diagnostics);
+                let (did_option, cos_option, replace) = expect_options(options, diagnostics);
                 let cor = match cos_option {
                     Some(level) => self.expect_level(level, diagnostics),
                     None => Some(self.config.cor.allow),
@@ -113,6 +113,10 @@ impl<'c> Validator<'c> {
                     Some(did) => self.expect_did(did, diagnostics).map(Some),
                 };
                 let (room, guest, cor, did) = (room?, guest?, cor?, did?);
+                if replace {
+                    // The guest checked out first takes their DID along.
+                    self.forget(&room, &RoomDid::None);
+                }
                 match (&did, did_option) {
                     (Some(DidRequest::Number(n)), Some(option)) => {
                         self.give(&room, n, line, option.span, diagnostics);
@@ -125,6 +129,7 @@ impl<'c> Validator<'c> {
                     guest,
                     cor,
                     did,
+                    replace,
                 }
             }
             C::CheckOut { room } => {
@@ -340,15 +345,16 @@ fn expect_guest(
     }
 }
 
-/// The single `DID` and `COS` options of a check-in; a second one of either is an error.
+/// The single `DID`, `COS` and `REPLACE` options of a check-in; a second one of any is an error.
 fn expect_options<'o, 'a>(
     options: &'o [CheckInOption<'a>],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (
     Option<&'o Spanned<DidChoice<'a>>>,
     Option<&'o Spanned<&'a str>>,
+    bool,
 ) {
-    let (mut did, mut cos) = (None, None);
+    let (mut did, mut cos, mut replace) = (None, None, false);
     for option in options {
         match option {
             CheckInOption::Did(d) => {
@@ -369,7 +375,16 @@ fn expect_options<'o, 'a>(
                 }
                 cos = cos.or(Some(c));
             }
+            CheckInOption::Replace(span) => {
+                if replace {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::DuplicateOption { option: "REPLACE" },
+                        *span,
+                    ));
+                }
+                replace = true;
+            }
         }
     }
-    (did, cos)
+    (did, cos, replace)
 }
