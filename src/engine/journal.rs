@@ -38,6 +38,12 @@ const MARKERS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("markers"
 /// re-sends a batch after a crash) is recognised and refused instead of applied twice.
 const SCRIPTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("scripts");
 const NEXT_SEQUENCE: &str = "next_sequence";
+/// The journal's format (in `META`). Format 1, the first release, had no such key.
+const FORMAT: &str = "format";
+/// The format this release writes. Format 2 added script stamps, marker details, the
+/// `REPLACE` flag of check-ins (absent in format 1: `false`) and this key; a format-1 journal is
+/// opened as it is (every format-1 record reads as format 2) after a backup copy is made.
+pub const CURRENT_FORMAT: u64 = 2;
 
 /// The journal file inside the state directory.
 pub const FILE_NAME: &str = "journal.redb";
@@ -159,13 +165,22 @@ impl Journal {
             )
         })?;
         let path = state_dir.join(FILE_NAME);
-        let db = Database::create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => JournalError(format!(
-                "the journal `{}` is in use by another hotelcare process; wait for it to finish (one process per state directory)",
-                path.display()
-            )),
-            other => error(&format!("cannot open the journal `{}`", path.display()), other),
-        })?;
+        // Looked at without changing it first: a journal of an older format is copied, byte
+        // for byte, before this release writes to it.
+        let found = match redb::ReadOnlyDatabase::open(&path) {
+            Ok(db) => Some((stored_format(&db)?, has_data(&db)?)),
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(in_use(&path)),
+            // New, or in need of recovery after a kill: opened for writing, it is repaired (or
+            // created) first, and looked at then.
+            Err(_) => None,
+        };
+        if let Some((format, data)) = found {
+            check_format(&path, format)?;
+            if format.is_none() && data {
+                backup(state_dir, &path, 1)?;
+            }
+        }
+        let db = open_file(&path)?;
         // Guest names are in it: owner-only (a journal of an older release was 0644).
         crate::files::restrict(&path, false).map_err(|e| {
             error(
@@ -173,6 +188,13 @@ impl Journal {
                 e,
             )
         })?;
+        if found.is_none() {
+            let format = stored_format(&db)?;
+            check_format(&path, format)?;
+            if format.is_none() && has_data(&db)? {
+                backup(state_dir, &path, 1)?;
+            }
+        }
         Self::start(db, Some(path))
     }
 
@@ -193,6 +215,10 @@ impl Journal {
             txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
             txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
             txn.open_table(SCRIPTS).map_err(|e| error("journal", e))?;
+            txn.open_table(META)
+                .map_err(|e| error("journal", e))?
+                .insert(FORMAT, CURRENT_FORMAT)
+                .map_err(|e| error("journal", e))?;
             txn.commit().map_err(|e| error("journal", e))?;
         }
         let (queue, jobs) = mpsc::channel::<Request>();
@@ -494,6 +520,84 @@ impl Journal {
     }
 }
 
+/// Opens (or creates) the journal file, saying so when another process has it.
+fn open_file(path: &Path) -> Result<Database, JournalError> {
+    Database::create(path).map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => in_use(path),
+        other => error(
+            &format!("cannot open the journal `{}`", path.display()),
+            other,
+        ),
+    })
+}
+
+fn in_use(path: &Path) -> JournalError {
+    JournalError(format!(
+        "the journal `{}` is in use by another hotelcare process; wait for it to finish (one process per state directory)",
+        path.display()
+    ))
+}
+
+/// Refuses a journal written by a newer release.
+fn check_format(path: &Path, format: Option<u64>) -> Result<(), JournalError> {
+    match format {
+        Some(newer) if newer > CURRENT_FORMAT => Err(JournalError(format!(
+            "the journal `{}` was written by a newer hotelcare (journal format {newer}; this release reads up to {CURRENT_FORMAT}); run that release, or move the state directory aside to start with an empty journal (what it holds would then not run)",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Keeps a copy of a journal of format `older` before this release updates it (in `start`,
+/// one transaction).
+fn backup(state_dir: &Path, path: &Path, older: u64) -> Result<(), JournalError> {
+    let copy = state_dir.join(format!("{FILE_NAME}.format{older}.bak"));
+    std::fs::copy(path, &copy)
+        .and_then(|_| crate::files::restrict(&copy, false))
+        .map_err(|e| {
+            error(
+                &format!(
+                    "cannot keep a copy of the journal before updating it (`{}`)",
+                    copy.display()
+                ),
+                e,
+            )
+        })?;
+    tracing::info!(
+        "journal `{}` updated from format {older} to {CURRENT_FORMAT}; the old one is kept as `{}`",
+        path.display(),
+        copy.display()
+    );
+    Ok(())
+}
+
+/// The format a journal says it has; `None` for a new file or one of the first release.
+fn stored_format(db: &impl ReadableDatabase) -> Result<Option<u64>, JournalError> {
+    let txn = db.begin_read().map_err(|e| error("journal", e))?;
+    match txn.open_table(META) {
+        Ok(meta) => Ok(meta
+            .get(FORMAT)
+            .map_err(|e| error("journal", e))?
+            .map(|v| v.value())),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(error("journal", e)),
+    }
+}
+
+/// Whether a journal file holds anything (a new file does not).
+fn has_data(db: &impl ReadableDatabase) -> Result<bool, JournalError> {
+    let txn = db.begin_read().map_err(|e| error("journal", e))?;
+    match txn.open_table(META) {
+        Ok(meta) => Ok(meta
+            .get(NEXT_SEQUENCE)
+            .map_err(|e| error("journal", e))?
+            .is_some()),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
+        Err(e) => Err(error("journal", e)),
+    }
+}
+
 /// Rewrites `state_dir/journal.redb` with only what is live (pending and failed commands,
 /// markers, script stamps, counters). A finished command's record is deleted from the journal,
 /// but a copy-on-write store keeps the old pages, guest names included, until they happen to be
@@ -733,6 +837,71 @@ mod tests {
         assert_eq!(journal.entries().unwrap().len(), 1);
         assert_eq!(journal.append(vec![command("3")]).await.unwrap(), [3]);
         assert!(compact(dir.path()).is_err(), "refused while open");
+    }
+
+    #[tokio::test]
+    async fn a_journal_of_the_first_release_is_opened_after_a_backup_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1/journal.redb");
+        std::fs::copy(&fixture, dir.path().join(FILE_NAME)).unwrap();
+        {
+            let journal = Journal::open(dir.path()).unwrap();
+            let entries = journal.entries().unwrap();
+            let described: Vec<_> = entries
+                .iter()
+                .map(|e| (e.seq, e.status.clone(), e.command.text.as_str()))
+                .collect();
+            assert_eq!(
+                described,
+                [
+                    (2, Status::Failed, "COS 4711 BLOCK"),
+                    (
+                        3,
+                        Status::Pending,
+                        "CHECKIN 2000 \"Fixture,Guest\" DID AUTO"
+                    ),
+                    (4, Status::Pending, "MOVE 1000 2000"),
+                ]
+            );
+            assert!(
+                matches!(
+                    &entries[1].command.action,
+                    Action::CheckIn { replace: false, .. }
+                ),
+                "format 1 had no REPLACE"
+            );
+            assert_eq!(entries[1].attempts, 1);
+            // New commands continue the numbering.
+            assert_eq!(journal.append(vec![command("5")]).await.unwrap(), [5]);
+        }
+        let backup = dir.path().join(format!("{FILE_NAME}.format1.bak"));
+        assert_eq!(
+            std::fs::read(&backup).unwrap(),
+            std::fs::read(&fixture).unwrap()
+        );
+        // Opened again: already current, no second copy, nothing lost.
+        std::fs::remove_file(&backup).unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        assert!(!backup.exists());
+        assert_eq!(journal.entries().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_journal_of_a_newer_release_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META).unwrap().insert(FORMAT, 99).unwrap();
+            txn.commit().unwrap();
+        }
+        let error = Journal::open(dir.path()).err().unwrap().to_string();
+        assert!(
+            error.contains("newer hotelcare (journal format 99"),
+            "{error}"
+        );
+        assert!(error.contains("move the state directory aside"), "{error}");
     }
 
     #[tokio::test]
