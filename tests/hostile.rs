@@ -210,7 +210,12 @@ fn kills_never_leave_the_embedded_simulators_state_unreadable() {
     let state = dir.path().join("state/simulator.json");
     for round in 0..12 {
         let script: String = (0..200)
-            .map(|i| format!("RENAME {} \"Round{round},Guest{i}\"", 1000 + i % 20))
+            .map(|i| {
+                format!(
+                    "CHECKIN {} \"Round{round},Guest{i}\" REPLACE",
+                    1000 + i % 20
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let path = dir.path().join(format!("r{round}.hc"));
@@ -310,8 +315,11 @@ fn a_finished_run_leaves_no_guest_name_in_the_journal() {
         rooms: hotelcare::sim::Seed::range(1000, 30, 2),
         ..Setup::default()
     });
-    let script: String = (0..300)
-        .map(|i| format!("RENAME {} \"Privacy{i:03},Person\"", 1000 + i % 30))
+    let script: String = (0..150)
+        .map(|i| {
+            let room = 1000 + i % 30;
+            format!("CHECKIN {room} \"Privacy{i:03},Person\"\nCHECKOUT {room}")
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let output = pbx.run(&script);

@@ -368,7 +368,7 @@ fn a_move_out_of_an_empty_room_or_to_a_missing_one_changes_nothing() {
     let output = pbx.run("MOVE 2000 1000\n");
     assert_eq!(output.status.code(), Some(4));
     assert!(
-        text(&output.stderr).contains("room 2000 has no guest to move"),
+        text(&output.stderr).contains("room 2000 has no guest"),
         "{}",
         text(&output.stderr)
     );
@@ -491,4 +491,38 @@ fn a_check_in_into_an_occupied_room_is_refused_unless_it_replaces() {
     assert_eq!(beta.cor_day, "1");
     // DID 3002 is free again.
     assert_ok(&pbx.run("DID 2000 3002\n"));
+}
+
+#[test]
+fn rooms_prints_what_hotelcare_last_had_confirmed() {
+    let pbx = TestPbx::start();
+    assert_ok(&pbx.run("CHECKIN 1000 \"Solo,Alina\" DID AUTO COS LOCAL\n"));
+    let output = pbx.hotelcare().arg("rooms").output().unwrap();
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("   1000  occupied  \"Solo,Alina\"            3 (LOCAL)     3000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("#1 CHECKIN (script.hc:1)") || stdout.contains("#1 CHECKIN ("),
+        "{stdout}"
+    );
+    assert_ok(&pbx.run("MOVE 1000 2000\n"));
+    let json = pbx
+        .hotelcare()
+        .args(["--format", "json", "rooms", "1000", "2000"])
+        .output()
+        .unwrap();
+    let rooms: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let room = |n: usize| &rooms["rooms"][n];
+    assert_eq!(
+        (room(0)["room"].as_str(), room(0)["occupied"].as_bool()),
+        (Some("1000"), Some(false))
+    );
+    assert_eq!(room(0)["did"], serde_json::Value::Null);
+    assert_eq!(room(1)["guest"]["directory_name"], "Solo,Alina");
+    assert_eq!(room(1)["did"], "3000");
+    assert_eq!(room(1)["levels"][0], "LOCAL");
+    assert_eq!(room(1)["last"]["keyword"], "MOVE");
 }

@@ -92,7 +92,36 @@ async fn execute(
     assert_eq!(report.halted, None, "{report:?}");
     let records = simulator.records();
     simulator.stop().await;
+    expected_state_matches(&engine.journal().rooms().unwrap(), &records);
     records
+}
+
+/// The expected room state the journal keeps is what the PBX has (every refusal happens before
+/// a command writes, so no half-done command leaves the two apart).
+fn expected_state_matches(
+    rooms: &[(String, hotelcare::engine::RoomState)],
+    records: &BTreeMap<String, Record>,
+) {
+    for (room, state) in rooms {
+        let record = &records[room];
+        let vacant = record.directory_name == record.service_label;
+        assert_eq!(
+            state.occupied, !vacant,
+            "room {room}: {state:?} vs {record:?}"
+        );
+        if let Some(guest) = &state.guest {
+            assert_eq!(guest.directory_name, record.directory_name, "room {room}");
+            assert_eq!(guest.last, record.last_name, "room {room}");
+        }
+        if let Some(cor) = state.cor {
+            assert_eq!(cor.to_string(), record.cor_day, "room {room}");
+        }
+        assert_eq!(
+            state.did.as_deref().unwrap_or(""),
+            record.did_service_number,
+            "room {room}: {state:?}"
+        );
+    }
 }
 
 proptest! {

@@ -174,23 +174,25 @@ mod terminal {
     fn history_survives_a_restart() {
         let pbx = TestPbx::start();
         let mut repl = start(&pbx);
-        repl.send_line("RENAME 1000 \"Remembered,Line\"").unwrap();
-        repl.expect("RENAME    done").unwrap();
+        repl.send_line("CHECKIN 1000 \"Remembered,Line\" REPLACE")
+            .unwrap();
+        repl.expect("CHECKIN   done").unwrap();
         repl.expect("hotelcare(127.0.0.1:").unwrap(); // the prompt is back
         repl.send("\x04").unwrap(); // Ctrl-D, so that the rename is the last line of the history
         repl.expect(expectrl::Eof).unwrap();
 
         let mut repl = start(&pbx);
         repl.send("\x1b[A").unwrap(); // Up: the previous session's line comes back
-        repl.expect("RENAME 1000 \"Remembered,Line\"").unwrap();
+        repl.expect("CHECKIN 1000 \"Remembered,Line\" REPLACE")
+            .unwrap();
         repl.send("\r").unwrap();
-        repl.expect("RENAME    done").unwrap();
+        repl.expect("CHECKIN   done").unwrap();
         repl.send_line(".quit").unwrap();
         repl.expect(expectrl::Eof).unwrap();
         assert_eq!(
             pbx.simulator().stats().updates,
-            4,
-            "the line ran twice, once per session"
+            12,
+            "the line ran twice, once per session (6 updates each)"
         );
     }
 }

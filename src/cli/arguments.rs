@@ -93,6 +93,12 @@ pub enum Subcommand {
         #[arg(long)]
         raw: bool,
     },
+    /// The rooms as hotelcare last had them confirmed (occupied, guest, COR, DID, last command)
+    Rooms {
+        /// Only these extensions [default: every room hotelcare has changed]
+        #[arg(value_parser = extension, value_name = "EXT")]
+        exts: Vec<String>,
+    },
     /// Print a room's record as the PBX has it
     Show {
         /// The room's extension (directory number)

@@ -10,6 +10,7 @@ mod plan;
 mod progress;
 mod queue;
 mod repl;
+mod rooms;
 mod run;
 mod scripts;
 mod signals;
@@ -74,6 +75,7 @@ pub fn run(arguments: Arguments) -> Exit {
             )
         }),
         Subcommand::Repl { raw, no_readline } => repl::repl(&config, raw, no_readline, color),
+        Subcommand::Rooms { exts } => rooms::rooms(&config, &exts),
         Subcommand::Show { ext, raw } => inline(&config, &format!("SHOW {ext}"), raw, color),
         Subcommand::TestAccess { raw } => inline(&config, "TEST", raw, color),
         Subcommand::Sim(arguments) => sim::sim(sim::SimArguments {

@@ -509,7 +509,7 @@ fn check(expectation: &Expectation<'_>, reads: &Reads) -> Result<(), String> {
         Expectation::Occupied { room, profile } => {
             if name(profile) == label(profile) {
                 Err(format!(
-                    "room {room} has no guest to move: its Directory Name is its Service Label {:?}",
+                    "room {room} has no guest: its Directory Name is its Service Label {:?}; check the guest in first (`CHECKIN`)",
                     label(profile)
                 ))
             } else {
@@ -661,7 +661,7 @@ mod tests {
         assert!(
             check(&occupied, &reads)
                 .unwrap_err()
-                .contains("has no guest to move")
+                .contains("has no guest")
         );
     }
 }

@@ -23,6 +23,7 @@ use redb::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+use crate::engine::room_state::RoomState;
 use crate::lower::ops::{Field, ReadId};
 use crate::validate::{Action, Command};
 
@@ -34,6 +35,9 @@ const ROOM_DONE: TableDefinition<'_, &str, u64> = TableDefinition::new("room_don
 /// Named groups of accepted commands (a spool file by name and content hash -> its sequence
 /// numbers), written in the same transaction as the commands, so "accepted" is never half true.
 const MARKERS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("markers");
+/// Per room, what hotelcare last had confirmed (`RoomState`, JSON), written in the transaction
+/// that marks a command done.
+const ROOMS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("rooms");
 /// Scripts accepted, by the SHA-256 of their content: a script delivered again (a PMS that
 /// re-sends a batch after a crash) is recognised and refused instead of applied twice.
 const SCRIPTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("scripts");
@@ -215,6 +219,7 @@ impl Journal {
             txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
             txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
             txn.open_table(SCRIPTS).map_err(|e| error("journal", e))?;
+            txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
             txn.open_table(META)
                 .map_err(|e| error("journal", e))?
                 .insert(FORMAT, CURRENT_FORMAT)
@@ -347,8 +352,13 @@ impl Journal {
         .await
     }
 
-    /// Removes a command the PBX confirmed, and notes it as the latest done on its rooms.
-    pub async fn complete(&self, entry: &Entry) -> Result<(), JournalError> {
+    /// Removes a command the PBX confirmed, notes it as the latest done on its rooms, and stores
+    /// how the rooms it changed stand now, all in one transaction.
+    pub async fn complete(
+        &self,
+        entry: &Entry,
+        states: Vec<(String, RoomState)>,
+    ) -> Result<(), JournalError> {
         let seq = entry.seq;
         let rooms: Vec<String> = match &entry.command.action {
             // A query changes nothing: it cannot make an older failed command obsolete.
@@ -361,6 +371,13 @@ impl Journal {
             let mut done = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
             for room in &rooms {
                 done.insert(room.as_str(), seq)
+                    .map_err(|e| error("journal", e))?;
+            }
+            let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+            for (room, state) in &states {
+                let bytes = serde_json::to_vec(state).map_err(|e| error("journal", e))?;
+                table
+                    .insert(room.as_str(), bytes.as_slice())
                     .map_err(|e| error("journal", e))?;
             }
             Ok(())
@@ -480,6 +497,34 @@ impl Journal {
             Ok(())
         }))
         .await
+    }
+
+    /// How `room` stands, as hotelcare last had it confirmed (`None`: never touched).
+    pub fn room(&self, room: &str) -> Result<Option<RoomState>, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+        let Some(value) = table.get(room).map_err(|e| error("journal", e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(value.value())
+            .map(Some)
+            .map_err(|e| error("a room's state in the journal cannot be read", e))
+    }
+
+    /// Every room hotelcare has touched, by extension.
+    pub fn rooms(&self) -> Result<Vec<(String, RoomState)>, JournalError> {
+        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+        table
+            .iter()
+            .map_err(|e| error("journal", e))?
+            .map(|row| {
+                let (room, value) = row.map_err(|e| error("journal", e))?;
+                let state = serde_json::from_slice(value.value())
+                    .map_err(|e| error("a room's state in the journal cannot be read", e))?;
+                Ok((room.value().to_owned(), state))
+            })
+            .collect()
     }
 
     /// When a script with this content hash was accepted, if it was.
@@ -625,6 +670,7 @@ pub fn compact(state_dir: &Path) -> Result<(), JournalError> {
         copy(&read, &write, ROOM_DONE)?;
         copy(&read, &write, MARKERS)?;
         copy(&read, &write, SCRIPTS)?;
+        copy(&read, &write, ROOMS)?;
         write.commit().map_err(|e| error("journal", e))?;
     }
     crate::files::restrict(&fresh_path, false)
@@ -744,7 +790,7 @@ mod tests {
                 .unwrap();
             assert_eq!(seqs, [1, 2, 3]);
             let second = journal.get(2).unwrap().unwrap();
-            journal.complete(&second).await.unwrap();
+            journal.complete(&second, Vec::new()).await.unwrap();
             let mut third = journal.get(3).unwrap().unwrap();
             third.status = Status::Failed;
             third.attempts = 4;
@@ -786,7 +832,7 @@ mod tests {
             journal.update(&failed).await.unwrap();
         }
         let later = journal.get(2).unwrap().unwrap();
-        journal.complete(&later).await.unwrap();
+        journal.complete(&later, Vec::new()).await.unwrap();
         let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
         assert_eq!(requeued.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
         assert_eq!(
@@ -822,7 +868,7 @@ mod tests {
                 .await
                 .unwrap();
             let done = journal.get(1).unwrap().unwrap();
-            journal.complete(&done).await.unwrap();
+            journal.complete(&done, Vec::new()).await.unwrap();
         }
         let file = dir.path().join(FILE_NAME);
         let contains = |bytes: &[u8], needle: &str| {

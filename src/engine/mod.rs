@@ -15,6 +15,7 @@ mod conflicts;
 mod event;
 mod execute;
 pub mod journal;
+pub mod room_state;
 mod transport;
 
 use std::collections::HashSet;
@@ -25,6 +26,7 @@ use tokio::task::JoinSet;
 
 pub use event::{Event, Operation, OperationResult, Outcome, Sink};
 pub use journal::{Entry, Extras, Journal, JournalError, Marker, ScriptStamp, Status};
+pub use room_state::{LastCommand, RoomState};
 pub use transport::{ConnectCause, Raw, Recovery, Reply, Transport, TransportError};
 
 use crate::config::{DidRange, RetryPolicy};
@@ -312,7 +314,10 @@ impl<T: Transport> Inner<T> {
         let mut journaled = entry.clone();
         journaled.reads = executed.journal_reads;
         let recorded = match &outcome {
-            Outcome::Done => self.journal.complete(&journaled).await,
+            Outcome::Done => {
+                let states = self.room_states(&entry);
+                self.journal.complete(&journaled, states).await
+            }
             Outcome::Failed { reason } => {
                 journaled.status = Status::Failed;
                 journaled.last_error = Some(reason.clone());
@@ -335,6 +340,32 @@ impl<T: Transport> Inner<T> {
             reads: &entry.reads,
         });
         outcome
+    }
+
+    /// How the rooms of a done command stand now (see `room_state`).
+    fn room_states(&self, entry: &Entry) -> Vec<(String, RoomState)> {
+        let last = LastCommand {
+            seq: entry.seq,
+            origin: entry.origin.clone(),
+            keyword: entry.command.action.keyword().to_owned(),
+            at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        let before = |room: &str| match self.journal.room(room) {
+            Ok(state) => state.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!("room {room}: its state cannot be read ({error}); starting afresh");
+                RoomState::default()
+            }
+        };
+        room_state::after(
+            &entry.command.action,
+            &entry.reads,
+            &self.settings,
+            &before,
+            &last,
+        )
     }
 
     /// Picks the lowest DID of `range` that the PBX does not list and no running command holds.

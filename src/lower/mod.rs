@@ -151,7 +151,17 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
             ));
             ops
         }
-        Action::Rename { room, guest } => set_names(room, guest).into(),
+        Action::Rename { room, guest } => {
+            // A correction of a guest's data: a vacant room has no guest to correct, and names
+            // written there would make it look occupied.
+            let profile = ReadId(1);
+            let mut ops = vec![
+                read(room, Form::ServiceProfile, SERVICE_PROFILE, profile),
+                Op::Expect(Expectation::Occupied { room, profile }),
+            ];
+            ops.extend(set_names(room, guest));
+            ops
+        }
         Action::SetDid { room, did } => {
             let Some(nt) = nt else {
                 // Validation refuses DID commands without number transfer; a journaled one

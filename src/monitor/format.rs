@@ -90,6 +90,49 @@ pub fn sent(values: &[(Field, String)]) -> String {
         .join(", ")
 }
 
+/// The header of `hotelcare rooms`.
+pub fn room_state_header() -> String {
+    format!(
+        "{:>7}  {:<8}  {:<22}  {:<12}  {:<8}  last command",
+        "room", "state", "guest", "COR", "DID"
+    )
+}
+
+/// One room of `hotelcare rooms`; `levels` names the levels a COR stands for.
+pub fn room_state(
+    room: &str,
+    state: &crate::engine::RoomState,
+    levels: &dyn Fn(u8) -> Vec<String>,
+) -> String {
+    let guest = state
+        .guest
+        .as_ref()
+        .map_or_else(String::new, |g| quoted(&g.directory_name));
+    let cor = state.cor.map_or_else(String::new, |cor| {
+        let names = levels(cor);
+        if names.is_empty() {
+            cor.to_string()
+        } else {
+            format!("{cor} ({})", names.join("/"))
+        }
+    });
+    let last = state.last.as_ref().map_or_else(String::new, |last| {
+        let at = chrono::DateTime::from_timestamp(i64::try_from(last.at).unwrap_or(0), 0)
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        format!("#{} {} ({}) {at}", last.seq, last.keyword, last.origin)
+    });
+    format!(
+        "{room:>7}  {:<8}  {guest:<22}  {cor:<12}  {:<8}  {last}",
+        if state.occupied { "occupied" } else { "vacant" },
+        state.did.as_deref().unwrap_or("-"),
+    )
+}
+
 /// A journal entry for `queue list` and the REPL's `.queue`: number, status, rooms, command,
 /// origin, attempts, last error.
 pub fn entry(entry: &crate::engine::Entry) -> String {

@@ -331,6 +331,47 @@ impl MonitorLine {
     }
 }
 
+/// One room of `rooms --format json`.
+#[derive(Debug, Serialize)]
+pub struct Room<'a> {
+    pub room: &'a str,
+    pub occupied: bool,
+    pub guest: Option<&'a crate::validate::Guest>,
+    pub cor: Option<u8>,
+    /// The level names that COR stands for in the configuration.
+    pub levels: Vec<String>,
+    pub did: Option<&'a str>,
+    pub last: Option<&'a crate::engine::LastCommand>,
+}
+
+/// `rooms --format json`.
+#[derive(Debug, Serialize)]
+pub struct Rooms<'a> {
+    pub rooms: Vec<Room<'a>>,
+}
+
+impl<'a> Rooms<'a> {
+    pub fn new(
+        rooms: &'a [(String, crate::engine::RoomState)],
+        levels: &dyn Fn(u8) -> Vec<String>,
+    ) -> Self {
+        Self {
+            rooms: rooms
+                .iter()
+                .map(|(room, state)| Room {
+                    room,
+                    occupied: state.occupied,
+                    guest: state.guest.as_ref(),
+                    cor: state.cor,
+                    levels: state.cor.map(levels).unwrap_or_default(),
+                    did: state.did.as_deref(),
+                    last: state.last.as_ref(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One command of `queue list --format json`.
 #[derive(Debug, Serialize)]
 pub struct QueuedCommand {
