@@ -18,6 +18,7 @@ pub mod lower;
 pub mod mixml;
 pub mod monitor;
 mod output;
+pub mod pbx;
 pub mod repl;
 pub mod serving;
 pub mod sim;

@@ -404,7 +404,7 @@ fn idle_and_slow_connections_are_closed_and_good_clients_still_served() {
         Duration::from_secs(2),
     );
     let client = hotelcare::client::Client::new(&pbx).unwrap();
-    let reply = runtime.block_on(hotelcare::engine::Transport::login(&client, false));
+    let reply = runtime.block_on(hotelcare::pbx::mixml::Transport::login(&client, false));
     assert!(reply.is_ok(), "{reply:?}");
     runtime.block_on(simulator.stop());
 }

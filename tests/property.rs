@@ -13,6 +13,7 @@ use hotelcare::compile::{Event, compile};
 use hotelcare::config::{Config, RetryPolicy};
 use hotelcare::engine::{self, Engine, Journal};
 use hotelcare::lower::Settings;
+use hotelcare::pbx::mixml::MixmlDriver;
 use hotelcare::sim::{self, Faults, Record, Seed, Simulator};
 use hotelcare::validate::{Command, Validator};
 use proptest::prelude::*;
@@ -72,11 +73,16 @@ async fn execute(
         simulator.fingerprint(),
         Duration::from_secs(5),
     );
-    let engine = Engine::new(
+    let driver = MixmlDriver::new(
         Arc::new(Client::new(&pbx).unwrap()),
+        Settings::from_config(config),
+    );
+    let engine = Engine::new(
+        Arc::new(driver),
         Journal::in_memory().unwrap(),
         engine::Options {
-            settings: Settings::from_config(config),
+            number_transfer: config.number_transfer.is_some(),
+            block_cor: config.cor.block.get(),
             policy: RetryPolicy {
                 attempts: 60,
                 initial_backoff: Duration::from_millis(1),

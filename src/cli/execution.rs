@@ -6,13 +6,11 @@ use std::sync::{Arc, OnceLock};
 
 use crate::cli::arguments::Format;
 use crate::cli::exit::Exit;
-use crate::cli::target::Target;
-use crate::client::Client;
+use crate::cli::target::{PbxEngine, Target};
 use crate::config::Config;
 use crate::diagnostics::Count;
-use crate::engine::Transport as _;
+use crate::engine::Driver;
 use crate::engine::{self, Engine, Event, Journal, Report};
-use crate::lower::Settings;
 use crate::monitor::{self, Monitor, Printer};
 
 /// `--format`, for everything this run prints (set once, before anything is printed).
@@ -34,7 +32,7 @@ pub(crate) fn engine(
     journal: Journal,
     raw: bool,
     printer: Printer,
-) -> Engine<Client> {
+) -> PbxEngine {
     observed_engine(config, target, journal, raw, printer, |_| {})
 }
 
@@ -46,10 +44,10 @@ pub(crate) fn observed_engine(
     raw: bool,
     printer: Printer,
     observer: impl Fn(&Event<'_>) + Send + Sync + 'static,
-) -> Engine<Client> {
+) -> PbxEngine {
     let journaled = journal.path().is_some();
     let monitor = Arc::new(
-        Monitor::new(printer, raw, target.client.target(), journaled).with_format(
+        Monitor::new(printer, raw, target.driver.target(), journaled).with_format(
             match output_format() {
                 Format::Text => monitor::Format::Text,
                 Format::Json => monitor::Format::Json,
@@ -57,13 +55,14 @@ pub(crate) fn observed_engine(
         ),
     );
     let options = engine::Options {
-        settings: Settings::from_config(config),
         policy: config.run.retry,
         max_concurrency: config.run.max_concurrency,
         raw,
+        number_transfer: config.number_transfer.is_some(),
+        block_cor: config.cor.block.get(),
     };
     Engine::new(
-        Arc::clone(&target.client),
+        Arc::clone(&target.driver),
         journal,
         options,
         Arc::new(move |event| {
@@ -117,8 +116,8 @@ pub(crate) async fn connect(config: &Config) -> Result<Target, Exit> {
 
 /// Checks the journal's pending commands against the current configuration before they are
 /// replayed; prints and returns the reasons of those that no longer validate (kept as failed).
-pub(crate) async fn recheck<T: crate::engine::Transport>(
-    engine: &Engine<T>,
+pub(crate) async fn recheck<D: Driver>(
+    engine: &Engine<D>,
     config: &Config,
 ) -> Result<Vec<String>, Exit> {
     let refused = engine

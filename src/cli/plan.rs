@@ -10,9 +10,8 @@ use crate::cli::summary::print_summary;
 use crate::compile::{Event, compile};
 use crate::config::Config;
 use crate::lower::{Settings, lower};
-use crate::monitor::json::PlannedCommand;
-use crate::monitor::plan::render;
 use crate::output::errln;
+use crate::pbx::mixml::describe::{PlannedCommand, plan as render};
 use crate::validate::Validator;
 
 pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) -> Exit {

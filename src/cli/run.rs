@@ -9,10 +9,10 @@ use crate::cli::exit::Exit;
 use crate::cli::progress::Progress;
 use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::signals::stop_requested;
-use crate::client::Client;
+use crate::cli::target::PbxEngine;
 use crate::compile::{Event, compile};
 use crate::config::Config;
-use crate::engine::{Engine, Extras, Journal, JournalError};
+use crate::engine::{Extras, Journal, JournalError};
 use crate::logs::{self, Retention};
 use crate::output::errln;
 use crate::validate::{Command, Validator};
@@ -73,7 +73,7 @@ async fn execute(
 async fn enqueue_and_drain(
     config: &Config,
     scripts: &[Script],
-    engine: &Engine<Client>,
+    engine: &PbxEngine,
     (kind, again): (Kind, bool),
     progress: &Progress,
 ) -> Result<Exit, String> {
@@ -114,7 +114,7 @@ async fn enqueue_and_drain(
 async fn enqueue(
     config: &Config,
     scripts: &[Script],
-    engine: &Engine<Client>,
+    engine: &PbxEngine,
     stamps: Vec<(String, String)>,
 ) -> Result<Vec<u64>, String> {
     const BATCH: usize = 1000;
@@ -191,7 +191,7 @@ async fn enqueue(
 fn stamps(
     config: &Config,
     scripts: &[Script],
-    engine: &Engine<Client>,
+    engine: &PbxEngine,
     again: bool,
 ) -> Result<Vec<(String, String)>, String> {
     let mut stamps = Vec::new();
@@ -215,7 +215,7 @@ fn stamps(
     Ok(stamps)
 }
 
-async fn take_back(engine: &Engine<Client>, seqs: &[u64]) {
+async fn take_back(engine: &PbxEngine, seqs: &[u64]) {
     for seq in seqs {
         let _ = engine.journal().remove(*seq).await;
     }

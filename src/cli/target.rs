@@ -6,16 +6,22 @@ use std::time::Duration;
 
 use crate::client::{self, Client};
 use crate::config::Config;
+use crate::engine::{Driver as _, Engine};
+use crate::lower::Settings;
 use crate::output::errln;
+use crate::pbx::mixml::MixmlDriver;
 use crate::sim::{self, Seed, Simulator};
 
 /// The simulator's rooms are kept in this file of the state directory between runs.
 pub(crate) const SIMULATOR_STATE: &str = "simulator.json";
 const SIMULATOR_USER: &str = "hotelcare";
 
+/// The engine of a command: the MiXML driver over the HTTPS client.
+pub(crate) type PbxEngine = Engine<MixmlDriver<Client>>;
+
 /// A connected target; keeps the embedded simulator alive while it lives.
 pub(crate) struct Target {
-    pub(crate) client: Arc<Client>,
+    pub(crate) driver: Arc<MixmlDriver<Client>>,
     pub(crate) simulator: Option<Simulator>,
 }
 
@@ -37,7 +43,7 @@ impl Target {
                 errln!("{warning}");
             }
             return Ok(Self {
-                client: Arc::new(Client::new(pbx)?),
+                driver: driver(Client::new(pbx)?, config),
                 simulator: None,
             });
         }
@@ -74,16 +80,23 @@ impl Target {
             Duration::from_secs(10),
         );
         Ok(Self {
-            client: Arc::new(Client::new(&pbx)?),
+            driver: driver(Client::new(&pbx)?, config),
             simulator: Some(simulator),
         })
     }
 
     /// Logs out and stops the simulator.
     pub(crate) async fn close(self) {
-        self.client.log_out().await;
+        self.driver.close().await;
         if let Some(simulator) = self.simulator {
             simulator.stop().await;
         }
     }
+}
+
+fn driver(client: Client, config: &Config) -> Arc<MixmlDriver<Client>> {
+    Arc::new(MixmlDriver::new(
+        Arc::new(client),
+        Settings::from_config(config),
+    ))
 }

@@ -4,7 +4,7 @@ use std::error::Error as _;
 use std::io;
 use std::time::Duration;
 
-use crate::engine::{ConnectCause, TransportError};
+use crate::pbx::mixml::{ConnectCause, TransportError};
 
 /// Classifies a failed HTTP exchange with the PBX at `address`.
 pub(crate) fn classify(error: &reqwest::Error, address: &str, timeout: Duration) -> TransportError {

@@ -15,8 +15,9 @@ use tokio::sync::Mutex;
 pub use tls::fingerprint;
 
 use crate::config::{Password, PbxConfig, Secret, Trust};
-use crate::engine::{Raw, Reply, Transport, TransportError};
+use crate::engine::Raw;
 use crate::mixml::{self, FaultCode, Request, Response, ResponseError};
+use crate::pbx::mixml::{Reply, Transport, TransportError};
 
 /// A MiXML connection to one PBX.
 pub struct Client {
@@ -185,14 +186,6 @@ impl Client {
         let session = slot.clone().expect("a successful login stores the session");
         Ok((session, Some(login)))
     }
-
-    /// Ends the session (best effort: a PBX that is gone has ended it anyway).
-    pub async fn log_out(&self) {
-        let session = self.session.lock().await.take();
-        if let Some(session) = session {
-            let _ = self.exchange(&Request::Logout, Some(&session), false).await;
-        }
-    }
 }
 
 impl Transport for Client {
@@ -228,6 +221,13 @@ impl Transport for Client {
 
     fn target(&self) -> String {
         format!("{}@{}", self.user, self.address)
+    }
+
+    async fn log_out(&self) {
+        let session = self.session.lock().await.take();
+        if let Some(session) = session {
+            let _ = self.exchange(&Request::Logout, Some(&session), false).await;
+        }
     }
 }
 
@@ -442,7 +442,7 @@ mod loopback_tests {
             matches!(
                 error,
                 TransportError::Connect {
-                    cause: crate::engine::ConnectCause::Refused,
+                    cause: crate::pbx::mixml::ConnectCause::Refused,
                     ..
                 }
             ),

@@ -1,37 +1,51 @@
-//! `Event`: what the engine reports as it works, for monitors and logs. The engine calls a
-//! `Sink`; it never knows who listens.
+//! `Event`: what the engine reports as it works, for monitors and logs, in words that do not
+//! depend on the wire: a driver describes each step (the operation as text, the fields it sent
+//! with their values, what came back); the engine adds the command and its place. The engine
+//! calls a `Sink`; it never knows who listens.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::engine::journal::{Entry, Reads};
-use crate::engine::transport::{Raw, TransportError};
-use crate::lower::ops::{Field, Op};
-use crate::mixml::Response;
+use crate::engine::driver::Record;
+use crate::engine::journal::Entry;
 
 /// Receives every event, from any task; must be quick (it runs on the engine's tasks).
 pub type Sink = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
 /// Something happened.
 pub enum Event<'a> {
-    /// One MiXML operation was answered, failed, or was taken from the journal.
-    Operation(Operation<'a>),
+    /// One step of a command (a request to the PBX, a check on what was read) ended, failed,
+    /// or was taken from the journal.
+    Step(Step<'a>),
     /// A command ended (done, failed, or left queued).
     Finished {
         entry: &'a Entry,
         outcome: &'a Outcome,
-        /// What the command's reads found (for `SHOW`).
-        reads: &'a Reads,
+        /// `SHOW`: the room's record.
+        record: Option<&'a Record>,
     },
 }
 
-/// One operation of a command, as the monitor shows it.
-pub struct Operation<'a> {
+/// A field and its value as shown to people (`Last Name`, `"Solo"`), in the wire's own labels.
+pub type Shown = (&'static str, String);
+
+/// What a step is: on which room, what it does.
+#[derive(Clone, Debug)]
+pub struct StepHeader<'a> {
+    pub room: &'a str,
+    /// `read`, `set`, `find`, `check`, `info`, or the wire's own verbs.
+    pub verb: &'static str,
+    /// The whole operation as the monitor shows it (`set  Service Details  COR Day=1, ...`).
+    pub operation: String,
+    /// The values sent, for machine-readable output.
+    pub fields: Vec<(&'static str, String)>,
+}
+
+/// One step of a command, as the monitor shows it.
+pub struct Step<'a> {
     pub entry: &'a Entry,
-    pub op: &'a Op<'a>,
-    /// The values a set sent, resolved (references to reads replaced by what was read).
-    pub sent: &'a [(Field, String)],
-    pub result: OperationResult<'a>,
+    pub header: &'a StepHeader<'a>,
+    pub result: StepResult<'a>,
     /// When the request was sent.
     pub at: SystemTime,
     pub elapsed: Duration,
@@ -40,21 +54,47 @@ pub struct Operation<'a> {
     pub raw: Option<&'a Raw>,
 }
 
-/// How an operation went.
-pub enum OperationResult<'a> {
-    Ok(&'a Response),
-    /// A read whose result the journal kept from an earlier, interrupted run.
-    Kept(&'a [(Field, String)]),
+/// How a step went.
+pub enum StepResult<'a> {
+    /// The PBX answered; `detail` says what, in words (`Service Label="Room 2000"`); `read` is
+    /// what a read returned, field by field.
+    Ok {
+        detail: Option<&'a str>,
+        read: &'a [Shown],
+    },
+    /// A read whose result the journal kept from an earlier, interrupted run: in words, and
+    /// field by field.
+    Kept { detail: &'a str, read: &'a [Shown] },
     /// A check on what was read held (nothing was sent).
     Checked,
     /// The PBX answered, but the answer stops the command (a DID held by another room).
     Refused(&'a str),
     Failed {
-        error: &'a TransportError,
+        error: &'a str,
         attempt: u32,
         /// `Some` when it will be tried again after this pause.
         retry_in: Option<Duration>,
     },
+}
+
+/// What went over the wire, for `--raw` monitors; passwords and session ids always masked.
+#[derive(Clone, Debug, Default)]
+pub struct Raw {
+    pub request: String,
+    pub response: String,
+}
+
+impl Raw {
+    /// Two exchanges in order (a login and the request after it) as one.
+    pub fn join(first: Option<Raw>, second: Option<Raw>) -> Option<Raw> {
+        match (first, second) {
+            (Some(a), Some(b)) => Some(Raw {
+                request: format!("{}\n{}", a.request, b.request),
+                response: format!("{}\n{}", a.response, b.response),
+            }),
+            (a, b) => b.or(a),
+        }
+    }
 }
 
 /// How a command ended.

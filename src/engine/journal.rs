@@ -11,7 +11,6 @@
 //! crash-safe copy-on-write commits with checksums, and one file that a second process cannot open
 //! at the same time, which is the lock we want.
 
-use std::collections::BTreeMap;
 use std::fmt::{self, Display, Formatter};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
@@ -24,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::engine::room_state::RoomState;
-use crate::lower::ops::{Field, ReadId};
 use crate::validate::{Action, Command};
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
@@ -61,9 +59,6 @@ pub enum Status {
     Failed,
 }
 
-/// What a command's reads found, by read: `ReadId -> [(field, value)]`.
-pub type Reads = BTreeMap<ReadId, Vec<(Field, String)>>;
-
 /// One journaled command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -76,8 +71,22 @@ pub struct Entry {
     /// Failed attempts so far, over all runs.
     pub attempts: u32,
     pub last_error: Option<String>,
-    /// Kept reads; a resumed command uses them instead of reading again.
-    pub reads: Reads,
+    /// What the driver kept before the command's first write (a move's reads, a DID found
+    /// free); a resumed command uses it instead of reading again. The wire's own data, opaque
+    /// here. (Named `reads` in the journal, as in format 1, whose MiXML reads it holds.)
+    #[serde(rename = "reads", default)]
+    pub kept: serde_json::Value,
+}
+
+impl Entry {
+    /// Whether the command resumes with what it kept from an interrupted run.
+    pub fn resumes(&self) -> bool {
+        match &self.kept {
+            serde_json::Value::Null => false,
+            serde_json::Value::Object(map) => !map.is_empty(),
+            _ => true,
+        }
+    }
 }
 
 /// A named group of commands accepted together (a spool file), with what the acceptor wants to
@@ -292,7 +301,7 @@ impl Journal {
                     status: Status::Pending,
                     attempts: 0,
                     last_error: None,
-                    reads: Reads::new(),
+                    kept: serde_json::Value::Null,
                 };
                 table
                     .insert(next, encode(&entry)?.as_slice())
@@ -794,9 +803,7 @@ mod tests {
             let mut third = journal.get(3).unwrap().unwrap();
             third.status = Status::Failed;
             third.attempts = 4;
-            third
-                .reads
-                .insert(ReadId(1), vec![(Field::ServiceLabel, "Room 3".into())]);
+            third.kept = serde_json::json!({"1": [["ServiceLabel", "Room 3"]]});
             journal.update(&third).await.unwrap();
         }
         let journal = Journal::open(dir.path()).unwrap();
@@ -809,7 +816,7 @@ mod tests {
         assert_eq!(journal.marked("spool/b.hc").unwrap(), None);
         let entries = journal.entries().unwrap();
         assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);
-        assert_eq!(entries[1].reads[&ReadId(1)][0].1, "Room 3");
+        assert_eq!(entries[1].kept["1"][0][1], "Room 3");
         assert_eq!(journal.pending_after(0, 10).unwrap().len(), 1);
         let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
         assert_eq!((requeued.len(), overtaken.len()), (1, 0));

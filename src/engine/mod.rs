@@ -1,8 +1,8 @@
-//! The engine: executes checked commands on a PBX through a `Transport`, never losing one.
+//! The engine: executes checked commands on a PBX through a `Driver`, never losing one.
 //!
 //! Input: commands, journaled first. Output: PBX changes, journal updates, and `Event`s for
-//! whoever listens (the monitor). Knows the `Transport` trait, not the client; never imports
-//! `monitor`, `client`, `sim` or `cli`.
+//! whoever listens (the monitor). Knows the `Driver` trait, not any wire: never imports `pbx`,
+//! `lower`, `mixml`, `client`, `monitor`, `sim` or `cli`.
 //!
 //! `drain` runs every pending command of the journal in order of acceptance: commands that
 //! conflict (same room, interacting DID changes; see `conflicts`) one after the other, the rest
@@ -12,55 +12,59 @@
 //! the next run, or `queue retry`, takes them up again in order.
 
 mod conflicts;
+pub mod driver;
 mod event;
-mod execute;
 pub mod journal;
 pub mod room_state;
-mod transport;
+pub mod run;
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-pub use event::{Event, Operation, OperationResult, Outcome, Sink};
+pub use driver::{Capabilities, Carried, Done, Driver, Record, RecordField};
+pub use event::{Event, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
 pub use journal::{Entry, Extras, Journal, JournalError, Marker, ScriptStamp, Status};
 pub use room_state::{LastCommand, RoomState};
-pub use transport::{ConnectCause, Raw, Recovery, Reply, Transport, TransportError};
+pub use run::{Failure, FailureKind, Run, Stopped, Timing};
 
-use crate::config::{DidRange, RetryPolicy};
-use crate::lower::Settings;
+use crate::config::RetryPolicy;
 use crate::validate::Command;
 use conflicts::{Settled, Tracker, accesses};
 
 /// How the engine runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
-    pub settings: Settings,
     pub policy: RetryPolicy,
     pub max_concurrency: usize,
-    /// Put the envelopes into the events (for `--raw`).
+    /// Put what went over the wire into the events (for `--raw`).
     pub raw: bool,
+    /// Telephone number transfer is on: commands that change DIDs are ordered among themselves.
+    pub number_transfer: bool,
+    /// The Class of Restriction a check-out sets, for the room state.
+    pub block_cor: u8,
 }
 
 /// Executes journaled commands.
-pub struct Engine<T> {
-    inner: Arc<Inner<T>>,
+pub struct Engine<D> {
+    inner: Arc<Inner<D>>,
 }
 
-pub(crate) struct Inner<T> {
-    transport: Arc<T>,
+struct Inner<D> {
+    driver: Arc<D>,
+    shared: Shared,
+}
+
+/// What every command of a drain shares, whatever the wire.
+pub(crate) struct Shared {
     journal: Journal,
-    settings: Settings,
+    options: Options,
     policy: RetryPolicy,
-    max_concurrency: usize,
     raw: bool,
     sink: Sink,
     /// Why the current run stopped starting commands.
     halt_reason: Mutex<Option<String>>,
-    /// DIDs chosen by `DID AUTO` of commands that have not finished.
-    reserved: Mutex<HashSet<String>>,
 }
 
 /// What a drain did.
@@ -77,29 +81,33 @@ pub struct Report {
     pub stopped: Option<String>,
 }
 
-impl<T: Transport> Engine<T> {
-    pub fn new(transport: Arc<T>, journal: Journal, options: Options, sink: Sink) -> Self {
+impl<D: Driver> Engine<D> {
+    pub fn new(driver: Arc<D>, journal: Journal, options: Options, sink: Sink) -> Self {
+        let options = Options {
+            max_concurrency: options.max_concurrency.max(1),
+            ..options
+        };
         Self {
             inner: Arc::new(Inner {
-                transport,
-                journal,
-                settings: options.settings,
-                policy: options.policy,
-                max_concurrency: options.max_concurrency.max(1),
-                raw: options.raw,
-                sink,
-                halt_reason: Mutex::new(None),
-                reserved: Mutex::new(HashSet::new()),
+                driver,
+                shared: Shared {
+                    journal,
+                    policy: options.policy,
+                    raw: options.raw,
+                    options,
+                    sink,
+                    halt_reason: Mutex::new(None),
+                },
             }),
         }
     }
 
     pub fn journal(&self) -> &Journal {
-        &self.inner.journal
+        &self.inner.shared.journal
     }
 
-    pub fn transport(&self) -> &T {
-        &self.inner.transport
+    pub fn driver(&self) -> &D {
+        &self.inner.driver
     }
 
     /// Journals commands (durably) as pending, in order.
@@ -107,7 +115,7 @@ impl<T: Transport> Engine<T> {
         &self,
         commands: Vec<(String, Command)>,
     ) -> Result<Vec<u64>, JournalError> {
-        self.inner.journal.append(commands).await
+        self.inner.shared.journal.append(commands).await
     }
 
     /// Checks every pending command again with `recheck` before it is replayed (the
@@ -121,7 +129,7 @@ impl<T: Transport> Engine<T> {
         let mut refused = Vec::new();
         let mut cursor = 0;
         loop {
-            let batch = self.inner.journal.pending_after(cursor, 512)?;
+            let batch = self.inner.shared.journal.pending_after(cursor, 512)?;
             let Some(last) = batch.last() else {
                 return Ok(refused);
             };
@@ -131,7 +139,7 @@ impl<T: Transport> Engine<T> {
                     Ok(fresh) if fresh.action == entry.command.action => {}
                     Ok(fresh) => {
                         entry.command.action = fresh.action;
-                        self.inner.journal.update(&entry).await?;
+                        self.inner.shared.journal.update(&entry).await?;
                     }
                     Err(why) => {
                         let reason = format!(
@@ -142,7 +150,7 @@ impl<T: Transport> Engine<T> {
                         );
                         entry.status = Status::Failed;
                         entry.last_error = Some(reason.clone());
-                        self.inner.journal.update(&entry).await?;
+                        self.inner.shared.journal.update(&entry).await?;
                         refused.push((entry, reason));
                     }
                 }
@@ -164,6 +172,7 @@ impl<T: Transport> Engine<T> {
     ) -> Result<Report, JournalError> {
         *self
             .inner
+            .shared
             .halt_reason
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
@@ -181,13 +190,13 @@ impl<T: Transport> Engine<T> {
             reason = &mut stop => Some(reason),
         };
         if let Some(reason) = stopped {
-            self.inner.halt(&reason);
+            self.inner.shared.halt(&reason);
             tasks.abort_all();
             join_all(&mut tasks, &mut report).await;
-            report.queued = self.inner.journal.count_pending()?;
+            report.queued = self.inner.shared.journal.count_pending()?;
             report.stopped = Some(reason);
         }
-        report.halted = self.inner.halted();
+        report.halted = self.inner.shared.halted();
         Ok(report)
     }
 
@@ -198,14 +207,15 @@ impl<T: Transport> Engine<T> {
         tasks: &mut JoinSet<Outcome>,
         report: &mut Report,
     ) -> Result<(), JournalError> {
-        let number_transfer = self.inner.settings.number_transfer.is_some();
-        let running = Arc::new(Semaphore::new(self.inner.max_concurrency));
+        let options = self.inner.shared.options;
+        let number_transfer = options.number_transfer;
+        let running = Arc::new(Semaphore::new(options.max_concurrency));
         // Bounds how far ahead of the running commands the journal is read (memory).
-        let lookahead = Arc::new(Semaphore::new(self.inner.max_concurrency * 64 + 64));
+        let lookahead = Arc::new(Semaphore::new(options.max_concurrency * 64 + 64));
         let mut tracker = Tracker::default();
         let mut cursor = 0;
         loop {
-            let batch = self.inner.journal.pending_after(cursor, 512)?;
+            let batch = self.inner.shared.journal.pending_after(cursor, 512)?;
             if batch.is_empty() {
                 return Ok(());
             }
@@ -234,9 +244,9 @@ impl<T: Transport> Engine<T> {
                         held |= !matches!(settled, Ok(Some(Settled::Finished)));
                     }
                     let outcome = if held {
-                        inner.hold(&entry, "it waits for an earlier command on the same room or DID that is still queued")
-                    } else if let Some(reason) = inner.halted() {
-                        inner.hold(&entry, &reason)
+                        inner.shared.hold(&entry, "it waits for an earlier command on the same room or DID that is still queued")
+                    } else if let Some(reason) = inner.shared.halted() {
+                        inner.shared.hold(&entry, &reason)
                     } else {
                         let _permit = running.acquire().await.expect("never closed");
                         inner.run(entry).await
@@ -271,7 +281,7 @@ fn tally(report: &mut Report, finished: Result<Outcome, tokio::task::JoinError>)
     }
 }
 
-impl<T: Transport> Inner<T> {
+impl Shared {
     pub(crate) fn emit(&self, event: &Event<'_>) {
         (self.sink)(event);
     }
@@ -302,48 +312,13 @@ impl<T: Transport> Inner<T> {
         self.emit(&Event::Finished {
             entry,
             outcome: &outcome,
-            reads: &entry.reads,
-        });
-        outcome
-    }
-
-    /// Executes one command and records the result in the journal.
-    async fn run(&self, entry: Entry) -> Outcome {
-        let executed = execute::execute(self, entry).await;
-        let (outcome, entry) = (executed.outcome, executed.entry);
-        let mut journaled = entry.clone();
-        journaled.reads = executed.journal_reads;
-        let recorded = match &outcome {
-            Outcome::Done => {
-                let states = self.room_states(&entry);
-                self.journal.complete(&journaled, states).await
-            }
-            Outcome::Failed { reason } => {
-                journaled.status = Status::Failed;
-                journaled.last_error = Some(reason.clone());
-                self.journal.update(&journaled).await
-            }
-            Outcome::Queued { .. } => self.journal.update(&journaled).await,
-        };
-        self.release_dids(&entry);
-        let outcome = match recorded {
-            Ok(()) => outcome,
-            Err(error) => {
-                let reason = format!("cannot write the journal: {error}");
-                self.halt(&reason);
-                Outcome::Queued { reason }
-            }
-        };
-        self.emit(&Event::Finished {
-            entry: &entry,
-            outcome: &outcome,
-            reads: &entry.reads,
+            record: None,
         });
         outcome
     }
 
     /// How the rooms of a done command stand now (see `room_state`).
-    fn room_states(&self, entry: &Entry) -> Vec<(String, RoomState)> {
+    fn room_states(&self, entry: &Entry, done: &Done) -> Vec<(String, RoomState)> {
         let last = LastCommand {
             seq: entry.seq,
             origin: entry.origin.clone(),
@@ -361,41 +336,55 @@ impl<T: Transport> Inner<T> {
         };
         room_state::after(
             &entry.command.action,
-            &entry.reads,
-            &self.settings,
+            done,
+            self.options.number_transfer,
+            self.options.block_cor,
             &before,
             &last,
         )
     }
+}
 
-    /// Picks the lowest DID of `range` that the PBX does not list and no running command holds.
-    pub(crate) fn reserve_free_did(
-        &self,
-        range: &DidRange,
-        taken: &[(String, String)],
-    ) -> Option<String> {
-        let mut reserved = self.reserved.lock().unwrap_or_else(PoisonError::into_inner);
-        let did = execute::lowest_free(range, taken, &reserved)?;
-        reserved.insert(did.clone());
-        Some(did)
-    }
-
-    /// Forgets a reservation (a kept DID that turned out to be taken).
-    pub(crate) fn release_did(&self, did: &str) {
-        self.reserved
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(did);
-    }
-
-    fn release_dids(&self, entry: &Entry) {
-        let mut reserved = self.reserved.lock().unwrap_or_else(PoisonError::into_inner);
-        for values in entry.reads.values() {
-            for (field, value) in values {
-                if *field == crate::lower::ops::Field::DidServiceNumber {
-                    reserved.remove(value);
-                }
-            }
+impl<D: Driver> Inner<D> {
+    /// Executes one command and records the result in the journal.
+    async fn run(&self, entry: Entry) -> Outcome {
+        let shared = &self.shared;
+        let mut run = Run::new(shared, entry);
+        let executed = self.driver.execute(&mut run).await;
+        let kept_saved = run.kept_saved;
+        let mut entry = run.entry;
+        if !kept_saved {
+            // Only what was journaled before a write is kept: anything else is read afresh by
+            // a retry, so that a retry never works from stale data.
+            entry.kept = serde_json::Value::Null;
         }
+        let (outcome, record) = match executed {
+            Ok(done) => {
+                let states = shared.room_states(&entry, &done);
+                let recorded = shared.journal.complete(&entry, states).await;
+                (recorded.map(|()| Outcome::Done), done.record)
+            }
+            Err(Stopped::Command(reason)) => {
+                entry.status = Status::Failed;
+                entry.last_error = Some(reason.clone());
+                let recorded = shared.journal.update(&entry).await;
+                (recorded.map(|()| Outcome::Failed { reason }), None)
+            }
+            Err(Stopped::Run(reason)) => {
+                let recorded = shared.journal.update(&entry).await;
+                (recorded.map(|()| Outcome::Queued { reason }), None)
+            }
+        };
+        let outcome = outcome.unwrap_or_else(|error| {
+            let reason = format!("cannot write the journal: {error}");
+            shared.halt(&reason);
+            Outcome::Queued { reason }
+        });
+        shared.emit(&Event::Finished {
+            entry: &entry,
+            outcome: &outcome,
+            record: record.as_ref(),
+        });
+        outcome
     }
 }

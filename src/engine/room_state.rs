@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::journal::Reads;
-use crate::lower::Settings;
-use crate::lower::ops::{Field, ReadId};
+use crate::engine::driver::{Carried, Done};
 use crate::validate::{Action, DidRequest, Guest};
 
 /// One room as hotelcare last had it confirmed.
@@ -39,24 +37,14 @@ pub struct LastCommand {
     pub at: u64,
 }
 
-fn read(reads: &Reads, id: ReadId, field: Field) -> Option<&str> {
-    reads
-        .get(&id)?
-        .iter()
-        .find(|(f, _)| *f == field)
-        .map(|(_, v)| v.as_str())
-}
-
-fn non_empty(text: Option<&str>) -> Option<String> {
-    text.filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
 /// The rooms `action` changed and how they stand now, given how they stood (`before`) and what
-/// the command read (a DID found free, the guest a move carried along).
+/// the driver reports (`done`: a DID found free, the guest a move carried along). `transfer`:
+/// telephone number transfer is on; `block_cor`: what a check-out sets.
 pub fn after(
     action: &Action,
-    reads: &Reads,
-    settings: &Settings,
+    done: &Done,
+    transfer: bool,
+    block_cor: u8,
     before: &dyn Fn(&str) -> RoomState,
     last: &LastCommand,
 ) -> Vec<(String, RoomState)> {
@@ -64,13 +52,12 @@ pub fn after(
         state.last = Some(last.clone());
         state
     };
-    let transfer = settings.number_transfer.is_some();
     let vacated = |room: &str| {
         let previous = before(room);
         RoomState {
             occupied: false,
             guest: None,
-            cor: Some(settings.cor.block.get()),
+            cor: Some(block_cor),
             did: if transfer { None } else { previous.did },
             flags: previous.flags,
             last: None,
@@ -91,9 +78,7 @@ pub fn after(
             };
             let did = match did {
                 Some(DidRequest::Number(n)) => Some(n.clone()),
-                Some(DidRequest::Auto) => {
-                    non_empty(read(reads, ReadId(1), Field::DidServiceNumber))
-                }
+                Some(DidRequest::Auto) => done.did_given.clone(),
                 None => previous.did.clone(),
             };
             vec![(
@@ -125,30 +110,14 @@ pub fn after(
             vec![(room.clone(), with_last(state))]
         }
         Action::Move { from, to } => {
-            // What moved is what the move read from the old room (see `lower`: $1 names, $2
-            // profile, $3 details); what hotelcare knew of it fills any gap.
+            // What moved is what the PBX had in the old room; what hotelcare knew of it fills
+            // any gap.
             let moving = before(from);
-            let text = |id, field| read(reads, ReadId(id), field).map(str::to_owned);
-            let guest = match (
-                text(1, Field::LastName),
-                text(1, Field::FirstName),
-                text(2, Field::DirectoryName),
-            ) {
-                (Some(last), Some(first), Some(directory_name)) => Some(Guest {
-                    last,
-                    first,
-                    directory_name,
-                }),
-                _ => moving.guest.clone(),
-            };
-            let cor = text(3, Field::CorDay)
-                .and_then(|c| c.parse().ok())
-                .or(moving.cor);
-            let did = if transfer {
-                non_empty(read(reads, ReadId(3), Field::DidServiceNumber))
-            } else {
-                before(to).did
-            };
+            let carried = done.moved.clone().unwrap_or_default();
+            let Carried { guest, cor, did } = carried;
+            let guest = guest.or(moving.guest);
+            let cor = cor.or(moving.cor);
+            let did = if transfer { did } else { before(to).did };
             let target = RoomState {
                 occupied: true,
                 guest,
@@ -169,16 +138,7 @@ pub fn after(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, Cor, NumberTransfer};
-
-    fn settings(transfer: bool) -> Settings {
-        let mut config = Config::builtin();
-        config.number_transfer = transfer.then(|| NumberTransfer {
-            range: "3000-3005".parse().unwrap(),
-            signal_extension_external: true,
-        });
-        Settings::from_config(&config)
-    }
+    use crate::config::Cor;
 
     fn guest(name: &str) -> Guest {
         Guest {
@@ -188,57 +148,47 @@ mod tests {
         }
     }
 
+    fn apply(rooms: &mut BTreeMap<String, RoomState>, action: &Action, done: &Done) {
+        let snapshot = rooms.clone();
+        let before = |room: &str| snapshot.get(room).cloned().unwrap_or_default();
+        for (room, state) in after(action, done, true, 2, &before, &LastCommand::default()) {
+            rooms.insert(room, state);
+        }
+    }
+
     #[test]
     fn a_stay_from_check_in_through_move_to_check_out() {
-        let settings = settings(true);
-        let mut rooms: BTreeMap<String, RoomState> = BTreeMap::new();
-        let apply = |rooms: &mut BTreeMap<String, RoomState>, action: Action, reads: Reads| {
-            let snapshot = rooms.clone();
-            let before = |room: &str| snapshot.get(room).cloned().unwrap_or_default();
-            for (room, state) in after(&action, &reads, &settings, &before, &LastCommand::default())
-            {
-                rooms.insert(room, state);
-            }
+        let mut rooms = BTreeMap::new();
+        let check_in = |name: &str, room: &str, did, replace| Action::CheckIn {
+            room: room.into(),
+            guest: guest(name),
+            cor: Cor::new(1).unwrap(),
+            did,
+            replace,
         };
-        let mut found = Reads::new();
-        found.insert(ReadId(1), vec![(Field::DidServiceNumber, "3002".into())]);
         apply(
             &mut rooms,
-            Action::CheckIn {
-                room: "1000".into(),
-                guest: guest("Solo"),
-                cor: Cor::new(1).unwrap(),
-                did: Some(DidRequest::Auto),
-                replace: false,
+            &check_in("Solo", "1000", Some(DidRequest::Auto), false),
+            &Done {
+                did_given: Some("3002".into()),
+                ..Done::default()
             },
-            found,
         );
         assert!(rooms["1000"].occupied);
         assert_eq!(rooms["1000"].did.as_deref(), Some("3002"));
-        let mut moved = Reads::new();
-        moved.insert(
-            ReadId(1),
-            vec![
-                (Field::LastName, "Solo".into()),
-                (Field::FirstName, String::new()),
-            ],
-        );
-        moved.insert(ReadId(2), vec![(Field::DirectoryName, "Solo".into())]);
-        moved.insert(
-            ReadId(3),
-            vec![
-                (Field::CorDay, "3".into()),
-                (Field::DidServiceNumber, "3002".into()),
-            ],
-        );
-        apply(
-            &mut rooms,
-            Action::Move {
-                from: "1000".into(),
-                to: "2000".into(),
-            },
-            moved,
-        );
+        let moved = Done {
+            moved: Some(Carried {
+                guest: Some(guest("Solo")),
+                cor: Some(3),
+                did: Some("3002".into()),
+            }),
+            ..Done::default()
+        };
+        let relocation = Action::Move {
+            from: "1000".into(),
+            to: "2000".into(),
+        };
+        apply(&mut rooms, &relocation, &moved);
         assert!(!rooms["1000"].occupied);
         assert_eq!(rooms["1000"].did, None);
         assert_eq!(rooms["1000"].cor, Some(2), "blocked");
@@ -249,14 +199,8 @@ mod tests {
         );
         apply(
             &mut rooms,
-            Action::CheckIn {
-                room: "2000".into(),
-                guest: guest("Beta"),
-                cor: Cor::new(1).unwrap(),
-                did: None,
-                replace: true,
-            },
-            Reads::new(),
+            &check_in("Beta", "2000", None, true),
+            &Done::default(),
         );
         assert_eq!(rooms["2000"].guest, Some(guest("Beta")));
         assert_eq!(rooms["2000"].did, None, "REPLACE took Solo's DID away");

@@ -7,145 +7,25 @@ use std::time::SystemTime;
 use chrono::{DateTime, Local, SecondsFormat};
 use serde::Serialize;
 
-use crate::engine::{Entry, Event, Operation, OperationResult, Outcome, Status};
-use crate::lower::ops::{Expectation, Field, Op, Value};
-use crate::mixml::Response;
-use crate::monitor::format;
-use crate::validate::Command;
+use crate::engine::{Entry, Event, Outcome, Shown, Status, Step, StepResult};
 
-/// One field and its value. `value` is the text as the PBX stores it (`""` for empty, `1` for a
-/// COR, `on`/`off` for a flag); `from_read` names the read a value comes from, in a plan.
+/// One field and its value, as the PBX stores it (`""` for empty, `1` for a COR, `on`/`off`
+/// for a flag).
 #[derive(Debug, Serialize)]
 pub struct FieldValue {
     pub field: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_read: Option<String>,
+    pub value: String,
 }
 
 impl FieldValue {
-    fn sent(field: Field, text: &str) -> Self {
-        Self {
-            field: field.label(),
-            value: Some(shown(field, text)),
-            from_read: None,
-        }
-    }
-
-    fn planned(field: Field, value: &Value<'_>) -> Self {
-        let (value, from_read) = match value {
-            Value::Text(text) => (Some((*text).to_owned()), None),
-            Value::Empty => (Some(String::new()), None),
-            Value::Cor(cor) => (Some(cor.to_string()), None),
-            Value::Flag(on) => (Some(if *on { "on" } else { "off" }.to_owned()), None),
-            Value::Read(id, from) => (None, Some(format!("{id}.{from}"))),
-        };
-        Self {
-            field: field.label(),
-            value,
-            from_read,
-        }
-    }
-
-    fn all(values: &[(Field, String)]) -> Vec<Self> {
-        values.iter().map(|(f, v)| Self::sent(*f, v)).collect()
-    }
-}
-
-/// A flag as `on`/`off`, anything else as the PBX stores it.
-fn shown(field: Field, text: &str) -> String {
-    match field {
-        Field::UseDidForOutgoingCalls => format::sent_value(field, text),
-        _ => text.to_owned(),
-    }
-}
-
-/// One operation of a plan.
-#[derive(Debug, Serialize)]
-pub struct PlannedOperation {
-    pub room: Option<String>,
-    /// `read`, `set`, `find`, `check`, `info`.
-    pub verb: &'static str,
-    /// The whole operation as the text monitor shows it.
-    pub operation: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub form: Option<&'static str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<FieldValue>,
-    /// For reads and searches: the name later operations use (`$1`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub into: Option<String>,
-}
-
-/// `plan --format json`: one line per command.
-#[derive(Debug, Serialize)]
-pub struct PlannedCommand {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub origin: String,
-    pub line: usize,
-    pub command: String,
-    pub keyword: &'static str,
-    pub rooms: Vec<String>,
-    pub operations: Vec<PlannedOperation>,
-}
-
-impl PlannedCommand {
-    pub fn new(origin: &str, command: &Command, ops: &[Op<'_>]) -> Self {
-        Self {
-            kind: "command",
-            origin: origin.to_owned(),
-            line: command.line,
-            command: command.text.clone(),
-            keyword: command.action.keyword(),
-            rooms: command
-                .action
-                .rooms()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            operations: ops.iter().map(planned).collect(),
-        }
-    }
-}
-
-fn planned(op: &Op<'_>) -> PlannedOperation {
-    let (form, fields, into) = match op {
-        Op::Read {
-            form, fields, into, ..
-        } => (
-            Some(form.label()),
-            fields
-                .iter()
-                .map(|f| FieldValue {
-                    field: f.label(),
-                    value: None,
-                    from_read: None,
-                })
-                .collect(),
-            Some(into.to_string()),
-        ),
-        Op::Set { form, values, .. } => (
-            Some(form.label()),
-            values
-                .iter()
-                .map(|(f, v)| FieldValue::planned(*f, v))
-                .collect(),
-            None,
-        ),
-        Op::FindFreeDid { into, .. } => (None, Vec::new(), Some(into.to_string())),
-        Op::ExpectDidFree { .. }
-        | Op::Expect(Expectation::Occupied { .. } | Expectation::Vacant { .. })
-        | Op::SystemInfo => (None, Vec::new(), None),
-    };
-    PlannedOperation {
-        room: op.room().map(str::to_owned),
-        verb: op.verb(),
-        operation: format::operation(op),
-        form,
-        fields,
-        into,
+    fn all(values: &[Shown]) -> Vec<Self> {
+        values
+            .iter()
+            .map(|(field, value)| Self {
+                field,
+                value: value.clone(),
+            })
+            .collect()
     }
 }
 
@@ -206,21 +86,21 @@ impl MonitorLine {
     /// The lines of one engine event (a login comes before its operation).
     pub fn of(event: &Event<'_>, target: &str, journaled: bool, raw: bool) -> Vec<Self> {
         match event {
-            Event::Operation(operation) => {
+            Event::Step(step) => {
                 let mut lines = Vec::with_capacity(2);
-                if operation.logged_in {
+                if step.logged_in {
                     lines.push(Self::Login {
-                        time: timestamp(operation.at),
+                        time: timestamp(step.at),
                         target: target.to_owned(),
                     });
                 }
-                lines.push(Self::operation(operation, raw));
+                lines.push(Self::step(step, raw));
                 lines
             }
             Event::Finished {
                 entry,
                 outcome,
-                reads,
+                record,
             } => {
                 let action = &entry.command.action;
                 let (outcome, reason) = match outcome {
@@ -231,22 +111,6 @@ impl MonitorLine {
                         Some(reason.clone()),
                     ),
                 };
-                let record = if matches!(action, crate::validate::Action::Show { .. })
-                    && outcome == "done"
-                {
-                    Field::ALL
-                        .into_iter()
-                        .filter_map(|field| {
-                            reads
-                                .values()
-                                .flatten()
-                                .find(|(f, _)| *f == field)
-                                .map(|(f, v)| FieldValue::sent(*f, v))
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
                 vec![Self::Finished {
                     time: timestamp(SystemTime::now()),
                     seq: entry.seq,
@@ -255,76 +119,65 @@ impl MonitorLine {
                     command: action.keyword(),
                     outcome,
                     reason,
-                    record,
+                    record: record
+                        .map(|r| {
+                            r.fields
+                                .iter()
+                                .map(|f| FieldValue {
+                                    field: f.field,
+                                    value: f.value.clone(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 }]
             }
         }
     }
 
-    fn operation(operation: &Operation<'_>, raw: bool) -> Self {
-        let action = &operation.entry.command.action;
-        let (result, detail, read, attempt, retry_in_ms) = match &operation.result {
-            OperationResult::Ok(Response::Fields(values)) => {
-                ("ok", None, FieldValue::all(values), None, None)
-            }
-            OperationResult::Ok(Response::SystemInfo { product, version }) => (
+    fn step(step: &Step<'_>, raw: bool) -> Self {
+        let action = &step.entry.command.action;
+        let (result, detail, read, attempt, retry_in_ms) = match &step.result {
+            StepResult::Ok { detail, read } => (
                 "ok",
-                Some(format!("{product}, {version}")),
-                Vec::new(),
+                detail.map(str::to_owned),
+                FieldValue::all(read),
                 None,
                 None,
             ),
-            OperationResult::Ok(Response::Dids(_)) => {
-                let found = match operation.op {
-                    Op::FindFreeDid { into, .. } => operation
-                        .entry
-                        .reads
-                        .get(into)
-                        .map(|values| FieldValue::all(values))
-                        .unwrap_or_default(),
-                    _ => Vec::new(),
-                };
-                ("ok", None, found, None, None)
-            }
-            OperationResult::Ok(_) | OperationResult::Checked => {
-                ("ok", None, Vec::new(), None, None)
-            }
-            OperationResult::Kept(values) => ("kept", None, FieldValue::all(values), None, None),
-            OperationResult::Refused(why) => {
+            StepResult::Checked => ("ok", None, Vec::new(), None, None),
+            StepResult::Kept { read, .. } => ("kept", None, FieldValue::all(read), None, None),
+            StepResult::Refused(why) => {
                 ("refused", Some((*why).to_owned()), Vec::new(), None, None)
             }
-            OperationResult::Failed {
+            StepResult::Failed {
                 error,
                 attempt,
                 retry_in,
             } => (
                 "failed",
-                Some(error.to_string()),
+                Some((*error).to_owned()),
                 Vec::new(),
                 Some(*attempt),
                 retry_in.map(|pause| pause.as_millis()),
             ),
         };
-        let fields = match operation.op {
-            Op::Set { .. } => FieldValue::all(operation.sent),
-            other => planned(other).fields,
-        };
-        let raw = operation.raw.filter(|_| raw);
+        let raw = step.raw.filter(|_| raw);
         Self::Operation {
-            time: timestamp(operation.at),
-            seq: operation.entry.seq,
-            origin: operation.entry.origin.clone(),
-            room: operation.op.room().unwrap_or(action.room()).to_owned(),
+            time: timestamp(step.at),
+            seq: step.entry.seq,
+            origin: step.entry.origin.clone(),
+            room: step.header.room.to_owned(),
             command: action.keyword(),
-            verb: operation.op.verb(),
-            operation: format::operation(operation.op),
-            fields,
+            verb: step.header.verb,
+            operation: step.header.operation.clone(),
+            fields: FieldValue::all(&step.header.fields),
             result,
             detail,
             read,
             attempt,
             retry_in_ms,
-            duration_ms: operation.elapsed.as_millis(),
+            duration_ms: step.elapsed.as_millis(),
             request: raw.map(|r| r.request.clone()),
             response: raw.map(|r| r.response.clone()),
         }
@@ -416,7 +269,7 @@ impl Queue {
                 origin: entry.origin.clone(),
                 attempts: entry.attempts,
                 last_error: entry.last_error.clone(),
-                resumes: !entry.reads.is_empty(),
+                resumes: entry.resumes(),
             })
             .collect();
         let pending = commands.iter().filter(|c| c.status == "pending").count();

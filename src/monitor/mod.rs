@@ -7,18 +7,12 @@
 
 pub mod format;
 pub mod json;
-pub mod plan;
-mod record;
 
 use std::time::SystemTime;
 
 use chrono::{DateTime, Local};
 
-use crate::engine::{Event, Operation, OperationResult, Outcome};
-use crate::lower::ops::Op;
-use crate::mixml::Response;
-
-pub use record::render_room;
+use crate::engine::{Event, Outcome, Record, Step, StepResult};
 
 /// Where monitor text goes. Called from engine tasks, so it must be thread-safe.
 pub type Printer = Box<dyn Fn(&str) + Send + Sync>;
@@ -94,11 +88,11 @@ impl Monitor {
 
     fn on_event_text(&self, event: &Event<'_>) {
         match event {
-            Event::Operation(operation) => self.operation(operation),
+            Event::Step(step) => self.step(step),
             Event::Finished {
                 entry,
                 outcome,
-                reads,
+                record,
             } => {
                 let prefix = format!(
                     "{}  {}  {:<8}",
@@ -108,8 +102,8 @@ impl Monitor {
                 );
                 match outcome {
                     Outcome::Done => {
-                        if let crate::validate::Action::Show { room } = &entry.command.action {
-                            self.print(&render_room(room, reads));
+                        if let Some(record) = record {
+                            self.print(&render_room(entry.command.action.room(), record));
                         }
                         self.print(&format!("{prefix}  done  ({})", entry.origin));
                     }
@@ -131,11 +125,10 @@ impl Monitor {
         }
     }
 
-    fn operation(&self, operation: &Operation<'_>) {
-        let action = &operation.entry.command.action;
-        let room = operation.op.room().unwrap_or(action.room());
-        let at = time(operation.at);
-        if operation.logged_in {
+    fn step(&self, step: &Step<'_>) {
+        let action = &step.entry.command.action;
+        let at = time(step.at);
+        if step.logged_in {
             self.print(&format!(
                 "{at}  {}  {:<8}  login {} -> ok",
                 format::room("-"),
@@ -143,37 +136,15 @@ impl Monitor {
                 self.target
             ));
         }
-        let described = match (operation.op, &operation.result) {
-            (Op::Set { form, .. }, _) => format!(
-                "set  {:<15}  {}",
-                form.label(),
-                format::sent(operation.sent)
-            ),
-            (op, _) => format::operation(op),
-        };
-        let result = match &operation.result {
-            OperationResult::Ok(Response::Fields(values)) => {
-                format!("ok: {}", format::sent(values))
-            }
-            OperationResult::Ok(Response::SystemInfo { product, version }) => {
-                format!(
-                    "ok: test access to {} succeeded: {product}, {version}",
-                    self.target
-                )
-            }
-            OperationResult::Ok(Response::Dids(_)) => match operation.op {
-                Op::FindFreeDid { into, .. } => match operation.entry.reads.get(into) {
-                    Some(found) => format!("ok: {}", format::sent(found)),
-                    None => "ok".to_owned(),
-                },
-                _ => "ok: free".to_owned(),
-            },
-            OperationResult::Ok(_) | OperationResult::Checked => "ok".to_owned(),
-            OperationResult::Kept(values) => {
-                format!("kept from the journal: {}", format::sent(values))
-            }
-            OperationResult::Refused(why) => format!("refused: {why}"),
-            OperationResult::Failed {
+        let result = match &step.result {
+            StepResult::Ok {
+                detail: Some(detail),
+                ..
+            } => format!("ok: {detail}"),
+            StepResult::Ok { detail: None, .. } | StepResult::Checked => "ok".to_owned(),
+            StepResult::Kept { detail, .. } => format!("kept from the journal: {detail}"),
+            StepResult::Refused(why) => format!("refused: {why}"),
+            StepResult::Failed {
                 error,
                 attempt,
                 retry_in,
@@ -185,19 +156,34 @@ impl Monitor {
                 None => format!("failed (attempt {attempt}): {error}"),
             },
         };
-        let elapsed = operation.elapsed.as_millis();
+        let elapsed = step.elapsed.as_millis();
         self.print(&format!(
-            "{at}  {}  {:<8}  {described}  -> {result}  ({elapsed} ms)",
-            format::room(room),
-            action.keyword()
+            "{at}  {}  {:<8}  {}  -> {result}  ({elapsed} ms)",
+            format::room(step.header.room),
+            action.keyword(),
+            step.header.operation
         ));
         if self.raw
-            && let Some(raw) = operation.raw
+            && let Some(raw) = step.raw
         {
             self.print(&indent(&raw.request));
             self.print(&indent(&raw.response));
         }
     }
+}
+
+/// `SHOW`: one room's record, one field per line, in the PBX's order.
+pub fn render_room(room: &str, record: &Record) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("room {room}");
+    if let Some(label) = &record.label {
+        write!(out, " ({})", format::quoted(label)).expect("String");
+    }
+    out.push('\n');
+    for field in &record.fields {
+        writeln!(out, "  {:<27} {}", field.field, field.shown).expect("String");
+    }
+    out.trim_end().to_owned()
 }
 
 fn indent(text: &str) -> String {

@@ -19,9 +19,7 @@ use rustyline::{CompletionType, Config as EditorConfig, Editor};
 use crate::compile::{Event, compile_at};
 use crate::config::{Config, Trust, format_fingerprint};
 use crate::diagnostics::render;
-use crate::engine::{Engine, Report, Transport};
-use crate::lower::{Settings, lower};
-use crate::mixml::{Request, Response};
+use crate::engine::{Driver, Engine, Report};
 use crate::monitor;
 use crate::output::{errln, out, outln};
 use crate::validate::{Action, Validator};
@@ -32,13 +30,13 @@ use helper::ReplHelper;
 pub const HISTORY_FILE: &str = "repl-history.txt";
 
 /// Builds an engine for the session (again when `.raw` changes).
-pub type EngineFactory<'a, T> = dyn Fn(bool) -> Engine<T> + 'a;
+pub type EngineFactory<'a, D> = dyn Fn(bool) -> Engine<D> + 'a;
 
 /// One REPL session, on any transport (`cli` wires the client in).
-pub struct Session<'a, T> {
+pub struct Session<'a, D> {
     config: &'a Config,
-    make_engine: &'a EngineFactory<'a, T>,
-    engine: Engine<T>,
+    make_engine: &'a EngineFactory<'a, D>,
+    engine: Engine<D>,
     validator: Validator<'a>,
     raw: bool,
     plan: bool,
@@ -48,10 +46,10 @@ pub struct Session<'a, T> {
     rooms: Arc<Mutex<Vec<String>>>,
 }
 
-impl<'a, T: Transport> Session<'a, T> {
+impl<'a, D: Driver> Session<'a, D> {
     pub fn new(
         config: &'a Config,
-        make_engine: &'a EngineFactory<'a, T>,
+        make_engine: &'a EngineFactory<'a, D>,
         raw: bool,
         color: bool,
     ) -> Self {
@@ -71,15 +69,8 @@ impl<'a, T: Transport> Session<'a, T> {
     /// Asks the PBX for its directory numbers (for completion); runs what an earlier session or
     /// run left pending.
     pub async fn start(&mut self) {
-        if let Ok(reply) = self
-            .engine
-            .transport()
-            .call(&Request::ListDirectoryNumbers, false)
-            .await
-            && let Response::DirectoryNumbers(numbers) = reply.response
-        {
-            *self.rooms.lock().unwrap_or_else(PoisonError::into_inner) = numbers;
-        }
+        let numbers = self.engine.driver().directory_numbers().await;
+        *self.rooms.lock().unwrap_or_else(PoisonError::into_inner) = numbers;
         let config = self.config;
         match self
             .engine
@@ -151,10 +142,8 @@ impl<'a, T: Transport> Session<'a, T> {
         self.validator = validator;
         self.remember_rooms(commands.iter().map(|c| &c.action));
         if self.plan {
-            let settings = Settings::from_config(self.config);
             for command in &commands {
-                let ops = lower(&command.action, &settings);
-                out!("{}", monitor::plan::render(&name, command, &ops, self.raw));
+                out!("{}", self.engine.driver().plan(&name, command, self.raw));
             }
             return true;
         }
@@ -315,8 +304,8 @@ fn describe(config: &Config) -> String {
 
 /// The interactive loop with rustyline: history in the state directory, completion, hints,
 /// highlighting. Ctrl-C clears the line, Ctrl-D leaves.
-pub async fn interactive<T: Transport>(
-    session: &mut Session<'_, T>,
+pub async fn interactive<D: Driver>(
+    session: &mut Session<'_, D>,
     history: PathBuf,
 ) -> Result<(), String> {
     let config = EditorConfig::builder()
@@ -361,7 +350,7 @@ pub async fn interactive<T: Transport>(
 }
 
 /// `--no-readline`: the same session on plain standard input, line by line, with prompts.
-pub async fn plain<T: Transport>(session: &mut Session<'_, T>) -> Result<(), String> {
+pub async fn plain<D: Driver>(session: &mut Session<'_, D>) -> Result<(), String> {
     let stdin = io::stdin();
     let mut lines = stdin.lock().lines();
     loop {

@@ -14,7 +14,7 @@ use crate::acceptance;
 use crate::compile::{Event, compile, decode};
 use crate::config::Config;
 use crate::diagnostics::{Count, DiagnosticRecord, render};
-use crate::engine::{Engine, Extras, Status, Transport};
+use crate::engine::{Driver, Engine, Extras, Status};
 use crate::spool::report::{Accepted, AcceptedCommand, CommandReport, CommandResult, Report};
 use crate::spool::{Notice, Spool, original_name};
 use crate::validate::Validator;
@@ -30,9 +30,9 @@ pub trait Tell {
 }
 
 /// One round over the spool.
-pub async fn round<T: Transport>(
+pub async fn round<D: Driver>(
     config: &Config,
-    engine: &Engine<T>,
+    engine: &Engine<D>,
     attempts: &Attempts,
     spool: &mut Spool,
     tell: &dyn Tell,
@@ -85,9 +85,9 @@ pub async fn round<T: Transport>(
 
 /// Validates, journals and runs one claimed file, then moves it on with its report, unless some
 /// of its commands are still queued (the PBX is unreachable): then it waits for the next round.
-async fn process<T: Transport>(
+async fn process<D: Driver>(
     config: &Config,
-    engine: &Engine<T>,
+    engine: &Engine<D>,
     attempts: &Attempts,
     spool: &mut Spool,
     claimed: &Path,
@@ -174,9 +174,9 @@ async fn process<T: Transport>(
 
 /// Checks the whole file and journals its commands with the marker. `Err(report)` if it is
 /// refused (unreadable, not in the configured encoding, or with an error): nothing of it runs.
-async fn accept<T: Transport>(
+async fn accept<D: Driver>(
     config: &Config,
-    engine: &Engine<T>,
+    engine: &Engine<D>,
     claimed: &Path,
     name: &str,
     marker: &str,

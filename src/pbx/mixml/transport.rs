@@ -1,10 +1,12 @@
-//! `Transport`: how the engine reaches a PBX. The engine knows this trait only; `cli` plugs in the
-//! HTTPS client (`client`), which talks to a real MiVB or to the simulator.
+//! `Transport`: how the MiXML driver reaches a PBX: the HTTPS client (`client`), which talks to
+//! a real MiVB or to the simulator. The errors say what failed in the vendor's "Error analysis"
+//! terms, and how to recover (`Recovery`).
 
 use std::fmt::{self, Display, Formatter};
 use std::future::Future;
 use std::time::Duration;
 
+use crate::engine::Raw;
 use crate::mixml::{Fault, FaultCode, Request, Response};
 
 /// Sends MiXML requests within one logged-in session.
@@ -22,6 +24,9 @@ pub trait Transport: Send + Sync + 'static {
 
     /// `user@address`, for messages.
     fn target(&self) -> String;
+
+    /// Ends the session (best effort: a PBX that is gone has ended it anyway).
+    fn log_out(&self) -> impl Future<Output = ()> + Send;
 }
 
 /// A request the PBX carried out.
@@ -32,26 +37,6 @@ pub struct Reply {
     pub logged_in: bool,
     /// The envelopes sent and received, with `raw`.
     pub raw: Option<Raw>,
-}
-
-/// Envelopes for `--raw` monitors; the password and the session id are always masked.
-#[derive(Clone, Debug, Default)]
-pub struct Raw {
-    pub request: String,
-    pub response: String,
-}
-
-impl Raw {
-    /// Two exchanges in order (a login and the request after it) as one.
-    pub fn join(first: Option<Raw>, second: Option<Raw>) -> Option<Raw> {
-        match (first, second) {
-            (Some(a), Some(b)) => Some(Raw {
-                request: format!("{}\n{}", a.request, b.request),
-                response: format!("{}\n{}", a.response, b.response),
-            }),
-            (a, b) => b.or(a),
-        }
-    }
 }
 
 /// Why a request did not come back with an answer the PBX carried out.

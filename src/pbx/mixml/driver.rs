@@ -1,56 +1,179 @@
-//! Carrying out one command: its operations in order, each retried per the policy; reads the
-//! command's own writes could change kept in the journal before the first write; checks made
-//! before anything is written; a failure described in the words a technician needs.
+//! The MiXML driver: a checked command lowered to MiXML operations (`lower`) and carried out
+//! through the HTTPS client (`Transport`), one operation after the other. Reads that the
+//! command's own writes could change are kept in the journal before the first write (through
+//! the engine's `Run`); checks are made before anything is written; every failure is described
+//! in the words a technician needs; the engine decides on retries.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
-use std::time::{Duration, Instant, SystemTime};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use crate::config::DidRange;
-use crate::diagnostics::Count;
-use crate::engine::Inner;
-use crate::engine::event::{Event, Operation, OperationResult, Outcome};
-use crate::engine::journal::{Entry, Reads};
-use crate::engine::transport::{Recovery, Reply, Transport, TransportError};
-use crate::lower::lower;
+use crate::engine::{
+    Capabilities, Carried, Done, Driver, Failure, FailureKind, Run, StepHeader, StepResult,
+    Stopped, Timing,
+};
 use crate::lower::ops::{Expectation, Field, Op, ReadId};
+use crate::lower::{Settings, lower};
 use crate::mixml::{self, FaultCode, Request, Response};
-use crate::validate::Action;
+use crate::pbx::mixml::describe;
+use crate::pbx::mixml::transport::{Recovery, Reply, Transport, TransportError};
+use crate::validate::{Action, Command, DidRequest, Guest};
 
-/// What executing a command gives the caller.
-pub(crate) struct Executed {
-    pub(crate) outcome: Outcome,
-    /// The entry with everything the command read (for the monitor, e.g. `SHOW`).
-    pub(crate) entry: Entry,
-    /// What of the reads goes into the journal: only reads the command's own writes could
-    /// change, and only once it has written something (see `must_keep`). Anything else is read
-    /// afresh by a retry, so a retry never works from stale data.
-    pub(crate) journal_reads: Reads,
+/// What a command's reads found, by read: `ReadId -> [(field, value)]`. What of it must survive
+/// a crash is kept in the journal (as JSON, opaque to the engine).
+pub type Reads = BTreeMap<ReadId, Vec<(Field, String)>>;
+
+/// Drives one MiVB (or the simulator) through MiXML.
+pub struct MixmlDriver<T> {
+    transport: Arc<T>,
+    settings: Settings,
+    /// DIDs chosen by `DID AUTO` of commands that have not finished.
+    reserved: Mutex<HashSet<String>>,
 }
 
-/// Runs `entry`'s operations.
-pub(crate) async fn execute<T: Transport>(inner: &Inner<T>, entry: Entry) -> Executed {
-    let action = entry.command.action.clone();
-    let ops = lower(&action, &inner.settings);
-    let keep: HashSet<ReadId> = ops
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| must_keep(&ops, *index))
-        .filter_map(|(_, op)| read_into(op))
-        .collect();
-    let mut run = Run {
-        inner,
-        entry,
-        keep: &keep,
-        applied: Vec::new(),
-        reads_saved: false,
-    };
-    let outcome = run.all(&ops).await;
-    let journal_reads = run.journal_reads();
-    Executed {
-        outcome,
-        entry: run.entry,
-        journal_reads,
+impl<T: Transport> MixmlDriver<T> {
+    pub fn new(transport: Arc<T>, settings: Settings) -> Self {
+        Self {
+            transport,
+            settings,
+            reserved: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Picks the lowest DID of `range` that the PBX does not list and no running command holds.
+    fn reserve_free_did(&self, range: &DidRange, taken: &[(String, String)]) -> Option<String> {
+        let mut reserved = self.reserved.lock().unwrap_or_else(PoisonError::into_inner);
+        let did = lowest_free(range, taken, &reserved)?;
+        reserved.insert(did.clone());
+        Some(did)
+    }
+
+    fn release_did(&self, did: &str) {
+        self.reserved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(did);
+    }
+}
+
+impl<T: Transport> Driver for MixmlDriver<T> {
+    fn target(&self) -> String {
+        self.transport.target()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            interface: "mixml",
+            did: true,
+            reads: true,
+        }
+    }
+
+    async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+        let action = run.command().action.clone();
+        let ops = lower(&action, &self.settings);
+        let keep: HashSet<ReadId> = ops
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| must_keep(&ops, *index))
+            .filter_map(|(_, op)| read_into(op))
+            .collect();
+        let reads: Reads = serde_json::from_value(run.kept().clone()).unwrap_or_default();
+        let mut operations = Operations {
+            driver: self,
+            run,
+            reads,
+            keep: &keep,
+            applied: Vec::new(),
+        };
+        let result = operations.all(&ops).await;
+        let reads = operations.reads;
+        if let Some(into) = ops.iter().find_map(|op| match op {
+            Op::FindFreeDid { into, .. } => Some(*into),
+            _ => None,
+        }) && let Some(did) = lookup(&reads, into, Field::DidServiceNumber)
+        {
+            self.release_did(did);
+        }
+        result?;
+        Ok(done(&action, &reads))
+    }
+
+    fn plan(&self, origin: &str, command: &Command, raw: bool) -> String {
+        describe::plan(
+            origin,
+            command,
+            &lower(&command.action, &self.settings),
+            raw,
+        )
+    }
+
+    async fn directory_numbers(&self) -> Vec<String> {
+        match self
+            .transport
+            .call(&Request::ListDirectoryNumbers, false)
+            .await
+        {
+            Ok(Reply {
+                response: Response::DirectoryNumbers(numbers),
+                ..
+            }) => numbers,
+            _ => Vec::new(),
+        }
+    }
+
+    async fn close(&self) {
+        self.transport.log_out().await;
+    }
+}
+
+/// What a done command leaves for the room state (see `lower` for the read numbers).
+fn done(action: &Action, reads: &Reads) -> Done {
+    match action {
+        Action::CheckIn {
+            did: Some(DidRequest::Auto),
+            ..
+        } => Done {
+            did_given: lookup(reads, ReadId(1), Field::DidServiceNumber).map(str::to_owned),
+            ..Done::default()
+        },
+        Action::Move { .. } => {
+            let text = |id, field| lookup(reads, ReadId(id), field).map(str::to_owned);
+            let guest = match (
+                text(1, Field::LastName),
+                text(1, Field::FirstName),
+                text(2, Field::DirectoryName),
+            ) {
+                (Some(last), Some(first), Some(directory_name)) => Some(Guest {
+                    last,
+                    first,
+                    directory_name,
+                }),
+                _ => None,
+            };
+            Done {
+                moved: Some(Carried {
+                    guest,
+                    cor: text(3, Field::CorDay).and_then(|c| c.parse().ok()),
+                    did: text(3, Field::DidServiceNumber).filter(|d| !d.is_empty()),
+                }),
+                ..Done::default()
+            }
+        }
+        Action::Show { .. } => {
+            let values: Vec<(Field, String)> = reads.values().flatten().cloned().collect();
+            Done {
+                record: Some(describe::record(&values)),
+                ..Done::default()
+            }
+        }
+        _ => Done::default(),
     }
 }
 
@@ -77,178 +200,128 @@ fn must_keep(ops: &[Op<'_>], index: usize) -> bool {
     }
 }
 
-/// One command being carried out.
-struct Run<'r, T> {
-    inner: &'r Inner<T>,
-    entry: Entry,
-    keep: &'r HashSet<ReadId>,
+/// One command's operations being carried out.
+struct Operations<'o, 'r, T> {
+    driver: &'o MixmlDriver<T>,
+    run: &'o mut Run<'r>,
+    /// Everything read so far (kept reads of an interrupted run first).
+    reads: Reads,
+    keep: &'o HashSet<ReadId>,
     /// The sets the PBX confirmed, as "User Profile of 1000".
     applied: Vec<String>,
-    /// The kept reads were journaled: a write was (about to be) sent, so a retry must use them,
-    /// even if that write's answer never came.
-    reads_saved: bool,
 }
 
-/// Why a command stopped.
-enum Stopped {
-    /// This command cannot succeed; the reason names the room and what to do.
-    Command(String),
-    /// Nothing can succeed now (the reason is the run's halt reason).
-    Run(String),
-}
-
-impl<T: Transport> Run<'_, T> {
-    /// What of the reads the journal holds for this command (see `Executed::journal_reads`).
-    fn journal_reads(&self) -> Reads {
-        if self.reads_saved {
-            self.kept_reads()
-        } else {
-            Reads::new()
-        }
-    }
-
-    /// Records a failed attempt in the journal at once, so that what `queue list` shows is what
-    /// happened even if the command is then interrupted (Ctrl-C, a kill).
-    async fn record_attempt(&self) {
-        let mut saved = self.entry.clone();
-        saved.reads = self.journal_reads();
-        if let Err(error) = self.inner.journal.update(&saved).await {
-            tracing::warn!(
-                "cannot record the failed attempt of {}: {error}",
-                self.entry.origin
-            );
-        }
-    }
-
+impl<T: Transport> Operations<'_, '_, T> {
     fn kept_reads(&self) -> Reads {
-        self.entry
-            .reads
+        self.reads
             .iter()
             .filter(|(id, _)| self.keep.contains(id))
             .map(|(id, values)| (*id, values.clone()))
             .collect()
     }
 
-    fn emit(
-        &self,
-        op: &Op<'_>,
-        sent: &[(Field, String)],
-        result: OperationResult<'_>,
-        timing: Timing,
-        reply: Option<&Reply>,
-    ) {
-        self.inner.emit(&Event::Operation(Operation {
-            entry: &self.entry,
-            op,
-            sent,
-            result,
-            at: timing.at,
-            elapsed: timing.elapsed,
-            logged_in: reply.is_some_and(|r| r.logged_in),
-            raw: reply.and_then(|r| r.raw.as_ref()),
-        }));
+    fn header<'h>(op: &'h Op<'_>, sent: &[(Field, String)]) -> StepHeader<'h> {
+        let room = op.room().unwrap_or("-");
+        let (operation, fields) = match op {
+            Op::Set { form, .. } => (
+                format!("set  {:<15}  {}", form.label(), describe::sent(sent)),
+                describe::machine(sent),
+            ),
+            other => (describe::operation(other), Vec::new()),
+        };
+        StepHeader {
+            room,
+            verb: op.verb(),
+            operation,
+            fields,
+        }
     }
 
-    async fn all(&mut self, ops: &[Op<'_>]) -> Outcome {
+    async fn all(&mut self, ops: &[Op<'_>]) -> Result<(), Stopped> {
         let mut unsaved_reads = false;
         for (index, op) in ops.iter().enumerate() {
-            if let Some(reason) = self.inner.halted() {
-                return Outcome::Queued { reason };
+            if let Some(reason) = self.run.halted() {
+                return Err(Stopped::Run(reason));
             }
             // A read the journal kept from an interrupted run is not read again: the room may
             // already have changed under the command's own writes. A DID found free earlier is
             // checked first, though: if someone else has given it to another room since, this
             // command chooses again instead of failing on it at every retry.
             if let Some(into) = read_into(op)
-                && let Some(kept) = self.entry.reads.get(&into).cloned()
+                && let Some(kept) = self.reads.get(&into).cloned()
             {
                 let still_ours = match op {
-                    Op::FindFreeDid { .. } => match self.kept_did_is_free(&kept).await {
-                        Ok(free) => free,
-                        Err(Stopped::Run(reason)) => return Outcome::Queued { reason },
-                        Err(Stopped::Command(what)) => {
-                            return Outcome::Failed {
-                                reason: self.reason(op, &what),
-                            };
-                        }
-                    },
+                    Op::FindFreeDid { .. } => self
+                        .kept_did_is_free(&kept)
+                        .await
+                        .map_err(|stopped| self.explain(op, stopped))?,
                     _ => true,
                 };
                 if still_ours {
-                    self.emit(op, &[], OperationResult::Kept(&kept), Timing::now(), None);
+                    let detail = describe::sent(&kept);
+                    self.run.emit(
+                        &Self::header(op, &[]),
+                        StepResult::Kept {
+                            detail: &detail,
+                            read: &describe::machine(&kept),
+                        },
+                        Timing::now(),
+                        false,
+                        None,
+                    );
                     continue;
                 }
-                self.entry.reads.remove(&into);
+                self.reads.remove(&into);
                 for (_, did) in &kept {
-                    self.inner.release_did(did);
+                    self.driver.release_did(did);
                 }
             }
             if let Op::Expect(expectation) = op {
-                match check(expectation, &self.entry.reads) {
-                    Ok(()) => self.emit(op, &[], OperationResult::Checked, Timing::now(), None),
+                let header = Self::header(op, &[]);
+                match check(expectation, &self.reads) {
+                    Ok(()) => {
+                        self.run
+                            .emit(&header, StepResult::Checked, Timing::now(), false, None);
+                    }
                     Err(mut reason) => {
-                        if matches!(self.entry.command.action, Action::CheckIn { .. }) {
+                        if matches!(self.run.command().action, Action::CheckIn { .. }) {
                             reason.push_str(
                                 ", or add `REPLACE` to the check-in to check them out as part of it",
                             );
                         }
-                        self.emit(
-                            op,
-                            &[],
-                            OperationResult::Refused(&reason),
+                        self.run.emit(
+                            &header,
+                            StepResult::Refused(&reason),
                             Timing::now(),
+                            false,
                             None,
                         );
-                        return Outcome::Failed {
-                            reason: self.reason(op, &reason),
-                        };
+                        return Err(Stopped::Command(self.reason(op, &reason)));
                     }
                 }
                 continue;
             }
             if matches!(op, Op::Set { .. }) && unsaved_reads {
-                let mut saved = self.entry.clone();
-                saved.reads = self.kept_reads();
-                if let Err(error) = self.inner.journal.update(&saved).await {
-                    let reason = format!("cannot write the journal: {error}");
-                    self.inner.halt(&reason);
-                    return Outcome::Queued { reason };
-                }
+                let kept = serde_json::to_value(self.kept_reads()).unwrap_or_default();
+                self.run.keep(kept).await?;
                 unsaved_reads = false;
-                self.reads_saved = true;
             }
-            let sent = match self.resolve(op) {
-                Ok(sent) => sent,
-                Err(reason) => return Outcome::Failed { reason },
-            };
-            let (reply, timing) = match self.send(op, &sent).await {
-                Ok(answered) => answered,
-                Err(Stopped::Command(what)) => {
-                    return Outcome::Failed {
-                        reason: self.reason(op, &what),
-                    };
-                }
-                Err(Stopped::Run(reason)) => return Outcome::Queued { reason },
-            };
+            let sent = self.resolve(op).map_err(Stopped::Command)?;
+            let (reply, timing) = self
+                .send(op, &sent)
+                .await
+                .map_err(|stopped| self.explain(op, stopped))?;
             if let Err(what) = self.absorb(op, &reply.response) {
-                self.emit(
-                    op,
-                    &sent,
-                    OperationResult::Refused(&what),
+                self.run.emit(
+                    &Self::header(op, &sent),
+                    StepResult::Refused(&what),
                     timing,
-                    Some(&reply),
+                    reply.logged_in,
+                    reply.raw.as_ref(),
                 );
-                return Outcome::Failed {
-                    reason: self.reason(op, &what),
-                };
+                return Err(Stopped::Command(self.reason(op, &what)));
             }
-            self.emit(
-                op,
-                &sent,
-                OperationResult::Ok(&reply.response),
-                timing,
-                Some(&reply),
-            );
+            self.emit_answer(op, &sent, &reply, timing);
             if must_keep(ops, index) {
                 unsaved_reads = true;
             }
@@ -256,7 +329,46 @@ impl<T: Transport> Run<'_, T> {
                 self.applied.push(format!("{} of {room}", form.label()));
             }
         }
-        Outcome::Done
+        Ok(())
+    }
+
+    /// Shows what the PBX answered to `op`.
+    fn emit_answer(&self, op: &Op<'_>, sent: &[(Field, String)], reply: &Reply, timing: Timing) {
+        let found = |into: &ReadId| self.reads.get(into).cloned().unwrap_or_default();
+        let (detail, read) = match (&reply.response, op) {
+            (Response::Fields(values), _) => (Some(describe::sent(values)), values.clone()),
+            (Response::SystemInfo { product, version }, _) => (
+                Some(format!(
+                    "test access to {} succeeded: {product}, {version}",
+                    self.driver.transport.target()
+                )),
+                Vec::new(),
+            ),
+            (Response::Dids(_), Op::FindFreeDid { into, .. }) => {
+                let values = found(into);
+                (Some(describe::sent(&values)), values)
+            }
+            (Response::Dids(_), _) => (Some("free".to_owned()), Vec::new()),
+            _ => (None, Vec::new()),
+        };
+        self.run.emit(
+            &Self::header(op, sent),
+            StepResult::Ok {
+                detail: detail.as_deref(),
+                read: &describe::machine(&read),
+            },
+            timing,
+            reply.logged_in,
+            reply.raw.as_ref(),
+        );
+    }
+
+    /// A stop of this command in its full words (room, step, what was changed already).
+    fn explain(&self, op: &Op<'_>, stopped: Stopped) -> Stopped {
+        match stopped {
+            Stopped::Command(what) => Stopped::Command(self.reason(op, &what)),
+            run @ Stopped::Run(_) => run,
+        }
     }
 
     /// Whether the DID a `DID AUTO` found free in an earlier run (`kept`) is still free or this
@@ -265,7 +377,7 @@ impl<T: Transport> Run<'_, T> {
         let Some((_, did)) = kept.iter().find(|(f, _)| *f == Field::DidServiceNumber) else {
             return Ok(false);
         };
-        let room = self.entry.command.action.room().to_owned();
+        let room = self.run.command().action.room().to_owned();
         let check = Op::ExpectDidFree {
             room: &room,
             did: did.as_str(),
@@ -273,23 +385,17 @@ impl<T: Transport> Run<'_, T> {
         let (reply, timing) = self.send(&check, &[]).await?;
         match self.absorb(&check, &reply.response) {
             Ok(()) => {
-                self.emit(
-                    &check,
-                    &[],
-                    OperationResult::Ok(&reply.response),
-                    timing,
-                    Some(&reply),
-                );
+                self.emit_answer(&check, &[], &reply, timing);
                 Ok(true)
             }
             Err(why) => {
                 let why = format!("{why}; choosing another DID");
-                self.emit(
-                    &check,
-                    &[],
-                    OperationResult::Refused(&why),
+                self.run.emit(
+                    &Self::header(&check, &[]),
+                    StepResult::Refused(&why),
                     timing,
-                    Some(&reply),
+                    reply.logged_in,
+                    reply.raw.as_ref(),
                 );
                 Ok(false)
             }
@@ -301,16 +407,15 @@ impl<T: Transport> Run<'_, T> {
         let Op::Set { values, .. } = op else {
             return Ok(Vec::new());
         };
-        let reads = &self.entry.reads;
         values
             .iter()
             .map(|(field, value)| {
                 let text = match value {
                     crate::lower::ops::Value::Read(id, from) => {
-                        lookup(reads, *id, *from).map(str::to_owned).ok_or_else(|| {
+                        lookup(&self.reads, *id, *from).map(str::to_owned).ok_or_else(|| {
                             format!(
                                 "internal error: {} has no value read for {id}.{from}; please report this as a hotelcare bug",
-                                self.entry.origin
+                                self.run.entry().origin
                             )
                         })?
                     }
@@ -321,8 +426,9 @@ impl<T: Transport> Run<'_, T> {
             .collect()
     }
 
-    /// Sends one operation, retrying transient failures with exponential backoff. "Test access"
-    /// logs in afresh first, so that it checks the credentials, not an old session.
+    /// Sends one operation; every failed attempt goes to the engine, which pauses and lets it
+    /// try again or says why to stop. "Test access" logs in afresh first, so that it checks
+    /// the credentials, not an old session.
     async fn send(
         &mut self,
         op: &Op<'_>,
@@ -344,94 +450,60 @@ impl<T: Transport> Run<'_, T> {
                 ))
             })?,
         };
-        let (inner, policy) = (self.inner, self.inner.policy);
+        let transport = &self.driver.transport;
+        let raw = self.run.raw();
         let mut attempt = 0;
         loop {
             attempt += 1;
             let started = Instant::now();
             let result = if matches!(op, Op::SystemInfo) {
-                match inner.transport.login(inner.raw).await {
-                    Ok(login) => inner
-                        .transport
-                        .call(&request, inner.raw)
-                        .await
-                        .map(|reply| Reply {
-                            logged_in: true,
-                            raw: crate::engine::transport::Raw::join(login.raw, reply.raw),
-                            ..reply
-                        }),
+                match transport.login(raw).await {
+                    Ok(login) => transport.call(&request, raw).await.map(|reply| Reply {
+                        logged_in: true,
+                        raw: crate::engine::Raw::join(login.raw, reply.raw),
+                        ..reply
+                    }),
                     Err(error) => Err(error),
                 }
             } else {
-                inner.transport.call(&request, inner.raw).await
+                transport.call(&request, raw).await
             };
-            let timing = Timing {
-                at: SystemTime::now(),
-                elapsed: started.elapsed(),
-            };
+            let timing = Timing::since(started);
             let error = match result {
                 Ok(reply) => return Ok((reply, timing)),
                 Err(error) => error,
             };
-            self.entry.attempts += 1;
-            self.entry.last_error = Some(error.to_string());
-            if self.inner.journal.path().is_some() {
-                self.record_attempt().await;
-            }
-            let recovery = error.recovery();
-            let retry_in = (recovery == Recovery::Retry
-                && attempt < policy.attempts
-                && inner.halted().is_none())
-            .then(|| backoff(policy.initial_backoff, policy.max_backoff, attempt));
-            let result = OperationResult::Failed {
-                error: &error,
-                attempt,
-                retry_in,
+            let failure = Failure {
+                kind: match error.recovery() {
+                    Recovery::Retry => FailureKind::Transient {
+                        unreachable: error.is_unreachable(),
+                    },
+                    Recovery::FailCommand => FailureKind::Permanent,
+                    Recovery::Stop => FailureKind::Fatal,
+                },
+                message: describe_failure(&error, op),
             };
-            self.emit(op, sent, result, timing, None);
-            if let Some(pause) = retry_in {
-                tokio::time::sleep(pause).await;
-                continue;
-            }
-            let attempts = Count(attempt as usize, "attempt");
-            return Err(match recovery {
-                Recovery::FailCommand => Stopped::Command(describe(&error, op)),
-                // The PBX answers, but not this request: that is this command's failure, not a
-                // reason to stop every other room.
-                Recovery::Retry if !error.is_unreachable() => {
-                    Stopped::Command(format!("gave up after {attempts}: {error}"))
-                }
-                Recovery::Retry => {
-                    inner.halt(&format!(
-                        "the PBX is unreachable (after {attempts}): {error}"
-                    ));
-                    Stopped::Run(inner.halted().unwrap_or_default())
-                }
-                Recovery::Stop => {
-                    inner.halt(&error.to_string());
-                    Stopped::Run(inner.halted().unwrap_or_default())
-                }
-            });
+            let header = Self::header(op, sent);
+            self.run.failed(&header, attempt, &failure, timing).await?;
         }
     }
 
-    /// Takes what a read or a search returned into the entry; `Err` when the answer means the
+    /// Takes what a read or a search returned into the reads; `Err` when the answer means the
     /// command must not go on (no free DID, a DID held by another room).
     fn absorb(&mut self, op: &Op<'_>, response: &Response) -> Result<(), String> {
         match (op, response) {
             (Op::Read { into, .. }, Response::Fields(values)) => {
-                self.entry.reads.insert(*into, values.clone());
+                self.reads.insert(*into, values.clone());
                 Ok(())
             }
             (Op::FindFreeDid { range, into }, Response::Dids(taken)) => {
-                let did = self.inner.reserve_free_did(range, taken).ok_or_else(|| {
+                let did = self.driver.reserve_free_did(range, taken).ok_or_else(|| {
                     format!(
                         "no free DID in {range}: all {} numbers are in use on the PBX; widen `[number_transfer] range` or take a DID away",
                         range.len()
                     )
                 })?;
-                self.entry
-                    .reads
+                self.reads
                     .insert(*into, vec![(Field::DidServiceNumber, did)]);
                 Ok(())
             }
@@ -459,8 +531,9 @@ impl<T: Transport> Run<'_, T> {
     /// The reason a command failed: which room and step, what was wrong, what to do, and what
     /// had already been changed.
     fn reason(&self, op: &Op<'_>, what: &str) -> String {
-        let room = op.room().unwrap_or(self.entry.command.action.room());
-        let keyword = self.entry.command.action.keyword();
+        let action = &self.run.command().action;
+        let room = op.room().unwrap_or(action.room());
+        let keyword = action.keyword();
         let step = match op {
             Op::Set { form, .. } => format!("set {}", form.label()),
             other => other.verb().to_owned(),
@@ -474,22 +547,6 @@ impl<T: Transport> Run<'_, T> {
             )
         };
         format!("room {room}: {keyword} failed at `{step}`: {what}; {changed}")
-    }
-}
-
-/// When an operation was answered and how long it took.
-#[derive(Clone, Copy)]
-struct Timing {
-    at: SystemTime,
-    elapsed: Duration,
-}
-
-impl Timing {
-    fn now() -> Self {
-        Self {
-            at: SystemTime::now(),
-            elapsed: Duration::ZERO,
-        }
     }
 }
 
@@ -531,7 +588,7 @@ fn check(expectation: &Expectation<'_>, reads: &Reads) -> Result<(), String> {
 }
 
 /// A refusal in the words a technician needs.
-fn describe(error: &TransportError, op: &Op<'_>) -> String {
+fn describe_failure(error: &TransportError, op: &Op<'_>) -> String {
     let TransportError::Fault(fault) = error else {
         return error.to_string();
     };
@@ -558,12 +615,6 @@ fn describe(error: &TransportError, op: &Op<'_>) -> String {
         ),
         _ => error.to_string(),
     }
-}
-
-/// `initial × 2^(attempt-1)`, at most `max`, with ±25 % jitter so that concurrent retries spread.
-fn backoff(initial: Duration, max: Duration, attempt: u32) -> Duration {
-    let doubled = initial.saturating_mul(1u32 << (attempt - 1).min(16));
-    doubled.min(max).mul_f64(0.75 + fastrand::f64() * 0.5)
 }
 
 /// The lowest number of `range` that is neither on the PBX nor reserved by a running command.

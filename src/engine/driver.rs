@@ -1,0 +1,85 @@
+//! `Driver`: the engine's contract with a wire to a PBX. A driver takes one checked command
+//! (`validate::Command`, not a wire request) and carries it out on its PBX; the engine keeps the
+//! journal, the ordering, the concurrency, the retry policy and the events, and never names a
+//! wire type. The MiXML driver (`pbx::mixml`) is one; tests plug in their own.
+//!
+//! Why a generic (`Engine<D: Driver>`) and not `Box<dyn Driver>`: native `async fn` in traits
+//! is not object-safe, and boxing every future of every operation buys nothing while one
+//! engine drives one kind of wire. A service that drives several wires at once will hold an
+//! enum of drivers that implements `Driver` by matching: the seam stays here.
+
+use std::future::Future;
+
+use crate::engine::run::{Run, Stopped};
+use crate::validate::{Command, Guest};
+
+/// What a wire can do; validation refuses what the target PBX's wire cannot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The interface's name as the configuration writes it (`mixml`).
+    pub interface: &'static str,
+    /// Personal DIDs (telephone number transfer).
+    pub did: bool,
+    /// The PBX's records can be read (`SHOW` reads the PBX; otherwise it shows what hotelcare
+    /// last set).
+    pub reads: bool,
+}
+
+/// What a command that the PBX confirmed leaves for the room state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Done {
+    /// The DID a `DID AUTO` check-in was given.
+    pub did_given: Option<String>,
+    /// What a `MOVE` carried from the old room, as the PBX had it there.
+    pub moved: Option<Carried>,
+    /// `SHOW`: the room's record, labelled, as the PBX has it.
+    pub record: Option<Record>,
+}
+
+/// A guest's data as a move carries it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    pub guest: Option<Guest>,
+    pub cor: Option<u8>,
+    pub did: Option<String>,
+}
+
+/// A room's record for `SHOW`: its label and its fields, in the PBX's order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    pub label: Option<String>,
+    pub fields: Vec<RecordField>,
+}
+
+/// One field of a record: its label, its value for people (`"Solo"`, `empty`), and for programs
+/// (the text the PBX stores).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordField {
+    pub field: &'static str,
+    pub shown: String,
+    pub value: String,
+}
+
+/// A wire to one PBX.
+pub trait Driver: Send + Sync + 'static {
+    /// `user@address` (or the like), for monitors and messages.
+    fn target(&self) -> String;
+
+    /// What this wire can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Carries out `run`'s command. Reports every step through `run.emit`, every failed attempt
+    /// through `run.failed` (which applies the retry policy), and keeps what a retry must not
+    /// read again through `run.keep` before its first write.
+    fn execute(&self, run: &mut Run<'_>) -> impl Future<Output = Result<Done, Stopped>> + Send;
+
+    /// The dry run of `command`: what it would send, as text (with `raw`, the wire's own
+    /// messages too), for the REPL's plan mode.
+    fn plan(&self, origin: &str, command: &Command, raw: bool) -> String;
+
+    /// The PBX's directory numbers, for completion (best effort: empty when unknown).
+    fn directory_numbers(&self) -> impl Future<Output = Vec<String>> + Send;
+
+    /// Ends the session (best effort).
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}

@@ -1,0 +1,272 @@
+//! How MiXML operations and values look to people (the monitor, `plan`) and to programs
+//! (`--format json`): the MiXML driver describes its steps in these words; the monitor prints
+//! them without knowing the wire.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::engine::{Record, RecordField, Shown};
+use crate::lower::ops::{Expectation, Field, Op, Value};
+use crate::mixml::{self, Password};
+use crate::monitor::format::{quoted, room as room_column};
+use crate::validate::Command;
+
+/// `"Solo"`, `empty`, `1`, `on`, `$1.Service Label`.
+pub fn value(value: &Value<'_>) -> String {
+    match value {
+        Value::Text(text) => quoted(text),
+        Value::Empty => "empty".into(),
+        Value::Cor(cor) => cor.to_string(),
+        Value::Flag(on) => if *on { "on" } else { "off" }.into(),
+        Value::Read(id, field) => format!("{id}.{field}"),
+    }
+}
+
+/// `set  Service Details  COR Day=1, COR Night 1=1, ...` (without the room).
+pub fn operation(op: &Op<'_>) -> String {
+    let mut out = String::new();
+    match op {
+        Op::Read {
+            form, fields, into, ..
+        } => {
+            let names: Vec<&str> = fields.iter().map(|f| f.label()).collect();
+            write!(
+                out,
+                "read {:<15}  {} -> {into}",
+                form.label(),
+                names.join(", ")
+            )
+        }
+        Op::Set { form, values, .. } => {
+            let shown: Vec<String> = values
+                .iter()
+                .map(|(field, v)| format!("{}={}", field.label(), value(v)))
+                .collect();
+            write!(out, "set  {:<15}  {}", form.label(), shown.join(", "))
+        }
+        Op::FindFreeDid { range, into } => {
+            write!(out, "find free DID     in {range} -> {into}")
+        }
+        Op::ExpectDidFree { room, did } => {
+            write!(out, "check DID {did} is free (or already {room}'s)")
+        }
+        Op::Expect(Expectation::Occupied { room, profile }) => {
+            write!(out, "check room {room} has a guest ({profile})")
+        }
+        Op::Expect(Expectation::Vacant { room, profile }) => {
+            write!(out, "check room {room} is vacant ({profile})")
+        }
+        Op::SystemInfo => write!(out, "info system"),
+    }
+    .expect("writing to a String cannot fail");
+    out
+}
+
+/// A value as sent on the wire, shown for people: numbers and flags bare, text quoted.
+pub fn sent_value(field: Field, text: &str) -> String {
+    match field {
+        Field::CorDay | Field::CorNight1 | Field::CorNight2 => text.to_owned(),
+        Field::UseDidForOutgoingCalls => if text == crate::mixml::names::TRUE {
+            "on"
+        } else {
+            "off"
+        }
+        .to_owned(),
+        _ if text.is_empty() => "empty".to_owned(),
+        _ => quoted(text),
+    }
+}
+
+/// `Last Name="Solo", COR Day=1, ...` of values as sent.
+pub fn sent(values: &[(Field, String)]) -> String {
+    values
+        .iter()
+        .map(|(field, text)| format!("{}={}", field.label(), sent_value(*field, text)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A value as sent, for programs: the text the PBX stores, flags as `on`/`off`.
+pub fn machine_value(field: Field, text: &str) -> String {
+    match field {
+        Field::UseDidForOutgoingCalls => sent_value(field, text),
+        _ => text.to_owned(),
+    }
+}
+
+/// Values as sent, for programs, labelled.
+pub fn machine(values: &[(Field, String)]) -> Vec<Shown> {
+    values
+        .iter()
+        .map(|(field, text)| (field.label(), machine_value(*field, text)))
+        .collect()
+}
+
+/// `SHOW`'s record: the Service Label, then every other field read, in the form's order.
+pub fn record(values: &[(Field, String)]) -> Record {
+    let value = |field: Field| {
+        values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
+    };
+    Record {
+        label: value(Field::ServiceLabel).map(str::to_owned),
+        fields: Field::ALL
+            .into_iter()
+            .filter(|field| *field != Field::ServiceLabel)
+            .filter_map(|field| {
+                value(field).map(|text| RecordField {
+                    field: field.label(),
+                    shown: sent_value(field, text),
+                    value: machine_value(field, text),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The session header shown in dry-run envelopes.
+const SESSION_PLACEHOLDER: &str = "{session}";
+
+/// The dry run of one command: `origin` (`file:line`), the command as written, then one line
+/// per operation and, with `raw`, each operation's envelope. Values that only the PBX knows
+/// appear as references to the read that will fetch them (`$1.Service Label`).
+pub fn plan(origin: &str, command: &Command, ops: &[Op<'_>], raw: bool) -> String {
+    let mut out = format!("{origin}  {}\n", command.text);
+    let keyword = command.action.keyword();
+    for op in ops {
+        let room = op.room().unwrap_or(command.action.room());
+        writeln!(
+            out,
+            "{}  {keyword:<8}  {}",
+            room_column(room),
+            operation(op)
+        )
+        .expect("writing to a String cannot fail");
+        let placeholder = |id, field| Cow::Owned(format!("{{{id}.{field}}}"));
+        if raw && let Some(request) = mixml::request_for(op, &placeholder) {
+            for line in request
+                .envelope(Some(SESSION_PLACEHOLDER), Password::Mask)
+                .lines()
+            {
+                writeln!(out, "        {line}").expect("writing to a String cannot fail");
+            }
+        }
+    }
+    out
+}
+
+/// One field and its value in a plan. `value` is the text as the PBX stores it (`""` for empty,
+/// `1` for a COR, `on`/`off` for a flag); `from_read` names the read a value comes from.
+#[derive(Debug, Serialize)]
+pub struct PlannedField {
+    pub field: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_read: Option<String>,
+}
+
+/// One operation of a plan.
+#[derive(Debug, Serialize)]
+pub struct PlannedOperation {
+    pub room: Option<String>,
+    /// `read`, `set`, `find`, `check`, `info`.
+    pub verb: &'static str,
+    /// The whole operation as the text monitor shows it.
+    pub operation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<PlannedField>,
+    /// For reads and searches: the name later operations use (`$1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub into: Option<String>,
+}
+
+/// `plan --format json`: one line per command.
+#[derive(Debug, Serialize)]
+pub struct PlannedCommand {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub origin: String,
+    pub line: usize,
+    pub command: String,
+    pub keyword: &'static str,
+    pub rooms: Vec<String>,
+    pub operations: Vec<PlannedOperation>,
+}
+
+impl PlannedCommand {
+    pub fn new(origin: &str, command: &Command, ops: &[Op<'_>]) -> Self {
+        Self {
+            kind: "command",
+            origin: origin.to_owned(),
+            line: command.line,
+            command: command.text.clone(),
+            keyword: command.action.keyword(),
+            rooms: command
+                .action
+                .rooms()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            operations: ops.iter().map(planned).collect(),
+        }
+    }
+}
+
+fn planned_value(field: Field, value: &Value<'_>) -> PlannedField {
+    let (value, from_read) = match value {
+        Value::Text(text) => (Some((*text).to_owned()), None),
+        Value::Empty => (Some(String::new()), None),
+        Value::Cor(cor) => (Some(cor.to_string()), None),
+        Value::Flag(on) => (Some(if *on { "on" } else { "off" }.to_owned()), None),
+        Value::Read(id, from) => (None, Some(format!("{id}.{from}"))),
+    };
+    PlannedField {
+        field: field.label(),
+        value,
+        from_read,
+    }
+}
+
+/// An operation as a plan's JSON shows it; also the fields of a step of the monitor.
+pub fn planned(op: &Op<'_>) -> PlannedOperation {
+    let (form, fields, into) = match op {
+        Op::Read {
+            form, fields, into, ..
+        } => (
+            Some(form.label()),
+            fields
+                .iter()
+                .map(|f| PlannedField {
+                    field: f.label(),
+                    value: None,
+                    from_read: None,
+                })
+                .collect(),
+            Some(into.to_string()),
+        ),
+        Op::Set { form, values, .. } => (
+            Some(form.label()),
+            values.iter().map(|(f, v)| planned_value(*f, v)).collect(),
+            None,
+        ),
+        Op::FindFreeDid { into, .. } => (None, Vec::new(), Some(into.to_string())),
+        Op::ExpectDidFree { .. }
+        | Op::Expect(Expectation::Occupied { .. } | Expectation::Vacant { .. })
+        | Op::SystemInfo => (None, Vec::new(), None),
+    };
+    PlannedOperation {
+        room: op.room().map(str::to_owned),
+        verb: op.verb(),
+        operation: operation(op),
+        form,
+        fields,
+        into,
+    }
+}
