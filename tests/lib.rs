@@ -5,6 +5,7 @@
 
 mod check_and_plan;
 mod cli;
+mod engine;
 mod fuzz;
 mod hostile;
 mod pbx;

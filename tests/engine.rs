@@ -1,0 +1,347 @@
+//! The engine behind its seam: a recording driver that knows nothing of MiXML plugs into the
+//! same engine the binary uses (no change to engine, monitor or REPL code) and shows ordering,
+//! concurrency, retries, halting, the journal, a stop in the middle and the replay after it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hotelcare::compile::{Event as Compiled, compile};
+use hotelcare::config::{Config, RetryPolicy};
+use hotelcare::engine::{
+    self, Capabilities, Done, Driver, Engine, Event, Failure, FailureKind, Journal, Outcome, Run,
+    StepHeader, StepResult, Stopped, Timing,
+};
+use hotelcare::validate::{Command, Validator};
+
+/// A PBX in memory: each command "writes" its keyword into each of its rooms after a pause.
+#[derive(Default)]
+struct Recording {
+    /// (room, seq, keyword) in the order the writes happened.
+    writes: Mutex<Vec<(String, u64, &'static str)>>,
+    /// Transient failures still to give, per seq.
+    flaky: Mutex<BTreeMap<u64, u32>>,
+    /// Rooms the PBX refuses.
+    refused: Vec<String>,
+    down: AtomicBool,
+    running: AtomicUsize,
+    most_at_once: AtomicUsize,
+    /// What each execution found kept by an earlier one, by seq.
+    kept_seen: Mutex<Vec<(u64, serde_json::Value)>>,
+    pause: Duration,
+}
+
+impl Driver for Recording {
+    fn target(&self) -> String {
+        "recording".into()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            interface: "recording",
+            did: false,
+            reads: false,
+        }
+    }
+
+    fn plan(&self, origin: &str, command: &Command, _raw: bool) -> String {
+        format!("{origin} {}", command.text)
+    }
+
+    async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+        let seq = run.entry().seq;
+        if !run.kept().is_null() {
+            self.kept_seen
+                .lock()
+                .unwrap()
+                .push((seq, run.kept().clone()));
+        }
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_at_once.fetch_max(now, Ordering::SeqCst);
+        let rooms: Vec<String> = run
+            .command()
+            .action
+            .rooms()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let header = StepHeader {
+            room: "-",
+            verb: "write",
+            operation: format!("write {}", run.command().text),
+            fields: Vec::new(),
+        };
+        // What a retry must not read again, journaled before the first write.
+        if run.kept().is_null()
+            && let Err(stopped) = run.keep(serde_json::json!({ "written": seq })).await
+        {
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            return Err(stopped);
+        }
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            tokio::time::sleep(self.pause).await;
+            let failure = if self.down.load(Ordering::SeqCst) {
+                Some(FailureKind::Transient { unreachable: true })
+            } else if rooms.iter().any(|r| self.refused.contains(r)) {
+                Some(FailureKind::Permanent)
+            } else {
+                let mut flaky = self.flaky.lock().unwrap();
+                match flaky.get_mut(&seq) {
+                    Some(left) if *left > 0 => {
+                        *left -= 1;
+                        Some(FailureKind::Transient { unreachable: false })
+                    }
+                    _ => None,
+                }
+            };
+            let Some(kind) = failure else {
+                let keyword = run.command().action.keyword();
+                let mut writes = self.writes.lock().unwrap();
+                for room in &rooms {
+                    writes.push((room.clone(), seq, keyword));
+                }
+                run.emit(
+                    &header,
+                    StepResult::Ok {
+                        detail: None,
+                        read: &[],
+                    },
+                    Timing::now(),
+                    false,
+                    None,
+                );
+                break Ok(Done::default());
+            };
+            let failure = Failure {
+                kind,
+                message: format!("the recording PBX says no ({kind:?})"),
+            };
+            if let Err(stopped) = run.failed(&header, attempt, &failure, Timing::now()).await {
+                break Err(stopped);
+            }
+        };
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    async fn directory_numbers(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn close(&self) {}
+}
+
+fn commands(script: &str) -> Vec<(String, Command)> {
+    let config = Config::parse("", Path::new("e.toml")).unwrap();
+    let mut validator = Validator::new(&config);
+    let mut out = Vec::new();
+    compile("e.hc", script.as_bytes(), &mut validator, &mut |event| {
+        if let Compiled::Command(command) = event {
+            out.push((format!("e.hc:{}", command.line), command));
+        }
+    })
+    .unwrap();
+    out
+}
+
+fn engine(
+    driver: &Arc<Recording>,
+    journal: Journal,
+    attempts: u32,
+    steps: &Arc<AtomicUsize>,
+) -> Engine<Recording> {
+    let counted = Arc::clone(steps);
+    Engine::new(
+        Arc::clone(driver),
+        journal,
+        engine::Options {
+            policy: RetryPolicy {
+                attempts,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(2),
+            },
+            max_concurrency: 4,
+            raw: false,
+            number_transfer: false,
+            block_cor: 2,
+        },
+        Arc::new(move |event: &Event<'_>| {
+            if let Event::Step(step) = event
+                && matches!(step.result, StepResult::Failed { .. })
+            {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        }),
+    )
+}
+
+/// The keywords written into each room, in order.
+fn per_room(driver: &Recording) -> BTreeMap<String, Vec<(u64, &'static str)>> {
+    let mut rooms: BTreeMap<String, Vec<(u64, &'static str)>> = BTreeMap::new();
+    for (room, seq, keyword) in driver.writes.lock().unwrap().iter() {
+        rooms.entry(room.clone()).or_default().push((*seq, keyword));
+    }
+    rooms
+}
+
+const DAY: &str = "COS 1 BLOCK\nCOS 2 BLOCK\nCHECKOUT 1\nCOS 3 ALLOW\nMOVE 2 4\nCHECKOUT 3\nCOS 1 ALLOW\nCHECKOUT 4\nCOS 5 BLOCK\nCOS 6 BLOCK\n";
+
+#[tokio::test]
+async fn same_room_in_order_other_rooms_at_once_and_transient_failures_retried() {
+    let driver = Arc::new(Recording {
+        flaky: Mutex::new(BTreeMap::from([(1, 2), (5, 1)])),
+        pause: Duration::from_millis(20),
+        ..Recording::default()
+    });
+    let steps = Arc::new(AtomicUsize::new(0));
+    let engine = engine(&driver, Journal::in_memory().unwrap(), 5, &steps);
+    engine.enqueue(commands(DAY)).await.unwrap();
+    let report = engine.drain().await.unwrap();
+    assert_eq!(
+        (report.done, report.failed.len(), report.queued),
+        (10, 0, 0)
+    );
+    assert_eq!(
+        steps.load(Ordering::SeqCst),
+        3,
+        "three failed attempts shown"
+    );
+    for (room, writes) in per_room(&driver) {
+        let seqs: Vec<u64> = writes.iter().map(|(seq, _)| *seq).collect();
+        let mut sorted = seqs.clone();
+        sorted.sort_unstable();
+        assert_eq!(seqs, sorted, "room {room} in journal order");
+    }
+    assert!(
+        driver.most_at_once.load(Ordering::SeqCst) > 1,
+        "unrelated rooms ran at the same time"
+    );
+    assert!(engine.journal().entries().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_refusal_fails_one_command_and_an_unreachable_pbx_queues_the_rest() {
+    let driver = Arc::new(Recording {
+        refused: vec!["3".into()],
+        ..Recording::default()
+    });
+    let steps = Arc::new(AtomicUsize::new(0));
+    let engine = engine(&driver, Journal::in_memory().unwrap(), 3, &steps);
+    engine.enqueue(commands(DAY)).await.unwrap();
+    let report = engine.drain().await.unwrap();
+    assert_eq!(report.failed.len(), 2, "{report:?}");
+    assert_eq!(report.done, 8);
+
+    driver.down.store(true, Ordering::SeqCst);
+    engine
+        .enqueue(commands("COS 7 BLOCK\nCOS 8 BLOCK\nCOS 7 ALLOW\n"))
+        .await
+        .unwrap();
+    let report = engine.drain().await.unwrap();
+    assert!(report.halted.unwrap().contains("unreachable"));
+    assert_eq!((report.done, report.queued), (0, 3));
+    driver.down.store(false, Ordering::SeqCst);
+    let report = engine.drain().await.unwrap();
+    assert_eq!((report.done, report.queued), (3, 0));
+    assert_eq!(per_room(&driver)["7"], [(11, "COS"), (13, "COS")]);
+    // The commands that had started came back with what they had kept before the PBX went
+    // away (#13 waited behind #11 on its room and never started).
+    let kept: Vec<u64> = driver
+        .kept_seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(seq, kept)| {
+            assert_eq!(kept["written"], *seq);
+            *seq
+        })
+        .collect();
+    assert_eq!(kept, [11, 12]);
+}
+
+#[tokio::test]
+async fn a_stop_in_the_middle_is_replayed_from_the_journal_with_what_was_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let driver = Arc::new(Recording {
+        pause: Duration::from_millis(30),
+        ..Recording::default()
+    });
+    let steps = Arc::new(AtomicUsize::new(0));
+    {
+        let engine = engine(&driver, Journal::open(dir.path()).unwrap(), 3, &steps);
+        engine.enqueue(commands(DAY)).await.unwrap();
+        let report = engine
+            .drain_until(async {
+                tokio::time::sleep(Duration::from_millis(45)).await;
+                "stopped by the test".to_owned()
+            })
+            .await
+            .unwrap();
+        assert_eq!(report.stopped.as_deref(), Some("stopped by the test"));
+        assert!(report.queued > 0 && report.done < 10, "{report:?}");
+    }
+    let after_stop = driver.writes.lock().unwrap().len();
+    let engine = engine(&driver, Journal::open(dir.path()).unwrap(), 3, &steps);
+    let report = engine.drain().await.unwrap();
+    assert_eq!(report.failed, Vec::<String>::new());
+    assert!(driver.writes.lock().unwrap().len() > after_stop);
+    assert!(engine.journal().entries().unwrap().is_empty());
+    // Every command wrote, each room in journal order (a command interrupted after its write
+    // wrote again: absolute writes make that harmless).
+    let rooms = per_room(&driver);
+    for (room, writes) in &rooms {
+        let seqs: Vec<u64> = writes.iter().map(|(seq, _)| *seq).collect();
+        let mut sorted = seqs.clone();
+        sorted.sort_unstable();
+        assert_eq!(&seqs, &sorted, "room {room}");
+    }
+    let written: std::collections::BTreeSet<u64> =
+        rooms.values().flatten().map(|(seq, _)| *seq).collect();
+    assert_eq!(written.len(), 10);
+    // What an interrupted command kept before its write came back to it.
+    for (seq, kept) in driver.kept_seen.lock().unwrap().iter() {
+        assert_eq!(kept["written"], *seq);
+    }
+}
+
+#[tokio::test]
+async fn outcomes_are_reported_to_the_sink() {
+    let driver = Arc::new(Recording::default());
+    let finished = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&finished);
+    let engine = Engine::new(
+        Arc::clone(&driver),
+        Journal::in_memory().unwrap(),
+        engine::Options {
+            policy: RetryPolicy {
+                attempts: 1,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(1),
+            },
+            max_concurrency: 1,
+            raw: false,
+            number_transfer: false,
+            block_cor: 2,
+        },
+        Arc::new(move |event: &Event<'_>| {
+            if let Event::Finished { entry, outcome, .. } = event {
+                seen.lock()
+                    .unwrap()
+                    .push((entry.seq, matches!(outcome, Outcome::Done)));
+            }
+        }),
+    );
+    engine
+        .enqueue(commands("COS 1 BLOCK\nCOS 2 BLOCK\n"))
+        .await
+        .unwrap();
+    engine.drain().await.unwrap();
+    assert_eq!(*finished.lock().unwrap(), [(1, true), (2, true)]);
+    let rooms = engine.journal().rooms().unwrap();
+    assert_eq!(rooms.len(), 2, "the room state follows whatever the wire");
+    assert_eq!(rooms[0].1.cor, Some(2));
+}
