@@ -18,7 +18,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group};
 use hotelcare::compile::{Event, compile};
 use hotelcare::config::Config;
-use hotelcare::lower::{Settings, lower};
+use hotelcare::pbx::mixml::lower::{Settings, lower};
 use hotelcare::validate::Validator;
 
 const CONFIG: &str = r#"

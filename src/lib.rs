@@ -7,15 +7,12 @@ extern crate alloc;
 
 pub mod acceptance;
 pub mod cli;
-pub mod client;
 pub mod compile;
 pub mod config;
 pub mod diagnostics;
 pub mod engine;
 mod files;
 pub mod logs;
-pub mod lower;
-pub mod mixml;
 pub mod monitor;
 mod output;
 pub mod pbx;

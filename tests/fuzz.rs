@@ -7,8 +7,8 @@ use std::path::Path;
 
 use hotelcare::compile::{Event, MAX_DIAGNOSTICS_PER_SCRIPT, compile};
 use hotelcare::config::Config;
-use hotelcare::lower::{Settings, lower};
-use hotelcare::mixml::{self, Password, tree::Element};
+use hotelcare::pbx::mixml::lower::{Settings, lower};
+use hotelcare::pbx::mixml::wire::{self, Password, tree::Element};
 use hotelcare::validate::Validator;
 use proptest::prelude::*;
 
@@ -114,7 +114,7 @@ proptest! {
             Event::Command(command) => {
                 for op in lower(&command.action, &settings) {
                     let placeholder = |id, field| Cow::Owned(format!("{{{id}.{field}}}"));
-                    if let Some(request) = mixml::request_for(&op, &placeholder) {
+                    if let Some(request) = wire::request_for(&op, &placeholder) {
                         envelopes.push(request.envelope(Some("{session}"), Password::Mask));
                     }
                 }

@@ -396,14 +396,14 @@ fn idle_and_slow_connections_are_closed_and_good_clients_still_served() {
             ),
         }
     }
-    let pbx = hotelcare::client::simulator_pbx(
+    let pbx = hotelcare::pbx::mixml::client::simulator_pbx(
         simulator.url(),
         "hotelcare",
         "pw",
         simulator.fingerprint(),
         Duration::from_secs(2),
     );
-    let client = hotelcare::client::Client::new(&pbx).unwrap();
+    let client = hotelcare::pbx::mixml::client::Client::new(&pbx).unwrap();
     let reply = runtime.block_on(hotelcare::pbx::mixml::Transport::login(&client, false));
     assert!(reply.is_ok(), "{reply:?}");
     runtime.block_on(simulator.stop());

@@ -8,12 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotelcare::client::{self, Client};
 use hotelcare::compile::{Event, compile};
 use hotelcare::config::{Config, RetryPolicy};
 use hotelcare::engine::{self, Engine, Journal};
-use hotelcare::lower::Settings;
 use hotelcare::pbx::mixml::MixmlDriver;
+use hotelcare::pbx::mixml::client::{self, Client};
+use hotelcare::pbx::mixml::lower::Settings;
 use hotelcare::sim::{self, Faults, Record, Seed, Simulator};
 use hotelcare::validate::{Command, Validator};
 use proptest::prelude::*;

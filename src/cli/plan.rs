@@ -9,9 +9,9 @@ use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::summary::print_summary;
 use crate::compile::{Event, compile};
 use crate::config::Config;
-use crate::lower::{Settings, lower};
 use crate::output::errln;
 use crate::pbx::mixml::describe::{PlannedCommand, plan as render};
+use crate::pbx::mixml::lower::{Settings, lower};
 use crate::validate::Validator;
 
 pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) -> Exit {

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{self, Client};
 use crate::config::Config;
 use crate::engine::{Driver as _, Engine};
-use crate::lower::Settings;
 use crate::output::errln;
 use crate::pbx::mixml::MixmlDriver;
+use crate::pbx::mixml::client::{self, Client};
+use crate::pbx::mixml::lower::Settings;
 use crate::sim::{self, Seed, Simulator};
 
 /// The simulator's rooms are kept in this file of the state directory between runs.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::mixml::names;
+use crate::pbx::mixml::wire::names;
 use crate::sim::faults::Faults;
 use crate::sim::record::Record;
 use crate::sim::request::{Envelope, SimRequest};

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::mixml::names;
+use crate::pbx::mixml::wire::names;
 
 /// The fields hotelcare touches, as text, the way the PBX stores them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

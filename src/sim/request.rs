@@ -1,8 +1,8 @@
 //! The simulator's own reader of MiXML requests. It shares the element names with the client
 //! (`mixml::names`) but not the client's serializer, so a serializer bug shows up as a refusal.
 
-use crate::mixml::names;
-use crate::mixml::tree::Element;
+use crate::pbx::mixml::wire::names;
+use crate::pbx::mixml::wire::tree::Element;
 
 /// A request as the simulator understands it.
 #[derive(Clone, Debug, PartialEq, Eq)]

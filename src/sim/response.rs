@@ -5,7 +5,7 @@ use std::io;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use crate::mixml::names;
+use crate::pbx::mixml::wire::names;
 
 /// What the simulator answers.
 #[derive(Clone, Debug, PartialEq, Eq)]

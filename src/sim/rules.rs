@@ -1,7 +1,7 @@
 //! The PBX's rules for the fields hotelcare writes, written independently of `validate` from the
 //! MiVB documentation (BRIEF §13): the simulator refuses what a MiVB would refuse.
 
-use crate::mixml::names;
+use crate::pbx::mixml::wire::names;
 
 /// Field limits of MiVB.
 const PROFILE_NAME: usize = 64;

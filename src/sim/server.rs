@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::mixml::names;
+use crate::pbx::mixml::wire::names;
 use crate::serving::{self, ACCEPT_BACKOFF, Timeouts};
 use crate::sim::faults::{Faults, Mishap};
 use crate::sim::pbx::Pbx;

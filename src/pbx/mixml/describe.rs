@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::engine::{Record, RecordField, Shown};
-use crate::lower::ops::{Expectation, Field, Op, Value};
-use crate::mixml::{self, Password};
 use crate::monitor::format::{quoted, room as room_column};
+use crate::pbx::mixml::lower::ops::{Expectation, Field, Op, Value};
+use crate::pbx::mixml::wire::{self, Password};
 use crate::validate::Command;
 
 /// `"Solo"`, `empty`, `1`, `on`, `$1.Service Label`.
@@ -68,7 +68,7 @@ pub fn operation(op: &Op<'_>) -> String {
 pub fn sent_value(field: Field, text: &str) -> String {
     match field {
         Field::CorDay | Field::CorNight1 | Field::CorNight2 => text.to_owned(),
-        Field::UseDidForOutgoingCalls => if text == crate::mixml::names::TRUE {
+        Field::UseDidForOutgoingCalls => if text == crate::pbx::mixml::wire::names::TRUE {
             "on"
         } else {
             "off"
@@ -147,7 +147,7 @@ pub fn plan(origin: &str, command: &Command, ops: &[Op<'_>], raw: bool) -> Strin
         )
         .expect("writing to a String cannot fail");
         let placeholder = |id, field| Cow::Owned(format!("{{{id}.{field}}}"));
-        if raw && let Some(request) = mixml::request_for(op, &placeholder) {
+        if raw && let Some(request) = wire::request_for(op, &placeholder) {
             for line in request
                 .envelope(Some(SESSION_PLACEHOLDER), Password::Mask)
                 .lines()

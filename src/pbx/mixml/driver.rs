@@ -14,11 +14,11 @@ use crate::engine::{
     Capabilities, Carried, Done, Driver, Failure, FailureKind, Run, StepHeader, StepResult,
     Stopped, Timing,
 };
-use crate::lower::ops::{Expectation, Field, Op, ReadId};
-use crate::lower::{Settings, lower};
-use crate::mixml::{self, FaultCode, Request, Response};
 use crate::pbx::mixml::describe;
+use crate::pbx::mixml::lower::ops::{Expectation, Field, Op, ReadId};
+use crate::pbx::mixml::lower::{Settings, lower};
 use crate::pbx::mixml::transport::{Recovery, Reply, Transport, TransportError};
+use crate::pbx::mixml::wire::{self, FaultCode, Request, Response};
 use crate::validate::{Action, Command, DidRequest, Guest};
 
 /// What a command's reads found, by read: `ReadId -> [(field, value)]`. What of it must survive
@@ -411,7 +411,7 @@ impl<T: Transport> Operations<'_, '_, T> {
             .iter()
             .map(|(field, value)| {
                 let text = match value {
-                    crate::lower::ops::Value::Read(id, from) => {
+                    crate::pbx::mixml::lower::ops::Value::Read(id, from) => {
                         lookup(&self.reads, *id, *from).map(str::to_owned).ok_or_else(|| {
                             format!(
                                 "internal error: {} has no value read for {id}.{from}; please report this as a hotelcare bug",
@@ -419,7 +419,7 @@ impl<T: Transport> Operations<'_, '_, T> {
                             )
                         })?
                     }
-                    other => mixml::wire_value(other, &|_, _| Cow::Borrowed("")).into_owned(),
+                    other => wire::wire_value(other, &|_, _| Cow::Borrowed("")).into_owned(),
                 };
                 Ok((*field, text))
             })
@@ -443,7 +443,7 @@ impl<T: Transport> Operations<'_, '_, T> {
                     .map(|(f, v)| (*f, Cow::Borrowed(v.as_str())))
                     .collect(),
             },
-            other => mixml::request_for(other, &|_, _| Cow::Borrowed("")).ok_or_else(|| {
+            other => wire::request_for(other, &|_, _| Cow::Borrowed("")).ok_or_else(|| {
                 Stopped::Command(format!(
                     "internal error: `{}` has no request; please report this",
                     other.verb()
@@ -596,7 +596,7 @@ fn describe_failure(error: &TransportError, op: &Op<'_>) -> String {
     let field = fault
         .field
         .as_deref()
-        .map(|f| mixml::field_by_name(f).map_or_else(|| f.to_owned(), |f| f.label().to_owned()));
+        .map(|f| wire::field_by_name(f).map_or_else(|| f.to_owned(), |f| f.label().to_owned()));
     match (&fault.code, &fault.owner) {
         (FaultCode::DidInUse, Some(owner)) => format!(
             "the DID is already used by room {owner}; check out {owner} or take its DID away (`DID {owner} NONE`) first"
@@ -632,7 +632,7 @@ pub(crate) fn lowest_free(
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::lower::Settings;
+    use crate::pbx::mixml::lower::Settings;
     use crate::validate::{Action, DidRequest, Guest};
 
     fn kept(action: &Action) -> Vec<bool> {

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::engine::Raw;
-use crate::mixml::{Fault, FaultCode, Request, Response};
+use crate::pbx::mixml::wire::{Fault, FaultCode, Request, Response};
 
 /// Sends MiXML requests within one logged-in session.
 pub trait Transport: Send + Sync + 'static {

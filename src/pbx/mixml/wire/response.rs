@@ -1,10 +1,10 @@
 //! Response envelope -> `Response`, or the PBX's `Fault`.
 
-use crate::lower::ops::Field;
-use crate::mixml::fault::{Fault, FaultCode};
-use crate::mixml::field_by_name;
-use crate::mixml::names;
-use crate::mixml::tree::Element;
+use crate::pbx::mixml::lower::ops::Field;
+use crate::pbx::mixml::wire::fault::{Fault, FaultCode};
+use crate::pbx::mixml::wire::field_by_name;
+use crate::pbx::mixml::wire::names;
+use crate::pbx::mixml::wire::tree::Element;
 
 /// What the PBX answered to a request that it carried out.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ pub use fault::{Fault, FaultCode};
 pub use request::{Password, Request};
 pub use response::{Response, ResponseError, parse_response};
 
-use crate::lower::ops::{Field, Form};
+use crate::pbx::mixml::lower::ops::{Field, Form};
 
 /// The element name of a form.
 pub fn form_name(form: Form) -> &'static str {
@@ -55,7 +55,7 @@ mod tests;
 
 use std::borrow::Cow;
 
-use crate::lower::ops::{Op, ReadId, Value};
+use crate::pbx::mixml::lower::ops::{Op, ReadId, Value};
 
 /// The text a value is sent as. `read` supplies what an earlier read of the command found.
 pub fn wire_value<'v>(

@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Display, Formatter};
 
-use crate::mixml::names;
+use crate::pbx::mixml::wire::names;
 
 /// The MiXML fault codes we model, and what they mean for a retry.
 #[derive(Clone, Debug, PartialEq, Eq)]

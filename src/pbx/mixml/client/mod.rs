@@ -1,7 +1,7 @@
 //! The MiXML client: HTTPS (rustls) with reqwest, one logged-in session reused over keep-alive,
 //! `timeout_secs` on every request. Implements the engine's `Transport`.
 //!
-//! Input: `PbxConfig` values and `mixml::Request`s. Output: `Reply` or `TransportError`.
+//! Input: `PbxConfig` values and `wire::Request`s. Output: `Reply` or `TransportError`.
 //! Imports `mixml`, `config` and the engine's transport contract; never `sim`.
 
 mod error;
@@ -16,7 +16,7 @@ pub use tls::fingerprint;
 
 use crate::config::{Password, PbxConfig, Secret, Trust};
 use crate::engine::Raw;
-use crate::mixml::{self, FaultCode, Request, Response, ResponseError};
+use crate::pbx::mixml::wire::{self, FaultCode, Request, Response, ResponseError};
 use crate::pbx::mixml::{Reply, Transport, TransportError};
 
 /// A MiXML connection to one PBX.
@@ -68,7 +68,7 @@ impl Client {
         session: Option<&str>,
         raw: bool,
     ) -> Result<(Response, Option<Raw>), TransportError> {
-        let body = request.envelope(session, mixml::Password::Send);
+        let body = request.envelope(session, wire::Password::Send);
         let answer = self
             .http
             .post(&self.url)
@@ -97,7 +97,7 @@ impl Client {
             .await
             .map_err(|e| error::classify(&e, &self.address, self.timeout))?;
         // The session id is a credential too, while it lasts: masked like the password.
-        let parsed = mixml::parse_response(&text);
+        let parsed = wire::parse_response(&text);
         let raw = raw.then(|| {
             // A login's answer carries the new session id: masked too.
             let response = match &parsed {
@@ -105,7 +105,7 @@ impl Client {
                 _ => text.clone(),
             };
             Raw {
-                request: request.envelope(session.map(|_| Secret::MASK), mixml::Password::Mask),
+                request: request.envelope(session.map(|_| Secret::MASK), wire::Password::Mask),
                 response,
             }
         });
@@ -239,7 +239,7 @@ fn endpoint(server: &str) -> (String, String) {
         None => ("https".to_owned(), server),
     };
     (
-        format!("{scheme}://{rest}{}", mixml::names::PATH),
+        format!("{scheme}://{rest}{}", wire::names::PATH),
         rest.to_owned(),
     )
 }
@@ -305,7 +305,7 @@ mod loopback_tests {
     use std::borrow::Cow;
 
     use super::*;
-    use crate::lower::ops::{Field, Form};
+    use crate::pbx::mixml::lower::ops::{Field, Form};
     use crate::sim::{Faults, Options, Simulator};
 
     async fn pair(options: Options) -> (Simulator, Client) {

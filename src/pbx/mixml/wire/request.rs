@@ -8,9 +8,9 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use crate::config::Secret;
-use crate::lower::ops::{Field, Form};
-use crate::mixml::names;
-use crate::mixml::{field_name, form_name};
+use crate::pbx::mixml::lower::ops::{Field, Form};
+use crate::pbx::mixml::wire::names;
+use crate::pbx::mixml::wire::{field_name, form_name};
 
 /// One MiXML request.
 #[derive(Clone, Debug)]
