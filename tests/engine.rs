@@ -40,9 +40,9 @@ impl Driver for Recording {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            interface: "recording",
             did: false,
             reads: false,
+            ..hotelcare::config::Interface::Mixml.capabilities()
         }
     }
 

@@ -36,6 +36,7 @@ pub(crate) struct PbxSection {
     pub(crate) pin_sha256: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) allow_plain_http: bool,
+    pub(crate) interface: Option<Spanned<String>>,
 }
 
 fn default_timeout() -> Spanned<i64> {

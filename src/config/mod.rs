@@ -8,6 +8,7 @@ mod did_range;
 mod encoding;
 mod error;
 mod file;
+mod interface;
 mod secret;
 mod server;
 
@@ -20,6 +21,7 @@ pub use cor::Cor;
 pub use did_range::{DidRange, MAX_DID_DIGITS};
 pub use encoding::ScriptEncoding;
 pub use error::ConfigError;
+pub use interface::{Capabilities, Interface};
 pub use secret::Secret;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
@@ -56,6 +58,8 @@ pub struct PbxConfig {
     pub trust: Trust,
     /// `allow_plain_http = true`: `http://` is accepted (for `hotelcare sim --plain`).
     pub allow_plain_http: bool,
+    /// The wire it is driven over.
+    pub interface: Interface,
 }
 
 /// Where the MiXML user's password comes from. An environment variable is read only when a
@@ -358,6 +362,19 @@ impl Config {
         names
     }
 
+    /// The name of the PBX (one PBX today: `main`).
+    pub fn pbx_name(&self) -> &'static str {
+        "main"
+    }
+
+    /// What the PBX's wire can do (the embedded simulator speaks MiXML).
+    pub fn capabilities(&self) -> Capabilities {
+        self.pbx
+            .as_ref()
+            .map_or(Interface::default(), |pbx| pbx.interface)
+            .capabilities()
+    }
+
     /// Where the PBX is, for prompts and messages: its address, or "simulator".
     pub fn target_name(&self) -> &str {
         self.pbx
@@ -431,6 +448,17 @@ fn pbx_config(
         timeout: Duration::from_secs(timeout as u64),
         trust,
         allow_plain_http: pbx.allow_plain_http,
+        interface: match &pbx.interface {
+            None => Interface::default(),
+            Some(name) => Interface::parse(name.get_ref()).unwrap_or_else(|| {
+                check.fail(
+                    "pbx.interface",
+                    name.span(),
+                    "hotelcare drives a PBX over `mixml` (its model of MiXML); other interfaces are not built yet",
+                );
+                Interface::default()
+            }),
+        },
     }
 }
 

@@ -60,6 +60,13 @@ pub enum DiagnosticKind {
     UnknownLevel { level: String, known: Vec<String> },
     /// A backslash that is not `\"` or `\\`.
     UnknownEscape { escape: String },
+    /// Something the target PBX's wire cannot do (a DID on a wire without DIDs).
+    UnsupportedByInterface {
+        what: &'static str,
+        needs: &'static str,
+        pbx: String,
+        interface: &'static str,
+    },
     /// A name holds a character that XML 1.0 text cannot carry or Unicode reserves as a
     /// non-character (U+FFFE, U+FFFF, U+FDD0..U+FDEF, ...): the PBX interface cannot send it.
     UnsupportedCharacterInName { character: char },
@@ -98,6 +105,7 @@ impl DiagnosticKind {
             Self::UnsupportedCharacterInName { character } => {
                 format!("contains U+{:04X}", u32::from(*character))
             }
+            Self::UnsupportedByInterface { interface, .. } => format!("not on {interface}"),
             Self::UnterminatedName => "name starts here".into(),
         }
     }
@@ -142,6 +150,9 @@ impl DiagnosticKind {
             Self::UnsupportedCharacterInName { .. } => {
                 "remove the character; it is not text (often a damaged export from another program)".into()
             }
+            Self::UnsupportedByInterface { what, pbx, .. } => format!(
+                "leave out the {what}, or drive PBX \"{pbx}\" over an interface that has it (`[pbx] interface`)"
+            ),
             Self::UnterminatedName => "close the name with `\"`".into(),
         })
     }
@@ -193,6 +204,15 @@ impl Display for DiagnosticKind {
             }
             Self::UnknownEscape { escape } => write!(f, "unknown escape `{escape}` in a name"),
             Self::UnknownLevel { level, .. } => write!(f, "unknown class of service `{level}`"),
+            Self::UnsupportedByInterface {
+                what,
+                needs,
+                pbx,
+                interface,
+            } => write!(
+                f,
+                "{what} needs the {needs} interface; PBX \"{pbx}\" uses {interface}"
+            ),
             Self::UnsupportedCharacterInName { character } => write!(
                 f,
                 "the name contains U+{:04X}, which is not a text character the PBX interface can carry",

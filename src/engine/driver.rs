@@ -10,20 +10,9 @@
 
 use std::future::Future;
 
+pub use crate::config::Capabilities;
 use crate::engine::run::{Run, Stopped};
 use crate::validate::{Command, Guest};
-
-/// What a wire can do; validation refuses what the target PBX's wire cannot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Capabilities {
-    /// The interface's name as the configuration writes it (`mixml`).
-    pub interface: &'static str,
-    /// Personal DIDs (telephone number transfer).
-    pub did: bool,
-    /// The PBX's records can be read (`SHOW` reads the PBX; otherwise it shows what hotelcare
-    /// last set).
-    pub reads: bool,
-}
 
 /// What a command that the PBX confirmed leaves for the room state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

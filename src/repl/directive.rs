@@ -51,25 +51,23 @@ impl Directive {
     }
 }
 
-pub(crate) const HELP: &str = "\
-Commands (several per line with `;`, `#` starts a comment):
-  CHECKIN ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]
-                                                         guest arrives (REPLACE: whoever is
-                                                         in the room is checked out first)
-  CHECKOUT ext                                           guest leaves
-  COS ext level                                          class of service (ALLOW, BLOCK or configured)
-  MOVE from to                                           guest, class of service and DID move
-  RENAME ext \"Last,First\"                                name corrected
-  DID ext n | DID ext NONE                               give or take a personal DID
-  SHOW ext                                               the room as the PBX has it
-  TEST                                                   test access
+/// `.help`: the commands (from the command table) and the directives.
+pub(crate) fn help() -> String {
+    format!(
+        "Commands (several per line with `;`, `#` starts a comment):\n{}{DIRECTIVES}",
+        crate::syntax::keywords::help()
+    )
+}
+
+const DIRECTIVES: &str = "\
 Directives:
-  .raw on|off     show the XML envelopes
+  .raw on|off     show what goes over the wire
   .plan on|off    dry run: show the operations, send nothing
   .queue          pending and failed commands
   .config         the configuration in use
   .help           this text
-  .quit           leave (also Ctrl-D); Ctrl-C clears the line
+  .quit           leave (also Ctrl-D, or Ctrl-C twice); Ctrl-C clears the line, or stops
+                  waiting for the PBX (the command stays queued)
 Tab completes commands, levels and extensions; the history is kept between sessions.";
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ impl ReplHelper {
             if keyword.starts_with('.') {
                 return directive::NAMES.iter().map(|n| (*n).to_owned()).collect();
             }
-            return COMMANDS.iter().map(|(k, _)| (*k).to_owned()).collect();
+            return COMMANDS.iter().map(|c| c.keyword.to_owned()).collect();
         }
         let previous = words[position - 1].to_ascii_uppercase();
         match (keyword.as_str(), position) {
@@ -112,11 +112,9 @@ impl Hinter for ReplHelper {
         if words.len() != 2 || !words[1].is_empty() {
             return None;
         }
-        COMMANDS
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(words[0]))
-            .filter(|(_, arguments)| !arguments.is_empty())
-            .map(|(_, arguments)| (*arguments).to_owned())
+        keywords::command(words[0])
+            .filter(|c| !c.arguments.is_empty())
+            .map(|c| c.arguments.to_owned())
     }
 }
 

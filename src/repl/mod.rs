@@ -23,7 +23,7 @@ use crate::engine::{Driver, Engine, Report};
 use crate::monitor;
 use crate::output::{errln, out, outln};
 use crate::validate::{Action, Validator};
-use directive::{Directive, HELP};
+use directive::Directive;
 use helper::ReplHelper;
 
 /// The history file inside the state directory.
@@ -186,7 +186,7 @@ impl<'a, D: Driver> Session<'a, D> {
         match Directive::parse(line) {
             Err(message) => errln!("error: {message}"),
             Ok(Directive::Quit) => return false,
-            Ok(Directive::Help) => outln!("{HELP}"),
+            Ok(Directive::Help) => outln!("{}", directive::help()),
             Ok(Directive::Raw(on)) => {
                 self.raw = on;
                 self.engine = (self.make_engine)(on);

@@ -1,28 +1,105 @@
 //! The words of the language, for the REPL's completion, hints and highlighting (the grammar
 //! itself is in `grammar/hotelcare.pest`; a test keeps the two in step).
 
-/// Each command with its arguments, as the REPL hints them.
-pub const COMMANDS: &[(&str, &str)] = &[
-    (
-        "CHECKIN",
-        "ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]",
-    ),
-    ("CHECKOUT", "ext"),
-    ("COS", "ext level"),
-    ("MOVE", "from to"),
-    ("RENAME", "ext \"Last,First\""),
-    ("DID", "ext n|NONE"),
-    ("SHOW", "ext"),
-    ("TEST", ""),
+use std::fmt::Write as _;
+
+/// What there is to know of a command, in one place: the parser's hints, the REPL's completion,
+/// argument hints and `.help`, and the syntax error's list of commands read it. Adding a command
+/// is a row here (and its rule in the grammar; a test keeps the two in step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandInfo {
+    pub keyword: &'static str,
+    /// Its arguments, as the REPL hints them and `write it as ...` shows them.
+    pub arguments: &'static str,
+    /// It changes the PBX (`SHOW` and `TEST` only ask).
+    pub writes: bool,
+    /// One line for `.help`.
+    pub help: &'static str,
+}
+
+/// Every command, in the order `.help` lists them.
+pub const COMMANDS: &[CommandInfo] = &[
+    CommandInfo {
+        keyword: "CHECKIN",
+        arguments: "ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]",
+        writes: true,
+        help: "guest arrives (REPLACE: whoever is in the room is checked out first)",
+    },
+    CommandInfo {
+        keyword: "CHECKOUT",
+        arguments: "ext",
+        writes: true,
+        help: "guest leaves",
+    },
+    CommandInfo {
+        keyword: "COS",
+        arguments: "ext level",
+        writes: true,
+        help: "class of service (ALLOW, BLOCK or configured)",
+    },
+    CommandInfo {
+        keyword: "MOVE",
+        arguments: "from to",
+        writes: true,
+        help: "guest, class of service and DID move",
+    },
+    CommandInfo {
+        keyword: "RENAME",
+        arguments: "ext \"Last,First\"",
+        writes: true,
+        help: "name of the guest in the room corrected",
+    },
+    CommandInfo {
+        keyword: "DID",
+        arguments: "ext n|NONE",
+        writes: true,
+        help: "give or take a personal DID",
+    },
+    CommandInfo {
+        keyword: "SHOW",
+        arguments: "ext",
+        writes: false,
+        help: "the room as the PBX has it",
+    },
+    CommandInfo {
+        keyword: "TEST",
+        arguments: "",
+        writes: false,
+        help: "test access",
+    },
 ];
+
+/// The command with this keyword (case-insensitive).
+pub fn command(keyword: &str) -> Option<&'static CommandInfo> {
+    COMMANDS
+        .iter()
+        .find(|c| c.keyword.eq_ignore_ascii_case(keyword))
+}
+
+/// `CHECKIN, CHECKOUT, ... and TEST`, for messages.
+pub fn command_list() -> String {
+    let keywords: Vec<&str> = COMMANDS.iter().map(|c| c.keyword).collect();
+    crate::diagnostics::Alternatives(&keywords)
+        .to_string()
+        .replace(" or ", " and ")
+}
+
+/// `.help`'s list of commands: each with its arguments and what it does.
+pub fn help() -> String {
+    let mut out = String::new();
+    for info in COMMANDS {
+        let form = format!("{} {}", info.keyword, info.arguments);
+        let _ = writeln!(out, "  {:<56} {}", form.trim_end(), info.help);
+    }
+    out
+}
 
 /// Keywords that appear inside commands.
 pub const WORDS: &[&str] = &["DID", "COS", "AUTO", "NONE", "REPLACE"];
 
 /// `true` for any keyword (case-insensitive).
 pub fn is_keyword(word: &str) -> bool {
-    COMMANDS.iter().any(|(k, _)| k.eq_ignore_ascii_case(word))
-        || WORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
+    command(word).is_some() || WORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
@@ -31,7 +108,7 @@ mod tests {
 
     #[test]
     fn every_command_of_the_table_parses() {
-        for (keyword, _) in COMMANDS {
+        for CommandInfo { keyword, .. } in COMMANDS {
             let example = match *keyword {
                 "CHECKIN" => "CHECKIN 1 \"x\"".to_owned(),
                 "RENAME" => "RENAME 1 \"x\"".to_owned(),

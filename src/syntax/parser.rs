@@ -261,7 +261,7 @@ fn hint(text: &str, position: usize, token: &str) -> Option<String> {
     }
     if before.is_empty() {
         let word = token.to_ascii_uppercase();
-        if let Some((keyword, _)) = keywords::COMMANDS.iter().find(|(k, _)| {
+        if let Some(keyword) = keywords::COMMANDS.iter().map(|c| c.keyword).find(|k| {
             word.starts_with(k)
                 && word[k.len()..].starts_with(|c: char| c.is_ascii_digit() || c == '"')
         }) {
@@ -272,16 +272,16 @@ fn hint(text: &str, position: usize, token: &str) -> Option<String> {
         }
         let nearest = keywords::COMMANDS
             .iter()
-            .map(|(keyword, _)| (strsim::levenshtein(&word, keyword), *keyword))
+            .map(|c| (strsim::levenshtein(&word, c.keyword), c.keyword))
             .filter(|(distance, _)| *distance <= 2)
-            .min()?;
-        return Some(format!("did you mean `{}`?", nearest.1));
+            .min();
+        return Some(match nearest {
+            Some((_, keyword)) => format!("did you mean `{keyword}`?"),
+            None => format!("commands are {}; see the README", keywords::command_list()),
+        });
     }
     let keyword = before.split_whitespace().next()?;
-    keywords::COMMANDS
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(keyword))
-        .map(|(k, arguments)| format!("write it as `{k} {arguments}`"))
+    keywords::command(keyword).map(|c| format!("write it as `{} {}`", c.keyword, c.arguments))
 }
 
 /// Describes the token at `position` and where it ends.

@@ -209,3 +209,41 @@ fn truncation_is_a_warning_and_the_command_is_kept() {
     assert!(matches!(found[0].2, DiagnosticKind::NameTruncated { .. }));
     assert_eq!(actions.len(), 1);
 }
+
+#[test]
+fn a_did_on_a_wire_without_dids_names_the_pbx_and_its_interface() {
+    let config = Config::parse(CONFIG, Path::new("t.toml")).unwrap();
+    let capabilities = crate::config::Capabilities {
+        did: false,
+        ..config.capabilities()
+    };
+    let mut validator = Validator::with_capabilities(&config, "main", capabilities);
+    let mut found = Vec::new();
+    compile(
+        "t.hc",
+        "CHECKIN 1000 \"x\" DID 3000\nDID 1000 NONE\nCHECKIN 1000 \"y\" REPLACE\n".as_bytes(),
+        &mut validator,
+        &mut |event| {
+            if let Event::Diagnostic { diagnostic, source } = event {
+                let (line, column) = source.line_column(diagnostic.span.start);
+                found.push((line, column, diagnostic.kind.to_string()));
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        found,
+        [
+            (
+                1,
+                18,
+                "DID needs the MiXML interface; PBX \"main\" uses mixml".to_owned()
+            ),
+            (
+                2,
+                10,
+                "DID needs the MiXML interface; PBX \"main\" uses mixml".to_owned()
+            ),
+        ]
+    );
+}

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::config::Config;
+use crate::config::{Capabilities, Config};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::syntax::{self, CheckInOption, DidChoice, Spanned, Statement};
 use crate::validate::checked::{Action, Command, DidRequest, Guest};
@@ -40,6 +40,9 @@ enum RoomDid {
 #[derive(Clone)]
 pub struct Validator<'c> {
     config: &'c Config,
+    /// What the target PBX's wire can do, and the PBX's name, for refusals.
+    capabilities: Capabilities,
+    pbx: &'static str,
     /// DID -> the room the script last gave it to.
     did_holder: HashMap<String, Holder>,
     /// Room -> the DID the script last gave it (`None`: given by `DID AUTO`, unknown until run time).
@@ -50,8 +53,19 @@ pub struct Validator<'c> {
 
 impl<'c> Validator<'c> {
     pub fn new(config: &'c Config) -> Self {
+        Self::with_capabilities(config, config.pbx_name(), config.capabilities())
+    }
+
+    /// A validator for PBX `pbx` whose wire can do `capabilities`.
+    pub fn with_capabilities(
+        config: &'c Config,
+        pbx: &'static str,
+        capabilities: Capabilities,
+    ) -> Self {
         Self {
             config,
+            capabilities,
+            pbx,
             did_holder: HashMap::new(),
             room_did: HashMap::new(),
             path: String::new(),
@@ -218,6 +232,18 @@ impl<'c> Validator<'c> {
     }
 
     fn expect_number_transfer(&self, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<()> {
+        if !self.capabilities.did {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::UnsupportedByInterface {
+                    what: "DID",
+                    needs: "MiXML",
+                    pbx: self.pbx.to_owned(),
+                    interface: self.capabilities.interface.name(),
+                },
+                span,
+            ));
+            return None;
+        }
         if self.config.number_transfer.is_some() {
             Some(())
         } else {

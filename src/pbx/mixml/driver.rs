@@ -68,11 +68,7 @@ impl<T: Transport> Driver for MixmlDriver<T> {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            interface: "mixml",
-            did: true,
-            reads: true,
-        }
+        crate::config::Interface::Mixml.capabilities()
     }
 
     async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {

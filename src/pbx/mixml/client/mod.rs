@@ -269,6 +269,7 @@ pub fn simulator_pbx(
         timeout,
         trust: pin.map_or(Trust::System, Trust::Pinned),
         allow_plain_http: url.starts_with("http://"),
+        interface: crate::config::Interface::Mixml,
     }
 }
 

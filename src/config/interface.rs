@@ -1,0 +1,57 @@
+//! `[pbx] interface`: which wire a PBX is driven over, and what that wire can do. Validation
+//! refuses a script that asks for something the target PBX's wire cannot do, before anything
+//! is sent.
+
+use std::fmt::{self, Display, Formatter};
+
+/// A wire hotelcare speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Interface {
+    /// hotelcare's model of MiVB's MiXML provisioning interface.
+    #[default]
+    Mixml,
+}
+
+/// What a wire can do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    pub interface: Interface,
+    /// Personal DIDs (telephone number transfer).
+    pub did: bool,
+    /// The PBX's records can be read (`SHOW`, the checks before a move or a check-in).
+    pub reads: bool,
+}
+
+impl Interface {
+    /// Every interface, for messages.
+    pub const ALL: [Interface; 1] = [Interface::Mixml];
+
+    /// As the configuration writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mixml => "mixml",
+        }
+    }
+
+    pub fn capabilities(self) -> Capabilities {
+        match self {
+            Self::Mixml => Capabilities {
+                interface: self,
+                did: true,
+                reads: true,
+            },
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|i| i.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl Display for Interface {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
