@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+use crate::diagnostics::LocalTime;
 use crate::engine::{Journal, JournalError, ScriptStamp};
 
 /// The hex SHA-256 of a script's bytes, as the journal keys it.
@@ -41,13 +42,7 @@ pub fn earlier(
 /// "`b.hc` has the same content as `a.hc`, accepted at ... as commands from #12": the first half
 /// of the refusal; the caller adds how to force it.
 pub fn describe(name: &str, stamp: &ScriptStamp) -> String {
-    let at = chrono::DateTime::from_timestamp(i64::try_from(stamp.accepted_at).unwrap_or(0), 0)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_default();
+    let at = LocalTime(stamp.accepted_at);
     let commands = stamp
         .first_seq
         .map(|seq| format!(" as commands from #{seq}"))

@@ -7,6 +7,11 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toml::Spanned;
 
+/// A number the file may leave out, with its default and no place in the file.
+fn number<const N: i64>() -> Spanned<i64> {
+    Spanned::new(0..0, N)
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfigFile {
@@ -30,17 +35,13 @@ pub(crate) struct PbxSection {
     pub(crate) user: String,
     pub(crate) password: Option<String>,
     pub(crate) password_env: Option<Spanned<String>>,
-    #[serde(default = "default_timeout")]
+    #[serde(default = "number::<10>")]
     pub(crate) timeout_secs: Spanned<i64>,
     pub(crate) ca_file: Option<PathBuf>,
     pub(crate) pin_sha256: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) allow_plain_http: bool,
     pub(crate) interface: Option<Spanned<String>>,
-}
-
-fn default_timeout() -> Spanned<i64> {
-    Spanned::new(0..0, 10)
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,7 +88,7 @@ impl Default for NumberTransferSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RunSection {
-    #[serde(default = "default_concurrency")]
+    #[serde(default = "number::<4>")]
     pub(crate) max_concurrency: Spanned<i64>,
     #[serde(default = "default_state_dir")]
     pub(crate) state_dir: PathBuf,
@@ -96,16 +97,8 @@ pub(crate) struct RunSection {
     #[serde(default)]
     pub(crate) retry: RetrySection,
     pub(crate) script_encoding: Option<Spanned<String>>,
-    #[serde(default = "default_duplicate_window")]
+    #[serde(default = "number::<24>")]
     pub(crate) duplicate_window_hours: Spanned<i64>,
-}
-
-fn default_duplicate_window() -> Spanned<i64> {
-    Spanned::new(0..0, 24)
-}
-
-fn default_concurrency() -> Spanned<i64> {
-    Spanned::new(0..0, 4)
 }
 
 fn default_state_dir() -> PathBuf {
@@ -119,12 +112,12 @@ fn default_log_dir() -> PathBuf {
 impl Default for RunSection {
     fn default() -> Self {
         Self {
-            max_concurrency: default_concurrency(),
+            max_concurrency: number::<4>(),
             state_dir: default_state_dir(),
             log_dir: default_log_dir(),
             retry: RetrySection::default(),
             script_encoding: None,
-            duplicate_window_hours: default_duplicate_window(),
+            duplicate_window_hours: number::<24>(),
         }
     }
 }
@@ -132,32 +125,20 @@ impl Default for RunSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RetrySection {
-    #[serde(default = "default_attempts")]
+    #[serde(default = "number::<5>")]
     pub(crate) attempts: Spanned<i64>,
-    #[serde(default = "default_initial_backoff")]
+    #[serde(default = "number::<500>")]
     pub(crate) initial_backoff_ms: Spanned<i64>,
-    #[serde(default = "default_max_backoff")]
+    #[serde(default = "number::<10_000>")]
     pub(crate) max_backoff_ms: Spanned<i64>,
-}
-
-fn default_attempts() -> Spanned<i64> {
-    Spanned::new(0..0, 5)
-}
-
-fn default_initial_backoff() -> Spanned<i64> {
-    Spanned::new(0..0, 500)
-}
-
-fn default_max_backoff() -> Spanned<i64> {
-    Spanned::new(0..0, 10_000)
 }
 
 impl Default for RetrySection {
     fn default() -> Self {
         Self {
-            attempts: default_attempts(),
-            initial_backoff_ms: default_initial_backoff(),
-            max_backoff_ms: default_max_backoff(),
+            attempts: number::<5>(),
+            initial_backoff_ms: number::<500>(),
+            max_backoff_ms: number::<10_000>(),
         }
     }
 }

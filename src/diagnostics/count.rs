@@ -16,6 +16,23 @@ impl Display for Count<'_> {
     }
 }
 
+/// Displays seconds since the Unix epoch as local time, `2026-11-25 14:02:11` (for stamps kept
+/// in the journal: when a script was accepted, when a room last changed).
+pub struct LocalTime(pub u64);
+
+impl Display for LocalTime {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match chrono::DateTime::from_timestamp(i64::try_from(self.0).unwrap_or(0), 0) {
+            Some(at) => write!(
+                f,
+                "{}",
+                at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")
+            ),
+            None => write!(f, "{} s after 1970", self.0),
+        }
+    }
+}
+
 /// Displays `a`, `a or b`, `a, b or c`: for lists of alternatives in messages.
 pub struct Alternatives<'a, T>(pub &'a [T]);
 

@@ -10,7 +10,7 @@ mod record;
 mod render;
 mod span;
 
-pub use count::{Alternatives, Count};
+pub use count::{Alternatives, Count, LocalTime};
 pub use diagnostic::Diagnostic;
 pub use kind::{DiagnosticKind, Severity};
 pub use record::DiagnosticRecord;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use tokio::sync::watch;
 
-use crate::validate::{Action, DidRequest};
+use crate::validate::{Action, CheckIn, DidRequest};
 
 /// What a command holds while it runs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -38,12 +38,12 @@ pub(crate) fn accesses(action: &Action, number_transfer: bool) -> Vec<(Key, Acce
     let room = |r: &String| (Key::Room(r.clone()), Access::Exclusive);
     let dids = |access| number_transfer.then_some((Key::Dids, access));
     match action {
-        Action::CheckIn {
+        Action::CheckIn(CheckIn {
             room: r,
             did,
             replace,
             ..
-        } => {
+        }) => {
             let pool = match (did, replace) {
                 (Some(DidRequest::Auto | DidRequest::Number(_)), _) => dids(Access::Exclusive),
                 // Checking out whoever is there only takes a DID away.
@@ -130,7 +130,7 @@ mod tests {
     }
 
     fn checkin(room: &str, did: Option<DidRequest>) -> Action {
-        Action::CheckIn {
+        Action::CheckIn(CheckIn {
             room: room.into(),
             guest: Guest {
                 last: "x".into(),
@@ -140,7 +140,7 @@ mod tests {
             cor: Cor::new(1).unwrap(),
             did,
             replace: false,
-        }
+        })
     }
 
     fn admit_all(

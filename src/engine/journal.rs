@@ -508,44 +508,45 @@ impl Journal {
         .await
     }
 
-    /// How `room` stands, as hotelcare last had it confirmed (`None`: never touched).
-    pub fn room(&self, room: &str) -> Result<Option<RoomState>, JournalError> {
+    /// The JSON record under `key` in `table`, if there is one; `what` names it for errors.
+    fn record<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<'_, &str, &[u8]>,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<T>, JournalError> {
         let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
-        let table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
-        let Some(value) = table.get(room).map_err(|e| error("journal", e))? else {
+        let table = txn.open_table(table).map_err(|e| error("journal", e))?;
+        let Some(value) = table.get(key).map_err(|e| error("journal", e))? else {
             return Ok(None);
         };
         serde_json::from_slice(value.value())
             .map(Some)
-            .map_err(|e| error("a room's state in the journal cannot be read", e))
+            .map_err(|e| error(&format!("{what} in the journal cannot be read"), e))
+    }
+
+    /// How `room` stands, as hotelcare last had it confirmed (`None`: never touched).
+    pub fn room(&self, room: &str) -> Result<Option<RoomState>, JournalError> {
+        self.record(ROOMS, room, "a room's state")
     }
 
     /// Every room hotelcare has touched, by extension.
     pub fn rooms(&self) -> Result<Vec<(String, RoomState)>, JournalError> {
         let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
         let table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
-        table
-            .iter()
-            .map_err(|e| error("journal", e))?
-            .map(|row| {
-                let (room, value) = row.map_err(|e| error("journal", e))?;
-                let state = serde_json::from_slice(value.value())
-                    .map_err(|e| error("a room's state in the journal cannot be read", e))?;
-                Ok((room.value().to_owned(), state))
-            })
-            .collect()
+        let mut rooms = Vec::new();
+        for row in table.iter().map_err(|e| error("journal", e))? {
+            let (room, value) = row.map_err(|e| error("journal", e))?;
+            let state = serde_json::from_slice(value.value())
+                .map_err(|e| error("a room's state in the journal cannot be read", e))?;
+            rooms.push((room.value().to_owned(), state));
+        }
+        Ok(rooms)
     }
 
     /// When a script with this content hash was accepted, if it was.
     pub fn script_seen(&self, hash: &str) -> Result<Option<ScriptStamp>, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
-        let table = txn.open_table(SCRIPTS).map_err(|e| error("journal", e))?;
-        let Some(value) = table.get(hash).map_err(|e| error("journal", e))? else {
-            return Ok(None);
-        };
-        serde_json::from_slice(value.value())
-            .map(Some)
-            .map_err(|e| error("a journal script stamp cannot be read", e))
+        self.record(SCRIPTS, hash, "a script's stamp")
     }
 
     /// One command, if it is still in the journal (pending or failed).
@@ -626,12 +627,12 @@ fn backup(state_dir: &Path, path: &Path, older: u64) -> Result<(), JournalError>
     Ok(())
 }
 
-/// The format a journal says it has; `None` for a new file or one of the first release.
-fn stored_format(db: &impl ReadableDatabase) -> Result<Option<u64>, JournalError> {
+/// A counter of the `META` table; `None` when it (or the table) is not there.
+fn meta(db: &impl ReadableDatabase, key: &str) -> Result<Option<u64>, JournalError> {
     let txn = db.begin_read().map_err(|e| error("journal", e))?;
     match txn.open_table(META) {
         Ok(meta) => Ok(meta
-            .get(FORMAT)
+            .get(key)
             .map_err(|e| error("journal", e))?
             .map(|v| v.value())),
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
@@ -639,17 +640,14 @@ fn stored_format(db: &impl ReadableDatabase) -> Result<Option<u64>, JournalError
     }
 }
 
+/// The format a journal says it has; `None` for a new file or one of the first release.
+fn stored_format(db: &impl ReadableDatabase) -> Result<Option<u64>, JournalError> {
+    meta(db, FORMAT)
+}
+
 /// Whether a journal file holds anything (a new file does not).
 fn has_data(db: &impl ReadableDatabase) -> Result<bool, JournalError> {
-    let txn = db.begin_read().map_err(|e| error("journal", e))?;
-    match txn.open_table(META) {
-        Ok(meta) => Ok(meta
-            .get(NEXT_SEQUENCE)
-            .map_err(|e| error("journal", e))?
-            .is_some()),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
-        Err(e) => Err(error("journal", e)),
-    }
+    Ok(meta(db, NEXT_SEQUENCE)?.is_some())
 }
 
 /// Rewrites `state_dir/journal.redb` with only what is live (pending and failed commands,
@@ -920,7 +918,7 @@ mod tests {
             assert!(
                 matches!(
                     &entries[1].command.action,
-                    Action::CheckIn { replace: false, .. }
+                    Action::CheckIn(crate::validate::CheckIn { replace: false, .. })
                 ),
                 "format 1 had no REPLACE"
             );

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::driver::{Carried, Done};
+#[cfg(test)]
+use crate::validate::CheckIn;
 use crate::validate::{Action, DidRequest, Guest};
 
 /// One room as hotelcare last had it confirmed.
@@ -64,19 +66,14 @@ pub fn after(
         }
     };
     match action {
-        Action::CheckIn {
-            room,
-            guest,
-            cor,
-            did,
-            replace,
-        } => {
-            let previous = if *replace {
+        Action::CheckIn(check_in) => {
+            let room = &check_in.room;
+            let previous = if check_in.replace {
                 vacated(room)
             } else {
                 before(room)
             };
-            let did = match did {
+            let did = match &check_in.did {
                 Some(DidRequest::Number(n)) => Some(n.clone()),
                 Some(DidRequest::Auto) => done.did_given.clone(),
                 None => previous.did.clone(),
@@ -85,8 +82,8 @@ pub fn after(
                 room.clone(),
                 with_last(RoomState {
                     occupied: true,
-                    guest: Some(guest.clone()),
-                    cor: Some(cor.get()),
+                    guest: Some(check_in.guest.clone()),
+                    cor: Some(check_in.cor.get()),
                     did,
                     flags: previous.flags,
                     last: None,
@@ -159,12 +156,14 @@ mod tests {
     #[test]
     fn a_stay_from_check_in_through_move_to_check_out() {
         let mut rooms = BTreeMap::new();
-        let check_in = |name: &str, room: &str, did, replace| Action::CheckIn {
-            room: room.into(),
-            guest: guest(name),
-            cor: Cor::new(1).unwrap(),
-            did,
-            replace,
+        let check_in = |name: &str, room: &str, did, replace| {
+            Action::CheckIn(CheckIn {
+                room: room.into(),
+                guest: guest(name),
+                cor: Cor::new(1).unwrap(),
+                did,
+                replace,
+            })
         };
         apply(
             &mut rooms,

@@ -41,13 +41,7 @@ pub fn room_state(
         }
     });
     let last = state.last.as_ref().map_or_else(String::new, |last| {
-        let at = chrono::DateTime::from_timestamp(i64::try_from(last.at).unwrap_or(0), 0)
-            .map(|t| {
-                t.with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default();
+        let at = crate::diagnostics::LocalTime(last.at);
         format!("#{} {} ({}) {at}", last.seq, last.keyword, last.origin)
     });
     format!(

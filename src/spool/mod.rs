@@ -268,12 +268,18 @@ mod tests {
         );
     }
 
+    /// A spool with the settle time `settle` and `a.hc` written into it.
+    fn spool_with_a(settle: u64, text: &str) -> (tempfile::TempDir, Spool, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), Duration::from_millis(settle), false).unwrap();
+        let path = dir.path().join("a.hc");
+        std::fs::write(&path, text).unwrap();
+        (dir, spool, path)
+    }
+
     #[test]
     fn a_file_without_a_final_line_break_is_reported_once_then_taken_as_complete() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), Duration::from_millis(20), false).unwrap();
-        let path = dir.path().join("a.hc");
-        std::fs::write(&path, "CHECKOUT 1000").unwrap();
+        let (_dir, mut spool, path) = spool_with_a(20, "CHECKOUT 1000");
         spool.poll().unwrap();
         std::thread::sleep(Duration::from_millis(30));
         let first = spool.poll().unwrap();
@@ -301,10 +307,7 @@ mod tests {
 
     #[test]
     fn a_growing_file_is_not_ready() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), Duration::from_millis(200), false).unwrap();
-        let path = dir.path().join("a.hc");
-        std::fs::write(&path, "TEST\n").unwrap();
+        let (_dir, mut spool, path) = spool_with_a(200, "TEST\n");
         spool.poll().unwrap();
         std::thread::sleep(Duration::from_millis(150));
         std::fs::write(&path, "TEST\nTEST\n").unwrap();

@@ -41,9 +41,13 @@ pub enum CommandResult {
 /// shared folder, and the line number finds the command in the PMS's own file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CommandReport {
+    /// Its number in the journal (`queue list` shows it).
     pub seq: u64,
+    /// Its line in the file.
     pub line: usize,
+    /// Its room (`1000->2000` for a move).
     pub room: String,
+    /// Its keyword (`CHECKIN`).
     pub command: String,
     pub result: CommandResult,
     /// Failed attempts (timeouts, a busy PBX) before it ended.

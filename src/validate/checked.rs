@@ -18,18 +18,7 @@ pub struct Command {
 /// What a command does, with rooms as directory numbers and levels as COR numbers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
-    CheckIn {
-        room: String,
-        guest: Guest,
-        cor: Cor,
-        /// `None`: the room's DID is not touched.
-        did: Option<DidRequest>,
-        /// `REPLACE`: whoever is in the room is checked out first (their DID released). Without
-        /// it, a check-in into an occupied room is refused. (Journals of the first release have
-        /// no such field: `false`.)
-        #[serde(default)]
-        replace: bool,
-    },
+    CheckIn(CheckIn),
     CheckOut {
         room: String,
     },
@@ -56,6 +45,21 @@ pub enum Action {
     Test,
 }
 
+/// A check-in. (In the journal it reads as the struct variant it was in format 1.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckIn {
+    pub room: String,
+    pub guest: Guest,
+    pub cor: Cor,
+    /// `None`: the room's DID is not touched.
+    pub did: Option<DidRequest>,
+    /// `REPLACE`: whoever is in the room is checked out first (their DID released). Without it,
+    /// a check-in into an occupied room is refused. (Journals of format 1 have no such field:
+    /// `false`.)
+    #[serde(default)]
+    pub replace: bool,
+}
+
 /// The DID of a check-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DidRequest {
@@ -77,7 +81,7 @@ impl Action {
     /// The command keyword, for monitors.
     pub fn keyword(&self) -> &'static str {
         match self {
-            Self::CheckIn { .. } => "CHECKIN",
+            Self::CheckIn(_) => "CHECKIN",
             Self::CheckOut { .. } => "CHECKOUT",
             Self::Cos { .. } => "COS",
             Self::Move { .. } => "MOVE",
@@ -91,7 +95,7 @@ impl Action {
     /// The rooms the command writes or reads, in the order they are touched.
     pub fn rooms(&self) -> Vec<&str> {
         match self {
-            Self::CheckIn { room, .. }
+            Self::CheckIn(CheckIn { room, .. })
             | Self::CheckOut { room }
             | Self::Cos { room, .. }
             | Self::Rename { room, .. }

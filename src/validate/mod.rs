@@ -8,7 +8,7 @@ mod guest;
 pub mod limits;
 mod validator;
 
-pub use checked::{Action, Command, DidRequest, Guest};
+pub use checked::{Action, CheckIn, Command, DidRequest, Guest};
 pub use validator::{Checked, Validator};
 
 use crate::config::Config;

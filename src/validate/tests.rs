@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::compile::{Event, compile};
 use crate::config::Config;
 use crate::diagnostics::DiagnosticKind;
-use crate::validate::{Action, DidRequest, Validator};
+use crate::validate::{Action, CheckIn, DidRequest, Validator};
 
 const CONFIG: &str = r#"
 [class_of_restriction]
@@ -51,9 +51,9 @@ fn the_vendor_example_is_valid() {
     );
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     assert_eq!(actions.len(), 4);
-    let Action::CheckIn {
+    let Action::CheckIn(CheckIn {
         cor, did, guest, ..
-    } = &actions[0]
+    }) = &actions[0]
     else {
         panic!()
     };
@@ -68,7 +68,7 @@ fn levels_are_case_insensitive_and_configured() {
     let (diagnostics, actions) = run(CONFIG, "COS 1000 local\nCHECKIN 1000 \"x\" COS allow");
     assert!(diagnostics.is_empty());
     assert!(matches!(&actions[0], Action::Cos { cor, .. } if cor.get() == 3));
-    assert!(matches!(&actions[1], Action::CheckIn { cor, .. } if cor.get() == 1));
+    assert!(matches!(&actions[1], Action::CheckIn(CheckIn { cor, .. }) if cor.get() == 1));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::config::{Capabilities, Config};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::syntax::{self, CheckInOption, DidChoice, Spanned, Statement};
-use crate::validate::checked::{Action, Command, DidRequest, Guest};
+use crate::validate::checked::{Action, CheckIn, Command, DidRequest, Guest};
 use crate::validate::limits;
 
 /// The result of checking one statement: the command if it has no error, and every diagnostic
@@ -138,13 +138,13 @@ impl<'c> Validator<'c> {
                     (Some(DidRequest::Auto), _) => self.forget(&room, &RoomDid::Unknown),
                     _ => {}
                 }
-                Action::CheckIn {
+                Action::CheckIn(CheckIn {
                     room,
                     guest,
                     cor,
                     did,
                     replace,
-                }
+                })
             }
             C::CheckOut { room } => {
                 let room = expect_room(room, diagnostics)?;

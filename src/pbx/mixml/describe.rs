@@ -163,11 +163,21 @@ pub fn plan(origin: &str, command: &Command, ops: &[Op<'_>], raw: bool) -> Strin
 /// `1` for a COR, `on`/`off` for a flag); `from_read` names the read a value comes from.
 #[derive(Debug, Serialize)]
 pub struct PlannedField {
+    /// The field's label (`Last Name`).
     pub field: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_read: Option<String>,
+    /// Where its value comes from (nothing for a field a read asks for).
+    #[serde(flatten)]
+    pub source: Option<Source>,
+}
+
+/// The value a set sends, as a plan knows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Known before the PBX is asked.
+    Value(String),
+    /// What a read of the command returns (`$1.Service Label`).
+    FromRead(String),
 }
 
 /// One operation of a plan.
@@ -220,17 +230,16 @@ impl PlannedCommand {
 }
 
 fn planned_value(field: Field, value: &Value<'_>) -> PlannedField {
-    let (value, from_read) = match value {
-        Value::Text(text) => (Some((*text).to_owned()), None),
-        Value::Empty => (Some(String::new()), None),
-        Value::Cor(cor) => (Some(cor.to_string()), None),
-        Value::Flag(on) => (Some(if *on { "on" } else { "off" }.to_owned()), None),
-        Value::Read(id, from) => (None, Some(format!("{id}.{from}"))),
+    let source = match value {
+        Value::Text(text) => Source::Value((*text).to_owned()),
+        Value::Empty => Source::Value(String::new()),
+        Value::Cor(cor) => Source::Value(cor.to_string()),
+        Value::Flag(on) => Source::Value(if *on { "on" } else { "off" }.to_owned()),
+        Value::Read(id, from) => Source::FromRead(format!("{id}.{from}")),
     };
     PlannedField {
         field: field.label(),
-        value,
-        from_read,
+        source: Some(source),
     }
 }
 
@@ -245,8 +254,7 @@ pub fn planned(op: &Op<'_>) -> PlannedOperation {
                 .iter()
                 .map(|f| PlannedField {
                     field: f.label(),
-                    value: None,
-                    from_read: None,
+                    source: None,
                 })
                 .collect(),
             Some(into.to_string()),

@@ -19,7 +19,7 @@ use crate::pbx::mixml::lower::ops::{Expectation, Field, Op, ReadId};
 use crate::pbx::mixml::lower::{Settings, lower};
 use crate::pbx::mixml::transport::{Recovery, Reply, Transport, TransportError};
 use crate::pbx::mixml::wire::{self, FaultCode, Request, Response};
-use crate::validate::{Action, Command, DidRequest, Guest};
+use crate::validate::{Action, CheckIn, Command, DidRequest, Guest};
 
 /// What a command's reads found, by read: `ReadId -> [(field, value)]`. What of it must survive
 /// a crash is kept in the journal (as JSON, opaque to the engine).
@@ -132,10 +132,10 @@ impl<T: Transport> Driver for MixmlDriver<T> {
 /// What a done command leaves for the room state (see `lower` for the read numbers).
 fn done(action: &Action, reads: &Reads) -> Done {
     match action {
-        Action::CheckIn {
+        Action::CheckIn(CheckIn {
             did: Some(DidRequest::Auto),
             ..
-        } => Done {
+        }) => Done {
             did_given: lookup(reads, ReadId(1), Field::DidServiceNumber).map(str::to_owned),
             ..Done::default()
         },
@@ -280,7 +280,7 @@ impl<T: Transport> Operations<'_, '_, T> {
                             .emit(&header, StepResult::Checked, Timing::now(), false, None);
                     }
                     Err(mut reason) => {
-                        if matches!(self.run.command().action, Action::CheckIn { .. }) {
+                        if matches!(self.run.command().action, Action::CheckIn(_)) {
                             reason.push_str(
                                 ", or add `REPLACE` to the check-in to check them out as part of it",
                             );
@@ -629,7 +629,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::pbx::mixml::lower::Settings;
-    use crate::validate::{Action, DidRequest, Guest};
+    use crate::validate::{Action, CheckIn, DidRequest, Guest};
 
     fn kept(action: &Action) -> Vec<bool> {
         let mut config = Config::builtin();
@@ -657,7 +657,7 @@ mod tests {
             [true, true, true, true],
             "the target's read too: the move writes the target's Directory Name"
         );
-        let auto = kept(&Action::CheckIn {
+        let auto = kept(&Action::CheckIn(CheckIn {
             room: "1".into(),
             guest: Guest {
                 last: "x".into(),
@@ -667,7 +667,7 @@ mod tests {
             cor: crate::config::Cor::new(1).unwrap(),
             did: Some(DidRequest::Auto),
             replace: false,
-        });
+        }));
         assert!(auto[0], "a DID found free is journaled before it is given");
         assert!(kept(&Action::Show { room: "1".into() }).iter().all(|k| !k));
     }

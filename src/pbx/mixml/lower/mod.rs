@@ -13,7 +13,7 @@
 pub mod ops;
 
 use crate::config::{Config, CorConfig, NumberTransfer};
-use crate::validate::{Action, DidRequest, Guest};
+use crate::validate::{Action, CheckIn, DidRequest, Guest};
 use ops::{Expectation, Field, Form, Op, ReadId, Value};
 
 /// What lowering needs of the configuration.
@@ -48,15 +48,10 @@ const SERVICE_DETAILS: &[Field] = &[
 pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
     let nt = settings.number_transfer;
     match action {
-        Action::CheckIn {
-            room,
-            guest,
-            cor,
-            did,
-            replace,
-        } => {
+        Action::CheckIn(check_in) => {
+            let CheckIn { room, guest, .. } = check_in;
             let mut ops = Vec::with_capacity(8);
-            let did_value = match (did, nt) {
+            let did_value = match (&check_in.did, nt) {
                 (Some(DidRequest::Number(n)), Some(_)) => {
                     ops.push(Op::ExpectDidFree { room, did: n });
                     Some(Value::Text(n))
@@ -72,7 +67,7 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
                 _ => None,
             };
             let profile = ReadId(2);
-            if *replace {
+            if check_in.replace {
                 // Whoever is in the room is checked out first (calls blocked, their DID taken
                 // away, the room's label shown), then the new guest is checked in.
                 ops.push(read(room, Form::ServiceProfile, LABEL, profile));
@@ -84,7 +79,7 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
                 ops.push(Op::Expect(Expectation::Vacant { room, profile }));
             }
             ops.extend(set_names(room, guest));
-            let mut details = cor_values(&Value::Cor(*cor));
+            let mut details = cor_values(&Value::Cor(check_in.cor));
             if let (Some(value), Some(nt)) = (did_value, nt) {
                 details.push((Field::DidServiceNumber, value));
                 if nt.signal_extension_external {
