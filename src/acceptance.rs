@@ -13,7 +13,7 @@ use crate::diagnostics::LocalTime;
 use crate::engine::{Journal, JournalError, ScriptStamp};
 
 /// The hex SHA-256 of a script's bytes, as the journal keys it.
-pub fn content_hash(bytes: &[u8]) -> String {
+pub(crate) fn content_hash(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .fold(String::with_capacity(64), |mut hex, b| {
@@ -23,7 +23,7 @@ pub fn content_hash(bytes: &[u8]) -> String {
 }
 
 /// The earlier acceptance of the same content within `window`, if there was one.
-pub fn earlier(
+pub(crate) fn earlier(
     journal: &Journal,
     hash: &str,
     window: Option<Duration>,
@@ -41,7 +41,7 @@ pub fn earlier(
 
 /// "`b.hc` has the same content as `a.hc`, accepted at ... as commands from #12": the first half
 /// of the refusal; the caller adds how to force it.
-pub fn describe(name: &str, stamp: &ScriptStamp) -> String {
+pub(crate) fn describe(name: &str, stamp: &ScriptStamp) -> String {
     let at = LocalTime(stamp.accepted_at);
     let commands = stamp
         .first_seq

@@ -11,15 +11,15 @@ use file_rotate::suffix::AppendCount;
 use file_rotate::{ContentLimit, FileRotate};
 
 /// The log file of one-shot commands inside the log directory.
-pub const FILE_NAME: &str = "hotelcare.log";
+pub(crate) const FILE_NAME: &str = "hotelcare.log";
 /// The log file of the service (`watch`): its own name, so that a one-shot command's rotation
 /// (which keeps no old file) never deletes the service's history.
-pub const SERVICE_FILE_NAME: &str = "hotelcare-watch.log";
+pub(crate) const SERVICE_FILE_NAME: &str = "hotelcare-watch.log";
 const FILE_SIZE: usize = 1024 * 1024;
 
 /// How many files are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Retention {
+pub(crate) enum Retention {
     /// `run`, `repl`, `queue`, ...: one file of 1 MB.
     OneShot,
     /// `watch`: ten files of 1 MB.
@@ -70,7 +70,7 @@ fn private_append() -> std::fs::OpenOptions {
 
 /// Sends `tracing` output to `dir/hotelcare.log`. A log that cannot be opened is reported once
 /// on stderr; the command goes on without it.
-pub fn init(dir: &Path, retention: Retention) {
+pub(crate) fn init(dir: &Path, retention: Retention) {
     if let Err(error) = crate::files::create_private_dir(dir) {
         errln!(
             "warning: cannot create the log directory `{}` ({error}); running without a log file",

@@ -41,10 +41,10 @@ impl Default for Timeouts {
 
 /// How long the accept loop pauses after a failed accept (`EMFILE`: no descriptor left until
 /// some connection closes), instead of retrying at once and spinning a core.
-pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Serves one connection with `router` until it ends, breaks a limit, or `shutdown` fires.
-pub async fn connection(
+pub(crate) async fn connection(
     stream: tokio::net::TcpStream,
     tls: Option<TlsAcceptor>,
     router: Router,

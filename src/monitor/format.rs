@@ -5,17 +5,17 @@
 use std::fmt::Write as _;
 
 /// A string in double quotes with `"` and `\` escaped and control characters visible.
-pub fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     format!("{text:?}")
 }
 
 /// The room column: right-aligned to the longest directory number (7 digits).
-pub fn room(room: &str) -> String {
+pub(crate) fn room(room: &str) -> String {
     format!("{room:>7}")
 }
 
 /// The header of `hotelcare rooms`.
-pub fn room_state_header() -> String {
+pub(crate) fn room_state_header() -> String {
     format!(
         "{:>7}  {:<8}  {:<22}  {:<12}  {:<8}  last command",
         "room", "state", "guest", "COR", "DID"
@@ -23,7 +23,7 @@ pub fn room_state_header() -> String {
 }
 
 /// One room of `hotelcare rooms`; `levels` names the levels a COR stands for.
-pub fn room_state(
+pub(crate) fn room_state(
     room: &str,
     state: &crate::engine::RoomState,
     levels: &dyn Fn(u8) -> Vec<String>,
@@ -53,7 +53,7 @@ pub fn room_state(
 
 /// A journal entry for `queue list` and the REPL's `.queue`: number, status, rooms, command,
 /// origin, attempts, last error.
-pub fn entry(entry: &crate::engine::Entry) -> String {
+pub(crate) fn entry(entry: &crate::engine::Entry) -> String {
     let status = match entry.status {
         crate::engine::Status::Pending => "pending",
         crate::engine::Status::Failed => "failed",

@@ -12,7 +12,7 @@ use crate::engine::{Entry, Event, Outcome, Shown, Status, Step, StepResult};
 /// One field and its value, as the PBX stores it (`""` for empty, `1` for a COR, `on`/`off`
 /// for a flag).
 #[derive(Debug, Serialize)]
-pub struct FieldValue {
+pub(crate) struct FieldValue {
     pub field: &'static str,
     pub value: String,
 }
@@ -32,7 +32,7 @@ impl FieldValue {
 /// A monitor event, one JSON line each.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum MonitorLine {
+pub(crate) enum MonitorLine {
     /// A login before a request.
     Login { time: String, target: String },
     Operation {
@@ -78,13 +78,13 @@ pub enum MonitorLine {
 }
 
 /// RFC 3339 local time with milliseconds.
-pub fn timestamp(at: SystemTime) -> String {
+pub(crate) fn timestamp(at: SystemTime) -> String {
     DateTime::<Local>::from(at).to_rfc3339_opts(SecondsFormat::Millis, false)
 }
 
 impl MonitorLine {
     /// The lines of one engine event (a login comes before its operation).
-    pub fn of(event: &Event<'_>, target: &str, journaled: bool, raw: bool) -> Vec<Self> {
+    pub(crate) fn of(event: &Event<'_>, target: &str, journaled: bool, raw: bool) -> Vec<Self> {
         match event {
             Event::Step(step) => {
                 let mut lines = Vec::with_capacity(2);
@@ -186,7 +186,7 @@ impl MonitorLine {
 
 /// One room of `rooms --format json`.
 #[derive(Debug, Serialize)]
-pub struct Room<'a> {
+pub(crate) struct RoomEntry<'a> {
     pub room: &'a str,
     pub occupied: bool,
     pub guest: Option<&'a crate::validate::Guest>,
@@ -199,19 +199,19 @@ pub struct Room<'a> {
 
 /// `rooms --format json`.
 #[derive(Debug, Serialize)]
-pub struct Rooms<'a> {
-    pub rooms: Vec<Room<'a>>,
+pub(crate) struct Rooms<'a> {
+    pub rooms: Vec<RoomEntry<'a>>,
 }
 
 impl<'a> Rooms<'a> {
-    pub fn new(
+    pub(crate) fn new(
         rooms: &'a [(String, crate::engine::RoomState)],
         levels: &dyn Fn(u8) -> Vec<String>,
     ) -> Self {
         Self {
             rooms: rooms
                 .iter()
-                .map(|(room, state)| Room {
+                .map(|(room, state)| RoomEntry {
                     room,
                     occupied: state.occupied,
                     guest: state.guest.as_ref(),
@@ -227,7 +227,7 @@ impl<'a> Rooms<'a> {
 
 /// One command of `queue list --format json`.
 #[derive(Debug, Serialize)]
-pub struct QueuedCommand {
+pub(crate) struct QueuedCommand {
     pub seq: u64,
     /// `pending` or `failed`.
     pub status: &'static str,
@@ -242,14 +242,14 @@ pub struct QueuedCommand {
 
 /// `queue list --format json`.
 #[derive(Debug, Serialize)]
-pub struct Queue {
+pub(crate) struct Queue {
     pub pending: usize,
     pub failed: usize,
     pub commands: Vec<QueuedCommand>,
 }
 
 impl Queue {
-    pub fn new(entries: &[Entry]) -> Self {
+    pub(crate) fn new(entries: &[Entry]) -> Self {
         let commands: Vec<QueuedCommand> = entries
             .iter()
             .map(|entry| QueuedCommand {

@@ -5,8 +5,8 @@
 //! or the REPL's external printer) and the same lines to the log. The engine never imports this
 //! module. Passwords never reach it: envelopes arrive with the password masked.
 
-pub mod format;
-pub mod json;
+pub(crate) mod format;
+pub(crate) mod json;
 
 use std::time::SystemTime;
 
@@ -15,19 +15,19 @@ use chrono::{DateTime, Local};
 use crate::engine::{Event, Outcome, Record, Step, StepResult};
 
 /// Where monitor text goes. Called from engine tasks, so it must be thread-safe.
-pub type Printer = Box<dyn Fn(&str) + Send + Sync>;
+pub(crate) type Printer = Box<dyn Fn(&str) + Send + Sync>;
 
 /// How the monitor prints: text lines for people, or JSON lines (`--format json`). The log
 /// always gets the text lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     #[default]
     Text,
     Json,
 }
 
 /// Turns events into lines.
-pub struct Monitor {
+pub(crate) struct Monitor {
     printer: Printer,
     /// Print the envelopes too.
     raw: bool,
@@ -40,7 +40,7 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    pub fn new(printer: Printer, raw: bool, target: String, journaled: bool) -> Self {
+    pub(crate) fn new(printer: Printer, raw: bool, target: String, journaled: bool) -> Self {
         Self {
             printer,
             raw,
@@ -52,7 +52,7 @@ impl Monitor {
 
     /// Prints JSON lines instead of text (the log keeps the text).
     #[must_use]
-    pub fn with_format(mut self, format: Format) -> Self {
+    pub(crate) fn with_format(mut self, format: Format) -> Self {
         self.format = format;
         self
     }
@@ -75,7 +75,7 @@ impl Monitor {
     }
 
     /// Handles one engine event.
-    pub fn on_event(&self, event: &Event<'_>) {
+    pub(crate) fn on_event(&self, event: &Event<'_>) {
         self.on_event_text(event);
         if self.format == Format::Json {
             for line in json::MonitorLine::of(event, &self.target, self.journaled, self.raw) {
@@ -173,7 +173,7 @@ impl Monitor {
 }
 
 /// `SHOW`: one room's record, one field per line, in the PBX's order.
-pub fn render_room(room: &str, record: &Record) -> String {
+pub(crate) fn render_room(room: &str, record: &Record) -> String {
     use std::fmt::Write as _;
     let mut out = format!("room {room}");
     if let Some(label) = &record.label {

@@ -27,13 +27,13 @@ use directive::Directive;
 use helper::ReplHelper;
 
 /// The history file inside the state directory.
-pub const HISTORY_FILE: &str = "repl-history.txt";
+pub(crate) const HISTORY_FILE: &str = "repl-history.txt";
 
 /// Builds an engine for the session (again when `.raw` changes).
-pub type EngineFactory<'a, D> = dyn Fn(bool) -> Engine<D> + 'a;
+pub(crate) type EngineFactory<'a, D> = dyn Fn(bool) -> Engine<D> + 'a;
 
 /// One REPL session, on any transport (`cli` wires the client in).
-pub struct Session<'a, D> {
+pub(crate) struct Session<'a, D> {
     config: &'a Config,
     make_engine: &'a EngineFactory<'a, D>,
     engine: Engine<D>,
@@ -47,7 +47,7 @@ pub struct Session<'a, D> {
 }
 
 impl<'a, D: Driver> Session<'a, D> {
-    pub fn new(
+    pub(crate) fn new(
         config: &'a Config,
         make_engine: &'a EngineFactory<'a, D>,
         raw: bool,
@@ -68,7 +68,7 @@ impl<'a, D: Driver> Session<'a, D> {
 
     /// Asks the PBX for its directory numbers (for completion); runs what an earlier session or
     /// run left pending.
-    pub async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         let numbers = self.engine.driver().directory_numbers().await;
         *self.rooms.lock().unwrap_or_else(PoisonError::into_inner) = numbers;
         let config = self.config;
@@ -96,13 +96,13 @@ impl<'a, D: Driver> Session<'a, D> {
     }
 
     /// The prompt: `hotelcare(simulator)> ` or `hotelcare(10.1.2.3)> `.
-    pub fn prompt(&self) -> String {
+    pub(crate) fn prompt(&self) -> String {
         let mode = if self.plan { " plan" } else { "" };
         format!("hotelcare({}{mode})> ", self.config.target_name())
     }
 
     /// Handles one input line. `false` when the session should end.
-    pub async fn line(&mut self, line: &str) -> bool {
+    pub(crate) async fn line(&mut self, line: &str) -> bool {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             return true;
@@ -304,7 +304,7 @@ fn describe(config: &Config) -> String {
 
 /// The interactive loop with rustyline: history in the state directory, completion, hints,
 /// highlighting. Ctrl-C clears the line, Ctrl-D leaves.
-pub async fn interactive<D: Driver>(
+pub(crate) async fn interactive<D: Driver>(
     session: &mut Session<'_, D>,
     history: PathBuf,
 ) -> Result<(), String> {
@@ -350,7 +350,7 @@ pub async fn interactive<D: Driver>(
 }
 
 /// `--no-readline`: the same session on plain standard input, line by line, with prompts.
-pub async fn plain<D: Driver>(session: &mut Session<'_, D>) -> Result<(), String> {
+pub(crate) async fn plain<D: Driver>(session: &mut Session<'_, D>) -> Result<(), String> {
     let stdin = io::stdin();
     let mut lines = stdin.lock().lines();
     loop {

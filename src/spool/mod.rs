@@ -12,7 +12,7 @@
 //! new file. The directory is polled rather than watched through OS notifications, because hotels
 //! often put spools on network shares, where notifications are unreliable.
 
-pub mod report;
+pub(crate) mod report;
 mod runner;
 
 use std::collections::HashMap;
@@ -20,13 +20,13 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-pub use report::Report;
-pub use runner::{Attempts, Tell, round};
+pub(crate) use report::Report;
+pub(crate) use runner::{Attempts, Tell, round};
 
 /// Where a finished file goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Done,
     Failed,
 }
@@ -44,11 +44,11 @@ impl Verdict {
 const STAMP_END: char = '~';
 
 /// How many settle times a file without a final line break waits before it is taken as complete.
-pub const INCOMPLETE_LINE_PATIENCE: u32 = 30;
+pub(crate) const INCOMPLETE_LINE_PATIENCE: u32 = 30;
 
 /// Something about a spool file worth telling the operator, once.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Notice {
+pub(crate) enum Notice {
     /// Settled, but its last line has no line break: it is not run yet.
     NoFinalLineBreak(PathBuf),
     /// Unchanged without a final line break for `INCOMPLETE_LINE_PATIENCE` settle times: run
@@ -58,7 +58,7 @@ pub enum Notice {
 
 /// What one look at the spool found.
 #[derive(Debug, Default)]
-pub struct Poll {
+pub(crate) struct Poll {
     /// Complete files, in name order.
     pub ready: Vec<PathBuf>,
     pub notices: Vec<Notice>,
@@ -73,7 +73,7 @@ struct Seen {
 }
 
 /// A spool directory.
-pub struct Spool {
+pub(crate) struct Spool {
     dir: PathBuf,
     settle: Duration,
     seen: HashMap<PathBuf, Seen>,
@@ -83,7 +83,7 @@ pub struct Spool {
 impl Spool {
     /// Opens `dir` and creates `work/`, `done/` and `failed/` in it. A missing `dir` is an error
     /// (`NotFound`) unless `create`: a mistyped path must not mean watching an empty folder.
-    pub fn open(dir: &Path, settle: Duration, create: bool) -> io::Result<Self> {
+    pub(crate) fn open(dir: &Path, settle: Duration, create: bool) -> io::Result<Self> {
         if !create && !dir.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -101,12 +101,12 @@ impl Spool {
         })
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Files claimed earlier and not finished (a run that was stopped), in claim order.
-    pub fn claimed(&self) -> io::Result<Vec<PathBuf>> {
+    pub(crate) fn claimed(&self) -> io::Result<Vec<PathBuf>> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.join("work"))?
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -117,7 +117,7 @@ impl Spool {
     }
 
     /// The complete `*.hc` files, in name order, and what to tell about the others.
-    pub fn poll(&mut self) -> io::Result<Poll> {
+    pub(crate) fn poll(&mut self) -> io::Result<Poll> {
         let now = Instant::now();
         let mut present = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
@@ -173,7 +173,7 @@ impl Spool {
     }
 
     /// Moves a complete file into `work/` under a name no other file has; returns that path.
-    pub fn claim(&mut self, file: &Path) -> io::Result<PathBuf> {
+    pub(crate) fn claim(&mut self, file: &Path) -> io::Result<PathBuf> {
         let name = file_name(file)?;
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -195,7 +195,7 @@ impl Spool {
     /// Moves a claimed file to `done/` or `failed/` (the report's verdict) under its original
     /// name and writes `<name>.report.txt` and `<name>.report.json` beside it. A file of the same
     /// name there is not overwritten: the new one gets a numbered name.
-    pub fn finish(&mut self, claimed: &Path, report: &Report) -> io::Result<PathBuf> {
+    pub(crate) fn finish(&mut self, claimed: &Path, report: &Report) -> io::Result<PathBuf> {
         let folder = self.dir.join(report.verdict.folder());
         let name = original_name(claimed)?;
         let mut target = folder.join(&name);
@@ -213,7 +213,7 @@ impl Spool {
 }
 
 /// The name a claimed file had in the spool.
-pub fn original_name(claimed: &Path) -> io::Result<String> {
+pub(crate) fn original_name(claimed: &Path) -> io::Result<String> {
     let name = file_name(claimed)?;
     Ok(name
         .split_once(STAMP_END)

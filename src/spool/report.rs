@@ -12,7 +12,7 @@ use crate::spool::Verdict;
 /// What is remembered of a file from its acceptance until its report is written (kept with the
 /// journal's marker, so that a restart in between still writes a complete report).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Accepted {
+pub(crate) struct Accepted {
     /// Every warning of the file (a file with an error is never accepted).
     pub diagnostics: Vec<DiagnosticRecord>,
     /// The same, rendered with carets, for the text report.
@@ -23,7 +23,7 @@ pub struct Accepted {
 
 /// One accepted command of the file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AcceptedCommand {
+pub(crate) struct AcceptedCommand {
     pub line: usize,
     pub room: String,
     pub keyword: String,
@@ -32,7 +32,7 @@ pub struct AcceptedCommand {
 /// How one command of the file ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CommandResult {
+pub(crate) enum CommandResult {
     Done,
     Failed,
 }
@@ -40,7 +40,7 @@ pub enum CommandResult {
 /// One command in the report. The guest's name is left out on purpose: the report sits in a
 /// shared folder, and the line number finds the command in the PMS's own file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CommandReport {
+pub(crate) struct CommandReport {
     /// Its number in the journal (`queue list` shows it).
     pub seq: u64,
     /// Its line in the file.
@@ -59,7 +59,7 @@ pub struct CommandReport {
 
 /// The report of one file.
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub file: String,
     /// Local time, `YYYY-MM-DD HH:MM:SS`.
     pub finished: String,
@@ -78,7 +78,7 @@ impl Report {
     }
 
     /// A file refused as a whole: nothing of it was run.
-    pub fn rejected(
+    pub(crate) fn rejected(
         file: &str,
         reason: String,
         diagnostics: Vec<DiagnosticRecord>,
@@ -96,7 +96,7 @@ impl Report {
     }
 
     /// A file whose commands all ended (done or failed).
-    pub fn finished(file: &str, accepted: Accepted, commands: Vec<CommandReport>) -> Self {
+    pub(crate) fn finished(file: &str, accepted: Accepted, commands: Vec<CommandReport>) -> Self {
         let verdict = if commands.iter().all(|c| c.result == CommandResult::Done) {
             Verdict::Done
         } else {
@@ -114,7 +114,7 @@ impl Report {
     }
 
     /// The warnings of `line`, for its commands.
-    pub fn warnings_of(accepted: &Accepted, line: usize) -> Vec<String> {
+    pub(crate) fn warnings_of(accepted: &Accepted, line: usize) -> Vec<String> {
         accepted
             .diagnostics
             .iter()
@@ -128,7 +128,7 @@ impl Report {
     }
 
     /// One line for the log and stderr: the file, where it went, and why.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         if let Some(reason) = &self.rejected {
             return format!("{}: refused, nothing was run: {reason}", self.file);
         }
@@ -151,7 +151,7 @@ impl Report {
     }
 
     /// `<name>.report.txt`.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut out = format!(
             "hotelcare watch: {}\nfinished {}\n",
             self.file, self.finished
@@ -186,7 +186,7 @@ impl Report {
     }
 
     /// `<name>.report.json`.
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
 }

@@ -21,16 +21,16 @@ use crate::validate::Validator;
 
 /// Failed attempts per command, as the engine's events report them (a done command leaves the
 /// journal, so its attempts are known only from its last event). Shared with the engine's sink.
-pub type Attempts = Arc<Mutex<HashMap<u64, u32>>>;
+pub(crate) type Attempts = Arc<Mutex<HashMap<u64, u32>>>;
 
 /// What a round tells the operator: problems and finished files, one line each.
-pub trait Tell {
+pub(crate) trait Tell {
     fn tell(&self, line: &str);
     fn problem(&self, line: &str);
 }
 
 /// One round over the spool.
-pub async fn round<D: Driver>(
+pub(crate) async fn round<D: Driver>(
     config: &Config,
     engine: &Engine<D>,
     attempts: &Attempts,

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 /// argument hints and `.help`, and the syntax error's list of commands read it. Adding a command
 /// is a row here (and its rule in the grammar; a test keeps the two in step).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CommandInfo {
+pub(crate) struct CommandInfo {
     pub keyword: &'static str,
     /// Its arguments, as the REPL hints them and `write it as ...` shows them.
     pub arguments: &'static str,
@@ -18,7 +18,7 @@ pub struct CommandInfo {
 }
 
 /// Every command, in the order `.help` lists them.
-pub const COMMANDS: &[CommandInfo] = &[
+pub(crate) const COMMANDS: &[CommandInfo] = &[
     CommandInfo {
         keyword: "CHECKIN",
         arguments: "ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]",
@@ -70,14 +70,14 @@ pub const COMMANDS: &[CommandInfo] = &[
 ];
 
 /// The command with this keyword (case-insensitive).
-pub fn command(keyword: &str) -> Option<&'static CommandInfo> {
+pub(crate) fn command(keyword: &str) -> Option<&'static CommandInfo> {
     COMMANDS
         .iter()
         .find(|c| c.keyword.eq_ignore_ascii_case(keyword))
 }
 
 /// `CHECKIN, CHECKOUT, ... and TEST`, for messages.
-pub fn command_list() -> String {
+pub(crate) fn command_list() -> String {
     let keywords: Vec<&str> = COMMANDS.iter().map(|c| c.keyword).collect();
     crate::diagnostics::Alternatives(&keywords)
         .to_string()
@@ -85,7 +85,7 @@ pub fn command_list() -> String {
 }
 
 /// `.help`'s list of commands: each with its arguments and what it does.
-pub fn help() -> String {
+pub(crate) fn help() -> String {
     let mut out = String::new();
     for info in COMMANDS {
         let form = format!("{} {}", info.keyword, info.arguments);
@@ -95,10 +95,10 @@ pub fn help() -> String {
 }
 
 /// Keywords that appear inside commands.
-pub const WORDS: &[&str] = &["DID", "COS", "AUTO", "NONE", "REPLACE"];
+pub(crate) const WORDS: &[&str] = &["DID", "COS", "AUTO", "NONE", "REPLACE"];
 
 /// `true` for any keyword (case-insensitive).
-pub fn is_keyword(word: &str) -> bool {
+pub(crate) fn is_keyword(word: &str) -> bool {
     command(word).is_some() || WORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
 }
 

@@ -5,7 +5,7 @@ use std::io::{self, BufRead};
 
 /// One line of a script, without its line break.
 #[derive(Debug, Default)]
-pub struct Line {
+pub(crate) struct Line {
     /// 0-based line number.
     pub number: usize,
     /// Byte offset of the line's first byte in the file.
@@ -14,7 +14,7 @@ pub struct Line {
 }
 
 /// A streaming line reader that reuses one buffer. Not an `Iterator`: each line borrows the buffer.
-pub struct Lines<R> {
+pub(crate) struct Lines<R> {
     reader: R,
     line: Line,
     bytes: Vec<u8>,
@@ -23,12 +23,13 @@ pub struct Lines<R> {
 }
 
 impl<R: BufRead> Lines<R> {
-    pub fn new(reader: R) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(reader: R) -> Self {
         Self::starting_at(reader, 0)
     }
 
     /// Numbers lines from `first` (0-based): for input that continues earlier input (the REPL).
-    pub fn starting_at(reader: R, first: usize) -> Self {
+    pub(crate) fn starting_at(reader: R, first: usize) -> Self {
         Self {
             reader,
             line: Line {
@@ -42,7 +43,7 @@ impl<R: BufRead> Lines<R> {
     }
 
     /// The next line, or `None` at the end. Invalid UTF-8 is an `InvalidData` error naming the line.
-    pub fn next_line(&mut self) -> io::Result<Option<&Line>> {
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<&Line>> {
         let line = &mut self.line;
         if self.started {
             line.number += 1;

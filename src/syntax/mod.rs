@@ -4,19 +4,19 @@
 //! Imports only `diagnostics`.
 
 mod ast;
-pub mod keywords;
+pub(crate) mod keywords;
 mod lines;
 mod parser;
 mod rules;
 
-pub use ast::{CheckInOption, Command, DidChoice, Spanned, Statement};
-pub use lines::{Line, Lines};
+pub(crate) use ast::{CheckInOption, Command, DidChoice, Spanned, Statement};
+pub(crate) use lines::{Line, Lines};
 
 use crate::diagnostics::Diagnostic;
 
 /// Parses one line that starts at file offset `offset`. A line with a syntax error yields exactly
 /// one diagnostic (the first error); other lines of the script are still parsed.
-pub fn parse_line(text: &str, offset: usize) -> Result<Vec<Statement<'_>>, Diagnostic> {
+pub(crate) fn parse_line(text: &str, offset: usize) -> Result<Vec<Statement<'_>>, Diagnostic> {
     parser::parse_line(text, offset)
 }
 
@@ -24,7 +24,10 @@ pub fn parse_line(text: &str, offset: usize) -> Result<Vec<Statement<'_>>, Diagn
 /// into a file offset (file offset of the line minus its position in `text`). Yields
 /// `(line index, statement)`, or `None` if a line has a syntax error (then parse each line with
 /// `parse_line` to report it).
-pub fn parse_block<'a>(text: &'a str, offsets: &[usize]) -> Option<Vec<(usize, Statement<'a>)>> {
+pub(crate) fn parse_block<'a>(
+    text: &'a str,
+    offsets: &[usize],
+) -> Option<Vec<(usize, Statement<'a>)>> {
     parser::parse_block(text, offsets)
 }
 
