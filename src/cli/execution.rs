@@ -5,6 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::cli::arguments::Format;
+use crate::cli::error::{Error, report};
 use crate::cli::exit::Exit;
 use crate::cli::target::{PbxEngine, Target};
 use crate::config::Config;
@@ -85,14 +86,16 @@ pub(crate) fn block_on(body: impl Future<Output = Result<Exit, Exit>>) -> Exit {
         .build()
     {
         Ok(runtime) => runtime.block_on(body).unwrap_or_else(|exit| exit),
-        Err(error) => usage(format!("cannot start the async runtime: {error}")),
+        Err(error) => report(Error::Io {
+            what: "cannot start the async runtime".into(),
+            error,
+        }),
     }
 }
 
-/// Reports an error that stops the command as a usage or configuration error.
-pub(crate) fn usage(error: impl std::fmt::Display) -> Exit {
-    errln!("error: {error}");
-    Exit::Usage
+/// Reports an error that stops the command (see `error::report`).
+pub(crate) fn usage(error: impl Into<Error>) -> Exit {
+    report(error)
 }
 
 /// The journal of the state directory; `Err` is already reported.

@@ -6,8 +6,8 @@ use std::io::Write as _;
 use clap::CommandFactory;
 
 use crate::cli::arguments::{Arguments, Shell};
+use crate::cli::error::{Error, report};
 use crate::cli::exit::Exit;
-use crate::output::errln;
 
 /// Writes `bytes` to stdout; a closed pipe ends it quietly.
 fn print(bytes: &[u8]) -> Exit {
@@ -15,10 +15,10 @@ fn print(bytes: &[u8]) -> Exit {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Exit::Done,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Exit::Done,
-        Err(error) => {
-            errln!("error: cannot write to standard output: {error}");
-            Exit::Usage
-        }
+        Err(error) => report(Error::Io {
+            what: "cannot write to standard output".into(),
+            error,
+        }),
     }
 }
 
@@ -40,9 +40,9 @@ pub(crate) fn man() -> Exit {
     let mut page = Vec::new();
     match clap_mangen::Man::new(Arguments::command()).render(&mut page) {
         Ok(()) => print(&page),
-        Err(error) => {
-            errln!("error: cannot render the manual page: {error}");
-            Exit::Usage
-        }
+        Err(error) => report(Error::Io {
+            what: "cannot render the manual page".into(),
+            error,
+        }),
     }
 }

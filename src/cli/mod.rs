@@ -3,6 +3,7 @@
 
 mod arguments;
 mod check;
+mod error;
 mod execution;
 mod exit;
 mod help;
@@ -29,7 +30,7 @@ pub use arguments::{Arguments, Color, Format, QueueAction, Shell, SimArguments, 
 pub use exit::Exit;
 
 use crate::config::{self, Config};
-use crate::output::errln;
+use error::report;
 use scripts::Script;
 
 /// Runs the program with the process's arguments.
@@ -45,6 +46,7 @@ pub fn run(arguments: Arguments) -> Exit {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     execution::set_format(arguments.format);
+    let _ = COLOR.set(color);
     let config = match load_config(arguments.config.as_deref()) {
         Ok(mut config) => {
             if let Some(encoding) = arguments.encoding {
@@ -52,10 +54,7 @@ pub fn run(arguments: Arguments) -> Exit {
             }
             config
         }
-        Err(error) => {
-            errln!("{}", error.render(color));
-            return Exit::Usage;
-        }
+        Err(error) => return report(error),
     };
     match arguments.command {
         Subcommand::Check { files } => {
@@ -126,6 +125,13 @@ pub fn run(arguments: Arguments) -> Exit {
     }
 }
 
+/// `--color`, decided once: diagnostics and configuration errors are colored alike.
+static COLOR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+pub(crate) fn color() -> bool {
+    COLOR.get().copied().unwrap_or(false)
+}
+
 /// `--config FILE`, else `hotelcare.toml` in the working directory, else the built-in defaults.
 fn load_config(path: Option<&Path>) -> Result<Config, config::ConfigError> {
     match path {
@@ -152,9 +158,9 @@ fn inline(config: &Config, text: &str, raw: bool, color: bool) -> Exit {
 fn with_scripts(files: &[std::path::PathBuf], body: impl FnOnce(&[Script]) -> Exit) -> Exit {
     match Script::open_all(files) {
         Ok(scripts) => body(&scripts),
-        Err(error) => {
-            errln!("error: cannot read standard input: {error}");
-            Exit::Usage
-        }
+        Err(error) => report(error::Error::Io {
+            what: "cannot read standard input".into(),
+            error,
+        }),
     }
 }

@@ -3,13 +3,13 @@
 use std::io::{self, Write};
 
 use crate::cli::arguments::Format;
+use crate::cli::error::{Error, report};
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
 use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::summary::print_summary;
 use crate::compile::{Event, compile};
 use crate::config::Config;
-use crate::output::errln;
 use crate::pbx::mixml::describe::{PlannedCommand, plan as render};
 use crate::pbx::mixml::lower::{Settings, lower};
 use crate::validate::Validator;
@@ -50,8 +50,7 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
                 })
             });
         if let Err(error) = result {
-            errln!("{}", read_error(script, &error));
-            return Exit::Usage;
+            return report(read_error(script, error));
         }
     }
     if let Some(error) = write_error.or_else(|| out.flush().err()) {
@@ -59,8 +58,10 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
         if error.kind() == io::ErrorKind::BrokenPipe {
             return Exit::Done;
         }
-        errln!("error: cannot write the plan: {error}");
-        return Exit::Usage;
+        return report(Error::Io {
+            what: "cannot write the plan".into(),
+            error,
+        });
     }
     print_summary(&summary, "no operations are shown")
 }

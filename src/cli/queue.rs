@@ -123,10 +123,9 @@ pub(crate) fn drop(config: &Config, seqs: &[u64], failed: bool) -> Exit {
         let mut exit = Exit::Done;
         for seq in &seqs {
             let Some(entry) = journal.get(*seq).map_err(usage)? else {
-                errln!(
-                    "error: there is no command #{seq} in the journal; see `hotelcare queue list`"
-                );
-                exit = Exit::Usage;
+                exit = usage(format!(
+                    "there is no command #{seq} in the journal; see `hotelcare queue list`"
+                ));
                 continue;
             };
             journal.remove(*seq).await.map_err(usage)?;

@@ -3,21 +3,23 @@
 
 use std::io::{IsTerminal, Read};
 
+use crate::cli::error::{Error, report};
 use crate::cli::execution::{self, Kind, block_on, connect, open_journal, stdout_printer, usage};
 use crate::cli::exit::Exit;
 use crate::cli::run;
 use crate::cli::scripts::Script;
 use crate::config::Config;
 use crate::logs::{self, Retention};
-use crate::output::errln;
 use crate::repl::{self, HISTORY_FILE, Session};
 
 pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -> Exit {
     if !no_readline && !std::io::stdin().is_terminal() {
         let mut bytes = Vec::new();
         if let Err(error) = std::io::stdin().read_to_end(&mut bytes) {
-            errln!("error: cannot read standard input: {error}");
-            return Exit::Usage;
+            return report(Error::Io {
+                what: "cannot read standard input".into(),
+                error,
+            });
         }
         // Lines typed (or piped) into the REPL are commands given now, not a batch delivered
         // again: no duplicate check.

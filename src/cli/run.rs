@@ -128,7 +128,7 @@ async fn enqueue(
             let name = script.name();
             let reader = script
                 .reader(producer_config.run.script_encoding)
-                .map_err(|e| read_error(script, &e))?;
+                .map_err(|e| read_error(script, e).to_string())?;
             let mut changed = false;
             compile(&name, reader, &mut validator, &mut |event| match event {
                 Event::Command(command) => {
@@ -139,7 +139,7 @@ async fn enqueue(
                 }
                 Event::Diagnostic { diagnostic, .. } => changed |= diagnostic.is_error(),
             })
-            .map_err(|e| read_error(script, &e))?;
+            .map_err(|e| read_error(script, e).to_string())?;
             if changed {
                 return Err(format!(
                     "`{name}` changed while it was being run; run it again"
@@ -196,7 +196,10 @@ fn stamps(
 ) -> Result<Vec<(String, String)>, String> {
     let mut stamps = Vec::new();
     for script in scripts {
-        let Some(bytes) = script.bytes().map_err(|e| read_error(script, &e))? else {
+        let Some(bytes) = script
+            .bytes()
+            .map_err(|e| read_error(script, e).to_string())?
+        else {
             continue;
         };
         let hash = acceptance::content_hash(&bytes);

@@ -6,6 +6,7 @@ use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::cli::arguments::Format;
+use crate::cli::error::{Error, report};
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
 use crate::cli::summary::print_summary;
@@ -72,18 +73,13 @@ impl Script {
     }
 }
 
-/// A script that could not be read: names the file and what the system said.
-pub(crate) fn read_error(script: &Script, error: &io::Error) -> String {
-    format!("error: cannot read `{}`: {error}", script.name())
-}
-
-/// The exit code of a read error: text that is not UTF-8 is an invalid script (1); a file that
-/// is missing or unreadable is a usage error (2).
-fn read_exit(error: &io::Error) -> Exit {
-    if error.kind() == io::ErrorKind::InvalidData {
-        Exit::Invalid
-    } else {
-        Exit::Usage
+/// A script that could not be read: names the file and what the system said (its exit code:
+/// text that is not in the script's encoding is an invalid script, 1; a file that is missing or
+/// unreadable is a usage error, 2).
+pub(crate) fn read_error(script: &Script, error: io::Error) -> Error {
+    Error::Script {
+        name: script.name(),
+        error,
     }
 }
 
@@ -98,14 +94,11 @@ pub(crate) fn validate_all(
 ) -> Result<(Summary, Vec<DiagnosticRecord>), Exit> {
     let json = output_format() == Format::Json;
     let mut records = Vec::new();
-    let fail = |script: &Script, error: &io::Error| {
-        errln!("{}", read_error(script, error));
-        read_exit(error)
-    };
+    let fail = |script: &Script, error: io::Error| report(read_error(script, error));
     let mut total = Summary::default();
     for script in scripts {
         let name = script.name();
-        let reader = script.reader(encoding).map_err(|e| fail(script, &e))?;
+        let reader = script.reader(encoding).map_err(|e| fail(script, e))?;
         let summary = compile(&name, reader, validator, &mut |event| {
             if let Event::Diagnostic { diagnostic, source } = event {
                 if json {
@@ -115,7 +108,7 @@ pub(crate) fn validate_all(
                 }
             }
         })
-        .map_err(|e| fail(script, &e))?;
+        .map_err(|e| fail(script, e))?;
         total.add(summary);
     }
     Ok((total, records))

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::cli::error::{Error, report};
 use crate::cli::execution::{block_on, usage};
 use crate::cli::exit::Exit;
 use crate::config::format_fingerprint;
@@ -39,10 +40,7 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
     let seed = match &arguments.rooms {
         Some(path) => match Seed::load(path) {
             Ok(seed) => seed,
-            Err(message) => {
-                errln!("error: {message}");
-                return Exit::Usage;
-            }
+            Err(error) => return report(error),
         },
         None => Seed::vendor_example(2),
     };
@@ -54,13 +52,14 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
     options.session_ttl = Duration::from_secs(600);
     options.timeouts = arguments.timeouts;
     if let Err(problem) = options.faults.check() {
-        errln!("error: {problem}");
-        return Exit::Usage;
+        return report(problem);
     }
     if let Some(dir) = &arguments.state_dir {
         if let Err(error) = crate::files::create_private_dir(dir) {
-            errln!("error: cannot create `{}`: {error}", dir.display());
-            return Exit::Usage;
+            return report(Error::Io {
+                what: format!("cannot create `{}`", dir.display()),
+                error,
+            });
         }
         options.state_file = Some(dir.join(ROOMS));
         options.identity = load_identity(dir);

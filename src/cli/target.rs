@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cli::error::Error;
 use crate::config::Config;
 use crate::engine::{Driver as _, Engine};
 use crate::output::errln;
@@ -27,7 +28,7 @@ pub(crate) struct Target {
 
 impl Target {
     /// Sets up the client (and the simulator). Prints one line when the simulator is used.
-    pub(crate) async fn connect(config: &Config) -> Result<Self, String> {
+    pub(crate) async fn connect(config: &Config) -> Result<Self, Error> {
         if let Some(pbx) = &config.pbx {
             if pbx
                 .server

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use crate::cli::error::{Error, report};
 use crate::cli::execution::{self, block_on, connect, open_journal, stdout_printer};
 use crate::cli::exit::Exit;
 use crate::config::Config;
@@ -41,11 +42,10 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, create: bool, r
     let mut spool = match Spool::open(dir, timing.settle, create) {
         Ok(spool) => spool,
         Err(error) => {
-            errln!(
-                "error: cannot use the spool directory `{}`: {error}",
-                dir.display()
-            );
-            return Exit::Usage;
+            return report(Error::Io {
+                what: format!("cannot use the spool directory `{}`", dir.display()),
+                error,
+            });
         }
     };
     let exit = block_on(async {

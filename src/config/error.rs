@@ -17,6 +17,8 @@ pub enum ConfigError {
         text: String,
         diagnostics: Vec<Diagnostic>,
     },
+    /// `password_env` names a variable that is not set (found when connecting).
+    PasswordMissing { variable: String, config: PathBuf },
 }
 
 impl ConfigError {
@@ -35,7 +37,7 @@ impl ConfigError {
                     .collect::<Vec<_>>()
                     .join("\n")
             }
-            other @ Self::Read { .. } => format!("error: {other}"),
+            other @ (Self::Read { .. } | Self::PasswordMissing { .. }) => format!("error: {other}"),
         }
     }
 }
@@ -47,6 +49,11 @@ impl Display for ConfigError {
                 f,
                 "cannot read the configuration `{}`: {error}",
                 path.display()
+            ),
+            Self::PasswordMissing { variable, config } => write!(
+                f,
+                "`pbx.password_env` in `{}` names the environment variable `{variable}`, which is not set; set it to the MiXML user's password",
+                config.display()
             ),
             Self::Invalid {
                 path, diagnostics, ..

@@ -71,16 +71,16 @@ pub enum Password {
 }
 
 impl Password {
-    /// The password, or a sentence naming the variable and the configuration file.
-    pub fn resolve(&self) -> Result<Secret, String> {
+    /// The password, or which variable is missing in which configuration file.
+    pub fn resolve(&self) -> Result<Secret, ConfigError> {
         match self {
             Self::Given(secret) => Ok(secret.clone()),
-            Self::Environment { variable, config } => std::env::var(variable).map(Secret::new).map_err(|_| {
-                format!(
-                    "`pbx.password_env` in `{}` names the environment variable `{variable}`, which is not set; set it to the MiXML user's password",
-                    config.display()
-                )
-            }),
+            Self::Environment { variable, config } => std::env::var(variable)
+                .map(Secret::new)
+                .map_err(|_| ConfigError::PasswordMissing {
+                    variable: variable.clone(),
+                    config: config.clone(),
+                }),
         }
     }
 }

@@ -107,7 +107,13 @@ fn missing_password_env_names_the_variable_when_connecting_not_before() {
         "[pbx]\nserver = \"x\"\nuser = \"u\"\npassword_env = \"HOTELCARE_TEST_SURELY_UNSET\"\n",
     )
     .unwrap();
-    let text = config.pbx.unwrap().password.resolve().unwrap_err();
+    let text = config
+        .pbx
+        .unwrap()
+        .password
+        .resolve()
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("HOTELCARE_TEST_SURELY_UNSET"), "{text}");
     assert!(text.contains("conf/hotelcare.toml"), "{text}");
 }

@@ -11,7 +11,7 @@
 //! crash-safe copy-on-write commits with checksums, and one file that a second process cannot open
 //! at the same time, which is the lock we want.
 
-use std::fmt::{self, Display, Formatter};
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::thread;
@@ -120,16 +120,9 @@ pub struct Extras {
 }
 
 /// A journal problem: the state directory cannot be used.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct JournalError(String);
-
-impl Display for JournalError {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for JournalError {}
 
 fn error(context: &str, e: impl Display) -> JournalError {
     JournalError(format!("{context}: {e}"))

@@ -26,6 +26,17 @@ use crate::validate::{Action, Validator};
 use directive::Directive;
 use helper::ReplHelper;
 
+/// Why the REPL cannot go on reading lines.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReplError {
+    #[error("cannot start the line editor: {0}")]
+    Editor(ReadlineError),
+    #[error("cannot read the terminal: {0}")]
+    Terminal(ReadlineError),
+    #[error("cannot read standard input: {0}")]
+    Stdin(io::Error),
+}
+
 /// The history file inside the state directory.
 pub(crate) const HISTORY_FILE: &str = "repl-history.txt";
 
@@ -307,15 +318,15 @@ fn describe(config: &Config) -> String {
 pub(crate) async fn interactive<D: Driver>(
     session: &mut Session<'_, D>,
     history: PathBuf,
-) -> Result<(), String> {
+) -> Result<(), ReplError> {
     let config = EditorConfig::builder()
         .completion_type(CompletionType::Circular)
         .auto_add_history(false)
         .history_ignore_dups(true)
-        .map_err(|e| e.to_string())?
+        .map_err(ReplError::Editor)?
         .build();
     let mut editor: Editor<ReplHelper, DefaultHistory> =
-        Editor::with_config(config).map_err(|e| format!("cannot start the line editor: {e}"))?;
+        Editor::with_config(config).map_err(ReplError::Editor)?;
     editor.set_helper(Some(session.helper()));
     let _ = editor.load_history(&history);
     outln!(
@@ -343,14 +354,14 @@ pub(crate) async fn interactive<D: Driver>(
             Err(ReadlineError::Interrupted) if again => break,
             Err(ReadlineError::Interrupted) => outln!("(Ctrl-C again or Ctrl-D leaves)"),
             Err(ReadlineError::Eof) => break,
-            Err(error) => return Err(format!("cannot read the terminal: {error}")),
+            Err(error) => return Err(ReplError::Terminal(error)),
         }
     }
     Ok(())
 }
 
 /// `--no-readline`: the same session on plain standard input, line by line, with prompts.
-pub(crate) async fn plain<D: Driver>(session: &mut Session<'_, D>) -> Result<(), String> {
+pub(crate) async fn plain<D: Driver>(session: &mut Session<'_, D>) -> Result<(), ReplError> {
     let stdin = io::stdin();
     let mut lines = stdin.lock().lines();
     loop {
@@ -362,7 +373,7 @@ pub(crate) async fn plain<D: Driver>(session: &mut Session<'_, D>) -> Result<(),
                     break;
                 }
             }
-            Some(Err(error)) => return Err(format!("cannot read standard input: {error}")),
+            Some(Err(error)) => return Err(ReplError::Stdin(error)),
             None => break,
         }
     }

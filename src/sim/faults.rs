@@ -30,22 +30,27 @@ impl Faults {
 
     /// `Err` naming the rate that is not a probability (outside 0 to 1, or not a number), or
     /// rates that add up to more than 1.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), FaultsError> {
         for (name, rate) in [
             ("failure_rate", self.failure_rate),
             ("drop_rate", self.drop_rate),
             ("hang_rate", self.hang_rate),
         ] {
-            check_rate(rate).map_err(|problem| format!("`{name}` {problem}"))?;
+            check_rate(rate).map_err(|problem| FaultsError(format!("`{name}` {problem}")))?;
         }
         if self.failure_rate + self.drop_rate + self.hang_rate > 1.0 {
-            return Err("the rates add up to more than 1".into());
+            return Err(FaultsError("the rates add up to more than 1".into()));
         }
         Ok(())
     }
 }
 
-/// A probability: a number from 0 to 1.
+/// Faults that make no sense (a rate outside 0 to 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FaultsError(String);
+
+/// A probability: a number from 0 to 1 (for clap, whose value parsers take a `String` error).
 pub fn check_rate(rate: f64) -> Result<f64, String> {
     if (0.0..=1.0).contains(&rate) {
         Ok(rate)

@@ -30,10 +30,10 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 pub use crate::serving::Timeouts;
-pub use faults::{Faults, check_rate};
+pub use faults::{Faults, FaultsError, check_rate};
 pub use pbx::{PRODUCT, Stats, VERSION};
 pub use record::Record;
-pub use seed::{RoomSeed, Seed};
+pub use seed::{RoomSeed, Seed, SeedError};
 
 use server::Shared;
 

@@ -4,6 +4,21 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+/// A rooms file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("cannot read the rooms file `{}`: {error}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    #[error("the rooms file `{}` is invalid: {error}", path.display())]
+    Invalid {
+        path: std::path::PathBuf,
+        error: toml::de::Error,
+    },
+}
+
 /// One room: its directory number, Service Label and the COR it has while vacant.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -54,10 +69,14 @@ impl Seed {
     }
 
     /// Reads a rooms file (`[[room]] extension = "1000" label = "Room 1000"`).
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the rooms file `{}`: {e}", path.display()))?;
-        toml::from_str(&text)
-            .map_err(|e| format!("the rooms file `{}` is invalid: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Self, SeedError> {
+        let text = std::fs::read_to_string(path).map_err(|error| SeedError::Read {
+            path: path.to_owned(),
+            error,
+        })?;
+        toml::from_str(&text).map_err(|error| SeedError::Invalid {
+            path: path.to_owned(),
+            error,
+        })
     }
 }

@@ -268,7 +268,7 @@ async fn put_faults(
     axum::Json(faults): axum::Json<Faults>,
 ) -> Response {
     if let Err(problem) = faults.check() {
-        return (StatusCode::BAD_REQUEST, problem).into_response();
+        return (StatusCode::BAD_REQUEST, problem.to_string()).into_response();
     }
     shared.set_faults(faults);
     StatusCode::NO_CONTENT.into_response()

@@ -14,10 +14,22 @@ use tokio::sync::Mutex;
 
 pub use tls::fingerprint;
 
-use crate::config::{Password, PbxConfig, Secret, Trust};
+use crate::config::{ConfigError, Password, PbxConfig, Secret, Trust};
 use crate::engine::Raw;
 use crate::pbx::mixml::wire::{self, FaultCode, Request, Response, ResponseError};
 use crate::pbx::mixml::{Reply, Transport, TransportError};
+
+/// Why a client cannot be set up (before any connection is made).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Password(#[from] ConfigError),
+    /// What is wrong with the TLS trust, naming the key (`ca_file`).
+    #[error("{0}")]
+    Trust(String),
+    #[error("cannot set up the HTTPS client: {0}")]
+    Http(reqwest::Error),
+}
 
 /// A MiXML connection to one PBX.
 pub struct Client {
@@ -33,11 +45,11 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `[pbx]`. Fails (with a sentence naming the key) when the TLS trust cannot be
-    /// set up, e.g. an unreadable `ca_file`.
-    pub fn new(pbx: &PbxConfig) -> Result<Self, String> {
+    /// A client for `[pbx]`. Fails (with a sentence naming the key) when the password is not
+    /// there or the TLS trust cannot be set up, e.g. an unreadable `ca_file`.
+    pub fn new(pbx: &PbxConfig) -> Result<Self, SetupError> {
         let password = pbx.password.resolve()?;
-        let tls = tls::client_config(&pbx.trust)?;
+        let tls = tls::client_config(&pbx.trust).map_err(SetupError::Trust)?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .timeout(pbx.timeout)
@@ -49,7 +61,7 @@ impl Client {
             // points (even plain HTTP): never follow one; it is an error that names the target.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot set up the HTTPS client: {e}"))?;
+            .map_err(SetupError::Http)?;
         let (url, address) = endpoint(&pbx.server);
         Ok(Self {
             http,

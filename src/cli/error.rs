@@ -1,0 +1,69 @@
+//! `Error`: whatever stops a command, from every layer, with its exit code. `report` is the one
+//! place that prints an error and picks the code; the layers below return typed errors and
+//! print nothing.
+
+use std::io;
+
+use crate::cli::exit::Exit;
+use crate::config::ConfigError;
+use crate::engine::JournalError;
+use crate::output::errln;
+use crate::pbx::mixml::client::SetupError;
+use crate::repl::ReplError;
+use crate::sim::{FaultsError, SeedError};
+
+/// Everything that stops a command before or around its real work.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    Faults(#[from] FaultsError),
+    #[error(transparent)]
+    Repl(#[from] ReplError),
+    /// A script that cannot be read: not UTF-8 (or its encoding) is an invalid script.
+    #[error("cannot read `{name}`: {error}")]
+    Script { name: String, error: io::Error },
+    /// A file or folder hotelcare needs and cannot use.
+    #[error("{what}: {error}")]
+    Io { what: String, error: io::Error },
+    /// Anything else, in a sentence that says what to do.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A message of the command line itself (already a sentence that says what to do).
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Self::Other(message)
+    }
+}
+
+impl Error {
+    /// The exit code (BRIEF §7): an unreadable script's text is an invalid script (1);
+    /// everything else here is a usage or configuration error (2).
+    pub(crate) fn exit(&self) -> Exit {
+        match self {
+            Self::Script { error, .. } if error.kind() == io::ErrorKind::InvalidData => {
+                Exit::Invalid
+            }
+            _ => Exit::Usage,
+        }
+    }
+}
+
+/// Prints `error` (a configuration error with its carets) and returns its exit code.
+pub(crate) fn report(error: impl Into<Error>) -> Exit {
+    let error = error.into();
+    match &error {
+        Error::Config(config) => errln!("{}", config.render(super::color())),
+        other => errln!("error: {other}"),
+    }
+    error.exit()
+}
