@@ -227,3 +227,17 @@ fn a_simulator_with_a_state_dir_keeps_rooms_and_certificate_across_restarts() {
         text(&output.stdout)
     );
 }
+
+#[tokio::test]
+async fn a_simulator_stopped_right_after_it_started_stops() {
+    // A command that ends at once (a script refused as a duplicate) stops the embedded simulator
+    // before its task first ran; it used to wait for a shutdown it had missed, for ever.
+    for _ in 0..60 {
+        let simulator = hotelcare::sim::Simulator::start(hotelcare::sim::Options::new("u", "p"))
+            .await
+            .unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), simulator.stop())
+            .await
+            .expect("the simulator stops");
+    }
+}

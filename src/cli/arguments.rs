@@ -10,7 +10,13 @@ use crate::config::ScriptEncoding;
 /// Drive a Mitel MiVoice Business PBX from guest management: check-in, check-out, class of
 /// service, room moves and DID transfer, through MiXML.
 #[derive(Debug, Parser)]
-#[command(name = "hotelcare", version, about, long_about = None)]
+#[command(
+    name = "hotelcare",
+    version,
+    about,
+    long_about = None,
+    after_long_help = "Exit codes: 0 done; 1 a script is invalid (nothing was run); 2 usage or configuration error; 3 the PBX is unreachable (commands queued; `hotelcare queue retry` goes on); 4 some commands failed (`hotelcare queue list`)."
+)]
 pub struct Arguments {
     /// Configuration file [default: hotelcare.toml if present, else the embedded simulator]
     #[arg(long, global = true, value_name = "FILE")]
@@ -25,8 +31,9 @@ pub struct Arguments {
     #[arg(long, global = true, value_name = "ENCODING")]
     pub encoding: Option<ScriptEncoding>,
 
-    /// Output for programs: `json` prints JSON (one document; JSON lines for `plan` and the
-    /// monitor of `run`, `show`, `test-access`, `queue retry`); see docs/json.md
+    /// Output for programs: `json` prints JSON: one document for `check`, `queue list` and
+    /// `rooms`; JSON lines for `plan` and the monitor of `run`, `show`, `test-access` and
+    /// `queue retry` (docs/json.md)
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 

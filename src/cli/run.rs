@@ -51,6 +51,14 @@ async fn execute(
         Kind::Journaled => open_journal(config)?,
         Kind::Inline => Journal::in_memory().map_err(usage)?,
     };
+    // A script delivered again is refused before anything starts (the embedded simulator too).
+    let stamps = match stamps(config, scripts, &journal, again) {
+        Ok(stamps) => stamps,
+        Err(refusal) => {
+            errln!("{refusal}");
+            return Ok(Exit::Invalid);
+        }
+    };
     let target = connect(config).await?;
     let progress = match kind {
         Kind::Journaled => Progress::for_terminal(),
@@ -65,7 +73,7 @@ async fn execute(
         progress.printer(),
         move |event| observer.observe(event),
     );
-    let result = enqueue_and_drain(config, scripts, &engine, (kind, again), &progress).await;
+    let result = enqueue_and_drain(config, scripts, &engine, kind, stamps, &progress).await;
     target.close().await;
     result.map_err(usage)
 }
@@ -74,7 +82,8 @@ async fn enqueue_and_drain(
     config: &Config,
     scripts: &[Script],
     engine: &PbxEngine,
-    (kind, again): (Kind, bool),
+    kind: Kind,
+    stamps: Vec<(String, String)>,
     progress: &Progress,
 ) -> Result<Exit, String> {
     let earlier = engine
@@ -90,13 +99,6 @@ async fn enqueue_and_drain(
             .await
             .map_err(|_| "cannot check the journal's commands again".to_owned())?;
     }
-    let stamps = match stamps(config, scripts, engine, again) {
-        Ok(stamps) => stamps,
-        Err(refusal) => {
-            errln!("{refusal}");
-            return Ok(Exit::Invalid);
-        }
-    };
     let accepted = enqueue(config, scripts, engine, stamps).await?;
     tracing::info!("accepted {} command(s)", accepted.len());
     progress.start(earlier + accepted.len());
@@ -191,7 +193,7 @@ async fn enqueue(
 fn stamps(
     config: &Config,
     scripts: &[Script],
-    engine: &PbxEngine,
+    journal: &Journal,
     again: bool,
 ) -> Result<Vec<(String, String)>, String> {
     let mut stamps = Vec::new();
@@ -204,12 +206,11 @@ fn stamps(
         };
         let hash = acceptance::content_hash(&bytes);
         if !again
-            && let Some(stamp) =
-                acceptance::earlier(engine.journal(), &hash, config.run.duplicate_window)
-                    .map_err(|e| e.to_string())?
+            && let Some(stamp) = acceptance::earlier(journal, &hash, config.run.duplicate_window)
+                .map_err(|e| e.to_string())?
         {
             return Err(format!(
-                "error: {}; if it really is to run again, give `--again`; to finish what is still queued of it, run `hotelcare queue retry`; nothing was run",
+                "error: {}; nothing was run. If it really is to run again, give `--again`; if some of it is still queued, `hotelcare queue retry` finishes it",
                 acceptance::describe(&script.name(), &stamp)
             ));
         }

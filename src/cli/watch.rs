@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::cli::error::{Error, report};
 use crate::cli::execution::{self, block_on, connect, open_journal, stdout_printer};
 use crate::cli::exit::Exit;
+use crate::cli::signals::stop_requested;
 use crate::config::Config;
 use crate::engine::Event;
 use crate::logs::{self, Retention};
@@ -78,16 +79,19 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, create: bool, r
             timing.settle.as_millis()
         );
         tracing::info!("watch started on {}", dir.display());
-        let stop = tokio::signal::ctrl_c();
+        let stop = stop_requested();
         tokio::pin!(stop);
-        loop {
+        let reason = loop {
             spool::round(config, &engine, &attempts, &mut spool, &Stderr).await;
             tokio::select! {
-                _ = &mut stop => break,
+                reason = &mut stop => break reason,
                 () = tokio::time::sleep(timing.interval) => {}
             }
-        }
-        tracing::info!("watch stopped");
+        };
+        Stderr.tell(&format!(
+            "watch {reason}; files not finished stay in `{}` and go on at the next start",
+            dir.join("work").display()
+        ));
         target.close().await;
         Ok(Exit::Done)
     });

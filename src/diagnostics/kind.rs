@@ -41,6 +41,8 @@ pub enum DiagnosticKind {
     LineTooLong { length: usize, limit: usize },
     /// `MOVE a a`.
     MoveToSameRoom { room: String },
+    /// A check-in into a room the script has already checked a guest into, not out since.
+    RoomAlreadyCheckedIn { room: String, at: String },
     /// A name longer than a PBX field: kept, but cut.
     NameTruncated {
         field: &'static str,
@@ -98,6 +100,7 @@ impl DiagnosticKind {
             Self::LineTooLong { .. } => "the line starts here".into(),
             Self::MoveToSameRoom { .. } => "same room as the source".into(),
             Self::NameTruncated { kept, .. } => format!("kept as \"{kept}\""),
+            Self::RoomAlreadyCheckedIn { .. } => "still occupied here".into(),
             Self::NumberTransferDisabled => "DID not allowed".into(),
             Self::Syntax { expected, .. } => format!("expected {}", Alternatives(expected)),
             Self::UnknownEscape { .. } => "unknown escape".into(),
@@ -133,8 +136,11 @@ impl DiagnosticKind {
             }
             Self::MoveToSameRoom { .. } => "name two different rooms: `MOVE from to`".into(),
             Self::NameTruncated { .. } => return None,
+            Self::RoomAlreadyCheckedIn { room, .. } => format!(
+                "check room {room} out first (`CHECKOUT {room}`), or add `REPLACE` to check the new guest in in place of the old one"
+            ),
             Self::NumberTransferDisabled => {
-                "remove the DID, or set `enabled = true` under `[number_transfer]` in the configuration".into()
+                "leave the DID out (or the whole `DID` command), or set `enabled = true` under `[number_transfer]` in the configuration".into()
             }
             Self::Syntax { hint: Some(hint), .. } => hint.clone(),
             Self::Syntax { hint: None, .. } => {
@@ -197,6 +203,10 @@ impl Display for DiagnosticKind {
             Self::NumberTransferDisabled => {
                 write!(f, "a DID is given but telephone number transfer is off")
             }
+            Self::RoomAlreadyCheckedIn { room, at } => write!(
+                f,
+                "room {room} already has a guest checked in by this script (at {at}) and not checked out"
+            ),
             Self::Syntax {
                 expected, found, ..
             } => {

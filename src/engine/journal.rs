@@ -581,7 +581,7 @@ fn open_file(path: &Path) -> Result<Database, JournalError> {
 
 fn in_use(path: &Path) -> JournalError {
     JournalError(format!(
-        "the journal `{}` is in use by another hotelcare process; wait for it to finish (one process per state directory)",
+        "the journal `{}` is in use by another hotelcare process of this state directory (a `watch`, a `repl` or a `run` still going): stop it or let it finish, then try again (one process per state directory)",
         path.display()
     ))
 }

@@ -104,6 +104,11 @@ pub(crate) async fn serve(
     let mut refusing = shared.refusing.subscribe();
     let mut shutdown = shared.shutdown.subscribe();
     loop {
+        // Stopped before this task first ran (a command that ends at once): `changed` would
+        // wait for a change that has already happened.
+        if *shutdown.borrow_and_update() {
+            return;
+        }
         if *refusing.borrow_and_update() {
             listener = None;
         } else if listener.is_none() {

@@ -187,6 +187,8 @@ impl Report {
 
     /// `<name>.report.json`.
     pub(crate) fn json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a report always serializes")
+        let mut json = serde_json::to_string_pretty(self).expect("a report always serializes");
+        json.push('\n');
+        json
     }
 }

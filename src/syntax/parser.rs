@@ -281,7 +281,12 @@ fn hint(text: &str, position: usize, token: &str) -> Option<String> {
         });
     }
     let keyword = before.split_whitespace().next()?;
-    keywords::command(keyword).map(|c| format!("write it as `{} {}`", c.keyword, c.arguments))
+    keywords::command(keyword).map(|c| {
+        format!(
+            "write it as `{}`",
+            format!("{} {}", c.keyword, c.arguments).trim_end()
+        )
+    })
 }
 
 /// Describes the token at `position` and where it ends.

@@ -135,8 +135,10 @@ fn did_follows_the_guest_on_move() {
 #[test]
 fn same_room_again_keeps_its_did() {
     assert!(
-        errors("CHECKIN 1000 \"a\" DID 3000\nRENAME 1000 \"b\"\nCHECKIN 1000 \"c\" DID 3000")
-            .is_empty()
+        errors(
+            "CHECKIN 1000 \"a\" DID 3000\nRENAME 1000 \"b\"\nCHECKIN 1000 \"c\" DID 3000 REPLACE"
+        )
+        .is_empty()
     );
 }
 
@@ -243,6 +245,32 @@ fn a_did_on_a_wire_without_dids_names_the_pbx_and_its_interface() {
                 2,
                 10,
                 "DID needs the MiXML interface; PBX \"main\" uses mixml".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_second_check_in_into_a_room_the_script_filled_is_an_error_unless_it_replaces() {
+    let found = errors(
+        "CHECKIN 1000 \"a\"\nCHECKIN 1000 \"b\"\nCHECKOUT 1000\nCHECKIN 1000 \"c\"\nMOVE 1000 2000\nCHECKIN 1000 \"d\"\nCHECKIN 2000 \"e\" REPLACE\nCHECKIN 2000 \"f\"",
+    );
+    let kinds: Vec<(usize, usize, String)> = found
+        .iter()
+        .map(|(line, column, kind)| (*line, *column, kind.to_string()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                2,
+                9,
+                "room 1000 already has a guest checked in by this script (at t.hc:1) and not checked out".to_owned()
+            ),
+            (
+                8,
+                9,
+                "room 2000 already has a guest checked in by this script (at t.hc:7) and not checked out".to_owned()
             ),
         ]
     );

@@ -47,6 +47,8 @@ pub struct Validator<'c> {
     did_holder: HashMap<String, Holder>,
     /// Room -> the DID the script last gave it (`None`: given by `DID AUTO`, unknown until run time).
     room_did: HashMap<String, Option<String>>,
+    /// Room -> where the script checked a guest in that it has not checked out or moved since.
+    checked_in: HashMap<String, String>,
     /// The script being checked, for messages that point into an earlier line.
     path: String,
 }
@@ -68,6 +70,7 @@ impl<'c> Validator<'c> {
             pbx,
             did_holder: HashMap::new(),
             room_did: HashMap::new(),
+            checked_in: HashMap::new(),
             path: String::new(),
         }
     }
@@ -127,6 +130,22 @@ impl<'c> Validator<'c> {
                     Some(did) => self.expect_did(did, diagnostics).map(Some),
                 };
                 let (room, guest, cor, did) = (room?, guest?, cor?, did?);
+                let origin = format!("{}:{line}", self.path);
+                if let Some(at) = self.checked_in.insert(room.clone(), origin)
+                    && !replace
+                {
+                    let span = match command {
+                        C::CheckIn { room, .. } => room.span,
+                        _ => unreachable!("matched above"),
+                    };
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::RoomAlreadyCheckedIn {
+                            room: room.clone(),
+                            at,
+                        },
+                        span,
+                    ));
+                }
                 if replace {
                     // The guest checked out first takes their DID along.
                     self.forget(&room, &RoomDid::None);
@@ -149,6 +168,7 @@ impl<'c> Validator<'c> {
             C::CheckOut { room } => {
                 let room = expect_room(room, diagnostics)?;
                 self.forget(&room, &RoomDid::None);
+                self.checked_in.remove(&room);
                 Action::CheckOut { room }
             }
             C::Cos { room, level } => {
@@ -168,6 +188,10 @@ impl<'c> Validator<'c> {
                     return None;
                 }
                 self.relocate(&from_room, &to_room);
+                match self.checked_in.remove(&from_room) {
+                    Some(at) => self.checked_in.insert(to_room.clone(), at),
+                    None => self.checked_in.remove(&to_room),
+                };
                 Action::Move {
                     from: from_room,
                     to: to_room,

@@ -534,7 +534,9 @@ impl<T: Transport> Operations<'_, '_, T> {
             Op::Set { form, .. } => format!("set {}", form.label()),
             other => other.verb().to_owned(),
         };
-        let changed = if self.applied.is_empty() {
+        let changed = if matches!(action, Action::Show { .. } | Action::Test) {
+            "it only reads".to_owned()
+        } else if self.applied.is_empty() {
             "nothing was changed".to_owned()
         } else {
             format!(
