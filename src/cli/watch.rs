@@ -23,6 +23,9 @@ pub(crate) struct Timing {
     pub(crate) settle: Duration,
 }
 
+/// The longest pause between rounds while files wait for an unreachable PBX.
+const WAITING_PAUSE: Duration = Duration::from_secs(60);
+
 /// Finished files and problems go to stderr and the service log.
 struct Stderr;
 
@@ -81,11 +84,19 @@ pub(crate) fn watch(config: &Config, dir: &Path, timing: Timing, create: bool, r
         tracing::info!("watch started on {}", dir.display());
         let stop = stop_requested();
         tokio::pin!(stop);
+        // While files wait for an unreachable PBX, rounds come further apart (up to a
+        // minute), so that an outage does not fill the log with the same lines every second.
+        let mut pause = timing.interval;
         let reason = loop {
-            spool::round(config, &engine, &attempts, &mut spool, &Stderr).await;
+            let waiting = spool::round(config, &engine, &attempts, &mut spool, &Stderr).await;
+            pause = if waiting > 0 {
+                (pause * 2).min(WAITING_PAUSE.max(timing.interval))
+            } else {
+                timing.interval
+            };
             tokio::select! {
                 reason = &mut stop => break reason,
-                () = tokio::time::sleep(timing.interval) => {}
+                () = tokio::time::sleep(pause) => {}
             }
         };
         Stderr.tell(&format!(

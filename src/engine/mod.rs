@@ -71,7 +71,7 @@ pub(crate) struct Shared {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     pub done: usize,
-    /// Why each command the PBX refused failed (each reason names its room).
+    /// Why each command the PBX refused failed: `origin: reason` (the reason names the room).
     pub failed: Vec<String>,
     /// Commands left pending.
     pub queued: usize,
@@ -176,7 +176,7 @@ impl<D: Driver> Engine<D> {
             .halt_reason
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
-        let mut tasks: JoinSet<Outcome> = JoinSet::new();
+        let mut tasks: JoinSet<(String, Outcome)> = JoinSet::new();
         let mut report = Report::default();
         tokio::pin!(stop);
         let stopped = tokio::select! {
@@ -204,7 +204,7 @@ impl<D: Driver> Engine<D> {
     /// commands it conflicts with); tallies the tasks that finish meanwhile.
     async fn admit_all(
         &self,
-        tasks: &mut JoinSet<Outcome>,
+        tasks: &mut JoinSet<(String, Outcome)>,
         report: &mut Report,
     ) -> Result<(), JournalError> {
         let options = self.inner.shared.options;
@@ -243,6 +243,7 @@ impl<D: Driver> Engine<D> {
                         let settled = wait.wait_for(Option::is_some).await.map(|s| *s);
                         held |= !matches!(settled, Ok(Some(Settled::Finished)));
                     }
+                    let origin = entry.origin.clone();
                     let outcome = if held {
                         inner.shared.hold(&entry, "it waits for an earlier command on the same room or DID that is still queued")
                     } else if let Some(reason) = inner.shared.halted() {
@@ -255,24 +256,27 @@ impl<D: Driver> Engine<D> {
                         Outcome::Queued { .. } => Settled::Held,
                         Outcome::Done | Outcome::Failed { .. } => Settled::Finished,
                     }));
-                    outcome
+                    (origin, outcome)
                 });
             }
         }
     }
 }
 
-async fn join_all(tasks: &mut JoinSet<Outcome>, report: &mut Report) {
+async fn join_all(tasks: &mut JoinSet<(String, Outcome)>, report: &mut Report) {
     while let Some(finished) = tasks.join_next().await {
         tally(report, finished);
     }
 }
 
-fn tally(report: &mut Report, finished: Result<Outcome, tokio::task::JoinError>) {
+fn tally(report: &mut Report, finished: Result<(String, Outcome), tokio::task::JoinError>) {
     match finished {
-        Ok(Outcome::Done) => report.done += 1,
-        Ok(Outcome::Failed { reason }) => report.failed.push(reason),
-        Ok(Outcome::Queued { .. }) => report.queued += 1,
+        Ok((_, Outcome::Done)) => report.done += 1,
+        // Where it came from first, so that a PMS's log finds the line of its file.
+        Ok((origin, Outcome::Failed { reason })) => {
+            report.failed.push(format!("{origin}: {reason}"));
+        }
+        Ok((_, Outcome::Queued { .. })) => report.queued += 1,
         // Stopped (`drain_until`): the command stays pending in the journal.
         Err(error) if error.is_cancelled() => report.queued += 1,
         Err(error) => report.failed.push(format!(

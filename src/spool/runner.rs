@@ -29,14 +29,15 @@ pub(crate) trait Tell {
     fn problem(&self, line: &str);
 }
 
-/// One round over the spool.
+/// One round over the spool. Returns how many files wait because some of their commands are
+/// queued (the PBX is unreachable), so that the caller can wait longer before the next round.
 pub(crate) async fn round<D: Driver>(
     config: &Config,
     engine: &Engine<D>,
     attempts: &Attempts,
     spool: &mut Spool,
     tell: &dyn Tell,
-) {
+) -> usize {
     let mut work = match spool.claimed() {
         Ok(claimed) => claimed,
         Err(error) => {
@@ -44,7 +45,7 @@ pub(crate) async fn round<D: Driver>(
                 "error: cannot list `{}`: {error}",
                 spool.dir().join("work").display()
             ));
-            return;
+            return 0;
         }
     };
     match spool.poll() {
@@ -78,9 +79,13 @@ pub(crate) async fn round<D: Driver>(
             spool.dir().display()
         )),
     }
+    let mut waiting = 0;
     for claimed in work {
-        process(config, engine, attempts, spool, &claimed, tell).await;
+        if !process(config, engine, attempts, spool, &claimed, tell).await {
+            waiting += 1;
+        }
     }
+    waiting
 }
 
 /// Validates, journals and runs one claimed file, then moves it on with its report, unless some
@@ -92,7 +97,7 @@ async fn process<D: Driver>(
     spool: &mut Spool,
     claimed: &Path,
     tell: &dyn Tell,
-) {
+) -> bool {
     let name = original_name(claimed).unwrap_or_default();
     let marker = format!(
         "spool:{}",
@@ -111,17 +116,17 @@ async fn process<D: Driver>(
             Ok(accepted) => accepted,
             Err(report) => {
                 finish(spool, claimed, &report, tell);
-                return;
+                return true;
             }
         },
         Err(error) => {
             tell.problem(&format!("error: {error}"));
-            return;
+            return false;
         }
     };
     if let Err(error) = engine.drain().await {
         tell.problem(&format!("error: {error}"));
-        return;
+        return false;
     }
     let attempts = attempts
         .lock()
@@ -164,12 +169,13 @@ async fn process<D: Driver>(
             "`{name}`: {} queued (the PBX is not reachable); trying again in the next round",
             Count(queued, "command")
         ));
-        return;
+        return false;
     }
     let report = Report::finished(&name, accepted, commands);
     if finish(spool, claimed, &report, tell) {
         let _ = journal.unmark(&marker).await;
     }
+    true
 }
 
 /// Checks the whole file and journals its commands with the marker. `Err(report)` if it is
