@@ -2,15 +2,24 @@
 //! runs a file again, would apply every command a second time: each script's content is hashed
 //! (SHA-256) and stamped in the journal in the same transaction as its commands, and the same
 //! content within `[run] duplicate_window_hours` is refused with a message that says how to
-//! force it (`run --again`, or a spool file named `*.again.hc`).
+//! force it (`run --again`, a spool file named `*.again.hc`, or `?again=true` on the API).
+//!
+//! `accept` takes a script whole or not at all: decoded, checked with the same diagnostics as
+//! `check`, refused if seen before, and journaled — all its commands, its content stamp and an
+//! optional marker — in one transaction. The API and the spool use it.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+use crate::compile::{Event, compile, decode};
+use crate::config::Config;
 use crate::diagnostics::LocalTime;
-use crate::engine::{Journal, JournalError, ScriptStamp};
+use crate::diagnostics::{DiagnosticRecord, render};
+use crate::engine::{Extras, Journal};
+use crate::engine::{JournalError, ScriptStamp};
+use crate::validate::{Command, Validator};
 
 /// The hex SHA-256 of a script's bytes, as the journal keys it.
 pub(crate) fn content_hash(bytes: &[u8]) -> String {
@@ -53,6 +62,99 @@ pub(crate) fn describe(name: &str, stamp: &ScriptStamp) -> String {
     )
 }
 
+/// A script after checking.
+#[derive(Debug, Default)]
+pub(crate) struct Checked {
+    /// `name:line` and the command, in script order.
+    pub(crate) commands: Vec<(String, Command)>,
+    /// Every error and warning.
+    pub(crate) diagnostics: Vec<DiagnosticRecord>,
+    /// The same, rendered as `check` prints them (no color).
+    pub(crate) rendered: String,
+}
+
+impl Checked {
+    pub(crate) fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Why a script was not accepted; nothing of it was journaled.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// It could not be decoded (not in the configured encoding).
+    Unreadable(String),
+    /// It has errors (`Checked` says which).
+    Invalid(Checked),
+    /// The same content was accepted before: what and when.
+    Duplicate(String),
+    /// The journal could not take it.
+    Journal(String),
+}
+
+/// Decodes and checks `bytes` as the script `name`.
+pub(crate) fn check(config: &Config, name: &str, bytes: &[u8]) -> Result<Checked, Refusal> {
+    let mut validator = Validator::new(config);
+    let mut checked = Checked::default();
+    let result = compile(
+        name,
+        decode(bytes, config.run.script_encoding),
+        &mut validator,
+        &mut |event| match event {
+            Event::Command(command) => checked
+                .commands
+                .push((format!("{name}:{}", command.line), command)),
+            Event::Diagnostic { diagnostic, source } => {
+                checked
+                    .diagnostics
+                    .push(DiagnosticRecord::new(&diagnostic, &source));
+                checked
+                    .rendered
+                    .push_str(&render(&diagnostic, &source, false));
+                checked.rendered.push('\n');
+            }
+        },
+    );
+    match result {
+        Ok(_) if checked.errors() > 0 => Err(Refusal::Invalid(checked)),
+        Ok(_) => Ok(checked),
+        Err(error) => Err(Refusal::Unreadable(error.to_string())),
+    }
+}
+
+/// Checks `bytes` and journals its commands in one transaction, with its content stamp and
+/// the marker `marker` makes of it (a spool file's claim). `again`: accept content seen before.
+pub(crate) async fn accept(
+    config: &Config,
+    journal: &Journal,
+    name: &str,
+    bytes: &[u8],
+    again: bool,
+    marker: impl FnOnce(&Checked) -> Option<(String, serde_json::Value)>,
+) -> Result<(Vec<u64>, Checked), Refusal> {
+    let hash = content_hash(bytes);
+    if !again {
+        match earlier(journal, &hash, config.run.duplicate_window) {
+            Ok(Some(stamp)) => {
+                return Err(Refusal::Duplicate(describe(name, &stamp)));
+            }
+            Ok(None) => {}
+            Err(error) => return Err(Refusal::Journal(error.to_string())),
+        }
+    }
+    let mut checked = check(config, name, bytes)?;
+    let extras = Extras {
+        marker: marker(&checked),
+        scripts: vec![(hash, name.to_owned())],
+    };
+    let commands = std::mem::take(&mut checked.commands);
+    let seqs = journal
+        .append_with(commands, extras)
+        .await
+        .map_err(|error| Refusal::Journal(error.to_string()))?;
+    Ok((seqs, checked))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +165,41 @@ mod tests {
             content_hash(b""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[tokio::test]
+    async fn a_script_is_accepted_whole_or_not_at_all_and_only_once() {
+        let config = Config::builtin();
+        let journal = Journal::in_memory().unwrap();
+        let bad = b"CHECKOUT 1000\nCOS 1000 GOLD\n";
+        match accept(&config, &journal, "bad.hc", bad, false, |_| None).await {
+            Err(Refusal::Invalid(checked)) => {
+                assert_eq!(checked.errors(), 1);
+                assert!(
+                    checked.rendered.contains("bad.hc:2:10"),
+                    "{}",
+                    checked.rendered
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            journal.count_pending().unwrap(),
+            0,
+            "nothing of it journaled"
+        );
+        let good = b"CHECKIN 1000 \"Solo,Alina\"\nCHECKOUT 1000\n";
+        let (seqs, _) = accept(&config, &journal, "good.hc", good, false, |_| None)
+            .await
+            .unwrap();
+        assert_eq!(seqs.len(), 2);
+        assert!(matches!(
+            accept(&config, &journal, "again.hc", good, false, |_| None).await,
+            Err(Refusal::Duplicate(_))
+        ));
+        let (seqs, _) = accept(&config, &journal, "again.hc", good, true, |_| None)
+            .await
+            .unwrap();
+        assert_eq!(seqs.len(), 2, "`again` accepts it");
     }
 }

@@ -24,6 +24,7 @@ mod logs;
 mod monitor;
 mod output;
 mod repl;
+mod service;
 mod serving;
 mod spool;
 mod syntax;

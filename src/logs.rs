@@ -14,7 +14,7 @@ use file_rotate::{ContentLimit, FileRotate};
 pub(crate) const FILE_NAME: &str = "hotelcare.log";
 /// The log file of the service (`watch`): its own name, so that a one-shot command's rotation
 /// (which keeps no old file) never deletes the service's history.
-pub(crate) const SERVICE_FILE_NAME: &str = "hotelcare-watch.log";
+pub(crate) const SERVICE_FILE_NAME: &str = "hotelcare-service.log";
 const FILE_SIZE: usize = 1024 * 1024;
 
 /// How many files are kept.

@@ -12,6 +12,7 @@ mod pbx;
 mod property;
 mod reliability;
 mod repl;
+mod service;
 mod simulator;
 mod snapshots;
 mod support;

@@ -129,7 +129,8 @@ impl TestPbx {
             "[pbx]\nserver = \"{address}\"\nuser = \"hotelcare\"\npassword_env = \"{PASSWORD_ENV}\"\ntimeout_secs = {timeout}\n{trust}{extra}\n\
              [class_of_restriction]\nallow = 1\nblock = 2\n\n[class_of_service]\nLOCAL = 3\n\n{transfer}\n\
              [run]\nmax_concurrency = {concurrency}\nstate_dir = \"state\"\nlog_dir = \"logs\"\n\n\
-             [run.retry]\nattempts = {attempts}\ninitial_backoff_ms = 20\nmax_backoff_ms = 200\n",
+             [run.retry]\nattempts = {attempts}\ninitial_backoff_ms = 20\nmax_backoff_ms = 200\n\n\
+             [service]\nlisten = \"127.0.0.1:0\"\n",
             address = simulator.address(),
             timeout = setup.timeout_secs,
             extra = setup.pbx_extra,

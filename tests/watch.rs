@@ -86,8 +86,8 @@ fn files_are_executed_once_whether_dropped_before_or_while_it_runs() {
         "nothing left in work/"
     );
     // The service log rotates: it exists in the configured directory.
-    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-watch.log")).unwrap();
-    assert!(log.contains("watch started"), "{}", text(log.as_bytes()));
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    assert!(log.contains("serving: API on"), "{}", text(log.as_bytes()));
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn a_file_without_a_final_line_break_is_warned_about_then_run_and_reports_say_wh
     .unwrap();
     std::fs::write(spool.join("b.hc"), b"CHECKIN 2000 \"M\xFCller\"\n").unwrap();
     let mut watch = start_watch(&pbx, &spool);
-    let log = pbx.dir.path().join("logs/hotelcare-watch.log");
+    let log = pbx.dir.path().join("logs/hotelcare-service.log");
     let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
     wait_for("the warning", || {
         read_log().contains("does not end with a line break")

@@ -129,25 +129,38 @@ pub enum Subcommand {
     },
     /// Print the manual page (roff: `hotelcare man > hotelcare.1; man ./hotelcare.1`)
     Man,
-    /// Service mode: execute each complete *.hc file dropped into DIR, then move it to done/ or
-    /// failed/ with a report
+    /// The service a hotel runs all day: owns the journal, runs the PBX link, the spool and the
+    /// local API through which `run`, `queue`, `show`, `test-access`, `rooms` and `repl` work
+    Serve {
+        /// Run each complete *.hc file dropped into DIR (default: `[spool] dir`)
+        #[arg(long, value_name = "DIR")]
+        spool: Option<PathBuf>,
+        #[command(flatten)]
+        spool_options: SpoolArguments,
+    },
+    /// Shorthand for `serve --spool DIR`: execute each complete *.hc file dropped into DIR, then
+    /// move it to done/ or failed/ with a report
     Watch {
         /// The spool directory
         dir: PathBuf,
-        /// Create the spool directory if it does not exist (otherwise that is an error: a
-        /// mistyped path would mean watching an empty folder forever)
-        #[arg(long)]
-        create: bool,
-        /// How often to look for files
-        #[arg(long, default_value_t = 1000, value_name = "MS")]
-        interval_ms: u64,
-        /// How long a file must stay unchanged before it counts as complete
-        #[arg(long, default_value_t = 2000, value_name = "MS")]
-        settle_ms: u64,
-        /// Also print the XML envelopes
-        #[arg(long)]
-        raw: bool,
+        #[command(flatten)]
+        spool_options: SpoolArguments,
     },
+}
+
+/// How `serve` and `watch` run the spool.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SpoolArguments {
+    /// Create the spool directory if it does not exist (otherwise that is an error: a
+    /// mistyped path would mean watching an empty folder forever)
+    #[arg(long)]
+    pub create: bool,
+    /// How often to look for files
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub interval_ms: u64,
+    /// How long a file must stay unchanged before it counts as complete
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub settle_ms: u64,
 }
 
 /// Shells `hotelcare completions` writes a script for.

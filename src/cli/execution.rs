@@ -55,13 +55,7 @@ pub(crate) fn observed_engine(
             },
         ),
     );
-    let options = engine::Options {
-        policy: config.run.retry,
-        max_concurrency: config.run.max_concurrency,
-        raw,
-        number_transfer: config.number_transfer.is_some(),
-        block_cor: config.cor.block.get(),
-    };
+    let options = engine::Options::of(config, raw);
     Engine::new(
         Arc::clone(&target.driver),
         journal,

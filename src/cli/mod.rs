@@ -10,15 +10,16 @@ mod help;
 mod plan;
 mod progress;
 mod queue;
+mod remote;
 mod repl;
 mod rooms;
 mod run;
 mod scripts;
+mod serve;
 mod signals;
 mod sim;
 mod summary;
 mod target;
-mod watch;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -74,9 +75,18 @@ pub fn run(arguments: Arguments) -> Exit {
             )
         }),
         Subcommand::Repl { raw, no_readline } => repl::repl(&config, raw, no_readline, color),
-        Subcommand::Rooms { exts } => rooms::rooms(&config, &exts),
-        Subcommand::Show { ext, raw } => inline(&config, &format!("SHOW {ext}"), raw, color),
-        Subcommand::TestAccess { raw } => inline(&config, "TEST", raw, color),
+        Subcommand::Rooms { exts } => {
+            remote::with_service(&config, async |remote| remote::rooms(remote, &exts).await)
+                .unwrap_or_else(|| rooms::rooms(&config, &exts))
+        }
+        Subcommand::Show { ext, raw } => remote::with_service(&config, async |remote| {
+            remote::inline(remote, &format!("/v1/rooms/{ext}"), false, raw).await
+        })
+        .unwrap_or_else(|| inline(&config, &format!("SHOW {ext}"), raw, color)),
+        Subcommand::TestAccess { raw } => remote::with_service(&config, async |remote| {
+            remote::inline(remote, "/v1/test-access", true, raw).await
+        })
+        .unwrap_or_else(|| inline(&config, "TEST", raw, color)),
         Subcommand::Sim(arguments) => sim::sim(sim::SimArguments {
             listen: arguments.listen,
             rooms: arguments.rooms,
@@ -102,26 +112,24 @@ pub fn run(arguments: Arguments) -> Exit {
         Subcommand::Completions { shell } => help::completions(shell),
         Subcommand::Man => help::man(),
         Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List) {
-            QueueAction::List => queue::list(&config),
-            QueueAction::Retry { raw } => queue::retry(&config, raw),
-            QueueAction::Drop { seqs, failed } => queue::drop(&config, &seqs, failed),
+            QueueAction::List => remote::with_service(&config, remote::queue_list)
+                .unwrap_or_else(|| queue::list(&config)),
+            QueueAction::Retry { raw } => remote::with_service(&config, async |remote| {
+                remote::queue_retry(remote, raw).await
+            })
+            .unwrap_or_else(|| queue::retry(&config, raw)),
+            QueueAction::Drop { seqs, failed } => remote::with_service(&config, async |remote| {
+                remote::queue_drop(remote, &seqs, failed).await
+            })
+            .unwrap_or_else(|| queue::drop(&config, &seqs, failed)),
         },
-        Subcommand::Watch {
-            dir,
-            create,
-            interval_ms,
-            settle_ms,
-            raw,
-        } => watch::watch(
-            &config,
-            &dir,
-            watch::Timing {
-                interval: std::time::Duration::from_millis(interval_ms),
-                settle: std::time::Duration::from_millis(settle_ms),
-            },
-            create,
-            raw,
-        ),
+        Subcommand::Serve {
+            spool,
+            spool_options,
+        } => serve::serve(&config, spool, &spool_options),
+        Subcommand::Watch { dir, spool_options } => {
+            serve::serve(&config, Some(dir), &spool_options)
+        }
     }
 }
 

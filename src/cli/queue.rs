@@ -30,29 +30,7 @@ pub(crate) fn list(config: &Config) -> Exit {
         }
         return Exit::Done;
     }
-    if entries.is_empty() {
-        outln!("the journal is empty: no command is pending or failed");
-        return Exit::Done;
-    }
-    for entry in &entries {
-        out!("{}", format::entry(entry));
-    }
-    let pending = entries
-        .iter()
-        .filter(|e| e.status == Status::Pending)
-        .count();
-    let failed = entries.len() - pending;
-    outln!("{pending} pending, {failed} failed");
-    if pending > 0 {
-        outln!(
-            "pending commands run with the next `hotelcare run` or `hotelcare queue retry`, in this order"
-        );
-    }
-    if failed > 0 {
-        outln!(
-            "failed commands: fix the cause (see the last error), then `hotelcare queue retry`; or give one up with `hotelcare queue drop NUMBER`"
-        );
-    }
+    out!("{}", format::queue(&entries));
     Exit::Done
 }
 

@@ -32,6 +32,20 @@ pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -
             color,
         );
     }
+    if let Some(exit) = crate::cli::remote::with_service(config, async |remote| {
+        let readline = (!no_readline).then(|| {
+            (
+                config.run.state_dir.join(HISTORY_FILE),
+                repl::helper_for(config, std::sync::Arc::default(), color),
+            )
+        });
+        repl::attached(remote, config, raw, color, readline)
+            .await
+            .map_err(usage)?;
+        Ok(Exit::Done)
+    }) {
+        return exit;
+    }
     logs::init(&config.run.log_dir, Retention::OneShot);
     let exit = block_on(async {
         let journal = open_journal(config)?;

@@ -32,6 +32,13 @@ pub(crate) fn run(
     if let Err(exit) = validated(scripts, config, color, "nothing was run") {
         return exit;
     }
+    if kind == Kind::Journaled
+        && let Some(exit) = crate::cli::remote::with_service(config, async |remote| {
+            crate::cli::remote::run(remote, config, scripts, raw, again).await
+        })
+    {
+        return exit;
+    }
     logs::init(&config.run.log_dir, Retention::OneShot);
     let exit = block_on(execute(config, scripts, raw, kind, again));
     if kind == Kind::Journaled {

@@ -26,6 +26,10 @@ pub(crate) struct ConfigFile {
     pub(crate) run: RunSection,
     #[serde(default)]
     pub(crate) simulator: SimulatorSection,
+    #[serde(default)]
+    pub(crate) service: ServiceSection,
+    #[serde(default)]
+    pub(crate) spool: SpoolSection,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,4 +151,31 @@ impl Default for RetrySection {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SimulatorSection {
     pub(crate) rooms: Option<PathBuf>,
+}
+
+/// `[service]`: the local control API of `hotelcare serve`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServiceSection {
+    #[serde(default = "default_listen")]
+    pub(crate) listen: Spanned<String>,
+}
+
+fn default_listen() -> Spanned<String> {
+    Spanned::new(0..0, crate::config::DEFAULT_LISTEN.to_owned())
+}
+
+impl Default for ServiceSection {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+        }
+    }
+}
+
+/// `[spool]`: the directory `hotelcare serve` runs batch files from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SpoolSection {
+    pub(crate) dir: Option<PathBuf>,
 }

@@ -45,6 +45,21 @@ pub struct Config {
     pub run: RunConfig,
     /// Seed file for the simulator's rooms; `None`: the vendor example's rooms 1000 and 2000.
     pub simulator_rooms: Option<PathBuf>,
+    /// `[service]`: where `hotelcare serve` answers its clients.
+    pub service: ServiceConfig,
+    /// `[spool] dir`: the batch directory `hotelcare serve` runs (`--spool` overrides it).
+    pub spool: Option<PathBuf>,
+}
+
+/// Where `hotelcare serve` listens by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
+
+/// `[service]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// The control API's address: loopback only (the API can check guests in and out; it is
+    /// for programs on this machine).
+    pub listen: std::net::SocketAddr,
 }
 
 /// `[pbx]`: where the MiVB is and how to log in.
@@ -338,6 +353,9 @@ impl Config {
                 ),
             );
         }
+        let service = ServiceConfig {
+            listen: check.listen("service.listen", &file.service.listen),
+        };
         Self {
             path: path.map(Path::to_owned),
             pbx: None,
@@ -346,6 +364,8 @@ impl Config {
             number_transfer,
             run,
             simulator_rooms: file.simulator.rooms.as_ref().map(|p| base.join(p)),
+            service,
+            spool: file.spool.dir.as_ref().map(|p| base.join(p)),
         }
     }
 
@@ -360,6 +380,15 @@ impl Config {
                 .cloned(),
         );
         names
+    }
+
+    /// The level names that stand for the COR `cor` (`ALLOW`, `LOCAL`, ...), for display.
+    pub fn level_names_of(&self, cor: u8) -> Vec<String> {
+        self.levels
+            .iter()
+            .filter(|(_, c)| c.get() == cor)
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     /// The name of the PBX (one PBX today: `main`).
@@ -511,6 +540,33 @@ impl Checker<'_> {
             },
             Span::new(span.start, span.end),
         ));
+    }
+
+    /// A loopback `address:port` for the service's API.
+    fn listen(&mut self, key: &str, value: &toml::Spanned<String>) -> std::net::SocketAddr {
+        let fallback = std::net::SocketAddr::from(([127, 0, 0, 1], 7878));
+        match value.get_ref().trim().parse::<std::net::SocketAddr>() {
+            Ok(address) if address.ip().is_loopback() => address,
+            Ok(address) => {
+                self.fail(
+                    key,
+                    value.span(),
+                    &format!(
+                        "{} is not a loopback address: the API checks guests in and out, so it answers only programs on this machine; use 127.0.0.1:PORT or [::1]:PORT",
+                        address.ip()
+                    ),
+                );
+                fallback
+            }
+            Err(_) => {
+                self.fail(
+                    key,
+                    value.span(),
+                    "write it as IP:PORT, such as 127.0.0.1:7878 (a name like `localhost` is not taken: it could resolve elsewhere)",
+                );
+                fallback
+            }
+        }
     }
 
     fn cor(&mut self, key: &str, value: &toml::Spanned<i64>) -> Option<Cor> {

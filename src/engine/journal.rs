@@ -121,11 +121,26 @@ pub struct Extras {
 
 /// A journal problem: the state directory cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct JournalError(String);
+pub enum JournalError {
+    #[error("{0}")]
+    Other(String),
+    /// Another process has the journal open.
+    #[error(
+        "the journal `{}` is in use by another hotelcare process of this state directory (a `serve`, a `repl` or a `run` still going): stop it or let it finish, then try again (one process per state directory; with `hotelcare serve` running, the other commands go through it)",
+        .0.display()
+    )]
+    InUse(PathBuf),
+}
+
+impl JournalError {
+    /// Another process has the journal open.
+    pub fn is_in_use(&self) -> bool {
+        matches!(self, Self::InUse(_))
+    }
+}
 
 fn error(context: &str, e: impl Display) -> JournalError {
-    JournalError(format!("{context}: {e}"))
+    JournalError::Other(format!("{context}: {e}"))
 }
 
 type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>;
@@ -249,7 +264,7 @@ impl Journal {
     /// Runs `job` in a write transaction, grouped with others, durable when this returns.
     async fn write(&self, job: Job) -> Result<(), JournalError> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || JournalError("the journal writer has stopped".into());
+        let stopped = || JournalError::Other("the journal writer has stopped".into());
         self.writer
             .queue
             .lock()
@@ -260,8 +275,8 @@ impl Journal {
             .map_err(|_| stopped())?;
         answer
             .await
-            .map_err(|_| JournalError("the journal writer has stopped".into()))?
-            .map_err(JournalError)
+            .map_err(|_| JournalError::Other("the journal writer has stopped".into()))?
+            .map_err(JournalError::Other)
     }
 
     /// Appends commands as pending, in order, in one transaction; returns their sequence numbers.
@@ -337,7 +352,7 @@ impl Journal {
         }))
         .await?;
         rx.await
-            .map_err(|_| JournalError("journal append lost its answer".into()))
+            .map_err(|_| JournalError::Other("journal append lost its answer".into()))
     }
 
     /// Replaces an entry (new status, attempts, error, reads).
@@ -580,16 +595,13 @@ fn open_file(path: &Path) -> Result<Database, JournalError> {
 }
 
 fn in_use(path: &Path) -> JournalError {
-    JournalError(format!(
-        "the journal `{}` is in use by another hotelcare process of this state directory (a `watch`, a `repl` or a `run` still going): stop it or let it finish, then try again (one process per state directory)",
-        path.display()
-    ))
+    JournalError::InUse(path.to_owned())
 }
 
 /// Refuses a journal written by a newer release.
 fn check_format(path: &Path, format: Option<u64>) -> Result<(), JournalError> {
     match format {
-        Some(newer) if newer > CURRENT_FORMAT => Err(JournalError(format!(
+        Some(newer) if newer > CURRENT_FORMAT => Err(JournalError::Other(format!(
             "the journal `{}` was written by a newer hotelcare (journal format {newer}; this release reads up to {CURRENT_FORMAT}); run that release, or move the state directory aside to start with an empty journal (what it holds would then not run)",
             path.display()
         ))),

@@ -46,9 +46,30 @@ pub struct Options {
     pub block_cor: u8,
 }
 
-/// Executes journaled commands.
+impl Options {
+    /// The options `config` asks for; `raw` puts what went over the wire into the events.
+    pub fn of(config: &crate::config::Config, raw: bool) -> Self {
+        Self {
+            policy: config.run.retry,
+            max_concurrency: config.run.max_concurrency,
+            raw,
+            number_transfer: config.number_transfer.is_some(),
+            block_cor: config.cor.block.get(),
+        }
+    }
+}
+
+/// Executes journaled commands. Clones share everything (the journal, the driver).
 pub struct Engine<D> {
     inner: Arc<Inner<D>>,
+}
+
+impl<D> Clone for Engine<D> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
 }
 
 struct Inner<D> {
@@ -65,6 +86,41 @@ pub(crate) struct Shared {
     sink: Sink,
     /// Why the current run stopped starting commands.
     halt_reason: Mutex<Option<String>>,
+}
+
+/// How a service tells an open drain (`Engine::drain_open`) that there is more to do.
+#[derive(Debug, Default)]
+pub struct Intake {
+    notify: tokio::sync::Notify,
+    rescan: std::sync::atomic::AtomicBool,
+}
+
+impl Intake {
+    /// New commands were journaled (call after the journal confirmed them).
+    pub fn more(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Commands before the point an open drain has read to became pending again (`queue
+    /// retry`): the drain stops taking commands in, and the next one starts from the beginning.
+    pub fn rescan(&self) {
+        self.rescan.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    fn rescan_wanted(&self) -> bool {
+        self.rescan.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Takes the rescan request (the caller starts a drain from the beginning).
+    pub fn take_rescan(&self) -> bool {
+        self.rescan.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until `more` or `rescan` is called (at once if it was since the last wait).
+    pub async fn wait(&self) {
+        self.notify.notified().await;
+    }
 }
 
 /// What a drain did.
@@ -107,6 +163,11 @@ impl<D: Driver> Engine<D> {
     }
 
     pub fn driver(&self) -> &D {
+        &self.inner.driver
+    }
+
+    /// The driver, to share with another engine (one-off commands next to a journal's).
+    pub fn driver_arc(&self) -> &Arc<D> {
         &self.inner.driver
     }
 
@@ -170,6 +231,22 @@ impl<D: Driver> Engine<D> {
         &self,
         stop: impl Future<Output = String>,
     ) -> Result<Report, JournalError> {
+        self.drain_open(None, std::time::Duration::ZERO, stop).await
+    }
+
+    /// `drain_until` for a service that keeps accepting: once the journal has nothing more,
+    /// it waits on `intake` (told after new commands are journaled) while commands still run,
+    /// and takes the new ones in, ordered after the running ones they conflict with. It
+    /// returns once nothing runs and nothing new came, when `intake` asks for a rescan (failed
+    /// commands made pending again sit before the point it has read to), or on `stop`: then
+    /// no command starts, and the running ones get `grace` to finish before they are cut off
+    /// (they stay pending).
+    pub async fn drain_open(
+        &self,
+        intake: Option<&Intake>,
+        grace: std::time::Duration,
+        stop: impl Future<Output = String>,
+    ) -> Result<Report, JournalError> {
         *self
             .inner
             .shared
@@ -180,7 +257,7 @@ impl<D: Driver> Engine<D> {
         let mut report = Report::default();
         tokio::pin!(stop);
         let stopped = tokio::select! {
-            admitted = self.admit_all(&mut tasks, &mut report) => {
+            admitted = self.admit_all(&mut tasks, &mut report, intake) => {
                 admitted?;
                 tokio::select! {
                     () = join_all(&mut tasks, &mut report) => None,
@@ -191,6 +268,9 @@ impl<D: Driver> Engine<D> {
         };
         if let Some(reason) = stopped {
             self.inner.shared.halt(&reason);
+            if !grace.is_zero() {
+                let _ = tokio::time::timeout(grace, join_all(&mut tasks, &mut report)).await;
+            }
             tasks.abort_all();
             join_all(&mut tasks, &mut report).await;
             report.queued = self.inner.shared.journal.count_pending()?;
@@ -206,6 +286,7 @@ impl<D: Driver> Engine<D> {
         &self,
         tasks: &mut JoinSet<(String, Outcome)>,
         report: &mut Report,
+        intake: Option<&Intake>,
     ) -> Result<(), JournalError> {
         let options = self.inner.shared.options;
         let number_transfer = options.number_transfer;
@@ -217,6 +298,25 @@ impl<D: Driver> Engine<D> {
         loop {
             let batch = self.inner.shared.journal.pending_after(cursor, 512)?;
             if batch.is_empty() {
+                let Some(intake) = intake else {
+                    return Ok(());
+                };
+                // Wait for new commands while some still run; none running and none new: done.
+                let woken = loop {
+                    if intake.rescan_wanted() {
+                        break false;
+                    }
+                    tokio::select! {
+                        () = intake.notify.notified() => break !intake.rescan_wanted(),
+                        finished = tasks.join_next() => match finished {
+                            Some(finished) => tally(report, finished),
+                            None => break false,
+                        },
+                    }
+                };
+                if woken {
+                    continue;
+                }
                 return Ok(());
             }
             for entry in batch {

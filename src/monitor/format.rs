@@ -78,3 +78,52 @@ pub(crate) fn entry(entry: &crate::engine::Entry) -> String {
     }
     out
 }
+
+/// `queue list`: every pending and failed command, with what to do about them.
+pub(crate) fn queue(entries: &[crate::engine::Entry]) -> String {
+    if entries.is_empty() {
+        return "the journal is empty: no command is pending or failed\n".to_owned();
+    }
+    let mut out: String = entries.iter().map(entry).collect();
+    let pending = entries
+        .iter()
+        .filter(|e| e.status == crate::engine::Status::Pending)
+        .count();
+    let failed = entries.len() - pending;
+    let _ = writeln!(out, "{pending} pending, {failed} failed");
+    if pending > 0 {
+        out.push_str(
+            "pending commands run with the next `hotelcare run` or `hotelcare queue retry`, in this order\n",
+        );
+    }
+    if failed > 0 {
+        out.push_str(
+            "failed commands: fix the cause (see the last error), then `hotelcare queue retry`; or give one up with `hotelcare queue drop NUMBER`\n",
+        );
+    }
+    out
+}
+
+/// `rooms`: the expected state of `rooms`, and a line for each of `wanted` never changed.
+pub(crate) fn rooms(
+    rooms: &[(String, crate::engine::RoomState)],
+    wanted: &[String],
+    level: &dyn Fn(u8) -> Vec<String>,
+) -> String {
+    let mut out = String::new();
+    if rooms.is_empty() {
+        out.push_str("hotelcare has changed no room yet (or none of these)\n");
+    } else {
+        let _ = writeln!(out, "{}", room_state_header());
+        for (room, state) in rooms {
+            let _ = writeln!(out, "{}", room_state(room, state, level));
+        }
+    }
+    for room in wanted
+        .iter()
+        .filter(|w| !rooms.iter().any(|(room, _)| room == *w))
+    {
+        let _ = writeln!(out, "{room:>7}  (never changed by hotelcare)");
+    }
+    out
+}

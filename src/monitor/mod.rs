@@ -57,26 +57,23 @@ impl Monitor {
         self
     }
 
-    fn print(&self, text: &str) {
-        for line in text.lines() {
-            tracing::info!(target: "monitor", "{line}");
-        }
-        if self.format == Format::Text {
-            (self.printer)(text);
-        }
-    }
-
-    /// A line that reports a problem: a warning in the log.
-    fn print_problem(&self, text: &str) {
-        tracing::warn!(target: "monitor", "{text}");
-        if self.format == Format::Text {
-            (self.printer)(text);
-        }
-    }
-
     /// Handles one engine event.
     pub(crate) fn on_event(&self, event: &Event<'_>) {
-        self.on_event_text(event);
+        for line in self.lines(event) {
+            if line.envelope && !self.raw {
+                continue;
+            }
+            for text in line.text.lines() {
+                if line.problem {
+                    tracing::warn!(target: "monitor", "{text}");
+                } else {
+                    tracing::info!(target: "monitor", "{text}");
+                }
+            }
+            if self.format == Format::Text {
+                (self.printer)(&line.text);
+            }
+        }
         if self.format == Format::Json {
             for line in json::MonitorLine::of(event, &self.target, self.journaled, self.raw) {
                 if let Ok(text) = serde_json::to_string(&line) {
@@ -86,9 +83,12 @@ impl Monitor {
         }
     }
 
-    fn on_event_text(&self, event: &Event<'_>) {
+    /// The text an event shows, whatever is printed or logged of it: envelopes too (marked as
+    /// such), for a service whose listeners choose for themselves.
+    pub(crate) fn lines(&self, event: &Event<'_>) -> Vec<Line> {
+        let mut lines = Vec::new();
         match event {
-            Event::Step(step) => self.step(step),
+            Event::Step(step) => self.step(step, &mut lines),
             Event::Finished {
                 entry,
                 outcome,
@@ -103,38 +103,40 @@ impl Monitor {
                 match outcome {
                     Outcome::Done => {
                         if let Some(record) = record {
-                            self.print(&render_room(entry.command.action.room(), record));
+                            lines.push(Line::plain(render_room(
+                                entry.command.action.room(),
+                                record,
+                            )));
                         }
-                        self.print(&format!("{prefix}  done  ({})", entry.origin));
+                        lines.push(Line::plain(format!("{prefix}  done  ({})", entry.origin)));
                     }
-                    Outcome::Failed { reason } => {
-                        self.print_problem(&format!(
-                            "{prefix}  FAILED  ({}): {reason}",
-                            entry.origin
-                        ));
-                    }
+                    Outcome::Failed { reason } => lines.push(Line::problem(format!(
+                        "{prefix}  FAILED  ({}): {reason}",
+                        entry.origin
+                    ))),
                     Outcome::Queued { reason } => {
                         let what = if self.journaled { "queued" } else { "not done" };
-                        self.print_problem(&format!(
+                        lines.push(Line::problem(format!(
                             "{prefix}  {what}  ({}): {reason}",
                             entry.origin
-                        ));
+                        )));
                     }
                 }
             }
         }
+        lines
     }
 
-    fn step(&self, step: &Step<'_>) {
+    fn step(&self, step: &Step<'_>, lines: &mut Vec<Line>) {
         let action = &step.entry.command.action;
         let at = time(step.at);
         if step.logged_in {
-            self.print(&format!(
+            lines.push(Line::plain(format!(
                 "{at}  {}  {:<8}  login {} -> ok",
                 format::room("-"),
                 "LOGIN",
                 self.target
-            ));
+            )));
         }
         let result = match &step.result {
             StepResult::Ok {
@@ -157,17 +159,48 @@ impl Monitor {
             },
         };
         let elapsed = step.elapsed.as_millis();
-        self.print(&format!(
+        lines.push(Line::plain(format!(
             "{at}  {}  {:<8}  {}  -> {result}  ({elapsed} ms)",
             format::room(step.header.room),
             action.keyword(),
             step.header.operation
-        ));
-        if self.raw
-            && let Some(raw) = step.raw
-        {
-            self.print(&indent(&raw.request));
-            self.print(&indent(&raw.response));
+        )));
+        if let Some(raw) = step.raw {
+            for text in [&raw.request, &raw.response] {
+                lines.push(Line {
+                    text: indent(text),
+                    problem: false,
+                    envelope: true,
+                });
+            }
+        }
+    }
+}
+
+/// One piece of monitor text (it may span several lines: a room's record, an envelope).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Line {
+    pub(crate) text: String,
+    /// It reports a problem: a warning in the log.
+    pub(crate) problem: bool,
+    /// What went over the wire (`--raw`).
+    pub(crate) envelope: bool,
+}
+
+impl Line {
+    fn plain(text: String) -> Self {
+        Self {
+            text,
+            problem: false,
+            envelope: false,
+        }
+    }
+
+    fn problem(text: String) -> Self {
+        Self {
+            text,
+            problem: true,
+            envelope: false,
         }
     }
 }

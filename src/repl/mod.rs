@@ -5,8 +5,11 @@
 //! journaled and executed by the same engine as `run`: there is no second way of executing.
 //! Imports `engine`, `compile`, `monitor`; it is wired to a target by `cli`.
 
+mod attached;
 mod directive;
 mod helper;
+
+pub(crate) use attached::attached;
 
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
@@ -229,11 +232,20 @@ impl<'a, D: Driver> Session<'a, D> {
     }
 
     fn helper(&self) -> ReplHelper {
-        ReplHelper {
-            levels: self.config.level_names(),
-            rooms: Arc::clone(&self.rooms),
-            color: self.color,
-        }
+        helper_for(self.config, Arc::clone(&self.rooms), self.color)
+    }
+}
+
+/// The line editor's helper (completion, hints, highlighting) for `config`.
+pub(crate) fn helper_for(
+    config: &Config,
+    rooms: Arc<Mutex<Vec<String>>>,
+    color: bool,
+) -> ReplHelper {
+    ReplHelper {
+        levels: config.level_names(),
+        rooms,
+        color,
     }
 }
 

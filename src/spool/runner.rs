@@ -10,30 +10,41 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::acceptance;
-use crate::compile::{Event, compile, decode};
+use crate::acceptance::{self, Checked, Refusal};
 use crate::config::Config;
-use crate::diagnostics::{Count, DiagnosticRecord, render};
-use crate::engine::{Driver, Engine, Extras, Status};
+use crate::diagnostics::Count;
+use crate::engine::{Journal, Status};
 use crate::spool::report::{Accepted, AcceptedCommand, CommandReport, CommandResult, Report};
 use crate::spool::{Notice, Spool, original_name};
-use crate::validate::Validator;
 
 /// Failed attempts per command, as the engine's events report them (a done command leaves the
 /// journal, so its attempts are known only from its last event). Shared with the engine's sink.
 pub(crate) type Attempts = Arc<Mutex<HashMap<u64, u32>>>;
 
+/// How the spool gets its journaled commands carried out (the service's engine).
+pub(crate) trait Execute: Sync {
+    /// Returns once each of `seqs` has finished (done or failed) or been left queued.
+    fn execute<'a>(
+        &'a self,
+        seqs: &'a [u64],
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+    /// A file's `count` commands were journaled.
+    fn accepted(&self, count: usize);
+}
+
 /// What a round tells the operator: problems and finished files, one line each.
-pub(crate) trait Tell {
+pub(crate) trait Tell: Sync {
     fn tell(&self, line: &str);
     fn problem(&self, line: &str);
 }
 
 /// One round over the spool. Returns how many files wait because some of their commands are
 /// queued (the PBX is unreachable), so that the caller can wait longer before the next round.
-pub(crate) async fn round<D: Driver>(
+pub(crate) async fn round(
     config: &Config,
-    engine: &Engine<D>,
+    journal: &Journal,
+    execute: &dyn Execute,
     attempts: &Attempts,
     spool: &mut Spool,
     tell: &dyn Tell,
@@ -81,7 +92,7 @@ pub(crate) async fn round<D: Driver>(
     }
     let mut waiting = 0;
     for claimed in work {
-        if !process(config, engine, attempts, spool, &claimed, tell).await {
+        if !process(config, journal, execute, attempts, spool, &claimed, tell).await {
             waiting += 1;
         }
     }
@@ -90,9 +101,10 @@ pub(crate) async fn round<D: Driver>(
 
 /// Validates, journals and runs one claimed file, then moves it on with its report, unless some
 /// of its commands are still queued (the PBX is unreachable): then it waits for the next round.
-async fn process<D: Driver>(
+async fn process(
     config: &Config,
-    engine: &Engine<D>,
+    journal: &Journal,
+    execute: &dyn Execute,
     attempts: &Attempts,
     spool: &mut Spool,
     claimed: &Path,
@@ -106,14 +118,16 @@ async fn process<D: Driver>(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     );
-    let journal = engine.journal();
     let (seqs, accepted) = match journal.marked(&marker) {
         Ok(Some(found)) => (
             found.seqs,
             serde_json::from_value(found.details).unwrap_or_default(),
         ),
-        Ok(None) => match accept(config, engine, claimed, &name, &marker).await {
-            Ok(accepted) => accepted,
+        Ok(None) => match accept(config, journal, claimed, &name, &marker).await {
+            Ok(accepted) => {
+                execute.accepted(accepted.0.len());
+                accepted
+            }
             Err(report) => {
                 finish(spool, claimed, &report, tell);
                 return true;
@@ -124,7 +138,7 @@ async fn process<D: Driver>(
             return false;
         }
     };
-    if let Err(error) = engine.drain().await {
+    if let Err(error) = execute.execute(&seqs).await {
         tell.problem(&format!("error: {error}"));
         return false;
     }
@@ -180,9 +194,9 @@ async fn process<D: Driver>(
 
 /// Checks the whole file and journals its commands with the marker. `Err(report)` if it is
 /// refused (unreadable, not in the configured encoding, or with an error): nothing of it runs.
-async fn accept<D: Driver>(
+async fn accept(
     config: &Config,
-    engine: &Engine<D>,
+    journal: &Journal,
     claimed: &Path,
     name: &str,
     marker: &str,
@@ -195,77 +209,13 @@ async fn accept<D: Driver>(
             String::new(),
         )
     })?;
-    let hash = acceptance::content_hash(&text);
     let again = name.to_ascii_lowercase().ends_with(".again.hc");
-    if !again {
-        match acceptance::earlier(engine.journal(), &hash, config.run.duplicate_window) {
-            Ok(Some(stamp)) => {
-                return Err(Report::rejected(
-                    name,
-                    format!(
-                        "{}; if it really is to run again, drop it into the spool as `{}`",
-                        acceptance::describe(name, &stamp),
-                        again_name(name)
-                    ),
-                    Vec::new(),
-                    String::new(),
-                ));
-            }
-            Ok(None) => {}
-            Err(error) => {
-                return Err(Report::rejected(
-                    name,
-                    format!("cannot look it up in the journal: {error}"),
-                    Vec::new(),
-                    String::new(),
-                ));
-            }
-        }
-    }
-    let mut validator = Validator::new(config);
-    let mut commands = Vec::new();
-    let mut diagnostics = Vec::new();
-    let mut rendered = String::new();
-    let result = compile(
-        name,
-        decode(text.as_slice(), config.run.script_encoding),
-        &mut validator,
-        &mut |event| match event {
-            Event::Command(command) => commands.push((format!("{name}:{}", command.line), command)),
-            Event::Diagnostic { diagnostic, source } => {
-                diagnostics.push(DiagnosticRecord::new(&diagnostic, &source));
-                rendered.push_str(&render(&diagnostic, &source, false));
-                rendered.push('\n');
-            }
-        },
-    );
-    if let Err(error) = result {
-        return Err(Report::rejected(
-            name,
-            format!("cannot be read: {error}"),
-            diagnostics,
-            rendered,
-        ));
-    }
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    if errors > 0 {
-        let first = diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(|d| format!(" (the first at line {}: {})", d.line, d.message))
-            .unwrap_or_default();
-        return Err(Report::rejected(
-            name,
-            format!("{}{first}", Count(errors, "error")),
-            diagnostics,
-            rendered,
-        ));
-    }
     // What the report needs, without the guest's name, in journal order.
-    let accepted = Accepted {
-        diagnostics,
-        rendered,
-        commands: commands
+    let summary = |checked: &Checked| Accepted {
+        diagnostics: checked.diagnostics.clone(),
+        rendered: checked.rendered.clone(),
+        commands: checked
+            .commands
             .iter()
             .map(|(_, c)| AcceptedCommand {
                 line: c.line,
@@ -274,26 +224,52 @@ async fn accept<D: Driver>(
             })
             .collect(),
     };
-    let details = serde_json::to_value(&accepted).unwrap_or_default();
-    let seqs = engine
-        .journal()
-        .append_with(
-            commands,
-            Extras {
-                marker: Some((marker.to_owned(), details)),
-                scripts: vec![(hash, name.to_owned())],
-            },
-        )
-        .await
-        .map_err(|error| {
-            Report::rejected(
+    let mut kept = None;
+    let accepted = acceptance::accept(config, journal, name, &text, again, |checked| {
+        let accepted = summary(checked);
+        let details = serde_json::to_value(&accepted).unwrap_or_default();
+        kept = Some(accepted);
+        Some((marker.to_owned(), details))
+    })
+    .await;
+    match accepted {
+        Ok((seqs, _)) => Ok((seqs, kept.unwrap_or_default())),
+        Err(Refusal::Unreadable(error)) => Err(Report::rejected(
+            name,
+            format!("cannot be read: {error}"),
+            Vec::new(),
+            String::new(),
+        )),
+        Err(Refusal::Invalid(checked)) => {
+            let first = checked
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(|d| format!(" (the first at line {}: {})", d.line, d.message))
+                .unwrap_or_default();
+            Err(Report::rejected(
                 name,
-                format!("cannot journal it: {error}"),
-                Vec::new(),
-                String::new(),
-            )
-        })?;
-    Ok((seqs, accepted))
+                format!("{}{first}", Count(checked.errors(), "error")),
+                checked.diagnostics,
+                checked.rendered,
+            ))
+        }
+        Err(Refusal::Duplicate(earlier)) => Err(Report::rejected(
+            name,
+            format!(
+                "{earlier}; if it really is to run again, drop it into the spool as `{}`",
+                again_name(name)
+            ),
+            Vec::new(),
+            String::new(),
+        )),
+        Err(Refusal::Journal(error)) => Err(Report::rejected(
+            name,
+            format!("cannot journal it: {error}"),
+            Vec::new(),
+            String::new(),
+        )),
+    }
 }
 
 /// `x.hc` -> `x.again.hc`: the name that tells the spool to run a file it has seen before.

@@ -1,0 +1,429 @@
+//! The command line as a client of a running service (`hotelcare serve`): `run`, `show`,
+//! `test-access`, `queue`, `rooms` and the REPL go through its API when it runs, and print what
+//! they print in-process. This file only calls the API and prints.
+
+use std::collections::HashSet;
+use std::io::Read as _;
+
+use serde_json::Value;
+
+use crate::cli::arguments::Format;
+use crate::cli::error::Error;
+use crate::cli::execution::{Kind, block_on, output_format, usage, verdict};
+use crate::cli::exit::Exit;
+use crate::cli::scripts::{Script, read_error};
+use crate::cli::signals::stop_requested;
+use crate::config::Config;
+use crate::engine::Report;
+use crate::output::{errln, out, outln};
+use crate::service::client::{Events, Item, Remote, RemoteError};
+use crate::service::hub::{Kind as EventKind, Published, Tally};
+
+/// Runs `body` against the service of the configuration's state directory if one runs;
+/// `None` when none does (the caller works in-process).
+pub(crate) fn with_service(
+    config: &Config,
+    body: impl AsyncFnOnce(&Remote) -> Result<Exit, Exit>,
+) -> Option<Exit> {
+    let state_dir = config.run.state_dir.clone();
+    let mut used = false;
+    let exit = block_on(async {
+        match Remote::find(&state_dir).await {
+            Ok(Some(remote)) => {
+                used = true;
+                body(&remote).await
+            }
+            Ok(None) => Ok(Exit::Done),
+            Err(error) => {
+                used = true;
+                Err(remote_error(&error))
+            }
+        }
+    });
+    used.then_some(exit)
+}
+
+fn remote_error(error: &RemoteError) -> Exit {
+    usage(Error::Other(error.to_string()))
+}
+
+/// `run FILE...` through the service: each script submitted whole (already checked here), then
+/// the monitor lines of its commands as they happen, and the exit code of their outcomes.
+pub(crate) async fn run(
+    remote: &Remote,
+    config: &Config,
+    scripts: &[Script],
+    raw: bool,
+    again: bool,
+) -> Result<Exit, Exit> {
+    let mut events = remote.events(raw).await.map_err(|e| remote_error(&e))?;
+    let mut waiting = HashSet::new();
+    for script in scripts {
+        let mut text = String::new();
+        script
+            .reader(config.run.script_encoding)
+            .and_then(|mut reader| reader.read_to_string(&mut text))
+            .map_err(|e| usage(read_error(script, e)))?;
+        let name = script.name();
+        let path = format!(
+            "/v1/scripts?source={}&again={again}",
+            url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+        );
+        match remote.post(&path, text.into_bytes()).await {
+            Ok(answer) => {
+                let seqs: Vec<u64> = answer
+                    .get("seqs")
+                    .and_then(Value::as_array)
+                    .map(|seqs| seqs.iter().filter_map(Value::as_u64).collect())
+                    .unwrap_or_default();
+                waiting.extend(seqs);
+            }
+            Err(RemoteError::Answer {
+                status,
+                body,
+                message,
+            }) if status == 409 || status == 422 => {
+                if let Some(rendered) = body.get("rendered").and_then(Value::as_str) {
+                    errln!("{}", rendered.trim_end());
+                }
+                errln!("error: {message}");
+                return Ok(Exit::Invalid);
+            }
+            Err(error) => return Err(remote_error(&error)),
+        }
+    }
+    errln!(
+        "sent to the hotelcare service ({}): {} command(s); its monitor follows",
+        remote.info.describe(),
+        waiting.len()
+    );
+    let tally = follow(remote, &mut events, waiting, raw).await;
+    Ok(finish(remote, tally))
+}
+
+/// How waiting for commands ended.
+struct Followed {
+    tally: Tally,
+    /// Commands whose end was not seen (the service went away, or Ctrl-C).
+    unseen: usize,
+    stopped: Option<String>,
+}
+
+/// Prints the events of the commands in `waiting` until each has finished.
+async fn follow(
+    remote: &Remote,
+    events: &mut Events,
+    mut waiting: HashSet<u64>,
+    raw: bool,
+) -> Followed {
+    let mut tally = Tally::default();
+    let stop = stop_requested();
+    tokio::pin!(stop);
+    while !waiting.is_empty() {
+        let item = tokio::select! {
+            item = events.next() => item,
+            reason = &mut stop => return Followed { tally, unseen: waiting.len(), stopped: Some(reason) },
+        };
+        match item {
+            Some(Item::Event(event)) => {
+                if event.seq.is_some_and(|seq| waiting.contains(&seq)) {
+                    print_event(&event, raw);
+                    if event.kind == EventKind::Finished {
+                        tally.add(&event);
+                        if let Some(seq) = event.seq {
+                            waiting.remove(&seq);
+                        }
+                    }
+                }
+            }
+            Some(Item::Lagged(lost)) => {
+                errln!(
+                    "warning: the monitor fell behind and lost {lost} event(s); asking the journal how the commands stand"
+                );
+                settle_from_queue(remote, &mut waiting, &mut tally).await;
+            }
+            None => {
+                return Followed {
+                    tally,
+                    unseen: waiting.len(),
+                    stopped: None,
+                };
+            }
+        }
+    }
+    Followed {
+        tally,
+        unseen: 0,
+        stopped: None,
+    }
+}
+
+/// After lost events: commands no longer in the journal are done, failed ones failed.
+async fn settle_from_queue(remote: &Remote, waiting: &mut HashSet<u64>, tally: &mut Tally) {
+    let Ok(answer) = remote.get("/v1/queue").await else {
+        return;
+    };
+    let commands = answer
+        .pointer("/queue/commands")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let status = |seq: u64| {
+        commands
+            .iter()
+            .find(|c| c.get("seq").and_then(Value::as_u64) == Some(seq))
+            .and_then(|c| c.get("status").and_then(Value::as_str).map(str::to_owned))
+    };
+    waiting.retain(|&seq| match status(seq).as_deref() {
+        None => {
+            tally.done += 1;
+            false
+        }
+        Some("failed") => {
+            tally
+                .failed
+                .push(format!("#{seq} failed (see `hotelcare queue list`)"));
+            false
+        }
+        Some(_) => true,
+    });
+}
+
+fn print_event(event: &Published, raw: bool) {
+    if output_format() == Format::Json {
+        for line in &event.json {
+            outln!("{line}");
+        }
+        return;
+    }
+    for line in &event.lines {
+        outln!("{line}");
+    }
+    if raw {
+        for line in &event.envelopes {
+            outln!("{line}");
+        }
+    }
+}
+
+/// The verdict of what was followed, as `run` in-process gives it.
+fn finish(remote: &Remote, followed: Followed) -> Exit {
+    let Followed {
+        tally,
+        unseen,
+        stopped,
+    } = followed;
+    if unseen > 0 && stopped.is_none() {
+        errln!(
+            "error: lost the hotelcare service ({}) with {unseen} command(s) not yet reported; they are in its journal and run when it is back: `hotelcare queue list` shows them",
+            remote.info.describe()
+        );
+        return Exit::Queued;
+    }
+    let report = Report {
+        done: tally.done,
+        failed: tally.failed,
+        queued: tally.queued + unseen,
+        halted: tally.queued_reason,
+        stopped: stopped.map(|reason| {
+            format!("{reason}: stopped waiting; the service goes on with the commands")
+        }),
+    };
+    verdict(&report, Kind::Journaled)
+}
+
+/// `show EXT` and `test-access` through the service.
+pub(crate) async fn inline(
+    remote: &Remote,
+    path: &str,
+    post: bool,
+    raw: bool,
+) -> Result<Exit, Exit> {
+    let answer = if post {
+        remote.post(path, Vec::new()).await
+    } else {
+        remote.get(path).await
+    }
+    .map_err(|e| remote_error(&e))?;
+    let events: Vec<Published> = answer
+        .get("events")
+        .cloned()
+        .and_then(|events| serde_json::from_value(events).ok())
+        .unwrap_or_default();
+    let mut tally = Tally::default();
+    for event in &events {
+        print_event(event, raw);
+        if event.kind == EventKind::Finished {
+            tally.add(event);
+        }
+    }
+    let report = Report {
+        done: tally.done,
+        failed: tally.failed,
+        queued: tally.queued,
+        halted: tally.queued_reason,
+        stopped: None,
+    };
+    Ok(verdict(&report, Kind::Inline))
+}
+
+/// `queue list` through the service.
+pub(crate) async fn queue_list(remote: &Remote) -> Result<Exit, Exit> {
+    let answer = remote
+        .get("/v1/queue")
+        .await
+        .map_err(|e| remote_error(&e))?;
+    print_document(&answer, "queue");
+    Ok(Exit::Done)
+}
+
+/// `rooms [EXT...]` through the service.
+pub(crate) async fn rooms(remote: &Remote, wanted: &[String]) -> Result<Exit, Exit> {
+    let answer = remote
+        .get("/v1/rooms")
+        .await
+        .map_err(|e| remote_error(&e))?;
+    if wanted.is_empty() {
+        print_document(&answer, "rooms");
+        return Ok(Exit::Done);
+    }
+    // The service answers for every room; the text keeps the header and the wanted rooms.
+    let mut document = answer.get("rooms").cloned().unwrap_or(Value::Null);
+    if let Some(list) = document.get_mut("rooms").and_then(Value::as_array_mut) {
+        list.retain(|room| {
+            room.get("room")
+                .and_then(Value::as_str)
+                .is_some_and(|r| wanted.iter().any(|w| w == r))
+        });
+    }
+    if output_format() == Format::Json {
+        if let Ok(text) = serde_json::to_string_pretty(&document) {
+            outln!("{text}");
+        }
+        return Ok(Exit::Done);
+    }
+    let text = answer.get("text").and_then(Value::as_str).unwrap_or("");
+    let mut lines = text.lines();
+    if let Some(header) = lines.next() {
+        outln!("{header}");
+    }
+    for line in lines {
+        if wanted
+            .iter()
+            .any(|w| line.trim_start().starts_with(&format!("{w} ")))
+        {
+            outln!("{line}");
+        }
+    }
+    Ok(Exit::Done)
+}
+
+/// A document's JSON (`--format json`) or its text.
+fn print_document(answer: &Value, key: &str) {
+    if output_format() == Format::Json {
+        if let Some(document) = answer.get(key)
+            && let Ok(text) = serde_json::to_string_pretty(document)
+        {
+            outln!("{text}");
+        }
+    } else {
+        out!(
+            "{}",
+            answer.get("text").and_then(Value::as_str).unwrap_or("")
+        );
+    }
+}
+
+/// `queue retry` through the service: failed commands pending again, then their monitor.
+pub(crate) async fn queue_retry(remote: &Remote, raw: bool) -> Result<Exit, Exit> {
+    let mut events = remote.events(raw).await.map_err(|e| remote_error(&e))?;
+    let answer = remote
+        .post("/v1/queue/retry", Vec::new())
+        .await
+        .map_err(|e| remote_error(&e))?;
+    let requeued = answer.get("requeued").and_then(Value::as_u64).unwrap_or(0);
+    if requeued > 0 {
+        errln!("{requeued} command(s) failed before; trying again");
+    }
+    for overtaken in answer
+        .get("overtaken")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        errln!(
+            "warning: #{} `{}` ({}) stays failed: command #{} on the same room was done after it; write a new command if it is still wanted, and `hotelcare queue drop {}` this one",
+            overtaken["seq"],
+            overtaken["command"].as_str().unwrap_or(""),
+            overtaken["origin"].as_str().unwrap_or(""),
+            overtaken["overtaken_by"],
+            overtaken["seq"]
+        );
+    }
+    let pending: HashSet<u64> = answer
+        .get("pending")
+        .and_then(Value::as_array)
+        .map(|seqs| seqs.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default();
+    let followed = follow(remote, &mut events, pending, raw).await;
+    let mut exit = finish(remote, followed);
+    let refused = answer
+        .get("refused")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if exit == Exit::Done
+        && (refused > 0
+            || answer
+                .get("overtaken")
+                .and_then(Value::as_array)
+                .is_some_and(|o| !o.is_empty()))
+    {
+        exit = Exit::Failed;
+    }
+    Ok(exit)
+}
+
+/// `queue drop SEQ...` through the service (`--failed`: every failed one, listed first).
+pub(crate) async fn queue_drop(remote: &Remote, seqs: &[u64], failed: bool) -> Result<Exit, Exit> {
+    let mut seqs = seqs.to_vec();
+    if failed {
+        let answer = remote
+            .get("/v1/queue")
+            .await
+            .map_err(|e| remote_error(&e))?;
+        let commands = answer
+            .pointer("/queue/commands")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let failed: Vec<u64> = commands
+            .iter()
+            .filter(|c| c.get("status").and_then(Value::as_str) == Some("failed"))
+            .filter_map(|c| c.get("seq").and_then(Value::as_u64))
+            .collect();
+        if failed.is_empty() {
+            outln!("no command has failed: nothing to drop");
+        }
+        seqs.extend(failed);
+    }
+    seqs.sort_unstable();
+    seqs.dedup();
+    let mut exit = Exit::Done;
+    for seq in seqs {
+        match remote.delete(&format!("/v1/queue/{seq}")).await {
+            Ok(answer) => outln!(
+                "{}",
+                answer.get("text").and_then(Value::as_str).unwrap_or("")
+            ),
+            Err(RemoteError::Answer {
+                status: 404,
+                message,
+                ..
+            }) => {
+                exit = usage(Error::Other(message));
+            }
+            Err(error) => return Err(remote_error(&error)),
+        }
+    }
+    Ok(exit)
+}

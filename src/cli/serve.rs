@@ -1,0 +1,50 @@
+//! `hotelcare serve` (and `watch DIR`, its shorthand with a spool): start the service (see
+//! `service`) on the configured PBX or the embedded simulator, until Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::arguments::SpoolArguments;
+use crate::cli::error::Error;
+use crate::cli::execution::{block_on, connect, usage};
+use crate::cli::exit::Exit;
+use crate::cli::signals::stop_requested;
+use crate::config::Config;
+use crate::logs::{self, Retention};
+use crate::service::{self, SpoolOptions};
+
+/// How long the commands in flight get to finish when the service is stopped.
+const GRACE: Duration = Duration::from_secs(10);
+
+pub(crate) fn serve(config: &Config, spool: Option<PathBuf>, arguments: &SpoolArguments) -> Exit {
+    logs::init(&config.run.log_dir, Retention::Service);
+    let spool = spool
+        .or_else(|| config.spool.clone())
+        .map(|dir| SpoolOptions {
+            dir,
+            create: arguments.create,
+            interval: Duration::from_millis(arguments.interval_ms),
+            settle: Duration::from_millis(arguments.settle_ms),
+        });
+    block_on(async {
+        let prepared = service::prepare(config, spool)
+            .await
+            .map_err(|e| usage(Error::Other(e.to_string())))?;
+        let target = connect(config).await?;
+        let result = service::run(
+            config,
+            prepared,
+            std::sync::Arc::clone(&target.driver),
+            GRACE,
+            stop_requested(),
+        )
+        .await;
+        if let Some(simulator) = target.simulator {
+            simulator.stop().await;
+        }
+        result.map_err(|e| usage(Error::Other(e.to_string())))?;
+        // The journal is closed now: rewrite it without finished commands' guest names.
+        crate::cli::execution::compact_journal(config);
+        Ok(Exit::Done)
+    })
+}

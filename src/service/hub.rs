@@ -1,0 +1,290 @@
+//! The hub: every engine event of the service, turned once into what its listeners need — the
+//! service's own monitor (stdout and the service log), `GET /v1/events` subscribers (the REPL,
+//! `run` as a client), the metrics, and whoever waits for particular commands to finish (the
+//! spool). The engine calls the hub's `Sink`; it never knows who listens.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, oneshot};
+
+use crate::engine::{Event, Outcome, StepResult};
+use crate::monitor::{Monitor, Printer, json};
+use crate::service::metrics::Metrics;
+
+/// How many events a slow subscriber may fall behind before it is told it lost some.
+const BACKLOG: usize = 16_384;
+
+/// What an event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Kind {
+    /// One operation of a command (a request to the PBX, a check).
+    Step,
+    /// A command ended: `outcome` says how.
+    Finished,
+    /// The service says something (the PBX is unreachable, a spool file is finished).
+    Notice,
+}
+
+/// One event as the service publishes it (`GET /v1/events`, one SSE `data:` line each).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Published {
+    /// Numbered from 1 for the life of the service.
+    pub(crate) id: u64,
+    #[serde(rename = "type")]
+    pub(crate) kind: Kind,
+    /// The command's sequence number in the journal (`None`: a notice, `SHOW`, `TEST`).
+    pub(crate) seq: Option<u64>,
+    /// Where the command came from: `tonight.hc:3`, `repl:2`, `spool/x.hc:7`.
+    pub(crate) source: String,
+    pub(crate) room: String,
+    pub(crate) command: String,
+    /// `done`, `failed`, `queued` or `not_done` (finished events).
+    pub(crate) outcome: Option<String>,
+    pub(crate) reason: Option<String>,
+    /// The monitor's text, as `run` prints it.
+    pub(crate) lines: Vec<String>,
+    /// What went over the wire, passwords masked (for `--raw` listeners).
+    #[serde(default)]
+    pub(crate) envelopes: Vec<String>,
+    /// The monitor's JSON lines (`--format json`), envelopes included.
+    #[serde(default)]
+    pub(crate) json: Vec<serde_json::Value>,
+}
+
+/// Commands someone waits for, and the outcomes seen so far.
+struct Waiter {
+    remaining: HashSet<u64>,
+    outcomes: Vec<(u64, Outcome)>,
+    done: Option<oneshot::Sender<Vec<(u64, Outcome)>>>,
+}
+
+/// See the module documentation.
+pub(crate) struct Hub {
+    sender: broadcast::Sender<Arc<Published>>,
+    next_id: AtomicU64,
+    journaled: Monitor,
+    inline: Monitor,
+    target: String,
+    pub(crate) metrics: Metrics,
+    waiters: Mutex<Vec<Waiter>>,
+}
+
+impl Hub {
+    /// `printer` shows the service's own monitor (stdout); `target` names the PBX.
+    pub(crate) fn new(
+        target: &str,
+        printer: impl Fn(&str) + Send + Sync + Clone + 'static,
+    ) -> Self {
+        let (sender, _) = broadcast::channel(BACKLOG);
+        let make = |journaled| {
+            let printer = printer.clone();
+            let printer: Printer = Box::new(move |text| printer(text));
+            Monitor::new(printer, false, target.to_owned(), journaled)
+        };
+        Self {
+            sender,
+            next_id: AtomicU64::new(1),
+            journaled: make(true),
+            inline: make(false),
+            target: target.to_owned(),
+            metrics: Metrics::new(),
+            waiters: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.sender.subscribe()
+    }
+
+    /// A line of the service's own (the PBX is unreachable, a spool file is finished): in the
+    /// log, on the service's stdout, and to every listener.
+    pub(crate) fn notice(&self, text: &str, problem: bool) {
+        if problem {
+            tracing::warn!("{text}");
+        } else {
+            tracing::info!("{text}");
+        }
+        crate::output::errln!("{text}");
+        self.publish(Published {
+            id: 0,
+            kind: Kind::Notice,
+            seq: None,
+            source: "service".into(),
+            room: String::new(),
+            command: String::new(),
+            outcome: None,
+            reason: None,
+            lines: vec![text.to_owned()],
+            envelopes: Vec::new(),
+            json: vec![serde_json::json!({"type": "notice", "text": text})],
+        });
+    }
+
+    /// Resolves with the outcome of each of `seqs` once every one has finished. `finished`
+    /// says which have already (they left the journal, or failed): call this before the
+    /// commands can run, or pass what the journal says of them now.
+    pub(crate) fn wait_for(
+        &self,
+        seqs: &[u64],
+        finished: impl Fn(u64) -> Option<Outcome>,
+    ) -> oneshot::Receiver<Vec<(u64, Outcome)>> {
+        let (done, receiver) = oneshot::channel();
+        let mut waiter = Waiter {
+            remaining: seqs.iter().copied().collect(),
+            outcomes: Vec::new(),
+            done: Some(done),
+        };
+        let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
+        for &seq in seqs {
+            if let Some(outcome) = finished(seq)
+                && waiter.remaining.remove(&seq)
+            {
+                waiter.outcomes.push((seq, outcome));
+            }
+        }
+        if waiter.remaining.is_empty() {
+            if let Some(done) = waiter.done.take() {
+                let _ = done.send(std::mem::take(&mut waiter.outcomes));
+            }
+        } else {
+            waiters.push(waiter);
+        }
+        receiver
+    }
+
+    /// Handles one engine event (see the module documentation); returns it as published.
+    pub(crate) fn on_event(&self, event: &Event<'_>, journaled: bool) -> Published {
+        let monitor = if journaled {
+            &self.journaled
+        } else {
+            &self.inline
+        };
+        monitor.on_event(event);
+        let lines = monitor.lines(event);
+        let json = json::MonitorLine::of(event, &self.target, journaled, true)
+            .iter()
+            .filter_map(|line| serde_json::to_value(line).ok())
+            .collect();
+        let (text, envelopes): (Vec<_>, Vec<_>) = lines.into_iter().partition(|l| !l.envelope);
+        let mut published = Published {
+            id: 0,
+            kind: Kind::Step,
+            seq: None,
+            source: String::new(),
+            room: String::new(),
+            command: String::new(),
+            outcome: None,
+            reason: None,
+            lines: text.into_iter().map(|l| l.text).collect(),
+            envelopes: envelopes.into_iter().map(|l| l.text).collect(),
+            json,
+        };
+        let entry = match event {
+            Event::Step(step) => {
+                match step.result {
+                    StepResult::Ok { .. } | StepResult::Refused(_) => {
+                        self.metrics.pbx_reachable.set(1);
+                        self.metrics
+                            .request_seconds
+                            .observe(step.elapsed.as_secs_f64());
+                    }
+                    StepResult::Failed { .. } => {
+                        self.metrics
+                            .request_seconds
+                            .observe(step.elapsed.as_secs_f64());
+                    }
+                    StepResult::Kept { .. } | StepResult::Checked => {}
+                }
+                step.entry
+            }
+            Event::Finished { entry, outcome, .. } => {
+                published.kind = Kind::Finished;
+                let (word, reason) = match outcome {
+                    Outcome::Done => ("done", None),
+                    Outcome::Failed { reason } => ("failed", Some(reason.clone())),
+                    Outcome::Queued { reason } if journaled => ("queued", Some(reason.clone())),
+                    Outcome::Queued { reason } => ("not_done", Some(reason.clone())),
+                };
+                published.outcome = Some(word.to_owned());
+                published.reason = reason;
+                if journaled {
+                    match outcome {
+                        Outcome::Done => self.metrics.done.inc(),
+                        Outcome::Failed { .. } => self.metrics.failed.inc(),
+                        Outcome::Queued { .. } => self.metrics.queued.inc(),
+                    };
+                    self.settle(entry.seq, outcome);
+                }
+                entry
+            }
+        };
+        if journaled {
+            published.seq = Some(entry.seq);
+        }
+        published.source.clone_from(&entry.origin);
+        published.room = entry.command.action.rooms().join("->");
+        entry
+            .command
+            .action
+            .keyword()
+            .clone_into(&mut published.command);
+        self.publish(published)
+    }
+
+    fn publish(&self, mut published: Published) -> Published {
+        published.id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // No subscriber is not an error.
+        let _ = self.sender.send(Arc::new(published.clone()));
+        published
+    }
+
+    fn settle(&self, seq: u64, outcome: &Outcome) {
+        let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
+        for waiter in waiters.iter_mut() {
+            if waiter.remaining.remove(&seq) {
+                waiter.outcomes.push((seq, outcome.clone()));
+                if waiter.remaining.is_empty()
+                    && let Some(done) = waiter.done.take()
+                {
+                    let _ = done.send(std::mem::take(&mut waiter.outcomes));
+                }
+            }
+        }
+        waiters.retain(|w| {
+            w.done.is_some() && !w.done.as_ref().is_some_and(oneshot::Sender::is_closed)
+        });
+    }
+}
+
+/// `Published` as a `Report`-like tally, for clients that wait for their commands.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub(crate) done: usize,
+    pub(crate) failed: Vec<String>,
+    pub(crate) queued: usize,
+    pub(crate) queued_reason: Option<String>,
+}
+
+impl Tally {
+    pub(crate) fn add(&mut self, event: &Published) {
+        match event.outcome.as_deref() {
+            Some("done") => self.done += 1,
+            Some("failed") => self.failed.push(format!(
+                "{}: {}",
+                event.source,
+                event.reason.as_deref().unwrap_or("failed")
+            )),
+            Some(_) => {
+                self.queued += 1;
+                if self.queued_reason.is_none() {
+                    self.queued_reason.clone_from(&event.reason);
+                }
+            }
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! `hotelcare serve`: the long-running service. It alone opens the journal; it runs the journal's
+//! commands on the PBX (the drainer), the spool, and a local control API through which `run`,
+//! `queue`, `show`, `test-access`, `rooms` and the REPL work while it runs.
+//!
+//! Input: scripts from the API and the spool. Output: PBX changes through the engine, events
+//! to every listener (the hub). `cli` wires a driver in; this module knows the `Driver` trait,
+//! not a wire.
+
+pub(crate) mod api;
+pub(crate) mod client;
+pub(crate) mod discovery;
+mod drainer;
+pub(crate) mod hub;
+mod metrics;
+
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+use crate::config::Config;
+use crate::engine::{Driver, Engine, Event, Intake, Journal, JournalError, Outcome, Status};
+use crate::serving::{self, ACCEPT_BACKOFF, Timeouts};
+use crate::spool::{self, Attempts, Execute, Spool, Tell};
+use discovery::ServiceInfo;
+use hub::Hub;
+
+/// At most this many API connections at once; one more is answered 503 and closed.
+const MAX_CONNECTIONS: usize = 64;
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ServiceError {
+    #[error(
+        "another hotelcare service owns the state directory `{dir}` ({running}); stop it first, or use it: `hotelcare run`, `queue`, `show` and `repl` work through it"
+    )]
+    Running { dir: String, running: String },
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    #[error(
+        "cannot listen on {address}: {error}; is another program using it? Change `[service] listen` in the configuration"
+    )]
+    Listen {
+        address: std::net::SocketAddr,
+        error: std::io::Error,
+    },
+    #[error("cannot use the spool directory `{dir}`: {error}")]
+    Spool { dir: String, error: std::io::Error },
+    #[error("cannot keep the service's files in `{dir}`: {error}")]
+    StateFiles { dir: String, error: std::io::Error },
+}
+
+/// The spool, as `serve --spool` (or `[spool] dir`, or `watch DIR`) asks for it.
+#[derive(Clone, Debug)]
+pub(crate) struct SpoolOptions {
+    pub(crate) dir: PathBuf,
+    pub(crate) create: bool,
+    pub(crate) interval: Duration,
+    pub(crate) settle: Duration,
+}
+
+/// What `prepare` made ready: everything that can refuse to start, before a PBX is connected.
+pub(crate) struct Prepared {
+    journal: Journal,
+    listener: TcpListener,
+    token: String,
+    spool: Option<(Spool, SpoolOptions)>,
+}
+
+/// Opens the journal (refusing if another process has it, naming a running service), binds the
+/// API's address, makes or reads the token, opens the spool.
+pub(crate) async fn prepare(
+    config: &Config,
+    spool: Option<SpoolOptions>,
+) -> Result<Prepared, ServiceError> {
+    let state_dir = &config.run.state_dir;
+    let journal = Journal::open(state_dir).map_err(|error| match ServiceInfo::read(state_dir) {
+        Some(info) if error.is_in_use() => ServiceError::Running {
+            dir: state_dir.display().to_string(),
+            running: info.describe(),
+        },
+        _ => ServiceError::Journal(error),
+    })?;
+    let state_files = |error| ServiceError::StateFiles {
+        dir: state_dir.display().to_string(),
+        error,
+    };
+    let token = discovery::token(state_dir).map_err(state_files)?;
+    let address = config.service.listen;
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|error| ServiceError::Listen { address, error })?;
+    let spool = match spool {
+        Some(options) => Some((
+            Spool::open(&options.dir, options.settle, options.create).map_err(|error| {
+                ServiceError::Spool {
+                    dir: options.dir.display().to_string(),
+                    error,
+                }
+            })?,
+            options,
+        )),
+        None => None,
+    };
+    Ok(Prepared {
+        journal,
+        listener,
+        token,
+        spool,
+    })
+}
+
+/// Runs the service on `driver` until `stop` yields a reason: stops accepting, lets the
+/// commands in flight finish (up to `grace`), leaves the rest queued, and says so.
+pub(crate) async fn run<D: Driver>(
+    config: &Config,
+    prepared: Prepared,
+    driver: Arc<D>,
+    grace: Duration,
+    stop: impl Future<Output = String>,
+) -> Result<(), ServiceError> {
+    let Prepared {
+        journal,
+        listener,
+        token,
+        spool,
+    } = prepared;
+    let state_dir = config.run.state_dir.clone();
+    let hub = Arc::new(Hub::new(&driver.target(), |text: &str| {
+        crate::output::outln!("{text}");
+    }));
+    let attempts: Attempts = Arc::default();
+    let sink = {
+        let hub = Arc::clone(&hub);
+        let attempts = Arc::clone(&attempts);
+        Arc::new(move |event: &Event<'_>| {
+            hub.on_event(event, true);
+            if let Event::Finished { entry, .. } = event {
+                attempts
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(entry.seq, entry.attempts);
+            }
+        })
+    };
+    let engine = Engine::new(
+        driver,
+        journal,
+        crate::engine::Options::of(config, true),
+        sink,
+    );
+    let refused = engine
+        .recheck_pending(|command| crate::validate::recheck(config, command))
+        .await?;
+    for (entry, reason) in refused {
+        hub.notice(
+            &format!("error: #{} ({}): {reason}", entry.seq, entry.origin),
+            true,
+        );
+    }
+    let address = listener.local_addr().unwrap_or(config.service.listen);
+    let info = ServiceInfo {
+        address,
+        pid: std::process::id(),
+        started: chrono::Local::now().to_rfc3339(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    info.write(&state_dir)
+        .map_err(|error| ServiceError::StateFiles {
+            dir: state_dir.display().to_string(),
+            error,
+        })?;
+    let intake = Arc::new(Intake::default());
+    let (stopping, stop_signal) = watch::channel(None::<String>);
+    let (closing, _) = watch::channel(false);
+    let api = Arc::new(api::Api {
+        config: config.clone(),
+        engine: engine.clone(),
+        hub: Arc::clone(&hub),
+        intake: Arc::clone(&intake),
+        token,
+    });
+    let server = tokio::spawn(serve_api(listener, api::router(api), closing.clone()));
+    let drainer = tokio::spawn(drainer::run(
+        engine.clone(),
+        Arc::clone(&intake),
+        Arc::clone(&hub),
+        stop_signal.clone(),
+        grace,
+    ));
+    let pending = engine.journal().count_pending().unwrap_or(0);
+    hub.notice(
+        &format!(
+            "hotelcare {} serving: API on http://{address} (token in `{}`), PBX {}{}{}",
+            env!("CARGO_PKG_VERSION"),
+            state_dir.join(discovery::TOKEN_FILE).display(),
+            engine.driver().target(),
+            spool
+                .as_ref()
+                .map(|(_, options)| format!(", spool `{}`", options.dir.display()))
+                .unwrap_or_default(),
+            if pending > 0 {
+                format!("; resuming {pending} pending command(s)")
+            } else {
+                String::new()
+            }
+        ),
+        false,
+    );
+    let spooler = spool.map(|(spool, options)| {
+        let executor = Executor {
+            hub: Arc::clone(&hub),
+            intake: Arc::clone(&intake),
+            journal: engine.journal().clone(),
+            stop: stop_signal.clone(),
+        };
+        tokio::spawn(run_spool(
+            config.clone(),
+            spool,
+            options,
+            executor,
+            attempts,
+            stop_signal.clone(),
+        ))
+    });
+    let reason = stop.await;
+    hub.notice(
+        &format!("{reason}: no new commands are accepted; finishing those in flight"),
+        false,
+    );
+    let _ = closing.send(true);
+    let _ = stopping.send(Some(reason));
+    let _ = drainer.await;
+    if let Some(spooler) = spooler {
+        let _ = spooler.await;
+    }
+    let _ = server.await;
+    engine.driver().close().await;
+    ServiceInfo::remove_own(&state_dir);
+    Ok(())
+}
+
+/// The API's accept loop: each connection with the time limits of `serving`, at most
+/// `MAX_CONNECTIONS` at once.
+async fn serve_api(listener: TcpListener, router: axum::Router, closing: watch::Sender<bool>) {
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut shutdown = closing.subscribe();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let mut stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::debug!("the API cannot accept a connection: {error}");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt as _;
+                let body = "too many connections to the hotelcare API; try again shortly\n";
+                let answer = format!(
+                    "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+            continue;
+        };
+        let (router, shutdown) = (router.clone(), closing.subscribe());
+        tokio::spawn(async move {
+            let _permit = permit;
+            serving::connection(stream, None, router, shutdown, Timeouts::default()).await;
+        });
+    }
+}
+
+/// How the spool's commands get carried out in the service: the drainer runs them; the spool
+/// waits for their outcomes.
+struct Executor {
+    hub: Arc<Hub>,
+    intake: Arc<Intake>,
+    journal: Journal,
+    stop: watch::Receiver<Option<String>>,
+}
+
+impl Execute for Executor {
+    fn accepted(&self, count: usize) {
+        self.hub.metrics.accepted.inc_by(count as u64);
+    }
+
+    fn execute<'a>(
+        &'a self,
+        seqs: &'a [u64],
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let journal = &self.journal;
+            let settled = self.hub.wait_for(seqs, |seq| match journal.get(seq) {
+                Ok(None) => Some(Outcome::Done),
+                Ok(Some(entry)) if entry.status == Status::Failed => Some(Outcome::Failed {
+                    reason: entry.last_error.unwrap_or_default(),
+                }),
+                Ok(Some(_)) | Err(_) => None,
+            });
+            self.intake.more();
+            tokio::select! {
+                outcome = settled => outcome.map(|_| ()).map_err(|_| "the service stopped".to_owned()),
+                reason = drainer::stopped(self.stop.clone()) => Err(reason),
+            }
+        })
+    }
+}
+
+/// The spool loop of the service (see `spool`).
+async fn run_spool(
+    config: Config,
+    mut spool: Spool,
+    options: SpoolOptions,
+    executor: Executor,
+    attempts: Attempts,
+    stop: watch::Receiver<Option<String>>,
+) {
+    /// The longest pause between rounds while files wait for an unreachable PBX.
+    const WAITING_PAUSE: Duration = Duration::from_secs(60);
+    let tell = Notices(Arc::clone(&executor.hub));
+    let journal = executor.journal.clone();
+    let mut pause = options.interval;
+    loop {
+        let round = spool::round(&config, &journal, &executor, &attempts, &mut spool, &tell);
+        let waiting = tokio::select! {
+            waiting = round => waiting,
+            _ = drainer::stopped(stop.clone()) => break,
+        };
+        // Every finished file is reported: what it kept of attempts is no longer needed.
+        if waiting == 0 {
+            attempts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+        }
+        pause = if waiting > 0 {
+            (pause * 2).min(WAITING_PAUSE.max(options.interval))
+        } else {
+            options.interval
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = drainer::stopped(stop.clone()) => break,
+        }
+    }
+    tell.tell(&format!(
+        "the spool stops; files not finished stay in `{}` and go on at the next start",
+        options.dir.join("work").display()
+    ));
+}
+
+/// Spool lines go to the hub: the log, the service's stderr and every listener.
+struct Notices(Arc<Hub>);
+
+impl Tell for Notices {
+    fn tell(&self, line: &str) {
+        self.0.notice(line, false);
+    }
+
+    fn problem(&self, line: &str) {
+        self.0.notice(line, true);
+    }
+}

@@ -1,0 +1,283 @@
+//! `hotelcare serve`: one service owns the journal; `run`, `queue`, `show` and a piped `repl`
+//! are its clients over the local API; the API wants its token; a second service is refused;
+//! a killed service resumes exactly once.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{TestPbx, text, wait_for};
+
+/// Starts `hotelcare serve` (with a spool if given) and waits until it answers.
+fn start_serve(pbx: &TestPbx, spool: Option<&Path>) -> (Child, SocketAddr) {
+    let _ = std::fs::remove_file(pbx.dir.path().join("state/service.json"));
+    let mut command = pbx.command();
+    command.arg("serve");
+    if let Some(spool) = spool {
+        command
+            .arg("--spool")
+            .arg(spool)
+            .args(["--interval-ms", "50", "--settle-ms", "200"]);
+    }
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let info = pbx.dir.path().join("state/service.json");
+    wait_for("service.json", || info.exists());
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&info).unwrap()).unwrap();
+    let address: SocketAddr = info["address"].as_str().unwrap().parse().unwrap();
+    (child, address)
+}
+
+fn stop(mut child: Child) {
+    #[cfg(unix)]
+    {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+fn token(pbx: &TestPbx) -> String {
+    std::fs::read_to_string(pbx.dir.path().join("state/api-token"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// One plain HTTP/1.1 request; the status code and the body.
+fn request(address: SocketAddr, head: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "{head}\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn with_a_service_running_the_cli_and_a_piped_repl_are_its_clients() {
+    let pbx = TestPbx::start();
+    let spool = pbx.dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let (service, address) = start_serve(&pbx, Some(&spool));
+
+    let listed = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert!(text(&listed.stdout).contains("the journal is empty"));
+
+    let ran = pbx.run("CHECKIN 1000 \"Solo,Alina\" DID 3000\nCOS 1000 LOCAL\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let stdout = text(&ran.stdout);
+    assert!(
+        stdout.contains("1000  CHECKIN   set  User Profile"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("script.hc:2)"), "{stdout}");
+    assert!(text(&ran.stderr).contains("sent to the hotelcare service"));
+    assert_eq!(pbx.record("1000").cor_day, "3");
+
+    let shown = pbx.hotelcare().args(["show", "1000"]).output().unwrap();
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert!(
+        text(&shown.stdout).contains("\"Solo,Alina\""),
+        "{}",
+        text(&shown.stdout)
+    );
+
+    let mut repl = pbx
+        .command()
+        .arg("repl")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    repl.stdin
+        .take()
+        .unwrap()
+        .write_all(b"MOVE 1000 2000\n")
+        .unwrap();
+    let repl = repl.wait_with_output().unwrap();
+    assert!(repl.status.success(), "{}", text(&repl.stderr));
+    assert_eq!(pbx.record("2000").directory_name, "Solo,Alina");
+
+    std::fs::write(spool.join("late.hc"), "CHECKOUT 2000\n").unwrap();
+    wait_for("late.hc in done/", || spool.join("done/late.hc").exists());
+    assert_eq!(pbx.record("2000").directory_name, "Room 2000");
+
+    let rooms = pbx.hotelcare().arg("rooms").output().unwrap();
+    assert!(rooms.status.success(), "{}", text(&rooms.stderr));
+    assert!(
+        text(&rooms.stdout).contains("2000  vacant"),
+        "{}",
+        text(&rooms.stdout)
+    );
+
+    // The API wants the token, and says nothing about it.
+    let (status, body) = request(address, "GET /v1/queue HTTP/1.1", "");
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = request(
+        address,
+        "GET /v1/queue HTTP/1.1\r\nAuthorization: Bearer wrong",
+        "",
+    );
+    assert_eq!(status, 401);
+    let (status, body) = request(address, "GET /v1/health HTTP/1.1", "");
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let (status, body) = request(
+        address,
+        &format!(
+            "POST /v1/scripts?source=bad.hc HTTP/1.1\r\nAuthorization: Bearer {}",
+            token(&pbx)
+        ),
+        "CHECKOUT 1000\nCOS 1000 GOLD\n",
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("bad.hc:2:10"), "{body}");
+    let (status, body) = request(
+        address,
+        &format!(
+            "GET /metrics HTTP/1.1\r\nAuthorization: Bearer {}",
+            token(&pbx)
+        ),
+        "",
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("hotelcare_commands_done_total 4"), "{body}");
+    assert!(
+        body.contains("hotelcare_commands_accepted_total 4"),
+        "{body}"
+    );
+
+    stop(service);
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    for source in ["script.hc:2)", "(<stdin>:1)", "late.hc:1", "(api:1)"] {
+        assert!(log.contains(source), "{source} not in the log:\n{log}");
+    }
+    assert!(!pbx.dir.path().join("state/service.json").exists());
+}
+
+#[test]
+fn events_stream_the_commands_of_another_client_and_a_second_service_is_refused() {
+    let pbx = TestPbx::start();
+    let (service, address) = start_serve(&pbx, None);
+    let second = pbx.hotelcare().arg("serve").output().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let refusal = text(&second.stderr);
+    assert!(refusal.contains("another hotelcare service"), "{refusal}");
+    assert!(refusal.contains(&address.to_string()), "{refusal}");
+
+    let mut events = TcpStream::connect(address).unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        events,
+        "GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\r\n",
+        token(&pbx)
+    )
+    .unwrap();
+    let mut reader = BufReader::new(events);
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.contains("200"), "{status}");
+    std::thread::sleep(Duration::from_millis(100));
+
+    let ran = pbx.run("CHECKIN 1000 \"Solo,Alina\"\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && !seen.contains("\"outcome\":\"done\"") {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    assert!(seen.contains("script.hc:1\""), "{seen}");
+    assert!(seen.contains("\"outcome\":\"done\""), "{seen}");
+    stop(service);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_service_killed_mid_load_resumes_and_ends_as_sequential_execution() {
+    use hotelcare::sim::Faults;
+
+    let pbx = TestPbx::start();
+    pbx.set_faults(Faults {
+        latency_ms: 15,
+        ..Faults::default()
+    });
+    let (mut service, address) = start_serve(&pbx, None);
+    // 46 commands; the last word on each room decides its final state.
+    let mut script = String::new();
+    for round in 0..15 {
+        std::fmt::Write::write_fmt(
+            &mut script,
+            format_args!("CHECKIN 1000 \"Guest{round},A\"\nCOS 1000 LOCAL\nCHECKOUT 1000\n"),
+        )
+        .unwrap();
+    }
+    script.push_str("CHECKIN 2000 \"Last,Guest\"\n");
+    let (status, body) = request(
+        address,
+        &format!(
+            "POST /v1/scripts?source=load.hc HTTP/1.1\r\nAuthorization: Bearer {}",
+            token(&pbx)
+        ),
+        &script,
+    );
+    assert_eq!(status, 200, "{body}");
+    wait_for("some commands done", || {
+        pbx.record("1000").directory_name.starts_with("Guest3")
+    });
+    service.kill().unwrap();
+    service.wait().unwrap();
+
+    let (service, _) = start_serve(&pbx, None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
+        if text(&listed.stdout).contains("the journal is empty") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", text(&listed.stdout));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(pbx.record("1000").directory_name, "Room 1000");
+    assert_eq!(pbx.record("1000").cor_day, "2");
+    assert_eq!(pbx.record("2000").directory_name, "Last,Guest");
+    stop(service);
+}
