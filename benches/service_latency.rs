@@ -1,0 +1,187 @@
+//! How quickly the service starts on new work (issue: `hotelcare serve`): the time from
+//! `POST /v1/scripts` returning to the PBX's first request for it, and from a spool file renamed
+//! into place to its first request; p50/p99 over many submissions, on loopback against the
+//! simulator without latency. Target: p99 ≤ 10 ms for the API (plus the poll interval for the
+//! spool).
+//!
+//! `cargo bench --bench service_latency` (about a minute). `HOTELCARE_BENCH_SUBMISSIONS=200`
+//! for a shorter run. The simulator runs in this process, so its request counter is read
+//! directly; the service is the real binary.
+
+// A benchmark's report is what it prints.
+#![allow(clippy::print_stdout)]
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hotelcare::sim::{self, Seed, Simulator};
+
+const PASSWORD: &str = "bench";
+/// A check-out: read the Service Label, set Service Details, User Profile, Service Profile.
+const REQUESTS_PER_CHECKOUT: u64 = 4;
+const SPOOL_INTERVAL_MS: u64 = 20;
+
+fn main() {
+    let submissions: usize = std::env::var("HOTELCARE_BENCH_SUBMISSIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut options = sim::Options::new("hotelcare", PASSWORD);
+    options.seed = Seed::vendor_example(2);
+    let simulator = runtime
+        .block_on(Simulator::start(options))
+        .expect("simulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("sim.pem"),
+        simulator.certificate_pem().expect("TLS"),
+    )
+    .expect("write");
+    let config = dir.path().join("hotelcare.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[pbx]\nserver = \"{}\"\nuser = \"hotelcare\"\npassword_env = \"HOTELCARE_BENCH_PASSWORD\"\nca_file = \"sim.pem\"\n\n\
+             [run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\nduplicate_window_hours = 0\n\n\
+             [service]\nlisten = \"127.0.0.1:0\"\n",
+            simulator.address()
+        ),
+    )
+    .expect("write");
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).expect("spool");
+    let (mut service, address) = serve(dir.path(), &config, &spool);
+    let token = std::fs::read_to_string(dir.path().join("state/api-token")).expect("token");
+
+    // The first command logs in; it is not counted.
+    submit(address, token.trim(), "CHECKOUT 1000\n");
+    settle(
+        &simulator,
+        simulator.stats().requests,
+        REQUESTS_PER_CHECKOUT,
+    );
+
+    let mut api = Vec::with_capacity(submissions);
+    for i in 0..submissions {
+        let before = simulator.stats().requests;
+        let room = if i % 2 == 0 { 1000 } else { 2000 };
+        submit(address, token.trim(), &format!("CHECKOUT {room}\n"));
+        let returned = Instant::now();
+        while simulator.stats().requests == before {
+            std::hint::spin_loop();
+        }
+        api.push(returned.elapsed());
+        settle(&simulator, before, REQUESTS_PER_CHECKOUT);
+    }
+
+    let files = (submissions / 10).max(10);
+    let mut spooled = Vec::with_capacity(files);
+    for i in 0..files {
+        let before = simulator.stats().requests;
+        let staged = dir.path().join(format!("{i:05}.tmp"));
+        std::fs::write(&staged, format!("CHECKOUT {}\n", 1000 + (i % 2) * 1000)).expect("write");
+        std::fs::rename(&staged, spool.join(format!("{i:05}.hc"))).expect("rename");
+        let renamed = Instant::now();
+        while simulator.stats().requests == before {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        spooled.push(renamed.elapsed());
+        settle(&simulator, before, REQUESTS_PER_CHECKOUT);
+    }
+    let _ = service.kill();
+    let _ = service.wait();
+
+    println!("service latency to the first PBX request (simulator without latency)");
+    report(&format!("API, {submissions} submissions"), &mut api);
+    report(
+        &format!("spool, {files} files (poll interval {SPOOL_INTERVAL_MS} ms, settle 0)"),
+        &mut spooled,
+    );
+}
+
+fn serve(dir: &Path, config: &Path, spool: &Path) -> (Child, SocketAddr) {
+    let child = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
+        .current_dir(dir)
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .arg("--spool")
+        .arg(spool)
+        .args([
+            "--interval-ms",
+            &SPOOL_INTERVAL_MS.to_string(),
+            "--settle-ms",
+            "0",
+        ])
+        .env("HOTELCARE_BENCH_PASSWORD", PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hotelcare serve");
+    let info = dir.join("state/service.json");
+    let started = Instant::now();
+    while !info.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the service did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&info).expect("read")).expect("json");
+    let address = info["address"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("address");
+    (child, address)
+}
+
+fn submit(address: SocketAddr, token: &str, script: &str) {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    let _ = stream.set_nodelay(true);
+    write!(
+        stream,
+        "POST /v1/scripts?source=bench HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{script}",
+        script.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Waits until the command's requests have all been made (and a moment more).
+fn settle(simulator: &Simulator, before: u64, requests: u64) {
+    let started = Instant::now();
+    while simulator.stats().requests < before + requests {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the command did not finish"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    std::thread::sleep(Duration::from_millis(2));
+}
+
+fn report(what: &str, samples: &mut [Duration]) {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples[index].as_secs_f64() * 1000.0
+    };
+    println!(
+        "  {what}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
+}
