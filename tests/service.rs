@@ -281,3 +281,94 @@ fn a_service_killed_mid_load_resumes_and_ends_as_sequential_execution() {
     assert_eq!(pbx.record("2000").directory_name, "Last,Guest");
     stop(service);
 }
+
+#[test]
+fn bad_requests_get_clear_http_errors_and_the_service_stays_up() {
+    let pbx = TestPbx::start();
+    let (service, address) = start_serve(&pbx, None);
+    let auth = format!("Authorization: Bearer {}", token(&pbx));
+
+    // Not UTF-8: 400, and nothing accepted.
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let body = b"CHECKOUT 1000\n\xff\xfe\n";
+    write!(
+        stream,
+        "POST /v1/scripts HTTP/1.1\r\nHost: localhost\r\n{auth}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("not UTF-8"), "{answer}");
+
+    // Too large: 413 before the body is read.
+    let (status, _) = request(
+        address,
+        &format!("POST /v1/scripts HTTP/1.1\r\n{auth}\r\nContent-Length: 104857600\r\nX-Ignore: x"),
+        "",
+    );
+    assert_eq!(status, 413);
+
+    // Unknown query fields: 400.
+    let (status, _) = request(
+        address,
+        &format!("POST /v1/scripts?sourse=x.hc HTTP/1.1\r\n{auth}"),
+        "CHECKOUT 1000\n",
+    );
+    assert_eq!(status, 400);
+
+    // Too many connections: the one over the limit is told so; the others are served.
+    let idle: Vec<TcpStream> = (0..64).map(|_| TcpStream::connect(address).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, body) = request(address, "GET /v1/health HTTP/1.1", "");
+    assert_eq!(status, 503, "{body}");
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, body) = request(address, "GET /v1/health HTTP/1.1", "");
+    assert_eq!((status, body.as_str()), (200, "ok"));
+
+    let listed = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
+    assert!(text(&listed.stdout).contains("the journal is empty"), "nothing half-accepted");
+    stop(service);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_client_that_loses_the_service_says_where_its_commands_stand() {
+    use hotelcare::sim::Faults;
+
+    let pbx = TestPbx::start();
+    pbx.set_faults(Faults {
+        latency_ms: 50,
+        ..Faults::default()
+    });
+    let (mut service, _) = start_serve(&pbx, None);
+    let script = pbx.dir.path().join("long.hc");
+    let lines: String = (0..20)
+        .map(|round| format!("CHECKIN 1000 \"G{round},A\"\nCHECKOUT 1000\n"))
+        .collect();
+    std::fs::write(&script, lines).unwrap();
+    let run = pbx
+        .command()
+        .arg("run")
+        .arg(&script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the first check-in", || {
+        pbx.record("1000").directory_name.starts_with("G0")
+    });
+    service.kill().unwrap();
+    service.wait().unwrap();
+    let output = run.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("lost the hotelcare service"), "{stderr}");
+    assert!(stderr.contains("queue list"), "{stderr}");
+}

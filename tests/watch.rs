@@ -53,6 +53,14 @@ fn files_are_executed_once_whether_dropped_before_or_while_it_runs() {
     wait_for("03 in failed/", || spool.join("failed/03-bad.hc").exists());
     let report = std::fs::read_to_string(spool.join("failed/03-bad.hc.report.txt")).unwrap();
     assert!(report.contains("03-bad.hc:2:10"), "{report}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for report in ["failed/03-bad.hc.report.txt", "failed/03-bad.hc.report.json"] {
+            let mode = std::fs::metadata(spool.join(report)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{report} is for its owner only");
+        }
+    }
     assert!(report.contains("nothing was run"), "{report}");
     assert_eq!(
         pbx.record("2000").directory_name,

@@ -205,8 +205,13 @@ impl Spool {
             n += 1;
         }
         let stem = file_name(&target)?;
-        std::fs::write(folder.join(format!("{stem}.report.txt")), report.text())?;
-        std::fs::write(folder.join(format!("{stem}.report.json")), report.json())?;
+        // Reports name guests' rooms and commands: owner-only, like the journal.
+        for (extension, content) in [("txt", report.text()), ("json", report.json())] {
+            let mut file = crate::files::create_private(&folder.join(format!(
+                "{stem}.report.{extension}"
+            )))?;
+            std::io::Write::write_all(&mut file, content.as_bytes())?;
+        }
         std::fs::rename(claimed, &target)?;
         Ok(target)
     }
