@@ -110,7 +110,10 @@ fn main() {
     let _ = service.wait();
 
     println!("service latency to the first PBX request (simulator without latency)");
-    report(&format!("API, {submissions} submissions, from the 200"), &mut api);
+    report(
+        &format!("API, {submissions} submissions, from the 200"),
+        &mut api,
+    );
     report(
         &format!("API, {submissions} submissions, from sending the POST"),
         &mut round_trip,

@@ -56,8 +56,14 @@ fn files_are_executed_once_whether_dropped_before_or_while_it_runs() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for report in ["failed/03-bad.hc.report.txt", "failed/03-bad.hc.report.json"] {
-            let mode = std::fs::metadata(spool.join(report)).unwrap().permissions().mode();
+        for report in [
+            "failed/03-bad.hc.report.txt",
+            "failed/03-bad.hc.report.json",
+        ] {
+            let mode = std::fs::metadata(spool.join(report))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "{report} is for its owner only");
         }
     }

@@ -55,7 +55,28 @@ pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
         .route("/v1/health", get(|| async { "ok" }))
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(refuse_announced_oversize))
         .with_state(api)
+}
+
+/// A body announced larger than `MAX_BODY` is refused before any of it is read (the body
+/// limit alone would wait for the bytes first).
+async fn refuse_announced_oversize(request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > MAX_BODY as u64) {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "a script may have at most {} MB; split it",
+                MAX_BODY / (1024 * 1024)
+            ),
+        );
+    }
+    next.run(request).await
 }
 
 /// A JSON error answer: `{"error": "..."}` and more fields where useful.

@@ -207,9 +207,8 @@ impl Spool {
         let stem = file_name(&target)?;
         // Reports name guests' rooms and commands: owner-only, like the journal.
         for (extension, content) in [("txt", report.text()), ("json", report.json())] {
-            let mut file = crate::files::create_private(&folder.join(format!(
-                "{stem}.report.{extension}"
-            )))?;
+            let mut file =
+                crate::files::create_private(&folder.join(format!("{stem}.report.{extension}")))?;
             std::io::Write::write_all(&mut file, content.as_bytes())?;
         }
         std::fs::rename(claimed, &target)?;
