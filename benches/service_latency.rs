@@ -191,14 +191,15 @@ fn settle(simulator: &Simulator, before: u64, requests: u64) {
 
 fn report(what: &str, samples: &mut [Duration]) {
     samples.sort_unstable();
-    let at = |q: f64| {
-        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+    // The sample at `percent` % of the sorted list (nearest rank).
+    let at = |percent: usize| {
+        let index = ((samples.len() - 1) * percent).div_ceil(100);
         samples[index].as_secs_f64() * 1000.0
     };
     println!(
         "  {what}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        at(0.5),
-        at(0.99),
-        at(1.0)
+        at(50),
+        at(99),
+        at(100)
     );
 }

@@ -362,9 +362,14 @@ fn a_client_that_loses_the_service_says_where_its_commands_stand() {
     });
     let (mut service, _) = start_serve(&pbx, None);
     let script = pbx.dir.path().join("long.hc");
-    let lines: String = (0..20)
-        .map(|round| format!("CHECKIN 1000 \"G{round},A\"\nCHECKOUT 1000\n"))
-        .collect();
+    let lines = (0..20).fold(String::new(), |mut lines, round| {
+        std::fmt::Write::write_fmt(
+            &mut lines,
+            format_args!("CHECKIN 1000 \"G{round},A\"\nCHECKOUT 1000\n"),
+        )
+        .unwrap();
+        lines
+    });
     std::fs::write(&script, lines).unwrap();
     let run = pbx
         .command()
