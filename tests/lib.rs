@@ -8,6 +8,7 @@ mod cli;
 mod engine;
 mod fuzz;
 mod hostile;
+mod mitel_pms;
 mod pbx;
 mod property;
 mod reliability;

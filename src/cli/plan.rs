@@ -10,6 +10,7 @@ use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::summary::print_summary;
 use crate::compile::{Event, compile};
 use crate::config::Config;
+use crate::pbx::mitel_pms::{self, driver::PmsSettings};
 use crate::pbx::mixml::describe::{PlannedCommand, plan as render};
 use crate::pbx::mixml::lower::{Settings, lower};
 use crate::validate::Validator;
@@ -20,6 +21,7 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
         Err(exit) => return exit,
     };
     let settings = Settings::from_config(config);
+    let pms = PmsSettings::from_config(config);
     let json = output_format() == Format::Json;
     let mut validator = Validator::new(config);
     let stdout = io::stdout();
@@ -34,8 +36,27 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
                     if let Event::Command(command) = event
                         && write_error.is_none()
                     {
-                        let ops = lower(&command.action, &settings);
                         let origin = format!("{name}:{}", command.line);
+                        if let Some(pms) = &pms {
+                            let written = if json {
+                                serde_json::to_string(&mitel_pms::driver::PlannedRecords::new(
+                                    &origin, &command, pms,
+                                ))
+                                .map_err(io::Error::other)
+                                .and_then(|line| writeln!(out, "{line}"))
+                            } else {
+                                writeln!(
+                                    out,
+                                    "{}",
+                                    mitel_pms::driver::plan(&origin, &command, pms, raw)
+                                )
+                            };
+                            if let Err(e) = written {
+                                write_error = Some(e);
+                            }
+                            return;
+                        }
+                        let ops = lower(&command.action, &settings);
                         let written = if json {
                             serde_json::to_string(&PlannedCommand::new(&origin, &command, &ops))
                                 .map_err(io::Error::other)

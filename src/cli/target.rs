@@ -8,6 +8,9 @@ use crate::cli::error::Error;
 use crate::config::Config;
 use crate::engine::{Driver as _, Engine};
 use crate::output::errln;
+use crate::pbx::AnyDriver;
+use crate::pbx::mitel_pms::MitelPmsDriver;
+use crate::pbx::mitel_pms::driver::PmsSettings;
 use crate::pbx::mixml::MixmlDriver;
 use crate::pbx::mixml::client::{self, Client};
 use crate::pbx::mixml::lower::Settings;
@@ -17,18 +20,32 @@ use crate::sim::{self, Seed, Simulator};
 pub(crate) const SIMULATOR_STATE: &str = "simulator.json";
 const SIMULATOR_USER: &str = "hotelcare";
 
-/// The engine of a command: the MiXML driver over the HTTPS client.
-pub(crate) type PbxEngine = Engine<MixmlDriver<Client>>;
+/// The engine of a command: the configured wire's driver.
+pub(crate) type PbxEngine = Engine<AnyDriver>;
 
 /// A connected target; keeps the embedded simulator alive while it lives.
 pub(crate) struct Target {
-    pub(crate) driver: Arc<MixmlDriver<Client>>,
+    pub(crate) driver: Arc<AnyDriver>,
     pub(crate) simulator: Option<Simulator>,
 }
 
 impl Target {
     /// Sets up the client (and the simulator). Prints one line when the simulator is used.
     pub(crate) async fn connect(config: &Config) -> Result<Self, Error> {
+        if let Some(pbx) = &config.pbx
+            && let Some(settings) = PmsSettings::from_config(config)
+        {
+            let on_message: crate::pbx::mitel_pms::link::OnMessage =
+                Arc::new(|text: &str| tracing::info!(target: "monitor", "the PBX says: {text}"));
+            return Ok(Self {
+                driver: Arc::new(AnyDriver::MitelPms(MitelPmsDriver::new(
+                    &pbx.server,
+                    settings,
+                    on_message,
+                ))),
+                simulator: None,
+            });
+        }
         if let Some(pbx) = &config.pbx {
             if pbx
                 .server
@@ -95,9 +112,9 @@ impl Target {
     }
 }
 
-fn driver(client: Client, config: &Config) -> Arc<MixmlDriver<Client>> {
-    Arc::new(MixmlDriver::new(
+fn driver(client: Client, config: &Config) -> Arc<AnyDriver> {
+    Arc::new(AnyDriver::Mixml(MixmlDriver::new(
         Arc::new(client),
         Settings::from_config(config),
-    ))
+    )))
 }

@@ -19,6 +19,18 @@ impl Cor {
             .map(Self)
     }
 
+    /// The highest restriction level of the Mitel PMS interface (RST 0-5).
+    pub const MAX_RST: u8 = 5;
+
+    /// On the Mitel PMS interface a level stands for an RST status digit, 0 to 5 (`None`
+    /// outside): the PBX's Hotel Options form maps each to a COR.
+    pub fn restriction_level(level: i64) -> Option<Self> {
+        u8::try_from(level)
+            .ok()
+            .filter(|n| *n <= Self::MAX_RST)
+            .map(Self)
+    }
+
     pub fn get(self) -> u8 {
         self.0
     }

@@ -28,6 +28,7 @@ pub(crate) struct ConfigFile {
     pub(crate) simulator: SimulatorSection,
     #[serde(default)]
     pub(crate) service: ServiceSection,
+    pub(crate) mitel_pms: Option<MitelPmsSection>,
     #[serde(default)]
     pub(crate) spool: SpoolSection,
 }
@@ -36,6 +37,7 @@ pub(crate) struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PbxSection {
     pub(crate) server: Spanned<String>,
+    #[serde(default)]
     pub(crate) user: String,
     pub(crate) password: Option<String>,
     pub(crate) password_env: Option<Spanned<String>>,
@@ -178,4 +180,44 @@ impl Default for ServiceSection {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SpoolSection {
     pub(crate) dir: Option<PathBuf>,
+}
+
+/// `[mitel_pms]`: the settings of the Mitel PMS interface (`[pbx] interface = "mitel-pms"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MitelPmsSection {
+    /// The RST level (0-5) that ALLOW sends.
+    #[serde(default = "number::<2>")]
+    pub(crate) allow: Spanned<i64>,
+    /// The RST level (0-5) that BLOCK (and a check-out) sends.
+    #[serde(default = "number::<0>")]
+    pub(crate) block: Spanned<i64>,
+    /// The NAM operation digit that adds a name.
+    #[serde(default = "number::<1>")]
+    pub(crate) nam_add: Spanned<i64>,
+    /// The NAM operation digit that replaces a name (no public default: needed for RENAME).
+    pub(crate) nam_replace: Option<Spanned<i64>>,
+    /// The width of the extension field, 5 to 7.
+    #[serde(default = "number::<5>")]
+    pub(crate) extension_width: Spanned<i64>,
+    /// How often to ask the PBX "are you there" when idle (0: never).
+    #[serde(default = "number::<60>")]
+    pub(crate) keepalive_secs: Spanned<i64>,
+    /// Answer the PBX's request to initialize with a general reset from the expected room state.
+    #[serde(default = "yes")]
+    pub(crate) general_reset: bool,
+}
+
+impl Default for MitelPmsSection {
+    fn default() -> Self {
+        Self {
+            allow: number::<2>(),
+            block: number::<0>(),
+            nam_add: number::<1>(),
+            nam_replace: None,
+            extension_width: number::<5>(),
+            keepalive_secs: number::<60>(),
+            general_reset: true,
+        }
+    }
 }

@@ -10,6 +10,8 @@ pub enum Interface {
     /// hotelcare's model of MiVB's MiXML provisioning interface.
     #[default]
     Mixml,
+    /// The documented Mitel hotel/motel PMS protocol (ENQ/ACK, STX...ETX frames over TCP).
+    MitelPms,
 }
 
 /// What a wire can do.
@@ -20,16 +22,19 @@ pub struct Capabilities {
     pub did: bool,
     /// The PBX's records can be read (`SHOW`, the checks before a move or a check-in).
     pub reads: bool,
+    /// A guest's name can be replaced while checked in (`RENAME`).
+    pub rename: bool,
 }
 
 impl Interface {
     /// Every interface, for messages.
-    pub const ALL: [Interface; 1] = [Interface::Mixml];
+    pub const ALL: [Interface; 2] = [Interface::Mixml, Interface::MitelPms];
 
     /// As the configuration writes it.
     pub fn name(self) -> &'static str {
         match self {
             Self::Mixml => "mixml",
+            Self::MitelPms => "mitel-pms",
         }
     }
 
@@ -39,6 +44,14 @@ impl Interface {
                 interface: self,
                 did: true,
                 reads: true,
+                rename: true,
+            },
+            Self::MitelPms => Capabilities {
+                interface: self,
+                did: false,
+                reads: false,
+                // Only with `[mitel_pms] nam_replace` (see `Config::capabilities`).
+                rename: true,
             },
         }
     }

@@ -49,6 +49,24 @@ pub struct Config {
     pub service: ServiceConfig,
     /// `[spool] dir`: the batch directory `hotelcare serve` runs (`--spool` overrides it).
     pub spool: Option<PathBuf>,
+    /// `[mitel_pms]`, when the PBX is driven over the Mitel PMS interface.
+    pub mitel_pms: Option<MitelPmsConfig>,
+}
+
+/// `[mitel_pms]`: what a site must confirm with its PBX technician (the public documents leave
+/// it open); `allow` and `block` are `cor.allow` and `cor.block` (RST levels on this wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MitelPmsConfig {
+    /// The NAM operation digit that adds a name (`NAM1` in Mitel's PMS Tester).
+    pub nam_add: u8,
+    /// The NAM operation digit that replaces a name; `None`: RENAME is refused.
+    pub nam_replace: Option<u8>,
+    /// The width of the extension field (5; 6 or 7 on sites with longer room numbers).
+    pub extension_width: usize,
+    /// "Are you there" when the link has been idle this long (`None`: never).
+    pub keepalive: Option<Duration>,
+    /// Answer the PBX's request to initialize with a general reset from the expected state.
+    pub general_reset: bool,
 }
 
 /// Where `hotelcare serve` listens by default.
@@ -215,24 +233,52 @@ impl Config {
     ) -> Self {
         let mut check = Checker { diagnostics };
         let fallback = Cor::new(1).expect("1 is a COR");
-        let cor = CorConfig {
-            allow: check
-                .cor(
-                    "class_of_restriction.allow",
-                    &file.class_of_restriction.allow,
-                )
-                .unwrap_or(fallback),
-            block: check
-                .cor(
-                    "class_of_restriction.block",
-                    &file.class_of_restriction.block,
-                )
-                .unwrap_or(fallback),
+        let pms = file
+            .pbx
+            .as_ref()
+            .and_then(|pbx| pbx.interface.as_ref())
+            .and_then(|name| Interface::parse(name.get_ref()))
+            == Some(Interface::MitelPms);
+        let pms_section = file.mitel_pms.as_ref();
+        let default_pms = file::MitelPmsSection::default();
+        let pms_file = pms_section.unwrap_or(&default_pms);
+        let cor = if pms {
+            CorConfig {
+                allow: check
+                    .rst("mitel_pms.allow", &pms_file.allow)
+                    .unwrap_or(fallback),
+                block: check
+                    .rst("mitel_pms.block", &pms_file.block)
+                    .unwrap_or(fallback),
+            }
+        } else {
+            CorConfig {
+                allow: check
+                    .cor(
+                        "class_of_restriction.allow",
+                        &file.class_of_restriction.allow,
+                    )
+                    .unwrap_or(fallback),
+                block: check
+                    .cor(
+                        "class_of_restriction.block",
+                        &file.class_of_restriction.block,
+                    )
+                    .unwrap_or(fallback),
+            }
         };
         if cor.allow == cor.block {
+            let (key, span) = if pms {
+                ("mitel_pms.block", pms_file.block.span())
+            } else {
+                (
+                    "class_of_restriction.block",
+                    file.class_of_restriction.block.span(),
+                )
+            };
             check.fail(
-                "class_of_restriction.block",
-                file.class_of_restriction.block.span(),
+                key,
+                span,
                 "`allow` and `block` are the same COR, so a check-out would not block external calls (and a check-in would not allow them); give two different CORs",
             );
         }
@@ -260,7 +306,12 @@ impl Config {
                         },
                     ),
                     Entry::Vacant(entry) => {
-                        if let Some(cor) = check.cor(&key, number) {
+                        let level = if pms {
+                            check.rst(&key, number)
+                        } else {
+                            check.cor(&key, number)
+                        };
+                        if let Some(cor) = level {
                             entry.insert(cor);
                         }
                     }
@@ -356,6 +407,18 @@ impl Config {
         let service = ServiceConfig {
             listen: check.listen("service.listen", &file.service.listen),
         };
+        let mitel_pms = match (pms, pms_section) {
+            (true, _) => Some(check.mitel_pms(pms_file)),
+            (false, Some(section)) => {
+                check.fail(
+                    "mitel_pms",
+                    section.allow.span(),
+                    "`[mitel_pms]` is for a PBX with `interface = \"mitel-pms\"` in `[pbx]`",
+                );
+                None
+            }
+            (false, None) => None,
+        };
         Self {
             path: path.map(Path::to_owned),
             pbx: None,
@@ -366,6 +429,7 @@ impl Config {
             simulator_rooms: file.simulator.rooms.as_ref().map(|p| base.join(p)),
             service,
             spool: file.spool.dir.as_ref().map(|p| base.join(p)),
+            mitel_pms,
         }
     }
 
@@ -398,10 +462,15 @@ impl Config {
 
     /// What the PBX's wire can do (the embedded simulator speaks MiXML).
     pub fn capabilities(&self) -> Capabilities {
-        self.pbx
+        let mut capabilities = self
+            .pbx
             .as_ref()
             .map_or(Interface::default(), |pbx| pbx.interface)
-            .capabilities()
+            .capabilities();
+        if let Some(pms) = &self.mitel_pms {
+            capabilities.rename = pms.nam_replace.is_some();
+        }
+        capabilities
     }
 
     /// Where the PBX is, for prompts and messages: its address, or "simulator".
@@ -419,6 +488,33 @@ fn pbx_config(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> PbxConfig {
     let mut check = Checker { diagnostics };
+    let interface = match &pbx.interface {
+        None => Interface::default(),
+        Some(name) => Interface::parse(name.get_ref()).unwrap_or_else(|| {
+            check.fail(
+                "pbx.interface",
+                name.span(),
+                "hotelcare drives a PBX over `mixml` (its model of MiXML) or `mitel-pms` (the Mitel PMS protocol)",
+            );
+            Interface::default()
+        }),
+    };
+    if interface == Interface::MitelPms {
+        if let Some(problem) = server::pms_problem(pbx.server.get_ref()) {
+            check.fail("pbx.server", pbx.server.span(), &problem);
+        }
+        return PbxConfig {
+            server: pbx.server.get_ref().trim().to_owned(),
+            user: String::new(),
+            password: Password::Given(Secret::default()),
+            timeout: Duration::from_secs(
+                check.positive("pbx.timeout_secs", &pbx.timeout_secs, 3600) as u64,
+            ),
+            trust: Trust::System,
+            allow_plain_http: false,
+            interface,
+        };
+    }
     if let Some(problem) = server::problem(pbx.server.get_ref(), pbx.allow_plain_http) {
         check.fail("pbx.server", pbx.server.span(), &problem);
     }
@@ -477,17 +573,7 @@ fn pbx_config(
         timeout: Duration::from_secs(timeout as u64),
         trust,
         allow_plain_http: pbx.allow_plain_http,
-        interface: match &pbx.interface {
-            None => Interface::default(),
-            Some(name) => Interface::parse(name.get_ref()).unwrap_or_else(|| {
-                check.fail(
-                    "pbx.interface",
-                    name.span(),
-                    "hotelcare drives a PBX over `mixml` (its model of MiXML); other interfaces are not built yet",
-                );
-                Interface::default()
-            }),
-        },
+        interface,
     }
 }
 
@@ -566,6 +652,72 @@ impl Checker<'_> {
                 );
                 fallback
             }
+        }
+    }
+
+    /// An RST level of the Mitel PMS interface.
+    fn rst(&mut self, key: &str, value: &toml::Spanned<i64>) -> Option<Cor> {
+        let level = Cor::restriction_level(*value.get_ref());
+        if level.is_none() {
+            self.fail(
+                key,
+                value.span(),
+                &format!(
+                    "{} is not a restriction level of the Mitel PMS interface: RST levels are 0 (internal) to {} (the PBX's Hotel Options form maps each to a COR)",
+                    value.get_ref(),
+                    Cor::MAX_RST
+                ),
+            );
+        }
+        level
+    }
+
+    /// A digit 0-9 (a NAM operation code).
+    fn digit(&mut self, key: &str, value: &toml::Spanned<i64>) -> u8 {
+        match u8::try_from(*value.get_ref()) {
+            Ok(digit) if digit <= 9 => digit,
+            _ => {
+                self.fail(
+                    key,
+                    value.span(),
+                    "a NAM operation code is one digit, 0 to 9",
+                );
+                1
+            }
+        }
+    }
+
+    fn mitel_pms(&mut self, section: &file::MitelPmsSection) -> MitelPmsConfig {
+        let width = *section.extension_width.get_ref();
+        let extension_width = if (5..=7).contains(&width) {
+            usize::try_from(width).unwrap_or(5)
+        } else {
+            self.fail(
+                "mitel_pms.extension_width",
+                section.extension_width.span(),
+                "the extension field is 5 characters wide (6 or 7 on sites with longer room numbers)",
+            );
+            5
+        };
+        let keepalive = *section.keepalive_secs.get_ref();
+        if !(0..=3600).contains(&keepalive) {
+            self.fail(
+                "mitel_pms.keepalive_secs",
+                section.keepalive_secs.span(),
+                "give 1 to 3600 seconds, or 0 for no \"are you there\" messages",
+            );
+        }
+        let nam_add = self.digit("mitel_pms.nam_add", &section.nam_add);
+        let nam_replace = section
+            .nam_replace
+            .as_ref()
+            .map(|value| self.digit("mitel_pms.nam_replace", value));
+        MitelPmsConfig {
+            nam_add,
+            nam_replace,
+            extension_width,
+            keepalive: (keepalive > 0).then(|| Duration::from_secs(keepalive.unsigned_abs())),
+            general_reset: section.general_reset,
         }
     }
 

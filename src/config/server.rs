@@ -136,3 +136,45 @@ mod tests {
         );
     }
 }
+
+/// What is wrong with `server` for the Mitel PMS interface: it must be `host:port` (the port is
+/// site configuration: Mitel does not publish it), nothing else.
+pub(crate) fn pms_problem(server: &str) -> Option<String> {
+    let server = server.trim();
+    if server.contains("://") || server.contains('/') || server.contains('@') {
+        return Some(
+            "the Mitel PMS interface is a plain TCP link: write `host:port`, without a scheme, a path or credentials"
+                .to_owned(),
+        );
+    }
+    let Some((host, port)) = server.rsplit_once(':') else {
+        return Some(
+            "give the port too (`host:port`): the PBX's PMS port is site configuration; ask the PBX technician"
+                .to_owned(),
+        );
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Some("the host before `:` is empty or has blanks".to_owned());
+    }
+    match port.parse::<u16>() {
+        Ok(port) if port > 0 => None,
+        _ => Some(format!("`{port}` is not a TCP port (1 to 65535)")),
+    }
+}
+
+#[cfg(test)]
+mod pms_tests {
+    use super::pms_problem;
+
+    #[test]
+    fn a_pms_server_is_host_and_port() {
+        assert_eq!(pms_problem("10.1.2.3:6830"), None);
+        assert_eq!(pms_problem("[::1]:6830"), None);
+        assert_eq!(pms_problem("pbx.hotel.local:5001"), None);
+        assert!(pms_problem("10.1.2.3").unwrap().contains("port"));
+        assert!(pms_problem("tcp://10.1.2.3:1").unwrap().contains("scheme"));
+        assert!(pms_problem("10.1.2.3:0").is_some());
+        assert!(pms_problem("10.1.2.3:99999").is_some());
+    }
+}

@@ -219,10 +219,7 @@ impl Display for DiagnosticKind {
                 needs,
                 pbx,
                 interface,
-            } => write!(
-                f,
-                "{what} needs the {needs} interface; PBX \"{pbx}\" uses {interface}"
-            ),
+            } => write!(f, "{what} needs {needs}; PBX \"{pbx}\" uses {interface}"),
             Self::UnsupportedCharacterInName { character } => write!(
                 f,
                 "the name contains U+{:04X}, which is not a text character the PBX interface can carry",

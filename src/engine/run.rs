@@ -97,6 +97,18 @@ impl<'r> Run<'r> {
     }
 
     /// Whether steps should carry what went over the wire (`--raw`).
+    /// What hotelcare last had confirmed of `room` (a wire that cannot read the PBX works
+    /// from it); a room it never changed is vacant.
+    pub fn room_state(&self, room: &str) -> crate::engine::RoomState {
+        match self.shared.journal.room(room) {
+            Ok(state) => state.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!("room {room}: its state cannot be read ({error})");
+                crate::engine::RoomState::default()
+            }
+        }
+    }
+
     pub fn raw(&self) -> bool {
         self.shared.raw
     }

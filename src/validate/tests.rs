@@ -213,17 +213,18 @@ fn truncation_is_a_warning_and_the_command_is_kept() {
 }
 
 #[test]
-fn a_did_on_a_wire_without_dids_names_the_pbx_and_its_interface() {
-    let config = Config::parse(CONFIG, Path::new("t.toml")).unwrap();
-    let capabilities = crate::config::Capabilities {
-        did: false,
-        ..config.capabilities()
-    };
-    let mut validator = Validator::with_capabilities(&config, "main", capabilities);
+fn what_the_mitel_pms_wire_cannot_do_is_refused_naming_the_pbx_and_its_interface() {
+    let config = Config::parse(
+        "[pbx]\ninterface = \"mitel-pms\"\nserver = \"127.0.0.1:6830\"\n\n[number_transfer]\nenabled = true\nrange = \"3000-3005\"\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let mut validator = Validator::new(&config);
     let mut found = Vec::new();
     compile(
         "t.hc",
-        "CHECKIN 1000 \"x\" DID 3000\nDID 1000 NONE\nCHECKIN 1000 \"y\" REPLACE\n".as_bytes(),
+        "CHECKIN 1000 \"x\" DID 3000\nDID 1000 NONE\nCHECKIN 1000 \"y\" REPLACE\nRENAME 1000 \"z\"\n"
+            .as_bytes(),
         &mut validator,
         &mut |event| {
             if let Event::Diagnostic { diagnostic, source } = event {
@@ -239,12 +240,17 @@ fn a_did_on_a_wire_without_dids_names_the_pbx_and_its_interface() {
             (
                 1,
                 18,
-                "DID needs the MiXML interface; PBX \"main\" uses mixml".to_owned()
+                "DID needs the MiXML interface; PBX \"main\" uses mitel-pms".to_owned()
             ),
             (
                 2,
                 10,
-                "DID needs the MiXML interface; PBX \"main\" uses mixml".to_owned()
+                "DID needs the MiXML interface; PBX \"main\" uses mitel-pms".to_owned()
+            ),
+            (
+                4,
+                1,
+                "RENAME needs the MiXML interface, or `[mitel_pms] nam_replace` on mitel-pms; PBX \"main\" uses mitel-pms".to_owned()
             ),
         ]
     );

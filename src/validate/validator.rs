@@ -90,7 +90,11 @@ impl<'c> Validator<'c> {
         line_offset: usize,
     ) -> Checked {
         let mut out = Checked::default();
-        let action = self.check_action(&statement.command, line, &mut out.diagnostics);
+        let keyword = Span::new(
+            statement.span.start,
+            statement.span.start + statement.command.keyword().len(),
+        );
+        let action = self.check_action(&statement.command, line, keyword, &mut out.diagnostics);
         // Report a line's problems left to right, whatever order they were found in.
         out.diagnostics.sort_by_key(|d| d.span.start);
         if let Some(action) = action
@@ -109,6 +113,7 @@ impl<'c> Validator<'c> {
         &mut self,
         command: &syntax::Command<'_>,
         line: usize,
+        keyword: Span,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<Action> {
         use syntax::Command as C;
@@ -200,6 +205,18 @@ impl<'c> Validator<'c> {
             C::Rename { room, guest } => {
                 let room = expect_room(room, diagnostics);
                 let guest = expect_guest(guest, diagnostics)?;
+                if !self.capabilities.rename {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::UnsupportedByInterface {
+                            what: "RENAME",
+                            needs: "the MiXML interface, or `[mitel_pms] nam_replace` on mitel-pms",
+                            pbx: self.pbx.to_owned(),
+                            interface: self.capabilities.interface.name(),
+                        },
+                        keyword,
+                    ));
+                    return None;
+                }
                 Action::Rename { room: room?, guest }
             }
             C::Did { room, did } => {
@@ -260,7 +277,7 @@ impl<'c> Validator<'c> {
             diagnostics.push(Diagnostic::new(
                 DiagnosticKind::UnsupportedByInterface {
                     what: "DID",
-                    needs: "MiXML",
+                    needs: "the MiXML interface",
                     pbx: self.pbx.to_owned(),
                     interface: self.capabilities.interface.name(),
                 },

@@ -1,0 +1,553 @@
+//! The Mitel PMS `Driver`: a command becomes records (`frames`), each sent as one transaction
+//! of the link, retried per the engine's policy (every record sets an absolute state, so a
+//! record sent again changes nothing).
+//!
+//! CHECKIN → `CHK1`, `NAM` (add), `RST` level; CHECKOUT → `CHK0`, `RST` block; COS → `RST`;
+//! RENAME → `NAM` (replace); MOVE → `CHK0`/`RST` block on the old room, `CHK1`/`NAM`/`RST` on
+//! the new one, with the guest and level of the expected room state; SHOW → the expected room
+//! state; TEST → `AREYUTHERE`. A check-in into a room that the expected state says is occupied
+//! is refused (unless `REPLACE`: `CHK0` first), as is a move out of a vacant or into an
+//! occupied room.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, MitelPmsConfig};
+use crate::engine::{
+    Capabilities, Carried, Done, Driver, Failure, FailureKind, Raw, Record as RoomRecord,
+    RecordField, RoomState, Run, StepHeader, StepResult, Stopped, Timing,
+};
+use crate::pbx::mitel_pms::frame::{FittedName, Record, fit_name, visible};
+use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Settings};
+use crate::validate::{Action, CheckIn, Command, Guest};
+
+/// What the records need from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PmsSettings {
+    pub(crate) pms: MitelPmsConfig,
+    /// The RST level a check-out sends.
+    pub(crate) block: u8,
+}
+
+impl PmsSettings {
+    pub(crate) fn from_config(config: &Config) -> Option<Self> {
+        Some(Self {
+            pms: config.mitel_pms?,
+            block: config.cor.block.get(),
+        })
+    }
+}
+
+/// The driver of one PBX over the Mitel PMS interface.
+pub struct MitelPmsDriver {
+    link: Link,
+    settings: PmsSettings,
+}
+
+impl MitelPmsDriver {
+    /// Starts the link to `address` (`host:port`); connects on the first record. What the PBX
+    /// sends on its own goes to `on_message`.
+    pub(crate) fn new(address: &str, settings: PmsSettings, on_message: OnMessage) -> Self {
+        let link = Link::start(
+            address,
+            Settings {
+                keepalive: settings.pms.keepalive,
+                connect_timeout: Duration::from_secs(5),
+            },
+            on_message,
+        );
+        Self { link, settings }
+    }
+}
+
+/// One record to send, on a room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Planned {
+    pub(crate) room: String,
+    pub(crate) record: Record,
+}
+
+/// Why a command is refused before anything is sent.
+type Refusal = String;
+
+/// The records of `action`. `state` is the expected state of a room (`None` in a dry run:
+/// then a move's guest shows as a placeholder). Also the warnings the name gave.
+pub(crate) fn frames(
+    action: &Action,
+    settings: &PmsSettings,
+    state: Option<&dyn Fn(&str) -> RoomState>,
+) -> Result<(Vec<Planned>, Vec<String>), Refusal> {
+    let mut warnings = Vec::new();
+    let mut out = Vec::new();
+    let mut push = |room: &str, record: Record| {
+        out.push(Planned {
+            room: room.to_owned(),
+            record,
+        });
+    };
+    let name = |guest: &Guest, warnings: &mut Vec<String>| {
+        let FittedName {
+            name,
+            replaced,
+            cut,
+        } = fit_name(&guest.last, &guest.first);
+        if replaced {
+            warnings.push(format!(
+                "the name `{}` has characters the PMS interface cannot carry (ASCII only): sent as `{name}`",
+                guest.directory_name
+            ));
+        }
+        if cut {
+            warnings.push(format!(
+                "the name `{}` is longer than the PMS name field (21 characters): sent as `{name}`",
+                guest.directory_name
+            ));
+        }
+        name
+    };
+    match action {
+        Action::CheckIn(CheckIn {
+            room,
+            guest,
+            cor,
+            replace,
+            ..
+        }) => {
+            if let Some(state) = state {
+                let before = state(room);
+                if before.occupied && !replace {
+                    return Err(format!(
+                        "room {room} is occupied{} as far as hotelcare knows (this wire cannot read the PBX); nothing was sent. Check it out first, or write `CHECKIN {room} \"...\" REPLACE`",
+                        guest_of(&before)
+                    ));
+                }
+                if before.occupied {
+                    push(room, Record::CheckOut(room.clone()));
+                }
+            } else if *replace {
+                push(room, Record::CheckOut(room.clone()));
+            }
+            push(room, Record::CheckIn(room.clone()));
+            let name = name(guest, &mut warnings);
+            push(room, Record::Name(settings.pms.nam_add, name, room.clone()));
+            push(room, Record::Restriction(cor.get(), room.clone()));
+        }
+        Action::CheckOut { room } => {
+            push(room, Record::CheckOut(room.clone()));
+            push(room, Record::Restriction(settings.block, room.clone()));
+        }
+        Action::Cos { room, cor } => push(room, Record::Restriction(cor.get(), room.clone())),
+        Action::Rename { room, guest } => {
+            let Some(op) = settings.pms.nam_replace else {
+                return Err("RENAME needs `[mitel_pms] nam_replace`".into());
+            };
+            if let Some(state) = state
+                && !state(room).occupied
+            {
+                return Err(format!(
+                    "room {room} is vacant as far as hotelcare knows: there is no guest to rename; nothing was sent"
+                ));
+            }
+            let name = name(guest, &mut warnings);
+            push(room, Record::Name(op, name, room.clone()));
+        }
+        Action::Move { from, to } => {
+            let (guest, level) = match state {
+                Some(state) => {
+                    let (old, new) = (state(from), state(to));
+                    if !old.occupied {
+                        return Err(format!(
+                            "room {from} is vacant as far as hotelcare knows: there is no guest to move; nothing was sent"
+                        ));
+                    }
+                    if new.occupied {
+                        return Err(format!(
+                            "room {to} is occupied{} as far as hotelcare knows: nothing was sent. Check it out first",
+                            guest_of(&new)
+                        ));
+                    }
+                    let level = old.cor.unwrap_or(settings.block);
+                    let guest = old
+                        .guest
+                        .map_or_else(String::new, |g| name(&g, &mut warnings));
+                    (guest, level)
+                }
+                None => (format!("<guest of {from}>"), settings.block),
+            };
+            push(from, Record::CheckOut(from.clone()));
+            push(from, Record::Restriction(settings.block, from.clone()));
+            push(to, Record::CheckIn(to.clone()));
+            push(to, Record::Name(settings.pms.nam_add, guest, to.clone()));
+            let level = if state.is_some() { level } else { 0 };
+            push(to, Record::Restriction(level, to.clone()));
+        }
+        Action::Test => push("-", Record::AreYouThere),
+        Action::Show { .. } => {}
+        Action::SetDid { room, .. } => {
+            return Err(format!(
+                "room {room}: DIDs need the MiXML interface; nothing was sent"
+            ));
+        }
+    }
+    Ok((out, warnings))
+}
+
+fn guest_of(state: &RoomState) -> String {
+    state
+        .guest
+        .as_ref()
+        .map(|g| format!(" by \"{}\"", g.directory_name))
+        .unwrap_or_default()
+}
+
+/// A dry run: the records of `command` (`plan`, the REPL's plan mode).
+pub(crate) fn plan(origin: &str, command: &Command, settings: &PmsSettings, raw: bool) -> String {
+    let mut out = format!("{origin}  {}\n", command.text);
+    let keyword = command.action.keyword();
+    match frames(&command.action, settings, None) {
+        Ok((planned, warnings)) => {
+            if matches!(command.action, Action::Show { .. }) {
+                let _ = writeln!(
+                    out,
+                    "{:>7}  {keyword:<8}  the expected room state (this wire cannot read the PBX)",
+                    command.action.room()
+                );
+            }
+            for Planned { room, record } in planned {
+                let _ = writeln!(out, "{room:>7}  {keyword:<8}  send {}", record.describe());
+                if raw {
+                    let _ = writeln!(
+                        out,
+                        "        <ENQ> {}",
+                        visible(&record.frame(settings.pms.extension_width))
+                    );
+                }
+            }
+            for warning in warnings {
+                let _ = writeln!(out, "        warning: {warning}");
+            }
+        }
+        Err(refusal) => {
+            let _ = writeln!(out, "        refused: {refusal}");
+        }
+    }
+    out
+}
+
+/// A command's records as data (`plan --format json`).
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct PlannedRecords {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    origin: String,
+    command: String,
+    records: Vec<PlannedRecord>,
+    warnings: Vec<String>,
+    refused: Option<String>,
+}
+
+/// One record of a plan: its room, what it does, its frame with the control bytes named.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct PlannedRecord {
+    room: String,
+    operation: String,
+    frame: String,
+}
+
+impl PlannedRecords {
+    pub(crate) fn new(origin: &str, command: &Command, settings: &PmsSettings) -> Self {
+        let (records, warnings, refused) = match frames(&command.action, settings, None) {
+            Ok((planned, warnings)) => (
+                planned
+                    .into_iter()
+                    .map(|p| PlannedRecord {
+                        operation: p.record.describe(),
+                        frame: visible(&p.record.frame(settings.pms.extension_width)),
+                        room: p.room,
+                    })
+                    .collect(),
+                warnings,
+                None,
+            ),
+            Err(refusal) => (Vec::new(), Vec::new(), Some(refusal)),
+        };
+        Self {
+            kind: "command",
+            origin: origin.to_owned(),
+            command: command.text.clone(),
+            records,
+            warnings,
+            refused,
+        }
+    }
+}
+
+impl Driver for MitelPmsDriver {
+    fn target(&self) -> String {
+        format!("mitel-pms {}", self.link.address())
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut capabilities = crate::config::Interface::MitelPms.capabilities();
+        capabilities.rename = self.settings.pms.nam_replace.is_some();
+        capabilities
+    }
+
+    async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+        let action = run.command().action.clone();
+        let state = |room: &str| run.room_state(room);
+        let planned = frames(&action, &self.settings, Some(&state));
+        let (planned, warnings) = match planned {
+            Ok(found) => found,
+            Err(refusal) => {
+                let header = StepHeader {
+                    room: action.room(),
+                    verb: "check",
+                    operation: "check the expected room state".into(),
+                    fields: Vec::new(),
+                };
+                run.emit(
+                    &header,
+                    StepResult::Refused(&refusal),
+                    Timing::now(),
+                    false,
+                    None,
+                );
+                return Err(Stopped::Command(refusal));
+            }
+        };
+        for warning in &warnings {
+            tracing::warn!("{}: {warning}", run.entry().origin);
+        }
+        let mut done = Done::default();
+        if let Action::Move { from, .. } = &action {
+            let old = run.room_state(from);
+            done.moved = Some(Carried {
+                guest: old.guest,
+                cor: old.cor,
+                did: None,
+            });
+        }
+        if let Action::Show { room } = &action {
+            done.record = Some(record(&run.room_state(room)));
+            let header = StepHeader {
+                room,
+                verb: "read",
+                operation: "the expected room state (this wire cannot read the PBX)".into(),
+                fields: Vec::new(),
+            };
+            run.emit(
+                &header,
+                StepResult::Ok {
+                    detail: Some("what hotelcare last set"),
+                    read: &[],
+                },
+                Timing::now(),
+                false,
+                None,
+            );
+        }
+        for Planned { room, record } in planned {
+            let frame = record.frame(self.settings.pms.extension_width);
+            let header = StepHeader {
+                room: &room,
+                verb: "send",
+                operation: format!("send {}  {}", record.describe(), visible(&frame)),
+                fields: Vec::new(),
+            };
+            let mut attempt = 1;
+            loop {
+                let started = Instant::now();
+                match self.link.send(frame.clone()).await {
+                    Ok(exchange) => {
+                        let raw = run.raw().then(|| raw_of(&exchange));
+                        run.emit(
+                            &header,
+                            StepResult::Ok {
+                                detail: None,
+                                read: &[],
+                            },
+                            Timing::since(started),
+                            exchange.connected,
+                            raw.as_ref(),
+                        );
+                        break;
+                    }
+                    Err(error) => {
+                        let failure = failure(&error);
+                        run.failed(&header, attempt, &failure, Timing::since(started))
+                            .await?;
+                        attempt += 1;
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    fn plan(&self, origin: &str, command: &Command, raw: bool) -> String {
+        plan(origin, command, &self.settings, raw)
+    }
+
+    async fn directory_numbers(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn close(&self) {}
+}
+
+/// How a link error counts for the retry policy: a PBX that cannot be reached or does not
+/// answer holds the run (commands stay queued). A record `NAK`ed four times is tried again in
+/// new transactions (a `NAK` also means a transmission error on a noisy line) and fails its
+/// command when the attempts are used up: then the PBX really refuses a field.
+fn failure(error: &LinkError) -> Failure {
+    match error {
+        LinkError::Unreachable(message) | LinkError::Lost(message) => Failure {
+            kind: FailureKind::Transient { unreachable: true },
+            message: message.clone(),
+        },
+        LinkError::Refused(message) => Failure {
+            kind: FailureKind::Transient { unreachable: false },
+            message: message.clone(),
+        },
+    }
+}
+
+fn raw_of(exchange: &Exchange) -> Raw {
+    Raw {
+        request: format!("sent:     {}", exchange.sent.join(" ")),
+        response: format!("received: {}", exchange.received.join(" ")),
+    }
+}
+
+/// `SHOW` on this wire: the expected room state, labelled as such.
+fn record(state: &RoomState) -> RoomRecord {
+    let field = |field: &'static str, value: String| RecordField {
+        field,
+        shown: if value.is_empty() {
+            "empty".to_owned()
+        } else {
+            format!("\"{value}\"")
+        },
+        value,
+    };
+    let mut fields = vec![
+        field(
+            "Occupied",
+            if state.occupied { "yes" } else { "no" }.to_owned(),
+        ),
+        field(
+            "Name",
+            state
+                .guest
+                .as_ref()
+                .map(|g| g.directory_name.clone())
+                .unwrap_or_default(),
+        ),
+        field(
+            "Restriction level",
+            state.cor.map(|c| c.to_string()).unwrap_or_default(),
+        ),
+    ];
+    for (flag, value) in &state.flags {
+        fields.push(RecordField {
+            field: "Flag",
+            shown: format!("{flag}={value}"),
+            value: format!("{flag}={value}"),
+        });
+    }
+    RoomRecord {
+        label: Some("as hotelcare last set it; this wire cannot read the PBX".into()),
+        fields,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Cor;
+
+    fn settings() -> PmsSettings {
+        PmsSettings {
+            pms: MitelPmsConfig {
+                nam_add: 1,
+                nam_replace: Some(2),
+                extension_width: 5,
+                keepalive: None,
+                general_reset: true,
+            },
+            block: 0,
+        }
+    }
+
+    fn texts(action: &Action, state: &dyn Fn(&str) -> RoomState) -> Vec<String> {
+        frames(action, &settings(), Some(state))
+            .unwrap()
+            .0
+            .iter()
+            .map(|p| p.record.text(5))
+            .collect()
+    }
+
+    fn guest(last: &str, first: &str) -> Guest {
+        Guest {
+            last: last.into(),
+            first: first.into(),
+            directory_name: format!("{last},{first}"),
+        }
+    }
+
+    #[test]
+    fn the_vendor_example_as_records() {
+        let vacant = |_: &str| RoomState::default();
+        let checkin = Action::CheckIn(CheckIn {
+            room: "1000".into(),
+            guest: guest("Solo", "Alina"),
+            cor: Cor::restriction_level(2).unwrap(),
+            did: None,
+            replace: false,
+        });
+        assert_eq!(
+            texts(&checkin, &vacant),
+            [
+                "CHK1  1000",
+                "NAM1 Solo,Alina            1000",
+                "RST2  1000"
+            ]
+        );
+        let occupied = |room: &str| RoomState {
+            occupied: room == "1000",
+            guest: (room == "1000").then(|| guest("Solo", "Alina")),
+            cor: Some(1),
+            ..RoomState::default()
+        };
+        let moved = Action::Move {
+            from: "1000".into(),
+            to: "2000".into(),
+        };
+        assert_eq!(
+            texts(&moved, &occupied),
+            [
+                "CHK0  1000",
+                "RST0  1000",
+                "CHK1  2000",
+                "NAM1 Solo,Alina            2000",
+                "RST1  2000"
+            ]
+        );
+        assert!(
+            frames(&checkin, &settings(), Some(&occupied))
+                .unwrap_err()
+                .contains("room 1000 is occupied by \"Solo,Alina\"")
+        );
+        assert!(
+            frames(&moved, &settings(), Some(&vacant))
+                .unwrap_err()
+                .contains("room 1000 is vacant")
+        );
+        let checkout = Action::CheckOut {
+            room: "2000".into(),
+        };
+        assert_eq!(texts(&checkout, &vacant), ["CHK0  2000", "RST0  2000"]);
+    }
+}

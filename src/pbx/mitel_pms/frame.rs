@@ -1,0 +1,283 @@
+//! The records of the Mitel PMS protocol, as the PMS side sends them, and their framing
+//! (`../shared/spec/mitel-pms-protocol.md` §2, §3): `STX text ETX`, ASCII, no checksum.
+//!
+//! - `CHK`/`RST`/`MW␠`/`DND` + one status digit + a blank + the extension, blank-padded to the
+//!   field width (5 by default: a 10-byte record; left-padded, never zero-padded);
+//! - `NAM` + operation digit + a blank + the name, left-justified in 21 characters + the
+//!   extension (31 bytes); `AREYUTHERE`, `GRS`, `END`.
+
+use std::fmt::Write as _;
+
+/// Start of text.
+pub(crate) const STX: u8 = 0x02;
+/// End of text.
+pub(crate) const ETX: u8 = 0x03;
+/// Enquiry: "may I send?".
+pub(crate) const ENQ: u8 = 0x05;
+/// Acknowledgement.
+pub(crate) const ACK: u8 = 0x06;
+/// Negative acknowledgement.
+pub(crate) const NAK: u8 = 0x15;
+
+/// The name field: at most 21 characters with a comma, 20 without.
+pub(crate) const NAME_WIDTH: usize = 21;
+
+/// One record hotelcare sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Record {
+    CheckIn(String),
+    CheckOut(String),
+    /// A restriction level 0-5.
+    Restriction(u8, String),
+    /// A NAM operation digit, the name (ASCII, fitted), the extension.
+    Name(u8, String, String),
+    // MW and DND: the records are pinned by the spec's test vectors; the commands that would
+    // send them (`MW ext ON|OFF`, `DND ext ON|OFF`) are not in the language yet.
+    #[allow(dead_code)]
+    MessageWaiting(bool, String),
+    #[allow(dead_code)]
+    DoNotDisturb(bool, String),
+    AreYouThere,
+}
+
+impl Record {
+    /// The record's text (between STX and ETX); the extension blank-padded on the left to
+    /// `width`.
+    pub(crate) fn text(&self, width: usize) -> String {
+        let ext = |room: &str| format!("{room:>width$}");
+        let flag = |on: bool| if on { '1' } else { '0' };
+        match self {
+            Self::CheckIn(room) => format!("CHK1 {}", ext(room)),
+            Self::CheckOut(room) => format!("CHK0 {}", ext(room)),
+            Self::Restriction(level, room) => format!("RST{level} {}", ext(room)),
+            Self::Name(op, name, room) => format!("NAM{op} {name:<NAME_WIDTH$}{}", ext(room)),
+            Self::MessageWaiting(on, room) => format!("MW {} {}", flag(*on), ext(room)),
+            Self::DoNotDisturb(on, room) => format!("DND{} {}", flag(*on), ext(room)),
+            Self::AreYouThere => "AREYUTHERE".to_owned(),
+        }
+    }
+
+    /// The whole frame: `STX text ETX`.
+    pub(crate) fn frame(&self, width: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(40);
+        bytes.push(STX);
+        bytes.extend_from_slice(self.text(width).as_bytes());
+        bytes.push(ETX);
+        bytes
+    }
+
+    /// The operation as the monitor shows it.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::CheckIn(_) => "check in (CHK1)".to_owned(),
+            Self::CheckOut(_) => "check out (CHK0)".to_owned(),
+            Self::Restriction(level, _) => format!("restriction level {level} (RST{level})"),
+            Self::Name(op, name, _) => format!("name {} (NAM{op})", name.trim_end()),
+            Self::MessageWaiting(on, _) => format!("message waiting {}", on_off(*on)),
+            Self::DoNotDisturb(on, _) => format!("do not disturb {}", on_off(*on)),
+            Self::AreYouThere => "are you there (AREYUTHERE)".to_owned(),
+        }
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+/// Bytes as people read them: control characters named (`<STX>CHK1   100<ETX>`).
+pub(crate) fn visible(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 10);
+    for &byte in bytes {
+        match byte {
+            STX => out.push_str("<STX>"),
+            ETX => out.push_str("<ETX>"),
+            ENQ => out.push_str("<ENQ>"),
+            ACK => out.push_str("<ACK>"),
+            NAK => out.push_str("<NAK>"),
+            0x20..=0x7e => out.push(char::from(byte)),
+            other => {
+                let _ = write!(out, "<{other:02X}>");
+            }
+        }
+    }
+    out
+}
+
+/// A guest's name in 7-bit ASCII, as the protocol carries it: German umlauts and ß spelt out
+/// (`ä` → `ae`), accents stripped (`é` → `e`), anything else `?`. `Last,First` without blanks
+/// around the comma; at most 21 characters with a comma, 20 without. Also says whether the
+/// name had to be changed (a character replaced by `?`) and whether it was cut.
+pub(crate) fn fit_name(last: &str, first: &str) -> FittedName {
+    let mut replaced = false;
+    let mut ascii = |text: &str| {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match transliterate(c) {
+                Some(spelt) => out.push_str(spelt),
+                None if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+                None => {
+                    replaced = true;
+                    out.push('?');
+                }
+            }
+        }
+        out
+    };
+    let last = ascii(last.trim());
+    let first = ascii(first.trim());
+    let full = if first.is_empty() {
+        last
+    } else {
+        format!("{last},{first}")
+    };
+    let limit = if full.contains(',') {
+        NAME_WIDTH
+    } else {
+        NAME_WIDTH - 1
+    };
+    let cut = full.len() > limit;
+    let name: String = full.chars().take(limit).collect();
+    FittedName {
+        name: name.trim_end_matches(',').to_owned(),
+        replaced,
+        cut,
+    }
+}
+
+/// A name fitted to the protocol (see `fit_name`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FittedName {
+    pub(crate) name: String,
+    /// A character had no ASCII spelling and became `?`.
+    pub(crate) replaced: bool,
+    /// It was longer than the field and was cut.
+    pub(crate) cut: bool,
+}
+
+/// The ASCII spelling of a letter that has one other than itself.
+fn transliterate(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ä' | 'æ' => "ae",
+        'ö' | 'ø' | 'œ' => "oe",
+        'ü' => "ue",
+        'Ä' => "Ae",
+        'Ö' | 'Ø' => "Oe",
+        'Ü' => "Ue",
+        'ß' => "ss",
+        'à' | 'á' | 'â' | 'ã' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'À' | 'Á' | 'Â' | 'Ã' | 'Å' | 'Ā' | 'Ă' | 'Ą' => "A",
+        'Æ' => "AE",
+        'ç' | 'ć' | 'č' => "c",
+        'Ç' | 'Ć' | 'Č' => "C",
+        'ď' | 'đ' => "d",
+        'Ď' | 'Đ' => "D",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => "e",
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ę' | 'Ě' => "E",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => "i",
+        'Ì' | 'Í' | 'Î' | 'Ï' | 'Ī' => "I",
+        'ł' => "l",
+        'Ł' => "L",
+        'ñ' | 'ń' | 'ň' => "n",
+        'Ñ' | 'Ń' | 'Ň' => "N",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ō' | 'ő' => "o",
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ō' | 'Ő' => "O",
+        'Œ' => "OE",
+        'ř' => "r",
+        'Ř' => "R",
+        'ś' | 'š' | 'ş' => "s",
+        'Ś' | 'Š' | 'Ş' => "S",
+        'ť' | 'ţ' => "t",
+        'Ť' | 'Ţ' => "T",
+        'ù' | 'ú' | 'û' | 'ū' | 'ů' | 'ű' => "u",
+        'Ù' | 'Ú' | 'Û' | 'Ū' | 'Ů' | 'Ű' => "U",
+        'ý' | 'ÿ' => "y",
+        'Ý' | 'Ÿ' => "Y",
+        'ź' | 'ż' | 'ž' => "z",
+        'Ź' | 'Ż' | 'Ž' => "Z",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The spec's §6 test vectors, byte for byte.
+    #[test]
+    fn frames_are_the_specs_test_vectors() {
+        // 1. Check-in ext 100 (3CX's example `2CHK1   1003`).
+        assert_eq!(
+            hex(&Record::CheckIn("100".into()).frame(5)),
+            "02 43 48 4B 31 20 20 20 31 30 30 03"
+        );
+        // 2. DND on ext 302.
+        assert_eq!(
+            hex(&Record::DoNotDisturb(true, "302".into()).frame(5)),
+            "02 44 4E 44 31 20 20 20 33 30 32 03"
+        );
+        // 3. Name, as Mitel's PMS Tester sent it: room 101, "TEST,GUEST", 31 bytes of text.
+        let name = Record::Name(1, "TEST,GUEST".into(), "101".into());
+        assert_eq!(
+            hex(&name.frame(5)).to_ascii_lowercase(),
+            "02 4e 41 4d 31 20 54 45 53 54 2c 47 55 45 53 54 20 20 20 20 20 20 20 20 20 20 20 20 20 31 30 31 03"
+        );
+        assert_eq!(name.text(5).len(), 31);
+        // 4. Message waiting on ext 2129.
+        assert_eq!(
+            hex(&Record::MessageWaiting(true, "2129".into()).frame(5)),
+            "02 4D 57 20 31 20 20 32 31 32 39 03"
+        );
+    }
+
+    #[test]
+    fn records_are_ten_bytes_with_the_default_width_and_wider_when_configured() {
+        for record in [
+            Record::CheckIn("1000".into()),
+            Record::CheckOut("1000".into()),
+            Record::Restriction(2, "1000".into()),
+            Record::MessageWaiting(false, "1000".into()),
+            Record::DoNotDisturb(false, "1000".into()),
+        ] {
+            assert_eq!(record.text(5).len(), 10, "{record:?}");
+            assert_eq!(record.text(7).len(), 12, "{record:?}");
+            assert!(!record.text(5).contains('0') || record.text(5).ends_with("1000"));
+        }
+        assert_eq!(Record::CheckOut("1000".into()).text(5), "CHK0  1000");
+        assert_eq!(Record::Restriction(0, "42".into()).text(6), "RST0     42");
+        assert_eq!(
+            visible(&Record::CheckIn("100".into()).frame(5)),
+            "<STX>CHK1   100<ETX>"
+        );
+    }
+
+    #[test]
+    fn names_are_ascii_and_fit_the_field() {
+        let fitted = fit_name("Müller", "Jörg");
+        assert_eq!(fitted.name, "Mueller,Joerg");
+        assert!(!fitted.replaced && !fitted.cut);
+        assert_eq!(fit_name("Ibáñez", "José").name, "Ibanez,Jose");
+        assert_eq!(fit_name("Straße", "").name, "Strasse");
+        let greek = fit_name("Παπαδόπουλος", "");
+        assert!(greek.replaced);
+        assert!(greek.name.chars().all(|c| c == '?'));
+        let long = fit_name("Mustermann-Schulze", "Maximilian");
+        assert_eq!(long.name, "Mustermann-Schulze,Ma");
+        assert_eq!(long.name.len(), 21);
+        assert!(long.cut);
+        let single = fit_name("Abcdefghijklmnopqrstuvwxyz", "");
+        assert_eq!(single.name.len(), 20);
+        // A cut that ends on the comma leaves no dangling comma.
+        assert_eq!(
+            fit_name("Abcdefghijklmnopqrst", "X").name,
+            "Abcdefghijklmnopqrst"
+        );
+    }
+}

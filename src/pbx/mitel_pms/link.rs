@@ -1,0 +1,352 @@
+//! The PMS side of the link (spec §2): one TCP session to the PBX, one transaction at a time.
+//!
+//! A task owns the connection; `Link::send` hands it a frame and waits for the outcome. For
+//! each frame: `ENQ` → the PBX's `ACK` within 3 s → `STX text ETX` → its `ACK` within 3 s. A
+//! `NAK` to the frame: the frame alone again, up to 3 more times, then the PBX refused it. No
+//! answer within 3 s: the transaction failed (the caller starts again with `ENQ`). Glare (the
+//! PBX's `ENQ` while we wait for our `ACK`): the PBX goes first — we `ACK`, take its frame,
+//! and restart ours once its transaction is done (or after 6 s). Between transactions the task
+//! answers the PBX: `ACK` to every `ENQ` and every valid frame, `NAK` to garbage; what the PBX
+//! says (maid status, message waiting, a request to initialize) goes to `on_message`. An idle
+//! link is kept alive with `AREYUTHERE`. A lost connection is made again on the next frame.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::pbx::mitel_pms::frame::{ACK, ENQ, ETX, NAK, Record, STX, visible};
+
+/// The protocol's answer time, both ways.
+pub(crate) const ANSWER_TIME: Duration = Duration::from_secs(3);
+/// How long the PMS yields to the PBX after glare, at most.
+pub(crate) const GLARE_BACKOFF: Duration = Duration::from_secs(6);
+/// A frame after a `NAK` is sent again this many times.
+pub(crate) const FRAME_RETRIES: u32 = 3;
+/// The longest frame the PBX sends that we take (its records are 10 to 31 bytes).
+const MAX_FRAME: usize = 256;
+
+/// How a transaction failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LinkError {
+    /// No connection could be made.
+    Unreachable(String),
+    /// The PBX did not answer in time, or the connection broke: start again with `ENQ`.
+    Lost(String),
+    /// The PBX answered `NAK` to the frame every time: it refuses a field.
+    Refused(String),
+}
+
+/// What went over the wire in one transaction, for `--raw` (no secrets: this wire has none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Exchange {
+    pub(crate) sent: Vec<String>,
+    pub(crate) received: Vec<String>,
+    /// The connection was (re)made for it.
+    pub(crate) connected: bool,
+}
+
+/// Something the PBX sent on its own (the frame's text).
+pub(crate) type OnMessage = Arc<dyn Fn(&str) + Send + Sync>;
+
+struct Request {
+    frame: Vec<u8>,
+    reply: oneshot::Sender<Result<Exchange, LinkError>>,
+}
+
+/// The link to one PBX.
+pub(crate) struct Link {
+    requests: mpsc::Sender<Request>,
+    address: String,
+}
+
+/// What a link does besides carrying frames.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    pub(crate) keepalive: Option<Duration>,
+    pub(crate) connect_timeout: Duration,
+}
+
+impl Link {
+    /// Starts the task that owns the connection (connecting on the first frame).
+    pub(crate) fn start(address: &str, settings: Settings, on_message: OnMessage) -> Self {
+        let (requests, receiver) = mpsc::channel(16);
+        tokio::spawn(run(address.to_owned(), settings, receiver, on_message));
+        Self {
+            requests,
+            address: address.to_owned(),
+        }
+    }
+
+    pub(crate) fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Sends one frame (see the module documentation).
+    pub(crate) async fn send(&self, frame: Vec<u8>) -> Result<Exchange, LinkError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request { frame, reply })
+            .await
+            .map_err(|_| LinkError::Lost("the link has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| LinkError::Lost("the link has stopped".into()))?
+    }
+}
+
+/// One connection: reading buffered, writing direct.
+struct Connection {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+}
+
+impl Connection {
+    async fn open(address: &str, timeout: Duration) -> Result<Self, LinkError> {
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+            .await
+            .map_err(|_| {
+                LinkError::Unreachable(format!(
+                    "no connection to {address} within {} s",
+                    timeout.as_secs()
+                ))
+            })?
+            .map_err(|e| LinkError::Unreachable(format!("cannot connect to {address}: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        let (read, writer) = stream.into_split();
+        Ok(Self {
+            reader: BufReader::new(read),
+            writer,
+        })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
+        self.writer
+            .write_all(bytes)
+            .await
+            .map_err(|e| LinkError::Lost(format!("the connection broke: {e}")))
+    }
+
+    /// The next byte before `deadline`; `Ok(None)` at the deadline.
+    async fn byte_until(&mut self, deadline: Instant) -> Result<Option<u8>, LinkError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, self.reader.read_u8()).await {
+            Err(_) => Ok(None),
+            Ok(Ok(byte)) => Ok(Some(byte)),
+            Ok(Err(e)) => Err(LinkError::Lost(format!(
+                "the PBX closed the connection ({e})"
+            ))),
+        }
+    }
+
+    /// After the PBX's `ENQ` (already read): `ACK`, then its frame within 3 s, `ACK`ed if it is
+    /// printable ASCII, `NAK`ed if not. Its text, if valid.
+    async fn receive(&mut self, exchange: &mut Exchange) -> Result<Option<String>, LinkError> {
+        self.write(&[ACK]).await?;
+        exchange.received.push("<ENQ>".into());
+        exchange.sent.push("<ACK>".into());
+        let deadline = Instant::now() + ANSWER_TIME;
+        // Up to STX (anything before it is noise).
+        loop {
+            match self.byte_until(deadline).await? {
+                None => return Ok(None),
+                Some(STX) => break,
+                Some(_) => {}
+            }
+        }
+        let mut text = Vec::new();
+        loop {
+            match self.byte_until(deadline).await? {
+                None => return Ok(None),
+                Some(ETX) => break,
+                Some(byte) if text.len() < MAX_FRAME => text.push(byte),
+                Some(_) => {}
+            }
+        }
+        let printable = !text.is_empty() && text.iter().all(|b| (0x20..0x7f).contains(b));
+        let mut framed = vec![STX];
+        framed.extend_from_slice(&text);
+        framed.push(ETX);
+        exchange.received.push(visible(&framed));
+        if printable && text.len() < MAX_FRAME {
+            self.write(&[ACK]).await?;
+            exchange.sent.push("<ACK>".into());
+            Ok(Some(String::from_utf8_lossy(&text).into_owned()))
+        } else {
+            self.write(&[NAK]).await?;
+            exchange.sent.push("<NAK>".into());
+            Ok(None)
+        }
+    }
+}
+
+async fn run(
+    address: String,
+    settings: Settings,
+    mut requests: mpsc::Receiver<Request>,
+    on_message: OnMessage,
+) {
+    let mut connection: Option<Connection> = None;
+    let mut idle_since = Instant::now();
+    loop {
+        let Some(open) = connection.as_mut() else {
+            let Some(request) = requests.recv().await else {
+                return;
+            };
+            match Connection::open(&address, settings.connect_timeout).await {
+                Ok(opened) => {
+                    tracing::info!("Mitel PMS link to {address} connected");
+                    connection = Some(opened);
+                    let open = connection.as_mut().expect("just set");
+                    let mut result = transact(open, &request.frame, &on_message).await;
+                    if let Ok(exchange) = &mut result {
+                        exchange.connected = true;
+                    }
+                    if matches!(result, Err(LinkError::Lost(_))) {
+                        connection = None;
+                    }
+                    let _ = request.reply.send(result);
+                }
+                Err(error) => {
+                    let _ = request.reply.send(Err(error));
+                }
+            }
+            idle_since = Instant::now();
+            continue;
+        };
+        let keepalive = settings
+            .keepalive
+            .map_or(Duration::from_secs(3600 * 24), |k| {
+                k.saturating_sub(idle_since.elapsed())
+            });
+        tokio::select! {
+            request = requests.recv() => {
+                let Some(request) = request else { return };
+                let result = transact(open, &request.frame, &on_message).await;
+                if matches!(result, Err(LinkError::Lost(_))) {
+                    tracing::warn!("Mitel PMS link to {address} lost; it is made again for the next frame");
+                    connection = None;
+                }
+                let _ = request.reply.send(result);
+                idle_since = Instant::now();
+            }
+            byte = open.reader.read_u8() => match byte {
+                Ok(ENQ) => {
+                    let mut exchange = Exchange::default();
+                    match open.receive(&mut exchange).await {
+                        Ok(Some(text)) => on_message(&text),
+                        Ok(None) => tracing::warn!("the PBX began a transaction and sent no valid frame: {}", exchange.received.join(" ")),
+                        Err(_) => connection = None,
+                    }
+                }
+                Ok(other) => tracing::debug!("ignored a stray byte {other:#04x} from the PBX"),
+                Err(_) => {
+                    tracing::warn!("the PBX at {address} closed the Mitel PMS link; it is made again for the next frame");
+                    connection = None;
+                }
+            },
+            () = tokio::time::sleep(keepalive), if settings.keepalive.is_some() => {
+                let frame = Record::AreYouThere.frame(5);
+                if let Err(error) = transact(open, &frame, &on_message).await {
+                    tracing::warn!("the PBX did not answer \"are you there\": {error:?}");
+                    connection = None;
+                }
+                idle_since = Instant::now();
+            }
+        }
+    }
+}
+
+/// One transaction of ours (see the module documentation).
+async fn transact(
+    connection: &mut Connection,
+    frame: &[u8],
+    on_message: &OnMessage,
+) -> Result<Exchange, LinkError> {
+    let mut exchange = Exchange::default();
+    let mut glare_until: Option<Instant> = None;
+    // ENQ until the PBX grants it.
+    'enquire: loop {
+        if let Some(until) = glare_until.take() {
+            // Yielded to the PBX: wait for its ENQ until the back-off ends.
+            loop {
+                match connection.byte_until(until).await? {
+                    None => break,
+                    Some(ENQ) => {
+                        if let Some(text) = connection.receive(&mut exchange).await? {
+                            on_message(&text);
+                        }
+                        break;
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        connection.write(&[ENQ]).await?;
+        exchange.sent.push("<ENQ>".into());
+        let deadline = Instant::now() + ANSWER_TIME;
+        loop {
+            match connection.byte_until(deadline).await? {
+                None => {
+                    return Err(LinkError::Lost(format!(
+                        "no answer to ENQ within {} s",
+                        ANSWER_TIME.as_secs()
+                    )));
+                }
+                Some(ACK) => {
+                    exchange.received.push("<ACK>".into());
+                    break 'enquire;
+                }
+                Some(NAK) => {
+                    exchange.received.push("<NAK>".into());
+                    return Err(LinkError::Lost("the PBX is busy (NAK to ENQ)".into()));
+                }
+                Some(ENQ) => {
+                    // Glare: the PBX goes first.
+                    if let Some(text) = connection.receive(&mut exchange).await? {
+                        on_message(&text);
+                        continue 'enquire;
+                    }
+                    glare_until = Some(Instant::now() + GLARE_BACKOFF);
+                    continue 'enquire;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let shown = visible(frame);
+    for sending in 0..=FRAME_RETRIES {
+        connection.write(frame).await?;
+        exchange.sent.push(shown.clone());
+        let deadline = Instant::now() + ANSWER_TIME;
+        loop {
+            match connection.byte_until(deadline).await? {
+                None => {
+                    return Err(LinkError::Lost(format!(
+                        "no answer to {shown} within {} s",
+                        ANSWER_TIME.as_secs()
+                    )));
+                }
+                Some(ACK) => {
+                    exchange.received.push("<ACK>".into());
+                    return Ok(exchange);
+                }
+                Some(NAK) => {
+                    exchange.received.push("<NAK>".into());
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+        if sending == FRAME_RETRIES {
+            break;
+        }
+    }
+    Err(LinkError::Refused(format!(
+        "the PBX refused {shown} ({} NAKs): a field is not accepted (an unknown room, a level or name it does not take); its PMS log says which",
+        FRAME_RETRIES + 1
+    )))
+}

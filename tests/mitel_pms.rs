@@ -1,0 +1,199 @@
+//! The Mitel PMS wire end to end: the real binary drives the PBX-side simulator over a TCP link;
+//! the frames are the spec's, the rooms end right, faults lose nothing.
+
+use std::process::Output;
+
+use hotelcare::sim::mitel_pms::{PmsFaults, PmsSimulator};
+
+use crate::support::{hotelcare, text};
+
+/// A PBX-side simulator in this test process and a configuration directory pointing at it.
+struct TestPms {
+    runtime: tokio::runtime::Runtime,
+    simulator: Option<PmsSimulator>,
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+impl TestPms {
+    fn start(extra: &str) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let rooms = ["1000".to_owned(), "2000".to_owned()];
+        let simulator = runtime
+            .block_on(PmsSimulator::start(
+                "127.0.0.1:0".parse().unwrap(),
+                &rooms,
+                5,
+            ))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("hotelcare.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[pbx]\ninterface = \"mitel-pms\"\nserver = \"{}\"\n\n[mitel_pms]\nallow = 2\nblock = 0\nnam_replace = 2\nkeepalive_secs = 0\n{extra}\n\n\
+                 [class_of_service]\nLOCAL = 1\n\n[run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\n\n\
+                 [run.retry]\nattempts = 6\ninitial_backoff_ms = 20\nmax_backoff_ms = 200\n",
+                simulator.address()
+            ),
+        )
+        .unwrap();
+        Self {
+            runtime,
+            simulator: Some(simulator),
+            dir,
+            config,
+        }
+    }
+
+    fn simulator(&self) -> &PmsSimulator {
+        self.simulator.as_ref().unwrap()
+    }
+
+    fn run(&self, script: &str) -> Output {
+        let path = self.dir.path().join("script.hc");
+        std::fs::write(&path, script).unwrap();
+        hotelcare()
+            .current_dir(self.dir.path())
+            .arg("--config")
+            .arg(&self.config)
+            .arg("run")
+            .arg(&path)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for TestPms {
+    fn drop(&mut self) {
+        if let Some(simulator) = self.simulator.take() {
+            let _guard = self.runtime.enter();
+            simulator.stop();
+        }
+    }
+}
+
+#[test]
+fn the_vendor_example_over_the_link_sends_the_specs_frames() {
+    let pms = TestPms::start("");
+    let ran = pms.run("CHECKIN 1000 \"Solo,Alina\"\nCOS 1000 LOCAL\nMOVE 1000 2000\n");
+    assert!(
+        ran.status.success(),
+        "{}\n{}",
+        text(&ran.stdout),
+        text(&ran.stderr)
+    );
+    let stdout = text(&ran.stdout);
+    assert!(
+        stdout.contains("1000  CHECKIN   send check in (CHK1)  <STX>CHK1  1000<ETX>  -> ok"),
+        "{stdout}"
+    );
+    let room = pms.simulator().room("2000").unwrap();
+    assert!(room.occupied);
+    assert_eq!(room.name, "Solo,Alina");
+    assert_eq!(room.level, Some(1), "the moved guest keeps the level");
+    assert!(!pms.simulator().room("1000").unwrap().occupied);
+
+    let ran = pms.run("CHECKOUT 2000\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let vacated = pms.simulator().room("2000").unwrap();
+    assert!(!vacated.occupied && vacated.name.is_empty());
+    assert_eq!(vacated.level, Some(0), "blocked");
+    assert_eq!(
+        pms.simulator().applied(),
+        [
+            "CHK1  1000",
+            "NAM1 Solo,Alina            1000",
+            "RST2  1000",
+            "RST1  1000",
+            "CHK0  1000",
+            "RST0  1000",
+            "CHK1  2000",
+            "NAM1 Solo,Alina            2000",
+            "RST1  2000",
+            "CHK0  2000",
+            "RST0  2000",
+        ]
+    );
+    // SHOW on this wire is what hotelcare last set, and says so.
+    let shown = hotelcare()
+        .current_dir(pms.dir.path())
+        .arg("--config")
+        .arg(&pms.config)
+        .args(["show", "1000"])
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert!(text(&shown.stdout).contains("this wire cannot read the PBX"));
+}
+
+#[test]
+fn a_did_for_a_mitel_pms_pbx_fails_validation_and_sends_nothing() {
+    let pms = TestPms::start("");
+    let ran = pms.run("CHECKIN 1000 \"Solo,Alina\"\nDID 1000 3000\n");
+    assert_eq!(ran.status.code(), Some(1));
+    let stderr = text(&ran.stderr);
+    assert!(
+        stderr.contains("DID needs the MiXML interface; PBX \"main\" uses mitel-pms"),
+        "{stderr}"
+    );
+    assert_eq!(pms.simulator().stats().transactions, 0);
+}
+
+#[test]
+fn a_check_in_into_an_occupied_room_is_refused_from_the_expected_state() {
+    let pms = TestPms::start("");
+    assert!(pms.run("CHECKIN 1000 \"Alpha,Ann\"\n").status.success());
+    let ran = pms.run("CHECKIN 1000 \"Beta,Bob\"\n");
+    assert_eq!(ran.status.code(), Some(4), "{}", text(&ran.stderr));
+    assert!(text(&ran.stderr).contains("room 1000 is occupied by \"Alpha,Ann\""));
+    assert_eq!(pms.simulator().room("1000").unwrap().name, "Alpha,Ann");
+    let ran = pms.run("CHECKIN 1000 \"Beta,Bob\" REPLACE\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(pms.simulator().room("1000").unwrap().name, "Beta,Bob");
+}
+
+#[test]
+fn naks_silence_drops_glare_and_maid_status_lose_nothing() {
+    let pms = TestPms::start("");
+    pms.simulator().set_faults(PmsFaults {
+        nak_rate: 0.2,
+        silent_rate: 0.03,
+        drop_rate: 0.1,
+        glare_every: 5,
+        maid_every: Some(std::time::Duration::from_millis(300)),
+        ..PmsFaults::default()
+    });
+    let mut script = String::new();
+    for round in 0..5 {
+        std::fmt::Write::write_fmt(
+            &mut script,
+            format_args!(
+                "CHECKIN 1000 \"Guest{round},A\"\nCOS 1000 LOCAL\nMOVE 1000 2000\nCHECKOUT 2000\n"
+            ),
+        )
+        .unwrap();
+    }
+    script.push_str("CHECKIN 2000 \"Last,Guest\"\n");
+    let ran = pms.run(&script);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let stats = pms.simulator().stats();
+    assert!(
+        stats.naks > 0 && stats.glares > 0 && stats.unsolicited > 0,
+        "{stats:?}"
+    );
+    assert!(
+        stats.connections > 1,
+        "a dropped connection was made again: {stats:?}"
+    );
+    let first = pms.simulator().room("1000").unwrap();
+    assert!(!first.occupied && first.name.is_empty());
+    let last = pms.simulator().room("2000").unwrap();
+    assert!(last.occupied);
+    assert_eq!(last.name, "Last,Guest");
+    assert_eq!(last.level, Some(2));
+}
