@@ -197,3 +197,65 @@ fn naks_silence_drops_glare_and_maid_status_lose_nothing() {
     assert_eq!(last.name, "Last,Guest");
     assert_eq!(last.level, Some(2));
 }
+
+/// The frames of the vendor example (without number transfer), as `plan --raw` shows them:
+/// a snapshot of the wire's shape.
+#[test]
+fn the_vendor_example_plans_to_the_specs_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pms.toml");
+    std::fs::write(
+        &config,
+        "[pbx]\ninterface = \"mitel-pms\"\nserver = \"127.0.0.1:6830\"\n\n[mitel_pms]\nnam_replace = 2\n\n[class_of_service]\nLOCAL = 1\n",
+    )
+    .unwrap();
+    let script = crate::support::root().join("scripts/vendor-example.hc");
+    let output = hotelcare()
+        .arg("--config")
+        .arg(&config)
+        .args(["plan", "--raw"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "vendor-example-mitel-pms-frames",
+            text(&output.stdout).replace(&script.display().to_string(), "vendor-example.hc")
+        );
+    });
+}
+
+/// The `[mitel_pms]` keys the example configuration documents are the ones the program reads.
+#[test]
+fn the_example_configuration_documents_the_mitel_pms_keys() {
+    let example =
+        std::fs::read_to_string(crate::support::root().join("hotelcare.example.toml")).unwrap();
+    let section: String = example
+        .lines()
+        .skip_while(|line| *line != "# [mitel_pms]")
+        .skip(1)
+        .map_while(|line| line.strip_prefix("#   "))
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    assert!(section.contains("nam_replace = 2"), "{section}");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hotelcare.toml");
+    std::fs::write(
+        &config,
+        format!("[pbx]\ninterface = \"mitel-pms\"\nserver = \"127.0.0.1:6830\"\n\n[mitel_pms]\n{section}"),
+    )
+    .unwrap();
+    let output = hotelcare()
+        .arg("--config")
+        .arg(&config)
+        .args(["check", "-"])
+        .write_stdin("CHECKIN 1000 \"Solo,Alina\"\nRENAME 1000 \"Solo,Aline\"\n")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}

@@ -198,6 +198,10 @@ pub enum QueueAction {
 /// `hotelcare sim`.
 #[derive(Debug, Args)]
 pub struct SimArguments {
+    /// Which PBX interface to simulate: `mixml` (HTTPS) or `mitel-pms` (the PMS protocol's
+    /// TCP link; it takes --listen, --rooms, --latency-ms and --failure-rate as its NAK rate)
+    #[arg(long, default_value = "mixml", value_name = "INTERFACE")]
+    pub interface: String,
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:4443")]
     pub listen: SocketAddr,

@@ -87,6 +87,23 @@ pub fn run(arguments: Arguments) -> Exit {
             remote::inline(remote, "/v1/test-access", true, raw).await
         })
         .unwrap_or_else(|| inline(&config, "TEST", raw, color)),
+        Subcommand::Sim(arguments) if arguments.interface.eq_ignore_ascii_case("mitel-pms") => {
+            sim::sim_mitel_pms(
+                arguments.listen,
+                arguments.rooms.as_deref(),
+                crate::sim::mitel_pms::PmsFaults {
+                    nak_rate: arguments.failure_rate,
+                    latency: std::time::Duration::from_millis(arguments.latency_ms),
+                    ..crate::sim::mitel_pms::PmsFaults::default()
+                },
+            )
+        }
+        Subcommand::Sim(arguments) if !arguments.interface.eq_ignore_ascii_case("mixml") => {
+            report(error::Error::Other(format!(
+                "the simulator speaks `mixml` or `mitel-pms`, not `{}`",
+                arguments.interface
+            )))
+        }
         Subcommand::Sim(arguments) => sim::sim(sim::SimArguments {
             listen: arguments.listen,
             rooms: arguments.rooms,

@@ -148,3 +148,54 @@ fn save(arguments: &SimArguments, simulator: &Simulator) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// `hotelcare sim --interface mitel-pms`: the PBX side of the Mitel PMS protocol on its own.
+/// Prints its address, then every frame it applies, until Ctrl-C.
+pub(crate) fn sim_mitel_pms(
+    listen: SocketAddr,
+    rooms: Option<&Path>,
+    faults: crate::sim::mitel_pms::PmsFaults,
+) -> Exit {
+    let seed = match rooms {
+        Some(path) => match Seed::load(path) {
+            Ok(seed) => seed,
+            Err(error) => return report(error),
+        },
+        None => Seed::vendor_example(2),
+    };
+    let rooms: Vec<String> = seed.rooms.iter().map(|r| r.extension.clone()).collect();
+    block_on(async {
+        let simulator = crate::sim::mitel_pms::PmsSimulator::start(listen, &rooms, 5)
+            .await
+            .map_err(|error| {
+                usage(Error::Io {
+                    what: format!("cannot listen on {listen}"),
+                    error,
+                })
+            })?;
+        simulator.set_faults(faults);
+        crate::output::outln!("{}", simulator.address());
+        errln!(
+            "Mitel PMS simulator on {} (rooms {}); point `[pbx] interface = \"mitel-pms\"`, `server = \"{}\"` at it; Ctrl-C stops",
+            simulator.address(),
+            rooms.join(", "),
+            simulator.address()
+        );
+        let mut shown = 0;
+        let stop = crate::cli::signals::stop_requested();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            let applied = simulator.applied();
+            for frame in applied.iter().skip(shown) {
+                errln!("applied: {frame}");
+            }
+            shown = applied.len();
+        }
+        simulator.stop();
+        Ok(Exit::Done)
+    })
+}

@@ -170,16 +170,18 @@ pub(crate) fn frames(
                     let guest = old
                         .guest
                         .map_or_else(String::new, |g| name(&g, &mut warnings));
-                    (guest, level)
+                    (guest, Record::Restriction(level, to.clone()))
                 }
-                None => (format!("<guest of {from}>"), settings.block),
+                None => (
+                    format!("<guest of {from}>"),
+                    Record::RestrictionOf(from.clone(), to.clone()),
+                ),
             };
             push(from, Record::CheckOut(from.clone()));
             push(from, Record::Restriction(settings.block, from.clone()));
             push(to, Record::CheckIn(to.clone()));
             push(to, Record::Name(settings.pms.nam_add, guest, to.clone()));
-            let level = if state.is_some() { level } else { 0 };
-            push(to, Record::Restriction(level, to.clone()));
+            push(to, level);
         }
         Action::Test => push("-", Record::AreYouThere),
         Action::Show { .. } => {}

@@ -29,6 +29,8 @@ pub(crate) enum Record {
     CheckOut(String),
     /// A restriction level 0-5.
     Restriction(u8, String),
+    /// In a dry run only: the level a move carries from room `.0` (known when it runs).
+    RestrictionOf(String, String),
     /// A NAM operation digit, the name (ASCII, fitted), the extension.
     Name(u8, String, String),
     // MW and DND: the records are pinned by the spec's test vectors; the commands that would
@@ -50,6 +52,7 @@ impl Record {
             Self::CheckIn(room) => format!("CHK1 {}", ext(room)),
             Self::CheckOut(room) => format!("CHK0 {}", ext(room)),
             Self::Restriction(level, room) => format!("RST{level} {}", ext(room)),
+            Self::RestrictionOf(from, room) => format!("RST<level of {from}> {}", ext(room)),
             Self::Name(op, name, room) => format!("NAM{op} {name:<NAME_WIDTH$}{}", ext(room)),
             Self::MessageWaiting(on, room) => format!("MW {} {}", flag(*on), ext(room)),
             Self::DoNotDisturb(on, room) => format!("DND{} {}", flag(*on), ext(room)),
@@ -72,6 +75,7 @@ impl Record {
             Self::CheckIn(_) => "check in (CHK1)".to_owned(),
             Self::CheckOut(_) => "check out (CHK0)".to_owned(),
             Self::Restriction(level, _) => format!("restriction level {level} (RST{level})"),
+            Self::RestrictionOf(from, _) => format!("the restriction level of room {from} (RST)"),
             Self::Name(op, name, _) => format!("name {} (NAM{op})", name.trim_end()),
             Self::MessageWaiting(on, _) => format!("message waiting {}", on_off(*on)),
             Self::DoNotDisturb(on, _) => format!("do not disturb {}", on_off(*on)),
