@@ -15,6 +15,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use hotelcare::sim::{self, Faults, Seed, Simulator};
 
 const LATENCY_MS: u64 = 20;
@@ -59,19 +61,11 @@ fn hotelcare(config: &Path, script: &Path) -> Duration {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing useful: skip then.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !support::requested() {
         return;
     }
-    let rooms: u32 = std::env::var("HOTELCARE_BENCH_ROOMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rooms: u32 = support::count("HOTELCARE_BENCH_ROOMS", 1000);
+    let runtime = support::runtime();
     let mut options = sim::Options::new("hotelcare", PASSWORD);
     options.seed = Seed::range(1000, rooms, 2);
     let simulator = runtime

@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use hotelcare::sim::mitel_pms::{PmsFaults, PmsSimulator};
 
 const LATENCY: Duration = Duration::from_millis(20);
@@ -20,15 +22,11 @@ const LATENCY: Duration = Duration::from_millis(20);
 const FRAMES_PER_CHECKOUT: u32 = 2;
 
 fn main() {
-    let rooms: usize = std::env::var("HOTELCARE_BENCH_ROOMS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    if !support::requested() {
+        return;
+    }
+    let rooms: usize = support::count("HOTELCARE_BENCH_ROOMS", 1000);
+    let runtime = support::runtime();
     let extensions: Vec<String> = (0..rooms).map(|i| (10_000 + i).to_string()).collect();
     let simulator = runtime
         .block_on(PmsSimulator::start(

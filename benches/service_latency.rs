@@ -17,6 +17,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use hotelcare::sim::{self, Seed, Simulator};
 
 const PASSWORD: &str = "bench";
@@ -25,15 +27,11 @@ const REQUESTS_PER_CHECKOUT: u64 = 4;
 const SPOOL_INTERVAL_MS: u64 = 20;
 
 fn main() {
-    let submissions: usize = std::env::var("HOTELCARE_BENCH_SUBMISSIONS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    if !support::requested() {
+        return;
+    }
+    let submissions: usize = support::count("HOTELCARE_BENCH_SUBMISSIONS", 1000);
+    let runtime = support::runtime();
     let mut options = sim::Options::new("hotelcare", PASSWORD);
     options.seed = Seed::vendor_example(2);
     let simulator = runtime
