@@ -98,7 +98,7 @@ fn the_vendor_example_over_the_link_sends_the_specs_frames() {
     assert_eq!(room.level, Some(1), "the moved guest keeps the level");
     assert!(!pms.simulator().room("1000").unwrap().occupied);
 
-    let ran = pms.run("CHECKOUT 2000\n");
+    let ran = pms.run("MW 2000 ON\nDND 2000 ON\nDND 2000 OFF\nCHECKOUT 2000\n");
     assert!(ran.status.success(), "{}", text(&ran.stderr));
     let vacated = pms.simulator().room("2000").unwrap();
     assert!(!vacated.occupied && vacated.name.is_empty());
@@ -115,6 +115,9 @@ fn the_vendor_example_over_the_link_sends_the_specs_frames() {
             "CHK1  2000",
             "NAM1 Solo,Alina            2000",
             "RST1  2000",
+            "MW 1  2000",
+            "DND1  2000",
+            "DND0  2000",
             "CHK0  2000",
             "RST0  2000",
         ]

@@ -14,8 +14,9 @@ pub enum Interface {
     MitelPms,
 }
 
-/// What a wire can do.
+/// What a wire can do: one flag per ability (independent facts, not a state machine).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct Capabilities {
     pub interface: Interface,
     /// Personal DIDs (telephone number transfer).
@@ -24,6 +25,8 @@ pub struct Capabilities {
     pub reads: bool,
     /// A guest's name can be replaced while checked in (`RENAME`).
     pub rename: bool,
+    /// The message waiting lamp and do not disturb can be switched (`MW`, `DND`).
+    pub flags: bool,
 }
 
 impl Interface {
@@ -45,6 +48,8 @@ impl Interface {
                 did: true,
                 reads: true,
                 rename: true,
+                // Unknown in our MiXML model until a capture of a real MiVB shows them.
+                flags: false,
             },
             Self::MitelPms => Capabilities {
                 interface: self,
@@ -52,6 +57,7 @@ impl Interface {
                 reads: false,
                 // Only with `[mitel_pms] nam_replace` (see `Config::capabilities`).
                 rename: true,
+                flags: true,
             },
         }
     }

@@ -71,9 +71,10 @@ pub(crate) fn accesses(action: &Action, number_transfer: bool) -> Vec<(Key, Acce
             .into_iter()
             .flatten()
             .collect(),
-        Action::Cos { room: r, .. } | Action::Rename { room: r, .. } | Action::Show { room: r } => {
-            vec![room(r)]
-        }
+        Action::Cos { room: r, .. }
+        | Action::Rename { room: r, .. }
+        | Action::SetFlag { room: r, .. }
+        | Action::Show { room: r } => vec![room(r)],
         Action::Test => Vec::new(),
     }
 }

@@ -106,6 +106,14 @@ pub fn after(
             state.did.clone_from(did);
             vec![(room.clone(), with_last(state))]
         }
+        Action::SetFlag { room, flag, on } => {
+            let mut state = before(room);
+            state.flags.insert(
+                flag.name().to_owned(),
+                if *on { "on" } else { "off" }.to_owned(),
+            );
+            vec![(room.clone(), with_last(state))]
+        }
         Action::Move { from, to } => {
             // What moved is what the PBX had in the old room; what hotelcare knew of it fills
             // any gap.

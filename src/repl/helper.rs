@@ -59,8 +59,12 @@ impl ReplHelper {
         let previous = words[position - 1].to_ascii_uppercase();
         match (keyword.as_str(), position) {
             (".RAW" | ".PLAN", 1) => vec!["on".into(), "off".into()],
-            ("CHECKOUT" | "COS" | "MOVE" | "RENAME" | "DID" | "SHOW" | "CHECKIN", 1)
+            (
+                "CHECKOUT" | "COS" | "MOVE" | "RENAME" | "DID" | "MW" | "DND" | "SHOW" | "CHECKIN",
+                1,
+            )
             | ("MOVE", 2) => rooms(),
+            ("MW" | "DND", 2) => vec!["ON".into(), "OFF".into()],
             ("COS", 2) => self.levels.clone(),
             ("DID", 2) => vec!["NONE".into()],
             ("CHECKIN", _) if previous == "COS" => self.levels.clone(),

@@ -46,10 +46,43 @@ pub enum Command<'a> {
         room: Spanned<&'a str>,
         guest: Spanned<Cow<'a, str>>,
     },
+    /// `MW ext ON|OFF`, `DND ext ON|OFF`.
+    Flag {
+        flag: Flag,
+        room: Spanned<&'a str>,
+        on: bool,
+    },
     Show {
         room: Spanned<&'a str>,
     },
     Test,
+}
+
+/// A room's flag that `MW` and `DND` switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Flag {
+    /// The message waiting lamp (`MW`).
+    MessageWaiting,
+    /// Do not disturb (`DND`).
+    DoNotDisturb,
+}
+
+impl Flag {
+    /// The command's keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::MessageWaiting => "MW",
+            Self::DoNotDisturb => "DND",
+        }
+    }
+
+    /// Its name in the room state and the monitor.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MessageWaiting => "message waiting",
+            Self::DoNotDisturb => "do not disturb",
+        }
+    }
 }
 
 /// `DID ...` or `COS ...` after a check-in's name; `span` covers keyword and value.
@@ -81,6 +114,7 @@ impl Command<'_> {
             Self::Did { .. } => "DID",
             Self::Move { .. } => "MOVE",
             Self::Rename { .. } => "RENAME",
+            Self::Flag { flag, .. } => flag.keyword(),
             Self::Show { .. } => "SHOW",
             Self::Test => "TEST",
         }

@@ -56,6 +56,18 @@ pub(crate) const COMMANDS: &[CommandInfo] = &[
         help: "give or take a personal DID",
     },
     CommandInfo {
+        keyword: "MW",
+        arguments: "ext ON|OFF",
+        writes: true,
+        help: "message waiting lamp (Mitel PMS interface)",
+    },
+    CommandInfo {
+        keyword: "DND",
+        arguments: "ext ON|OFF",
+        writes: true,
+        help: "do not disturb (Mitel PMS interface)",
+    },
+    CommandInfo {
         keyword: "SHOW",
         arguments: "ext",
         writes: false,
@@ -95,7 +107,7 @@ pub(crate) fn help() -> String {
 }
 
 /// Keywords that appear inside commands.
-pub(crate) const WORDS: &[&str] = &["DID", "COS", "AUTO", "NONE", "REPLACE"];
+pub(crate) const WORDS: &[&str] = &["DID", "COS", "AUTO", "NONE", "REPLACE", "ON", "OFF"];
 
 /// `true` for any keyword (case-insensitive).
 pub(crate) fn is_keyword(word: &str) -> bool {
@@ -115,6 +127,7 @@ mod tests {
                 "COS" => "COS 1 ALLOW".to_owned(),
                 "MOVE" => "MOVE 1 2".to_owned(),
                 "DID" => "DID 1 NONE".to_owned(),
+                "MW" | "DND" => format!("{keyword} 1 ON"),
                 "TEST" => "TEST".to_owned(),
                 other => format!("{other} 1"),
             };

@@ -9,6 +9,7 @@ mod lines;
 mod parser;
 mod rules;
 
+pub use ast::Flag;
 pub(crate) use ast::{CheckInOption, Command, DidChoice, Spanned, Statement};
 pub(crate) use lines::{Line, Lines};
 

@@ -8,7 +8,7 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
-use crate::syntax::ast::{CheckInOption, Command, DidChoice, Spanned, Statement};
+use crate::syntax::ast::{CheckInOption, Command, DidChoice, Flag, Spanned, Statement};
 use crate::syntax::{keywords, rules};
 
 pub(crate) use grammar::Rule;
@@ -100,6 +100,7 @@ fn parse_statement(pair: Pair<'_, Rule>, offset: usize) -> Statement<'_> {
         }
         Rule::rename => parse_rename(pair, offset),
         Rule::did => parse_did(pair, offset),
+        Rule::flag => parse_flag(pair, offset),
         Rule::show => Command::Show {
             room: parse_args::<1>(pair, offset)[0].clone(),
         },
@@ -145,6 +146,17 @@ fn parse_rename(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {
     let room = spanned_str(&inner.next().expect("rename has an ext"), offset);
     let guest = parse_name(inner.next().expect("rename has a name"), offset);
     Command::Rename { room, guest }
+}
+
+fn parse_flag(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {
+    let mut inner = pair.into_inner();
+    let flag = match inner.next().map(|k| k.as_rule()) {
+        Some(Rule::kw_dnd) => Flag::DoNotDisturb,
+        _ => Flag::MessageWaiting,
+    };
+    let room = spanned_str(&inner.next().expect("a flag command has an ext"), offset);
+    let on = inner.next().is_some_and(|v| v.as_rule() == Rule::kw_on);
+    Command::Flag { flag, room, on }
 }
 
 fn parse_did(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {

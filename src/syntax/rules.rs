@@ -13,6 +13,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::kw_checkout
         | Rule::kw_move
         | Rule::kw_rename
+        | Rule::kw_mw
+        | Rule::kw_dnd
         | Rule::kw_show
         | Rule::kw_test
         | Rule::line
@@ -24,6 +26,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::relocation
         | Rule::rename
         | Rule::did
+        | Rule::flag
         | Rule::show
         | Rule::test
         | Rule::command => "a command",
@@ -33,6 +36,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::kw_cos | Rule::cos_option => "`COS`",
         Rule::kw_auto => "`AUTO`",
         Rule::kw_none => "`NONE`",
+        Rule::kw_on | Rule::kw_off => "`ON` or `OFF`",
         Rule::EOI => END_OF_COMMAND,
         Rule::ext => "a directory number (digits)",
         Rule::number => "a DID number (digits)",
@@ -52,6 +56,8 @@ pub(crate) fn starts_command(rule: Rule) -> bool {
             | Rule::kw_checkout
             | Rule::kw_move
             | Rule::kw_rename
+            | Rule::kw_mw
+            | Rule::kw_dnd
             | Rule::kw_show
             | Rule::kw_test
     )

@@ -46,6 +46,9 @@ fn tree(statements: &[Statement<'_>]) -> String {
             Command::Rename { room, guest } => {
                 write!(out, "(rename {} {:?})", room.node, guest.node).unwrap();
             }
+            Command::Flag { flag, room, on } => {
+                write!(out, "({} {} {on})", flag.keyword(), room.node).unwrap();
+            }
             Command::Show { room } => write!(out, "(show {})", room.node).unwrap(),
             Command::Test => out.push_str("(test)"),
         }
@@ -117,6 +120,8 @@ parses!(
 );
 parses!(did_number, "DID 1000 3001", "(did 1000 3001)");
 parses!(did_none, "did 1000 none", "(did 1000 NONE)");
+parses!(message_waiting, "MW 1000 ON", "(MW 1000 true)");
+parses!(do_not_disturb, "dnd 1000 off", "(DND 1000 false)");
 parses!(show, "SHOW 1000", "(show 1000)");
 parses!(test, "Test", "(test)");
 parses!(

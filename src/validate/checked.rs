@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::Cor;
+use crate::syntax::Flag;
 
 /// One accepted command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +39,12 @@ pub enum Action {
     SetDid {
         room: String,
         did: Option<String>,
+    },
+    /// `MW`/`DND room ON|OFF`.
+    SetFlag {
+        room: String,
+        flag: Flag,
+        on: bool,
     },
     Show {
         room: String,
@@ -87,6 +94,7 @@ impl Action {
             Self::Move { .. } => "MOVE",
             Self::Rename { .. } => "RENAME",
             Self::SetDid { .. } => "DID",
+            Self::SetFlag { flag, .. } => flag.keyword(),
             Self::Show { .. } => "SHOW",
             Self::Test => "TEST",
         }
@@ -100,6 +108,7 @@ impl Action {
             | Self::Cos { room, .. }
             | Self::Rename { room, .. }
             | Self::SetDid { room, .. }
+            | Self::SetFlag { room, .. }
             | Self::Show { room } => vec![room],
             Self::Move { from, to } => vec![from, to],
             Self::Test => Vec::new(),

@@ -8,6 +8,7 @@ mod guest;
 pub mod limits;
 mod validator;
 
+pub use crate::syntax::Flag;
 pub use checked::{Action, CheckIn, Command, DidRequest, Guest};
 pub use validator::{Checked, Validator};
 

@@ -219,6 +219,26 @@ impl<'c> Validator<'c> {
                 }
                 Action::Rename { room: room?, guest }
             }
+            C::Flag { flag, room, on } => {
+                let room = expect_room(room, diagnostics);
+                if !self.capabilities.flags {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::UnsupportedByInterface {
+                            what: flag.keyword(),
+                            needs: "the mitel-pms interface",
+                            pbx: self.pbx.to_owned(),
+                            interface: self.capabilities.interface.name(),
+                        },
+                        keyword,
+                    ));
+                    return None;
+                }
+                Action::SetFlag {
+                    room: room?,
+                    flag: *flag,
+                    on: *on,
+                }
+            }
             C::Did { room, did } => {
                 let room = expect_room(room, diagnostics);
                 let did_value = match &did.node {

@@ -19,7 +19,7 @@ use crate::engine::{
 };
 use crate::pbx::mitel_pms::frame::{FittedName, Record, fit_name, visible};
 use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Settings};
-use crate::validate::{Action, CheckIn, Command, Guest};
+use crate::validate::{Action, CheckIn, Command, Flag, Guest};
 
 /// What the records need from the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -183,6 +183,13 @@ pub(crate) fn frames(
             push(to, Record::Name(settings.pms.nam_add, guest, to.clone()));
             push(to, level);
         }
+        Action::SetFlag { room, flag, on } => push(
+            room,
+            match flag {
+                Flag::MessageWaiting => Record::MessageWaiting(*on, room.clone()),
+                Flag::DoNotDisturb => Record::DoNotDisturb(*on, room.clone()),
+            },
+        ),
         Action::Test => push("-", Record::AreYouThere),
         Action::Show { .. } => {}
         Action::SetDid { room, .. } => {

@@ -33,11 +33,7 @@ pub(crate) enum Record {
     RestrictionOf(String, String),
     /// A NAM operation digit, the name (ASCII, fitted), the extension.
     Name(u8, String, String),
-    // MW and DND: the records are pinned by the spec's test vectors; the commands that would
-    // send them (`MW ext ON|OFF`, `DND ext ON|OFF`) are not in the language yet.
-    #[allow(dead_code)]
     MessageWaiting(bool, String),
-    #[allow(dead_code)]
     DoNotDisturb(bool, String),
     AreYouThere,
 }

@@ -73,6 +73,14 @@ impl<T: Transport> Driver for MixmlDriver<T> {
 
     async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
         let action = run.command().action.clone();
+        if let Action::SetFlag { room, flag, .. } = &action {
+            // Validation refuses it on this wire; a command journaled under another
+            // configuration must not pass as done.
+            return Err(Stopped::Command(format!(
+                "room {room}: {} needs the mitel-pms interface; this PBX is driven over MiXML",
+                flag.keyword()
+            )));
+        }
         let ops = lower(&action, &self.settings);
         let keep: HashSet<ReadId> = ops
             .iter()

@@ -184,6 +184,8 @@ pub fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> {
             read(room, Form::ServiceDetails, SERVICE_DETAILS, ReadId(3)),
         ],
         Action::Test => vec![Op::SystemInfo],
+        // Not on this wire: refused by validation (and by the driver).
+        Action::SetFlag { .. } => Vec::new(),
     }
 }
 
