@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use crate::compile::{Event, compile, decode};
-use crate::config::Config;
+use crate::config::{Config, ScriptEncoding};
 use crate::diagnostics::LocalTime;
 use crate::diagnostics::{DiagnosticRecord, render};
 use crate::engine::{Extras, Journal};
@@ -93,12 +93,17 @@ pub(crate) enum Refusal {
 }
 
 /// Decodes and checks `bytes` as the script `name`.
-pub(crate) fn check(config: &Config, name: &str, bytes: &[u8]) -> Result<Checked, Refusal> {
+pub(crate) fn check(
+    config: &Config,
+    name: &str,
+    bytes: &[u8],
+    encoding: ScriptEncoding,
+) -> Result<Checked, Refusal> {
     let mut validator = Validator::new(config);
     let mut checked = Checked::default();
     let result = compile(
         name,
-        decode(bytes, config.run.script_encoding),
+        decode(bytes, encoding),
         &mut validator,
         &mut |event| match event {
             Event::Command(command) => checked
@@ -129,6 +134,7 @@ pub(crate) async fn accept(
     journal: &Journal,
     name: &str,
     bytes: &[u8],
+    encoding: ScriptEncoding,
     again: bool,
     marker: impl FnOnce(&Checked) -> Option<(String, serde_json::Value)>,
 ) -> Result<(Vec<u64>, Checked), Refusal> {
@@ -142,16 +148,26 @@ pub(crate) async fn accept(
             Err(error) => return Err(Refusal::Journal(error.to_string())),
         }
     }
-    let mut checked = check(config, name, bytes)?;
+    let mut checked = check(config, name, bytes, encoding)?;
     let extras = Extras {
         marker: marker(&checked),
         scripts: vec![(hash, name.to_owned())],
+        // Checked again where it is written: the same content delivered twice at once.
+        refuse_seen_within: (!again)
+            .then_some(config.run.duplicate_window)
+            .flatten()
+            .map(|window| window.as_secs()),
     };
     let commands = std::mem::take(&mut checked.commands);
     let seqs = journal
         .append_with(commands, extras)
         .await
-        .map_err(|error| Refusal::Journal(error.to_string()))?;
+        .map_err(|error| match error {
+            crate::engine::JournalError::Duplicate(stamp) => {
+                Refusal::Duplicate(describe(name, &stamp))
+            }
+            other => Refusal::Journal(other.to_string()),
+        })?;
     Ok((seqs, checked))
 }
 
@@ -172,7 +188,17 @@ mod tests {
         let config = Config::builtin();
         let journal = Journal::in_memory().unwrap();
         let bad = b"CHECKOUT 1000\nCOS 1000 GOLD\n";
-        match accept(&config, &journal, "bad.hc", bad, false, |_| None).await {
+        match accept(
+            &config,
+            &journal,
+            "bad.hc",
+            bad,
+            ScriptEncoding::default(),
+            false,
+            |_| None,
+        )
+        .await
+        {
             Err(Refusal::Invalid(checked)) => {
                 assert_eq!(checked.errors(), 1);
                 assert!(
@@ -189,17 +215,89 @@ mod tests {
             "nothing of it journaled"
         );
         let good = b"CHECKIN 1000 \"Solo,Alina\"\nCHECKOUT 1000\n";
-        let (seqs, _) = accept(&config, &journal, "good.hc", good, false, |_| None)
-            .await
-            .unwrap();
+        let (seqs, _) = accept(
+            &config,
+            &journal,
+            "good.hc",
+            good,
+            ScriptEncoding::default(),
+            false,
+            |_| None,
+        )
+        .await
+        .unwrap();
         assert_eq!(seqs.len(), 2);
         assert!(matches!(
-            accept(&config, &journal, "again.hc", good, false, |_| None).await,
+            accept(
+                &config,
+                &journal,
+                "again.hc",
+                good,
+                ScriptEncoding::default(),
+                false,
+                |_| None
+            )
+            .await,
             Err(Refusal::Duplicate(_))
         ));
-        let (seqs, _) = accept(&config, &journal, "again.hc", good, true, |_| None)
-            .await
-            .unwrap();
+        let (seqs, _) = accept(
+            &config,
+            &journal,
+            "again.hc",
+            good,
+            ScriptEncoding::default(),
+            true,
+            |_| None,
+        )
+        .await
+        .unwrap();
         assert_eq!(seqs.len(), 2, "`again` accepts it");
+    }
+
+    #[test]
+    fn the_api_reads_utf8_whatever_the_spool_encoding_is() {
+        let config = Config::parse(
+            "[run]\nscript_encoding = \"windows-1252\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let utf8 = "CHECKIN 1000 \"M\u{fc}ller,J\u{fc}rgen\"\n";
+        let checked = check(&config, "api", utf8.as_bytes(), ScriptEncoding::default()).unwrap();
+        match &checked.commands[0].1.action {
+            crate::validate::Action::CheckIn(check_in) => {
+                assert_eq!(check_in.guest.directory_name, "M\u{fc}ller,J\u{fc}rgen");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_same_script_delivered_twice_at_once_is_accepted_once() {
+        let config = Config::builtin();
+        let journal = Journal::in_memory().unwrap();
+        let script = b"CHECKIN 1000 \"Solo,Alina\"\n";
+        let (first, second) = tokio::join!(
+            accept(
+                &config,
+                &journal,
+                "a.hc",
+                script,
+                ScriptEncoding::default(),
+                false,
+                |_| None
+            ),
+            accept(
+                &config,
+                &journal,
+                "b.hc",
+                script,
+                ScriptEncoding::default(),
+                false,
+                |_| None
+            ),
+        );
+        let accepted = [first.is_ok(), second.is_ok()];
+        assert_eq!(accepted.iter().filter(|ok| **ok).count(), 1, "{accepted:?}");
+        assert_eq!(journal.count_pending().unwrap(), 1);
     }
 }

@@ -97,6 +97,19 @@ fn the_vendor_example_over_the_link_sends_the_specs_frames() {
     assert_eq!(room.name, "Solo,Alina");
     assert_eq!(room.level, Some(1), "the moved guest keeps the level");
     assert!(!pms.simulator().room("1000").unwrap().occupied);
+    // SHOW on this wire is what hotelcare last set, and says so.
+    let shown = hotelcare()
+        .current_dir(pms.dir.path())
+        .arg("--config")
+        .arg(&pms.config)
+        .args(["show", "2000"])
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let record = text(&shown.stdout);
+    assert!(record.contains("this wire cannot read the PBX"), "{record}");
+    assert!(record.contains("\"Solo,Alina\""), "{record}");
+    assert!(record.contains("Restriction level"), "{record}");
 
     let ran = pms.run("MW 2000 ON\nDND 2000 ON\nDND 2000 OFF\nCHECKOUT 2000\n");
     assert!(ran.status.success(), "{}", text(&ran.stderr));

@@ -79,10 +79,19 @@ pub(crate) async fn run(
                 waiting.extend(seqs);
             }
             Err(RemoteError::Answer {
-                status,
+                status: 409, body, ..
+            }) => {
+                let earlier = body.get("earlier").and_then(Value::as_str).unwrap_or("");
+                errln!(
+                    "error: {earlier}; nothing was run. If it really is to run again, give `--again`; if some of it is still queued, the service carries it out by itself"
+                );
+                return Ok(Exit::Invalid);
+            }
+            Err(RemoteError::Answer {
+                status: 422,
                 body,
                 message,
-            }) if status == 409 || status == 422 => {
+            }) => {
                 if let Some(rendered) = body.get("rendered").and_then(Value::as_str) {
                     errln!("{}", rendered.trim_end());
                 }
@@ -217,6 +226,23 @@ fn finish(remote: &Remote, followed: Followed) -> Exit {
         errln!(
             "error: lost the hotelcare service ({}) with {unseen} command(s) not yet reported; they are in its journal and run when it is back: `hotelcare queue list` shows them",
             remote.info.describe()
+        );
+        return Exit::Queued;
+    }
+    if stopped.is_none() && tally.queued > 0 {
+        // Unlike a `run` of its own, the service tries them again by itself.
+        for reason in &tally.failed {
+            errln!("error: {reason}");
+        }
+        errln!(
+            "error: {}; {} done, {} failed, {} queued in the service's journal: the service tries them again by itself, in their order (`hotelcare queue list` shows them)",
+            tally
+                .queued_reason
+                .as_deref()
+                .unwrap_or("some commands could not run"),
+            tally.done,
+            tally.failed.len(),
+            tally.queued
         );
         return Exit::Queued;
     }

@@ -58,6 +58,11 @@ async fn execute(
         Kind::Journaled => open_journal(config)?,
         Kind::Inline => Journal::in_memory().map_err(usage)?,
     };
+    // `show` on a wire that cannot read the PBX answers from the expected room state.
+    let rooms = match kind {
+        Kind::Inline => Journal::open(&config.run.state_dir).ok(),
+        Kind::Journaled => None,
+    };
     // A script delivered again is refused before anything starts (the embedded simulator too).
     let stamps = match stamps(config, scripts, &journal, again) {
         Ok(stamps) => stamps,
@@ -80,6 +85,10 @@ async fn execute(
         progress.printer(),
         move |event| observer.observe(event),
     );
+    let engine = match rooms {
+        Some(rooms) => engine.reading_rooms_from(rooms),
+        None => engine,
+    };
     let result = enqueue_and_drain(config, scripts, &engine, kind, stamps, &progress).await;
     target.close().await;
     result.map_err(usage)
@@ -178,6 +187,7 @@ async fn enqueue(
         let last = Extras {
             marker: None,
             scripts: stamps,
+            refuse_seen_within: None,
         };
         match engine.journal().append_with(held, last).await {
             Ok(seqs) => accepted.extend(seqs),

@@ -40,6 +40,7 @@ impl Target {
             return Ok(Self {
                 driver: Arc::new(AnyDriver::MitelPms(MitelPmsDriver::new(
                     &pbx.server,
+                    pbx.timeout,
                     settings,
                     on_message,
                 ))),

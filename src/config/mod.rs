@@ -518,6 +518,13 @@ fn pbx_config(
     if let Some(problem) = server::problem(pbx.server.get_ref(), pbx.allow_plain_http) {
         check.fail("pbx.server", pbx.server.span(), &problem);
     }
+    if pbx.user.trim().is_empty() {
+        check.fail(
+            "pbx.user",
+            pbx.server.span(),
+            "give the MiXML user name as `user` (a user of System Administration -> User Authorization Profiles)",
+        );
+    }
     let password = match (&pbx.password, &pbx.password_env) {
         (Some(password), None) => Password::Given(Secret::new(password.clone())),
         (None, Some(variable)) => Password::Environment {

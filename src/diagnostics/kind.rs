@@ -37,6 +37,8 @@ pub enum DiagnosticKind {
     EmptyName,
     /// A directory number longer than MiVB allows with a property-management system.
     ExtensionTooLong { ext: String },
+    /// A directory number wider than the Mitel PMS interface's extension field.
+    ExtensionWiderThanField { ext: String, width: usize },
     /// A line longer than hotelcare reads (a damaged export, a file that is not a script).
     LineTooLong { length: usize, limit: usize },
     /// `MOVE a a`.
@@ -97,6 +99,9 @@ impl DiagnosticKind {
             Self::DuplicateOption { .. } => "given again here".into(),
             Self::EmptyName => "empty name".into(),
             Self::ExtensionTooLong { ext } => format!("{} digits", ext.len()),
+            Self::ExtensionWiderThanField { ext, width } => {
+                format!("{} digits, the field has {width}", ext.len())
+            }
             Self::LineTooLong { .. } => "the line starts here".into(),
             Self::MoveToSameRoom { .. } => "same room as the source".into(),
             Self::NameTruncated { kept, .. } => format!("kept as \"{kept}\""),
@@ -130,6 +135,9 @@ impl DiagnosticKind {
             Self::EmptyName => "write the name as \"Last,First\" or \"Last\"".into(),
             Self::ExtensionTooLong { .. } => {
                 "MiVB directory numbers used with a guest management system have at most 7 digits".into()
+            }
+            Self::ExtensionWiderThanField { .. } => {
+                "if the PBX's PMS link is set up for longer numbers, set `[mitel_pms] extension_width` to 6 or 7".into()
             }
             Self::LineTooLong { .. } => {
                 "put one command per line (a line of commands separated by `;` must stay under the limit too)".into()
@@ -183,6 +191,10 @@ impl Display for DiagnosticKind {
             }
             Self::DuplicateOption { option } => write!(f, "`{option}` is given twice"),
             Self::EmptyName => write!(f, "the guest name is empty"),
+            Self::ExtensionWiderThanField { ext, width } => write!(
+                f,
+                "directory number `{ext}` is wider than the Mitel PMS extension field ({width} characters)"
+            ),
             Self::ExtensionTooLong { ext } => write!(
                 f,
                 "directory number `{ext}` has {} digits, more than 7",

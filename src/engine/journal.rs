@@ -117,6 +117,9 @@ pub struct Extras {
     pub marker: Option<(String, serde_json::Value)>,
     /// Scripts (content hash, name) the batch completes (see `script_seen`).
     pub scripts: Vec<(String, String)>,
+    /// Refuse the batch (`JournalError::Duplicate`) if one of `scripts` was accepted within this
+    /// many seconds: checked in the same transaction, so two deliveries at once cannot both pass.
+    pub refuse_seen_within: Option<u64>,
 }
 
 /// A journal problem: the state directory cannot be used.
@@ -124,6 +127,9 @@ pub struct Extras {
 pub enum JournalError {
     #[error("{0}")]
     Other(String),
+    /// The same script was accepted before (see `Extras::refuse_seen_within`).
+    #[error("the same script was accepted before as `{}`", .0.name)]
+    Duplicate(ScriptStamp),
     /// Another process has the journal open.
     #[error(
         "the journal `{}` is in use by another hotelcare process of this state directory (a `serve`, a `repl` or a `run` still going): stop it or let it finish, then try again (one process per state directory; with `hotelcare serve` running, the other commands go through it)",
@@ -291,9 +297,28 @@ impl Journal {
         commands: Vec<(String, Command)>,
         extras: Extras,
     ) -> Result<Vec<u64>, JournalError> {
-        let Extras { marker, scripts } = extras;
-        let (tx, rx) = oneshot::channel();
+        let Extras {
+            marker,
+            scripts,
+            refuse_seen_within,
+        } = extras;
+        let (tx, rx) = oneshot::channel::<Result<Vec<u64>, ScriptStamp>>();
         self.write(Box::new(move |txn| {
+            if let Some(window) = refuse_seen_within {
+                let seen = txn.open_table(SCRIPTS).map_err(|e| error("journal", e))?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                for (hash, _) in &scripts {
+                    if let Some(value) = seen.get(hash.as_str()).map_err(|e| error("journal", e))?
+                        && let Ok(stamp) = serde_json::from_slice::<ScriptStamp>(value.value())
+                        && now.saturating_sub(stamp.accepted_at) < window
+                    {
+                        let _ = tx.send(Err(stamp));
+                        return Ok(());
+                    }
+                }
+            }
             let mut meta = txn.open_table(META).map_err(|e| error("journal", e))?;
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             let mut next = meta
@@ -347,12 +372,13 @@ impl Journal {
                     .insert(name.as_str(), bytes.as_slice())
                     .map_err(|e| error("journal", e))?;
             }
-            let _ = tx.send(seqs);
+            let _ = tx.send(Ok(seqs));
             Ok(())
         }))
         .await?;
         rx.await
-            .map_err(|_| JournalError::Other("journal append lost its answer".into()))
+            .map_err(|_| JournalError::Other("journal append lost its answer".into()))?
+            .map_err(JournalError::Duplicate)
     }
 
     /// Replaces an entry (new status, attempts, error, reads).
@@ -361,9 +387,12 @@ impl Journal {
         let seq = entry.seq;
         self.write(Box::new(move |txn| {
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
-            table
-                .insert(seq, bytes.as_slice())
-                .map_err(|e| error("journal", e))?;
+            // A command dropped meanwhile (`queue drop`) stays dropped.
+            if table.get(seq).map_err(|e| error("journal", e))?.is_some() {
+                table
+                    .insert(seq, bytes.as_slice())
+                    .map_err(|e| error("journal", e))?;
+            }
             Ok(())
         }))
         .await
@@ -796,6 +825,7 @@ mod tests {
                     Extras {
                         marker: Some(("spool/a.hc".into(), serde_json::json!({"x": 1}))),
                         scripts: vec![("abc".into(), "a.hc".into())],
+                        refuse_seen_within: None,
                     },
                 )
                 .await

@@ -80,6 +80,11 @@ struct Inner<D> {
 /// What every command of a drain shares, whatever the wire.
 pub(crate) struct Shared {
     journal: Journal,
+    /// Where the expected room state is read (`None`: `journal`): one-off commands run on an
+    /// in-memory journal but see the rooms of the real one.
+    rooms: Option<Journal>,
+    /// Commands admitted and not yet settled: they must not be dropped or changed meanwhile.
+    in_flight: Mutex<std::collections::HashSet<u64>>,
     options: Options,
     policy: RetryPolicy,
     raw: bool,
@@ -148,6 +153,8 @@ impl<D: Driver> Engine<D> {
                 driver,
                 shared: Shared {
                     journal,
+                    rooms: None,
+                    in_flight: Mutex::default(),
                     policy: options.policy,
                     raw: options.raw,
                     options,
@@ -158,8 +165,30 @@ impl<D: Driver> Engine<D> {
         }
     }
 
+    /// Reads the expected room state from `rooms` instead of its own journal (one-off
+    /// commands: `SHOW` on a wire that cannot read the PBX answers from it). Call right after
+    /// `new`, before the engine is cloned.
+    #[must_use]
+    pub fn reading_rooms_from(mut self, rooms: Journal) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.shared.rooms = Some(rooms);
+        }
+        self
+    }
+
     pub fn journal(&self) -> &Journal {
         &self.inner.shared.journal
+    }
+
+    /// Whether command `seq` is running (or waiting to) in a drain now: dropping or changing it
+    /// in the journal then would race with its execution.
+    pub fn in_flight(&self, seq: u64) -> bool {
+        self.inner
+            .shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&seq)
     }
 
     pub fn driver(&self) -> &D {
@@ -196,6 +225,10 @@ impl<D: Driver> Engine<D> {
             };
             cursor = last.seq;
             for mut entry in batch {
+                if self.in_flight(entry.seq) {
+                    // Running now: it was checked when it was admitted.
+                    continue;
+                }
                 match recheck(&entry.command) {
                     Ok(fresh) if fresh.action == entry.command.action => {}
                     Ok(fresh) => {
@@ -276,6 +309,13 @@ impl<D: Driver> Engine<D> {
             report.queued = self.inner.shared.journal.count_pending()?;
             report.stopped = Some(reason);
         }
+        // Tasks cut off by a stop never got to say so.
+        self.inner
+            .shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         report.halted = self.inner.shared.halted();
         Ok(report)
     }
@@ -334,6 +374,12 @@ impl<D: Driver> Engine<D> {
                     &accesses(&entry.command.action, number_transfer),
                     &signal,
                 );
+                self.inner
+                    .shared
+                    .in_flight
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(entry.seq);
                 let inner = Arc::clone(&self.inner);
                 let running = Arc::clone(&running);
                 tasks.spawn(async move {
@@ -344,6 +390,7 @@ impl<D: Driver> Engine<D> {
                         held |= !matches!(settled, Ok(Some(Settled::Finished)));
                     }
                     let origin = entry.origin.clone();
+                    let entry_seq = entry.seq;
                     let outcome = if held {
                         inner.shared.hold(&entry, "it waits for an earlier command on the same room or DID that is still queued")
                     } else if let Some(reason) = inner.shared.halted() {
@@ -352,6 +399,12 @@ impl<D: Driver> Engine<D> {
                         let _permit = running.acquire().await.expect("never closed");
                         inner.run(entry).await
                     };
+                    inner
+                        .shared
+                        .in_flight
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .remove(&entry_seq);
                     settle.send_replace(Some(match outcome {
                         Outcome::Queued { .. } => Settled::Held,
                         Outcome::Done | Outcome::Failed { .. } => Settled::Finished,

@@ -98,15 +98,18 @@ impl<'r> Run<'r> {
 
     /// Whether steps should carry what went over the wire (`--raw`).
     /// What hotelcare last had confirmed of `room` (a wire that cannot read the PBX works
-    /// from it); a room it never changed is vacant.
-    pub fn room_state(&self, room: &str) -> crate::engine::RoomState {
-        match self.shared.journal.room(room) {
-            Ok(state) => state.unwrap_or_default(),
-            Err(error) => {
-                tracing::warn!("room {room}: its state cannot be read ({error})");
-                crate::engine::RoomState::default()
-            }
-        }
+    /// from it); a room it never changed is vacant. `Err`: the journal cannot be read, and
+    /// the command must not guess.
+    pub fn room_state(&self, room: &str) -> Result<crate::engine::RoomState, Stopped> {
+        let journal = self.shared.rooms.as_ref().unwrap_or(&self.shared.journal);
+        journal
+            .room(room)
+            .map(Option::unwrap_or_default)
+            .map_err(|error| {
+                Stopped::Command(format!(
+                    "room {room}: what hotelcare last set cannot be read from the journal ({error}); nothing was sent"
+                ))
+            })
     }
 
     pub fn raw(&self) -> bool {

@@ -19,7 +19,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::acceptance::{self, Refusal};
-use crate::config::Config;
+use crate::config::{Config, ScriptEncoding};
 use crate::engine::{Driver, Engine, Intake, Journal, Status};
 use crate::monitor::{format, json};
 use crate::service::hub::{Hub, Published};
@@ -34,6 +34,8 @@ pub(crate) struct Api<D> {
     pub(crate) hub: Arc<Hub>,
     pub(crate) intake: Arc<Intake>,
     pub(crate) token: String,
+    /// This start's random id (`service.json`), answered without the token.
+    pub(crate) instance: String,
 }
 
 pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
@@ -53,6 +55,7 @@ pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
         ));
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
+        .route("/v1/instance", get(instance::<D>))
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(refuse_announced_oversize))
@@ -77,6 +80,11 @@ async fn refuse_announced_oversize(request: Request, next: Next) -> Response {
         );
     }
     next.run(request).await
+}
+
+/// `GET /v1/instance`: which start of the service answers (see `ServiceInfo::instance`).
+async fn instance<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+    axum::Json(json!({ "instance": api.instance })).into_response()
 }
 
 /// A JSON error answer: `{"error": "..."}` and more fields where useful.
@@ -159,6 +167,8 @@ async fn post_script<D: Driver>(
             api.engine.journal(),
             &name,
             &body,
+            // The API takes UTF-8 (checked above), whatever the spool's files are in.
+            ScriptEncoding::default(),
             query.again,
             |_| None,
         )
@@ -197,12 +207,16 @@ async fn post_script<D: Driver>(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("the script cannot be read: {why}; nothing was accepted"),
         ),
-        Ok(Err(Refusal::Duplicate(earlier))) => error(
+        Ok(Err(Refusal::Duplicate(earlier))) => (
             StatusCode::CONFLICT,
-            format!(
-                "{earlier}; nothing was accepted. If it really is to run again, add `again=true`"
-            ),
-        ),
+            axum::Json(json!({
+                "error": format!(
+                    "{earlier}; nothing was accepted. If it really is to run again, add `again=true`"
+                ),
+                "earlier": earlier,
+            })),
+        )
+            .into_response(),
         Ok(Err(Refusal::Journal(why))) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the journal cannot take it: {why}; nothing was accepted"),
@@ -349,6 +363,14 @@ async fn drop_command<D: Driver>(
         );
     };
     let journal = api.engine.journal();
+    if api.engine.in_flight(seq) {
+        return error(
+            StatusCode::CONFLICT,
+            format!(
+                "command #{seq} is running now; drop it once it has finished or failed (`hotelcare queue list`)"
+            ),
+        );
+    }
     match journal.get(seq) {
         Ok(Some(entry)) => match journal.remove(seq).await {
             Ok(()) => {
@@ -411,7 +433,12 @@ async fn test_access<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
 /// Runs one command now, outside the journal, once (`show`, `test-access`): its events, as the
 /// monitor shows them, and how it ended.
 async fn inline<D: Driver>(api: &Api<D>, text: &str) -> Response {
-    let commands = match acceptance::check(&api.config, "api", text.as_bytes()) {
+    let commands = match acceptance::check(
+        &api.config,
+        "api",
+        text.as_bytes(),
+        ScriptEncoding::default(),
+    ) {
         Ok(checked) => checked.commands,
         Err(Refusal::Invalid(checked)) => {
             return error(StatusCode::UNPROCESSABLE_ENTITY, checked.rendered);
@@ -438,7 +465,8 @@ async fn inline<D: Driver>(api: &Api<D>, text: &str) -> Response {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(published);
         }),
-    );
+    )
+    .reading_rooms_from(api.engine.journal().clone());
     if let Err(why) = engine.enqueue(commands).await {
         return error(StatusCode::INTERNAL_SERVER_ERROR, why.to_string());
     }

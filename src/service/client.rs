@@ -50,14 +50,27 @@ impl Remote {
         let Ok(http) = client() else {
             return Ok(None);
         };
+        if !info.address.ip().is_loopback() {
+            return Ok(None);
+        }
         let base = format!("http://{}", info.address);
-        let alive = http
-            .get(format!("{base}/v1/health"))
+        // The token goes only to the start of the service that wrote `service.json`: a stale
+        // file's address may be taken by another program since.
+        let answer = http
+            .get(format!("{base}/v1/instance"))
             .timeout(Duration::from_secs(2))
             .send()
-            .await
-            .is_ok_and(|answer| answer.status().is_success());
-        if !alive {
+            .await;
+        let instance = match answer {
+            Ok(answer) if answer.status().is_success() => answer
+                .bytes()
+                .await
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+                .and_then(|v| v.get("instance").and_then(Value::as_str).map(str::to_owned)),
+            _ => None,
+        };
+        if instance.as_deref() != Some(info.instance.as_str()) || info.instance.is_empty() {
             return Ok(None);
         }
         let token = discovery::read_token(state_dir).map_err(RemoteError::Token)?;

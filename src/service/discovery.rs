@@ -27,6 +27,10 @@ pub(crate) struct ServiceInfo {
     /// RFC 3339.
     pub(crate) started: String,
     pub(crate) version: String,
+    /// Random, made at each start: `GET /v1/instance` answers it, so that a client sends the
+    /// token only to this service, not to whatever listens on a stale file's address.
+    #[serde(default)]
+    pub(crate) instance: String,
 }
 
 impl ServiceInfo {
@@ -70,16 +74,21 @@ pub(crate) fn token(state_dir: &Path) -> io::Result<String> {
     match read_token(state_dir) {
         Ok(token) => Ok(token),
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).map_err(|e| io::Error::other(e.to_string()))?;
-            // The same hex form as a content hash.
-            let token = crate::acceptance::content_hash(&bytes);
+            let token = random_hex()?;
             files::create_private_dir(state_dir)?;
             files::write_atomic(&state_dir.join(TOKEN_FILE), token.as_bytes())?;
             Ok(token)
         }
         Err(error) => Err(error),
     }
+}
+
+/// 32 random bytes from the operating system, as hex.
+pub(crate) fn random_hex() -> io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| io::Error::other(e.to_string()))?;
+    // The same hex form as a content hash.
+    Ok(crate::acceptance::content_hash(&bytes))
 }
 
 /// The token a running service wrote (for its clients).
@@ -127,6 +136,7 @@ mod tests {
             pid: std::process::id(),
             started: "2026-11-26T10:00:00+00:00".into(),
             version: "0.1.0".into(),
+            instance: "x".into(),
         };
         info.write(dir.path()).unwrap();
         assert_eq!(ServiceInfo::read(dir.path()), Some(info.clone()));

@@ -43,14 +43,8 @@ pub(crate) async fn run<D: Driver>(
                 continue;
             }
         };
-        if let Some(reason) = report.stopped {
-            hub.notice(
-                &format!(
-                    "{reason}: {} left queued in the journal; they run when the service starts again",
-                    Count(report.queued, "command")
-                ),
-                report.queued > 0,
-            );
+        if report.stopped.is_some() {
+            // The service says what is left once everything has stopped.
             return;
         }
         if let Some(reason) = report.halted {
@@ -64,7 +58,8 @@ pub(crate) async fn run<D: Driver>(
                 ),
                 true,
             );
-            if wait(&intake, &stop, pause).await {
+            // A `queue retry` during the drain took the wake-up with it: go at once.
+            if !intake.take_rescan() && wait(&intake, &stop, pause).await {
                 return;
             }
             pause = (pause * 2).min(MAX_PAUSE);

@@ -280,7 +280,15 @@ impl Tally {
             )),
             Some(_) => {
                 self.queued += 1;
-                if self.queued_reason.is_none() {
+                // "It waits for an earlier command" only follows from the real reason.
+                let waiting = |reason: &Option<String>| {
+                    reason
+                        .as_deref()
+                        .is_none_or(|r| r.starts_with("it waits for an earlier command"))
+                };
+                if waiting(&self.queued_reason) && !waiting(&event.reason)
+                    || self.queued_reason.is_none()
+                {
                     self.queued_reason.clone_from(&event.reason);
                 }
             }

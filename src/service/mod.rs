@@ -166,6 +166,10 @@ pub(crate) async fn run<D: Driver>(
         pid: std::process::id(),
         started: chrono::Local::now().to_rfc3339(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        instance: discovery::random_hex().map_err(|error| ServiceError::StateFiles {
+            dir: state_dir.display().to_string(),
+            error,
+        })?,
     };
     info.write(&state_dir)
         .map_err(|error| ServiceError::StateFiles {
@@ -181,6 +185,7 @@ pub(crate) async fn run<D: Driver>(
         hub: Arc::clone(&hub),
         intake: Arc::clone(&intake),
         token,
+        instance: info.instance.clone(),
     });
     let server = tokio::spawn(serve_api(listener, api::router(api), closing.clone()));
     let drainer = tokio::spawn(drainer::run(
@@ -237,6 +242,16 @@ pub(crate) async fn run<D: Driver>(
         let _ = spooler.await;
     }
     let _ = server.await;
+    let left = engine.journal().entries().unwrap_or_default();
+    let pending = left.iter().filter(|e| e.status == Status::Pending).count();
+    hub.notice(
+        &format!(
+            "the service has stopped: {} queued in the journal (they run when it starts again), {} failed (`hotelcare queue list`)",
+            crate::diagnostics::Count(pending, "command"),
+            left.len() - pending
+        ),
+        pending > 0,
+    );
     engine.driver().close().await;
     ServiceInfo::remove_own(&state_dir);
     Ok(())
@@ -299,6 +314,7 @@ impl Execute for Executor {
     fn execute<'a>(
         &'a self,
         seqs: &'a [u64],
+        fresh: bool,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
             let journal = &self.journal;
@@ -309,7 +325,11 @@ impl Execute for Executor {
                 }),
                 Ok(Some(_)) | Err(_) => None,
             });
-            self.intake.more();
+            // Commands waiting from an earlier round run when the drainer tries again, on its
+            // own schedule (a PBX that is down is not asked again for every round).
+            if fresh {
+                self.intake.more();
+            }
             tokio::select! {
                 outcome = settled => outcome.map(|_| ()).map_err(|_| "the service stopped".to_owned()),
                 reason = drainer::stopped(self.stop.clone()) => Err(reason),

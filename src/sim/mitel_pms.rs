@@ -41,7 +41,8 @@ pub struct PmsRoom {
     pub do_not_disturb: bool,
 }
 
-/// Faults to inject.
+/// Faults to inject. (Glare answers the PMS's `ENQ` with the PBX's own transaction and a
+/// second one right after it.)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PmsFaults {
     /// Share of valid frames answered `NAK` (the PMS then sends the frame again).
@@ -238,7 +239,13 @@ async fn serve(
                     .next()
                     .map(|room| format!("STS3 {room:<width$}", width = state.width))
             };
-            if !unsolicited_after_enq(&mut stream, &state, &room.unwrap_or_default()).await {
+            let room = room.unwrap_or_default();
+            if !unsolicited_after_enq(&mut stream, &state, &room).await {
+                return;
+            }
+            // A PBX with more to say sends its next ENQ at once: the PMS, backing off after
+            // the glare, takes that transaction before it restarts its own.
+            if !unsolicited(&mut stream, &state, &room).await {
                 return;
             }
             continue;

@@ -24,9 +24,11 @@ pub(crate) type Attempts = Arc<Mutex<HashMap<u64, u32>>>;
 /// How the spool gets its journaled commands carried out (the service's engine).
 pub(crate) trait Execute: Sync {
     /// Returns once each of `seqs` has finished (done or failed) or been left queued.
+    /// `fresh`: they were journaled just now (else they wait from an earlier round).
     fn execute<'a>(
         &'a self,
         seqs: &'a [u64],
+        fresh: bool,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
     /// A file's `count` commands were journaled.
@@ -118,6 +120,7 @@ async fn process(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     );
+    let mut fresh = false;
     let (seqs, accepted) = match journal.marked(&marker) {
         Ok(Some(found)) => (
             found.seqs,
@@ -126,6 +129,7 @@ async fn process(
         Ok(None) => match accept(config, journal, claimed, &name, &marker).await {
             Ok(accepted) => {
                 execute.accepted(accepted.0.len());
+                fresh = true;
                 accepted
             }
             Err(report) => {
@@ -138,7 +142,7 @@ async fn process(
             return false;
         }
     };
-    if let Err(error) = execute.execute(&seqs).await {
+    if let Err(error) = execute.execute(&seqs, fresh).await {
         tell.problem(&format!("error: {error}"));
         return false;
     }
@@ -225,12 +229,20 @@ async fn accept(
             .collect(),
     };
     let mut kept = None;
-    let accepted = acceptance::accept(config, journal, name, &text, again, |checked| {
-        let accepted = summary(checked);
-        let details = serde_json::to_value(&accepted).unwrap_or_default();
-        kept = Some(accepted);
-        Some((marker.to_owned(), details))
-    })
+    let accepted = acceptance::accept(
+        config,
+        journal,
+        name,
+        &text,
+        config.run.script_encoding,
+        again,
+        |checked| {
+            let accepted = summary(checked);
+            let details = serde_json::to_value(&accepted).unwrap_or_default();
+            kept = Some(accepted);
+            Some((marker.to_owned(), details))
+        },
+    )
     .await;
     match accepted {
         Ok((seqs, _)) => Ok((seqs, kept.unwrap_or_default())),

@@ -223,7 +223,7 @@ fn what_the_mitel_pms_wire_cannot_do_is_refused_naming_the_pbx_and_its_interface
     let mut found = Vec::new();
     compile(
         "t.hc",
-        "CHECKIN 1000 \"x\" DID 3000\nDID 1000 NONE\nCHECKIN 1000 \"y\" REPLACE\nRENAME 1000 \"z\"\n"
+        "CHECKIN 1000 \"x\" DID 3000\nDID 1000 NONE\nCHECKIN 1000 \"y\" REPLACE\nRENAME 1000 \"z\"\nCHECKOUT 123456\n"
             .as_bytes(),
         &mut validator,
         &mut |event| {
@@ -251,6 +251,12 @@ fn what_the_mitel_pms_wire_cannot_do_is_refused_naming_the_pbx_and_its_interface
                 4,
                 1,
                 "RENAME needs the MiXML interface, or `[mitel_pms] nam_replace` on mitel-pms; PBX \"main\" uses mitel-pms".to_owned()
+            ),
+            (
+                5,
+                10,
+                "directory number `123456` is wider than the Mitel PMS extension field (5 characters)"
+                    .to_owned()
             ),
         ]
     );

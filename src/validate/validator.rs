@@ -123,7 +123,7 @@ impl<'c> Validator<'c> {
                 guest,
                 options,
             } => {
-                let room = expect_room(room, diagnostics);
+                let room = self.expect_room(room, diagnostics);
                 let guest = expect_guest(guest, diagnostics);
                 let (did_option, cos_option, replace) = expect_options(options, diagnostics);
                 let cor = match cos_option {
@@ -171,19 +171,21 @@ impl<'c> Validator<'c> {
                 })
             }
             C::CheckOut { room } => {
-                let room = expect_room(room, diagnostics)?;
+                let room = self.expect_room(room, diagnostics)?;
                 self.forget(&room, &RoomDid::None);
                 self.checked_in.remove(&room);
                 Action::CheckOut { room }
             }
             C::Cos { room, level } => {
-                let room = expect_room(room, diagnostics);
+                let room = self.expect_room(room, diagnostics);
                 let cor = self.expect_level(level, diagnostics)?;
                 Action::Cos { room: room?, cor }
             }
             C::Move { from, to } => {
-                let (from_room, to_room) =
-                    (expect_room(from, diagnostics), expect_room(to, diagnostics));
+                let (from_room, to_room) = (
+                    self.expect_room(from, diagnostics),
+                    self.expect_room(to, diagnostics),
+                );
                 let (from_room, to_room) = (from_room?, to_room?);
                 if from_room == to_room {
                     diagnostics.push(Diagnostic::new(
@@ -203,7 +205,7 @@ impl<'c> Validator<'c> {
                 }
             }
             C::Rename { room, guest } => {
-                let room = expect_room(room, diagnostics);
+                let room = self.expect_room(room, diagnostics);
                 let guest = expect_guest(guest, diagnostics)?;
                 if !self.capabilities.rename {
                     diagnostics.push(Diagnostic::new(
@@ -220,7 +222,7 @@ impl<'c> Validator<'c> {
                 Action::Rename { room: room?, guest }
             }
             C::Flag { flag, room, on } => {
-                let room = expect_room(room, diagnostics);
+                let room = self.expect_room(room, diagnostics);
                 if !self.capabilities.flags {
                     diagnostics.push(Diagnostic::new(
                         DiagnosticKind::UnsupportedByInterface {
@@ -240,7 +242,7 @@ impl<'c> Validator<'c> {
                 }
             }
             C::Did { room, did } => {
-                let room = expect_room(room, diagnostics);
+                let room = self.expect_room(room, diagnostics);
                 let did_value = match &did.node {
                     DidChoice::None => self
                         .expect_number_transfer(did.span, diagnostics)
@@ -264,7 +266,7 @@ impl<'c> Validator<'c> {
                 }
             }
             C::Show { room } => Action::Show {
-                room: expect_room(room, diagnostics)?,
+                room: self.expect_room(room, diagnostics)?,
             },
             C::Test => Action::Test,
         })
@@ -290,6 +292,28 @@ impl<'c> Validator<'c> {
             ));
         }
         found
+    }
+
+    /// A room: at most 7 digits, and no wider than the Mitel PMS interface's extension field.
+    fn expect_room(
+        &self,
+        room: &Spanned<&str>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<String> {
+        let room_text = expect_room_free(room, diagnostics)?;
+        if let Some(pms) = &self.config.mitel_pms
+            && room_text.len() > pms.extension_width
+        {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::ExtensionWiderThanField {
+                    ext: room_text,
+                    width: pms.extension_width,
+                },
+                room.span,
+            ));
+            return None;
+        }
+        Some(room_text)
     }
 
     fn expect_number_transfer(&self, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<()> {
@@ -403,7 +427,7 @@ impl<'c> Validator<'c> {
     }
 }
 
-fn expect_room(room: &Spanned<&str>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+fn expect_room_free(room: &Spanned<&str>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
     if room.node.len() > limits::DIRECTORY_NUMBER_DIGITS {
         diagnostics.push(Diagnostic::new(
             DiagnosticKind::ExtensionTooLong {

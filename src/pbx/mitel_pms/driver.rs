@@ -47,12 +47,17 @@ pub struct MitelPmsDriver {
 impl MitelPmsDriver {
     /// Starts the link to `address` (`host:port`); connects on the first record. What the PBX
     /// sends on its own goes to `on_message`.
-    pub(crate) fn new(address: &str, settings: PmsSettings, on_message: OnMessage) -> Self {
+    pub(crate) fn new(
+        address: &str,
+        connect_timeout: Duration,
+        settings: PmsSettings,
+        on_message: OnMessage,
+    ) -> Self {
         let link = Link::start(
             address,
             Settings {
                 keepalive: settings.pms.keepalive,
-                connect_timeout: Duration::from_secs(5),
+                connect_timeout,
             },
             on_message,
         );
@@ -180,7 +185,10 @@ pub(crate) fn frames(
             push(from, Record::CheckOut(from.clone()));
             push(from, Record::Restriction(settings.block, from.clone()));
             push(to, Record::CheckIn(to.clone()));
-            push(to, Record::Name(settings.pms.nam_add, guest, to.clone()));
+            // A room checked in without a name (never by hotelcare) moves without one.
+            if !guest.is_empty() {
+                push(to, Record::Name(settings.pms.nam_add, guest, to.clone()));
+            }
             push(to, level);
         }
         Action::SetFlag { room, flag, on } => push(
@@ -304,7 +312,11 @@ impl Driver for MitelPmsDriver {
 
     async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
         let action = run.command().action.clone();
-        let state = |room: &str| run.room_state(room);
+        let mut states = std::collections::HashMap::new();
+        for room in action.rooms() {
+            states.insert(room.to_owned(), run.room_state(room)?);
+        }
+        let state = |room: &str| states.get(room).cloned().unwrap_or_default();
         let planned = frames(&action, &self.settings, Some(&state));
         let (planned, warnings) = match planned {
             Ok(found) => found,
@@ -330,7 +342,7 @@ impl Driver for MitelPmsDriver {
         }
         let mut done = Done::default();
         if let Action::Move { from, .. } = &action {
-            let old = run.room_state(from);
+            let old = state(from);
             done.moved = Some(Carried {
                 guest: old.guest,
                 cor: old.cor,
@@ -338,7 +350,7 @@ impl Driver for MitelPmsDriver {
             });
         }
         if let Action::Show { room } = &action {
-            done.record = Some(record(&run.room_state(room)));
+            done.record = Some(record(&state(room)));
             let header = StepHeader {
                 room,
                 verb: "read",
@@ -367,7 +379,18 @@ impl Driver for MitelPmsDriver {
             let mut attempt = 1;
             loop {
                 let started = Instant::now();
-                match self.link.send(frame.clone()).await {
+                let frame = match (&record, self.settings.pms.nam_replace) {
+                    // NAM "add" adds a directory entry: sent again after a lost answer it
+                    // would add the name twice, so a retry replaces where the site allows it.
+                    (Record::Name(op, name, room), Some(replace))
+                        if attempt > 1 && *op == self.settings.pms.nam_add =>
+                    {
+                        Record::Name(replace, name.clone(), room.clone())
+                            .frame(self.settings.pms.extension_width)
+                    }
+                    _ => frame.clone(),
+                };
+                match self.link.send(frame).await {
                     Ok(exchange) => {
                         let raw = run.raw().then(|| raw_of(&exchange));
                         run.emit(
@@ -405,17 +428,20 @@ impl Driver for MitelPmsDriver {
     async fn close(&self) {}
 }
 
+/// What to check when the link cannot be made or the PBX does not answer.
+const LINK_HINT: &str = "check `server` (host:port of the PBX's PMS link) in [pbx], that the PBX has \"Property Management System Installed\" on, and that nothing else holds its PMS link";
+
 /// How a link error counts for the retry policy: a PBX that cannot be reached or does not
-/// answer holds the run (commands stay queued). A record `NAK`ed four times is tried again in
-/// new transactions (a `NAK` also means a transmission error on a noisy line) and fails its
-/// command when the attempts are used up: then the PBX really refuses a field.
+/// answer holds the run (commands stay queued). A busy PBX (`NAK` to `ENQ`), and a record
+/// `NAK`ed four times, are tried again in new transactions (a `NAK` also means a transmission
+/// error on a noisy line); the command fails when the attempts are used up.
 fn failure(error: &LinkError) -> Failure {
     match error {
         LinkError::Unreachable(message) | LinkError::Lost(message) => Failure {
             kind: FailureKind::Transient { unreachable: true },
-            message: message.clone(),
+            message: format!("{message}; {LINK_HINT}"),
         },
-        LinkError::Refused(message) => Failure {
+        LinkError::Busy(message) | LinkError::Refused(message) => Failure {
             kind: FailureKind::Transient { unreachable: false },
             message: message.clone(),
         },

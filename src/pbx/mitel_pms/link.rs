@@ -4,8 +4,9 @@
 //! each frame: `ENQ` → the PBX's `ACK` within 3 s → `STX text ETX` → its `ACK` within 3 s. A
 //! `NAK` to the frame: the frame alone again, up to 3 more times, then the PBX refused it. No
 //! answer within 3 s: the transaction failed (the caller starts again with `ENQ`). Glare (the
-//! PBX's `ENQ` while we wait for our `ACK`): the PBX goes first — we `ACK`, take its frame,
-//! and restart ours once its transaction is done (or after 6 s). Between transactions the task
+//! PBX's `ENQ` while we wait for our `ACK`): the PBX goes first — we `ACK` and take its frame —
+//! then we back off 6 s, unless the PBX's next `ENQ` comes first (we take that transaction
+//! too), and restart ours with `ENQ`. Between transactions the task
 //! answers the PBX: `ACK` to every `ENQ` and every valid frame, `NAK` to garbage; what the PBX
 //! says (maid status, message waiting, a request to initialize) goes to `on_message`. An idle
 //! link is kept alive with `AREYUTHERE`. A lost connection is made again on the next frame.
@@ -20,8 +21,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::pbx::mitel_pms::frame::{ACK, ENQ, ETX, NAK, Record, STX, visible};
 
-/// The protocol's answer time, both ways.
-pub(crate) const ANSWER_TIME: Duration = Duration::from_secs(3);
+/// The protocol's answer time: the PBX answers within 3 s; the PMS must wait at least that
+/// long, so it waits a little longer (network time).
+pub(crate) const ANSWER_TIME: Duration = Duration::from_millis(3500);
 /// How long the PMS yields to the PBX after glare, at most.
 pub(crate) const GLARE_BACKOFF: Duration = Duration::from_secs(6);
 /// A frame after a `NAK` is sent again this many times.
@@ -36,6 +38,8 @@ pub(crate) enum LinkError {
     Unreachable(String),
     /// The PBX did not answer in time, or the connection broke: start again with `ENQ`.
     Lost(String),
+    /// The PBX answered `NAK` to `ENQ`: it is busy; try again later on the same connection.
+    Busy(String),
     /// The PBX answered `NAK` to the frame every time: it refuses a field.
     Refused(String),
 }
@@ -302,13 +306,16 @@ async fn transact(
                 }
                 Some(NAK) => {
                     exchange.received.push("<NAK>".into());
-                    return Err(LinkError::Lost("the PBX is busy (NAK to ENQ)".into()));
+                    return Err(LinkError::Busy(
+                        "the PBX answered NAK to ENQ: it is busy (or `server` is not the PBX's PMS link)"
+                            .into(),
+                    ));
                 }
                 Some(ENQ) => {
-                    // Glare: the PBX goes first.
+                    // Glare: the PBX goes first; then we back off (6 s) unless its next ENQ
+                    // comes first.
                     if let Some(text) = connection.receive(&mut exchange).await? {
                         on_message(&text);
-                        continue 'enquire;
                     }
                     glare_until = Some(Instant::now() + GLARE_BACKOFF);
                     continue 'enquire;
