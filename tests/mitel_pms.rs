@@ -37,7 +37,7 @@ impl TestPms {
             format!(
                 "[pbx]\ninterface = \"mitel-pms\"\nserver = \"{}\"\n\n[mitel_pms]\nallow = 2\nblock = 0\nnam_replace = 2\nkeepalive_secs = 0\n{extra}\n\n\
                  [class_of_service]\nLOCAL = 1\n\n[run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\n\n\
-                 [run.retry]\nattempts = 6\ninitial_backoff_ms = 20\nmax_backoff_ms = 200\n",
+                 [run.retry]\nattempts = 6\ninitial_backoff_ms = 20\nmax_backoff_ms = 200\n\n[service]\nlisten = \"127.0.0.1:0\"\n",
                 simulator.address()
             ),
         )
@@ -208,6 +208,19 @@ fn naks_silence_drops_glare_and_maid_status_lose_nothing() {
     );
     let first = pms.simulator().room("1000").unwrap();
     assert!(!first.occupied && first.name.is_empty());
+    // The maid status the PBX sent along the way is in the room state.
+    let rooms = hotelcare()
+        .current_dir(pms.dir.path())
+        .arg("--config")
+        .arg(&pms.config)
+        .arg("rooms")
+        .output()
+        .unwrap();
+    assert!(
+        text(&rooms.stdout).contains("maid status: clean"),
+        "{}",
+        text(&rooms.stdout)
+    );
     let last = pms.simulator().room("2000").unwrap();
     assert!(last.occupied);
     assert_eq!(last.name, "Last,Guest");
@@ -274,4 +287,50 @@ fn the_example_configuration_documents_the_mitel_pms_keys() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+/// After a restart the PBX asks to be initialized; the service answers with a general reset
+/// from the expected room state.
+#[test]
+fn a_request_to_initialize_is_answered_with_a_general_reset() {
+    let pms = TestPms::start("");
+    let mut service = hotelcare_std(&pms).arg("serve").spawn().unwrap();
+    let info = pms.dir.path().join("state/service.json");
+    crate::support::wait_for("service.json", || info.exists());
+    let ran =
+        pms.run("CHECKIN 1000 \"Solo,Alina\" COS LOCAL\nCHECKIN 2000 \"Rex,Ray\"\nCHECKOUT 2000\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    pms.simulator().reboot();
+    crate::support::wait_for("the general reset", || {
+        pms.simulator()
+            .applied()
+            .last()
+            .is_some_and(|frame| frame == "END")
+    });
+    let applied = pms.simulator().applied();
+    let reset = &applied[applied.iter().position(|f| f == "GRS").unwrap()..];
+    assert_eq!(
+        reset,
+        [
+            "GRS",
+            "CHK1  1000",
+            &format!("NAM1 {:<21} 1000", "Solo,Alina"),
+            "RST1  1000",
+            "CHK0  2000",
+            "END"
+        ]
+    );
+    let _ = service.kill();
+    let _ = service.wait();
+}
+
+fn hotelcare_std(pms: &TestPms) -> std::process::Command {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"));
+    command
+        .current_dir(pms.dir.path())
+        .arg("--config")
+        .arg(&pms.config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
 }

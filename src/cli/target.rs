@@ -35,14 +35,11 @@ impl Target {
         if let Some(pbx) = &config.pbx
             && let Some(settings) = PmsSettings::from_config(config)
         {
-            let on_message: crate::pbx::mitel_pms::link::OnMessage =
-                Arc::new(|text: &str| tracing::info!(target: "monitor", "the PBX says: {text}"));
             return Ok(Self {
                 driver: Arc::new(AnyDriver::MitelPms(MitelPmsDriver::new(
                     &pbx.server,
                     pbx.timeout,
                     settings,
-                    on_message,
                 ))),
                 simulator: None,
             });

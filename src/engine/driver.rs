@@ -71,4 +71,11 @@ pub trait Driver: Send + Sync + 'static {
 
     /// Ends the session (best effort).
     fn close(&self) -> impl Future<Output = ()> + Send;
+
+    /// The journal of the engine that drives it (a wire whose PBX reports on its own records
+    /// what it says in the room state, and reads the expected state for a general reset).
+    /// Called once by `Engine::new` for a journal on disk.
+    fn attach(&self, journal: &crate::engine::Journal) {
+        let _ = journal;
+    }
 }

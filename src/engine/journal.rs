@@ -400,6 +400,32 @@ impl Journal {
 
     /// Removes a command the PBX confirmed, notes it as the latest done on its rooms, and stores
     /// how the rooms it changed stand now, all in one transaction.
+    /// Records what the PBX reported of a room on its own (maid status, message waiting) in
+    /// the room's expected state: `flag` = `value`.
+    pub async fn set_room_flag(
+        &self,
+        room: &str,
+        flag: &str,
+        value: &str,
+    ) -> Result<(), JournalError> {
+        let (room, flag, value) = (room.to_owned(), flag.to_owned(), value.to_owned());
+        self.write(Box::new(move |txn| {
+            let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+            let mut state: RoomState =
+                match table.get(room.as_str()).map_err(|e| error("journal", e))? {
+                    Some(bytes) => serde_json::from_slice(bytes.value()).unwrap_or_default(),
+                    None => RoomState::default(),
+                };
+            state.flags.insert(flag, value);
+            let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
+            table
+                .insert(room.as_str(), bytes.as_slice())
+                .map_err(|e| error("journal", e))?;
+            Ok(())
+        }))
+        .await
+    }
+
     pub async fn complete(
         &self,
         entry: &Entry,

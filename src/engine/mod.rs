@@ -144,6 +144,9 @@ pub struct Report {
 
 impl<D: Driver> Engine<D> {
     pub fn new(driver: Arc<D>, journal: Journal, options: Options, sink: Sink) -> Self {
+        if journal.path().is_some() {
+            driver.attach(&journal);
+        }
         let options = Options {
             max_concurrency: options.max_concurrency.max(1),
             ..options

@@ -44,8 +44,18 @@ pub(crate) fn room_state(
         let at = crate::diagnostics::LocalTime(last.at);
         format!("#{} {} ({}) {at}", last.seq, last.keyword, last.origin)
     });
+    let flags: Vec<String> = state
+        .flags
+        .iter()
+        .map(|(flag, value)| format!("{flag}: {value}"))
+        .collect();
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", flags.join(", "))
+    };
     format!(
-        "{room:>7}  {:<8}  {guest:<22}  {cor:<12}  {:<8}  {last}",
+        "{room:>7}  {:<8}  {guest:<22}  {cor:<12}  {:<8}  {last}{flags}",
         if state.occupied { "occupied" } else { "vacant" },
         state.did.as_deref().unwrap_or("-"),
     )

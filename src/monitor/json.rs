@@ -195,6 +195,10 @@ pub(crate) struct RoomEntry<'a> {
     pub levels: Vec<String>,
     pub did: Option<&'a str>,
     pub last: Option<&'a crate::engine::LastCommand>,
+    /// What the PBX reported or hotelcare set besides (message waiting, do not disturb, maid
+    /// status); left out when there is none.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub flags: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// `rooms --format json`.
@@ -219,6 +223,7 @@ impl<'a> Rooms<'a> {
                     levels: state.cor.map(levels).unwrap_or_default(),
                     did: state.did.as_deref(),
                     last: state.last.as_ref(),
+                    flags: &state.flags,
                 })
                 .collect(),
         }

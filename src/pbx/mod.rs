@@ -61,4 +61,11 @@ impl Driver for AnyDriver {
             Self::MitelPms(driver) => driver.close().await,
         }
     }
+
+    fn attach(&self, journal: &crate::engine::Journal) {
+        match self {
+            Self::Mixml(driver) => driver.attach(journal),
+            Self::MitelPms(driver) => driver.attach(journal),
+        }
+    }
 }

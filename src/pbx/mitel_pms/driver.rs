@@ -17,8 +17,14 @@ use crate::engine::{
     Capabilities, Carried, Done, Driver, Failure, FailureKind, Raw, Record as RoomRecord,
     RecordField, RoomState, Run, StepHeader, StepResult, Stopped, Timing,
 };
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::mpsc;
+
+use crate::engine::Journal;
 use crate::pbx::mitel_pms::frame::{FittedName, Record, fit_name, visible};
 use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Settings};
+use crate::pbx::mitel_pms::unsolicited;
 use crate::validate::{Action, CheckIn, Command, Flag, Guest};
 
 /// What the records need from the configuration.
@@ -42,17 +48,18 @@ impl PmsSettings {
 pub struct MitelPmsDriver {
     link: Link,
     settings: PmsSettings,
+    /// The engine's journal, once attached (see `unsolicited`).
+    journal: Arc<OnceLock<Journal>>,
 }
 
 impl MitelPmsDriver {
     /// Starts the link to `address` (`host:port`); connects on the first record. What the PBX
-    /// sends on its own goes to `on_message`.
-    pub(crate) fn new(
-        address: &str,
-        connect_timeout: Duration,
-        settings: PmsSettings,
-        on_message: OnMessage,
-    ) -> Self {
+    /// sends on its own is handled by `unsolicited`.
+    pub(crate) fn new(address: &str, connect_timeout: Duration, settings: PmsSettings) -> Self {
+        let (messages, inbox) = mpsc::unbounded_channel();
+        let on_message: OnMessage = Arc::new(move |text: &str| {
+            let _ = messages.send(text.to_owned());
+        });
         let link = Link::start(
             address,
             Settings {
@@ -61,7 +68,18 @@ impl MitelPmsDriver {
             },
             on_message,
         );
-        Self { link, settings }
+        let journal = Arc::new(OnceLock::new());
+        tokio::spawn(unsolicited::handle(
+            inbox,
+            link.clone(),
+            settings,
+            Arc::clone(&journal),
+        ));
+        Self {
+            link,
+            settings,
+            journal,
+        }
     }
 }
 
@@ -426,6 +444,10 @@ impl Driver for MitelPmsDriver {
     }
 
     async fn close(&self) {}
+
+    fn attach(&self, journal: &Journal) {
+        let _ = self.journal.set(journal.clone());
+    }
 }
 
 /// What to check when the link cannot be made or the PBX does not answer.

@@ -36,6 +36,10 @@ pub(crate) enum Record {
     MessageWaiting(bool, String),
     DoNotDisturb(bool, String),
     AreYouThere,
+    /// The start of a general reset.
+    GeneralReset,
+    /// The end of a general reset.
+    End,
 }
 
 impl Record {
@@ -53,6 +57,8 @@ impl Record {
             Self::MessageWaiting(on, room) => format!("MW {} {}", flag(*on), ext(room)),
             Self::DoNotDisturb(on, room) => format!("DND{} {}", flag(*on), ext(room)),
             Self::AreYouThere => "AREYUTHERE".to_owned(),
+            Self::GeneralReset => "GRS".to_owned(),
+            Self::End => "END".to_owned(),
         }
     }
 
@@ -76,6 +82,8 @@ impl Record {
             Self::MessageWaiting(on, _) => format!("message waiting {}", on_off(*on)),
             Self::DoNotDisturb(on, _) => format!("do not disturb {}", on_off(*on)),
             Self::AreYouThere => "are you there (AREYUTHERE)".to_owned(),
+            Self::GeneralReset => "general reset (GRS)".to_owned(),
+            Self::End => "end of the general reset (END)".to_owned(),
         }
     }
 }

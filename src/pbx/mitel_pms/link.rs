@@ -61,7 +61,8 @@ struct Request {
     reply: oneshot::Sender<Result<Exchange, LinkError>>,
 }
 
-/// The link to one PBX.
+/// The link to one PBX (clones share it).
+#[derive(Clone)]
 pub(crate) struct Link {
     requests: mpsc::Sender<Request>,
     address: String,

@@ -8,5 +8,6 @@
 pub(crate) mod driver;
 pub(crate) mod frame;
 pub(crate) mod link;
+pub(crate) mod unsolicited;
 
 pub use driver::MitelPmsDriver;

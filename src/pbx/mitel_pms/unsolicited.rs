@@ -1,0 +1,185 @@
+//! What the PBX says on its own (spec §4): maid status (`STS`), message waiting (`MW`) set at
+//! the console or the phone, and a request to initialize (`RQINZ`) after it restarted. The link
+//! `ACK`s them; this task records them in the room state and answers a request to initialize
+//! with a general reset from the expected room state (`GRS`, a check-in or check-out with name
+//! and level for every room hotelcare knows, `END`) when `[mitel_pms] general_reset` is on.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::mpsc;
+
+use crate::engine::Journal;
+use crate::pbx::mitel_pms::driver::PmsSettings;
+use crate::pbx::mitel_pms::frame::{Record, fit_name};
+use crate::pbx::mitel_pms::link::Link;
+
+/// A message of the PBX, read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PbxMessage {
+    /// `STSn room`: the room's maid status.
+    MaidStatus { room: String, status: &'static str },
+    /// `MW n room`.
+    MessageWaiting { room: String, on: bool },
+    /// `RQINZ`: the PBX restarted and asks for the whole house.
+    RequestToInitialize,
+    /// Anything else: logged and ignored.
+    Other(String),
+}
+
+/// The maid status codes (spec §3.3, from the descriptions of 3CX and `DuVoice`).
+fn maid_status(digit: u8) -> Option<&'static str> {
+    Some(match digit {
+        b'1' => "maid present",
+        b'2' => "clean",
+        b'3' => "not clean",
+        b'4' => "out of service",
+        b'5' => "to be inspected",
+        b'6' => "occupied, clean",
+        b'7' => "occupied, not clean",
+        b'8' => "vacant, clean",
+        b'9' => "vacant, not clean",
+        _ => return None,
+    })
+}
+
+/// Reads a frame's text from the PBX.
+pub(crate) fn read(text: &str) -> PbxMessage {
+    let room = |rest: &str| {
+        let room = rest.trim();
+        (!room.is_empty() && room.bytes().all(|b| b.is_ascii_digit())).then(|| room.to_owned())
+    };
+    let bytes = text.as_bytes();
+    if text.trim() == "RQINZ" {
+        return PbxMessage::RequestToInitialize;
+    }
+    if bytes.len() > 5 && bytes.get(4) == Some(&b' ') {
+        let found = match (&text[..3], bytes[3]) {
+            ("STS", digit) => maid_status(digit)
+                .zip(room(&text[5..]))
+                .map(|(status, room)| PbxMessage::MaidStatus { room, status }),
+            ("MW ", b'0' | b'1') => room(&text[5..]).map(|room| PbxMessage::MessageWaiting {
+                room,
+                on: bytes[3] == b'1',
+            }),
+            _ => None,
+        };
+        if let Some(found) = found {
+            return found;
+        }
+    }
+    PbxMessage::Other(text.to_owned())
+}
+
+/// Handles what the PBX says, until the link is gone. `journal` is set once the engine that
+/// drives the PBX is built.
+pub(crate) async fn handle(
+    mut inbox: mpsc::UnboundedReceiver<String>,
+    link: Link,
+    settings: PmsSettings,
+    journal: Arc<OnceLock<Journal>>,
+) {
+    while let Some(text) = inbox.recv().await {
+        let message = read(&text);
+        tracing::info!(target: "monitor", "the PBX at {} says {text:?}: {message:?}", link.address());
+        let flag = match &message {
+            PbxMessage::MaidStatus { room, status } => Some((room, "maid status", *status)),
+            PbxMessage::MessageWaiting { room, on } => {
+                Some((room, "message waiting", if *on { "on" } else { "off" }))
+            }
+            PbxMessage::RequestToInitialize => {
+                if settings.pms.general_reset {
+                    if let Some(journal) = journal.get() {
+                        general_reset(&link, &settings, journal).await;
+                    } else {
+                        tracing::warn!(
+                            "the PBX asks for a general reset, but no journal is attached to answer it from"
+                        );
+                    }
+                } else {
+                    tracing::warn!(
+                        "the PBX asks for a general reset; `[mitel_pms] general_reset` is off, so it is not answered"
+                    );
+                }
+                None
+            }
+            PbxMessage::Other(_) => None,
+        };
+        if let (Some((room, name, value)), Some(journal)) = (flag, journal.get())
+            && let Err(error) = journal.set_room_flag(room, name, value).await
+        {
+            tracing::warn!("room {room}: {name} {value} not recorded: {error}");
+        }
+    }
+}
+
+/// `GRS`, then every room of the expected state (occupied: `CHK1`, name, level; vacant:
+/// `CHK0`, block level), then `END`. A frame that fails abandons the cycle (the PBX gives up on
+/// it too, and asks again after its next restart).
+async fn general_reset(link: &Link, settings: &PmsSettings, journal: &Journal) {
+    let rooms = match journal.rooms() {
+        Ok(rooms) => rooms,
+        Err(error) => {
+            tracing::warn!("general reset not sent: the room state cannot be read ({error})");
+            return;
+        }
+    };
+    let mut records = vec![Record::GeneralReset];
+    for (room, state) in &rooms {
+        if state.occupied {
+            records.push(Record::CheckIn(room.clone()));
+            if let Some(guest) = &state.guest {
+                let name = fit_name(&guest.last, &guest.first).name;
+                records.push(Record::Name(settings.pms.nam_add, name, room.clone()));
+            }
+            records.push(Record::Restriction(
+                state.cor.unwrap_or(settings.block),
+                room.clone(),
+            ));
+        } else {
+            records.push(Record::CheckOut(room.clone()));
+        }
+    }
+    records.push(Record::End);
+    tracing::info!(
+        target: "monitor",
+        "general reset for the PBX at {}: {} rooms, {} records",
+        link.address(),
+        rooms.len(),
+        records.len()
+    );
+    for record in records {
+        if let Err(error) = link.send(record.frame(settings.pms.extension_width)).await {
+            tracing::warn!(
+                "general reset abandoned at {}: {error:?}",
+                record.describe()
+            );
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pbx_messages_are_read() {
+        assert_eq!(
+            read("STS2 101  "),
+            PbxMessage::MaidStatus {
+                room: "101".into(),
+                status: "clean"
+            }
+        );
+        assert_eq!(
+            read("MW 1 2129 "),
+            PbxMessage::MessageWaiting {
+                room: "2129".into(),
+                on: true
+            }
+        );
+        assert_eq!(read("RQINZ"), PbxMessage::RequestToInitialize);
+        assert_eq!(read("STS0 101  "), PbxMessage::Other("STS0 101  ".into()));
+        assert_eq!(read("XYZ"), PbxMessage::Other("XYZ".into()));
+    }
+}
