@@ -417,3 +417,37 @@ fn the_repl_on_a_terminal_attaches_to_the_service_and_shows_its_monitor() {
     assert_eq!(pbx.record("1000").cor_day, "3");
     stop(service);
 }
+
+/// A running service does not keep finished guests' names in its journal file longer than
+/// `[run] retention_secs`.
+#[test]
+fn a_running_service_compacts_finished_guests_out_of_its_journal() {
+    let pbx = TestPbx::start();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        config.replacen("[run]\n", "[run]\nretention_secs = 1\n", 1),
+    )
+    .unwrap();
+    let (service, _) = start_serve(&pbx, None);
+    let ran = pbx.run("CHECKIN 1000 \"Zyxwvuts,Qponmlk\"\nCOS 1000 LOCAL\nCHECKOUT 1000\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let journal = pbx.dir.path().join("state/journal.redb");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let bytes = std::fs::read(&journal).unwrap();
+        if !bytes.windows(8).any(|w| w == b"Zyxwvuts") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the guest's name is still in the journal file"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The service goes on working with the compacted journal.
+    let ran = pbx.run("CHECKIN 2000 \"Solo,Alina\"\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(pbx.record("2000").directory_name, "Solo,Alina");
+    stop(service);
+}

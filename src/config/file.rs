@@ -105,6 +105,8 @@ pub(crate) struct RunSection {
     pub(crate) script_encoding: Option<Spanned<String>>,
     #[serde(default = "number::<24>")]
     pub(crate) duplicate_window_hours: Spanned<i64>,
+    #[serde(default = "number::<3600>")]
+    pub(crate) retention_secs: Spanned<i64>,
 }
 
 fn default_state_dir() -> PathBuf {
@@ -124,6 +126,7 @@ impl Default for RunSection {
             retry: RetrySection::default(),
             script_encoding: None,
             duplicate_window_hours: number::<24>(),
+            retention_secs: number::<3600>(),
         }
     }
 }

@@ -157,6 +157,9 @@ pub struct RunConfig {
     pub script_encoding: ScriptEncoding,
     /// A script with the same content as one accepted this recently is refused (`None`: never).
     pub duplicate_window: Option<Duration>,
+    /// How long finished commands (their guest names) may stay in the journal file of a
+    /// running service before it is compacted.
+    pub retention: Duration,
 }
 
 /// `[run.retry]`: how often and how patiently a transient failure is retried.
@@ -370,6 +373,11 @@ impl Config {
                     3_600_000,
                 ) as u64),
             },
+            retention: Duration::from_secs(check.positive(
+                "run.retention_secs",
+                &file.run.retention_secs,
+                30 * 24 * 3600,
+            ) as u64),
             state_dir: base.join(&file.run.state_dir),
             log_dir: base.join(&file.run.log_dir),
             duplicate_window: {

@@ -13,7 +13,7 @@
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, RwLock, mpsc};
 use std::thread;
 
 use redb::{
@@ -154,12 +154,21 @@ type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>
 /// A handle to the journal; cheap to clone. The file is closed when the last handle is dropped.
 #[derive(Clone)]
 pub struct Journal {
-    db: Arc<Database>,
+    /// `None` only for a moment while a compaction swaps the file (or if reopening it failed).
+    /// Readers hold the read lock for as long as their transaction lives.
+    db: Arc<RwLock<Option<Database>>>,
     writer: Arc<Writer>,
     path: Option<PathBuf>,
 }
 
-type Request = (Job, oneshot::Sender<Result<(), String>>);
+/// What the writer thread is asked to do.
+enum Request {
+    /// A job in a write transaction, grouped with others.
+    Write(Job, oneshot::Sender<Result<(), String>>),
+    /// Rewrite the file without what finished commands left in its free pages (see
+    /// `Journal::compact_now`).
+    Compact(oneshot::Sender<Result<(), String>>),
+}
 
 /// The group-commit thread and its queue; joined on drop so that the file is closed afterwards.
 struct Writer {
@@ -234,7 +243,6 @@ impl Journal {
     }
 
     fn start(db: Database, path: Option<PathBuf>) -> Result<Self, JournalError> {
-        let db = Arc::new(db);
         {
             let txn = db.begin_write().map_err(|e| error("journal", e))?;
             txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
@@ -249,11 +257,13 @@ impl Journal {
                 .map_err(|e| error("journal", e))?;
             txn.commit().map_err(|e| error("journal", e))?;
         }
+        let db = Arc::new(RwLock::new(Some(db)));
         let (queue, jobs) = mpsc::channel::<Request>();
         let db_for_writer = Arc::clone(&db);
+        let path_for_writer = path.clone();
         let thread = thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || group_commit(&db_for_writer, &jobs))
+            .spawn(move || group_commit(&db_for_writer, path_for_writer.as_deref(), &jobs))
             .map_err(|e| error("cannot start the journal writer", e))?;
         let writer = Arc::new(Writer {
             queue: std::sync::Mutex::new(Some(queue)),
@@ -277,12 +287,39 @@ impl Journal {
             .map_err(|_| stopped())?
             .as_ref()
             .ok_or_else(stopped)?
-            .send((job, reply))
+            .send(Request::Write(job, reply))
             .map_err(|_| stopped())?;
         answer
             .await
             .map_err(|_| JournalError::Other("the journal writer has stopped".into()))?
             .map_err(JournalError::Other)
+    }
+
+    /// Rewrites the journal file with only what is live (see `compact`), while it stays open:
+    /// writes wait meanwhile. Finished commands' guest names leave the disk. Does nothing for
+    /// a journal in memory.
+    pub async fn compact_now(&self) -> Result<(), JournalError> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || JournalError::Other("the journal writer has stopped".into());
+        self.writer
+            .queue
+            .lock()
+            .map_err(|_| stopped())?
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(Request::Compact(reply))
+            .map_err(|_| stopped())?;
+        answer
+            .await
+            .map_err(|_| stopped())?
+            .map_err(JournalError::Other)
+    }
+
+    /// The database, read-locked for as long as the guard lives.
+    fn database(&self) -> std::sync::RwLockReadGuard<'_, Option<Database>> {
+        self.db
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Appends commands as pending, in order, in one transaction; returns their sequence numbers.
@@ -469,7 +506,8 @@ impl Journal {
 
     /// How many commands are pending.
     pub fn count_pending(&self) -> Result<usize, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
         let mut count = 0;
         for item in table.iter().map_err(|e| error("journal", e))? {
@@ -481,7 +519,8 @@ impl Journal {
 
     /// The last confirmed command on `room`, if any.
     fn last_done(&self, room: &str) -> Result<Option<u64>, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
         Ok(table
             .get(room)
@@ -522,7 +561,8 @@ impl Journal {
 
     /// Pending commands after `after`, in order, at most `limit`.
     pub fn pending_after(&self, after: u64, limit: usize) -> Result<Vec<Entry>, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
         let mut out = Vec::new();
         for item in table.range(after + 1..).map_err(|e| error("journal", e))? {
@@ -540,7 +580,8 @@ impl Journal {
 
     /// What was recorded under `marker`, if it was recorded.
     pub fn marked(&self, marker: &str) -> Result<Option<Marker>, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
         let Some(value) = table.get(marker).map_err(|e| error("journal", e))? else {
             return Ok(None);
@@ -578,7 +619,8 @@ impl Journal {
         key: &str,
         what: &str,
     ) -> Result<Option<T>, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(table).map_err(|e| error("journal", e))?;
         let Some(value) = table.get(key).map_err(|e| error("journal", e))? else {
             return Ok(None);
@@ -595,7 +637,8 @@ impl Journal {
 
     /// Every room hotelcare has touched, by extension.
     pub fn rooms(&self) -> Result<Vec<(String, RoomState)>, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
         let mut rooms = Vec::new();
         for row in table.iter().map_err(|e| error("journal", e))? {
@@ -614,7 +657,8 @@ impl Journal {
 
     /// One command, if it is still in the journal (pending or failed).
     pub fn get(&self, seq: u64) -> Result<Option<Entry>, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
         table
             .get(seq)
@@ -625,7 +669,8 @@ impl Journal {
 
     /// Every command still in the journal (pending and failed), in order.
     pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
-        let txn = self.db.begin_read().map_err(|e| error("journal", e))?;
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
         table
             .iter()
@@ -721,29 +766,35 @@ pub fn compact(state_dir: &Path) -> Result<(), JournalError> {
         return Ok(());
     }
     let fresh_path = state_dir.join(format!("{FILE_NAME}.compacting"));
-    let _ = std::fs::remove_file(&fresh_path);
     {
         let old = Database::create(&path)
             .map_err(|e| error(&format!("cannot open the journal `{}`", path.display()), e))?;
-        let fresh = Database::create(&fresh_path)
-            .map_err(|e| error(&format!("cannot create `{}`", fresh_path.display()), e))?;
-        let read = old.begin_read().map_err(|e| error("journal", e))?;
-        let mut write = fresh.begin_write().map_err(|e| error("journal", e))?;
-        write
-            .set_durability(Durability::Immediate)
-            .map_err(|e| error("journal", e))?;
-        copy(&read, &write, COMMANDS)?;
-        copy(&read, &write, META)?;
-        copy(&read, &write, ROOM_DONE)?;
-        copy(&read, &write, MARKERS)?;
-        copy(&read, &write, SCRIPTS)?;
-        copy(&read, &write, ROOMS)?;
-        write.commit().map_err(|e| error("journal", e))?;
+        copy_live(&old, &fresh_path)?;
     }
     crate::files::restrict(&fresh_path, false)
         .map_err(|e| error("cannot protect the compacted journal", e))?;
     std::fs::rename(&fresh_path, &path)
         .map_err(|e| error("cannot replace the journal with its compacted copy", e))?;
+    Ok(())
+}
+
+/// Writes what is live in `old` (every table) into a new file at `fresh_path`.
+fn copy_live(old: &Database, fresh_path: &Path) -> Result<(), JournalError> {
+    let _ = std::fs::remove_file(fresh_path);
+    let fresh = Database::create(fresh_path)
+        .map_err(|e| error(&format!("cannot create `{}`", fresh_path.display()), e))?;
+    let read = old.begin_read().map_err(|e| error("journal", e))?;
+    let mut write = fresh.begin_write().map_err(|e| error("journal", e))?;
+    write
+        .set_durability(Durability::Immediate)
+        .map_err(|e| error("journal", e))?;
+    copy(&read, &write, COMMANDS)?;
+    copy(&read, &write, META)?;
+    copy(&read, &write, ROOM_DONE)?;
+    copy(&read, &write, MARKERS)?;
+    copy(&read, &write, SCRIPTS)?;
+    copy(&read, &write, ROOMS)?;
+    write.commit().map_err(|e| error("journal", e))?;
     Ok(())
 }
 
@@ -774,6 +825,18 @@ where
     Ok(())
 }
 
+/// A read transaction on the locked database.
+fn begin_read(database: Option<&Database>) -> Result<redb::ReadTransaction, JournalError> {
+    database
+        .ok_or_else(|| {
+            JournalError::Other(
+                "the journal is not open (a compaction failed); restart hotelcare".into(),
+            )
+        })?
+        .begin_read()
+        .map_err(|e| error("journal", e))
+}
+
 fn encode(entry: &Entry) -> Result<Vec<u8>, JournalError> {
     serde_json::to_vec(entry).map_err(|e| error("cannot encode a journal entry", e))
 }
@@ -788,19 +851,85 @@ fn decode(bytes: &[u8]) -> Result<Entry, JournalError> {
 }
 
 /// The writer thread: takes every job waiting, runs them in one transaction, commits once.
-fn group_commit(db: &Database, jobs: &mpsc::Receiver<Request>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
+fn group_commit(
+    db: &RwLock<Option<Database>>,
+    path: Option<&Path>,
+    jobs: &mpsc::Receiver<Request>,
+) {
+    let mut pending = None;
+    loop {
+        let first = match pending.take() {
+            Some(request) => request,
+            None => match jobs.recv() {
+                Ok(request) => request,
+                Err(_) => return,
+            },
+        };
+        let mut batch = match first {
+            Request::Write(job, reply) => vec![(job, reply)],
+            Request::Compact(reply) => {
+                let _ = reply.send(compact_in_place(db, path));
+                continue;
+            }
+        };
         while batch.len() < 1024 {
             match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Request::Write(job, reply)) => batch.push((job, reply)),
+                Ok(compact @ Request::Compact(_)) => {
+                    pending = Some(compact);
+                    break;
+                }
                 Err(_) => break,
             }
         }
-        let result = commit(db, &mut batch);
+        let result = {
+            let guard = db.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match guard.as_ref() {
+                Some(db) => commit(db, &mut batch),
+                None => Err("the journal file could not be opened again after a compaction; restart hotelcare".to_owned()),
+            }
+        };
         for (_, reply) in batch {
             let _ = reply.send(result.clone());
         }
+    }
+}
+
+/// Copies what is live into a fresh file beside the journal, closes the journal, puts the fresh
+/// file in its place and opens that: under the write lock, so no transaction is live. If the
+/// swap fails, the journal is opened again as it was.
+fn compact_in_place(db: &RwLock<Option<Database>>, path: Option<&Path>) -> Result<(), String> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let mut guard = db
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fresh_path = path.with_extension("redb.compacting");
+    {
+        let Some(old) = guard.as_ref() else {
+            return Err("the journal is not open".into());
+        };
+        copy_live(old, &fresh_path).map_err(|e| e.to_string())?;
+    }
+    // Closed before the rename: Windows renames no open file.
+    drop(guard.take());
+    let swapped = crate::files::restrict(&fresh_path, false)
+        .and_then(|()| std::fs::rename(&fresh_path, path));
+    let reopened = open_file(path).map_err(|e| e.to_string());
+    match (swapped, reopened) {
+        (Ok(()), Ok(db)) => {
+            *guard = Some(db);
+            Ok(())
+        }
+        (Err(error), Ok(db)) => {
+            *guard = Some(db);
+            let _ = std::fs::remove_file(&fresh_path);
+            Err(format!(
+                "the compacted journal could not replace the old one: {error}"
+            ))
+        }
+        (_, Err(error)) => Err(error),
     }
 }
 

@@ -195,6 +195,12 @@ pub(crate) async fn run<D: Driver>(
         stop_signal.clone(),
         grace,
     ));
+    let compactor = tokio::spawn(compact_regularly(
+        engine.journal().clone(),
+        Arc::clone(&hub),
+        config.run.retention,
+        stop_signal.clone(),
+    ));
     let pending = engine.journal().count_pending().unwrap_or(0);
     hub.notice(
         &format!(
@@ -238,6 +244,7 @@ pub(crate) async fn run<D: Driver>(
     let _ = closing.send(true);
     let _ = stopping.send(Some(reason));
     let _ = drainer.await;
+    let _ = compactor.await;
     if let Some(spooler) = spooler {
         let _ = spooler.await;
     }
@@ -255,6 +262,39 @@ pub(crate) async fn run<D: Driver>(
     engine.driver().close().await;
     ServiceInfo::remove_own(&state_dir);
     Ok(())
+}
+
+/// Finished commands leave the journal's records, but their pages (guest names in them) stay
+/// in the file until it is rewritten: every `retention`, if commands finished since, the
+/// journal is compacted while it stays open.
+async fn compact_regularly(
+    journal: Journal,
+    hub: Arc<Hub>,
+    retention: Duration,
+    stop: watch::Receiver<Option<String>>,
+) {
+    let finished = || hub.metrics.done.get() + hub.metrics.failed.get();
+    let mut compacted_at = finished();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(retention) => {}
+            _ = drainer::stopped(stop.clone()) => return,
+        }
+        let now = finished();
+        if now == compacted_at {
+            continue;
+        }
+        match journal.compact_now().await {
+            Ok(()) => {
+                compacted_at = now;
+                tracing::info!("the journal was compacted: finished commands left no data in it");
+            }
+            Err(error) => hub.notice(
+                &format!("warning: the journal was not compacted: {error}"),
+                true,
+            ),
+        }
+    }
 }
 
 /// The API's accept loop: each connection with the time limits of `serving`, at most
