@@ -68,6 +68,9 @@ pub struct PmsStats {
     pub glares: u64,
     pub unsolicited: u64,
     pub connections: u64,
+    /// A frame the PBX had just acknowledged, sent again at once on the same connection (a
+    /// PMS that repeats itself without a NAK or a timeout between).
+    pub repeats: u64,
 }
 
 struct State {
@@ -193,6 +196,7 @@ async fn serve(
     mut reboots: watch::Receiver<u64>,
 ) {
     let mut next_maid = Instant::now() + lock(&state).faults.maid_every.unwrap_or(NEVER);
+    let mut last_acked: Option<Vec<u8>> = None;
     reboots.borrow_and_update();
     loop {
         let byte = tokio::select! {
@@ -228,6 +232,8 @@ async fn serve(
             (silent, glare, faults.latency)
         };
         if silent {
+            // A timeout on the PMS's side: it may send the same frame again.
+            last_acked = None;
             continue;
         }
         if glare {
@@ -266,6 +272,9 @@ async fn serve(
                 let valid = decode(&text, state.width, &state.rooms);
                 let nak = state.rng.f64() < state.faults.nak_rate;
                 let drop = state.rng.f64() < state.faults.drop_rate;
+                if last_acked.as_deref() == Some(text.as_slice()) {
+                    state.stats.repeats += 1;
+                }
                 match valid {
                     Some(change) if !nak => {
                         apply(&mut state, &change);
@@ -285,9 +294,11 @@ async fn serve(
                     if stream.write_all(&[ACK]).await.is_err() {
                         return;
                     }
+                    last_acked = Some(text);
                     break;
                 }
                 Verdict::Nak => {
+                    last_acked = None;
                     if stream.write_all(&[NAK]).await.is_err() {
                         return;
                     }
