@@ -51,6 +51,8 @@ pub enum DiagnosticKind {
         limit: usize,
         kept: String,
     },
+    /// A name with characters the Mitel PMS interface cannot carry: sent with `?`.
+    NameNotAscii { kept: String },
     /// A DID while telephone number transfer is off.
     NumberTransferDisabled,
     /// The line does not follow the grammar.
@@ -81,7 +83,7 @@ pub enum DiagnosticKind {
 impl DiagnosticKind {
     pub fn severity(&self) -> Severity {
         match self {
-            Self::NameTruncated { .. } => Severity::Warning,
+            Self::NameTruncated { .. } | Self::NameNotAscii { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -105,6 +107,7 @@ impl DiagnosticKind {
             Self::LineTooLong { .. } => "the line starts here".into(),
             Self::MoveToSameRoom { .. } => "same room as the source".into(),
             Self::NameTruncated { kept, .. } => format!("kept as \"{kept}\""),
+            Self::NameNotAscii { kept } => format!("sent as \"{kept}\""),
             Self::RoomAlreadyCheckedIn { .. } => "still occupied here".into(),
             Self::NumberTransferDisabled => "DID not allowed".into(),
             Self::Syntax { expected, .. } => format!("expected {}", Alternatives(expected)),
@@ -144,6 +147,9 @@ impl DiagnosticKind {
             }
             Self::MoveToSameRoom { .. } => "name two different rooms: `MOVE from to`".into(),
             Self::NameTruncated { .. } => return None,
+            Self::NameNotAscii { .. } => {
+                "the Mitel PMS interface carries ASCII only (umlauts are spelt `ae`, `oe`, `ue`, `ss`, accents dropped); write the name in Latin letters".into()
+            }
             Self::RoomAlreadyCheckedIn { room, .. } => format!(
                 "check room {room} out first (`CHECKOUT {room}`), or add `REPLACE` to check the new guest in in place of the old one"
             ),
@@ -211,6 +217,10 @@ impl Display for DiagnosticKind {
             Self::NameTruncated { field, limit, kept } => write!(
                 f,
                 "the name is longer than the PBX field {field} ({limit} characters) and is cut to \"{kept}\""
+            ),
+            Self::NameNotAscii { kept } => write!(
+                f,
+                "the name has characters the Mitel PMS interface cannot carry; it is sent as \"{kept}\""
             ),
             Self::NumberTransferDisabled => {
                 write!(f, "a DID is given but telephone number transfer is off")

@@ -6,6 +6,7 @@
 mod checked;
 mod guest;
 pub mod limits;
+pub(crate) mod pms_name;
 mod validator;
 
 pub use crate::syntax::Flag;

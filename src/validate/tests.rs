@@ -287,3 +287,38 @@ fn a_second_check_in_into_a_room_the_script_filled_is_an_error_unless_it_replace
         ]
     );
 }
+
+#[test]
+fn on_the_mitel_pms_wire_names_are_checked_as_the_nam_record_carries_them() {
+    let config = Config::parse(
+        "[pbx]\ninterface = \"mitel-pms\"\nserver = \"127.0.0.1:6830\"\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let mut validator = Validator::new(&config);
+    let mut found = Vec::new();
+    let mut names = Vec::new();
+    compile(
+        "t.hc",
+        "CHECKIN 1000 \"M\u{fc}ller,J\u{fc}rgen Karl-Heinz\"\nCHECKIN 2000 \"\u{3a0}\u{3b1}\u{3c0}\u{3b1}\"\n"
+            .as_bytes(),
+        &mut validator,
+        &mut |event| match event {
+            Event::Diagnostic { diagnostic, .. } => found.push(diagnostic.kind.to_string()),
+            Event::Command(command) => {
+                if let crate::validate::Action::CheckIn(check_in) = command.action {
+                    names.push(check_in.guest.directory_name);
+                }
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(names, ["Mueller,Juergen Karl-", "????"]);
+    assert_eq!(
+        found,
+        [
+            "the name is longer than the PBX field PMS name (21 characters) and is cut to \"Mueller,Juergen Karl-\"",
+            "the name has characters the Mitel PMS interface cannot carry; it is sent as \"????\"",
+        ]
+    );
+}

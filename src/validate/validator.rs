@@ -124,7 +124,7 @@ impl<'c> Validator<'c> {
                 options,
             } => {
                 let room = self.expect_room(room, diagnostics);
-                let guest = expect_guest(guest, diagnostics);
+                let guest = self.expect_guest(guest, diagnostics);
                 let (did_option, cos_option, replace) = expect_options(options, diagnostics);
                 let cor = match cos_option {
                     Some(level) => self.expect_level(level, diagnostics),
@@ -206,7 +206,7 @@ impl<'c> Validator<'c> {
             }
             C::Rename { room, guest } => {
                 let room = self.expect_room(room, diagnostics);
-                let guest = expect_guest(guest, diagnostics)?;
+                let guest = self.expect_guest(guest, diagnostics)?;
                 if !self.capabilities.rename {
                     diagnostics.push(Diagnostic::new(
                         DiagnosticKind::UnsupportedByInterface {
@@ -292,6 +292,49 @@ impl<'c> Validator<'c> {
             ));
         }
         found
+    }
+
+    /// A guest's name, split and cut to the PBX's fields. On the Mitel PMS interface its
+    /// Directory Name is what the NAM record carries: ASCII, at most 21 characters.
+    fn expect_guest(
+        &self,
+        text: &Spanned<std::borrow::Cow<'_, str>>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Guest> {
+        let (mut guest, mut warnings) = expect_guest_free(text, diagnostics)?;
+        if self.config.mitel_pms.is_some() {
+            warnings.retain(|w| {
+                !matches!(
+                    w.kind,
+                    DiagnosticKind::NameTruncated {
+                        field: "Directory Name",
+                        ..
+                    }
+                )
+            });
+            let fitted = crate::validate::pms_name::fit_name(&guest.last, &guest.first);
+            if fitted.replaced {
+                warnings.push(Diagnostic::new(
+                    DiagnosticKind::NameNotAscii {
+                        kept: fitted.name.clone(),
+                    },
+                    text.span,
+                ));
+            }
+            if fitted.cut {
+                warnings.push(Diagnostic::new(
+                    DiagnosticKind::NameTruncated {
+                        field: "PMS name",
+                        limit: crate::validate::pms_name::NAME_WIDTH,
+                        kept: fitted.name.clone(),
+                    },
+                    text.span,
+                ));
+            }
+            guest.directory_name = fitted.name;
+        }
+        diagnostics.extend(warnings);
+        Some(guest)
     }
 
     /// A room: at most 7 digits, and no wider than the Mitel PMS interface's extension field.
@@ -440,15 +483,12 @@ fn expect_room_free(room: &Spanned<&str>, diagnostics: &mut Vec<Diagnostic>) -> 
     Some(room.node.to_owned())
 }
 
-fn expect_guest(
+fn expect_guest_free(
     guest: &Spanned<std::borrow::Cow<'_, str>>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Guest> {
+) -> Option<(Guest, Vec<Diagnostic>)> {
     match Guest::from_text(&guest.node, guest.span) {
-        Ok((guest, warnings)) => {
-            diagnostics.extend(warnings);
-            Some(guest)
-        }
+        Ok(found) => Some(found),
         Err(error) => {
             diagnostics.push(error);
             None

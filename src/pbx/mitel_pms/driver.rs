@@ -22,9 +22,10 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::mpsc;
 
 use crate::engine::Journal;
-use crate::pbx::mitel_pms::frame::{FittedName, Record, fit_name, visible};
+use crate::pbx::mitel_pms::frame::{Record, visible};
 use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Settings};
 use crate::pbx::mitel_pms::unsolicited;
+use crate::validate::pms_name::fit_name;
 use crate::validate::{Action, CheckIn, Command, Flag, Guest};
 
 /// What the records need from the configuration.
@@ -94,13 +95,12 @@ pub(crate) struct Planned {
 type Refusal = String;
 
 /// The records of `action`. `state` is the expected state of a room (`None` in a dry run:
-/// then a move's guest shows as a placeholder). Also the warnings the name gave.
+/// then a move's guest shows as a placeholder).
 pub(crate) fn frames(
     action: &Action,
     settings: &PmsSettings,
     state: Option<&dyn Fn(&str) -> RoomState>,
-) -> Result<(Vec<Planned>, Vec<String>), Refusal> {
-    let mut warnings = Vec::new();
+) -> Result<Vec<Planned>, Refusal> {
     let mut out = Vec::new();
     let mut push = |room: &str, record: Record| {
         out.push(Planned {
@@ -108,26 +108,9 @@ pub(crate) fn frames(
             record,
         });
     };
-    let name = |guest: &Guest, warnings: &mut Vec<String>| {
-        let FittedName {
-            name,
-            replaced,
-            cut,
-        } = fit_name(&guest.last, &guest.first);
-        if replaced {
-            warnings.push(format!(
-                "the name `{}` has characters the PMS interface cannot carry (ASCII only): sent as `{name}`",
-                guest.directory_name
-            ));
-        }
-        if cut {
-            warnings.push(format!(
-                "the name `{}` is longer than the PMS name field (21 characters): sent as `{name}`",
-                guest.directory_name
-            ));
-        }
-        name
-    };
+    // ASCII, fitted to the NAM field as the script's check did (`validate::pms_name`; again
+    // here for a guest the room state has from another configuration).
+    let name = |guest: &Guest| fit_name(&guest.last, &guest.first).name;
     match action {
         Action::CheckIn(CheckIn {
             room,
@@ -151,7 +134,7 @@ pub(crate) fn frames(
                 push(room, Record::CheckOut(room.clone()));
             }
             push(room, Record::CheckIn(room.clone()));
-            let name = name(guest, &mut warnings);
+            let name = name(guest);
             push(room, Record::Name(settings.pms.nam_add, name, room.clone()));
             push(room, Record::Restriction(cor.get(), room.clone()));
         }
@@ -171,7 +154,7 @@ pub(crate) fn frames(
                     "room {room} is vacant as far as hotelcare knows: there is no guest to rename; nothing was sent"
                 ));
             }
-            let name = name(guest, &mut warnings);
+            let name = name(guest);
             push(room, Record::Name(op, name, room.clone()));
         }
         Action::Move { from, to } => {
@@ -190,9 +173,7 @@ pub(crate) fn frames(
                         ));
                     }
                     let level = old.cor.unwrap_or(settings.block);
-                    let guest = old
-                        .guest
-                        .map_or_else(String::new, |g| name(&g, &mut warnings));
+                    let guest = old.guest.map_or_else(String::new, |g| name(&g));
                     (guest, Record::Restriction(level, to.clone()))
                 }
                 None => (
@@ -224,7 +205,7 @@ pub(crate) fn frames(
             ));
         }
     }
-    Ok((out, warnings))
+    Ok(out)
 }
 
 fn guest_of(state: &RoomState) -> String {
@@ -240,7 +221,7 @@ pub(crate) fn plan(origin: &str, command: &Command, settings: &PmsSettings, raw:
     let mut out = format!("{origin}  {}\n", command.text);
     let keyword = command.action.keyword();
     match frames(&command.action, settings, None) {
-        Ok((planned, warnings)) => {
+        Ok(planned) => {
             if matches!(command.action, Action::Show { .. }) {
                 let _ = writeln!(
                     out,
@@ -258,9 +239,6 @@ pub(crate) fn plan(origin: &str, command: &Command, settings: &PmsSettings, raw:
                     );
                 }
             }
-            for warning in warnings {
-                let _ = writeln!(out, "        warning: {warning}");
-            }
         }
         Err(refusal) => {
             let _ = writeln!(out, "        refused: {refusal}");
@@ -277,7 +255,6 @@ pub(crate) struct PlannedRecords {
     origin: String,
     command: String,
     records: Vec<PlannedRecord>,
-    warnings: Vec<String>,
     refused: Option<String>,
 }
 
@@ -291,8 +268,8 @@ pub(crate) struct PlannedRecord {
 
 impl PlannedRecords {
     pub(crate) fn new(origin: &str, command: &Command, settings: &PmsSettings) -> Self {
-        let (records, warnings, refused) = match frames(&command.action, settings, None) {
-            Ok((planned, warnings)) => (
+        let (records, refused) = match frames(&command.action, settings, None) {
+            Ok(planned) => (
                 planned
                     .into_iter()
                     .map(|p| PlannedRecord {
@@ -301,17 +278,15 @@ impl PlannedRecords {
                         room: p.room,
                     })
                     .collect(),
-                warnings,
                 None,
             ),
-            Err(refusal) => (Vec::new(), Vec::new(), Some(refusal)),
+            Err(refusal) => (Vec::new(), Some(refusal)),
         };
         Self {
             kind: "command",
             origin: origin.to_owned(),
             command: command.text.clone(),
             records,
-            warnings,
             refused,
         }
     }
@@ -336,7 +311,7 @@ impl Driver for MitelPmsDriver {
         }
         let state = |room: &str| states.get(room).cloned().unwrap_or_default();
         let planned = frames(&action, &self.settings, Some(&state));
-        let (planned, warnings) = match planned {
+        let planned = match planned {
             Ok(found) => found,
             Err(refusal) => {
                 let header = StepHeader {
@@ -355,9 +330,6 @@ impl Driver for MitelPmsDriver {
                 return Err(Stopped::Command(refusal));
             }
         };
-        for warning in &warnings {
-            tracing::warn!("{}: {warning}", run.entry().origin);
-        }
         let mut done = Done::default();
         if let Action::Move { from, .. } = &action {
             let old = state(from);
@@ -540,7 +512,6 @@ mod tests {
     fn texts(action: &Action, state: &dyn Fn(&str) -> RoomState) -> Vec<String> {
         frames(action, &settings(), Some(state))
             .unwrap()
-            .0
             .iter()
             .map(|p| p.record.text(5))
             .collect()

@@ -10,8 +10,9 @@ use tokio::sync::mpsc;
 
 use crate::engine::Journal;
 use crate::pbx::mitel_pms::driver::PmsSettings;
-use crate::pbx::mitel_pms::frame::{Record, fit_name};
+use crate::pbx::mitel_pms::frame::Record;
 use crate::pbx::mitel_pms::link::Link;
+use crate::validate::pms_name::fit_name;
 
 /// A message of the PBX, read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,8 +129,11 @@ async fn general_reset(link: &Link, settings: &PmsSettings, journal: &Journal) {
         if state.occupied {
             records.push(Record::CheckIn(room.clone()));
             if let Some(guest) = &state.guest {
-                let name = fit_name(&guest.last, &guest.first).name;
-                records.push(Record::Name(settings.pms.nam_add, name, room.clone()));
+                records.push(Record::Name(
+                    settings.pms.nam_add,
+                    fit_name(&guest.last, &guest.first).name,
+                    room.clone(),
+                ));
             }
             records.push(Record::Restriction(
                 state.cor.unwrap_or(settings.block),
