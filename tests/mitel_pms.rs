@@ -294,21 +294,53 @@ fn the_example_configuration_documents_the_mitel_pms_keys() {
 #[test]
 fn a_request_to_initialize_is_answered_with_a_general_reset() {
     let pms = TestPms::start("");
+    // With keep-alives on, the service makes a lost link again by itself.
+    let config = std::fs::read_to_string(&pms.config).unwrap();
+    std::fs::write(
+        &pms.config,
+        config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
+    )
+    .unwrap();
     let mut service = hotelcare_std(&pms).arg("serve").spawn().unwrap();
     let info = pms.dir.path().join("state/service.json");
     crate::support::wait_for("service.json", || info.exists());
     let ran =
         pms.run("CHECKIN 1000 \"Solo,Alina\" COS LOCAL\nCHECKIN 2000 \"Rex,Ray\"\nCHECKOUT 2000\n");
     assert!(ran.status.success(), "{}", text(&ran.stderr));
-    pms.simulator().reboot();
-    crate::support::wait_for("the general reset", || {
-        pms.simulator()
-            .applied()
-            .last()
-            .is_some_and(|frame| frame == "END")
+    // The PBX drops the link (as it restarts) and comes back: the service reconnects unasked.
+    pms.simulator().set_faults(PmsFaults {
+        drop_rate: 1.0,
+        ..PmsFaults::default()
     });
-    let applied = pms.simulator().applied();
-    let reset = &applied[applied.iter().position(|f| f == "GRS").unwrap()..];
+    crate::support::wait_for("the keep-alive that finds the link dropped", || {
+        pms.simulator().stats().connections >= 2
+    });
+    pms.simulator().set_faults(PmsFaults::default());
+    // The restarted PBX asks to be initialized on the link the service made again (asked
+    // again while that link may still be settling).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let finished = || pms.simulator().applied().iter().any(|frame| frame == "END");
+    while !finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no general reset: {:?}\n{}",
+            pms.simulator().stats(),
+            std::fs::read_to_string(pms.dir.path().join("logs/hotelcare-service.log"))
+                .unwrap_or_default()
+        );
+        pms.simulator().reboot();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+    }
+    // The first general reset, without the keep-alives between its records.
+    let applied: Vec<String> = pms
+        .simulator()
+        .applied()
+        .into_iter()
+        .filter(|frame| frame != "AREYUTHERE")
+        .collect();
+    let start = applied.iter().position(|f| f == "GRS").unwrap();
+    let end = start + applied[start..].iter().position(|f| f == "END").unwrap();
+    let reset = &applied[start..=end];
     assert_eq!(
         reset,
         [

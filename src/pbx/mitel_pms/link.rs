@@ -9,7 +9,8 @@
 //! too), and restart ours with `ENQ`. Between transactions the task
 //! answers the PBX: `ACK` to every `ENQ` and every valid frame, `NAK` to garbage; what the PBX
 //! says (maid status, message waiting, a request to initialize) goes to `on_message`. An idle
-//! link is kept alive with `AREYUTHERE`. A lost connection is made again on the next frame.
+//! link is kept alive with `AREYUTHERE`. A lost connection is made again on the next frame, and,
+//! with keep-alives on, by itself (1 s, then longer, up to a minute).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -196,14 +197,33 @@ async fn run(
 ) {
     let mut connection: Option<Connection> = None;
     let mut idle_since = Instant::now();
+    let mut ever_connected = false;
+    let mut reconnect_pause = Duration::from_secs(1);
     loop {
         let Some(open) = connection.as_mut() else {
-            let Some(request) = requests.recv().await else {
-                return;
+            // With keep-alives on, a link that was up is made again by itself (after 1 s,
+            // then longer, up to a minute): a PBX that restarted asks to be initialized only
+            // once it hears an ENQ.
+            let request = if settings.keepalive.is_some() && ever_connected {
+                tokio::select! {
+                    request = requests.recv() => match request {
+                        Some(request) => Some(request),
+                        None => return,
+                    },
+                    () = tokio::time::sleep(reconnect_pause) => None,
+                }
+            } else {
+                match requests.recv().await {
+                    Some(request) => Some(request),
+                    None => return,
+                }
             };
-            match Connection::open(&address, settings.connect_timeout).await {
-                Ok(opened) => {
-                    tracing::info!("Mitel PMS link to {address} connected");
+            let opened = Connection::open(&address, settings.connect_timeout).await;
+            match (request, opened) {
+                (Some(request), Ok(opened)) => {
+                    tracing::info!(target: "monitor", "Mitel PMS link to {address} connected");
+                    ever_connected = true;
+                    reconnect_pause = Duration::from_secs(1);
                     connection = Some(opened);
                     let open = connection.as_mut().expect("just set");
                     let mut result = transact(open, &request.frame, &on_message).await;
@@ -215,8 +235,22 @@ async fn run(
                     }
                     let _ = request.reply.send(result);
                 }
-                Err(error) => {
+                (Some(request), Err(error)) => {
                     let _ = request.reply.send(Err(error));
+                }
+                (None, Ok(opened)) => {
+                    tracing::info!(target: "monitor", "Mitel PMS link to {address} connected again");
+                    reconnect_pause = Duration::from_secs(1);
+                    connection = Some(opened);
+                    let open = connection.as_mut().expect("just set");
+                    let frame = Record::AreYouThere.frame(5);
+                    if transact(open, &frame, &on_message).await.is_err() {
+                        connection = None;
+                    }
+                }
+                (None, Err(error)) => {
+                    reconnect_pause = (reconnect_pause * 2).min(Duration::from_secs(60));
+                    tracing::debug!("Mitel PMS link to {address} not made again: {error:?}");
                 }
             }
             idle_since = Instant::now();
@@ -232,7 +266,7 @@ async fn run(
                 let Some(request) = request else { return };
                 let result = transact(open, &request.frame, &on_message).await;
                 if matches!(result, Err(LinkError::Lost(_))) {
-                    tracing::warn!("Mitel PMS link to {address} lost; it is made again for the next frame");
+                    tracing::warn!(target: "monitor", "Mitel PMS link to {address} lost; it is made again for the next frame");
                     connection = None;
                 }
                 let _ = request.reply.send(result);
