@@ -144,6 +144,20 @@ fn with_a_service_running_the_cli_and_a_piped_repl_are_its_clients() {
         "{}",
         text(&rooms.stdout)
     );
+    let some = pbx
+        .hotelcare()
+        .args(["rooms", "2000", "1234"])
+        .output()
+        .unwrap();
+    let some = text(&some.stdout);
+    assert!(
+        some.contains("2000  vacant") && !some.contains("1000  "),
+        "{some}"
+    );
+    assert!(
+        some.contains("1234  (never changed by hotelcare)"),
+        "{some}"
+    );
 
     // The API wants the token, and says nothing about it.
     let (status, body) = request(address, "GET /v1/queue HTTP/1.1", "");

@@ -30,7 +30,7 @@ pub(crate) fn list(config: &Config) -> Exit {
         }
         return Exit::Done;
     }
-    out!("{}", format::queue(&entries));
+    out!("{}", format::queue(&entries, false));
     Exit::Done
 }
 

@@ -306,41 +306,13 @@ pub(crate) async fn queue_list(remote: &Remote) -> Result<Exit, Exit> {
 /// `rooms [EXT...]` through the service.
 pub(crate) async fn rooms(remote: &Remote, wanted: &[String]) -> Result<Exit, Exit> {
     let answer = remote
-        .get("/v1/rooms")
+        .get(&format!(
+            "/v1/rooms?rooms={}",
+            url::form_urlencoded::byte_serialize(wanted.join(",").as_bytes()).collect::<String>()
+        ))
         .await
         .map_err(|e| remote_error(&e))?;
-    if wanted.is_empty() {
-        print_document(&answer, "rooms");
-        return Ok(Exit::Done);
-    }
-    // The service answers for every room; the text keeps the header and the wanted rooms.
-    let mut document = answer.get("rooms").cloned().unwrap_or(Value::Null);
-    if let Some(list) = document.get_mut("rooms").and_then(Value::as_array_mut) {
-        list.retain(|room| {
-            room.get("room")
-                .and_then(Value::as_str)
-                .is_some_and(|r| wanted.iter().any(|w| w == r))
-        });
-    }
-    if output_format() == Format::Json {
-        if let Ok(text) = serde_json::to_string_pretty(&document) {
-            outln!("{text}");
-        }
-        return Ok(Exit::Done);
-    }
-    let text = answer.get("text").and_then(Value::as_str).unwrap_or("");
-    let mut lines = text.lines();
-    if let Some(header) = lines.next() {
-        outln!("{header}");
-    }
-    for line in lines {
-        if wanted
-            .iter()
-            .any(|w| line.trim_start().starts_with(&format!("{w} ")))
-        {
-            outln!("{line}");
-        }
-    }
+    print_document(&answer, "rooms");
     Ok(Exit::Done)
 }
 

@@ -89,8 +89,9 @@ pub(crate) fn entry(entry: &crate::engine::Entry) -> String {
     out
 }
 
-/// `queue list`: every pending and failed command, with what to do about them.
-pub(crate) fn queue(entries: &[crate::engine::Entry]) -> String {
+/// `queue list`: every pending and failed command, with what to do about them (`service`: as
+/// a running service holds them, which runs pending commands by itself).
+pub(crate) fn queue(entries: &[crate::engine::Entry], service: bool) -> String {
     if entries.is_empty() {
         return "the journal is empty: no command is pending or failed\n".to_owned();
     }
@@ -102,9 +103,11 @@ pub(crate) fn queue(entries: &[crate::engine::Entry]) -> String {
     let failed = entries.len() - pending;
     let _ = writeln!(out, "{pending} pending, {failed} failed");
     if pending > 0 {
-        out.push_str(
-            "pending commands run with the next `hotelcare run` or `hotelcare queue retry`, in this order\n",
-        );
+        out.push_str(if service {
+            "the service runs the pending commands by itself, in this order (at once when the PBX answers; `hotelcare queue retry` asks it now)\n"
+        } else {
+            "pending commands run with the next `hotelcare run` or `hotelcare queue retry`, in this order\n"
+        });
     }
     if failed > 0 {
         out.push_str(

@@ -278,7 +278,7 @@ async fn queue<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
     match api.engine.journal().entries() {
         Ok(entries) => axum::Json(json!({
             "queue": json::Queue::new(&entries),
-            "text": format::queue(&entries),
+            "text": format::queue(&entries, true),
         }))
         .into_response(),
         Err(why) => error(StatusCode::SERVICE_UNAVAILABLE, why.to_string()),
@@ -399,14 +399,36 @@ async fn drop_command<D: Driver>(
     }
 }
 
-/// `GET /v1/rooms`: the expected room state.
-async fn room_states<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoomsQuery {
+    /// Only these rooms, comma-separated.
+    rooms: Option<String>,
+}
+
+/// `GET /v1/rooms[?rooms=1000,2000]`: the expected room state.
+async fn room_states<D: Driver>(
+    State(api): State<Arc<Api<D>>>,
+    Query(query): Query<RoomsQuery>,
+) -> Response {
+    let wanted: Vec<String> = query
+        .rooms
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|room| !room.is_empty())
+        .map(str::to_owned)
+        .collect();
     match api.engine.journal().rooms() {
-        Ok(rooms) => {
+        Ok(mut rooms) => {
+            if !wanted.is_empty() {
+                rooms.retain(|(room, _)| wanted.contains(room));
+            }
             let level = |cor| api.config.level_names_of(cor);
             axum::Json(json!({
                 "rooms": json::Rooms::new(&rooms, &level),
-                "text": format::rooms(&rooms, &[], &level),
+                "text": format::rooms(&rooms, &wanted, &level),
             }))
             .into_response()
         }
