@@ -19,6 +19,7 @@ pub mod sim;
 pub mod validate;
 
 mod acceptance;
+mod fias;
 mod files;
 mod logs;
 mod monitor;

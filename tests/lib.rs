@@ -6,6 +6,7 @@
 mod check_and_plan;
 mod cli;
 mod engine;
+mod fias;
 mod fuzz;
 mod hostile;
 mod mitel_pms;

@@ -34,12 +34,20 @@ fn start_serve(pbx: &TestPbx, spool: Option<&Path>) -> (Child, SocketAddr) {
     (child, address)
 }
 
+/// Asks the process `pid` to stop (SIGTERM on Unix).
+pub(crate) fn stop_service(pid: u32) {
+    #[cfg(unix)]
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
 fn stop(mut child: Child) {
     #[cfg(unix)]
     {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
+        stop_service(child.id());
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if child.try_wait().unwrap().is_some() {

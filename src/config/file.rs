@@ -29,6 +29,7 @@ pub(crate) struct ConfigFile {
     #[serde(default)]
     pub(crate) service: ServiceSection,
     pub(crate) mitel_pms: Option<MitelPmsSection>,
+    pub(crate) fias: Option<FiasSection>,
     #[serde(default)]
     pub(crate) spool: SpoolSection,
 }
@@ -223,4 +224,14 @@ impl Default for MitelPmsSection {
             general_reset: true,
         }
     }
+}
+
+/// `[fias]`: the hotel's PMS, spoken to over FIAS (the PMS is the TCP server).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FiasSection {
+    pub(crate) server: Spanned<String>,
+    pub(crate) codepage: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) class_of_service: BTreeMap<String, Spanned<String>>,
 }

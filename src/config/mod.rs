@@ -51,6 +51,19 @@ pub struct Config {
     pub spool: Option<PathBuf>,
     /// `[mitel_pms]`, when the PBX is driven over the Mitel PMS interface.
     pub mitel_pms: Option<MitelPmsConfig>,
+    /// `[fias]`, when the service takes guest events from the hotel's PMS over FIAS.
+    pub fias: Option<FiasConfig>,
+}
+
+/// `[fias]`.
+#[derive(Clone, Debug)]
+pub struct FiasConfig {
+    /// `host:port` of the PMS's FIAS interface (it listens; hotelcare connects).
+    pub server: String,
+    /// The PMS's text encoding.
+    pub codepage: &'static encoding_rs::Encoding,
+    /// FIAS class of service (`CS`) values -> level names (`ALLOW`, `BLOCK`, configured).
+    pub class_of_service: BTreeMap<String, String>,
 }
 
 /// `[mitel_pms]`: what a site must confirm with its PBX technician (the public documents leave
@@ -427,6 +440,10 @@ impl Config {
             }
             (false, None) => None,
         };
+        let fias = file
+            .fias
+            .as_ref()
+            .map(|section| check.fias(section, &levels));
         Self {
             path: path.map(Path::to_owned),
             pbx: None,
@@ -438,6 +455,7 @@ impl Config {
             service,
             spool: file.spool.dir.as_ref().map(|p| base.join(p)),
             mitel_pms,
+            fias,
         }
     }
 
@@ -667,6 +685,52 @@ impl Checker<'_> {
                 );
                 fallback
             }
+        }
+    }
+
+    fn fias(&mut self, section: &file::FiasSection, levels: &BTreeMap<String, Cor>) -> FiasConfig {
+        if let Some(problem) = server::pms_problem(section.server.get_ref()) {
+            self.fail(
+                "fias.server",
+                section.server.span(),
+                &problem.replace(
+                    "the PBX's PMS port is site configuration; ask the PBX technician",
+                    "the FIAS port is configured in the PMS's interface program",
+                ),
+            );
+        }
+        let codepage = match &section.codepage {
+            None => encoding_rs::WINDOWS_1252,
+            Some(label) => encoding_rs::Encoding::for_label(label.get_ref().trim().as_bytes())
+                .unwrap_or_else(|| {
+                    self.fail(
+                        "fias.codepage",
+                        label.span(),
+                        "not an encoding name; the PMS's code page, such as \"windows-1252\" or \"iso-8859-2\"",
+                    );
+                    encoding_rs::WINDOWS_1252
+                }),
+        };
+        let mut class_of_service = BTreeMap::new();
+        for (cs, level) in &section.class_of_service {
+            let upper = level.get_ref().to_ascii_uppercase();
+            if levels.contains_key(&upper) {
+                class_of_service.insert(cs.clone(), upper);
+            } else {
+                self.fail(
+                    &format!("fias.class_of_service.{cs}"),
+                    level.span(),
+                    &format!(
+                        "`{}` is not a level; use ALLOW, BLOCK or one of `[class_of_service]`",
+                        level.get_ref()
+                    ),
+                );
+            }
+        }
+        FiasConfig {
+            server: section.server.get_ref().trim().to_owned(),
+            codepage,
+            class_of_service,
         }
     }
 

@@ -195,6 +195,20 @@ pub(crate) async fn run<D: Driver>(
         stop_signal.clone(),
         grace,
     ));
+    let fias = config.fias.clone().map(|fias| {
+        let submit = Arc::new(FiasSubmit {
+            config: config.clone(),
+            journal: engine.journal().clone(),
+            hub: Arc::clone(&hub),
+            intake: Arc::clone(&intake),
+        });
+        tokio::spawn(crate::fias::link::run(
+            fias,
+            config.capabilities(),
+            submit,
+            stop_signal.clone(),
+        ))
+    });
     let compactor = tokio::spawn(compact_regularly(
         engine.journal().clone(),
         Arc::clone(&hub),
@@ -245,6 +259,9 @@ pub(crate) async fn run<D: Driver>(
     let _ = stopping.send(Some(reason));
     let _ = drainer.await;
     let _ = compactor.await;
+    if let Some(fias) = fias {
+        let _ = fias.await;
+    }
     if let Some(spooler) = spooler {
         let _ = spooler.await;
     }
@@ -419,6 +436,55 @@ async fn run_spool(
         "the spool stops; files not finished stay in `{}` and go on at the next start",
         options.dir.join("work").display()
     ));
+}
+
+/// FIAS records, mapped to script text, are journaled like a script from the API.
+struct FiasSubmit {
+    config: Config,
+    journal: Journal,
+    hub: Arc<Hub>,
+    intake: Arc<Intake>,
+}
+
+impl crate::fias::link::Submit for FiasSubmit {
+    fn submit(
+        &self,
+        name: String,
+        text: String,
+        again: bool,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<u64>, String>> + Send + '_>> {
+        Box::pin(async move {
+            let accepted = crate::acceptance::accept(
+                &self.config,
+                &self.journal,
+                &name,
+                text.as_bytes(),
+                crate::config::ScriptEncoding::default(),
+                again,
+                |_| None,
+            )
+            .await;
+            match accepted {
+                Ok((seqs, _)) => {
+                    self.hub.metrics.accepted.inc_by(seqs.len() as u64);
+                    self.intake.more();
+                    Ok(seqs)
+                }
+                Err(crate::acceptance::Refusal::Invalid(checked)) => Err(checked.rendered),
+                Err(crate::acceptance::Refusal::Duplicate(earlier)) => {
+                    Err(format!("{earlier} (the PMS sent the same record again)"))
+                }
+                Err(
+                    crate::acceptance::Refusal::Unreadable(why)
+                    | crate::acceptance::Refusal::Journal(why),
+                ) => Err(why),
+            }
+        })
+    }
+
+    fn tell(&self, line: &str, problem: bool) {
+        self.hub.notice(line, problem);
+    }
 }
 
 /// Spool lines go to the hub: the log, the service's stderr and every listener.

@@ -7,6 +7,7 @@
 //! side cannot be mirrored here and hide itself.
 
 mod faults;
+pub mod fias_pms;
 pub mod mitel_pms;
 mod pbx;
 mod record;

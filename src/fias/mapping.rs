@@ -1,0 +1,202 @@
+//! What a FIAS record means in hotelcare's language: a few lines of script, journaled like any
+//! script (checked whole; refused with its reason if it does not validate). The reservation
+//! number (`G#`) goes into a comment line, so that the same record delivered twice is recognised
+//! as a script accepted before, while the same command for another reservation is not.
+
+use crate::config::{Capabilities, FiasConfig};
+use crate::fias::record::Record;
+
+/// A record, mapped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Mapped {
+    /// Script text to journal; `name` is its source (`fias:GI:G#123`); `again`: accept the
+    /// same text again (a room equipment change may repeat; a guest event may not).
+    Script {
+        name: String,
+        text: String,
+        again: bool,
+    },
+    /// Not mapped (a record type or field hotelcare does not use, or a missing room): why.
+    Ignored(String),
+}
+
+/// Maps `record` for a PBX whose wire can do `capabilities`.
+pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabilities) -> Mapped {
+    let Some(room) = record.get("RN").filter(|r| !r.is_empty()) else {
+        return Mapped::Ignored(format!("{}: no room number (RN)", record.kind));
+    };
+    let reservation = record.get("G#").unwrap_or("");
+    let level = match record.get("CS").filter(|cs| !cs.is_empty()) {
+        None => None,
+        Some(cs) => match config.class_of_service.get(cs) {
+            Some(level) => Some(level.as_str()),
+            None => {
+                return Mapped::Ignored(format!(
+                    "{} for room {room}: class of service CS{cs} is not in `[fias.class_of_service]`",
+                    record.kind
+                ));
+            }
+        },
+    };
+    let header = format!("# FIAS {} G#{reservation} RN{room}\n", record.kind);
+    let script = |lines: Vec<String>, again: bool| Mapped::Script {
+        name: format!("fias:{}:G#{reservation}", record.kind),
+        text: format!("{header}{}\n", lines.join("\n")),
+        again,
+    };
+    match record.kind.as_str() {
+        "GI" => {
+            let Some(name) = name(record) else {
+                return Mapped::Ignored(format!("GI for room {room}: no guest name (GN)"));
+            };
+            let cos = level
+                .map(|level| format!(" COS {level}"))
+                .unwrap_or_default();
+            script(vec![format!("CHECKIN {room} \"{name}\"{cos}")], false)
+        }
+        "GO" => script(vec![format!("CHECKOUT {room}")], false),
+        "GC" => {
+            let mut lines = Vec::new();
+            match record
+                .get("RO")
+                .filter(|old| !old.is_empty() && *old != room)
+            {
+                Some(old) => lines.push(format!("MOVE {old} {room}")),
+                None => {
+                    if let Some(name) = name(record) {
+                        lines.push(format!("RENAME {room} \"{name}\""));
+                    }
+                }
+            }
+            if let Some(level) = level {
+                lines.push(format!("COS {room} {level}"));
+            }
+            if lines.is_empty() {
+                return Mapped::Ignored(format!(
+                    "GC for room {room}: nothing hotelcare keeps changed"
+                ));
+            }
+            script(lines, false)
+        }
+        "RE" => {
+            let mut lines = Vec::new();
+            if let Some(level) = level {
+                lines.push(format!("COS {room} {level}"));
+            }
+            for (field, keyword) in [("DN", "DND"), ("ML", "MW")] {
+                if let Some(value) = record.get(field) {
+                    if !capabilities.flags {
+                        continue;
+                    }
+                    lines.push(format!(
+                        "{keyword} {room} {}",
+                        if yes(value) { "ON" } else { "OFF" }
+                    ));
+                }
+            }
+            if lines.is_empty() {
+                return Mapped::Ignored(format!(
+                    "RE for room {room}: nothing this PBX's interface ({}) takes",
+                    capabilities.interface.name()
+                ));
+            }
+            script(lines, true)
+        }
+        other => Mapped::Ignored(format!("record type {other} is not used")),
+    }
+}
+
+/// `Last,First` from `GN` and `GF`, quoted for the language (`\"`, `\\`).
+fn name(record: &Record) -> Option<String> {
+    let last = record.get("GN").map(str::trim).filter(|n| !n.is_empty())?;
+    let first = record.get("GF").map_or("", str::trim);
+    let full = if first.is_empty() {
+        last.to_owned()
+    } else {
+        format!("{last},{first}")
+    };
+    Some(full.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// FIAS flags: `Y`/`N` (and `1`/`0` from some PMSs).
+fn yes(value: &str) -> bool {
+    matches!(value.trim(), "Y" | "y" | "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Interface;
+
+    fn config() -> FiasConfig {
+        FiasConfig {
+            server: "127.0.0.1:5010".into(),
+            codepage: encoding_rs::WINDOWS_1252,
+            class_of_service: [("0", "BLOCK"), ("2", "ALLOW")]
+                .into_iter()
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect(),
+        }
+    }
+
+    fn text(line: &str, interface: Interface) -> Mapped {
+        let record = Record::parse(line.as_bytes(), encoding_rs::WINDOWS_1252).unwrap();
+        map(&record, &config(), interface.capabilities())
+    }
+
+    #[test]
+    fn guest_records_become_commands() {
+        assert_eq!(
+            text("GI|RN1000|G#77|GNSolo|GFAlina|CS2|", Interface::Mixml),
+            Mapped::Script {
+                name: "fias:GI:G#77".into(),
+                text: "# FIAS GI G#77 RN1000\nCHECKIN 1000 \"Solo,Alina\" COS ALLOW\n".into(),
+                again: false
+            }
+        );
+        assert!(matches!(
+            text("GC|RN2000|RO1000|G#77|GS|GS|", Interface::Mixml),
+            Mapped::Script { text, .. } if text.ends_with("MOVE 1000 2000\n")
+        ));
+        assert!(matches!(
+            text("GC|RN2000|G#77|GNSolo|GFAline|", Interface::Mixml),
+            Mapped::Script { text, .. } if text.ends_with("RENAME 2000 \"Solo,Aline\"\n")
+        ));
+        assert!(matches!(
+            text("GO|RN2000|G#77|", Interface::Mixml),
+            Mapped::Script { text, .. } if text.ends_with("CHECKOUT 2000\n")
+        ));
+        assert!(matches!(
+            text("GI|RN1|G#1|GNO\"Neil|", Interface::Mixml),
+            Mapped::Script { text, .. } if text.contains("\"O\\\"Neil\"")
+        ));
+    }
+
+    #[test]
+    fn room_equipment_follows_what_the_wire_can_do() {
+        assert!(matches!(
+            text("RE|RN1000|CS0|DNY|MLY|", Interface::MitelPms),
+            Mapped::Script { text, again: true, .. }
+                if text.ends_with("COS 1000 BLOCK\nDND 1000 ON\nMW 1000 ON\n")
+        ));
+        assert!(matches!(
+            text("RE|RN1000|CS0|DNY|", Interface::Mixml),
+            Mapped::Script { text, .. } if text.ends_with("COS 1000 BLOCK\n")
+        ));
+        assert!(matches!(
+            text("RE|RN1000|MLN|", Interface::Mixml),
+            Mapped::Ignored(_)
+        ));
+        assert!(
+            matches!(text("GI|RN1000|GNX|CS9|", Interface::Mixml), Mapped::Ignored(why) if why.contains("CS9"))
+        );
+        assert!(matches!(
+            text("XX|RN1000|", Interface::Mixml),
+            Mapped::Ignored(_)
+        ));
+        assert!(matches!(
+            text("GO|G#1|", Interface::Mixml),
+            Mapped::Ignored(_)
+        ));
+    }
+}

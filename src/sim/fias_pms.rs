@@ -1,0 +1,157 @@
+//! The PMS side of FIAS, for tests: a TCP server on loopback that sends a link start (`LS`),
+//! waits for the link to come up (`LA`), then sends its scripted records, and keeps everything
+//! the other side sent. Written from the FIAS description, independently of hotelcare's link.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+const STX: u8 = 0x02;
+const ETX: u8 = 0x03;
+
+#[derive(Default)]
+struct State {
+    /// Records still to send, in order (text without STX/ETX, as the PMS writes them).
+    to_send: Vec<Vec<u8>>,
+    /// Every frame the other side sent, decoded as windows-1252.
+    received: Vec<String>,
+}
+
+/// A running PMS simulator.
+pub struct FiasPms {
+    address: SocketAddr,
+    state: Arc<Mutex<State>>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl FiasPms {
+    /// Listens on loopback (any free port).
+    pub async fn start() -> io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let (shutdown, stopped) = watch::channel(false);
+        tokio::spawn(accept(listener, Arc::clone(&state), stopped));
+        Ok(Self {
+            address,
+            state,
+            shutdown,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Queues a record to send once the link is up (`bytes` in the PMS's code page).
+    pub fn send(&self, record: &[u8]) {
+        self.lock().to_send.push(record.to_vec());
+    }
+
+    /// What the other side sent, in order.
+    pub fn received(&self) -> Vec<String> {
+        self.lock().received.clone()
+    }
+
+    /// Whether every queued record went out.
+    pub fn sent_all(&self) -> bool {
+        self.lock().to_send.is_empty()
+    }
+
+    pub fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for FiasPms {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn accept(
+    listener: TcpListener,
+    state: Arc<Mutex<State>>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let stream = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
+            },
+        };
+        let (mut read, mut write) = stream.into_split();
+        let state = Arc::clone(&state);
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            if write
+                .write_all(b"\x02LS|DA261126|TI100000|\x03")
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let mut up = false;
+            let mut frame: Option<Vec<u8>> = None;
+            let mut buffer = [0u8; 1024];
+            loop {
+                let read = tokio::select! {
+                    _ = stopped.changed() => return,
+                    read = read.read(&mut buffer) => read,
+                    () = tokio::time::sleep(Duration::from_millis(20)), if up => Ok(usize::MAX),
+                };
+                match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(usize::MAX) => {
+                        let next = {
+                            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+                            (!state.to_send.is_empty()).then(|| state.to_send.remove(0))
+                        };
+                        if let Some(record) = next {
+                            let mut bytes = vec![STX];
+                            bytes.extend_from_slice(&record);
+                            bytes.push(ETX);
+                            if write.write_all(&bytes).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Ok(count) => {
+                        for &byte in &buffer[..count] {
+                            match byte {
+                                STX => frame = Some(Vec::new()),
+                                ETX => {
+                                    if let Some(bytes) = frame.take() {
+                                        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+                                        up |= text.starts_with("LA|");
+                                        state
+                                            .lock()
+                                            .unwrap_or_else(PoisonError::into_inner)
+                                            .received
+                                            .push(text.into_owned());
+                                    }
+                                }
+                                _ => {
+                                    if let Some(open) = frame.as_mut() {
+                                        open.push(byte);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,89 @@
+//! FIAS: the service takes guest events from a PMS (the FIAS simulator) and the PBX follows.
+
+use std::process::{Child, Stdio};
+
+use hotelcare::sim::fias_pms::FiasPms;
+
+use crate::support::{TestPbx, wait_for};
+
+fn serve(pbx: &TestPbx) -> Child {
+    let child = pbx
+        .command()
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let info = pbx.dir.path().join("state/service.json");
+    wait_for("service.json", || info.exists());
+    child
+}
+
+#[test]
+fn guest_events_from_the_pms_reach_the_pbx() {
+    let pbx = TestPbx::start();
+    // The PMS simulator runs on the runtime's worker thread while this one waits.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!(
+            "{config}\n[fias]\nserver = \"{}\"\n\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"1\" = \"LOCAL\"\n\"2\" = \"ALLOW\"\n",
+            pms.address()
+        ),
+    )
+    .unwrap();
+    let mut service = serve(&pbx);
+    wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+    let received = pms.received();
+    assert!(
+        received[0].starts_with("LD|") && received[0].contains("IFPB|"),
+        "{received:?}"
+    );
+    assert!(
+        received.iter().any(|r| r == "LR|RIGI|FLRNG#GNGFGTCS|"),
+        "{received:?}"
+    );
+
+    // A check-in, in the PMS's code page (windows-1252).
+    pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|");
+    wait_for("the check-in", || {
+        pbx.record("1000").directory_name == "M\u{fc}ller,J\u{f6}rg"
+    });
+    // The same record again (a PMS resending): applied once, not twice.
+    pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|");
+    // A room move (GS after each room), then a class of service change, then the check-out.
+    pms.send(b"GC|RN2000|RO1000|G#4711|GS|GS|");
+    wait_for("the move", || {
+        pbx.record("2000").directory_name == "M\u{fc}ller,J\u{f6}rg"
+    });
+    assert_eq!(pbx.record("1000").directory_name, "Room 1000");
+    pms.send(b"RE|RN2000|CS1|");
+    wait_for("the class of service", || pbx.record("2000").cor_day == "3");
+    pms.send(b"XX|RN2000|");
+    pms.send(b"GO|RN2000|G#4711|");
+    wait_for("the check-out", || {
+        pbx.record("2000").directory_name == "Room 2000"
+    });
+    assert!(pms.sent_all());
+
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    assert!(log.contains("(fias:GI:G#4711:2)"), "{log}");
+    assert!(log.contains("the PMS sent the same record again"), "{log}");
+    assert!(log.contains("record type XX is not used"), "{log}");
+    assert!(
+        pms.received().iter().any(|r| r.starts_with("LE|")),
+        "LE on shutdown"
+    );
+    let _guard = runtime.enter();
+    drop(pms);
+}
