@@ -68,7 +68,19 @@ fn guest_events_from_the_pms_reach_the_pbx() {
     pms.send(b"RE|RN2000|CS1|");
     wait_for("the class of service", || pbx.record("2000").cor_day == "3");
     pms.send(b"XX|RN2000|");
+    // A sharer moves in: the phone keeps its guest; the first guest leaves: the phone shows the
+    // sharer; the sharer leaves: the room is checked out.
+    pms.send(b"GI|RN2000|G#4712|GNBeta|GFBob|GS|");
+    pms.send(b"RE|RN2000|CS2|");
+    wait_for("the class of service after the sharer", || {
+        pbx.record("2000").cor_day == "1"
+    });
+    assert_eq!(pbx.record("2000").directory_name, "M\u{fc}ller,J\u{f6}rg");
     pms.send(b"GO|RN2000|G#4711|");
+    wait_for("the sharer on the phone", || {
+        pbx.record("2000").directory_name == "Beta,Bob"
+    });
+    pms.send(b"GO|RN2000|G#4712|");
     wait_for("the check-out", || {
         pbx.record("2000").directory_name == "Room 2000"
     });
@@ -84,6 +96,61 @@ fn guest_events_from_the_pms_reach_the_pbx() {
         pms.received().iter().any(|r| r.starts_with("LE|")),
         "LE on shutdown"
     );
+    let _guard = runtime.enter();
+    drop(pms);
+}
+
+/// At link start (and on `hotelcare fias resync`), the PMS sends the whole house; only what
+/// differs from hotelcare's room state is journaled.
+#[test]
+fn a_resync_fixes_exactly_the_differences() {
+    let pbx = TestPbx::start();
+    // hotelcare believes room 2000 has a guest the PMS has long checked out.
+    let ran = pbx.run("CHECKIN 2000 \"Ghost,Gary\"\n");
+    assert!(
+        ran.status.success(),
+        "{}",
+        crate::support::text(&ran.stderr)
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    pms.set_house(&[b"GI|RN1000|G#1|GNAlpha|GFAnn|CS2|SF|"]);
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!(
+            "{config}\n[fias]\nserver = \"{}\"\n\n[fias.class_of_service]\n\"2\" = \"ALLOW\"\n",
+            pms.address()
+        ),
+    )
+    .unwrap();
+    let mut service = serve(&pbx);
+    wait_for("the resync's check-in", || {
+        pbx.record("1000").directory_name == "Alpha,Ann"
+    });
+    wait_for("the resync's check-out", || {
+        pbx.record("2000").directory_name == "Room 2000"
+    });
+    // Asked again, the same house: nothing to fix.
+    let asked = pbx.hotelcare().args(["fias", "resync"]).output().unwrap();
+    assert!(
+        asked.status.success(),
+        "{}",
+        crate::support::text(&asked.stderr)
+    );
+    let log = pbx.dir.path().join("logs/hotelcare-service.log");
+    wait_for("the second resync", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("nothing to fix"))
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("room 2000: the PMS has it vacant"), "{log}");
+    assert!(log.contains("room 1000: the PMS has G#1 in it"), "{log}");
     let _guard = runtime.enter();
     drop(pms);
 }

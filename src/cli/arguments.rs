@@ -138,6 +138,12 @@ pub enum Subcommand {
         #[command(flatten)]
         spool_options: SpoolArguments,
     },
+    /// The FIAS link of the running service: `hotelcare fias resync` asks the PMS for the whole
+    /// house and fixes what differs
+    Fias {
+        #[command(subcommand)]
+        action: FiasAction,
+    },
     /// Shorthand for `serve --spool DIR`: execute each complete *.hc file dropped into DIR, then
     /// move it to done/ or failed/ with a report
     Watch {
@@ -146,6 +152,13 @@ pub enum Subcommand {
         #[command(flatten)]
         spool_options: SpoolArguments,
     },
+}
+
+/// What `hotelcare fias` does.
+#[derive(Clone, Copy, Debug, clap::Subcommand)]
+pub enum FiasAction {
+    /// Ask the PMS for the whole house (DR ... DS ... DE) and journal only what differs
+    Resync,
 }
 
 /// How `serve` and `watch` run the spool.

@@ -27,7 +27,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use arguments::{Arguments, Color, Format, QueueAction, Shell, SimArguments, Subcommand};
+pub use arguments::{
+    Arguments, Color, FiasAction, Format, QueueAction, Shell, SimArguments, Subcommand,
+};
 pub use exit::Exit;
 
 use crate::config::{self, Config};
@@ -144,6 +146,24 @@ pub fn run(arguments: Arguments) -> Exit {
             spool,
             spool_options,
         } => serve::serve(&config, spool, &spool_options),
+        Subcommand::Fias {
+            action: FiasAction::Resync,
+        } => remote::with_service(&config, async |remote| {
+            let answer = remote
+                .post("/v1/fias/resync", Vec::new())
+                .await
+                .map_err(|e| report(error::Error::Other(e.to_string())))?;
+            crate::output::outln!(
+                "{}",
+                answer.get("text").and_then(serde_json::Value::as_str).unwrap_or("")
+            );
+            Ok(Exit::Done)
+        })
+        .unwrap_or_else(|| {
+            report(error::Error::Other(
+                "the FIAS link runs inside `hotelcare serve`, which does not run for this state directory: start it (with `[fias]` in the configuration)".into(),
+            ))
+        }),
         Subcommand::Watch { dir, spool_options } => {
             serve::serve(&config, Some(dir), &spool_options)
         }

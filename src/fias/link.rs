@@ -12,9 +12,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use crate::config::{Capabilities, FiasConfig};
+use crate::config::{Capabilities, Config, FiasConfig};
+use crate::engine::RoomState;
 use crate::fias::mapping::{Mapped, map};
 use crate::fias::record::{ETX, Record, STX};
+use crate::fias::resync;
+use crate::fias::sharing::{self, RESERVATION, SHARERS, Sharing};
 
 /// The longest frame taken; a longer one is dropped whole (a damaged stream).
 const MAX_FRAME: usize = 64 * 1024;
@@ -31,6 +34,20 @@ pub(crate) trait Submit: Send + Sync {
 
     /// Tells the operator (monitor, log).
     fn tell(&self, line: &str, problem: bool);
+
+    /// The expected room state, every room.
+    fn rooms(&self) -> Vec<(String, RoomState)>;
+
+    /// Records `flag` = `value` in `room`'s state (the reservation the phone shows, sharers).
+    fn set_flag<'a>(
+        &'a self,
+        room: &'a str,
+        flag: &'a str,
+        value: &'a str,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+    /// The configuration (levels, for the resync's comparison).
+    fn config(&self) -> &Config;
 }
 
 /// The records hotelcare asks the PMS for (`LR`), with their fields.
@@ -41,11 +58,12 @@ const WANTED: &[(&str, &str)] = &[
     ("RE", "RNCSDNML"),
 ];
 
-/// Runs the link until `stop` carries a reason.
+/// Runs the link until `stop` carries a reason; `resync` asks for a resync now.
 pub(crate) async fn run(
     config: FiasConfig,
     capabilities: Capabilities,
     submit: Arc<dyn Submit>,
+    resync: Arc<tokio::sync::Notify>,
     mut stop: watch::Receiver<Option<String>>,
 ) {
     let mut pause = Duration::from_secs(1);
@@ -64,8 +82,15 @@ pub(crate) async fn run(
                     false,
                 );
                 pause = Duration::from_secs(1);
-                let ended =
-                    session(stream, &config, capabilities, submit.as_ref(), &mut stop).await;
+                let ended = session(
+                    stream,
+                    &config,
+                    capabilities,
+                    submit.as_ref(),
+                    &resync,
+                    &mut stop,
+                )
+                .await;
                 if ended {
                     return;
                 }
@@ -94,13 +119,22 @@ async fn session(
     config: &FiasConfig,
     capabilities: Capabilities,
     submit: &dyn Submit,
+    resync: &tokio::sync::Notify,
     stop: &mut watch::Receiver<Option<String>>,
 ) -> bool {
     let mut frame: Option<Vec<u8>> = None;
     let mut buffer = [0u8; 4096];
+    let mut link = Link::default();
     loop {
         let read = tokio::select! {
             read = stream.read(&mut buffer) => read,
+            () = resync.notified() => {
+                if send(&mut stream, config, &stamped("DR")).await.is_err() {
+                    return false;
+                }
+                submit.tell("FIAS: resync asked of the PMS (DR)", false);
+                continue;
+            }
             _ = stop.changed() => {
                 let _ = send(&mut stream, config, &stamped("LE")).await;
                 return true;
@@ -115,7 +149,7 @@ async fn session(
                 (STX, _) => frame = Some(Vec::new()),
                 (ETX, Some(_)) => {
                     let bytes = frame.take().unwrap_or_default();
-                    if !handle(&mut stream, &bytes, config, capabilities, submit).await {
+                    if !handle(&mut stream, &mut link, &bytes, config, capabilities, submit).await {
                         return false;
                     }
                 }
@@ -131,9 +165,17 @@ async fn session(
     }
 }
 
+/// What a session keeps between frames.
+#[derive(Default)]
+struct Link {
+    /// Between `DS` and `DE`: the house as the PMS has it.
+    house: Option<Vec<Record>>,
+}
+
 /// One frame from the PMS. `false` when the link must be closed.
 async fn handle(
     stream: &mut TcpStream,
+    link: &mut Link,
     bytes: &[u8],
     config: &FiasConfig,
     capabilities: Capabilities,
@@ -154,6 +196,8 @@ async fn handle(
                 answer.push(Record::new("LR", &[("RI", kind), ("FL", fields)]));
             }
             answer.push(stamped("LA"));
+            // Every link start resyncs: records sent while the link was down are not resent.
+            answer.push(stamped("DR"));
             for record in &answer {
                 if send(stream, config, record).await.is_err() {
                     return false;
@@ -161,10 +205,51 @@ async fn handle(
             }
             true
         }
-        "LA" | "DS" | "DE" => true,
+        "LA" => true,
+        "DS" => {
+            link.house = Some(Vec::new());
+            true
+        }
+        "DE" => {
+            if let Some(house) = link.house.take() {
+                finish_resync(&house, config, submit).await;
+            }
+            true
+        }
+        _ if link.house.is_some() && record.get("SF").is_some() => {
+            if let Some(house) = link.house.as_mut() {
+                house.push(record);
+            }
+            true
+        }
         "LE" => {
             submit.tell("FIAS: the PMS ended the link (LE)", true);
             false
+        }
+        "GI" | "GO" => {
+            guest_event(&record, config, capabilities, submit).await;
+            true
+        }
+        "GC" => {
+            match map(&record, config, capabilities) {
+                Mapped::Script { name, text, again } => {
+                    let moved = journal(submit, &record, name, text, again).await;
+                    // The reservation moves with the guest (the phone's, for shared rooms).
+                    if let (true, Some(old), Some(room)) =
+                        (moved, record.get("RO"), record.get("RN"))
+                        && !old.is_empty()
+                        && old != room
+                    {
+                        let reservation = record.get("G#").unwrap_or("");
+                        submit.set_flag(room, RESERVATION, reservation).await;
+                        submit.set_flag(old, RESERVATION, "").await;
+                    }
+                }
+                Mapped::Ignored(why) => {
+                    submit.tell(&format!("FIAS {}: ignored: {why}", record.shown()), false);
+                }
+            }
+            true
         }
         _ => {
             match map(&record, config, capabilities) {
@@ -187,6 +272,132 @@ async fn handle(
             }
             true
         }
+    }
+}
+
+/// A check-in or check-out, with the shared-room rule (see `sharing`).
+async fn guest_event(
+    record: &Record,
+    config: &FiasConfig,
+    capabilities: Capabilities,
+    submit: &dyn Submit,
+) {
+    let Some(room) = record.get("RN").filter(|r| !r.is_empty()) else {
+        submit.tell(
+            &format!("FIAS {}: ignored: no room number (RN)", record.shown()),
+            false,
+        );
+        return;
+    };
+    let state = submit
+        .rooms()
+        .into_iter()
+        .find(|(r, _)| r == room)
+        .map(|(_, state)| state)
+        .unwrap_or_default();
+    let reservation = record.get("G#").unwrap_or("");
+    match sharing::decide(record, &state) {
+        Sharing::Sharers(list) => {
+            submit.set_flag(room, SHARERS, &list).await;
+            submit.tell(
+                &format!(
+                    "FIAS {}: room {room} is shared; the phone keeps its guest, the sharers are recorded",
+                    record.shown()
+                ),
+                false,
+            );
+        }
+        Sharing::Promote {
+            reservation,
+            name,
+            sharers,
+        } => {
+            let text = format!(
+                "# FIAS GO G#{} RN{room}: the sharer G#{reservation} takes the phone\nCHECKIN {room} \"{}\" REPLACE\n",
+                record.get("G#").unwrap_or(""),
+                name.replace('\\', "\\\\").replace('"', "\\\"")
+            );
+            let name = format!("fias:GO:G#{}", record.get("G#").unwrap_or(""));
+            journal(submit, record, name, text, false).await;
+            submit.set_flag(room, RESERVATION, &reservation).await;
+            submit.set_flag(room, SHARERS, &sharers).await;
+        }
+        Sharing::Map => match map(record, config, capabilities) {
+            Mapped::Script { name, text, again } => {
+                if journal(submit, record, name, text, again).await {
+                    let holder = if record.kind == "GI" { reservation } else { "" };
+                    submit.set_flag(room, RESERVATION, holder).await;
+                }
+            }
+            Mapped::Ignored(why) => {
+                submit.tell(&format!("FIAS {}: ignored: {why}", record.shown()), false);
+            }
+        },
+    }
+}
+
+/// Journals a record's script; `true` if it was accepted.
+async fn journal(
+    submit: &dyn Submit,
+    record: &Record,
+    name: String,
+    text: String,
+    again: bool,
+) -> bool {
+    match submit.submit(name.clone(), text, again).await {
+        Ok(seqs) => {
+            tracing::info!(
+                "FIAS {}: {} command(s) journaled as `{name}`",
+                record.shown(),
+                seqs.len()
+            );
+            true
+        }
+        Err(why) => {
+            submit.tell(
+                &format!("FIAS {}: not applied: {why}", record.shown()),
+                true,
+            );
+            false
+        }
+    }
+}
+
+/// Compares the house the PMS sent with the room state and journals the fixes.
+async fn finish_resync(house: &[Record], config: &FiasConfig, submit: &dyn Submit) {
+    let rooms = submit.rooms();
+    let found = resync::fixes(house, &rooms, submit.config(), config);
+    for difference in &found.differences {
+        submit.tell(&format!("FIAS resync: {difference}"), false);
+    }
+    if found.lines.is_empty() {
+        submit.tell(
+            &format!(
+                "FIAS resync: {} rooms as the PMS has them; nothing to fix",
+                house.len()
+            ),
+            false,
+        );
+        return;
+    }
+    let text = format!("# FIAS resync\n{}\n", found.lines.join("\n"));
+    match submit.submit("fias:resync".into(), text, true).await {
+        Ok(seqs) => {
+            submit.tell(
+                &format!(
+                    "FIAS resync: {} command(s) journaled to fix the differences",
+                    seqs.len()
+                ),
+                false,
+            );
+            for (room, reservation) in &found.reservations {
+                submit.set_flag(room, RESERVATION, reservation).await;
+            }
+        }
+        Err(why) => submit.tell(
+            &format!("FIAS resync: the fixes were not applied: {why}"),
+            true,
+        ),
     }
 }
 

@@ -46,7 +46,7 @@ pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabiliti
     };
     match record.kind.as_str() {
         "GI" => {
-            let Some(name) = name(record) else {
+            let Some(name) = quoted_name(record) else {
                 return Mapped::Ignored(format!("GI for room {room}: no guest name (GN)"));
             };
             let cos = level
@@ -63,7 +63,7 @@ pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabiliti
             {
                 Some(old) => lines.push(format!("MOVE {old} {room}")),
                 None => {
-                    if let Some(name) = name(record) {
+                    if let Some(name) = quoted_name(record) {
                         lines.push(format!("RENAME {room} \"{name}\""));
                     }
                 }
@@ -107,7 +107,7 @@ pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabiliti
 }
 
 /// `Last,First` from `GN` and `GF`, quoted for the language (`\"`, `\\`).
-fn name(record: &Record) -> Option<String> {
+pub(crate) fn quoted_name(record: &Record) -> Option<String> {
     let last = record.get("GN").map(str::trim).filter(|n| !n.is_empty())?;
     let first = record.get("GF").map_or("", str::trim);
     let full = if first.is_empty() {

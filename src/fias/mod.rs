@@ -6,3 +6,5 @@
 pub(crate) mod link;
 pub(crate) mod mapping;
 pub(crate) mod record;
+pub(crate) mod resync;
+pub(crate) mod sharing;

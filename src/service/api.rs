@@ -36,6 +36,8 @@ pub(crate) struct Api<D> {
     pub(crate) token: String,
     /// This start's random id (`service.json`), answered without the token.
     pub(crate) instance: String,
+    /// Asks the FIAS link for a resync (`None`: no `[fias]`).
+    pub(crate) fias_resync: Option<Arc<tokio::sync::Notify>>,
 }
 
 pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
@@ -48,6 +50,7 @@ pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
         .route("/v1/rooms", get(room_states::<D>))
         .route("/v1/rooms/{ext}", get(show::<D>))
         .route("/v1/test-access", post(test_access::<D>))
+        .route("/v1/fias/resync", post(fias_resync::<D>))
         .route("/metrics", get(metrics::<D>))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&api),
@@ -497,6 +500,24 @@ async fn inline<D: Driver>(api: &Api<D>, text: &str) -> Response {
     }
     let events = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
     axum::Json(json!({ "events": events })).into_response()
+}
+
+/// `POST /v1/fias/resync`: the FIAS link asks the PMS for the whole house (`DR`) and journals
+/// what differs.
+async fn fias_resync<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+    match &api.fias_resync {
+        Some(resync) => {
+            resync.notify_one();
+            axum::Json(json!({
+                "text": "resync asked of the PMS; its differences appear in the monitor and the log",
+            }))
+            .into_response()
+        }
+        None => error(
+            StatusCode::NOT_FOUND,
+            "this service has no FIAS link: add `[fias]` to the configuration and restart it",
+        ),
+    }
 }
 
 /// `GET /metrics`.

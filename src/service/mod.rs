@@ -179,7 +179,9 @@ pub(crate) async fn run<D: Driver>(
     let intake = Arc::new(Intake::default());
     let (stopping, stop_signal) = watch::channel(None::<String>);
     let (closing, _) = watch::channel(false);
+    let fias_resync = Arc::new(tokio::sync::Notify::new());
     let api = Arc::new(api::Api {
+        fias_resync: config.fias.is_some().then(|| Arc::clone(&fias_resync)),
         config: config.clone(),
         engine: engine.clone(),
         hub: Arc::clone(&hub),
@@ -206,6 +208,7 @@ pub(crate) async fn run<D: Driver>(
             fias,
             config.capabilities(),
             submit,
+            Arc::clone(&fias_resync),
             stop_signal.clone(),
         ))
     });
@@ -484,6 +487,34 @@ impl crate::fias::link::Submit for FiasSubmit {
 
     fn tell(&self, line: &str, problem: bool) {
         self.hub.notice(line, problem);
+    }
+
+    fn rooms(&self) -> Vec<(String, crate::engine::RoomState)> {
+        self.journal.rooms().unwrap_or_else(|error| {
+            self.hub.notice(
+                &format!("error: the room state cannot be read: {error}"),
+                true,
+            );
+            Vec::new()
+        })
+    }
+
+    fn set_flag<'a>(
+        &'a self,
+        room: &'a str,
+        flag: &'a str,
+        value: &'a str,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            if let Err(error) = self.journal.set_room_flag(room, flag, value).await {
+                self.hub
+                    .notice(&format!("room {room}: {flag} not recorded: {error}"), true);
+            }
+        })
+    }
+
+    fn config(&self) -> &Config {
+        &self.config
     }
 }
 

@@ -20,6 +20,8 @@ struct State {
     to_send: Vec<Vec<u8>>,
     /// Every frame the other side sent, decoded as windows-1252.
     received: Vec<String>,
+    /// The house it sends in answer to a resync request (`DR`): `DS`, these records, `DE`.
+    house: Vec<Vec<u8>>,
 }
 
 /// A running PMS simulator.
@@ -51,6 +53,12 @@ impl FiasPms {
     /// Queues a record to send once the link is up (`bytes` in the PMS's code page).
     pub fn send(&self, record: &[u8]) {
         self.lock().to_send.push(record.to_vec());
+    }
+
+    /// Sets the records a resync request (`DR`) is answered with (between `DS` and `DE`; each
+    /// should carry the swap flag `SF`).
+    pub fn set_house(&self, records: &[&[u8]]) {
+        self.lock().house = records.iter().map(|r| r.to_vec()).collect();
     }
 
     /// What the other side sent, in order.
@@ -135,6 +143,18 @@ async fn accept(
                                     if let Some(bytes) = frame.take() {
                                         let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
                                         up |= text.starts_with("LA|");
+                                        if text.starts_with("DR|") {
+                                            // The resync goes out before anything queued.
+                                            let mut state = state
+                                                .lock()
+                                                .unwrap_or_else(PoisonError::into_inner);
+                                            let mut answer = vec![b"DS|".to_vec()];
+                                            answer.extend(state.house.iter().cloned());
+                                            answer.push(b"DE|".to_vec());
+                                            let queued = std::mem::take(&mut state.to_send);
+                                            state.to_send = answer;
+                                            state.to_send.extend(queued);
+                                        }
                                         state
                                             .lock()
                                             .unwrap_or_else(PoisonError::into_inner)
