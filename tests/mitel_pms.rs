@@ -92,6 +92,10 @@ fn the_vendor_example_over_the_link_sends_the_specs_frames() {
         stdout.contains("1000  CHECKIN   send check in (CHK1)  <STX>CHK1  1000<ETX>  -> ok"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("Mitel PMS link to 127.0.0.1:"),
+        "the monitor says so: {stdout}"
+    );
     let room = pms.simulator().room("2000").unwrap();
     assert!(room.occupied);
     assert_eq!(room.name, "Solo,Alina");
@@ -197,6 +201,11 @@ fn naks_silence_drops_glare_and_maid_status_lose_nothing() {
     script.push_str("CHECKIN 2000 \"Last,Guest\"\n");
     let ran = pms.run(&script);
     assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert!(
+        text(&ran.stdout).contains("maid status of room 1000: clean"),
+        "the monitor shows what the PBX said: {}",
+        text(&ran.stdout)
+    );
     let stats = pms.simulator().stats();
     assert!(
         stats.naks > 0 && stats.glares > 0 && stats.unsolicited > 0,

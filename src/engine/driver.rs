@@ -75,7 +75,8 @@ pub trait Driver: Send + Sync + 'static {
     /// The journal of the engine that drives it (a wire whose PBX reports on its own records
     /// what it says in the room state, and reads the expected state for a general reset).
     /// Called once by `Engine::new` for a journal on disk.
-    fn attach(&self, journal: &crate::engine::Journal) {
-        let _ = journal;
+    /// `notices` reaches the engine's listeners (the monitor, the service's events).
+    fn attach(&self, journal: &crate::engine::Journal, notices: crate::engine::Notices) {
+        let _ = (journal, notices);
     }
 }

@@ -24,7 +24,13 @@ pub enum Event<'a> {
         /// `SHOW`: the room's record.
         record: Option<&'a Record>,
     },
+    /// The wire says something outside any command (a link made again or lost, what the PBX
+    /// reported on its own).
+    Notice { text: &'a str, problem: bool },
 }
+
+/// How a driver reports what happens outside any command (see `Event::Notice`).
+pub type Notices = Arc<dyn Fn(&str, bool) + Send + Sync>;
 
 /// A field and its value as shown to people (`Last Name`, `"Solo"`), in the wire's own labels.
 pub type Shown = (&'static str, String);

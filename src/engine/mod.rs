@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub use driver::{Capabilities, Carried, Done, Driver, Record, RecordField};
-pub use event::{Event, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
+pub use event::{Event, Notices, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
 pub use journal::{Entry, Extras, Journal, JournalError, Marker, ScriptStamp, Status};
 pub use room_state::{LastCommand, RoomState};
 pub use run::{Failure, FailureKind, Run, Stopped, Timing};
@@ -145,7 +145,13 @@ pub struct Report {
 impl<D: Driver> Engine<D> {
     pub fn new(driver: Arc<D>, journal: Journal, options: Options, sink: Sink) -> Self {
         if journal.path().is_some() {
-            driver.attach(&journal);
+            let listeners = Arc::clone(&sink);
+            driver.attach(
+                &journal,
+                Arc::new(move |text: &str, problem| {
+                    listeners(&Event::Notice { text, problem });
+                }),
+            );
         }
         let options = Options {
             max_concurrency: options.max_concurrency.max(1),

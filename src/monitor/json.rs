@@ -35,6 +35,8 @@ impl FieldValue {
 pub(crate) enum MonitorLine {
     /// A login before a request.
     Login { time: String, target: String },
+    /// The wire says something outside any command.
+    Notice { time: String, text: String },
     Operation {
         time: String,
         seq: u64,
@@ -86,6 +88,10 @@ impl MonitorLine {
     /// The lines of one engine event (a login comes before its operation).
     pub(crate) fn of(event: &Event<'_>, target: &str, journaled: bool, raw: bool) -> Vec<Self> {
         match event {
+            Event::Notice { text, .. } => vec![Self::Notice {
+                time: timestamp(SystemTime::now()),
+                text: (*text).to_owned(),
+            }],
             Event::Step(step) => {
                 let mut lines = Vec::with_capacity(2);
                 if step.logged_in {

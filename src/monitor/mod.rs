@@ -88,6 +88,11 @@ impl Monitor {
     pub(crate) fn lines(&self, event: &Event<'_>) -> Vec<Line> {
         let mut lines = Vec::new();
         match event {
+            Event::Notice { text, problem } => lines.push(Line {
+                text: format!("{}  {text}", time(SystemTime::now())),
+                problem: *problem,
+                envelope: false,
+            }),
             Event::Step(step) => self.step(step, &mut lines),
             Event::Finished {
                 entry,

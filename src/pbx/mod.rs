@@ -62,10 +62,10 @@ impl Driver for AnyDriver {
         }
     }
 
-    fn attach(&self, journal: &crate::engine::Journal) {
+    fn attach(&self, journal: &crate::engine::Journal, notices: crate::engine::Notices) {
         match self {
-            Self::Mixml(driver) => driver.attach(journal),
-            Self::MitelPms(driver) => driver.attach(journal),
+            Self::Mixml(driver) => driver.attach(journal, notices),
+            Self::MitelPms(driver) => driver.attach(journal, notices),
         }
     }
 }

@@ -102,7 +102,7 @@ impl Hub {
 
     /// A line of the service's own (the PBX is unreachable, a spool file is finished): in the
     /// log, on the service's stdout, and to every listener.
-    pub(crate) fn notice(&self, text: &str, problem: bool) {
+    pub(crate) fn notice(&self, text: &str, problem: bool) -> Published {
         if problem {
             tracing::warn!("{text}");
         } else {
@@ -121,7 +121,7 @@ impl Hub {
             lines: vec![text.to_owned()],
             envelopes: Vec::new(),
             json: vec![serde_json::json!({"type": "notice", "text": text})],
-        });
+        })
     }
 
     /// Resolves with the outcome of each of `seqs` once every one has finished. `finished`
@@ -158,6 +158,12 @@ impl Hub {
 
     /// Handles one engine event (see the module documentation); returns it as published.
     pub(crate) fn on_event(&self, event: &Event<'_>, journaled: bool) -> Published {
+        if let Event::Notice { text, problem } = event {
+            if text.contains(" connected") {
+                self.metrics.pbx_reachable.set(1);
+            }
+            return self.notice(text, *problem);
+        }
         let monitor = if journaled {
             &self.journaled
         } else {
@@ -201,6 +207,8 @@ impl Hub {
                 }
                 step.entry
             }
+            // Handled above.
+            Event::Notice { .. } => return published,
             Event::Finished { entry, outcome, .. } => {
                 published.kind = Kind::Finished;
                 let (word, reason) = match outcome {

@@ -309,10 +309,12 @@ async fn compact_regularly(
                 compacted_at = now;
                 tracing::info!("the journal was compacted: finished commands left no data in it");
             }
-            Err(error) => hub.notice(
-                &format!("warning: the journal was not compacted: {error}"),
-                true,
-            ),
+            Err(error) => {
+                hub.notice(
+                    &format!("warning: the journal was not compacted: {error}"),
+                    true,
+                );
+            }
         }
     }
 }

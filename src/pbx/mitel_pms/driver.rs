@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::engine::Journal;
 use crate::pbx::mitel_pms::frame::{Record, visible};
-use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Settings};
+use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Say, Settings};
 use crate::pbx::mitel_pms::unsolicited;
 use crate::validate::pms_name::fit_name;
 use crate::validate::{Action, CheckIn, Command, Flag, Guest};
@@ -51,6 +51,8 @@ pub struct MitelPmsDriver {
     settings: PmsSettings,
     /// The engine's journal, once attached (see `unsolicited`).
     journal: Arc<OnceLock<Journal>>,
+    /// The engine's listeners, once attached.
+    notices: Say,
 }
 
 impl MitelPmsDriver {
@@ -61,6 +63,7 @@ impl MitelPmsDriver {
         let on_message: OnMessage = Arc::new(move |text: &str| {
             let _ = messages.send(text.to_owned());
         });
+        let notices: Say = Arc::new(OnceLock::new());
         let link = Link::start(
             address,
             Settings {
@@ -68,6 +71,7 @@ impl MitelPmsDriver {
                 connect_timeout,
             },
             on_message,
+            Arc::clone(&notices),
         );
         let journal = Arc::new(OnceLock::new());
         tokio::spawn(unsolicited::handle(
@@ -75,11 +79,13 @@ impl MitelPmsDriver {
             link.clone(),
             settings,
             Arc::clone(&journal),
+            Arc::clone(&notices),
         ));
         Self {
             link,
             settings,
             journal,
+            notices,
         }
     }
 }
@@ -417,8 +423,9 @@ impl Driver for MitelPmsDriver {
 
     async fn close(&self) {}
 
-    fn attach(&self, journal: &Journal) {
+    fn attach(&self, journal: &Journal, notices: crate::engine::Notices) {
         let _ = self.journal.set(journal.clone());
+        let _ = self.notices.set(notices);
     }
 }
 

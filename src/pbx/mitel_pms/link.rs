@@ -57,6 +57,21 @@ pub(crate) struct Exchange {
 /// Something the PBX sent on its own (the frame's text).
 pub(crate) type OnMessage = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// Where the link says what happens to it (the engine's listeners, once attached).
+pub(crate) type Say = Arc<std::sync::OnceLock<crate::engine::Notices>>;
+
+/// Tells the log and, once attached, the monitor.
+pub(crate) fn say(to: &Say, text: &str, problem: bool) {
+    if problem {
+        tracing::warn!("{text}");
+    } else {
+        tracing::info!("{text}");
+    }
+    if let Some(notices) = to.get() {
+        notices(text, problem);
+    }
+}
+
 struct Request {
     frame: Vec<u8>,
     reply: oneshot::Sender<Result<Exchange, LinkError>>,
@@ -78,9 +93,9 @@ pub(crate) struct Settings {
 
 impl Link {
     /// Starts the task that owns the connection (connecting on the first frame).
-    pub(crate) fn start(address: &str, settings: Settings, on_message: OnMessage) -> Self {
+    pub(crate) fn start(address: &str, settings: Settings, on_message: OnMessage, to: Say) -> Self {
         let (requests, receiver) = mpsc::channel(16);
-        tokio::spawn(run(address.to_owned(), settings, receiver, on_message));
+        tokio::spawn(run(address.to_owned(), settings, receiver, on_message, to));
         Self {
             requests,
             address: address.to_owned(),
@@ -194,6 +209,7 @@ async fn run(
     settings: Settings,
     mut requests: mpsc::Receiver<Request>,
     on_message: OnMessage,
+    to: Say,
 ) {
     let mut connection: Option<Connection> = None;
     let mut idle_since = Instant::now();
@@ -221,7 +237,11 @@ async fn run(
             let opened = Connection::open(&address, settings.connect_timeout).await;
             match (request, opened) {
                 (Some(request), Ok(opened)) => {
-                    tracing::info!(target: "monitor", "Mitel PMS link to {address} connected");
+                    say(
+                        &to,
+                        &format!("Mitel PMS link to {address} connected"),
+                        false,
+                    );
                     ever_connected = true;
                     reconnect_pause = Duration::from_secs(1);
                     connection = Some(opened);
@@ -239,7 +259,11 @@ async fn run(
                     let _ = request.reply.send(Err(error));
                 }
                 (None, Ok(opened)) => {
-                    tracing::info!(target: "monitor", "Mitel PMS link to {address} connected again");
+                    say(
+                        &to,
+                        &format!("Mitel PMS link to {address} connected again"),
+                        false,
+                    );
                     reconnect_pause = Duration::from_secs(1);
                     connection = Some(opened);
                     let open = connection.as_mut().expect("just set");
@@ -266,7 +290,7 @@ async fn run(
                 let Some(request) = request else { return };
                 let result = transact(open, &request.frame, &on_message).await;
                 if matches!(result, Err(LinkError::Lost(_))) {
-                    tracing::warn!(target: "monitor", "Mitel PMS link to {address} lost; it is made again for the next frame");
+                    say(&to, &format!("Mitel PMS link to {address} lost; it is made again for the next frame"), true);
                     connection = None;
                 }
                 let _ = request.reply.send(result);
@@ -283,7 +307,7 @@ async fn run(
                 }
                 Ok(other) => tracing::debug!("ignored a stray byte {other:#04x} from the PBX"),
                 Err(_) => {
-                    tracing::warn!("the PBX at {address} closed the Mitel PMS link; it is made again for the next frame");
+                    say(&to, &format!("the PBX at {address} closed the Mitel PMS link; it is made again for the next frame"), true);
                     connection = None;
                 }
             },

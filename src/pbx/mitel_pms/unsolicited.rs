@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::engine::Journal;
 use crate::pbx::mitel_pms::driver::PmsSettings;
 use crate::pbx::mitel_pms::frame::Record;
-use crate::pbx::mitel_pms::link::Link;
+use crate::pbx::mitel_pms::link::{Link, Say, say};
 use crate::validate::pms_name::fit_name;
 
 /// A message of the PBX, read.
@@ -78,10 +78,26 @@ pub(crate) async fn handle(
     link: Link,
     settings: PmsSettings,
     journal: Arc<OnceLock<Journal>>,
+    to: Say,
 ) {
     while let Some(text) = inbox.recv().await {
         let message = read(&text);
-        tracing::info!(target: "monitor", "the PBX at {} says {text:?}: {message:?}", link.address());
+        let said = match &message {
+            PbxMessage::MaidStatus { room, status } => {
+                format!("maid status of room {room}: {status}")
+            }
+            PbxMessage::MessageWaiting { room, on } => format!(
+                "message waiting of room {room} {} at the PBX",
+                if *on { "on" } else { "off" }
+            ),
+            PbxMessage::RequestToInitialize => "a request to initialize (it restarted)".to_owned(),
+            PbxMessage::Other(_) => "a message hotelcare does not use (acknowledged)".to_owned(),
+        };
+        say(
+            &to,
+            &format!("the PBX at {} says {text:?}: {said}", link.address()),
+            false,
+        );
         let flag = match &message {
             PbxMessage::MaidStatus { room, status } => Some((room, "maid status", *status)),
             PbxMessage::MessageWaiting { room, on } => {
@@ -90,7 +106,7 @@ pub(crate) async fn handle(
             PbxMessage::RequestToInitialize => {
                 if settings.pms.general_reset {
                     if let Some(journal) = journal.get() {
-                        general_reset(&link, &settings, journal).await;
+                        general_reset(&link, &settings, journal, &to).await;
                     } else {
                         tracing::warn!(
                             "the PBX asks for a general reset, but no journal is attached to answer it from"
@@ -116,7 +132,7 @@ pub(crate) async fn handle(
 /// `GRS`, then every room of the expected state (occupied: `CHK1`, name, level; vacant:
 /// `CHK0`, block level), then `END`. A frame that fails abandons the cycle (the PBX gives up on
 /// it too, and asks again after its next restart).
-async fn general_reset(link: &Link, settings: &PmsSettings, journal: &Journal) {
+async fn general_reset(link: &Link, settings: &PmsSettings, journal: &Journal, to: &Say) {
     let rooms = match journal.rooms() {
         Ok(rooms) => rooms,
         Err(error) => {
@@ -144,12 +160,15 @@ async fn general_reset(link: &Link, settings: &PmsSettings, journal: &Journal) {
         }
     }
     records.push(Record::End);
-    tracing::info!(
-        target: "monitor",
-        "general reset for the PBX at {}: {} rooms, {} records",
-        link.address(),
-        rooms.len(),
-        records.len()
+    say(
+        to,
+        &format!(
+            "general reset for the PBX at {}: {} rooms, {} records",
+            link.address(),
+            rooms.len(),
+            records.len()
+        ),
+        false,
     );
     for record in records {
         if let Err(error) = link.send(record.frame(settings.pms.extension_width)).await {
