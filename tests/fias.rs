@@ -118,7 +118,7 @@ fn a_resync_fixes_exactly_the_differences() {
         .build()
         .unwrap();
     let pms = runtime.block_on(FiasPms::start()).unwrap();
-    pms.set_house(&[b"GI|RN1000|G#1|GNAlpha|GFAnn|CS2|SF|"]);
+    pms.set_house(&[b"GI|RN1000|G#1|GNAlpha|GFAnn|CS2|"]);
     let config = std::fs::read_to_string(&pbx.config).unwrap();
     std::fs::write(
         &pbx.config,
@@ -151,6 +151,52 @@ fn a_resync_fixes_exactly_the_differences() {
     let log = std::fs::read_to_string(&log).unwrap();
     assert!(log.contains("room 2000: the PMS has it vacant"), "{log}");
     assert!(log.contains("room 1000: the PMS has G#1 in it"), "{log}");
+    let _guard = runtime.enter();
+    drop(pms);
+}
+
+/// Noise, broken and oversized frames, text invalid in the code page and a room the PBX does
+/// not have: each is logged with its reason, nothing is half-applied, the link goes on.
+#[test]
+fn bad_input_from_the_pms_is_logged_and_the_link_goes_on() {
+    let pbx = TestPbx::start();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!("{config}\n[fias]\nserver = \"{}\"\n", pms.address()),
+    )
+    .unwrap();
+    let mut service = serve(&pbx);
+    wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+    // Noise between frames, a frame cut off (no ETX) by the next one, a 1 MB frame.
+    pms.send_raw(b"noise\r\n\x02GI|RN1000|G#1|GNCut");
+    let mut huge = vec![0x02];
+    huge.extend(std::iter::repeat_n(b'A', 1024 * 1024));
+    huge.push(0x03);
+    pms.send_raw(&huge);
+    // Bytes windows-1252 leaves undefined (control characters once decoded): refused.
+    pms.send(b"GI|RN1000|G#2|GNBad\x81\x8dName|");
+    // A room the PBX does not have: journaled, refused by the PBX, the others go on.
+    pms.send(b"GI|RN9999|G#3|GNNobody|");
+    pms.send(b"GI|RN2000|G#4|GNGood|GFGuest|");
+    wait_for("the good record after the bad ones", || {
+        pbx.record("2000").directory_name == "Good,Guest"
+    });
+    assert_eq!(pbx.record("1000").directory_name, "Room 1000", "nothing half-applied");
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    assert!(log.contains("a frame longer than 64 kB was dropped"), "{log}");
+    assert!(log.contains("G#2") && log.contains("not applied"), "{log}");
+    assert!(log.contains("9999"), "{log}");
     let _guard = runtime.enter();
     drop(pms);
 }

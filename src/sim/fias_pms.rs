@@ -14,6 +14,38 @@ use tokio::sync::watch;
 const STX: u8 = 0x02;
 const ETX: u8 = 0x03;
 
+/// The field `id` of a record's text (`RN1000|` -> `1000`).
+fn field<'a>(text: &'a str, id: &str) -> Option<&'a str> {
+    text.split('|').skip(1).find_map(|part| part.strip_prefix(id))
+}
+
+impl State {
+    /// Keeps the house in step with a record sent.
+    fn follow(&mut self, frame: &[u8]) {
+        let text = String::from_utf8_lossy(frame.strip_prefix(&[STX]).unwrap_or(frame));
+        let text = text.trim_end_matches('\u{3}');
+        let room = |text: &str| field(text, "RN").map(str::to_owned);
+        let Some(rn) = room(text) else { return };
+        let in_room = |record: &Vec<u8>, rn: &str| {
+            field(&String::from_utf8_lossy(record), "RN") == Some(rn)
+        };
+        if text.starts_with("GI|") {
+            self.house.retain(|r| !in_room(r, &rn));
+            self.house.push(text.as_bytes().to_vec());
+        } else if text.starts_with("GO|") {
+            self.house.retain(|r| !in_room(r, &rn));
+        } else if text.starts_with("GC|")
+            && let Some(old) = field(text, "RO").filter(|o| !o.is_empty() && *o != rn)
+            && let Some(index) = self.house.iter().position(|r| in_room(r, old))
+        {
+            let moved = String::from_utf8_lossy(&self.house[index]).replace(&format!("RN{old}|"), &format!("RN{rn}|"));
+            self.house.remove(index);
+            self.house.retain(|r| !in_room(r, &rn));
+            self.house.push(moved.into_bytes());
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     /// Records still to send, in order (text without STX/ETX, as the PMS writes them).
@@ -50,15 +82,34 @@ impl FiasPms {
         self.address
     }
 
-    /// Queues a record to send once the link is up (`bytes` in the PMS's code page).
+    /// Queues a record to send once the link is up (`bytes` in the PMS's code page). The house
+    /// a resync sends follows what was sent: `GI` occupies a room, `GC` with `RO` moves, `GO`
+    /// vacates.
     pub fn send(&self, record: &[u8]) {
-        self.lock().to_send.push(record.to_vec());
+        let mut framed = vec![STX];
+        framed.extend_from_slice(record);
+        framed.push(ETX);
+        self.lock().to_send.push(framed);
     }
 
-    /// Sets the records a resync request (`DR`) is answered with (between `DS` and `DE`; each
-    /// should carry the swap flag `SF`).
+    /// Queues bytes to send as they are (noise, broken frames), once the link is up.
+    pub fn send_raw(&self, bytes: &[u8]) {
+        self.lock().to_send.push(bytes.to_vec());
+    }
+
+    /// Sets the house a resync request (`DR`) is answered with: `GI` records (without the swap
+    /// flag, which is added), one per occupied room.
     pub fn set_house(&self, records: &[&[u8]]) {
         self.lock().house = records.iter().map(|r| r.to_vec()).collect();
+    }
+
+    /// The house as the PMS has it now (its `GI` records).
+    pub fn house(&self) -> Vec<String> {
+        self.lock()
+            .house
+            .iter()
+            .map(|r| String::from_utf8_lossy(r).into_owned())
+            .collect()
     }
 
     /// What the other side sent, in order.
@@ -126,13 +177,14 @@ async fn accept(
                             let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
                             (!state.to_send.is_empty()).then(|| state.to_send.remove(0))
                         };
-                        if let Some(record) = next {
-                            let mut bytes = vec![STX];
-                            bytes.extend_from_slice(&record);
-                            bytes.push(ETX);
+                        if let Some(bytes) = next {
                             if write.write_all(&bytes).await.is_err() {
                                 return;
                             }
+                            state
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .follow(&bytes);
                         }
                     }
                     Ok(count) => {
@@ -148,9 +200,15 @@ async fn accept(
                                             let mut state = state
                                                 .lock()
                                                 .unwrap_or_else(PoisonError::into_inner);
-                                            let mut answer = vec![b"DS|".to_vec()];
-                                            answer.extend(state.house.iter().cloned());
-                                            answer.push(b"DE|".to_vec());
+                                            let mut answer = vec![b"\x02DS|\x03".to_vec()];
+                                            for record in state.house.clone() {
+                                                let mut framed = vec![STX];
+                                                framed.extend_from_slice(&record);
+                                                framed.extend_from_slice(b"SF|");
+                                                framed.push(ETX);
+                                                answer.push(framed);
+                                            }
+                                            answer.push(b"\x02DE|\x03".to_vec());
                                             let queued = std::mem::take(&mut state.to_send);
                                             state.to_send = answer;
                                             state.to_send.extend(queued);
