@@ -48,23 +48,33 @@ fn guest_events_from_the_pms_reach_the_pbx() {
         "{received:?}"
     );
     assert!(
-        received.iter().any(|r| r == "LR|RIGI|FLRNG#GNGFGTCS|"),
+        received.iter().any(|r| r == "LR|RIGI|FLRNG#GNGFGTCSENES|"),
         "{received:?}"
     );
 
     // A check-in, in the PMS's code page (windows-1252).
-    pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|");
+    pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|EN3001|ES1|");
     wait_for("the check-in", || {
         pbx.record("1000").directory_name == "M\u{fc}ller,J\u{f6}rg"
     });
     // The same record again (a PMS resending): applied once, not twice.
-    pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|");
+    pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|EN3001|ES1|");
+    assert_eq!(
+        pbx.record("1000").did_service_number,
+        "3001",
+        "the virtual number"
+    );
     // A room move (GS after each room), then a class of service change, then the check-out.
-    pms.send(b"GC|RN2000|RO1000|G#4711|GS|GS|");
+    pms.send(b"GC|RN2000|RO1000|G#4711|GS|GS|EN3001|ES3|");
     wait_for("the move", || {
         pbx.record("2000").directory_name == "M\u{fc}ller,J\u{f6}rg"
     });
     assert_eq!(pbx.record("1000").directory_name, "Room 1000");
+    assert_eq!(
+        pbx.record("2000").did_service_number,
+        "3001",
+        "it moved with the guest"
+    );
     pms.send(b"RE|RN2000|CS1|");
     wait_for("the class of service", || pbx.record("2000").cor_day == "3");
     pms.send(b"XX|RN2000|");
@@ -190,11 +200,18 @@ fn bad_input_from_the_pms_is_logged_and_the_link_goes_on() {
     wait_for("the good record after the bad ones", || {
         pbx.record("2000").directory_name == "Good,Guest"
     });
-    assert_eq!(pbx.record("1000").directory_name, "Room 1000", "nothing half-applied");
+    assert_eq!(
+        pbx.record("1000").directory_name,
+        "Room 1000",
+        "nothing half-applied"
+    );
     super::service::stop_service(service.id());
     let _ = service.wait();
     let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
-    assert!(log.contains("a frame longer than 64 kB was dropped"), "{log}");
+    assert!(
+        log.contains("a frame longer than 64 kB was dropped"),
+        "{log}"
+    );
     assert!(log.contains("G#2") && log.contains("not applied"), "{log}");
     assert!(log.contains("9999"), "{log}");
     let _guard = runtime.enter();

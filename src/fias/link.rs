@@ -52,10 +52,10 @@ pub(crate) trait Submit: Send + Sync {
 
 /// The records hotelcare asks the PMS for (`LR`), with their fields.
 const WANTED: &[(&str, &str)] = &[
-    ("GI", "RNG#GNGFGTCS"),
+    ("GI", "RNG#GNGFGTCSENES"),
     ("GO", "RNG#"),
-    ("GC", "RNROG#GNGFGTCSGS"),
-    ("RE", "RNCSDNML"),
+    ("GC", "RNROG#GNGFGTCSGSENES"),
+    ("RE", "RNCSDNMLENES"),
 ];
 
 /// Runs the link until `stop` carries a reason; `resync` asks for a resync now.

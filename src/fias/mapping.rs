@@ -52,7 +52,11 @@ pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabiliti
             let cos = level
                 .map(|level| format!(" COS {level}"))
                 .unwrap_or_default();
-            script(vec![format!("CHECKIN {room} \"{name}\"{cos}")], false)
+            let did = match virtual_number(record, capabilities) {
+                Some(VirtualNumber::Assign(number)) => format!(" DID {number}"),
+                _ => String::new(),
+            };
+            script(vec![format!("CHECKIN {room} \"{name}\"{cos}{did}")], false)
         }
         "GO" => script(vec![format!("CHECKOUT {room}")], false),
         "GC" => {
@@ -71,6 +75,7 @@ pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabiliti
             if let Some(level) = level {
                 lines.push(format!("COS {room} {level}"));
             }
+            lines.extend(did_line(room, record, capabilities));
             if lines.is_empty() {
                 return Mapped::Ignored(format!(
                     "GC for room {room}: nothing hotelcare keeps changed"
@@ -83,6 +88,7 @@ pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabiliti
             if let Some(level) = level {
                 lines.push(format!("COS {room} {level}"));
             }
+            lines.extend(did_line(room, record, capabilities));
             for (field, keyword) in [("DN", "DND"), ("ML", "MW")] {
                 if let Some(value) = record.get(field) {
                     if !capabilities.flags {
@@ -103,6 +109,40 @@ pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabiliti
             script(lines, true)
         }
         other => Mapped::Ignored(format!("record type {other} is not used")),
+    }
+}
+
+/// A virtual number (a DID that follows the guest): `EN` the number, `ES` what happens to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum VirtualNumber {
+    /// `ES1`: the guest gets `EN`.
+    Assign(String),
+    /// `ES0`: the guest gives it back.
+    Unassign,
+    /// `ES3`: it moves with the guest (a `MOVE` carries the DID already).
+    Moves,
+}
+
+/// The record's virtual number, on a wire with DIDs (`None` otherwise, or without one).
+fn virtual_number(record: &Record, capabilities: Capabilities) -> Option<VirtualNumber> {
+    if !capabilities.did {
+        return None;
+    }
+    let number = record.get("EN").map(str::trim).filter(|n| !n.is_empty());
+    match (record.get("ES").map(str::trim), number) {
+        (Some("1"), Some(number)) => Some(VirtualNumber::Assign(number.to_owned())),
+        (Some("0"), _) => Some(VirtualNumber::Unassign),
+        (Some("3"), _) => Some(VirtualNumber::Moves),
+        _ => None,
+    }
+}
+
+/// `DID room n` / `DID room NONE` for a record's virtual number.
+fn did_line(room: &str, record: &Record, capabilities: Capabilities) -> Option<String> {
+    match virtual_number(record, capabilities)? {
+        VirtualNumber::Assign(number) => Some(format!("DID {room} {number}")),
+        VirtualNumber::Unassign => Some(format!("DID {room} NONE")),
+        VirtualNumber::Moves => None,
     }
 }
 
@@ -169,6 +209,26 @@ mod tests {
         assert!(matches!(
             text("GI|RN1|G#1|GNO\"Neil|", Interface::Mixml),
             Mapped::Script { text, .. } if text.contains("\"O\\\"Neil\"")
+        ));
+    }
+
+    #[test]
+    fn virtual_numbers_become_dids_on_a_wire_with_dids() {
+        assert!(matches!(
+            text("GI|RN1000|G#5|GNSolo|EN3001|ES1|", Interface::Mixml),
+            Mapped::Script { text, .. } if text.ends_with("CHECKIN 1000 \"Solo\" DID 3001\n")
+        ));
+        assert!(matches!(
+            text("GC|RN2000|RO1000|G#5|EN3001|ES3|", Interface::Mixml),
+            Mapped::Script { text, .. } if text.ends_with("MOVE 1000 2000\n")
+        ));
+        assert!(matches!(
+            text("RE|RN2000|EN3001|ES0|", Interface::Mixml),
+            Mapped::Script { text, .. } if text.ends_with("DID 2000 NONE\n")
+        ));
+        assert!(matches!(
+            text("GI|RN1000|G#5|GNSolo|EN3001|ES1|", Interface::MitelPms),
+            Mapped::Script { text, .. } if text.ends_with("CHECKIN 1000 \"Solo\"\n")
         ));
     }
 

@@ -16,7 +16,9 @@ const ETX: u8 = 0x03;
 
 /// The field `id` of a record's text (`RN1000|` -> `1000`).
 fn field<'a>(text: &'a str, id: &str) -> Option<&'a str> {
-    text.split('|').skip(1).find_map(|part| part.strip_prefix(id))
+    text.split('|')
+        .skip(1)
+        .find_map(|part| part.strip_prefix(id))
 }
 
 impl State {
@@ -26,9 +28,8 @@ impl State {
         let text = text.trim_end_matches('\u{3}');
         let room = |text: &str| field(text, "RN").map(str::to_owned);
         let Some(rn) = room(text) else { return };
-        let in_room = |record: &Vec<u8>, rn: &str| {
-            field(&String::from_utf8_lossy(record), "RN") == Some(rn)
-        };
+        let in_room =
+            |record: &Vec<u8>, rn: &str| field(&String::from_utf8_lossy(record), "RN") == Some(rn);
         if text.starts_with("GI|") {
             self.house.retain(|r| !in_room(r, &rn));
             self.house.push(text.as_bytes().to_vec());
@@ -38,7 +39,8 @@ impl State {
             && let Some(old) = field(text, "RO").filter(|o| !o.is_empty() && *o != rn)
             && let Some(index) = self.house.iter().position(|r| in_room(r, old))
         {
-            let moved = String::from_utf8_lossy(&self.house[index]).replace(&format!("RN{old}|"), &format!("RN{rn}|"));
+            let moved = String::from_utf8_lossy(&self.house[index])
+                .replace(&format!("RN{old}|"), &format!("RN{rn}|"));
             self.house.remove(index);
             self.house.retain(|r| !in_room(r, &rn));
             self.house.push(moved.into_bytes());
