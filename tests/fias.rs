@@ -217,3 +217,120 @@ fn bad_input_from_the_pms_is_logged_and_the_link_goes_on() {
     let _guard = runtime.enter();
     drop(pms);
 }
+
+/// A long stream of guest events, the service killed twice along the way: after restarts and
+/// the resyncs they bring, the PBX has every room as the PMS has it.
+#[cfg(unix)]
+#[test]
+fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
+    use hotelcare::sim::Seed;
+
+    const ROOMS: u32 = 12;
+    const RECORDS: usize = 240;
+    let pbx = TestPbx::with(crate::support::Setup {
+        rooms: Seed::range(1000, ROOMS, 2),
+        ..crate::support::Setup::default()
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!(
+            "{config}\n[fias]\nserver = \"{}\"\n\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"2\" = \"ALLOW\"\n",
+            pms.address()
+        ),
+    )
+    .unwrap();
+    // The stream, and what the house is after it: room -> (guest, level COR).
+    let mut rng = fastrand::Rng::with_seed(11);
+    // room -> (guest, COR, reservation)
+    let mut house: std::collections::BTreeMap<u32, (String, &str, usize)> = Default::default();
+    for n in 0..RECORDS {
+        let room = 1000 + rng.u32(0..ROOMS);
+        let record = match house.get(&room).cloned() {
+            None => {
+                let guest = format!("Guest{n}");
+                let (cs, cor) = if rng.bool() { ("2", "1") } else { ("0", "2") };
+                house.insert(room, (guest.clone(), cor, n));
+                format!("GI|RN{room}|G#{n}|GN{guest}|CS{cs}|")
+            }
+            Some((guest, _, reservation)) => match rng.u8(0..3) {
+                0 => {
+                    house.remove(&room);
+                    format!("GO|RN{room}|G#{reservation}|")
+                }
+                1 => {
+                    let target = 1000 + rng.u32(0..ROOMS);
+                    if house.contains_key(&target) {
+                        house.insert(room, (guest, "2", reservation));
+                        format!("RE|RN{room}|CS0|")
+                    } else {
+                        let moved = house.remove(&room).unwrap();
+                        house.insert(target, moved);
+                        format!("GC|RN{target}|RO{room}|G#{reservation}|")
+                    }
+                }
+                _ => {
+                    house.insert(room, (guest, "1", reservation));
+                    format!("RE|RN{room}|CS2|")
+                }
+            },
+        };
+        pms.send(record.as_bytes());
+    }
+    let kill = |service: &mut Child| {
+        service.kill().unwrap();
+        service.wait().unwrap();
+    };
+    let mut service = serve(&pbx);
+    wait_for("a third of the stream", || pms.sent() >= RECORDS / 3);
+    kill(&mut service);
+    let mut service = serve(&pbx);
+    wait_for("two thirds of the stream", || pms.sent() >= 2 * RECORDS / 3);
+    kill(&mut service);
+    let mut service = serve(&pbx);
+    wait_for("the whole stream", || pms.sent_all());
+    // Quiet: the resync of the last link start and every queued command done.
+    let expected = |room: u32| {
+        house
+            .get(&room)
+            .map_or((format!("Room {room}"), "2"), |(guest, cor, _)| {
+                (guest.clone(), *cor)
+            })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let matches = (1000..1000 + ROOMS).all(|room| {
+            let record = pbx.record(&room.to_string());
+            let (name, cor) = expected(room);
+            record.directory_name == name && record.cor_day == cor
+        });
+        if matches {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let rooms: Vec<String> = (1000..1000 + ROOMS)
+                .map(|room| {
+                    let record = pbx.record(&room.to_string());
+                    format!(
+                        "{room}: PBX {} {} / PMS {:?}",
+                        record.directory_name,
+                        record.cor_day,
+                        expected(room)
+                    )
+                })
+                .collect();
+            panic!("the PBX differs from the PMS:\n{}", rooms.join("\n"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let _guard = runtime.enter();
+    drop(pms);
+}

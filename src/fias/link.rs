@@ -48,6 +48,9 @@ pub(crate) trait Submit: Send + Sync {
 
     /// The configuration (levels, for the resync's comparison).
     fn config(&self) -> &Config;
+
+    /// How many commands wait in the journal (the resync compares once they have run).
+    fn pending(&self) -> usize;
 }
 
 /// The records hotelcare asks the PMS for (`LR`), with their fields.
@@ -365,6 +368,14 @@ async fn journal(
 
 /// Compares the house the PMS sent with the room state and journals the fixes.
 async fn finish_resync(house: &[Record], config: &FiasConfig, submit: &dyn Submit) {
+    // Commands journaled before (a restart resumes them) change the room state: compare
+    // with what they leave, not with what they will overwrite (a minute at most).
+    for _ in 0..600 {
+        if submit.pending() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let rooms = submit.rooms();
     let found = resync::fixes(house, &rooms, submit.config(), config);
     for difference in &found.differences {

@@ -38,7 +38,13 @@ pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabiliti
             }
         },
     };
-    let header = format!("# FIAS {} G#{reservation} RN{room}\n", record.kind);
+    // The record's date and time, when the PMS sends them, tell a repeated event (a guest
+    // moving back and forth) from a record delivered twice.
+    let when = match (record.get("DA"), record.get("TI")) {
+        (Some(date), Some(time)) => format!(" DA{date} TI{time}"),
+        _ => String::new(),
+    };
+    let header = format!("# FIAS {} G#{reservation} RN{room}{when}\n", record.kind);
     let script = |lines: Vec<String>, again: bool| Mapped::Script {
         name: format!("fias:{}:G#{reservation}", record.kind),
         text: format!("{header}{}\n", lines.join("\n")),

@@ -518,6 +518,10 @@ impl crate::fias::link::Submit for FiasSubmit {
     fn config(&self) -> &Config {
         &self.config
     }
+
+    fn pending(&self) -> usize {
+        self.journal.count_pending().unwrap_or(0)
+    }
 }
 
 /// Spool lines go to the hub: the log, the service's stderr and every listener.

@@ -24,6 +24,7 @@ fn field<'a>(text: &'a str, id: &str) -> Option<&'a str> {
 impl State {
     /// Keeps the house in step with a record sent.
     fn follow(&mut self, frame: &[u8]) {
+        self.sent += 1;
         let text = String::from_utf8_lossy(frame.strip_prefix(&[STX]).unwrap_or(frame));
         let text = text.trim_end_matches('\u{3}');
         let room = |text: &str| field(text, "RN").map(str::to_owned);
@@ -56,6 +57,8 @@ struct State {
     received: Vec<String>,
     /// The house it sends in answer to a resync request (`DR`): `DS`, these records, `DE`.
     house: Vec<Vec<u8>>,
+    /// Records sent so far.
+    sent: usize,
 }
 
 /// A running PMS simulator.
@@ -117,6 +120,11 @@ impl FiasPms {
     /// What the other side sent, in order.
     pub fn received(&self) -> Vec<String> {
         self.lock().received.clone()
+    }
+
+    /// How many queued records went out so far.
+    pub fn sent(&self) -> usize {
+        self.lock().sent
     }
 
     /// Whether every queued record went out.
