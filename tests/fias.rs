@@ -249,7 +249,8 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
     // The stream, and what the house is after it: room -> (guest, level COR).
     let mut rng = fastrand::Rng::with_seed(11);
     // room -> (guest, COR, reservation)
-    let mut house: std::collections::BTreeMap<u32, (String, &str, usize)> = Default::default();
+    let mut house: std::collections::BTreeMap<u32, (String, &str, usize)> =
+        std::collections::BTreeMap::new();
     for n in 0..RECORDS {
         let room = 1000 + rng.u32(0..ROOMS);
         let record = match house.get(&room).cloned() {
