@@ -183,11 +183,11 @@ async fn accept(
                 match read {
                     Ok(0) | Err(_) => return,
                     Ok(usize::MAX) => {
-                        let next = {
-                            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-                            (!state.to_send.is_empty()).then(|| state.to_send.remove(0))
-                        };
-                        if let Some(bytes) = next {
+                        // Everything queued goes out at once (a PMS sends as fast as it can).
+                        let queued = std::mem::take(
+                            &mut state.lock().unwrap_or_else(PoisonError::into_inner).to_send,
+                        );
+                        for bytes in queued {
                             if write.write_all(&bytes).await.is_err() {
                                 return;
                             }

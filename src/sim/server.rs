@@ -162,7 +162,7 @@ fn router(shared: Arc<Shared>) -> Router {
 async fn mixml(State(shared): State<Arc<Shared>>, body: String) -> Response {
     let faults = shared.faults();
     if faults.latency_ms > 0 {
-        tokio::time::sleep(faults.latency()).await;
+        crate::sim::mitel_pms::wait_exactly(faults.latency()).await;
     }
     let roll = shared
         .rng
