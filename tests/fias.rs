@@ -335,3 +335,49 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
     let _guard = runtime.enter();
     drop(pms);
 }
+
+/// A PBX on the Mitel PMS wire reports maid status; the service passes it on to the PMS as room
+/// equipment (`RE` with `RS`).
+#[test]
+fn maid_status_from_the_pbx_goes_back_to_the_pms() {
+    use hotelcare::sim::mitel_pms::PmsFaults;
+
+    let pbx = crate::mitel_pms::TestPms::start("");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!(
+            "{}\n[fias]\nserver = \"{}\"\n",
+            config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
+            pms.address()
+        ),
+    )
+    .unwrap();
+    pbx.simulator().set_faults(PmsFaults {
+        maid_every: Some(std::time::Duration::from_millis(300)),
+        ..PmsFaults::default()
+    });
+    let mut service = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
+        .current_dir(pbx.dir.path())
+        .arg("--config")
+        .arg(&pbx.config)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first keep-alive connects the PMS link to the PBX; its maid status follows.
+    wait_for("the maid status at the PMS", || {
+        pms.received().iter().any(|r| r == "RE|RN1000|RS3|")
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let _guard = runtime.enter();
+    drop(pms);
+}

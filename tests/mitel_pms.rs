@@ -8,15 +8,15 @@ use hotelcare::sim::mitel_pms::{PmsFaults, PmsSimulator};
 use crate::support::{hotelcare, text};
 
 /// A PBX-side simulator in this test process and a configuration directory pointing at it.
-struct TestPms {
+pub(crate) struct TestPms {
     runtime: tokio::runtime::Runtime,
     simulator: Option<PmsSimulator>,
-    dir: tempfile::TempDir,
-    config: std::path::PathBuf,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) config: std::path::PathBuf,
 }
 
 impl TestPms {
-    fn start(extra: &str) -> Self {
+    pub(crate) fn start(extra: &str) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -50,7 +50,7 @@ impl TestPms {
         }
     }
 
-    fn simulator(&self) -> &PmsSimulator {
+    pub(crate) fn simulator(&self) -> &PmsSimulator {
         self.simulator.as_ref().unwrap()
     }
 

@@ -5,6 +5,7 @@
 //! connects again, with backoff, when the link drops. FIAS over TCP has no per-record
 //! acknowledgement: a record counts as received once its commands are journaled.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -128,9 +129,39 @@ async fn session(
     let mut frame: Option<Vec<u8>> = None;
     let mut buffer = [0u8; 4096];
     let mut link = Link::default();
+    // What the PBX last reported of each room's maid status (already told to the PMS).
+    let mut maid: BTreeMap<String, String> = maid_statuses(&submit.rooms());
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         let read = tokio::select! {
             read = stream.read(&mut buffer) => read,
+            _ = tick.tick() => {
+                // Maid status the PBX reported (a wire that reports it keeps it in the room
+                // state) goes to the PMS as room equipment (RE with RS).
+                let rooms = submit.rooms();
+                let now = maid_statuses(&rooms);
+                for (room, status) in &now {
+                    if maid.get(room) == Some(status) {
+                        continue;
+                    }
+                    let occupied = rooms.iter().any(|(r, s)| r == room && s.occupied);
+                    match room_status(status, occupied) {
+                        Some(code) => {
+                            let record = Record::new("RE", &[("RN", room), ("RS", code)]);
+                            if send(&mut stream, config, &record).await.is_err() {
+                                return false;
+                            }
+                            submit.tell(&format!("FIAS: maid status of room {room} ({status}) sent to the PMS"), false);
+                        }
+                        None => submit.tell(
+                            &format!("FIAS: maid status of room {room} ({status}) has no FIAS room status; not sent"),
+                            false,
+                        ),
+                    }
+                }
+                maid = now;
+                continue;
+            }
             () = resync.notified() => {
                 if send(&mut stream, config, &stamped("DR")).await.is_err() {
                     return false;
@@ -410,6 +441,31 @@ async fn finish_resync(house: &[Record], config: &FiasConfig, submit: &dyn Submi
             true,
         ),
     }
+}
+
+/// The maid status of every room that has one (as the PBX reported it).
+fn maid_statuses(rooms: &[(String, RoomState)]) -> BTreeMap<String, String> {
+    rooms
+        .iter()
+        .filter_map(|(room, state)| {
+            state
+                .flags
+                .get("maid status")
+                .map(|status| (room.clone(), status.clone()))
+        })
+        .collect()
+}
+
+/// FIAS room status (`RS`: 1 dirty/vacant, 2 dirty/occupied, 3 clean/vacant, 4 clean/occupied)
+/// of a maid status as the Mitel PMS wire reports it (`None`: no counterpart).
+fn room_status(status: &str, occupied: bool) -> Option<&'static str> {
+    Some(match (status, occupied) {
+        ("vacant, not clean", _) | ("not clean", false) => "1",
+        ("occupied, not clean", _) | ("not clean", true) => "2",
+        ("vacant, clean", _) | ("clean", false) => "3",
+        ("occupied, clean", _) | ("clean", true) => "4",
+        _ => return None,
+    })
 }
 
 async fn send(stream: &mut TcpStream, config: &FiasConfig, record: &Record) -> std::io::Result<()> {

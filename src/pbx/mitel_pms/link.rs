@@ -213,7 +213,9 @@ async fn run(
 ) {
     let mut connection: Option<Connection> = None;
     let mut idle_since = Instant::now();
-    let mut ever_connected = false;
+    // With keep-alives on, the link is held from the start (the PBX reports on its own only
+    // over an open link); without, it is made for the first record.
+    let mut ever_connected = settings.keepalive.is_some();
     let mut reconnect_pause = Duration::from_secs(1);
     loop {
         let Some(open) = connection.as_mut() else {
