@@ -381,3 +381,47 @@ fn maid_status_from_the_pbx_goes_back_to_the_pms() {
     let _guard = runtime.enter();
     drop(pms);
 }
+
+/// Records that arrive while the PBX is down are journaled and applied, in order, once it is back.
+#[test]
+fn records_while_the_pbx_is_down_are_applied_when_it_is_back() {
+    use hotelcare::sim::Faults;
+
+    let pbx = TestPbx::start();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!("{config}\n[fias]\nserver = \"{}\"\n", pms.address()),
+    )
+    .unwrap();
+    let mut service = serve(&pbx);
+    wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+    pbx.set_faults(Faults {
+        refuse_connections: true,
+        ..Faults::default()
+    });
+    pms.send(b"GI|RN1000|G#1|GNFirst|");
+    pms.send(b"GO|RN1000|G#1|");
+    pms.send(b"GI|RN1000|G#2|GNSecond|");
+    wait_for("the records taken", || pms.sent_all());
+    wait_for("three commands journaled", || {
+        let queued = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
+        crate::support::text(&queued.stdout).contains("3 pending")
+    });
+    pbx.set_faults(Faults::default());
+    wait_for("the last guest in the room", || {
+        pbx.record("1000").directory_name == "Second"
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let _guard = runtime.enter();
+    drop(pms);
+}
