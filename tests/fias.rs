@@ -55,7 +55,8 @@ fn guest_events_from_the_pms_reach_the_pbx() {
     // A check-in, in the PMS's code page (windows-1252).
     pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|EN3001|ES1|");
     wait_for("the check-in", || {
-        pbx.record("1000").directory_name == "M\u{fc}ller,J\u{f6}rg"
+        let room = pbx.record("1000");
+        room.directory_name == "M\u{fc}ller,J\u{f6}rg" && room.cor_day == "1"
     });
     // The same record again (a PMS resending): applied once, not twice.
     pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|EN3001|ES1|");
@@ -77,6 +78,15 @@ fn guest_events_from_the_pms_reach_the_pbx() {
     );
     pms.send(b"RE|RN2000|CS1|");
     wait_for("the class of service", || pbx.record("2000").cor_day == "3");
+    // A name change (GC without RO) and the virtual number given back (ES0).
+    pms.send(b"GC|RN2000|G#4711|GNM\xfcller|GFJ\xfcrgen|");
+    wait_for("the new name", || {
+        pbx.record("2000").directory_name == "M\u{fc}ller,J\u{fc}rgen"
+    });
+    pms.send(b"RE|RN2000|EN3001|ES0|");
+    wait_for("the virtual number given back", || {
+        pbx.record("2000").did_service_number.is_empty()
+    });
     pms.send(b"XX|RN2000|");
     // A sharer moves in: the phone keeps its guest; the first guest leaves: the phone shows the
     // sharer; the sharer leaves: the room is checked out.
@@ -85,7 +95,7 @@ fn guest_events_from_the_pms_reach_the_pbx() {
     wait_for("the class of service after the sharer", || {
         pbx.record("2000").cor_day == "1"
     });
-    assert_eq!(pbx.record("2000").directory_name, "M\u{fc}ller,J\u{f6}rg");
+    assert_eq!(pbx.record("2000").directory_name, "M\u{fc}ller,J\u{fc}rgen");
     pms.send(b"GO|RN2000|G#4711|");
     wait_for("the sharer on the phone", || {
         pbx.record("2000").directory_name == "Beta,Bob"
@@ -246,6 +256,8 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
         ),
     )
     .unwrap();
+    // A stream spread over about a second and a half.
+    pms.pace(4);
     // The stream, and what the house is after it: room -> (guest, level COR).
     let mut rng = fastrand::Rng::with_seed(11);
     // room -> (guest, COR, reservation)
@@ -326,6 +338,10 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
                     )
                 })
                 .collect();
+            let _ = std::fs::copy(
+                pbx.dir.path().join("logs/hotelcare-service.log"),
+                std::env::temp_dir().join("hotelcare-fias-kill-test.log"),
+            );
             panic!("the PBX differs from the PMS:\n{}", rooms.join("\n"));
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -418,6 +434,100 @@ fn records_while_the_pbx_is_down_are_applied_when_it_is_back() {
     });
     pbx.set_faults(Faults::default());
     wait_for("the last guest in the room", || {
+        pbx.record("1000").directory_name == "Second"
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let _guard = runtime.enter();
+    drop(pms);
+}
+
+/// The PMS link drops in the middle of a resync: the partial house changes nothing; the next
+/// link start resyncs again, and every fix is applied once.
+#[test]
+fn a_link_dropped_mid_resync_resyncs_again_and_applies_nothing_twice() {
+    use hotelcare::sim::Seed;
+
+    let pbx = TestPbx::with(crate::support::Setup {
+        rooms: Seed::range(1000, 5, 2),
+        ..crate::support::Setup::default()
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let house: Vec<Vec<u8>> = (0..5)
+        .map(|i| format!("GI|RN{}|G#{i}|GNGuest{i}|", 1000 + i).into_bytes())
+        .collect();
+    let house: Vec<&[u8]> = house.iter().map(Vec::as_slice).collect();
+    pms.set_house(&house);
+    // DS and two of the five rooms, then the link drops.
+    pms.drop_after(3);
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!("{config}\n[fias]\nserver = \"{}\"\n", pms.address()),
+    )
+    .unwrap();
+    let mut service = serve(&pbx);
+    wait_for("every room checked in", || {
+        (0..5).all(|i| pbx.record(&(1000 + i).to_string()).directory_name == format!("Guest{i}"))
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    assert!(
+        log.contains("FIAS link to the PMS") && log.contains("lost"),
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("FIAS resync: 5 command(s) journaled").count(),
+        1,
+        "one resync applied, once: {log}"
+    );
+    assert!(!log.contains("FAILED"), "{log}");
+    let _guard = runtime.enter();
+    drop(pms);
+}
+
+/// A check-in that follows a check-out of the same room while the PBX is still busy with the
+/// check-out: a new guest, not a sharer (the link knows what it journaled before the room
+/// state does).
+#[test]
+fn a_check_in_right_after_a_check_out_is_not_taken_for_a_sharer() {
+    use hotelcare::sim::Faults;
+
+    let pbx = TestPbx::start();
+    pbx.set_faults(Faults {
+        latency_ms: 60,
+        ..Faults::default()
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!("{config}\n[fias]\nserver = \"{}\"\n", pms.address()),
+    )
+    .unwrap();
+    let mut service = serve(&pbx);
+    wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+    pms.send(b"GI|RN1000|G#1|GNFirst|");
+    wait_for("the first guest on the phone", || {
+        pbx.record("1000").directory_name == "First"
+    });
+    // The room state says "occupied by First" until the check-out is done, 4 requests later.
+    pms.send(b"GO|RN1000|G#1|");
+    pms.send(b"GI|RN1000|G#2|GNSecond|");
+    wait_for("the second guest on the phone", || {
         pbx.record("1000").directory_name == "Second"
     });
     super::service::stop_service(service.id());

@@ -5,7 +5,7 @@
 //! connects again, with backoff, when the link drops. FIAS over TCP has no per-record
 //! acknowledgement: a record counts as received once its commands are journaled.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -204,6 +204,47 @@ async fn session(
 struct Link {
     /// Between `DS` and `DE`: the house as the PMS has it.
     house: Option<Vec<Record>>,
+    /// What the link has journaled of each room it touched: who holds it, its sharers. The
+    /// room state lags behind (a command is in it once done); a check-in that follows a
+    /// check-out still in the journal must not take the room for shared.
+    rooms: HashMap<String, RoomState>,
+}
+
+impl Link {
+    /// The room as the link's journaled records leave it (from the room state the first time).
+    fn room(&mut self, submit: &dyn Submit, room: &str) -> RoomState {
+        if let Some(state) = self.rooms.get(room) {
+            return state.clone();
+        }
+        let state = submit
+            .rooms()
+            .into_iter()
+            .find(|(r, _)| r == room)
+            .map(|(_, state)| state)
+            .unwrap_or_default();
+        self.rooms.insert(room.to_owned(), state.clone());
+        state
+    }
+
+    /// Records what the link journaled of a room (and keeps it in the room state's flags, for
+    /// the next start).
+    async fn set(
+        &mut self,
+        submit: &dyn Submit,
+        room: &str,
+        occupied: bool,
+        holder: &str,
+        sharers: &str,
+    ) {
+        let state = self.rooms.entry(room.to_owned()).or_default();
+        state.occupied = occupied;
+        state
+            .flags
+            .insert(RESERVATION.to_owned(), holder.to_owned());
+        state.flags.insert(SHARERS.to_owned(), sharers.to_owned());
+        submit.set_flag(room, RESERVATION, holder).await;
+        submit.set_flag(room, SHARERS, sharers).await;
+    }
 }
 
 /// One frame from the PMS. `false` when the link must be closed.
@@ -246,7 +287,7 @@ async fn handle(
         }
         "DE" => {
             if let Some(house) = link.house.take() {
-                finish_resync(&house, config, submit).await;
+                finish_resync(link, &house, config, submit).await;
             }
             true
         }
@@ -261,7 +302,7 @@ async fn handle(
             false
         }
         "GI" | "GO" => {
-            guest_event(&record, config, capabilities, submit).await;
+            guest_event(link, &record, config, capabilities, submit).await;
             true
         }
         "GC" => {
@@ -274,9 +315,11 @@ async fn handle(
                         && !old.is_empty()
                         && old != room
                     {
-                        let reservation = record.get("G#").unwrap_or("");
-                        submit.set_flag(room, RESERVATION, reservation).await;
-                        submit.set_flag(old, RESERVATION, "").await;
+                        let before = link.room(submit, old);
+                        let holder = record.get("G#").unwrap_or("");
+                        let sharers = before.flags.get(SHARERS).cloned().unwrap_or_default();
+                        link.set(submit, room, true, holder, &sharers).await;
+                        link.set(submit, old, false, "", "").await;
                     }
                 }
                 Mapped::Ignored(why) => {
@@ -311,6 +354,7 @@ async fn handle(
 
 /// A check-in or check-out, with the shared-room rule (see `sharing`).
 async fn guest_event(
+    link: &mut Link,
     record: &Record,
     config: &FiasConfig,
     capabilities: Capabilities,
@@ -323,16 +367,12 @@ async fn guest_event(
         );
         return;
     };
-    let state = submit
-        .rooms()
-        .into_iter()
-        .find(|(r, _)| r == room)
-        .map(|(_, state)| state)
-        .unwrap_or_default();
+    let state = link.room(submit, room);
     let reservation = record.get("G#").unwrap_or("");
+    let holder = state.flags.get(RESERVATION).cloned().unwrap_or_default();
     match sharing::decide(record, &state) {
         Sharing::Sharers(list) => {
-            submit.set_flag(room, SHARERS, &list).await;
+            link.set(submit, room, true, &holder, &list).await;
             submit.tell(
                 &format!(
                     "FIAS {}: room {room} is shared; the phone keeps its guest, the sharers are recorded",
@@ -352,15 +392,18 @@ async fn guest_event(
                 name.replace('\\', "\\\\").replace('"', "\\\"")
             );
             let name = format!("fias:GO:G#{}", record.get("G#").unwrap_or(""));
-            journal(submit, record, name, text, false).await;
-            submit.set_flag(room, RESERVATION, &reservation).await;
-            submit.set_flag(room, SHARERS, &sharers).await;
+            if journal(submit, record, name, text, false).await {
+                link.set(submit, room, true, &reservation, &sharers).await;
+            }
         }
         Sharing::Map => match map(record, config, capabilities) {
             Mapped::Script { name, text, again } => {
                 if journal(submit, record, name, text, again).await {
-                    let holder = if record.kind == "GI" { reservation } else { "" };
-                    submit.set_flag(room, RESERVATION, holder).await;
+                    if record.kind == "GI" {
+                        link.set(submit, room, true, reservation, "").await;
+                    } else {
+                        link.set(submit, room, false, "", "").await;
+                    }
                 }
             }
             Mapped::Ignored(why) => {
@@ -398,7 +441,43 @@ async fn journal(
 }
 
 /// Compares the house the PMS sent with the room state and journals the fixes.
-async fn finish_resync(house: &[Record], config: &FiasConfig, submit: &dyn Submit) {
+async fn finish_resync(
+    link: &mut Link,
+    house: &[Record],
+    config: &FiasConfig,
+    submit: &dyn Submit,
+) {
+    resync_rooms(link, house, config, submit).await;
+    // After the resync the house is what the PMS said: the link's view starts from it.
+    link.rooms.clear();
+    for (room, _) in submit.rooms() {
+        link.rooms.insert(room, RoomState::default());
+    }
+    let mut holders: Vec<(String, String, String)> = Vec::new();
+    for record in house.iter().filter(|r| r.kind == "GI") {
+        let (Some(room), Some(reservation)) = (record.get("RN"), record.get("G#")) else {
+            continue;
+        };
+        match holders.iter_mut().find(|(r, _, _)| r == room) {
+            Some((_, _, sharers)) => {
+                let name = crate::fias::mapping::quoted_name(record).unwrap_or_default();
+                if !sharers.is_empty() {
+                    sharers.push('\u{1f}');
+                }
+                sharers.push_str(reservation);
+                sharers.push('=');
+                sharers.push_str(&name);
+            }
+            None => holders.push((room.to_owned(), reservation.to_owned(), String::new())),
+        }
+    }
+    for (room, holder, sharers) in holders {
+        link.set(submit, &room, true, &holder, &sharers).await;
+    }
+}
+
+/// The resync's comparison and fixes.
+async fn resync_rooms(link: &mut Link, house: &[Record], config: &FiasConfig, submit: &dyn Submit) {
     // Commands journaled before (a restart resumes them) change the room state: compare
     // with what they leave, not with what they will overwrite (a minute at most).
     for _ in 0..600 {
@@ -433,7 +512,7 @@ async fn finish_resync(house: &[Record], config: &FiasConfig, submit: &dyn Submi
                 false,
             );
             for (room, reservation) in &found.reservations {
-                submit.set_flag(room, RESERVATION, reservation).await;
+                link.set(submit, room, true, reservation, "").await;
             }
         }
         Err(why) => submit.tell(

@@ -33,7 +33,8 @@ pub(crate) fn fixes(
     let mut occupied: BTreeMap<&str, &Record> = BTreeMap::new();
     for record in house.iter().filter(|r| r.kind == "GI") {
         if let Some(room) = record.get("RN").filter(|r| !r.is_empty()) {
-            occupied.insert(room, record);
+            // The first reservation of a room holds its phone; later ones share it.
+            occupied.entry(room).or_insert(record);
         }
     }
     let known: BTreeMap<&str, &RoomState> = rooms.iter().map(|(r, s)| (r.as_str(), s)).collect();

@@ -28,6 +28,10 @@ impl State {
         let text = String::from_utf8_lossy(frame.strip_prefix(&[STX]).unwrap_or(frame));
         let text = text.trim_end_matches('\u{3}');
         let room = |text: &str| field(text, "RN").map(str::to_owned);
+        // A resync's records describe the house; they do not change it.
+        if text.ends_with("SF|") {
+            return;
+        }
         let Some(rn) = room(text) else { return };
         let in_room =
             |record: &Vec<u8>, rn: &str| field(&String::from_utf8_lossy(record), "RN") == Some(rn);
@@ -36,6 +40,24 @@ impl State {
             self.house.push(text.as_bytes().to_vec());
         } else if text.starts_with("GO|") {
             self.house.retain(|r| !in_room(r, &rn));
+        } else if text.starts_with("RE|")
+            && let Some(cs) = field(text, "CS")
+            && let Some(record) = self.house.iter_mut().find(|r| in_room(r, &rn))
+        {
+            // The guest's class of service changes in the house too.
+            let old = String::from_utf8_lossy(record).into_owned();
+            let kept: Vec<&str> = old
+                .split('|')
+                .filter(|part| !part.starts_with("CS"))
+                .collect();
+            let mut new = kept.join("|");
+            if !new.ends_with('|') {
+                new.push('|');
+            }
+            new.push_str("CS");
+            new.push_str(cs);
+            new.push('|');
+            *record = new.into_bytes();
         } else if text.starts_with("GC|")
             && let Some(old) = field(text, "RO").filter(|o| !o.is_empty() && *o != rn)
             && let Some(index) = self.house.iter().position(|r| in_room(r, old))
@@ -59,6 +81,10 @@ struct State {
     house: Vec<Vec<u8>>,
     /// Records sent so far.
     sent: usize,
+    /// Close the connection once this many records have been sent (once).
+    drop_after: Option<usize>,
+    /// At most this many records every 20 ms (`None`: all it has).
+    pace: Option<usize>,
 }
 
 /// A running PMS simulator.
@@ -120,6 +146,17 @@ impl FiasPms {
     /// What the other side sent, in order.
     pub fn received(&self) -> Vec<String> {
         self.lock().received.clone()
+    }
+
+    /// Closes the link once `count` records (frames queued by `send`, or a resync's) have been
+    /// sent in all, once: as a PMS whose link drops mid-stream.
+    pub fn drop_after(&self, count: usize) {
+        self.lock().drop_after = Some(count);
+    }
+
+    /// Sends at most `records` records every 20 ms (a stream spread over time).
+    pub fn pace(&self, records: usize) {
+        self.lock().pace = Some(records.max(1));
     }
 
     /// How many queued records went out so far.
@@ -184,10 +221,40 @@ async fn accept(
                     Ok(0) | Err(_) => return,
                     Ok(usize::MAX) => {
                         // Everything queued goes out at once (a PMS sends as fast as it can).
-                        let queued = std::mem::take(
-                            &mut state.lock().unwrap_or_else(PoisonError::into_inner).to_send,
-                        );
-                        for bytes in queued {
+                        let queued = {
+                            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+                            match state.pace {
+                                Some(pace) if state.to_send.len() > pace => {
+                                    state.to_send.drain(..pace).collect()
+                                }
+                                _ => std::mem::take(&mut state.to_send),
+                            }
+                        };
+                        let mut queued = queued.into_iter();
+                        while let Some(bytes) = queued.next() {
+                            let drop_now = {
+                                let mut state =
+                                    state.lock().unwrap_or_else(PoisonError::into_inner);
+                                if state.drop_after.is_some_and(|limit| state.sent >= limit) {
+                                    // What was not sent is sent on the next link.
+                                    state.drop_after = None;
+                                    let mut rest = vec![bytes.clone()];
+                                    rest.extend(queued.by_ref());
+                                    rest.extend(std::mem::take(&mut state.to_send));
+                                    // A resync's remains are not resent: the next DR asks again.
+                                    rest.retain(|frame| {
+                                        !frame.ends_with(b"SF|\x03")
+                                            && frame.as_slice() != b"\x02DE|\x03"
+                                    });
+                                    state.to_send = rest;
+                                    true
+                                } else {
+                                    false
+                                }
+                            };
+                            if drop_now {
+                                return;
+                            }
                             if write.write_all(&bytes).await.is_err() {
                                 return;
                             }
