@@ -67,8 +67,10 @@ fn guest_events_from_the_pms_reach_the_pbx() {
     );
     // A room move (GS after each room), then a class of service change, then the check-out.
     pms.send(b"GC|RN2000|RO1000|G#4711|GS|GS|EN3001|ES3|");
+    // The move is done once the new room's Service Details (DID) are set, after its names.
     wait_for("the move", || {
-        pbx.record("2000").directory_name == "M\u{fc}ller,J\u{f6}rg"
+        let room = pbx.record("2000");
+        room.directory_name == "M\u{fc}ller,J\u{f6}rg" && !room.did_service_number.is_empty()
     });
     assert_eq!(pbx.record("1000").directory_name, "Room 1000");
     assert_eq!(
@@ -228,15 +230,16 @@ fn bad_input_from_the_pms_is_logged_and_the_link_goes_on() {
     drop(pms);
 }
 
-/// A long stream of guest events, the service killed twice along the way: after restarts and
-/// the resyncs they bring, the PBX has every room as the PMS has it.
+/// A 500-record stream of guest events, the service killed twice and the link dropped once
+/// along the way: after restarts, reconnects and the resyncs they bring, the PBX has every room
+/// as the PMS has it (the stream applied once, in order).
 #[cfg(unix)]
 #[test]
 fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
     use hotelcare::sim::Seed;
 
     const ROOMS: u32 = 12;
-    const RECORDS: usize = 240;
+    const RECORDS: usize = 500;
     let pbx = TestPbx::with(crate::support::Setup {
         rooms: Seed::range(1000, ROOMS, 2),
         ..crate::support::Setup::default()
@@ -300,11 +303,15 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
         service.kill().unwrap();
         service.wait().unwrap();
     };
+    // Killed twice and the link dropped once, at points the seed chooses.
+    let first = rng.usize(RECORDS / 10..RECORDS / 3);
+    let second = rng.usize(RECORDS / 2..2 * RECORDS / 3);
+    pms.drop_after(rng.usize(3 * RECORDS / 4..9 * RECORDS / 10));
     let mut service = serve(&pbx);
-    wait_for("a third of the stream", || pms.sent() >= RECORDS / 3);
+    wait_for("the first kill point", || pms.sent() >= first);
     kill(&mut service);
     let mut service = serve(&pbx);
-    wait_for("two thirds of the stream", || pms.sent() >= 2 * RECORDS / 3);
+    wait_for("the second kill point", || pms.sent() >= second);
     kill(&mut service);
     let mut service = serve(&pbx);
     wait_for("the whole stream", || pms.sent_all());
@@ -369,7 +376,7 @@ fn maid_status_from_the_pbx_goes_back_to_the_pms() {
     std::fs::write(
         &pbx.config,
         format!(
-            "{}\n[fias]\nserver = \"{}\"\n",
+            "{}\n[fias]\nserver = \"{}\"\n\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"2\" = \"ALLOW\"\n",
             config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
             pms.address()
         ),
@@ -392,6 +399,19 @@ fn maid_status_from_the_pbx_goes_back_to_the_pms() {
     wait_for("the maid status at the PMS", || {
         pms.received().iter().any(|r| r == "RE|RN1000|RS3|")
     });
+    // Room equipment from a scripted stream: message lamp, do not disturb, class of service.
+    pms.send_script(
+        &std::fs::read_to_string(
+            crate::support::root().join("tests/fixtures/fias/room-equipment.fias"),
+        )
+        .unwrap(),
+    );
+    wait_for("the room equipment on the PBX", || {
+        let room = pbx.simulator().room("1000").unwrap();
+        room.occupied && room.message_waiting && !room.do_not_disturb && room.level == Some(0)
+    });
+    let applied = pbx.simulator().applied();
+    assert!(applied.iter().any(|f| f == "DND1  1000"), "{applied:?}");
     super::service::stop_service(service.id());
     let _ = service.wait();
     let _guard = runtime.enter();

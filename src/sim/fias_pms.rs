@@ -123,6 +123,17 @@ impl FiasPms {
         self.lock().to_send.push(framed);
     }
 
+    /// Queues the records of a script: one record per line after `< ` (the other lines are
+    /// comments), sent in windows-1252.
+    pub fn send_script(&self, script: &str) {
+        for line in script.lines() {
+            if let Some(record) = line.strip_prefix("< ") {
+                let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(record.trim_end());
+                self.send(&bytes);
+            }
+        }
+    }
+
     /// Queues bytes to send as they are (noise, broken frames), once the link is up.
     pub fn send_raw(&self, bytes: &[u8]) {
         self.lock().to_send.push(bytes.to_vec());
