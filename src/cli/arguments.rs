@@ -211,10 +211,14 @@ pub enum QueueAction {
 /// `hotelcare sim`.
 #[derive(Debug, Args)]
 pub struct SimArguments {
-    /// Which PBX interface to simulate: `mixml` (HTTPS) or `mitel-pms` (the PMS protocol's
-    /// TCP link; it takes --listen, --rooms, --latency-ms and --failure-rate as its NAK rate)
+    /// What to simulate: `mixml` (the MiVB over HTTPS), `mitel-pms` (the PBX side of the PMS
+    /// protocol; it takes --listen, --rooms, --latency-ms and --failure-rate as its NAK rate) or
+    /// `fias-pms` (a hotel PMS speaking FIAS; it takes --listen and --script)
     #[arg(long, default_value = "mixml", value_name = "INTERFACE")]
     pub interface: String,
+    /// `fias-pms`: records to send once the link is up, one per line after `< `
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:4443")]
     pub listen: SocketAddr,

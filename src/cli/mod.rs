@@ -100,9 +100,12 @@ pub fn run(arguments: Arguments) -> Exit {
                 },
             )
         }
+        Subcommand::Sim(arguments) if arguments.interface.eq_ignore_ascii_case("fias-pms") => {
+            sim::sim_fias_pms(arguments.listen, arguments.script.as_deref())
+        }
         Subcommand::Sim(arguments) if !arguments.interface.eq_ignore_ascii_case("mixml") => {
             report(error::Error::Other(format!(
-                "the simulator speaks `mixml` or `mitel-pms`, not `{}`",
+                "the simulator speaks `mixml`, `mitel-pms` or `fias-pms`, not `{}`",
                 arguments.interface
             )))
         }

@@ -199,3 +199,53 @@ pub(crate) fn sim_mitel_pms(
         Ok(Exit::Done)
     })
 }
+
+/// `hotelcare sim --interface fias-pms`: a hotel PMS speaking FIAS, on its own. Prints its
+/// address, sends the script's records once a link is up, and shows every frame it receives,
+/// until Ctrl-C.
+pub(crate) fn sim_fias_pms(listen: SocketAddr, script: Option<&Path>) -> Exit {
+    let script = match script.map(std::fs::read_to_string).transpose() {
+        Ok(script) => script,
+        Err(error) => {
+            return report(Error::Io {
+                what: "cannot read the script".into(),
+                error,
+            });
+        }
+    };
+    block_on(async {
+        let pms = crate::sim::fias_pms::FiasPms::start_on(listen)
+            .await
+            .map_err(|error| {
+                usage(Error::Io {
+                    what: format!("cannot listen on {listen}"),
+                    error,
+                })
+            })?;
+        if let Some(script) = &script {
+            pms.send_script(script);
+        }
+        crate::output::outln!("{}", pms.address());
+        errln!(
+            "FIAS PMS simulator on {}; point `[fias] server = \"{}\"` at it and start `hotelcare serve`; Ctrl-C stops",
+            pms.address(),
+            pms.address()
+        );
+        let mut shown = 0;
+        let stop = crate::cli::signals::stop_requested();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            let received = pms.received();
+            for frame in received.iter().skip(shown) {
+                errln!("received: {frame}");
+            }
+            shown = received.len();
+        }
+        pms.stop();
+        Ok(Exit::Done)
+    })
+}

@@ -47,6 +47,7 @@ pub(crate) fn room_state(
     let flags: Vec<String> = state
         .flags
         .iter()
+        .filter(|(_, value)| !value.is_empty())
         .map(|(flag, value)| format!("{flag}: {}", value.replace('\u{1f}', "; ")))
         .collect();
     let flags = if flags.is_empty() {

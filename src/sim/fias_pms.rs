@@ -97,7 +97,12 @@ pub struct FiasPms {
 impl FiasPms {
     /// Listens on loopback (any free port).
     pub async fn start() -> io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Listens on `listen`.
+    pub async fn start_on(listen: SocketAddr) -> io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
         let address = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
         let (shutdown, stopped) = watch::channel(false);
