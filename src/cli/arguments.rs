@@ -116,7 +116,7 @@ pub enum Subcommand {
         raw: bool,
     },
     /// Run the MiVB simulator on its own (prints its URL on the first line)
-    Sim(SimArguments),
+    Sim(Box<SimArguments>),
     /// The journal: commands pending (PBX unreachable) or failed (refused by the PBX)
     Queue {
         #[command(subcommand)]
