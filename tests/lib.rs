@@ -12,6 +12,7 @@ mod hostile;
 mod mitel_pms;
 mod pbx;
 mod property;
+mod reconcile;
 mod reliability;
 mod repl;
 mod service;

@@ -100,6 +100,20 @@ pub enum Subcommand {
         #[arg(long)]
         raw: bool,
     },
+    /// Read the rooms from the PBX and compare them with what hotelcare last had confirmed:
+    /// the differences, and the script that makes the PBX match
+    Reconcile {
+        /// Only these extensions [default: every room hotelcare has changed, and the PBX's
+        /// other rooms reported as unmanaged]
+        #[arg(value_parser = extension, value_name = "EXT")]
+        exts: Vec<String>,
+        /// Write the script that makes the PBX match to FILE (review it, then `hotelcare run` it)
+        #[arg(long, value_name = "FILE")]
+        fix_script: Option<PathBuf>,
+        /// Journal and run that script now
+        #[arg(long)]
+        apply: bool,
+    },
     /// The rooms as hotelcare last had them confirmed (occupied, guest, COR, DID, last command)
     Rooms {
         /// Only these extensions [default: every room hotelcare has changed]

@@ -10,6 +10,7 @@ mod help;
 mod plan;
 mod progress;
 mod queue;
+mod reconcile;
 mod remote;
 mod repl;
 mod rooms;
@@ -77,6 +78,11 @@ pub fn run(arguments: Arguments) -> Exit {
             )
         }),
         Subcommand::Repl { raw, no_readline } => repl::repl(&config, raw, no_readline, color),
+        Subcommand::Reconcile {
+            exts,
+            fix_script,
+            apply,
+        } => reconcile::reconcile(&config, &exts, fix_script.as_deref(), apply),
         Subcommand::Rooms { exts } => {
             remote::with_service(&config, async |remote| remote::rooms(remote, &exts).await)
                 .unwrap_or_else(|| rooms::rooms(&config, &exts))
