@@ -62,7 +62,7 @@ pub enum Subcommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    /// Dry run: print the MiXML operations each command lowers to; send nothing
+    /// Dry run: print what each command sends (MiXML operations or Mitel PMS frames); send nothing
     Plan {
         /// Script files (`-` reads standard input)
         #[arg(required = true, value_name = "FILE")]
@@ -85,7 +85,7 @@ pub enum Subcommand {
         #[arg(long)]
         again: bool,
     },
-    /// The support REPL: type commands, see every MiXML operation and the PBX's answer
+    /// The support REPL: type commands, see every operation and the PBX's answer (attached to a running service: its live monitor)
     Repl {
         /// Also print the XML envelopes (the password masked)
         #[arg(long)]
@@ -129,7 +129,7 @@ pub enum Subcommand {
         #[arg(long)]
         raw: bool,
     },
-    /// Run the MiVB simulator on its own (prints its URL on the first line)
+    /// Run a simulator on its own: the MiVB (prints its URL on the first line), the PBX side of the Mitel PMS protocol, or a FIAS PMS (--interface)
     Sim(Box<SimArguments>),
     /// The journal: commands pending (PBX unreachable) or failed (refused by the PBX)
     Queue {
