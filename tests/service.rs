@@ -253,17 +253,32 @@ fn events_stream_the_commands_of_another_client_and_a_second_service_is_refused(
     stop(service);
 }
 
+/// SIGKILL while scripts arrive over the API and the spool: after the restart every accepted
+/// command is carried out exactly once, and the rooms end as sequential execution leaves them.
 #[cfg(unix)]
 #[test]
 fn a_service_killed_mid_load_resumes_and_ends_as_sequential_execution() {
     use hotelcare::sim::Faults;
 
-    let pbx = TestPbx::start();
+    let pbx = TestPbx::with(crate::support::Setup {
+        rooms: hotelcare::sim::Seed::numbered(&["1000", "2000", "3000", "4000"], 2),
+        ..crate::support::Setup::default()
+    });
     pbx.set_faults(Faults {
         latency_ms: 15,
         ..Faults::default()
     });
-    let (mut service, address) = start_serve(&pbx, None);
+    let spool = pbx.dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let (mut service, address) = start_serve(&pbx, Some(&spool));
+    // Batch files arrive over the spool while the API's script runs: each must run once (a
+    // check-in run twice would fail on its own occupied room and land the file in failed/).
+    std::fs::write(spool.join("a.hc"), "CHECKIN 3000 \"Spool,One\"\n").unwrap();
+    std::fs::write(
+        spool.join("b.hc"),
+        "CHECKIN 4000 \"Spool,Two\"\nCOS 4000 LOCAL\n",
+    )
+    .unwrap();
     // 46 commands; the last word on each room decides its final state.
     let mut script = String::new();
     for round in 0..15 {
@@ -289,7 +304,13 @@ fn a_service_killed_mid_load_resumes_and_ends_as_sequential_execution() {
     service.kill().unwrap();
     service.wait().unwrap();
 
-    let (service, _) = start_serve(&pbx, None);
+    let (service, _) = start_serve(&pbx, Some(&spool));
+    wait_for("both batch files done", || {
+        spool.join("done/a.hc").exists() && spool.join("done/b.hc").exists()
+    });
+    assert!(
+        !spool.join("failed").join("a.hc").exists() && !spool.join("failed").join("b.hc").exists()
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let listed = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
@@ -302,6 +323,8 @@ fn a_service_killed_mid_load_resumes_and_ends_as_sequential_execution() {
     assert_eq!(pbx.record("1000").directory_name, "Room 1000");
     assert_eq!(pbx.record("1000").cor_day, "2");
     assert_eq!(pbx.record("2000").directory_name, "Last,Guest");
+    assert_eq!(pbx.record("3000").directory_name, "Spool,One");
+    assert_eq!(pbx.record("4000").cor_day, "3");
     stop(service);
 }
 
