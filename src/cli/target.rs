@@ -32,6 +32,9 @@ pub(crate) struct Target {
 impl Target {
     /// Sets up the client (and the simulator). Prints one line when the simulator is used.
     pub(crate) async fn connect(config: &Config) -> Result<Self, Error> {
+        if config.has_several_pbxs() {
+            return Err(String::from("several PBXs (`[pbx.NAME]`) are checked but not driven yet").into());
+        }
         if let Some(pbx) = &config.pbx
             && let Some(settings) = PmsSettings::from_config(config)
         {

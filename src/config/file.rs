@@ -12,10 +12,12 @@ fn number<const N: i64>() -> Spanned<i64> {
     Spanned::new(0..0, N)
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The file; `P` is what `[pbx]` holds: one PBX (`PbxSection`), or several named ones
+/// (`BTreeMap<String, PbxSection>`, from `[pbx.NAME]` tables).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ConfigFile {
-    pub(crate) pbx: Option<PbxSection>,
+pub(crate) struct ConfigFile<P = PbxSection> {
+    pub(crate) pbx: Option<P>,
     #[serde(default)]
     pub(crate) class_of_restriction: CorSection,
     #[serde(default)]
@@ -34,6 +36,53 @@ pub(crate) struct ConfigFile {
     pub(crate) spool: SpoolSection,
 }
 
+impl<P> Default for ConfigFile<P> {
+    fn default() -> Self {
+        Self {
+            pbx: None,
+            class_of_restriction: CorSection::default(),
+            class_of_service: BTreeMap::new(),
+            number_transfer: NumberTransferSection::default(),
+            run: RunSection::default(),
+            simulator: SimulatorSection::default(),
+            service: ServiceSection::default(),
+            mitel_pms: None,
+            fias: None,
+            spool: SpoolSection::default(),
+        }
+    }
+}
+
+impl<P> ConfigFile<P> {
+    /// The same file with its `[pbx]` part replaced.
+    pub(crate) fn with_pbx<Q>(self, pbx: Option<Q>) -> (ConfigFile<Q>, Option<P>) {
+        (
+            ConfigFile {
+                pbx,
+                class_of_restriction: self.class_of_restriction,
+                class_of_service: self.class_of_service,
+                number_transfer: self.number_transfer,
+                run: self.run,
+                simulator: self.simulator,
+                service: self.service,
+                mitel_pms: self.mitel_pms,
+                fias: self.fias,
+                spool: self.spool,
+            },
+            self.pbx,
+        )
+    }
+}
+
+/// Whether `text`'s `[pbx]` holds named PBXs (`[pbx.NAME]` tables) rather than one PBX's keys.
+pub(crate) fn has_named_pbxs(text: &str) -> bool {
+    text.parse::<toml::Table>().is_ok_and(|file| {
+        file.get("pbx")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|pbx| !pbx.is_empty() && pbx.values().all(toml::Value::is_table))
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PbxSection {
@@ -49,6 +98,13 @@ pub(crate) struct PbxSection {
     #[serde(default)]
     pub(crate) allow_plain_http: bool,
     pub(crate) interface: Option<Spanned<String>>,
+    /// `[pbx.NAME]` only: the rooms this PBX owns (`"1000-1999"`, `"2050"`).
+    pub(crate) rooms: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `[pbx.NAME]` only: where this PBX differs from the file's own sections.
+    pub(crate) class_of_restriction: Option<CorSection>,
+    pub(crate) class_of_service: Option<BTreeMap<Spanned<String>, Spanned<i64>>>,
+    pub(crate) number_transfer: Option<NumberTransferSection>,
+    pub(crate) mitel_pms: Option<MitelPmsSection>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,6 +11,7 @@ mod file;
 mod interface;
 mod secret;
 mod server;
+mod site;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -23,6 +24,7 @@ pub use encoding::ScriptEncoding;
 pub use error::ConfigError;
 pub use interface::{Capabilities, Interface};
 pub use secret::Secret;
+pub use site::{MAIN, RoomRange, Site};
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use file::ConfigFile;
@@ -35,8 +37,13 @@ pub const DEFAULT_FILE: &str = "hotelcare.toml";
 pub struct Config {
     /// The file this came from; `None` for the built-in defaults.
     pub path: Option<PathBuf>,
-    /// `None`: no PBX configured, use the embedded simulator.
+    /// `None`: no PBX configured, use the embedded simulator (or several PBXs: see `pbxs`).
     pub pbx: Option<PbxConfig>,
+    /// Every PBX; one (`main`) for a single `[pbx]` or none. The fields
+    /// `pbx`, `cor`, `levels`, `number_transfer` and `mitel_pms` are the first's when it is the
+    /// only one, the file's own sections (what `[pbx.NAME]` tables inherit) otherwise; code
+    /// that drives one PBX takes its `view`. Named PBXs are sorted by name.
+    pub pbxs: Vec<Site>,
     pub cor: CorConfig,
     /// Class of service levels by upper-case name, `ALLOW` and `BLOCK` included.
     pub levels: BTreeMap<String, Cor>,
@@ -192,6 +199,7 @@ impl Config {
             &ConfigFile::default(),
             Path::new("."),
             None,
+            None,
             &mut diagnostics,
         );
         debug_assert!(diagnostics.is_empty(), "the defaults are valid");
@@ -215,7 +223,7 @@ impl Config {
             text: server::mask_user_info(text),
             diagnostics,
         };
-        let file: ConfigFile = toml::from_str(text).map_err(|error| {
+        let syntax = |error: toml::de::Error| {
             let span = error.span().unwrap_or(0..0);
             invalid(vec![Diagnostic::new(
                 DiagnosticKind::ConfigSyntax {
@@ -223,17 +231,33 @@ impl Config {
                 },
                 Span::new(span.start, span.end),
             )])
-        })?;
+        };
         let base = base_dir(path);
         let base = base.as_path();
         let mut diagnostics = Vec::new();
-        let mut config = Self::from_file(&file, base, Some(path), &mut diagnostics);
-        if !diagnostics.is_empty() {
-            return Err(invalid(diagnostics));
-        }
-        if let Some(pbx) = &file.pbx {
-            config.pbx = Some(pbx_config(pbx, base, path, &mut diagnostics));
-        }
+        let config = if file::has_named_pbxs(text) {
+            let named: ConfigFile<BTreeMap<String, file::PbxSection>> =
+                toml::from_str(text).map_err(syntax)?;
+            let (file, pbxs) = named.with_pbx(None);
+            let pbxs = pbxs.unwrap_or_default();
+            let all_pms = pbxs
+                .values()
+                .all(|pbx| interface_of(pbx) == Interface::MitelPms);
+            let mut config =
+                Self::from_file(&file, base, Some(path), Some(all_pms), &mut diagnostics);
+            config.pbxs = named_sites(&file, &pbxs, base, path, &mut diagnostics);
+            config
+        } else {
+            let file: ConfigFile = toml::from_str(text).map_err(syntax)?;
+            let mut config = Self::from_file(&file, base, Some(path), None, &mut diagnostics);
+            if let Some(pbx) = &file.pbx {
+                not_named_only(pbx, &mut diagnostics);
+                let pbx = pbx_config("pbx.", pbx, base, path, &mut diagnostics);
+                config.pbx = Some(pbx.clone());
+                config.pbxs[0].pbx = Some(pbx);
+            }
+            config
+        };
         if diagnostics.is_empty() {
             Ok(config)
         } else {
@@ -241,130 +265,30 @@ impl Config {
         }
     }
 
+    /// The file's own sections. `named`: its `[pbx.NAME]` tables are read by the caller and
+    /// the file's sections are what they inherit (`Some(true)`: all of them are `mitel-pms`).
     fn from_file(
         file: &ConfigFile,
         base: &Path,
         path: Option<&Path>,
+        named: Option<bool>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Self {
         let mut check = Checker { diagnostics };
-        let fallback = Cor::new(1).expect("1 is a COR");
-        let pms = file
-            .pbx
-            .as_ref()
-            .and_then(|pbx| pbx.interface.as_ref())
-            .and_then(|name| Interface::parse(name.get_ref()))
-            == Some(Interface::MitelPms);
-        let pms_section = file.mitel_pms.as_ref();
-        let default_pms = file::MitelPmsSection::default();
-        let pms_file = pms_section.unwrap_or(&default_pms);
-        let cor = if pms {
-            CorConfig {
-                allow: check
-                    .rst("mitel_pms.allow", &pms_file.allow)
-                    .unwrap_or(fallback),
-                block: check
-                    .rst("mitel_pms.block", &pms_file.block)
-                    .unwrap_or(fallback),
-            }
-        } else {
-            CorConfig {
-                allow: check
-                    .cor(
-                        "class_of_restriction.allow",
-                        &file.class_of_restriction.allow,
-                    )
-                    .unwrap_or(fallback),
-                block: check
-                    .cor(
-                        "class_of_restriction.block",
-                        &file.class_of_restriction.block,
-                    )
-                    .unwrap_or(fallback),
-            }
-        };
-        if cor.allow == cor.block {
-            let (key, span) = if pms {
-                ("mitel_pms.block", pms_file.block.span())
-            } else {
-                (
-                    "class_of_restriction.block",
-                    file.class_of_restriction.block.span(),
-                )
-            };
-            check.fail(
-                key,
-                span,
-                "`allow` and `block` are the same COR, so a check-out would not block external calls (and a check-in would not allow them); give two different CORs",
-            );
-        }
-        let mut levels = BTreeMap::from([
-            ("ALLOW".to_owned(), cor.allow),
-            ("BLOCK".to_owned(), cor.block),
-        ]);
-        for (name, number) in &file.class_of_service {
-            let key = format!("class_of_service.{}", name.get_ref());
-            let upper = name.get_ref().to_ascii_uppercase();
-            let valid_name = !upper.is_empty()
-                && upper.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && upper
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if valid_name {
-                match levels.entry(upper) {
-                    Entry::Occupied(entry) => check.fail(
-                        &key,
-                        name.span(),
-                        if matches!(entry.key().as_str(), "ALLOW" | "BLOCK") {
-                            "ALLOW and BLOCK are set by `[class_of_restriction]` allow and block"
-                        } else {
-                            "this level is given twice (level names are case-insensitive)"
-                        },
-                    ),
-                    Entry::Vacant(entry) => {
-                        let level = if pms {
-                            check.rst(&key, number)
-                        } else {
-                            check.cor(&key, number)
-                        };
-                        if let Some(cor) = level {
-                            entry.insert(cor);
-                        }
-                    }
-                }
-            } else {
-                check.fail(
-                    &key,
-                    name.span(),
-                    "a level name is a word of letters, digits, `_` and `-` that starts with a letter",
-                );
-            }
-        }
-        let nt = &file.number_transfer;
-        let number_transfer = if nt.enabled {
-            match &nt.range {
-                None => {
-                    check.fail(
-                        "number_transfer.range",
-                        0..0,
-                        "number transfer is enabled but no `range` (such as \"3000-3005\") is given",
-                    );
-                    None
-                }
-                Some(range) => match range.get_ref().parse::<DidRange>() {
-                    Ok(parsed) => Some(NumberTransfer {
-                        range: parsed,
-                        signal_extension_external: nt.signal_extension_external,
-                    }),
-                    Err(message) => {
-                        check.fail("number_transfer.range", range.span(), &message);
-                        None
-                    }
-                },
-            }
-        } else {
-            None
-        };
+        let pms = named.unwrap_or_else(|| {
+            file.pbx
+                .as_ref()
+                .is_some_and(|pbx| interface_of(pbx) == Interface::MitelPms)
+        });
+        let mut sections = Sections::of_file(file);
+        // Under named PBXs, `[mitel_pms]` is what those of that wire inherit.
+        sections.pms_section_is_own = named.is_none();
+        let Settings {
+            cor,
+            levels,
+            number_transfer,
+            mitel_pms,
+        } = check.settings("", pms, &sections);
         let retry = &file.run.retry;
         let run = RunConfig {
             max_concurrency: check.positive("run.max_concurrency", &file.run.max_concurrency, 1024),
@@ -428,18 +352,6 @@ impl Config {
         let service = ServiceConfig {
             listen: check.listen("service.listen", &file.service.listen),
         };
-        let mitel_pms = match (pms, pms_section) {
-            (true, _) => Some(check.mitel_pms(pms_file)),
-            (false, Some(section)) => {
-                check.fail(
-                    "mitel_pms",
-                    section.allow.span(),
-                    "`[mitel_pms]` is for a PBX with `interface = \"mitel-pms\"` in `[pbx]`",
-                );
-                None
-            }
-            (false, None) => None,
-        };
         let fias = file
             .fias
             .as_ref()
@@ -447,6 +359,15 @@ impl Config {
         Self {
             path: path.map(Path::to_owned),
             pbx: None,
+            pbxs: vec![Site {
+                name: MAIN.to_owned(),
+                rooms: None,
+                pbx: None,
+                cor,
+                levels: levels.clone(),
+                number_transfer,
+                mitel_pms,
+            }],
             cor,
             levels,
             number_transfer,
@@ -481,9 +402,57 @@ impl Config {
             .collect()
     }
 
-    /// The name of the PBX (one PBX today: `main`).
-    pub fn pbx_name(&self) -> &'static str {
-        "main"
+    /// The name of the PBX; the first one's when there are several.
+    pub fn pbx_name(&self) -> &str {
+        self.pbxs.first().map_or(MAIN, |site| site.name.as_str())
+    }
+
+    /// Whether several PBXs are configured (`[pbx.NAME]`): messages then name the PBX.
+    pub fn has_several_pbxs(&self) -> bool {
+        self.pbxs.len() > 1
+    }
+
+    /// The PBX that owns `room` (its index in `pbxs`), if any does.
+    pub fn pbx_of(&self, room: &str) -> Option<usize> {
+        self.pbxs.iter().position(|site| site.owns(room))
+    }
+
+    /// The PBX called `name`, or what the configured names are.
+    pub fn pbx_named(&self, name: &str) -> Result<usize, String> {
+        self.pbxs
+            .iter()
+            .position(|site| site.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                format!(
+                    "there is no PBX `{name}`; the configuration has {}",
+                    self.pbx_names().join(", ")
+                )
+            })
+    }
+
+    pub fn pbx_names(&self) -> Vec<String> {
+        self.pbxs
+            .iter()
+            .map(|site| format!("`{}`", site.name))
+            .collect()
+    }
+
+    /// The configuration as PBX `index` sees it: its connection, CORs, levels, number
+    /// transfer and Mitel PMS settings in the top-level fields, and itself as the only PBX.
+    #[must_use]
+    pub fn view(&self, index: usize) -> Self {
+        let Some(site) = self.pbxs.get(index) else {
+            return self.clone();
+        };
+        Self {
+            pbx: site.pbx.clone(),
+            cor: site.cor,
+            levels: site.levels.clone(),
+            number_transfer: site.number_transfer,
+            mitel_pms: site.mitel_pms,
+            pbxs: vec![site.clone()],
+            ..self.clone()
+        }
     }
 
     /// What the PBX's wire can do (the embedded simulator speaks MiXML).
@@ -499,15 +468,190 @@ impl Config {
         capabilities
     }
 
-    /// Where the PBX is, for prompts and messages: its address, or "simulator".
-    pub fn target_name(&self) -> &str {
+    /// Where the PBX is, for prompts and messages: its address, or "simulator"; the PBXs'
+    /// names when there are several.
+    pub fn target_name(&self) -> String {
+        if self.has_several_pbxs() {
+            return self
+                .pbxs
+                .iter()
+                .map(|site| site.name.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+        }
         self.pbx
             .as_ref()
             .map_or("simulator", |pbx| pbx.server.as_str())
+            .to_owned()
+    }
+}
+
+/// The wire a `[pbx]` table names (a wrong name is reported by `pbx_config`).
+fn interface_of(pbx: &file::PbxSection) -> Interface {
+    pbx.interface
+        .as_ref()
+        .and_then(|name| Interface::parse(name.get_ref()))
+        .unwrap_or_default()
+}
+
+/// The sections that may differ from PBX to PBX, as a PBX reads them: its own, else the file's.
+struct Sections<'f> {
+    cor: &'f file::CorSection,
+    class_of_service: &'f BTreeMap<toml::Spanned<String>, toml::Spanned<i64>>,
+    number_transfer: &'f file::NumberTransferSection,
+    mitel_pms: Option<&'f file::MitelPmsSection>,
+    /// `mitel_pms` was written for this PBX (not inherited): on another wire it is a mistake.
+    pms_section_is_own: bool,
+}
+
+impl<'f> Sections<'f> {
+    fn of_file(file: &'f ConfigFile) -> Self {
+        Self {
+            cor: &file.class_of_restriction,
+            class_of_service: &file.class_of_service,
+            number_transfer: &file.number_transfer,
+            mitel_pms: file.mitel_pms.as_ref(),
+            pms_section_is_own: true,
+        }
+    }
+
+    /// A named PBX's: its own tables where it has them.
+    fn of_named(pbx: &'f file::PbxSection, file: &'f ConfigFile) -> Self {
+        Self {
+            cor: pbx
+                .class_of_restriction
+                .as_ref()
+                .unwrap_or(&file.class_of_restriction),
+            class_of_service: pbx
+                .class_of_service
+                .as_ref()
+                .unwrap_or(&file.class_of_service),
+            number_transfer: pbx
+                .number_transfer
+                .as_ref()
+                .unwrap_or(&file.number_transfer),
+            mitel_pms: pbx.mitel_pms.as_ref().or(file.mitel_pms.as_ref()),
+            pms_section_is_own: pbx.mitel_pms.is_some(),
+        }
+    }
+}
+
+/// What may differ from PBX to PBX, checked.
+struct Settings {
+    cor: CorConfig,
+    levels: BTreeMap<String, Cor>,
+    number_transfer: Option<NumberTransfer>,
+    mitel_pms: Option<MitelPmsConfig>,
+}
+
+/// `[pbx.NAME]` tables: each PBX with its rooms; a room in two PBXs' `rooms` is an error that
+/// names both.
+fn named_sites(
+    file: &ConfigFile,
+    pbxs: &BTreeMap<String, file::PbxSection>,
+    base: &Path,
+    path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Site> {
+    // Each site with its ranges and where the file wrote them.
+    type Ranges = Vec<(RoomRange, std::ops::Range<usize>)>;
+    let mut sites: Vec<(Site, Ranges)> = Vec::new();
+    for (name, section) in pbxs {
+        let prefix = format!("pbx.{name}.");
+        let mut check = Checker { diagnostics };
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            check.fail(
+                &format!("pbx.{name}"),
+                section.server.span(),
+                "a PBX name is a word of letters, digits, `-` and `_` (it is typed after `--pbx`)",
+            );
+        }
+        let pms = interface_of(section) == Interface::MitelPms;
+        let settings = check.settings(&prefix, pms, &Sections::of_named(section, file));
+        let mut ranges = Vec::new();
+        match &section.rooms {
+            None => check.fail(
+                &format!("{prefix}rooms"),
+                section.server.span(),
+                "say which rooms this PBX owns, such as `rooms = [\"1000-1999\", \"2050\"]`",
+            ),
+            Some(rooms) if rooms.get_ref().is_empty() => check.fail(
+                &format!("{prefix}rooms"),
+                rooms.span(),
+                "a PBX owns at least one room; give ranges such as \"1000-1999\"",
+            ),
+            Some(rooms) => {
+                for text in rooms.get_ref() {
+                    match text.get_ref().parse::<RoomRange>() {
+                        Ok(range) => ranges.push((range, text.span())),
+                        Err(message) => {
+                            check.fail(&format!("{prefix}rooms"), text.span(), &message);
+                        }
+                    }
+                }
+            }
+        }
+        for (other, other_ranges) in &sites {
+            for (range, span) in &ranges {
+                for (theirs, _) in other_ranges {
+                    if let Some(both) = range.overlap(theirs) {
+                        check.fail(
+                            &format!("{prefix}rooms"),
+                            span.clone(),
+                            &format!(
+                                "rooms {both} are in both `{}` ({theirs}) and `{name}` ({range}); a room belongs to exactly one PBX",
+                                other.name
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let pbx = pbx_config(&prefix, section, base, path, diagnostics);
+        sites.push((
+            Site {
+                name: name.clone(),
+                rooms: Some(ranges.iter().map(|(range, _)| *range).collect()),
+                pbx: Some(pbx),
+                cor: settings.cor,
+                levels: settings.levels,
+                number_transfer: settings.number_transfer,
+                mitel_pms: settings.mitel_pms,
+            },
+            ranges,
+        ));
+    }
+    sites.into_iter().map(|(site, _)| site).collect()
+}
+
+/// Keys that only a named PBX (`[pbx.NAME]`) may have.
+fn not_named_only(pbx: &file::PbxSection, diagnostics: &mut Vec<Diagnostic>) {
+    let mut check = Checker { diagnostics };
+    let named_only = [
+        ("rooms", pbx.rooms.is_some()),
+        ("class_of_restriction", pbx.class_of_restriction.is_some()),
+        ("class_of_service", pbx.class_of_service.is_some()),
+        ("number_transfer", pbx.number_transfer.is_some()),
+        ("mitel_pms", pbx.mitel_pms.is_some()),
+    ];
+    for (key, given) in named_only {
+        if given {
+            check.fail(
+                &format!("pbx.{key}"),
+                pbx.server.span(),
+                &format!(
+                    "`{key}` inside `[pbx]` is for several PBXs, each in a `[pbx.NAME]` table; with one PBX, write `[{key}]` as a section of its own"
+                ),
+            );
+        }
     }
 }
 
 fn pbx_config(
+    prefix: &str,
     pbx: &file::PbxSection,
     base: &Path,
     path: &Path,
@@ -518,7 +662,7 @@ fn pbx_config(
         None => Interface::default(),
         Some(name) => Interface::parse(name.get_ref()).unwrap_or_else(|| {
             check.fail(
-                "pbx.interface",
+                &format!("{prefix}interface"),
                 name.span(),
                 "hotelcare drives a PBX over `mixml` (its model of MiXML) or `mitel-pms` (the Mitel PMS protocol)",
             );
@@ -527,26 +671,28 @@ fn pbx_config(
     };
     if interface == Interface::MitelPms {
         if let Some(problem) = server::pms_problem(pbx.server.get_ref()) {
-            check.fail("pbx.server", pbx.server.span(), &problem);
+            check.fail(&format!("{prefix}server"), pbx.server.span(), &problem);
         }
         return PbxConfig {
             server: pbx.server.get_ref().trim().to_owned(),
             user: String::new(),
             password: Password::Given(Secret::default()),
-            timeout: Duration::from_secs(
-                check.positive("pbx.timeout_secs", &pbx.timeout_secs, 3600) as u64,
-            ),
+            timeout: Duration::from_secs(check.positive(
+                &format!("{prefix}timeout_secs"),
+                &pbx.timeout_secs,
+                3600,
+            ) as u64),
             trust: Trust::System,
             allow_plain_http: false,
             interface,
         };
     }
     if let Some(problem) = server::problem(pbx.server.get_ref(), pbx.allow_plain_http) {
-        check.fail("pbx.server", pbx.server.span(), &problem);
+        check.fail(&format!("{prefix}server"), pbx.server.span(), &problem);
     }
     if pbx.user.trim().is_empty() {
         check.fail(
-            "pbx.user",
+            &format!("{prefix}user"),
             pbx.server.span(),
             "give the MiXML user name as `user` (a user of System Administration -> User Authorization Profiles)",
         );
@@ -559,7 +705,7 @@ fn pbx_config(
         },
         (Some(_), Some(variable)) => {
             check.fail(
-                "pbx.password_env",
+                &format!("{prefix}password_env"),
                 variable.span(),
                 "give either `password` or `password_env`, not both",
             );
@@ -567,7 +713,7 @@ fn pbx_config(
         }
         (None, None) => {
             check.fail(
-                "pbx",
+                prefix.trim_end_matches('.'),
                 pbx.server.span(),
                 "give the MiXML user's password as `password_env` (an environment variable) or `password`",
             );
@@ -582,7 +728,7 @@ fn pbx_config(
                 Trust::Pinned(bytes)
             } else {
                 check.fail(
-                    "pbx.pin_sha256",
+                    &format!("{prefix}pin_sha256"),
                     pin.span(),
                     "a SHA-256 fingerprint is 64 hex digits (colons allowed), as `hotelcare sim` prints it",
                 );
@@ -591,14 +737,14 @@ fn pbx_config(
         }
         (Some(_), Some(pin)) => {
             check.fail(
-                "pbx.pin_sha256",
+                &format!("{prefix}pin_sha256"),
                 pin.span(),
                 "give either `ca_file` or `pin_sha256`, not both",
             );
             Trust::System
         }
     };
-    let timeout = check.positive("pbx.timeout_secs", &pbx.timeout_secs, 3600);
+    let timeout = check.positive(&format!("{prefix}timeout_secs"), &pbx.timeout_secs, 3600);
     PbxConfig {
         server: pbx.server.get_ref().trim().to_owned(),
         user: pbx.user.clone(),
@@ -651,6 +797,140 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// What may differ from PBX to PBX: the CORs of ALLOW and BLOCK, the levels, number
+    /// transfer and the Mitel PMS settings. `prefix` names the table in messages (`pbx.east.`).
+    fn settings(&mut self, prefix: &str, pms: bool, sections: &Sections<'_>) -> Settings {
+        let fallback = Cor::new(1).expect("1 is a COR");
+        let default_pms = file::MitelPmsSection::default();
+        let pms_file = sections.mitel_pms.unwrap_or(&default_pms);
+        let cor = if pms {
+            CorConfig {
+                allow: self
+                    .rst(&format!("{prefix}mitel_pms.allow"), &pms_file.allow)
+                    .unwrap_or(fallback),
+                block: self
+                    .rst(&format!("{prefix}mitel_pms.block"), &pms_file.block)
+                    .unwrap_or(fallback),
+            }
+        } else {
+            CorConfig {
+                allow: self
+                    .cor(
+                        &format!("{prefix}class_of_restriction.allow"),
+                        &sections.cor.allow,
+                    )
+                    .unwrap_or(fallback),
+                block: self
+                    .cor(
+                        &format!("{prefix}class_of_restriction.block"),
+                        &sections.cor.block,
+                    )
+                    .unwrap_or(fallback),
+            }
+        };
+        if cor.allow == cor.block {
+            let (key, span) = if pms {
+                ("mitel_pms.block", pms_file.block.span())
+            } else {
+                ("class_of_restriction.block", sections.cor.block.span())
+            };
+            self.fail(
+                &format!("{prefix}{key}"),
+                span,
+                "`allow` and `block` are the same COR, so a check-out would not block external calls (and a check-in would not allow them); give two different CORs",
+            );
+        }
+        let mut levels = BTreeMap::from([
+            ("ALLOW".to_owned(), cor.allow),
+            ("BLOCK".to_owned(), cor.block),
+        ]);
+        for (name, number) in sections.class_of_service {
+            let key = format!("{prefix}class_of_service.{}", name.get_ref());
+            let upper = name.get_ref().to_ascii_uppercase();
+            let valid_name = !upper.is_empty()
+                && upper.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && upper
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if valid_name {
+                match levels.entry(upper) {
+                    Entry::Occupied(entry) => self.fail(
+                        &key,
+                        name.span(),
+                        if matches!(entry.key().as_str(), "ALLOW" | "BLOCK") {
+                            "ALLOW and BLOCK are set by `[class_of_restriction]` allow and block"
+                        } else {
+                            "this level is given twice (level names are case-insensitive)"
+                        },
+                    ),
+                    Entry::Vacant(entry) => {
+                        let level = if pms {
+                            self.rst(&key, number)
+                        } else {
+                            self.cor(&key, number)
+                        };
+                        if let Some(cor) = level {
+                            entry.insert(cor);
+                        }
+                    }
+                }
+            } else {
+                self.fail(
+                    &key,
+                    name.span(),
+                    "a level name is a word of letters, digits, `_` and `-` that starts with a letter",
+                );
+            }
+        }
+        let nt = sections.number_transfer;
+        let number_transfer = if nt.enabled {
+            match &nt.range {
+                None => {
+                    self.fail(
+                        &format!("{prefix}number_transfer.range"),
+                        0..0,
+                        "number transfer is enabled but no `range` (such as \"3000-3005\") is given",
+                    );
+                    None
+                }
+                Some(range) => match range.get_ref().parse::<DidRange>() {
+                    Ok(parsed) => Some(NumberTransfer {
+                        range: parsed,
+                        signal_extension_external: nt.signal_extension_external,
+                    }),
+                    Err(message) => {
+                        self.fail(
+                            &format!("{prefix}number_transfer.range"),
+                            range.span(),
+                            &message,
+                        );
+                        None
+                    }
+                },
+            }
+        } else {
+            None
+        };
+        let mitel_pms = match (pms, sections.mitel_pms) {
+            (true, _) => Some(self.mitel_pms(prefix, pms_file)),
+            (false, Some(section)) if sections.pms_section_is_own => {
+                self.fail(
+                    &format!("{prefix}mitel_pms"),
+                    section.allow.span(),
+                    "`[mitel_pms]` is for a PBX with `interface = \"mitel-pms\"`",
+                );
+                None
+            }
+            (false, _) => None,
+        };
+        Settings {
+            cor,
+            levels,
+            number_transfer,
+            mitel_pms,
+        }
+    }
+
     fn fail(&mut self, key: &str, span: std::ops::Range<usize>, message: &str) {
         self.diagnostics.push(Diagnostic::new(
             DiagnosticKind::ConfigInvalid {
@@ -766,13 +1046,13 @@ impl Checker<'_> {
         }
     }
 
-    fn mitel_pms(&mut self, section: &file::MitelPmsSection) -> MitelPmsConfig {
+    fn mitel_pms(&mut self, prefix: &str, section: &file::MitelPmsSection) -> MitelPmsConfig {
         let width = *section.extension_width.get_ref();
         let extension_width = if (5..=7).contains(&width) {
             usize::try_from(width).unwrap_or(5)
         } else {
             self.fail(
-                "mitel_pms.extension_width",
+                &format!("{prefix}mitel_pms.extension_width"),
                 section.extension_width.span(),
                 "the extension field is 5 characters wide (6 or 7 on sites with longer room numbers)",
             );
@@ -781,16 +1061,16 @@ impl Checker<'_> {
         let keepalive = *section.keepalive_secs.get_ref();
         if !(0..=3600).contains(&keepalive) {
             self.fail(
-                "mitel_pms.keepalive_secs",
+                &format!("{prefix}mitel_pms.keepalive_secs"),
                 section.keepalive_secs.span(),
                 "give 1 to 3600 seconds, or 0 for no \"are you there\" messages",
             );
         }
-        let nam_add = self.digit("mitel_pms.nam_add", &section.nam_add);
+        let nam_add = self.digit(&format!("{prefix}mitel_pms.nam_add"), &section.nam_add);
         let nam_replace = section
             .nam_replace
             .as_ref()
-            .map(|value| self.digit("mitel_pms.nam_replace", value));
+            .map(|value| self.digit(&format!("{prefix}mitel_pms.nam_replace"), value));
         MitelPmsConfig {
             nam_add,
             nam_replace,
@@ -829,4 +1109,4 @@ impl Checker<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -143,3 +143,125 @@ fn bad_toml_points_at_the_line() {
     let out = rendered_error("[run]\nmax_concurrency = \n");
     assert!(out.contains("conf/hotelcare.toml:2"), "{out}");
 }
+
+/// Three PBXs: two over MiXML (one with its own CORs and number transfer), one over Mitel PMS.
+pub(crate) const THREE_PBXS: &str = r#"
+[class_of_service]
+local = 3
+
+[pbx.east]
+server = "10.1.2.3:4443"
+user = "hotelcare"
+password = "secret"
+rooms = ["1000-1999", "2050"]
+
+[pbx.west]
+server = "10.1.2.4:4443"
+user = "hotelcare"
+password_env = "WEST_PASSWORD"
+rooms = ["3000-3999"]
+[pbx.west.class_of_restriction]
+allow = 11
+block = 12
+[pbx.west.number_transfer]
+enabled = true
+range = "7000-7009"
+
+[pbx.north]
+interface = "mitel-pms"
+server = "10.1.2.5:1752"
+rooms = ["5000-5999"]
+[pbx.north.mitel_pms]
+nam_replace = 2
+"#;
+
+#[test]
+fn named_pbxs_each_own_their_rooms_and_inherit_what_they_do_not_set() {
+    let config = parse(THREE_PBXS).unwrap();
+    assert!(config.has_several_pbxs());
+    let names: Vec<&str> = config.pbxs.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["east", "north", "west"], "sorted by name");
+    let of = |room| config.pbx_of(room).map(|i| config.pbxs[i].name.as_str());
+    assert_eq!(
+        [
+            of("1500"),
+            of("2050"),
+            of("3000"),
+            of("5999"),
+            of("2051"),
+            of("100")
+        ],
+        [
+            Some("east"),
+            Some("east"),
+            Some("west"),
+            Some("north"),
+            None,
+            None
+        ]
+    );
+    let east = config.view(config.pbx_named("EAST").unwrap());
+    assert_eq!(east.pbx.as_ref().unwrap().server, "10.1.2.3:4443");
+    assert_eq!((east.cor.allow.get(), east.levels["LOCAL"].get()), (1, 3));
+    assert!(east.number_transfer.is_none());
+    let west = config.view(config.pbx_named("west").unwrap());
+    assert_eq!((west.cor.allow.get(), west.cor.block.get()), (11, 12));
+    assert_eq!(west.levels["BLOCK"].get(), 12);
+    assert_eq!(west.number_transfer.unwrap().range.to_string(), "7000-7009");
+    let north = config.view(config.pbx_named("north").unwrap());
+    assert_eq!(north.capabilities().interface, Interface::MitelPms);
+    assert!(north.capabilities().rename, "its own nam_replace");
+    assert_eq!(north.pbx_name(), "north");
+    assert!(
+        config
+            .pbx_named("south")
+            .unwrap_err()
+            .contains("`east`, `north`, `west`")
+    );
+    assert_eq!(config.target_name(), "east,north,west");
+}
+
+#[test]
+fn a_room_in_two_pbxs_is_an_error_naming_both() {
+    let text = THREE_PBXS.replace(r#"rooms = ["3000-3999"]"#, r#"rooms = ["1900-2100"]"#);
+    let out = rendered_error(&text);
+    assert!(
+        out.contains("rooms 1900-1999 are in both `east` (1000-1999) and `west` (1900-2100)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rooms 2050 are in both `east` (2050)"),
+        "{out}"
+    );
+    assert!(out.contains("`pbx.west.rooms`"), "{out}");
+}
+
+#[test]
+fn named_pbx_mistakes_name_the_pbx_key() {
+    let out = rendered_error(&THREE_PBXS.replace("rooms = [\"3000-3999\"]\n", ""));
+    assert!(out.contains("`pbx.west.rooms`: say which rooms"), "{out}");
+    let out = rendered_error(&THREE_PBXS.replace("allow = 11", "allow = 99"));
+    assert!(
+        out.contains("`pbx.west.class_of_restriction.allow`: 99"),
+        "{out}"
+    );
+    let out = rendered_error(&THREE_PBXS.replace("\"3000-3999\"", "\"3000-39x9\""));
+    assert!(out.contains("not a room number"), "{out}");
+    let out = rendered_error(
+        "[pbx]\nserver = \"x\"\nuser = \"u\"\npassword = \"p\"\nrooms = [\"1000\"]\n",
+    );
+    assert!(
+        out.contains("`pbx.rooms`: `rooms` inside `[pbx]` is for several PBXs"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_single_pbx_is_called_main_and_owns_every_room() {
+    let config = parse(FULL).unwrap();
+    assert!(!config.has_several_pbxs());
+    assert_eq!(config.pbx_name(), "main");
+    assert_eq!(config.pbx_of("123"), Some(0));
+    assert_eq!(config.view(0).pbx.unwrap().server, "10.1.2.3:4443");
+    assert_eq!(Config::builtin().pbx_of("1000"), Some(0));
+}

@@ -29,6 +29,13 @@ pub enum DiagnosticKind {
         /// `file:line` of the command that gave it.
         at: String,
     },
+    /// A move to another PBX of a guest whose DID that PBX's number transfer range lacks.
+    DidNotOnTargetPbx {
+        did: String,
+        room: String,
+        /// The target PBX and why: "PBX `east`, which has no number transfer".
+        target: String,
+    },
     /// A DID outside the configured `[number_transfer] range`.
     DidOutOfRange { did: String, range: String },
     /// The same option twice in one `CHECKIN`.
@@ -43,6 +50,8 @@ pub enum DiagnosticKind {
     LineTooLong { length: usize, limit: usize },
     /// `MOVE a a`.
     MoveToSameRoom { room: String },
+    /// A room that no configured PBX owns (`[pbx.NAME] rooms`).
+    RoomWithoutPbx { room: String, pbxs: String },
     /// A check-in into a room the script has already checked a guest into, not out since.
     RoomAlreadyCheckedIn { room: String, at: String },
     /// A name longer than a PBX field: kept, but cut.
@@ -97,6 +106,7 @@ impl DiagnosticKind {
                 format!("contains {}", character.escape_default())
             }
             Self::DidAlreadyGiven { room, .. } => format!("still given to room {room}"),
+            Self::DidNotOnTargetPbx { .. } => "on another PBX".into(),
             Self::DidOutOfRange { .. } => "outside the range".into(),
             Self::DuplicateOption { .. } => "given again here".into(),
             Self::EmptyName => "empty name".into(),
@@ -109,6 +119,7 @@ impl DiagnosticKind {
             Self::NameTruncated { kept, .. } => format!("kept as \"{kept}\""),
             Self::NameNotAscii { kept } => format!("sent as \"{kept}\""),
             Self::RoomAlreadyCheckedIn { .. } => "still occupied here".into(),
+            Self::RoomWithoutPbx { .. } => "no PBX owns this room".into(),
             Self::NumberTransferDisabled => "DID not allowed".into(),
             Self::Syntax { expected, .. } => format!("expected {}", Alternatives(expected)),
             Self::UnknownEscape { .. } => "unknown escape".into(),
@@ -131,6 +142,9 @@ impl DiagnosticKind {
             Self::DidAlreadyGiven { room, .. } => format!(
                 "check out room {room} or take its DID away (`DID {room} NONE`) before giving the DID to another room"
             ),
+            Self::DidNotOnTargetPbx { room, .. } => format!(
+                "take the DID away first (`DID <room> NONE`), then move, and give room {room} a DID of its PBX; or add the number to that PBX's `[pbx.NAME.number_transfer] range` if its carrier routes it there"
+            ),
             Self::DidOutOfRange { range, .. } => {
                 format!("use a DID in {range} or `DID AUTO`, or widen `[number_transfer] range`")
             }
@@ -150,6 +164,9 @@ impl DiagnosticKind {
             Self::NameNotAscii { .. } => {
                 "the Mitel PMS interface carries ASCII only (umlauts are spelt `ae`, `oe`, `ue`, `ss`, accents dropped); write the name in Latin letters".into()
             }
+            Self::RoomWithoutPbx { pbxs, .. } => format!(
+                "check the room number, or add it to the `rooms` of a PBX in the configuration ({pbxs})"
+            ),
             Self::RoomAlreadyCheckedIn { room, .. } => format!(
                 "check room {room} out first (`CHECKOUT {room}`), or add `REPLACE` to check the new guest in in place of the old one"
             ),
@@ -192,6 +209,10 @@ impl Display for DiagnosticKind {
                 f,
                 "DID {did} is already given to room {room} (at {at}) and not taken back"
             ),
+            Self::DidNotOnTargetPbx { did, room, target } => write!(
+                f,
+                "the guest's DID {did} moves with them, but room {room} is on {target}"
+            ),
             Self::DidOutOfRange { did, range } => {
                 write!(f, "DID {did} is outside the number transfer range {range}")
             }
@@ -224,6 +245,9 @@ impl Display for DiagnosticKind {
             ),
             Self::NumberTransferDisabled => {
                 write!(f, "a DID is given but telephone number transfer is off")
+            }
+            Self::RoomWithoutPbx { room, .. } => {
+                write!(f, "room {room} belongs to no configured PBX")
             }
             Self::RoomAlreadyCheckedIn { room, at } => write!(
                 f,

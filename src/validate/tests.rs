@@ -322,3 +322,50 @@ fn on_the_mitel_pms_wire_names_are_checked_as_the_nam_record_carries_them() {
         ]
     );
 }
+
+#[test]
+fn each_command_is_checked_against_the_pbx_that_owns_its_room() {
+    let config = crate::config::tests::THREE_PBXS;
+    let (diagnostics, actions) = run(
+        config,
+        "CHECKIN 1000 \"Solo\" COS LOCAL\nCHECKIN 3000 \"Solo\" DID 7001\nCHECKIN 3001 \"Solo\"\nMW 5000 ON\n",
+    );
+    assert_eq!(diagnostics, [], "{diagnostics:?}");
+    let cors: Vec<u8> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::CheckIn(CheckIn { cor, .. }) => Some(cor.get()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        cors,
+        [3, 11, 11],
+        "LOCAL on east; each PBX's own COR for ALLOW"
+    );
+    let (diagnostics, _) = run(
+        config,
+        "CHECKIN 2051 \"Solo\"\nCHECKIN 1000 \"Solo\" DID 7001\nMW 1000 ON\nMOVE 3000 5000\nDID 3001 7002\nMOVE 3001 1001\n",
+    );
+    let kinds: Vec<(usize, usize, String)> = diagnostics
+        .iter()
+        .map(|(l, c, k)| (*l, *c, k.to_string()))
+        .collect();
+    assert_eq!(kinds.len(), 4, "{kinds:#?}");
+    assert_eq!((kinds[0].0, kinds[0].1), (1, 9));
+    assert_eq!(kinds[0].2, "room 2051 belongs to no configured PBX");
+    assert_eq!(
+        kinds[1].2,
+        "a DID is given but telephone number transfer is off"
+    );
+    assert!(
+        kinds[2].2.contains("PBX \"east\" uses mixml"),
+        "{}",
+        kinds[2].2
+    );
+    assert_eq!((kinds[3].0, kinds[3].1), (6, 11));
+    assert_eq!(
+        kinds[3].2,
+        "the guest's DID 7002 moves with them, but room 1001 is on PBX `east`, which has no number transfer"
+    );
+}

@@ -40,9 +40,10 @@ enum RoomDid {
 #[derive(Clone)]
 pub struct Validator<'c> {
     config: &'c Config,
-    /// What the target PBX's wire can do, and the PBX's name, for refusals.
-    capabilities: Capabilities,
-    pbx: &'static str,
+    /// Each PBX's configuration (`Config::view`) and what its wire can do.
+    views: Vec<(Config, Capabilities)>,
+    /// The PBX of the room the statement being checked names (`expect_room` sets it).
+    current: usize,
     /// DID -> the room the script last gave it to.
     did_holder: HashMap<String, Holder>,
     /// Room -> the DID the script last gave it (`None`: given by `DID AUTO`, unknown until run time).
@@ -55,24 +56,39 @@ pub struct Validator<'c> {
 
 impl<'c> Validator<'c> {
     pub fn new(config: &'c Config) -> Self {
-        Self::with_capabilities(config, config.pbx_name(), config.capabilities())
-    }
-
-    /// A validator for PBX `pbx` whose wire can do `capabilities`.
-    pub fn with_capabilities(
-        config: &'c Config,
-        pbx: &'static str,
-        capabilities: Capabilities,
-    ) -> Self {
+        let views = (0..config.pbxs.len())
+            .map(|index| {
+                let view = config.view(index);
+                let capabilities = view.capabilities();
+                (view, capabilities)
+            })
+            .collect();
         Self {
             config,
-            capabilities,
-            pbx,
+            views,
+            current: 0,
             did_holder: HashMap::new(),
             room_did: HashMap::new(),
             checked_in: HashMap::new(),
             path: String::new(),
         }
+    }
+
+    fn view(&self) -> &Config {
+        self.views
+            .get(self.current)
+            .map_or(self.config, |(view, _)| view)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.views.get(self.current).map_or_else(
+            || self.config.capabilities(),
+            |(_, capabilities)| *capabilities,
+        )
+    }
+
+    fn pbx_name(&self) -> &str {
+        self.view().pbx_name()
     }
 
     /// Tells the validator which script the following statements come from.
@@ -128,7 +144,7 @@ impl<'c> Validator<'c> {
                 let (did_option, cos_option, replace) = expect_options(options, diagnostics);
                 let cor = match cos_option {
                     Some(level) => self.expect_level(level, diagnostics),
-                    None => Some(self.config.cor.allow),
+                    None => Some(self.view().cor.allow),
                 };
                 let did = match did_option {
                     None => Some(None),
@@ -194,6 +210,34 @@ impl<'c> Validator<'c> {
                     ));
                     return None;
                 }
+                if self.config.pbx_of(&from_room) != self.config.pbx_of(&to_room)
+                    && let Some(Some(did)) = self.room_did.get(&from_room)
+                {
+                    // `expect_room(to)` made the target PBX current.
+                    let range = self.view().number_transfer.map(|nt| nt.range);
+                    if !range.is_some_and(|range| range.contains(did)) {
+                        diagnostics.push(Diagnostic::new(
+                            DiagnosticKind::DidNotOnTargetPbx {
+                                did: did.clone(),
+                                room: to_room.clone(),
+                                target: match range {
+                                    Some(r) => format!(
+                                        "PBX `{}`, whose number transfer range {}-{} does not hold it",
+                                        self.pbx_name(),
+                                        r.first(),
+                                        r.last()
+                                    ),
+                                    None => format!(
+                                        "PBX `{}`, which has no number transfer",
+                                        self.pbx_name()
+                                    ),
+                                },
+                            },
+                            to.span,
+                        ));
+                        return None;
+                    }
+                }
                 self.relocate(&from_room, &to_room);
                 match self.checked_in.remove(&from_room) {
                     Some(at) => self.checked_in.insert(to_room.clone(), at),
@@ -207,13 +251,13 @@ impl<'c> Validator<'c> {
             C::Rename { room, guest } => {
                 let room = self.expect_room(room, diagnostics);
                 let guest = self.expect_guest(guest, diagnostics)?;
-                if !self.capabilities.rename {
+                if !self.capabilities().rename {
                     diagnostics.push(Diagnostic::new(
                         DiagnosticKind::UnsupportedByInterface {
                             what: "RENAME",
                             needs: "the MiXML interface, or `[mitel_pms] nam_replace` on mitel-pms",
-                            pbx: self.pbx.to_owned(),
-                            interface: self.capabilities.interface.name(),
+                            pbx: self.pbx_name().to_owned(),
+                            interface: self.capabilities().interface.name(),
                         },
                         keyword,
                     ));
@@ -223,13 +267,13 @@ impl<'c> Validator<'c> {
             }
             C::Flag { flag, room, on } => {
                 let room = self.expect_room(room, diagnostics);
-                if !self.capabilities.flags {
+                if !self.capabilities().flags {
                     diagnostics.push(Diagnostic::new(
                         DiagnosticKind::UnsupportedByInterface {
                             what: flag.keyword(),
                             needs: "the mitel-pms interface",
-                            pbx: self.pbx.to_owned(),
-                            interface: self.capabilities.interface.name(),
+                            pbx: self.pbx_name().to_owned(),
+                            interface: self.capabilities().interface.name(),
                         },
                         keyword,
                     ));
@@ -278,7 +322,7 @@ impl<'c> Validator<'c> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<crate::config::Cor> {
         let found = self
-            .config
+            .view()
             .levels
             .get(&level.node.to_ascii_uppercase())
             .copied();
@@ -286,7 +330,7 @@ impl<'c> Validator<'c> {
             diagnostics.push(Diagnostic::new(
                 DiagnosticKind::UnknownLevel {
                     level: level.node.to_owned(),
-                    known: self.config.level_names(),
+                    known: self.view().level_names(),
                 },
                 level.span,
             ));
@@ -302,7 +346,7 @@ impl<'c> Validator<'c> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<Guest> {
         let (mut guest, mut warnings) = expect_guest_free(text, diagnostics)?;
-        if self.config.mitel_pms.is_some() {
+        if self.view().mitel_pms.is_some() {
             warnings.retain(|w| {
                 !matches!(
                     w.kind,
@@ -337,14 +381,32 @@ impl<'c> Validator<'c> {
         Some(guest)
     }
 
-    /// A room: at most 7 digits, and no wider than the Mitel PMS interface's extension field.
+    /// A room: one a configured PBX owns (it becomes the PBX the statement is checked for),
+    /// at most 7 digits, and no wider than the Mitel PMS interface's extension field.
     fn expect_room(
-        &self,
+        &mut self,
         room: &Spanned<&str>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<String> {
         let room_text = expect_room_free(room, diagnostics)?;
-        if let Some(pms) = &self.config.mitel_pms
+        let Some(owner) = self.config.pbx_of(&room_text) else {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::RoomWithoutPbx {
+                    room: room_text,
+                    pbxs: self
+                        .config
+                        .pbxs
+                        .iter()
+                        .map(|site| format!("`{}` {}", site.name, site.rooms_text()))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                },
+                room.span,
+            ));
+            return None;
+        };
+        self.current = owner;
+        if let Some(pms) = &self.view().mitel_pms
             && room_text.len() > pms.extension_width
         {
             diagnostics.push(Diagnostic::new(
@@ -360,19 +422,19 @@ impl<'c> Validator<'c> {
     }
 
     fn expect_number_transfer(&self, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<()> {
-        if !self.capabilities.did {
+        if !self.capabilities().did {
             diagnostics.push(Diagnostic::new(
                 DiagnosticKind::UnsupportedByInterface {
                     what: "DID",
                     needs: "the MiXML interface",
-                    pbx: self.pbx.to_owned(),
-                    interface: self.capabilities.interface.name(),
+                    pbx: self.pbx_name().to_owned(),
+                    interface: self.capabilities().interface.name(),
                 },
                 span,
             ));
             return None;
         }
-        if self.config.number_transfer.is_some() {
+        if self.view().number_transfer.is_some() {
             Some(())
         } else {
             diagnostics.push(Diagnostic::new(
@@ -389,7 +451,7 @@ impl<'c> Validator<'c> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<DidRequest> {
         self.expect_number_transfer(did.span, diagnostics)?;
-        let range = self.config.number_transfer.as_ref()?.range;
+        let range = self.view().number_transfer.as_ref()?.range;
         match did.node {
             DidChoice::Auto => Some(DidRequest::Auto),
             DidChoice::Number(n) if range.contains(n) => Some(DidRequest::Number(n.to_owned())),

@@ -1,0 +1,172 @@
+//! `Site`: one PBX of the property, and `RoomRange`: which rooms it owns. A single `[pbx]` is
+//! one site called `main` that owns every room; `[pbx.NAME]` tables are several, each owning
+//! the rooms of its `rooms = ["1000-1999", "2050"]`, and no room belongs to two.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Display, Formatter};
+use std::str::FromStr;
+
+use crate::config::{Cor, CorConfig, MitelPmsConfig, NumberTransfer, PbxConfig};
+
+/// The name of the one PBX of a configuration with a single `[pbx]` (or none).
+pub const MAIN: &str = "main";
+
+/// One PBX and what is set for it.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub name: String,
+    /// `None`: every room (the only PBX).
+    pub rooms: Option<Vec<RoomRange>>,
+    /// `None`: the embedded simulator.
+    pub pbx: Option<PbxConfig>,
+    pub cor: CorConfig,
+    pub levels: BTreeMap<String, Cor>,
+    pub number_transfer: Option<NumberTransfer>,
+    pub mitel_pms: Option<MitelPmsConfig>,
+}
+
+impl Site {
+    /// Whether this PBX owns `room`.
+    pub fn owns(&self, room: &str) -> bool {
+        self.rooms
+            .as_ref()
+            .is_none_or(|ranges| ranges.iter().any(|range| range.contains(room)))
+    }
+
+    /// The rooms as the configuration writes them (`1000-1999, 2050`), or `every room`.
+    pub fn rooms_text(&self) -> String {
+        self.rooms.as_ref().map_or_else(
+            || "every room".to_owned(),
+            |ranges| {
+                ranges
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        )
+    }
+}
+
+/// An inclusive range of room extensions of one width (`1000-1999`; `2050` alone). Compared as
+/// numbers of that width: `0100` is not `100`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoomRange {
+    first: u64,
+    last: u64,
+    width: usize,
+}
+
+/// The longest extension a room range may name (a MiVB directory number has at most 10 digits).
+const MAX_ROOM_DIGITS: usize = 10;
+
+impl RoomRange {
+    pub fn contains(&self, room: &str) -> bool {
+        room.len() == self.width
+            && room.bytes().all(|b| b.is_ascii_digit())
+            && room
+                .parse::<u64>()
+                .is_ok_and(|n| (self.first..=self.last).contains(&n))
+    }
+
+    /// The rooms both ranges hold, if any.
+    pub fn overlap(&self, other: &Self) -> Option<Self> {
+        let (first, last) = (self.first.max(other.first), self.last.min(other.last));
+        (self.width == other.width && first <= last).then_some(Self {
+            first,
+            last,
+            width: self.width,
+        })
+    }
+}
+
+impl Display for RoomRange {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let width = self.width;
+        if self.first == self.last {
+            write!(f, "{:0width$}", self.first)
+        } else {
+            write!(f, "{:0width$}-{:0width$}", self.first, self.last)
+        }
+    }
+}
+
+impl FromStr for RoomRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (first, last) = text
+            .split_once('-')
+            .map_or((text.trim(), text.trim()), |(a, b)| (a.trim(), b.trim()));
+        for bound in [first, last] {
+            if bound.is_empty() || !bound.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "`{bound}` is not a room number; write rooms as \"1000-1999\" or \"2050\""
+                ));
+            }
+            if bound.len() > MAX_ROOM_DIGITS {
+                return Err(format!(
+                    "`{bound}` has more than {MAX_ROOM_DIGITS} digits, more than a directory number holds"
+                ));
+            }
+        }
+        if first.len() != last.len() {
+            return Err(format!(
+                "`{first}` and `{last}` have different numbers of digits; give a range of one width (or two ranges)"
+            ));
+        }
+        let parse = |s: &str| s.parse::<u64>().map_err(|e| e.to_string());
+        let (first_n, last_n) = (parse(first)?, parse(last)?);
+        if first_n > last_n {
+            return Err(format!("the range runs backwards: {first} is above {last}"));
+        }
+        Ok(Self {
+            first: first_n,
+            last: last_n,
+            width: first.len(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_holds_the_rooms_of_its_width_between_its_ends() {
+        let range: RoomRange = "1000-1999".parse().unwrap();
+        assert!(range.contains("1000") && range.contains("1999") && range.contains("1500"));
+        assert!(!range.contains("999") && !range.contains("2000") && !range.contains("01500"));
+        let single: RoomRange = " 2050 ".parse().unwrap();
+        assert!(single.contains("2050") && !single.contains("2051"));
+        assert_eq!(single.to_string(), "2050");
+        assert_eq!(
+            "0100-0199".parse::<RoomRange>().unwrap().to_string(),
+            "0100-0199"
+        );
+    }
+
+    #[test]
+    fn overlaps_are_found_only_between_ranges_of_one_width() {
+        let a: RoomRange = "1000-1999".parse().unwrap();
+        let b: RoomRange = "1500-2500".parse().unwrap();
+        assert_eq!(a.overlap(&b).unwrap().to_string(), "1500-1999");
+        let c: RoomRange = "15000-15999".parse().unwrap();
+        assert_eq!(a.overlap(&c), None);
+        assert_eq!(a.overlap(&"2000".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn a_bad_range_says_how_to_write_one() {
+        for (text, says) in [
+            ("10a0", "not a room number"),
+            ("1000-999", "different numbers of digits"),
+            ("2000-1000", "runs backwards"),
+            ("", "not a room number"),
+            ("12345678901", "more than 10 digits"),
+        ] {
+            let error = text.parse::<RoomRange>().unwrap_err();
+            assert!(error.contains(says), "{text}: {error}");
+        }
+    }
+}
