@@ -11,6 +11,7 @@ mod fuzz;
 mod hostile;
 mod mitel_pms;
 mod pbx;
+mod pbxs;
 mod property;
 mod reconcile;
 mod reliability;

@@ -99,6 +99,9 @@ pub enum Subcommand {
         /// Also print the XML envelopes (the password masked)
         #[arg(long)]
         raw: bool,
+        /// Only the PBX called NAME (`[pbx.NAME]`)
+        #[arg(long, value_name = "NAME")]
+        pbx: Option<String>,
     },
     /// Read the rooms from the PBX and compare them with what hotelcare last had confirmed:
     /// the differences, and the script that makes the PBX match
@@ -113,12 +116,18 @@ pub enum Subcommand {
         /// Journal and run that script now
         #[arg(long)]
         apply: bool,
+        /// Only the PBX called NAME (`[pbx.NAME]`)
+        #[arg(long, value_name = "NAME")]
+        pbx: Option<String>,
     },
     /// The rooms as hotelcare last had them confirmed (occupied, guest, COR, DID, last command)
     Rooms {
         /// Only these extensions [default: every room hotelcare has changed]
         #[arg(value_parser = extension, value_name = "EXT")]
         exts: Vec<String>,
+        /// Only the PBX called NAME (`[pbx.NAME]`)
+        #[arg(long, value_name = "NAME")]
+        pbx: Option<String>,
     },
     /// Print a room's record as the PBX has it
     Show {
@@ -128,6 +137,9 @@ pub enum Subcommand {
         /// Also print the XML envelopes
         #[arg(long)]
         raw: bool,
+        /// Only the PBX called NAME (`[pbx.NAME]`)
+        #[arg(long, value_name = "NAME")]
+        pbx: Option<String>,
     },
     /// Run a simulator on its own: the MiVB (prints its URL on the first line), the PBX side of the Mitel PMS protocol, or a FIAS PMS (--interface)
     Sim(Box<SimArguments>),
@@ -204,7 +216,11 @@ pub enum Shell {
 #[derive(Debug, ClapSubcommand)]
 pub enum QueueAction {
     /// Show pending and failed commands (the default)
-    List,
+    List {
+        /// Only the PBX called NAME (`[pbx.NAME]`)
+        #[arg(long, value_name = "NAME")]
+        pbx: Option<String>,
+    },
     /// Run failed and pending commands again, in their order
     Retry {
         /// Also print the XML envelopes

@@ -82,19 +82,34 @@ pub fn run(arguments: Arguments) -> Exit {
             exts,
             fix_script,
             apply,
-        } => reconcile::reconcile(&config, &exts, fix_script.as_deref(), apply),
-        Subcommand::Rooms { exts } => {
-            remote::with_service(&config, async |remote| remote::rooms(remote, &exts).await)
-                .unwrap_or_else(|| rooms::rooms(&config, &exts))
-        }
-        Subcommand::Show { ext, raw } => remote::with_service(&config, async |remote| {
-            remote::inline(remote, &format!("/v1/rooms/{ext}"), false, raw).await
-        })
-        .unwrap_or_else(|| inline(&config, &format!("SHOW {ext}"), raw, color)),
-        Subcommand::TestAccess { raw } => remote::with_service(&config, async |remote| {
-            remote::inline(remote, "/v1/test-access", true, raw).await
-        })
-        .unwrap_or_else(|| inline(&config, "TEST", raw, color)),
+            pbx,
+        } => match narrowed(&config, pbx.as_deref()) {
+            Ok(narrowed) => reconcile::reconcile(&narrowed, &exts, fix_script.as_deref(), apply),
+            Err(exit) => exit,
+        },
+        Subcommand::Rooms { exts, pbx } => match narrowed(&config, pbx.as_deref()) {
+            Ok(narrowed) => remote::with_service(&config, async |remote| {
+                remote::rooms(remote, &exts, pbx.as_deref()).await
+            })
+            .unwrap_or_else(|| rooms::rooms(&narrowed, &exts)),
+            Err(exit) => exit,
+        },
+        Subcommand::Show { ext, raw, pbx } => match narrowed(&config, pbx.as_deref()) {
+            Ok(narrowed) => remote::with_service(&config, async |remote| {
+                let path = format!("/v1/rooms/{ext}{}", remote::pbx_query(pbx.as_deref()));
+                remote::inline(remote, &path, false, raw).await
+            })
+            .unwrap_or_else(|| inline(&narrowed, &format!("SHOW {ext}"), raw, color)),
+            Err(exit) => exit,
+        },
+        Subcommand::TestAccess { raw, pbx } => match narrowed(&config, pbx.as_deref()) {
+            Ok(narrowed) => remote::with_service(&config, async |remote| {
+                let path = format!("/v1/test-access{}", remote::pbx_query(pbx.as_deref()));
+                remote::inline(remote, &path, true, raw).await
+            })
+            .unwrap_or_else(|| inline(&narrowed, "TEST", raw, color)),
+            Err(exit) => exit,
+        },
         Subcommand::Sim(arguments) if arguments.interface.eq_ignore_ascii_case("mitel-pms") => {
             sim::sim_mitel_pms(
                 arguments.listen,
@@ -139,9 +154,14 @@ pub fn run(arguments: Arguments) -> Exit {
         }),
         Subcommand::Completions { shell } => help::completions(shell),
         Subcommand::Man => help::man(),
-        Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List) {
-            QueueAction::List => remote::with_service(&config, remote::queue_list)
-                .unwrap_or_else(|| queue::list(&config)),
+        Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List { pbx: None }) {
+            QueueAction::List { pbx } => match narrowed(&config, pbx.as_deref()) {
+                Ok(narrowed) => remote::with_service(&config, async |remote| {
+                    remote::queue_list(remote, pbx.as_deref()).await
+                })
+                .unwrap_or_else(|| queue::list(&narrowed)),
+                Err(exit) => exit,
+            },
             QueueAction::Retry { raw } => remote::with_service(&config, async |remote| {
                 remote::queue_retry(remote, raw).await
             })
@@ -194,6 +214,17 @@ fn load_config(path: Option<&Path>) -> Result<Config, config::ConfigError> {
             Config::load(Path::new(config::DEFAULT_FILE))
         }
         None => Ok(Config::builtin()),
+    }
+}
+
+/// `--pbx NAME`: the configuration as that PBX sees it (its rooms only); without it, all.
+fn narrowed(config: &Config, pbx: Option<&str>) -> Result<Config, Exit> {
+    match pbx {
+        None => Ok(config.clone()),
+        Some(name) => config
+            .pbx_named(name)
+            .map(|index| config.view(index))
+            .map_err(execution::usage),
     }
 }
 

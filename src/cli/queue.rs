@@ -20,17 +20,18 @@ pub(crate) fn list(config: &Config) -> Exit {
         Ok(journal) => journal,
         Err(exit) => return exit,
     };
-    let entries = match journal.entries() {
+    let mut entries = match journal.entries() {
         Ok(entries) => entries,
         Err(error) => return usage(error),
     };
+    entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
     if output_format() == Format::Json {
-        if let Ok(text) = serde_json::to_string_pretty(&json::Queue::new(&entries)) {
+        if let Ok(text) = serde_json::to_string_pretty(&json::Queue::new(&entries, config)) {
             outln!("{text}");
         }
         return Exit::Done;
     }
-    out!("{}", format::queue(&entries, false));
+    out!("{}", format::queue(&entries, false, config));
     Exit::Done
 }
 
@@ -92,7 +93,7 @@ pub(crate) fn drop(config: &Config, seqs: &[u64], failed: bool) -> Exit {
                 outln!("no command has failed: nothing to drop");
             }
             for entry in failed {
-                out!("{}", format::entry(entry));
+                out!("{}", format::entry(entry, config));
                 seqs.push(entry.seq);
             }
         }

@@ -293,10 +293,20 @@ pub(crate) async fn inline(
     Ok(verdict(&report, Kind::Inline))
 }
 
+/// `?pbx=NAME` for `--pbx NAME`; empty without it.
+pub(crate) fn pbx_query(pbx: Option<&str>) -> String {
+    pbx.map_or_else(String::new, |name| {
+        format!(
+            "?pbx={}",
+            url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+        )
+    })
+}
+
 /// `queue list` through the service.
-pub(crate) async fn queue_list(remote: &Remote) -> Result<Exit, Exit> {
+pub(crate) async fn queue_list(remote: &Remote, pbx: Option<&str>) -> Result<Exit, Exit> {
     let answer = remote
-        .get("/v1/queue")
+        .get(&format!("/v1/queue{}", pbx_query(pbx)))
         .await
         .map_err(|e| remote_error(&e))?;
     print_document(&answer, "queue");
@@ -304,10 +314,15 @@ pub(crate) async fn queue_list(remote: &Remote) -> Result<Exit, Exit> {
 }
 
 /// `rooms [EXT...]` through the service.
-pub(crate) async fn rooms(remote: &Remote, wanted: &[String]) -> Result<Exit, Exit> {
+pub(crate) async fn rooms(
+    remote: &Remote,
+    wanted: &[String],
+    pbx: Option<&str>,
+) -> Result<Exit, Exit> {
+    let only = pbx_query(pbx).replacen('?', "&", 1);
     let answer = remote
         .get(&format!(
-            "/v1/rooms?rooms={}",
+            "/v1/rooms?rooms={}{only}",
             url::form_urlencoded::byte_serialize(wanted.join(",").as_bytes()).collect::<String>()
         ))
         .await

@@ -20,7 +20,8 @@ pub(crate) fn rooms(config: &Config, wanted: &[String]) -> Exit {
     if !wanted.is_empty() {
         rooms.retain(|(room, _)| wanted.contains(room));
     }
-    let level = |cor| config.level_names_of(cor);
+    rooms.retain(|(room, _)| config.pbx_of(room).is_some());
+    let level = |room: &str, cor| config.level_names_in(room, cor);
     if output_format() == Format::Json {
         if let Ok(text) = serde_json::to_string_pretty(&json::Rooms::new(&rooms, &level)) {
             outln!("{text}");

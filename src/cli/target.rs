@@ -1,5 +1,6 @@
-//! The PBX a command talks to: the configured MiVB, or the embedded simulator when the
-//! configuration has no `[pbx]` (started in-process, its rooms kept in the state directory).
+//! The PBXs a command talks to: each configured PBX over its wire, behind one `Router`; or the
+//! embedded simulator when the configuration has no `[pbx]` (started in-process, its rooms
+//! kept in the state directory).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,31 +15,44 @@ use crate::pbx::mitel_pms::driver::PmsSettings;
 use crate::pbx::mixml::MixmlDriver;
 use crate::pbx::mixml::client::{self, Client};
 use crate::pbx::mixml::lower::Settings;
+use crate::pbx::router::Router;
 use crate::sim::{self, Seed, Simulator};
 
 /// The simulator's rooms are kept in this file of the state directory between runs.
 pub(crate) const SIMULATOR_STATE: &str = "simulator.json";
 const SIMULATOR_USER: &str = "hotelcare";
 
-/// The engine of a command: the configured wire's driver.
-pub(crate) type PbxEngine = Engine<AnyDriver>;
+/// The engine of a command: the configured PBXs' wires behind a router.
+pub(crate) type PbxEngine = Engine<Router>;
 
 /// A connected target; keeps the embedded simulator alive while it lives.
 pub(crate) struct Target {
-    pub(crate) driver: Arc<AnyDriver>,
+    pub(crate) driver: Arc<Router>,
     pub(crate) simulator: Option<Simulator>,
 }
 
 impl Target {
-    /// Sets up the client (and the simulator). Prints one line when the simulator is used.
+    /// Sets up a client per PBX (or the simulator). Prints one line when the simulator is used.
     pub(crate) async fn connect(config: &Config) -> Result<Self, Error> {
-        if config.has_several_pbxs() {
-            return Err(String::from("several PBXs (`[pbx.NAME]`) are checked but not driven yet").into());
+        let mut drivers = Vec::with_capacity(config.pbxs.len());
+        let mut simulator = None;
+        for index in 0..config.pbxs.len() {
+            let one = Self::connect_one(&config.view(index)).await?;
+            drivers.push(one.driver);
+            simulator = simulator.or(one.simulator);
         }
+        Ok(Self {
+            driver: Arc::new(Router::new(config, drivers)),
+            simulator,
+        })
+    }
+
+    /// One PBX: `config` is its view (`Config::view`).
+    async fn connect_one(config: &Config) -> Result<One, Error> {
         if let Some(pbx) = &config.pbx
             && let Some(settings) = PmsSettings::from_config(config)
         {
-            return Ok(Self {
+            return Ok(One {
                 driver: Arc::new(AnyDriver::MitelPms(MitelPmsDriver::new(
                     &pbx.server,
                     pbx.timeout,
@@ -61,7 +75,7 @@ impl Target {
                 tracing::warn!("{warning}");
                 errln!("{warning}");
             }
-            return Ok(Self {
+            return Ok(One {
                 driver: driver(Client::new(pbx)?, config),
                 simulator: None,
             });
@@ -98,7 +112,7 @@ impl Target {
             simulator.fingerprint(),
             Duration::from_secs(10),
         );
-        Ok(Self {
+        Ok(One {
             driver: driver(Client::new(&pbx)?, config),
             simulator: Some(simulator),
         })
@@ -111,6 +125,12 @@ impl Target {
             simulator.stop().await;
         }
     }
+}
+
+/// One PBX's wire (and the simulator behind it).
+struct One {
+    driver: Arc<AnyDriver>,
+    simulator: Option<Simulator>,
 }
 
 fn driver(client: Client, config: &Config) -> Arc<AnyDriver> {

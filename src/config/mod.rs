@@ -402,6 +402,19 @@ impl Config {
             .collect()
     }
 
+    /// The level names that stand for `cor` on the PBX of `room`.
+    pub fn level_names_in(&self, room: &str, cor: u8) -> Vec<String> {
+        match self.pbx_of(room).and_then(|index| self.pbxs.get(index)) {
+            Some(site) if self.has_several_pbxs() => site
+                .levels
+                .iter()
+                .filter(|(_, c)| c.get() == cor)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            _ => self.level_names_of(cor),
+        }
+    }
+
     /// The name of the PBX; the first one's when there are several.
     pub fn pbx_name(&self) -> &str {
         self.pbxs.first().map_or(MAIN, |site| site.name.as_str())
@@ -428,6 +441,35 @@ impl Config {
                     self.pbx_names().join(", ")
                 )
             })
+    }
+
+    /// The PBX(s) of a command's rooms for people (`east`, `east->west`), when several PBXs
+    /// are configured.
+    pub fn pbx_label(&self, rooms: &[&str]) -> Option<String> {
+        if !self.has_several_pbxs() {
+            return None;
+        }
+        let mut names: Vec<&str> = rooms
+            .iter()
+            .filter_map(|room| self.pbx_of(room))
+            .map(|index| self.pbxs[index].name.as_str())
+            .collect();
+        names.dedup();
+        Some(if names.is_empty() {
+            self.pbxs
+                .iter()
+                .map(|site| site.name.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        } else {
+            names.join("->")
+        })
+    }
+
+    /// Whether a command on `rooms` concerns the PBXs of this configuration (`--pbx NAME`
+    /// narrows it to one); a command on no room (`TEST`) concerns all.
+    pub fn concerns(&self, rooms: &[&str]) -> bool {
+        rooms.is_empty() || rooms.iter().any(|room| self.pbx_of(room).is_some())
     }
 
     pub fn pbx_names(&self) -> Vec<String> {

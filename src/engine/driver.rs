@@ -69,6 +69,36 @@ pub trait Driver: Send + Sync + 'static {
     /// The PBX's directory numbers, for completion (best effort: empty when unknown).
     fn directory_numbers(&self) -> impl Future<Output = Vec<String>> + Send;
 
+    /// The PBXs this driver reaches, by name: one for a wire, several for a router.
+    fn pbx_names(&self) -> Vec<String> {
+        vec![crate::config::MAIN.to_owned()]
+    }
+
+    /// Which of `pbx_names` (their indexes) `action` goes to: one, or two for a move between
+    /// rooms of two PBXs, or all for `TEST`. The engine keeps "unreachable, queued" and the
+    /// concurrency per PBX.
+    fn route(&self, action: &crate::validate::Action) -> Vec<usize> {
+        let _ = action;
+        vec![0]
+    }
+
+    /// The Class of Restriction a check-out of `room` sets, where it differs from PBX to PBX
+    /// (`None`: the engine's `Options::block_cor`).
+    fn block_cor(&self, room: &str) -> Option<u8> {
+        let _ = room;
+        None
+    }
+
+    /// A driver for PBX `pbx` alone (`--pbx NAME`), sharing its wire; `None` when this driver
+    /// reaches one PBX only.
+    fn only(&self, pbx: usize) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = pbx;
+        None
+    }
+
     /// Ends the session (best effort).
     fn close(&self) -> impl Future<Output = ()> + Send;
 

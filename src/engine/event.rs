@@ -20,6 +20,8 @@ pub enum Event<'a> {
     /// A command ended (done, failed, or left queued).
     Finished {
         entry: &'a Entry,
+        /// The PBX (`east`, `east->west` for a move between two) when there are several.
+        pbx: Option<&'a str>,
         outcome: &'a Outcome,
         /// `SHOW`: the room's record.
         record: Option<&'a Record>,
@@ -50,6 +52,8 @@ pub struct StepHeader<'a> {
 /// One step of a command, as the monitor shows it.
 pub struct Step<'a> {
     pub entry: &'a Entry,
+    /// The PBX the step went to, when there are several.
+    pub pbx: Option<&'a str>,
     pub header: &'a StepHeader<'a>,
     pub result: StepResult<'a>,
     /// When the request was sent.

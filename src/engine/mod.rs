@@ -53,8 +53,11 @@ impl Options {
             policy: config.run.retry,
             max_concurrency: config.run.max_concurrency,
             raw,
-            number_transfer: config.number_transfer.is_some(),
-            block_cor: config.cor.block.get(),
+            number_transfer: config
+                .pbxs
+                .iter()
+                .any(|site| site.number_transfer.is_some()),
+            block_cor: config.view(0).cor.block.get(),
         }
     }
 }
@@ -89,8 +92,19 @@ pub(crate) struct Shared {
     policy: RetryPolicy,
     raw: bool,
     sink: Sink,
-    /// Why the current run stopped starting commands.
-    halt_reason: Mutex<Option<String>>,
+    /// The PBXs' names (`Driver::pbx_names`), for halt reasons and events.
+    pbxs: Vec<String>,
+    /// Why the current run stopped starting commands: on every PBX, or on some.
+    halts: Mutex<Halts>,
+}
+
+/// Why a run stopped starting commands.
+#[derive(Debug, Default)]
+struct Halts {
+    /// On every PBX (the journal cannot be written, a stop was asked for).
+    all: Option<String>,
+    /// On one PBX (it cannot be reached; its credentials are wrong), by index.
+    pbx: Vec<Option<String>>,
 }
 
 /// How a service tells an open drain (`Engine::drain_open`) that there is more to do.
@@ -157,6 +171,10 @@ impl<D: Driver> Engine<D> {
             max_concurrency: options.max_concurrency.max(1),
             ..options
         };
+        let mut pbxs = driver.pbx_names();
+        if pbxs.is_empty() {
+            pbxs.push(crate::config::MAIN.to_owned());
+        }
         Self {
             inner: Arc::new(Inner {
                 driver,
@@ -168,7 +186,11 @@ impl<D: Driver> Engine<D> {
                     raw: options.raw,
                     options,
                     sink,
-                    halt_reason: Mutex::new(None),
+                    halts: Mutex::new(Halts {
+                        all: None,
+                        pbx: vec![None; pbxs.len()],
+                    }),
+                    pbxs,
                 },
             }),
         }
@@ -289,12 +311,7 @@ impl<D: Driver> Engine<D> {
         grace: std::time::Duration,
         stop: impl Future<Output = String>,
     ) -> Result<Report, JournalError> {
-        *self
-            .inner
-            .shared
-            .halt_reason
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        self.inner.shared.clear_halts();
         let mut tasks: JoinSet<(String, Outcome)> = JoinSet::new();
         let mut report = Report::default();
         tokio::pin!(stop);
@@ -339,7 +356,12 @@ impl<D: Driver> Engine<D> {
     ) -> Result<(), JournalError> {
         let options = self.inner.shared.options;
         let number_transfer = options.number_transfer;
-        let running = Arc::new(Semaphore::new(options.max_concurrency));
+        // Concurrency is per PBX: a slow PBX does not take the others' turns.
+        let running: Arc<Vec<Semaphore>> = Arc::new(
+            (0..self.inner.shared.pbxs.len())
+                .map(|_| Semaphore::new(options.max_concurrency))
+                .collect(),
+        );
         // Bounds how far ahead of the running commands the journal is read (memory).
         let lookahead = Arc::new(Semaphore::new(options.max_concurrency * 64 + 64));
         let mut tracker = Tracker::default();
@@ -389,6 +411,7 @@ impl<D: Driver> Engine<D> {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .insert(entry.seq);
+                let routes = self.inner.driver.route(&entry.command.action);
                 let inner = Arc::clone(&self.inner);
                 let running = Arc::clone(&running);
                 tasks.spawn(async move {
@@ -401,12 +424,21 @@ impl<D: Driver> Engine<D> {
                     let origin = entry.origin.clone();
                     let entry_seq = entry.seq;
                     let outcome = if held {
-                        inner.shared.hold(&entry, "it waits for an earlier command on the same room or DID that is still queued")
-                    } else if let Some(reason) = inner.shared.halted() {
-                        inner.shared.hold(&entry, &reason)
+                        inner.shared.hold(&entry, &routes, "it waits for an earlier command on the same room or DID that is still queued")
+                    } else if let Some(reason) = inner.shared.halted_on(&routes) {
+                        inner.shared.hold(&entry, &routes, &reason)
                     } else {
-                        let _permit = running.acquire().await.expect("never closed");
-                        inner.run(entry).await
+                        // In index order, so that two moves between the same PBXs cannot
+                        // each hold the permit the other waits for.
+                        let mut sorted = routes.clone();
+                        sorted.sort_unstable();
+                        let mut permits = Vec::with_capacity(sorted.len());
+                        for pbx in sorted {
+                            if let Some(semaphore) = running.get(pbx) {
+                                permits.push(semaphore.acquire().await.expect("never closed"));
+                            }
+                        }
+                        inner.run(entry, &routes).await
                     };
                     inner
                         .shared
@@ -452,39 +484,92 @@ impl Shared {
         (self.sink)(event);
     }
 
+    fn halts(&self) -> std::sync::MutexGuard<'_, Halts> {
+        self.halts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn clear_halts(&self) {
+        let mut halts = self.halts();
+        halts.all = None;
+        halts.pbx.iter_mut().for_each(|reason| *reason = None);
+    }
+
+    /// Why the run stopped starting commands anywhere (the reasons of every PBX that stopped).
     pub(crate) fn halted(&self) -> Option<String> {
-        self.halt_reason
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        let halts = self.halts();
+        if halts.all.is_some() {
+            return halts.all.clone();
+        }
+        let reasons: Vec<&str> = halts.pbx.iter().flatten().map(String::as_str).collect();
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// Why commands for these PBXs do not start, if they do not.
+    pub(crate) fn halted_on(&self, pbxs: &[usize]) -> Option<String> {
+        let halts = self.halts();
+        halts.all.clone().or_else(|| {
+            pbxs.iter()
+                .find_map(|&pbx| halts.pbx.get(pbx).cloned().flatten())
+        })
     }
 
     /// Stops the run from starting further commands; the first reason is kept.
     pub(crate) fn halt(&self, reason: &str) {
-        let mut slot = self
-            .halt_reason
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if slot.is_none() {
-            *slot = Some(reason.to_owned());
+        let mut halts = self.halts();
+        if halts.all.is_none() {
+            halts.all = Some(reason.to_owned());
         }
     }
 
+    /// Stops the run from starting further commands on PBX `pbx`; the others go on.
+    pub(crate) fn halt_pbx(&self, pbx: usize, reason: &str) {
+        let named = self.pbx_label(&[pbx]).map_or_else(
+            || reason.to_owned(),
+            |name| format!("PBX `{name}`: {reason}"),
+        );
+        let mut halts = self.halts();
+        if let Some(slot) = halts.pbx.get_mut(pbx)
+            && slot.is_none()
+        {
+            *slot = Some(named);
+        } else if halts.pbx.get(pbx).is_none() && halts.all.is_none() {
+            halts.all = Some(named);
+        }
+    }
+
+    /// The PBX(s) of a command for people (`east`, `east->west`) when there are several.
+    pub(crate) fn pbx_label(&self, pbxs: &[usize]) -> Option<String> {
+        (self.pbxs.len() > 1).then(|| {
+            pbxs.iter()
+                .filter_map(|&pbx| self.pbxs.get(pbx).map(String::as_str))
+                .collect::<Vec<_>>()
+                .join("->")
+        })
+    }
+
     /// Leaves a command pending without running it.
-    fn hold(&self, entry: &Entry, reason: &str) -> Outcome {
+    fn hold(&self, entry: &Entry, routes: &[usize], reason: &str) -> Outcome {
         let outcome = Outcome::Queued {
             reason: reason.to_owned(),
         };
+        let pbx = self.pbx_label(routes);
         self.emit(&Event::Finished {
             entry,
+            pbx: pbx.as_deref(),
             outcome: &outcome,
             record: None,
         });
         outcome
     }
 
-    /// How the rooms of a done command stand now (see `room_state`).
-    fn room_states(&self, entry: &Entry, done: &Done) -> Vec<(String, RoomState)> {
+    /// How the rooms of a done command stand now (see `room_state`); `block_cor`: what its
+    /// PBX's check-out sets, when the driver says.
+    fn room_states(
+        &self,
+        entry: &Entry,
+        done: &Done,
+        block_cor: Option<u8>,
+    ) -> Vec<(String, RoomState)> {
         let last = LastCommand {
             seq: entry.seq,
             origin: entry.origin.clone(),
@@ -504,7 +589,7 @@ impl Shared {
             &entry.command.action,
             done,
             self.options.number_transfer,
-            self.options.block_cor,
+            block_cor.unwrap_or(self.options.block_cor),
             &before,
             &last,
         )
@@ -513,12 +598,11 @@ impl Shared {
 
 impl<D: Driver> Inner<D> {
     /// Executes one command and records the result in the journal.
-    async fn run(&self, entry: Entry) -> Outcome {
+    async fn run(&self, entry: Entry, routes: &[usize]) -> Outcome {
         let shared = &self.shared;
-        let mut run = Run::new(shared, entry);
+        let mut run = Run::new(shared, entry, routes.first().copied().unwrap_or(0));
         let executed = self.driver.execute(&mut run).await;
-        let kept_saved = run.kept_saved;
-        let mut entry = run.entry;
+        let (mut entry, kept_saved) = run.into_entry();
         if !kept_saved {
             // Only what was journaled before a write is kept: anything else is read afresh by
             // a retry, so that a retry never works from stale data.
@@ -526,7 +610,8 @@ impl<D: Driver> Inner<D> {
         }
         let (outcome, record) = match executed {
             Ok(done) => {
-                let states = shared.room_states(&entry, &done);
+                let block_cor = self.driver.block_cor(entry.command.action.room());
+                let states = shared.room_states(&entry, &done, block_cor);
                 let recorded = shared.journal.complete(&entry, states).await;
                 (recorded.map(|()| Outcome::Done), done.record)
             }
@@ -546,8 +631,10 @@ impl<D: Driver> Inner<D> {
             shared.halt(&reason);
             Outcome::Queued { reason }
         });
+        let pbx = shared.pbx_label(routes);
         shared.emit(&Event::Finished {
             entry: &entry,
+            pbx: pbx.as_deref(),
             outcome: &outcome,
             record: record.as_ref(),
         });

@@ -72,15 +72,98 @@ pub struct Run<'r> {
     pub(crate) entry: Entry,
     /// What the journal holds of `entry.kept` (it is journaled only once a write is near).
     pub(crate) kept_saved: bool,
+    /// The PBX the command talks to now (an index of `Driver::pbx_names`).
+    pbx: usize,
+    /// The part being carried out, when the command is done as several (`begin_part`).
+    part: Option<Part>,
+}
+
+/// A command carried out as parts, each a command of its own on its PBX (a move between two
+/// PBXs: a check-in on one, a check-out on the other). The journal keeps the command as it was
+/// given, with `{"parts": {NAME: {"kept": ...} | {"done": true}}}` as what it kept, so that a
+/// retry skips the parts that were done and resumes the one that was not.
+struct Part {
+    name: &'static str,
+    /// The command as it was given (the entry holds the part's while it runs).
+    whole: crate::validate::Action,
+    parts: serde_json::Map<String, serde_json::Value>,
 }
 
 impl<'r> Run<'r> {
-    pub(crate) fn new(shared: &'r Shared, entry: Entry) -> Self {
+    pub(crate) fn new(shared: &'r Shared, entry: Entry, pbx: usize) -> Self {
         Self {
             shared,
             entry,
             kept_saved: false,
+            pbx,
+            part: None,
         }
+    }
+
+    /// Talks to PBX `pbx` from now on (a router, before it hands the run to that PBX's wire).
+    pub fn on_pbx(&mut self, pbx: usize) {
+        self.pbx = pbx;
+    }
+
+    /// Starts part `name` of this command: the driver then sees `action` as the command (and
+    /// what an interrupted earlier try kept of this part). `false`: an earlier try did the
+    /// part already; skip it.
+    pub fn begin_part(&mut self, name: &'static str, action: crate::validate::Action) -> bool {
+        self.end_part_silently();
+        let parts = match self.entry.kept.get("parts") {
+            Some(serde_json::Value::Object(parts)) => parts.clone(),
+            _ => serde_json::Map::new(),
+        };
+        if parts.get(name).and_then(|p| p.get("done")).is_some() {
+            return false;
+        }
+        let kept = parts
+            .get(name)
+            .and_then(|p| p.get("kept"))
+            .cloned()
+            .unwrap_or_default();
+        let whole = std::mem::replace(&mut self.entry.command.action, action);
+        self.entry.kept = kept;
+        self.part = Some(Part { name, whole, parts });
+        true
+    }
+
+    /// Journals that the current part is done (a retry skips it).
+    pub async fn end_part(&mut self) -> Result<(), Stopped> {
+        let Some(mut part) = self.part.take() else {
+            return Ok(());
+        };
+        part.parts
+            .insert(part.name.to_owned(), serde_json::json!({ "done": true }));
+        self.entry.command.action = part.whole;
+        self.keep(serde_json::json!({ "parts": part.parts })).await
+    }
+
+    /// Gives the entry back its command as given (a part that ended early is not done).
+    fn end_part_silently(&mut self) {
+        if let Some(part) = self.part.take() {
+            self.entry.command.action = part.whole;
+            self.entry.kept = serde_json::json!({ "parts": part.parts });
+        }
+    }
+
+    /// The entry as the journal must keep it: the command as it was given, with what was kept
+    /// of its parts; and whether `kept` was journaled.
+    fn journaled(&self) -> Entry {
+        let mut saved = self.entry.clone();
+        if let Some(part) = &self.part {
+            saved.command.action = part.whole.clone();
+            saved.kept = serde_json::json!({ "parts": part.parts });
+        } else if !self.kept_saved {
+            saved.kept = serde_json::Value::Null;
+        }
+        saved
+    }
+
+    /// The entry when the command ends, and whether its `kept` is in the journal.
+    pub(crate) fn into_entry(mut self) -> (Entry, bool) {
+        self.end_part_silently();
+        (self.entry, self.kept_saved)
     }
 
     pub fn command(&self) -> &Command {
@@ -118,7 +201,7 @@ impl<'r> Run<'r> {
 
     /// Why the run stopped starting commands, if it did.
     pub fn halted(&self) -> Option<String> {
-        self.shared.halted()
+        self.shared.halted_on(&[self.pbx])
     }
 
     /// Reports a step.
@@ -130,8 +213,10 @@ impl<'r> Run<'r> {
         logged_in: bool,
         raw: Option<&Raw>,
     ) {
+        let pbx = self.shared.pbx_label(&[self.pbx]);
         self.shared.emit(&Event::Step(Step {
             entry: &self.entry,
+            pbx: pbx.as_deref(),
             header,
             result,
             at: timing.at,
@@ -144,13 +229,18 @@ impl<'r> Run<'r> {
     /// Journals `kept` for this command before it writes: a retry after a crash then uses it
     /// instead of reading a room the command's own writes may have changed.
     pub async fn keep(&mut self, kept: serde_json::Value) -> Result<(), Stopped> {
+        if let Some(part) = &mut self.part {
+            part.parts
+                .insert(part.name.to_owned(), serde_json::json!({ "kept": kept }));
+        }
         self.entry.kept = kept;
-        if let Err(error) = self.shared.journal.update(&self.entry).await {
+        let was_saved = std::mem::replace(&mut self.kept_saved, true);
+        if let Err(error) = self.shared.journal.update(&self.journaled()).await {
+            self.kept_saved = was_saved;
             let reason = format!("cannot write the journal: {error}");
             self.shared.halt(&reason);
             return Err(Stopped::Run(reason));
         }
-        self.kept_saved = true;
         Ok(())
     }
 
@@ -168,11 +258,7 @@ impl<'r> Run<'r> {
         if self.shared.journal.path().is_some() {
             // At once, so that `queue list` shows what happened even if the command is then
             // interrupted (Ctrl-C, a kill).
-            let mut saved = self.entry.clone();
-            if !self.kept_saved {
-                saved.kept = serde_json::Value::Null;
-            }
-            if let Err(error) = self.shared.journal.update(&saved).await {
+            if let Err(error) = self.shared.journal.update(&self.journaled()).await {
                 tracing::warn!(
                     "cannot record the failed attempt of {}: {error}",
                     self.entry.origin
@@ -181,9 +267,9 @@ impl<'r> Run<'r> {
         }
         let policy = self.shared.policy;
         let retry_in = (matches!(failure.kind, FailureKind::Transient { .. })
-            && attempt < policy.attempts
-            && self.shared.halted().is_none())
-        .then(|| backoff(policy.initial_backoff, policy.max_backoff, attempt));
+            && attempt < policy.attempts)
+            .then(|| backoff(policy.initial_backoff, policy.max_backoff, attempt))
+            .filter(|_| self.halted().is_none());
         self.emit(
             header,
             StepResult::Failed {
@@ -208,15 +294,18 @@ impl<'r> Run<'r> {
                 Stopped::Command(format!("gave up after {attempts}: {}", failure.message))
             }
             FailureKind::Transient { unreachable: true } => {
-                self.shared.halt(&format!(
-                    "the PBX is unreachable (after {attempts}): {}",
-                    failure.message
-                ));
-                Stopped::Run(self.shared.halted().unwrap_or_default())
+                self.shared.halt_pbx(
+                    self.pbx,
+                    &format!(
+                        "the PBX is unreachable (after {attempts}): {}",
+                        failure.message
+                    ),
+                );
+                Stopped::Run(self.halted().unwrap_or_default())
             }
             FailureKind::Fatal => {
-                self.shared.halt(&failure.message);
-                Stopped::Run(self.shared.halted().unwrap_or_default())
+                self.shared.halt_pbx(self.pbx, &failure.message);
+                Stopped::Run(self.halted().unwrap_or_default())
             }
         })
     }

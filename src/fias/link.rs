@@ -13,9 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use crate::config::{Capabilities, Config, FiasConfig};
+use crate::config::{Config, FiasConfig};
 use crate::engine::RoomState;
-use crate::fias::mapping::{Mapped, map};
+use crate::fias::mapping::{Mapped, Wires, map};
 use crate::fias::record::{ETX, Record, STX};
 use crate::fias::resync;
 use crate::fias::sharing::{self, RESERVATION, SHARERS, Sharing};
@@ -65,7 +65,7 @@ const WANTED: &[(&str, &str)] = &[
 /// Runs the link until `stop` carries a reason; `resync` asks for a resync now.
 pub(crate) async fn run(
     config: FiasConfig,
-    capabilities: Capabilities,
+    capabilities: Wires,
     submit: Arc<dyn Submit>,
     resync: Arc<tokio::sync::Notify>,
     mut stop: watch::Receiver<Option<String>>,
@@ -89,7 +89,7 @@ pub(crate) async fn run(
                 let ended = session(
                     stream,
                     &config,
-                    capabilities,
+                    &capabilities,
                     submit.as_ref(),
                     &resync,
                     &mut stop,
@@ -121,7 +121,7 @@ pub(crate) async fn run(
 async fn session(
     mut stream: TcpStream,
     config: &FiasConfig,
-    capabilities: Capabilities,
+    capabilities: &Wires,
     submit: &dyn Submit,
     resync: &tokio::sync::Notify,
     stop: &mut watch::Receiver<Option<String>>,
@@ -253,7 +253,7 @@ async fn handle(
     link: &mut Link,
     bytes: &[u8],
     config: &FiasConfig,
-    capabilities: Capabilities,
+    capabilities: &Wires,
     submit: &dyn Submit,
 ) -> bool {
     let Some(record) = Record::parse(bytes, config.codepage) else {
@@ -306,7 +306,7 @@ async fn handle(
             true
         }
         "GC" => {
-            match map(&record, config, capabilities) {
+            match map(&record, config, capabilities.as_ref()) {
                 Mapped::Script { name, text, again } => {
                     let moved = journal(submit, &record, name, text, again).await;
                     // The reservation moves with the guest (the phone's, for shared rooms).
@@ -329,7 +329,7 @@ async fn handle(
             true
         }
         _ => {
-            match map(&record, config, capabilities) {
+            match map(&record, config, capabilities.as_ref()) {
                 Mapped::Script { name, text, again } => {
                     match submit.submit(name.clone(), text, again).await {
                         Ok(seqs) => tracing::info!(
@@ -357,7 +357,7 @@ async fn guest_event(
     link: &mut Link,
     record: &Record,
     config: &FiasConfig,
-    capabilities: Capabilities,
+    capabilities: &Wires,
     submit: &dyn Submit,
 ) {
     let Some(room) = record.get("RN").filter(|r| !r.is_empty()) else {
@@ -396,7 +396,7 @@ async fn guest_event(
                 link.set(submit, room, true, &reservation, &sharers).await;
             }
         }
-        Sharing::Map => match map(record, config, capabilities) {
+        Sharing::Map => match map(record, config, capabilities.as_ref()) {
             Mapped::Script { name, text, again } => {
                 if journal(submit, record, name, text, again).await {
                     if record.kind == "GI" {

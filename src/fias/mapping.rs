@@ -20,11 +20,19 @@ pub(crate) enum Mapped {
     Ignored(String),
 }
 
-/// Maps `record` for a PBX whose wire can do `capabilities`.
-pub(crate) fn map(record: &Record, config: &FiasConfig, capabilities: Capabilities) -> Mapped {
+/// What the wire of the PBX that owns a room can do (PBXs differ: `[pbx.NAME]`).
+pub(crate) type Wires = std::sync::Arc<dyn Fn(&str) -> Capabilities + Send + Sync>;
+
+/// Maps `record` for the PBX of its room, whose wire can do `capabilities(room)`.
+pub(crate) fn map(
+    record: &Record,
+    config: &FiasConfig,
+    capabilities: &dyn Fn(&str) -> Capabilities,
+) -> Mapped {
     let Some(room) = record.get("RN").filter(|r| !r.is_empty()) else {
         return Mapped::Ignored(format!("{}: no room number (RN)", record.kind));
     };
+    let capabilities = capabilities(room);
     let reservation = record.get("G#").unwrap_or("");
     let level = match record.get("CS").filter(|cs| !cs.is_empty()) {
         None => None,
@@ -187,7 +195,7 @@ mod tests {
 
     fn text(line: &str, interface: Interface) -> Mapped {
         let record = Record::parse(line.as_bytes(), encoding_rs::WINDOWS_1252).unwrap();
-        map(&record, &config(), interface.capabilities())
+        map(&record, &config(), &|_| interface.capabilities())
     }
 
     #[test]

@@ -78,7 +78,13 @@ pub(crate) fn fixes(
                 .reservations
                 .push(((*room).to_owned(), reservation.to_owned()));
         } else if let Some(level) = level
-            && config.levels.get(level).map(|c| c.get()) != state.cor
+            && config
+                .pbx_of(room)
+                .and_then(|index| config.pbxs.get(index))
+                .map_or(&config.levels, |site| &site.levels)
+                .get(level)
+                .map(|c| c.get())
+                != state.cor
         {
             fixes.lines.push(format!("COS {room} {level}"));
             fixes

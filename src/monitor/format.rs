@@ -26,14 +26,14 @@ pub(crate) fn room_state_header() -> String {
 pub(crate) fn room_state(
     room: &str,
     state: &crate::engine::RoomState,
-    levels: &dyn Fn(u8) -> Vec<String>,
+    levels: &dyn Fn(&str, u8) -> Vec<String>,
 ) -> String {
     let guest = state
         .guest
         .as_ref()
         .map_or_else(String::new, |g| quoted(&g.directory_name));
     let cor = state.cor.map_or_else(String::new, |cor| {
-        let names = levels(cor);
+        let names = levels(room, cor);
         if names.is_empty() {
             cor.to_string()
         } else {
@@ -64,15 +64,19 @@ pub(crate) fn room_state(
 
 /// A journal entry for `queue list` and the REPL's `.queue`: number, status, rooms, command,
 /// origin, attempts, last error.
-pub(crate) fn entry(entry: &crate::engine::Entry) -> String {
+pub(crate) fn entry(entry: &crate::engine::Entry, config: &crate::config::Config) -> String {
     let status = match entry.status {
         crate::engine::Status::Pending => "pending",
         crate::engine::Status::Failed => "failed",
     };
+    let rooms = entry.command.action.rooms();
+    let pbx = config
+        .pbx_label(&rooms)
+        .map_or_else(String::new, |pbx| format!(" on {pbx}"));
     let mut out = format!(
-        "#{:<6} {status:<8} room {:<7}  {}  ({}, {})\n",
+        "#{:<6} {status:<8} room {:<7}  {}  ({}, {}){pbx}\n",
         entry.seq,
-        entry.command.action.rooms().join("->"),
+        rooms.join("->"),
         entry.command.text,
         entry.origin,
         crate::diagnostics::Count(entry.attempts as usize, "failed attempt")
@@ -92,11 +96,15 @@ pub(crate) fn entry(entry: &crate::engine::Entry) -> String {
 
 /// `queue list`: every pending and failed command, with what to do about them (`service`: as
 /// a running service holds them, which runs pending commands by itself).
-pub(crate) fn queue(entries: &[crate::engine::Entry], service: bool) -> String {
+pub(crate) fn queue(
+    entries: &[crate::engine::Entry],
+    service: bool,
+    config: &crate::config::Config,
+) -> String {
     if entries.is_empty() {
         return "the journal is empty: no command is pending or failed\n".to_owned();
     }
-    let mut out: String = entries.iter().map(entry).collect();
+    let mut out: String = entries.iter().map(|e| entry(e, config)).collect();
     let pending = entries
         .iter()
         .filter(|e| e.status == crate::engine::Status::Pending)
@@ -122,7 +130,7 @@ pub(crate) fn queue(entries: &[crate::engine::Entry], service: bool) -> String {
 pub(crate) fn rooms(
     rooms: &[(String, crate::engine::RoomState)],
     wanted: &[String],
-    level: &dyn Fn(u8) -> Vec<String>,
+    level: &dyn Fn(&str, u8) -> Vec<String>,
 ) -> String {
     let mut out = String::new();
     if rooms.is_empty() {

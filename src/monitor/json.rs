@@ -42,6 +42,9 @@ pub(crate) enum MonitorLine {
         seq: u64,
         origin: String,
         room: String,
+        /// The PBX, when several are configured.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pbx: Option<String>,
         command: &'static str,
         verb: &'static str,
         operation: String,
@@ -69,6 +72,9 @@ pub(crate) enum MonitorLine {
         seq: u64,
         origin: String,
         room: String,
+        /// The PBX (`east`; `east->west` for a move between two), when several are configured.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pbx: Option<String>,
         command: &'static str,
         /// `done`, `failed` or `queued` (`not_done` for `show` and `test-access`).
         outcome: &'static str,
@@ -105,6 +111,7 @@ impl MonitorLine {
             }
             Event::Finished {
                 entry,
+                pbx,
                 outcome,
                 record,
             } => {
@@ -122,6 +129,7 @@ impl MonitorLine {
                     seq: entry.seq,
                     origin: entry.origin.clone(),
                     room: action.room().to_owned(),
+                    pbx: pbx.map(str::to_owned),
                     command: action.keyword(),
                     outcome,
                     reason,
@@ -174,6 +182,7 @@ impl MonitorLine {
             seq: step.entry.seq,
             origin: step.entry.origin.clone(),
             room: step.header.room.to_owned(),
+            pbx: step.pbx.map(str::to_owned),
             command: action.keyword(),
             verb: step.header.verb,
             operation: step.header.operation.clone(),
@@ -216,7 +225,7 @@ pub(crate) struct Rooms<'a> {
 impl<'a> Rooms<'a> {
     pub(crate) fn new(
         rooms: &'a [(String, crate::engine::RoomState)],
-        levels: &dyn Fn(u8) -> Vec<String>,
+        levels: &dyn Fn(&str, u8) -> Vec<String>,
     ) -> Self {
         Self {
             rooms: rooms
@@ -226,7 +235,7 @@ impl<'a> Rooms<'a> {
                     occupied: state.occupied,
                     guest: state.guest.as_ref(),
                     cor: state.cor,
-                    levels: state.cor.map(levels).unwrap_or_default(),
+                    levels: state.cor.map(|cor| levels(room, cor)).unwrap_or_default(),
                     did: state.did.as_deref(),
                     last: state.last.as_ref(),
                     flags: &state.flags,
@@ -243,6 +252,9 @@ pub(crate) struct QueuedCommand {
     /// `pending` or `failed`.
     pub status: &'static str,
     pub rooms: Vec<String>,
+    /// The PBX (`east`; `east->west` for a move between two), when several are configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pbx: Option<String>,
     pub command: String,
     pub origin: String,
     pub attempts: u32,
@@ -260,10 +272,11 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
-    pub(crate) fn new(entries: &[Entry]) -> Self {
+    pub(crate) fn new(entries: &[Entry], config: &crate::config::Config) -> Self {
         let commands: Vec<QueuedCommand> = entries
             .iter()
             .map(|entry| QueuedCommand {
+                pbx: config.pbx_label(&entry.command.action.rooms()),
                 seq: entry.seq,
                 status: match entry.status {
                     Status::Pending => "pending",

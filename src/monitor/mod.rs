@@ -96,14 +96,16 @@ impl Monitor {
             Event::Step(step) => self.step(step, &mut lines),
             Event::Finished {
                 entry,
+                pbx,
                 outcome,
                 record,
             } => {
                 let prefix = format!(
-                    "{}  {}  {:<8}",
+                    "{}  {}  {:<8}{}",
                     time(SystemTime::now()),
                     format::room(entry.command.action.room()),
-                    entry.command.action.keyword()
+                    entry.command.action.keyword(),
+                    pbx.map_or_else(String::new, |pbx| format!("  {pbx}:"))
                 );
                 match outcome {
                     Outcome::Done => {
@@ -140,7 +142,7 @@ impl Monitor {
                 "{at}  {}  {:<8}  login {} -> ok",
                 format::room("-"),
                 "LOGIN",
-                self.target
+                step.pbx.unwrap_or(&self.target)
             )));
         }
         let result = match &step.result {
@@ -165,9 +167,10 @@ impl Monitor {
         };
         let elapsed = step.elapsed.as_millis();
         lines.push(Line::plain(format!(
-            "{at}  {}  {:<8}  {}  -> {result}  ({elapsed} ms)",
+            "{at}  {}  {:<8}  {}{}  -> {result}  ({elapsed} ms)",
             format::room(step.header.room),
             action.keyword(),
+            step.pbx.map_or_else(String::new, |pbx| format!("{pbx}: ")),
             step.header.operation
         )));
         if let Some(raw) = step.raw {

@@ -5,6 +5,7 @@
 
 pub mod mitel_pms;
 pub mod mixml;
+pub mod router;
 
 use crate::engine::{Capabilities, Done, Driver, Run, Stopped};
 use crate::pbx::mitel_pms::MitelPmsDriver;

@@ -221,7 +221,7 @@ impl<'a, D: Driver> Session<'a, D> {
                 Ok(entries) if entries.is_empty() => outln!("the journal is empty"),
                 Ok(entries) => {
                     for entry in &entries {
-                        out!("{}", monitor::format::entry(entry));
+                        out!("{}", monitor::format::entry(entry, self.config));
                     }
                 }
                 Err(error) => errln!("error: {error}"),

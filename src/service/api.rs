@@ -277,13 +277,42 @@ fn shown(published: &Published, raw: bool) -> std::borrow::Cow<'_, Published> {
 }
 
 /// `GET /v1/queue`.
-async fn queue<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+/// `?pbx=NAME`: only what concerns that PBX.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PbxQuery {
+    pbx: Option<String>,
+}
+
+/// The service's configuration as PBX `pbx` sees it (its index too), or all of it.
+fn scope(config: &Config, pbx: Option<&str>) -> Result<(Config, Option<usize>), Box<Response>> {
+    match pbx {
+        None => Ok((config.clone(), None)),
+        Some(name) => config
+            .pbx_named(name)
+            .map(|index| (config.view(index), Some(index)))
+            .map_err(|why| Box::new(error(StatusCode::NOT_FOUND, why))),
+    }
+}
+
+async fn queue<D: Driver>(
+    State(api): State<Arc<Api<D>>>,
+    Query(query): Query<PbxQuery>,
+) -> Response {
+    let (config, _) = match scope(&api.config, query.pbx.as_deref()) {
+        Ok(scope) => scope,
+        Err(response) => return *response,
+    };
     match api.engine.journal().entries() {
-        Ok(entries) => axum::Json(json!({
-            "queue": json::Queue::new(&entries),
-            "text": format::queue(&entries, true),
-        }))
-        .into_response(),
+        Ok(mut entries) => {
+            entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
+            // Named as the whole property names them.
+            axum::Json(json!({
+                "queue": json::Queue::new(&entries, &api.config),
+                "text": format::queue(&entries, true, &api.config),
+            }))
+            .into_response()
+        }
         Err(why) => error(StatusCode::SERVICE_UNAVAILABLE, why.to_string()),
     }
 }
@@ -407,6 +436,8 @@ async fn drop_command<D: Driver>(
 struct RoomsQuery {
     /// Only these rooms, comma-separated.
     rooms: Option<String>,
+    /// Only the rooms of this PBX.
+    pbx: Option<String>,
 }
 
 /// `GET /v1/rooms[?rooms=1000,2000]`: the expected room state.
@@ -423,12 +454,17 @@ async fn room_states<D: Driver>(
         .filter(|room| !room.is_empty())
         .map(str::to_owned)
         .collect();
+    let (config, _) = match scope(&api.config, query.pbx.as_deref()) {
+        Ok(scope) => scope,
+        Err(response) => return *response,
+    };
     match api.engine.journal().rooms() {
         Ok(mut rooms) => {
             if !wanted.is_empty() {
                 rooms.retain(|(room, _)| wanted.contains(room));
             }
-            let level = |cor| api.config.level_names_of(cor);
+            rooms.retain(|(room, _)| config.pbx_of(room).is_some());
+            let level = |room: &str, cor| api.config.level_names_in(room, cor);
             axum::Json(json!({
                 "rooms": json::Rooms::new(&rooms, &level),
                 "text": format::rooms(&rooms, &wanted, &level),
@@ -440,47 +476,57 @@ async fn room_states<D: Driver>(
 }
 
 /// `GET /v1/rooms/{ext}`: the room as the PBX has it (`SHOW`).
-async fn show<D: Driver>(State(api): State<Arc<Api<D>>>, Path(ext): Path<String>) -> Response {
+async fn show<D: Driver>(
+    State(api): State<Arc<Api<D>>>,
+    Path(ext): Path<String>,
+    Query(query): Query<PbxQuery>,
+) -> Response {
     if ext.is_empty() || ext.len() > 7 || !ext.bytes().all(|b| b.is_ascii_digit()) {
         return error(
             StatusCode::BAD_REQUEST,
             format!("`{ext}` is not an extension: up to 7 digits"),
         );
     }
-    inline(&api, &format!("SHOW {ext}")).await
+    inline(&api, &format!("SHOW {ext}"), query.pbx.as_deref()).await
 }
 
 /// `POST /v1/test-access`.
-async fn test_access<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
-    inline(&api, "TEST").await
+async fn test_access<D: Driver>(
+    State(api): State<Arc<Api<D>>>,
+    Query(query): Query<PbxQuery>,
+) -> Response {
+    inline(&api, "TEST", query.pbx.as_deref()).await
 }
 
 /// Runs one command now, outside the journal, once (`show`, `test-access`): its events, as the
 /// monitor shows them, and how it ended.
-async fn inline<D: Driver>(api: &Api<D>, text: &str) -> Response {
-    let commands = match acceptance::check(
-        &api.config,
-        "api",
-        text.as_bytes(),
-        ScriptEncoding::default(),
-    ) {
-        Ok(checked) => checked.commands,
-        Err(Refusal::Invalid(checked)) => {
-            return error(StatusCode::UNPROCESSABLE_ENTITY, checked.rendered);
-        }
-        Err(_) => return error(StatusCode::BAD_REQUEST, "cannot be checked"),
+async fn inline<D: Driver>(api: &Api<D>, text: &str, pbx: Option<&str>) -> Response {
+    let (mut config, index) = match scope(&api.config, pbx) {
+        Ok(scope) => scope,
+        Err(response) => return *response,
     };
+    let driver = match index.and_then(|index| api.engine.driver().only(index)) {
+        Some(only) => Arc::new(only),
+        None => Arc::clone(api.engine.driver_arc()),
+    };
+    let commands =
+        match acceptance::check(&config, "api", text.as_bytes(), ScriptEncoding::default()) {
+            Ok(checked) => checked.commands,
+            Err(Refusal::Invalid(checked)) => {
+                return error(StatusCode::UNPROCESSABLE_ENTITY, checked.rendered);
+            }
+            Err(_) => return error(StatusCode::BAD_REQUEST, "cannot be checked"),
+        };
     let journal = match Journal::in_memory() {
         Ok(journal) => journal,
         Err(why) => return error(StatusCode::INTERNAL_SERVER_ERROR, why.to_string()),
     };
-    let mut config = api.config.clone();
     config.run.retry.attempts = 1;
     let seen: Arc<Mutex<Vec<Published>>> = Arc::default();
     let hub = Arc::clone(&api.hub);
     let collected = Arc::clone(&seen);
     let engine = Engine::new(
-        Arc::clone(api.engine.driver_arc()),
+        driver,
         journal,
         crate::engine::Options::of(&config, false),
         Arc::new(move |event| {

@@ -204,9 +204,23 @@ pub(crate) async fn run<D: Driver>(
             hub: Arc::clone(&hub),
             intake: Arc::clone(&intake),
         });
+        let wires: Vec<_> = (0..config.pbxs.len())
+            .map(|index| {
+                (
+                    config.pbxs[index].clone(),
+                    config.view(index).capabilities(),
+                )
+            })
+            .collect();
+        let fallback = config.capabilities();
         tokio::spawn(crate::fias::link::run(
             fias,
-            config.capabilities(),
+            Arc::new(move |room: &str| {
+                wires
+                    .iter()
+                    .find(|(site, _)| site.owns(room))
+                    .map_or(fallback, |(_, capabilities)| *capabilities)
+            }),
             submit,
             Arc::clone(&fias_resync),
             stop_signal.clone(),

@@ -1,0 +1,270 @@
+//! `Router`: the engine's driver for a property with several PBXs (`[pbx.NAME]`). Each command
+//! goes to the wire of the PBX that owns its room; the engine keeps "unreachable, queued" and
+//! the concurrency per PBX (`Driver::route`). A move between rooms of two PBXs is a check-in on
+//! the new room's PBX, then a check-out on the old one's, as two parts of one journaled command
+//! (`Run::begin_part`): a retry after a crash skips the part that was done. A single PBX is a
+//! router of one, so every configuration is driven the same way.
+
+use std::sync::Arc;
+
+use crate::config::{Capabilities, Config, Site};
+use crate::engine::{Carried, Done, Driver, Journal, Notices, Run, Stopped};
+use crate::pbx::AnyDriver;
+use crate::validate::{Action, CheckIn, Command, DidRequest};
+
+/// The PBXs of a property, each with its wire.
+pub struct Router {
+    members: Vec<Member>,
+}
+
+struct Member {
+    /// The PBX's rooms, levels, CORs and number transfer.
+    site: Site,
+    capabilities: Capabilities,
+    driver: Arc<AnyDriver>,
+}
+
+impl Router {
+    /// `drivers`: one per `config.pbxs`, in that order.
+    pub fn new(config: &Config, drivers: Vec<Arc<AnyDriver>>) -> Self {
+        Self {
+            members: config
+                .pbxs
+                .iter()
+                .enumerate()
+                .zip(drivers)
+                .map(|((index, site), driver)| Member {
+                    site: site.clone(),
+                    capabilities: config.view(index).capabilities(),
+                    driver,
+                })
+                .collect(),
+        }
+    }
+
+    /// The wire of PBX `index`.
+    pub fn driver(&self, index: usize) -> Option<&Arc<AnyDriver>> {
+        self.members.get(index).map(|member| &member.driver)
+    }
+
+    fn owner(&self, room: &str) -> Option<usize> {
+        self.members
+            .iter()
+            .position(|member| member.site.owns(room))
+    }
+
+    /// A move between two PBXs: the guest hotelcare has in `from` (the expected room state:
+    /// the new PBX cannot read the old one) checked in on `to`, then `from` checked out.
+    async fn move_across(
+        &self,
+        run: &mut Run<'_>,
+        (from, to): (&str, &str),
+        (source, target): (usize, usize),
+    ) -> Result<Done, Stopped> {
+        let (old, new) = (&self.members[source], &self.members[target]);
+        let state = run.room_state(from)?;
+        let resumed = run.kept().get("parts").is_some();
+        let Some(guest) = state.guest.clone().filter(|_| state.occupied || resumed) else {
+            return Err(Stopped::Command(format!(
+                "room {from}: hotelcare has no guest checked in there, so there is nothing to move to room {to} on PBX `{}`; check the guest in on room {to}",
+                new.site.name
+            )));
+        };
+        let did = match &state.did {
+            Some(did) if old.site.number_transfer.is_some() => {
+                let held = new.capabilities.did
+                    && new
+                        .site
+                        .number_transfer
+                        .is_some_and(|nt| nt.range.contains(did));
+                if !held {
+                    return Err(Stopped::Command(format!(
+                        "room {from}: the guest's DID {did} cannot move to room {to}: PBX `{}` does not have it in its number transfer range; nothing was sent. Take the DID away first (`DID {from} NONE`), then move",
+                        new.site.name
+                    )));
+                }
+                Some(did.clone())
+            }
+            _ => None,
+        };
+        // The guest's class of service by name: COR numbers differ from PBX to PBX.
+        let cor = state
+            .cor
+            .and_then(|cor| {
+                old.site
+                    .levels
+                    .iter()
+                    .filter(|(_, c)| c.get() == cor)
+                    .find_map(|(name, _)| new.site.levels.get(name).copied())
+            })
+            .unwrap_or(new.site.cor.allow);
+        let check_in = Action::CheckIn(CheckIn {
+            room: to.to_owned(),
+            guest: guest.clone(),
+            cor,
+            did: did.clone().map(DidRequest::Number),
+            replace: false,
+        });
+        if run.begin_part("check-in", check_in) {
+            run.on_pbx(target);
+            new.driver.execute(run).await?;
+            run.end_part().await?;
+        }
+        if run.begin_part(
+            "check-out",
+            Action::CheckOut {
+                room: from.to_owned(),
+            },
+        ) {
+            run.on_pbx(source);
+            old.driver.execute(run).await?;
+            run.end_part().await?;
+        }
+        Ok(Done {
+            moved: Some(Carried {
+                guest: Some(guest),
+                cor: Some(cor.get()),
+                did,
+            }),
+            ..Done::default()
+        })
+    }
+}
+
+impl Driver for Router {
+    fn target(&self) -> String {
+        match self.members.as_slice() {
+            [only] => only.driver.target(),
+            members => members
+                .iter()
+                .map(|member| format!("{} ({})", member.site.name, member.driver.target()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// What every PBX's wire can do.
+    fn capabilities(&self) -> Capabilities {
+        let mut members = self.members.iter().map(|member| member.capabilities);
+        let first = members
+            .next()
+            .unwrap_or_else(|| crate::config::Interface::default().capabilities());
+        members.fold(first, |all, one| Capabilities {
+            did: all.did && one.did,
+            reads: all.reads && one.reads,
+            rename: all.rename && one.rename,
+            flags: all.flags && one.flags,
+            ..all
+        })
+    }
+
+    fn pbx_names(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .map(|member| member.site.name.clone())
+            .collect()
+    }
+
+    fn route(&self, action: &Action) -> Vec<usize> {
+        if matches!(action, Action::Test) {
+            return (0..self.members.len()).collect();
+        }
+        let mut routes: Vec<usize> = action
+            .rooms()
+            .iter()
+            .map(|room| self.owner(room).unwrap_or(0))
+            .collect();
+        routes.dedup();
+        routes
+    }
+
+    fn only(&self, pbx: usize) -> Option<Self> {
+        let member = self.members.get(pbx)?;
+        Some(Self {
+            members: vec![Member {
+                site: member.site.clone(),
+                capabilities: member.capabilities,
+                driver: Arc::clone(&member.driver),
+            }],
+        })
+    }
+
+    fn block_cor(&self, room: &str) -> Option<u8> {
+        let member = &self.members[self.owner(room)?];
+        Some(member.site.cor.block.get())
+    }
+
+    async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+        let action = run.command().action.clone();
+        match (self.route(&action).as_slice(), &action) {
+            ([source, target], Action::Move { from, to }) => {
+                self.move_across(run, (from, to), (*source, *target)).await
+            }
+            ([only], _) => {
+                run.on_pbx(*only);
+                self.members[*only].driver.execute(run).await
+            }
+            (all, _) => {
+                // `TEST`: every PBX in turn.
+                let mut done = Done::default();
+                for &pbx in all {
+                    run.on_pbx(pbx);
+                    done = self.members[pbx].driver.execute(run).await?;
+                }
+                Ok(done)
+            }
+        }
+    }
+
+    fn plan(&self, origin: &str, command: &Command, raw: bool) -> String {
+        let routes = self.route(&command.action);
+        match (routes.as_slice(), &command.action) {
+            ([source, target], Action::Move { from, to }) => format!(
+                "{origin}  MOVE {from} {to}: a move between PBXs `{}` and `{}`: check-in on room {to} with the guest hotelcare has in room {from} (its name, class of service and DID), then check-out of room {from}\n",
+                self.members[*source].site.name, self.members[*target].site.name
+            ),
+            _ => routes
+                .iter()
+                .map(|&pbx| {
+                    let member = &self.members[pbx];
+                    let plan = member.driver.plan(origin, command, raw);
+                    if self.members.len() > 1 {
+                        format!("PBX `{}`:\n{plan}", member.site.name)
+                    } else {
+                        plan
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    async fn directory_numbers(&self) -> Vec<String> {
+        let mut numbers = Vec::new();
+        for member in &self.members {
+            numbers.extend(member.driver.directory_numbers().await);
+        }
+        numbers
+    }
+
+    async fn close(&self) {
+        for member in &self.members {
+            member.driver.close().await;
+        }
+    }
+
+    fn attach(&self, journal: &Journal, notices: Notices) {
+        let several = self.members.len() > 1;
+        for member in &self.members {
+            let notices = if several {
+                let name = member.site.name.clone();
+                let inner = Arc::clone(&notices);
+                Arc::new(move |text: &str, problem: bool| {
+                    inner(&format!("PBX `{name}`: {text}"), problem);
+                }) as Notices
+            } else {
+                Arc::clone(&notices)
+            };
+            member.driver.attach(journal, notices);
+        }
+    }
+}

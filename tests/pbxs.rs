@@ -1,0 +1,327 @@
+//! Several PBXs from one configuration (`[pbx.NAME]`): three simulated PBXs on loopback, two
+//! over MiXML and one over the Mitel PMS protocol, with the rooms split among them. Each
+//! command goes to the PBX that owns its room; one PBX down queues only its own commands; a
+//! move between two PBXs is a check-out on one and a check-in on the other.
+
+use std::process::Output;
+
+use hotelcare::sim::mitel_pms::PmsSimulator;
+use hotelcare::sim::{self, Faults, Record, Seed, Simulator};
+
+use crate::support::{PASSWORD, hotelcare, text};
+
+const PASSWORD_ENV: &str = "HOTELCARE_TEST_PBX_PASSWORD";
+
+/// East (MiXML, rooms 1000-1999), west (MiXML, rooms 3000-3999, its own CORs), north (Mitel
+/// PMS, rooms 5000-5999). East and west share the DID range 7000-7009 (a carrier that routes
+/// those numbers to both); north has no DIDs.
+pub(crate) struct Property {
+    runtime: tokio::runtime::Runtime,
+    east: Option<Simulator>,
+    west: Option<Simulator>,
+    north: Option<PmsSimulator>,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) config: std::path::PathBuf,
+}
+
+impl Property {
+    pub(crate) fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mixml = |rooms: &[&str], vacant_cor| {
+            let mut options = sim::Options::new("hotelcare", PASSWORD);
+            options.seed = Seed::numbered(rooms, vacant_cor);
+            runtime.block_on(Simulator::start(options)).unwrap()
+        };
+        let east = mixml(&["1000", "1001"], 2);
+        let west = mixml(&["3000", "3001"], 12);
+        let north = runtime
+            .block_on(PmsSimulator::start(
+                "127.0.0.1:0".parse().unwrap(),
+                &["5000".to_owned(), "5001".to_owned()],
+                5,
+            ))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, simulator) in [("east", &east), ("west", &west)] {
+            std::fs::write(
+                dir.path().join(format!("{name}.pem")),
+                simulator.certificate_pem().unwrap(),
+            )
+            .unwrap();
+        }
+        let config = format!(
+            "[class_of_restriction]\nallow = 1\nblock = 2\n\n[class_of_service]\nLOCAL = 3\n\n\
+             [number_transfer]\nenabled = true\nrange = \"7000-7009\"\n\n\
+             [pbx.east]\nserver = \"{east}\"\nuser = \"hotelcare\"\npassword_env = \"{PASSWORD_ENV}\"\nca_file = \"east.pem\"\ntimeout_secs = 2\nrooms = [\"1000-1999\"]\n\n\
+             [pbx.west]\nserver = \"{west}\"\nuser = \"hotelcare\"\npassword_env = \"{PASSWORD_ENV}\"\nca_file = \"west.pem\"\ntimeout_secs = 2\nrooms = [\"3000-3999\"]\n\
+             [pbx.west.class_of_restriction]\nallow = 11\nblock = 12\n\
+             [pbx.west.class_of_service]\nLOCAL = 13\n\n\
+             [pbx.north]\ninterface = \"mitel-pms\"\nserver = \"{north}\"\nrooms = [\"5000-5999\"]\n\
+             [pbx.north.mitel_pms]\nallow = 2\nblock = 0\nnam_replace = 2\nkeepalive_secs = 0\n\
+             [pbx.north.class_of_service]\nLOCAL = 1\n\
+             [pbx.north.number_transfer]\nenabled = false\n\n\
+             [run]\nmax_concurrency = 4\nstate_dir = \"state\"\nlog_dir = \"logs\"\n\n\
+             [run.retry]\nattempts = 3\ninitial_backoff_ms = 20\nmax_backoff_ms = 200\n\n\
+             [service]\nlisten = \"127.0.0.1:0\"\n",
+            east = east.address(),
+            west = west.address(),
+            north = north.address(),
+        );
+        let config_path = dir.path().join("hotelcare.toml");
+        std::fs::write(&config_path, config).unwrap();
+        Self {
+            runtime,
+            east: Some(east),
+            west: Some(west),
+            north: Some(north),
+            dir,
+            config: config_path,
+        }
+    }
+
+    pub(crate) fn east(&self) -> &Simulator {
+        self.east.as_ref().unwrap()
+    }
+
+    pub(crate) fn west(&self) -> &Simulator {
+        self.west.as_ref().unwrap()
+    }
+
+    pub(crate) fn north(&self) -> &PmsSimulator {
+        self.north.as_ref().unwrap()
+    }
+
+    pub(crate) fn record(simulator: &Simulator, room: &str) -> Record {
+        simulator.record(room).unwrap()
+    }
+
+    pub(crate) fn hotelcare(&self) -> assert_cmd::Command {
+        let mut command = hotelcare();
+        command
+            .current_dir(self.dir.path())
+            .arg("--config")
+            .arg(&self.config)
+            .env(PASSWORD_ENV, PASSWORD);
+        command
+    }
+
+    pub(crate) fn run(&self, script: &str) -> Output {
+        let path = self.dir.path().join("script.hc");
+        std::fs::write(&path, script).unwrap();
+        self.hotelcare().arg("run").arg(&path).output().unwrap()
+    }
+}
+
+impl Drop for Property {
+    fn drop(&mut self) {
+        if let Some(north) = self.north.take() {
+            let _guard = self.runtime.enter();
+            north.stop();
+        }
+        for simulator in [self.east.take(), self.west.take()].into_iter().flatten() {
+            self.runtime.block_on(simulator.stop());
+        }
+    }
+}
+
+fn down(simulator: &Simulator, down: bool) {
+    simulator.set_faults(Faults {
+        refuse_connections: down,
+        ..Faults::default()
+    });
+    // A closed or reopened socket needs the accept loop to notice.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+}
+
+#[test]
+fn a_script_touching_three_pbxs_runs_each_command_on_the_pbx_that_owns_its_room() {
+    let property = Property::start();
+    let ran = property.run(
+        "CHECKIN 1000 \"Solo,Alina\" DID 7001\nCHECKIN 3000 \"Organa,Leia\" COS LOCAL\nCHECKIN 5000 \"Skywalker,Luke\" COS LOCAL\n",
+    );
+    let stdout = text(&ran.stdout);
+    assert!(ran.status.success(), "{stdout}\n{}", text(&ran.stderr));
+    let east = Property::record(property.east(), "1000");
+    assert_eq!(
+        (
+            east.directory_name.as_str(),
+            east.did_service_number.as_str(),
+            east.cor_day.as_str()
+        ),
+        ("Solo,Alina", "7001", "1")
+    );
+    let west = Property::record(property.west(), "3000");
+    assert_eq!(
+        (west.directory_name.as_str(), west.cor_day.as_str()),
+        ("Organa,Leia", "13"),
+        "west's own LOCAL"
+    );
+    let north = property.north().room("5000").unwrap();
+    assert!(north.occupied);
+    assert_eq!(
+        (north.name.as_str(), north.level),
+        ("Skywalker,Luke", Some(1))
+    );
+    // Nothing of one PBX's rooms went to another.
+    assert!(property.east().record("3000").is_none() && property.west().record("1000").is_none());
+    // The monitor names the PBX of every operation.
+    for pbx in ["east: ", "west: ", "north: "] {
+        assert!(stdout.contains(pbx), "{pbx} in {stdout}");
+    }
+
+    // West goes down: its command is queued, the others are done.
+    down(property.west(), true);
+    let ran = property.run("CHECKOUT 1000\nCHECKOUT 3000\nCHECKIN 5001 \"Kenobi,Ben\"\n");
+    let stdout = text(&ran.stdout);
+    assert_eq!(
+        ran.status.code(),
+        Some(3),
+        "{stdout}\n{}",
+        text(&ran.stderr)
+    );
+    assert_eq!(
+        Property::record(property.east(), "1000").directory_name,
+        "Room 1000"
+    );
+    assert!(property.north().room("5001").unwrap().occupied);
+    assert_eq!(
+        Property::record(property.west(), "3000").directory_name,
+        "Organa,Leia",
+        "not reached"
+    );
+    assert!(
+        stdout.contains("PBX `west`: the PBX is unreachable"),
+        "{stdout}"
+    );
+    let queue = property
+        .hotelcare()
+        .args(["queue", "list"])
+        .output()
+        .unwrap();
+    let listed = text(&queue.stdout);
+    assert!(
+        listed.contains("CHECKOUT 3000") && listed.contains("on west"),
+        "{listed}"
+    );
+    assert!(listed.contains("1 pending"), "{listed}");
+    let only_east = property
+        .hotelcare()
+        .args(["queue", "list", "--pbx", "east"])
+        .output()
+        .unwrap();
+    assert!(
+        !text(&only_east.stdout).contains("CHECKOUT 3000"),
+        "{}",
+        text(&only_east.stdout)
+    );
+
+    // West is back: `queue retry` does its command.
+    down(property.west(), false);
+    let retried = property
+        .hotelcare()
+        .args(["queue", "retry"])
+        .output()
+        .unwrap();
+    assert!(retried.status.success(), "{}", text(&retried.stderr));
+    let west = Property::record(property.west(), "3000");
+    assert_eq!(
+        (west.directory_name.as_str(), west.cor_day.as_str()),
+        ("Room 3000", "12"),
+        "west's own BLOCK"
+    );
+
+    // `rooms --pbx` and `show` on a named PBX.
+    let rooms = property
+        .hotelcare()
+        .args(["rooms", "--pbx", "north"])
+        .output()
+        .unwrap();
+    let listed = text(&rooms.stdout);
+    assert!(rooms.status.success(), "{}", text(&rooms.stderr));
+    assert!(
+        listed.contains("5001") && !listed.contains("1000"),
+        "{listed}"
+    );
+    let tested = property
+        .hotelcare()
+        .args(["test-access", "--pbx", "west"])
+        .output()
+        .unwrap();
+    assert!(tested.status.success(), "{}", text(&tested.stderr));
+}
+
+#[test]
+fn a_move_between_two_pbxs_checks_out_on_one_and_in_on_the_other() {
+    let property = Property::start();
+    let ran = property.run(
+        "CHECKIN 1001 \"Solo,Han\" DID 7002 COS LOCAL\nMOVE 1001 3001\nCHECKIN 1000 \"Tano,Ahsoka\"\nMOVE 1000 5001\n",
+    );
+    let stdout = text(&ran.stdout);
+    assert!(ran.status.success(), "{stdout}\n{}", text(&ran.stderr));
+    // With its DID (west's range holds it) and its class of service by name.
+    let moved = Property::record(property.west(), "3001");
+    assert_eq!(
+        (
+            moved.directory_name.as_str(),
+            moved.did_service_number.as_str(),
+            moved.cor_day.as_str()
+        ),
+        ("Solo,Han", "7002", "13")
+    );
+    let left = Property::record(property.east(), "1001");
+    assert_eq!(
+        (
+            left.directory_name.as_str(),
+            left.did_service_number.as_str(),
+            left.cor_day.as_str()
+        ),
+        ("Room 1001", "", "2")
+    );
+    // Without a DID, to the PBX that has none.
+    let north = property.north().room("5001").unwrap();
+    assert!(north.occupied);
+    assert_eq!(north.name, "Tano,Ahsoka");
+    assert_eq!(
+        Property::record(property.east(), "1000").directory_name,
+        "Room 1000"
+    );
+    assert!(stdout.contains("MOVE      east->north:  done"), "{stdout}");
+    let rooms = property.hotelcare().arg("rooms").output().unwrap();
+    let listed = text(&rooms.stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("3001") && l.contains("Solo,Han") && l.contains("7002")),
+        "{listed}"
+    );
+
+    // A DID the script gave cannot go to a PBX that does not have it: refused before anything.
+    let refused = property.run("CHECKIN 1000 \"Solo,Alina\" DID 7003\nMOVE 1000 5000\n");
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the guest's DID 7003 moves with them, but room 5000 is on PBX `north`, which has no number transfer"),
+        "{stderr}"
+    );
+    assert_eq!(
+        Property::record(property.east(), "1000").directory_name,
+        "Room 1000"
+    );
+    // A DID the journal knows of: refused when it runs, with nothing sent.
+    let refused = property.run("MOVE 3001 5000\n");
+    let stdout = text(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(4), "{stdout}");
+    assert!(
+        stdout.contains("the guest's DID 7002 cannot move to room 5000"),
+        "{stdout}"
+    );
+    assert!(!property.north().room("5000").unwrap().occupied);
+    assert_eq!(
+        Property::record(property.west(), "3001").directory_name,
+        "Solo,Han"
+    );
+}
