@@ -24,6 +24,7 @@ mod files;
 mod logs;
 mod monitor;
 mod output;
+mod reconcile;
 mod repl;
 mod service;
 mod serving;

@@ -325,3 +325,206 @@ fn a_move_between_two_pbxs_checks_out_on_one_and_in_on_the_other() {
         "Solo,Han"
     );
 }
+
+impl Property {
+    /// `hotelcare serve` on this property; waits until it answers.
+    fn serve(&self) -> std::process::Child {
+        let info = self.dir.path().join("state/service.json");
+        let _ = std::fs::remove_file(&info);
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
+            .current_dir(self.dir.path())
+            .args(["--color", "never", "--config"])
+            .arg(&self.config)
+            .arg("serve")
+            .env(PASSWORD_ENV, PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        crate::support::wait_for("service.json", || info.exists());
+        child
+    }
+}
+
+#[test]
+fn reconcile_finds_what_changed_on_each_pbx_in_process_and_through_the_service() {
+    let property = Property::start();
+    let ran = property.run(
+        "CHECKIN 1000 \"Solo,Alina\" DID 7001\nCHECKIN 3000 \"Organa,Leia\"\nCHECKIN 5000 \"Skywalker,Luke\"\n",
+    );
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let clean = property.hotelcare().arg("reconcile").output().unwrap();
+    let report = text(&clean.stdout);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{report}{}",
+        text(&clean.stderr)
+    );
+    assert!(report.contains("2 room(s) compared"), "{report}");
+    assert!(
+        report.contains("1001  unmanaged") && report.contains("3001  unmanaged"),
+        "{report}"
+    );
+    assert!(
+        report.contains("PBX \"north\" uses mitel-pms, which cannot read the PBX"),
+        "{report}"
+    );
+
+    // Behind hotelcare's back: a COR on west, a name on east.
+    let mut record = Property::record(property.west(), "3000");
+    record.cor_day = "12".into();
+    property.west().set_record("3000", record);
+    let mut record = Property::record(property.east(), "1000");
+    record.directory_name = "Someone,Else".into();
+    property.east().set_record("1000", record);
+
+    let fix = property.dir.path().join("fix.hc");
+    let found = property
+        .hotelcare()
+        .args(["reconcile", "--pbx", "west", "--fix-script"])
+        .arg(&fix)
+        .output()
+        .unwrap();
+    let report = text(&found.stdout);
+    assert_eq!(
+        found.status.code(),
+        Some(4),
+        "{report}{}",
+        text(&found.stderr)
+    );
+    assert!(
+        report.contains("3000  COR Day") && report.contains("\"12\""),
+        "{report}"
+    );
+    assert!(!report.contains("1000  "), "west only: {report}");
+    let script = std::fs::read_to_string(&fix).unwrap();
+    assert!(
+        script.contains("CHECKIN 3000 \"Organa,Leia\" COS ALLOW REPLACE"),
+        "{script}"
+    );
+    let checked = property
+        .hotelcare()
+        .arg("check")
+        .arg(&fix)
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    let ran = property.hotelcare().arg("run").arg(&fix).output().unwrap();
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(Property::record(property.west(), "3000").cor_day, "11");
+    let west = property
+        .hotelcare()
+        .args(["reconcile", "--pbx", "west"])
+        .output()
+        .unwrap();
+    assert_eq!(west.status.code(), Some(0), "{}", text(&west.stdout));
+
+    // Through a running service: east's difference found, and fixed with `--apply`.
+    let service = property.serve();
+    let found = property.hotelcare().arg("reconcile").output().unwrap();
+    let report = text(&found.stdout);
+    assert_eq!(
+        found.status.code(),
+        Some(4),
+        "{report}{}",
+        text(&found.stderr)
+    );
+    assert!(
+        report.contains("1000  Directory Name") && report.contains("\"Someone,Else\""),
+        "{report}"
+    );
+    assert!(!report.contains("3000  "), "no false positive: {report}");
+    let applied = property
+        .hotelcare()
+        .args(["reconcile", "--apply"])
+        .output()
+        .unwrap();
+    assert!(
+        applied.status.success(),
+        "{}{}",
+        text(&applied.stdout),
+        text(&applied.stderr)
+    );
+    assert_eq!(
+        Property::record(property.east(), "1000").directory_name,
+        "Solo,Alina"
+    );
+    let after = property.hotelcare().arg("reconcile").output().unwrap();
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
+    crate::service::stop(service);
+}
+
+#[test]
+fn with_a_service_one_pbx_down_queues_only_its_commands_and_they_run_when_it_is_back() {
+    let property = Property::start();
+    let service = property.serve();
+    down(property.west(), true);
+    let ran = property.run(
+        "CHECKIN 1000 \"Solo,Alina\"\nCHECKIN 3000 \"Organa,Leia\"\nCHECKIN 5000 \"Skywalker,Luke\"\nCOS 1000 LOCAL\n",
+    );
+    let stdout = text(&ran.stdout);
+    assert_eq!(ran.status.code(), Some(3), "{stdout}{}", text(&ran.stderr));
+    assert_eq!(Property::record(property.east(), "1000").cor_day, "3");
+    assert!(property.north().room("5000").unwrap().occupied);
+    let queue = property
+        .hotelcare()
+        .args(["queue", "list"])
+        .output()
+        .unwrap();
+    let listed = text(&queue.stdout);
+    assert!(
+        listed.contains("CHECKIN 3000") && listed.contains("on west"),
+        "{listed}"
+    );
+    assert!(listed.contains("1 pending"), "{listed}");
+    let rooms = property
+        .hotelcare()
+        .args(["rooms", "--pbx", "east"])
+        .output()
+        .unwrap();
+    let listed = text(&rooms.stdout);
+    assert!(
+        listed.contains("1000") && !listed.contains("5000"),
+        "{listed}"
+    );
+
+    down(property.west(), false);
+    let retried = property
+        .hotelcare()
+        .args(["queue", "retry"])
+        .output()
+        .unwrap();
+    assert!(
+        retried.status.success(),
+        "{}{}",
+        text(&retried.stdout),
+        text(&retried.stderr)
+    );
+    crate::support::wait_for("west's check-in", || {
+        Property::record(property.west(), "3000").cor_day == "11"
+    });
+    assert_eq!(
+        Property::record(property.west(), "3000").directory_name,
+        "Organa,Leia"
+    );
+    let tested = property
+        .hotelcare()
+        .args(["test-access", "--pbx", "north"])
+        .output()
+        .unwrap();
+    assert!(tested.status.success(), "{}", text(&tested.stderr));
+    let unknown = property
+        .hotelcare()
+        .args(["test-access", "--pbx", "south"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown.stderr)
+            .contains("there is no PBX `south`; the configuration has `east`, `north`, `west`"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    crate::service::stop(service);
+}

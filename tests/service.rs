@@ -44,7 +44,7 @@ pub(crate) fn stop_service(pid: u32) {
     let _ = pid;
 }
 
-fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Child) {
     #[cfg(unix)]
     {
         stop_service(child.id());

@@ -84,7 +84,14 @@ pub fn run(arguments: Arguments) -> Exit {
             apply,
             pbx,
         } => match narrowed(&config, pbx.as_deref()) {
-            Ok(narrowed) => reconcile::reconcile(&narrowed, &exts, fix_script.as_deref(), apply),
+            Ok(narrowed) => reconcile::reconcile(
+                &narrowed,
+                &config,
+                pbx.as_deref(),
+                &exts,
+                fix_script.as_deref(),
+                apply,
+            ),
             Err(exit) => exit,
         },
         Subcommand::Rooms { exts, pbx } => match narrowed(&config, pbx.as_deref()) {

@@ -293,6 +293,63 @@ pub(crate) async fn inline(
     Ok(verdict(&report, Kind::Inline))
 }
 
+/// What a service's reconcile found.
+pub(crate) struct Reconciled {
+    pub(crate) report: String,
+    pub(crate) script: Option<String>,
+    /// With nothing to fix: done, or queued when a PBX could not be read.
+    pub(crate) exit: Exit,
+}
+
+/// `reconcile` through the service: it reads the PBXs through its own links.
+pub(crate) async fn reconcile(
+    remote: &Remote,
+    wanted: &[String],
+    pbx: Option<&str>,
+) -> Result<Reconciled, Exit> {
+    let only = pbx_query(pbx).replacen('?', "&", 1);
+    let answer = remote
+        .get(&format!(
+            "/v1/reconcile?rooms={}{only}",
+            url::form_urlencoded::byte_serialize(wanted.join(",").as_bytes()).collect::<String>()
+        ))
+        .await
+        .map_err(|e| remote_error(&e))?;
+    Ok(Reconciled {
+        report: answer
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        script: answer
+            .get("script")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        exit: if answer.get("unreachable").and_then(Value::as_bool) == Some(true) {
+            Exit::Queued
+        } else {
+            Exit::Done
+        },
+    })
+}
+
+/// A script made here (`reconcile --apply`) run through the service, as `run` would.
+pub(crate) async fn run_text(
+    remote: &Remote,
+    config: &Config,
+    name: &'static str,
+    text: String,
+) -> Result<Exit, Exit> {
+    run(
+        remote,
+        config,
+        &[Script::Inline { name, text }],
+        false,
+        true,
+    )
+    .await
+}
+
 /// `?pbx=NAME` for `--pbx NAME`; empty without it.
 pub(crate) fn pbx_query(pbx: Option<&str>) -> String {
     pbx.map_or_else(String::new, |name| {

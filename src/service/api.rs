@@ -50,6 +50,7 @@ pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
         .route("/v1/rooms", get(room_states::<D>))
         .route("/v1/rooms/{ext}", get(show::<D>))
         .route("/v1/test-access", post(test_access::<D>))
+        .route("/v1/reconcile", get(reconcile::<D>))
         .route("/v1/fias/resync", post(fias_resync::<D>))
         .route("/metrics", get(metrics::<D>))
         .route_layer(middleware::from_fn_with_state(
@@ -445,15 +446,7 @@ async fn room_states<D: Driver>(
     State(api): State<Arc<Api<D>>>,
     Query(query): Query<RoomsQuery>,
 ) -> Response {
-    let wanted: Vec<String> = query
-        .rooms
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|room| !room.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let wanted = wanted_rooms(query.rooms.as_deref());
     let (config, _) = match scope(&api.config, query.pbx.as_deref()) {
         Ok(scope) => scope,
         Err(response) => return *response,
@@ -473,6 +466,17 @@ async fn room_states<D: Driver>(
         }
         Err(why) => error(StatusCode::SERVICE_UNAVAILABLE, why.to_string()),
     }
+}
+
+/// `rooms=1000,2000` as a list.
+fn wanted_rooms(rooms: Option<&str>) -> Vec<String> {
+    rooms
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|room| !room.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `GET /v1/rooms/{ext}`: the room as the PBX has it (`SHOW`).
@@ -546,6 +550,36 @@ async fn inline<D: Driver>(api: &Api<D>, text: &str, pbx: Option<&str>) -> Respo
     }
     let events = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
     axum::Json(json!({ "events": events })).into_response()
+}
+
+/// `GET /v1/reconcile[?rooms=1000,2000][&pbx=NAME]`: each room read from its PBX and compared
+/// with the expected state: the report, the fix script (`null`: nothing to fix), and whether a
+/// PBX could not be read. The reads go through the service's own links, beside its commands.
+async fn reconcile<D: Driver>(
+    State(api): State<Arc<Api<D>>>,
+    Query(query): Query<RoomsQuery>,
+) -> Response {
+    let (config, index) = match scope(&api.config, query.pbx.as_deref()) {
+        Ok(scope) => scope,
+        Err(response) => return *response,
+    };
+    let driver = match index.and_then(|index| api.engine.driver().only(index)) {
+        Some(only) => Arc::new(only),
+        None => Arc::clone(api.engine.driver_arc()),
+    };
+    let wanted = wanted_rooms(query.rooms.as_deref());
+    let rooms = match api.engine.journal().rooms() {
+        Ok(rooms) => rooms,
+        Err(why) => return error(StatusCode::SERVICE_UNAVAILABLE, why.to_string()),
+    };
+    let findings = crate::reconcile::reconcile(&config, &driver, &rooms, &wanted).await;
+    axum::Json(json!({
+        "text": findings.report(),
+        "script": findings.script(),
+        "differences": findings.differences.len(),
+        "unreachable": findings.unreachable,
+    }))
+    .into_response()
 }
 
 /// `POST /v1/fias/resync`: the FIAS link asks the PMS for the whole house (`DR`) and journals
