@@ -31,7 +31,7 @@ fn first_room(index: u32) -> u32 {
     10_000 + 1000 * index
 }
 
-fn config(dir: &Path, simulators: &[Simulator], state: &str) -> std::path::PathBuf {
+fn write_config(dir: &Path, simulators: &[Simulator], state: &str) -> std::path::PathBuf {
     let mut text = format!(
         "[run]\nmax_concurrency = {CONCURRENCY}\nstate_dir = \"{state}\"\nlog_dir = \"logs\"\n\n"
     );
@@ -51,9 +51,31 @@ fn config(dir: &Path, simulators: &[Simulator], state: &str) -> std::path::PathB
     path
 }
 
-fn hotelcare(config: &Path, arguments: &[&str]) -> Duration {
+/// What a run of the binary cost: wall time, and (on Linux, through `/usr/bin/time`) its CPU
+/// time and peak memory.
+struct Cost {
+    wall: Duration,
+    /// User + system CPU seconds, and the peak resident set in kB.
+    cpu_and_memory: Option<(f64, u64)>,
+}
+
+fn hotelcare(config: &Path, arguments: &[&str]) -> Cost {
+    let timed = Path::new("/usr/bin/time").exists() && cfg!(target_os = "linux");
+    let report = config.with_extension("time");
+    let mut command = if timed {
+        let mut command = Command::new("/usr/bin/time");
+        command
+            .arg("-f")
+            .arg("%U %S %M")
+            .arg("-o")
+            .arg(&report)
+            .arg(env!("CARGO_BIN_EXE_hotelcare"));
+        command
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_hotelcare"))
+    };
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
+    let status = command
         .arg("--config")
         .arg(config)
         .args(arguments)
@@ -62,8 +84,45 @@ fn hotelcare(config: &Path, arguments: &[&str]) -> Duration {
         .stderr(Stdio::null())
         .status()
         .expect("hotelcare runs");
+    let wall = started.elapsed();
     assert!(status.success(), "hotelcare {arguments:?} failed");
-    started.elapsed()
+    let cpu_and_memory = timed
+        .then(|| std::fs::read_to_string(&report).ok())
+        .flatten()
+        .and_then(|text| {
+            let numbers: Vec<&str> = text.split_whitespace().collect();
+            match numbers.as_slice() {
+                [user, system, peak] => Some((
+                    user.parse::<f64>().ok()? + system.parse::<f64>().ok()?,
+                    peak.parse().ok()?,
+                )),
+                _ => None,
+            }
+        });
+    Cost {
+        wall,
+        cpu_and_memory,
+    }
+}
+
+/// CPU seconds this process (the simulators) has used so far (Linux; `None` elsewhere).
+fn own_cpu() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name: utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn describe(cost: &Cost) -> String {
+    cost.cpu_and_memory.map_or_else(String::new, |(cpu, peak)| {
+        format!(
+            ", hotelcare CPU {cpu:.2}s, peak memory {}.{} MB",
+            peak / 1024,
+            peak % 1024 * 10 / 1024
+        )
+    })
 }
 
 fn main() {
@@ -98,8 +157,15 @@ fn main() {
         });
     std::fs::write(&script, all).expect("write");
 
-    let config = config(dir.path(), &simulators, "state");
-    let wall = hotelcare(&config, &["run", script.to_str().expect("UTF-8 path")]);
+    let config = write_config(dir.path(), &simulators, "state");
+    let simulators_before = own_cpu();
+    let cost = hotelcare(&config, &["run", script.to_str().expect("UTF-8 path")]);
+    let simulators_cpu = own_cpu()
+        .zip(simulators_before)
+        .map_or_else(String::new, |(after, before)| {
+            format!(", simulators' CPU {:.2}s (2 cores)", after - before)
+        });
+    let wall = cost.wall;
     let per_pbx = u64::from(rooms) * REQUESTS_PER_CHECKOUT;
     let floor = latency * u32::try_from(per_pbx / CONCURRENCY).expect("small");
     let sent: u64 = simulators.iter().map(|s| s.stats().requests).sum();
@@ -107,10 +173,11 @@ fn main() {
         "mass check-out: {pbxs} PBXs x {rooms} rooms, {LATENCY_MS} ms per request, concurrency {CONCURRENCY} per PBX"
     );
     println!(
-        "  wall {:.2}s, floor (one PBX: {per_pbx} requests x {LATENCY_MS} ms / {CONCURRENCY}) {:.2}s, wall/floor {:.3}  ({sent} requests in all)",
+        "  wall {:.2}s, floor (one PBX: {per_pbx} requests x {LATENCY_MS} ms / {CONCURRENCY}) {:.2}s, wall/floor {:.3}  ({sent} requests in all{}{simulators_cpu})",
         wall.as_secs_f64(),
         floor.as_secs_f64(),
-        wall.as_secs_f64() / floor.as_secs_f64()
+        wall.as_secs_f64() / floor.as_secs_f64(),
+        describe(&cost)
     );
 
     // Reconcile of 1,000 rooms on one PBX: the first one, with a thousand managed rooms.
@@ -120,7 +187,7 @@ fn main() {
     let one = runtime
         .block_on(Simulator::start(options))
         .expect("simulator");
-    let config = config(dir.path(), std::slice::from_ref(&one), "reconcile");
+    let config = write_config(dir.path(), std::slice::from_ref(&one), "reconcile");
     let checkout = dir.path().join("one.hc");
     let lines = (first_room(0)..first_room(0) + reconciled).fold(String::new(), |mut all, room| {
         let _ = writeln!(all, "CHECKOUT {room}");
@@ -133,17 +200,19 @@ fn main() {
         ..Faults::default()
     });
     let before = one.stats();
-    let wall = hotelcare(&config, &["reconcile"]);
+    let cost = hotelcare(&config, &["reconcile"]);
+    let wall = cost.wall;
     let after = one.stats();
     let requests = after.requests - before.requests;
     let logins = after.logins - before.logins;
     // Reads go out `CONCURRENCY` at a time; a login (and the directory listing) is one at a time.
     let floor = latency * u32::try_from((requests - logins) / CONCURRENCY + logins).expect("small");
     println!(
-        "reconcile of {reconciled} rooms on one PBX: wall {:.2}s, read floor ({requests} requests, {logins} login(s), {LATENCY_MS} ms, concurrency {CONCURRENCY}) {:.2}s, wall/floor {:.3}",
+        "reconcile of {reconciled} rooms on one PBX: wall {:.2}s, read floor ({requests} requests, {logins} login(s), {LATENCY_MS} ms, concurrency {CONCURRENCY}) {:.2}s, wall/floor {:.3}{}",
         wall.as_secs_f64(),
         floor.as_secs_f64(),
-        wall.as_secs_f64() / floor.as_secs_f64()
+        wall.as_secs_f64() / floor.as_secs_f64(),
+        describe(&cost)
     );
     runtime.block_on(one.stop());
     for simulator in simulators {

@@ -48,9 +48,22 @@ fn guest_events_from_the_pms_reach_the_pbx() {
         "{received:?}"
     );
     assert!(
-        received.iter().any(|r| r == "LR|RIGI|FLRNG#GNGFGTCSENES|"),
+        received
+            .iter()
+            .any(|r| r == "LR|RIGI|FLRNG#GSGNGFGTCSENESSFDATI|")
+            && received.iter().any(|r| r == "LR|RIDS|FLDATI|"),
         "{received:?}"
     );
+    // What hotelcare says at link start, as a snapshot (the date, time and version masked).
+    let start: Vec<String> = received
+        .iter()
+        .take_while(|r| !r.starts_with("DR|"))
+        .chain(received.iter().find(|r| r.starts_with("DR|")))
+        .map(|record| masked(record))
+        .collect();
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("fias-link-start", start.join("\n"));
+    });
 
     // A check-in, in the PMS's code page (windows-1252).
     pms.send(b"GI|RN1000|G#4711|GNM\xfcller|GFJ\xf6rg|CS2|EN3001|ES1|");
@@ -554,4 +567,16 @@ fn a_check_in_right_after_a_check_out_is_not_taken_for_a_sharer() {
     let _ = service.wait();
     let _guard = runtime.enter();
     drop(pms);
+}
+
+/// A record with its date (`DA`), time (`TI`) and version (`V#`) masked, for snapshots.
+fn masked(record: &str) -> String {
+    record
+        .split('|')
+        .map(|field| match field.get(..2) {
+            Some(id @ ("DA" | "TI" | "V#")) => format!("{id}<{}>", id.to_ascii_lowercase()),
+            _ => field.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("|")
 }

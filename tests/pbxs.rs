@@ -128,6 +128,15 @@ impl Drop for Property {
     }
 }
 
+/// A room's Directory Name, DID and day COR, as the PBX has them.
+fn name_did_cor(record: &Record) -> (&str, &str, &str) {
+    (
+        &record.directory_name,
+        &record.did_service_number,
+        &record.cor_day,
+    )
+}
+
 fn down(simulator: &Simulator, down: bool) {
     simulator.set_faults(Faults {
         refuse_connections: down,
@@ -146,14 +155,7 @@ fn a_script_touching_three_pbxs_runs_each_command_on_the_pbx_that_owns_its_room(
     let stdout = text(&ran.stdout);
     assert!(ran.status.success(), "{stdout}\n{}", text(&ran.stderr));
     let east = Property::record(property.east(), "1000");
-    assert_eq!(
-        (
-            east.directory_name.as_str(),
-            east.did_service_number.as_str(),
-            east.cor_day.as_str()
-        ),
-        ("Solo,Alina", "7001", "1")
-    );
+    assert_eq!(name_did_cor(&east), ("Solo,Alina", "7001", "1"));
     let west = Property::record(property.west(), "3000");
     assert_eq!(
         (west.directory_name.as_str(), west.cor_day.as_str()),
@@ -264,23 +266,9 @@ fn a_move_between_two_pbxs_checks_out_on_one_and_in_on_the_other() {
     assert!(ran.status.success(), "{stdout}\n{}", text(&ran.stderr));
     // With its DID (west's range holds it) and its class of service by name.
     let moved = Property::record(property.west(), "3001");
-    assert_eq!(
-        (
-            moved.directory_name.as_str(),
-            moved.did_service_number.as_str(),
-            moved.cor_day.as_str()
-        ),
-        ("Solo,Han", "7002", "13")
-    );
+    assert_eq!(name_did_cor(&moved), ("Solo,Han", "7002", "13"));
     let left = Property::record(property.east(), "1001");
-    assert_eq!(
-        (
-            left.directory_name.as_str(),
-            left.did_service_number.as_str(),
-            left.cor_day.as_str()
-        ),
-        ("Room 1001", "", "2")
-    );
+    assert_eq!(name_did_cor(&left), ("Room 1001", "", "2"));
     // Without a DID, to the PBX that has none.
     let north = property.north().room("5001").unwrap();
     assert!(north.occupied);

@@ -54,36 +54,16 @@ impl FromStr for DidRange {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (first, last) = text
-            .split_once('-')
-            .map_or((text, text), |(a, b)| (a.trim(), b.trim()));
-        for bound in [first, last] {
-            if bound.is_empty() || !bound.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!(
-                    "`{bound}` is not a number; write the range as `3000-3005`"
-                ));
-            }
-            if bound.len() > MAX_DID_DIGITS {
-                return Err(format!(
-                    "`{bound}` has more than {MAX_DID_DIGITS} digits, the PBX's limit for a DID"
-                ));
-            }
-        }
-        if first.len() != last.len() {
-            return Err(format!(
-                "`{first}` and `{last}` have different numbers of digits; DIDs of a range have one width"
-            ));
-        }
-        let parse = |s: &str| s.parse::<u128>().map_err(|e| e.to_string());
-        let (first_n, last_n) = (parse(first)?, parse(last)?);
-        if first_n > last_n {
-            return Err(format!("the range runs backwards: {first} is above {last}"));
-        }
-        Ok(Self {
-            first: first_n,
-            last: last_n,
-            width: first.len(),
-        })
+        let (first, last, width) = crate::config::digit_range::parse(
+            text,
+            &crate::config::digit_range::Words {
+                not_a_number: "a number; write the range as `3000-3005`",
+                max_digits: MAX_DID_DIGITS,
+                limit: "the PBX's limit for a DID",
+                one_width: "DIDs of a range have one width",
+            },
+        )?;
+        Ok(Self { first, last, width })
     }
 }
 

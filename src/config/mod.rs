@@ -5,6 +5,7 @@
 
 mod cor;
 mod did_range;
+mod digit_range;
 mod encoding;
 mod error;
 mod file;

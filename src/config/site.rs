@@ -52,8 +52,8 @@ impl Site {
 /// numbers of that width: `0100` is not `100`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoomRange {
-    first: u64,
-    last: u64,
+    first: u128,
+    last: u128,
     width: usize,
 }
 
@@ -65,7 +65,7 @@ impl RoomRange {
         room.len() == self.width
             && room.bytes().all(|b| b.is_ascii_digit())
             && room
-                .parse::<u64>()
+                .parse::<u128>()
                 .is_ok_and(|n| (self.first..=self.last).contains(&n))
     }
 
@@ -95,36 +95,16 @@ impl FromStr for RoomRange {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (first, last) = text
-            .split_once('-')
-            .map_or((text.trim(), text.trim()), |(a, b)| (a.trim(), b.trim()));
-        for bound in [first, last] {
-            if bound.is_empty() || !bound.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!(
-                    "`{bound}` is not a room number; write rooms as \"1000-1999\" or \"2050\""
-                ));
-            }
-            if bound.len() > MAX_ROOM_DIGITS {
-                return Err(format!(
-                    "`{bound}` has more than {MAX_ROOM_DIGITS} digits, more than a directory number holds"
-                ));
-            }
-        }
-        if first.len() != last.len() {
-            return Err(format!(
-                "`{first}` and `{last}` have different numbers of digits; give a range of one width (or two ranges)"
-            ));
-        }
-        let parse = |s: &str| s.parse::<u64>().map_err(|e| e.to_string());
-        let (first_n, last_n) = (parse(first)?, parse(last)?);
-        if first_n > last_n {
-            return Err(format!("the range runs backwards: {first} is above {last}"));
-        }
-        Ok(Self {
-            first: first_n,
-            last: last_n,
-            width: first.len(),
-        })
+        let (first, last, width) = crate::config::digit_range::parse(
+            text,
+            &crate::config::digit_range::Words {
+                not_a_number: "a room number; write rooms as \"1000-1999\" or \"2050\"",
+                max_digits: MAX_ROOM_DIGITS,
+                limit: "more than a directory number holds",
+                one_width: "give a range of one width (or two ranges)",
+            },
+        )?;
+        Ok(Self { first, last, width })
     }
 }
 

@@ -265,3 +265,17 @@ fn a_single_pbx_is_called_main_and_owns_every_room() {
     assert_eq!(config.view(0).pbx.unwrap().server, "10.1.2.3:4443");
     assert_eq!(Config::builtin().pbx_of("1000"), Some(0));
 }
+
+#[test]
+fn the_example_with_several_pbxs_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/several-pbxs.toml");
+    let config = Config::load(&path).unwrap();
+    let names: Vec<&str> = config.pbxs.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["annex", "main-building"]);
+    let annex = config.view(0);
+    assert_eq!(annex.capabilities().interface, Interface::MitelPms);
+    assert_eq!(annex.levels["LOCAL"].get(), 1);
+    assert!(annex.number_transfer.is_none());
+    assert_eq!(config.view(1).levels["LOCAL"].get(), 3);
+    assert_eq!(config.pbx_of("2050"), Some(1));
+}

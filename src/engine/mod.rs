@@ -362,8 +362,11 @@ impl<D: Driver> Engine<D> {
                 .map(|_| Semaphore::new(options.max_concurrency))
                 .collect(),
         );
-        // Bounds how far ahead of the running commands the journal is read (memory).
-        let lookahead = Arc::new(Semaphore::new(options.max_concurrency * 64 + 64));
+        // Bounds how far ahead of the running commands the journal is read (memory). Per PBX:
+        // a script that lists one PBX's rooms after another's must keep every PBX busy.
+        let lookahead = Arc::new(Semaphore::new(
+            (options.max_concurrency * 64 + 64) * self.inner.shared.pbxs.len(),
+        ));
         let mut tracker = Tracker::default();
         let mut cursor = 0;
         loop {

@@ -1,6 +1,6 @@
 //! The FIAS link, inside the service: hotelcare connects to the PMS's interface (the PMS is the
 //! TCP server), answers its link start (`LS`) with a link description (`LD`), the records it
-//! wants (`LR`) and link alive (`LA`), answers every later `LS` with `LA`, and hands each guest
+//! wants (`LR`) and link alive (`LA`), answers a later `LS` the same way, and hands each guest
 //! record to `Submit` (mapped to script text, journaled). It says `LE` when the service stops and
 //! connects again, with backoff, when the link drops. FIAS over TCP has no per-record
 //! acknowledgement: a record counts as received once its commands are journaled.
@@ -54,12 +54,18 @@ pub(crate) trait Submit: Send + Sync {
     fn pending(&self) -> usize;
 }
 
-/// The records hotelcare asks the PMS for (`LR`), with their fields.
+/// The records of the link (`LR`), with their fields: what the PMS sends (the guest records
+/// with `SF`, the swap flag that marks the resync's records; `DA`/`TI`, which tell a record
+/// delivered twice from a new one; `GS`, the share flag) and what hotelcare sends (`RE` with the
+/// maid status `RS`, the resync request `DR`).
 const WANTED: &[(&str, &str)] = &[
-    ("GI", "RNG#GNGFGTCSENES"),
-    ("GO", "RNG#"),
-    ("GC", "RNROG#GNGFGTCSGSENES"),
-    ("RE", "RNCSDNMLENES"),
+    ("GI", "RNG#GSGNGFGTCSENESSFDATI"),
+    ("GO", "RNG#GSSFDATI"),
+    ("GC", "RNROG#GSGNGFGTCSENESDATI"),
+    ("RE", "RNCSDNMLRSENES"),
+    ("DR", "DATI"),
+    ("DS", "DATI"),
+    ("DE", "DATI"),
 ];
 
 /// Runs the link until `stop` carries a reason; `resync` asks for a resync now.

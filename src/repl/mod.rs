@@ -11,6 +11,7 @@ mod helper;
 
 pub(crate) use attached::attached;
 
+use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -269,8 +270,8 @@ fn summary(report: &Report) {
     }
 }
 
-/// The configuration, as `.config` shows it: never the password.
-fn describe(config: &Config) -> String {
+/// One PBX's part of `.config`.
+fn describe_pbx(config: &Config) -> String {
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
@@ -315,6 +316,26 @@ fn describe(config: &Config) -> String {
         ),
         None => "number transfer: off".to_owned(),
     });
+    out
+}
+
+/// The configuration, as `.config` shows it: never the password.
+fn describe(config: &Config) -> String {
+    let mut out = String::new();
+    if config.has_several_pbxs() {
+        for (index, site) in config.pbxs.iter().enumerate() {
+            let _ = writeln!(out, "PBX `{}`, rooms {}:", site.name, site.rooms_text());
+            for text in describe_pbx(&config.view(index)).lines() {
+                let _ = writeln!(out, "  {text}");
+            }
+        }
+    } else {
+        out.push_str(&describe_pbx(config));
+    }
+    let mut line = |text: String| {
+        out.push_str(&text);
+        out.push('\n');
+    };
     line(format!(
         "max concurrency {}, {} attempts; state in {}, logs in {}",
         config.run.max_concurrency,

@@ -41,6 +41,9 @@ pub(crate) struct Published {
     /// Where the command came from: `tonight.hc:3`, `repl:2`, `spool/x.hc:7`.
     pub(crate) source: String,
     pub(crate) room: String,
+    /// The PBX, when several are configured (`east`; `east->west` for a move between two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pbx: Option<String>,
     pub(crate) command: String,
     /// `done`, `failed`, `queued` or `not_done` (finished events).
     pub(crate) outcome: Option<String>,
@@ -115,6 +118,7 @@ impl Hub {
             seq: None,
             source: "service".into(),
             room: String::new(),
+            pbx: None,
             command: String::new(),
             outcome: None,
             reason: None,
@@ -182,6 +186,7 @@ impl Hub {
             seq: None,
             source: String::new(),
             room: String::new(),
+            pbx: None,
             command: String::new(),
             outcome: None,
             reason: None,
@@ -205,12 +210,19 @@ impl Hub {
                     }
                     StepResult::Kept { .. } | StepResult::Checked => {}
                 }
+                published.pbx = step.pbx.map(str::to_owned);
                 step.entry
             }
             // Handled above.
             Event::Notice { .. } => return published,
-            Event::Finished { entry, outcome, .. } => {
+            Event::Finished {
+                entry,
+                outcome,
+                pbx,
+                ..
+            } => {
                 published.kind = Kind::Finished;
+                published.pbx = pbx.map(str::to_owned);
                 let (word, reason) = match outcome {
                     Outcome::Done => ("done", None),
                     Outcome::Failed { reason } => ("failed", Some(reason.clone())),
