@@ -289,5 +289,7 @@ pub(crate) struct FiasSection {
     pub(crate) server: Spanned<String>,
     pub(crate) codepage: Option<Spanned<String>>,
     #[serde(default)]
+    pub(crate) title: bool,
+    #[serde(default)]
     pub(crate) class_of_service: BTreeMap<String, Spanned<String>>,
 }

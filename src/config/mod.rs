@@ -72,6 +72,8 @@ pub struct FiasConfig {
     pub codepage: &'static encoding_rs::Encoding,
     /// FIAS class of service (`CS`) values -> level names (`ALLOW`, `BLOCK`, configured).
     pub class_of_service: BTreeMap<String, String>,
+    /// Put the guest's title (`GT`) before the first name.
+    pub title: bool,
 }
 
 /// `[mitel_pms]`: what a site must confirm with its PBX technician (the public documents leave
@@ -1054,6 +1056,7 @@ impl Checker<'_> {
             server: section.server.get_ref().trim().to_owned(),
             codepage,
             class_of_service,
+            title: section.title,
         }
     }
 

@@ -474,6 +474,16 @@ impl Journal {
             Action::Show { .. } | Action::Test => Vec::new(),
             action => action.rooms().into_iter().map(str::to_owned).collect(),
         };
+        // The flags a room has are what was written last (the PBX's reports, the FIAS link's
+        // sharers may land while the command ran): only the flag the command set is its own.
+        let own_flag = match &entry.command.action {
+            Action::SetFlag { room, flag, on } => Some((
+                room.clone(),
+                flag.name().to_owned(),
+                if *on { "on" } else { "off" }.to_owned(),
+            )),
+            _ => None,
+        };
         self.write(Box::new(move |txn| {
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             table.remove(seq).map_err(|e| error("journal", e))?;
@@ -484,7 +494,18 @@ impl Journal {
             }
             let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
             for (room, state) in &states {
-                let bytes = serde_json::to_vec(state).map_err(|e| error("journal", e))?;
+                let mut state = state.clone();
+                if let Some(stored) = table.get(room.as_str()).map_err(|e| error("journal", e))? {
+                    let stored: RoomState =
+                        serde_json::from_slice(stored.value()).unwrap_or_default();
+                    state.flags = stored.flags;
+                }
+                if let Some((flagged, flag, value)) = &own_flag
+                    && flagged == room
+                {
+                    state.flags.insert(flag.clone(), value.clone());
+                }
+                let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
                 table
                     .insert(room.as_str(), bytes.as_slice())
                     .map_err(|e| error("journal", e))?;
@@ -1012,6 +1033,49 @@ mod tests {
         assert_eq!(journal.pending_after(1, 10).unwrap()[0].seq, 3);
         // Sequence numbers are never reused.
         assert_eq!(journal.append(vec![command("4")]).await.unwrap(), [4]);
+    }
+
+    #[tokio::test]
+    async fn a_flag_written_while_a_command_ran_survives_its_completion() {
+        let journal = Journal::in_memory().unwrap();
+        journal.append(vec![command("1")]).await.unwrap();
+        let entry = journal.get(1).unwrap().unwrap();
+        // The command's new state was worked out from the room as it stood...
+        let state = RoomState {
+            cor: Some(2),
+            ..RoomState::default()
+        };
+        // ...then the FIAS link (or the PBX) wrote a flag before the command completed.
+        journal.set_room_flag("1", "sharers", "G#2").await.unwrap();
+        journal
+            .complete(&entry, vec![("1".into(), state)])
+            .await
+            .unwrap();
+        let room = journal.room("1").unwrap().unwrap();
+        assert_eq!(room.cor, Some(2));
+        assert_eq!(room.flags["sharers"], "G#2");
+        // A flag command's own flag is its own.
+        let flag = (
+            "t.hc:2".to_owned(),
+            Command {
+                line: 2,
+                text: "MW 1 ON".into(),
+                action: Action::SetFlag {
+                    room: "1".into(),
+                    flag: crate::syntax::Flag::MessageWaiting,
+                    on: true,
+                },
+            },
+        );
+        journal.append(vec![flag]).await.unwrap();
+        let entry = journal.get(2).unwrap().unwrap();
+        journal
+            .complete(&entry, vec![("1".into(), RoomState::default())])
+            .await
+            .unwrap();
+        let room = journal.room("1").unwrap().unwrap();
+        assert_eq!(room.flags["sharers"], "G#2");
+        assert_eq!(room.flags[crate::syntax::Flag::MessageWaiting.name()], "on");
     }
 
     #[tokio::test]

@@ -466,7 +466,7 @@ async fn finish_resync(
         };
         match holders.iter_mut().find(|(r, _, _)| r == room) {
             Some((_, _, sharers)) => {
-                let name = crate::fias::mapping::quoted_name(record).unwrap_or_default();
+                let name = crate::fias::mapping::quoted_name(record, config).unwrap_or_default();
                 if !sharers.is_empty() {
                     sharers.push('\u{1f}');
                 }

@@ -60,7 +60,7 @@ pub(crate) fn map(
     };
     match record.kind.as_str() {
         "GI" => {
-            let Some(name) = quoted_name(record) else {
+            let Some(name) = quoted_name(record, config) else {
                 return Mapped::Ignored(format!("GI for room {room}: no guest name (GN)"));
             };
             let cos = level
@@ -81,7 +81,7 @@ pub(crate) fn map(
             {
                 Some(old) => lines.push(format!("MOVE {old} {room}")),
                 None => {
-                    if let Some(name) = quoted_name(record) {
+                    if let Some(name) = quoted_name(record, config) {
                         lines.push(format!("RENAME {room} \"{name}\""));
                     }
                 }
@@ -161,9 +161,21 @@ fn did_line(room: &str, record: &Record, capabilities: Capabilities) -> Option<S
 }
 
 /// `Last,First` from `GN` and `GF`, quoted for the language (`\"`, `\\`).
-pub(crate) fn quoted_name(record: &Record) -> Option<String> {
+/// With `[fias] title = true` the title (`GT`: `Dr.`, `Mrs.`) goes before the first name, as
+/// a phone's display then shows it (`Solo,Dr. Alina`); off by default, since most hotels do not
+/// want a title taking display characters.
+pub(crate) fn quoted_name(record: &Record, config: &FiasConfig) -> Option<String> {
     let last = record.get("GN").map(str::trim).filter(|n| !n.is_empty())?;
-    let first = record.get("GF").map_or("", str::trim);
+    let title = record
+        .get("GT")
+        .map(str::trim)
+        .filter(|t| config.title && !t.is_empty());
+    let given = record.get("GF").map_or("", str::trim);
+    let first = match title {
+        Some(title) if given.is_empty() => title.to_owned(),
+        Some(title) => format!("{title} {given}"),
+        None => given.to_owned(),
+    };
     let full = if first.is_empty() {
         last.to_owned()
     } else {
@@ -186,6 +198,7 @@ mod tests {
         FiasConfig {
             server: "127.0.0.1:5010".into(),
             codepage: encoding_rs::WINDOWS_1252,
+            title: false,
             class_of_service: [("0", "BLOCK"), ("2", "ALLOW")]
                 .into_iter()
                 .map(|(a, b)| (a.to_owned(), b.to_owned()))
@@ -196,6 +209,24 @@ mod tests {
     fn text(line: &str, interface: Interface) -> Mapped {
         let record = Record::parse(line.as_bytes(), encoding_rs::WINDOWS_1252).unwrap();
         map(&record, &config(), &|_| interface.capabilities())
+    }
+
+    #[test]
+    fn the_title_goes_before_the_first_name_only_when_asked() {
+        let record = Record::parse(
+            b"GI|RN1000|G#7|GNSolo|GFAlina|GTDr.|",
+            encoding_rs::WINDOWS_1252,
+        )
+        .unwrap();
+        assert_eq!(quoted_name(&record, &config()).unwrap(), "Solo,Alina");
+        let titled = FiasConfig {
+            title: true,
+            ..config()
+        };
+        assert_eq!(quoted_name(&record, &titled).unwrap(), "Solo,Dr. Alina");
+        let no_first =
+            Record::parse(b"GI|RN1000|GNSolo|GTMrs.|", encoding_rs::WINDOWS_1252).unwrap();
+        assert_eq!(quoted_name(&no_first, &titled).unwrap(), "Solo,Mrs.");
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub(crate) fn fixes(
     let known: BTreeMap<&str, &RoomState> = rooms.iter().map(|(r, s)| (r.as_str(), s)).collect();
     let mut fixes = Fixes::default();
     for (room, record) in &occupied {
-        let Some(name) = quoted_name(record) else {
+        let Some(name) = quoted_name(record, fias) else {
             continue;
         };
         let reservation = record.get("G#").unwrap_or("");
@@ -119,6 +119,7 @@ mod tests {
             server: "127.0.0.1:1".into(),
             codepage: encoding_rs::WINDOWS_1252,
             class_of_service: [("0".to_owned(), "BLOCK".to_owned())].into(),
+            title: false,
         };
         let guest = |name: &str| {
             Some(Guest {
