@@ -40,6 +40,8 @@ pub(crate) struct Findings {
     pub(crate) notes: Vec<String>,
     /// A PBX could not be reached: its rooms were not compared.
     pub(crate) unreachable: bool,
+    /// The PBXs whose wire cannot read: a general reset from the expected state reconciles them.
+    pub(crate) resettable: Vec<String>,
 }
 
 impl Findings {
@@ -116,8 +118,28 @@ pub(crate) async fn reconcile<D: Driver>(
         findings.fixes.extend(found.fixes);
         findings.notes.extend(found.notes);
         findings.unreachable |= found.unreachable;
+        findings.resettable.extend(found.resettable);
     }
     findings
+}
+
+/// The general reset of PBX `name` from the expected room state (`reconcile --apply` on a wire
+/// that cannot read); `driver` reaches the PBXs of `config`, in that order.
+pub(crate) async fn general_reset<D: Driver>(
+    config: &Config,
+    driver: &Arc<D>,
+    name: &str,
+    rooms: Vec<(String, RoomState)>,
+) -> Result<String, String> {
+    let index = config.pbx_named(name)?;
+    let rooms = rooms
+        .into_iter()
+        .filter(|(room, _)| config.pbx_of(room) == Some(index))
+        .collect();
+    match driver.only(index) {
+        Some(only) => only.general_reset(rooms).await,
+        None => driver.general_reset(rooms).await,
+    }
 }
 
 /// One PBX: `config` is its view.
@@ -138,10 +160,11 @@ async fn one_pbx<D: Driver>(
     let capabilities = config.capabilities();
     if !capabilities.reads {
         findings.notes.push(format!(
-            "PBX \"{}\" uses {}, which cannot read the PBX: compare by eye with `hotelcare rooms`; what reconciles such a PBX is a general reset (GRS, then every room of the expected state), which the service sends when the PBX asks to initialize after a restart",
+            "PBX \"{}\" uses {}, which cannot read the PBX: compare by eye with `hotelcare rooms`; what reconciles such a PBX is a general reset (GRS, then every room of the expected state), which the service sends when the PBX asks to initialize after a restart, and `--apply` sends now",
             config.pbx_name(),
             capabilities.interface.name()
         ));
+        findings.resettable.push(config.pbx_name().to_owned());
         return findings;
     }
     let everything = wanted.is_empty();

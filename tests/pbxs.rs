@@ -408,6 +408,17 @@ fn reconcile_finds_what_changed_on_each_pbx_in_process_and_through_the_service()
         .unwrap();
     assert_eq!(west.status.code(), Some(0), "{}", text(&west.stdout));
 
+    // In-process, a PBX that cannot be read is reconciled by its general reset.
+    let reset = property
+        .hotelcare()
+        .args(["reconcile", "--pbx", "north", "--apply"])
+        .output()
+        .unwrap();
+    let report = text(&reset.stdout);
+    assert_eq!(reset.status.code(), Some(0), "{report}{}", text(&reset.stderr));
+    assert!(report.contains(": 1 rooms, 5 records"), "{report}");
+    assert!(!report.contains("1000"), "north only: {report}");
+
     // Through a running service: east's difference found, and fixed with `--apply`.
     let service = property.serve();
     let found = property.hotelcare().arg("reconcile").output().unwrap();
@@ -423,20 +434,35 @@ fn reconcile_finds_what_changed_on_each_pbx_in_process_and_through_the_service()
         "{report}"
     );
     assert!(!report.contains("3000  "), "no false positive: {report}");
+    let applied_before = property.north().stats().applied;
     let applied = property
         .hotelcare()
         .args(["reconcile", "--apply"])
         .output()
         .unwrap();
+    let report = text(&applied.stdout);
     assert!(
         applied.status.success(),
-        "{}{}",
-        text(&applied.stdout),
+        "{report}{}",
         text(&applied.stderr)
     );
     assert_eq!(
         Property::record(property.east(), "1000").directory_name,
         "Solo,Alina"
+    );
+    // North cannot be read: `--apply` sent it the general reset from the expected state (its
+    // one room: check-in, name, level), over the service's own link.
+    assert!(
+        report.contains("general reset for the PBX at") && report.contains(": 1 rooms, 5 records"),
+        "{report}"
+    );
+    crate::support::wait_for("the general reset applied", || {
+        property.north().stats().applied >= applied_before + 3
+    });
+    let north = property.north().room("5000").unwrap();
+    assert!(
+        north.occupied && north.name == "Skywalker,Luke",
+        "{north:?}"
     );
     let after = property.hotelcare().arg("reconcile").output().unwrap();
     assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));

@@ -28,6 +28,14 @@ pub(crate) fn reconcile(
     if let Some(exit) = remote::with_service(whole, async |service| {
         let found = remote::reconcile(service, wanted, pbx).await?;
         out!("{}", found.report);
+        if apply {
+            for name in &found.resettable {
+                match remote::general_reset(service, name).await {
+                    Ok(text) => outln!("{text}"),
+                    Err(why) => return Err(usage(why)),
+                }
+            }
+        }
         match found.script {
             None => Ok(found.exit),
             Some(script) => {
@@ -50,6 +58,20 @@ pub(crate) fn reconcile(
         let target = connect(config).await?;
         let findings = crate::reconcile::reconcile(config, &target.driver, &rooms, wanted).await;
         out!("{}", findings.report());
+        if apply {
+            for name in &findings.resettable {
+                let reset =
+                    crate::reconcile::general_reset(config, &target.driver, name, rooms.clone())
+                        .await;
+                match reset {
+                    Ok(text) => outln!("{text}"),
+                    Err(why) => {
+                        target.close().await;
+                        return Err(usage(format!("PBX `{name}`: {why}")));
+                    }
+                }
+            }
+        }
         let exit = match findings.script() {
             None => Ok(verdict_of(&findings)),
             Some(script) => match write_fix_script(fix_script, &script) {

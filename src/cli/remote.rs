@@ -299,6 +299,8 @@ pub(crate) struct Reconciled {
     pub(crate) script: Option<String>,
     /// With nothing to fix: done, or queued when a PBX could not be read.
     pub(crate) exit: Exit,
+    /// PBXs that cannot be read, which a general reset reconciles.
+    pub(crate) resettable: Vec<String>,
 }
 
 /// `reconcile` through the service: it reads the PBXs through its own links.
@@ -330,7 +332,34 @@ pub(crate) async fn reconcile(
         } else {
             Exit::Done
         },
+        resettable: answer
+            .get("resettable")
+            .and_then(Value::as_array)
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
+}
+
+/// The general reset of PBX `name`, sent by the service over its own link.
+pub(crate) async fn general_reset(remote: &Remote, name: &str) -> Result<String, String> {
+    let answer = remote
+        .post(
+            &format!("/v1/reconcile/general-reset{}", pbx_query(Some(name))),
+            Vec::new(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(answer
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned())
 }
 
 /// A script made here (`reconcile --apply`) run through the service, as `run` would.

@@ -89,6 +89,17 @@ pub trait Driver: Send + Sync + 'static {
         None
     }
 
+    /// Sends the PBX every room of `rooms` (the expected room state) as it should be: what
+    /// reconciles a PBX whose wire cannot read it (Mitel PMS: `GRS` … `END`). `Ok` says what
+    /// was sent; `Err` why not (a wire without it, a lost link).
+    fn general_reset(
+        &self,
+        rooms: Vec<(String, crate::engine::RoomState)>,
+    ) -> impl Future<Output = Result<String, String>> + Send {
+        let _ = rooms;
+        async { Err("this wire has no general reset".to_owned()) }
+    }
+
     /// A driver for PBX `pbx` alone (`--pbx NAME`), sharing its wire; `None` when this driver
     /// reaches one PBX only.
     fn only(&self, pbx: usize) -> Option<Self>

@@ -56,6 +56,16 @@ impl Driver for AnyDriver {
         }
     }
 
+    async fn general_reset(
+        &self,
+        rooms: Vec<(String, crate::engine::RoomState)>,
+    ) -> Result<String, String> {
+        match self {
+            Self::Mixml(driver) => driver.general_reset(rooms).await,
+            Self::MitelPms(driver) => driver.general_reset(rooms).await,
+        }
+    }
+
     async fn close(&self) {
         match self {
             Self::Mixml(driver) => driver.close().await,

@@ -246,6 +246,16 @@ impl Driver for Router {
         numbers
     }
 
+    async fn general_reset(
+        &self,
+        rooms: Vec<(String, crate::engine::RoomState)>,
+    ) -> Result<String, String> {
+        match self.members.as_slice() {
+            [only] => only.driver.general_reset(rooms).await,
+            _ => Err("a general reset goes to one PBX: name it with `--pbx NAME`".to_owned()),
+        }
+    }
+
     async fn close(&self) {
         for member in &self.members {
             member.driver.close().await;

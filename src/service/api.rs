@@ -51,6 +51,7 @@ pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
         .route("/v1/rooms/{ext}", get(show::<D>))
         .route("/v1/test-access", post(test_access::<D>))
         .route("/v1/reconcile", get(reconcile::<D>))
+        .route("/v1/reconcile/general-reset", post(general_reset::<D>))
         .route("/v1/fias/resync", post(fias_resync::<D>))
         .route("/metrics", get(metrics::<D>))
         .route_layer(middleware::from_fn_with_state(
@@ -578,8 +579,32 @@ async fn reconcile<D: Driver>(
         "script": findings.script(),
         "differences": findings.differences.len(),
         "unreachable": findings.unreachable,
+        "resettable": findings.resettable,
     }))
     .into_response()
+}
+
+/// `POST /v1/reconcile/general-reset?pbx=NAME`: that PBX gets every room of the expected state
+/// (a wire that cannot read: Mitel PMS), over the service's own link.
+async fn general_reset<D: Driver>(
+    State(api): State<Arc<Api<D>>>,
+    Query(query): Query<PbxQuery>,
+) -> Response {
+    let Some(name) = query.pbx else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "name the PBX: `?pbx=NAME` (a general reset goes to one PBX)",
+        );
+    };
+    let rooms = match api.engine.journal().rooms() {
+        Ok(rooms) => rooms,
+        Err(why) => return error(StatusCode::SERVICE_UNAVAILABLE, why.to_string()),
+    };
+    match crate::reconcile::general_reset(&api.config, api.engine.driver_arc(), &name, rooms).await
+    {
+        Ok(text) => axum::Json(json!({ "text": text })).into_response(),
+        Err(why) => error(StatusCode::CONFLICT, format!("PBX `{name}`: {why}")),
+    }
 }
 
 /// `POST /v1/fias/resync`: the FIAS link asks the PMS for the whole house (`DR`) and journals

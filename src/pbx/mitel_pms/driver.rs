@@ -29,19 +29,30 @@ use crate::validate::pms_name::fit_name;
 use crate::validate::{Action, CheckIn, Command, Flag, Guest};
 
 /// What the records need from the configuration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct PmsSettings {
     pub(crate) pms: MitelPmsConfig,
     /// The RST level a check-out sends.
     pub(crate) block: u8,
+    /// The rooms of this PBX when the property has several (a general reset sends only these).
+    pub(crate) rooms: Option<Vec<crate::config::RoomRange>>,
 }
 
 impl PmsSettings {
+    /// `config` is the PBX's view (`Config::view`).
     pub(crate) fn from_config(config: &Config) -> Option<Self> {
         Some(Self {
             pms: config.mitel_pms?,
             block: config.cor.block.get(),
+            rooms: config.pbxs.first().and_then(|site| site.rooms.clone()),
         })
+    }
+
+    /// Whether `room` is one of this PBX's.
+    pub(crate) fn owns(&self, room: &str) -> bool {
+        self.rooms
+            .as_ref()
+            .is_none_or(|ranges| ranges.iter().any(|range| range.contains(room)))
     }
 }
 
@@ -77,7 +88,7 @@ impl MitelPmsDriver {
         tokio::spawn(unsolicited::handle(
             inbox,
             link.clone(),
-            settings,
+            settings.clone(),
             Arc::clone(&journal),
             Arc::clone(&notices),
         ));
@@ -423,6 +434,13 @@ impl Driver for MitelPmsDriver {
 
     async fn close(&self) {}
 
+    async fn general_reset(
+        &self,
+        rooms: Vec<(String, crate::engine::RoomState)>,
+    ) -> Result<String, String> {
+        unsolicited::general_reset(&self.link, &self.settings, rooms, &self.notices).await
+    }
+
     fn attach(&self, journal: &Journal, notices: crate::engine::Notices) {
         let _ = self.journal.set(journal.clone());
         let _ = self.notices.set(notices);
@@ -505,6 +523,7 @@ mod tests {
 
     fn settings() -> PmsSettings {
         PmsSettings {
+            rooms: None,
             pms: MitelPmsConfig {
                 nam_add: 1,
                 nam_replace: Some(2),

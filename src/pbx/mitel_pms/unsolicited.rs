@@ -106,7 +106,17 @@ pub(crate) async fn handle(
             PbxMessage::RequestToInitialize => {
                 if settings.pms.general_reset {
                     if let Some(journal) = journal.get() {
-                        general_reset(&link, &settings, journal, &to).await;
+                        match journal.rooms() {
+                            Ok(rooms) => {
+                                if let Err(why) = general_reset(&link, &settings, rooms, &to).await
+                                {
+                                    tracing::warn!("{why}");
+                                }
+                            }
+                            Err(error) => tracing::warn!(
+                                "general reset not sent: the room state cannot be read ({error})"
+                            ),
+                        }
                     } else {
                         tracing::warn!(
                             "the PBX asks for a general reset, but no journal is attached to answer it from"
@@ -129,17 +139,19 @@ pub(crate) async fn handle(
     }
 }
 
-/// `GRS`, then every room of the expected state (occupied: `CHK1`, name, level; vacant:
-/// `CHK0`, block level), then `END`. A frame that fails abandons the cycle (the PBX gives up on
-/// it too, and asks again after its next restart).
-async fn general_reset(link: &Link, settings: &PmsSettings, journal: &Journal, to: &Say) {
-    let rooms = match journal.rooms() {
-        Ok(rooms) => rooms,
-        Err(error) => {
-            tracing::warn!("general reset not sent: the room state cannot be read ({error})");
-            return;
-        }
-    };
+/// `GRS`, then every room of the expected state that is this PBX's (occupied: `CHK1`, name,
+/// level; vacant: `CHK0`, block level), then `END`. A frame that fails abandons the cycle (the
+/// PBX gives up on it too, and asks again after its next restart). `Ok`: what was sent.
+pub(crate) async fn general_reset(
+    link: &Link,
+    settings: &PmsSettings,
+    rooms: Vec<(String, crate::engine::RoomState)>,
+    to: &Say,
+) -> Result<String, String> {
+    let rooms: Vec<_> = rooms
+        .into_iter()
+        .filter(|(room, _)| settings.owns(room))
+        .collect();
     let mut records = vec![Record::GeneralReset];
     for (room, state) in &rooms {
         if state.occupied {
@@ -160,25 +172,23 @@ async fn general_reset(link: &Link, settings: &PmsSettings, journal: &Journal, t
         }
     }
     records.push(Record::End);
-    say(
-        to,
-        &format!(
-            "general reset for the PBX at {}: {} rooms, {} records",
-            link.address(),
-            rooms.len(),
-            records.len()
-        ),
-        false,
+    let summary = format!(
+        "general reset for the PBX at {}: {} rooms, {} records",
+        link.address(),
+        rooms.len(),
+        records.len()
     );
-    for record in records {
+    say(to, &summary, false);
+    for record in &records {
         if let Err(error) = link.send(record.frame(settings.pms.extension_width)).await {
-            tracing::warn!(
-                "general reset abandoned at {}: {error:?}",
+            return Err(format!(
+                "general reset for the PBX at {} abandoned at {}: {error:?}",
+                link.address(),
                 record.describe()
-            );
-            return;
+            ));
         }
     }
+    Ok(summary)
 }
 
 #[cfg(test)]
