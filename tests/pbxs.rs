@@ -415,7 +415,12 @@ fn reconcile_finds_what_changed_on_each_pbx_in_process_and_through_the_service()
         .output()
         .unwrap();
     let report = text(&reset.stdout);
-    assert_eq!(reset.status.code(), Some(0), "{report}{}", text(&reset.stderr));
+    assert_eq!(
+        reset.status.code(),
+        Some(0),
+        "{report}{}",
+        text(&reset.stderr)
+    );
     assert!(report.contains(": 1 rooms, 5 records"), "{report}");
     assert!(!report.contains("1000"), "north only: {report}");
 

@@ -316,3 +316,120 @@ fn backoff(initial: Duration, max: Duration, attempt: u32) -> Duration {
     let doubled = initial.saturating_mul(1u32 << (attempt - 1).min(16));
     doubled.min(max).mul_f64(0.75 + fastrand::f64() * 0.5)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use crate::config::{Capabilities, Interface, RetryPolicy};
+    use crate::engine::{Done, Driver, Engine, Journal, Options, Run, Stopped};
+    use crate::validate::{Action, Command};
+
+    /// Carries a `MOVE` out as two parts, the way a move between two PBXs is; the second part
+    /// finds the PBX down once.
+    #[derive(Default)]
+    struct TwoParts {
+        calls: Mutex<Vec<String>>,
+        down_once: AtomicBool,
+    }
+
+    impl Driver for TwoParts {
+        fn target(&self) -> String {
+            "two parts".into()
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Interface::Mixml.capabilities()
+        }
+
+        fn plan(&self, _: &str, command: &Command, _: bool) -> String {
+            command.text.clone()
+        }
+
+        async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+            let Action::Move { from, to } = run.command().action.clone() else {
+                return Ok(Done::default());
+            };
+            if run.begin_part("in", Action::CheckOut { room: to.clone() }) {
+                let seen = format!("in: {} {}", run.command().text, run.command().action.room());
+                self.calls.lock().unwrap().push(seen);
+                run.keep(serde_json::json!("read before writing")).await?;
+                run.end_part().await?;
+            }
+            if run.begin_part("out", Action::CheckOut { room: from.clone() }) {
+                let kept = run.kept().clone();
+                self.calls
+                    .lock()
+                    .unwrap()
+                    .push(format!("out: {} kept {kept}", run.command().action.room()));
+                if self.down_once.swap(false, Ordering::SeqCst) {
+                    return Err(Stopped::Run("the PBX is down".into()));
+                }
+                run.end_part().await?;
+            }
+            Ok(Done::default())
+        }
+
+        async fn directory_numbers(&self) -> Vec<String> {
+            Vec::new()
+        }
+
+        async fn close(&self) {}
+    }
+
+    #[tokio::test]
+    async fn a_command_in_parts_resumes_after_the_part_that_was_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        let driver = Arc::new(TwoParts {
+            down_once: AtomicBool::new(true),
+            ..TwoParts::default()
+        });
+        let options = Options {
+            policy: RetryPolicy {
+                attempts: 1,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(1),
+            },
+            max_concurrency: 1,
+            raw: false,
+            number_transfer: false,
+            block_cor: 2,
+        };
+        let engine = Engine::new(Arc::clone(&driver), journal, options, Arc::new(|_| {}));
+        let command = Command {
+            line: 1,
+            text: "MOVE 1000 3000".into(),
+            action: Action::Move {
+                from: "1000".into(),
+                to: "3000".into(),
+            },
+        };
+        engine
+            .enqueue(vec![("t.hc:1".into(), command)])
+            .await
+            .unwrap();
+        let first = engine.drain().await.unwrap();
+        assert_eq!(first.queued, 1, "{first:?}");
+        // The journal keeps the command as it was given, and that its first part was done.
+        let kept = engine.journal().get(1).unwrap().unwrap();
+        assert_eq!(kept.command.text, "MOVE 1000 3000");
+        assert!(matches!(kept.command.action, Action::Move { .. }));
+        assert_eq!(kept.kept["parts"]["in"]["done"], true, "{}", kept.kept);
+        let second = engine.drain().await.unwrap();
+        assert_eq!(second.done, 1, "{second:?}");
+        assert_eq!(
+            *driver.calls.lock().unwrap(),
+            [
+                "in: MOVE 1000 3000 3000",
+                "out: 1000 kept null",
+                "out: 1000 kept null"
+            ],
+            "the first part ran once; the second again after the PBX was back"
+        );
+        assert_eq!(engine.journal().get(1).unwrap(), None);
+    }
+}
