@@ -48,7 +48,9 @@ impl Findings {
     /// The report, as `hotelcare reconcile` prints it.
     pub(crate) fn report(&self) -> String {
         let mut out = String::new();
-        if self.differences.is_empty() {
+        if self.differences.is_empty() && self.compared == 0 && !self.resettable.is_empty() {
+            // Only PBXs that cannot be read: the notes say what reconciles them.
+        } else if self.differences.is_empty() {
             let _ = writeln!(
                 out,
                 "{} room(s) compared: the PBX has them as hotelcare last set them",
@@ -156,7 +158,12 @@ async fn one_pbx<D: Driver>(
         .filter(|(room, _)| owned(room) && (wanted.is_empty() || wanted.contains(room)))
         .cloned()
         .collect();
+    // Rooms asked for: only those of this PBX; none of them here, nothing to do here.
+    let everything = wanted.is_empty();
     let wanted: Vec<String> = wanted.iter().filter(|r| owned(r)).cloned().collect();
+    if !everything && wanted.is_empty() {
+        return findings;
+    }
     let capabilities = config.capabilities();
     if !capabilities.reads {
         findings.notes.push(format!(
@@ -167,7 +174,6 @@ async fn one_pbx<D: Driver>(
         findings.resettable.push(config.pbx_name().to_owned());
         return findings;
     }
-    let everything = wanted.is_empty();
     let records = match read_rooms(&config, driver, &wanted, &rooms, everything).await {
         Ok(records) => records,
         Err(Unread::Unreachable(reason)) => {

@@ -547,3 +547,79 @@ fn with_a_service_one_pbx_down_queues_only_its_commands_and_they_run_when_it_is_
     );
     crate::service::stop(service);
 }
+
+#[test]
+fn pbxs_that_share_a_did_range_share_its_numbers() {
+    let property = Property::start();
+    let ran =
+        property.run("CHECKIN 3000 \"Organa,Leia\" DID 7000\nCHECKIN 1000 \"Solo,Han\" DID AUTO\n");
+    assert!(
+        ran.status.success(),
+        "{}{}",
+        text(&ran.stdout),
+        text(&ran.stderr)
+    );
+    assert_eq!(
+        Property::record(property.west(), "3000").did_service_number,
+        "7000"
+    );
+    assert_eq!(
+        Property::record(property.east(), "1000").did_service_number,
+        "7001",
+        "AUTO skips the number west's room holds"
+    );
+    let rooms = property
+        .hotelcare()
+        .args(["rooms", "1000"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&rooms.stdout).contains("7001"),
+        "{}",
+        text(&rooms.stdout)
+    );
+    // A number another PBX's room holds is refused when it runs, with nothing sent.
+    let refused = property.run("DID 1001 7000\n");
+    let stdout = text(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(4), "{stdout}");
+    assert!(
+        stdout.contains(
+            "DID 7000 is given to room 3000 on PBX `west`, which shares the number range"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        Property::record(property.east(), "1001").did_service_number,
+        ""
+    );
+    // `show --pbx` with a room of another PBX says whose it is.
+    let shown = property
+        .hotelcare()
+        .args(["show", "1000", "--pbx", "west"])
+        .output()
+        .unwrap();
+    assert_eq!(shown.status.code(), Some(2));
+    assert!(
+        text(&shown.stderr).contains("room 1000 is on PBX `east`, not `west`"),
+        "{}",
+        text(&shown.stderr)
+    );
+    // Reconcile of named rooms reads only their PBXs: nothing else is called unmanaged.
+    let found = property
+        .hotelcare()
+        .args(["reconcile", "1000"])
+        .output()
+        .unwrap();
+    let report = text(&found.stdout);
+    assert_eq!(
+        found.status.code(),
+        Some(0),
+        "{report}{}",
+        text(&found.stderr)
+    );
+    assert!(report.contains("1 room(s) compared"), "{report}");
+    assert!(
+        !report.contains("unmanaged") && !report.contains("north"),
+        "{report}"
+    );
+}

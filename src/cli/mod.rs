@@ -101,7 +101,16 @@ pub fn run(arguments: Arguments) -> Exit {
             .unwrap_or_else(|| rooms::rooms(&narrowed, &exts)),
             Err(exit) => exit,
         },
-        Subcommand::Show { ext, raw, pbx } => match narrowed(&config, pbx.as_deref()) {
+        Subcommand::Show { ext, raw, pbx } => match narrowed(&config, pbx.as_deref()).and_then(
+            |narrowed| match (narrowed.pbx_of(&ext), config.pbx_of(&ext)) {
+                (None, Some(owner)) => Err(execution::usage(format!(
+                    "room {ext} is on PBX `{}`, not `{}`; leave out `--pbx` (a room's PBX is known from its number)",
+                    config.pbxs[owner].name,
+                    narrowed.pbx_name()
+                ))),
+                _ => Ok(narrowed),
+            },
+        ) {
             Ok(narrowed) => remote::with_service(&config, async |remote| {
                 let path = format!("/v1/rooms/{ext}{}", remote::pbx_query(pbx.as_deref()));
                 remote::inline(remote, &path, false, raw).await

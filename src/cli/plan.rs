@@ -20,8 +20,17 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
         Ok(summary) => summary,
         Err(exit) => return exit,
     };
-    let settings = Settings::from_config(config);
-    let pms = PmsSettings::from_config(config);
+    // Each PBX plans in its own terms (its wire, CORs, levels, number transfer).
+    let wires: Vec<(Settings, Option<PmsSettings>)> = (0..config.pbxs.len())
+        .map(|index| {
+            let view = config.view(index);
+            (
+                Settings::from_config(&view),
+                PmsSettings::from_config(&view),
+            )
+        })
+        .collect();
+    let several = config.has_several_pbxs();
     let json = output_format() == Format::Json;
     let mut validator = Validator::new(config);
     let stdout = io::stdout();
@@ -37,7 +46,51 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
                         && write_error.is_none()
                     {
                         let origin = format!("{name}:{}", command.line);
-                        if let Some(pms) = &pms {
+                        let rooms = command.action.rooms();
+                        let owners: Vec<usize> =
+                            rooms.iter().filter_map(|room| config.pbx_of(room)).collect();
+                        if let [from, to] = owners.as_slice()
+                            && from != to
+                        {
+                            let (from_pbx, to_pbx) =
+                                (&config.pbxs[*from].name, &config.pbxs[*to].name);
+                            let written = if json {
+                                writeln!(
+                                    out,
+                                    "{}",
+                                    serde_json::json!({
+                                        "origin": origin,
+                                        "command": command.text,
+                                        "between_pbxs": [from_pbx, to_pbx],
+                                        "parts": [
+                                            format!("CHECKIN {} on {to_pbx}", rooms[1]),
+                                            format!("CHECKOUT {} on {from_pbx}", rooms[0]),
+                                        ],
+                                    })
+                                )
+                            } else {
+                                writeln!(
+                                    out,
+                                    "{origin}  {}: a move between PBXs `{from_pbx}` and `{to_pbx}`: check-in on room {} with the guest hotelcare has in room {} (name, class of service by name, DID), then check-out of room {}",
+                                    command.text, rooms[1], rooms[0], rooms[0]
+                                )
+                            };
+                            if let Err(e) = written {
+                                write_error = Some(e);
+                            }
+                            return;
+                        }
+                        let owner = owners.first().copied().unwrap_or(0);
+                        let Some((settings, pms)) = wires.get(owner) else {
+                            return;
+                        };
+                        if several && !json {
+                            if let Err(e) = writeln!(out, "PBX `{}`:", config.pbxs[owner].name) {
+                                write_error = Some(e);
+                                return;
+                            }
+                        }
+                        if let Some(pms) = pms {
                             let written = if json {
                                 serde_json::to_string(&mitel_pms::driver::PlannedRecords::new(
                                     &origin, &command, pms,
@@ -56,7 +109,7 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
                             }
                             return;
                         }
-                        let ops = lower(&command.action, &settings);
+                        let ops = lower(&command.action, settings);
                         let written = if json {
                             serde_json::to_string(&PlannedCommand::new(&origin, &command, &ops))
                                 .map_err(io::Error::other)

@@ -72,19 +72,20 @@ pub(crate) fn reconcile(
                 }
             }
         }
-        let exit = match findings.script() {
+        // Closed before a fix is applied: that connects to every PBX, and a Mitel PMS link
+        // is one connection.
+        target.close().await;
+        match findings.script() {
             None => Ok(verdict_of(&findings)),
             Some(script) => match write_fix_script(fix_script, &script) {
                 Err(exit) => Err(exit),
-                Ok(()) if apply => apply_script(config, &target, journal, &script).await,
+                Ok(()) if apply => apply_script(whole, journal, &script).await,
                 Ok(()) => {
                     say_how(fix_script);
                     Ok(Exit::Failed)
                 }
             },
-        };
-        target.close().await;
-        exit
+        }
     });
     execution::compact_journal(config);
     exit
@@ -122,13 +123,9 @@ fn say_how(fix_script: Option<&Path>) {
     }
 }
 
-/// Journals the fix script and runs it, with the monitor.
-async fn apply_script(
-    config: &Config,
-    target: &crate::cli::target::Target,
-    journal: Journal,
-    script: &str,
-) -> Result<Exit, Exit> {
+/// Journals the fix script and runs it, with the monitor. `config` is the whole configuration
+/// (not narrowed to `--pbx`): the drain runs every pending command, each on its own PBX.
+async fn apply_script(config: &Config, journal: Journal, script: &str) -> Result<Exit, Exit> {
     acceptance::accept(
         config,
         &journal,
@@ -140,7 +137,9 @@ async fn apply_script(
     )
     .await
     .map_err(|_| usage("the fix script cannot be journaled".to_owned()))?;
-    let engine = execution::engine(config, target, journal, false, stdout_printer());
-    let report = engine.drain().await.map_err(usage)?;
-    Ok(verdict(&report, Kind::Journaled))
+    let target = connect(config).await?;
+    let engine = execution::engine(config, &target, journal, false, stdout_printer());
+    let report = engine.drain().await.map_err(usage);
+    target.close().await;
+    Ok(verdict(&report?, Kind::Journaled))
 }

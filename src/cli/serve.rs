@@ -42,9 +42,8 @@ pub(crate) fn serve(config: &Config, spool: Option<PathBuf>, arguments: &SpoolAr
         if let Some(simulator) = target.simulator {
             simulator.stop().await;
         }
+        // The service compacted its journal as it stopped (finished commands' guest names).
         result.map_err(|e| usage(Error::Other(e.to_string())))?;
-        // The journal is closed now: rewrite it without finished commands' guest names.
-        crate::cli::execution::compact_journal(config);
         Ok(Exit::Done)
     })
 }

@@ -41,6 +41,11 @@ impl DidRange {
         format!("{:0width$}", self.last, width = self.width)
     }
 
+    /// Whether the two ranges have a number in common.
+    pub fn overlaps(&self, other: &Self) -> bool {
+        self.width == other.width && self.first <= other.last && other.first <= self.last
+    }
+
     pub fn len(&self) -> u128 {
         self.last - self.first + 1
     }

@@ -18,7 +18,12 @@ pub enum ConfigError {
         diagnostics: Vec<Diagnostic>,
     },
     /// `password_env` names a variable that is not set (found when connecting).
-    PasswordMissing { variable: String, config: PathBuf },
+    PasswordMissing {
+        /// `pbx.password_env`, `pbx.east.password_env`.
+        key: String,
+        variable: String,
+        config: PathBuf,
+    },
 }
 
 impl ConfigError {
@@ -50,9 +55,13 @@ impl Display for ConfigError {
                 "cannot read the configuration `{}`: {error}",
                 path.display()
             ),
-            Self::PasswordMissing { variable, config } => write!(
+            Self::PasswordMissing {
+                key,
+                variable,
+                config,
+            } => write!(
                 f,
-                "`pbx.password_env` in `{}` names the environment variable `{variable}`, which is not set; set it to the MiXML user's password",
+                "`{key}` in `{}` names the environment variable `{variable}`, which is not set; set it to the MiXML user's password",
                 config.display()
             ),
             Self::Invalid {

@@ -123,7 +123,12 @@ pub struct PbxConfig {
 #[derive(Clone, Debug)]
 pub enum Password {
     Given(Secret),
-    Environment { variable: String, config: PathBuf },
+    Environment {
+        /// Where the file names it (`pbx.password_env`, `pbx.east.password_env`).
+        key: String,
+        variable: String,
+        config: PathBuf,
+    },
 }
 
 impl Password {
@@ -131,12 +136,19 @@ impl Password {
     pub fn resolve(&self) -> Result<Secret, ConfigError> {
         match self {
             Self::Given(secret) => Ok(secret.clone()),
-            Self::Environment { variable, config } => std::env::var(variable)
-                .map(Secret::new)
-                .map_err(|_| ConfigError::PasswordMissing {
-                    variable: variable.clone(),
-                    config: config.clone(),
-                }),
+            Self::Environment {
+                key,
+                variable,
+                config,
+            } => {
+                std::env::var(variable)
+                    .map(Secret::new)
+                    .map_err(|_| ConfigError::PasswordMissing {
+                        key: key.clone(),
+                        variable: variable.clone(),
+                        config: config.clone(),
+                    })
+            }
         }
     }
 }
@@ -249,6 +261,10 @@ impl Config {
             let mut config =
                 Self::from_file(&file, base, Some(path), Some(all_pms), &mut diagnostics);
             config.pbxs = named_sites(&file, &pbxs, base, path, &mut diagnostics);
+            if config.pbxs.len() == 1 {
+                // One named PBX: it is the configuration's PBX, as a single `[pbx]` is.
+                config = config.view(0);
+            }
             config
         } else {
             let file: ConfigFile = toml::from_str(text).map_err(syntax)?;
@@ -614,6 +630,19 @@ fn named_sites(
                 "a PBX name is a word of letters, digits, `-` and `_` (it is typed after `--pbx`)",
             );
         }
+        if let Some((other, _)) = sites
+            .iter()
+            .find(|(site, _)| site.name.eq_ignore_ascii_case(name))
+        {
+            check.fail(
+                &format!("pbx.{name}"),
+                section.server.span(),
+                &format!(
+                    "`{name}` and `{}` are one name (`--pbx` takes either case); give the PBXs different names",
+                    other.name
+                ),
+            );
+        }
         let pms = interface_of(section) == Interface::MitelPms;
         let settings = check.settings(&prefix, pms, &Sections::of_named(section, file));
         let mut ranges = Vec::new();
@@ -647,7 +676,9 @@ fn named_sites(
                             &format!("{prefix}rooms"),
                             span.clone(),
                             &format!(
-                                "rooms {both} are in both `{}` ({theirs}) and `{name}` ({range}); a room belongs to exactly one PBX",
+                                "{} {both} {} in both `{}` ({theirs}) and `{name}` ({range}); a room belongs to exactly one PBX",
+                                if both.is_single() { "room" } else { "rooms" },
+                                if both.is_single() { "is" } else { "are" },
                                 other.name
                             ),
                         );
@@ -745,6 +776,7 @@ fn pbx_config(
     let password = match (&pbx.password, &pbx.password_env) {
         (Some(password), None) => Password::Given(Secret::new(password.clone())),
         (None, Some(variable)) => Password::Environment {
+            key: format!("{prefix}password_env"),
             variable: variable.get_ref().clone(),
             config: path.to_owned(),
         },

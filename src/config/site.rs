@@ -69,6 +69,11 @@ impl RoomRange {
                 .is_ok_and(|n| (self.first..=self.last).contains(&n))
     }
 
+    /// One room, not a range of them.
+    pub fn is_single(&self) -> bool {
+        self.first == self.last
+    }
+
     /// The rooms both ranges hold, if any.
     pub fn overlap(&self, other: &Self) -> Option<Self> {
         let (first, last) = (self.first.max(other.first), self.last.min(other.last));

@@ -13,8 +13,9 @@ use crate::validate::{Action, CheckIn, DidRequest};
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Key {
     Room(String),
-    /// The DID assignments of the whole PBX (with number transfer on).
-    Dids,
+    /// The DID assignments of one DID pool (with number transfer on): a PBX's, or those of
+    /// PBXs whose number transfer ranges overlap (`Driver::did_pool`).
+    Dids(usize),
 }
 
 /// How a command uses a key.
@@ -33,10 +34,16 @@ impl Access {
     }
 }
 
-/// The keys of a command. Without number transfer nothing touches `Dids`.
-pub(crate) fn accesses(action: &Action, number_transfer: bool) -> Vec<(Key, Access)> {
+/// The keys of a command whose PBXs have the DID pools `pools`. Without number transfer nothing
+/// touches `Dids`.
+pub(crate) fn accesses(
+    action: &Action,
+    number_transfer: bool,
+    pools: &[usize],
+) -> Vec<(Key, Access)> {
     let room = |r: &String| (Key::Room(r.clone()), Access::Exclusive);
-    let dids = |access| number_transfer.then_some((Key::Dids, access));
+    let dids =
+        |access| number_transfer.then(|| pools.iter().map(move |&pool| (Key::Dids(pool), access)));
     match action {
         Action::CheckIn(CheckIn {
             room: r,
@@ -50,11 +57,12 @@ pub(crate) fn accesses(action: &Action, number_transfer: bool) -> Vec<(Key, Acce
                 (None, true) => dids(Access::Release),
                 (None, false) => None,
             };
-            [Some(room(r)), pool].into_iter().flatten().collect()
+            std::iter::once(room(r))
+                .chain(pool.into_iter().flatten())
+                .collect()
         }
-        Action::CheckOut { room: r } => [Some(room(r)), dids(Access::Release)]
-            .into_iter()
-            .flatten()
+        Action::CheckOut { room: r } => std::iter::once(room(r))
+            .chain(dids(Access::Release).into_iter().flatten())
             .collect(),
         Action::SetDid { room: r, did } => {
             let access = if did.is_some() {
@@ -62,14 +70,13 @@ pub(crate) fn accesses(action: &Action, number_transfer: bool) -> Vec<(Key, Acce
             } else {
                 Access::Release
             };
-            [Some(room(r)), dids(access)]
-                .into_iter()
-                .flatten()
+            std::iter::once(room(r))
+                .chain(dids(access).into_iter().flatten())
                 .collect()
         }
-        Action::Move { from, to } => [Some(room(from)), Some(room(to)), dids(Access::Exclusive)]
+        Action::Move { from, to } => [room(from), room(to)]
             .into_iter()
-            .flatten()
+            .chain(dids(Access::Exclusive).into_iter().flatten())
             .collect(),
         Action::Cos { room: r, .. }
         | Action::Rename { room: r, .. }
@@ -153,12 +160,43 @@ mod tests {
         let mut senders = Vec::new();
         for (i, action) in actions.iter().enumerate() {
             let (tx, rx) = watch::channel(None);
-            waits.push(tracker.admit(i as u64, &accesses(action, nt), &rx).len());
+            waits.push(
+                tracker
+                    .admit(i as u64, &accesses(action, nt, &[0]), &rx)
+                    .len(),
+            );
             senders.push(tx);
         }
         (waits, senders)
     }
 
+    #[test]
+    fn did_commands_of_two_pools_do_not_wait_for_each_other() {
+        let give = |room: &str| Action::SetDid {
+            room: room.into(),
+            did: Some("7000".into()),
+        };
+        let mut tracker = Tracker::default();
+        let (_tx, rx) = watch::channel(None);
+        assert!(
+            tracker
+                .admit(1, &accesses(&give("1"), true, &[0]), &rx)
+                .is_empty()
+        );
+        assert!(
+            tracker
+                .admit(2, &accesses(&give("2"), true, &[1]), &rx)
+                .is_empty(),
+            "another pool"
+        );
+        assert_eq!(
+            tracker
+                .admit(3, &accesses(&give("3"), true, &[0]), &rx)
+                .len(),
+            1,
+            "same pool"
+        );
+    }
     #[test]
     fn checkouts_of_different_rooms_run_together_even_with_number_transfer() {
         let (waits, _) = admit_all(&[checkout("1"), checkout("2"), checkout("3")], true);
@@ -207,12 +245,12 @@ mod tests {
     fn settled_commands_are_not_waited_for() {
         let mut tracker = Tracker::default();
         let (tx, rx) = watch::channel(None);
-        tracker.admit(1, &accesses(&checkout("1"), false), &rx);
+        tracker.admit(1, &accesses(&checkout("1"), false, &[0]), &rx);
         tx.send_replace(Some(Settled::Finished));
         let (_, rx2) = watch::channel(None);
         assert!(
             tracker
-                .admit(2, &accesses(&checkout("1"), false), &rx2)
+                .admit(2, &accesses(&checkout("1"), false, &[0]), &rx2)
                 .is_empty()
         );
     }

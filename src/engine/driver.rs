@@ -82,6 +82,13 @@ pub trait Driver: Send + Sync + 'static {
         vec![0]
     }
 
+    /// The DID pool of PBX `pbx`: commands that give DIDs in one pool run one after the other.
+    /// PBXs whose number transfer ranges overlap share a pool (a DID is one guest's, whichever
+    /// PBX it is on).
+    fn did_pool(&self, pbx: usize) -> usize {
+        pbx
+    }
+
     /// The Class of Restriction a check-out of `room` sets, where it differs from PBX to PBX
     /// (`None`: the engine's `Options::block_cor`).
     fn block_cor(&self, room: &str) -> Option<u8> {

@@ -105,7 +105,13 @@ struct Halts {
     all: Option<String>,
     /// On one PBX (it cannot be reached; its credentials are wrong), by index.
     pbx: Vec<Option<String>>,
+    /// When the first PBX stopped (an open drain ends a while after, to try it again).
+    since: Option<std::time::Instant>,
 }
+
+/// How long an open drain (a service) goes on while a PBX is halted before it ends, so that the
+/// next drain tries that PBX again, even while commands for the other PBXs keep coming.
+const RETRY_HALTED_PBX: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// How a service tells an open drain (`Engine::drain_open`) that there is more to do.
 #[derive(Debug, Default)]
@@ -189,6 +195,7 @@ impl<D: Driver> Engine<D> {
                     halts: Mutex::new(Halts {
                         all: None,
                         pbx: vec![None; pbxs.len()],
+                        since: None,
                     }),
                     pbxs,
                 },
@@ -370,6 +377,16 @@ impl<D: Driver> Engine<D> {
         let mut tracker = Tracker::default();
         let mut cursor = 0;
         loop {
+            if intake.is_some()
+                && self
+                    .inner
+                    .shared
+                    .retry_halted_in()
+                    .is_some_and(|left| left.is_zero())
+            {
+                // A PBX has been halted a while: end this drain, the next tries it again.
+                return Ok(());
+            }
             let batch = self.inner.shared.journal.pending_after(cursor, 512)?;
             if batch.is_empty() {
                 let Some(intake) = intake else {
@@ -380,12 +397,19 @@ impl<D: Driver> Engine<D> {
                     if intake.rescan_wanted() {
                         break false;
                     }
+                    let retry = self.inner.shared.retry_halted_in();
                     tokio::select! {
                         () = intake.notify.notified() => break !intake.rescan_wanted(),
                         finished = tasks.join_next() => match finished {
                             Some(finished) => tally(report, finished),
                             None => break false,
                         },
+                        () = async {
+                            match retry {
+                                Some(left) => tokio::time::sleep(left).await,
+                                None => std::future::pending().await,
+                            }
+                        } => break false,
                     }
                 };
                 if woken {
@@ -403,9 +427,16 @@ impl<D: Driver> Engine<D> {
                     tally(report, finished);
                 }
                 let (settle, signal) = watch::channel(None);
+                let routes = self.inner.driver.route(&entry.command.action);
+                let mut pools: Vec<usize> = routes
+                    .iter()
+                    .map(|&pbx| self.inner.driver.did_pool(pbx))
+                    .collect();
+                pools.sort_unstable();
+                pools.dedup();
                 let waits = tracker.admit(
                     entry.seq,
-                    &accesses(&entry.command.action, number_transfer),
+                    &accesses(&entry.command.action, number_transfer, &pools),
                     &signal,
                 );
                 self.inner
@@ -414,7 +445,6 @@ impl<D: Driver> Engine<D> {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .insert(entry.seq);
-                let routes = self.inner.driver.route(&entry.command.action);
                 let inner = Arc::clone(&self.inner);
                 let running = Arc::clone(&running);
                 tasks.spawn(async move {
@@ -494,6 +524,7 @@ impl Shared {
     fn clear_halts(&self) {
         let mut halts = self.halts();
         halts.all = None;
+        halts.since = None;
         halts.pbx.iter_mut().for_each(|reason| *reason = None);
     }
 
@@ -505,6 +536,15 @@ impl Shared {
         }
         let reasons: Vec<&str> = halts.pbx.iter().flatten().map(String::as_str).collect();
         (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// How long until an open drain should end to try a halted PBX again (`None`: none halted).
+    fn retry_halted_in(&self) -> Option<std::time::Duration> {
+        let halts = self.halts();
+        halts
+            .since
+            .filter(|_| halts.all.is_none())
+            .map(|since| RETRY_HALTED_PBX.saturating_sub(since.elapsed()))
     }
 
     /// Why commands for these PBXs do not start, if they do not.
@@ -531,6 +571,7 @@ impl Shared {
             |name| format!("PBX `{name}`: {reason}"),
         );
         let mut halts = self.halts();
+        halts.since.get_or_insert_with(std::time::Instant::now);
         if let Some(slot) = halts.pbx.get_mut(pbx)
             && slot.is_none()
         {
@@ -540,14 +581,25 @@ impl Shared {
         }
     }
 
-    /// The PBX(s) of a command for people (`east`, `east->west`) when there are several.
+    /// The PBX(s) of a command for people when there are several: `east`, `east->west` for a
+    /// move between two, `east,west` for a `TEST` of all.
     pub(crate) fn pbx_label(&self, pbxs: &[usize]) -> Option<String> {
+        self.pbx_label_of(pbxs, false)
+    }
+
+    fn pbx_label_of(&self, pbxs: &[usize], moved: bool) -> Option<String> {
         (self.pbxs.len() > 1).then(|| {
             pbxs.iter()
                 .filter_map(|&pbx| self.pbxs.get(pbx).map(String::as_str))
                 .collect::<Vec<_>>()
-                .join("->")
+                .join(if moved { "->" } else { "," })
         })
+    }
+
+    /// The PBX(s) of a journaled command (see `pbx_label`).
+    fn command_pbx(&self, entry: &Entry, routes: &[usize]) -> Option<String> {
+        let moved = matches!(entry.command.action, crate::validate::Action::Move { .. });
+        self.pbx_label_of(routes, moved)
     }
 
     /// Leaves a command pending without running it.
@@ -555,7 +607,7 @@ impl Shared {
         let outcome = Outcome::Queued {
             reason: reason.to_owned(),
         };
-        let pbx = self.pbx_label(routes);
+        let pbx = self.command_pbx(entry, routes);
         self.emit(&Event::Finished {
             entry,
             pbx: pbx.as_deref(),
@@ -634,7 +686,7 @@ impl<D: Driver> Inner<D> {
             shared.halt(&reason);
             Outcome::Queued { reason }
         });
-        let pbx = shared.pbx_label(routes);
+        let pbx = shared.command_pbx(&entry, routes);
         shared.emit(&Event::Finished {
             entry: &entry,
             pbx: pbx.as_deref(),

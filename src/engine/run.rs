@@ -93,8 +93,9 @@ impl<'r> Run<'r> {
     pub(crate) fn new(shared: &'r Shared, entry: Entry, pbx: usize) -> Self {
         Self {
             shared,
+            // What the entry brings was read from the journal: it is there already.
+            kept_saved: !entry.kept.is_null(),
             entry,
-            kept_saved: false,
             pbx,
             part: None,
         }
@@ -193,6 +194,16 @@ impl<'r> Run<'r> {
                     "room {room}: what hotelcare last set cannot be read from the journal ({error}); nothing was sent"
                 ))
             })
+    }
+
+    /// Every room hotelcare has changed, as it last had it confirmed (`room_state` for all).
+    pub fn rooms(&self) -> Result<Vec<(String, crate::engine::RoomState)>, Stopped> {
+        let journal = self.shared.rooms.as_ref().unwrap_or(&self.shared.journal);
+        journal.rooms().map_err(|error| {
+            Stopped::Command(format!(
+                "what hotelcare last set cannot be read from the journal ({error}); nothing was sent"
+            ))
+        })
     }
 
     pub fn raw(&self) -> bool {

@@ -15,6 +15,9 @@ use crate::validate::{Action, CheckIn, Command, DidRequest};
 /// The PBXs of a property, each with its wire.
 pub struct Router {
     members: Vec<Member>,
+    /// Each member's DID pool: the lowest index of the members its range overlaps, directly
+    /// or through others.
+    pools: Vec<usize>,
 }
 
 struct Member {
@@ -27,8 +30,8 @@ struct Member {
 impl Router {
     /// `drivers`: one per `config.pbxs`, in that order.
     pub fn new(config: &Config, drivers: Vec<Arc<AnyDriver>>) -> Self {
-        Self {
-            members: config
+        Self::of(
+            config
                 .pbxs
                 .iter()
                 .enumerate()
@@ -39,7 +42,31 @@ impl Router {
                     driver,
                 })
                 .collect(),
+        )
+    }
+
+    fn of(members: Vec<Member>) -> Self {
+        let mut pools: Vec<usize> = (0..members.len()).collect();
+        let ranges: Vec<Option<crate::config::DidRange>> = members
+            .iter()
+            .map(|m| m.site.number_transfer.map(|nt| nt.range))
+            .collect();
+        // Merge until nothing changes (a handful of PBXs: quadratic is fine).
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for a in 0..ranges.len() {
+                for b in 0..ranges.len() {
+                    let overlap =
+                        matches!((ranges[a], ranges[b]), (Some(x), Some(y)) if x.overlaps(&y));
+                    if overlap && pools[b] > pools[a] {
+                        pools[b] = pools[a];
+                        changed = true;
+                    }
+                }
+            }
         }
+        Self { members, pools }
     }
 
     /// The wire of PBX `index`.
@@ -83,21 +110,57 @@ impl Router {
                         new.site.name
                     )));
                 }
+                if let Some((other, name)) = self
+                    .held_elsewhere(run, target, did)?
+                    .into_iter()
+                    .find(|(other, _)| other != from)
+                {
+                    return Err(Stopped::Command(format!(
+                        "room {from}: the guest's DID {did} is given to room {other} on PBX `{name}` too; nothing was sent. Take it away there first (`DID {other} NONE`)"
+                    )));
+                }
                 Some(did.clone())
             }
             _ => None,
         };
-        // The guest's class of service by name: COR numbers differ from PBX to PBX.
-        let cor = state
-            .cor
-            .and_then(|cor| {
-                old.site
+        // The guest's class of service by name: COR numbers differ from PBX to PBX. A level
+        // the new PBX does not have is not guessed (ALLOW could give a restricted guest
+        // external calls): the move is refused before anything is sent.
+        let cor = match state.cor {
+            None => new.site.cor.allow,
+            Some(cor) => {
+                let names: Vec<&String> = old
+                    .site
                     .levels
                     .iter()
                     .filter(|(_, c)| c.get() == cor)
-                    .find_map(|(name, _)| new.site.levels.get(name).copied())
-            })
-            .unwrap_or(new.site.cor.allow);
+                    .map(|(name, _)| name)
+                    .collect();
+                let Some(level) = names
+                    .iter()
+                    .find_map(|name| new.site.levels.get(*name).copied())
+                else {
+                    return Err(Stopped::Command(format!(
+                        "room {from}: the guest's class of service (COR {cor}{}) has no level of the same name on PBX `{}`; nothing was sent. Add the level to `[pbx.{}.class_of_service]`, or give the guest a level both PBXs have (`COS {from} ALLOW`) before the move",
+                        if names.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                ", {}",
+                                names
+                                    .iter()
+                                    .map(|n| n.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join("/")
+                            )
+                        },
+                        new.site.name,
+                        new.site.name
+                    )));
+                };
+                level
+            }
+        };
         let check_in = Action::CheckIn(CheckIn {
             room: to.to_owned(),
             guest: guest.clone(),
@@ -128,6 +191,103 @@ impl Router {
             }),
             ..Done::default()
         })
+    }
+}
+
+impl Router {
+    /// The rooms of the other PBXs of `pbx`'s DID pool that hold `did` (expected state).
+    fn held_elsewhere(
+        &self,
+        run: &Run<'_>,
+        pbx: usize,
+        did: &str,
+    ) -> Result<Vec<(String, String)>, Stopped> {
+        Ok(run
+            .rooms()?
+            .into_iter()
+            .filter(|(_, state)| state.did.as_deref() == Some(did))
+            .filter_map(|(room, _)| {
+                let owner = self.owner(&room)?;
+                (owner != pbx && self.pools[owner] == self.pools[pbx])
+                    .then(|| (room, self.members[owner].site.name.clone()))
+            })
+            .collect())
+    }
+
+    /// A DID on a PBX whose number transfer range it shares with another PBX: one pool, so a
+    /// number another PBX's room holds is refused, and `DID AUTO` picks a number no room of the
+    /// pool holds (the PBX itself still checks it is free there). `None`: nothing to do here.
+    async fn did_in_shared_pool(
+        &self,
+        run: &mut Run<'_>,
+        pbx: usize,
+        action: &Action,
+    ) -> Option<Result<Done, Stopped>> {
+        if !(0..self.members.len())
+            .any(|other| other != pbx && self.pools[other] == self.pools[pbx])
+        {
+            return None;
+        }
+        let (room, did) = match action {
+            Action::CheckIn(CheckIn {
+                room,
+                did: Some(did),
+                ..
+            }) => (room, did.clone()),
+            Action::SetDid {
+                room,
+                did: Some(number),
+            } => (room, DidRequest::Number(number.clone())),
+            _ => return None,
+        };
+        let member = &self.members[pbx];
+        match did {
+            DidRequest::Number(number) => match self.held_elsewhere(run, pbx, &number) {
+                Err(stopped) => Some(Err(stopped)),
+                Ok(held) => held.first().map(|(other, name)| {
+                    Err(Stopped::Command(format!(
+                        "room {room}: DID {number} is given to room {other} on PBX `{name}`, which shares the number range; nothing was sent. Take it away there first (`DID {other} NONE`), or give another number"
+                    )))
+                }),
+            },
+            DidRequest::Auto => {
+                let Action::CheckIn(check_in) = action else {
+                    return None;
+                };
+                let range = member.site.number_transfer?.range;
+                let taken: std::collections::HashSet<String> = match run.rooms() {
+                    Ok(rooms) => rooms
+                        .into_iter()
+                        .filter(|(other, state)| {
+                            other != room && self.owner(other).is_some_and(|o| self.pools[o] == self.pools[pbx]) && state.did.is_some()
+                        })
+                        .filter_map(|(_, state)| state.did)
+                        .collect(),
+                    Err(stopped) => return Some(Err(stopped)),
+                };
+                let Some(number) = range.numbers().find(|n| !taken.contains(n)) else {
+                    return Some(Err(Stopped::Command(format!(
+                        "room {room}: every DID of {range} is given to a room of the PBXs that share the range; nothing was sent. Take a DID away first (`DID <room> NONE`)"
+                    ))));
+                };
+                let concrete = Action::CheckIn(CheckIn {
+                    did: Some(DidRequest::Number(number.clone())),
+                    ..check_in.clone()
+                });
+                if run.begin_part("did", concrete) {
+                    if let Err(stopped) = member.driver.execute(run).await {
+                        return Some(Err(stopped));
+                    }
+                    if let Err(stopped) = run.end_part().await {
+                        return Some(Err(stopped));
+                    }
+                }
+                Some(Ok(Done {
+                    did_given: Some(number),
+                    ..Done::default()
+                }))
+            }
+        }
     }
 }
 
@@ -180,13 +340,15 @@ impl Driver for Router {
 
     fn only(&self, pbx: usize) -> Option<Self> {
         let member = self.members.get(pbx)?;
-        Some(Self {
-            members: vec![Member {
-                site: member.site.clone(),
-                capabilities: member.capabilities,
-                driver: Arc::clone(&member.driver),
-            }],
-        })
+        Some(Self::of(vec![Member {
+            site: member.site.clone(),
+            capabilities: member.capabilities,
+            driver: Arc::clone(&member.driver),
+        }]))
+    }
+
+    fn did_pool(&self, pbx: usize) -> usize {
+        self.pools.get(pbx).copied().unwrap_or(pbx)
     }
 
     fn block_cor(&self, room: &str) -> Option<u8> {
@@ -196,22 +358,40 @@ impl Driver for Router {
 
     async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
         let action = run.command().action.clone();
+        if let Some(room) = action
+            .rooms()
+            .into_iter()
+            .find(|room| self.owner(room).is_none())
+        {
+            // Validation refuses such a room; a journal written under another configuration
+            // (or a router for one PBX) may still hold one: never send it to another PBX.
+            return Err(Stopped::Command(format!(
+                "room {room} belongs to none of the PBXs {}; nothing was sent. Check `rooms` in the configuration, or drop the command (`hotelcare queue drop`)",
+                self.pbx_names().join(", ")
+            )));
+        }
         match (self.route(&action).as_slice(), &action) {
             ([source, target], Action::Move { from, to }) => {
                 self.move_across(run, (from, to), (*source, *target)).await
             }
             ([only], _) => {
                 run.on_pbx(*only);
+                if let Some(shared) = self.did_in_shared_pool(run, *only, &action).await {
+                    return shared;
+                }
                 self.members[*only].driver.execute(run).await
             }
             (all, _) => {
-                // `TEST`: every PBX in turn.
-                let mut done = Done::default();
+                // `TEST`: every PBX in turn, each tried even when one before it failed.
+                let mut outcome = Ok(Done::default());
                 for &pbx in all {
                     run.on_pbx(pbx);
-                    done = self.members[pbx].driver.execute(run).await?;
+                    let tested = self.members[pbx].driver.execute(run).await;
+                    if outcome.is_ok() {
+                        outcome = tested;
+                    }
                 }
-                Ok(done)
+                outcome
             }
         }
     }

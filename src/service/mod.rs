@@ -294,6 +294,11 @@ pub(crate) async fn run<D: Driver>(
         pending > 0,
     );
     engine.driver().close().await;
+    // In place, through the journal's own writer: a wire may still hold the journal (the
+    // Mitel PMS link answers the PBX from it), so it cannot be reopened to be rewritten.
+    if let Err(error) = engine.journal().compact_now().await {
+        tracing::warn!("the journal was not compacted: {error}");
+    }
     ServiceInfo::remove_own(&state_dir);
     Ok(())
 }

@@ -345,13 +345,18 @@ fn each_command_is_checked_against_the_pbx_that_owns_its_room() {
     );
     let (diagnostics, _) = run(
         config,
-        "CHECKIN 2051 \"Solo\"\nCHECKIN 1000 \"Solo\" DID 7001\nMW 1000 ON\nMOVE 3000 5000\nDID 3001 7002\nMOVE 3001 1001\n",
+        "CHECKIN 2051 \"Solo\"\nCHECKIN 1000 \"Solo\" DID 7001\nMW 1000 ON\nMOVE 3000 5000\nDID 3001 7002\nMOVE 3001 1001\nMW 5000 ON\nMW 2051 ON\n",
     );
     let kinds: Vec<(usize, usize, String)> = diagnostics
         .iter()
         .map(|(l, c, k)| (*l, *c, k.to_string()))
         .collect();
-    assert_eq!(kinds.len(), 4, "{kinds:#?}");
+    assert_eq!(kinds.len(), 5, "{kinds:#?}");
+    assert_eq!(
+        (kinds[4].0, kinds[4].2.as_str()),
+        (8, "room 2051 belongs to no configured PBX"),
+        "and nothing about a PBX it is not on"
+    );
     assert_eq!((kinds[0].0, kinds[0].1), (1, 9));
     assert_eq!(kinds[0].2, "room 2051 belongs to no configured PBX");
     assert_eq!(

@@ -87,6 +87,12 @@ impl<'c> Validator<'c> {
         )
     }
 
+    /// Whether the statement's room named a PBX (a room no PBX owns is reported as that; what
+    /// its PBX could do is then unknown, and not guessed).
+    fn knows_pbx(&self) -> bool {
+        self.current < self.views.len()
+    }
+
     fn pbx_name(&self) -> &str {
         self.view().pbx_name()
     }
@@ -106,6 +112,8 @@ impl<'c> Validator<'c> {
         line_offset: usize,
     ) -> Checked {
         let mut out = Checked::default();
+        // No PBX until a room token names one (`view` is then the whole configuration).
+        self.current = usize::MAX;
         let keyword = Span::new(
             statement.span.start,
             statement.span.start + statement.command.keyword().len(),
@@ -214,7 +222,11 @@ impl<'c> Validator<'c> {
                     && let Some(Some(did)) = self.room_did.get(&from_room)
                 {
                     // `expect_room(to)` made the target PBX current.
-                    let range = self.view().number_transfer.map(|nt| nt.range);
+                    let range = self
+                        .view()
+                        .number_transfer
+                        .filter(|_| self.capabilities().did)
+                        .map(|nt| nt.range);
                     if !range.is_some_and(|range| range.contains(did)) {
                         diagnostics.push(Diagnostic::new(
                             DiagnosticKind::DidNotOnTargetPbx {
@@ -251,7 +263,7 @@ impl<'c> Validator<'c> {
             C::Rename { room, guest } => {
                 let room = self.expect_room(room, diagnostics);
                 let guest = self.expect_guest(guest, diagnostics)?;
-                if !self.capabilities().rename {
+                if self.knows_pbx() && !self.capabilities().rename {
                     diagnostics.push(Diagnostic::new(
                         DiagnosticKind::UnsupportedByInterface {
                             what: "RENAME",
@@ -267,7 +279,7 @@ impl<'c> Validator<'c> {
             }
             C::Flag { flag, room, on } => {
                 let room = self.expect_room(room, diagnostics);
-                if !self.capabilities().flags {
+                if self.knows_pbx() && !self.capabilities().flags {
                     diagnostics.push(Diagnostic::new(
                         DiagnosticKind::UnsupportedByInterface {
                             what: flag.keyword(),
@@ -422,7 +434,7 @@ impl<'c> Validator<'c> {
     }
 
     fn expect_number_transfer(&self, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<()> {
-        if !self.capabilities().did {
+        if self.knows_pbx() && !self.capabilities().did {
             diagnostics.push(Diagnostic::new(
                 DiagnosticKind::UnsupportedByInterface {
                     what: "DID",
