@@ -497,6 +497,33 @@ fn with_a_service_one_pbx_down_queues_only_its_commands_and_they_run_when_it_is_
         "{listed}"
     );
     assert!(listed.contains("1 pending"), "{listed}");
+    // The metrics say which PBX does not answer.
+    let state = property.dir.path().join("state");
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("service.json")).unwrap())
+            .unwrap();
+    let token = std::fs::read_to_string(state.join("api-token")).unwrap();
+    let metrics = || {
+        let (status, metrics) = crate::service::request(
+            info["address"].as_str().unwrap().parse().unwrap(),
+            &format!(
+                "GET /metrics HTTP/1.1\r\nAuthorization: Bearer {}",
+                token.trim()
+            ),
+            "",
+        );
+        assert_eq!(status, 200, "{metrics}");
+        metrics
+    };
+    // (Set when the service's drain ends, a moment after the client has its answer.)
+    crate::support::wait_for("west unreachable in the metrics", || {
+        metrics().contains("hotelcare_pbx_reachable{pbx=\"west\"} 0")
+    });
+    assert!(
+        metrics().contains("hotelcare_pbx_reachable{pbx=\"east\"} 1"),
+        "{}",
+        metrics()
+    );
     let rooms = property
         .hotelcare()
         .args(["rooms", "--pbx", "east"])

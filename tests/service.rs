@@ -68,7 +68,7 @@ fn token(pbx: &TestPbx) -> String {
 }
 
 /// One plain HTTP/1.1 request; the status code and the body.
-fn request(address: SocketAddr, head: &str, body: &str) -> (u16, String) {
+pub(crate) fn request(address: SocketAddr, head: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))

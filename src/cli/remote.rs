@@ -251,6 +251,7 @@ fn finish(remote: &Remote, followed: Followed) -> Exit {
         failed: tally.failed,
         queued: tally.queued + unseen,
         halted: tally.queued_reason,
+        halted_pbxs: Vec::new(),
         stopped: stopped.map(|reason| {
             format!("{reason}: stopped waiting; the service goes on with the commands")
         }),
@@ -288,6 +289,7 @@ pub(crate) async fn inline(
         failed: tally.failed,
         queued: tally.queued,
         halted: tally.queued_reason,
+        halted_pbxs: Vec::new(),
         stopped: None,
     };
     Ok(verdict(&report, Kind::Inline))

@@ -576,21 +576,33 @@ impl<'f> Sections<'f> {
         }
     }
 
-    /// A named PBX's: its own tables where it has them.
-    fn of_named(pbx: &'f file::PbxSection, file: &'f ConfigFile) -> Self {
+    /// A named PBX's: its own tables where it has them. A Mitel PMS PBX inherits neither the
+    /// levels (the file's are MiVB CORs; its levels are RST levels) nor number transfer (its
+    /// wire has no DIDs): `none` stands in for them.
+    fn of_named(
+        pbx: &'f file::PbxSection,
+        file: &'f ConfigFile,
+        none: &'f (
+            BTreeMap<toml::Spanned<String>, toml::Spanned<i64>>,
+            file::NumberTransferSection,
+        ),
+    ) -> Self {
+        let pms = interface_of(pbx) == Interface::MitelPms;
         Self {
             cor: pbx
                 .class_of_restriction
                 .as_ref()
                 .unwrap_or(&file.class_of_restriction),
-            class_of_service: pbx
-                .class_of_service
-                .as_ref()
-                .unwrap_or(&file.class_of_service),
-            number_transfer: pbx
-                .number_transfer
-                .as_ref()
-                .unwrap_or(&file.number_transfer),
+            class_of_service: pbx.class_of_service.as_ref().unwrap_or(if pms {
+                &none.0
+            } else {
+                &file.class_of_service
+            }),
+            number_transfer: pbx.number_transfer.as_ref().unwrap_or(if pms {
+                &none.1
+            } else {
+                &file.number_transfer
+            }),
             mitel_pms: pbx.mitel_pms.as_ref().or(file.mitel_pms.as_ref()),
             pms_section_is_own: pbx.mitel_pms.is_some(),
         }
@@ -617,6 +629,7 @@ fn named_sites(
     // Each site with its ranges and where the file wrote them.
     type Ranges = Vec<(RoomRange, std::ops::Range<usize>)>;
     let mut sites: Vec<(Site, Ranges)> = Vec::new();
+    let none = (BTreeMap::new(), file::NumberTransferSection::default());
     for (name, section) in pbxs {
         let prefix = format!("pbx.{name}.");
         let mut check = Checker { diagnostics };
@@ -644,7 +657,7 @@ fn named_sites(
             );
         }
         let pms = interface_of(section) == Interface::MitelPms;
-        let settings = check.settings(&prefix, pms, &Sections::of_named(section, file));
+        let settings = check.settings(&prefix, pms, &Sections::of_named(section, file, &none));
         let mut ranges = Vec::new();
         match &section.rooms {
             None => check.fail(

@@ -213,6 +213,10 @@ fn named_pbxs_each_own_their_rooms_and_inherit_what_they_do_not_set() {
     assert!(north.capabilities().rename, "its own nam_replace");
     assert_eq!(north.pbx_name(), "north");
     assert!(
+        !north.levels.contains_key("LOCAL") && north.number_transfer.is_none(),
+        "a Mitel PMS PBX inherits neither the file's levels (CORs, not RST levels) nor DIDs"
+    );
+    assert!(
         config
             .pbx_named("south")
             .unwrap_err()

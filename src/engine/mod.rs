@@ -158,6 +158,8 @@ pub struct Report {
     pub queued: usize,
     /// Why the run stopped early, if it did.
     pub halted: Option<String>,
+    /// The PBXs it stopped on (by name; empty when it stopped on all, or did not stop).
+    pub halted_pbxs: Vec<String>,
     /// It was asked to stop (`drain_until`), and why.
     pub stopped: Option<String>,
 }
@@ -350,6 +352,7 @@ impl<D: Driver> Engine<D> {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
         report.halted = self.inner.shared.halted();
+        report.halted_pbxs = self.inner.shared.halted_pbxs();
         Ok(report)
     }
 
@@ -536,6 +539,18 @@ impl Shared {
         }
         let reasons: Vec<&str> = halts.pbx.iter().flatten().map(String::as_str).collect();
         (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// The names of the PBXs halted one by one.
+    fn halted_pbxs(&self) -> Vec<String> {
+        let halts = self.halts();
+        halts
+            .pbx
+            .iter()
+            .zip(&self.pbxs)
+            .filter(|(reason, _)| reason.is_some())
+            .map(|(_, name)| name.clone())
+            .collect()
     }
 
     /// How long until an open drain should end to try a halted PBX again (`None`: none halted).

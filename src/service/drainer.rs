@@ -48,7 +48,9 @@ pub(crate) async fn run<D: Driver>(
             return;
         }
         if let Some(reason) = report.halted {
-            hub.metrics.pbx_reachable.set(0);
+            for pbx in &report.halted_pbxs {
+                hub.metrics.reachable(pbx, false);
+            }
             let queued = engine.journal().count_pending().unwrap_or(report.queued);
             hub.notice(
                 &format!(

@@ -73,13 +73,17 @@ pub(crate) struct Hub {
     inline: Monitor,
     target: String,
     pub(crate) metrics: Metrics,
+    /// The PBX an event without a PBX's name is about (there is one).
+    only_pbx: String,
     waiters: Mutex<Vec<Waiter>>,
 }
 
 impl Hub {
     /// `printer` shows the service's own monitor (stdout); `target` names the PBX.
+    /// `pbxs`: the PBXs' names (for the metrics).
     pub(crate) fn new(
         target: &str,
+        pbxs: &[String],
         printer: impl Fn(&str) + Send + Sync + Clone + 'static,
     ) -> Self {
         let (sender, _) = broadcast::channel(BACKLOG);
@@ -94,7 +98,8 @@ impl Hub {
             journaled: make(true),
             inline: make(false),
             target: target.to_owned(),
-            metrics: Metrics::new(),
+            metrics: Metrics::new(pbxs),
+            only_pbx: pbxs.first().cloned().unwrap_or_default(),
             waiters: Mutex::new(Vec::new()),
         }
     }
@@ -164,7 +169,12 @@ impl Hub {
     pub(crate) fn on_event(&self, event: &Event<'_>, journaled: bool) -> Published {
         if let Event::Notice { text, problem } = event {
             if text.contains(" connected") {
-                self.metrics.pbx_reachable.set(1);
+                // `PBX `east`: ...` when there are several.
+                let pbx = text
+                    .strip_prefix("PBX `")
+                    .and_then(|rest| rest.split_once('`'))
+                    .map_or(self.only_pbx.as_str(), |(name, _)| name);
+                self.metrics.reachable(pbx, true);
             }
             return self.notice(text, *problem);
         }
@@ -198,7 +208,8 @@ impl Hub {
             Event::Step(step) => {
                 match step.result {
                     StepResult::Ok { .. } | StepResult::Refused(_) => {
-                        self.metrics.pbx_reachable.set(1);
+                        self.metrics
+                            .reachable(step.pbx.unwrap_or(&self.only_pbx), true);
                         self.metrics
                             .request_seconds
                             .observe(step.elapsed.as_secs_f64());

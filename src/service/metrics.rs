@@ -3,6 +3,7 @@
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
@@ -15,19 +16,21 @@ pub(crate) struct Metrics {
     pub(crate) failed: Counter,
     pub(crate) queued: Counter,
     pub(crate) pending: Gauge,
-    pub(crate) pbx_reachable: Gauge,
+    /// By PBX (`pbx="east"`; `main` for a single one).
+    pbx_reachable: Family<Vec<(String, String)>, Gauge>,
     pub(crate) request_seconds: Histogram,
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Self {
+    /// `pbxs`: the names of the PBXs, each reachable until it is found not to be.
+    pub(crate) fn new(pbxs: &[String]) -> Self {
         let mut registry = Registry::with_prefix("hotelcare");
         let accepted = Counter::default();
         let done = Counter::default();
         let failed = Counter::default();
         let queued = Counter::default();
         let pending = Gauge::default();
-        let pbx_reachable = Gauge::default();
+        let pbx_reachable = Family::<Vec<(String, String)>, Gauge>::default();
         // 1 ms to about 16 s.
         let request_seconds = Histogram::new(
             prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 15),
@@ -55,7 +58,7 @@ impl Metrics {
         );
         registry.register(
             "pbx_reachable",
-            "1 while the PBX answers, 0 after it could not be reached",
+            "1 while the PBX answers, 0 after it could not be reached, per PBX",
             pbx_reachable.clone(),
         );
         registry.register(
@@ -63,8 +66,7 @@ impl Metrics {
             "Time from a request to the PBX to its answer",
             request_seconds.clone(),
         );
-        pbx_reachable.set(1);
-        Self {
+        let metrics = Self {
             registry,
             accepted,
             done,
@@ -73,7 +75,18 @@ impl Metrics {
             pending,
             pbx_reachable,
             request_seconds,
+        };
+        for pbx in pbxs {
+            metrics.reachable(pbx, true);
         }
+        metrics
+    }
+
+    /// Whether PBX `pbx` answers.
+    pub(crate) fn reachable(&self, pbx: &str, up: bool) {
+        self.pbx_reachable
+            .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())])
+            .set(i64::from(up));
     }
 
     /// The text exposition.
@@ -91,7 +104,8 @@ mod tests {
 
     #[test]
     fn counters_and_the_histogram_are_exposed() {
-        let metrics = Metrics::new();
+        let metrics = Metrics::new(&["east".to_owned(), "west".to_owned()]);
+        metrics.reachable("west", false);
         metrics.accepted.inc_by(3);
         metrics.request_seconds.observe(0.02);
         let text = metrics.render();
@@ -103,6 +117,13 @@ mod tests {
             text.contains("hotelcare_pbx_request_duration_seconds_count 1"),
             "{text}"
         );
-        assert!(text.contains("hotelcare_pbx_reachable 1"), "{text}");
+        assert!(
+            text.contains("hotelcare_pbx_reachable{pbx=\"east\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hotelcare_pbx_reachable{pbx=\"west\"} 0"),
+            "{text}"
+        );
     }
 }

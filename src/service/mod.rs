@@ -128,9 +128,13 @@ pub(crate) async fn run<D: Driver>(
         spool,
     } = prepared;
     let state_dir = config.run.state_dir.clone();
-    let hub = Arc::new(Hub::new(&driver.target(), |text: &str| {
-        crate::output::outln!("{text}");
-    }));
+    let hub = Arc::new(Hub::new(
+        &driver.target(),
+        &driver.pbx_names(),
+        |text: &str| {
+            crate::output::outln!("{text}");
+        },
+    ));
     let attempts: Attempts = Arc::default();
     let sink = {
         let hub = Arc::clone(&hub);
