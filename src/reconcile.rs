@@ -126,17 +126,33 @@ pub(crate) async fn reconcile<D: Driver>(
 }
 
 /// The general reset of PBX `name` from the expected room state (`reconcile --apply` on a wire
-/// that cannot read); `driver` reaches the PBXs of `config`, in that order.
+/// that cannot read); `driver` reaches the PBXs of `config`, in that order. Refused while
+/// commands for that PBX are in the journal: the reset is sent beside the engine, and could
+/// overtake them.
 pub(crate) async fn general_reset<D: Driver>(
     config: &Config,
     driver: &Arc<D>,
     name: &str,
-    rooms: Vec<(String, RoomState)>,
+    journal: &Journal,
 ) -> Result<String, String> {
     let index = config.pbx_named(name)?;
-    let rooms = rooms
+    let ours = |room: &str| config.pbx_of(room) == Some(index);
+    let waiting = journal
+        .entries()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter(|entry| entry.command.action.rooms().into_iter().any(ours))
+        .count();
+    if waiting > 0 {
+        return Err(format!(
+            "{waiting} command(s) for it are still in the journal (`hotelcare queue list --pbx {name}`); a general reset now could undo what they do: send it once they have run or been dropped"
+        ));
+    }
+    let rooms = journal
+        .rooms()
+        .map_err(|e| e.to_string())?
         .into_iter()
-        .filter(|(room, _)| config.pbx_of(room) == Some(index))
+        .filter(|(room, _)| ours(room))
         .collect();
     match driver.only(index) {
         Some(only) => only.general_reset(rooms).await,

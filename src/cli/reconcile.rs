@@ -61,8 +61,7 @@ pub(crate) fn reconcile(
         if apply {
             for name in &findings.resettable {
                 let reset =
-                    crate::reconcile::general_reset(config, &target.driver, name, rooms.clone())
-                        .await;
+                    crate::reconcile::general_reset(config, &target.driver, name, &journal).await;
                 match reset {
                     Ok(text) => outln!("{text}"),
                     Err(why) => {

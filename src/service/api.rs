@@ -596,11 +596,13 @@ async fn general_reset<D: Driver>(
             "name the PBX: `?pbx=NAME` (a general reset goes to one PBX)",
         );
     };
-    let rooms = match api.engine.journal().rooms() {
-        Ok(rooms) => rooms,
-        Err(why) => return error(StatusCode::SERVICE_UNAVAILABLE, why.to_string()),
-    };
-    match crate::reconcile::general_reset(&api.config, api.engine.driver_arc(), &name, rooms).await
+    match crate::reconcile::general_reset(
+        &api.config,
+        api.engine.driver_arc(),
+        &name,
+        api.engine.journal(),
+    )
+    .await
     {
         Ok(text) => axum::Json(json!({ "text": text })).into_response(),
         Err(why) => error(StatusCode::CONFLICT, format!("PBX `{name}`: {why}")),
