@@ -261,6 +261,18 @@ impl Config {
             let mut config =
                 Self::from_file(&file, base, Some(path), Some(all_pms), &mut diagnostics);
             config.pbxs = named_sites(&file, &pbxs, base, path, &mut diagnostics);
+            if let Some(section) = &file.fias {
+                let mut levels = config.levels.clone();
+                for site in &config.pbxs {
+                    levels.extend(site.levels.clone());
+                }
+                config.fias = Some(
+                    Checker {
+                        diagnostics: &mut diagnostics,
+                    }
+                    .fias(section, &levels),
+                );
+            }
             if config.pbxs.len() == 1 {
                 // One named PBX: it is the configuration's PBX, as a single `[pbx]` is.
                 config = config.view(0);
@@ -371,9 +383,11 @@ impl Config {
         let service = ServiceConfig {
             listen: check.listen("service.listen", &file.service.listen),
         };
+        // Under named PBXs the levels FIAS may map to are all of theirs (see `parse`).
         let fias = file
             .fias
             .as_ref()
+            .filter(|_| named.is_none())
             .map(|section| check.fias(section, &levels));
         Self {
             path: path.map(Path::to_owned),

@@ -280,3 +280,14 @@ fn the_example_with_several_pbxs_is_valid() {
     assert_eq!(config.view(1).levels["LOCAL"].get(), 3);
     assert_eq!(config.pbx_of("2050"), Some(1));
 }
+
+#[test]
+fn fias_may_map_to_a_level_only_one_named_pbx_has() {
+    let text = format!(
+        "{THREE_PBXS}\n[pbx.north.class_of_service]\nSUITE = 4\n\n[fias]\nserver = \"127.0.0.1:5010\"\n[fias.class_of_service]\n\"3\" = \"SUITE\"\n"
+    );
+    let config = parse(&text).unwrap();
+    assert_eq!(config.fias.unwrap().class_of_service["3"], "SUITE");
+    let out = rendered_error(&text.replace("\"3\" = \"SUITE\"", "\"3\" = \"PENTHOUSE\""));
+    assert!(out.contains("`PENTHOUSE` is not a level"), "{out}");
+}
