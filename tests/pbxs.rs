@@ -281,9 +281,10 @@ fn a_move_between_two_pbxs_checks_out_on_one_and_in_on_the_other() {
     let rooms = property.hotelcare().arg("rooms").output().unwrap();
     let listed = text(&rooms.stdout);
     assert!(
-        listed
-            .lines()
-            .any(|l| l.contains("3001") && l.contains("Solo,Han") && l.contains("7002")),
+        listed.lines().any(|l| l.contains("3001")
+            && l.contains("Solo,Han")
+            && l.contains("7002")
+            && l.ends_with("on west")),
         "{listed}"
     );
 

@@ -158,9 +158,12 @@ mod terminal {
         repl.send_line(".queue").unwrap();
         repl.expect("COS 1000 BLOCK").unwrap();
         repl.expect("(repl:1, 1 failed attempt)").unwrap();
-        // Ctrl-C at the empty prompt, twice: the session ends.
+        // Ctrl-C at the empty prompt, twice: the session ends. (Each sent once the prompt is
+        // there: a Ctrl-C before it is a signal to the process, not a key to the line editor.)
+        repl.expect("hotelcare(127.0.0.1:").unwrap();
         repl.send("\x03").unwrap();
         repl.expect("Ctrl-C again").unwrap();
+        repl.expect("hotelcare(127.0.0.1:").unwrap();
         repl.send("\x03").unwrap();
         repl.expect(expectrl::Eof).unwrap();
         pbx.set_faults(hotelcare::sim::Faults::default());

@@ -21,13 +21,12 @@ pub(crate) fn rooms(config: &Config, wanted: &[String]) -> Exit {
         rooms.retain(|(room, _)| wanted.contains(room));
     }
     rooms.retain(|(room, _)| config.pbx_of(room).is_some());
-    let level = |room: &str, cor| config.level_names_in(room, cor);
     if output_format() == Format::Json {
-        if let Ok(text) = serde_json::to_string_pretty(&json::Rooms::new(&rooms, &level)) {
+        if let Ok(text) = serde_json::to_string_pretty(&json::Rooms::new(&rooms, config)) {
             outln!("{text}");
         }
         return Exit::Done;
     }
-    out!("{}", format::rooms(&rooms, wanted, &level));
+    out!("{}", format::rooms(&rooms, wanted, config));
     Exit::Done
 }

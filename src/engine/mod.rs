@@ -687,6 +687,8 @@ impl<D: Driver> Inner<D> {
             }
             Err(Stopped::Command(reason)) => {
                 entry.status = Status::Failed;
+                // A refusal (a check before any write) is a failed attempt too.
+                entry.attempts = entry.attempts.max(1);
                 entry.last_error = Some(reason.clone());
                 let recorded = shared.journal.update(&entry).await;
                 (recorded.map(|()| Outcome::Failed { reason }), None)

@@ -26,14 +26,14 @@ pub(crate) fn room_state_header() -> String {
 pub(crate) fn room_state(
     room: &str,
     state: &crate::engine::RoomState,
-    levels: &dyn Fn(&str, u8) -> Vec<String>,
+    config: &crate::config::Config,
 ) -> String {
     let guest = state
         .guest
         .as_ref()
         .map_or_else(String::new, |g| quoted(&g.directory_name));
     let cor = state.cor.map_or_else(String::new, |cor| {
-        let names = levels(room, cor);
+        let names = config.level_names_in(room, cor);
         if names.is_empty() {
             cor.to_string()
         } else {
@@ -55,8 +55,11 @@ pub(crate) fn room_state(
     } else {
         format!("  [{}]", flags.join(", "))
     };
+    let pbx = config
+        .pbx_label(&[room])
+        .map_or_else(String::new, |pbx| format!("  on {pbx}"));
     format!(
-        "{room:>7}  {:<8}  {guest:<22}  {cor:<12}  {:<8}  {last}{flags}",
+        "{room:>7}  {:<8}  {guest:<22}  {cor:<12}  {:<8}  {last}{flags}{pbx}",
         if state.occupied { "occupied" } else { "vacant" },
         state.did.as_deref().unwrap_or("-"),
     )
@@ -130,7 +133,7 @@ pub(crate) fn queue(
 pub(crate) fn rooms(
     rooms: &[(String, crate::engine::RoomState)],
     wanted: &[String],
-    level: &dyn Fn(&str, u8) -> Vec<String>,
+    config: &crate::config::Config,
 ) -> String {
     let mut out = String::new();
     if rooms.is_empty() {
@@ -138,7 +141,7 @@ pub(crate) fn rooms(
     } else {
         let _ = writeln!(out, "{}", room_state_header());
         for (room, state) in rooms {
-            let _ = writeln!(out, "{}", room_state(room, state, level));
+            let _ = writeln!(out, "{}", room_state(room, state, config));
         }
     }
     for room in wanted

@@ -208,6 +208,9 @@ pub(crate) struct RoomEntry<'a> {
     pub cor: Option<u8>,
     /// The level names that COR stands for in the configuration.
     pub levels: Vec<String>,
+    /// The PBX, when several are configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pbx: Option<String>,
     pub did: Option<&'a str>,
     pub last: Option<&'a crate::engine::LastCommand>,
     /// What the PBX reported or hotelcare set besides (message waiting, do not disturb, maid
@@ -225,7 +228,7 @@ pub(crate) struct Rooms<'a> {
 impl<'a> Rooms<'a> {
     pub(crate) fn new(
         rooms: &'a [(String, crate::engine::RoomState)],
-        levels: &dyn Fn(&str, u8) -> Vec<String>,
+        config: &crate::config::Config,
     ) -> Self {
         Self {
             rooms: rooms
@@ -235,7 +238,11 @@ impl<'a> Rooms<'a> {
                     occupied: state.occupied,
                     guest: state.guest.as_ref(),
                     cor: state.cor,
-                    levels: state.cor.map(|cor| levels(room, cor)).unwrap_or_default(),
+                    levels: state
+                        .cor
+                        .map(|cor| config.level_names_in(room, cor))
+                        .unwrap_or_default(),
+                    pbx: config.pbx_label(&[room]),
                     did: state.did.as_deref(),
                     last: state.last.as_ref(),
                     flags: &state.flags,

@@ -458,10 +458,9 @@ async fn room_states<D: Driver>(
                 rooms.retain(|(room, _)| wanted.contains(room));
             }
             rooms.retain(|(room, _)| config.pbx_of(room).is_some());
-            let level = |room: &str, cor| api.config.level_names_in(room, cor);
             axum::Json(json!({
-                "rooms": json::Rooms::new(&rooms, &level),
-                "text": format::rooms(&rooms, &wanted, &level),
+                "rooms": json::Rooms::new(&rooms, &api.config),
+                "text": format::rooms(&rooms, &wanted, &api.config),
             }))
             .into_response()
         }

@@ -216,6 +216,8 @@ async fn run(
     // With keep-alives on, the link is held from the start (the PBX reports on its own only
     // over an open link); without, it is made for the first record.
     let mut ever_connected = settings.keepalive.is_some();
+    // Whether it was up before: the first link is "connected", later ones "connected again".
+    let mut was_up = false;
     let mut reconnect_pause = Duration::from_secs(1);
     loop {
         let Some(open) = connection.as_mut() else {
@@ -239,9 +241,11 @@ async fn run(
             let opened = Connection::open(&address, settings.connect_timeout).await;
             match (request, opened) {
                 (Some(request), Ok(opened)) => {
+                    let again = if was_up { " again" } else { "" };
+                    was_up = true;
                     say(
                         &to,
-                        &format!("Mitel PMS link to {address} connected"),
+                        &format!("Mitel PMS link to {address} connected{again}"),
                         false,
                     );
                     ever_connected = true;
@@ -261,9 +265,11 @@ async fn run(
                     let _ = request.reply.send(Err(error));
                 }
                 (None, Ok(opened)) => {
+                    let again = if was_up { " again" } else { "" };
+                    was_up = true;
                     say(
                         &to,
-                        &format!("Mitel PMS link to {address} connected again"),
+                        &format!("Mitel PMS link to {address} connected{again}"),
                         false,
                     );
                     reconnect_pause = Duration::from_secs(1);
