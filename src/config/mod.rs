@@ -426,6 +426,19 @@ impl Config {
         names
     }
 
+    /// The level names of every PBX (for completion): `ALLOW`, `BLOCK`, then the others.
+    pub fn all_level_names(&self) -> Vec<String> {
+        let mut names = self.level_names();
+        for site in &self.pbxs {
+            for name in site.levels.keys() {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        }
+        names
+    }
+
     /// The level names that stand for the COR `cor` (`ALLOW`, `LOCAL`, ...), for display.
     pub fn level_names_of(&self, cor: u8) -> Vec<String> {
         self.levels

@@ -244,7 +244,7 @@ pub(crate) fn helper_for(
     color: bool,
 ) -> ReplHelper {
     ReplHelper {
-        levels: config.level_names(),
+        levels: config.all_level_names(),
         rooms,
         color,
     }
