@@ -141,11 +141,14 @@ pub(crate) async fn general_reset<D: Driver>(
         .entries()
         .map_err(|e| e.to_string())?
         .iter()
-        .filter(|entry| entry.command.action.rooms().into_iter().any(ours))
+        .filter(|entry| {
+            entry.status == crate::engine::Status::Pending
+                && entry.command.action.rooms().into_iter().any(ours)
+        })
         .count();
     if waiting > 0 {
         return Err(format!(
-            "{waiting} command(s) for it are still in the journal (`hotelcare queue list --pbx {name}`); a general reset now could undo what they do: send it once they have run or been dropped"
+            "{waiting} command(s) for it are pending in the journal (`hotelcare queue list --pbx {name}`); a general reset now could undo what they do: send it once they have run or been dropped"
         ));
     }
     let rooms = journal

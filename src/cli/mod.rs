@@ -83,7 +83,9 @@ pub fn run(arguments: Arguments) -> Exit {
             fix_script,
             apply,
             pbx,
-        } => match narrowed(&config, pbx.as_deref()) {
+        } => match narrowed(&config, pbx.as_deref())
+            .and_then(|narrowed| rooms_of(&config, narrowed, &exts))
+        {
             Ok(narrowed) => reconcile::reconcile(
                 &narrowed,
                 &config,
@@ -101,16 +103,9 @@ pub fn run(arguments: Arguments) -> Exit {
             .unwrap_or_else(|| rooms::rooms(&narrowed, &exts)),
             Err(exit) => exit,
         },
-        Subcommand::Show { ext, raw, pbx } => match narrowed(&config, pbx.as_deref()).and_then(
-            |narrowed| match (narrowed.pbx_of(&ext), config.pbx_of(&ext)) {
-                (None, Some(owner)) => Err(execution::usage(format!(
-                    "room {ext} is on PBX `{}`, not `{}`; leave out `--pbx` (a room's PBX is known from its number)",
-                    config.pbxs[owner].name,
-                    narrowed.pbx_name()
-                ))),
-                _ => Ok(narrowed),
-            },
-        ) {
+        Subcommand::Show { ext, raw, pbx } => match narrowed(&config, pbx.as_deref())
+            .and_then(|narrowed| rooms_of(&config, narrowed, std::slice::from_ref(&ext)))
+        {
             Ok(narrowed) => remote::with_service(&config, async |remote| {
                 let path = format!("/v1/rooms/{ext}{}", remote::pbx_query(pbx.as_deref()));
                 remote::inline(remote, &path, false, raw).await
@@ -242,6 +237,29 @@ fn narrowed(config: &Config, pbx: Option<&str>) -> Result<Config, Exit> {
             .map(|index| config.view(index))
             .map_err(execution::usage),
     }
+}
+
+/// `narrowed` (by `--pbx NAME`) if it owns every room of `rooms`; else which PBX does.
+fn rooms_of(config: &Config, narrowed: Config, rooms: &[String]) -> Result<Config, Exit> {
+    for room in rooms {
+        match (narrowed.pbx_of(room), config.pbx_of(room)) {
+            (None, Some(owner)) => {
+                return Err(execution::usage(format!(
+                    "room {room} is on PBX `{}`, not `{}`; leave out `--pbx` (a room's PBX is known from its number)",
+                    config.pbxs[owner].name,
+                    narrowed.pbx_name()
+                )));
+            }
+            (None, None) => {
+                return Err(execution::usage(format!(
+                    "room {room} belongs to no configured PBX ({}); check the number, or the `rooms` of the PBXs in the configuration",
+                    config.pbx_names().join(", ")
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(narrowed)
 }
 
 /// A one-command script from the command line (`show`, `test-access`): checked like any script,

@@ -262,16 +262,39 @@ impl Config {
                 Self::from_file(&file, base, Some(path), Some(all_pms), &mut diagnostics);
             config.pbxs = named_sites(&file, &pbxs, base, path, &mut diagnostics);
             if let Some(section) = &file.fias {
-                let mut levels = config.levels.clone();
+                // A FIAS level is sent to whichever PBX has the guest's room: every PBX must
+                // have it (a room of one without it could not be checked in).
+                let mut check = Checker {
+                    diagnostics: &mut diagnostics,
+                };
+                let mut levels = BTreeMap::new();
                 for site in &config.pbxs {
                     levels.extend(site.levels.clone());
                 }
-                config.fias = Some(
-                    Checker {
-                        diagnostics: &mut diagnostics,
+                let fias = check.fias(section, &levels);
+                for (cs, level) in &section.class_of_service {
+                    let upper = level.get_ref().to_ascii_uppercase();
+                    let lacking: Vec<String> = config
+                        .pbxs
+                        .iter()
+                        .filter(|site| {
+                            levels.contains_key(&upper) && !site.levels.contains_key(&upper)
+                        })
+                        .map(|site| format!("`{}`", site.name))
+                        .collect();
+                    if !lacking.is_empty() {
+                        check.fail(
+                            &format!("fias.class_of_service.{cs}"),
+                            level.span(),
+                            &format!(
+                                "`{}` is not a level of PBX {}: a guest in one of its rooms could not be checked in; add it to `[pbx.NAME.class_of_service]` there, or map this CS value to a level every PBX has",
+                                level.get_ref(),
+                                lacking.join(", ")
+                            ),
+                        );
                     }
-                    .fias(section, &levels),
-                );
+                }
+                config.fias = Some(fias);
             }
             if config.pbxs.len() == 1 {
                 // One named PBX: it is the configuration's PBX, as a single `[pbx]` is.

@@ -282,12 +282,23 @@ fn the_example_with_several_pbxs_is_valid() {
 }
 
 #[test]
-fn fias_may_map_to_a_level_only_one_named_pbx_has() {
-    let text = format!(
-        "{THREE_PBXS}\n[pbx.north.class_of_service]\nSUITE = 4\n\n[fias]\nserver = \"127.0.0.1:5010\"\n[fias.class_of_service]\n\"3\" = \"SUITE\"\n"
+fn a_fias_level_must_be_a_level_of_every_pbx() {
+    let fias =
+        "\n[fias]\nserver = \"127.0.0.1:5010\"\n[fias.class_of_service]\n\"1\" = \"LOCAL\"\n";
+    // North (Mitel PMS) does not inherit the file's LOCAL.
+    let out = rendered_error(&format!("{THREE_PBXS}{fias}"));
+    assert!(
+        out.contains("`fias.class_of_service.1`: `LOCAL` is not a level of PBX `north`"),
+        "{out}"
     );
-    let config = parse(&text).unwrap();
-    assert_eq!(config.fias.unwrap().class_of_service["3"], "SUITE");
-    let out = rendered_error(&text.replace("\"3\" = \"SUITE\"", "\"3\" = \"PENTHOUSE\""));
+    let config = parse(&format!(
+        "{THREE_PBXS}\n[pbx.north.class_of_service]\nLOCAL = 1\n{fias}"
+    ))
+    .unwrap();
+    assert_eq!(config.fias.unwrap().class_of_service["1"], "LOCAL");
+    let out = rendered_error(&format!(
+        "{THREE_PBXS}{}",
+        fias.replace("LOCAL", "PENTHOUSE")
+    ));
     assert!(out.contains("`PENTHOUSE` is not a level"), "{out}");
 }

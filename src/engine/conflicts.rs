@@ -115,7 +115,9 @@ impl Tracker {
         let mut wait = Vec::new();
         for (key, access) in keys {
             let list = self.running.entry(key.clone()).or_default();
-            list.retain(|(_, _, s)| s.borrow().is_none());
+            // A command left queued (its PBX is down) still orders those after it: they are
+            // held behind it, even on another PBX (a move between two, a shared DID pool).
+            list.retain(|(_, _, s)| !matches!(*s.borrow(), Some(Settled::Finished)));
             for (_, earlier, s) in list.iter() {
                 if !access.compatible(*earlier) {
                     wait.push(s.clone());
@@ -195,6 +197,35 @@ mod tests {
                 .len(),
             1,
             "same pool"
+        );
+    }
+
+    #[test]
+    fn a_command_left_queued_still_orders_those_after_it() {
+        let give = |room: &str| Action::SetDid {
+            room: room.into(),
+            did: Some("7000".into()),
+        };
+        let mut tracker = Tracker::default();
+        let (held, rx) = watch::channel(None);
+        tracker.admit(1, &accesses(&give("1"), true, &[0]), &rx);
+        held.send_replace(Some(Settled::Held));
+        let (_tx, rx2) = watch::channel(None);
+        assert_eq!(
+            tracker
+                .admit(2, &accesses(&give("2"), true, &[0]), &rx2)
+                .len(),
+            1,
+            "it waits for (and is held behind) the queued one"
+        );
+        let mut other = Tracker::default();
+        let (done, rx3) = watch::channel(None);
+        other.admit(1, &accesses(&give("1"), true, &[0]), &rx3);
+        done.send_replace(Some(Settled::Finished));
+        assert!(
+            other
+                .admit(2, &accesses(&give("2"), true, &[0]), &rx3)
+                .is_empty()
         );
     }
     #[test]

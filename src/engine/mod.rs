@@ -111,7 +111,7 @@ struct Halts {
 
 /// How long an open drain (a service) goes on while a PBX is halted before it ends, so that the
 /// next drain tries that PBX again, even while commands for the other PBXs keep coming.
-const RETRY_HALTED_PBX: std::time::Duration = std::time::Duration::from_secs(15);
+const RETRY_HALTED_PBX: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How a service tells an open drain (`Engine::drain_open`) that there is more to do.
 #[derive(Debug, Default)]

@@ -76,6 +76,9 @@ pub struct Run<'r> {
     pbx: usize,
     /// The part being carried out, when the command is done as several (`begin_part`).
     part: Option<Part>,
+    /// DIDs a free-DID search must pass over: held by rooms of other PBXs that share the
+    /// number range (the router sets them; the PBX's own list covers its own rooms).
+    excluded_dids: std::collections::HashSet<String>,
 }
 
 /// A command carried out as parts, each a command of its own on its PBX (a move between two
@@ -98,7 +101,17 @@ impl<'r> Run<'r> {
             entry,
             pbx,
             part: None,
+            excluded_dids: std::collections::HashSet::new(),
         }
+    }
+
+    /// DIDs a free-DID search (`DID AUTO`) must pass over, besides those the PBX lists.
+    pub fn exclude_dids(&mut self, dids: std::collections::HashSet<String>) {
+        self.excluded_dids = dids;
+    }
+
+    pub fn excluded_dids(&self) -> &std::collections::HashSet<String> {
+        &self.excluded_dids
     }
 
     /// Talks to PBX `pbx` from now on (a router, before it hands the run to that PBX's wire).

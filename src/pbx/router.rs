@@ -215,9 +215,10 @@ impl Router {
     }
 
     /// A DID on a PBX whose number transfer range it shares with another PBX: one pool, so a
-    /// number another PBX's room holds is refused, and `DID AUTO` picks a number no room of the
-    /// pool holds (the PBX itself still checks it is free there). `None`: nothing to do here.
-    async fn did_in_shared_pool(
+    /// number another PBX's room holds is refused (`Some`: with nothing sent), and `DID AUTO`'s
+    /// search on the PBX passes over the numbers the pool's other PBXs hold. `None`: the wire
+    /// goes on.
+    fn did_in_shared_pool(
         &self,
         run: &mut Run<'_>,
         pbx: usize,
@@ -240,7 +241,6 @@ impl Router {
             } => (room, DidRequest::Number(number.clone())),
             _ => return None,
         };
-        let member = &self.members[pbx];
         match did {
             DidRequest::Number(number) => match self.held_elsewhere(run, pbx, &number) {
                 Err(stopped) => Some(Err(stopped)),
@@ -251,41 +251,23 @@ impl Router {
                 }),
             },
             DidRequest::Auto => {
-                let Action::CheckIn(check_in) = action else {
-                    return None;
-                };
-                let range = member.site.number_transfer?.range;
-                let taken: std::collections::HashSet<String> = match run.rooms() {
+                // The wire searches its PBX's free numbers; the numbers other PBXs of the
+                // pool hold are passed over too.
+                let held: std::collections::HashSet<String> = match run.rooms() {
                     Ok(rooms) => rooms
                         .into_iter()
-                        .filter(|(other, state)| {
-                            other != room && self.owner(other).is_some_and(|o| self.pools[o] == self.pools[pbx]) && state.did.is_some()
+                        .filter(|(other, _)| {
+                            other != room
+                                && self.owner(other).is_some_and(|owner| {
+                                    owner != pbx && self.pools[owner] == self.pools[pbx]
+                                })
                         })
                         .filter_map(|(_, state)| state.did)
                         .collect(),
                     Err(stopped) => return Some(Err(stopped)),
                 };
-                let Some(number) = range.numbers().find(|n| !taken.contains(n)) else {
-                    return Some(Err(Stopped::Command(format!(
-                        "room {room}: every DID of {range} is given to a room of the PBXs that share the range; nothing was sent. Take a DID away first (`DID <room> NONE`)"
-                    ))));
-                };
-                let concrete = Action::CheckIn(CheckIn {
-                    did: Some(DidRequest::Number(number.clone())),
-                    ..check_in.clone()
-                });
-                if run.begin_part("did", concrete) {
-                    if let Err(stopped) = member.driver.execute(run).await {
-                        return Some(Err(stopped));
-                    }
-                    if let Err(stopped) = run.end_part().await {
-                        return Some(Err(stopped));
-                    }
-                }
-                Some(Ok(Done {
-                    did_given: Some(number),
-                    ..Done::default()
-                }))
+                run.exclude_dids(held);
+                None
             }
         }
     }
@@ -376,7 +358,7 @@ impl Driver for Router {
             }
             ([only], _) => {
                 run.on_pbx(*only);
-                if let Some(shared) = self.did_in_shared_pool(run, *only, &action).await {
+                if let Some(shared) = self.did_in_shared_pool(run, *only, &action) {
                     return shared;
                 }
                 self.members[*only].driver.execute(run).await

@@ -73,8 +73,8 @@ pub(crate) struct Hub {
     inline: Monitor,
     target: String,
     pub(crate) metrics: Metrics,
-    /// The PBX an event without a PBX's name is about (there is one).
-    only_pbx: String,
+    /// The PBX an event without a PBX's name is about, when there is only one.
+    only_pbx: Option<String>,
     waiters: Mutex<Vec<Waiter>>,
 }
 
@@ -99,7 +99,10 @@ impl Hub {
             inline: make(false),
             target: target.to_owned(),
             metrics: Metrics::new(pbxs),
-            only_pbx: pbxs.first().cloned().unwrap_or_default(),
+            only_pbx: match pbxs {
+                [only] => Some(only.clone()),
+                _ => None,
+            },
             waiters: Mutex::new(Vec::new()),
         }
     }
@@ -170,11 +173,19 @@ impl Hub {
         if let Event::Notice { text, problem } = event {
             if text.contains(" connected") {
                 // `PBX `east`: ...` when there are several.
+                // (The FIAS link says "connected" too: it names no PBX.)
                 let pbx = text
                     .strip_prefix("PBX `")
                     .and_then(|rest| rest.split_once('`'))
-                    .map_or(self.only_pbx.as_str(), |(name, _)| name);
-                self.metrics.reachable(pbx, true);
+                    .map(|(name, _)| name)
+                    .or_else(|| {
+                        self.only_pbx
+                            .as_deref()
+                            .filter(|_| text.starts_with("Mitel PMS link"))
+                    });
+                if let Some(pbx) = pbx {
+                    self.metrics.reachable(pbx, true);
+                }
             }
             return self.notice(text, *problem);
         }
@@ -208,8 +219,9 @@ impl Hub {
             Event::Step(step) => {
                 match step.result {
                     StepResult::Ok { .. } | StepResult::Refused(_) => {
-                        self.metrics
-                            .reachable(step.pbx.unwrap_or(&self.only_pbx), true);
+                        if let Some(pbx) = step.pbx.or(self.only_pbx.as_deref()) {
+                            self.metrics.reachable(pbx, true);
+                        }
                         self.metrics
                             .request_seconds
                             .observe(step.elapsed.as_secs_f64());

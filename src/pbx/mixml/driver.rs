@@ -46,10 +46,17 @@ impl<T: Transport> MixmlDriver<T> {
         &self.transport
     }
 
-    /// Picks the lowest DID of `range` that the PBX does not list and no running command holds.
-    fn reserve_free_did(&self, range: &DidRange, taken: &[(String, String)]) -> Option<String> {
+    /// Picks the lowest DID of `range` that the PBX does not list, no running command holds,
+    /// and is not in `excluded` (held on another PBX of the same range).
+    fn reserve_free_did(
+        &self,
+        range: &DidRange,
+        taken: &[(String, String)],
+        excluded: &HashSet<String>,
+    ) -> Option<String> {
         let mut reserved = self.reserved.lock().unwrap_or_else(PoisonError::into_inner);
-        let did = lowest_free(range, taken, &reserved)?;
+        let unavailable: HashSet<String> = reserved.union(excluded).cloned().collect();
+        let did = lowest_free(range, taken, &unavailable)?;
         reserved.insert(did.clone());
         Some(did)
     }
@@ -501,7 +508,8 @@ impl<T: Transport> Operations<'_, '_, T> {
                 Ok(())
             }
             (Op::FindFreeDid { range, into }, Response::Dids(taken)) => {
-                let did = self.driver.reserve_free_did(range, taken).ok_or_else(|| {
+                let excluded = self.run.excluded_dids();
+                let did = self.driver.reserve_free_did(range, taken, excluded).ok_or_else(|| {
                     format!(
                         "no free DID in {range}: all {} numbers are in use on the PBX; widen `[number_transfer] range` or take a DID away",
                         range.len()
