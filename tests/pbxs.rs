@@ -651,3 +651,38 @@ fn pbxs_that_share_a_did_range_share_its_numbers() {
         "{report}"
     );
 }
+
+#[test]
+fn plan_shows_each_command_in_its_pbxs_terms() {
+    let property = Property::start();
+    let path = property.dir.path().join("plan.hc");
+    std::fs::write(
+        &path,
+        "CHECKIN 3000 \"Organa,Leia\" COS LOCAL\nCHECKIN 5000 \"Skywalker,Luke\" COS LOCAL\nMOVE 1000 5001\nTEST\n",
+    )
+    .unwrap();
+    let planned = property
+        .hotelcare()
+        .arg("plan")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let plan = text(&planned.stdout);
+    assert!(planned.status.success(), "{plan}{}", text(&planned.stderr));
+    // West's own LOCAL (13) as MiXML operations; north's LOCAL (RST 1) as Mitel PMS frames.
+    assert!(
+        plan.contains("PBX `west`:") && plan.contains("COR Day=13"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("PBX `north`:") && plan.contains("CHK1"),
+        "{plan}"
+    );
+    assert!(plan.contains("RST1"), "{plan}");
+    assert!(
+        plan.contains("MOVE 1000 5001: a move between PBXs `east` and `north`"),
+        "{plan}"
+    );
+    // TEST goes to every PBX.
+    assert_eq!(plan.matches("TEST\n").count(), 3, "{plan}");
+}

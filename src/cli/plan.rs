@@ -15,6 +15,48 @@ use crate::pbx::mixml::describe::{PlannedCommand, plan as render};
 use crate::pbx::mixml::lower::{Settings, lower};
 use crate::validate::Validator;
 
+/// How a plan is written.
+struct Shown<'a> {
+    json: bool,
+    raw: bool,
+    /// The PBX's name, when there are several.
+    pbx: Option<&'a str>,
+}
+
+/// One command as one PBX would carry it out: its wire's operations or frames.
+fn plan_one(
+    out: &mut impl Write,
+    (settings, pms): &(Settings, Option<PmsSettings>),
+    shown: &Shown<'_>,
+    origin: &str,
+    command: &crate::validate::Command,
+) -> io::Result<()> {
+    if let Some(pbx) = shown.pbx
+        && !shown.json
+    {
+        writeln!(out, "PBX `{pbx}`:")?;
+    }
+    let line = match (pms, shown.json) {
+        (Some(pms), true) => serde_json::to_string(&mitel_pms::driver::PlannedRecords::new(
+            origin, command, pms,
+        ))
+        .map_err(io::Error::other)?,
+        (Some(pms), false) => mitel_pms::driver::plan(origin, command, pms, shown.raw),
+        (None, true) => {
+            let ops = lower(&command.action, settings);
+            serde_json::to_string(&PlannedCommand::new(origin, command, &ops))
+                .map_err(io::Error::other)?
+        }
+        (None, false) => render(
+            origin,
+            command,
+            &lower(&command.action, settings),
+            shown.raw,
+        ),
+    };
+    writeln!(out, "{line}")
+}
+
 pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) -> Exit {
     let summary = match validated(scripts, config, color, "no operations are shown") {
         Ok(summary) => summary,
@@ -80,45 +122,24 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
                             }
                             return;
                         }
-                        let owner = owners.first().copied().unwrap_or(0);
-                        let Some((settings, pms)) = wires.get(owner) else {
-                            return;
+                        // `TEST` (no room) goes to every PBX.
+                        let targets: Vec<usize> = if rooms.is_empty() {
+                            (0..wires.len()).collect()
+                        } else {
+                            vec![owners.first().copied().unwrap_or(0)]
                         };
-                        if several && !json {
-                            if let Err(e) = writeln!(out, "PBX `{}`:", config.pbxs[owner].name) {
+                        for owner in targets {
+                            let shown = Shown {
+                                json,
+                                raw,
+                                pbx: several.then(|| config.pbxs[owner].name.as_str()),
+                            };
+                            if let Some(wire) = wires.get(owner)
+                                && let Err(e) = plan_one(&mut out, wire, &shown, &origin, &command)
+                            {
                                 write_error = Some(e);
                                 return;
                             }
-                        }
-                        if let Some(pms) = pms {
-                            let written = if json {
-                                serde_json::to_string(&mitel_pms::driver::PlannedRecords::new(
-                                    &origin, &command, pms,
-                                ))
-                                .map_err(io::Error::other)
-                                .and_then(|line| writeln!(out, "{line}"))
-                            } else {
-                                writeln!(
-                                    out,
-                                    "{}",
-                                    mitel_pms::driver::plan(&origin, &command, pms, raw)
-                                )
-                            };
-                            if let Err(e) = written {
-                                write_error = Some(e);
-                            }
-                            return;
-                        }
-                        let ops = lower(&command.action, settings);
-                        let written = if json {
-                            serde_json::to_string(&PlannedCommand::new(&origin, &command, &ops))
-                                .map_err(io::Error::other)
-                                .and_then(|line| writeln!(out, "{line}"))
-                        } else {
-                            writeln!(out, "{}", render(&origin, &command, &ops, raw))
-                        };
-                        if let Err(e) = written {
-                            write_error = Some(e);
                         }
                     }
                 })
