@@ -109,6 +109,25 @@ impl Property {
         command
     }
 
+    /// `hotelcare ARGS` (with `stdin` on its standard input), which must exit with `code`;
+    /// its standard output.
+    pub(crate) fn expect(&self, args: &[&str], code: i32, stdin: Option<&str>) -> String {
+        let mut command = self.hotelcare();
+        command.args(args);
+        if let Some(input) = stdin {
+            command.write_stdin(input);
+        }
+        let output = command.output().unwrap();
+        let stdout = text(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "hotelcare {args:?}:\n{stdout}{}",
+            text(&output.stderr)
+        );
+        stdout
+    }
+
     pub(crate) fn run(&self, script: &str) -> Output {
         let path = self.dir.path().join("script.hc");
         std::fs::write(&path, script).unwrap();
@@ -149,11 +168,11 @@ fn down(simulator: &Simulator, down: bool) {
 #[test]
 fn a_script_touching_three_pbxs_runs_each_command_on_the_pbx_that_owns_its_room() {
     let property = Property::start();
-    let ran = property.run(
-        "CHECKIN 1000 \"Solo,Alina\" DID 7001\nCHECKIN 3000 \"Organa,Leia\" COS LOCAL\nCHECKIN 5000 \"Skywalker,Luke\" COS LOCAL\n",
+    let stdout = property.expect(
+        &["run", "-"],
+        0,
+        Some("CHECKIN 1000 \"Solo,Alina\" DID 7001\nCHECKIN 3000 \"Organa,Leia\" COS LOCAL\nCHECKIN 5000 \"Skywalker,Luke\" COS LOCAL\n"),
     );
-    let stdout = text(&ran.stdout);
-    assert!(ran.status.success(), "{stdout}\n{}", text(&ran.stderr));
     let east = Property::record(property.east(), "1000");
     assert_eq!(name_did_cor(&east), ("Solo,Alina", "7001", "1"));
     let west = Property::record(property.west(), "3000");
@@ -223,12 +242,7 @@ fn a_script_touching_three_pbxs_runs_each_command_on_the_pbx_that_owns_its_room(
 
     // West is back: `queue retry` does its command.
     down(property.west(), false);
-    let retried = property
-        .hotelcare()
-        .args(["queue", "retry"])
-        .output()
-        .unwrap();
-    assert!(retried.status.success(), "{}", text(&retried.stderr));
+    property.expect(&["queue", "retry"], 0, None);
     let west = Property::record(property.west(), "3000");
     assert_eq!(
         (west.directory_name.as_str(), west.cor_day.as_str()),
@@ -248,22 +262,17 @@ fn a_script_touching_three_pbxs_runs_each_command_on_the_pbx_that_owns_its_room(
         listed.contains("5001") && !listed.contains("1000"),
         "{listed}"
     );
-    let tested = property
-        .hotelcare()
-        .args(["test-access", "--pbx", "west"])
-        .output()
-        .unwrap();
-    assert!(tested.status.success(), "{}", text(&tested.stderr));
+    property.expect(&["test-access", "--pbx", "west"], 0, None);
 }
 
 #[test]
 fn a_move_between_two_pbxs_checks_out_on_one_and_in_on_the_other() {
     let property = Property::start();
-    let ran = property.run(
-        "CHECKIN 1001 \"Solo,Han\" DID 7002 COS LOCAL\nMOVE 1001 3001\nCHECKIN 1000 \"Tano,Ahsoka\"\nMOVE 1000 5001\n",
+    let stdout = property.expect(
+        &["run", "-"],
+        0,
+        Some("CHECKIN 1001 \"Solo,Han\" DID 7002 COS LOCAL\nMOVE 1001 3001\nCHECKIN 1000 \"Tano,Ahsoka\"\nMOVE 1000 5001\n"),
     );
-    let stdout = text(&ran.stdout);
-    assert!(ran.status.success(), "{stdout}\n{}", text(&ran.stderr));
     // With its DID (west's range holds it) and its class of service by name.
     let moved = Property::record(property.west(), "3001");
     assert_eq!(name_did_cor(&moved), ("Solo,Han", "7002", "13"));
@@ -338,18 +347,12 @@ impl Property {
 #[test]
 fn reconcile_finds_what_changed_on_each_pbx_in_process_and_through_the_service() {
     let property = Property::start();
-    let ran = property.run(
-        "CHECKIN 1000 \"Solo,Alina\" DID 7001\nCHECKIN 3000 \"Organa,Leia\"\nCHECKIN 5000 \"Skywalker,Luke\"\n",
+    property.expect(
+        &["run", "-"],
+        0,
+        Some("CHECKIN 1000 \"Solo,Alina\" DID 7001\nCHECKIN 3000 \"Organa,Leia\"\nCHECKIN 5000 \"Skywalker,Luke\"\n"),
     );
-    assert!(ran.status.success(), "{}", text(&ran.stderr));
-    let clean = property.hotelcare().arg("reconcile").output().unwrap();
-    let report = text(&clean.stdout);
-    assert_eq!(
-        clean.status.code(),
-        Some(0),
-        "{report}{}",
-        text(&clean.stderr)
-    );
+    let report = property.expect(&["reconcile"], 0, None);
     assert!(report.contains("2 room(s) compared"), "{report}");
     assert!(
         report.contains("1001  unmanaged") && report.contains("3001  unmanaged"),
@@ -369,18 +372,11 @@ fn reconcile_finds_what_changed_on_each_pbx_in_process_and_through_the_service()
     property.east().set_record("1000", record);
 
     let fix = property.dir.path().join("fix.hc");
-    let found = property
-        .hotelcare()
-        .args(["reconcile", "--pbx", "west", "--fix-script"])
-        .arg(&fix)
-        .output()
-        .unwrap();
-    let report = text(&found.stdout);
-    assert_eq!(
-        found.status.code(),
-        Some(4),
-        "{report}{}",
-        text(&found.stderr)
+    let fix_arg = fix.to_str().unwrap();
+    let report = property.expect(
+        &["reconcile", "--pbx", "west", "--fix-script", fix_arg],
+        4,
+        None,
     );
     assert!(
         report.contains("3000  COR Day") && report.contains("\"12\""),
@@ -392,66 +388,26 @@ fn reconcile_finds_what_changed_on_each_pbx_in_process_and_through_the_service()
         script.contains("CHECKIN 3000 \"Organa,Leia\" COS ALLOW REPLACE"),
         "{script}"
     );
-    let checked = property
-        .hotelcare()
-        .arg("check")
-        .arg(&fix)
-        .output()
-        .unwrap();
-    assert!(checked.status.success(), "{}", text(&checked.stderr));
-    let ran = property.hotelcare().arg("run").arg(&fix).output().unwrap();
-    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    property.expect(&["check", fix_arg], 0, None);
+    property.expect(&["run", fix_arg], 0, None);
     assert_eq!(Property::record(property.west(), "3000").cor_day, "11");
-    let west = property
-        .hotelcare()
-        .args(["reconcile", "--pbx", "west"])
-        .output()
-        .unwrap();
-    assert_eq!(west.status.code(), Some(0), "{}", text(&west.stdout));
+    property.expect(&["reconcile", "--pbx", "west"], 0, None);
 
     // In-process, a PBX that cannot be read is reconciled by its general reset.
-    let reset = property
-        .hotelcare()
-        .args(["reconcile", "--pbx", "north", "--apply"])
-        .output()
-        .unwrap();
-    let report = text(&reset.stdout);
-    assert_eq!(
-        reset.status.code(),
-        Some(0),
-        "{report}{}",
-        text(&reset.stderr)
-    );
+    let report = property.expect(&["reconcile", "--pbx", "north", "--apply"], 0, None);
     assert!(report.contains(": 1 rooms, 5 records"), "{report}");
     assert!(!report.contains("1000"), "north only: {report}");
 
     // Through a running service: east's difference found, and fixed with `--apply`.
     let service = property.serve();
-    let found = property.hotelcare().arg("reconcile").output().unwrap();
-    let report = text(&found.stdout);
-    assert_eq!(
-        found.status.code(),
-        Some(4),
-        "{report}{}",
-        text(&found.stderr)
-    );
+    let report = property.expect(&["reconcile"], 4, None);
     assert!(
         report.contains("1000  Directory Name") && report.contains("\"Someone,Else\""),
         "{report}"
     );
     assert!(!report.contains("3000  "), "no false positive: {report}");
     let applied_before = property.north().stats().applied;
-    let applied = property
-        .hotelcare()
-        .args(["reconcile", "--apply"])
-        .output()
-        .unwrap();
-    let report = text(&applied.stdout);
-    assert!(
-        applied.status.success(),
-        "{report}{}",
-        text(&applied.stderr)
-    );
+    let report = property.expect(&["reconcile", "--apply"], 0, None);
     assert_eq!(
         Property::record(property.east(), "1000").directory_name,
         "Solo,Alina"
@@ -470,8 +426,7 @@ fn reconcile_finds_what_changed_on_each_pbx_in_process_and_through_the_service()
         north.occupied && north.name == "Skywalker,Luke",
         "{north:?}"
     );
-    let after = property.hotelcare().arg("reconcile").output().unwrap();
-    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
+    property.expect(&["reconcile"], 0, None);
     crate::service::stop(service);
 }
 
@@ -555,12 +510,7 @@ fn with_a_service_one_pbx_down_queues_only_its_commands_and_they_run_when_it_is_
         Property::record(property.west(), "3000").directory_name,
         "Organa,Leia"
     );
-    let tested = property
-        .hotelcare()
-        .args(["test-access", "--pbx", "north"])
-        .output()
-        .unwrap();
-    assert!(tested.status.success(), "{}", text(&tested.stderr));
+    property.expect(&["test-access", "--pbx", "north"], 0, None);
     let unknown = property
         .hotelcare()
         .args(["test-access", "--pbx", "south"])
