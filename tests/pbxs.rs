@@ -635,4 +635,21 @@ fn plan_shows_each_command_in_its_pbxs_terms() {
     );
     // TEST goes to every PBX.
     assert_eq!(plan.matches("TEST\n").count(), 3, "{plan}");
+    // As JSON, each line names its PBX.
+    let json = property.expect(
+        &["--format", "json", "plan", path.to_str().unwrap()],
+        0,
+        None,
+    );
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .filter(|line| line.starts_with('{') && line.contains("\"command\""))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines[0]["pbx"], "west", "{json}");
+    assert_eq!(lines[1]["pbx"], "north", "{json}");
+    assert_eq!(
+        lines[2]["between_pbxs"],
+        serde_json::json!(["east", "north"])
+    );
 }

@@ -37,24 +37,33 @@ fn plan_one(
         writeln!(out, "PBX `{pbx}`:")?;
     }
     let line = match (pms, shown.json) {
-        (Some(pms), true) => serde_json::to_string(&mitel_pms::driver::PlannedRecords::new(
-            origin, command, pms,
-        ))
-        .map_err(io::Error::other)?,
         (Some(pms), false) => mitel_pms::driver::plan(origin, command, pms, shown.raw),
+        (None, false) => {
+            let ops = lower(&command.action, settings);
+            render(origin, command, &ops, shown.raw)
+        }
+        (Some(pms), true) => json_line(
+            &mitel_pms::driver::PlannedRecords::new(origin, command, pms),
+            shown.pbx,
+        )?,
         (None, true) => {
             let ops = lower(&command.action, settings);
-            serde_json::to_string(&PlannedCommand::new(origin, command, &ops))
-                .map_err(io::Error::other)?
+            json_line(&PlannedCommand::new(origin, command, &ops), shown.pbx)?
         }
-        (None, false) => render(
-            origin,
-            command,
-            &lower(&command.action, settings),
-            shown.raw,
-        ),
     };
     writeln!(out, "{line}")
+}
+
+/// A planned command as a JSON line; with several PBXs, with a `pbx` field naming its PBX.
+fn json_line(document: &impl serde::Serialize, pbx: Option<&str>) -> io::Result<String> {
+    let Some(pbx) = pbx else {
+        return serde_json::to_string(document).map_err(io::Error::other);
+    };
+    let mut value = serde_json::to_value(document).map_err(io::Error::other)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("pbx".into(), pbx.into());
+    }
+    Ok(value.to_string())
 }
 
 pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) -> Exit {
