@@ -137,7 +137,22 @@ fn the_vendor_example_over_the_link_sends_the_specs_frames() {
             "DND0  2000",
             "CHK0  2000",
             "RST0  2000",
+            // The lamp the stay switched on goes off with it: the next guest starts without.
+            "MW 0  2000",
         ]
+    );
+    assert!(!vacated.message_waiting && !vacated.do_not_disturb);
+    let rooms = hotelcare()
+        .current_dir(pms.dir.path())
+        .arg("--config")
+        .arg(&pms.config)
+        .args(["rooms", "2000"])
+        .output()
+        .unwrap();
+    let listed = text(&rooms.stdout);
+    assert!(
+        !listed.contains("message waiting") && !listed.contains("do not disturb"),
+        "{listed}"
     );
     // SHOW on this wire is what hotelcare last set, and says so.
     let shown = hotelcare()

@@ -152,6 +152,9 @@ fn error(context: &str, e: impl Display) -> JournalError {
 type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>;
 
 /// A handle to the journal; cheap to clone. The file is closed when the last handle is dropped.
+/// Flags a command changed: (room, flag, new value; `None`: cleared).
+pub type FlagChanges = Vec<(String, String, Option<String>)>;
+
 #[derive(Clone)]
 pub struct Journal {
     /// `None` only for a moment while a compaction swaps the file (or if reopening it failed).
@@ -463,26 +466,20 @@ impl Journal {
         .await
     }
 
+    /// Deletes a done command and records how its rooms stand. A room's flags are what was
+    /// written last (the PBX's reports and the FIAS link's sharers may land while the command
+    /// ran): only `flags`, the ones the command changed, are applied over them.
     pub async fn complete(
         &self,
         entry: &Entry,
         states: Vec<(String, RoomState)>,
+        flags: FlagChanges,
     ) -> Result<(), JournalError> {
         let seq = entry.seq;
         let rooms: Vec<String> = match &entry.command.action {
             // A query changes nothing: it cannot make an older failed command obsolete.
             Action::Show { .. } | Action::Test => Vec::new(),
             action => action.rooms().into_iter().map(str::to_owned).collect(),
-        };
-        // The flags a room has are what was written last (the PBX's reports, the FIAS link's
-        // sharers may land while the command ran): only the flag the command set is its own.
-        let own_flag = match &entry.command.action {
-            Action::SetFlag { room, flag, on } => Some((
-                room.clone(),
-                flag.name().to_owned(),
-                if *on { "on" } else { "off" }.to_owned(),
-            )),
-            _ => None,
         };
         self.write(Box::new(move |txn| {
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
@@ -500,10 +497,11 @@ impl Journal {
                         serde_json::from_slice(stored.value()).unwrap_or_default();
                     state.flags = stored.flags;
                 }
-                if let Some((flagged, flag, value)) = &own_flag
-                    && flagged == room
-                {
-                    state.flags.insert(flag.clone(), value.clone());
+                for (_, flag, value) in flags.iter().filter(|(changed, ..)| changed == room) {
+                    match value {
+                        Some(value) => state.flags.insert(flag.clone(), value.clone()),
+                        None => state.flags.remove(flag),
+                    };
                 }
                 let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
                 table
@@ -1008,7 +1006,10 @@ mod tests {
                 .unwrap();
             assert_eq!(seqs, [1, 2, 3]);
             let second = journal.get(2).unwrap().unwrap();
-            journal.complete(&second, Vec::new()).await.unwrap();
+            journal
+                .complete(&second, Vec::new(), Vec::new())
+                .await
+                .unwrap();
             let mut third = journal.get(3).unwrap().unwrap();
             third.status = Status::Failed;
             third.attempts = 4;
@@ -1048,7 +1049,7 @@ mod tests {
         // ...then the FIAS link (or the PBX) wrote a flag before the command completed.
         journal.set_room_flag("1", "sharers", "G#2").await.unwrap();
         journal
-            .complete(&entry, vec![("1".into(), state)])
+            .complete(&entry, vec![("1".into(), state)], Vec::new())
             .await
             .unwrap();
         let room = journal.room("1").unwrap().unwrap();
@@ -1070,7 +1071,15 @@ mod tests {
         journal.append(vec![flag]).await.unwrap();
         let entry = journal.get(2).unwrap().unwrap();
         journal
-            .complete(&entry, vec![("1".into(), RoomState::default())])
+            .complete(
+                &entry,
+                vec![("1".into(), RoomState::default())],
+                vec![(
+                    "1".into(),
+                    crate::syntax::Flag::MessageWaiting.name().into(),
+                    Some("on".into()),
+                )],
+            )
             .await
             .unwrap();
         let room = journal.room("1").unwrap().unwrap();
@@ -1091,7 +1100,10 @@ mod tests {
             journal.update(&failed).await.unwrap();
         }
         let later = journal.get(2).unwrap().unwrap();
-        journal.complete(&later, Vec::new()).await.unwrap();
+        journal
+            .complete(&later, Vec::new(), Vec::new())
+            .await
+            .unwrap();
         let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
         assert_eq!(requeued.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
         assert_eq!(
@@ -1127,7 +1139,10 @@ mod tests {
                 .await
                 .unwrap();
             let done = journal.get(1).unwrap().unwrap();
-            journal.complete(&done, Vec::new()).await.unwrap();
+            journal
+                .complete(&done, Vec::new(), Vec::new())
+                .await
+                .unwrap();
         }
         let file = dir.path().join(FILE_NAME);
         let contains = |bytes: &[u8], needle: &str| {

@@ -634,12 +634,14 @@ impl Shared {
 
     /// How the rooms of a done command stand now (see `room_state`); `block_cor`: what its
     /// PBX's check-out sets, when the driver says.
+    /// With each room, the flags the command changed (`None`: cleared): the journal applies
+    /// only those over the room's latest flags (see `Journal::complete`).
     fn room_states(
         &self,
         entry: &Entry,
         done: &Done,
         block_cor: Option<u8>,
-    ) -> Vec<(String, RoomState)> {
+    ) -> (Vec<(String, RoomState)>, journal::FlagChanges) {
         let last = LastCommand {
             seq: entry.seq,
             origin: entry.origin.clone(),
@@ -655,14 +657,27 @@ impl Shared {
                 RoomState::default()
             }
         };
-        room_state::after(
+        let states = room_state::after(
             &entry.command.action,
             done,
             self.options.number_transfer,
             block_cor.unwrap_or(self.options.block_cor),
             &before,
             &last,
-        )
+        );
+        let mut changes = Vec::new();
+        for (room, state) in &states {
+            let was = before(room).flags;
+            for (flag, value) in &state.flags {
+                if was.get(flag) != Some(value) {
+                    changes.push((room.clone(), flag.clone(), Some(value.clone())));
+                }
+            }
+            for flag in was.keys().filter(|flag| !state.flags.contains_key(*flag)) {
+                changes.push((room.clone(), flag.clone(), None));
+            }
+        }
+        (states, changes)
     }
 }
 
@@ -681,8 +696,8 @@ impl<D: Driver> Inner<D> {
         let (outcome, record) = match executed {
             Ok(done) => {
                 let block_cor = self.driver.block_cor(entry.command.action.room());
-                let states = shared.room_states(&entry, &done, block_cor);
-                let recorded = shared.journal.complete(&entry, states).await;
+                let (states, flags) = shared.room_states(&entry, &done, block_cor);
+                let recorded = shared.journal.complete(&entry, states, flags).await;
                 (recorded.map(|()| Outcome::Done), done.record)
             }
             Err(Stopped::Command(reason)) => {

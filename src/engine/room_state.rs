@@ -39,6 +39,21 @@ pub struct LastCommand {
     pub at: u64,
 }
 
+/// A room's flags without those that belong to a guest's stay (message waiting, do not
+/// disturb): a check-in and a check-out end them (the Mitel PMS wire sends them off; MiVB also
+/// clears them on check-in and check-out itself).
+fn a_guests_flags_cleared(
+    mut flags: std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    for flag in [
+        crate::validate::Flag::MessageWaiting,
+        crate::validate::Flag::DoNotDisturb,
+    ] {
+        flags.remove(flag.name());
+    }
+    flags
+}
+
 /// The rooms `action` changed and how they stand now, given how they stood (`before`) and what
 /// the driver reports (`done`: a DID found free, the guest a move carried along). `transfer`:
 /// telephone number transfer is on; `block_cor`: what a check-out sets.
@@ -61,7 +76,7 @@ pub fn after(
             guest: None,
             cor: Some(block_cor),
             did: if transfer { None } else { previous.did },
-            flags: previous.flags,
+            flags: a_guests_flags_cleared(previous.flags),
             last: None,
         }
     };
@@ -85,7 +100,7 @@ pub fn after(
                     guest: Some(check_in.guest.clone()),
                     cor: Some(check_in.cor.get()),
                     did,
-                    flags: previous.flags,
+                    flags: a_guests_flags_cleared(previous.flags),
                     last: None,
                 }),
             )]
@@ -128,7 +143,7 @@ pub fn after(
                 guest,
                 cor,
                 did,
-                flags: before(to).flags,
+                flags: a_guests_flags_cleared(before(to).flags),
                 last: None,
             };
             vec![
@@ -159,6 +174,37 @@ mod tests {
         for (room, state) in after(action, done, true, 2, &before, &LastCommand::default()) {
             rooms.insert(room, state);
         }
+    }
+
+    #[test]
+    fn a_check_out_ends_the_stays_flags_and_keeps_the_rooms() {
+        let mut rooms = BTreeMap::new();
+        let mut state = RoomState {
+            occupied: true,
+            guest: Some(guest("Solo")),
+            ..RoomState::default()
+        };
+        for (flag, value) in [
+            ("message waiting", "on"),
+            ("do not disturb", "on"),
+            ("maid status", "clean"),
+        ] {
+            state.flags.insert(flag.into(), value.into());
+        }
+        rooms.insert("1000".to_owned(), state);
+        apply(
+            &mut rooms,
+            &Action::CheckOut {
+                room: "1000".into(),
+            },
+            &Done::default(),
+        );
+        let flags: Vec<&str> = rooms["1000"].flags.keys().map(String::as_str).collect();
+        assert_eq!(
+            flags,
+            ["maid status"],
+            "the PBX's maid status is the room's, not the stay's"
+        );
     }
 
     #[test]

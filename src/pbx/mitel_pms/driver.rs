@@ -108,6 +108,25 @@ pub(crate) struct Planned {
     pub(crate) record: Record,
 }
 
+/// The records that end what a guest's stay switched on (message waiting, do not disturb), as
+/// the expected state has them: sent after a check-out so that the next guest starts without.
+fn stay_ended(room: &str, state: &RoomState) -> Vec<Record> {
+    let on = |flag: Flag| {
+        state
+            .flags
+            .get(flag.name())
+            .is_some_and(|value| value == "on")
+    };
+    let mut records = Vec::new();
+    if on(Flag::MessageWaiting) {
+        records.push(Record::MessageWaiting(false, room.to_owned()));
+    }
+    if on(Flag::DoNotDisturb) {
+        records.push(Record::DoNotDisturb(false, room.to_owned()));
+    }
+    records
+}
+
 /// Why a command is refused before anything is sent.
 type Refusal = String;
 
@@ -146,6 +165,9 @@ pub(crate) fn frames(
                 }
                 if before.occupied {
                     push(room, Record::CheckOut(room.clone()));
+                    for record in stay_ended(room, &before) {
+                        push(room, record);
+                    }
                 }
             } else if *replace {
                 push(room, Record::CheckOut(room.clone()));
@@ -158,6 +180,11 @@ pub(crate) fn frames(
         Action::CheckOut { room } => {
             push(room, Record::CheckOut(room.clone()));
             push(room, Record::Restriction(settings.block, room.clone()));
+            if let Some(state) = state {
+                for record in stay_ended(room, &state(room)) {
+                    push(room, record);
+                }
+            }
         }
         Action::Cos { room, cor } => push(room, Record::Restriction(cor.get(), room.clone())),
         Action::Rename { room, guest } => {
@@ -200,6 +227,11 @@ pub(crate) fn frames(
             };
             push(from, Record::CheckOut(from.clone()));
             push(from, Record::Restriction(settings.block, from.clone()));
+            if let Some(state) = state {
+                for record in stay_ended(from, &state(from)) {
+                    push(from, record);
+                }
+            }
             push(to, Record::CheckIn(to.clone()));
             // A room checked in without a name (never by hotelcare) moves without one.
             if !guest.is_empty() {
