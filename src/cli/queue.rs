@@ -24,11 +24,16 @@ pub(crate) fn list(config: &Config) -> Exit {
         Ok(entries) => entries,
         Err(error) => return usage(error),
     };
+    let all = entries.len();
     entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
     if output_format() == Format::Json {
         if let Ok(text) = serde_json::to_string_pretty(&json::Queue::new(&entries, config)) {
             outln!("{text}");
         }
+        return Exit::Done;
+    }
+    if entries.is_empty() && all > 0 {
+        outln!("{}", format::none_for_pbx(config.pbx_name(), all));
         return Exit::Done;
     }
     out!("{}", format::queue(&entries, false, config));

@@ -74,6 +74,12 @@ pub trait Driver: Send + Sync + 'static {
         vec![crate::config::MAIN.to_owned()]
     }
 
+    /// Whether events name the PBX (a property with several; also a router narrowed to one
+    /// of them by `--pbx`).
+    fn names_pbxs(&self) -> bool {
+        self.pbx_names().len() > 1
+    }
+
     /// Which of `pbx_names` (their indexes) `action` goes to: one, or two for a move between
     /// rooms of two PBXs, or all for `TEST`. The engine keeps "unreachable, queued" and the
     /// concurrency per PBX.

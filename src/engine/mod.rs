@@ -94,6 +94,8 @@ pub(crate) struct Shared {
     sink: Sink,
     /// The PBXs' names (`Driver::pbx_names`), for halt reasons and events.
     pbxs: Vec<String>,
+    /// Events and reasons name the PBX (`Driver::names_pbxs`).
+    name_pbxs: bool,
     /// Why the current run stopped starting commands: on every PBX, or on some.
     halts: Mutex<Halts>,
 }
@@ -179,6 +181,7 @@ impl<D: Driver> Engine<D> {
             max_concurrency: options.max_concurrency.max(1),
             ..options
         };
+        let name_pbxs = driver.names_pbxs();
         let mut pbxs = driver.pbx_names();
         if pbxs.is_empty() {
             pbxs.push(crate::config::MAIN.to_owned());
@@ -199,6 +202,7 @@ impl<D: Driver> Engine<D> {
                         pbx: vec![None; pbxs.len()],
                         since: None,
                     }),
+                    name_pbxs,
                     pbxs,
                 },
             }),
@@ -603,7 +607,7 @@ impl Shared {
     }
 
     fn pbx_label_of(&self, pbxs: &[usize], moved: bool) -> Option<String> {
-        (self.pbxs.len() > 1).then(|| {
+        self.name_pbxs.then(|| {
             pbxs.iter()
                 .filter_map(|&pbx| self.pbxs.get(pbx).map(String::as_str))
                 .collect::<Vec<_>>()

@@ -54,7 +54,12 @@ pub(crate) fn map(
     };
     let header = format!("# FIAS {} G#{reservation} RN{room}{when}\n", record.kind);
     let script = |lines: Vec<String>, again: bool| Mapped::Script {
-        name: format!("fias:{}:G#{reservation}", record.kind),
+        // Named by the reservation; a record without one (`RE`) by its room.
+        name: if reservation.is_empty() {
+            format!("fias:{}:RN{room}", record.kind)
+        } else {
+            format!("fias:{}:G#{reservation}", record.kind)
+        },
         text: format!("{header}{}\n", lines.join("\n")),
         again,
     };

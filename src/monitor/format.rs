@@ -97,6 +97,14 @@ pub(crate) fn entry(entry: &crate::engine::Entry, config: &crate::config::Config
     out
 }
 
+/// `queue list --pbx NAME` when only other PBXs have commands.
+pub(crate) fn none_for_pbx(pbx: &str, others: usize) -> String {
+    format!(
+        "no command for PBX `{pbx}` is pending or failed ({} for other PBXs: `hotelcare queue list` shows them)",
+        crate::diagnostics::Count(others, "command")
+    )
+}
+
 /// `queue list`: every pending and failed command, with what to do about them (`service`: as
 /// a running service holds them, which runs pending commands by itself).
 pub(crate) fn queue(

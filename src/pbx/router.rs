@@ -18,6 +18,8 @@ pub struct Router {
     /// Each member's DID pool: the lowest index of the members its range overlaps, directly
     /// or through others.
     pools: Vec<usize>,
+    /// The property has several PBXs (this router may be narrowed to one by `--pbx`).
+    several: bool,
 }
 
 struct Member {
@@ -66,7 +68,12 @@ impl Router {
                 }
             }
         }
-        Self { members, pools }
+        let several = members.len() > 1;
+        Self {
+            members,
+            pools,
+            several,
+        }
     }
 
     /// The wire of PBX `index`.
@@ -105,8 +112,13 @@ impl Router {
                         .number_transfer
                         .is_some_and(|nt| nt.range.contains(did));
                 if !held {
+                    let why = if new.capabilities.did && new.site.number_transfer.is_some() {
+                        "does not have it in its number transfer range"
+                    } else {
+                        "has no DIDs"
+                    };
                     return Err(Stopped::Command(format!(
-                        "room {from}: the guest's DID {did} cannot move to room {to}: PBX `{}` does not have it in its number transfer range; nothing was sent. Take the DID away first (`DID {from} NONE`), then move",
+                        "room {from}: the guest's DID {did} cannot move to room {to}: PBX `{}` {why}; nothing was sent. Take the DID away first (`DID {from} NONE`), then move, and drop this command (`hotelcare queue drop`)",
                         new.site.name
                     )));
                 }
@@ -322,11 +334,17 @@ impl Driver for Router {
 
     fn only(&self, pbx: usize) -> Option<Self> {
         let member = self.members.get(pbx)?;
-        Some(Self::of(vec![Member {
+        let mut only = Self::of(vec![Member {
             site: member.site.clone(),
             capabilities: member.capabilities,
             driver: Arc::clone(&member.driver),
-        }]))
+        }]);
+        only.several = self.several;
+        Some(only)
+    }
+
+    fn names_pbxs(&self) -> bool {
+        self.several
     }
 
     fn did_pool(&self, pbx: usize) -> usize {

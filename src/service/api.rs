@@ -307,7 +307,15 @@ async fn queue<D: Driver>(
     };
     match api.engine.journal().entries() {
         Ok(mut entries) => {
+            let all = entries.len();
             entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
+            if entries.is_empty() && all > 0 {
+                return axum::Json(json!({
+                    "queue": json::Queue::new(&entries, &api.config),
+                    "text": format!("{}\n", format::none_for_pbx(config.pbx_name(), all)),
+                }))
+                .into_response();
+            }
             // Named as the whole property names them.
             axum::Json(json!({
                 "queue": json::Queue::new(&entries, &api.config),

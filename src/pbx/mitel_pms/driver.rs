@@ -535,7 +535,7 @@ fn record(state: &RoomState) -> RoomRecord {
             state.cor.map(|c| c.to_string()).unwrap_or_default(),
         ),
     ];
-    for (flag, value) in &state.flags {
+    for (flag, value) in state.flags.iter().filter(|(_, value)| !value.is_empty()) {
         fields.push(RecordField {
             field: "Flag",
             shown: format!("{flag}={value}"),
