@@ -1,19 +1,20 @@
 //! FIAS: the service takes guest events from a PMS (the FIAS simulator) and the PBX follows.
 
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 use hotelcare::sim::fias_pms::FiasPms;
 
-use crate::support::{TestPbx, wait_for};
+use crate::support::{Service, TestPbx, wait_for};
 
-fn serve(pbx: &TestPbx) -> Child {
-    let child = pbx
-        .command()
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+fn serve(pbx: &TestPbx) -> Service {
+    let child = Service::new(
+        pbx.command()
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let info = pbx.dir.path().join("state/service.json");
     wait_for("service.json", || info.exists());
     child
@@ -312,7 +313,7 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
         };
         pms.send(record.as_bytes());
     }
-    let kill = |service: &mut Child| {
+    let kill = |service: &mut Service| {
         service.kill().unwrap();
         service.wait().unwrap();
     };
@@ -399,15 +400,17 @@ fn maid_status_from_the_pbx_goes_back_to_the_pms() {
         maid_every: Some(std::time::Duration::from_millis(300)),
         ..PmsFaults::default()
     });
-    let mut service = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
-        .current_dir(pbx.dir.path())
-        .arg("--config")
-        .arg(&pbx.config)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut service = Service::new(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
+            .current_dir(pbx.dir.path())
+            .arg("--config")
+            .arg(&pbx.config)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     // The first keep-alive connects the PMS link to the PBX; its maid status follows.
     wait_for("the maid status at the PMS", || {
         pms.received().iter().any(|r| r == "RE|RN1000|RS3|")

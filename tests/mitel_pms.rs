@@ -325,7 +325,8 @@ fn a_request_to_initialize_is_answered_with_a_general_reset() {
         config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
     )
     .unwrap();
-    let mut service = hotelcare_std(&pms).arg("serve").spawn().unwrap();
+    let mut service =
+        crate::support::Service::new(hotelcare_std(&pms).arg("serve").spawn().unwrap());
     let info = pms.dir.path().join("state/service.json");
     crate::support::wait_for("service.json", || info.exists());
     let ran =

@@ -326,19 +326,21 @@ fn a_move_between_two_pbxs_checks_out_on_one_and_in_on_the_other() {
 
 impl Property {
     /// `hotelcare serve` on this property; waits until it answers.
-    fn serve(&self) -> std::process::Child {
+    fn serve(&self) -> crate::support::Service {
         let info = self.dir.path().join("state/service.json");
         let _ = std::fs::remove_file(&info);
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
-            .current_dir(self.dir.path())
-            .args(["--color", "never", "--config"])
-            .arg(&self.config)
-            .arg("serve")
-            .env(PASSWORD_ENV, PASSWORD)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = crate::support::Service::new(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
+                .current_dir(self.dir.path())
+                .args(["--color", "never", "--config"])
+                .arg(&self.config)
+                .arg("serve")
+                .env(PASSWORD_ENV, PASSWORD)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         crate::support::wait_for("service.json", || info.exists());
         child
     }

@@ -5,13 +5,13 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{TestPbx, text, wait_for};
+use crate::support::{Service, TestPbx, text, wait_for};
 
 /// Starts `hotelcare serve` (with a spool if given) and waits until it answers.
-fn start_serve(pbx: &TestPbx, spool: Option<&Path>) -> (Child, SocketAddr) {
+fn start_serve(pbx: &TestPbx, spool: Option<&Path>) -> (Service, SocketAddr) {
     let _ = std::fs::remove_file(pbx.dir.path().join("state/service.json"));
     let mut command = pbx.command();
     command.arg("serve");
@@ -21,11 +21,13 @@ fn start_serve(pbx: &TestPbx, spool: Option<&Path>) -> (Child, SocketAddr) {
             .arg(spool)
             .args(["--interval-ms", "50", "--settle-ms", "200"]);
     }
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = Service::new(
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let info = pbx.dir.path().join("state/service.json");
     wait_for("service.json", || info.exists());
     let info: serde_json::Value =
@@ -44,7 +46,7 @@ pub(crate) fn stop_service(pid: u32) {
     let _ = pid;
 }
 
-pub(crate) fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Service) {
     #[cfg(unix)]
     {
         stop_service(child.id());
