@@ -508,6 +508,11 @@ fn with_a_service_one_pbx_down_queues_only_its_commands_and_they_run_when_it_is_
     crate::support::wait_for("west's check-in", || {
         Property::record(property.west(), "3000").cor_day == "11"
     });
+    // The service says so when a PBX it found unreachable answers again.
+    crate::support::wait_for("west back in the log", || {
+        std::fs::read_to_string(property.dir.path().join("logs/hotelcare-service.log"))
+            .is_ok_and(|log| log.contains("PBX `west` answers again"))
+    });
     assert_eq!(
         Property::record(property.west(), "3000").directory_name,
         "Organa,Leia"

@@ -49,7 +49,7 @@ pub(crate) async fn run<D: Driver>(
         }
         if let Some(reason) = report.halted {
             for pbx in &report.halted_pbxs {
-                hub.metrics.reachable(pbx, false);
+                let _ = hub.metrics.reachable(pbx, false);
             }
             let queued = engine.journal().count_pending().unwrap_or(report.queued);
             hub.notice(

@@ -184,7 +184,7 @@ impl Hub {
                             .filter(|_| text.starts_with("Mitel PMS link"))
                     });
                 if let Some(pbx) = pbx {
-                    self.metrics.reachable(pbx, true);
+                    let _ = self.metrics.reachable(pbx, true);
                 }
             }
             return self.notice(text, *problem);
@@ -219,8 +219,16 @@ impl Hub {
             Event::Step(step) => {
                 match step.result {
                     StepResult::Ok { .. } | StepResult::Refused(_) => {
-                        if let Some(pbx) = step.pbx.or(self.only_pbx.as_deref()) {
-                            self.metrics.reachable(pbx, true);
+                        if let Some(pbx) = step.pbx.or(self.only_pbx.as_deref())
+                            && self.metrics.reachable(pbx, true)
+                        {
+                            // It was found unreachable before: say that it is back.
+                            let text = if self.only_pbx.is_some() {
+                                "the PBX answers again".to_owned()
+                            } else {
+                                format!("PBX `{pbx}` answers again")
+                            };
+                            self.notice(&text, false);
                         }
                         self.metrics
                             .request_seconds

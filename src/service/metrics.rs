@@ -77,16 +77,18 @@ impl Metrics {
             request_seconds,
         };
         for pbx in pbxs {
-            metrics.reachable(pbx, true);
+            let _ = metrics.reachable(pbx, true);
         }
         metrics
     }
 
-    /// Whether PBX `pbx` answers.
-    pub(crate) fn reachable(&self, pbx: &str, up: bool) {
-        self.pbx_reachable
-            .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())])
-            .set(i64::from(up));
+    /// Whether PBX `pbx` answers; `true` when it did not before and does now.
+    pub(crate) fn reachable(&self, pbx: &str, up: bool) -> bool {
+        let gauge = self
+            .pbx_reachable
+            .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())]);
+        let was = gauge.set(i64::from(up));
+        up && was == 0
     }
 
     /// The text exposition.
@@ -105,7 +107,10 @@ mod tests {
     #[test]
     fn counters_and_the_histogram_are_exposed() {
         let metrics = Metrics::new(&["east".to_owned(), "west".to_owned()]);
-        metrics.reachable("west", false);
+        assert!(!metrics.reachable("west", false));
+        assert!(metrics.reachable("west", true), "back");
+        assert!(!metrics.reachable("west", true), "still");
+        let _ = metrics.reachable("west", false);
         metrics.accepted.inc_by(3);
         metrics.request_seconds.observe(0.02);
         let text = metrics.render();

@@ -480,7 +480,7 @@ impl Driver for MitelPmsDriver {
 }
 
 /// What to check when the link cannot be made or the PBX does not answer.
-const LINK_HINT: &str = "check `server` (host:port of the PBX's PMS link) in [pbx], that the PBX has \"Property Management System Installed\" on, and that nothing else holds its PMS link";
+const LINK_HINT: &str = "check `server` (host:port of the PBX's PMS link) in [pbx] (or [pbx.NAME]), that the PBX has \"Property Management System Installed\" on, and that nothing else holds its PMS link";
 
 /// How a link error counts for the retry policy: a PBX that cannot be reached or does not
 /// answer holds the run (commands stay queued). A busy PBX (`NAK` to `ENQ`), and a record

@@ -142,15 +142,15 @@ impl Display for TransportError {
             } => match cause {
                 ConnectCause::Dns => write!(
                     f,
-                    "cannot resolve the PBX name in `{address}` ({detail}); check `server` in [pbx]"
+                    "cannot resolve the PBX name in `{address}` ({detail}); check `server` in [pbx] (or [pbx.NAME])"
                 ),
                 ConnectCause::Refused => write!(
                     f,
-                    "the PBX at {address} refused the connection; check `server` (address and port) in [pbx] and that MiXML is enabled"
+                    "the PBX at {address} refused the connection; check `server` (address and port) in [pbx] (or [pbx.NAME]) and that MiXML is enabled"
                 ),
                 ConnectCause::TimedOut => write!(
                     f,
-                    "the PBX at {address} does not answer (connection timed out); check `server` in [pbx] and the network"
+                    "the PBX at {address} does not answer (connection timed out); check `server` in [pbx] (or [pbx.NAME]) and the network"
                 ),
                 ConnectCause::Other => {
                     write!(f, "cannot connect to the PBX at {address}: {detail}")
@@ -169,7 +169,7 @@ impl Display for TransportError {
             }
             Self::Certificate { address, detail } => write!(
                 f,
-                "the TLS certificate of the PBX at {address} is not trusted ({detail}); give the PBX's CA as `ca_file` or its certificate fingerprint as `pin_sha256` in [pbx]"
+                "the TLS certificate of the PBX at {address} is not trusted ({detail}); give the PBX's CA as `ca_file` or its certificate fingerprint as `pin_sha256` in [pbx] (or [pbx.NAME])"
             ),
             Self::Http {
                 address,
@@ -195,7 +195,7 @@ impl Display for TransportError {
             }
             Self::Authentication { address, user } => write!(
                 f,
-                "the PBX at {address} refused the login of user `{user}`: wrong user name or password; check `user` and the password in [pbx] (the MiXML user of System Administration -> User Authorization Profiles)"
+                "the PBX at {address} refused the login of user `{user}`: wrong user name or password; check `user` and the password in [pbx] (or [pbx.NAME]) (the MiXML user of System Administration -> User Authorization Profiles)"
             ),
             Self::Fault(fault) => write!(f, "the PBX refused: {fault}"),
         }
