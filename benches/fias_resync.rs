@@ -14,11 +14,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hotelcare::sim::fias_pms::FiasPms;
-use hotelcare::sim::{self, Faults, Seed, Simulator};
+use hotelcare::sim::{Faults, Seed};
 
 const LATENCY_MS: u64 = 20;
 const CONCURRENCY: u32 = 16;
-const PASSWORD: &str = "bench";
 
 fn main() {
     if !support::requested() {
@@ -26,11 +25,7 @@ fn main() {
     }
     let rooms: u32 = support::count("HOTELCARE_BENCH_ROOMS", 1000);
     let runtime = support::runtime();
-    let mut options = sim::Options::new("hotelcare", PASSWORD);
-    options.seed = Seed::range(10_000, rooms, 2);
-    let simulator = runtime
-        .block_on(Simulator::start(options))
-        .expect("simulator");
+    let simulator = support::simulator(&runtime, Seed::range(10_000, rooms, 2));
     let pms = runtime.block_on(FiasPms::start()).expect("PMS simulator");
     let house: Vec<Vec<u8>> = (0..rooms)
         .map(|i| format!("GI|RN{}|G#{i}|GNGuest{i}|GFBench|", 10_000 + i).into_bytes())
@@ -38,19 +33,14 @@ fn main() {
     let house: Vec<&[u8]> = house.iter().map(Vec::as_slice).collect();
     pms.set_house(&house);
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("sim.pem"),
-        simulator.certificate_pem().expect("TLS"),
-    )
-    .expect("write");
+    let pbx = support::pbx_keys(dir.path(), &simulator, "sim.pem");
     let config = dir.path().join("hotelcare.toml");
     std::fs::write(
         &config,
         format!(
-            "[pbx]\nserver = \"{}\"\nuser = \"hotelcare\"\npassword_env = \"HOTELCARE_BENCH_PASSWORD\"\nca_file = \"sim.pem\"\n\n\
+            "[pbx]\n{pbx}\n\
              [run]\nmax_concurrency = {CONCURRENCY}\nstate_dir = \"state\"\nlog_dir = \"logs\"\n\n\
              [service]\nlisten = \"127.0.0.1:0\"\n\n[fias]\nserver = \"{}\"\n",
-            simulator.address(),
             pms.address()
         ),
     )
@@ -64,7 +54,7 @@ fn main() {
         .arg("--config")
         .arg(&config)
         .arg("serve")
-        .env("HOTELCARE_BENCH_PASSWORD", PASSWORD)
+        .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -17,27 +17,21 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use hotelcare::sim::{self, Faults, Seed, Simulator};
+use hotelcare::sim::{Faults, Seed, Simulator};
 
 const LATENCY_MS: u64 = 20;
 /// A check-out: read the Service Label, set Service Details, User Profile, Service Profile.
 const REQUESTS_PER_CHECKOUT: u64 = 4;
-const PASSWORD: &str = "bench";
 
 fn config(dir: &Path, simulator: &Simulator, concurrency: usize) -> std::path::PathBuf {
-    std::fs::write(
-        dir.join("sim.pem"),
-        simulator.certificate_pem().expect("TLS"),
-    )
-    .expect("write");
+    let pbx = support::pbx_keys(dir, simulator, "sim.pem");
     let path = dir.join(format!("hotelcare-{concurrency}.toml"));
     std::fs::write(
         &path,
         format!(
-            "[pbx]\nserver = \"{}\"\nuser = \"hotelcare\"\npassword_env = \"HOTELCARE_BENCH_PASSWORD\"\ntimeout_secs = 10\nca_file = \"sim.pem\"\n\n\
+            "[pbx]\n{pbx}\n\
              [number_transfer]\nenabled = true\nrange = \"3000-3999\"\n\n\
-             [run]\nmax_concurrency = {concurrency}\nstate_dir = \"state-{concurrency}\"\nlog_dir = \"logs\"\n",
-            simulator.address()
+             [run]\nmax_concurrency = {concurrency}\nstate_dir = \"state-{concurrency}\"\nlog_dir = \"logs\"\n"
         ),
     )
     .expect("write");
@@ -51,7 +45,7 @@ fn hotelcare(config: &Path, script: &Path) -> Duration {
         .arg(config)
         .arg("run")
         .arg(script)
-        .env("HOTELCARE_BENCH_PASSWORD", PASSWORD)
+        .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -66,11 +60,7 @@ fn main() {
     }
     let rooms: u32 = support::count("HOTELCARE_BENCH_ROOMS", 1000);
     let runtime = support::runtime();
-    let mut options = sim::Options::new("hotelcare", PASSWORD);
-    options.seed = Seed::range(1000, rooms, 2);
-    let simulator = runtime
-        .block_on(Simulator::start(options))
-        .expect("simulator");
+    let simulator = support::simulator(&runtime, Seed::range(1000, rooms, 2));
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("checkout.hc");
     let all = (1000..1000 + rooms).fold(String::new(), |mut all, room| {

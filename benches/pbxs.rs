@@ -18,13 +18,12 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use hotelcare::sim::{self, Faults, Seed, Simulator};
+use hotelcare::sim::{Faults, Seed, Simulator};
 
 const LATENCY_MS: u64 = 20;
 /// A check-out: read the Service Label, set Service Details, User Profile, Service Profile.
 const REQUESTS_PER_CHECKOUT: u64 = 4;
 const CONCURRENCY: u64 = 16;
-const PASSWORD: &str = "bench";
 
 /// The first room of PBX `index`: 10000, 11000, ...
 fn first_room(index: u32) -> u32 {
@@ -36,12 +35,10 @@ fn write_config(dir: &Path, simulators: &[Simulator], state: &str) -> std::path:
         "[run]\nmax_concurrency = {CONCURRENCY}\nstate_dir = \"{state}\"\nlog_dir = \"logs\"\n\n"
     );
     for (index, simulator) in (0u32..).zip(simulators) {
-        let pem = format!("pbx{index}.pem");
-        std::fs::write(dir.join(&pem), simulator.certificate_pem().expect("TLS")).expect("write");
+        let pbx = support::pbx_keys(dir, simulator, &format!("pbx{index}.pem"));
         let _ = write!(
             text,
-            "[pbx.p{index}]\nserver = \"{}\"\nuser = \"hotelcare\"\npassword_env = \"HOTELCARE_BENCH_PASSWORD\"\ntimeout_secs = 10\nca_file = \"{pem}\"\nrooms = [\"{}-{}\"]\n\n",
-            simulator.address(),
+            "[pbx.p{index}]\n{pbx}rooms = [\"{}-{}\"]\n\n",
             first_room(index),
             first_room(index) + 999
         );
@@ -79,7 +76,7 @@ fn hotelcare(config: &Path, arguments: &[&str]) -> Cost {
         .arg("--config")
         .arg(config)
         .args(arguments)
-        .env("HOTELCARE_BENCH_PASSWORD", PASSWORD)
+        .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -135,11 +132,7 @@ fn main() {
     let latency = Duration::from_millis(LATENCY_MS);
     let simulators: Vec<Simulator> = (0..pbxs)
         .map(|index| {
-            let mut options = sim::Options::new("hotelcare", PASSWORD);
-            options.seed = Seed::range(first_room(index), rooms, 2);
-            let simulator = runtime
-                .block_on(Simulator::start(options))
-                .expect("simulator");
+            let simulator = support::simulator(&runtime, Seed::range(first_room(index), rooms, 2));
             simulator.set_faults(Faults {
                 latency_ms: LATENCY_MS,
                 ..Faults::default()
@@ -182,11 +175,7 @@ fn main() {
 
     // Reconcile of 1,000 rooms on one PBX: the first one, with a thousand managed rooms.
     let reconciled: u32 = support::count("HOTELCARE_BENCH_RECONCILE_ROOMS", 1000);
-    let mut options = sim::Options::new("hotelcare", PASSWORD);
-    options.seed = Seed::range(first_room(0), reconciled, 2);
-    let one = runtime
-        .block_on(Simulator::start(options))
-        .expect("simulator");
+    let one = support::simulator(&runtime, Seed::range(first_room(0), reconciled, 2));
     let config = write_config(dir.path(), std::slice::from_ref(&one), "reconcile");
     let checkout = dir.path().join("one.hc");
     let lines = (first_room(0)..first_room(0) + reconciled).fold(String::new(), |mut all, room| {

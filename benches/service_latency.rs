@@ -19,9 +19,8 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use hotelcare::sim::{self, Seed, Simulator};
+use hotelcare::sim::{Seed, Simulator};
 
-const PASSWORD: &str = "bench";
 /// A check-out: read the Service Label, set Service Details, User Profile, Service Profile.
 const REQUESTS_PER_CHECKOUT: u64 = 4;
 const SPOOL_INTERVAL_MS: u64 = 20;
@@ -32,25 +31,16 @@ fn main() {
     }
     let submissions: usize = support::count("HOTELCARE_BENCH_SUBMISSIONS", 1000);
     let runtime = support::runtime();
-    let mut options = sim::Options::new("hotelcare", PASSWORD);
-    options.seed = Seed::vendor_example(2);
-    let simulator = runtime
-        .block_on(Simulator::start(options))
-        .expect("simulator");
+    let simulator = support::simulator(&runtime, Seed::vendor_example(2));
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("sim.pem"),
-        simulator.certificate_pem().expect("TLS"),
-    )
-    .expect("write");
+    let pbx = support::pbx_keys(dir.path(), &simulator, "sim.pem");
     let config = dir.path().join("hotelcare.toml");
     std::fs::write(
         &config,
         format!(
-            "[pbx]\nserver = \"{}\"\nuser = \"hotelcare\"\npassword_env = \"HOTELCARE_BENCH_PASSWORD\"\nca_file = \"sim.pem\"\n\n\
+            "[pbx]\n{pbx}\n\
              [run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\nduplicate_window_hours = 0\n\n\
-             [service]\nlisten = \"127.0.0.1:0\"\n",
-            simulator.address()
+             [service]\nlisten = \"127.0.0.1:0\"\n"
         ),
     )
     .expect("write");
@@ -136,7 +126,7 @@ fn serve(dir: &Path, config: &Path, spool: &Path) -> (Child, SocketAddr) {
             "--settle-ms",
             "0",
         ])
-        .env("HOTELCARE_BENCH_PASSWORD", PASSWORD)
+        .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -22,3 +22,35 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("runtime")
 }
+
+/// The password of the benchmarks' simulators (given to the binary in the environment).
+#[allow(dead_code)] // Each benchmark uses a part of this module.
+pub(crate) const PASSWORD: &str = "bench";
+
+/// A MiVB simulator with the rooms of `seed`, on `runtime`.
+#[allow(dead_code)]
+pub(crate) fn simulator(
+    runtime: &tokio::runtime::Runtime,
+    seed: hotelcare::sim::Seed,
+) -> hotelcare::sim::Simulator {
+    let mut options = hotelcare::sim::Options::new("hotelcare", PASSWORD);
+    options.seed = seed;
+    runtime
+        .block_on(hotelcare::sim::Simulator::start(options))
+        .expect("simulator")
+}
+
+/// Writes `simulator`'s certificate as `pem` in `dir`; the keys of a `[pbx]` table that trust
+/// it (the password comes from `HOTELCARE_BENCH_PASSWORD`).
+#[allow(dead_code)]
+pub(crate) fn pbx_keys(
+    dir: &std::path::Path,
+    simulator: &hotelcare::sim::Simulator,
+    pem: &str,
+) -> String {
+    std::fs::write(dir.join(pem), simulator.certificate_pem().expect("TLS")).expect("write");
+    format!(
+        "server = \"{}\"\nuser = \"hotelcare\"\npassword_env = \"HOTELCARE_BENCH_PASSWORD\"\ntimeout_secs = 10\nca_file = \"{pem}\"\n",
+        simulator.address()
+    )
+}

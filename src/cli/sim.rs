@@ -181,20 +181,7 @@ pub(crate) fn sim_mitel_pms(
             rooms.join(", "),
             simulator.address()
         );
-        let mut shown = 0;
-        let stop = crate::cli::signals::stop_requested();
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                _ = &mut stop => break,
-                () = tokio::time::sleep(Duration::from_millis(200)) => {}
-            }
-            let applied = simulator.applied();
-            for frame in applied.iter().skip(shown) {
-                errln!("applied: {frame}");
-            }
-            shown = applied.len();
-        }
+        show_until_stopped("applied", || simulator.applied()).await;
         simulator.stop();
         Ok(Exit::Done)
     })
@@ -231,21 +218,26 @@ pub(crate) fn sim_fias_pms(listen: SocketAddr, script: Option<&Path>) -> Exit {
             pms.address(),
             pms.address()
         );
-        let mut shown = 0;
-        let stop = crate::cli::signals::stop_requested();
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                _ = &mut stop => break,
-                () = tokio::time::sleep(Duration::from_millis(200)) => {}
-            }
-            let received = pms.received();
-            for frame in received.iter().skip(shown) {
-                errln!("received: {frame}");
-            }
-            shown = received.len();
-        }
+        show_until_stopped("received", || pms.received()).await;
         pms.stop();
         Ok(Exit::Done)
     })
+}
+
+/// Prints each new frame of `frames` (`what: frame`) every 200 ms, until Ctrl-C.
+async fn show_until_stopped(what: &str, frames: impl Fn() -> Vec<String>) {
+    let mut shown = 0;
+    let stop = crate::cli::signals::stop_requested();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+        let frames = frames();
+        for frame in frames.iter().skip(shown) {
+            errln!("{what}: {frame}");
+        }
+        shown = frames.len();
+    }
 }

@@ -282,26 +282,21 @@ impl Journal {
 
     /// Runs `job` in a write transaction, grouped with others, durable when this returns.
     async fn write(&self, job: Job) -> Result<(), JournalError> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || JournalError::Other("the journal writer has stopped".into());
-        self.writer
-            .queue
-            .lock()
-            .map_err(|_| stopped())?
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(Request::Write(job, reply))
-            .map_err(|_| stopped())?;
-        answer
-            .await
-            .map_err(|_| JournalError::Other("the journal writer has stopped".into()))?
-            .map_err(JournalError::Other)
+        self.ask_writer(|reply| Request::Write(job, reply)).await
     }
 
     /// Rewrites the journal file with only what is live (see `compact`), while it stays open:
     /// writes wait meanwhile. Finished commands' guest names leave the disk. Does nothing for
     /// a journal in memory.
     pub async fn compact_now(&self) -> Result<(), JournalError> {
+        self.ask_writer(Request::Compact).await
+    }
+
+    /// Hands the writer thread a request and waits for its answer.
+    async fn ask_writer(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<(), String>>) -> Request,
+    ) -> Result<(), JournalError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || JournalError::Other("the journal writer has stopped".into());
         self.writer
@@ -310,7 +305,7 @@ impl Journal {
             .map_err(|_| stopped())?
             .as_ref()
             .ok_or_else(stopped)?
-            .send(Request::Compact(reply))
+            .send(request(reply))
             .map_err(|_| stopped())?;
         answer
             .await
