@@ -20,25 +20,37 @@ fn serve(pbx: &TestPbx) -> Service {
     child
 }
 
-#[test]
-fn guest_events_from_the_pms_reach_the_pbx() {
-    let pbx = TestPbx::start();
-    // The PMS simulator runs on the runtime's worker thread while this one waits.
+/// A FIAS PMS simulator on a runtime of its own (it runs on that runtime's worker thread while
+/// the test's thread waits).
+fn start_pms() -> (tokio::runtime::Runtime, FiasPms) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     let pms = runtime.block_on(FiasPms::start()).unwrap();
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    (runtime, pms)
+}
+
+/// Adds `[fias]` pointing at `pms` to the configuration `config`, then `more` (its tables).
+fn add_fias(config: &std::path::Path, pms: &FiasPms, more: &str) {
+    let text = std::fs::read_to_string(config).unwrap();
     std::fs::write(
-        &pbx.config,
-        format!(
-            "{config}\n[fias]\nserver = \"{}\"\n\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"1\" = \"LOCAL\"\n\"2\" = \"ALLOW\"\n",
-            pms.address()
-        ),
+        config,
+        format!("{text}\n[fias]\nserver = \"{}\"\n{more}", pms.address()),
     )
     .unwrap();
+}
+
+#[test]
+fn guest_events_from_the_pms_reach_the_pbx() {
+    let pbx = TestPbx::start();
+    let (runtime, pms) = start_pms();
+    add_fias(
+        &pbx.config,
+        &pms,
+        "\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"1\" = \"LOCAL\"\n\"2\" = \"ALLOW\"\n",
+    );
     let mut service = serve(&pbx);
     wait_for("the link to come up", || {
         pms.received().iter().any(|r| r.starts_with("LA|"))
@@ -148,22 +160,13 @@ fn a_resync_fixes_exactly_the_differences() {
         "{}",
         crate::support::text(&ran.stderr)
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let (runtime, pms) = start_pms();
     pms.set_house(&[b"GI|RN1000|G#1|GNAlpha|GFAnn|CS2|"]);
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
-    std::fs::write(
+    add_fias(
         &pbx.config,
-        format!(
-            "{config}\n[fias]\nserver = \"{}\"\n\n[fias.class_of_service]\n\"2\" = \"ALLOW\"\n",
-            pms.address()
-        ),
-    )
-    .unwrap();
+        &pms,
+        "\n[fias.class_of_service]\n\"2\" = \"ALLOW\"\n",
+    );
     let mut service = serve(&pbx);
     wait_for("the resync's check-in", || {
         pbx.record("1000").directory_name == "Alpha,Ann"
@@ -196,18 +199,8 @@ fn a_resync_fixes_exactly_the_differences() {
 #[test]
 fn bad_input_from_the_pms_is_logged_and_the_link_goes_on() {
     let pbx = TestPbx::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pms = runtime.block_on(FiasPms::start()).unwrap();
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
-    std::fs::write(
-        &pbx.config,
-        format!("{config}\n[fias]\nserver = \"{}\"\n", pms.address()),
-    )
-    .unwrap();
+    let (runtime, pms) = start_pms();
+    add_fias(&pbx.config, &pms, "");
     let mut service = serve(&pbx);
     wait_for("the link to come up", || {
         pms.received().iter().any(|r| r.starts_with("LA|"))
@@ -258,21 +251,12 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
         rooms: Seed::range(1000, ROOMS, 2),
         ..crate::support::Setup::default()
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pms = runtime.block_on(FiasPms::start()).unwrap();
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
-    std::fs::write(
+    let (runtime, pms) = start_pms();
+    add_fias(
         &pbx.config,
-        format!(
-            "{config}\n[fias]\nserver = \"{}\"\n\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"2\" = \"ALLOW\"\n",
-            pms.address()
-        ),
-    )
-    .unwrap();
+        &pms,
+        "\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"2\" = \"ALLOW\"\n",
+    );
     // A stream spread over about a second and a half.
     pms.pace(4);
     // The stream, and what the house is after it: room -> (guest, level COR).
@@ -380,22 +364,18 @@ fn maid_status_from_the_pbx_goes_back_to_the_pms() {
     use hotelcare::sim::mitel_pms::PmsFaults;
 
     let pbx = crate::mitel_pms::TestPms::start("");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let (runtime, pms) = start_pms();
     let config = std::fs::read_to_string(&pbx.config).unwrap();
     std::fs::write(
         &pbx.config,
-        format!(
-            "{}\n[fias]\nserver = \"{}\"\n\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"2\" = \"ALLOW\"\n",
-            config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
-            pms.address()
-        ),
+        config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
     )
     .unwrap();
+    add_fias(
+        &pbx.config,
+        &pms,
+        "\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"2\" = \"ALLOW\"\n",
+    );
     pbx.simulator().set_faults(PmsFaults {
         maid_every: Some(std::time::Duration::from_millis(300)),
         ..PmsFaults::default()
@@ -440,18 +420,8 @@ fn records_while_the_pbx_is_down_are_applied_when_it_is_back() {
     use hotelcare::sim::Faults;
 
     let pbx = TestPbx::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pms = runtime.block_on(FiasPms::start()).unwrap();
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
-    std::fs::write(
-        &pbx.config,
-        format!("{config}\n[fias]\nserver = \"{}\"\n", pms.address()),
-    )
-    .unwrap();
+    let (runtime, pms) = start_pms();
+    add_fias(&pbx.config, &pms, "");
     let mut service = serve(&pbx);
     wait_for("the link to come up", || {
         pms.received().iter().any(|r| r.starts_with("LA|"))
@@ -488,12 +458,7 @@ fn a_link_dropped_mid_resync_resyncs_again_and_applies_nothing_twice() {
         rooms: Seed::range(1000, 5, 2),
         ..crate::support::Setup::default()
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let (runtime, pms) = start_pms();
     let house: Vec<Vec<u8>> = (0..5)
         .map(|i| format!("GI|RN{}|G#{i}|GNGuest{i}|", 1000 + i).into_bytes())
         .collect();
@@ -501,12 +466,7 @@ fn a_link_dropped_mid_resync_resyncs_again_and_applies_nothing_twice() {
     pms.set_house(&house);
     // DS and two of the five rooms, then the link drops.
     pms.drop_after(3);
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
-    std::fs::write(
-        &pbx.config,
-        format!("{config}\n[fias]\nserver = \"{}\"\n", pms.address()),
-    )
-    .unwrap();
+    add_fias(&pbx.config, &pms, "");
     let mut service = serve(&pbx);
     wait_for("every room checked in", || {
         (0..5).all(|i| pbx.record(&(1000 + i).to_string()).directory_name == format!("Guest{i}"))
@@ -540,18 +500,8 @@ fn a_check_in_right_after_a_check_out_is_not_taken_for_a_sharer() {
         latency_ms: 60,
         ..Faults::default()
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pms = runtime.block_on(FiasPms::start()).unwrap();
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
-    std::fs::write(
-        &pbx.config,
-        format!("{config}\n[fias]\nserver = \"{}\"\n", pms.address()),
-    )
-    .unwrap();
+    let (runtime, pms) = start_pms();
+    add_fias(&pbx.config, &pms, "");
     let mut service = serve(&pbx);
     wait_for("the link to come up", || {
         pms.received().iter().any(|r| r.starts_with("LA|"))
