@@ -6,7 +6,9 @@
 //!
 //! `accept` takes a script whole or not at all: decoded, checked with the same diagnostics as
 //! `check`, refused if seen before, and journaled — all its commands, its content stamp and an
-//! optional marker — in one transaction. The API and the spool use it.
+//! optional marker — in one transaction. The API and the spool use it. `accept_batch` does the
+//! same for commands built from outside data (`Batch`: typed requests, never text that is
+//! parsed again), which the FIAS link uses.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,10 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::compile::{Event, compile, decode};
 use crate::config::{Config, ScriptEncoding};
-use crate::diagnostics::LocalTime;
-use crate::diagnostics::{DiagnosticRecord, render};
-use crate::engine::{Extras, Journal};
-use crate::engine::{JournalError, ScriptStamp};
+use crate::diagnostics::{DiagnosticRecord, LocalTime, Source, render};
+use crate::engine::{Extras, FlagChanges, Journal, JournalError, ScriptStamp};
+use crate::syntax::Request;
 use crate::validate::{Command, Validator};
 
 /// The hex SHA-256 of a script's bytes, as the journal keys it.
@@ -157,6 +158,7 @@ pub(crate) async fn accept(
             .then_some(config.run.duplicate_window)
             .flatten()
             .map(|window| window.as_secs()),
+        room_flags: Vec::new(),
     };
     let commands = std::mem::take(&mut checked.commands);
     let seqs = journal
@@ -166,6 +168,104 @@ pub(crate) async fn accept(
             crate::engine::JournalError::Duplicate(stamp) => {
                 Refusal::Duplicate(describe(name, &stamp))
             }
+            other => Refusal::Journal(other.to_string()),
+        })?;
+    Ok((seqs, checked))
+}
+
+/// Commands built from outside data (a FIAS record, the resync), with what goes beside them: never
+/// script text that is parsed again (see `syntax::Request`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Batch {
+    /// Where the commands come from: their origin is `source:N` in the monitor, the log and
+    /// the journal (`fias:GI:G#4711`).
+    pub(crate) source: String,
+    /// Each command, and the PMS's reservation of the stay a check-in begins.
+    pub(crate) commands: Vec<(Request, Option<String>)>,
+    /// What makes the batch the same as one accepted before (a record delivered twice): with
+    /// it, the same identity within `[run] duplicate_window_hours` is refused; `None`: the
+    /// batch is accepted whenever it comes (room equipment may repeat).
+    pub(crate) identity: Option<String>,
+    /// Room flags the input sets, written in the same transaction as the commands.
+    pub(crate) flags: FlagChanges,
+}
+
+/// Checks a batch's commands with the validator, as a script of one line per command named
+/// `batch.source`: the same checks and diagnostics as a script, without parsing any text.
+pub(crate) fn check_batch(config: &Config, batch: &Batch) -> Result<Checked, Refusal> {
+    let mut validator = Validator::new(config);
+    validator.start_script(&batch.source);
+    let mut checked = Checked::default();
+    let mut offset = 0;
+    for (index, (request, reservation)) in batch.commands.iter().enumerate() {
+        let written = request.write(offset);
+        let result = validator.check(&written.statement, index + 1, &written.text, offset);
+        let source = Source {
+            path: &batch.source,
+            text: &written.text,
+            first_line: index,
+            offset,
+        };
+        for diagnostic in &result.diagnostics {
+            checked
+                .diagnostics
+                .push(DiagnosticRecord::new(diagnostic, &source));
+            checked
+                .rendered
+                .push_str(&render(diagnostic, &source, false));
+            checked.rendered.push('\n');
+        }
+        if let Some(mut command) = result.command {
+            command.reservation.clone_from(reservation);
+            checked
+                .commands
+                .push((format!("{}:{}", batch.source, index + 1), command));
+        }
+        offset += written.text.len() + 1;
+    }
+    if checked.errors() > 0 {
+        Err(Refusal::Invalid(checked))
+    } else {
+        Ok(checked)
+    }
+}
+
+/// Checks a batch and journals its commands and flags in one transaction (see `accept`).
+pub(crate) async fn accept_batch(
+    config: &Config,
+    journal: &Journal,
+    batch: Batch,
+) -> Result<(Vec<u64>, Checked), Refusal> {
+    let mut checked = check_batch(config, &batch)?;
+    let hash = batch
+        .identity
+        .as_ref()
+        .map(|identity| content_hash(identity.as_bytes()));
+    if let Some(hash) = &hash {
+        match earlier(journal, hash, config.run.duplicate_window) {
+            Ok(Some(stamp)) => return Err(Refusal::Duplicate(describe(&batch.source, &stamp))),
+            Ok(None) => {}
+            Err(error) => return Err(Refusal::Journal(error.to_string())),
+        }
+    }
+    let extras = Extras {
+        marker: None,
+        scripts: hash
+            .iter()
+            .map(|hash| (hash.clone(), batch.source.clone()))
+            .collect(),
+        refuse_seen_within: hash
+            .as_ref()
+            .and(config.run.duplicate_window)
+            .map(|window| window.as_secs()),
+        room_flags: batch.flags,
+    };
+    let commands = std::mem::take(&mut checked.commands);
+    let seqs = journal
+        .append_with(commands, extras)
+        .await
+        .map_err(|error| match error {
+            JournalError::Duplicate(stamp) => Refusal::Duplicate(describe(&batch.source, &stamp)),
             other => Refusal::Journal(other.to_string()),
         })?;
     Ok((seqs, checked))

@@ -15,6 +15,7 @@ use crate::acceptance;
 use crate::config::{Config, ScriptEncoding};
 use crate::diagnostics::LocalTime;
 use crate::engine::{Driver, Engine, Event, Journal, Record, RoomState};
+use crate::syntax::{DidNumber, DidValue, Extension, GuestName, LevelName, Request};
 
 /// One difference between a PBX and the expected state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,8 +35,8 @@ pub(crate) struct Findings {
     pub(crate) differences: Vec<Difference>,
     /// Rooms a PBX has that hotelcare never changed.
     pub(crate) unmanaged: Vec<String>,
-    /// The script lines that make the PBXs match.
-    pub(crate) fixes: Vec<String>,
+    /// The commands that make the PBXs match.
+    pub(crate) fixes: Vec<Request>,
     /// What could not be compared, and why (a wire without reads; a PBX that did not answer).
     pub(crate) notes: Vec<String>,
     /// A PBX could not be reached: its rooms were not compared.
@@ -90,9 +91,9 @@ impl Findings {
     pub(crate) fn script(&self) -> Option<String> {
         (!self.fixes.is_empty()).then(|| {
             format!(
-                "# hotelcare reconcile, {}: makes the PBX match what hotelcare last had confirmed\n{}\n",
+                "# hotelcare reconcile, {}: makes the PBX match what hotelcare last had confirmed\n{}",
                 LocalTime(now()),
-                self.fixes.join("\n")
+                crate::syntax::script(&self.fixes)
             )
         })
     }
@@ -316,7 +317,7 @@ fn compare(
     config: &Config,
     rooms: &[(String, RoomState)],
     records: &BTreeMap<String, Record>,
-) -> (Vec<Difference>, Vec<String>) {
+) -> (Vec<Difference>, Vec<Request>) {
     let mut differences = Vec::new();
     let mut fixes = Vec::new();
     for (room, state) in rooms {
@@ -375,25 +376,34 @@ fn compare(
         if differences.len() == before {
             continue;
         }
-        match (&state.guest, state.occupied) {
-            (Some(guest), true) => {
+        let Ok(extension) = Extension::new(room) else {
+            continue;
+        };
+        let guest = state
+            .guest
+            .as_ref()
+            .filter(|_| state.occupied)
+            .and_then(|guest| GuestName::whole(&guest.directory_name).ok());
+        match guest {
+            Some(guest) => {
                 let level = state
                     .cor
                     .and_then(|cor| config.level_names_of(cor).into_iter().next())
-                    .map(|level| format!(" COS {level}"))
-                    .unwrap_or_default();
+                    .and_then(|level| LevelName::new(&level).ok());
                 let did = state
                     .did
-                    .as_ref()
-                    .map(|did| format!(" DID {did}"))
-                    .unwrap_or_default();
-                let name = guest
-                    .directory_name
-                    .replace('\\', "\\\\")
-                    .replace('"', "\\\"");
-                fixes.push(format!("CHECKIN {room} \"{name}\"{level}{did} REPLACE"));
+                    .as_deref()
+                    .and_then(|did| DidNumber::new(did).ok())
+                    .map(DidValue::Number);
+                fixes.push(Request::CheckIn {
+                    room: extension,
+                    guest,
+                    did,
+                    level,
+                    replace: true,
+                });
             }
-            _ => fixes.push(format!("CHECKOUT {room}")),
+            None => fixes.push(Request::CheckOut { room: extension }),
         }
     }
     (differences, fixes)

@@ -164,8 +164,8 @@ pub enum Subcommand {
         #[command(flatten)]
         spool_options: SpoolArguments,
     },
-    /// The FIAS link of the running service: `hotelcare fias resync` asks the PMS for the whole
-    /// house and fixes what differs
+    /// The FIAS link of the running service: `hotelcare fias status` shows it, `hotelcare fias
+    /// resync` asks the PMS for the whole house and fixes what differs
     Fias {
         #[command(subcommand)]
         action: FiasAction,
@@ -183,8 +183,19 @@ pub enum Subcommand {
 /// What `hotelcare fias` does.
 #[derive(Clone, Copy, Debug, clap::Subcommand)]
 pub enum FiasAction {
-    /// Ask the PMS for the whole house (DR ... DS ... DE) and journal only what differs
-    Resync,
+    /// The link: up or down since when (and why), the last record, the last resync, check-outs
+    /// held; exit 0 while it is up, 3 while it is not
+    Status,
+    /// Ask the PMS for the whole house (DR ... DS ... DE) and journal only what differs; more
+    /// check-outs than `[fias] resync_checkout_limit` are held until `--confirm`
+    Resync {
+        /// Compare and show the differences; journal nothing
+        #[arg(long, conflicts_with = "confirm")]
+        dry_run: bool,
+        /// Journal the check-outs the last resync held
+        #[arg(long)]
+        confirm: bool,
+    },
 }
 
 /// How `serve` and `watch` run the spool.

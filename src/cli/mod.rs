@@ -6,6 +6,7 @@ mod check;
 mod error;
 mod execution;
 mod exit;
+mod fias;
 mod help;
 mod plan;
 mod progress;
@@ -186,24 +187,10 @@ pub fn run(arguments: Arguments) -> Exit {
             spool,
             spool_options,
         } => serve::serve(&config, spool, &spool_options),
-        Subcommand::Fias {
-            action: FiasAction::Resync,
-        } => remote::with_service(&config, async |remote| {
-            let answer = remote
-                .post("/v1/fias/resync", Vec::new())
-                .await
-                .map_err(|e| report(error::Error::Other(e.to_string())))?;
-            crate::output::outln!(
-                "{}",
-                answer.get("text").and_then(serde_json::Value::as_str).unwrap_or("")
-            );
-            Ok(Exit::Done)
-        })
-        .unwrap_or_else(|| {
-            report(error::Error::Other(
-                "the FIAS link runs inside `hotelcare serve`, which does not run for this state directory: start it (with `[fias]` in the configuration)".into(),
-            ))
-        }),
+        Subcommand::Fias { action } => match action {
+            FiasAction::Status => fias::status(&config),
+            FiasAction::Resync { dry_run, confirm } => fias::resync(&config, dry_run, confirm),
+        },
         Subcommand::Watch { dir, spool_options } => {
             serve::serve(&config, Some(dir), &spool_options)
         }

@@ -185,9 +185,8 @@ async fn enqueue(
     let production = producer.await.map_err(|e| format!("internal error: {e}"))?;
     if journal_error.is_none() && production.is_ok() {
         let last = Extras {
-            marker: None,
             scripts: stamps,
-            refuse_seen_within: None,
+            ..Extras::default()
         };
         match engine.journal().append_with(held, last).await {
             Ok(seqs) => accepted.extend(seqs),

@@ -290,6 +290,10 @@ pub(crate) struct FiasSection {
     pub(crate) codepage: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) title: bool,
+    /// The level a check-in gets whose `CS` is not in `class_of_service` (default `BLOCK`).
+    pub(crate) default_level: Option<Spanned<String>>,
+    /// A resync that would check out more rooms than this holds them (0: no limit).
+    pub(crate) resync_checkout_limit: Option<Spanned<i64>>,
     #[serde(default)]
     pub(crate) class_of_service: BTreeMap<String, Spanned<String>>,
 }

@@ -3,6 +3,7 @@
 //! Input: a TOML file (or nothing: the embedded simulator with the vendor's example values).
 //! Output: `Config`, plain data passed down by value. A leaf: imports only `diagnostics`.
 
+mod codepage;
 mod cor;
 mod did_range;
 mod digit_range;
@@ -19,6 +20,7 @@ use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use codepage::Codepage;
 pub use cor::Cor;
 pub use did_range::{DidRange, MAX_DID_DIGITS};
 pub use encoding::ScriptEncoding;
@@ -69,11 +71,29 @@ pub struct FiasConfig {
     /// `host:port` of the PMS's FIAS interface (it listens; hotelcare connects).
     pub server: String,
     /// The PMS's text encoding.
-    pub codepage: &'static encoding_rs::Encoding,
+    pub codepage: Codepage,
     /// FIAS class of service (`CS`) values -> level names (`ALLOW`, `BLOCK`, configured).
     pub class_of_service: BTreeMap<String, String>,
+    /// The level of a check-in whose `CS` is not in `class_of_service`.
+    pub default_level: String,
     /// Put the guest's title (`GT`) before the first name.
     pub title: bool,
+    /// A resync that would check out more rooms than this holds those check-outs until
+    /// `hotelcare fias resync --confirm`: `Some(0)` never holds; `None` is the default, 10 % of
+    /// the occupied rooms and never less than 5.
+    pub resync_checkout_limit: Option<usize>,
+}
+
+impl FiasConfig {
+    /// The most check-outs a resync journals by itself when `occupied` rooms are occupied
+    /// (`None`: no limit).
+    pub fn checkout_limit(&self, occupied: usize) -> Option<usize> {
+        match self.resync_checkout_limit {
+            Some(0) => None,
+            Some(limit) => Some(limit),
+            None => Some(occupied.div_ceil(10).max(5)),
+        }
+    }
 }
 
 /// `[mitel_pms]`: what a site must confirm with its PBX technician (the public documents leave
@@ -272,8 +292,16 @@ impl Config {
                     levels.extend(site.levels.clone());
                 }
                 let fias = check.fias(section, &levels);
-                for (cs, level) in &section.class_of_service {
-                    let upper = level.get_ref().to_ascii_uppercase();
+                let default = section
+                    .default_level
+                    .as_ref()
+                    .map(|level| ("default_level".to_owned(), level));
+                let mapped = section
+                    .class_of_service
+                    .iter()
+                    .map(|(cs, level)| (format!("class_of_service.{cs}"), level));
+                for (key, level) in mapped.chain(default) {
+                    let upper = level.get_ref().trim().to_ascii_uppercase();
                     let lacking: Vec<String> = config
                         .pbxs
                         .iter()
@@ -284,10 +312,10 @@ impl Config {
                         .collect();
                     if !lacking.is_empty() {
                         check.fail(
-                            &format!("fias.class_of_service.{cs}"),
+                            &format!("fias.{key}"),
                             level.span(),
                             &format!(
-                                "`{}` is not a level of PBX {}: a guest in one of its rooms could not be checked in; add it to `[pbx.NAME.class_of_service]` there, or map this CS value to a level every PBX has",
+                                "`{}` is not a level of PBX {}: a guest in one of its rooms could not be checked in; add it to `[pbx.NAME.class_of_service]` there, or use a level every PBX has",
                                 level.get_ref(),
                                 lacking.join(", ")
                             ),
@@ -1120,16 +1148,15 @@ impl Checker<'_> {
             );
         }
         let codepage = match &section.codepage {
-            None => encoding_rs::WINDOWS_1252,
-            Some(label) => encoding_rs::Encoding::for_label(label.get_ref().trim().as_bytes())
-                .unwrap_or_else(|| {
-                    self.fail(
-                        "fias.codepage",
-                        label.span(),
-                        "not an encoding name; the PMS's code page, such as \"windows-1252\" or \"iso-8859-2\"",
-                    );
-                    encoding_rs::WINDOWS_1252
-                }),
+            None => Codepage::default(),
+            Some(label) => Codepage::from_label(label.get_ref()).unwrap_or_else(|| {
+                self.fail(
+                    "fias.codepage",
+                    label.span(),
+                    "not a code page hotelcare knows; the PMS's code page, such as \"windows-1252\", \"iso-8859-2\" or a DOS code page such as \"cp850\" or \"cp437\"",
+                );
+                Codepage::default()
+            }),
         };
         let mut class_of_service = BTreeMap::new();
         for (cs, level) in &section.class_of_service {
@@ -1147,11 +1174,41 @@ impl Checker<'_> {
                 );
             }
         }
+        let default_level = match &section.default_level {
+            None => "BLOCK".to_owned(),
+            Some(level) => {
+                let upper = level.get_ref().trim().to_ascii_uppercase();
+                if !levels.contains_key(&upper) {
+                    self.fail(
+                        "fias.default_level",
+                        level.span(),
+                        &format!(
+                            "`{}` is not a level; use ALLOW, BLOCK or one of `[class_of_service]`",
+                            level.get_ref()
+                        ),
+                    );
+                }
+                upper
+            }
+        };
+        let resync_checkout_limit = section.resync_checkout_limit.as_ref().and_then(|limit| {
+            let value = usize::try_from(*limit.get_ref()).ok();
+            if value.is_none() {
+                self.fail(
+                    "fias.resync_checkout_limit",
+                    limit.span(),
+                    "a number of rooms, 0 or more (0: a resync checks out any number of rooms by itself)",
+                );
+            }
+            value
+        });
         FiasConfig {
             server: section.server.get_ref().trim().to_owned(),
             codepage,
             class_of_service,
+            default_level,
             title: section.title,
+            resync_checkout_limit,
         }
     }
 

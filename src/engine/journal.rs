@@ -120,6 +120,10 @@ pub struct Extras {
     /// Refuse the batch (`JournalError::Duplicate`) if one of `scripts` was accepted within this
     /// many seconds: checked in the same transaction, so two deliveries at once cannot both pass.
     pub refuse_seen_within: Option<u64>,
+    /// Room flags the input sets with its commands (a FIAS link's sharers), applied to the room
+    /// state in the same transaction: what the input decided and the commands it journaled are
+    /// never half written.
+    pub room_flags: FlagChanges,
 }
 
 /// A journal problem: the state directory cannot be used.
@@ -149,12 +153,23 @@ fn error(context: &str, e: impl Display) -> JournalError {
     JournalError::Other(format!("{context}: {e}"))
 }
 
+/// A room's stored state; a record that does not read is an error naming the room, never a
+/// silent default (which would lose the guest's data).
+fn decode_room(room: &str, bytes: &[u8]) -> Result<RoomState, JournalError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        error(
+            &format!("the journal's record of room {room} does not read"),
+            e,
+        )
+    })
+}
+
 type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>;
 
-/// A handle to the journal; cheap to clone. The file is closed when the last handle is dropped.
 /// Flags a command changed: (room, flag, new value; `None`: cleared).
 pub type FlagChanges = Vec<(String, String, Option<String>)>;
 
+/// A handle to the journal; cheap to clone. The file is closed when the last handle is dropped.
 #[derive(Clone)]
 pub struct Journal {
     /// `None` only for a moment while a compaction swaps the file (or if reopening it failed).
@@ -336,6 +351,7 @@ impl Journal {
             marker,
             scripts,
             refuse_seen_within,
+            room_flags,
         } = extras;
         let (tx, rx) = oneshot::channel::<Result<Vec<u64>, ScriptStamp>>();
         self.write(Box::new(move |txn| {
@@ -407,6 +423,7 @@ impl Journal {
                     .insert(name.as_str(), bytes.as_slice())
                     .map_err(|e| error("journal", e))?;
             }
+            apply_flags(txn, &room_flags)?;
             let _ = tx.send(Ok(seqs));
             Ok(())
         }))
@@ -433,8 +450,6 @@ impl Journal {
         .await
     }
 
-    /// Removes a command the PBX confirmed, notes it as the latest done on its rooms, and stores
-    /// how the rooms it changed stand now, all in one transaction.
     /// Records what the PBX reported of a room on its own (maid status, message waiting) in
     /// the room's expected state: `flag` = `value`.
     pub async fn set_room_flag(
@@ -443,22 +458,18 @@ impl Journal {
         flag: &str,
         value: &str,
     ) -> Result<(), JournalError> {
-        let (room, flag, value) = (room.to_owned(), flag.to_owned(), value.to_owned());
-        self.write(Box::new(move |txn| {
-            let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
-            let mut state: RoomState =
-                match table.get(room.as_str()).map_err(|e| error("journal", e))? {
-                    Some(bytes) => serde_json::from_slice(bytes.value()).unwrap_or_default(),
-                    None => RoomState::default(),
-                };
-            state.flags.insert(flag, value);
-            let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
-            table
-                .insert(room.as_str(), bytes.as_slice())
-                .map_err(|e| error("journal", e))?;
-            Ok(())
-        }))
+        self.set_room_flags(vec![(
+            room.to_owned(),
+            flag.to_owned(),
+            Some(value.to_owned()),
+        )])
         .await
+    }
+
+    /// Sets (or, with `None`, clears) room flags, in one transaction.
+    pub async fn set_room_flags(&self, flags: FlagChanges) -> Result<(), JournalError> {
+        self.write(Box::new(move |txn| apply_flags(txn, &flags)))
+            .await
     }
 
     /// Deletes a done command and records how its rooms stand. A room's flags are what was
@@ -488,9 +499,7 @@ impl Journal {
             for (room, state) in &states {
                 let mut state = state.clone();
                 if let Some(stored) = table.get(room.as_str()).map_err(|e| error("journal", e))? {
-                    let stored: RoomState =
-                        serde_json::from_slice(stored.value()).unwrap_or_default();
-                    state.flags = stored.flags;
+                    state.flags = decode_room(room, stored.value())?.flags;
                 }
                 for (_, flag, value) in flags.iter().filter(|(changed, ..)| changed == room) {
                     match value {
@@ -769,6 +778,29 @@ fn has_data(db: &impl ReadableDatabase) -> Result<bool, JournalError> {
     Ok(meta(db, NEXT_SEQUENCE)?.is_some())
 }
 
+/// Applies flag changes to the rooms' states inside `txn`.
+fn apply_flags(txn: &WriteTransaction, flags: &FlagChanges) -> Result<(), JournalError> {
+    if flags.is_empty() {
+        return Ok(());
+    }
+    let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+    for (room, flag, value) in flags {
+        let mut state = match table.get(room.as_str()).map_err(|e| error("journal", e))? {
+            Some(bytes) => decode_room(room, bytes.value())?,
+            None => RoomState::default(),
+        };
+        match value {
+            Some(value) => state.flags.insert(flag.clone(), value.clone()),
+            None => state.flags.remove(flag),
+        };
+        let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
+        table
+            .insert(room.as_str(), bytes.as_slice())
+            .map_err(|e| error("journal", e))?;
+    }
+    Ok(())
+}
+
 /// Rewrites `state_dir/journal.redb` with only what is live (pending and failed commands,
 /// markers, script stamps, counters). A finished command's record is deleted from the journal,
 /// but a copy-on-write store keeps the old pages, guest names included, until they happen to be
@@ -979,6 +1011,7 @@ mod tests {
                 line: 1,
                 text: format!("CHECKOUT {room}"),
                 action: Action::CheckOut { room: room.into() },
+                reservation: None,
             },
         )
     }
@@ -995,11 +1028,17 @@ mod tests {
                         marker: Some(("spool/a.hc".into(), serde_json::json!({"x": 1}))),
                         scripts: vec![("abc".into(), "a.hc".into())],
                         refuse_seen_within: None,
+                        room_flags: vec![("9".into(), "sharers".into(), Some("G#7".into()))],
                     },
                 )
                 .await
                 .unwrap();
             assert_eq!(seqs, [1, 2, 3]);
+            assert_eq!(
+                journal.room("9").unwrap().unwrap().flags["sharers"],
+                "G#7",
+                "the flags are written with the commands"
+            );
             let second = journal.get(2).unwrap().unwrap();
             journal
                 .complete(&second, Vec::new(), Vec::new())
@@ -1061,6 +1100,7 @@ mod tests {
                     flag: crate::syntax::Flag::MessageWaiting,
                     on: true,
                 },
+                reservation: None,
             },
         );
         journal.append(vec![flag]).await.unwrap();
@@ -1121,6 +1161,7 @@ mod tests {
                     line: 1,
                     text: format!("RENAME {room} \"{name}\""),
                     action: Action::CheckOut { room: room.into() },
+                    reservation: None,
                 },
             )
         };

@@ -25,8 +25,8 @@ use tokio::task::JoinSet;
 
 pub use driver::{Capabilities, Carried, Done, Driver, Record, RecordField};
 pub use event::{Event, Notices, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
-pub use journal::{Entry, Extras, Journal, JournalError, Marker, ScriptStamp, Status};
-pub use room_state::{LastCommand, RoomState};
+pub use journal::{Entry, Extras, FlagChanges, Journal, JournalError, Marker, ScriptStamp, Status};
+pub use room_state::{LastCommand, RESERVATION, RoomState};
 pub use run::{Failure, FailureKind, Run, Stopped, Timing};
 
 use crate::config::RetryPolicy;
@@ -663,6 +663,7 @@ impl Shared {
         };
         let states = room_state::after(
             &entry.command.action,
+            entry.command.reservation.as_deref(),
             done,
             self.options.number_transfer,
             block_cor.unwrap_or(self.options.block_cor),

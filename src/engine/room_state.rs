@@ -39,26 +39,44 @@ pub struct LastCommand {
     pub at: u64,
 }
 
+/// The room-state flag naming the PMS's reservation of the stay (FIAS `G#`): set by the check-in
+/// that carries one, moved by a move, cleared when the room is vacated.
+pub const RESERVATION: &str = "fias reservation";
+
 /// A room's flags without those that belong to a guest's stay (message waiting, do not
-/// disturb): a check-in and a check-out end them (the Mitel PMS wire sends them off; MiVB also
-/// clears them on check-in and check-out itself).
-fn a_guests_flags_cleared(
-    mut flags: std::collections::BTreeMap<String, String>,
-) -> std::collections::BTreeMap<String, String> {
+/// disturb, the reservation): a check-in and a check-out end them (the Mitel PMS wire sends
+/// them off; MiVB also clears them on check-in and check-out itself).
+fn a_guests_flags_cleared(mut flags: BTreeMap<String, String>) -> BTreeMap<String, String> {
     for flag in [
         crate::validate::Flag::MessageWaiting,
         crate::validate::Flag::DoNotDisturb,
     ] {
         flags.remove(flag.name());
     }
+    flags.remove(RESERVATION);
+    flags
+}
+
+/// `flags` with the stay's reservation set to `reservation` (none: cleared).
+fn with_reservation(
+    mut flags: BTreeMap<String, String>,
+    reservation: Option<&str>,
+) -> BTreeMap<String, String> {
+    match reservation {
+        Some(reservation) => flags.insert(RESERVATION.to_owned(), reservation.to_owned()),
+        None => flags.remove(RESERVATION),
+    };
     flags
 }
 
 /// The rooms `action` changed and how they stand now, given how they stood (`before`) and what
 /// the driver reports (`done`: a DID found free, the guest a move carried along). `transfer`:
-/// telephone number transfer is on; `block_cor`: what a check-out sets.
+/// telephone number transfer is on; `block_cor`: what a check-out sets; `reservation`: the
+/// PMS's reservation a check-in carries.
+#[allow(clippy::too_many_arguments)]
 pub fn after(
     action: &Action,
+    reservation: Option<&str>,
     done: &Done,
     transfer: bool,
     block_cor: u8,
@@ -100,7 +118,7 @@ pub fn after(
                     guest: Some(check_in.guest.clone()),
                     cor: Some(check_in.cor.get()),
                     did,
-                    flags: a_guests_flags_cleared(previous.flags),
+                    flags: with_reservation(a_guests_flags_cleared(previous.flags), reservation),
                     last: None,
                 }),
             )]
@@ -143,7 +161,10 @@ pub fn after(
                 guest,
                 cor,
                 did,
-                flags: a_guests_flags_cleared(before(to).flags),
+                flags: with_reservation(
+                    a_guests_flags_cleared(before(to).flags),
+                    moving.flags.get(RESERVATION).map(String::as_str),
+                ),
                 last: None,
             };
             vec![
@@ -171,7 +192,15 @@ mod tests {
     fn apply(rooms: &mut BTreeMap<String, RoomState>, action: &Action, done: &Done) {
         let snapshot = rooms.clone();
         let before = |room: &str| snapshot.get(room).cloned().unwrap_or_default();
-        for (room, state) in after(action, done, true, 2, &before, &LastCommand::default()) {
+        for (room, state) in after(
+            action,
+            None,
+            done,
+            true,
+            2,
+            &before,
+            &LastCommand::default(),
+        ) {
             rooms.insert(room, state);
         }
     }

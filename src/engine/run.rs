@@ -431,6 +431,7 @@ mod tests {
                 from: "1000".into(),
                 to: "3000".into(),
             },
+            reservation: None,
         };
         engine
             .enqueue(vec![("t.hc:1".into(), command)])

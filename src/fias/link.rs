@@ -1,570 +1,268 @@
 //! The FIAS link, inside the service: hotelcare connects to the PMS's interface (the PMS is the
-//! TCP server), answers its link start (`LS`) with a link description (`LD`), the records it
-//! wants (`LR`) and link alive (`LA`), answers a later `LS` the same way, and hands each guest
-//! record to `Submit` (mapped to script text, journaled). It says `LE` when the service stops and
-//! connects again, with backoff, when the link drops. FIAS over TCP has no per-record
-//! acknowledgement: a record counts as received once its commands are journaled.
+//! TCP server), keeps trying with backoff while it cannot, and runs a `session` while connected.
+//! Its state is seen: a change (up, down, and why) is logged once, at warn when it is a
+//! problem, with the time of the next try; `LinkStatus` has it for `hotelcare fias status`,
+//! `/v1/health` and the metrics. The link also keeps what outlives a connection: the check-outs
+//! a resync holds, and answers `hotelcare fias resync` (`Control`).
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::config::{Config, FiasConfig};
-use crate::engine::RoomState;
-use crate::fias::mapping::{Mapped, Wires, map};
-use crate::fias::record::{ETX, Record, STX};
-use crate::fias::resync;
-use crate::fias::sharing::{self, RESERVATION, SHARERS, Sharing};
+use crate::acceptance::{Batch, Refusal as NotAccepted};
+use crate::config::{Capabilities, Config, FiasConfig};
+use crate::diagnostics::LocalTime;
+use crate::engine::{FlagChanges, RoomState};
+use crate::fias::resync::ResyncReport;
+use crate::fias::session;
+use crate::fias::status::{LinkState, RecordOutcome, SharedStatus, now};
+use crate::fias::view::{RoomView, SHARERS};
+use crate::syntax::{Extension, Request};
 
-/// The longest frame taken; a longer one is dropped whole (a damaged stream).
-const MAX_FRAME: usize = 64 * 1024;
-
-/// Where mapped records go: the service journals them like a script.
-pub(crate) trait Submit: Send + Sync {
-    /// Journals `text` as the script `name`; the commands' numbers, or why it was refused.
-    fn submit(
+/// What the link needs from the service.
+pub(crate) trait Host: Send + Sync {
+    /// Checks and journals a batch (see `acceptance::accept_batch`); the commands' numbers.
+    fn journal(
         &self,
-        name: String,
-        text: String,
-        again: bool,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<u64>, String>> + Send + '_>>;
+        batch: Batch,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<u64>, NotAccepted>> + Send + '_>>;
 
-    /// Tells the operator (monitor, log).
+    /// Writes room flags (sharers) when a record journals no command.
+    fn set_flags(
+        &self,
+        flags: FlagChanges,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+
+    /// Tells the operator (monitor, log; `problem`: at warn).
     fn tell(&self, line: &str, problem: bool);
 
     /// The expected room state, every room.
     fn rooms(&self) -> Vec<(String, RoomState)>;
-
-    /// Records `flag` = `value` in `room`'s state (the reservation the phone shows, sharers).
-    fn set_flag<'a>(
-        &'a self,
-        room: &'a str,
-        flag: &'a str,
-        value: &'a str,
-    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
     /// The configuration (levels, for the resync's comparison).
     fn config(&self) -> &Config;
 
     /// How many commands wait in the journal (the resync compares once they have run).
     fn pending(&self) -> usize;
+
+    /// Counts a record of type `kind` and what became of it.
+    fn count(&self, kind: &str, outcome: RecordOutcome);
+
+    /// Counts check-ins whose class of service was not mapped.
+    fn unmapped_class_of_service(&self, count: usize);
+
+    /// The link is up (or not).
+    fn link_up(&self, up: bool);
 }
 
-/// The records of the link (`LR`), with their fields: what the PMS sends (the guest records
-/// with `SF`, the swap flag that marks the resync's records; `DA`/`TI`, which tell a record
-/// delivered twice from a new one; `GS`, the share flag) and what hotelcare sends (`RE` with the
-/// maid status `RS`, the resync request `DR`).
-const WANTED: &[(&str, &str)] = &[
-    ("GI", "RNG#GSGNGFGTCSENESSFDATI"),
-    ("GO", "RNG#GSSFDATI"),
-    ("GC", "RNROG#GSGNGFGTCSENESDATI"),
-    ("RE", "RNCSDNMLRSENES"),
-    ("DR", "DATI"),
-    ("DS", "DATI"),
-    ("DE", "DATI"),
-];
+/// What the wire of the PBX that owns a room can do (PBXs differ: `[pbx.NAME]`).
+pub(crate) type Wires = Arc<dyn Fn(&Extension) -> Capabilities + Send + Sync>;
 
-/// Runs the link until `stop` carries a reason; `resync` asks for a resync now.
+/// What `hotelcare fias resync` asks of the link.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Ask the PMS for the house and compare; `dry_run`: journal nothing.
+    Resync {
+        dry_run: bool,
+        reply: oneshot::Sender<ResyncReport>,
+    },
+    /// Journal the check-outs the last resync held.
+    Confirm {
+        reply: oneshot::Sender<Result<ResyncReport, String>>,
+    },
+}
+
+/// The link, across connections.
+pub(crate) struct Link {
+    pub(crate) config: FiasConfig,
+    pub(crate) wires: Wires,
+    pub(crate) host: Arc<dyn Host>,
+    pub(crate) status: SharedStatus,
+    /// The check-outs the last resync held.
+    pub(crate) held: Vec<Extension>,
+}
+
+/// Runs the link until `stop` carries a reason.
 pub(crate) async fn run(
-    config: FiasConfig,
-    capabilities: Wires,
-    submit: Arc<dyn Submit>,
-    resync: Arc<tokio::sync::Notify>,
+    mut link: Link,
+    mut control: mpsc::Receiver<Control>,
     mut stop: watch::Receiver<Option<String>>,
 ) {
+    let server = link.config.server.clone();
     let mut pause = Duration::from_secs(1);
+    // The last problem logged: the same one again is not logged again.
+    let mut told: Option<String> = None;
     loop {
         if stop.borrow().is_some() {
             return;
         }
         let connected = tokio::select! {
-            connected = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&config.server)) => connected,
+            connected = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&server)) => connected,
             _ = stop.changed() => return,
         };
-        match connected {
+        let problem = match connected {
             Ok(Ok(stream)) => {
-                submit.tell(
-                    &format!("FIAS link to the PMS at {} connected", config.server),
-                    false,
-                );
+                let _ = stream.set_nodelay(true);
+                link.status.update(|status| {
+                    status.state = LinkState::Up;
+                    status.since = now();
+                    status.last_error = None;
+                    status.next_try = None;
+                });
+                link.host.link_up(true);
+                link.host
+                    .tell(&format!("FIAS link to the PMS at {server} is up"), false);
+                told = None;
                 pause = Duration::from_secs(1);
-                let ended = session(
-                    stream,
-                    &config,
-                    &capabilities,
-                    submit.as_ref(),
-                    &resync,
-                    &mut stop,
-                )
-                .await;
-                if ended {
+                if session::run(&mut link, stream, &mut control, &mut stop).await {
                     return;
                 }
-                submit.tell(
-                    &format!(
-                        "FIAS link to the PMS at {} lost; connecting again (records meanwhile are resent by the PMS's resync)",
-                        config.server
-                    ),
-                    true,
-                );
+                "the link dropped".to_owned()
             }
-            Ok(Err(error)) => tracing::debug!("FIAS: cannot connect to {}: {error}", config.server),
-            Err(_) => tracing::debug!("FIAS: no connection to {} within 10 s", config.server),
+            Ok(Err(error)) => format!("cannot connect: {error}"),
+            Err(_) => "no connection within 10 s".to_owned(),
+        };
+        let next = now() + pause.as_secs();
+        link.status.update(|status| {
+            if status.state != LinkState::Down {
+                status.since = now();
+            }
+            status.state = LinkState::Down;
+            status.last_error = Some(problem.clone());
+            status.next_try = Some(next);
+        });
+        link.host.link_up(false);
+        if told.as_deref() == Some(problem.as_str()) {
+            tracing::debug!("FIAS link to the PMS at {server}: {problem}");
+        } else {
+            link.host.tell(
+                &format!(
+                    "FIAS link to the PMS at {server} is down: {problem}; next try at {} (records the PMS sends meanwhile wait in its queue)",
+                    LocalTime(next)
+                ),
+                true,
+            );
+            told = Some(problem);
         }
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            _ = stop.changed() => return,
+        let sleep = tokio::time::sleep(pause);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => break,
+                _ = stop.changed() => return,
+                Some(asked) = control.recv() => link.answer_while_down(asked).await,
+            }
         }
         pause = (pause * 2).min(Duration::from_secs(60));
     }
 }
 
-/// One connection. `true` when it ended because the service stops.
-async fn session(
-    mut stream: TcpStream,
-    config: &FiasConfig,
-    capabilities: &Wires,
-    submit: &dyn Submit,
-    resync: &tokio::sync::Notify,
-    stop: &mut watch::Receiver<Option<String>>,
-) -> bool {
-    let mut frame: Option<Vec<u8>> = None;
-    let mut buffer = [0u8; 4096];
-    let mut link = Link::default();
-    // What the PBX last reported of each room's maid status (already told to the PMS).
-    let mut maid: BTreeMap<String, String> = maid_statuses(&submit.rooms());
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        let read = tokio::select! {
-            read = stream.read(&mut buffer) => read,
-            _ = tick.tick() => {
-                // Maid status the PBX reported (a wire that reports it keeps it in the room
-                // state) goes to the PMS as room equipment (RE with RS).
-                let rooms = submit.rooms();
-                let now = maid_statuses(&rooms);
-                for (room, status) in &now {
-                    if maid.get(room) == Some(status) {
-                        continue;
-                    }
-                    let occupied = rooms.iter().any(|(r, s)| r == room && s.occupied);
-                    match room_status(status, occupied) {
-                        Some(code) => {
-                            let record = Record::new("RE", &[("RN", room), ("RS", code)]);
-                            if send(&mut stream, config, &record).await.is_err() {
-                                return false;
-                            }
-                            submit.tell(&format!("FIAS: maid status of room {room} ({status}) sent to the PMS"), false);
-                        }
-                        None => submit.tell(
-                            &format!("FIAS: maid status of room {room} ({status}) has no FIAS room status; not sent"),
-                            false,
-                        ),
-                    }
-                }
-                maid = now;
-                continue;
-            }
-            () = resync.notified() => {
-                if send(&mut stream, config, &stamped("DR")).await.is_err() {
-                    return false;
-                }
-                submit.tell("FIAS: resync asked of the PMS (DR)", false);
-                continue;
-            }
-            _ = stop.changed() => {
-                let _ = send(&mut stream, config, &stamped("LE")).await;
-                return true;
-            }
-        };
-        let count = match read {
-            Ok(0) | Err(_) => return false,
-            Ok(count) => count,
-        };
-        for &byte in &buffer[..count] {
-            match (byte, frame.as_mut()) {
-                (STX, _) => frame = Some(Vec::new()),
-                (ETX, Some(_)) => {
-                    let bytes = frame.take().unwrap_or_default();
-                    if !handle(&mut stream, &mut link, &bytes, config, capabilities, submit).await {
-                        return false;
-                    }
-                }
-                (_, Some(open)) if open.len() < MAX_FRAME => open.push(byte),
-                (_, Some(_)) => {
-                    submit.tell("FIAS: a frame longer than 64 kB was dropped", true);
-                    frame = None;
-                }
-                // Bytes between frames: noise.
-                (_, None) => {}
-            }
-        }
-    }
-}
-
-/// What a session keeps between frames.
-#[derive(Default)]
-struct Link {
-    /// Between `DS` and `DE`: the house as the PMS has it.
-    house: Option<Vec<Record>>,
-    /// What the link has journaled of each room it touched: who holds it, its sharers. The
-    /// room state lags behind (a command is in it once done); a check-in that follows a
-    /// check-out still in the journal must not take the room for shared.
-    rooms: HashMap<String, RoomState>,
-}
-
 impl Link {
-    /// The room as the link's journaled records leave it (from the room state the first time).
-    fn room(&mut self, submit: &dyn Submit, room: &str) -> RoomState {
-        if let Some(state) = self.rooms.get(room) {
-            return state.clone();
+    /// Control while no connection is up: a resync cannot be asked; held check-outs can be
+    /// confirmed.
+    async fn answer_while_down(&mut self, asked: Control) {
+        match asked {
+            Control::Resync { reply, .. } => {
+                let _ = reply.send(ResyncReport {
+                    at: now(),
+                    error: Some(format!(
+                        "the FIAS link to the PMS at {} is down",
+                        self.config.server
+                    )),
+                    ..ResyncReport::default()
+                });
+            }
+            Control::Confirm { reply } => {
+                let _ = reply.send(self.confirm().await);
+            }
         }
-        let state = submit
-            .rooms()
-            .into_iter()
-            .find(|(r, _)| r == room)
-            .map(|(_, state)| state)
-            .unwrap_or_default();
-        self.rooms.insert(room.to_owned(), state.clone());
-        state
     }
 
-    /// Records what the link journaled of a room (and keeps it in the room state's flags, for
-    /// the next start).
-    async fn set(
-        &mut self,
-        submit: &dyn Submit,
-        room: &str,
-        occupied: bool,
-        holder: &str,
-        sharers: &str,
-    ) {
-        let state = self.rooms.entry(room.to_owned()).or_default();
-        state.occupied = occupied;
-        state
-            .flags
-            .insert(RESERVATION.to_owned(), holder.to_owned());
-        state.flags.insert(SHARERS.to_owned(), sharers.to_owned());
-        submit.set_flag(room, RESERVATION, holder).await;
-        submit.set_flag(room, SHARERS, sharers).await;
-    }
-}
-
-/// One frame from the PMS. `false` when the link must be closed.
-async fn handle(
-    stream: &mut TcpStream,
-    link: &mut Link,
-    bytes: &[u8],
-    config: &FiasConfig,
-    capabilities: &Wires,
-    submit: &dyn Submit,
-) -> bool {
-    let Some(record) = Record::parse(bytes, config.codepage) else {
-        submit.tell("FIAS: a frame that is no record was ignored", true);
-        return true;
-    };
-    match record.kind.as_str() {
-        "LS" => {
-            let mut ld = stamped("LD");
-            ld.fields
-                .push(("V#".into(), env!("CARGO_PKG_VERSION").into()));
-            ld.fields.push(("IF".into(), "PB".into()));
-            let mut answer = vec![ld];
-            for (kind, fields) in WANTED {
-                answer.push(Record::new("LR", &[("RI", kind), ("FL", fields)]));
-            }
-            answer.push(stamped("LA"));
-            // Every link start resyncs: records sent while the link was down are not resent.
-            answer.push(stamped("DR"));
-            for record in &answer {
-                if send(stream, config, record).await.is_err() {
-                    return false;
-                }
-            }
-            true
+    /// Journals the check-outs the last resync held.
+    pub(crate) async fn confirm(&mut self) -> Result<ResyncReport, String> {
+        if self.held.is_empty() {
+            return Err("no resync holds check-outs".into());
         }
-        "LA" => true,
-        "DS" => {
-            link.house = Some(Vec::new());
-            true
-        }
-        "DE" => {
-            if let Some(house) = link.house.take() {
-                finish_resync(link, &house, config, submit).await;
-            }
-            true
-        }
-        _ if link.house.is_some() && record.get("SF").is_some() => {
-            if let Some(house) = link.house.as_mut() {
-                house.push(record);
-            }
-            true
-        }
-        "LE" => {
-            submit.tell("FIAS: the PMS ended the link (LE)", true);
-            false
-        }
-        "GI" | "GO" => {
-            guest_event(link, &record, config, capabilities, submit).await;
-            true
-        }
-        "GC" => {
-            match map(&record, config, capabilities.as_ref()) {
-                Mapped::Script { name, text, again } => {
-                    let moved = journal(submit, &record, name, text, again).await;
-                    // The reservation moves with the guest (the phone's, for shared rooms).
-                    if let (true, Some(old), Some(room)) =
-                        (moved, record.get("RO"), record.get("RN"))
-                        && !old.is_empty()
-                        && old != room
-                    {
-                        let before = link.room(submit, old);
-                        let holder = record.get("G#").unwrap_or("");
-                        let sharers = before.flags.get(SHARERS).cloned().unwrap_or_default();
-                        link.set(submit, room, true, holder, &sharers).await;
-                        link.set(submit, old, false, "", "").await;
-                    }
-                }
-                Mapped::Ignored(why) => {
-                    submit.tell(&format!("FIAS {}: ignored: {why}", record.shown()), false);
-                }
-            }
-            true
-        }
-        _ => {
-            match map(&record, config, capabilities.as_ref()) {
-                Mapped::Script { name, text, again } => {
-                    match submit.submit(name.clone(), text, again).await {
-                        Ok(seqs) => tracing::info!(
-                            "FIAS {}: {} command(s) journaled as `{name}`",
-                            record.shown(),
-                            seqs.len()
-                        ),
-                        Err(why) => submit.tell(
-                            &format!("FIAS {}: not applied: {why}", record.shown()),
-                            true,
-                        ),
-                    }
-                }
-                Mapped::Ignored(why) => {
-                    submit.tell(&format!("FIAS {}: ignored: {why}", record.shown()), false);
-                }
-            }
-            true
-        }
-    }
-}
-
-/// A check-in or check-out, with the shared-room rule (see `sharing`).
-async fn guest_event(
-    link: &mut Link,
-    record: &Record,
-    config: &FiasConfig,
-    capabilities: &Wires,
-    submit: &dyn Submit,
-) {
-    let Some(room) = record.get("RN").filter(|r| !r.is_empty()) else {
-        submit.tell(
-            &format!("FIAS {}: ignored: no room number (RN)", record.shown()),
-            false,
-        );
-        return;
-    };
-    let state = link.room(submit, room);
-    let reservation = record.get("G#").unwrap_or("");
-    let holder = state.flags.get(RESERVATION).cloned().unwrap_or_default();
-    match sharing::decide(record, &state) {
-        Sharing::Sharers(list) => {
-            link.set(submit, room, true, &holder, &list).await;
-            submit.tell(
-                &format!(
-                    "FIAS {}: room {room} is shared; the phone keeps its guest, the sharers are recorded",
-                    record.shown()
-                ),
-                false,
-            );
-        }
-        Sharing::Promote {
-            reservation,
-            name,
-            sharers,
-        } => {
-            let text = format!(
-                "# FIAS GO G#{} RN{room}: the sharer G#{reservation} takes the phone\nCHECKIN {room} \"{}\" REPLACE\n",
-                record.get("G#").unwrap_or(""),
-                name.replace('\\', "\\\\").replace('"', "\\\"")
-            );
-            let name = format!("fias:GO:G#{}", record.get("G#").unwrap_or(""));
-            if journal(submit, record, name, text, false).await {
-                link.set(submit, room, true, &reservation, &sharers).await;
-            }
-        }
-        Sharing::Map => match map(record, config, capabilities.as_ref()) {
-            Mapped::Script { name, text, again } => {
-                if journal(submit, record, name, text, again).await {
-                    if record.kind == "GI" {
-                        link.set(submit, room, true, reservation, "").await;
-                    } else {
-                        link.set(submit, room, false, "", "").await;
-                    }
-                }
-            }
-            Mapped::Ignored(why) => {
-                submit.tell(&format!("FIAS {}: ignored: {why}", record.shown()), false);
-            }
-        },
-    }
-}
-
-/// Journals a record's script; `true` if it was accepted.
-async fn journal(
-    submit: &dyn Submit,
-    record: &Record,
-    name: String,
-    text: String,
-    again: bool,
-) -> bool {
-    match submit.submit(name.clone(), text, again).await {
-        Ok(seqs) => {
-            tracing::info!(
-                "FIAS {}: {} command(s) journaled as `{name}`",
-                record.shown(),
-                seqs.len()
-            );
-            true
-        }
-        Err(why) => {
-            submit.tell(
-                &format!("FIAS {}: not applied: {why}", record.shown()),
-                true,
-            );
-            false
-        }
-    }
-}
-
-/// Compares the house the PMS sent with the room state and journals the fixes.
-async fn finish_resync(
-    link: &mut Link,
-    house: &[Record],
-    config: &FiasConfig,
-    submit: &dyn Submit,
-) {
-    resync_rooms(link, house, config, submit).await;
-    // After the resync the house is what the PMS said: the link's view starts from it.
-    link.rooms.clear();
-    for (room, _) in submit.rooms() {
-        link.rooms.insert(room, RoomState::default());
-    }
-    let mut holders: Vec<(String, String, String)> = Vec::new();
-    for record in house.iter().filter(|r| r.kind == "GI") {
-        let (Some(room), Some(reservation)) = (record.get("RN"), record.get("G#")) else {
-            continue;
+        let flags = self
+            .held
+            .iter()
+            .map(|room| (room.to_string(), SHARERS.to_owned(), None))
+            .collect();
+        let batch = Batch {
+            source: "fias:resync:confirmed".into(),
+            commands: self
+                .held
+                .iter()
+                .map(|room| (Request::CheckOut { room: room.clone() }, None))
+                .collect(),
+            identity: None,
+            flags,
         };
-        match holders.iter_mut().find(|(r, _, _)| r == room) {
-            Some((_, _, sharers)) => {
-                let name = crate::fias::mapping::quoted_name(record, config).unwrap_or_default();
-                if !sharers.is_empty() {
-                    sharers.push('\u{1f}');
-                }
-                sharers.push_str(reservation);
-                sharers.push('=');
-                sharers.push_str(&name);
+        let held: Vec<String> = self.held.iter().map(ToString::to_string).collect();
+        match self.host.journal(batch).await {
+            Ok(seqs) => {
+                self.host.tell(
+                    &format!(
+                        "FIAS resync: the {} held check-outs are confirmed and journaled",
+                        seqs.len()
+                    ),
+                    false,
+                );
+                self.held.clear();
+                self.status.update(|status| status.held.clear());
+                Ok(ResyncReport {
+                    at: now(),
+                    journaled: seqs.len(),
+                    differences: held
+                        .iter()
+                        .map(|room| format!("room {room}: checked out as the PMS has it"))
+                        .collect(),
+                    ..ResyncReport::default()
+                })
             }
-            None => holders.push((room.to_owned(), reservation.to_owned(), String::new())),
+            Err(refusal) => Err(describe_refusal(&refusal)),
         }
     }
-    for (room, holder, sharers) in holders {
-        link.set(submit, &room, true, &holder, &sharers).await;
-    }
-}
 
-/// The resync's comparison and fixes.
-async fn resync_rooms(link: &mut Link, house: &[Record], config: &FiasConfig, submit: &dyn Submit) {
-    // Commands journaled before (a restart resumes them) change the room state: compare
-    // with what they leave, not with what they will overwrite (a minute at most).
-    for _ in 0..600 {
-        if submit.pending() == 0 {
-            break;
+    /// A guest record came for `rooms`: a held check-out of theirs is no longer what the PMS
+    /// says.
+    pub(crate) fn release(&mut self, rooms: &[(Extension, RoomView)]) {
+        let before = self.held.len();
+        self.held
+            .retain(|held| !rooms.iter().any(|(room, _)| room == held));
+        if self.held.len() != before {
+            let held: Vec<String> = self.held.iter().map(ToString::to_string).collect();
+            self.status.update(|status| status.held = held);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let rooms = submit.rooms();
-    let found = resync::fixes(house, &rooms, submit.config(), config);
-    for difference in &found.differences {
-        submit.tell(&format!("FIAS resync: {difference}"), false);
-    }
-    if found.lines.is_empty() {
-        submit.tell(
-            &format!(
-                "FIAS resync: {} rooms as the PMS has them; nothing to fix",
-                house.len()
-            ),
-            false,
-        );
-        return;
-    }
-    let text = format!("# FIAS resync\n{}\n", found.lines.join("\n"));
-    match submit.submit("fias:resync".into(), text, true).await {
-        Ok(seqs) => {
-            submit.tell(
-                &format!(
-                    "FIAS resync: {} command(s) journaled to fix the differences",
-                    seqs.len()
-                ),
-                false,
-            );
-            for (room, reservation) in &found.reservations {
-                link.set(submit, room, true, reservation, "").await;
-            }
+}
+
+/// Why a batch was not accepted, on one line.
+pub(crate) fn describe_refusal(refusal: &NotAccepted) -> String {
+    match refusal {
+        NotAccepted::Invalid(checked) => {
+            let reasons: Vec<String> = checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| {
+                    let help = d
+                        .help
+                        .as_deref()
+                        .map(|h| format!("; {h}"))
+                        .unwrap_or_default();
+                    format!("{}:{}:{}: {}{help}", d.file, d.line, d.column, d.message)
+                })
+                .collect();
+            let mut shown = String::new();
+            crate::fias::record::push_shown(&mut shown, &reasons.join(" / "), 1000);
+            format!("its commands are not valid: {shown}")
         }
-        Err(why) => submit.tell(
-            &format!("FIAS resync: the fixes were not applied: {why}"),
-            true,
-        ),
+        NotAccepted::Duplicate(earlier) => {
+            format!("{earlier} (the PMS sent the same record again)")
+        }
+        NotAccepted::Unreadable(why) | NotAccepted::Journal(why) => why.clone(),
     }
-}
-
-/// The maid status of every room that has one (as the PBX reported it).
-fn maid_statuses(rooms: &[(String, RoomState)]) -> BTreeMap<String, String> {
-    rooms
-        .iter()
-        .filter_map(|(room, state)| {
-            state
-                .flags
-                .get("maid status")
-                .map(|status| (room.clone(), status.clone()))
-        })
-        .collect()
-}
-
-/// FIAS room status (`RS`: 1 dirty/vacant, 2 dirty/occupied, 3 clean/vacant, 4 clean/occupied)
-/// of a maid status as the Mitel PMS wire reports it (`None`: no counterpart).
-fn room_status(status: &str, occupied: bool) -> Option<&'static str> {
-    Some(match (status, occupied) {
-        ("vacant, not clean", _) | ("not clean", false) => "1",
-        ("occupied, not clean", _) | ("not clean", true) => "2",
-        ("vacant, clean", _) | ("clean", false) => "3",
-        ("occupied, clean", _) | ("clean", true) => "4",
-        _ => return None,
-    })
-}
-
-async fn send(stream: &mut TcpStream, config: &FiasConfig, record: &Record) -> std::io::Result<()> {
-    stream.write_all(&record.frame(config.codepage)).await
-}
-
-/// A link record with `DA` and `TI` of now (local time), as FIAS writes them.
-fn stamped(kind: &str) -> Record {
-    let now = chrono::Local::now();
-    Record::new(
-        kind,
-        &[
-            ("DA", &now.format("%y%m%d").to_string()),
-            ("TI", &now.format("%H%M%S").to_string()),
-        ],
-    )
 }

@@ -1,312 +1,810 @@
-//! What a FIAS record means in hotelcare's language: a few lines of script, journaled like any
-//! script (checked whole; refused with its reason if it does not validate). The reservation
-//! number (`G#`) goes into a comment line, so that the same record delivered twice is recognised
-//! as a script accepted before, while the same command for another reservation is not.
+//! What a record means in hotelcare's language: typed commands (`syntax::Request`, never script
+//! text), journaled as one batch, and what changes in the link's view of the rooms (`view`).
+//!
+//! | record | commands |
+//! |---|---|
+//! | `GI` | `CHECKIN RN "GN,GF" [DID EN] [COS level]`; a sharer only joins the room's view |
+//! | `GO` | `CHECKOUT RN`; a sharer only leaves the view; the holder leaving a shared room hands the phone to the first sharer (`CHECKIN ... REPLACE`) |
+//! | `GC` with `RO` | `MOVE RO RN`, then the new name, class of service and virtual number on `RN`, as one ordered batch; a sharer moving out only leaves `RO`'s view |
+//! | `GC` without `RO` | `RENAME`, `COS`, `DID` on `RN` |
+//! | `RE` | `COS`, `DID`, and `DND`/`MW` where the PBX's wire has them |
 
+use crate::acceptance::Batch;
 use crate::config::{Capabilities, FiasConfig};
+use crate::fias::fields::{self, VirtualNumber, yes};
 use crate::fias::record::Record;
+use crate::fias::refusal::Refusal;
+use crate::fias::view::{RoomView, SHARERS, Sharer};
+use crate::syntax::{DidValue, Extension, Flag, GuestName, LevelName, Request};
+
+/// What a record does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Effect {
+    /// The commands (possibly none: a sharer only changes the view), their source and flags.
+    pub(crate) batch: Batch,
+    /// Rooms whose view changes once the batch is journaled.
+    pub(crate) rooms: Vec<(Extension, RoomView)>,
+    /// What the monitor is told besides the commands (a sharer recorded).
+    pub(crate) notes: Vec<String>,
+    /// What the monitor and the log warn about (a class of service not mapped).
+    pub(crate) warnings: Vec<String>,
+    /// Warnings that are an unmapped class of service (for the metric).
+    pub(crate) unmapped_class_of_service: usize,
+}
 
 /// A record, mapped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Mapped {
-    /// Script text to journal; `name` is its source (`fias:GI:G#123`); `again`: accept the
-    /// same text again (a room equipment change may repeat; a guest event may not).
-    Script {
-        name: String,
-        text: String,
-        again: bool,
-    },
-    /// Not mapped (a record type or field hotelcare does not use, or a missing room): why.
+    Effect(Effect),
+    /// Nothing hotelcare keeps (a record type or field it does not use): why.
     Ignored(String),
 }
 
-/// What the wire of the PBX that owns a room can do (PBXs differ: `[pbx.NAME]`).
-pub(crate) type Wires = std::sync::Arc<dyn Fn(&str) -> Capabilities + Send + Sync>;
+/// What mapping a record needs to know.
+pub(crate) struct Context<'a> {
+    pub(crate) config: &'a FiasConfig,
+    /// What the wire of the PBX that owns a room can do.
+    pub(crate) capabilities: &'a dyn Fn(&Extension) -> Capabilities,
+    /// The link's view of a room.
+    pub(crate) view: &'a dyn Fn(&Extension) -> RoomView,
+}
 
-/// Maps `record` for the PBX of its room, whose wire can do `capabilities(room)`.
-pub(crate) fn map(
-    record: &Record,
-    config: &FiasConfig,
-    capabilities: &dyn Fn(&str) -> Capabilities,
-) -> Mapped {
-    let Some(room) = record.get("RN").filter(|r| !r.is_empty()) else {
-        return Mapped::Ignored(format!("{}: no room number (RN)", record.kind));
+/// Maps a screened record (see `refusal::screen`).
+pub(crate) fn map(record: &Record, cx: &Context<'_>) -> Result<Mapped, Refusal> {
+    let kind = record.kind.as_str();
+    if !matches!(kind, "GI" | "GO" | "GC" | "RE") {
+        return Ok(Mapped::Ignored(format!("record type {kind} is not used")));
+    }
+    let Some(room) = fields::room(record)? else {
+        return Ok(Mapped::Ignored(format!("{kind}: no room number (RN)")));
     };
-    let capabilities = capabilities(room);
-    let reservation = record.get("G#").unwrap_or("");
-    let level = match record.get("CS").filter(|cs| !cs.is_empty()) {
-        None => None,
-        Some(cs) => match config.class_of_service.get(cs) {
-            Some(level) => Some(level.as_str()),
-            None => {
-                return Mapped::Ignored(format!(
-                    "{} for room {room}: class of service CS{cs} is not in `[fias.class_of_service]`",
-                    record.kind
-                ));
-            }
+    let reservation = fields::reservation(record)?;
+    let mut effect = Effect::new(record, &room, reservation.as_deref());
+    let mapped = match kind {
+        "GI" => guest_in(record, cx, &room, reservation, &mut effect)?,
+        "GO" => guest_out(cx, &room, reservation.as_ref(), &mut effect),
+        "GC" => match fields::old_room(record)?.filter(|old| *old != room) {
+            Some(from) => move_guest(record, cx, &from, &room, reservation, &mut effect)?,
+            None => data_change(record, cx, &room, reservation.as_deref(), &mut effect)?,
         },
+        _ => room_equipment(record, cx, &room, &mut effect)?,
     };
-    // The record's date and time, when the PMS sends them, tell a repeated event (a guest
-    // moving back and forth) from a record delivered twice.
-    let when = match (record.get("DA"), record.get("TI")) {
-        (Some(date), Some(time)) => format!(" DA{date} TI{time}"),
-        _ => String::new(),
-    };
-    let header = format!("# FIAS {} G#{reservation} RN{room}{when}\n", record.kind);
-    let script = |lines: Vec<String>, again: bool| Mapped::Script {
-        // Named by the reservation; a record without one (`RE`) by its room.
-        name: if reservation.is_empty() {
-            format!("fias:{}:RN{room}", record.kind)
-        } else {
-            format!("fias:{}:G#{reservation}", record.kind)
-        },
-        text: format!("{header}{}\n", lines.join("\n")),
-        again,
-    };
-    match record.kind.as_str() {
-        "GI" => {
-            let Some(name) = quoted_name(record, config) else {
-                return Mapped::Ignored(format!("GI for room {room}: no guest name (GN)"));
-            };
-            let cos = level
-                .map(|level| format!(" COS {level}"))
-                .unwrap_or_default();
-            let did = match virtual_number(record, capabilities) {
-                Some(VirtualNumber::Assign(number)) => format!(" DID {number}"),
-                _ => String::new(),
-            };
-            script(vec![format!("CHECKIN {room} \"{name}\"{cos}{did}")], false)
+    if let Some(why) = mapped {
+        return Ok(Mapped::Ignored(why));
+    }
+    effect.batch.flags = effect
+        .rooms
+        .iter()
+        .map(|(room, view)| (room.to_string(), SHARERS.to_owned(), view.sharers_flag()))
+        .collect();
+    Ok(Mapped::Effect(effect))
+}
+
+impl Effect {
+    /// An effect without commands yet, named by the record's reservation (or, without one, its
+    /// room). A guest record's identity is the record itself (every field, in order): the same
+    /// record delivered twice is applied once, while one that differs in anything (another
+    /// reservation, another name, the date and time of a repeated event) is not; room equipment
+    /// may repeat.
+    fn new(record: &Record, room: &Extension, reservation: Option<&str>) -> Self {
+        let kind = &record.kind;
+        let source = match reservation {
+            Some(reservation) => format!("fias:{kind}:G#{reservation}"),
+            None => format!("fias:{kind}:RN{room}"),
+        };
+        let identity = (kind != "RE").then(|| {
+            let mut identity = format!("FIAS record {kind}|");
+            for (id, value) in &record.fields {
+                identity.push_str(id);
+                identity.push_str(value);
+                identity.push('|');
+            }
+            identity
+        });
+        Self {
+            batch: Batch {
+                source,
+                commands: Vec::new(),
+                identity,
+                flags: Vec::new(),
+            },
+            rooms: Vec::new(),
+            notes: Vec::new(),
+            warnings: Vec::new(),
+            unmapped_class_of_service: 0,
         }
-        "GO" => script(vec![format!("CHECKOUT {room}")], false),
-        "GC" => {
-            let mut lines = Vec::new();
-            match record
-                .get("RO")
-                .filter(|old| !old.is_empty() && *old != room)
-            {
-                Some(old) => lines.push(format!("MOVE {old} {room}")),
-                None => {
-                    if let Some(name) = quoted_name(record, config) {
-                        lines.push(format!("RENAME {room} \"{name}\""));
-                    }
-                }
-            }
-            if let Some(level) = level {
-                lines.push(format!("COS {room} {level}"));
-            }
-            lines.extend(did_line(room, record, capabilities));
-            if lines.is_empty() {
-                return Mapped::Ignored(format!(
-                    "GC for room {room}: nothing hotelcare keeps changed"
-                ));
-            }
-            script(lines, false)
-        }
-        "RE" => {
-            let mut lines = Vec::new();
-            if let Some(level) = level {
-                lines.push(format!("COS {room} {level}"));
-            }
-            lines.extend(did_line(room, record, capabilities));
-            for (field, keyword) in [("DN", "DND"), ("ML", "MW")] {
-                if let Some(value) = record.get(field) {
-                    if !capabilities.flags {
-                        continue;
-                    }
-                    lines.push(format!(
-                        "{keyword} {room} {}",
-                        if yes(value) { "ON" } else { "OFF" }
+    }
+
+    fn command(&mut self, request: Request, reservation: Option<String>) {
+        self.batch.commands.push((request, reservation));
+    }
+
+    fn room(&mut self, room: &Extension, view: RoomView) {
+        self.rooms.retain(|(r, _)| r != room);
+        self.rooms.push((room.clone(), view));
+    }
+
+    /// The record's level: mapped, or (`default`) the configured default with a warning, or
+    /// left out with a warning.
+    fn level(&mut self, record: &Record, cx: &Context<'_>, default: bool) -> Option<LevelName> {
+        match fields::level(record, cx.config)? {
+            Ok(level) => Some(level),
+            Err(cs) => {
+                self.unmapped_class_of_service += 1;
+                if default {
+                    let level = fields::default_level(cx.config);
+                    self.warnings.push(format!(
+                        "class of service CS{cs} is not in `[fias.class_of_service]`: checked in at `{}` (`[fias] default_level`)",
+                        cx.config.default_level
                     ));
+                    level
+                } else {
+                    self.warnings.push(format!(
+                        "class of service CS{cs} is not in `[fias.class_of_service]`: the level is left as it is"
+                    ));
+                    None
                 }
             }
-            if lines.is_empty() {
-                return Mapped::Ignored(format!(
-                    "RE for room {room}: nothing this PBX's interface ({}) takes",
-                    capabilities.interface.name()
-                ));
-            }
-            script(lines, true)
         }
-        other => Mapped::Ignored(format!("record type {other} is not used")),
+    }
+
+    /// `RENAME room name`, where the room's wire can rename.
+    fn rename(&mut self, cx: &Context<'_>, room: &Extension, name: Option<GuestName>) {
+        let Some(guest) = name else { return };
+        if (cx.capabilities)(room).rename {
+            self.command(
+                Request::Rename {
+                    room: room.clone(),
+                    guest,
+                },
+                None,
+            );
+        } else {
+            self.warnings.push(format!(
+                "room {room}: the new name is not sent: this PBX's interface cannot rename a guest (`[mitel_pms] nam_replace`)"
+            ));
+        }
+    }
+
+    /// `DID room n|NONE` for the record's virtual number, on a wire with DIDs.
+    fn virtual_number(
+        &mut self,
+        record: &Record,
+        cx: &Context<'_>,
+        room: &Extension,
+    ) -> Result<(), Refusal> {
+        if !(cx.capabilities)(room).did {
+            return Ok(());
+        }
+        let did = match fields::virtual_number(record)? {
+            Some(VirtualNumber::Assign(number)) => Some(number),
+            Some(VirtualNumber::Unassign) => None,
+            Some(VirtualNumber::Moves) | None => return Ok(()),
+        };
+        self.command(
+            Request::Did {
+                room: room.clone(),
+                did,
+            },
+            None,
+        );
+        Ok(())
+    }
+
+    /// Hands the phone of `room` (whose holder leaves, `view`) to its first sharer with a name
+    /// (`replace`: the holder is still checked in on the PBX); without one, checks it out.
+    fn promote(&mut self, room: &Extension, view: &RoomView, replace: bool) {
+        let mut rest = view.sharers.clone();
+        let named = rest.iter().position(|s| s.name.is_some());
+        let Some(Sharer {
+            reservation,
+            name: Some(guest),
+        }) = named.map(|index| rest.remove(index))
+        else {
+            self.warnings.push(format!(
+                "room {room}: its guest leaves and its sharers have no name to show: the room is checked out"
+            ));
+            self.command(Request::CheckOut { room: room.clone() }, None);
+            self.room(room, RoomView::vacant());
+            return;
+        };
+        self.notes.push(format!(
+            "room {room}: its guest leaves; the sharer G#{reservation} takes the phone"
+        ));
+        self.command(
+            Request::CheckIn {
+                room: room.clone(),
+                guest,
+                did: None,
+                level: None,
+                replace,
+            },
+            Some(reservation.clone()),
+        );
+        let mut after = RoomView::held_by(Some(reservation));
+        after.sharers = rest;
+        self.room(room, after);
     }
 }
 
-/// A virtual number (a DID that follows the guest): `EN` the number, `ES` what happens to it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum VirtualNumber {
-    /// `ES1`: the guest gets `EN`.
-    Assign(String),
-    /// `ES0`: the guest gives it back.
-    Unassign,
-    /// `ES3`: it moves with the guest (a `MOVE` carries the DID already).
-    Moves,
+/// `GI`. `Some(why)` when it is ignored.
+fn guest_in(
+    record: &Record,
+    cx: &Context<'_>,
+    room: &Extension,
+    reservation: Option<String>,
+    effect: &mut Effect,
+) -> Result<Option<String>, Refusal> {
+    let view = (cx.view)(room);
+    let name = fields::guest_name(record, cx.config)?;
+    let shared = record.value("GS").is_some_and(yes);
+    if view.occupied {
+        match (&reservation, &view.holder) {
+            (Some(r), Some(holder)) if r == holder => {
+                // The guest the phone shows, again: what it says may have changed.
+                return data_change(record, cx, room, Some(r), effect);
+            }
+            (Some(r), Some(_)) => {
+                join_as_sharer(room, &view, r, name, effect);
+                return Ok(None);
+            }
+            (Some(r), None) if shared => {
+                join_as_sharer(room, &view, r, name, effect);
+                return Ok(None);
+            }
+            (None, _) => {
+                return Ok(Some(format!(
+                    "GI for room {room}: the room is occupied and the record has no reservation number (G#) to tell a sharer from a new guest; the phone keeps its guest"
+                )));
+            }
+            (Some(_), None) => effect.notes.push(format!(
+                "room {room}: a guest checked in outside FIAS is replaced by the PMS's"
+            )),
+        }
+    }
+    let Some(guest) = name else {
+        return Ok(Some(format!("GI for room {room}: no guest name (GN)")));
+    };
+    let level = effect.level(record, cx, true);
+    let did = match fields::virtual_number(record)? {
+        Some(VirtualNumber::Assign(number)) if (cx.capabilities)(room).did => {
+            Some(DidValue::Number(number))
+        }
+        _ => None,
+    };
+    effect.command(
+        Request::CheckIn {
+            room: room.clone(),
+            guest,
+            did,
+            level,
+            replace: view.occupied,
+        },
+        reservation.clone(),
+    );
+    effect.room(room, RoomView::held_by(reservation));
+    Ok(None)
 }
 
-/// The record's virtual number, on a wire with DIDs (`None` otherwise, or without one).
-fn virtual_number(record: &Record, capabilities: Capabilities) -> Option<VirtualNumber> {
-    if !capabilities.did {
+/// A reservation joins an occupied room as a sharer: only the view changes.
+fn join_as_sharer(
+    room: &Extension,
+    view: &RoomView,
+    reservation: &str,
+    name: Option<GuestName>,
+    effect: &mut Effect,
+) {
+    let mut after = view.clone();
+    match after
+        .sharers
+        .iter_mut()
+        .find(|s| s.reservation == reservation)
+    {
+        Some(sharer) => {
+            if name.is_some() {
+                sharer.name = name;
+            }
+        }
+        None => after.sharers.push(Sharer {
+            reservation: reservation.to_owned(),
+            name,
+        }),
+    }
+    effect.notes.push(format!(
+        "room {room} is shared: the phone keeps its guest, G#{reservation} is recorded as a sharer"
+    ));
+    effect.room(room, after);
+}
+
+/// `GO`.
+fn guest_out(
+    cx: &Context<'_>,
+    room: &Extension,
+    reservation: Option<&String>,
+    effect: &mut Effect,
+) -> Option<String> {
+    let view = (cx.view)(room);
+    if let Some(r) = reservation
+        && view.has_sharer(r)
+    {
+        let mut after = view.clone();
+        after.sharers.retain(|s| &s.reservation != r);
+        effect.notes.push(format!(
+            "room {room}: the sharer G#{r} leaves; the phone keeps its guest"
+        ));
+        effect.room(room, after);
         return None;
     }
-    let number = record.get("EN").map(str::trim).filter(|n| !n.is_empty());
-    match (record.get("ES").map(str::trim), number) {
-        (Some("1"), Some(number)) => Some(VirtualNumber::Assign(number.to_owned())),
-        (Some("0"), _) => Some(VirtualNumber::Unassign),
-        (Some("3"), _) => Some(VirtualNumber::Moves),
-        _ => None,
+    let holder_leaves = reservation.is_none() || reservation == view.holder.as_ref();
+    if holder_leaves && !view.sharers.is_empty() && view.occupied {
+        effect.promote(room, &view, true);
+        return None;
     }
+    effect.command(Request::CheckOut { room: room.clone() }, None);
+    effect.room(room, RoomView::vacant());
+    None
 }
 
-/// `DID room n` / `DID room NONE` for a record's virtual number.
-fn did_line(room: &str, record: &Record, capabilities: Capabilities) -> Option<String> {
-    match virtual_number(record, capabilities)? {
-        VirtualNumber::Assign(number) => Some(format!("DID {room} {number}")),
-        VirtualNumber::Unassign => Some(format!("DID {room} NONE")),
-        VirtualNumber::Moves => None,
+/// `GC` without a move: the guest's data changed. A sharer's new name changes only the view.
+fn data_change(
+    record: &Record,
+    cx: &Context<'_>,
+    room: &Extension,
+    reservation: Option<&str>,
+    effect: &mut Effect,
+) -> Result<Option<String>, Refusal> {
+    let view = (cx.view)(room);
+    let name = fields::guest_name(record, cx.config)?;
+    if let Some(r) = reservation
+        && view.has_sharer(r)
+        && view.holder.as_deref() != Some(r)
+    {
+        if name.is_none() {
+            return Ok(Some(format!(
+                "{} for room {room}: the sharer G#{r} has nothing hotelcare keeps changed",
+                record.kind
+            )));
+        }
+        join_as_sharer(room, &view, r, name, effect);
+        return Ok(None);
     }
+    effect.rename(cx, room, name);
+    if let Some(level) = effect.level(record, cx, false) {
+        effect.command(
+            Request::Cos {
+                room: room.clone(),
+                level,
+            },
+            None,
+        );
+    }
+    effect.virtual_number(record, cx, room)?;
+    if effect.batch.commands.is_empty() {
+        return Ok(Some(format!(
+            "{} for room {room}: nothing hotelcare keeps changed",
+            record.kind
+        )));
+    }
+    Ok(None)
 }
 
-/// `Last,First` from `GN` and `GF`, quoted for the language (`\"`, `\\`).
-/// With `[fias] title = true` the title (`GT`: `Dr.`, `Mrs.`) goes before the first name, as
-/// a phone's display then shows it (`Solo,Dr. Alina`); off by default, since most hotels do not
-/// want a title taking display characters.
-pub(crate) fn quoted_name(record: &Record, config: &FiasConfig) -> Option<String> {
-    let last = record.get("GN").map(str::trim).filter(|n| !n.is_empty())?;
-    let title = record
-        .get("GT")
-        .map(str::trim)
-        .filter(|t| config.title && !t.is_empty());
-    let given = record.get("GF").map_or("", str::trim);
-    let first = match title {
-        Some(title) if given.is_empty() => title.to_owned(),
-        Some(title) => format!("{title} {given}"),
-        None => given.to_owned(),
+/// `GC` with `RO`: a room move.
+fn move_guest(
+    record: &Record,
+    cx: &Context<'_>,
+    from: &Extension,
+    to: &Extension,
+    reservation: Option<String>,
+    effect: &mut Effect,
+) -> Result<Option<String>, Refusal> {
+    let old = (cx.view)(from);
+    let new = (cx.view)(to);
+    let name = fields::guest_name(record, cx.config)?;
+    let moving_sharer = reservation
+        .as_ref()
+        .filter(|r| old.has_sharer(r) && old.holder.as_ref() != Some(*r));
+    if let Some(r) = moving_sharer {
+        // A sharer moves out: the old room's phone keeps its guest; the sharer arrives in the
+        // new room as a check-in would.
+        let mut left = old.clone();
+        let stored = left
+            .sharers
+            .iter()
+            .find(|s| &s.reservation == r)
+            .and_then(|s| s.name.clone());
+        left.sharers.retain(|s| &s.reservation != r);
+        effect.room(from, left);
+        let name = name.or(stored);
+        if new.occupied {
+            join_as_sharer(to, &new, r, name, effect);
+            return Ok(None);
+        }
+        let Some(guest) = name else {
+            return Ok(Some(format!(
+                "GC for room {to}: the sharer G#{r} moves in without a name (GN)"
+            )));
+        };
+        let level = effect.level(record, cx, true);
+        effect.command(
+            Request::CheckIn {
+                room: to.clone(),
+                guest,
+                did: None,
+                level,
+                replace: false,
+            },
+            Some(r.clone()),
+        );
+        effect.room(to, RoomView::held_by(Some(r.clone())));
+        return Ok(None);
+    }
+    if new.occupied && new.holder.is_some() && new.holder != reservation {
+        // Moved into a shared room: the new room's phone keeps its guest.
+        let Some(r) = &reservation else {
+            return Ok(Some(format!(
+                "GC from room {from} to {to}: {to} is occupied and the record has no reservation number (G#) to record the guest as a sharer"
+            )));
+        };
+        join_as_sharer(to, &new, r, name, effect);
+        leave(effect, from, &old, false);
+        return Ok(None);
+    }
+    effect.command(
+        Request::Move {
+            from: from.clone(),
+            to: to.clone(),
+        },
+        None,
+    );
+    effect.rename(cx, to, name);
+    if let Some(level) = effect.level(record, cx, false) {
+        effect.command(
+            Request::Cos {
+                room: to.clone(),
+                level,
+            },
+            None,
+        );
+    }
+    effect.virtual_number(record, cx, to)?;
+    effect.room(to, RoomView::held_by(reservation.or(old.holder.clone())));
+    leave(effect, from, &old, true);
+    Ok(None)
+}
+
+/// The old room of a move: its first sharer takes the phone, or it is vacant. `moved`: the
+/// guest left it by a `MOVE` (the room is vacant on the PBX), else it is checked out here.
+fn leave(effect: &mut Effect, room: &Extension, view: &RoomView, moved: bool) {
+    let staying = RoomView {
+        holder: None,
+        ..view.clone()
     };
-    let full = if first.is_empty() {
-        last.to_owned()
+    if staying.sharers.is_empty() {
+        if !moved {
+            effect.command(Request::CheckOut { room: room.clone() }, None);
+        }
+        effect.room(room, RoomView::vacant());
     } else {
-        format!("{last},{first}")
-    };
-    Some(full.replace('\\', "\\\\").replace('"', "\\\""))
+        effect.promote(room, &staying, !moved);
+    }
 }
 
-/// FIAS flags: `Y`/`N` (and `1`/`0` from some PMSs).
-fn yes(value: &str) -> bool {
-    matches!(value.trim(), "Y" | "y" | "1")
+/// `RE`: class of service, virtual number, do not disturb and the message lamp.
+fn room_equipment(
+    record: &Record,
+    cx: &Context<'_>,
+    room: &Extension,
+    effect: &mut Effect,
+) -> Result<Option<String>, Refusal> {
+    if let Some(level) = effect.level(record, cx, false) {
+        effect.command(
+            Request::Cos {
+                room: room.clone(),
+                level,
+            },
+            None,
+        );
+    }
+    effect.virtual_number(record, cx, room)?;
+    let capabilities = (cx.capabilities)(room);
+    for (id, flag) in [("DN", Flag::DoNotDisturb), ("ML", Flag::MessageWaiting)] {
+        if let Some(value) = record.value(id)
+            && capabilities.flags
+        {
+            effect.command(
+                Request::Flag {
+                    flag,
+                    room: room.clone(),
+                    on: yes(value),
+                },
+                None,
+            );
+        }
+    }
+    if effect.batch.commands.is_empty() {
+        return Ok(Some(format!(
+            "RE for room {room}: nothing this PBX's interface ({}) takes",
+            capabilities.interface.name()
+        )));
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
-    use crate::config::Interface;
+    use crate::config::{Codepage, Interface};
 
     fn config() -> FiasConfig {
         FiasConfig {
             server: "127.0.0.1:5010".into(),
-            codepage: encoding_rs::WINDOWS_1252,
+            codepage: Codepage::default(),
             title: false,
             class_of_service: [("0", "BLOCK"), ("2", "ALLOW")]
                 .into_iter()
                 .map(|(a, b)| (a.to_owned(), b.to_owned()))
                 .collect(),
+            default_level: "BLOCK".into(),
+            resync_checkout_limit: None,
         }
     }
 
-    fn text(line: &str, interface: Interface) -> Mapped {
-        let record = Record::parse(line.as_bytes(), encoding_rs::WINDOWS_1252).unwrap();
-        map(&record, &config(), &|_| interface.capabilities())
+    /// Maps `line` on a PBX of `interface` with the rooms in `views`; the lines of the batch,
+    /// or why it was ignored.
+    fn lines(line: &str, interface: Interface, views: &BTreeMap<&str, RoomView>) -> Vec<String> {
+        match mapped(line, interface, views) {
+            Ok(Mapped::Effect(effect)) => effect
+                .batch
+                .commands
+                .iter()
+                .map(|(request, reservation)| {
+                    let text = request.write(0).text;
+                    match reservation {
+                        Some(r) => format!("{text}  [G#{r}]"),
+                        None => text,
+                    }
+                })
+                .collect(),
+            Ok(Mapped::Ignored(why)) => vec![format!("ignored: {why}")],
+            Err(refusal) => vec![format!("refused: {refusal}")],
+        }
     }
 
-    #[test]
-    fn the_title_goes_before_the_first_name_only_when_asked() {
-        let record = Record::parse(
-            b"GI|RN1000|G#7|GNSolo|GFAlina|GTDr.|",
-            encoding_rs::WINDOWS_1252,
+    fn mapped(
+        line: &str,
+        interface: Interface,
+        views: &BTreeMap<&str, RoomView>,
+    ) -> Result<Mapped, Refusal> {
+        let record = Record::parse(line.as_bytes(), Codepage::default()).unwrap();
+        let config = config();
+        let capabilities = move |_: &Extension| interface.capabilities();
+        let view = |room: &Extension| views.get(room.as_str()).cloned().unwrap_or_default();
+        map(
+            &record,
+            &Context {
+                config: &config,
+                capabilities: &capabilities,
+                view: &view,
+            },
         )
-        .unwrap();
-        assert_eq!(quoted_name(&record, &config()).unwrap(), "Solo,Alina");
-        let titled = FiasConfig {
-            title: true,
-            ..config()
+    }
+
+    fn held(holder: &str, sharers: &[(&str, &str)]) -> RoomView {
+        RoomView {
+            occupied: true,
+            holder: Some(holder.to_owned()),
+            sharers: sharers
+                .iter()
+                .map(|(r, n)| Sharer {
+                    reservation: (*r).to_owned(),
+                    name: GuestName::whole(n).ok(),
+                })
+                .collect(),
+        }
+    }
+
+    const MIXML: Interface = Interface::Mixml;
+
+    #[test]
+    fn guest_records_become_typed_commands() {
+        let none = BTreeMap::new();
+        assert_eq!(
+            lines("GI|RN1000|G#77|GNSolo|GFAlina|CS2|", MIXML, &none),
+            ["CHECKIN 1000 \"Solo,Alina\" COS ALLOW  [G#77]"]
+        );
+        assert_eq!(
+            lines("GI|RN1|G#1|GNO\"Neil|", MIXML, &none),
+            ["CHECKIN 1 \"O\\\"Neil\"  [G#1]"]
+        );
+        assert_eq!(lines("GO|RN2000|G#77|", MIXML, &none), ["CHECKOUT 2000"]);
+        let rooms = BTreeMap::from([("1000", held("77", &[])), ("2000", held("77", &[]))]);
+        assert_eq!(
+            lines("GC|RN2000|G#77|GNSolo|GFAline|", MIXML, &rooms),
+            ["RENAME 2000 \"Solo,Aline\""]
+        );
+        assert_eq!(
+            lines("GO|G#1|", MIXML, &none),
+            ["ignored: GO: no room number (RN)"]
+        );
+        assert_eq!(
+            lines("XX|RN1000|", MIXML, &none),
+            ["ignored: record type XX is not used"]
+        );
+    }
+
+    /// The move records of the issue and of the specification (p.44): the guest moves, then
+    /// gets the name the record gives, in one ordered batch.
+    #[test]
+    fn a_move_with_a_new_name_moves_then_renames() {
+        let rooms = BTreeMap::from([("201", held("123456", &[]))]);
+        assert_eq!(
+            lines("GC|RN202|G#123456|GNMrs. Bar|GLEN|GS|RO201|", MIXML, &rooms),
+            ["MOVE 201 202", "RENAME 202 \"Mrs. Bar\""]
+        );
+        // The sharer 12381 stays in 2781 and takes its phone.
+        let rooms = BTreeMap::from([("2781", held("12345", &[("12381", "Sharer, Dr.")]))]);
+        assert_eq!(
+            lines(
+                "GC|RN9327|GSN|G#12345|GNGuest, Mr.|GLEA|GV3|GGA123|RO2781|GSY|",
+                MIXML,
+                &rooms
+            ),
+            [
+                "MOVE 2781 9327",
+                "RENAME 9327 \"Guest, Mr.\"",
+                "CHECKIN 2781 \"Sharer, Dr.\"  [G#12381]"
+            ]
+        );
+        // On a wire that cannot rename (Mitel PMS without `nam_replace`): the move, and a
+        // warning.
+        let record =
+            Record::parse(b"GC|RN202|G#123456|GNMrs. Bar|RO201|", Codepage::default()).unwrap();
+        let views = BTreeMap::from([("201", held("123456", &[]))]);
+        let view = |room: &Extension| views.get(room.as_str()).cloned().unwrap_or_default();
+        let capabilities = |_: &Extension| Capabilities {
+            rename: false,
+            ..Interface::MitelPms.capabilities()
         };
-        assert_eq!(quoted_name(&record, &titled).unwrap(), "Solo,Dr. Alina");
-        let no_first =
-            Record::parse(b"GI|RN1000|GNSolo|GTMrs.|", encoding_rs::WINDOWS_1252).unwrap();
-        assert_eq!(quoted_name(&no_first, &titled).unwrap(), "Solo,Mrs.");
+        let Ok(Mapped::Effect(effect)) = map(
+            &record,
+            &Context {
+                config: &config(),
+                capabilities: &capabilities,
+                view: &view,
+            },
+        ) else {
+            panic!()
+        };
+        assert_eq!(effect.batch.commands.len(), 1);
+        assert_eq!(effect.warnings.len(), 1);
     }
 
     #[test]
-    fn guest_records_become_commands() {
+    fn sharers_join_leave_move_and_take_the_phone() {
+        let one = BTreeMap::from([("1", held("1", &[]))]);
+        let Ok(Mapped::Effect(effect)) = mapped("GI|RN1|G#2|GNBeta|GFBob|GSY|", MIXML, &one) else {
+            panic!()
+        };
+        assert!(effect.batch.commands.is_empty());
         assert_eq!(
-            text("GI|RN1000|G#77|GNSolo|GFAlina|CS2|", Interface::Mixml),
-            Mapped::Script {
-                name: "fias:GI:G#77".into(),
-                text: "# FIAS GI G#77 RN1000\nCHECKIN 1000 \"Solo,Alina\" COS ALLOW\n".into(),
-                again: false
-            }
+            effect.batch.flags,
+            vec![(
+                "1".to_owned(),
+                SHARERS.to_owned(),
+                Some("2=Beta,Bob".to_owned())
+            )]
         );
-        assert!(matches!(
-            text("GC|RN2000|RO1000|G#77|GS|GS|", Interface::Mixml),
-            Mapped::Script { text, .. } if text.ends_with("MOVE 1000 2000\n")
-        ));
-        assert!(matches!(
-            text("GC|RN2000|G#77|GNSolo|GFAline|", Interface::Mixml),
-            Mapped::Script { text, .. } if text.ends_with("RENAME 2000 \"Solo,Aline\"\n")
-        ));
-        assert!(matches!(
-            text("GO|RN2000|G#77|", Interface::Mixml),
-            Mapped::Script { text, .. } if text.ends_with("CHECKOUT 2000\n")
-        ));
-        assert!(matches!(
-            text("GI|RN1|G#1|GNO\"Neil|", Interface::Mixml),
-            Mapped::Script { text, .. } if text.contains("\"O\\\"Neil\"")
-        ));
+        let shared = BTreeMap::from([("1", held("1", &[("2", "Beta,Bob")]))]);
+        assert_eq!(
+            lines("GO|RN1|G#1|", MIXML, &shared),
+            ["CHECKIN 1 \"Beta,Bob\" REPLACE  [G#2]"]
+        );
+        assert!(
+            lines("GO|RN1|G#2|", MIXML, &shared).is_empty(),
+            "a sharer leaves"
+        );
+        assert_eq!(lines("GO|RN1|G#1|", MIXML, &one), ["CHECKOUT 1"]);
+        // A sharer moves to a vacant room: a check-in there, the old room keeps its phone.
+        assert_eq!(
+            lines("GC|RN5|G#2|RO1|", MIXML, &shared),
+            ["CHECKIN 5 \"Beta,Bob\"  [G#2]"]
+        );
+        // The same reservation checked in again: a data change, not a second check-in.
+        assert_eq!(
+            lines("GI|RN1|G#1|GNAlpha|CS0|", MIXML, &one),
+            ["RENAME 1 \"Alpha\"", "COS 1 BLOCK"]
+        );
+    }
+
+    #[test]
+    fn an_unmapped_class_of_service_still_checks_the_guest_in() {
+        let none = BTreeMap::new();
+        let Ok(Mapped::Effect(effect)) = mapped("GI|RN1000|G#1|GNX|CS9|", MIXML, &none) else {
+            panic!()
+        };
+        assert_eq!(
+            effect.batch.commands[0].0.write(0).text,
+            "CHECKIN 1000 \"X\" COS BLOCK"
+        );
+        assert_eq!(effect.unmapped_class_of_service, 1);
+        assert!(effect.warnings[0].contains("CS9"), "{:?}", effect.warnings);
+        // In room equipment the level is left as it is; the rest applies.
+        assert_eq!(
+            lines("RE|RN1000|CS9|MLY|", Interface::MitelPms, &none),
+            ["MW 1000 ON"]
+        );
     }
 
     #[test]
     fn virtual_numbers_become_dids_on_a_wire_with_dids() {
-        assert!(matches!(
-            text("GI|RN1000|G#5|GNSolo|EN3001|ES1|", Interface::Mixml),
-            Mapped::Script { text, .. } if text.ends_with("CHECKIN 1000 \"Solo\" DID 3001\n")
-        ));
-        assert!(matches!(
-            text("GC|RN2000|RO1000|G#5|EN3001|ES3|", Interface::Mixml),
-            Mapped::Script { text, .. } if text.ends_with("MOVE 1000 2000\n")
-        ));
-        assert!(matches!(
-            text("RE|RN2000|EN3001|ES0|", Interface::Mixml),
-            Mapped::Script { text, .. } if text.ends_with("DID 2000 NONE\n")
-        ));
-        assert!(matches!(
-            text("GI|RN1000|G#5|GNSolo|EN3001|ES1|", Interface::MitelPms),
-            Mapped::Script { text, .. } if text.ends_with("CHECKIN 1000 \"Solo\"\n")
-        ));
+        let none = BTreeMap::new();
+        assert_eq!(
+            lines("GI|RN1000|G#5|GNSolo|EN3001|ES1|", MIXML, &none),
+            ["CHECKIN 1000 \"Solo\" DID 3001  [G#5]"]
+        );
+        let rooms = BTreeMap::from([("1000", held("5", &[]))]);
+        assert_eq!(
+            lines("GC|RN2000|RO1000|G#5|EN3001|ES3|", MIXML, &rooms),
+            ["MOVE 1000 2000"]
+        );
+        assert_eq!(
+            lines("RE|RN2000|EN3001|ES0|", MIXML, &none),
+            ["DID 2000 NONE"]
+        );
+        assert_eq!(
+            lines(
+                "GI|RN1000|G#5|GNSolo|EN3001|ES1|",
+                Interface::MitelPms,
+                &none
+            ),
+            ["CHECKIN 1000 \"Solo\"  [G#5]"]
+        );
     }
 
     #[test]
     fn room_equipment_follows_what_the_wire_can_do() {
-        assert!(matches!(
-            text("RE|RN1000|CS0|DNY|MLY|", Interface::MitelPms),
-            Mapped::Script { text, again: true, .. }
-                if text.ends_with("COS 1000 BLOCK\nDND 1000 ON\nMW 1000 ON\n")
-        ));
-        assert!(matches!(
-            text("RE|RN1000|CS0|DNY|", Interface::Mixml),
-            Mapped::Script { text, .. } if text.ends_with("COS 1000 BLOCK\n")
-        ));
-        assert!(matches!(
-            text("RE|RN1000|MLN|", Interface::Mixml),
-            Mapped::Ignored(_)
-        ));
-        assert!(
-            matches!(text("GI|RN1000|GNX|CS9|", Interface::Mixml), Mapped::Ignored(why) if why.contains("CS9"))
+        let none = BTreeMap::new();
+        assert_eq!(
+            lines("RE|RN1000|CS0|DNY|MLY|", Interface::MitelPms, &none),
+            ["COS 1000 BLOCK", "DND 1000 ON", "MW 1000 ON"]
         );
-        assert!(matches!(
-            text("XX|RN1000|", Interface::Mixml),
-            Mapped::Ignored(_)
-        ));
-        assert!(matches!(
-            text("GO|G#1|", Interface::Mixml),
-            Mapped::Ignored(_)
-        ));
+        assert_eq!(
+            lines("RE|RN1000|CS0|DNY|", MIXML, &none),
+            ["COS 1000 BLOCK"]
+        );
+        assert_eq!(
+            lines("RE|RN1000|MLN|", MIXML, &none),
+            ["ignored: RE for room 1000: nothing this PBX's interface (mixml) takes"]
+        );
+    }
+
+    /// Each field that names a room or a number is refused unless it is one: nothing of it can
+    /// become a second command.
+    #[test]
+    fn fields_that_would_be_commands_are_refused() {
+        let rooms = BTreeMap::from([("1000", held("1", &[]))]);
+        for line in [
+            "GO|RN1000;CHECKOUT 1001|G#1000|",
+            "GC|RN2000|RO1000;CHECKOUT 1001|G#1|",
+            "GI|RN1000|G#1|GNX|EN3001;CHECKOUT|ES1|",
+            "GI|RN1000|G#1\"|GNX|",
+        ] {
+            let result = lines(line, MIXML, &rooms);
+            assert!(
+                result[0].starts_with("refused: field "),
+                "{line}: {result:?}"
+            );
+        }
+        // A name is data: quoted, it stays one name.
+        assert_eq!(
+            lines(
+                "GI|RN1004|G#9|GNX\"; CHECKOUT 1004 #|",
+                MIXML,
+                &BTreeMap::new()
+            ),
+            [r#"CHECKIN 1004 "X\"; CHECKOUT 1004 #"  [G#9]"#]
+        );
     }
 }

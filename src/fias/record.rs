@@ -1,14 +1,21 @@
-//! FIAS records (Fidelio Interface Application Specification 2.20): `STX` + a two-letter record
-//! type + `|` + fields + `ETX`. A field is a two-letter id and its value up to the next `|`
-//! (`RN101|`); fields come in any order, an id may repeat (`GS` after each room of a move), an
-//! empty value is the bare id. Text is in the PMS's code page, never assumed to be UTF-8.
+//! FIAS records (Oracle Hospitality IFC8 FIAS 2.20): `STX` + a two-letter record type + `|` +
+//! fields + `ETX`. A field is a two-letter id and its value up to the next `|` (`RN101|`);
+//! fields come in any order, an id may repeat (`GS` after each room of a move), an empty value
+//! is the bare id. Text is in the PMS's code page, never assumed to be UTF-8.
 
-use encoding_rs::Encoding;
+use std::fmt::Write as _;
+
+use crate::config::Codepage;
 
 /// Start of a frame.
 pub(crate) const STX: u8 = 0x02;
 /// End of a frame.
 pub(crate) const ETX: u8 = 0x03;
+
+/// Fields that hold a guest's name: shortened wherever a record is shown (the log, the monitor).
+const NAME_FIELDS: [&str; 3] = ["GN", "GF", "GT"];
+/// Values longer than this are cut where a record is shown.
+const SHOWN_VALUE: usize = 40;
 
 /// One record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +23,8 @@ pub(crate) struct Record {
     /// `GI`, `GO`, `LS`, ...
     pub(crate) kind: String,
     pub(crate) fields: Vec<(String, String)>,
+    /// Some bytes were not text of the code page (each became U+FFFD).
+    pub(crate) undecodable: bool,
 }
 
 impl Record {
@@ -26,6 +35,7 @@ impl Record {
                 .iter()
                 .map(|(id, value)| ((*id).to_owned(), (*value).to_owned()))
                 .collect(),
+            undecodable: false,
         }
     }
 
@@ -37,10 +47,15 @@ impl Record {
             .map(|(_, value)| value.as_str())
     }
 
-    /// Reads a frame's text (between `STX` and `ETX`), decoded from `encoding`. `None` for
-    /// text that is no record (no two-letter type).
-    pub(crate) fn parse(bytes: &[u8], encoding: &'static Encoding) -> Option<Self> {
-        let (text, _, _) = encoding.decode(bytes);
+    /// The first value of field `id`, trimmed, if it is not empty.
+    pub(crate) fn value(&self, id: &str) -> Option<&str> {
+        self.get(id).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// Reads a frame's text (between `STX` and `ETX`), decoded from `codepage`. `None` for text
+    /// that is no record (no two-letter type).
+    pub(crate) fn parse(bytes: &[u8], codepage: Codepage) -> Option<Self> {
+        let (text, undecodable) = codepage.decode(bytes);
         let mut parts = text.split('|');
         let kind = parts.next()?.trim();
         if kind.len() != 2
@@ -57,18 +72,19 @@ impl Record {
         Some(Self {
             kind: kind.to_owned(),
             fields,
+            undecodable,
         })
     }
 
-    /// The frame: `STX kind|IDvalue|...|ETX`, encoded in `encoding`.
-    pub(crate) fn frame(&self, encoding: &'static Encoding) -> Vec<u8> {
+    /// The frame: `STX kind|IDvalue|...|ETX`, encoded in `codepage`.
+    pub(crate) fn frame(&self, codepage: Codepage) -> Vec<u8> {
         let mut text = format!("{}|", self.kind);
         for (id, value) in &self.fields {
             text.push_str(id);
             text.push_str(value);
             text.push('|');
         }
-        let (bytes, _, _) = encoding.encode(&text);
+        let bytes = codepage.encode(&text);
         let mut frame = Vec::with_capacity(bytes.len() + 2);
         frame.push(STX);
         frame.extend_from_slice(&bytes);
@@ -76,23 +92,51 @@ impl Record {
         frame
     }
 
-    /// As the log shows it (the frame's text without control bytes).
+    /// As the log and the monitor show it: one line whatever the record holds (control and
+    /// bidirectional characters escaped, long values cut), names shortened to their initial.
     pub(crate) fn shown(&self) -> String {
-        let mut text = format!("{}|", self.kind);
+        let mut text = String::new();
+        push_shown(&mut text, &self.kind, SHOWN_VALUE);
+        text.push('|');
         for (id, value) in &self.fields {
-            text.push_str(id);
-            text.push_str(value);
+            push_shown(&mut text, id, SHOWN_VALUE);
+            if NAME_FIELDS.contains(&id.as_str()) && !value.is_empty() {
+                push_shown(&mut text, value, 1);
+            } else {
+                push_shown(&mut text, value, SHOWN_VALUE);
+            }
             text.push('|');
         }
         text
     }
 }
 
+/// Appends `value` with at most `limit` characters, each escaped if it could break a log line
+/// or turn its text around (`\n`, `\u{1b}`, `\u{202e}`); a cut is marked `…`.
+pub(crate) fn push_shown(out: &mut String, value: &str, limit: usize) {
+    for (index, c) in value.chars().enumerate() {
+        if index == limit {
+            out.push('…');
+            return;
+        }
+        if c == '|' || c.is_control() || is_bidi(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// Characters that change the direction of the text around them.
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const CP1252: &Encoding = encoding_rs::WINDOWS_1252;
+    const CP1252: Codepage = Codepage::Web(encoding_rs::WINDOWS_1252);
 
     /// Records as the FIAS 2.20 specification writes them.
     #[test]
@@ -104,14 +148,18 @@ mod tests {
         assert_eq!(gi.get("G#"), Some("1234567"));
         assert_eq!(gi.get("GN"), Some("Smith"));
         assert_eq!(gi.get("GS"), Some(""), "an empty value is the bare id");
+        assert_eq!(gi.value("GS"), None);
         let gc = Record::parse(b"GC|RN1013|RO1012|G#1234567|GS|GS|", CP1252).unwrap();
         assert_eq!(gc.fields.iter().filter(|(id, _)| id == "GS").count(), 2);
         // Fields in any order; the code page decides the text.
         let latin = Record::parse(b"GI|GNM\xfcller|RN7|", CP1252).unwrap();
         assert_eq!(latin.get("GN"), Some("M\u{fc}ller"));
         assert_eq!(latin.get("RN"), Some("7"));
+        assert!(!latin.undecodable);
         assert!(Record::parse(b"garbage", CP1252).is_none());
         assert!(Record::parse(b"", CP1252).is_none());
+        let utf8 = Record::parse(b"GI|GNM\xfcller|", Codepage::Web(encoding_rs::UTF_8)).unwrap();
+        assert!(utf8.undecodable);
     }
 
     #[test]
@@ -120,5 +168,27 @@ mod tests {
         assert_eq!(ld.frame(CP1252), b"\x02LD|DA261126|TI101500|IFPB|\x03");
         let name = Record::new("XX", &[("GN", "M\u{fc}ller")]);
         assert_eq!(name.frame(CP1252), b"\x02XX|GNM\xfcller|\x03");
+        assert_eq!(name.frame(Codepage::Dos(850)), b"\x02XX|GNM\x81ller|\x03");
+    }
+
+    #[test]
+    fn a_record_is_shown_on_one_line_with_names_shortened() {
+        let record = Record::new(
+            "GI",
+            &[
+                ("RN", "1000\n2026-12-02 INFO forged"),
+                ("G#", "\u{202e}evil"),
+                ("GN", "Müller"),
+                ("GF", ""),
+                ("XX", &"A".repeat(200)),
+            ],
+        );
+        assert_eq!(
+            record.shown(),
+            format!(
+                "GI|RN1000\\u{{a}}2026-12-02 INFO forged|G#\\u{{202e}}evil|GNM…|GF|XX{}…|",
+                "A".repeat(40)
+            )
+        );
     }
 }

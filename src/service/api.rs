@@ -36,9 +36,20 @@ pub(crate) struct Api<D> {
     pub(crate) token: String,
     /// This start's random id (`service.json`), answered without the token.
     pub(crate) instance: String,
-    /// Asks the FIAS link for a resync (`None`: no `[fias]`).
-    pub(crate) fias_resync: Option<Arc<tokio::sync::Notify>>,
+    /// The FIAS link (`None`: no `[fias]`).
+    pub(crate) fias: Option<FiasLink>,
 }
+
+/// The FIAS link as the API sees it: its status, and where `fias resync` asks it.
+#[derive(Clone)]
+pub(crate) struct FiasLink {
+    pub(crate) status: crate::fias::status::SharedStatus,
+    pub(crate) control: tokio::sync::mpsc::Sender<crate::fias::link::Control>,
+}
+
+/// How long `POST /v1/fias/resync` waits for the PMS's house (less than the idle limit of a
+/// connection, 60 s).
+const RESYNC_WAIT: Duration = Duration::from_secs(45);
 
 pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
     let protected = Router::new()
@@ -52,6 +63,7 @@ pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
         .route("/v1/test-access", post(test_access::<D>))
         .route("/v1/reconcile", get(reconcile::<D>))
         .route("/v1/reconcile/general-reset", post(general_reset::<D>))
+        .route("/v1/fias", get(fias_status::<D>))
         .route("/v1/fias/resync", post(fias_resync::<D>))
         .route("/metrics", get(metrics::<D>))
         .route_layer(middleware::from_fn_with_state(
@@ -59,7 +71,7 @@ pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
             authorize::<D>,
         ));
     Router::new()
-        .route("/v1/health", get(|| async { "ok" }))
+        .route("/v1/health", get(health::<D>))
         .route("/v1/instance", get(instance::<D>))
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -616,20 +628,123 @@ async fn general_reset<D: Driver>(
     }
 }
 
-/// `POST /v1/fias/resync`: the FIAS link asks the PMS for the whole house (`DR`) and journals
-/// what differs.
-async fn fias_resync<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
-    match &api.fias_resync {
-        Some(resync) => {
-            resync.notify_one();
-            axum::Json(json!({
-                "text": "resync asked of the PMS; its differences appear in the monitor and the log",
-            }))
-            .into_response()
+/// `GET /v1/health`, without a token: `ok`, or what is not (a link that is down); always 200
+/// while the service runs, so that a monitor tells a stopped service from a degraded one.
+async fn health<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+    use crate::fias::status::LinkState;
+    match &api.fias {
+        Some(fias) if fias.status.get().state == LinkState::Down => {
+            "degraded: the FIAS link to the PMS is down (`hotelcare fias status`)".into_response()
         }
-        None => error(
-            StatusCode::NOT_FOUND,
-            "this service has no FIAS link: add `[fias]` to the configuration and restart it",
+        _ => "ok".into_response(),
+    }
+}
+
+/// No `[fias]`: 404 with what to do.
+fn no_fias() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "this service has no FIAS link: add `[fias]` to the configuration and restart it",
+    )
+}
+
+/// `GET /v1/fias`: the link's status (`fias::status::LinkStatus`).
+async fn fias_status<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+    match &api.fias {
+        Some(fias) => axum::Json(fias.status.get()).into_response(),
+        None => no_fias(),
+    }
+}
+
+/// What `POST /v1/fias/resync` takes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResyncQuery {
+    /// Compare only; journal nothing.
+    #[serde(default)]
+    dry_run: bool,
+    /// Journal the check-outs the last resync held.
+    #[serde(default)]
+    confirm: bool,
+}
+
+/// `POST /v1/fias/resync[?dry_run=true|confirm=true]`: the FIAS link asks the PMS for the
+/// whole house (`DR`), compares, journals what differs (or, dry, only reports it) and answers
+/// with the resync's report; `confirm` journals the check-outs a resync held. `503` while the
+/// link is down.
+async fn fias_resync<D: Driver>(
+    State(api): State<Arc<Api<D>>>,
+    query: Result<Query<ResyncQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    use crate::fias::link::Control;
+    use crate::fias::status::LinkState;
+    let Ok(Query(query)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "`POST /v1/fias/resync` takes `dry_run=true` or `confirm=true`",
+        );
+    };
+    let Some(fias) = &api.fias else {
+        return no_fias();
+    };
+    if query.confirm {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if fias.control.send(Control::Confirm { reply }).await.is_err() {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "the FIAS link has stopped");
+        }
+        return match answer.await {
+            Ok(Ok(report)) => axum::Json(report).into_response(),
+            Ok(Err(why)) => error(StatusCode::CONFLICT, why),
+            Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "the FIAS link has stopped"),
+        };
+    }
+    let status = fias.status.get();
+    if status.state != LinkState::Up {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the FIAS link to the PMS at {} is {}{}; a resync is asked by itself when the link comes up",
+                status.server,
+                if status.state == LinkState::Down {
+                    "down"
+                } else {
+                    "not up yet"
+                },
+                status
+                    .last_error
+                    .map(|why| format!(" ({why})"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let asked = Control::Resync {
+        dry_run: query.dry_run,
+        reply,
+    };
+    if fias.control.send(asked).await.is_err() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "the FIAS link has stopped");
+    }
+    match tokio::time::timeout(RESYNC_WAIT, answer).await {
+        Ok(Ok(report))
+            if report.error.is_some() && report.journaled == 0 && report.differences.is_empty() =>
+        {
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                report.error.unwrap_or_default(),
+            )
+        }
+        Ok(Ok(report)) => axum::Json(report).into_response(),
+        Ok(Err(_)) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the FIAS link dropped before the PMS sent the house; a resync is asked again when it comes up",
+        ),
+        Err(_) => error(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "the PMS has not sent the house within {} s; some PMSs ignore a resync they find unneeded. The resync still applies if the house comes: `hotelcare fias status` shows it",
+                RESYNC_WAIT.as_secs()
+            ),
         ),
     }
 }

@@ -84,6 +84,7 @@ impl Hub {
     pub(crate) fn new(
         target: &str,
         pbxs: &[String],
+        fias: bool,
         printer: impl Fn(&str) + Send + Sync + Clone + 'static,
     ) -> Self {
         let (sender, _) = broadcast::channel(BACKLOG);
@@ -98,7 +99,13 @@ impl Hub {
             journaled: make(true),
             inline: make(false),
             target: target.to_owned(),
-            metrics: Metrics::new(pbxs),
+            metrics: {
+                let mut metrics = Metrics::new(pbxs);
+                if fias {
+                    metrics.add_fias();
+                }
+                metrics
+            },
             only_pbx: match pbxs {
                 [only] => Some(only.clone()),
                 _ => None,

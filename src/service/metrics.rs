@@ -19,6 +19,16 @@ pub(crate) struct Metrics {
     /// By PBX (`pbx="east"`; `main` for a single one).
     pbx_reachable: Family<Vec<(String, String)>, Gauge>,
     pub(crate) request_seconds: Histogram,
+    /// The FIAS link, when there is one (`add_fias`).
+    fias: Option<FiasMetrics>,
+}
+
+/// What the FIAS link counts.
+struct FiasMetrics {
+    link_up: Gauge,
+    /// By record type and outcome.
+    records: Family<Vec<(String, String)>, Counter>,
+    unmapped_class_of_service: Counter,
 }
 
 impl Metrics {
@@ -75,6 +85,7 @@ impl Metrics {
             pending,
             pbx_reachable,
             request_seconds,
+            fias: None,
         };
         for pbx in pbxs {
             let _ = metrics.reachable(pbx, true);
@@ -89,6 +100,57 @@ impl Metrics {
             .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())]);
         let was = gauge.set(i64::from(up));
         up && was == 0
+    }
+
+    /// Registers the FIAS link's metrics (a service with `[fias]`).
+    pub(crate) fn add_fias(&mut self) {
+        let metrics = FiasMetrics {
+            link_up: Gauge::default(),
+            records: Family::default(),
+            unmapped_class_of_service: Counter::default(),
+        };
+        self.registry.register(
+            "fias_link_up",
+            "1 while the FIAS link to the PMS is up, else 0",
+            metrics.link_up.clone(),
+        );
+        self.registry.register(
+            "fias_records",
+            "Records from the PMS by type and outcome (journaled, duplicate, refused, ignored, failed)",
+            metrics.records.clone(),
+        );
+        self.registry.register(
+            "fias_unmapped_class_of_service",
+            "Check-ins and changes whose CS is not in [fias.class_of_service]",
+            metrics.unmapped_class_of_service.clone(),
+        );
+        self.fias = Some(metrics);
+    }
+
+    /// The FIAS link is up (or not).
+    pub(crate) fn fias_link_up(&self, up: bool) {
+        if let Some(fias) = &self.fias {
+            fias.link_up.set(i64::from(up));
+        }
+    }
+
+    /// A record from the PMS of type `kind`, and what became of it.
+    pub(crate) fn fias_record(&self, kind: &str, outcome: &str) {
+        if let Some(fias) = &self.fias {
+            fias.records
+                .get_or_create(&vec![
+                    ("type".to_owned(), kind.to_owned()),
+                    ("outcome".to_owned(), outcome.to_owned()),
+                ])
+                .inc();
+        }
+    }
+
+    /// Classes of service not mapped.
+    pub(crate) fn fias_unmapped_class_of_service(&self, count: usize) {
+        if let Some(fias) = &self.fias {
+            fias.unmapped_class_of_service.inc_by(count as u64);
+        }
     }
 
     /// The text exposition.
@@ -128,6 +190,27 @@ mod tests {
         );
         assert!(
             text.contains("hotelcare_pbx_reachable{pbx=\"west\"} 0"),
+            "{text}"
+        );
+        assert!(!text.contains("fias"), "no FIAS link, no FIAS metrics");
+    }
+
+    #[test]
+    fn the_fias_link_is_counted() {
+        let mut metrics = Metrics::new(&["main".to_owned()]);
+        metrics.add_fias();
+        metrics.fias_link_up(false);
+        metrics.fias_record("GI", "refused");
+        metrics.fias_record("GI", "refused");
+        metrics.fias_unmapped_class_of_service(1);
+        let text = metrics.render();
+        assert!(text.contains("hotelcare_fias_link_up 0"), "{text}");
+        assert!(
+            text.contains("hotelcare_fias_records_total{type=\"GI\",outcome=\"refused\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hotelcare_fias_unmapped_class_of_service_total 1"),
             "{text}"
         );
     }

@@ -131,6 +131,7 @@ pub(crate) async fn run<D: Driver>(
     let hub = Arc::new(Hub::new(
         &driver.target(),
         &driver.pbx_names(),
+        config.fias.is_some(),
         |text: &str| {
             crate::output::outln!("{text}");
         },
@@ -183,9 +184,13 @@ pub(crate) async fn run<D: Driver>(
     let intake = Arc::new(Intake::default());
     let (stopping, stop_signal) = watch::channel(None::<String>);
     let (closing, _) = watch::channel(false);
-    let fias_resync = Arc::new(tokio::sync::Notify::new());
+    let (fias_control, fias_requests) = tokio::sync::mpsc::channel(8);
+    let fias_link = config.fias.as_ref().map(|fias| api::FiasLink {
+        status: crate::fias::status::SharedStatus::new(&fias.server),
+        control: fias_control,
+    });
     let api = Arc::new(api::Api {
-        fias_resync: config.fias.is_some().then(|| Arc::clone(&fias_resync)),
+        fias: fias_link.clone(),
         config: config.clone(),
         engine: engine.clone(),
         hub: Arc::clone(&hub),
@@ -201,8 +206,8 @@ pub(crate) async fn run<D: Driver>(
         stop_signal.clone(),
         grace,
     ));
-    let fias = config.fias.clone().map(|fias| {
-        let submit = Arc::new(FiasSubmit {
+    let fias = config.fias.clone().zip(fias_link).map(|(fias, handle)| {
+        let host = Arc::new(FiasHost {
             config: config.clone(),
             journal: engine.journal().clone(),
             hub: Arc::clone(&hub),
@@ -217,16 +222,21 @@ pub(crate) async fn run<D: Driver>(
             })
             .collect();
         let fallback = config.capabilities();
-        tokio::spawn(crate::fias::link::run(
-            fias,
-            Arc::new(move |room: &str| {
+        let link = crate::fias::link::Link {
+            config: fias,
+            wires: Arc::new(move |room: &crate::syntax::Extension| {
                 wires
                     .iter()
-                    .find(|(site, _)| site.owns(room))
+                    .find(|(site, _)| site.owns(room.as_str()))
                     .map_or(fallback, |(_, capabilities)| *capabilities)
             }),
-            submit,
-            Arc::clone(&fias_resync),
+            host,
+            status: handle.status,
+            held: Vec::new(),
+        };
+        tokio::spawn(crate::fias::link::run(
+            link,
+            fias_requests,
             stop_signal.clone(),
         ))
     });
@@ -466,47 +476,42 @@ async fn run_spool(
     ));
 }
 
-/// FIAS records, mapped to script text, are journaled like a script from the API.
-struct FiasSubmit {
+/// What the FIAS link needs of the service: its batches journaled like a script from the API,
+/// its lines in the monitor and the log, its counts in the metrics.
+struct FiasHost {
     config: Config,
     journal: Journal,
     hub: Arc<Hub>,
     intake: Arc<Intake>,
 }
 
-impl crate::fias::link::Submit for FiasSubmit {
-    fn submit(
+impl crate::fias::link::Host for FiasHost {
+    fn journal(
         &self,
-        name: String,
-        text: String,
-        again: bool,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<u64>, String>> + Send + '_>> {
+        batch: crate::acceptance::Batch,
+    ) -> std::pin::Pin<
+        Box<dyn Future<Output = Result<Vec<u64>, crate::acceptance::Refusal>> + Send + '_>,
+    > {
         Box::pin(async move {
-            let accepted = crate::acceptance::accept(
-                &self.config,
-                &self.journal,
-                &name,
-                text.as_bytes(),
-                crate::config::ScriptEncoding::default(),
-                again,
-                |_| None,
-            )
-            .await;
-            match accepted {
-                Ok((seqs, _)) => {
-                    self.hub.metrics.accepted.inc_by(seqs.len() as u64);
-                    self.intake.more();
-                    Ok(seqs)
-                }
-                Err(crate::acceptance::Refusal::Invalid(checked)) => Err(checked.rendered),
-                Err(crate::acceptance::Refusal::Duplicate(earlier)) => {
-                    Err(format!("{earlier} (the PMS sent the same record again)"))
-                }
-                Err(
-                    crate::acceptance::Refusal::Unreadable(why)
-                    | crate::acceptance::Refusal::Journal(why),
-                ) => Err(why),
+            let (seqs, _) =
+                crate::acceptance::accept_batch(&self.config, &self.journal, batch).await?;
+            if !seqs.is_empty() {
+                self.hub.metrics.accepted.inc_by(seqs.len() as u64);
+                self.intake.more();
             }
+            Ok(seqs)
+        })
+    }
+
+    fn set_flags(
+        &self,
+        flags: crate::engine::FlagChanges,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            self.journal
+                .set_room_flags(flags)
+                .await
+                .map_err(|error| error.to_string())
         })
     }
 
@@ -524,26 +529,24 @@ impl crate::fias::link::Submit for FiasSubmit {
         })
     }
 
-    fn set_flag<'a>(
-        &'a self,
-        room: &'a str,
-        flag: &'a str,
-        value: &'a str,
-    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
-        Box::pin(async move {
-            if let Err(error) = self.journal.set_room_flag(room, flag, value).await {
-                self.hub
-                    .notice(&format!("room {room}: {flag} not recorded: {error}"), true);
-            }
-        })
-    }
-
     fn config(&self) -> &Config {
         &self.config
     }
 
     fn pending(&self) -> usize {
         self.journal.count_pending().unwrap_or(0)
+    }
+
+    fn count(&self, kind: &str, outcome: crate::fias::status::RecordOutcome) {
+        self.hub.metrics.fias_record(kind, outcome.label());
+    }
+
+    fn unmapped_class_of_service(&self, count: usize) {
+        self.hub.metrics.fias_unmapped_class_of_service(count);
+    }
+
+    fn link_up(&self, up: bool) {
+        self.hub.metrics.fias_link_up(up);
     }
 }
 

@@ -1,17 +1,22 @@
-//! Syntax: script text -> typed AST, one line at a time.
+//! Syntax: script text -> typed AST, one line at a time; and the one writer of commands built
+//! from data (`writer`), which makes the same AST from typed values (`value`) without parsing.
 //!
-//! Input: lines of text (`Lines`). Output: `Statement`s or one `Diagnostic` per bad line.
-//! Imports only `diagnostics`.
+//! Input: lines of text (`Lines`), or `Request`s. Output: `Statement`s or one `Diagnostic` per
+//! bad line. Imports only `diagnostics`.
 
 mod ast;
 pub(crate) mod keywords;
 mod lines;
 mod parser;
 mod rules;
+mod value;
+mod writer;
 
 pub use ast::Flag;
 pub(crate) use ast::{CheckInOption, Command, DidChoice, Spanned, Statement};
 pub(crate) use lines::{Line, Lines};
+pub(crate) use value::{DidNumber, Extension, GuestName, LevelName, ValueError};
+pub(crate) use writer::{DidValue, Request, script};
 
 use crate::diagnostics::Diagnostic;
 

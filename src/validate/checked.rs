@@ -14,6 +14,10 @@ pub struct Command {
     /// The command as written, for monitors, logs and `queue list`.
     pub text: String,
     pub action: Action,
+    /// The PMS's reservation (FIAS `G#`) of the stay a check-in begins: kept beside the
+    /// command, never in its text; the room state keeps it while the guest stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<String>,
 }
 
 /// What a command does, with rooms as directory numbers and levels as COR numbers.

@@ -36,7 +36,11 @@ pub fn recheck(config: &Config, command: &Command) -> Result<Command, String> {
         .map(|d| d.kind.to_string())
         .collect();
     match checked.command {
-        Some(fresh) if errors.is_empty() => Ok(fresh),
+        // The reservation is kept beside the text, not in it.
+        Some(fresh) if errors.is_empty() => Ok(Command {
+            reservation: command.reservation.clone(),
+            ..fresh
+        }),
         _ => Err(errors.join("; ")),
     }
 }

@@ -128,7 +128,12 @@ impl<'c> Validator<'c> {
                 .get(statement.span.start - line_offset..statement.span.end - line_offset)
                 .unwrap_or(line_text)
                 .to_owned();
-            out.command = Some(Command { line, text, action });
+            out.command = Some(Command {
+                line,
+                text,
+                action,
+                reservation: None,
+            });
         }
         out
     }
