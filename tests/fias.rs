@@ -6,7 +6,7 @@ use hotelcare::sim::fias_pms::FiasPms;
 
 use crate::support::{Service, TestPbx, wait_for};
 
-fn serve(pbx: &TestPbx) -> Service {
+pub(crate) fn serve(pbx: &TestPbx) -> Service {
     let child = Service::new(
         pbx.command()
             .arg("serve")
@@ -22,7 +22,7 @@ fn serve(pbx: &TestPbx) -> Service {
 
 /// A FIAS PMS simulator on a runtime of its own (it runs on that runtime's worker thread while
 /// the test's thread waits).
-fn start_pms() -> (tokio::runtime::Runtime, FiasPms) {
+pub(crate) fn start_pms() -> (tokio::runtime::Runtime, FiasPms) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -33,7 +33,7 @@ fn start_pms() -> (tokio::runtime::Runtime, FiasPms) {
 }
 
 /// Adds `[fias]` pointing at `pms` to the configuration `config`, then `more` (its tables).
-fn add_fias(config: &std::path::Path, pms: &FiasPms, more: &str) {
+pub(crate) fn add_fias(config: &std::path::Path, pms: &FiasPms, more: &str) {
     let text = std::fs::read_to_string(config).unwrap();
     std::fs::write(
         config,

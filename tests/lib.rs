@@ -7,6 +7,8 @@ mod check_and_plan;
 mod cli;
 mod engine;
 mod fias;
+mod fias_link;
+mod fias_records;
 mod fuzz;
 mod hostile;
 mod mitel_pms;

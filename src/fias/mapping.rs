@@ -780,6 +780,117 @@ mod tests {
         );
     }
 
+    /// A field id, mostly ones the mapping reads.
+    fn field_id() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            prop::sample::select(vec![
+                "RN", "RO", "G#", "GN", "GF", "GT", "CS", "EN", "ES", "DN", "ML", "GS", "SF", "DA",
+                "TI", "XX",
+            ])
+            .prop_map(str::to_owned),
+            "[A-Z0-9#]{2}",
+        ]
+    }
+
+    /// A field value: digits, names, and what must never become a command.
+    fn value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "[0-9]{1,5}",
+            "[0-9]{1,4};[0-9]{1,4}",
+            "[A-Za-z ,.]{0,12}",
+            prop::sample::select(vec![
+                ";",
+                "#",
+                "\"",
+                "\\",
+                "\n",
+                "\r",
+                "\u{0}",
+                "\u{1b}",
+                "\u{202e}",
+                "Y",
+                "N",
+                "0",
+                "1",
+                "3",
+                "2\"; CHECKOUT 1004 #",
+                "1000;CHECKOUT 1001",
+                "1000\nCHECKOUT 1001",
+            ])
+            .prop_map(str::to_owned),
+            "[0-9]{190,210}",
+            any::<String>(),
+        ]
+    }
+
+    fn view() -> impl proptest::strategy::Strategy<Value = RoomView> {
+        use proptest::prelude::*;
+        (
+            any::<bool>(),
+            prop::option::of("[0-9]{1,3}"),
+            prop::collection::vec(("[0-9]{1,3}", any::<bool>()), 0..3),
+        )
+            .prop_map(|(occupied, holder, sharers)| RoomView {
+                occupied,
+                holder,
+                sharers: sharers
+                    .into_iter()
+                    .map(|(reservation, named)| Sharer {
+                        reservation,
+                        name: named.then(|| GuestName::whole("Sharer").unwrap()),
+                    })
+                    .collect(),
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 2000, ..proptest::test_runner::Config::default() })]
+        /// Whatever a record holds, on any wire and whatever hotelcare knows of its rooms: it
+        /// is refused, ignored, or its commands touch only the rooms its `RN` and `RO` name —
+        /// a few commands at most, each one line of the language.
+        #[test]
+        fn a_record_never_makes_a_command_it_did_not_name(
+            kind in proptest::sample::select(vec!["GI", "GO", "GC", "RE", "XX"]),
+            fields in proptest::collection::vec((field_id(), value()), 0..10),
+            views in proptest::collection::vec(view(), 2),
+            interface in proptest::sample::select(vec![Interface::Mixml, Interface::MitelPms]),
+        ) {
+            let mut text = format!("{kind}|");
+            for (id, value) in &fields {
+                text.push_str(id);
+                text.push_str(value);
+                text.push('|');
+            }
+            let record = Record::parse(text.as_bytes(), Codepage::default()).unwrap();
+            let config = config();
+            let capabilities = move |_: &Extension| interface.capabilities();
+            let named: Vec<&str> = ["RN", "RO"].iter().filter_map(|id| record.get(id)).collect();
+            let view = |room: &Extension| {
+                if Some(room.as_str()) == record.get("RN") { views[0].clone() } else { views[1].clone() }
+            };
+            if crate::fias::refusal::screen(&record, Codepage::default()).is_err() {
+                return Ok(());
+            }
+            let Ok(Mapped::Effect(effect)) = map(&record, &Context { config: &config, capabilities: &capabilities, view: &view }) else {
+                return Ok(());
+            };
+            proptest::prop_assert!(effect.batch.commands.len() <= 5, "{:?}", effect.batch.commands);
+            for (request, _) in &effect.batch.commands {
+                for room in request.rooms() {
+                    proptest::prop_assert!(named.contains(&room.as_str()), "{} from {}", room, text);
+                }
+                let written = request.write(0);
+                let parsed = crate::syntax::parse_line(&written.text, 0).unwrap();
+                proptest::prop_assert_eq!(parsed.len(), 1);
+            }
+            for (room, _) in &effect.rooms {
+                proptest::prop_assert!(named.contains(&room.as_str()));
+            }
+        }
+    }
+
     /// Each field that names a room or a number is refused unless it is one: nothing of it can
     /// become a second command.
     #[test]

@@ -20,3 +20,6 @@ pub(crate) mod resync;
 mod session;
 pub(crate) mod status;
 pub(crate) mod view;
+
+#[cfg(test)]
+mod specification;

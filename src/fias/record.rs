@@ -12,6 +12,44 @@ pub(crate) const STX: u8 = 0x02;
 /// End of a frame.
 pub(crate) const ETX: u8 = 0x03;
 
+/// The longest frame taken; a longer one is dropped whole (a damaged stream). FIAS's own
+/// maximum is 2,000 bytes.
+pub(crate) const MAX_FRAME: usize = 64 * 1024;
+
+/// Splits a byte stream into frames: the bytes between an `STX` and the next `ETX`. Bytes
+/// outside a frame are noise; an `STX` inside a frame starts it again (the one before was cut
+/// off); a frame longer than `MAX_FRAME` is dropped whole.
+#[derive(Debug, Default)]
+pub(crate) struct Frames {
+    open: Option<Vec<u8>>,
+}
+
+/// What a byte of the stream made.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Framed {
+    Frame(Vec<u8>),
+    /// A frame over `MAX_FRAME` was dropped.
+    TooLong,
+}
+
+impl Frames {
+    /// Takes `bytes`; each complete frame (or drop) goes to `out`.
+    pub(crate) fn push(&mut self, bytes: &[u8], out: &mut impl FnMut(Framed)) {
+        for &byte in bytes {
+            match (byte, self.open.as_mut()) {
+                (STX, _) => self.open = Some(Vec::new()),
+                (ETX, Some(_)) => out(Framed::Frame(self.open.take().unwrap_or_default())),
+                (_, Some(open)) if open.len() < MAX_FRAME => open.push(byte),
+                (_, Some(_)) => {
+                    self.open = None;
+                    out(Framed::TooLong);
+                }
+                (_, None) => {}
+            }
+        }
+    }
+}
+
 /// Fields that hold a guest's name: shortened wherever a record is shown (the log, the monitor).
 const NAME_FIELDS: [&str; 3] = ["GN", "GF", "GT"];
 /// Values longer than this are cut where a record is shown.
@@ -169,6 +207,61 @@ mod tests {
         let name = Record::new("XX", &[("GN", "M\u{fc}ller")]);
         assert_eq!(name.frame(CP1252), b"\x02XX|GNM\xfcller|\x03");
         assert_eq!(name.frame(Codepage::Dos(850)), b"\x02XX|GNM\x81ller|\x03");
+    }
+
+    proptest::proptest! {
+        /// Any bytes, in any chunks: frames are what lies between an STX and the next ETX,
+        /// never longer than the limit, and nothing panics.
+        #[test]
+        fn frames_are_what_lies_between_stx_and_etx(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(STX),
+                    proptest::strategy::Just(ETX),
+                    proptest::num::u8::ANY
+                ],
+                0..2000
+            ),
+            cut in 1usize..64,
+        ) {
+            let mut frames = Frames::default();
+            let mut got = Vec::new();
+            for chunk in bytes.chunks(cut) {
+                frames.push(chunk, &mut |framed| got.push(framed));
+            }
+            // The same, by the definition.
+            let mut expected = Vec::new();
+            let mut open: Option<Vec<u8>> = None;
+            for &byte in &bytes {
+                match byte {
+                    STX => open = Some(Vec::new()),
+                    ETX => {
+                        if let Some(frame) = open.take() {
+                            expected.push(Framed::Frame(frame));
+                        }
+                    }
+                    _ => {
+                        if let Some(frame) = open.as_mut() {
+                            frame.push(byte);
+                        }
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(got, expected);
+        }
+
+        /// Any bytes as a record: read in any code page without a panic, shown on one line.
+        #[test]
+        fn any_record_reads_and_shows_on_one_line(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            dos in proptest::bool::ANY,
+        ) {
+            let codepage = if dos { Codepage::Dos(850) } else { CP1252 };
+            if let Some(record) = Record::parse(&bytes, codepage) {
+                let shown = record.shown();
+                proptest::prop_assert!(!shown.chars().any(char::is_control), "{}", shown);
+            }
+        }
     }
 
     #[test]

@@ -109,9 +109,7 @@ pub(crate) fn compare(
                 sharers: sharers.clone(),
             },
         ));
-        let Ok(Some(name)) = fields::guest_name(record, fias) else {
-            continue;
-        };
+        let name = fields::guest_name(record, fias).ok().flatten();
         let level = match fields::level(record, fias) {
             None => None,
             Some(Ok(level)) => Some(level),
@@ -129,20 +127,30 @@ pub(crate) fn compare(
             .cloned()
             .unwrap_or_default();
         let shown = reservation.as_deref().unwrap_or("");
+        // Without a name (`GN`) a room cannot be checked in: the difference is reported.
+        let unnamed = if name.is_none() {
+            "; its record has no name (GN), so it is not checked in"
+        } else {
+            ""
+        };
         if !state.occupied {
-            found
-                .fixes
-                .push((check_in(room, name, level, false), reservation.clone()));
             found.differences.push(format!(
-                "room {room}: the PMS has G#{shown} in it, hotelcare had it vacant"
+                "room {room}: the PMS has G#{shown} in it, hotelcare had it vacant{unnamed}"
             ));
-        } else if !same_guest(&state, reservation.as_deref(), &name) {
-            found
-                .fixes
-                .push((check_in(room, name, level, true), reservation.clone()));
+            if let Some(name) = name {
+                found
+                    .fixes
+                    .push((check_in(room, name, level, false), reservation.clone()));
+            }
+        } else if !same_guest(&state, reservation.as_deref(), name.as_ref()) {
             found.differences.push(format!(
-                "room {room}: the PMS has G#{shown} in it, hotelcare another guest"
+                "room {room}: the PMS has G#{shown} in it, hotelcare another guest{unnamed}"
             ));
+            if let Some(name) = name {
+                found
+                    .fixes
+                    .push((check_in(room, name, level, true), reservation.clone()));
+            }
         } else if let Some(level) = level
             && level_cor(config, room, &level) != state.cor
         {
@@ -193,10 +201,10 @@ fn check_in(
 
 /// Whether the room's guest is the PMS's: by reservation where the room state has one, else by
 /// the name the phone shows.
-fn same_guest(state: &RoomState, reservation: Option<&str>, name: &GuestName) -> bool {
+fn same_guest(state: &RoomState, reservation: Option<&str>, name: Option<&GuestName>) -> bool {
     match state.flags.get(RESERVATION).filter(|r| !r.is_empty()) {
         Some(holder) => Some(holder.as_str()) == reservation,
-        None => state.guest.as_ref().is_some_and(|guest| {
+        None => state.guest.as_ref().zip(name).is_some_and(|(guest, name)| {
             Guest::from_text(name.as_str(), Span::new(0, 0))
                 .is_ok_and(|(pms, _)| pms.directory_name == guest.directory_name)
         }),

@@ -16,16 +16,13 @@ use crate::acceptance::{Batch, Refusal as NotAccepted};
 use crate::engine::RESERVATION;
 use crate::fias::link::{Control, Link, describe_refusal};
 use crate::fias::mapping::{Context, Effect, Mapped, map};
-use crate::fias::record::{ETX, Record, STX};
+use crate::fias::record::{Framed, Frames, Record};
 use crate::fias::refusal::screen;
 use crate::fias::resync::{ResyncReport, compare};
 use crate::fias::status::{LastRecord, RecordOutcome, now};
 use crate::fias::view::{RoomView, SHARERS};
 use crate::syntax::{Extension, Request};
 
-/// The longest frame taken; a longer one is dropped whole (a damaged stream). FIAS's own
-/// maximum is 2,000 bytes.
-const MAX_FRAME: usize = 64 * 1024;
 /// The most resync requests waiting for one house.
 const MAX_WAITING: usize = 16;
 
@@ -77,7 +74,7 @@ pub(crate) async fn run(
         waiting: Vec::new(),
         rooms: HashMap::new(),
     };
-    let mut frame: Option<Vec<u8>> = None;
+    let mut frames = Frames::default();
     let mut buffer = [0u8; 4096];
     // What the PBX last reported of each room's maid status (already told to the PMS).
     let mut maid = maid_statuses(&session.link.host.rooms());
@@ -107,25 +104,19 @@ pub(crate) async fn run(
             Ok(0) | Err(_) => return false,
             Ok(count) => count,
         };
-        for &byte in &buffer[..count] {
-            match (byte, frame.as_mut()) {
-                (STX, _) => frame = Some(Vec::new()),
-                (ETX, Some(_)) => {
-                    let bytes = frame.take().unwrap_or_default();
+        let mut complete = Vec::new();
+        frames.push(&buffer[..count], &mut |framed| complete.push(framed));
+        for framed in complete {
+            match framed {
+                Framed::Frame(bytes) => {
                     if !session.frame(&bytes).await {
                         return false;
                     }
                 }
-                (_, Some(open)) if open.len() < MAX_FRAME => open.push(byte),
-                (_, Some(_)) => {
-                    session
-                        .link
-                        .host
-                        .tell("FIAS: a frame longer than 64 kB was dropped", true);
-                    frame = None;
-                }
-                // Bytes between frames: noise.
-                (_, None) => {}
+                Framed::TooLong => session
+                    .link
+                    .host
+                    .tell("FIAS: a frame longer than 64 kB was dropped", true),
             }
         }
     }

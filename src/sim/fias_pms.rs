@@ -21,52 +21,90 @@ fn field<'a>(text: &'a str, id: &str) -> Option<&'a str> {
         .find_map(|part| part.strip_prefix(id))
 }
 
+/// `text` with field `id` set to `value` (added at the end if it has none).
+fn with_field(text: &str, id: &str, value: &str) -> String {
+    let mut parts: Vec<String> = text
+        .trim_end_matches('|')
+        .split('|')
+        .map(str::to_owned)
+        .collect();
+    match parts.iter_mut().skip(1).find(|part| part.starts_with(id)) {
+        Some(part) => *part = format!("{id}{value}"),
+        None => parts.push(format!("{id}{value}")),
+    }
+    let mut joined = parts.join("|");
+    joined.push('|');
+    joined
+}
+
 impl State {
-    /// Keeps the house in step with a record sent.
+    /// Keeps the house in step with a record sent: one `GI` per reservation, so a room holds
+    /// its guest and its sharers (the first is the one the phone shows).
     fn follow(&mut self, frame: &[u8]) {
         self.sent += 1;
         let text = String::from_utf8_lossy(frame.strip_prefix(&[STX]).unwrap_or(frame));
         let text = text.trim_end_matches('\u{3}');
-        let room = |text: &str| field(text, "RN").map(str::to_owned);
         // A resync's records describe the house; they do not change it.
-        if text.ends_with("SF|") {
+        match text.get(..3) {
+            Some("DS|") => self.resyncing = true,
+            Some("DE|") => self.resyncing = false,
+            _ => {}
+        }
+        if self.resyncing {
             return;
         }
-        let Some(rn) = room(text) else { return };
-        let in_room =
-            |record: &Vec<u8>, rn: &str| field(&String::from_utf8_lossy(record), "RN") == Some(rn);
-        if text.starts_with("GI|") {
-            self.house.retain(|r| !in_room(r, &rn));
-            self.house.push(text.as_bytes().to_vec());
-        } else if text.starts_with("GO|") {
-            self.house.retain(|r| !in_room(r, &rn));
-        } else if text.starts_with("RE|")
-            && let Some(cs) = field(text, "CS")
-            && let Some(record) = self.house.iter_mut().find(|r| in_room(r, &rn))
-        {
-            // The guest's class of service changes in the house too.
-            let old = String::from_utf8_lossy(record).into_owned();
-            let kept: Vec<&str> = old
-                .split('|')
-                .filter(|part| !part.starts_with("CS"))
-                .collect();
-            let mut new = kept.join("|");
-            if !new.ends_with('|') {
-                new.push('|');
+        let Some(rn) = field(text, "RN").map(str::to_owned) else {
+            return;
+        };
+        let reservation = field(text, "G#")
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned);
+        let decoded = |record: &Vec<u8>| String::from_utf8_lossy(record).into_owned();
+        let is = |record: &Vec<u8>, room: &str, reservation: Option<&str>| {
+            let text = decoded(record);
+            field(&text, "RN") == Some(room)
+                && reservation.is_none_or(|r| field(&text, "G#") == Some(r))
+        };
+        let kind = text.get(..3).unwrap_or("");
+        match kind {
+            "GI|" => {
+                // The same reservation again replaces its record; a room-based record (no G#)
+                // replaces the room's.
+                match &reservation {
+                    Some(r) => self
+                        .house
+                        .retain(|record| field(&decoded(record), "G#") != Some(r.as_str())),
+                    None => self.house.retain(|record| !is(record, &rn, None)),
+                }
+                let kept = text.replace("|SF|", "|");
+                self.house.push(kept.into_bytes());
             }
-            new.push_str("CS");
-            new.push_str(cs);
-            new.push('|');
-            *record = new.into_bytes();
-        } else if text.starts_with("GC|")
-            && let Some(old) = field(text, "RO").filter(|o| !o.is_empty() && *o != rn)
-            && let Some(index) = self.house.iter().position(|r| in_room(r, old))
-        {
-            let moved = String::from_utf8_lossy(&self.house[index])
-                .replace(&format!("RN{old}|"), &format!("RN{rn}|"));
-            self.house.remove(index);
-            self.house.retain(|r| !in_room(r, &rn));
-            self.house.push(moved.into_bytes());
+            "GO|" => self.house.retain(|r| !is(r, &rn, reservation.as_deref())),
+            "RE|" => {
+                if let Some(cs) = field(text, "CS") {
+                    for record in self.house.iter_mut().filter(|r| is(r, &rn, None)) {
+                        *record = with_field(&decoded(record), "CS", cs).into_bytes();
+                    }
+                }
+            }
+            "GC|" => {
+                let from = field(text, "RO").filter(|o| !o.is_empty() && *o != rn);
+                let room = from.unwrap_or(&rn);
+                for record in self
+                    .house
+                    .iter_mut()
+                    .filter(|r| is(r, room, reservation.as_deref()))
+                {
+                    let mut changed = decoded(record);
+                    for id in ["RN", "GN", "GF", "GT", "CS"] {
+                        if let Some(value) = field(text, id) {
+                            changed = with_field(&changed, id, value);
+                        }
+                    }
+                    *record = changed.into_bytes();
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -85,6 +123,10 @@ struct State {
     drop_after: Option<usize>,
     /// At most this many records every 20 ms (`None`: all it has).
     pace: Option<usize>,
+    /// Between its `DS` and `DE`.
+    resyncing: bool,
+    /// The frames of the last resync's answer.
+    resync_frames: Vec<Vec<u8>>,
 }
 
 /// A running PMS simulator.
@@ -254,14 +296,13 @@ async fn accept(
                                 if state.drop_after.is_some_and(|limit| state.sent >= limit) {
                                     // What was not sent is sent on the next link.
                                     state.drop_after = None;
+                                    state.resyncing = false;
                                     let mut rest = vec![bytes.clone()];
                                     rest.extend(queued.by_ref());
                                     rest.extend(std::mem::take(&mut state.to_send));
                                     // A resync's remains are not resent: the next DR asks again.
-                                    rest.retain(|frame| {
-                                        !frame.ends_with(b"SF|\x03")
-                                            && frame.as_slice() != b"\x02DE|\x03"
-                                    });
+                                    let resync = state.resync_frames.clone();
+                                    rest.retain(|frame| !resync.contains(frame));
                                     state.to_send = rest;
                                     true
                                 } else {
@@ -302,6 +343,7 @@ async fn accept(
                                                 answer.push(framed);
                                             }
                                             answer.push(b"\x02DE|\x03".to_vec());
+                                            state.resync_frames.clone_from(&answer);
                                             let queued = std::mem::take(&mut state.to_send);
                                             state.to_send = answer;
                                             state.to_send.extend(queued);

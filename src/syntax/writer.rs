@@ -64,6 +64,20 @@ pub(crate) struct Written<'r> {
 }
 
 impl Request {
+    /// The rooms it names, in order.
+    #[cfg(test)]
+    pub(crate) fn rooms(&self) -> Vec<&Extension> {
+        match self {
+            Self::CheckIn { room, .. }
+            | Self::CheckOut { room }
+            | Self::Cos { room, .. }
+            | Self::Rename { room, .. }
+            | Self::Did { room, .. }
+            | Self::Flag { room, .. } => vec![room],
+            Self::Move { from, to } => vec![from, to],
+        }
+    }
+
     /// Its keyword.
     pub(crate) fn keyword(&self) -> &'static str {
         match self {

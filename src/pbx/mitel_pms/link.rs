@@ -424,3 +424,57 @@ async fn transact(
         FRAME_RETRIES + 1
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt as _;
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// What `receive` must make of `bytes` followed by the end of the PBX's sending: the first
+    /// frame's text if it is printable ASCII and short, `None` if not, an error without a whole
+    /// frame.
+    fn expected(bytes: &[u8]) -> Result<Option<String>, ()> {
+        let start = bytes.iter().position(|&b| b == STX).ok_or(())?;
+        let rest = &bytes[start + 1..];
+        let end = rest.iter().position(|&b| b == ETX).ok_or(())?;
+        let text = &rest[..end.min(MAX_FRAME)];
+        let printable = !text.is_empty() && text.iter().all(|b| (0x20..0x7f).contains(b));
+        Ok((printable && end < MAX_FRAME).then(|| String::from_utf8_lossy(text).into_owned()))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 48, ..proptest::test_runner::Config::default() })]
+        /// Whatever the PBX sends after its `ENQ`: the frame reader takes exactly the first frame,
+        /// and only printable ASCII of the protocol's length; noise and broken frames never
+        /// panic, and a connection that closes ends it.
+        #[test]
+        fn the_frame_reader_takes_only_a_whole_printable_frame(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(STX),
+                    proptest::strategy::Just(ETX),
+                    proptest::strategy::Just(ACK),
+                    0x20u8..0x7f,
+                    proptest::num::u8::ANY
+                ],
+                0..400
+            ),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let got = runtime.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let address = listener.local_addr().unwrap().to_string();
+                let mut connection = Connection::open(&address, Duration::from_secs(2)).await.unwrap();
+                let (pbx, _) = listener.accept().await.unwrap();
+                // The PBX sends, then closes its side; it still takes our ACK or NAK.
+                let (_hears, mut says) = pbx.into_split();
+                says.write_all(&bytes).await.unwrap();
+                says.shutdown().await.unwrap();
+                connection.receive(&mut Exchange::default()).await
+            });
+            proptest::prop_assert_eq!(got.map_err(|_| ()), expected(&bytes));
+        }
+    }
+}

@@ -53,12 +53,17 @@ pub(crate) fn read(text: &str) -> PbxMessage {
     if text.trim() == "RQINZ" {
         return PbxMessage::RequestToInitialize;
     }
-    if bytes.len() > 5 && bytes.get(4) == Some(&b' ') {
-        let found = match (&text[..3], bytes[3]) {
+    // Byte positions: the text is ASCII when it comes from the link (anything else is NAKed),
+    // but a position inside a character must never panic.
+    if bytes.len() > 5
+        && bytes.get(4) == Some(&b' ')
+        && let (Some(code), Some(rest)) = (text.get(..3), text.get(5..))
+    {
+        let found = match (code, bytes[3]) {
             ("STS", digit) => maid_status(digit)
-                .zip(room(&text[5..]))
+                .zip(room(rest))
                 .map(|(status, room)| PbxMessage::MaidStatus { room, status }),
-            ("MW ", b'0' | b'1') => room(&text[5..]).map(|room| PbxMessage::MessageWaiting {
+            ("MW ", b'0' | b'1') => room(rest).map(|room| PbxMessage::MessageWaiting {
                 room,
                 on: bytes[3] == b'1',
             }),
@@ -214,5 +219,29 @@ mod tests {
         assert_eq!(read("RQINZ"), PbxMessage::RequestToInitialize);
         assert_eq!(read("STS0 101  "), PbxMessage::Other("STS0 101  ".into()));
         assert_eq!(read("XYZ"), PbxMessage::Other("XYZ".into()));
+        // A character across the record's byte positions is text, not a panic.
+        assert_eq!(
+            read("a\u{20ac} 12"),
+            PbxMessage::Other("a\u{20ac} 12".into())
+        );
+    }
+
+    proptest::proptest! {
+        /// Any text: read without a panic, and a room only where the text names one.
+        #[test]
+        fn any_text_is_read_and_names_only_its_own_room(
+            text in proptest::prop_oneof![
+                "(STS|MW |RQINZ|DND)[0-9 ]{0,3}[0-9]{0,7} {0,3}",
+                proptest::prelude::any::<String>(),
+            ]
+        ) {
+            match read(&text) {
+                PbxMessage::MaidStatus { room, .. } | PbxMessage::MessageWaiting { room, .. } => {
+                    proptest::prop_assert!(text[5..].trim() == room, "{} from {}", room, text);
+                }
+                PbxMessage::RequestToInitialize => proptest::prop_assert_eq!(text.trim(), "RQINZ"),
+                PbxMessage::Other(other) => proptest::prop_assert_eq!(other, text),
+            }
+        }
     }
 }
