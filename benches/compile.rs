@@ -16,10 +16,10 @@ use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use hotelcare::compile::{Event, compile};
 use hotelcare::config::Config;
+use hotelcare::lang::compile::{Event, compile};
+use hotelcare::lang::validate::Validator;
 use hotelcare::pbx::mixml::lower::{Settings, lower};
-use hotelcare::validate::Validator;
 
 const CONFIG: &str = r#"
 [class_of_service]

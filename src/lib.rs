@@ -10,23 +10,16 @@ extern crate alloc;
 // configuration, the simulator, and the diagnostics they report. Everything else is the
 // crate's own business, so that `unreachable_pub` means something.
 pub mod cli;
-pub mod compile;
 pub mod config;
 pub mod diagnostics;
 pub mod engine;
+pub mod lang;
 pub mod pbx;
 pub mod sim;
-pub mod validate;
 
-mod acceptance;
-mod fias;
-mod files;
-mod logs;
+mod control;
+mod inputs;
+mod intake;
 mod monitor;
-mod output;
-mod reconcile;
-mod repl;
 mod service;
-mod serving;
-mod spool;
-mod syntax;
+mod support;

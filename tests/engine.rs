@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hotelcare::compile::{Event as Compiled, compile};
 use hotelcare::config::{Config, RetryPolicy};
 use hotelcare::engine::{
     self, Capabilities, Done, Driver, Engine, Event, Failure, FailureKind, Journal, Outcome, Run,
     StepHeader, StepResult, Stopped, Timing,
 };
-use hotelcare::validate::{Command, Validator};
+use hotelcare::lang::compile::{Event as Compiled, compile};
+use hotelcare::lang::validate::{Command, Validator};
 
 /// A PBX in memory: each command "writes" its keyword into each of its rooms after a pause.
 #[derive(Default)]

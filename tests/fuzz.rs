@@ -5,11 +5,11 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use hotelcare::compile::{Event, MAX_DIAGNOSTICS_PER_SCRIPT, compile};
 use hotelcare::config::Config;
+use hotelcare::lang::compile::{Event, MAX_DIAGNOSTICS_PER_SCRIPT, compile};
+use hotelcare::lang::validate::Validator;
 use hotelcare::pbx::mixml::lower::{Settings, lower};
 use hotelcare::pbx::mixml::wire::{self, Password, tree::Element};
-use hotelcare::validate::Validator;
 use proptest::prelude::*;
 
 const CONFIG: &str =

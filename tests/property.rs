@@ -8,14 +8,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotelcare::compile::{Event, compile};
 use hotelcare::config::{Config, RetryPolicy};
 use hotelcare::engine::{self, Engine, Journal};
+use hotelcare::lang::compile::{Event, compile};
+use hotelcare::lang::validate::{Command, Validator};
 use hotelcare::pbx::mixml::MixmlDriver;
 use hotelcare::pbx::mixml::client::{self, Client};
 use hotelcare::pbx::mixml::lower::Settings;
 use hotelcare::sim::{self, Faults, Record, Seed, Simulator};
-use hotelcare::validate::{Command, Validator};
 use proptest::prelude::*;
 
 const ROOMS: [&str; 4] = ["1000", "1001", "1002", "1003"];

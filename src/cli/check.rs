@@ -5,11 +5,11 @@ use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
 use crate::cli::scripts::{Script, validate_all};
 use crate::cli::summary::print_summary;
-use crate::compile::Summary;
 use crate::config::Config;
 use crate::diagnostics::DiagnosticRecord;
-use crate::output::outln;
-use crate::validate::Validator;
+use crate::lang::compile::Summary;
+use crate::lang::validate::Validator;
+use crate::support::output::outln;
 
 pub(crate) fn check(config: &Config, scripts: &[Script], color: bool) -> Exit {
     let mut validator = Validator::new(config);

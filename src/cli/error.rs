@@ -7,10 +7,10 @@ use std::io;
 use crate::cli::exit::Exit;
 use crate::config::ConfigError;
 use crate::engine::JournalError;
-use crate::output::errln;
+use crate::inputs::repl::ReplError;
 use crate::pbx::mixml::client::SetupError;
-use crate::repl::ReplError;
 use crate::sim::{FaultsError, SeedError};
+use crate::support::output::errln;
 
 /// Everything that stops a command before or around its real work.
 #[derive(Debug, thiserror::Error)]

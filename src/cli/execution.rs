@@ -24,7 +24,7 @@ pub(crate) fn set_format(format: Format) {
 pub(crate) fn output_format() -> Format {
     FORMAT.get().copied().unwrap_or(Format::Text)
 }
-use crate::output::{errln, outln};
+use crate::support::output::{errln, outln};
 
 /// An engine for `config` on `target`, printing the monitor with `printer`.
 pub(crate) fn engine(
@@ -118,7 +118,7 @@ pub(crate) async fn recheck<D: Driver>(
     config: &Config,
 ) -> Result<Vec<String>, Exit> {
     let refused = engine
-        .recheck_pending(|command| crate::validate::recheck(config, command))
+        .recheck_pending(|command| crate::lang::validate::recheck(config, command))
         .await
         .map_err(usage)?;
     Ok(refused

@@ -9,11 +9,11 @@ use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
 use crate::cli::remote;
 use crate::config::Config;
+use crate::control::client::RemoteError;
 use crate::diagnostics::LocalTime;
-use crate::fias::resync::ResyncReport;
-use crate::fias::status::{LinkState, LinkStatus};
-use crate::output::{errln, outln};
-use crate::service::client::RemoteError;
+use crate::inputs::fias::resync::ResyncReport;
+use crate::inputs::fias::status::{LinkState, LinkStatus};
+use crate::support::output::{errln, outln};
 
 /// What `hotelcare fias` says when no service runs.
 const NO_SERVICE: &str = "the FIAS link runs inside `hotelcare serve`, which does not run for this state directory: start it (with `[fias]` in the configuration)";

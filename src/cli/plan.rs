@@ -8,12 +8,12 @@ use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
 use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::summary::print_summary;
-use crate::compile::{Event, compile};
 use crate::config::Config;
+use crate::lang::compile::{Event, compile};
+use crate::lang::validate::Validator;
 use crate::pbx::mitel_pms::{self, driver::PmsSettings};
 use crate::pbx::mixml::describe::{PlannedCommand, plan as render};
 use crate::pbx::mixml::lower::{Settings, lower};
-use crate::validate::Validator;
 
 /// How a plan is written.
 struct Shown<'a> {
@@ -29,7 +29,7 @@ fn plan_one(
     (settings, pms): &(Settings, Option<PmsSettings>),
     shown: &Shown<'_>,
     origin: &str,
-    command: &crate::validate::Command,
+    command: &crate::lang::validate::Command,
 ) -> io::Result<()> {
     if let Some(pbx) = shown.pbx
         && !shown.json

@@ -15,7 +15,7 @@ use crate::cli::arguments::Format;
 use crate::cli::execution::output_format;
 use crate::engine::{Event, Outcome};
 use crate::monitor::Printer;
-use crate::output::outln;
+use crate::support::output::outln;
 
 /// A run shorter than this shows no progress line.
 const DELAY: Duration = Duration::from_secs(3);

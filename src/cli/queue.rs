@@ -10,9 +10,9 @@ use crate::cli::signals::stop_requested;
 use crate::config::Config;
 use crate::diagnostics::Count;
 use crate::engine::Status;
-use crate::logs::{self, Retention};
 use crate::monitor::{format, json};
-use crate::output::{errln, out, outln};
+use crate::support::logs::{self, Retention};
+use crate::support::output::{errln, out, outln};
 
 /// `queue list`: pending and failed commands with room, command, attempts and last error.
 pub(crate) fn list(config: &Config) -> Exit {

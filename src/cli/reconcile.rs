@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use crate::acceptance;
 use crate::cli::execution::{
     self, Kind, block_on, connect, open_journal, stdout_printer, usage, verdict,
 };
@@ -12,9 +11,10 @@ use crate::cli::exit::Exit;
 use crate::cli::remote;
 use crate::config::{Config, ScriptEncoding};
 use crate::engine::Journal;
-use crate::logs::{self, Retention};
-use crate::output::{out, outln};
-use crate::reconcile::Findings;
+use crate::intake::acceptance;
+use crate::intake::reconcile::Findings;
+use crate::support::logs::{self, Retention};
+use crate::support::output::{out, outln};
 
 /// `config` is narrowed to `--pbx NAME` already (its view); `pbx` is that name, for a service.
 pub(crate) fn reconcile(
@@ -56,12 +56,14 @@ pub(crate) fn reconcile(
         let journal = open_journal(config)?;
         let rooms = journal.rooms().map_err(usage)?;
         let target = connect(config).await?;
-        let findings = crate::reconcile::reconcile(config, &target.driver, &rooms, wanted).await;
+        let findings =
+            crate::intake::reconcile::reconcile(config, &target.driver, &rooms, wanted).await;
         out!("{}", findings.report());
         if apply {
             for name in &findings.resettable {
                 let reset =
-                    crate::reconcile::general_reset(config, &target.driver, name, &journal).await;
+                    crate::intake::reconcile::general_reset(config, &target.driver, name, &journal)
+                        .await;
                 match reset {
                     Ok(text) => outln!("{text}"),
                     Err(why) => {

@@ -14,10 +14,10 @@ use crate::cli::exit::Exit;
 use crate::cli::scripts::{Script, read_error};
 use crate::cli::signals::stop_requested;
 use crate::config::Config;
+use crate::control::client::{Events, Item, Remote, RemoteError};
 use crate::engine::Report;
-use crate::output::{errln, out, outln};
-use crate::service::client::{Events, Item, Remote, RemoteError};
 use crate::service::hub::{Kind as EventKind, Published, Tally};
+use crate::support::output::{errln, out, outln};
 
 /// Runs `body` against the service of the configuration's state directory if one runs;
 /// `None` when none does (the caller works in-process).

@@ -9,8 +9,8 @@ use crate::cli::exit::Exit;
 use crate::cli::run;
 use crate::cli::scripts::Script;
 use crate::config::Config;
-use crate::logs::{self, Retention};
-use crate::repl::{self, HISTORY_FILE, Session};
+use crate::inputs::repl::{self, HISTORY_FILE, Session};
+use crate::support::logs::{self, Retention};
 
 pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -> Exit {
     if !no_readline && !std::io::stdin().is_terminal() {

@@ -6,7 +6,7 @@ use crate::cli::execution::{open_journal, output_format, usage};
 use crate::cli::exit::Exit;
 use crate::config::Config;
 use crate::monitor::{format, json};
-use crate::output::{out, outln};
+use crate::support::output::{out, outln};
 
 pub(crate) fn rooms(config: &Config, wanted: &[String]) -> Exit {
     let journal = match open_journal(config) {

@@ -3,19 +3,19 @@
 
 use tokio::sync::mpsc;
 
-use crate::acceptance;
 use crate::cli::execution::{self, Kind, block_on, connect, open_journal, recheck, usage, verdict};
 use crate::cli::exit::Exit;
 use crate::cli::progress::Progress;
 use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::signals::stop_requested;
 use crate::cli::target::PbxEngine;
-use crate::compile::{Event, compile};
 use crate::config::Config;
 use crate::engine::{Extras, Journal, JournalError};
-use crate::logs::{self, Retention};
-use crate::output::errln;
-use crate::validate::{Command, Validator};
+use crate::intake::acceptance;
+use crate::lang::compile::{Event, compile};
+use crate::lang::validate::{Command, Validator};
+use crate::support::logs::{self, Retention};
+use crate::support::output::errln;
 
 /// Validates all scripts, then executes them. `Exit::Invalid` without touching the PBX if any
 /// has an error. `Kind::Inline` runs without the journal (nothing to replay) for `show` and

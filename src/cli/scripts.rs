@@ -10,11 +10,11 @@ use crate::cli::error::{Error, report};
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
 use crate::cli::summary::print_summary;
-use crate::compile::{Event, Summary, compile, decode};
 use crate::config::{Config, ScriptEncoding};
 use crate::diagnostics::{DiagnosticRecord, render};
-use crate::output::{errln, outln};
-use crate::validate::Validator;
+use crate::lang::compile::{Event, Summary, compile, decode};
+use crate::lang::validate::Validator;
+use crate::support::output::{errln, outln};
 
 /// One script of a run.
 #[derive(Clone)]

@@ -10,8 +10,8 @@ use crate::cli::execution::{block_on, connect, usage};
 use crate::cli::exit::Exit;
 use crate::cli::signals::stop_requested;
 use crate::config::Config;
-use crate::logs::{self, Retention};
 use crate::service::{self, SpoolOptions};
+use crate::support::logs::{self, Retention};
 
 /// How long the commands in flight get to finish when the service is stopped.
 const GRACE: Duration = Duration::from_secs(10);

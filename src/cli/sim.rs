@@ -9,8 +9,8 @@ use crate::cli::error::{Error, report};
 use crate::cli::execution::{block_on, usage};
 use crate::cli::exit::Exit;
 use crate::config::format_fingerprint;
-use crate::output::errln;
 use crate::sim::{self, Faults, Identity, Seed, Simulator};
+use crate::support::output::errln;
 
 /// The options of `hotelcare sim`.
 #[derive(Clone, Debug)]
@@ -55,7 +55,7 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
         return report(problem);
     }
     if let Some(dir) = &arguments.state_dir {
-        if let Err(error) = crate::files::create_private_dir(dir) {
+        if let Err(error) = crate::support::files::create_private_dir(dir) {
             return report(Error::Io {
                 what: format!("cannot create `{}`", dir.display()),
                 error,
@@ -143,7 +143,7 @@ fn save(arguments: &SimArguments, simulator: &Simulator) -> Result<(), String> {
         write(&dir.join(CERTIFICATE), &identity.certificate_pem)?;
         // The private key: owner-only.
         let key = dir.join(KEY);
-        crate::files::write_atomic(&key, identity.key_pem.as_bytes())
+        crate::support::files::write_atomic(&key, identity.key_pem.as_bytes())
             .map_err(|e| format!("cannot write `{}`: {e}", key.display()))?;
     }
     Ok(())
@@ -174,7 +174,7 @@ pub(crate) fn sim_mitel_pms(
                 })
             })?;
         simulator.set_faults(faults);
-        crate::output::outln!("{}", simulator.address());
+        crate::support::output::outln!("{}", simulator.address());
         errln!(
             "Mitel PMS simulator on {} (rooms {}); point `[pbx] interface = \"mitel-pms\"`, `server = \"{}\"` at it; Ctrl-C stops",
             simulator.address(),
@@ -212,7 +212,7 @@ pub(crate) fn sim_fias_pms(listen: SocketAddr, script: Option<&Path>) -> Exit {
         if let Some(script) = &script {
             pms.send_script(script);
         }
-        crate::output::outln!("{}", pms.address());
+        crate::support::output::outln!("{}", pms.address());
         errln!(
             "FIAS PMS simulator on {}; point `[fias] server = \"{}\"` at it and start `hotelcare serve`; Ctrl-C stops",
             pms.address(),

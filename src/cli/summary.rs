@@ -3,9 +3,9 @@
 use crate::cli::exit::Exit;
 use std::fmt::Write as _;
 
-use crate::compile::{MAX_DIAGNOSTICS_PER_LINE, MAX_DIAGNOSTICS_PER_SCRIPT, Summary};
 use crate::diagnostics::Count;
-use crate::output::errln;
+use crate::lang::compile::{MAX_DIAGNOSTICS_PER_LINE, MAX_DIAGNOSTICS_PER_SCRIPT, Summary};
+use crate::support::output::errln;
 
 /// Prints `ok: 4 commands` or `error: 2 errors; <consequence>`; returns `Invalid` on errors.
 pub(crate) fn print_summary(summary: &Summary, consequence: &str) -> Exit {

@@ -8,7 +8,6 @@ use std::time::Duration;
 use crate::cli::error::Error;
 use crate::config::Config;
 use crate::engine::{Driver as _, Engine};
-use crate::output::errln;
 use crate::pbx::AnyDriver;
 use crate::pbx::mitel_pms::MitelPmsDriver;
 use crate::pbx::mitel_pms::driver::PmsSettings;
@@ -17,6 +16,7 @@ use crate::pbx::mixml::client::{self, Client};
 use crate::pbx::mixml::lower::Settings;
 use crate::pbx::router::Router;
 use crate::sim::{self, Seed, Simulator};
+use crate::support::output::errln;
 
 /// The simulator's rooms are kept in this file of the state directory between runs.
 pub(crate) const SIMULATOR_STATE: &str = "simulator.json";
@@ -84,7 +84,7 @@ impl Target {
             Some(path) => Seed::load(path)?,
             None => Seed::vendor_example(config.cor.block.get()),
         };
-        crate::files::create_private_dir(&config.run.state_dir).map_err(|e| {
+        crate::support::files::create_private_dir(&config.run.state_dir).map_err(|e| {
             format!(
                 "cannot create the state directory `{}`: {e}",
                 config.run.state_dir.display()

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use tokio::sync::watch;
 
-use crate::validate::{Action, CheckIn, DidRequest};
+use crate::lang::validate::{Action, CheckIn, DidRequest};
 
 /// What a command holds while it runs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -133,7 +133,7 @@ impl Tracker {
 mod tests {
     use super::*;
     use crate::config::Cor;
-    use crate::validate::Guest;
+    use crate::lang::validate::Guest;
 
     fn checkout(room: &str) -> Action {
         Action::CheckOut { room: room.into() }

@@ -12,7 +12,7 @@ use std::future::Future;
 
 pub use crate::config::Capabilities;
 use crate::engine::run::{Run, Stopped};
-use crate::validate::{Command, Guest};
+use crate::lang::validate::{Command, Guest};
 
 /// What a command that the PBX confirmed leaves for the room state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub trait Driver: Send + Sync + 'static {
     /// Which of `pbx_names` (their indexes) `action` goes to: one, or two for a move between
     /// rooms of two PBXs, or all for `TEST`. The engine keeps "unreachable, queued" and the
     /// concurrency per PBX.
-    fn route(&self, action: &crate::validate::Action) -> Vec<usize> {
+    fn route(&self, action: &crate::lang::validate::Action) -> Vec<usize> {
         let _ = action;
         vec![0]
     }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::engine::room_state::RoomState;
-use crate::validate::{Action, Command};
+use crate::lang::validate::{Action, Command};
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -209,7 +209,7 @@ impl Journal {
     /// Opens (or creates) `state_dir/journal.redb`. Fails with a clear message if another
     /// hotelcare process has it open.
     pub fn open(state_dir: &Path) -> Result<Self, JournalError> {
-        crate::files::create_private_dir(state_dir).map_err(|e| {
+        crate::support::files::create_private_dir(state_dir).map_err(|e| {
             error(
                 &format!(
                     "cannot create the state directory `{}`",
@@ -236,7 +236,7 @@ impl Journal {
         }
         let db = open_file(&path)?;
         // Guest names are in it: owner-only (a journal of an older release was 0644).
-        crate::files::restrict(&path, false).map_err(|e| {
+        crate::support::files::restrict(&path, false).map_err(|e| {
             error(
                 &format!("cannot protect the journal `{}`", path.display()),
                 e,
@@ -737,7 +737,7 @@ fn check_format(path: &Path, format: Option<u64>) -> Result<(), JournalError> {
 fn backup(state_dir: &Path, path: &Path, older: u64) -> Result<(), JournalError> {
     let copy = state_dir.join(format!("{FILE_NAME}.format{older}.bak"));
     std::fs::copy(path, &copy)
-        .and_then(|_| crate::files::restrict(&copy, false))
+        .and_then(|_| crate::support::files::restrict(&copy, false))
         .map_err(|e| {
             error(
                 &format!(
@@ -817,7 +817,7 @@ pub fn compact(state_dir: &Path) -> Result<(), JournalError> {
             .map_err(|e| error(&format!("cannot open the journal `{}`", path.display()), e))?;
         copy_live(&old, &fresh_path)?;
     }
-    crate::files::restrict(&fresh_path, false)
+    crate::support::files::restrict(&fresh_path, false)
         .map_err(|e| error("cannot protect the compacted journal", e))?;
     std::fs::rename(&fresh_path, &path)
         .map_err(|e| error("cannot replace the journal with its compacted copy", e))?;
@@ -960,7 +960,7 @@ fn compact_in_place(db: &RwLock<Option<Database>>, path: Option<&Path>) -> Resul
     }
     // Closed before the rename: Windows renames no open file.
     drop(guard.take());
-    let swapped = crate::files::restrict(&fresh_path, false)
+    let swapped = crate::support::files::restrict(&fresh_path, false)
         .and_then(|()| std::fs::rename(&fresh_path, path));
     let reopened = open_file(path).map_err(|e| e.to_string());
     match (swapped, reopened) {
@@ -1002,7 +1002,7 @@ fn commit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::Action;
+    use crate::lang::validate::Action;
 
     fn command(room: &str) -> (String, Command) {
         (
@@ -1097,7 +1097,7 @@ mod tests {
                 text: "MW 1 ON".into(),
                 action: Action::SetFlag {
                     room: "1".into(),
-                    flag: crate::syntax::Flag::MessageWaiting,
+                    flag: crate::lang::syntax::Flag::MessageWaiting,
                     on: true,
                 },
                 reservation: None,
@@ -1111,7 +1111,7 @@ mod tests {
                 vec![("1".into(), RoomState::default())],
                 vec![(
                     "1".into(),
-                    crate::syntax::Flag::MessageWaiting.name().into(),
+                    crate::lang::syntax::Flag::MessageWaiting.name().into(),
                     Some("on".into()),
                 )],
             )
@@ -1119,7 +1119,10 @@ mod tests {
             .unwrap();
         let room = journal.room("1").unwrap().unwrap();
         assert_eq!(room.flags["sharers"], "G#2");
-        assert_eq!(room.flags[crate::syntax::Flag::MessageWaiting.name()], "on");
+        assert_eq!(
+            room.flags[crate::lang::syntax::Flag::MessageWaiting.name()],
+            "on"
+        );
     }
 
     #[tokio::test]
@@ -1223,7 +1226,7 @@ mod tests {
             assert!(
                 matches!(
                     &entries[1].command.action,
-                    Action::CheckIn(crate::validate::CheckIn { replace: false, .. })
+                    Action::CheckIn(crate::lang::validate::CheckIn { replace: false, .. })
                 ),
                 "format 1 had no REPLACE"
             );

@@ -30,7 +30,7 @@ pub use room_state::{LastCommand, RESERVATION, RoomState};
 pub use run::{Failure, FailureKind, Run, Stopped, Timing};
 
 use crate::config::RetryPolicy;
-use crate::validate::Command;
+use crate::lang::validate::Command;
 use conflicts::{Settled, Tracker, accesses};
 
 /// How the engine runs.
@@ -617,7 +617,10 @@ impl Shared {
 
     /// The PBX(s) of a journaled command (see `pbx_label`).
     fn command_pbx(&self, entry: &Entry, routes: &[usize]) -> Option<String> {
-        let moved = matches!(entry.command.action, crate::validate::Action::Move { .. });
+        let moved = matches!(
+            entry.command.action,
+            crate::lang::validate::Action::Move { .. }
+        );
         self.pbx_label_of(routes, moved)
     }
 

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::driver::{Carried, Done};
 #[cfg(test)]
-use crate::validate::CheckIn;
-use crate::validate::{Action, DidRequest, Guest};
+use crate::lang::validate::CheckIn;
+use crate::lang::validate::{Action, DidRequest, Guest};
 
 /// One room as hotelcare last had it confirmed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,8 +48,8 @@ pub const RESERVATION: &str = "fias reservation";
 /// them off; MiVB also clears them on check-in and check-out itself).
 fn a_guests_flags_cleared(mut flags: BTreeMap<String, String>) -> BTreeMap<String, String> {
     for flag in [
-        crate::validate::Flag::MessageWaiting,
-        crate::validate::Flag::DoNotDisturb,
+        crate::lang::validate::Flag::MessageWaiting,
+        crate::lang::validate::Flag::DoNotDisturb,
     ] {
         flags.remove(flag.name());
     }

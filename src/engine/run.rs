@@ -10,7 +10,7 @@ use crate::diagnostics::Count;
 use crate::engine::Shared;
 use crate::engine::event::{Event, Raw, Step, StepHeader, StepResult};
 use crate::engine::journal::Entry;
-use crate::validate::Command;
+use crate::lang::validate::Command;
 
 /// Why a command stopped before it was done.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +88,7 @@ pub struct Run<'r> {
 struct Part {
     name: &'static str,
     /// The command as it was given (the entry holds the part's while it runs).
-    whole: crate::validate::Action,
+    whole: crate::lang::validate::Action,
     parts: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -122,7 +122,11 @@ impl<'r> Run<'r> {
     /// Starts part `name` of this command: the driver then sees `action` as the command (and
     /// what an interrupted earlier try kept of this part). `false`: an earlier try did the
     /// part already; skip it.
-    pub fn begin_part(&mut self, name: &'static str, action: crate::validate::Action) -> bool {
+    pub fn begin_part(
+        &mut self,
+        name: &'static str,
+        action: crate::lang::validate::Action,
+    ) -> bool {
         self.end_part_silently();
         let parts = match self.entry.kept.get("parts") {
             Some(serde_json::Value::Object(parts)) => parts.clone(),
@@ -350,7 +354,7 @@ mod tests {
 
     use crate::config::{Capabilities, Interface, RetryPolicy};
     use crate::engine::{Done, Driver, Engine, Journal, Options, Run, Stopped};
-    use crate::validate::{Action, Command};
+    use crate::lang::validate::{Action, Command};
 
     /// Carries a `MOVE` out as two parts, the way a move between two PBXs is; the second part
     /// finds the PBX down once.

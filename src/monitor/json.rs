@@ -204,7 +204,7 @@ impl MonitorLine {
 pub(crate) struct RoomEntry<'a> {
     pub room: &'a str,
     pub occupied: bool,
-    pub guest: Option<&'a crate::validate::Guest>,
+    pub guest: Option<&'a crate::lang::validate::Guest>,
     pub cor: Option<u8>,
     /// The level names that COR stands for in the configuration.
     pub levels: Vec<String>,

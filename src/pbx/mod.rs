@@ -8,10 +8,10 @@ pub mod mixml;
 pub mod router;
 
 use crate::engine::{Capabilities, Done, Driver, Run, Stopped};
+use crate::lang::validate::Command;
 use crate::pbx::mitel_pms::MitelPmsDriver;
 use crate::pbx::mixml::MixmlDriver;
 use crate::pbx::mixml::client::Client;
-use crate::validate::Command;
 
 /// The driver of a configured PBX, whichever its wire: one engine type for every wire, the
 /// choice made once by the configuration (`[pbx] interface`).

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use crate::config::{Capabilities, Config, Site};
 use crate::engine::{Carried, Done, Driver, Journal, Notices, Run, Stopped};
+use crate::lang::validate::{Action, CheckIn, Command, DidRequest};
 use crate::pbx::AnyDriver;
-use crate::validate::{Action, CheckIn, Command, DidRequest};
 
 /// The PBXs of a property, each with its wire.
 pub struct Router {

@@ -126,7 +126,7 @@ impl Hub {
         } else {
             tracing::info!("{text}");
         }
-        crate::output::errln!("{text}");
+        crate::support::output::errln!("{text}");
         self.publish(Published {
             id: 0,
             kind: Kind::Notice,

@@ -6,9 +6,6 @@
 //! to every listener (the hub). `cli` wires a driver in; this module knows the `Driver` trait,
 //! not a wire.
 
-pub(crate) mod api;
-pub(crate) mod client;
-pub(crate) mod discovery;
 mod drainer;
 pub(crate) mod hub;
 mod metrics;
@@ -21,10 +18,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use crate::config::Config;
+use crate::control::discovery::{self, ServiceInfo};
 use crate::engine::{Driver, Engine, Event, Intake, Journal, JournalError, Outcome, Status};
-use crate::serving::{self, ACCEPT_BACKOFF, Timeouts};
-use crate::spool::{self, Attempts, Execute, Spool, Tell};
-use discovery::ServiceInfo;
+use crate::inputs::api;
+use crate::inputs::spool::{self, Attempts, Execute, Spool, Tell};
+use crate::support::serving::{self, ACCEPT_BACKOFF, Timeouts};
 use hub::Hub;
 
 /// At most this many API connections at once; one more is answered 503 and closed.
@@ -133,7 +131,7 @@ pub(crate) async fn run<D: Driver>(
         &driver.pbx_names(),
         config.fias.is_some(),
         |text: &str| {
-            crate::output::outln!("{text}");
+            crate::support::output::outln!("{text}");
         },
     ));
     let attempts: Attempts = Arc::default();
@@ -157,7 +155,7 @@ pub(crate) async fn run<D: Driver>(
         sink,
     );
     let refused = engine
-        .recheck_pending(|command| crate::validate::recheck(config, command))
+        .recheck_pending(|command| crate::lang::validate::recheck(config, command))
         .await?;
     for (entry, reason) in refused {
         hub.notice(
@@ -186,7 +184,7 @@ pub(crate) async fn run<D: Driver>(
     let (closing, _) = watch::channel(false);
     let (fias_control, fias_requests) = tokio::sync::mpsc::channel(8);
     let fias_link = config.fias.as_ref().map(|fias| api::FiasLink {
-        status: crate::fias::status::SharedStatus::new(&fias.server),
+        status: crate::inputs::fias::status::SharedStatus::new(&fias.server),
         control: fias_control,
     });
     let api = Arc::new(api::Api {
@@ -222,9 +220,9 @@ pub(crate) async fn run<D: Driver>(
             })
             .collect();
         let fallback = config.capabilities();
-        let link = crate::fias::link::Link {
+        let link = crate::inputs::fias::link::Link {
             config: fias,
-            wires: Arc::new(move |room: &crate::syntax::Extension| {
+            wires: Arc::new(move |room: &crate::lang::syntax::Extension| {
                 wires
                     .iter()
                     .find(|(site, _)| site.owns(room.as_str()))
@@ -234,7 +232,7 @@ pub(crate) async fn run<D: Driver>(
             status: handle.status,
             held: Vec::new(),
         };
-        tokio::spawn(crate::fias::link::run(
+        tokio::spawn(crate::inputs::fias::link::run(
             link,
             fias_requests,
             stop_signal.clone(),
@@ -485,16 +483,16 @@ struct FiasHost {
     intake: Arc<Intake>,
 }
 
-impl crate::fias::link::Host for FiasHost {
+impl crate::inputs::fias::link::Host for FiasHost {
     fn journal(
         &self,
-        batch: crate::acceptance::Batch,
+        batch: crate::intake::acceptance::Batch,
     ) -> std::pin::Pin<
-        Box<dyn Future<Output = Result<Vec<u64>, crate::acceptance::Refusal>> + Send + '_>,
+        Box<dyn Future<Output = Result<Vec<u64>, crate::intake::acceptance::Refusal>> + Send + '_>,
     > {
         Box::pin(async move {
             let (seqs, _) =
-                crate::acceptance::accept_batch(&self.config, &self.journal, batch).await?;
+                crate::intake::acceptance::accept_batch(&self.config, &self.journal, batch).await?;
             if !seqs.is_empty() {
                 self.hub.metrics.accepted.inc_by(seqs.len() as u64);
                 self.intake.more();
@@ -537,7 +535,7 @@ impl crate::fias::link::Host for FiasHost {
         self.journal.count_pending().unwrap_or(0)
     }
 
-    fn count(&self, kind: &str, outcome: crate::fias::status::RecordOutcome) {
+    fn count(&self, kind: &str, outcome: crate::inputs::fias::status::RecordOutcome) {
         self.hub.metrics.fias_record(kind, outcome.label());
     }
 

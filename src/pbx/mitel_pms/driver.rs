@@ -22,11 +22,11 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::mpsc;
 
 use crate::engine::Journal;
+use crate::lang::validate::pms_name::fit_name;
+use crate::lang::validate::{Action, CheckIn, Command, Flag, Guest};
 use crate::pbx::mitel_pms::frame::{Record, visible};
 use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Say, Settings};
 use crate::pbx::mitel_pms::unsolicited;
-use crate::validate::pms_name::fit_name;
-use crate::validate::{Action, CheckIn, Command, Flag, Guest};
 
 /// What the records need from the configuration.
 #[derive(Clone, Debug)]

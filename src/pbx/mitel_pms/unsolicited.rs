@@ -9,10 +9,10 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::mpsc;
 
 use crate::engine::Journal;
+use crate::lang::validate::pms_name::fit_name;
 use crate::pbx::mitel_pms::driver::PmsSettings;
 use crate::pbx::mitel_pms::frame::Record;
 use crate::pbx::mitel_pms::link::{Link, Say, say};
-use crate::validate::pms_name::fit_name;
 
 /// A message of the PBX, read.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::engine::{Record, RecordField, Shown};
+use crate::lang::validate::Command;
 use crate::monitor::format::{quoted, room as room_column};
 use crate::pbx::mixml::lower::ops::{Expectation, Field, Op, Value};
 use crate::pbx::mixml::wire::{self, Password};
-use crate::validate::Command;
 
 /// `"Solo"`, `empty`, `1`, `on`, `$1.Service Label`.
 pub fn value(value: &Value<'_>) -> String {

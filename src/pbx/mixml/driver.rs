@@ -14,12 +14,12 @@ use crate::engine::{
     Capabilities, Carried, Done, Driver, Failure, FailureKind, Run, StepHeader, StepResult,
     Stopped, Timing,
 };
+use crate::lang::validate::{Action, CheckIn, Command, DidRequest, Guest};
 use crate::pbx::mixml::describe;
 use crate::pbx::mixml::lower::ops::{Expectation, Field, Op, ReadId};
 use crate::pbx::mixml::lower::{Settings, lower};
 use crate::pbx::mixml::transport::{Recovery, Reply, Transport, TransportError};
 use crate::pbx::mixml::wire::{self, FaultCode, Request, Response};
-use crate::validate::{Action, CheckIn, Command, DidRequest, Guest};
 
 /// What a command's reads found, by read: `ReadId -> [(field, value)]`. What of it must survive
 /// a crash is kept in the journal (as JSON, opaque to the engine).
@@ -646,8 +646,8 @@ pub(crate) fn lowest_free(
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::lang::validate::{Action, CheckIn, DidRequest, Guest};
     use crate::pbx::mixml::lower::Settings;
-    use crate::validate::{Action, CheckIn, DidRequest, Guest};
 
     fn kept(action: &Action) -> Vec<bool> {
         let mut config = Config::builtin();

@@ -13,7 +13,7 @@
 pub mod ops;
 
 use crate::config::{Config, CorConfig, NumberTransfer};
-use crate::validate::{Action, CheckIn, DidRequest, Guest};
+use crate::lang::validate::{Action, CheckIn, DidRequest, Guest};
 use ops::{Expectation, Field, Form, Op, ReadId, Value};
 
 /// What lowering needs of the configuration.

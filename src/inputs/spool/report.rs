@@ -1,0 +1,194 @@
+//! The report written beside a finished spool file: `<name>.report.txt` for people and
+//! `<name>.report.json` for the PMS (field names documented in `docs/json.md`). Every
+//! diagnostic of the file is in both, warnings included (a name cut to the PBX's field).
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::{Count, DiagnosticRecord};
+use crate::inputs::spool::Verdict;
+
+/// What is remembered of a file from its acceptance until its report is written (kept with the
+/// journal's marker, so that a restart in between still writes a complete report).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Accepted {
+    /// Every warning of the file (a file with an error is never accepted).
+    pub diagnostics: Vec<DiagnosticRecord>,
+    /// The same, rendered with carets, for the text report.
+    pub rendered: String,
+    /// In journal order: the marker's sequence numbers, one for one.
+    pub commands: Vec<AcceptedCommand>,
+}
+
+/// One accepted command of the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AcceptedCommand {
+    pub line: usize,
+    pub room: String,
+    pub keyword: String,
+}
+
+/// How one command of the file ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum CommandResult {
+    Done,
+    Failed,
+}
+
+/// One command in the report. The guest's name is left out on purpose: the report sits in a
+/// shared folder, and the line number finds the command in the PMS's own file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct CommandReport {
+    /// Its number in the journal (`queue list` shows it).
+    pub seq: u64,
+    /// Its line in the file.
+    pub line: usize,
+    /// Its room (`1000->2000` for a move).
+    pub room: String,
+    /// Its keyword (`CHECKIN`).
+    pub command: String,
+    pub result: CommandResult,
+    /// Failed attempts (timeouts, a busy PBX) before it ended.
+    pub attempts: u32,
+    pub error: Option<String>,
+    /// The warnings of its line.
+    pub warnings: Vec<String>,
+}
+
+/// The report of one file.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Report {
+    pub file: String,
+    /// Local time, `YYYY-MM-DD HH:MM:SS`.
+    pub finished: String,
+    pub verdict: Verdict,
+    /// Why nothing of the file was run, when it was refused as a whole.
+    pub rejected: Option<String>,
+    pub commands: Vec<CommandReport>,
+    pub diagnostics: Vec<DiagnosticRecord>,
+    #[serde(skip)]
+    pub rendered: String,
+}
+
+impl Report {
+    fn now() -> String {
+        chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
+    /// A file refused as a whole: nothing of it was run.
+    pub(crate) fn rejected(
+        file: &str,
+        reason: String,
+        diagnostics: Vec<DiagnosticRecord>,
+        rendered: String,
+    ) -> Self {
+        Self {
+            file: file.to_owned(),
+            finished: Self::now(),
+            verdict: Verdict::Failed,
+            rejected: Some(reason),
+            commands: Vec::new(),
+            diagnostics,
+            rendered,
+        }
+    }
+
+    /// A file whose commands all ended (done or failed).
+    pub(crate) fn finished(file: &str, accepted: Accepted, commands: Vec<CommandReport>) -> Self {
+        let verdict = if commands.iter().all(|c| c.result == CommandResult::Done) {
+            Verdict::Done
+        } else {
+            Verdict::Failed
+        };
+        Self {
+            file: file.to_owned(),
+            finished: Self::now(),
+            verdict,
+            rejected: None,
+            commands,
+            diagnostics: accepted.diagnostics,
+            rendered: accepted.rendered,
+        }
+    }
+
+    /// The warnings of `line`, for its commands.
+    pub(crate) fn warnings_of(accepted: &Accepted, line: usize) -> Vec<String> {
+        accepted
+            .diagnostics
+            .iter()
+            .filter(|d| d.line == line)
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    fn count(&self, result: CommandResult) -> usize {
+        self.commands.iter().filter(|c| c.result == result).count()
+    }
+
+    /// One line for the log and stderr: the file, where it went, and why.
+    pub(crate) fn summary(&self) -> String {
+        if let Some(reason) = &self.rejected {
+            return format!("{}: refused, nothing was run: {reason}", self.file);
+        }
+        let mut line = format!(
+            "{}: {} done, {} failed",
+            self.file,
+            Count(self.count(CommandResult::Done), "command"),
+            self.count(CommandResult::Failed)
+        );
+        for command in &self.commands {
+            if let Some(error) = &command.error {
+                write!(line, "; line {}: {error}", command.line).expect("String");
+            }
+        }
+        let warnings = self.diagnostics.len();
+        if warnings > 0 {
+            write!(line, " ({})", Count(warnings, "warning")).expect("String");
+        }
+        line
+    }
+
+    /// `<name>.report.txt`.
+    pub(crate) fn text(&self) -> String {
+        let mut out = format!(
+            "hotelcare watch: {}\nfinished {}\n",
+            self.file, self.finished
+        );
+        if let Some(reason) = &self.rejected {
+            writeln!(out, "{reason}; nothing was run").expect("String");
+        } else {
+            writeln!(
+                out,
+                "{} done, {} failed",
+                Count(self.count(CommandResult::Done), "command"),
+                self.count(CommandResult::Failed)
+            )
+            .expect("String");
+            for command in &self.commands {
+                if let Some(error) = &command.error {
+                    writeln!(out, "failed: {}:{}: {error}", self.file, command.line)
+                        .expect("String");
+                }
+            }
+            if self.count(CommandResult::Failed) > 0 {
+                out.push_str(
+                    "the failed commands stay in the journal: see `hotelcare queue list`\n",
+                );
+            }
+        }
+        if !self.rendered.is_empty() {
+            out.push('\n');
+            out.push_str(&self.rendered);
+        }
+        out
+    }
+
+    /// `<name>.report.json`.
+    pub(crate) fn json(&self) -> String {
+        let mut json = serde_json::to_string_pretty(self).expect("a report always serializes");
+        json.push('\n');
+        json
+    }
+}

@@ -1,0 +1,318 @@
+//! Running a spool: each round finishes the files claimed earlier, then claims and runs the
+//! complete new ones, and moves each finished file on with its report.
+//!
+//! Restart-safe: a complete file is first claimed (renamed into `work/` under a unique name); its
+//! commands are journaled together with a marker naming the claimed file (one transaction). A
+//! claimed file whose commands were accepted before a crash is therefore never accepted twice: the
+//! next start runs what is pending of it and moves it on.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::config::Config;
+use crate::diagnostics::Count;
+use crate::engine::{Journal, Status};
+use crate::inputs::spool::report::{
+    Accepted, AcceptedCommand, CommandReport, CommandResult, Report,
+};
+use crate::inputs::spool::{Notice, Spool, original_name};
+use crate::intake::acceptance::{self, Checked, Refusal};
+
+/// Failed attempts per command, as the engine's events report them (a done command leaves the
+/// journal, so its attempts are known only from its last event). Shared with the engine's sink.
+pub(crate) type Attempts = Arc<Mutex<HashMap<u64, u32>>>;
+
+/// How the spool gets its journaled commands carried out (the service's engine).
+pub(crate) trait Execute: Sync {
+    /// Returns once each of `seqs` has finished (done or failed) or been left queued.
+    /// `fresh`: they were journaled just now (else they wait from an earlier round).
+    fn execute<'a>(
+        &'a self,
+        seqs: &'a [u64],
+        fresh: bool,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+    /// A file's `count` commands were journaled.
+    fn accepted(&self, count: usize);
+}
+
+/// What a round tells the operator: problems and finished files, one line each.
+pub(crate) trait Tell: Sync {
+    fn tell(&self, line: &str);
+    fn problem(&self, line: &str);
+}
+
+/// One round over the spool. Returns how many files wait because some of their commands are
+/// queued (the PBX is unreachable), so that the caller can wait longer before the next round.
+pub(crate) async fn round(
+    config: &Config,
+    journal: &Journal,
+    execute: &dyn Execute,
+    attempts: &Attempts,
+    spool: &mut Spool,
+    tell: &dyn Tell,
+) -> usize {
+    let mut work = match spool.claimed() {
+        Ok(claimed) => claimed,
+        Err(error) => {
+            tell.problem(&format!(
+                "error: cannot list `{}`: {error}",
+                spool.dir().join("work").display()
+            ));
+            return 0;
+        }
+    };
+    match spool.poll() {
+        Ok(poll) => {
+            for notice in poll.notices {
+                tell.problem(&match notice {
+                    Notice::NoFinalLineBreak(path) => format!(
+                        "warning: `{}` does not end with a line break, so it may still be being written; it runs once it does (or, unchanged, after {} times the settle time): have the PMS end every line, or write `name.tmp` and rename it to `name.hc`",
+                        path.display(),
+                        super::INCOMPLETE_LINE_PATIENCE
+                    ),
+                    Notice::TakenAsComplete(path) => format!(
+                        "warning: `{}` has not changed for {} times the settle time without a final line break: taken as complete and run",
+                        path.display(),
+                        super::INCOMPLETE_LINE_PATIENCE
+                    ),
+                });
+            }
+            for file in poll.ready {
+                match spool.claim(&file) {
+                    Ok(claimed) => work.push(claimed),
+                    Err(error) => tell.problem(&format!(
+                        "error: cannot move `{}` into work/: {error}",
+                        file.display()
+                    )),
+                }
+            }
+        }
+        Err(error) => tell.problem(&format!(
+            "error: cannot list `{}`: {error}",
+            spool.dir().display()
+        )),
+    }
+    let mut waiting = 0;
+    for claimed in work {
+        if !process(config, journal, execute, attempts, spool, &claimed, tell).await {
+            waiting += 1;
+        }
+    }
+    waiting
+}
+
+/// Validates, journals and runs one claimed file, then moves it on with its report, unless some
+/// of its commands are still queued (the PBX is unreachable): then it waits for the next round.
+async fn process(
+    config: &Config,
+    journal: &Journal,
+    execute: &dyn Execute,
+    attempts: &Attempts,
+    spool: &mut Spool,
+    claimed: &Path,
+    tell: &dyn Tell,
+) -> bool {
+    let name = original_name(claimed).unwrap_or_default();
+    let marker = format!(
+        "spool:{}",
+        claimed
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+    let mut fresh = false;
+    let (seqs, accepted) = match journal.marked(&marker) {
+        Ok(Some(found)) => (
+            found.seqs,
+            serde_json::from_value(found.details).unwrap_or_default(),
+        ),
+        Ok(None) => match accept(config, journal, claimed, &name, &marker).await {
+            Ok(accepted) => {
+                execute.accepted(accepted.0.len());
+                fresh = true;
+                accepted
+            }
+            Err(report) => {
+                finish(spool, claimed, &report, tell);
+                return true;
+            }
+        },
+        Err(error) => {
+            tell.problem(&format!("error: {error}"));
+            return false;
+        }
+    };
+    if let Err(error) = execute.execute(&seqs, fresh).await {
+        tell.problem(&format!("error: {error}"));
+        return false;
+    }
+    let attempts = attempts
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let mut commands = Vec::with_capacity(seqs.len());
+    let mut queued = 0;
+    for (index, seq) in seqs.iter().enumerate() {
+        let known = accepted.commands.get(index);
+        let (line, room, keyword) = known.map_or((0, String::new(), String::new()), |c| {
+            (c.line, c.room.clone(), c.keyword.clone())
+        });
+        let (result, tries, error) = match journal.get(*seq) {
+            Ok(None) => (
+                CommandResult::Done,
+                attempts.get(seq).copied().unwrap_or(0),
+                None,
+            ),
+            Ok(Some(entry)) if entry.status == Status::Failed => {
+                (CommandResult::Failed, entry.attempts, entry.last_error)
+            }
+            Ok(Some(_)) | Err(_) => {
+                queued += 1;
+                continue;
+            }
+        };
+        commands.push(CommandReport {
+            seq: *seq,
+            line,
+            room,
+            command: keyword,
+            result,
+            attempts: tries,
+            error,
+            warnings: Report::warnings_of(&accepted, line),
+        });
+    }
+    if queued > 0 {
+        tell.problem(&format!(
+            "`{name}`: {} queued (the PBX is not reachable); trying again in the next round",
+            Count(queued, "command")
+        ));
+        return false;
+    }
+    let report = Report::finished(&name, accepted, commands);
+    if finish(spool, claimed, &report, tell) {
+        let _ = journal.unmark(&marker).await;
+    }
+    true
+}
+
+/// Checks the whole file and journals its commands with the marker. `Err(report)` if it is
+/// refused (unreadable, not in the configured encoding, or with an error): nothing of it runs.
+async fn accept(
+    config: &Config,
+    journal: &Journal,
+    claimed: &Path,
+    name: &str,
+    marker: &str,
+) -> Result<(Vec<u64>, Accepted), Report> {
+    let text = std::fs::read(claimed).map_err(|error| {
+        Report::rejected(
+            name,
+            format!("cannot be read: {error}"),
+            Vec::new(),
+            String::new(),
+        )
+    })?;
+    let again = name.to_ascii_lowercase().ends_with(".again.hc");
+    // What the report needs, without the guest's name, in journal order.
+    let summary = |checked: &Checked| Accepted {
+        diagnostics: checked.diagnostics.clone(),
+        rendered: checked.rendered.clone(),
+        commands: checked
+            .commands
+            .iter()
+            .map(|(_, c)| AcceptedCommand {
+                line: c.line,
+                room: c.action.rooms().join("->"),
+                keyword: c.action.keyword().to_owned(),
+            })
+            .collect(),
+    };
+    let mut kept = None;
+    let accepted = acceptance::accept(
+        config,
+        journal,
+        name,
+        &text,
+        config.run.script_encoding,
+        again,
+        |checked| {
+            let accepted = summary(checked);
+            let details = serde_json::to_value(&accepted).unwrap_or_default();
+            kept = Some(accepted);
+            Some((marker.to_owned(), details))
+        },
+    )
+    .await;
+    match accepted {
+        Ok((seqs, _)) => Ok((seqs, kept.unwrap_or_default())),
+        Err(Refusal::Unreadable(error)) => Err(Report::rejected(
+            name,
+            format!("cannot be read: {error}"),
+            Vec::new(),
+            String::new(),
+        )),
+        Err(Refusal::Invalid(checked)) => {
+            let first = checked
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(|d| format!(" (the first at line {}: {})", d.line, d.message))
+                .unwrap_or_default();
+            Err(Report::rejected(
+                name,
+                format!("{}{first}", Count(checked.errors(), "error")),
+                checked.diagnostics,
+                checked.rendered,
+            ))
+        }
+        Err(Refusal::Duplicate(earlier)) => Err(Report::rejected(
+            name,
+            format!(
+                "{earlier}; if it really is to run again, drop it into the spool as `{}`",
+                again_name(name)
+            ),
+            Vec::new(),
+            String::new(),
+        )),
+        Err(Refusal::Journal(error)) => Err(Report::rejected(
+            name,
+            format!("cannot journal it: {error}"),
+            Vec::new(),
+            String::new(),
+        )),
+    }
+}
+
+/// `x.hc` -> `x.again.hc`: the name that tells the spool to run a file it has seen before.
+fn again_name(name: &str) -> String {
+    let stem = name
+        .strip_suffix(".hc")
+        .or_else(|| name.strip_suffix(".HC"))
+        .unwrap_or(name);
+    format!("{stem}.again.hc")
+}
+
+/// Moves the file on with its report; tells where it went and why. `true` when it was moved.
+fn finish(spool: &mut Spool, claimed: &Path, report: &Report, tell: &dyn Tell) -> bool {
+    match spool.finish(claimed, report) {
+        Ok(moved) => {
+            let line = format!("{} -> {}", report.summary(), moved.display());
+            if report.verdict == super::Verdict::Done && report.diagnostics.is_empty() {
+                tell.tell(&line);
+            } else {
+                tell.problem(&line);
+            }
+            true
+        }
+        Err(error) => {
+            tell.problem(&format!(
+                "error: cannot move `{}` out of work/: {error}",
+                claimed.display()
+            ));
+            false
+        }
+    }
+}

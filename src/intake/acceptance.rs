@@ -1,0 +1,403 @@
+//! Accepting a script exactly once. A PMS that re-delivers a batch after a crash, or a person who
+//! runs a file again, would apply every command a second time: each script's content is hashed
+//! (SHA-256) and stamped in the journal in the same transaction as its commands, and the same
+//! content within `[run] duplicate_window_hours` is refused with a message that says how to
+//! force it (`run --again`, a spool file named `*.again.hc`, or `?again=true` on the API).
+//!
+//! `accept` takes a script whole or not at all: decoded, checked with the same diagnostics as
+//! `check`, refused if seen before, and journaled — all its commands, its content stamp and an
+//! optional marker — in one transaction. The API and the spool use it. `accept_batch` does the
+//! same for commands built from outside data (`Batch`: typed requests, never text that is
+//! parsed again), which the FIAS link uses.
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, ScriptEncoding};
+use crate::diagnostics::{DiagnosticRecord, LocalTime, Source, render};
+use crate::engine::{Extras, FlagChanges, Journal, JournalError, ScriptStamp};
+use crate::lang::compile::{Event, compile, decode};
+use crate::lang::syntax::Request;
+use crate::lang::validate::{Command, Validator};
+
+/// The hex SHA-256 of a script's bytes, as the journal keys it.
+pub(crate) fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// The earlier acceptance of the same content within `window`, if there was one.
+pub(crate) fn earlier(
+    journal: &Journal,
+    hash: &str,
+    window: Option<Duration>,
+) -> Result<Option<ScriptStamp>, JournalError> {
+    let Some(window) = window else {
+        return Ok(None);
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(journal
+        .script_seen(hash)?
+        .filter(|stamp| now.saturating_sub(stamp.accepted_at) < window.as_secs()))
+}
+
+/// "`b.hc` has the same content as `a.hc`, accepted at ... as commands from #12": the first half
+/// of the refusal; the caller adds how to force it.
+pub(crate) fn describe(name: &str, stamp: &ScriptStamp) -> String {
+    let at = LocalTime(stamp.accepted_at);
+    let commands = stamp
+        .first_seq
+        .map(|seq| format!(" as commands from #{seq}"))
+        .unwrap_or_default();
+    format!(
+        "`{name}` has the same content as `{}`, accepted at {at}{commands}; running it again would apply every command twice",
+        stamp.name
+    )
+}
+
+/// A script after checking.
+#[derive(Debug, Default)]
+pub(crate) struct Checked {
+    /// `name:line` and the command, in script order.
+    pub(crate) commands: Vec<(String, Command)>,
+    /// Every error and warning.
+    pub(crate) diagnostics: Vec<DiagnosticRecord>,
+    /// The same, rendered as `check` prints them (no color).
+    pub(crate) rendered: String,
+}
+
+impl Checked {
+    pub(crate) fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Why a script was not accepted; nothing of it was journaled.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// It could not be decoded (not in the configured encoding).
+    Unreadable(String),
+    /// It has errors (`Checked` says which).
+    Invalid(Checked),
+    /// The same content was accepted before: what and when.
+    Duplicate(String),
+    /// The journal could not take it.
+    Journal(String),
+}
+
+/// Decodes and checks `bytes` as the script `name`.
+pub(crate) fn check(
+    config: &Config,
+    name: &str,
+    bytes: &[u8],
+    encoding: ScriptEncoding,
+) -> Result<Checked, Refusal> {
+    let mut validator = Validator::new(config);
+    let mut checked = Checked::default();
+    let result = compile(
+        name,
+        decode(bytes, encoding),
+        &mut validator,
+        &mut |event| match event {
+            Event::Command(command) => checked
+                .commands
+                .push((format!("{name}:{}", command.line), command)),
+            Event::Diagnostic { diagnostic, source } => {
+                checked
+                    .diagnostics
+                    .push(DiagnosticRecord::new(&diagnostic, &source));
+                checked
+                    .rendered
+                    .push_str(&render(&diagnostic, &source, false));
+                checked.rendered.push('\n');
+            }
+        },
+    );
+    match result {
+        Ok(_) if checked.errors() > 0 => Err(Refusal::Invalid(checked)),
+        Ok(_) => Ok(checked),
+        Err(error) => Err(Refusal::Unreadable(error.to_string())),
+    }
+}
+
+/// Checks `bytes` and journals its commands in one transaction, with its content stamp and
+/// the marker `marker` makes of it (a spool file's claim). `again`: accept content seen before.
+pub(crate) async fn accept(
+    config: &Config,
+    journal: &Journal,
+    name: &str,
+    bytes: &[u8],
+    encoding: ScriptEncoding,
+    again: bool,
+    marker: impl FnOnce(&Checked) -> Option<(String, serde_json::Value)>,
+) -> Result<(Vec<u64>, Checked), Refusal> {
+    let hash = content_hash(bytes);
+    if !again {
+        match earlier(journal, &hash, config.run.duplicate_window) {
+            Ok(Some(stamp)) => {
+                return Err(Refusal::Duplicate(describe(name, &stamp)));
+            }
+            Ok(None) => {}
+            Err(error) => return Err(Refusal::Journal(error.to_string())),
+        }
+    }
+    let mut checked = check(config, name, bytes, encoding)?;
+    let extras = Extras {
+        marker: marker(&checked),
+        scripts: vec![(hash, name.to_owned())],
+        // Checked again where it is written: the same content delivered twice at once.
+        refuse_seen_within: (!again)
+            .then_some(config.run.duplicate_window)
+            .flatten()
+            .map(|window| window.as_secs()),
+        room_flags: Vec::new(),
+    };
+    let commands = std::mem::take(&mut checked.commands);
+    let seqs = journal
+        .append_with(commands, extras)
+        .await
+        .map_err(|error| match error {
+            crate::engine::JournalError::Duplicate(stamp) => {
+                Refusal::Duplicate(describe(name, &stamp))
+            }
+            other => Refusal::Journal(other.to_string()),
+        })?;
+    Ok((seqs, checked))
+}
+
+/// Commands built from outside data (a FIAS record, the resync), with what goes beside them: never
+/// script text that is parsed again (see `syntax::Request`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Batch {
+    /// Where the commands come from: their origin is `source:N` in the monitor, the log and
+    /// the journal (`fias:GI:G#4711`).
+    pub(crate) source: String,
+    /// Each command, and the PMS's reservation of the stay a check-in begins.
+    pub(crate) commands: Vec<(Request, Option<String>)>,
+    /// What makes the batch the same as one accepted before (a record delivered twice): with
+    /// it, the same identity within `[run] duplicate_window_hours` is refused; `None`: the
+    /// batch is accepted whenever it comes (room equipment may repeat).
+    pub(crate) identity: Option<String>,
+    /// Room flags the input sets, written in the same transaction as the commands.
+    pub(crate) flags: FlagChanges,
+}
+
+/// Checks a batch's commands with the validator, as a script of one line per command named
+/// `batch.source`: the same checks and diagnostics as a script, without parsing any text.
+pub(crate) fn check_batch(config: &Config, batch: &Batch) -> Result<Checked, Refusal> {
+    let mut validator = Validator::new(config);
+    validator.start_script(&batch.source);
+    let mut checked = Checked::default();
+    let mut offset = 0;
+    for (index, (request, reservation)) in batch.commands.iter().enumerate() {
+        let written = request.write(offset);
+        let result = validator.check(&written.statement, index + 1, &written.text, offset);
+        let source = Source {
+            path: &batch.source,
+            text: &written.text,
+            first_line: index,
+            offset,
+        };
+        for diagnostic in &result.diagnostics {
+            checked
+                .diagnostics
+                .push(DiagnosticRecord::new(diagnostic, &source));
+            checked
+                .rendered
+                .push_str(&render(diagnostic, &source, false));
+            checked.rendered.push('\n');
+        }
+        if let Some(mut command) = result.command {
+            command.reservation.clone_from(reservation);
+            checked
+                .commands
+                .push((format!("{}:{}", batch.source, index + 1), command));
+        }
+        offset += written.text.len() + 1;
+    }
+    if checked.errors() > 0 {
+        Err(Refusal::Invalid(checked))
+    } else {
+        Ok(checked)
+    }
+}
+
+/// Checks a batch and journals its commands and flags in one transaction (see `accept`).
+pub(crate) async fn accept_batch(
+    config: &Config,
+    journal: &Journal,
+    batch: Batch,
+) -> Result<(Vec<u64>, Checked), Refusal> {
+    let mut checked = check_batch(config, &batch)?;
+    let hash = batch
+        .identity
+        .as_ref()
+        .map(|identity| content_hash(identity.as_bytes()));
+    if let Some(hash) = &hash {
+        match earlier(journal, hash, config.run.duplicate_window) {
+            Ok(Some(stamp)) => return Err(Refusal::Duplicate(describe(&batch.source, &stamp))),
+            Ok(None) => {}
+            Err(error) => return Err(Refusal::Journal(error.to_string())),
+        }
+    }
+    let extras = Extras {
+        marker: None,
+        scripts: hash
+            .iter()
+            .map(|hash| (hash.clone(), batch.source.clone()))
+            .collect(),
+        refuse_seen_within: hash
+            .as_ref()
+            .and(config.run.duplicate_window)
+            .map(|window| window.as_secs()),
+        room_flags: batch.flags,
+    };
+    let commands = std::mem::take(&mut checked.commands);
+    let seqs = journal
+        .append_with(commands, extras)
+        .await
+        .map_err(|error| match error {
+            JournalError::Duplicate(stamp) => Refusal::Duplicate(describe(&batch.source, &stamp)),
+            other => Refusal::Journal(other.to_string()),
+        })?;
+    Ok((seqs, checked))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_hex_sha256() {
+        assert_eq!(
+            content_hash(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_script_is_accepted_whole_or_not_at_all_and_only_once() {
+        let config = Config::builtin();
+        let journal = Journal::in_memory().unwrap();
+        let bad = b"CHECKOUT 1000\nCOS 1000 GOLD\n";
+        match accept(
+            &config,
+            &journal,
+            "bad.hc",
+            bad,
+            ScriptEncoding::default(),
+            false,
+            |_| None,
+        )
+        .await
+        {
+            Err(Refusal::Invalid(checked)) => {
+                assert_eq!(checked.errors(), 1);
+                assert!(
+                    checked.rendered.contains("bad.hc:2:10"),
+                    "{}",
+                    checked.rendered
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            journal.count_pending().unwrap(),
+            0,
+            "nothing of it journaled"
+        );
+        let good = b"CHECKIN 1000 \"Solo,Alina\"\nCHECKOUT 1000\n";
+        let (seqs, _) = accept(
+            &config,
+            &journal,
+            "good.hc",
+            good,
+            ScriptEncoding::default(),
+            false,
+            |_| None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(seqs.len(), 2);
+        assert!(matches!(
+            accept(
+                &config,
+                &journal,
+                "again.hc",
+                good,
+                ScriptEncoding::default(),
+                false,
+                |_| None
+            )
+            .await,
+            Err(Refusal::Duplicate(_))
+        ));
+        let (seqs, _) = accept(
+            &config,
+            &journal,
+            "again.hc",
+            good,
+            ScriptEncoding::default(),
+            true,
+            |_| None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(seqs.len(), 2, "`again` accepts it");
+    }
+
+    #[test]
+    fn the_api_reads_utf8_whatever_the_spool_encoding_is() {
+        let config = Config::parse(
+            "[run]\nscript_encoding = \"windows-1252\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let utf8 = "CHECKIN 1000 \"M\u{fc}ller,J\u{fc}rgen\"\n";
+        let checked = check(&config, "api", utf8.as_bytes(), ScriptEncoding::default()).unwrap();
+        match &checked.commands[0].1.action {
+            crate::lang::validate::Action::CheckIn(check_in) => {
+                assert_eq!(check_in.guest.directory_name, "M\u{fc}ller,J\u{fc}rgen");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_same_script_delivered_twice_at_once_is_accepted_once() {
+        let config = Config::builtin();
+        let journal = Journal::in_memory().unwrap();
+        let script = b"CHECKIN 1000 \"Solo,Alina\"\n";
+        let (first, second) = tokio::join!(
+            accept(
+                &config,
+                &journal,
+                "a.hc",
+                script,
+                ScriptEncoding::default(),
+                false,
+                |_| None
+            ),
+            accept(
+                &config,
+                &journal,
+                "b.hc",
+                script,
+                ScriptEncoding::default(),
+                false,
+                |_| None
+            ),
+        );
+        let accepted = [first.is_ok(), second.is_ok()];
+        assert_eq!(accepted.iter().filter(|ok| **ok).count(), 1, "{accepted:?}");
+        assert_eq!(journal.count_pending().unwrap(), 1);
+    }
+}

@@ -1,0 +1,126 @@
+//! The checked form of a command: everything resolved against the configuration, nothing left to
+//! fail but what only the PBX can know. This is what is lowered, journaled and replayed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Cor;
+use crate::lang::syntax::Flag;
+
+/// One accepted command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    /// 1-based line of the script it came from.
+    pub line: usize,
+    /// The command as written, for monitors, logs and `queue list`.
+    pub text: String,
+    pub action: Action,
+    /// The PMS's reservation (FIAS `G#`) of the stay a check-in begins: kept beside the
+    /// command, never in its text; the room state keeps it while the guest stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<String>,
+}
+
+/// What a command does, with rooms as directory numbers and levels as COR numbers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    CheckIn(CheckIn),
+    CheckOut {
+        room: String,
+    },
+    Cos {
+        room: String,
+        cor: Cor,
+    },
+    Move {
+        from: String,
+        to: String,
+    },
+    Rename {
+        room: String,
+        guest: Guest,
+    },
+    /// `DID room n` (`Some`) or `DID room NONE` (`None`).
+    SetDid {
+        room: String,
+        did: Option<String>,
+    },
+    /// `MW`/`DND room ON|OFF`.
+    SetFlag {
+        room: String,
+        flag: Flag,
+        on: bool,
+    },
+    Show {
+        room: String,
+    },
+    Test,
+}
+
+/// A check-in. (In the journal it reads as the struct variant it was in format 1.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckIn {
+    pub room: String,
+    pub guest: Guest,
+    pub cor: Cor,
+    /// `None`: the room's DID is not touched.
+    pub did: Option<DidRequest>,
+    /// `REPLACE`: whoever is in the room is checked out first (their DID released). Without it,
+    /// a check-in into an occupied room is refused. (Journals of format 1 have no such field:
+    /// `false`.)
+    #[serde(default)]
+    pub replace: bool,
+}
+
+/// The DID of a check-in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DidRequest {
+    /// The lowest number of the range that no record on the PBX holds, found at run time.
+    Auto,
+    Number(String),
+}
+
+/// A guest name split into the PBX's fields, already cut to their limits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guest {
+    pub last: String,
+    pub first: String,
+    /// `Last,First` (or `Last`), no blanks around the comma.
+    pub directory_name: String,
+}
+
+impl Action {
+    /// The command keyword, for monitors.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Self::CheckIn(_) => "CHECKIN",
+            Self::CheckOut { .. } => "CHECKOUT",
+            Self::Cos { .. } => "COS",
+            Self::Move { .. } => "MOVE",
+            Self::Rename { .. } => "RENAME",
+            Self::SetDid { .. } => "DID",
+            Self::SetFlag { flag, .. } => flag.keyword(),
+            Self::Show { .. } => "SHOW",
+            Self::Test => "TEST",
+        }
+    }
+
+    /// The rooms the command writes or reads, in the order they are touched.
+    pub fn rooms(&self) -> Vec<&str> {
+        match self {
+            Self::CheckIn(CheckIn { room, .. })
+            | Self::CheckOut { room }
+            | Self::Cos { room, .. }
+            | Self::Rename { room, .. }
+            | Self::SetDid { room, .. }
+            | Self::SetFlag { room, .. }
+            | Self::Show { room } => vec![room],
+            Self::Move { from, to } => vec![from, to],
+            Self::Test => Vec::new(),
+        }
+    }
+
+    /// The room shown in monitors and messages: the first one touched, or `-`.
+    pub fn room(&self) -> &str {
+        self.rooms().first().copied().unwrap_or("-")
+    }
+}

@@ -1,0 +1,50 @@
+//! Validation: AST -> checked commands, or every diagnostic of the script.
+//!
+//! Input: `syntax::Statement`s in script order and the `Config`. Output: `Command`s (resolved,
+//! journal-ready) and `Diagnostic`s. Imports `syntax`, `config`, `diagnostics`; nothing above.
+
+mod checked;
+mod guest;
+pub mod limits;
+pub(crate) mod pms_name;
+mod validator;
+
+pub use crate::lang::syntax::Flag;
+pub use checked::{Action, CheckIn, Command, DidRequest, Guest};
+pub use validator::{Checked, Validator};
+
+use crate::config::Config;
+
+/// Checks a journaled command again, on its own, against `config`: the configuration may have
+/// changed since the command was accepted (number transfer switched off, a level renamed or
+/// given another COR). `Ok` is the command as the current configuration reads it; `Err` says
+/// why it is no longer valid.
+pub fn recheck(config: &Config, command: &Command) -> Result<Command, String> {
+    let statements =
+        crate::lang::syntax::parse_line(&command.text, 0).map_err(|d| d.kind.to_string())?;
+    let [statement] = statements.as_slice() else {
+        return Err(format!(
+            "`{}` is not one command; it cannot be checked again",
+            command.text
+        ));
+    };
+    let mut validator = Validator::new(config);
+    let checked = validator.check(statement, command.line, &command.text, 0);
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.kind.to_string())
+        .collect();
+    match checked.command {
+        // The reservation is kept beside the text, not in it.
+        Some(fresh) if errors.is_empty() => Ok(Command {
+            reservation: command.reservation.clone(),
+            ..fresh
+        }),
+        _ => Err(errors.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

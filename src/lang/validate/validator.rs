@@ -1,0 +1,620 @@
+//! `Validator`: checks statements in script order against the configuration and against what the
+//! script itself has done so far (which room holds which DID).
+//!
+//! Its state is one entry per room or DID the script touches, never per command, so a script of any
+//! length is checked in constant memory.
+
+use std::collections::HashMap;
+
+use crate::config::{Capabilities, Config};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
+use crate::lang::syntax::{self, CheckInOption, DidChoice, Spanned, Statement};
+use crate::lang::validate::checked::{Action, CheckIn, Command, DidRequest, Guest};
+use crate::lang::validate::limits;
+
+/// The result of checking one statement: the command if it has no error, and every diagnostic
+/// (errors and warnings) found in it.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub command: Option<Command>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Where a DID was given, as far as the script knows.
+#[derive(Clone, Debug)]
+struct Holder {
+    room: String,
+    /// `file:line` of the command that gave it.
+    origin: String,
+}
+
+/// What the script knows of a room's DID after a command.
+enum RoomDid {
+    None,
+    Number(String),
+    /// Given by `DID AUTO`: known only at run time.
+    Unknown,
+}
+
+/// Script-order checker. Create one per run; feed it every statement of every file in order.
+#[derive(Clone)]
+pub struct Validator<'c> {
+    config: &'c Config,
+    /// Each PBX's configuration (`Config::view`) and what its wire can do.
+    views: Vec<(Config, Capabilities)>,
+    /// The PBX of the room the statement being checked names (`expect_room` sets it).
+    current: usize,
+    /// DID -> the room the script last gave it to.
+    did_holder: HashMap<String, Holder>,
+    /// Room -> the DID the script last gave it (`None`: given by `DID AUTO`, unknown until run time).
+    room_did: HashMap<String, Option<String>>,
+    /// Room -> where the script checked a guest in that it has not checked out or moved since.
+    checked_in: HashMap<String, String>,
+    /// The script being checked, for messages that point into an earlier line.
+    path: String,
+}
+
+impl<'c> Validator<'c> {
+    pub fn new(config: &'c Config) -> Self {
+        let views = (0..config.pbxs.len())
+            .map(|index| {
+                let view = config.view(index);
+                let capabilities = view.capabilities();
+                (view, capabilities)
+            })
+            .collect();
+        Self {
+            config,
+            views,
+            current: 0,
+            did_holder: HashMap::new(),
+            room_did: HashMap::new(),
+            checked_in: HashMap::new(),
+            path: String::new(),
+        }
+    }
+
+    fn view(&self) -> &Config {
+        self.views
+            .get(self.current)
+            .map_or(self.config, |(view, _)| view)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.views.get(self.current).map_or_else(
+            || self.config.capabilities(),
+            |(_, capabilities)| *capabilities,
+        )
+    }
+
+    /// Whether the statement's room named a PBX (a room no PBX owns is reported as that; what
+    /// its PBX could do is then unknown, and not guessed).
+    fn knows_pbx(&self) -> bool {
+        self.current < self.views.len()
+    }
+
+    fn pbx_name(&self) -> &str {
+        self.view().pbx_name()
+    }
+
+    /// Tells the validator which script the following statements come from.
+    pub fn start_script(&mut self, path: &str) {
+        path.clone_into(&mut self.path);
+    }
+
+    /// Checks one statement found on `line` (1-based) whose line text starts at file offset
+    /// `line_offset`.
+    pub fn check(
+        &mut self,
+        statement: &Statement<'_>,
+        line: usize,
+        line_text: &str,
+        line_offset: usize,
+    ) -> Checked {
+        let mut out = Checked::default();
+        // No PBX until a room token names one (`view` is then the whole configuration).
+        self.current = usize::MAX;
+        let keyword = Span::new(
+            statement.span.start,
+            statement.span.start + statement.command.keyword().len(),
+        );
+        let action = self.check_action(&statement.command, line, keyword, &mut out.diagnostics);
+        // Report a line's problems left to right, whatever order they were found in.
+        out.diagnostics.sort_by_key(|d| d.span.start);
+        if let Some(action) = action
+            && !out.diagnostics.iter().any(Diagnostic::is_error)
+        {
+            let text = line_text
+                .get(statement.span.start - line_offset..statement.span.end - line_offset)
+                .unwrap_or(line_text)
+                .to_owned();
+            out.command = Some(Command {
+                line,
+                text,
+                action,
+                reservation: None,
+            });
+        }
+        out
+    }
+
+    fn check_action(
+        &mut self,
+        command: &syntax::Command<'_>,
+        line: usize,
+        keyword: Span,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Action> {
+        use syntax::Command as C;
+        Some(match command {
+            C::CheckIn {
+                room,
+                guest,
+                options,
+            } => {
+                let room = self.expect_room(room, diagnostics);
+                let guest = self.expect_guest(guest, diagnostics);
+                let (did_option, cos_option, replace) = expect_options(options, diagnostics);
+                let cor = match cos_option {
+                    Some(level) => self.expect_level(level, diagnostics),
+                    None => Some(self.view().cor.allow),
+                };
+                let did = match did_option {
+                    None => Some(None),
+                    Some(did) => self.expect_did(did, diagnostics).map(Some),
+                };
+                let (room, guest, cor, did) = (room?, guest?, cor?, did?);
+                let origin = format!("{}:{line}", self.path);
+                if let Some(at) = self.checked_in.insert(room.clone(), origin)
+                    && !replace
+                {
+                    let span = match command {
+                        C::CheckIn { room, .. } => room.span,
+                        _ => unreachable!("matched above"),
+                    };
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::RoomAlreadyCheckedIn {
+                            room: room.clone(),
+                            at,
+                        },
+                        span,
+                    ));
+                }
+                if replace {
+                    // The guest checked out first takes their DID along.
+                    self.forget(&room, &RoomDid::None);
+                }
+                match (&did, did_option) {
+                    (Some(DidRequest::Number(n)), Some(option)) => {
+                        self.give(&room, n, line, option.span, diagnostics);
+                    }
+                    (Some(DidRequest::Auto), _) => self.forget(&room, &RoomDid::Unknown),
+                    _ => {}
+                }
+                Action::CheckIn(CheckIn {
+                    room,
+                    guest,
+                    cor,
+                    did,
+                    replace,
+                })
+            }
+            C::CheckOut { room } => {
+                let room = self.expect_room(room, diagnostics)?;
+                self.forget(&room, &RoomDid::None);
+                self.checked_in.remove(&room);
+                Action::CheckOut { room }
+            }
+            C::Cos { room, level } => {
+                let room = self.expect_room(room, diagnostics);
+                let cor = self.expect_level(level, diagnostics)?;
+                Action::Cos { room: room?, cor }
+            }
+            C::Move { from, to } => {
+                let (from_room, to_room) = (
+                    self.expect_room(from, diagnostics),
+                    self.expect_room(to, diagnostics),
+                );
+                let (from_room, to_room) = (from_room?, to_room?);
+                if from_room == to_room {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::MoveToSameRoom { room: to_room },
+                        to.span,
+                    ));
+                    return None;
+                }
+                if self.config.pbx_of(&from_room) != self.config.pbx_of(&to_room)
+                    && let Some(Some(did)) = self.room_did.get(&from_room)
+                {
+                    // `expect_room(to)` made the target PBX current.
+                    let range = self
+                        .view()
+                        .number_transfer
+                        .filter(|_| self.capabilities().did)
+                        .map(|nt| nt.range);
+                    if !range.is_some_and(|range| range.contains(did)) {
+                        diagnostics.push(Diagnostic::new(
+                            DiagnosticKind::DidNotOnTargetPbx {
+                                did: did.clone(),
+                                room: to_room.clone(),
+                                target: match range {
+                                    Some(r) => format!(
+                                        "PBX `{}`, whose number transfer range {}-{} does not hold it",
+                                        self.pbx_name(),
+                                        r.first(),
+                                        r.last()
+                                    ),
+                                    None => format!(
+                                        "PBX `{}`, which has no number transfer",
+                                        self.pbx_name()
+                                    ),
+                                },
+                            },
+                            to.span,
+                        ));
+                        return None;
+                    }
+                }
+                self.relocate(&from_room, &to_room);
+                match self.checked_in.remove(&from_room) {
+                    Some(at) => self.checked_in.insert(to_room.clone(), at),
+                    None => self.checked_in.remove(&to_room),
+                };
+                Action::Move {
+                    from: from_room,
+                    to: to_room,
+                }
+            }
+            C::Rename { room, guest } => {
+                let room = self.expect_room(room, diagnostics);
+                let guest = self.expect_guest(guest, diagnostics)?;
+                if self.knows_pbx() && !self.capabilities().rename {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::UnsupportedByInterface {
+                            what: "RENAME",
+                            needs: "the MiXML interface, or `[mitel_pms] nam_replace` on mitel-pms",
+                            pbx: self.pbx_name().to_owned(),
+                            interface: self.capabilities().interface.name(),
+                        },
+                        keyword,
+                    ));
+                    return None;
+                }
+                Action::Rename { room: room?, guest }
+            }
+            C::Flag { flag, room, on } => {
+                let room = self.expect_room(room, diagnostics);
+                if self.knows_pbx() && !self.capabilities().flags {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::UnsupportedByInterface {
+                            what: flag.keyword(),
+                            needs: "the mitel-pms interface",
+                            pbx: self.pbx_name().to_owned(),
+                            interface: self.capabilities().interface.name(),
+                        },
+                        keyword,
+                    ));
+                    return None;
+                }
+                Action::SetFlag {
+                    room: room?,
+                    flag: *flag,
+                    on: *on,
+                }
+            }
+            C::Did { room, did } => {
+                let room = self.expect_room(room, diagnostics);
+                let did_value = match &did.node {
+                    DidChoice::None => self
+                        .expect_number_transfer(did.span, diagnostics)
+                        .map(|()| None),
+                    DidChoice::Number(_) | DidChoice::Auto => match self
+                        .expect_did(did, diagnostics)
+                    {
+                        Some(DidRequest::Number(n)) => Some(Some(n)),
+                        Some(DidRequest::Auto) => unreachable!("the grammar has no `DID ext AUTO`"),
+                        None => None,
+                    },
+                };
+                let (room, did_value) = (room?, did_value?);
+                match &did_value {
+                    Some(n) => self.give(&room, n, line, did.span, diagnostics),
+                    None => self.forget(&room, &RoomDid::None),
+                }
+                Action::SetDid {
+                    room,
+                    did: did_value,
+                }
+            }
+            C::Show { room } => Action::Show {
+                room: self.expect_room(room, diagnostics)?,
+            },
+            C::Test => Action::Test,
+        })
+    }
+
+    fn expect_level(
+        &self,
+        level: &Spanned<&str>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<crate::config::Cor> {
+        let found = self
+            .view()
+            .levels
+            .get(&level.node.to_ascii_uppercase())
+            .copied();
+        if found.is_none() {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::UnknownLevel {
+                    level: level.node.to_owned(),
+                    known: self.view().level_names(),
+                },
+                level.span,
+            ));
+        }
+        found
+    }
+
+    /// A guest's name, split and cut to the PBX's fields. On the Mitel PMS interface its
+    /// Directory Name is what the NAM record carries: ASCII, at most 21 characters.
+    fn expect_guest(
+        &self,
+        text: &Spanned<std::borrow::Cow<'_, str>>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Guest> {
+        let (mut guest, mut warnings) = expect_guest_free(text, diagnostics)?;
+        if self.view().mitel_pms.is_some() {
+            warnings.retain(|w| {
+                !matches!(
+                    w.kind,
+                    DiagnosticKind::NameTruncated {
+                        field: "Directory Name",
+                        ..
+                    }
+                )
+            });
+            let fitted = crate::lang::validate::pms_name::fit_name(&guest.last, &guest.first);
+            if fitted.replaced {
+                warnings.push(Diagnostic::new(
+                    DiagnosticKind::NameNotAscii {
+                        kept: fitted.name.clone(),
+                    },
+                    text.span,
+                ));
+            }
+            if fitted.cut {
+                warnings.push(Diagnostic::new(
+                    DiagnosticKind::NameTruncated {
+                        field: "PMS name",
+                        limit: crate::lang::validate::pms_name::NAME_WIDTH,
+                        kept: fitted.name.clone(),
+                    },
+                    text.span,
+                ));
+            }
+            guest.directory_name = fitted.name;
+        }
+        diagnostics.extend(warnings);
+        Some(guest)
+    }
+
+    /// A room: one a configured PBX owns (it becomes the PBX the statement is checked for),
+    /// at most 7 digits, and no wider than the Mitel PMS interface's extension field.
+    fn expect_room(
+        &mut self,
+        room: &Spanned<&str>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<String> {
+        let room_text = expect_room_free(room, diagnostics)?;
+        let Some(owner) = self.config.pbx_of(&room_text) else {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::RoomWithoutPbx {
+                    room: room_text,
+                    pbxs: self
+                        .config
+                        .pbxs
+                        .iter()
+                        .map(|site| format!("`{}` {}", site.name, site.rooms_text()))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                },
+                room.span,
+            ));
+            return None;
+        };
+        self.current = owner;
+        if let Some(pms) = &self.view().mitel_pms
+            && room_text.len() > pms.extension_width
+        {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::ExtensionWiderThanField {
+                    ext: room_text,
+                    width: pms.extension_width,
+                },
+                room.span,
+            ));
+            return None;
+        }
+        Some(room_text)
+    }
+
+    fn expect_number_transfer(&self, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<()> {
+        if self.knows_pbx() && !self.capabilities().did {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::UnsupportedByInterface {
+                    what: "DID",
+                    needs: "the MiXML interface",
+                    pbx: self.pbx_name().to_owned(),
+                    interface: self.capabilities().interface.name(),
+                },
+                span,
+            ));
+            return None;
+        }
+        if self.view().number_transfer.is_some() {
+            Some(())
+        } else {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::NumberTransferDisabled,
+                span,
+            ));
+            None
+        }
+    }
+
+    fn expect_did(
+        &self,
+        did: &Spanned<DidChoice<'_>>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<DidRequest> {
+        self.expect_number_transfer(did.span, diagnostics)?;
+        let range = self.view().number_transfer.as_ref()?.range;
+        match did.node {
+            DidChoice::Auto => Some(DidRequest::Auto),
+            DidChoice::Number(n) if range.contains(n) => Some(DidRequest::Number(n.to_owned())),
+            DidChoice::Number(n) => {
+                diagnostics.push(Diagnostic::new(
+                    DiagnosticKind::DidOutOfRange {
+                        did: n.to_owned(),
+                        range: range.to_string(),
+                    },
+                    did.span,
+                ));
+                None
+            }
+            DidChoice::None => unreachable!("callers handle `NONE`"),
+        }
+    }
+
+    /// Records that `room` now holds `did`, or reports the room that still holds it.
+    fn give(
+        &mut self,
+        room: &str,
+        did: &str,
+        line: usize,
+        span: Span,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        if let Some(holder) = self.did_holder.get(did)
+            && holder.room != room
+        {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::DidAlreadyGiven {
+                    did: did.to_owned(),
+                    room: holder.room.clone(),
+                    at: holder.origin.clone(),
+                },
+                span,
+            ));
+            return;
+        }
+        self.forget(room, &RoomDid::Number(did.to_owned()));
+        self.did_holder.insert(
+            did.to_owned(),
+            Holder {
+                room: room.to_owned(),
+                origin: format!("{}:{line}", self.path),
+            },
+        );
+    }
+
+    /// Replaces what the script knows of `room`'s DID.
+    fn forget(&mut self, room: &str, now: &RoomDid) {
+        if let Some(Some(old)) = self.room_did.remove(room) {
+            self.did_holder.remove(&old);
+        }
+        match now {
+            RoomDid::Number(did) => {
+                self.room_did.insert(room.to_owned(), Some(did.clone()));
+            }
+            RoomDid::None => {}
+            RoomDid::Unknown => {
+                self.room_did.insert(room.to_owned(), None);
+            }
+        }
+    }
+
+    /// `MOVE`: the DID goes with the guest; the target room's own DID is replaced.
+    fn relocate(&mut self, from: &str, to: &str) {
+        let moved = self.room_did.remove(from);
+        self.forget(to, &RoomDid::None);
+        if let Some(did) = moved {
+            if let Some(n) = &did
+                && let Some(holder) = self.did_holder.get_mut(n)
+            {
+                to.clone_into(&mut holder.room);
+            }
+            self.room_did.insert(to.to_owned(), did);
+        }
+    }
+}
+
+fn expect_room_free(room: &Spanned<&str>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+    if room.node.len() > limits::DIRECTORY_NUMBER_DIGITS {
+        diagnostics.push(Diagnostic::new(
+            DiagnosticKind::ExtensionTooLong {
+                ext: room.node.to_owned(),
+            },
+            room.span,
+        ));
+        return None;
+    }
+    Some(room.node.to_owned())
+}
+
+fn expect_guest_free(
+    guest: &Spanned<std::borrow::Cow<'_, str>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(Guest, Vec<Diagnostic>)> {
+    match Guest::from_text(&guest.node, guest.span) {
+        Ok(found) => Some(found),
+        Err(error) => {
+            diagnostics.push(error);
+            None
+        }
+    }
+}
+
+/// The single `DID`, `COS` and `REPLACE` options of a check-in; a second one of any is an error.
+fn expect_options<'o, 'a>(
+    options: &'o [CheckInOption<'a>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (
+    Option<&'o Spanned<DidChoice<'a>>>,
+    Option<&'o Spanned<&'a str>>,
+    bool,
+) {
+    let (mut did, mut cos, mut replace) = (None, None, false);
+    for option in options {
+        match option {
+            CheckInOption::Did(d) => {
+                if did.is_some() {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::DuplicateOption { option: "DID" },
+                        d.span,
+                    ));
+                }
+                did = did.or(Some(d));
+            }
+            CheckInOption::Cos(c) => {
+                if cos.is_some() {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::DuplicateOption { option: "COS" },
+                        c.span,
+                    ));
+                }
+                cos = cos.or(Some(c));
+            }
+            CheckInOption::Replace(span) => {
+                if replace {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::DuplicateOption { option: "REPLACE" },
+                        *span,
+                    ));
+                }
+                replace = true;
+            }
+        }
+    }
+    (did, cos, replace)
+}

@@ -1,0 +1,289 @@
+//! The simulator's HTTP(S) server: its own accept loop (so that "refuse connections" can really
+//! close the socket), rustls with a certificate generated at start, hyper serving an axum router
+//! with the MiXML endpoint and the test API (`/_sim/...`).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use crate::pbx::mixml::wire::names;
+use crate::sim::mivb::faults::{Faults, Mishap};
+use crate::sim::mivb::pbx::Pbx;
+use crate::sim::mivb::record::Record;
+use crate::sim::mivb::request;
+use crate::sim::mivb::response::{SimFault, SimResponse};
+use crate::support::serving::{self, ACCEPT_BACKOFF, Timeouts};
+
+/// State shared by the accept loop, the connections and the `Simulator` handle.
+pub(crate) struct Shared {
+    pub(crate) pbx: Mutex<Pbx>,
+    pub(crate) faults: Mutex<Faults>,
+    pub(crate) refusing: watch::Sender<bool>,
+    pub(crate) shutdown: watch::Sender<bool>,
+    pub(crate) state_file: Option<std::path::PathBuf>,
+    rng: Mutex<fastrand::Rng>,
+}
+
+impl Shared {
+    pub(crate) fn new(pbx: Pbx, faults: Faults, state_file: Option<std::path::PathBuf>) -> Self {
+        let refusing = faults.refuse_connections;
+        Self {
+            pbx: Mutex::new(pbx),
+            faults: Mutex::new(faults),
+            refusing: watch::Sender::new(refusing),
+            shutdown: watch::Sender::new(false),
+            state_file,
+            rng: Mutex::new(fastrand::Rng::new()),
+        }
+    }
+
+    pub(crate) fn pbx(&self) -> std::sync::MutexGuard<'_, Pbx> {
+        self.pbx.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn faults(&self) -> Faults {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        let refuse = faults.refuse_connections;
+        *self.faults.lock().unwrap_or_else(PoisonError::into_inner) = faults;
+        self.refusing.send_replace(refuse);
+    }
+
+    /// Replaces (or adds) one room, saving the state.
+    pub(crate) fn set_record(&self, dn: &str, record: Record) {
+        let mut pbx = self.pbx();
+        pbx.records.insert(dn.to_owned(), record);
+        self.persist(&pbx.records);
+    }
+
+    /// Writes the records to the state file (embedded simulator), atomically. Called with the
+    /// PBX's lock held, so that writes happen in the order of the changes.
+    pub(crate) fn persist(&self, records: &BTreeMap<String, Record>) {
+        let Some(path) = &self.state_file else { return };
+        let Ok(json) = serde_json::to_vec_pretty(records) else {
+            return;
+        };
+        if let Err(error) = crate::support::files::write_atomic(path, &json) {
+            tracing::warn!(
+                "the simulator cannot save its rooms to {}: {error}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Accepts connections until shutdown; while "refuse connections" is on, the socket is closed.
+pub(crate) async fn serve(
+    mut listener: Option<TcpListener>,
+    address: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    timeouts: Timeouts,
+) {
+    let router = router(Arc::clone(&shared));
+    let mut refusing = shared.refusing.subscribe();
+    let mut shutdown = shared.shutdown.subscribe();
+    loop {
+        // Stopped before this task first ran (a command that ends at once): `changed` would
+        // wait for a change that has already happened.
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        if *refusing.borrow_and_update() {
+            listener = None;
+        } else if listener.is_none() {
+            match TcpListener::bind(address).await {
+                Ok(bound) => listener = Some(bound),
+                Err(error) => {
+                    tracing::warn!("simulator cannot listen on {address} again: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            }
+        }
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = refusing.changed() => {}
+            accepted = accept(listener.as_ref()) => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        tracing::debug!("simulator cannot accept a connection: {error}");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let (router, tls, shutdown) = (router.clone(), tls.clone(), shared.shutdown.subscribe());
+                tokio::spawn(serving::connection(stream, tls, router, shutdown, timeouts));
+            }
+        }
+    }
+}
+
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(names::PATH, post(mixml))
+        .route("/_sim/rooms", get(rooms))
+        .route("/_sim/rooms/{dn}", get(room).put(put_room))
+        .route("/_sim/faults", get(get_faults).put(put_faults))
+        .route("/_sim/sessions/expire", post(expire_sessions))
+        .route("/_sim/stats", get(stats))
+        .with_state(shared)
+}
+
+async fn mixml(State(shared): State<Arc<Shared>>, body: String) -> Response {
+    let faults = shared.faults();
+    if faults.latency_ms > 0 {
+        crate::sim::mitel_pms::wait_exactly(faults.latency()).await;
+    }
+    let roll = shared
+        .rng
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .f64();
+    let mishap = faults.mishap(roll);
+    if mishap != Mishap::None {
+        shared.pbx().stats.injected += 1;
+    }
+    if mishap == Mishap::Hang {
+        let mut shutdown = shared.shutdown.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(3600), shutdown.changed()).await;
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let answer = if mishap == Mishap::Fail {
+        SimResponse::Fault(SimFault::new(
+            names::BUSY,
+            "the PBX is busy, try again (injected failure)",
+        ))
+    } else {
+        match request::read(&body) {
+            Err(problem) => SimResponse::Fault(SimFault::new(names::MALFORMED_REQUEST, problem)),
+            Ok(envelope) => {
+                let mut pbx = shared.pbx();
+                let (answer, changed) = pbx.handle(envelope, &faults, Instant::now());
+                if changed {
+                    shared.persist(&pbx.records);
+                }
+                answer
+            }
+        }
+    };
+    let status = StatusCode::from_u16(answer.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let xml = answer.to_xml();
+    if mishap == Mishap::Drop {
+        // Carried out, but the answer breaks off half-way: the client cannot know it worked.
+        let full = xml.len();
+        let half = Bytes::from(xml.into_bytes()).slice(..full / 2);
+        return Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .header(header::CONTENT_LENGTH, full)
+            .body(axum::body::Body::new(Truncated(Some(half))))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
+}
+
+/// A body that sends its bytes and then fails, so the server cuts the connection.
+struct Truncated(Option<Bytes>);
+
+impl Body for Truncated {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        Poll::Ready(Some(match self.0.take() {
+            Some(bytes) => Ok(Frame::data(bytes)),
+            None => Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "injected connection drop",
+            )),
+        }))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+async fn rooms(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.pbx().records.clone()).into_response()
+}
+
+async fn room(State(shared): State<Arc<Shared>>, Path(dn): Path<String>) -> Response {
+    match shared.pbx().records.get(&dn) {
+        Some(record) => axum::Json(record.clone()).into_response(),
+        None => (StatusCode::NOT_FOUND, format!("no room {dn}")).into_response(),
+    }
+}
+
+/// Changes a room behind hotelcare's back, as a technician on the PBX or another system would
+/// (tests of conflicts and of reconciliation). No PBX rule is applied.
+async fn put_room(
+    State(shared): State<Arc<Shared>>,
+    Path(dn): Path<String>,
+    axum::Json(record): axum::Json<Record>,
+) -> Response {
+    shared.set_record(&dn, record);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.faults()).into_response()
+}
+
+async fn put_faults(
+    State(shared): State<Arc<Shared>>,
+    axum::Json(faults): axum::Json<Faults>,
+) -> Response {
+    if let Err(problem) = faults.check() {
+        return (StatusCode::BAD_REQUEST, problem.to_string()).into_response();
+    }
+    shared.set_faults(faults);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn expire_sessions(State(shared): State<Arc<Shared>>) -> Response {
+    shared.pbx().expire_sessions();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.pbx().stats.clone()).into_response()
+}

@@ -1,0 +1,8 @@
+//! What every layer uses and nothing here depends on: private files (`files`), the log files
+//! (`logs`), printing that never panics (`output`) and HTTP connections with time limits
+//! (`serving`).
+
+pub(crate) mod files;
+pub(crate) mod logs;
+pub(crate) mod output;
+pub(crate) mod serving;
