@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use hotelcare::config::{Config, RetryPolicy};
 use hotelcare::engine::{
-    self, Capabilities, Done, Driver, Engine, Event, Failure, FailureKind, Journal, Outcome, Run,
-    StepHeader, StepResult, Stopped, Timing,
+    self, Capabilities, Done, Engine, Event, Failure, FailureKind, Journal, Outcome, Pbxs, Planned,
+    Run, StepHeader, StepResult, Stopped, Timing, Wire, WireFuture,
 };
 use hotelcare::lang::compile::{Event as Compiled, compile};
 use hotelcare::lang::validate::{Command, Validator};
@@ -33,7 +33,7 @@ struct Recording {
     pause: Duration,
 }
 
-impl Driver for Recording {
+impl Wire for Recording {
     fn target(&self) -> String {
         "recording".into()
     }
@@ -46,11 +46,28 @@ impl Driver for Recording {
         }
     }
 
-    fn plan(&self, origin: &str, command: &Command, _raw: bool) -> String {
-        format!("{origin} {}", command.text)
+    fn plan(&self, origin: &str, command: &Command, _raw: bool) -> Planned {
+        Planned {
+            text: format!("{origin} {}", command.text),
+            json: serde_json::Value::Null,
+        }
     }
 
-    async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+    fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
+        Box::pin(self.carry_out(run))
+    }
+
+    fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {
+        Box::pin(async { Vec::new() })
+    }
+
+    fn close(&self) -> WireFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+impl Recording {
+    async fn carry_out(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
         let seq = run.entry().seq;
         if !run.kept().is_null() {
             self.kept_seen
@@ -127,12 +144,11 @@ impl Driver for Recording {
         self.running.fetch_sub(1, Ordering::SeqCst);
         result
     }
+}
 
-    async fn directory_numbers(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    async fn close(&self) {}
+/// The recording PBX as the one PBX of a property.
+fn pbxs(driver: &Arc<Recording>) -> Arc<Pbxs> {
+    Arc::new(Pbxs::single(Arc::clone(driver) as Arc<dyn Wire>))
 }
 
 fn commands(script: &str) -> Vec<(String, Command)> {
@@ -153,10 +169,10 @@ fn engine(
     journal: Journal,
     attempts: u32,
     steps: &Arc<AtomicUsize>,
-) -> Engine<Recording> {
+) -> Engine {
     let counted = Arc::clone(steps);
     Engine::new(
-        Arc::clone(driver),
+        pbxs(driver),
         journal,
         engine::Options {
             policy: RetryPolicy {
@@ -314,7 +330,7 @@ async fn outcomes_are_reported_to_the_sink() {
     let finished = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&finished);
     let engine = Engine::new(
-        Arc::clone(&driver),
+        pbxs(&driver),
         Journal::in_memory().unwrap(),
         engine::Options {
             policy: RetryPolicy {

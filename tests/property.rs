@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotelcare::config::{Config, RetryPolicy};
-use hotelcare::engine::{self, Engine, Journal};
+use hotelcare::engine::{self, Engine, Journal, Pbxs};
 use hotelcare::lang::compile::{Event, compile};
 use hotelcare::lang::validate::{Command, Validator};
 use hotelcare::pbx::mixml::MixmlDriver;
@@ -78,7 +78,7 @@ async fn execute(
         Settings::from_config(config),
     );
     let engine = Engine::new(
-        Arc::new(driver),
+        Arc::new(Pbxs::single(Arc::new(driver))),
         Journal::in_memory().unwrap(),
         engine::Options {
             number_transfer: config.number_transfer.is_some(),

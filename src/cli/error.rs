@@ -8,7 +8,7 @@ use crate::cli::exit::Exit;
 use crate::config::ConfigError;
 use crate::engine::JournalError;
 use crate::inputs::repl::ReplError;
-use crate::pbx::mixml::client::SetupError;
+use crate::pbx::registry::ConnectError;
 use crate::sim::{FaultsError, SeedError};
 use crate::support::output::errln;
 
@@ -20,7 +20,7 @@ pub(crate) enum Error {
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error(transparent)]
-    Setup(#[from] SetupError),
+    Connect(#[from] ConnectError),
     #[error(transparent)]
     Seed(#[from] SeedError),
     #[error(transparent)]

@@ -7,10 +7,9 @@ use std::sync::{Arc, OnceLock};
 use crate::cli::arguments::Format;
 use crate::cli::error::{Error, report};
 use crate::cli::exit::Exit;
-use crate::cli::target::{PbxEngine, Target};
+use crate::cli::target::Target;
 use crate::config::Config;
 use crate::diagnostics::Count;
-use crate::engine::Driver;
 use crate::engine::{self, Engine, Event, Journal, Report};
 use crate::monitor::{self, Monitor, Printer};
 
@@ -33,7 +32,7 @@ pub(crate) fn engine(
     journal: Journal,
     raw: bool,
     printer: Printer,
-) -> PbxEngine {
+) -> Engine {
     observed_engine(config, target, journal, raw, printer, |_| {})
 }
 
@@ -45,10 +44,10 @@ pub(crate) fn observed_engine(
     raw: bool,
     printer: Printer,
     observer: impl Fn(&Event<'_>) + Send + Sync + 'static,
-) -> PbxEngine {
+) -> Engine {
     let journaled = journal.path().is_some();
     let monitor = Arc::new(
-        Monitor::new(printer, raw, target.driver.target(), journaled).with_format(
+        Monitor::new(printer, raw, target.pbxs.target(), journaled).with_format(
             match output_format() {
                 Format::Text => monitor::Format::Text,
                 Format::Json => monitor::Format::Json,
@@ -57,7 +56,7 @@ pub(crate) fn observed_engine(
     );
     let options = engine::Options::of(config, raw);
     Engine::new(
-        Arc::clone(&target.driver),
+        Arc::clone(&target.pbxs),
         journal,
         options,
         Arc::new(move |event| {
@@ -113,10 +112,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Target, Exit> {
 
 /// Checks the journal's pending commands against the current configuration before they are
 /// replayed; prints and returns the reasons of those that no longer validate (kept as failed).
-pub(crate) async fn recheck<D: Driver>(
-    engine: &Engine<D>,
-    config: &Config,
-) -> Result<Vec<String>, Exit> {
+pub(crate) async fn recheck(engine: &Engine, config: &Config) -> Result<Vec<String>, Exit> {
     let refused = engine
         .recheck_pending(|command| crate::lang::validate::recheck(config, command))
         .await

@@ -1,4 +1,5 @@
-//! `hotelcare plan FILE... [--raw]`: validate everything, then print what each command would send.
+//! `hotelcare plan FILE... [--raw]`: validate everything, then print what each command would send,
+//! each PBX in its own terms (its wire, CORs, levels, number transfer), without connecting.
 
 use std::io::{self, Write};
 
@@ -9,61 +10,30 @@ use crate::cli::exit::Exit;
 use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::summary::print_summary;
 use crate::config::Config;
+use crate::engine::Planned;
 use crate::lang::compile::{Event, compile};
 use crate::lang::validate::Validator;
-use crate::pbx::mitel_pms::{self, driver::PmsSettings};
-use crate::pbx::mixml::describe::{PlannedCommand, plan as render};
-use crate::pbx::mixml::lower::{Settings, lower};
+use crate::pbx::registry;
 
-/// How a plan is written.
-struct Shown<'a> {
-    json: bool,
-    raw: bool,
-    /// The PBX's name, when there are several.
-    pbx: Option<&'a str>,
-}
-
-/// One command as one PBX would carry it out: its wire's operations or frames.
-fn plan_one(
+/// Writes one PBX's plan of a command: its text (under the PBX's name when there are several)
+/// or its JSON line (with a `pbx` field then).
+fn write_planned(
     out: &mut impl Write,
-    (settings, pms): &(Settings, Option<PmsSettings>),
-    shown: &Shown<'_>,
-    origin: &str,
-    command: &crate::lang::validate::Command,
+    json: bool,
+    pbx: Option<&str>,
+    planned: Planned,
 ) -> io::Result<()> {
-    if let Some(pbx) = shown.pbx
-        && !shown.json
-    {
+    if json {
+        let mut value = planned.json;
+        if let (Some(pbx), Some(fields)) = (pbx, value.as_object_mut()) {
+            fields.insert("pbx".into(), pbx.into());
+        }
+        return writeln!(out, "{value}");
+    }
+    if let Some(pbx) = pbx {
         writeln!(out, "PBX `{pbx}`:")?;
     }
-    let line = match (pms, shown.json) {
-        (Some(pms), false) => mitel_pms::driver::plan(origin, command, pms, shown.raw),
-        (None, false) => {
-            let ops = lower(&command.action, settings);
-            render(origin, command, &ops, shown.raw)
-        }
-        (Some(pms), true) => json_line(
-            &mitel_pms::driver::PlannedRecords::new(origin, command, pms),
-            shown.pbx,
-        )?,
-        (None, true) => {
-            let ops = lower(&command.action, settings);
-            json_line(&PlannedCommand::new(origin, command, &ops), shown.pbx)?
-        }
-    };
-    writeln!(out, "{line}")
-}
-
-/// A planned command as a JSON line; with several PBXs, with a `pbx` field naming its PBX.
-fn json_line(document: &impl serde::Serialize, pbx: Option<&str>) -> io::Result<String> {
-    let Some(pbx) = pbx else {
-        return serde_json::to_string(document).map_err(io::Error::other);
-    };
-    let mut value = serde_json::to_value(document).map_err(io::Error::other)?;
-    if let Some(fields) = value.as_object_mut() {
-        fields.insert("pbx".into(), pbx.into());
-    }
-    Ok(value.to_string())
+    writeln!(out, "{}", planned.text)
 }
 
 pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) -> Exit {
@@ -71,17 +41,6 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
         Ok(summary) => summary,
         Err(exit) => return exit,
     };
-    // Each PBX plans in its own terms (its wire, CORs, levels, number transfer).
-    let wires: Vec<(Settings, Option<PmsSettings>)> = (0..config.pbxs.len())
-        .map(|index| {
-            let view = config.view(index);
-            (
-                Settings::from_config(&view),
-                PmsSettings::from_config(&view),
-            )
-        })
-        .collect();
-    let several = config.has_several_pbxs();
     let json = output_format() == Format::Json;
     let mut validator = Validator::new(config);
     let stdout = io::stdout();
@@ -97,55 +56,8 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
                         && write_error.is_none()
                     {
                         let origin = format!("{name}:{}", command.line);
-                        let rooms = command.action.rooms();
-                        let owners: Vec<usize> =
-                            rooms.iter().filter_map(|room| config.pbx_of(room)).collect();
-                        if let [from, to] = owners.as_slice()
-                            && from != to
-                        {
-                            let (from_pbx, to_pbx) =
-                                (&config.pbxs[*from].name, &config.pbxs[*to].name);
-                            let written = if json {
-                                writeln!(
-                                    out,
-                                    "{}",
-                                    serde_json::json!({
-                                        "origin": origin,
-                                        "command": command.text,
-                                        "between_pbxs": [from_pbx, to_pbx],
-                                        "parts": [
-                                            format!("CHECKIN {} on {to_pbx}", rooms[1]),
-                                            format!("CHECKOUT {} on {from_pbx}", rooms[0]),
-                                        ],
-                                    })
-                                )
-                            } else {
-                                writeln!(
-                                    out,
-                                    "{origin}  {}: a move between PBXs `{from_pbx}` and `{to_pbx}`: check-in on room {} with the guest hotelcare has in room {} (name, class of service by name, DID), then check-out of room {}",
-                                    command.text, rooms[1], rooms[0], rooms[0]
-                                )
-                            };
-                            if let Err(e) = written {
-                                write_error = Some(e);
-                            }
-                            return;
-                        }
-                        // `TEST` (no room) goes to every PBX.
-                        let targets: Vec<usize> = if rooms.is_empty() {
-                            (0..wires.len()).collect()
-                        } else {
-                            vec![owners.first().copied().unwrap_or(0)]
-                        };
-                        for owner in targets {
-                            let shown = Shown {
-                                json,
-                                raw,
-                                pbx: several.then(|| config.pbxs[owner].name.as_str()),
-                            };
-                            if let Some(wire) = wires.get(owner)
-                                && let Err(e) = plan_one(&mut out, wire, &shown, &origin, &command)
-                            {
+                        for (pbx, planned) in registry::plan(config, &origin, &command, raw) {
+                            if let Err(e) = write_planned(&mut out, json, pbx.as_deref(), planned) {
                                 write_error = Some(e);
                                 return;
                             }

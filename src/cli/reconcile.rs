@@ -57,12 +57,12 @@ pub(crate) fn reconcile(
         let rooms = journal.rooms().map_err(usage)?;
         let target = connect(config).await?;
         let findings =
-            crate::intake::reconcile::reconcile(config, &target.driver, &rooms, wanted).await;
+            crate::intake::reconcile::reconcile(config, &target.pbxs, &rooms, wanted).await;
         out!("{}", findings.report());
         if apply {
             for name in &findings.resettable {
                 let reset =
-                    crate::intake::reconcile::general_reset(config, &target.driver, name, &journal)
+                    crate::intake::reconcile::general_reset(config, &target.pbxs, name, &journal)
                         .await;
                 match reset {
                     Ok(text) => outln!("{text}"),

@@ -8,8 +8,8 @@ use crate::cli::exit::Exit;
 use crate::cli::progress::Progress;
 use crate::cli::scripts::{Script, read_error, validated};
 use crate::cli::signals::stop_requested;
-use crate::cli::target::PbxEngine;
 use crate::config::Config;
+use crate::engine::Engine;
 use crate::engine::{Extras, Journal, JournalError};
 use crate::intake::acceptance;
 use crate::lang::compile::{Event, compile};
@@ -97,7 +97,7 @@ async fn execute(
 async fn enqueue_and_drain(
     config: &Config,
     scripts: &[Script],
-    engine: &PbxEngine,
+    engine: &Engine,
     kind: Kind,
     stamps: Vec<(String, String)>,
     progress: &Progress,
@@ -132,7 +132,7 @@ async fn enqueue_and_drain(
 async fn enqueue(
     config: &Config,
     scripts: &[Script],
-    engine: &PbxEngine,
+    engine: &Engine,
     stamps: Vec<(String, String)>,
 ) -> Result<Vec<u64>, String> {
     const BATCH: usize = 1000;
@@ -235,7 +235,7 @@ fn stamps(
     Ok(stamps)
 }
 
-async fn take_back(engine: &PbxEngine, seqs: &[u64]) {
+async fn take_back(engine: &Engine, seqs: &[u64]) {
     for seq in seqs {
         let _ = engine.journal().remove(*seq).await;
     }

@@ -30,16 +30,17 @@ pub(crate) fn serve(config: &Config, spool: Option<PathBuf>, arguments: &SpoolAr
         let prepared = service::prepare(config, spool)
             .await
             .map_err(|e| usage(Error::Other(e.to_string())))?;
-        let target = connect(config).await?;
+        let mut target = connect(config).await?;
+        let simulator = target.take_simulator();
         let result = service::run(
             config,
             prepared,
-            std::sync::Arc::clone(&target.driver),
+            std::sync::Arc::clone(&target.pbxs),
             GRACE,
             stop_requested(),
         )
         .await;
-        if let Some(simulator) = target.simulator {
+        if let Some(simulator) = simulator {
             simulator.stop().await;
         }
         // The service compacted its journal as it stopped (finished commands' guest names).

@@ -112,6 +112,19 @@ pub struct MitelPmsConfig {
     pub general_reset: bool,
 }
 
+impl Default for MitelPmsConfig {
+    /// What `[mitel_pms]` says when it is not written.
+    fn default() -> Self {
+        Self {
+            nam_add: 1,
+            nam_replace: None,
+            extension_width: 5,
+            keepalive: Some(Duration::from_secs(60)),
+            general_reset: true,
+        }
+    }
+}
+
 /// Where `hotelcare serve` listens by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 

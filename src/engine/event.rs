@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::engine::driver::Record;
 use crate::engine::journal::Entry;
+use crate::engine::wire::Record;
 
 /// Receives every event, from any task; must be quick (it runs on the engine's tasks).
 pub type Sink = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
@@ -26,13 +26,15 @@ pub enum Event<'a> {
         /// `SHOW`: the room's record.
         record: Option<&'a Record>,
     },
-    /// The wire says something outside any command (a link made again or lost, what the PBX
-    /// reported on its own).
+    /// The link to PBX `pbx` is up or down, in words.
+    Link {
+        pbx: &'a str,
+        up: bool,
+        text: &'a str,
+    },
+    /// The wire says something outside any command (what the PBX reported on its own).
     Notice { text: &'a str, problem: bool },
 }
-
-/// How a driver reports what happens outside any command (see `Event::Notice`).
-pub type Notices = Arc<dyn Fn(&str, bool) + Send + Sync>;
 
 /// A field and its value as shown to people (`Last Name`, `"Solo"`), in the wire's own labels.
 pub type Shown = (&'static str, String);

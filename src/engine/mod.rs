@@ -1,8 +1,9 @@
-//! The engine: executes checked commands on a PBX through a `Driver`, never losing one.
+//! The engine: executes checked commands on the PBXs of a property through their `Wire`s, never
+//! losing one.
 //!
 //! Input: commands, journaled first. Output: PBX changes, journal updates, and `Event`s for
-//! whoever listens (the monitor). Knows the `Driver` trait, not any wire: never imports `pbx`,
-//! `lower`, `mixml`, `client`, `monitor`, `sim` or `cli`.
+//! whoever listens (the monitor). Knows the `Wire` trait (`wire`) and the policy of several
+//! PBXs (`pbxs`), not any wire: never imports `pbx`, `monitor`, `sim`, `inputs` or `cli`.
 //!
 //! `drain` runs every pending command of the journal in order of acceptance: commands that
 //! conflict (same room, interacting DID changes; see `conflicts`) one after the other, the rest
@@ -12,22 +13,29 @@
 //! the next run, or `queue retry`, takes them up again in order.
 
 mod conflicts;
-pub mod driver;
 mod event;
 pub mod journal;
+mod listen;
+mod pbxs;
 pub mod room_state;
 pub mod run;
+pub mod wire;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-pub use driver::{Capabilities, Carried, Done, Driver, Record, RecordField};
-pub use event::{Event, Notices, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
+pub use event::{Event, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
 pub use journal::{Entry, Extras, FlagChanges, Journal, JournalError, Marker, ScriptStamp, Status};
+pub use pbxs::Pbxs;
+pub(crate) use pbxs::move_across_plan;
 pub use room_state::{LastCommand, RESERVATION, RoomState};
 pub use run::{Failure, FailureKind, Run, Stopped, Timing};
+pub use wire::{
+    Capabilities, Carried, Done, Planned, Record, RecordField, Snapshot, Wire, WireError,
+    WireEvent, WireEvents, WireFuture,
+};
 
 use crate::config::RetryPolicy;
 use crate::lang::validate::Command;
@@ -62,21 +70,14 @@ impl Options {
     }
 }
 
-/// Executes journaled commands. Clones share everything (the journal, the driver).
-pub struct Engine<D> {
-    inner: Arc<Inner<D>>,
+/// Executes journaled commands. Clones share everything (the journal, the PBXs).
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
 }
 
-impl<D> Clone for Engine<D> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-        }
-    }
-}
-
-struct Inner<D> {
-    driver: Arc<D>,
+struct Inner {
+    pbxs: Arc<Pbxs>,
     shared: Shared,
 }
 
@@ -92,9 +93,9 @@ pub(crate) struct Shared {
     policy: RetryPolicy,
     raw: bool,
     sink: Sink,
-    /// The PBXs' names (`Driver::pbx_names`), for halt reasons and events.
-    pbxs: Vec<String>,
-    /// Events and reasons name the PBX (`Driver::names_pbxs`).
+    /// The PBXs' names, for halt reasons and events.
+    pbx_names: Vec<String>,
+    /// Events and reasons name the PBX (`Pbxs::names_pbxs`).
     name_pbxs: bool,
     /// Why the current run stopped starting commands: on every PBX, or on some.
     halts: Mutex<Halts>,
@@ -166,29 +167,23 @@ pub struct Report {
     pub stopped: Option<String>,
 }
 
-impl<D: Driver> Engine<D> {
-    pub fn new(driver: Arc<D>, journal: Journal, options: Options, sink: Sink) -> Self {
+impl Engine {
+    pub fn new(pbxs: Arc<Pbxs>, journal: Journal, options: Options, sink: Sink) -> Self {
         if journal.path().is_some() {
-            let listeners = Arc::clone(&sink);
-            driver.attach(
-                &journal,
-                Arc::new(move |text: &str, problem| {
-                    listeners(&Event::Notice { text, problem });
-                }),
-            );
+            listen::to_every_wire(&pbxs, &journal, &sink);
         }
         let options = Options {
             max_concurrency: options.max_concurrency.max(1),
             ..options
         };
-        let name_pbxs = driver.names_pbxs();
-        let mut pbxs = driver.pbx_names();
-        if pbxs.is_empty() {
-            pbxs.push(crate::config::MAIN.to_owned());
+        let name_pbxs = pbxs.names_pbxs();
+        let mut pbx_names = pbxs.pbx_names();
+        if pbx_names.is_empty() {
+            pbx_names.push(crate::config::MAIN.to_owned());
         }
         Self {
             inner: Arc::new(Inner {
-                driver,
+                pbxs,
                 shared: Shared {
                     journal,
                     rooms: None,
@@ -199,11 +194,11 @@ impl<D: Driver> Engine<D> {
                     sink,
                     halts: Mutex::new(Halts {
                         all: None,
-                        pbx: vec![None; pbxs.len()],
+                        pbx: vec![None; pbx_names.len()],
                         since: None,
                     }),
                     name_pbxs,
-                    pbxs,
+                    pbx_names,
                 },
             }),
         }
@@ -235,13 +230,10 @@ impl<D: Driver> Engine<D> {
             .contains(&seq)
     }
 
-    pub fn driver(&self) -> &D {
-        &self.inner.driver
-    }
-
-    /// The driver, to share with another engine (one-off commands next to a journal's).
-    pub fn driver_arc(&self) -> &Arc<D> {
-        &self.inner.driver
+    /// The PBXs it drives (to share with another engine: one-off commands next to a
+    /// journal's).
+    pub fn pbxs(&self) -> &Arc<Pbxs> {
+        &self.inner.pbxs
     }
 
     /// Journals commands (durably) as pending, in order.
@@ -372,14 +364,14 @@ impl<D: Driver> Engine<D> {
         let number_transfer = options.number_transfer;
         // Concurrency is per PBX: a slow PBX does not take the others' turns.
         let running: Arc<Vec<Semaphore>> = Arc::new(
-            (0..self.inner.shared.pbxs.len())
+            (0..self.inner.shared.pbx_names.len())
                 .map(|_| Semaphore::new(options.max_concurrency))
                 .collect(),
         );
         // Bounds how far ahead of the running commands the journal is read (memory). Per PBX:
         // a script that lists one PBX's rooms after another's must keep every PBX busy.
         let lookahead = Arc::new(Semaphore::new(
-            (options.max_concurrency * 64 + 64) * self.inner.shared.pbxs.len(),
+            (options.max_concurrency * 64 + 64) * self.inner.shared.pbx_names.len(),
         ));
         let mut tracker = Tracker::default();
         let mut cursor = 0;
@@ -434,10 +426,10 @@ impl<D: Driver> Engine<D> {
                     tally(report, finished);
                 }
                 let (settle, signal) = watch::channel(None);
-                let routes = self.inner.driver.route(&entry.command.action);
+                let routes = self.inner.pbxs.route(&entry.command.action);
                 let mut pools: Vec<usize> = routes
                     .iter()
-                    .map(|&pbx| self.inner.driver.did_pool(pbx))
+                    .map(|&pbx| self.inner.pbxs.did_pool(pbx))
                     .collect();
                 pools.sort_unstable();
                 pools.dedup();
@@ -551,7 +543,7 @@ impl Shared {
         halts
             .pbx
             .iter()
-            .zip(&self.pbxs)
+            .zip(&self.pbx_names)
             .filter(|(reason, _)| reason.is_some())
             .map(|(_, name)| name.clone())
             .collect()
@@ -609,7 +601,7 @@ impl Shared {
     fn pbx_label_of(&self, pbxs: &[usize], moved: bool) -> Option<String> {
         self.name_pbxs.then(|| {
             pbxs.iter()
-                .filter_map(|&pbx| self.pbxs.get(pbx).map(String::as_str))
+                .filter_map(|&pbx| self.pbx_names.get(pbx).map(String::as_str))
                 .collect::<Vec<_>>()
                 .join(if moved { "->" } else { "," })
         })
@@ -689,12 +681,12 @@ impl Shared {
     }
 }
 
-impl<D: Driver> Inner<D> {
+impl Inner {
     /// Executes one command and records the result in the journal.
     async fn run(&self, entry: Entry, routes: &[usize]) -> Outcome {
         let shared = &self.shared;
         let mut run = Run::new(shared, entry, routes.first().copied().unwrap_or(0));
-        let executed = self.driver.execute(&mut run).await;
+        let executed = self.pbxs.execute(&mut run).await;
         let (mut entry, kept_saved) = run.into_entry();
         if !kept_saved {
             // Only what was journaled before a write is kept: anything else is read afresh by
@@ -703,7 +695,7 @@ impl<D: Driver> Inner<D> {
         }
         let (outcome, record) = match executed {
             Ok(done) => {
-                let block_cor = self.driver.block_cor(entry.command.action.room());
+                let block_cor = self.pbxs.block_cor(entry.command.action.room());
                 let (states, flags) = shared.room_states(&entry, &done, block_cor);
                 let recorded = shared.journal.complete(&entry, states, flags).await;
                 (recorded.map(|()| Outcome::Done), done.record)

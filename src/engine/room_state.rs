@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::driver::{Carried, Done};
+use crate::engine::wire::{Carried, Done};
 #[cfg(test)]
 use crate::lang::validate::CheckIn;
 use crate::lang::validate::{Action, DidRequest, Guest};

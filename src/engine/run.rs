@@ -353,7 +353,9 @@ mod tests {
     use std::time::Duration;
 
     use crate::config::{Capabilities, Interface, RetryPolicy};
-    use crate::engine::{Done, Driver, Engine, Journal, Options, Run, Stopped};
+    use crate::engine::{
+        Done, Engine, Journal, Options, Pbxs, Planned, Run, Stopped, Wire, WireFuture,
+    };
     use crate::lang::validate::{Action, Command};
 
     /// Carries a `MOVE` out as two parts, the way a move between two PBXs is; the second part
@@ -364,7 +366,7 @@ mod tests {
         down_once: AtomicBool,
     }
 
-    impl Driver for TwoParts {
+    impl Wire for TwoParts {
         fn target(&self) -> String {
             "two parts".into()
         }
@@ -373,11 +375,28 @@ mod tests {
             Interface::Mixml.capabilities()
         }
 
-        fn plan(&self, _: &str, command: &Command, _: bool) -> String {
-            command.text.clone()
+        fn plan(&self, _: &str, command: &Command, _: bool) -> Planned {
+            Planned {
+                text: command.text.clone(),
+                json: serde_json::Value::Null,
+            }
         }
 
-        async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+        fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
+            Box::pin(self.run(run))
+        }
+
+        fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {
+            Box::pin(async { Vec::new() })
+        }
+
+        fn close(&self) -> WireFuture<'_, ()> {
+            Box::pin(async {})
+        }
+    }
+
+    impl TwoParts {
+        async fn run(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
             let Action::Move { from, to } = run.command().action.clone() else {
                 return Ok(Done::default());
             };
@@ -400,12 +419,6 @@ mod tests {
             }
             Ok(Done::default())
         }
-
-        async fn directory_numbers(&self) -> Vec<String> {
-            Vec::new()
-        }
-
-        async fn close(&self) {}
     }
 
     #[tokio::test]
@@ -427,7 +440,8 @@ mod tests {
             number_transfer: false,
             block_cor: 2,
         };
-        let engine = Engine::new(Arc::clone(&driver), journal, options, Arc::new(|_| {}));
+        let pbxs = Arc::new(Pbxs::single(Arc::clone(&driver) as Arc<dyn Wire>));
+        let engine = Engine::new(pbxs, journal, options, Arc::new(|_| {}));
         let command = Command {
             line: 1,
             text: "MOVE 1000 3000".into(),

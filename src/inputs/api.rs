@@ -19,7 +19,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::config::{Config, ScriptEncoding};
-use crate::engine::{Driver, Engine, Intake, Journal, Status};
+use crate::engine::{Engine, Intake, Journal, Status};
 use crate::intake::acceptance::{self, Refusal};
 use crate::monitor::{format, json};
 use crate::service::hub::{Hub, Published};
@@ -28,9 +28,9 @@ use crate::service::hub::{Hub, Published};
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// What every handler shares.
-pub(crate) struct Api<D> {
+pub(crate) struct Api {
     pub(crate) config: Config,
-    pub(crate) engine: Engine<D>,
+    pub(crate) engine: Engine,
     pub(crate) hub: Arc<Hub>,
     pub(crate) intake: Arc<Intake>,
     pub(crate) token: String,
@@ -51,28 +51,25 @@ pub(crate) struct FiasLink {
 /// connection, 60 s).
 const RESYNC_WAIT: Duration = Duration::from_secs(45);
 
-pub(crate) fn router<D: Driver>(api: Arc<Api<D>>) -> Router {
+pub(crate) fn router(api: Arc<Api>) -> Router {
     let protected = Router::new()
-        .route("/v1/scripts", post(post_script::<D>))
-        .route("/v1/events", get(events::<D>))
-        .route("/v1/queue", get(queue::<D>))
-        .route("/v1/queue/retry", post(retry::<D>))
-        .route("/v1/queue/{seq}", delete(drop_command::<D>))
-        .route("/v1/rooms", get(room_states::<D>))
-        .route("/v1/rooms/{ext}", get(show::<D>))
-        .route("/v1/test-access", post(test_access::<D>))
-        .route("/v1/reconcile", get(reconcile::<D>))
-        .route("/v1/reconcile/general-reset", post(general_reset::<D>))
-        .route("/v1/fias", get(fias_status::<D>))
-        .route("/v1/fias/resync", post(fias_resync::<D>))
-        .route("/metrics", get(metrics::<D>))
-        .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&api),
-            authorize::<D>,
-        ));
+        .route("/v1/scripts", post(post_script))
+        .route("/v1/events", get(events))
+        .route("/v1/queue", get(queue))
+        .route("/v1/queue/retry", post(retry))
+        .route("/v1/queue/{seq}", delete(drop_command))
+        .route("/v1/rooms", get(room_states))
+        .route("/v1/rooms/{ext}", get(show))
+        .route("/v1/test-access", post(test_access))
+        .route("/v1/reconcile", get(reconcile))
+        .route("/v1/reconcile/general-reset", post(general_reset))
+        .route("/v1/fias", get(fias_status))
+        .route("/v1/fias/resync", post(fias_resync))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(Arc::clone(&api), authorize));
     Router::new()
-        .route("/v1/health", get(health::<D>))
-        .route("/v1/instance", get(instance::<D>))
+        .route("/v1/health", get(health))
+        .route("/v1/instance", get(instance))
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(refuse_announced_oversize))
@@ -100,7 +97,7 @@ async fn refuse_announced_oversize(request: Request, next: Next) -> Response {
 }
 
 /// `GET /v1/instance`: which start of the service answers (see `ServiceInfo::instance`).
-async fn instance<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+async fn instance(State(api): State<Arc<Api>>) -> Response {
     axum::Json(json!({ "instance": api.instance })).into_response()
 }
 
@@ -110,8 +107,8 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 /// The same answer for a missing and a wrong token: nothing tells whether a token exists.
-async fn authorize<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
+async fn authorize(
+    State(api): State<Arc<Api>>,
     headers: HeaderMap,
     request: Request,
     next: Next,
@@ -152,8 +149,8 @@ struct ScriptQuery {
 }
 
 /// `POST /v1/scripts`: checked whole; all its commands journaled in one transaction, or none.
-async fn post_script<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
+async fn post_script(
+    State(api): State<Arc<Api>>,
     Query(query): Query<ScriptQuery>,
     body: Bytes,
 ) -> Response {
@@ -255,8 +252,8 @@ struct EventsQuery {
 
 /// `GET /v1/events`: Server-Sent Events, one `data:` JSON line per event (`Published`); a
 /// listener that falls behind gets an `event: lagged` with how many it lost.
-async fn events<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
+async fn events(
+    State(api): State<Arc<Api>>,
     Query(query): Query<EventsQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let receiver = api.hub.subscribe();
@@ -309,10 +306,7 @@ fn scope(config: &Config, pbx: Option<&str>) -> Result<(Config, Option<usize>), 
     }
 }
 
-async fn queue<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
-    Query(query): Query<PbxQuery>,
-) -> Response {
+async fn queue(State(api): State<Arc<Api>>, Query(query): Query<PbxQuery>) -> Response {
     let (config, _) = match scope(&api.config, query.pbx.as_deref()) {
         Ok(scope) => scope,
         Err(response) => return *response,
@@ -341,7 +335,7 @@ async fn queue<D: Driver>(
 
 /// `POST /v1/queue/retry`: failed commands become pending again (unless overtaken), and the
 /// service runs everything pending from the start, in order.
-async fn retry<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+async fn retry(State(api): State<Arc<Api>>) -> Response {
     let journal = api.engine.journal();
     let (requeued, overtaken) = match journal.requeue_failed().await {
         Ok(found) => found,
@@ -380,7 +374,7 @@ async fn retry<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
 
 /// Pending commands checked again against the configuration (see `Engine::recheck_pending`):
 /// the reasons of those that are failed now.
-async fn recheck<D: Driver>(api: &Api<D>) -> Vec<String> {
+async fn recheck(api: &Api) -> Vec<String> {
     let config = &api.config;
     match api
         .engine
@@ -406,10 +400,7 @@ fn pending_seqs(journal: &Journal) -> Result<Vec<u64>, String> {
 }
 
 /// `DELETE /v1/queue/{seq}`.
-async fn drop_command<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
-    Path(seq): Path<String>,
-) -> Response {
+async fn drop_command(State(api): State<Arc<Api>>, Path(seq): Path<String>) -> Response {
     let Ok(seq) = seq.trim_start_matches('#').parse::<u64>() else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -463,10 +454,7 @@ struct RoomsQuery {
 }
 
 /// `GET /v1/rooms[?rooms=1000,2000]`: the expected room state.
-async fn room_states<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
-    Query(query): Query<RoomsQuery>,
-) -> Response {
+async fn room_states(State(api): State<Arc<Api>>, Query(query): Query<RoomsQuery>) -> Response {
     let wanted = wanted_rooms(query.rooms.as_deref());
     let (config, _) = match scope(&api.config, query.pbx.as_deref()) {
         Ok(scope) => scope,
@@ -500,8 +488,8 @@ fn wanted_rooms(rooms: Option<&str>) -> Vec<String> {
 }
 
 /// `GET /v1/rooms/{ext}`: the room as the PBX has it (`SHOW`).
-async fn show<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
+async fn show(
+    State(api): State<Arc<Api>>,
     Path(ext): Path<String>,
     Query(query): Query<PbxQuery>,
 ) -> Response {
@@ -515,23 +503,20 @@ async fn show<D: Driver>(
 }
 
 /// `POST /v1/test-access`.
-async fn test_access<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
-    Query(query): Query<PbxQuery>,
-) -> Response {
+async fn test_access(State(api): State<Arc<Api>>, Query(query): Query<PbxQuery>) -> Response {
     inline(&api, "TEST", query.pbx.as_deref()).await
 }
 
 /// Runs one command now, outside the journal, once (`show`, `test-access`): its events, as the
 /// monitor shows them, and how it ended.
-async fn inline<D: Driver>(api: &Api<D>, text: &str, pbx: Option<&str>) -> Response {
+async fn inline(api: &Api, text: &str, pbx: Option<&str>) -> Response {
     let (mut config, index) = match scope(&api.config, pbx) {
         Ok(scope) => scope,
         Err(response) => return *response,
     };
-    let driver = match index.and_then(|index| api.engine.driver().only(index)) {
+    let pbxs = match index.and_then(|index| api.engine.pbxs().only(index)) {
         Some(only) => Arc::new(only),
-        None => Arc::clone(api.engine.driver_arc()),
+        None => Arc::clone(api.engine.pbxs()),
     };
     let commands =
         match acceptance::check(&config, "api", text.as_bytes(), ScriptEncoding::default()) {
@@ -550,7 +535,7 @@ async fn inline<D: Driver>(api: &Api<D>, text: &str, pbx: Option<&str>) -> Respo
     let hub = Arc::clone(&api.hub);
     let collected = Arc::clone(&seen);
     let engine = Engine::new(
-        driver,
+        pbxs,
         journal,
         crate::engine::Options::of(&config, false),
         Arc::new(move |event| {
@@ -575,24 +560,21 @@ async fn inline<D: Driver>(api: &Api<D>, text: &str, pbx: Option<&str>) -> Respo
 /// `GET /v1/reconcile[?rooms=1000,2000][&pbx=NAME]`: each room read from its PBX and compared
 /// with the expected state: the report, the fix script (`null`: nothing to fix), and whether a
 /// PBX could not be read. The reads go through the service's own links, beside its commands.
-async fn reconcile<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
-    Query(query): Query<RoomsQuery>,
-) -> Response {
+async fn reconcile(State(api): State<Arc<Api>>, Query(query): Query<RoomsQuery>) -> Response {
     let (config, index) = match scope(&api.config, query.pbx.as_deref()) {
         Ok(scope) => scope,
         Err(response) => return *response,
     };
-    let driver = match index.and_then(|index| api.engine.driver().only(index)) {
+    let pbxs = match index.and_then(|index| api.engine.pbxs().only(index)) {
         Some(only) => Arc::new(only),
-        None => Arc::clone(api.engine.driver_arc()),
+        None => Arc::clone(api.engine.pbxs()),
     };
     let wanted = wanted_rooms(query.rooms.as_deref());
     let rooms = match api.engine.journal().rooms() {
         Ok(rooms) => rooms,
         Err(why) => return error(StatusCode::SERVICE_UNAVAILABLE, why.to_string()),
     };
-    let findings = crate::intake::reconcile::reconcile(&config, &driver, &rooms, &wanted).await;
+    let findings = crate::intake::reconcile::reconcile(&config, &pbxs, &rooms, &wanted).await;
     axum::Json(json!({
         "text": findings.report(),
         "script": findings.script(),
@@ -605,10 +587,7 @@ async fn reconcile<D: Driver>(
 
 /// `POST /v1/reconcile/general-reset?pbx=NAME`: that PBX gets every room of the expected state
 /// (a wire that cannot read: Mitel PMS), over the service's own link.
-async fn general_reset<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
-    Query(query): Query<PbxQuery>,
-) -> Response {
+async fn general_reset(State(api): State<Arc<Api>>, Query(query): Query<PbxQuery>) -> Response {
     let Some(name) = query.pbx else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -617,7 +596,7 @@ async fn general_reset<D: Driver>(
     };
     match crate::intake::reconcile::general_reset(
         &api.config,
-        api.engine.driver_arc(),
+        api.engine.pbxs(),
         &name,
         api.engine.journal(),
     )
@@ -630,7 +609,7 @@ async fn general_reset<D: Driver>(
 
 /// `GET /v1/health`, without a token: `ok`, or what is not (a link that is down); always 200
 /// while the service runs, so that a monitor tells a stopped service from a degraded one.
-async fn health<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+async fn health(State(api): State<Arc<Api>>) -> Response {
     use crate::inputs::fias::status::LinkState;
     match &api.fias {
         Some(fias) if fias.status.get().state == LinkState::Down => {
@@ -649,7 +628,7 @@ fn no_fias() -> Response {
 }
 
 /// `GET /v1/fias`: the link's status (`fias::status::LinkStatus`).
-async fn fias_status<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+async fn fias_status(State(api): State<Arc<Api>>) -> Response {
     match &api.fias {
         Some(fias) => axum::Json(fias.status.get()).into_response(),
         None => no_fias(),
@@ -672,8 +651,8 @@ struct ResyncQuery {
 /// whole house (`DR`), compares, journals what differs (or, dry, only reports it) and answers
 /// with the resync's report; `confirm` journals the check-outs a resync held. `503` while the
 /// link is down.
-async fn fias_resync<D: Driver>(
-    State(api): State<Arc<Api<D>>>,
+async fn fias_resync(
+    State(api): State<Arc<Api>>,
     query: Result<Query<ResyncQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     use crate::inputs::fias::link::Control;
@@ -750,7 +729,7 @@ async fn fias_resync<D: Driver>(
 }
 
 /// `GET /metrics`.
-async fn metrics<D: Driver>(State(api): State<Arc<Api<D>>>) -> Response {
+async fn metrics(State(api): State<Arc<Api>>) -> Response {
     if let Ok(entries) = api.engine.journal().entries() {
         api.hub
             .metrics

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::{Config, ScriptEncoding};
 use crate::diagnostics::LocalTime;
-use crate::engine::{Driver, Engine, Event, Journal, Record, RoomState};
+use crate::engine::{Engine, Event, Journal, Pbxs, Record, RoomState};
 use crate::intake::acceptance;
 use crate::lang::syntax::{DidNumber, DidValue, Extension, GuestName, LevelName, Request};
 
@@ -101,17 +101,15 @@ impl Findings {
 
 /// Compares `wanted` rooms (all that hotelcare changed, and every other room a PBX has, when
 /// empty) on every PBX of `config`; `driver` reaches exactly those PBXs, in that order.
-pub(crate) async fn reconcile<D: Driver>(
+pub(crate) async fn reconcile(
     config: &Config,
-    driver: &Arc<D>,
+    pbxs: &Arc<Pbxs>,
     rooms: &[(String, RoomState)],
     wanted: &[String],
 ) -> Findings {
     let each = (0..config.pbxs.len()).map(|index| {
-        let driver = driver
-            .only(index)
-            .map_or_else(|| Arc::clone(driver), Arc::new);
-        one_pbx(config.view(index), driver, rooms, wanted)
+        let one = pbxs.only(index).map_or_else(|| Arc::clone(pbxs), Arc::new);
+        one_pbx(config.view(index), one, rooms, wanted)
     });
     let mut findings = Findings::default();
     for found in futures_util::future::join_all(each).await {
@@ -130,9 +128,9 @@ pub(crate) async fn reconcile<D: Driver>(
 /// that cannot read); `driver` reaches the PBXs of `config`, in that order. Refused while
 /// commands for that PBX are in the journal: the reset is sent beside the engine, and could
 /// overtake them.
-pub(crate) async fn general_reset<D: Driver>(
+pub(crate) async fn general_reset(
     config: &Config,
-    driver: &Arc<D>,
+    pbxs: &Arc<Pbxs>,
     name: &str,
     journal: &Journal,
 ) -> Result<String, String> {
@@ -158,16 +156,17 @@ pub(crate) async fn general_reset<D: Driver>(
         .into_iter()
         .filter(|(room, _)| ours(room))
         .collect();
-    match driver.only(index) {
+    match pbxs.only(index) {
         Some(only) => only.general_reset(rooms).await,
-        None => driver.general_reset(rooms).await,
+        None => pbxs.general_reset(rooms).await,
     }
+    .map_err(|error| error.to_string())
 }
 
 /// One PBX: `config` is its view.
-async fn one_pbx<D: Driver>(
+async fn one_pbx(
     config: Config,
-    driver: Arc<D>,
+    pbxs: Arc<Pbxs>,
     rooms: &[(String, RoomState)],
     wanted: &[String],
 ) -> Findings {
@@ -194,7 +193,7 @@ async fn one_pbx<D: Driver>(
         findings.resettable.push(config.pbx_name().to_owned());
         return findings;
     }
-    let records = match read_rooms(&config, driver, &wanted, &rooms, everything).await {
+    let records = match read_rooms(&config, pbxs, &wanted, &rooms, everything).await {
         Ok(records) => records,
         Err(Unread::Unreachable(reason)) => {
             findings.unreachable = true;
@@ -242,16 +241,16 @@ impl Records {
     }
 }
 
-async fn read_rooms<D: Driver>(
+async fn read_rooms(
     config: &Config,
-    driver: Arc<D>,
+    pbxs: Arc<Pbxs>,
     wanted: &[String],
     rooms: &[(String, RoomState)],
     everything: bool,
 ) -> Result<Records, Unread> {
     let mut list: Vec<String> = rooms.iter().map(|(room, _)| room.clone()).collect();
     let others = if everything {
-        driver.directory_numbers().await
+        pbxs.directory_numbers().await
     } else {
         wanted.to_vec()
     };
@@ -275,7 +274,7 @@ async fn read_rooms<D: Driver>(
     reading.run.retry.attempts = 1;
     let journal = Journal::in_memory().map_err(|e| Unread::Other(e.to_string()))?;
     let engine = Engine::new(
-        driver,
+        pbxs,
         journal,
         crate::engine::Options::of(&reading, false),
         Arc::new(move |event: &Event<'_>| {

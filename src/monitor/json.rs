@@ -94,7 +94,7 @@ impl MonitorLine {
     /// The lines of one engine event (a login comes before its operation).
     pub(crate) fn of(event: &Event<'_>, target: &str, journaled: bool, raw: bool) -> Vec<Self> {
         match event {
-            Event::Notice { text, .. } => vec![Self::Notice {
+            Event::Notice { text, .. } | Event::Link { text, .. } => vec![Self::Notice {
                 time: timestamp(SystemTime::now()),
                 text: (*text).to_owned(),
             }],

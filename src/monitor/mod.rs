@@ -93,6 +93,11 @@ impl Monitor {
                 problem: *problem,
                 envelope: false,
             }),
+            Event::Link { text, up, .. } => lines.push(Line {
+                text: format!("{}  {text}", time(SystemTime::now())),
+                problem: !*up,
+                envelope: false,
+            }),
             Event::Step(step) => self.step(step, &mut lines),
             Event::Finished {
                 entry,

@@ -9,15 +9,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::diagnostics::Count;
-use crate::engine::{Driver, Engine, Intake};
+use crate::engine::{Engine, Intake};
 use crate::service::hub::Hub;
 
 /// The longest pause between attempts to reach an unreachable PBX.
 const MAX_PAUSE: Duration = Duration::from_secs(60);
 
 /// Runs until `stop` carries a reason; then lets running commands finish for up to `grace`.
-pub(crate) async fn run<D: Driver>(
-    engine: Engine<D>,
+pub(crate) async fn run(
+    engine: Engine,
     intake: Arc<Intake>,
     hub: Arc<Hub>,
     stop: watch::Receiver<Option<String>>,

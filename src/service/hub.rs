@@ -177,24 +177,13 @@ impl Hub {
 
     /// Handles one engine event (see the module documentation); returns it as published.
     pub(crate) fn on_event(&self, event: &Event<'_>, journaled: bool) -> Published {
-        if let Event::Notice { text, problem } = event {
-            if text.contains(" connected") {
-                // `PBX `east`: ...` when there are several.
-                // (The FIAS link says "connected" too: it names no PBX.)
-                let pbx = text
-                    .strip_prefix("PBX `")
-                    .and_then(|rest| rest.split_once('`'))
-                    .map(|(name, _)| name)
-                    .or_else(|| {
-                        self.only_pbx
-                            .as_deref()
-                            .filter(|_| text.starts_with("Mitel PMS link"))
-                    });
-                if let Some(pbx) = pbx {
-                    let _ = self.metrics.reachable(pbx, true);
-                }
+        match event {
+            Event::Notice { text, problem } => return self.notice(text, *problem),
+            Event::Link { pbx, up, text } => {
+                let _ = self.metrics.reachable(pbx, *up);
+                return self.notice(text, !*up);
             }
-            return self.notice(text, *problem);
+            Event::Step(_) | Event::Finished { .. } => {}
         }
         let monitor = if journaled {
             &self.journaled
@@ -252,7 +241,7 @@ impl Hub {
                 step.entry
             }
             // Handled above.
-            Event::Notice { .. } => return published,
+            Event::Notice { .. } | Event::Link { .. } => return published,
             Event::Finished {
                 entry,
                 outcome,

@@ -19,7 +19,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::config::Config;
 use crate::control::discovery::{self, ServiceInfo};
-use crate::engine::{Driver, Engine, Event, Intake, Journal, JournalError, Outcome, Status};
+use crate::engine::{Engine, Event, Intake, Journal, JournalError, Outcome, Pbxs, Status};
 use crate::inputs::api;
 use crate::inputs::spool::{self, Attempts, Execute, Spool, Tell};
 use crate::support::serving::{self, ACCEPT_BACKOFF, Timeouts};
@@ -112,10 +112,10 @@ pub(crate) async fn prepare(
 
 /// Runs the service on `driver` until `stop` yields a reason: stops accepting, lets the
 /// commands in flight finish (up to `grace`), leaves the rest queued, and says so.
-pub(crate) async fn run<D: Driver>(
+pub(crate) async fn run(
     config: &Config,
     prepared: Prepared,
-    driver: Arc<D>,
+    pbxs: Arc<Pbxs>,
     grace: Duration,
     stop: impl Future<Output = String>,
 ) -> Result<(), ServiceError> {
@@ -127,8 +127,8 @@ pub(crate) async fn run<D: Driver>(
     } = prepared;
     let state_dir = config.run.state_dir.clone();
     let hub = Arc::new(Hub::new(
-        &driver.target(),
-        &driver.pbx_names(),
+        &pbxs.target(),
+        &pbxs.pbx_names(),
         config.fias.is_some(),
         |text: &str| {
             crate::support::output::outln!("{text}");
@@ -149,7 +149,7 @@ pub(crate) async fn run<D: Driver>(
         })
     };
     let engine = Engine::new(
-        driver,
+        pbxs,
         journal,
         crate::engine::Options::of(config, true),
         sink,
@@ -250,7 +250,7 @@ pub(crate) async fn run<D: Driver>(
             "hotelcare {} serving: API on http://{address} (token in `{}`), PBX {}{}{}",
             env!("CARGO_PKG_VERSION"),
             state_dir.join(discovery::TOKEN_FILE).display(),
-            engine.driver().target(),
+            engine.pbxs().target(),
             spool
                 .as_ref()
                 .map(|(_, options)| format!(", spool `{}`", options.dir.display()))
@@ -305,7 +305,7 @@ pub(crate) async fn run<D: Driver>(
         ),
         pending > 0,
     );
-    engine.driver().close().await;
+    engine.pbxs().close().await;
     // In place, through the journal's own writer: a wire may still hold the journal (the
     // Mitel PMS link answers the PBX from it), so it cannot be reopened to be rewritten.
     if let Err(error) = engine.journal().compact_now().await {

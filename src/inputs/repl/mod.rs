@@ -22,7 +22,7 @@ use rustyline::{CompletionType, Config as EditorConfig, Editor};
 
 use crate::config::{Config, Trust, format_fingerprint};
 use crate::diagnostics::render;
-use crate::engine::{Driver, Engine, Report};
+use crate::engine::{Engine, Report};
 use crate::lang::compile::{Event, compile_at};
 use crate::lang::validate::{Action, Validator};
 use crate::monitor;
@@ -45,13 +45,13 @@ pub(crate) enum ReplError {
 pub(crate) const HISTORY_FILE: &str = "repl-history.txt";
 
 /// Builds an engine for the session (again when `.raw` changes).
-pub(crate) type EngineFactory<'a, D> = dyn Fn(bool) -> Engine<D> + 'a;
+pub(crate) type EngineFactory<'a> = dyn Fn(bool) -> Engine + 'a;
 
 /// One REPL session, on any transport (`cli` wires the client in).
-pub(crate) struct Session<'a, D> {
+pub(crate) struct Session<'a> {
     config: &'a Config,
-    make_engine: &'a EngineFactory<'a, D>,
-    engine: Engine<D>,
+    make_engine: &'a EngineFactory<'a>,
+    engine: Engine,
     validator: Validator<'a>,
     raw: bool,
     plan: bool,
@@ -61,10 +61,10 @@ pub(crate) struct Session<'a, D> {
     rooms: Arc<Mutex<Vec<String>>>,
 }
 
-impl<'a, D: Driver> Session<'a, D> {
+impl<'a> Session<'a> {
     pub(crate) fn new(
         config: &'a Config,
-        make_engine: &'a EngineFactory<'a, D>,
+        make_engine: &'a EngineFactory<'a>,
         raw: bool,
         color: bool,
     ) -> Self {
@@ -84,7 +84,7 @@ impl<'a, D: Driver> Session<'a, D> {
     /// Asks the PBX for its directory numbers (for completion); runs what an earlier session or
     /// run left pending.
     pub(crate) async fn start(&mut self) {
-        let numbers = self.engine.driver().directory_numbers().await;
+        let numbers = self.engine.pbxs().directory_numbers().await;
         *self.rooms.lock().unwrap_or_else(PoisonError::into_inner) = numbers;
         let config = self.config;
         match self
@@ -158,7 +158,15 @@ impl<'a, D: Driver> Session<'a, D> {
         self.remember_rooms(commands.iter().map(|c| &c.action));
         if self.plan {
             for command in &commands {
-                out!("{}", self.engine.driver().plan(&name, command, self.raw));
+                for (pbx, planned) in self.engine.pbxs().plan(&name, command, self.raw) {
+                    if let Some(pbx) = pbx {
+                        out!("PBX `{pbx}`:\n");
+                    }
+                    out!("{}", planned.text);
+                    if !planned.text.ends_with('\n') {
+                        out!("\n");
+                    }
+                }
             }
             return true;
         }
@@ -348,8 +356,8 @@ fn describe(config: &Config) -> String {
 
 /// The interactive loop with rustyline: history in the state directory, completion, hints,
 /// highlighting. Ctrl-C clears the line, Ctrl-D leaves.
-pub(crate) async fn interactive<D: Driver>(
-    session: &mut Session<'_, D>,
+pub(crate) async fn interactive(
+    session: &mut Session<'_>,
     history: PathBuf,
 ) -> Result<(), ReplError> {
     let config = EditorConfig::builder()
@@ -394,7 +402,7 @@ pub(crate) async fn interactive<D: Driver>(
 }
 
 /// `--no-readline`: the same session on plain standard input, line by line, with prompts.
-pub(crate) async fn plain<D: Driver>(session: &mut Session<'_, D>) -> Result<(), ReplError> {
+pub(crate) async fn plain(session: &mut Session<'_>) -> Result<(), ReplError> {
     let stdin = io::stdin();
     let mut lines = stdin.lock().lines();
     loop {

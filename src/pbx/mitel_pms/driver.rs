@@ -13,15 +13,15 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, MitelPmsConfig};
-use crate::engine::{
-    Capabilities, Carried, Done, Driver, Failure, FailureKind, Raw, Record as RoomRecord,
-    RecordField, RoomState, Run, StepHeader, StepResult, Stopped, Timing,
-};
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
 
-use crate::engine::Journal;
+use crate::engine::{
+    Capabilities, Carried, Done, Failure, FailureKind, Planned as PlannedCommand, Raw,
+    Record as RoomRecord, RecordField, RoomState, Run, StepHeader, StepResult, Stopped, Timing,
+    Wire, WireError, WireEvents, WireFuture,
+};
 use crate::lang::validate::pms_name::fit_name;
 use crate::lang::validate::{Action, CheckIn, Command, Flag, Guest};
 use crate::pbx::mitel_pms::frame::{Record, visible};
@@ -40,12 +40,12 @@ pub(crate) struct PmsSettings {
 
 impl PmsSettings {
     /// `config` is the PBX's view (`Config::view`).
-    pub(crate) fn from_config(config: &Config) -> Option<Self> {
-        Some(Self {
-            pms: config.mitel_pms?,
+    pub(crate) fn from_config(config: &Config) -> Self {
+        Self {
+            pms: config.mitel_pms.unwrap_or_default(),
             block: config.cor.block.get(),
             rooms: config.pbxs.first().and_then(|site| site.rooms.clone()),
-        })
+        }
     }
 
     /// Whether `room` is one of this PBX's.
@@ -56,14 +56,12 @@ impl PmsSettings {
     }
 }
 
-/// The driver of one PBX over the Mitel PMS interface.
+/// The wire to one PBX over the Mitel PMS interface.
 pub struct MitelPmsDriver {
     link: Link,
     settings: PmsSettings,
-    /// The engine's journal, once attached (see `unsolicited`).
-    journal: Arc<OnceLock<Journal>>,
-    /// The engine's listeners, once attached.
-    notices: Say,
+    /// Where the link and `unsolicited` report, once the engine listens.
+    events: Say,
 }
 
 impl MitelPmsDriver {
@@ -74,7 +72,7 @@ impl MitelPmsDriver {
         let on_message: OnMessage = Arc::new(move |text: &str| {
             let _ = messages.send(text.to_owned());
         });
-        let notices: Say = Arc::new(OnceLock::new());
+        let events: Say = Arc::new(OnceLock::new());
         let link = Link::start(
             address,
             Settings {
@@ -82,21 +80,18 @@ impl MitelPmsDriver {
                 connect_timeout,
             },
             on_message,
-            Arc::clone(&notices),
+            Arc::clone(&events),
         );
-        let journal = Arc::new(OnceLock::new());
         tokio::spawn(unsolicited::handle(
             inbox,
-            link.clone(),
+            address.to_owned(),
             settings.clone(),
-            Arc::clone(&journal),
-            Arc::clone(&notices),
+            Arc::clone(&events),
         ));
         Self {
             link,
             settings,
-            journal,
-            notices,
+            events,
         }
     }
 }
@@ -341,7 +336,7 @@ impl PlannedRecords {
     }
 }
 
-impl Driver for MitelPmsDriver {
+impl Wire for MitelPmsDriver {
     fn target(&self) -> String {
         format!("mitel-pms {}", self.link.address())
     }
@@ -352,7 +347,55 @@ impl Driver for MitelPmsDriver {
         capabilities
     }
 
-    async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+    fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
+        Box::pin(self.run(run))
+    }
+
+    fn plan(&self, origin: &str, command: &Command, raw: bool) -> PlannedCommand {
+        plan_command(&self.settings, origin, command, raw)
+    }
+
+    fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {
+        Box::pin(async { Vec::new() })
+    }
+
+    fn close(&self) -> WireFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    fn general_reset(
+        &self,
+        rooms: Vec<(String, RoomState)>,
+    ) -> WireFuture<'_, Result<String, WireError>> {
+        Box::pin(unsolicited::general_reset(
+            &self.link,
+            &self.settings,
+            rooms,
+        ))
+    }
+
+    fn listen(&self, events: WireEvents) {
+        let _ = self.events.set(events);
+    }
+}
+
+/// What `command` sends over the Mitel PMS wire with `settings`: its records, and the same as
+/// JSON.
+pub(crate) fn plan_command(
+    settings: &PmsSettings,
+    origin: &str,
+    command: &Command,
+    raw: bool,
+) -> PlannedCommand {
+    PlannedCommand {
+        text: plan(origin, command, settings, raw),
+        json: serde_json::to_value(PlannedRecords::new(origin, command, settings))
+            .unwrap_or_default(),
+    }
+}
+
+impl MitelPmsDriver {
+    async fn run(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
         let action = run.command().action.clone();
         let mut states = std::collections::HashMap::new();
         for room in action.rooms() {
@@ -455,28 +498,6 @@ impl Driver for MitelPmsDriver {
         }
         Ok(done)
     }
-
-    fn plan(&self, origin: &str, command: &Command, raw: bool) -> String {
-        plan(origin, command, &self.settings, raw)
-    }
-
-    async fn directory_numbers(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    async fn close(&self) {}
-
-    async fn general_reset(
-        &self,
-        rooms: Vec<(String, crate::engine::RoomState)>,
-    ) -> Result<String, String> {
-        unsolicited::general_reset(&self.link, &self.settings, rooms, &self.notices).await
-    }
-
-    fn attach(&self, journal: &Journal, notices: crate::engine::Notices) {
-        let _ = self.journal.set(journal.clone());
-        let _ = self.notices.set(notices);
-    }
 }
 
 /// What to check when the link cannot be made or the PBX does not answer.
@@ -545,6 +566,7 @@ fn record(state: &RoomState) -> RoomRecord {
     RoomRecord {
         label: Some("as hotelcare last set it; this wire cannot read the PBX".into()),
         fields,
+        snapshot: None,
     }
 }
 

@@ -20,6 +20,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::engine::WireEvent;
 use crate::pbx::mitel_pms::frame::{ACK, ENQ, ETX, NAK, Record, STX, visible};
 
 /// The protocol's answer time: the PBX answers within 3 s; the PMS must wait at least that
@@ -57,18 +58,30 @@ pub(crate) struct Exchange {
 /// Something the PBX sent on its own (the frame's text).
 pub(crate) type OnMessage = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Where the link says what happens to it (the engine's listeners, once attached).
-pub(crate) type Say = Arc<std::sync::OnceLock<crate::engine::Notices>>;
+/// Where the wire reports what happens to its link and what the PBX says (the engine's
+/// listeners, once one listens; the log until then).
+pub(crate) type Say = Arc<std::sync::OnceLock<crate::engine::WireEvents>>;
 
-/// Tells the log and, once attached, the monitor.
-pub(crate) fn say(to: &Say, text: &str, problem: bool) {
-    if problem {
-        tracing::warn!("{text}");
-    } else {
-        tracing::info!("{text}");
+/// Reports `event` to the listener, or to the log when none listens yet.
+pub(crate) fn say(to: &Say, event: crate::engine::WireEvent) {
+    use crate::engine::WireEvent;
+    if let Some(events) = to.get()
+        && events.send(event.clone()).is_ok()
+    {
+        return;
     }
-    if let Some(notices) = to.get() {
-        notices(text, problem);
+    match event {
+        WireEvent::LinkDown { text }
+        | WireEvent::Note {
+            text,
+            problem: true,
+        } => {
+            tracing::warn!("{text}");
+        }
+        WireEvent::LinkUp { text }
+        | WireEvent::Note { text, .. }
+        | WireEvent::Reported { text, .. }
+        | WireEvent::ResetRequested { text } => tracing::info!("{text}"),
     }
 }
 
@@ -245,8 +258,9 @@ async fn run(
                     was_up = true;
                     say(
                         &to,
-                        &format!("Mitel PMS link to {address} connected{again}"),
-                        false,
+                        WireEvent::LinkUp {
+                            text: format!("Mitel PMS link to {address} connected{again}"),
+                        },
                     );
                     ever_connected = true;
                     reconnect_pause = Duration::from_secs(1);
@@ -269,8 +283,9 @@ async fn run(
                     was_up = true;
                     say(
                         &to,
-                        &format!("Mitel PMS link to {address} connected{again}"),
-                        false,
+                        WireEvent::LinkUp {
+                            text: format!("Mitel PMS link to {address} connected{again}"),
+                        },
                     );
                     reconnect_pause = Duration::from_secs(1);
                     connection = Some(opened);
@@ -298,7 +313,7 @@ async fn run(
                 let Some(request) = request else { return };
                 let result = transact(open, &request.frame, &on_message).await;
                 if matches!(result, Err(LinkError::Lost(_))) {
-                    say(&to, &format!("Mitel PMS link to {address} lost; it is made again for the next frame"), true);
+                    say(&to, WireEvent::LinkDown { text: format!("Mitel PMS link to {address} lost; it is made again for the next frame") });
                     connection = None;
                 }
                 let _ = request.reply.send(result);
@@ -315,7 +330,7 @@ async fn run(
                 }
                 Ok(other) => tracing::debug!("ignored a stray byte {other:#04x} from the PBX"),
                 Err(_) => {
-                    say(&to, &format!("the PBX at {address} closed the Mitel PMS link; it is made again for the next frame"), true);
+                    say(&to, WireEvent::LinkDown { text: format!("the PBX at {address} closed the Mitel PMS link; it is made again for the next frame") });
                     connection = None;
                 }
             },

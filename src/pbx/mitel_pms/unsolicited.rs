@@ -1,14 +1,13 @@
 //! What the PBX says on its own (spec §4): maid status (`STS`), message waiting (`MW`) set at
 //! the console or the phone, and a request to initialize (`RQINZ`) after it restarted. The link
-//! `ACK`s them; this task records them in the room state and answers a request to initialize
-//! with a general reset from the expected room state (`GRS`, a check-in or check-out with name
-//! and level for every room hotelcare knows, `END`) when `[mitel_pms] general_reset` is on.
-
-use std::sync::{Arc, OnceLock};
+//! `ACK`s them; this task reports them to the engine (`WireEvent`), whose listener records them
+//! in the room state and answers a request to initialize with a general reset from the expected
+//! room state (`GRS`, a check-in or check-out with name and level for every room hotelcare
+//! knows, `END`) when `[mitel_pms] general_reset` is on.
 
 use tokio::sync::mpsc;
 
-use crate::engine::Journal;
+use crate::engine::{WireError, WireEvent};
 use crate::lang::validate::pms_name::fit_name;
 use crate::pbx::mitel_pms::driver::PmsSettings;
 use crate::pbx::mitel_pms::frame::Record;
@@ -76,71 +75,51 @@ pub(crate) fn read(text: &str) -> PbxMessage {
     PbxMessage::Other(text.to_owned())
 }
 
-/// Handles what the PBX says, until the link is gone. `journal` is set once the engine that
-/// drives the PBX is built.
+/// Handles what the PBX says, until the link is gone: each message is reported (`WireEvent`),
+/// a flag it sets is recorded by the engine's listener, a request to initialize is answered by
+/// it with a general reset when `[mitel_pms] general_reset` is on.
 pub(crate) async fn handle(
     mut inbox: mpsc::UnboundedReceiver<String>,
-    link: Link,
+    address: String,
     settings: PmsSettings,
-    journal: Arc<OnceLock<Journal>>,
     to: Say,
 ) {
     while let Some(text) = inbox.recv().await {
         let message = read(&text);
-        let said = match &message {
-            PbxMessage::MaidStatus { room, status } => {
-                format!("maid status of room {room}: {status}")
-            }
-            PbxMessage::MessageWaiting { room, on } => format!(
-                "message waiting of room {room} {} at the PBX",
-                if *on { "on" } else { "off" }
-            ),
-            PbxMessage::RequestToInitialize => "a request to initialize (it restarted)".to_owned(),
-            PbxMessage::Other(_) => "a message hotelcare does not use (acknowledged)".to_owned(),
-        };
-        say(
-            &to,
-            &format!("the PBX at {} says {text:?}: {said}", link.address()),
-            false,
-        );
-        let flag = match &message {
-            PbxMessage::MaidStatus { room, status } => Some((room, "maid status", *status)),
-            PbxMessage::MessageWaiting { room, on } => {
-                Some((room, "message waiting", if *on { "on" } else { "off" }))
-            }
-            PbxMessage::RequestToInitialize => {
-                if settings.pms.general_reset {
-                    if let Some(journal) = journal.get() {
-                        match journal.rooms() {
-                            Ok(rooms) => {
-                                if let Err(why) = general_reset(&link, &settings, rooms, &to).await
-                                {
-                                    tracing::warn!("{why}");
-                                }
-                            }
-                            Err(error) => tracing::warn!(
-                                "general reset not sent: the room state cannot be read ({error})"
-                            ),
-                        }
-                    } else {
-                        tracing::warn!(
-                            "the PBX asks for a general reset, but no journal is attached to answer it from"
-                        );
-                    }
-                } else {
-                    tracing::warn!(
-                        "the PBX asks for a general reset; `[mitel_pms] general_reset` is off, so it is not answered"
-                    );
+        let said = |what: &str| format!("the PBX at {address} says {text:?}: {what}");
+        let event = match message {
+            PbxMessage::MaidStatus { room, status } => WireEvent::Reported {
+                text: said(&format!("maid status of room {room}: {status}")),
+                room,
+                flag: "maid status".into(),
+                value: status.into(),
+            },
+            PbxMessage::MessageWaiting { room, on } => WireEvent::Reported {
+                text: said(&format!(
+                    "message waiting of room {room} {} at the PBX",
+                    if on { "on" } else { "off" }
+                )),
+                room,
+                flag: "message waiting".into(),
+                value: if on { "on" } else { "off" }.into(),
+            },
+            PbxMessage::RequestToInitialize if settings.pms.general_reset => {
+                WireEvent::ResetRequested {
+                    text: said("a request to initialize (it restarted): a general reset follows"),
                 }
-                None
             }
-            PbxMessage::Other(_) => None,
+            PbxMessage::RequestToInitialize => WireEvent::Note {
+                text: said(
+                    "a request to initialize (it restarted); `[mitel_pms] general_reset` is off, so it is not answered",
+                ),
+                problem: true,
+            },
+            PbxMessage::Other(_) => WireEvent::Note {
+                text: said("a message hotelcare does not use (acknowledged)"),
+                problem: false,
+            },
         };
-        if let (Some((room, name, value)), Some(journal)) = (flag, journal.get())
-            && let Err(error) = journal.set_room_flag(room, name, value).await
-        {
-            tracing::warn!("room {room}: {name} {value} not recorded: {error}");
-        }
+        say(&to, event);
     }
 }
 
@@ -151,8 +130,7 @@ pub(crate) async fn general_reset(
     link: &Link,
     settings: &PmsSettings,
     rooms: Vec<(String, crate::engine::RoomState)>,
-    to: &Say,
-) -> Result<String, String> {
+) -> Result<String, WireError> {
     let rooms: Vec<_> = rooms
         .into_iter()
         .filter(|(room, _)| settings.owns(room))
@@ -183,14 +161,13 @@ pub(crate) async fn general_reset(
         rooms.len(),
         records.len()
     );
-    say(to, &summary, false);
     for record in &records {
         if let Err(error) = link.send(record.frame(settings.pms.extension_width)).await {
-            return Err(format!(
+            return Err(WireError::Abandoned(format!(
                 "general reset for the PBX at {} abandoned at {}: {error:?}",
                 link.address(),
                 record.describe()
-            ));
+            )));
         }
     }
     Ok(summary)

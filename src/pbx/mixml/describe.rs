@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::engine::{Record, RecordField, Shown};
+use crate::engine::{Record, RecordField, Shown, Snapshot};
 use crate::lang::validate::Command;
 use crate::monitor::format::{quoted, room as room_column};
 use crate::pbx::mixml::lower::ops::{Expectation, Field, Op, Value};
@@ -112,8 +112,21 @@ pub fn record(values: &[(Field, String)]) -> Record {
             .find(|(f, _)| *f == field)
             .map(|(_, v)| v.as_str())
     };
+    let text = |field: Field| value(field).unwrap_or("").to_owned();
+    let cor = |field: Field| value(field).and_then(|c| c.parse().ok());
     Record {
         label: value(Field::ServiceLabel).map(str::to_owned),
+        snapshot: Some(Snapshot {
+            last_name: text(Field::LastName),
+            first_name: text(Field::FirstName),
+            directory_name: text(Field::DirectoryName),
+            cor: [
+                cor(Field::CorDay),
+                cor(Field::CorNight1),
+                cor(Field::CorNight2),
+            ],
+            did: Some(text(Field::DidServiceNumber)),
+        }),
         fields: Field::ALL
             .into_iter()
             .filter(|field| *field != Field::ServiceLabel)

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use crate::config::DidRange;
 use crate::engine::{
-    Capabilities, Carried, Done, Driver, Failure, FailureKind, Run, StepHeader, StepResult,
-    Stopped, Timing,
+    Capabilities, Carried, Done, Failure, FailureKind, Planned, Run, StepHeader, StepResult,
+    Stopped, Timing, Wire, WireFuture,
 };
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest, Guest};
 use crate::pbx::mixml::describe;
@@ -69,7 +69,7 @@ impl<T: Transport> MixmlDriver<T> {
     }
 }
 
-impl<T: Transport> Driver for MixmlDriver<T> {
+impl<T: Transport + 'static> Wire for MixmlDriver<T> {
     fn target(&self) -> String {
         self.transport.target()
     }
@@ -78,7 +78,48 @@ impl<T: Transport> Driver for MixmlDriver<T> {
         crate::config::Interface::Mixml.capabilities()
     }
 
-    async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+    fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
+        Box::pin(self.run(run))
+    }
+
+    fn plan(&self, origin: &str, command: &Command, raw: bool) -> Planned {
+        plan(&self.settings, origin, command, raw)
+    }
+
+    fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {
+        Box::pin(async {
+            match self
+                .transport
+                .call(&Request::ListDirectoryNumbers, false)
+                .await
+            {
+                Ok(Reply {
+                    response: Response::DirectoryNumbers(numbers),
+                    ..
+                }) => numbers,
+                _ => Vec::new(),
+            }
+        })
+    }
+
+    fn close(&self) -> WireFuture<'_, ()> {
+        Box::pin(self.transport.log_out())
+    }
+}
+
+/// What `command` sends over MiXML with `settings`: its operations (with `raw`, their
+/// envelopes), and the same as JSON.
+pub(crate) fn plan(settings: &Settings, origin: &str, command: &Command, raw: bool) -> Planned {
+    let ops = lower(&command.action, settings);
+    Planned {
+        text: describe::plan(origin, command, &ops, raw),
+        json: serde_json::to_value(describe::PlannedCommand::new(origin, command, &ops))
+            .unwrap_or_default(),
+    }
+}
+
+impl<T: Transport> MixmlDriver<T> {
+    async fn run(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
         let action = run.command().action.clone();
         if let Action::SetFlag { room, flag, .. } = &action {
             // Validation refuses it on this wire; a command journaled under another
@@ -114,33 +155,6 @@ impl<T: Transport> Driver for MixmlDriver<T> {
         }
         result?;
         Ok(done(&action, &reads))
-    }
-
-    fn plan(&self, origin: &str, command: &Command, raw: bool) -> String {
-        describe::plan(
-            origin,
-            command,
-            &lower(&command.action, &self.settings),
-            raw,
-        )
-    }
-
-    async fn directory_numbers(&self) -> Vec<String> {
-        match self
-            .transport
-            .call(&Request::ListDirectoryNumbers, false)
-            .await
-        {
-            Ok(Reply {
-                response: Response::DirectoryNumbers(numbers),
-                ..
-            }) => numbers,
-            _ => Vec::new(),
-        }
-    }
-
-    async fn close(&self) {
-        self.transport.log_out().await;
     }
 }
 

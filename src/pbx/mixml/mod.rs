@@ -5,10 +5,13 @@
 
 pub mod client;
 pub mod describe;
-mod driver;
+pub(crate) mod driver;
 pub mod lower;
+mod row;
 pub mod transport;
 pub mod wire;
+
+pub(crate) use row::WIRE;
 
 pub use driver::{MixmlDriver, Reads};
 pub use transport::{ConnectCause, Recovery, Reply, Transport, TransportError};

@@ -1,19 +1,20 @@
-//! `Router`: the engine's driver for a property with several PBXs (`[pbx.NAME]`). Each command
-//! goes to the wire of the PBX that owns its room; the engine keeps "unreachable, queued" and
-//! the concurrency per PBX (`Driver::route`). A move between rooms of two PBXs is a check-in on
-//! the new room's PBX, then a check-out on the old one's, as two parts of one journaled command
-//! (`Run::begin_part`): a retry after a crash skips the part that was done. A single PBX is a
-//! router of one, so every configuration is driven the same way.
+//! `Pbxs`: the PBXs of a property, each with its wire, and the policy of driving several: each
+//! command goes to the wire of the PBX that owns its room; the engine keeps "unreachable,
+//! queued" and the concurrency per PBX (`route`). A move between rooms of two PBXs is a
+//! check-in on the new room's PBX, then a check-out on the old one's, as two parts of one
+//! journaled command (`Run::begin_part`): a retry after a crash skips the part that was done.
+//! PBXs whose number transfer ranges overlap share one DID pool. A single PBX is a property of
+//! one, so every configuration is driven the same way.
 
 use std::sync::Arc;
 
 use crate::config::{Capabilities, Config, Site};
-use crate::engine::{Carried, Done, Driver, Journal, Notices, Run, Stopped};
+use crate::engine::run::{Run, Stopped};
+use crate::engine::wire::{Carried, Done, Planned, Wire, WireError, WireFuture};
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest};
-use crate::pbx::AnyDriver;
 
 /// The PBXs of a property, each with its wire.
-pub struct Router {
+pub struct Pbxs {
     members: Vec<Member>,
     /// Each member's DID pool: the lowest index of the members its range overlaps, directly
     /// or through others.
@@ -26,25 +27,37 @@ struct Member {
     /// The PBX's rooms, levels, CORs and number transfer.
     site: Site,
     capabilities: Capabilities,
-    driver: Arc<AnyDriver>,
+    wire: Arc<dyn Wire>,
 }
 
-impl Router {
-    /// `drivers`: one per `config.pbxs`, in that order.
-    pub fn new(config: &Config, drivers: Vec<Arc<AnyDriver>>) -> Self {
+impl Pbxs {
+    /// `wires`: one per `config.pbxs`, in that order.
+    pub fn new(config: &Config, wires: Vec<Arc<dyn Wire>>) -> Self {
         Self::of(
             config
                 .pbxs
                 .iter()
                 .enumerate()
-                .zip(drivers)
-                .map(|((index, site), driver)| Member {
+                .zip(wires)
+                .map(|((index, site), wire)| Member {
                     site: site.clone(),
                     capabilities: config.view(index).capabilities(),
-                    driver,
+                    wire,
                 })
                 .collect(),
         )
+    }
+
+    /// One PBX, owning every room, with the settings of the built-in configuration (tests and
+    /// benchmarks of the engine with a wire of their own).
+    pub fn single(wire: Arc<dyn Wire>) -> Self {
+        let capabilities = wire.capabilities();
+        let site = Config::builtin().pbxs.swap_remove(0);
+        Self::of(vec![Member {
+            site,
+            capabilities,
+            wire,
+        }])
     }
 
     fn of(members: Vec<Member>) -> Self {
@@ -74,11 +87,6 @@ impl Router {
             pools,
             several,
         }
-    }
-
-    /// The wire of PBX `index`.
-    pub fn driver(&self, index: usize) -> Option<&Arc<AnyDriver>> {
-        self.members.get(index).map(|member| &member.driver)
     }
 
     fn owner(&self, room: &str) -> Option<usize> {
@@ -182,7 +190,7 @@ impl Router {
         });
         if run.begin_part("check-in", check_in) {
             run.on_pbx(target);
-            new.driver.execute(run).await?;
+            new.wire.execute(run).await?;
             run.end_part().await?;
         }
         if run.begin_part(
@@ -192,7 +200,7 @@ impl Router {
             },
         ) {
             run.on_pbx(source);
-            old.driver.execute(run).await?;
+            old.wire.execute(run).await?;
             run.end_part().await?;
         }
         Ok(Done {
@@ -206,7 +214,7 @@ impl Router {
     }
 }
 
-impl Router {
+impl Pbxs {
     /// The rooms of the other PBXs of `pbx`'s DID pool that hold `did` (expected state).
     fn held_elsewhere(
         &self,
@@ -285,20 +293,21 @@ impl Router {
     }
 }
 
-impl Driver for Router {
-    fn target(&self) -> String {
+impl Pbxs {
+    /// `user@address` of each PBX (`east (user@address), ...` with several).
+    pub fn target(&self) -> String {
         match self.members.as_slice() {
-            [only] => only.driver.target(),
+            [only] => only.wire.target(),
             members => members
                 .iter()
-                .map(|member| format!("{} ({})", member.site.name, member.driver.target()))
+                .map(|member| format!("{} ({})", member.site.name, member.wire.target()))
                 .collect::<Vec<_>>()
                 .join(", "),
         }
     }
 
     /// What every PBX's wire can do.
-    fn capabilities(&self) -> Capabilities {
+    pub fn capabilities(&self) -> Capabilities {
         let mut members = self.members.iter().map(|member| member.capabilities);
         let first = members
             .next()
@@ -312,14 +321,17 @@ impl Driver for Router {
         })
     }
 
-    fn pbx_names(&self) -> Vec<String> {
+    /// The PBXs by name.
+    pub fn pbx_names(&self) -> Vec<String> {
         self.members
             .iter()
             .map(|member| member.site.name.clone())
             .collect()
     }
 
-    fn route(&self, action: &Action) -> Vec<usize> {
+    /// Which PBXs (their indexes) `action` goes to: one, or two for a move between rooms of two
+    /// PBXs, or all for `TEST`.
+    pub(crate) fn route(&self, action: &Action) -> Vec<usize> {
         if matches!(action, Action::Test) {
             return (0..self.members.len()).collect();
         }
@@ -332,31 +344,37 @@ impl Driver for Router {
         routes
     }
 
-    fn only(&self, pbx: usize) -> Option<Self> {
+    /// PBX `pbx` alone (`--pbx NAME`), sharing its wire.
+    pub(crate) fn only(&self, pbx: usize) -> Option<Self> {
         let member = self.members.get(pbx)?;
         let mut only = Self::of(vec![Member {
             site: member.site.clone(),
             capabilities: member.capabilities,
-            driver: Arc::clone(&member.driver),
+            wire: Arc::clone(&member.wire),
         }]);
         only.several = self.several;
         Some(only)
     }
 
-    fn names_pbxs(&self) -> bool {
+    /// Whether events name the PBX (a property with several; also one narrowed to one of
+    /// them by `--pbx`).
+    pub(crate) fn names_pbxs(&self) -> bool {
         self.several
     }
 
-    fn did_pool(&self, pbx: usize) -> usize {
+    /// The DID pool of PBX `pbx`: commands that give DIDs in one pool run one after the other.
+    pub(crate) fn did_pool(&self, pbx: usize) -> usize {
         self.pools.get(pbx).copied().unwrap_or(pbx)
     }
 
-    fn block_cor(&self, room: &str) -> Option<u8> {
+    /// The Class of Restriction a check-out of `room` sets on its PBX.
+    pub(crate) fn block_cor(&self, room: &str) -> Option<u8> {
         let member = &self.members[self.owner(room)?];
         Some(member.site.cor.block.get())
     }
 
-    async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
+    /// Carries out `run`'s command on the PBX (or PBXs) it goes to.
+    pub(crate) async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
         let action = run.command().action.clone();
         if let Some(room) = action
             .rooms()
@@ -379,14 +397,14 @@ impl Driver for Router {
                 if let Some(shared) = self.did_in_shared_pool(run, *only, &action) {
                     return shared;
                 }
-                self.members[*only].driver.execute(run).await
+                self.members[*only].wire.execute(run).await
             }
             (all, _) => {
                 // `TEST`: every PBX in turn, each tried even when one before it failed.
                 let mut outcome = Ok(Done::default());
                 for &pbx in all {
                     run.on_pbx(pbx);
-                    let tested = self.members[pbx].driver.execute(run).await;
+                    let tested = self.members[pbx].wire.execute(run).await;
                     if outcome.is_ok() {
                         outcome = tested;
                     }
@@ -396,65 +414,101 @@ impl Driver for Router {
         }
     }
 
-    fn plan(&self, origin: &str, command: &Command, raw: bool) -> String {
+    /// What `command` would send, on each PBX it goes to: the PBX's name (with several) and
+    /// its wire's plan. A move between two PBXs is planned as its two parts.
+    pub fn plan(
+        &self,
+        origin: &str,
+        command: &Command,
+        raw: bool,
+    ) -> Vec<(Option<String>, Planned)> {
         let routes = self.route(&command.action);
-        match (routes.as_slice(), &command.action) {
-            ([source, target], Action::Move { from, to }) => format!(
-                "{origin}  MOVE {from} {to}: a move between PBXs `{}` and `{}`: check-in on room {to} with the guest hotelcare has in room {from} (its name, class of service and DID), then check-out of room {from}\n",
-                self.members[*source].site.name, self.members[*target].site.name
-            ),
-            _ => routes
-                .iter()
-                .map(|&pbx| {
-                    let member = &self.members[pbx];
-                    let plan = member.driver.plan(origin, command, raw);
-                    if self.members.len() > 1 {
-                        format!("PBX `{}`:\n{plan}", member.site.name)
-                    } else {
-                        plan
-                    }
-                })
-                .collect(),
+        if let ([source, target], Action::Move { from, to }) = (routes.as_slice(), &command.action)
+        {
+            return vec![(
+                None,
+                move_across_plan(
+                    origin,
+                    command,
+                    (from, to),
+                    (
+                        &self.members[*source].site.name,
+                        &self.members[*target].site.name,
+                    ),
+                ),
+            )];
         }
+        routes
+            .iter()
+            .map(|&pbx| {
+                let member = &self.members[pbx];
+                (
+                    self.several.then(|| member.site.name.clone()),
+                    member.wire.plan(origin, command, raw),
+                )
+            })
+            .collect()
     }
 
-    async fn directory_numbers(&self) -> Vec<String> {
+    /// Every PBX's directory numbers (best effort), for completion.
+    pub async fn directory_numbers(&self) -> Vec<String> {
         let mut numbers = Vec::new();
         for member in &self.members {
-            numbers.extend(member.driver.directory_numbers().await);
+            numbers.extend(member.wire.directory_numbers().await);
         }
         numbers
     }
 
-    async fn general_reset(
+    /// The general reset of the only PBX (see `Wire::general_reset`).
+    pub(crate) fn general_reset(
         &self,
         rooms: Vec<(String, crate::engine::RoomState)>,
-    ) -> Result<String, String> {
+    ) -> WireFuture<'_, Result<String, WireError>> {
         match self.members.as_slice() {
-            [only] => only.driver.general_reset(rooms).await,
-            _ => Err("a general reset goes to one PBX: name it with `--pbx NAME`".to_owned()),
+            [only] => only.wire.general_reset(rooms),
+            _ => Box::pin(async {
+                Err(WireError::Unsupported(
+                    "general reset of several PBXs at once: name one with `--pbx NAME`",
+                ))
+            }),
         }
     }
 
-    async fn close(&self) {
+    /// Ends every PBX's session (best effort).
+    pub async fn close(&self) {
         for member in &self.members {
-            member.driver.close().await;
+            member.wire.close().await;
         }
     }
 
-    fn attach(&self, journal: &Journal, notices: Notices) {
-        let several = self.members.len() > 1;
-        for member in &self.members {
-            let notices = if several {
-                let name = member.site.name.clone();
-                let inner = Arc::clone(&notices);
-                Arc::new(move |text: &str, problem: bool| {
-                    inner(&format!("PBX `{name}`: {text}"), problem);
-                }) as Notices
-            } else {
-                Arc::clone(&notices)
-            };
-            member.driver.attach(journal, notices);
-        }
+    /// The PBXs with their names and wires (for the engine's listeners).
+    pub(crate) fn members(&self) -> impl Iterator<Item = (&str, &Site, &Arc<dyn Wire>)> {
+        self.members
+            .iter()
+            .map(|member| (member.site.name.as_str(), &member.site, &member.wire))
+    }
+}
+
+/// A move between two PBXs, as `plan` shows it.
+pub(crate) fn move_across_plan(
+    origin: &str,
+    command: &Command,
+    (from, to): (&str, &str),
+    (from_pbx, to_pbx): (&str, &str),
+) -> Planned {
+    Planned {
+        text: format!(
+            "{origin}  {}: a move between PBXs `{from_pbx}` and `{to_pbx}`: check-in on room {to} with the guest hotelcare has in room {from} (name, class of service by name, DID), then check-out of room {from}",
+            command.text
+        ),
+        json: serde_json::json!({
+            "origin": origin,
+            "command": command.text,
+            "between_pbxs": [from_pbx, to_pbx],
+            "parts": [
+                format!("CHECKIN {to} on {to_pbx}"),
+                format!("CHECKOUT {from} on {from_pbx}"),
+            ],
+        }),
     }
 }

@@ -1,0 +1,93 @@
+//! What the PBXs say on their own (`WireEvent`), handled for every wire alike: a link up or down
+//! goes to the listeners as `Event::Link` (the metrics follow it), a room's flag the PBX reported
+//! is recorded in the room state, and a PBX that asks for every room (it restarted) gets its
+//! general reset from the expected room state.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::engine::event::{Event, Sink};
+use crate::engine::journal::Journal;
+use crate::engine::pbxs::Pbxs;
+use crate::engine::wire::WireEvent;
+
+/// Listens to every wire of `pbxs` (on the current runtime; without one, nothing listens).
+pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let several = pbxs.names_pbxs();
+    for (name, site, wire) in pbxs.members() {
+        let (events, mut inbox) = mpsc::unbounded_channel();
+        wire.listen(events);
+        let (name, site, wire) = (name.to_owned(), site.clone(), Arc::clone(wire));
+        let (journal, sink) = (journal.clone(), Arc::clone(sink));
+        runtime.spawn(async move {
+            let named = |text: &str| {
+                if several {
+                    format!("PBX `{name}`: {text}")
+                } else {
+                    text.to_owned()
+                }
+            };
+            let notice = |text: &str, problem: bool| {
+                sink(&Event::Notice {
+                    text: &named(text),
+                    problem,
+                });
+            };
+            while let Some(event) = inbox.recv().await {
+                match event {
+                    WireEvent::LinkUp { text } => sink(&Event::Link {
+                        pbx: &name,
+                        up: true,
+                        text: &named(&text),
+                    }),
+                    WireEvent::LinkDown { text } => sink(&Event::Link {
+                        pbx: &name,
+                        up: false,
+                        text: &named(&text),
+                    }),
+                    WireEvent::Note { text, problem } => notice(&text, problem),
+                    WireEvent::Reported {
+                        room,
+                        flag,
+                        value,
+                        text,
+                    } => {
+                        notice(&text, false);
+                        if let Err(error) = journal.set_room_flag(&room, &flag, &value).await {
+                            notice(
+                                &format!("room {room}: {flag} {value} not recorded: {error}"),
+                                true,
+                            );
+                        }
+                    }
+                    WireEvent::ResetRequested { text } => {
+                        notice(&text, false);
+                        let rooms = match journal.rooms() {
+                            Ok(rooms) => rooms
+                                .into_iter()
+                                .filter(|(room, _)| site.owns(room))
+                                .collect(),
+                            Err(error) => {
+                                notice(
+                                    &format!(
+                                        "the general reset is not sent: the room state cannot be read ({error})"
+                                    ),
+                                    true,
+                                );
+                                continue;
+                            }
+                        };
+                        match wire.general_reset(rooms).await {
+                            Ok(summary) => notice(&summary, false),
+                            Err(error) => notice(&error.to_string(), true),
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

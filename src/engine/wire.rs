@@ -1,0 +1,155 @@
+//! `Wire`: the engine's contract with the wire to one PBX. A wire takes one checked command
+//! (`validate::Command`, not a wire request) and carries it out on its PBX; the engine keeps the
+//! journal, the ordering, the concurrency, the retry policy, the events and the policy of a
+//! property with several PBXs (`pbxs`), and never names a wire type. The wires are
+//! `pbx::mixml` and `pbx::mitel_pms`, found through `pbx::registry`; tests plug in their own.
+//!
+//! Object-safe (`Arc<dyn Wire>`): the PBXs of a property may each have another wire, and a
+//! wire's future is boxed once per command, which costs nothing next to a PBX's answer.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio::sync::mpsc;
+
+pub use crate::config::Capabilities;
+use crate::engine::room_state::RoomState;
+use crate::engine::run::{Run, Stopped};
+use crate::lang::validate::{Command, Guest};
+
+/// A wire's future: boxed, so that `Wire` is object-safe.
+pub type WireFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a command that the PBX confirmed leaves for the room state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Done {
+    /// The DID a `DID AUTO` check-in was given.
+    pub did_given: Option<String>,
+    /// What a `MOVE` carried from the old room, as the PBX had it there.
+    pub moved: Option<Carried>,
+    /// `SHOW`: the room's record, labelled, as the PBX has it.
+    pub record: Option<Record>,
+}
+
+/// A guest's data as a move carries it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    pub guest: Option<Guest>,
+    pub cor: Option<u8>,
+    pub did: Option<String>,
+}
+
+/// A room's record for `SHOW`: its label, its fields in the PBX's order and labels (for
+/// people), and the same as typed values (for `reconcile`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    pub label: Option<String>,
+    pub fields: Vec<RecordField>,
+    /// What the PBX has, typed; `None` from a wire that cannot read its PBX.
+    pub snapshot: Option<Snapshot>,
+}
+
+/// A room as the PBX has it, in the terms hotelcare compares: names, class of restriction
+/// (day, night 1, night 2), DID.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub last_name: String,
+    pub first_name: String,
+    /// What the phone shows (`Last,First`, or the room's label when vacant).
+    pub directory_name: String,
+    pub cor: [Option<u8>; 3],
+    /// `None`: the wire has no DIDs.
+    pub did: Option<String>,
+}
+
+/// One field of a record: its label, its value for people (`"Solo"`, `empty`), and for programs
+/// (the text the PBX stores).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordField {
+    pub field: &'static str,
+    pub shown: String,
+    pub value: String,
+}
+
+/// A command as a wire would carry it out, without sending it (`plan`, the REPL's plan mode).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Planned {
+    /// For people: the operations or frames, as the monitor shows them.
+    pub text: String,
+    /// For programs (`plan --format json`): one document.
+    pub json: serde_json::Value,
+}
+
+/// Why a wire could not do what it was asked outside a command.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// This wire has no such thing (a general reset over MiXML).
+    #[error("this wire has no {0}")]
+    Unsupported(&'static str),
+    /// It was started and did not finish (the link dropped): what was sent stays sent.
+    #[error("{0}")]
+    Abandoned(String),
+}
+
+/// What a PBX says on its own, outside any command, as its wire reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WireEvent {
+    /// The link to the PBX is up.
+    LinkUp { text: String },
+    /// The link to the PBX is down (it is made again for the next command).
+    LinkDown { text: String },
+    /// The PBX reported a room's flag (`maid status` = `clean`): recorded in the room state.
+    Reported {
+        room: String,
+        flag: String,
+        value: String,
+        text: String,
+    },
+    /// The PBX restarted and asks for every room as it should be (a general reset).
+    ResetRequested { text: String },
+    /// Anything else worth telling.
+    Note { text: String, problem: bool },
+}
+
+/// Where a wire sends its events.
+pub type WireEvents = mpsc::UnboundedSender<WireEvent>;
+
+/// A wire to one PBX.
+pub trait Wire: Send + Sync {
+    /// `user@address` (or the like), for monitors and messages.
+    fn target(&self) -> String;
+
+    /// What this wire can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Carries out `run`'s command. Reports every step through `run.emit`, every failed attempt
+    /// through `run.failed` (which applies the retry policy), and keeps what a retry must not
+    /// read again through `run.keep` before its first write.
+    fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>>;
+
+    /// What `command` would send (with `raw`, the wire's own messages too).
+    fn plan(&self, origin: &str, command: &Command, raw: bool) -> Planned;
+
+    /// The PBX's directory numbers, for completion and `reconcile` (best effort: empty when
+    /// unknown).
+    fn directory_numbers(&self) -> WireFuture<'_, Vec<String>>;
+
+    /// Sends the PBX every room of `rooms` (the expected room state) as it should be: what
+    /// reconciles a PBX whose wire cannot read it. `Ok` says what was sent.
+    fn general_reset(
+        &self,
+        rooms: Vec<(String, RoomState)>,
+    ) -> WireFuture<'_, Result<String, WireError>> {
+        let _ = rooms;
+        Box::pin(async { Err(WireError::Unsupported("general reset")) })
+    }
+
+    /// Ends the session (best effort).
+    fn close(&self) -> WireFuture<'_, ()>;
+
+    /// Where to report what the PBX says on its own (`WireEvent`). Called once, by the engine
+    /// that drives the wire on the journal on disk.
+    fn listen(&self, events: WireEvents) {
+        let _ = events;
+    }
+}
