@@ -22,6 +22,7 @@ use redb::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+use crate::engine::room_flags::{FlagChange, FlagChanges};
 use crate::engine::room_state::RoomState;
 use crate::lang::validate::{Action, Command};
 
@@ -165,9 +166,6 @@ fn decode_room(room: &str, bytes: &[u8]) -> Result<RoomState, JournalError> {
 }
 
 type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>;
-
-/// Flags a command changed: (room, flag, new value; `None`: cleared).
-pub type FlagChanges = Vec<(String, String, Option<String>)>;
 
 /// A handle to the journal; cheap to clone. The file is closed when the last handle is dropped.
 #[derive(Clone)]
@@ -451,22 +449,12 @@ impl Journal {
     }
 
     /// Records what the PBX reported of a room on its own (maid status, message waiting) in
-    /// the room's expected state: `flag` = `value`.
-    pub async fn set_room_flag(
-        &self,
-        room: &str,
-        flag: &str,
-        value: &str,
-    ) -> Result<(), JournalError> {
-        self.set_room_flags(vec![(
-            room.to_owned(),
-            flag.to_owned(),
-            Some(value.to_owned()),
-        )])
-        .await
+    /// the room's expected state.
+    pub async fn set_room_flag(&self, room: &str, change: FlagChange) -> Result<(), JournalError> {
+        self.set_room_flags(vec![(room.to_owned(), change)]).await
     }
 
-    /// Sets (or, with `None`, clears) room flags, in one transaction.
+    /// Sets (or clears) room flags, in one transaction.
     pub async fn set_room_flags(&self, flags: FlagChanges) -> Result<(), JournalError> {
         self.write(Box::new(move |txn| apply_flags(txn, &flags)))
             .await
@@ -501,11 +489,8 @@ impl Journal {
                 if let Some(stored) = table.get(room.as_str()).map_err(|e| error("journal", e))? {
                     state.flags = decode_room(room, stored.value())?.flags;
                 }
-                for (_, flag, value) in flags.iter().filter(|(changed, ..)| changed == room) {
-                    match value {
-                        Some(value) => state.flags.insert(flag.clone(), value.clone()),
-                        None => state.flags.remove(flag),
-                    };
+                for (_, change) in flags.iter().filter(|(changed, _)| changed == room) {
+                    state.flags.apply(change.clone());
                 }
                 let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
                 table
@@ -784,15 +769,12 @@ fn apply_flags(txn: &WriteTransaction, flags: &FlagChanges) -> Result<(), Journa
         return Ok(());
     }
     let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
-    for (room, flag, value) in flags {
+    for (room, change) in flags {
         let mut state = match table.get(room.as_str()).map_err(|e| error("journal", e))? {
             Some(bytes) => decode_room(room, bytes.value())?,
             None => RoomState::default(),
         };
-        match value {
-            Some(value) => state.flags.insert(flag.clone(), value.clone()),
-            None => state.flags.remove(flag),
-        };
+        state.flags.apply(change.clone());
         let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
         table
             .insert(room.as_str(), bytes.as_slice())
@@ -1028,15 +1010,21 @@ mod tests {
                         marker: Some(("spool/a.hc".into(), serde_json::json!({"x": 1}))),
                         scripts: vec![("abc".into(), "a.hc".into())],
                         refuse_seen_within: None,
-                        room_flags: vec![("9".into(), "sharers".into(), Some("G#7".into()))],
+                        room_flags: vec![("9".into(), FlagChange::Reservation(Some("7".into())))],
                     },
                 )
                 .await
                 .unwrap();
             assert_eq!(seqs, [1, 2, 3]);
             assert_eq!(
-                journal.room("9").unwrap().unwrap().flags["sharers"],
-                "G#7",
+                journal
+                    .room("9")
+                    .unwrap()
+                    .unwrap()
+                    .flags
+                    .reservation
+                    .as_deref(),
+                Some("7"),
                 "the flags are written with the commands"
             );
             let second = journal.get(2).unwrap().unwrap();
@@ -1081,14 +1069,17 @@ mod tests {
             ..RoomState::default()
         };
         // ...then the FIAS link (or the PBX) wrote a flag before the command completed.
-        journal.set_room_flag("1", "sharers", "G#2").await.unwrap();
+        journal
+            .set_room_flag("1", FlagChange::Reservation(Some("2".into())))
+            .await
+            .unwrap();
         journal
             .complete(&entry, vec![("1".into(), state)], Vec::new())
             .await
             .unwrap();
         let room = journal.room("1").unwrap().unwrap();
         assert_eq!(room.cor, Some(2));
-        assert_eq!(room.flags["sharers"], "G#2");
+        assert_eq!(room.flags.reservation.as_deref(), Some("2"));
         // A flag command's own flag is its own.
         let flag = (
             "t.hc:2".to_owned(),
@@ -1109,20 +1100,13 @@ mod tests {
             .complete(
                 &entry,
                 vec![("1".into(), RoomState::default())],
-                vec![(
-                    "1".into(),
-                    crate::lang::syntax::Flag::MessageWaiting.name().into(),
-                    Some("on".into()),
-                )],
+                vec![("1".into(), FlagChange::MessageWaiting(Some(true)))],
             )
             .await
             .unwrap();
         let room = journal.room("1").unwrap().unwrap();
-        assert_eq!(room.flags["sharers"], "G#2");
-        assert_eq!(
-            room.flags[crate::lang::syntax::Flag::MessageWaiting.name()],
-            "on"
-        );
+        assert_eq!(room.flags.reservation.as_deref(), Some("2"));
+        assert_eq!(room.flags.message_waiting, Some(true));
     }
 
     #[tokio::test]

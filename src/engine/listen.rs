@@ -50,16 +50,11 @@ pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
                         text: &named(&text),
                     }),
                     WireEvent::Note { text, problem } => notice(&text, problem),
-                    WireEvent::Reported {
-                        room,
-                        flag,
-                        value,
-                        text,
-                    } => {
+                    WireEvent::Reported { room, change, text } => {
                         notice(&text, false);
-                        if let Err(error) = journal.set_room_flag(&room, &flag, &value).await {
+                        if let Err(error) = journal.set_room_flag(&room, change).await {
                             notice(
-                                &format!("room {room}: {flag} {value} not recorded: {error}"),
+                                &format!("room {room}: what the PBX reported is not recorded: {error}"),
                                 true,
                             );
                         }

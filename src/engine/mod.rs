@@ -17,6 +17,7 @@ mod event;
 pub mod journal;
 mod listen;
 mod pbxs;
+mod room_flags;
 pub mod room_state;
 pub mod run;
 pub mod wire;
@@ -27,10 +28,11 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub use event::{Event, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
-pub use journal::{Entry, Extras, FlagChanges, Journal, JournalError, Marker, ScriptStamp, Status};
+pub use journal::{Entry, Extras, Journal, JournalError, Marker, ScriptStamp, Status};
 pub use pbxs::Pbxs;
 pub(crate) use pbxs::move_across_plan;
-pub use room_state::{LastCommand, RESERVATION, RoomState};
+pub use room_flags::{FlagChange, FlagChanges, MaidStatus, RoomFlags, Sharer};
+pub use room_state::{LastCommand, RoomState};
 pub use run::{Failure, FailureKind, Run, Stopped, Timing};
 pub use wire::{
     Capabilities, Carried, Done, Planned, Record, RecordField, Snapshot, Wire, WireError,
@@ -640,7 +642,7 @@ impl Shared {
         entry: &Entry,
         done: &Done,
         block_cor: Option<u8>,
-    ) -> (Vec<(String, RoomState)>, journal::FlagChanges) {
+    ) -> (Vec<(String, RoomState)>, FlagChanges) {
         let last = LastCommand {
             seq: entry.seq,
             origin: entry.origin.clone(),
@@ -668,14 +670,13 @@ impl Shared {
         let mut changes = Vec::new();
         for (room, state) in &states {
             let was = before(room).flags;
-            for (flag, value) in &state.flags {
-                if was.get(flag) != Some(value) {
-                    changes.push((room.clone(), flag.clone(), Some(value.clone())));
-                }
-            }
-            for flag in was.keys().filter(|flag| !state.flags.contains_key(*flag)) {
-                changes.push((room.clone(), flag.clone(), None));
-            }
+            changes.extend(
+                state
+                    .flags
+                    .changes_from(&was)
+                    .into_iter()
+                    .map(|change| (room.clone(), change)),
+            );
         }
         (states, changes)
     }

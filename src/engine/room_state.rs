@@ -4,10 +4,9 @@
 //! that cannot read the PBX will use for `MOVE` and `SHOW`, and what a reconciliation compares the
 //! PBX against.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+use crate::engine::room_flags::RoomFlags;
 use crate::engine::wire::{Carried, Done};
 #[cfg(test)]
 use crate::lang::validate::CheckIn;
@@ -23,9 +22,9 @@ pub struct RoomState {
     /// The DID the room has, as far as hotelcare set it (`None`: none, or never set).
     pub did: Option<String>,
     pub last: Option<LastCommand>,
-    /// What later wires report (message waiting, do not disturb, maid status), by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub flags: BTreeMap<String, String>,
+    /// Message waiting, do not disturb, maid status, the PMS's reservation and sharers.
+    #[serde(default)]
+    pub flags: RoomFlags,
 }
 
 /// The command that last changed a room.
@@ -39,34 +38,13 @@ pub struct LastCommand {
     pub at: u64,
 }
 
-/// The room-state flag naming the PMS's reservation of the stay (FIAS `G#`): set by the check-in
-/// that carries one, moved by a move, cleared when the room is vacated.
-pub const RESERVATION: &str = "fias reservation";
-
-/// A room's flags without those that belong to a guest's stay (message waiting, do not
-/// disturb, the reservation): a check-in and a check-out end them (the Mitel PMS wire sends
-/// them off; MiVB also clears them on check-in and check-out itself).
-fn a_guests_flags_cleared(mut flags: BTreeMap<String, String>) -> BTreeMap<String, String> {
-    for flag in [
-        crate::lang::validate::Flag::MessageWaiting,
-        crate::lang::validate::Flag::DoNotDisturb,
-    ] {
-        flags.remove(flag.name());
+/// `flags` with a stay's flags ended and the reservation `reservation` (a check-in's, or the
+/// one a move carries) set.
+fn a_new_stay(flags: &RoomFlags, reservation: Option<&str>) -> RoomFlags {
+    RoomFlags {
+        reservation: reservation.map(str::to_owned),
+        ..flags.stay_ended()
     }
-    flags.remove(RESERVATION);
-    flags
-}
-
-/// `flags` with the stay's reservation set to `reservation` (none: cleared).
-fn with_reservation(
-    mut flags: BTreeMap<String, String>,
-    reservation: Option<&str>,
-) -> BTreeMap<String, String> {
-    match reservation {
-        Some(reservation) => flags.insert(RESERVATION.to_owned(), reservation.to_owned()),
-        None => flags.remove(RESERVATION),
-    };
-    flags
 }
 
 /// The rooms `action` changed and how they stand now, given how they stood (`before`) and what
@@ -94,7 +72,7 @@ pub fn after(
             guest: None,
             cor: Some(block_cor),
             did: if transfer { None } else { previous.did },
-            flags: a_guests_flags_cleared(previous.flags),
+            flags: previous.flags.stay_ended(),
             last: None,
         }
     };
@@ -118,7 +96,7 @@ pub fn after(
                     guest: Some(check_in.guest.clone()),
                     cor: Some(check_in.cor.get()),
                     did,
-                    flags: with_reservation(a_guests_flags_cleared(previous.flags), reservation),
+                    flags: a_new_stay(&previous.flags, reservation),
                     last: None,
                 }),
             )]
@@ -141,10 +119,14 @@ pub fn after(
         }
         Action::SetFlag { room, flag, on } => {
             let mut state = before(room);
-            state.flags.insert(
-                flag.name().to_owned(),
-                if *on { "on" } else { "off" }.to_owned(),
-            );
+            match flag {
+                crate::lang::validate::Flag::MessageWaiting => {
+                    state.flags.message_waiting = Some(*on);
+                }
+                crate::lang::validate::Flag::DoNotDisturb => {
+                    state.flags.do_not_disturb = Some(*on);
+                }
+            }
             vec![(room.clone(), with_last(state))]
         }
         Action::Move { from, to } => {
@@ -161,10 +143,7 @@ pub fn after(
                 guest,
                 cor,
                 did,
-                flags: with_reservation(
-                    a_guests_flags_cleared(before(to).flags),
-                    moving.flags.get(RESERVATION).map(String::as_str),
-                ),
+                flags: a_new_stay(&before(to).flags, moving.flags.reservation.as_deref()),
                 last: None,
             };
             vec![
@@ -178,8 +157,11 @@ pub fn after(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::config::Cor;
+    use crate::engine::room_flags::MaidStatus;
 
     fn guest(name: &str) -> Guest {
         Guest {
@@ -208,18 +190,18 @@ mod tests {
     #[test]
     fn a_check_out_ends_the_stays_flags_and_keeps_the_rooms() {
         let mut rooms = BTreeMap::new();
-        let mut state = RoomState {
+        let state = RoomState {
             occupied: true,
             guest: Some(guest("Solo")),
+            flags: RoomFlags {
+                message_waiting: Some(true),
+                do_not_disturb: Some(true),
+                maid_status: Some(MaidStatus::Clean),
+                reservation: Some("7".into()),
+                ..RoomFlags::default()
+            },
             ..RoomState::default()
         };
-        for (flag, value) in [
-            ("message waiting", "on"),
-            ("do not disturb", "on"),
-            ("maid status", "clean"),
-        ] {
-            state.flags.insert(flag.into(), value.into());
-        }
         rooms.insert("1000".to_owned(), state);
         apply(
             &mut rooms,
@@ -228,10 +210,12 @@ mod tests {
             },
             &Done::default(),
         );
-        let flags: Vec<&str> = rooms["1000"].flags.keys().map(String::as_str).collect();
         assert_eq!(
-            flags,
-            ["maid status"],
+            rooms["1000"].flags,
+            RoomFlags {
+                maid_status: Some(MaidStatus::Clean),
+                ..RoomFlags::default()
+            },
             "the PBX's maid status is the room's, not the stay's"
         );
     }

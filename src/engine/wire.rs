@@ -13,6 +13,7 @@ use std::pin::Pin;
 use tokio::sync::mpsc;
 
 pub use crate::config::Capabilities;
+use crate::engine::room_flags::FlagChange;
 use crate::engine::room_state::RoomState;
 use crate::engine::run::{Run, Stopped};
 use crate::lang::validate::{Command, Guest};
@@ -98,11 +99,10 @@ pub enum WireEvent {
     LinkUp { text: String },
     /// The link to the PBX is down (it is made again for the next command).
     LinkDown { text: String },
-    /// The PBX reported a room's flag (`maid status` = `clean`): recorded in the room state.
+    /// The PBX reported a room's flag (its maid status): recorded in the room state.
     Reported {
         room: String,
-        flag: String,
-        value: String,
+        change: FlagChange,
         text: String,
     },
     /// The PBX restarted and asks for every room as it should be (a general reset).

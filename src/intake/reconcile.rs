@@ -323,13 +323,9 @@ fn compare(
         let Some(record) = records.get(room) else {
             continue;
         };
-        let value = |field: &str| {
-            record
-                .fields
-                .iter()
-                .find(|f| f.field == field)
-                .map(|f| f.value.clone())
-                .unwrap_or_default()
+        // The wire's typed reading of the room (a wire that cannot read has none).
+        let Some(has) = &record.snapshot else {
+            continue;
         };
         let since = state.last.as_ref().map_or_else(String::new, |last| {
             format!(
@@ -340,33 +336,45 @@ fn compare(
                 LocalTime(last.at)
             )
         });
-        let mut expected: Vec<(&'static str, String)> = Vec::new();
+        let cor = |c: Option<u8>| c.map(|c| c.to_string()).unwrap_or_default();
+        // Field, what the PBX has, what hotelcare expects.
+        let mut compared: Vec<(&'static str, String, String)> = Vec::new();
         let label = record.label.clone().unwrap_or_default();
-        if let (Some(guest), true) = (&state.guest, state.occupied) {
-            expected.push(("Last Name", guest.last.clone()));
-            expected.push(("First Name", guest.first.clone()));
-            expected.push(("Directory Name", guest.directory_name.clone()));
-        } else {
-            expected.push(("Last Name", label.clone()));
-            expected.push(("First Name", String::new()));
-            expected.push(("Directory Name", label.clone()));
-        }
-        if let Some(cor) = state.cor {
-            for field in ["COR Day", "COR Night 1", "COR Night 2"] {
-                expected.push((field, cor.to_string()));
+        let (last, first, directory) = match (&state.guest, state.occupied) {
+            (Some(guest), true) => (
+                guest.last.clone(),
+                guest.first.clone(),
+                guest.directory_name.clone(),
+            ),
+            _ => (label.clone(), String::new(), label.clone()),
+        };
+        compared.push(("Last Name", has.last_name.clone(), last));
+        compared.push(("First Name", has.first_name.clone(), first));
+        compared.push(("Directory Name", has.directory_name.clone(), directory));
+        if let Some(expected) = state.cor {
+            for (field, pbx) in ["COR Day", "COR Night 1", "COR Night 2"]
+                .into_iter()
+                .zip(has.cor)
+            {
+                compared.push((field, cor(pbx), expected.to_string()));
             }
         }
-        if config.number_transfer.is_some() {
-            expected.push(("DID Service Number", state.did.clone().unwrap_or_default()));
+        if config.number_transfer.is_some()
+            && let Some(did) = &has.did
+        {
+            compared.push((
+                "DID Service Number",
+                did.clone(),
+                state.did.clone().unwrap_or_default(),
+            ));
         }
         let before = differences.len();
-        for (field, want) in expected {
-            let has = value(field);
-            if has != want {
+        for (field, pbx, want) in compared {
+            if pbx != want {
                 differences.push(Difference {
                     room: room.clone(),
                     field,
-                    pbx: has,
+                    pbx,
                     expected: want,
                     since: since.clone(),
                 });

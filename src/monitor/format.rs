@@ -46,9 +46,9 @@ pub(crate) fn room_state(
     });
     let flags: Vec<String> = state
         .flags
-        .iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(flag, value)| format!("{flag}: {}", value.replace('\u{1f}', "; ")))
+        .shown()
+        .into_iter()
+        .map(|(flag, value)| format!("{flag}: {value}"))
         .collect();
     let flags = if flags.is_empty() {
         String::new()

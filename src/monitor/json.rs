@@ -216,7 +216,7 @@ pub(crate) struct RoomEntry<'a> {
     /// What the PBX reported or hotelcare set besides (message waiting, do not disturb, maid
     /// status); left out when there is none.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub flags: &'a std::collections::BTreeMap<String, String>,
+    pub flags: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// `rooms --format json`.
@@ -245,7 +245,7 @@ impl<'a> Rooms<'a> {
                     pbx: config.pbx_label(&[room]),
                     did: state.did.as_deref(),
                     last: state.last.as_ref(),
-                    flags: &state.flags,
+                    flags: state.flags.shown().into_iter().collect(),
                 })
                 .collect(),
         }

@@ -13,11 +13,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Capabilities, Config, FiasConfig};
 use crate::diagnostics::LocalTime;
-use crate::engine::{FlagChanges, RoomState};
+use crate::engine::{FlagChange, FlagChanges, RoomState};
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::session;
 use crate::inputs::fias::status::{LinkState, RecordOutcome, SharedStatus, now};
-use crate::inputs::fias::view::{RoomView, SHARERS};
+use crate::inputs::fias::view::RoomView;
 use crate::intake::acceptance::{Batch, Refusal as NotAccepted};
 use crate::lang::syntax::{Extension, Request};
 
@@ -188,7 +188,7 @@ impl Link {
         let flags = self
             .held
             .iter()
-            .map(|room| (room.to_string(), SHARERS.to_owned(), None))
+            .map(|room| (room.to_string(), FlagChange::Sharers(Vec::new())))
             .collect();
         let batch = Batch {
             source: "fias:resync:confirmed".into(),

@@ -13,7 +13,7 @@ use crate::config::{Capabilities, FiasConfig};
 use crate::inputs::fias::fields::{self, VirtualNumber, yes};
 use crate::inputs::fias::record::Record;
 use crate::inputs::fias::refusal::Refusal;
-use crate::inputs::fias::view::{RoomView, SHARERS, Sharer};
+use crate::inputs::fias::view::{RoomView, Sharer};
 use crate::intake::acceptance::Batch;
 use crate::lang::syntax::{DidValue, Extension, Flag, GuestName, LevelName, Request};
 
@@ -75,7 +75,7 @@ pub(crate) fn map(record: &Record, cx: &Context<'_>) -> Result<Mapped, Refusal> 
     effect.batch.flags = effect
         .rooms
         .iter()
-        .map(|(room, view)| (room.to_string(), SHARERS.to_owned(), view.sharers_flag()))
+        .map(|(room, view)| (room.to_string(), view.sharers_flag()))
         .collect();
     Ok(Mapped::Effect(effect))
 }
@@ -536,6 +536,7 @@ mod tests {
 
     use super::*;
     use crate::config::{Codepage, Interface};
+    use crate::engine::FlagChange;
 
     fn config() -> FiasConfig {
         FiasConfig {
@@ -692,8 +693,10 @@ mod tests {
             effect.batch.flags,
             vec![(
                 "1".to_owned(),
-                SHARERS.to_owned(),
-                Some("2=Beta,Bob".to_owned())
+                FlagChange::Sharers(vec![crate::engine::Sharer {
+                    reservation: "2".into(),
+                    name: "Beta,Bob".into()
+                }])
             )]
         );
         let shared = BTreeMap::from([("1", held("1", &[("2", "Beta,Bob")]))]);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, FiasConfig};
 use crate::diagnostics::Span;
-use crate::engine::{RESERVATION, RoomState};
+use crate::engine::RoomState;
 use crate::inputs::fias::fields;
 use crate::inputs::fias::record::Record;
 use crate::inputs::fias::refusal::screen;
@@ -202,7 +202,7 @@ fn check_in(
 /// Whether the room's guest is the PMS's: by reservation where the room state has one, else by
 /// the name the phone shows.
 fn same_guest(state: &RoomState, reservation: Option<&str>, name: Option<&GuestName>) -> bool {
-    match state.flags.get(RESERVATION).filter(|r| !r.is_empty()) {
+    match state.flags.reservation.as_ref().filter(|r| !r.is_empty()) {
         Some(holder) => Some(holder.as_str()) == reservation,
         None => state.guest.as_ref().zip(name).is_some_and(|(guest, name)| {
             Guest::from_text(name.as_str(), Span::new(0, 0))
@@ -252,7 +252,7 @@ mod tests {
             ..RoomState::default()
         };
         let mut held = occupied("Held");
-        held.flags.insert(RESERVATION.into(), "6".into());
+        held.flags.reservation = Some("6".into());
         let rooms = vec![
             ("1".to_owned(), occupied("Same")),
             ("2".to_owned(), occupied("Other")),

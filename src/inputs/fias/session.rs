@@ -12,14 +12,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::engine::RESERVATION;
+use crate::engine::{FlagChange, MaidStatus};
 use crate::inputs::fias::link::{Control, Link, describe_refusal};
 use crate::inputs::fias::mapping::{Context, Effect, Mapped, map};
 use crate::inputs::fias::record::{Framed, Frames, Record};
 use crate::inputs::fias::refusal::screen;
 use crate::inputs::fias::resync::{ResyncReport, compare};
 use crate::inputs::fias::status::{LastRecord, RecordOutcome, now};
-use crate::inputs::fias::view::{RoomView, SHARERS};
+use crate::inputs::fias::view::RoomView;
 use crate::intake::acceptance::{Batch, Refusal as NotAccepted};
 use crate::lang::syntax::{Extension, Request};
 
@@ -520,24 +520,23 @@ impl Session<'_> {
             })
             .collect();
         for (room, view) in &found.house {
-            flags.push((room.to_string(), SHARERS.to_owned(), view.sharers_flag()));
+            flags.push((room.to_string(), view.sharers_flag()));
             if !checked_in.contains(&room) && view.holder.is_some() {
                 flags.push((
                     room.to_string(),
-                    RESERVATION.to_owned(),
-                    view.holder.clone(),
+                    FlagChange::Reservation(view.holder.clone()),
                 ));
             }
         }
         if !hold {
             for room in &found.checkouts {
-                flags.push((room.to_string(), SHARERS.to_owned(), None));
+                flags.push((room.to_string(), FlagChange::Sharers(Vec::new())));
             }
         }
         // Vacant rooms keep no sharers of an earlier stay.
         for (room, state) in rooms {
-            if !state.occupied && state.flags.contains_key(SHARERS) {
-                flags.push((room.clone(), SHARERS.to_owned(), None));
+            if !state.occupied && !state.flags.sharers.is_empty() {
+                flags.push((room.clone(), FlagChange::Sharers(Vec::new())));
             }
         }
         flags
@@ -545,7 +544,7 @@ impl Session<'_> {
 
     /// Maid status the PBX reported (a wire that reports it keeps it in the room state) goes
     /// to the PMS as room equipment (`RE` with `RS`). `false` when the link must be closed.
-    async fn maid_status(&mut self, told: &mut BTreeMap<String, String>) -> bool {
+    async fn maid_status(&mut self, told: &mut BTreeMap<String, MaidStatus>) -> bool {
         let rooms = self.link.host.rooms();
         let now = maid_statuses(&rooms);
         for (room, status) in &now {
@@ -553,7 +552,7 @@ impl Session<'_> {
                 continue;
             }
             let occupied = rooms.iter().any(|(r, s)| r == room && s.occupied);
-            match room_status(status, occupied) {
+            match room_status(*status, occupied) {
                 Some(code) => {
                     let record = Record::new("RE", &[("RN", room), ("RS", code)]);
                     if self.send(&record).await.is_err() {
@@ -578,26 +577,24 @@ impl Session<'_> {
 }
 
 /// The maid status of every room that has one (as the PBX reported it).
-fn maid_statuses(rooms: &[(String, crate::engine::RoomState)]) -> BTreeMap<String, String> {
+fn maid_statuses(rooms: &[(String, crate::engine::RoomState)]) -> BTreeMap<String, MaidStatus> {
     rooms
         .iter()
-        .filter_map(|(room, state)| {
-            state
-                .flags
-                .get("maid status")
-                .map(|status| (room.clone(), status.clone()))
-        })
+        .filter_map(|(room, state)| state.flags.maid_status.map(|status| (room.clone(), status)))
         .collect()
 }
 
 /// FIAS room status (`RS`: 1 dirty/vacant, 2 dirty/occupied, 3 clean/vacant, 4 clean/occupied)
-/// of a maid status as the Mitel PMS wire reports it (`None`: no counterpart).
-fn room_status(status: &str, occupied: bool) -> Option<&'static str> {
+/// of a maid status (`None`: no counterpart).
+fn room_status(status: MaidStatus, occupied: bool) -> Option<&'static str> {
+    use MaidStatus::{
+        Clean, NotClean, OccupiedClean, OccupiedNotClean, VacantClean, VacantNotClean,
+    };
     Some(match (status, occupied) {
-        ("vacant, not clean", _) | ("not clean", false) => "1",
-        ("occupied, not clean", _) | ("not clean", true) => "2",
-        ("vacant, clean", _) | ("clean", false) => "3",
-        ("occupied, clean", _) | ("clean", true) => "4",
+        (VacantNotClean, _) | (NotClean, false) => "1",
+        (OccupiedNotClean, _) | (NotClean, true) => "2",
+        (VacantClean, _) | (Clean, false) => "3",
+        (OccupiedClean, _) | (Clean, true) => "4",
         _ => return None,
     })
 }

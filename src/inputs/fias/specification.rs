@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::{Codepage, Config, FiasConfig};
-use crate::engine::{RESERVATION, RoomState};
+use crate::engine::RoomState;
 use crate::inputs::fias::mapping::{Context, Mapped, map};
 use crate::inputs::fias::record::Record;
 use crate::inputs::fias::refusal::screen;
@@ -197,7 +197,7 @@ fn resync(config: &Config, house: &[Record], views: &HashMap<Extension, RoomView
                 ..RoomState::default()
             };
             if let Some(holder) = &view.holder {
-                state.flags.insert(RESERVATION.to_owned(), holder.clone());
+                state.flags.reservation = Some(holder.clone());
             }
             (room.to_string(), state)
         })

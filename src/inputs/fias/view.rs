@@ -4,16 +4,12 @@
 //! takes the phone; the last one out checks the room out (`docs/fias.md`).
 //!
 //! The holder is kept in the room state by the commands themselves (a check-in carries its
-//! reservation; `engine::RESERVATION`); the sharers are the link's own, kept in the room state's
-//! `fias sharers` flag, written in the transaction that journals the record's commands.
+//! reservation; `RoomFlags::reservation`); the sharers are the link's own, kept in the room
+//! state's flags (`RoomFlags::sharers`), written in the transaction that journals the record's
+//! commands.
 
-use crate::engine::{RESERVATION, RoomState};
+use crate::engine::{FlagChange, RoomState, Sharer as StoredSharer};
 use crate::lang::syntax::GuestName;
-
-/// The room-state flag listing the sharers: `G#=Last,First` entries.
-pub(crate) const SHARERS: &str = "fias sharers";
-/// Between sharers (a control character: a record holding one is refused before it is read).
-const SEPARATOR: char = '\u{1f}';
 
 /// A reservation sharing a room whose phone shows another.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,19 +30,18 @@ pub(crate) struct RoomView {
 impl RoomView {
     /// The view the room state gives.
     pub(crate) fn of(state: &RoomState) -> Self {
-        let sharers = state
-            .flags
-            .get(SHARERS)
-            .map(|list| parse(list))
-            .unwrap_or_default();
         Self {
             occupied: state.occupied,
-            holder: state
+            holder: state.flags.reservation.clone().filter(|r| !r.is_empty()),
+            sharers: state
                 .flags
-                .get(RESERVATION)
-                .filter(|r| !r.is_empty())
-                .cloned(),
-            sharers,
+                .sharers
+                .iter()
+                .map(|stored| Sharer {
+                    reservation: stored.reservation.clone(),
+                    name: GuestName::whole(&stored.name).ok(),
+                })
+                .collect(),
         }
     }
 
@@ -68,37 +63,18 @@ impl RoomView {
         self.sharers.iter().any(|s| s.reservation == reservation)
     }
 
-    /// The sharers flag's value (`None`: no sharers, the flag is removed).
-    pub(crate) fn sharers_flag(&self) -> Option<String> {
-        if self.sharers.is_empty() {
-            return None;
-        }
-        let entries: Vec<String> = self
-            .sharers
-            .iter()
-            .map(|s| {
-                format!(
-                    "{}={}",
-                    s.reservation,
-                    s.name.as_ref().map_or("", GuestName::as_str)
-                )
-            })
-            .collect();
-        Some(entries.join(&SEPARATOR.to_string()))
+    /// The sharers, as the room state keeps them.
+    pub(crate) fn sharers_flag(&self) -> FlagChange {
+        FlagChange::Sharers(
+            self.sharers
+                .iter()
+                .map(|s| StoredSharer {
+                    reservation: s.reservation.clone(),
+                    name: s.name.as_ref().map_or("", GuestName::as_str).to_owned(),
+                })
+                .collect(),
+        )
     }
-}
-
-fn parse(list: &str) -> Vec<Sharer> {
-    list.split(SEPARATOR)
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| {
-            let (reservation, name) = entry.split_once('=').unwrap_or((entry, ""));
-            Sharer {
-                reservation: reservation.to_owned(),
-                name: GuestName::whole(name).ok(),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -125,11 +101,12 @@ mod tests {
             occupied: true,
             ..RoomState::default()
         };
-        state.flags.insert(RESERVATION.into(), "1".into());
-        state
-            .flags
-            .insert(SHARERS.into(), view.sharers_flag().unwrap());
+        state.flags.reservation = Some("1".into());
+        state.flags.apply(view.sharers_flag());
         assert_eq!(RoomView::of(&state), view);
-        assert_eq!(RoomView::vacant().sharers_flag(), None);
+        assert_eq!(
+            RoomView::vacant().sharers_flag(),
+            FlagChange::Sharers(Vec::new())
+        );
     }
 }

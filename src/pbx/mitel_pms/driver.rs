@@ -106,11 +106,9 @@ pub(crate) struct Planned {
 /// The records that end what a guest's stay switched on (message waiting, do not disturb), as
 /// the expected state has them: sent after a check-out so that the next guest starts without.
 fn stay_ended(room: &str, state: &RoomState) -> Vec<Record> {
-    let on = |flag: Flag| {
-        state
-            .flags
-            .get(flag.name())
-            .is_some_and(|value| value == "on")
+    let on = |flag: Flag| match flag {
+        Flag::MessageWaiting => state.flags.message_waiting == Some(true),
+        Flag::DoNotDisturb => state.flags.do_not_disturb == Some(true),
     };
     let mut records = Vec::new();
     if on(Flag::MessageWaiting) {
@@ -556,7 +554,7 @@ fn record(state: &RoomState) -> RoomRecord {
             state.cor.map(|c| c.to_string()).unwrap_or_default(),
         ),
     ];
-    for (flag, value) in state.flags.iter().filter(|(_, value)| !value.is_empty()) {
+    for (flag, value) in state.flags.shown() {
         fields.push(RecordField {
             field: "Flag",
             shown: format!("{flag}={value}"),

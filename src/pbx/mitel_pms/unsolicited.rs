@@ -7,7 +7,7 @@
 
 use tokio::sync::mpsc;
 
-use crate::engine::{WireError, WireEvent};
+use crate::engine::{FlagChange, MaidStatus, WireError, WireEvent};
 use crate::lang::validate::pms_name::fit_name;
 use crate::pbx::mitel_pms::driver::PmsSettings;
 use crate::pbx::mitel_pms::frame::Record;
@@ -17,7 +17,7 @@ use crate::pbx::mitel_pms::link::{Link, Say, say};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PbxMessage {
     /// `STSn room`: the room's maid status.
-    MaidStatus { room: String, status: &'static str },
+    MaidStatus { room: String, status: MaidStatus },
     /// `MW n room`.
     MessageWaiting { room: String, on: bool },
     /// `RQINZ`: the PBX restarted and asks for the whole house.
@@ -27,17 +27,17 @@ pub(crate) enum PbxMessage {
 }
 
 /// The maid status codes (spec §3.3, from the descriptions of 3CX and `DuVoice`).
-fn maid_status(digit: u8) -> Option<&'static str> {
+fn maid_status(digit: u8) -> Option<MaidStatus> {
     Some(match digit {
-        b'1' => "maid present",
-        b'2' => "clean",
-        b'3' => "not clean",
-        b'4' => "out of service",
-        b'5' => "to be inspected",
-        b'6' => "occupied, clean",
-        b'7' => "occupied, not clean",
-        b'8' => "vacant, clean",
-        b'9' => "vacant, not clean",
+        b'1' => MaidStatus::MaidPresent,
+        b'2' => MaidStatus::Clean,
+        b'3' => MaidStatus::NotClean,
+        b'4' => MaidStatus::OutOfService,
+        b'5' => MaidStatus::ToBeInspected,
+        b'6' => MaidStatus::OccupiedClean,
+        b'7' => MaidStatus::OccupiedNotClean,
+        b'8' => MaidStatus::VacantClean,
+        b'9' => MaidStatus::VacantNotClean,
         _ => return None,
     })
 }
@@ -91,8 +91,7 @@ pub(crate) async fn handle(
             PbxMessage::MaidStatus { room, status } => WireEvent::Reported {
                 text: said(&format!("maid status of room {room}: {status}")),
                 room,
-                flag: "maid status".into(),
-                value: status.into(),
+                change: FlagChange::MaidStatus(Some(status)),
             },
             PbxMessage::MessageWaiting { room, on } => WireEvent::Reported {
                 text: said(&format!(
@@ -100,8 +99,7 @@ pub(crate) async fn handle(
                     if on { "on" } else { "off" }
                 )),
                 room,
-                flag: "message waiting".into(),
-                value: if on { "on" } else { "off" }.into(),
+                change: FlagChange::MessageWaiting(Some(on)),
             },
             PbxMessage::RequestToInitialize if settings.pms.general_reset => {
                 WireEvent::ResetRequested {
@@ -183,7 +181,7 @@ mod tests {
             read("STS2 101  "),
             PbxMessage::MaidStatus {
                 room: "101".into(),
-                status: "clean"
+                status: MaidStatus::Clean
             }
         );
         assert_eq!(
