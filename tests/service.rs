@@ -451,7 +451,7 @@ fn the_repl_on_a_terminal_attaches_to_the_service_and_shows_its_monitor() {
     command.arg("repl").env("TERM", "xterm");
     let mut repl = Session::spawn(command).unwrap();
     repl.set_expect_timeout(Some(Duration::from_secs(15)));
-    repl.expect("attached to the service").unwrap();
+    repl.expect("attached to the hotelcare service").unwrap();
     repl.expect("hotelcare(service 127.0.0.1:").unwrap();
     repl.send_line("CHECKIN 1000 \"Solo,Alina\"").unwrap();
     repl.expect("CHECKIN   done").unwrap();

@@ -1,8 +1,7 @@
-//! What `run`, `show`, `queue retry`, `watch` and the REPL share: a runtime, the journal, an
-//! engine on the target with the monitor on stdout, and the verdict of a drain as a line and an
-//! exit code.
+//! What the subcommands share: the output format, a runtime, the journal's compaction, and
+//! the verdict of their commands as a line and an exit code.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use crate::cli::arguments::Format;
 use crate::cli::error::{Error, report};
@@ -10,8 +9,8 @@ use crate::cli::exit::Exit;
 use crate::cli::target::Target;
 use crate::config::Config;
 use crate::diagnostics::Count;
-use crate::engine::{self, Engine, Event, Journal, Report};
-use crate::monitor::{self, Monitor, Printer};
+use crate::engine::Report;
+use crate::support::output::errln;
 
 /// `--format`, for everything this run prints (set once, before anything is printed).
 static FORMAT: OnceLock<Format> = OnceLock::new();
@@ -22,53 +21,6 @@ pub(crate) fn set_format(format: Format) {
 
 pub(crate) fn output_format() -> Format {
     FORMAT.get().copied().unwrap_or(Format::Text)
-}
-use crate::support::output::{errln, outln};
-
-/// An engine for `config` on `target`, printing the monitor with `printer`.
-pub(crate) fn engine(
-    config: &Config,
-    target: &Target,
-    journal: Journal,
-    raw: bool,
-    printer: Printer,
-) -> Engine {
-    observed_engine(config, target, journal, raw, printer, |_| {})
-}
-
-/// `engine`, with `observer` also seeing every event (after the monitor).
-pub(crate) fn observed_engine(
-    config: &Config,
-    target: &Target,
-    journal: Journal,
-    raw: bool,
-    printer: Printer,
-    observer: impl Fn(&Event<'_>) + Send + Sync + 'static,
-) -> Engine {
-    let journaled = journal.path().is_some();
-    let monitor = Arc::new(
-        Monitor::new(printer, raw, target.pbxs.target(), journaled).with_format(
-            match output_format() {
-                Format::Text => monitor::Format::Text,
-                Format::Json => monitor::Format::Json,
-            },
-        ),
-    );
-    let options = engine::Options::of(config, raw);
-    Engine::new(
-        Arc::clone(&target.pbxs),
-        journal,
-        options,
-        Arc::new(move |event| {
-            monitor.on_event(event);
-            observer(event);
-        }),
-    )
-}
-
-/// Stdout, line-buffered by `outln!`.
-pub(crate) fn stdout_printer() -> Printer {
-    Box::new(|text| outln!("{text}"))
 }
 
 /// Runs a command's async body on a multi-threaded runtime. The body returns `Err(exit)` for
@@ -91,11 +43,6 @@ pub(crate) fn usage(error: impl Into<Error>) -> Exit {
     report(error)
 }
 
-/// The journal of the state directory; `Err` is already reported.
-pub(crate) fn open_journal(config: &Config) -> Result<Journal, Exit> {
-    Journal::open(&config.run.state_dir).map_err(usage)
-}
-
 /// Rewrites the journal without what finished commands left behind in its free pages (guest
 /// names): called once a command has closed the journal. A failure is only logged: the journal
 /// itself is intact either way.
@@ -108,25 +55,6 @@ pub(crate) fn compact_journal(config: &Config) {
 /// The target (PBX or embedded simulator); `Err` is already reported.
 pub(crate) async fn connect(config: &Config) -> Result<Target, Exit> {
     Target::connect(config).await.map_err(usage)
-}
-
-/// Checks the journal's pending commands against the current configuration before they are
-/// replayed; prints and returns the reasons of those that no longer validate (kept as failed).
-pub(crate) async fn recheck(engine: &Engine, config: &Config) -> Result<Vec<String>, Exit> {
-    let refused = engine
-        .recheck_pending(|command| crate::lang::validate::recheck(config, command))
-        .await
-        .map_err(usage)?;
-    Ok(refused
-        .into_iter()
-        .map(|(entry, reason)| {
-            tracing::warn!("#{} ({}): {reason}", entry.seq, entry.origin);
-            format!(
-                "#{} `{}` ({}): {reason}",
-                entry.seq, entry.command.text, entry.origin
-            )
-        })
-        .collect())
 }
 
 /// What the commands of a drain were.

@@ -4,37 +4,26 @@
 use std::fmt::Write as _;
 
 use crate::cli::arguments::Format;
+use crate::cli::client::{failed, with_service};
 use crate::cli::error::{Error, report};
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
-use crate::cli::remote;
+use crate::cli::queue::print_json;
 use crate::config::Config;
-use crate::control::client::RemoteError;
 use crate::diagnostics::LocalTime;
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::status::{LinkState, LinkStatus};
-use crate::support::output::{errln, outln};
+use crate::support::output::outln;
 
 /// What `hotelcare fias` says when no service runs.
 const NO_SERVICE: &str = "the FIAS link runs inside `hotelcare serve`, which does not run for this state directory: start it (with `[fias]` in the configuration)";
 
 /// `fias status`: exit 0 while the link is up, 3 while it is not.
 pub(crate) fn status(config: &Config) -> Exit {
-    remote::with_service(config, async |remote| {
-        let answer = remote
-            .get("/v1/fias")
-            .await
-            .map_err(|error| failed(&error))?;
-        let status: LinkStatus = serde_json::from_value(answer.clone()).map_err(|e| {
-            report(Error::Other(format!(
-                "the service's answer does not read: {e}"
-            )))
-        })?;
+    with_service(config, async |client| {
+        let status = client.backend.fias_status().await.map_err(failed)?;
         if output_format() == Format::Json {
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&answer).unwrap_or_default()
-            );
+            print_json(&status);
         } else {
             outln!("{}", describe_status(&status).trim_end());
         }
@@ -49,48 +38,20 @@ pub(crate) fn status(config: &Config) -> Exit {
 
 /// `fias resync`: exit 0 when the resync ran (its report printed), 3 when the link is down.
 pub(crate) fn resync(config: &Config, dry_run: bool, confirm: bool) -> Exit {
-    let query = if confirm {
-        "?confirm=true"
-    } else if dry_run {
-        "?dry_run=true"
-    } else {
-        ""
-    };
-    remote::with_service(config, async |remote| {
-        let answer = remote
-            .post(&format!("/v1/fias/resync{query}"), Vec::new())
+    with_service(config, async |client| {
+        let report = client
+            .backend
+            .fias_resync(dry_run, confirm)
             .await
-            .map_err(|error| failed(&error))?;
-        let report: ResyncReport = serde_json::from_value(answer.clone()).map_err(|e| {
-            report(Error::Other(format!(
-                "the service's answer does not read: {e}"
-            )))
-        })?;
+            .map_err(failed)?;
         if output_format() == Format::Json {
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&answer).unwrap_or_default()
-            );
+            print_json(&report);
         } else {
             outln!("{}", describe_resync(&report, confirm).trim_end());
         }
         Ok(Exit::Done)
     })
     .unwrap_or_else(|| report(Error::Other(NO_SERVICE.into())))
-}
-
-/// An error answer: 503 (the link is down) is exit 3, as a PBX that cannot be reached.
-fn failed(error: &RemoteError) -> Exit {
-    let exit = match error {
-        RemoteError::Answer { status: 503, .. } => Exit::Queued,
-        _ => Exit::Usage,
-    };
-    let message = match error {
-        RemoteError::Answer { message, .. } => message.clone(),
-        other => other.to_string(),
-    };
-    errln!("error: {message}");
-    exit
 }
 
 fn describe_status(status: &LinkStatus) -> String {

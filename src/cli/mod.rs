@@ -3,16 +3,17 @@
 
 mod arguments;
 mod check;
+mod client;
 mod error;
 mod execution;
 mod exit;
 mod fias;
+mod follow;
 mod help;
 mod plan;
 mod progress;
 mod queue;
 mod reconcile;
-mod remote;
 mod repl;
 mod rooms;
 mod run;
@@ -35,6 +36,7 @@ pub use arguments::{
 pub use exit::Exit;
 
 use crate::config::{self, Config};
+use crate::control::backend::Inline;
 use error::report;
 use scripts::Script;
 
@@ -69,14 +71,7 @@ pub fn run(arguments: Arguments) -> Exit {
             with_scripts(&files, |scripts| plan::plan(&config, scripts, raw, color))
         }
         Subcommand::Run { files, raw, again } => with_scripts(&files, |scripts| {
-            run::run(
-                &config,
-                scripts,
-                raw,
-                execution::Kind::Journaled,
-                again,
-                color,
-            )
+            run::run(&config, scripts, raw, again, color)
         }),
         Subcommand::Repl { raw, no_readline } => repl::repl(&config, raw, no_readline, color),
         Subcommand::Reconcile {
@@ -87,39 +82,23 @@ pub fn run(arguments: Arguments) -> Exit {
         } => match narrowed(&config, pbx.as_deref())
             .and_then(|narrowed| rooms_of(&config, narrowed, &exts))
         {
-            Ok(narrowed) => reconcile::reconcile(
-                &narrowed,
-                &config,
-                pbx.as_deref(),
-                &exts,
-                fix_script.as_deref(),
-                apply,
-            ),
+            Ok(_) => {
+                reconcile::reconcile(&config, pbx.as_deref(), &exts, fix_script.as_deref(), apply)
+            }
             Err(exit) => exit,
         },
         Subcommand::Rooms { exts, pbx } => match narrowed(&config, pbx.as_deref()) {
-            Ok(narrowed) => remote::with_service(&config, async |remote| {
-                remote::rooms(remote, &exts, pbx.as_deref()).await
-            })
-            .unwrap_or_else(|| rooms::rooms(&narrowed, &exts)),
+            Ok(_) => rooms::rooms(&config, &exts, pbx.as_deref()),
             Err(exit) => exit,
         },
         Subcommand::Show { ext, raw, pbx } => match narrowed(&config, pbx.as_deref())
             .and_then(|narrowed| rooms_of(&config, narrowed, std::slice::from_ref(&ext)))
         {
-            Ok(narrowed) => remote::with_service(&config, async |remote| {
-                let path = format!("/v1/rooms/{ext}{}", remote::pbx_query(pbx.as_deref()));
-                remote::inline(remote, &path, false, raw).await
-            })
-            .unwrap_or_else(|| inline(&narrowed, &format!("SHOW {ext}"), raw, color)),
+            Ok(_) => inline(&config, &Inline::Show(ext), pbx.as_deref(), raw),
             Err(exit) => exit,
         },
         Subcommand::TestAccess { raw, pbx } => match narrowed(&config, pbx.as_deref()) {
-            Ok(narrowed) => remote::with_service(&config, async |remote| {
-                let path = format!("/v1/test-access{}", remote::pbx_query(pbx.as_deref()));
-                remote::inline(remote, &path, true, raw).await
-            })
-            .unwrap_or_else(|| inline(&narrowed, "TEST", raw, color)),
+            Ok(_) => inline(&config, &Inline::Test, pbx.as_deref(), raw),
             Err(exit) => exit,
         },
         Subcommand::Sim(arguments) if arguments.interface.eq_ignore_ascii_case("mitel-pms") => {
@@ -168,20 +147,11 @@ pub fn run(arguments: Arguments) -> Exit {
         Subcommand::Man => help::man(),
         Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List { pbx: None }) {
             QueueAction::List { pbx } => match narrowed(&config, pbx.as_deref()) {
-                Ok(narrowed) => remote::with_service(&config, async |remote| {
-                    remote::queue_list(remote, pbx.as_deref()).await
-                })
-                .unwrap_or_else(|| queue::list(&narrowed)),
+                Ok(_) => queue::list(&config, pbx.as_deref()),
                 Err(exit) => exit,
             },
-            QueueAction::Retry { raw } => remote::with_service(&config, async |remote| {
-                remote::queue_retry(remote, raw).await
-            })
-            .unwrap_or_else(|| queue::retry(&config, raw)),
-            QueueAction::Drop { seqs, failed } => remote::with_service(&config, async |remote| {
-                remote::queue_drop(remote, &seqs, failed).await
-            })
-            .unwrap_or_else(|| queue::drop(&config, &seqs, failed)),
+            QueueAction::Retry { raw } => queue::retry(&config, raw),
+            QueueAction::Drop { seqs, failed } => queue::drop(&config, &seqs, failed),
         },
         Subcommand::Serve {
             spool,
@@ -249,16 +219,17 @@ fn rooms_of(config: &Config, narrowed: Config, rooms: &[String]) -> Result<Confi
     Ok(narrowed)
 }
 
-/// A one-command script from the command line (`show`, `test-access`): checked like any script,
-/// executed without the journal (nothing to replay) and without retries (the answer is wanted now).
-fn inline(config: &Config, text: &str, raw: bool, color: bool) -> Exit {
-    let mut config = config.clone();
-    config.run.retry.attempts = 1;
-    let scripts = [Script::Inline {
-        name: "command line",
-        text: text.to_owned(),
-    }];
-    run::run(&config, &scripts, raw, execution::Kind::Inline, true, color)
+/// A command run now, outside the journal and without retries (the answer is wanted now):
+/// `show`, `test-access`.
+fn inline(config: &Config, command: &Inline, pbx: Option<&str>, raw: bool) -> Exit {
+    client::with_backend(config, client::Need::Pbxs, raw, async |client| {
+        let ran = client
+            .backend
+            .inline(command, pbx)
+            .await
+            .map_err(client::failed)?;
+        Ok(follow::finish_inline(&ran.events, raw))
+    })
 }
 
 fn with_scripts(files: &[std::path::PathBuf], body: impl FnOnce(&[Script]) -> Exit) -> Exit {

@@ -13,9 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::arguments::Format;
 use crate::cli::execution::output_format;
-use crate::engine::{Event, Outcome};
-use crate::monitor::Printer;
-use crate::support::output::outln;
+use crate::control::hub::{Ending, Published};
 
 /// A run shorter than this shows no progress line.
 const DELAY: Duration = Duration::from_secs(3);
@@ -51,15 +49,6 @@ impl Progress {
         }
     }
 
-    /// No progress line (`show`, `test-access`).
-    pub(crate) fn none() -> Self {
-        Self {
-            bar: None,
-            failed: Arc::default(),
-            queued: Arc::default(),
-        }
-    }
-
     /// Starts counting towards `total`; the line appears after `DELAY`.
     pub(crate) fn start(&self, total: usize) {
         let Some(bar) = &self.bar else { return };
@@ -74,30 +63,29 @@ impl Progress {
         });
     }
 
-    /// Monitor lines, printed with the progress line out of the way.
-    pub(crate) fn printer(&self) -> Printer {
-        match self.bar.clone() {
-            Some(bar) => Box::new(move |text| bar.suspend(|| outln!("{text}"))),
-            None => Box::new(|text| outln!("{text}")),
+    /// Prints monitor lines with the progress line out of the way.
+    pub(crate) fn print(&self, print: impl FnOnce()) {
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
         }
     }
 
-    /// Counts finished commands (the engine's observer).
-    pub(crate) fn observe(&self, event: &Event<'_>) {
+    /// Counts a finished command.
+    pub(crate) fn observe(&self, event: &Published) {
         let Some(bar) = &self.bar else { return };
-        if let Event::Finished { outcome, .. } = event {
-            match outcome {
-                Outcome::Done => bar.inc(1),
-                Outcome::Failed { .. } => {
-                    self.failed.fetch_add(1, Ordering::Relaxed);
-                    bar.inc(1);
-                }
-                Outcome::Queued { .. } => {
-                    self.queued.fetch_add(1, Ordering::Relaxed);
-                }
+        match event.outcome {
+            Some(Ending::Done) => bar.inc(1),
+            Some(Ending::Failed) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                bar.inc(1);
             }
-            self.refresh();
+            Some(Ending::Queued | Ending::Behind | Ending::NotDone) => {
+                self.queued.fetch_add(1, Ordering::Relaxed);
+            }
+            None => return,
         }
+        self.refresh();
     }
 
     fn refresh(&self) {

@@ -1,131 +1,119 @@
 //! `hotelcare queue list | retry | drop SEQ...`: what the journal holds, and what to do with it.
 
+use std::collections::HashSet;
+
 use crate::cli::arguments::Format;
+use crate::cli::client::{Client, Need, failed, with_backend};
 use crate::cli::execution::output_format;
-use crate::cli::execution::{
-    self, Kind, block_on, connect, open_journal, recheck, stdout_printer, usage, verdict,
-};
 use crate::cli::exit::Exit;
+use crate::cli::follow::{finish, follow};
+use crate::cli::progress::Progress;
 use crate::cli::signals::stop_requested;
 use crate::config::Config;
+use crate::control::protocol::BackendError;
 use crate::diagnostics::Count;
-use crate::engine::Status;
-use crate::monitor::{format, json};
-use crate::support::logs::{self, Retention};
+use crate::monitor::json::QueueStatus;
 use crate::support::output::{errln, out, outln};
 
 /// `queue list`: pending and failed commands with room, command, attempts and last error.
-pub(crate) fn list(config: &Config) -> Exit {
-    let journal = match open_journal(config) {
-        Ok(journal) => journal,
-        Err(exit) => return exit,
-    };
-    let mut entries = match journal.entries() {
-        Ok(entries) => entries,
-        Err(error) => return usage(error),
-    };
-    let all = entries.len();
-    entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
-    if output_format() == Format::Json {
-        if let Ok(text) = serde_json::to_string_pretty(&json::Queue::new(&entries, config)) {
-            outln!("{text}");
+pub(crate) fn list(config: &Config, pbx: Option<&str>) -> Exit {
+    with_backend(config, Need::Journal, false, async |client| {
+        let answer = client.backend.queue(pbx).await.map_err(failed)?;
+        if output_format() == Format::Json {
+            print_json(&answer.queue);
+        } else {
+            out!("{}", answer.text);
         }
-        return Exit::Done;
+        Ok(Exit::Done)
+    })
+}
+
+/// A document as `--format json` prints it.
+pub(crate) fn print_json(document: &impl serde::Serialize) {
+    if let Ok(text) = serde_json::to_string_pretty(document) {
+        outln!("{text}");
     }
-    if entries.is_empty() && all > 0 {
-        outln!("{}", format::none_for_pbx(config.pbx_name(), all));
-        return Exit::Done;
-    }
-    out!("{}", format::queue(&entries, false, config));
-    Exit::Done
 }
 
 /// `queue retry`: failed commands become pending again (unless a later command on their room
-/// has overtaken them); then everything pending runs, in order.
+/// has overtaken them); then everything pending runs, in order, with the monitor.
 pub(crate) fn retry(config: &Config, raw: bool) -> Exit {
-    logs::init(&config.run.log_dir, Retention::OneShot);
-    let exit = block_on(async {
-        let journal = open_journal(config)?;
-        let (requeued, overtaken) = journal.requeue_failed().await.map_err(usage)?;
-        if !requeued.is_empty() {
-            errln!(
-                "{} failed before; trying again",
-                Count(requeued.len(), "command")
-            );
-        }
-        for (entry, later) in &overtaken {
-            errln!(
-                "warning: #{} `{}` ({}) stays failed: command #{later} on the same room was done after it, and running this one now would undo that; write a new command if it is still wanted, and `hotelcare queue drop {}` this one",
-                entry.seq,
-                entry.command.text,
-                entry.origin,
-                entry.seq
-            );
-        }
-        let target = connect(config).await?;
-        let engine = execution::engine(config, &target, journal, raw, stdout_printer());
-        let refused = recheck(&engine, config).await?;
-        let drained = engine.drain_until(stop_requested()).await;
-        target.close().await;
-        let mut drained = drained.map_err(usage)?;
-        drained.failed.extend(refused);
-        let exit = verdict(&drained, Kind::Journaled);
-        Ok(if exit == Exit::Done && !overtaken.is_empty() {
-            Exit::Failed
-        } else {
-            exit
-        })
-    });
-    execution::compact_journal(config);
-    exit
+    with_backend(config, Need::Pbxs, raw, async |client| {
+        retry_with(client, raw).await
+    })
+}
+
+async fn retry_with(client: &Client<'_>, raw: bool) -> Result<Exit, Exit> {
+    let mut events = client.events(raw).await?;
+    let retried = client.backend.retry().await.map_err(failed)?;
+    if retried.requeued > 0 {
+        errln!(
+            "{} failed before; trying again",
+            Count(retried.requeued, "command")
+        );
+    }
+    for overtaken in &retried.overtaken {
+        errln!(
+            "warning: #{} `{}` ({}) stays failed: command #{} on the same room was done after it, and running this one now would undo that; write a new command if it is still wanted, and `hotelcare queue drop {}` this one",
+            overtaken.seq,
+            overtaken.command,
+            overtaken.origin,
+            overtaken.later,
+            overtaken.seq
+        );
+    }
+    let waiting: HashSet<u64> = retried.pending.iter().copied().collect();
+    let followed = follow(
+        client,
+        &mut events,
+        waiting,
+        raw,
+        &Progress::for_terminal(),
+        stop_requested(),
+    )
+    .await;
+    // Pending commands that no longer validate were failed by the retry's check.
+    let mut followed = followed;
+    followed.tally.failed.extend(retried.refused);
+    let exit = finish(client, followed);
+    Ok(if exit == Exit::Done && !retried.overtaken.is_empty() {
+        Exit::Failed
+    } else {
+        exit
+    })
 }
 
 /// `queue drop SEQ...`: takes commands out of the journal for good (an operator's decision,
-/// e.g. for a room that no longer exists).
-/// With `failed`, every failed command too (listed first, so the log says what went).
-pub(crate) fn drop(config: &Config, seqs: &[u64], failed: bool) -> Exit {
-    logs::init(&config.run.log_dir, Retention::OneShot);
-    let exit = block_on(async {
-        let journal = open_journal(config)?;
+/// e.g. for a room that no longer exists). With `failed`, every failed command too.
+pub(crate) fn drop(config: &Config, seqs: &[u64], failed_too: bool) -> Exit {
+    with_backend(config, Need::Journal, false, async |client| {
         let mut seqs = seqs.to_vec();
-        if failed {
-            let entries = journal.entries().map_err(usage)?;
-            let failed: Vec<_> = entries
+        if failed_too {
+            let answer = client.backend.queue(None).await.map_err(failed)?;
+            let failed: Vec<u64> = answer
+                .queue
+                .commands
                 .iter()
-                .filter(|e| e.status == Status::Failed)
+                .filter(|c| c.status == QueueStatus::Failed)
+                .map(|c| c.seq)
                 .collect();
             if failed.is_empty() {
                 outln!("no command has failed: nothing to drop");
             }
-            for entry in failed {
-                out!("{}", format::entry(entry, config));
-                seqs.push(entry.seq);
-            }
+            seqs.extend(failed);
         }
         seqs.sort_unstable();
         seqs.dedup();
         let mut exit = Exit::Done;
-        for seq in &seqs {
-            let Some(entry) = journal.get(*seq).map_err(usage)? else {
-                exit = usage(format!(
-                    "there is no command #{seq} in the journal; see `hotelcare queue list`"
-                ));
-                continue;
-            };
-            journal.remove(*seq).await.map_err(usage)?;
-            tracing::info!(
-                "dropped #{seq} ({}) from the journal by `queue drop`",
-                entry.origin
-            );
-            outln!(
-                "dropped #{seq}: room {} {} ({})",
-                entry.command.action.room(),
-                entry.command.text,
-                entry.origin
-            );
+        for seq in seqs {
+            match client.backend.drop_command(seq).await {
+                Ok(dropped) => outln!("{}", dropped.text),
+                Err(error @ (BackendError::NotFound(_) | BackendError::Conflict(_))) => {
+                    exit = failed(error);
+                }
+                Err(error) => return Err(failed(error)),
+            }
         }
         Ok(exit)
-    });
-    execution::compact_journal(config);
-    exit
+    })
 }

@@ -1,16 +1,16 @@
-//! `hotelcare repl`: the support REPL on a terminal; on a pipe, the lines run as a script (same
-//! output and exit codes as `run -`).
+//! `hotelcare repl`: the support REPL on a terminal (attached to the running service, or on a
+//! core of its own); on a pipe, the lines run as a script (same output and exit codes as
+//! `run -`).
 
 use std::io::{IsTerminal, Read};
 
+use crate::cli::client::{Need, with_backend};
 use crate::cli::error::{Error, report};
-use crate::cli::execution::{self, Kind, block_on, connect, open_journal, stdout_printer, usage};
 use crate::cli::exit::Exit;
 use crate::cli::run;
 use crate::cli::scripts::Script;
 use crate::config::Config;
-use crate::inputs::repl::{self, HISTORY_FILE, Session};
-use crate::support::logs::{self, Retention};
+use crate::inputs::repl::{self, HISTORY_FILE};
 
 pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -> Exit {
     if !no_readline && !std::io::stdin().is_terminal() {
@@ -23,47 +23,20 @@ pub(crate) fn repl(config: &Config, raw: bool, no_readline: bool, color: bool) -
         }
         // Lines typed (or piped) into the REPL are commands given now, not a batch delivered
         // again: no duplicate check.
-        return run::run(
-            config,
-            &[Script::Stdin(bytes)],
+        return run::run(config, &[Script::Stdin(bytes)], raw, true, color);
+    }
+    // The events carry what went over the wire: `.raw on` shows it at once.
+    with_backend(config, Need::Resume, true, async |client| {
+        let options = repl::Options {
             raw,
-            Kind::Journaled,
-            true,
             color,
-        );
-    }
-    if let Some(exit) = crate::cli::remote::with_service(config, async |remote| {
-        let readline = (!no_readline).then(|| {
-            (
-                config.run.state_dir.join(HISTORY_FILE),
-                repl::helper_for(config, std::sync::Arc::default(), color),
-            )
-        });
-        repl::attached(remote, config, raw, color, readline)
-            .await
-            .map_err(usage)?;
-        Ok(Exit::Done)
-    }) {
-        return exit;
-    }
-    logs::init(&config.run.log_dir, Retention::OneShot);
-    let exit = block_on(async {
-        let journal = open_journal(config)?;
-        let target = connect(config).await?;
-        let make_engine =
-            |raw| execution::engine(config, &target, journal.clone(), raw, stdout_printer());
-        let mut session = Session::new(config, &make_engine, raw, color);
-        session.start().await;
-        let result = if no_readline {
-            repl::plain(&mut session).await
-        } else {
-            repl::interactive(&mut session, config.run.state_dir.join(HISTORY_FILE)).await
+            history: (!no_readline).then(|| config.run.state_dir.join(HISTORY_FILE)),
+            resumed: client.resumed.clone(),
+            refused: client.refused.clone(),
         };
-        drop(session);
-        target.close().await;
-        result.map_err(usage)?;
+        repl::run(client.backend, config, options)
+            .await
+            .map_err(report)?;
         Ok(Exit::Done)
-    });
-    execution::compact_journal(config);
-    exit
+    })
 }

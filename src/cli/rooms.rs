@@ -2,31 +2,21 @@
 //! room (not a read of the PBX: `show` is that).
 
 use crate::cli::arguments::Format;
-use crate::cli::execution::{open_journal, output_format, usage};
+use crate::cli::client::{Need, failed, with_backend};
+use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
+use crate::cli::queue::print_json;
 use crate::config::Config;
-use crate::monitor::{format, json};
-use crate::support::output::{out, outln};
+use crate::support::output::out;
 
-pub(crate) fn rooms(config: &Config, wanted: &[String]) -> Exit {
-    let journal = match open_journal(config) {
-        Ok(journal) => journal,
-        Err(exit) => return exit,
-    };
-    let mut rooms = match journal.rooms() {
-        Ok(rooms) => rooms,
-        Err(error) => return usage(error),
-    };
-    if !wanted.is_empty() {
-        rooms.retain(|(room, _)| wanted.contains(room));
-    }
-    rooms.retain(|(room, _)| config.pbx_of(room).is_some());
-    if output_format() == Format::Json {
-        if let Ok(text) = serde_json::to_string_pretty(&json::Rooms::new(&rooms, config)) {
-            outln!("{text}");
+pub(crate) fn rooms(config: &Config, wanted: &[String], pbx: Option<&str>) -> Exit {
+    with_backend(config, Need::Journal, false, async |client| {
+        let answer = client.backend.rooms(wanted, pbx).await.map_err(failed)?;
+        if output_format() == Format::Json {
+            print_json(&answer.rooms);
+        } else {
+            out!("{}", answer.text);
         }
-        return Exit::Done;
-    }
-    out!("{}", format::rooms(&rooms, wanted, config));
-    Exit::Done
+        Ok(Exit::Done)
+    })
 }

@@ -1,9 +1,7 @@
-//! Script files as the CLI reads them: by path, or `-` for standard input, each readable twice
-//! (once to validate the whole run, once to execute it).
+//! Script files as the CLI checks them before anything runs (`intake::script::Script` is a
+//! script of a run: a file, standard input or a command line).
 
-use std::fs::File;
-use std::io::{self, BufRead, Read};
-use std::path::{Path, PathBuf};
+use std::io;
 
 use crate::cli::arguments::Format;
 use crate::cli::error::{Error, report};
@@ -12,66 +10,10 @@ use crate::cli::exit::Exit;
 use crate::cli::summary::print_summary;
 use crate::config::{Config, ScriptEncoding};
 use crate::diagnostics::{DiagnosticRecord, render};
-use crate::lang::compile::{Event, Summary, compile, decode};
+pub(crate) use crate::intake::script::Script;
+use crate::lang::compile::{Event, Summary, compile};
 use crate::lang::validate::Validator;
 use crate::support::output::{errln, outln};
-
-/// One script of a run.
-#[derive(Clone)]
-pub(crate) enum Script {
-    File(PathBuf),
-    /// Standard input, read once into memory (bytes: decoded like a file).
-    Stdin(Vec<u8>),
-    /// A command made from command-line arguments (`show EXT`), named for messages.
-    Inline {
-        name: &'static str,
-        text: String,
-    },
-}
-
-impl Script {
-    pub(crate) fn open_all(paths: &[PathBuf]) -> io::Result<Vec<Script>> {
-        paths
-            .iter()
-            .map(|path| {
-                if path == Path::new("-") {
-                    let mut bytes = Vec::new();
-                    io::stdin().read_to_end(&mut bytes)?;
-                    Ok(Script::Stdin(bytes))
-                } else {
-                    Ok(Script::File(path.clone()))
-                }
-            })
-            .collect()
-    }
-
-    /// How the script is named in messages.
-    pub(crate) fn name(&self) -> String {
-        match self {
-            Self::File(path) => path.display().to_string(),
-            Self::Stdin(_) => "<stdin>".into(),
-            Self::Inline { name, .. } => (*name).to_owned(),
-        }
-    }
-
-    /// The script's bytes, for its content stamp; `None` for a command line (`show`).
-    pub(crate) fn bytes(&self) -> io::Result<Option<Vec<u8>>> {
-        Ok(match self {
-            Self::File(path) => Some(std::fs::read(path)?),
-            Self::Stdin(bytes) => Some(bytes.clone()),
-            Self::Inline { .. } => None,
-        })
-    }
-
-    /// The script's text as UTF-8 lines, decoded from `encoding` (a byte order mark wins).
-    pub(crate) fn reader(&self, encoding: ScriptEncoding) -> io::Result<Box<dyn BufRead + '_>> {
-        Ok(match self {
-            Self::File(path) => Box::new(decode(File::open(path)?, encoding)),
-            Self::Stdin(bytes) => Box::new(decode(bytes.as_slice(), encoding)),
-            Self::Inline { text, .. } => Box::new(text.as_bytes()),
-        })
-    }
-}
 
 /// A script that could not be read: names the file and what the system said (its exit code:
 /// text that is not in the script's encoding is an invalid script, 1; a file that is missing or

@@ -37,9 +37,4 @@ impl Target {
     pub(crate) fn take_simulator(&mut self) -> Option<Simulator> {
         self.connection.simulator.take()
     }
-
-    /// Logs out and stops the simulator.
-    pub(crate) async fn close(self) {
-        self.connection.close().await;
-    }
 }

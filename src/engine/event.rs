@@ -116,6 +116,7 @@ pub enum Outcome {
     Done,
     /// The PBX refused; the command is kept as failed with this reason.
     Failed { reason: String },
-    /// Not (fully) carried out and still pending in the journal, for this reason.
-    Queued { reason: String },
+    /// Not (fully) carried out and still pending in the journal, for this reason; `behind`: only
+    /// because an earlier command on the same room or DID is still queued.
+    Queued { reason: String, behind: bool },
 }

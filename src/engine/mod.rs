@@ -458,9 +458,9 @@ impl Engine {
                     let origin = entry.origin.clone();
                     let entry_seq = entry.seq;
                     let outcome = if held {
-                        inner.shared.hold(&entry, &routes, "it waits for an earlier command on the same room or DID that is still queued")
+                        inner.shared.hold(&entry, &routes, "it waits for an earlier command on the same room or DID that is still queued", true)
                     } else if let Some(reason) = inner.shared.halted_on(&routes) {
-                        inner.shared.hold(&entry, &routes, &reason)
+                        inner.shared.hold(&entry, &routes, &reason, false)
                     } else {
                         // In index order, so that two moves between the same PBXs cannot
                         // each hold the permit the other waits for.
@@ -619,9 +619,10 @@ impl Shared {
     }
 
     /// Leaves a command pending without running it.
-    fn hold(&self, entry: &Entry, routes: &[usize], reason: &str) -> Outcome {
+    fn hold(&self, entry: &Entry, routes: &[usize], reason: &str, behind: bool) -> Outcome {
         let outcome = Outcome::Queued {
             reason: reason.to_owned(),
+            behind,
         };
         let pbx = self.command_pbx(entry, routes);
         self.emit(&Event::Finished {
@@ -711,13 +712,22 @@ impl Inner {
             }
             Err(Stopped::Run(reason)) => {
                 let recorded = shared.journal.update(&entry).await;
-                (recorded.map(|()| Outcome::Queued { reason }), None)
+                (
+                    recorded.map(|()| Outcome::Queued {
+                        reason,
+                        behind: false,
+                    }),
+                    None,
+                )
             }
         };
         let outcome = outcome.unwrap_or_else(|error| {
             let reason = format!("cannot write the journal: {error}");
             shared.halt(&reason);
-            Outcome::Queued { reason }
+            Outcome::Queued {
+                reason,
+                behind: false,
+            }
         });
         let pbx = shared.command_pbx(&entry, routes);
         shared.emit(&Event::Finished {

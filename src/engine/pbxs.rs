@@ -48,6 +48,12 @@ impl Pbxs {
         )
     }
 
+    /// No PBX at all: an engine on it keeps the journal and runs nothing (a command-line
+    /// client that only reads or edits the journal).
+    pub fn none() -> Self {
+        Self::of(Vec::new())
+    }
+
     /// One PBX, owning every room, with the settings of the built-in configuration (tests and
     /// benchmarks of the engine with a wire of their own).
     pub fn single(wire: Arc<dyn Wire>) -> Self {

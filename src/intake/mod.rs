@@ -4,3 +4,4 @@
 
 pub(crate) mod acceptance;
 pub(crate) mod reconcile;
+pub(crate) mod script;

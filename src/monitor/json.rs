@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, Local, SecondsFormat};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{Entry, Event, Outcome, Shown, Status, Step, StepResult};
 
@@ -119,7 +119,7 @@ impl MonitorLine {
                 let (outcome, reason) = match outcome {
                     Outcome::Done => ("done", None),
                     Outcome::Failed { reason } => ("failed", Some(reason.clone())),
-                    Outcome::Queued { reason } => (
+                    Outcome::Queued { reason, .. } => (
                         if journaled { "queued" } else { "not_done" },
                         Some(reason.clone()),
                     ),
@@ -200,67 +200,79 @@ impl MonitorLine {
 }
 
 /// One room of `rooms --format json`.
-#[derive(Debug, Serialize)]
-pub(crate) struct RoomEntry<'a> {
-    pub room: &'a str,
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RoomEntry {
+    pub room: String,
     pub occupied: bool,
-    pub guest: Option<&'a crate::lang::validate::Guest>,
+    pub guest: Option<crate::lang::validate::Guest>,
     pub cor: Option<u8>,
     /// The level names that COR stands for in the configuration.
     pub levels: Vec<String>,
     /// The PBX, when several are configured.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pbx: Option<String>,
-    pub did: Option<&'a str>,
-    pub last: Option<&'a crate::engine::LastCommand>,
+    pub did: Option<String>,
+    pub last: Option<crate::engine::LastCommand>,
     /// What the PBX reported or hotelcare set besides (message waiting, do not disturb, maid
     /// status); left out when there is none.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub flags: std::collections::BTreeMap<&'static str, String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub flags: std::collections::BTreeMap<String, String>,
 }
 
 /// `rooms --format json`.
-#[derive(Debug, Serialize)]
-pub(crate) struct Rooms<'a> {
-    pub rooms: Vec<RoomEntry<'a>>,
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Rooms {
+    pub rooms: Vec<RoomEntry>,
 }
 
-impl<'a> Rooms<'a> {
+impl Rooms {
     pub(crate) fn new(
-        rooms: &'a [(String, crate::engine::RoomState)],
+        rooms: &[(String, crate::engine::RoomState)],
         config: &crate::config::Config,
     ) -> Self {
         Self {
             rooms: rooms
                 .iter()
                 .map(|(room, state)| RoomEntry {
-                    room,
+                    room: room.clone(),
                     occupied: state.occupied,
-                    guest: state.guest.as_ref(),
+                    guest: state.guest.clone(),
                     cor: state.cor,
                     levels: state
                         .cor
                         .map(|cor| config.level_names_in(room, cor))
                         .unwrap_or_default(),
                     pbx: config.pbx_label(&[room]),
-                    did: state.did.as_deref(),
-                    last: state.last.as_ref(),
-                    flags: state.flags.shown().into_iter().collect(),
+                    did: state.did.clone(),
+                    last: state.last.clone(),
+                    flags: state
+                        .flags
+                        .shown()
+                        .into_iter()
+                        .map(|(flag, value)| (flag.to_owned(), value))
+                        .collect(),
                 })
                 .collect(),
         }
     }
 }
 
+/// Where a journaled command stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum QueueStatus {
+    Pending,
+    Failed,
+}
+
 /// One command of `queue list --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct QueuedCommand {
     pub seq: u64,
-    /// `pending` or `failed`.
-    pub status: &'static str,
+    pub status: QueueStatus,
     pub rooms: Vec<String>,
     /// The PBX (`east`; `east->west` for a move between two), when several are configured.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pbx: Option<String>,
     pub command: String,
     pub origin: String,
@@ -271,7 +283,7 @@ pub(crate) struct QueuedCommand {
 }
 
 /// `queue list --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Queue {
     pub pending: usize,
     pub failed: usize,
@@ -286,8 +298,8 @@ impl Queue {
                 pbx: config.pbx_label(&entry.command.action.rooms()),
                 seq: entry.seq,
                 status: match entry.status {
-                    Status::Pending => "pending",
-                    Status::Failed => "failed",
+                    Status::Pending => QueueStatus::Pending,
+                    Status::Failed => QueueStatus::Failed,
                 },
                 rooms: entry
                     .command
@@ -303,7 +315,10 @@ impl Queue {
                 resumes: entry.resumes(),
             })
             .collect();
-        let pending = commands.iter().filter(|c| c.status == "pending").count();
+        let pending = commands
+            .iter()
+            .filter(|c| c.status == QueueStatus::Pending)
+            .count();
         Self {
             pending,
             failed: commands.len() - pending,

@@ -17,15 +17,6 @@ use crate::engine::{Event, Outcome, Record, Step, StepResult};
 /// Where monitor text goes. Called from engine tasks, so it must be thread-safe.
 pub(crate) type Printer = Box<dyn Fn(&str) + Send + Sync>;
 
-/// How the monitor prints: text lines for people, or JSON lines (`--format json`). The log
-/// always gets the text lines.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum Format {
-    #[default]
-    Text,
-    Json,
-}
-
 /// Turns events into lines.
 pub(crate) struct Monitor {
     printer: Printer,
@@ -36,7 +27,6 @@ pub(crate) struct Monitor {
     /// Whether commands that do not finish stay queued in a journal (`run`), or are simply not
     /// done (`show`, `test-access`).
     journaled: bool,
-    format: Format,
 }
 
 impl Monitor {
@@ -46,15 +36,7 @@ impl Monitor {
             raw,
             target,
             journaled,
-            format: Format::Text,
         }
-    }
-
-    /// Prints JSON lines instead of text (the log keeps the text).
-    #[must_use]
-    pub(crate) fn with_format(mut self, format: Format) -> Self {
-        self.format = format;
-        self
     }
 
     /// Handles one engine event.
@@ -70,16 +52,7 @@ impl Monitor {
                     tracing::info!(target: "monitor", "{text}");
                 }
             }
-            if self.format == Format::Text {
-                (self.printer)(&line.text);
-            }
-        }
-        if self.format == Format::Json {
-            for line in json::MonitorLine::of(event, &self.target, self.journaled, self.raw) {
-                if let Ok(text) = serde_json::to_string(&line) {
-                    (self.printer)(&text);
-                }
-            }
+            (self.printer)(&line.text);
         }
     }
 
@@ -126,7 +99,7 @@ impl Monitor {
                         "{prefix}  FAILED  ({}): {reason}",
                         entry.origin
                     ))),
-                    Outcome::Queued { reason } => {
+                    Outcome::Queued { reason, .. } => {
                         let what = if self.journaled { "queued" } else { "not done" };
                         lines.push(Line::problem(format!(
                             "{prefix}  {what}  ({}): {reason}",

@@ -2,13 +2,9 @@
 //! commands on the PBX (the drainer), the spool, and a local control API through which `run`,
 //! `queue`, `show`, `test-access`, `rooms` and the REPL work while it runs.
 //!
-//! Input: scripts from the API and the spool. Output: PBX changes through the engine, events
-//! to every listener (the hub). `cli` wires a driver in; this module knows the `Driver` trait,
-//! not a wire.
-
-mod drainer;
-pub(crate) mod hub;
-mod metrics;
+//! Input: scripts from the API, the spool and the PMS. Output: PBX changes through the core
+//! (`control::local::Local`: the engine, the hub of events, the drainer). `cli` connects the
+//! PBXs; this module knows none of their wires.
 
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
@@ -19,11 +15,13 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::config::Config;
 use crate::control::discovery::{self, ServiceInfo};
+use crate::control::drainer;
+use crate::control::hub::Hub;
+use crate::control::local::{FiasLink, Local};
 use crate::engine::{Engine, Event, Intake, Journal, JournalError, Outcome, Pbxs, Status};
 use crate::inputs::api;
 use crate::inputs::spool::{self, Attempts, Execute, Spool, Tell};
 use crate::support::serving::{self, ACCEPT_BACKOFF, Timeouts};
-use hub::Hub;
 
 /// At most this many API connections at once; one more is answered 503 and closed.
 const MAX_CONNECTIONS: usize = 64;
@@ -126,13 +124,14 @@ pub(crate) async fn run(
         spool,
     } = prepared;
     let state_dir = config.run.state_dir.clone();
+    let echo: crate::control::hub::Echo = Arc::new(|text: &str| {
+        crate::support::output::outln!("{text}");
+    });
     let hub = Arc::new(Hub::new(
         &pbxs.target(),
         &pbxs.pbx_names(),
         config.fias.is_some(),
-        |text: &str| {
-            crate::support::output::outln!("{text}");
-        },
+        Some(&echo),
     ));
     let attempts: Attempts = Arc::default();
     let sink = {
@@ -183,16 +182,19 @@ pub(crate) async fn run(
     let (stopping, stop_signal) = watch::channel(None::<String>);
     let (closing, _) = watch::channel(false);
     let (fias_control, fias_requests) = tokio::sync::mpsc::channel(8);
-    let fias_link = config.fias.as_ref().map(|fias| api::FiasLink {
+    let fias_link = config.fias.as_ref().map(|fias| FiasLink {
         status: crate::inputs::fias::status::SharedStatus::new(&fias.server),
         control: fias_control,
     });
+    let local = Arc::new(Local::for_service(
+        config,
+        engine.clone(),
+        Arc::clone(&hub),
+        Arc::clone(&intake),
+        fias_link.clone(),
+    ));
     let api = Arc::new(api::Api {
-        fias: fias_link.clone(),
-        config: config.clone(),
-        engine: engine.clone(),
-        hub: Arc::clone(&hub),
-        intake: Arc::clone(&intake),
+        local,
         token,
         instance: info.instance.clone(),
     });
@@ -203,6 +205,7 @@ pub(crate) async fn run(
         Arc::clone(&hub),
         stop_signal.clone(),
         grace,
+        drainer::Retry::Paused,
     ));
     let fias = config.fias.clone().zip(fias_link).map(|(fias, handle)| {
         let host = Arc::new(FiasHost {

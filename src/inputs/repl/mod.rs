@@ -1,34 +1,38 @@
-//! The support REPL: type commands, see every MiXML operation they emit and what the PBX answered.
+//! The support REPL: type commands, see every operation they send and what the PBX answered —
+//! the vendor's "Script Interpreter" monitor.
 //!
-//! Input: lines from a person (rustyline) or from `--no-readline` standard input. Output: the
-//! monitor. Each line is checked like a script (an error shows a caret and runs nothing) and then
-//! journaled and executed by the same engine as `run`: there is no second way of executing.
-//! Imports `engine`, `compile`, `monitor`; it is wired to a target by `cli`.
+//! One loop, written against `Backend`: the running service (then it shows everything the
+//! service does, other sources' commands marked with their source) or the core in this
+//! process. Each line is checked here like a script (an error shows a caret and runs nothing),
+//! then submitted and followed to its end: there is no second way of executing. A thread reads
+//! the lines (`reader`); this side prints events and runs the lines.
 
-mod attached;
+mod describe;
 mod directive;
 mod helper;
+mod reader;
 
-pub(crate) use attached::attached;
-
-use std::fmt::Write as _;
-use std::io::{self, BufRead, Write};
+use std::collections::HashSet;
+use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::mpsc as sync_mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rustyline::error::ReadlineError;
-use rustyline::history::DefaultHistory;
-use rustyline::{CompletionType, Config as EditorConfig, Editor};
+use tokio::sync::mpsc;
 
-use crate::config::{Config, Trust, format_fingerprint};
-use crate::diagnostics::render;
-use crate::engine::{Engine, Report};
+use crate::config::Config;
+use crate::control::backend::{Backend, Item};
+use crate::control::hub::{Kind, Published, Tally};
+use crate::diagnostics::{Count, render};
+use crate::intake::script::Script;
 use crate::lang::compile::{Event, compile_at};
-use crate::lang::validate::{Action, Validator};
-use crate::monitor;
+use crate::lang::validate::{Command, Validator};
+use crate::pbx::registry;
 use crate::support::output::{errln, out, outln};
 use directive::Directive;
 use helper::ReplHelper;
+use reader::Input;
 
 /// Why the REPL cannot go on reading lines.
 #[derive(Debug, thiserror::Error)]
@@ -39,96 +43,190 @@ pub(crate) enum ReplError {
     Terminal(ReadlineError),
     #[error("cannot read standard input: {0}")]
     Stdin(io::Error),
+    #[error("cannot follow the commands: {0}")]
+    Events(String),
 }
 
 /// The history file inside the state directory.
 pub(crate) const HISTORY_FILE: &str = "repl-history.txt";
 
-/// Builds an engine for the session (again when `.raw` changes).
-pub(crate) type EngineFactory<'a> = dyn Fn(bool) -> Engine + 'a;
+/// How a REPL session starts.
+pub(crate) struct Options {
+    /// Show what goes over the wire (`.raw`).
+    pub(crate) raw: bool,
+    pub(crate) color: bool,
+    /// The line editor, with its history file; `None`: plain standard input.
+    pub(crate) history: Option<PathBuf>,
+    /// Commands an earlier run left pending (they run first), and those that no longer
+    /// validate.
+    pub(crate) resumed: Vec<u64>,
+    pub(crate) refused: Vec<String>,
+}
 
-/// One REPL session, on any transport (`cli` wires the client in).
-pub(crate) struct Session<'a> {
+/// One REPL session.
+struct Session<'a> {
+    backend: &'a dyn Backend,
     config: &'a Config,
-    make_engine: &'a EngineFactory<'a>,
-    engine: Engine,
     validator: Validator<'a>,
     raw: bool,
     plan: bool,
     color: bool,
     /// Lines entered so far (for `repl:N` origins).
     count: usize,
+    /// Extensions for completion: the PBXs' directory numbers and the rooms typed.
     rooms: Arc<Mutex<Vec<String>>>,
+    events: mpsc::Receiver<Item>,
+    /// Prints above the prompt (rustyline's external printer), once the editor runs.
+    printer: Option<Box<dyn FnMut(String) + Send>>,
 }
 
-impl<'a> Session<'a> {
-    pub(crate) fn new(
-        config: &'a Config,
-        make_engine: &'a EngineFactory<'a>,
-        raw: bool,
-        color: bool,
-    ) -> Self {
-        Self {
-            config,
-            make_engine,
-            engine: make_engine(raw),
-            validator: Validator::new(config),
-            raw,
-            plan: false,
-            color,
-            count: 0,
-            rooms: Arc::new(Mutex::new(Vec::new())),
-        }
+/// Runs the REPL until `.quit`, Ctrl-D, or a second Ctrl-C at an empty prompt.
+pub(crate) async fn run(
+    backend: &dyn Backend,
+    config: &Config,
+    options: Options,
+) -> Result<(), ReplError> {
+    // Every event with what went over the wire: `.raw` only changes what is shown.
+    let events = backend
+        .events(true)
+        .await
+        .map_err(|e| ReplError::Events(e.to_string()))?
+        .forwarded();
+    let numbers = backend
+        .directory_numbers()
+        .await
+        .map(|answer| answer.numbers)
+        .unwrap_or_default();
+    let mut session = Session {
+        backend,
+        config,
+        validator: Validator::new(config),
+        raw: options.raw,
+        plan: false,
+        color: options.color,
+        count: 0,
+        rooms: Arc::new(Mutex::new(numbers)),
+        events,
+        printer: None,
+    };
+    let readline = options.history.map(|history| {
+        (
+            history,
+            helper_for(config, Arc::clone(&session.rooms), options.color),
+        )
+    });
+    if backend.is_service() {
+        outln!(
+            "hotelcare {} attached to {}; its monitor follows, marked with each command's source; `.help` for help, Ctrl-D to leave",
+            env!("CARGO_PKG_VERSION"),
+            backend.describe()
+        );
+    } else {
+        outln!(
+            "hotelcare {} on {}; `.help` for help, Ctrl-D to leave",
+            env!("CARGO_PKG_VERSION"),
+            backend.name()
+        );
     }
-
-    /// Asks the PBX for its directory numbers (for completion); runs what an earlier session or
-    /// run left pending.
-    pub(crate) async fn start(&mut self) {
-        let numbers = self.engine.pbxs().directory_numbers().await;
-        *self.rooms.lock().unwrap_or_else(PoisonError::into_inner) = numbers;
-        let config = self.config;
-        match self
-            .engine
-            .recheck_pending(|command| crate::lang::validate::recheck(config, command))
-            .await
-        {
-            Ok(refused) => {
-                for (entry, reason) in refused {
-                    errln!("error: #{} ({}): {reason}", entry.seq, entry.origin);
-                }
-            }
-            Err(error) => errln!("error: {error}"),
-        }
-        if let Ok(pending) = self.engine.journal().count_pending()
-            && pending > 0
-        {
-            outln!(
-                "{} left pending by an earlier run; running them first, in their order:",
-                crate::diagnostics::Count(pending, "command")
-            );
-            self.drain().await;
-        }
+    for reason in &options.refused {
+        errln!("error: {reason}");
     }
+    if !options.resumed.is_empty() {
+        outln!(
+            "{} left pending by an earlier run; running them first, in their order:",
+            Count(options.resumed.len(), "command")
+        );
+        session.wait(&options.resumed).await;
+    }
+    let (input_sender, mut input) = mpsc::unbounded_channel();
+    let (turns, turns_receiver) = sync_mpsc::channel::<String>();
+    std::thread::spawn(move || reader::read_lines(readline, &input_sender, &turns_receiver));
+    let _ = turns.send(session.prompt());
+    loop {
+        let line = tokio::select! {
+            next = input.recv() => match next {
+                Some(Input::Line(line)) => line,
+                Some(Input::Printer(external)) => { session.printer = Some(external); continue; }
+                Some(Input::Failed(error)) => return Err(error),
+                Some(Input::End) | None => return Ok(()),
+            },
+            item = session.events.recv() => {
+                let Some(item) = item else {
+                    errln!("the service closed its event stream (it stopped?); leaving");
+                    return Ok(());
+                };
+                session.show(&item, &HashSet::new());
+                continue;
+            },
+        };
+        if !session.line(&line).await {
+            return Ok(());
+        }
+        let _ = turns.send(session.prompt());
+    }
+}
 
-    /// The prompt: `hotelcare(simulator)> ` or `hotelcare(10.1.2.3)> `.
-    pub(crate) fn prompt(&self) -> String {
+impl Session<'_> {
+    /// The prompt: `hotelcare(simulator)> `, `hotelcare(service 127.0.0.1:8421 plan)> `.
+    fn prompt(&self) -> String {
         let mode = if self.plan { " plan" } else { "" };
-        format!("hotelcare({}{mode})> ", self.config.target_name())
+        format!("hotelcare({}{mode})> ", self.backend.name())
     }
 
     /// Handles one input line. `false` when the session should end.
-    pub(crate) async fn line(&mut self, line: &str) -> bool {
+    async fn line(&mut self, line: &str) -> bool {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             return true;
         }
         if trimmed.starts_with('.') {
-            return self.directive(trimmed);
+            return self.directive(trimmed).await;
         }
         self.count += 1;
-        let name = format!("repl:{}", self.count);
-        // Checked on a copy: a line with an error changes nothing, not even what the session
-        // knows of DIDs.
+        let Some(commands) = self.check(line) else {
+            return true;
+        };
+        self.remember_rooms(&commands);
+        let source = if self.backend.is_service() {
+            // Several REPLs may be attached: the process tells them apart.
+            format!("repl:{}:{}", std::process::id(), self.count)
+        } else {
+            format!("repl:{}", self.count)
+        };
+        if self.plan {
+            for command in &commands {
+                for (pbx, planned) in registry::plan(self.config, &source, command, self.raw) {
+                    if let Some(pbx) = pbx {
+                        out!("PBX `{pbx}`:\n");
+                    }
+                    out!("{}", planned.text);
+                    if !planned.text.ends_with('\n') {
+                        out!("\n");
+                    }
+                }
+            }
+            return true;
+        }
+        let script = [Script::Line {
+            source,
+            text: line.to_owned(),
+        }];
+        // Lines typed are commands given now, not a batch delivered again.
+        match self
+            .backend
+            .submit(&script, self.config.run.script_encoding, true)
+            .await
+        {
+            Ok(submitted) => self.wait(&submitted.seqs).await,
+            Err(error) => errln!("error: {error}"),
+        }
+        true
+    }
+
+    /// Checks the line on a copy of the session's validator (a line with an error changes
+    /// nothing, not even what the session knows of DIDs); its commands, or `None` after the
+    /// errors are shown.
+    fn check(&mut self, line: &str) -> Option<Vec<Command>> {
         let mut validator = self.validator.clone();
         let mut commands = Vec::new();
         let mut errors = 0;
@@ -148,56 +246,120 @@ impl<'a> Session<'a> {
         );
         if let Err(error) = compiled {
             errln!("error: {error}");
-            return true;
+            return None;
         }
         if errors > 0 {
             errln!("nothing was run");
-            return true;
+            return None;
         }
         self.validator = validator;
-        self.remember_rooms(commands.iter().map(|c| &c.action));
-        if self.plan {
-            for command in &commands {
-                for (pbx, planned) in self.engine.pbxs().plan(&name, command, self.raw) {
-                    if let Some(pbx) = pbx {
-                        out!("PBX `{pbx}`:\n");
-                    }
-                    out!("{}", planned.text);
-                    if !planned.text.ends_with('\n') {
-                        out!("\n");
-                    }
-                }
-            }
-            return true;
-        }
-        let commands = commands.into_iter().map(|c| (name.clone(), c)).collect();
-        if let Err(error) = self.engine.enqueue(commands).await {
-            errln!("error: {error}");
-            return true;
-        }
-        self.drain().await;
-        true
+        Some(commands)
     }
 
-    /// Runs what is pending; Ctrl-C stops waiting on the PBX and leaves it queued.
-    async fn drain(&mut self) {
-        let interrupted = async {
-            match tokio::signal::ctrl_c().await {
-                Ok(()) => "interrupted by Ctrl-C".to_owned(),
-                Err(_) => std::future::pending().await,
+    /// Prints events until the commands `seqs` have finished, then what went wrong; Ctrl-C
+    /// stops waiting (a core of this process leaves them queued; a service goes on).
+    async fn wait(&mut self, seqs: &[u64]) {
+        let own: HashSet<u64> = seqs.iter().copied().collect();
+        let mut waiting = own.clone();
+        let mut tally = Tally::default();
+        while !waiting.is_empty() {
+            let item = tokio::select! {
+                item = self.events.recv() => item,
+                _ = tokio::signal::ctrl_c() => {
+                    self.interrupted(waiting.len()).await;
+                    return;
+                }
+            };
+            let Some(item) = item else {
+                errln!(
+                    "the service closed its event stream: {} command(s) not yet reported; `hotelcare queue list` shows them once it runs",
+                    waiting.len()
+                );
+                return;
+            };
+            if let Item::Event(event) = &item
+                && event.kind == Kind::Finished
+                && let Some(seq) = event.seq
+                && waiting.remove(&seq)
+            {
+                tally.add(event);
             }
-        };
-        match self.engine.drain_until(interrupted).await {
-            Ok(report) => summary(&report),
-            Err(error) => errln!("error: {error}"),
+            self.show(&item, &own);
+        }
+        for reason in &tally.failed {
+            errln!("error: {reason}");
+        }
+        if tally.queued > 0 {
+            errln!(
+                "error: {}; {} queued (`.queue` lists them; {})",
+                tally
+                    .queued_reason
+                    .as_deref()
+                    .unwrap_or("some commands could not run"),
+                tally.queued,
+                if self.backend.is_service() {
+                    "the service tries them again by itself"
+                } else {
+                    "they run again with the next command"
+                }
+            );
         }
         let _ = io::stdout().flush();
     }
 
-    fn remember_rooms<'c>(&self, actions: impl Iterator<Item = &'c Action>) {
+    /// Ctrl-C while commands run.
+    async fn interrupted(&self, waiting: usize) {
+        let reason = "interrupted by Ctrl-C";
+        if self.backend.is_service() {
+            errln!(
+                "stopped waiting: the service goes on with {} (`.queue` shows what is left)",
+                Count(waiting, "command")
+            );
+            return;
+        }
+        if let Err(error) = self.backend.interrupt(reason).await {
+            errln!("error: {error}");
+        }
+        errln!(
+            "{reason}: {} left queued in the journal with the attempts made (`.queue` shows them); they run again with the next command",
+            Count(waiting, "command")
+        );
+    }
+
+    /// One event: this REPL's own commands as they are; a service's others marked with their
+    /// source.
+    fn show(&mut self, item: &Item, own: &HashSet<u64>) {
+        let text = match item {
+            Item::Lagged(lost) => format!("(the monitor fell behind: {lost} event(s) not shown)"),
+            Item::Event(event) => self.render(event, own),
+        };
+        if text.is_empty() {
+            return;
+        }
+        match &mut self.printer {
+            Some(print) if own.is_empty() => print(text),
+            _ => outln!("{text}"),
+        }
+    }
+
+    fn render(&self, event: &Published, own: &HashSet<u64>) -> String {
+        let mine = event.seq.is_some_and(|seq| own.contains(&seq));
+        let mark = if mine || event.kind == Kind::Notice || !self.backend.is_service() {
+            String::new()
+        } else {
+            format!("[{}] ", event.source)
+        };
+        let mut lines: Vec<String> = event.lines.iter().map(|l| format!("{mark}{l}")).collect();
+        if self.raw {
+            lines.extend(event.envelopes.iter().cloned());
+        }
+        lines.join("\n")
+    }
+
+    fn remember_rooms(&self, commands: &[Command]) {
         let mut rooms = self.rooms.lock().unwrap_or_else(PoisonError::into_inner);
-        for action in actions {
-            for room in action.rooms() {
+        for command in commands {
+            for room in command.action.rooms() {
                 if !rooms.iter().any(|r| r == room) {
                     rooms.push(room.to_owned());
                 }
@@ -205,14 +367,13 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn directive(&mut self, line: &str) -> bool {
+    async fn directive(&mut self, line: &str) -> bool {
         match Directive::parse(line) {
             Err(message) => errln!("error: {message}"),
             Ok(Directive::Quit) => return false,
             Ok(Directive::Help) => outln!("{}", directive::help()),
             Ok(Directive::Raw(on)) => {
                 self.raw = on;
-                self.engine = (self.make_engine)(on);
                 outln!("raw envelopes {}", if on { "on" } else { "off" });
             }
             Ok(Directive::Plan(on)) => {
@@ -226,198 +387,28 @@ impl<'a> Session<'a> {
                     }
                 );
             }
-            Ok(Directive::Queue) => match self.engine.journal().entries() {
-                Ok(entries) if entries.is_empty() => outln!("the journal is empty"),
-                Ok(entries) => {
-                    for entry in &entries {
-                        out!("{}", monitor::format::entry(entry, self.config));
-                    }
-                }
+            Ok(Directive::Queue) => match self.backend.queue(None).await {
+                Ok(answer) => out!("{}", answer.text),
                 Err(error) => errln!("error: {error}"),
             },
-            Ok(Directive::Config) => outln!("{}", describe(self.config)),
+            Ok(Directive::Config) => {
+                outln!("{}", describe::describe(self.config));
+                if self.backend.is_service() {
+                    outln!(
+                        "(as this REPL reads the configuration file; the service read it when it started)"
+                    );
+                }
+            }
         }
         true
-    }
-
-    fn helper(&self) -> ReplHelper {
-        helper_for(self.config, Arc::clone(&self.rooms), self.color)
     }
 }
 
 /// The line editor's helper (completion, hints, highlighting) for `config`.
-pub(crate) fn helper_for(
-    config: &Config,
-    rooms: Arc<Mutex<Vec<String>>>,
-    color: bool,
-) -> ReplHelper {
+fn helper_for(config: &Config, rooms: Arc<Mutex<Vec<String>>>, color: bool) -> ReplHelper {
     ReplHelper {
         levels: config.all_level_names(),
         rooms,
         color,
     }
-}
-
-/// One line after each command: what happened.
-fn summary(report: &Report) {
-    for reason in &report.failed {
-        errln!("error: {reason}");
-    }
-    if let Some(reason) = &report.stopped {
-        errln!(
-            "{reason}: {} left queued in the journal with the attempts made (`.queue` shows them); they run again with the next command",
-            crate::diagnostics::Count(report.queued, "command")
-        );
-        return;
-    }
-    if let Some(reason) = &report.halted {
-        errln!(
-            "error: {reason}; {} queued (`.queue` lists them; they run again with the next command)",
-            report.queued
-        );
-    }
-}
-
-/// One PBX's part of `.config`.
-fn describe_pbx(config: &Config) -> String {
-    let mut out = String::new();
-    let mut line = |text: String| {
-        out.push_str(&text);
-        out.push('\n');
-    };
-    match &config.pbx {
-        Some(pbx) => {
-            let trust = match &pbx.trust {
-                Trust::System => "the system's trusted certificates".to_owned(),
-                Trust::CaFile(path) => format!("the CA file {}", path.display()),
-                Trust::Pinned(fp) => format!("the pinned certificate {}", format_fingerprint(fp)),
-            };
-            line(format!(
-                "PBX: {} as user `{}`, timeout {} s, trusting {trust}",
-                pbx.server,
-                pbx.user,
-                pbx.timeout.as_secs()
-            ));
-        }
-        None => line("PBX: the embedded simulator".to_owned()),
-    }
-    let levels: Vec<String> = config
-        .levels
-        .iter()
-        .map(|(name, cor)| format!("{name}={cor}"))
-        .collect();
-    line(format!(
-        "class of restriction: allow {}, block {}; levels: {}",
-        config.cor.allow,
-        config.cor.block,
-        levels.join(", ")
-    ));
-    line(match &config.number_transfer {
-        Some(nt) => format!(
-            "number transfer: DIDs {}, signal extension to external {}",
-            nt.range,
-            if nt.signal_extension_external {
-                "on"
-            } else {
-                "off"
-            }
-        ),
-        None => "number transfer: off".to_owned(),
-    });
-    out
-}
-
-/// The configuration, as `.config` shows it: never the password.
-fn describe(config: &Config) -> String {
-    let mut out = String::new();
-    if config.has_several_pbxs() {
-        for (index, site) in config.pbxs.iter().enumerate() {
-            let _ = writeln!(out, "PBX `{}`, rooms {}:", site.name, site.rooms_text());
-            for text in describe_pbx(&config.view(index)).lines() {
-                let _ = writeln!(out, "  {text}");
-            }
-        }
-    } else {
-        out.push_str(&describe_pbx(config));
-    }
-    let mut line = |text: String| {
-        out.push_str(&text);
-        out.push('\n');
-    };
-    line(format!(
-        "max concurrency {}, {} attempts; state in {}, logs in {}",
-        config.run.max_concurrency,
-        config.run.retry.attempts,
-        config.run.state_dir.display(),
-        config.run.log_dir.display()
-    ));
-    out.trim_end().to_owned()
-}
-
-/// The interactive loop with rustyline: history in the state directory, completion, hints,
-/// highlighting. Ctrl-C clears the line, Ctrl-D leaves.
-pub(crate) async fn interactive(
-    session: &mut Session<'_>,
-    history: PathBuf,
-) -> Result<(), ReplError> {
-    let config = EditorConfig::builder()
-        .completion_type(CompletionType::Circular)
-        .auto_add_history(false)
-        .history_ignore_dups(true)
-        .map_err(ReplError::Editor)?
-        .build();
-    let mut editor: Editor<ReplHelper, DefaultHistory> =
-        Editor::with_config(config).map_err(ReplError::Editor)?;
-    editor.set_helper(Some(session.helper()));
-    let _ = editor.load_history(&history);
-    outln!(
-        "hotelcare {} on {}; `.help` for help, Ctrl-D to leave",
-        env!("CARGO_PKG_VERSION"),
-        session.config.target_name()
-    );
-    // Ctrl-C clears the line; a second one in a row (at the empty prompt) leaves.
-    let mut interrupted = false;
-    loop {
-        let read = editor.readline(&session.prompt());
-        let again = interrupted;
-        interrupted = matches!(read, Err(ReadlineError::Interrupted));
-        match read {
-            Ok(line) => {
-                if !line.trim().is_empty() {
-                    let _ = editor.add_history_entry(line.as_str());
-                    // Saved at once, so that the history survives a crash or a kill.
-                    let _ = editor.append_history(&history);
-                }
-                if !session.line(&line).await {
-                    break;
-                }
-            }
-            Err(ReadlineError::Interrupted) if again => break,
-            Err(ReadlineError::Interrupted) => outln!("(Ctrl-C again or Ctrl-D leaves)"),
-            Err(ReadlineError::Eof) => break,
-            Err(error) => return Err(ReplError::Terminal(error)),
-        }
-    }
-    Ok(())
-}
-
-/// `--no-readline`: the same session on plain standard input, line by line, with prompts.
-pub(crate) async fn plain(session: &mut Session<'_>) -> Result<(), ReplError> {
-    let stdin = io::stdin();
-    let mut lines = stdin.lock().lines();
-    loop {
-        out!("{}", session.prompt());
-        let _ = io::stdout().flush();
-        match lines.next() {
-            Some(Ok(line)) => {
-                if !session.line(&line).await {
-                    break;
-                }
-            }
-            Some(Err(error)) => return Err(ReplError::Stdin(error)),
-            None => break,
-        }
-    }
-    outln!();
-    Ok(())
 }

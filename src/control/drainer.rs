@@ -1,19 +1,29 @@
 //! The drainer: the one task that runs the journal's commands for the whole service. It keeps a
 //! drain open while commands arrive (`Engine::drain_open`); when the PBX cannot be reached, it
 //! waits — a little longer each time, up to a minute — and tries again, at once when new work
-//! or a `queue retry` arrives.
+//! or a `queue retry` arrives. A command-line client's drainer (`Retry::WithNewWork`) does
+//! not try again by itself: what a halted PBX left runs with the next command the person gives.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::control::hub::Hub;
 use crate::diagnostics::Count;
 use crate::engine::{Engine, Intake};
-use crate::service::hub::Hub;
 
 /// The longest pause between attempts to reach an unreachable PBX.
 const MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// When commands a halted PBX left pending run again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// A service: after a pause that grows, and at once when new work arrives.
+    Paused,
+    /// A command-line client: only when new work arrives (the person decides).
+    WithNewWork,
+}
 
 /// Runs until `stop` carries a reason; then lets running commands finish for up to `grace`.
 pub(crate) async fn run(
@@ -22,6 +32,7 @@ pub(crate) async fn run(
     hub: Arc<Hub>,
     stop: watch::Receiver<Option<String>>,
     grace: Duration,
+    retry: Retry,
 ) {
     let mut pause = Duration::from_secs(1);
     loop {
@@ -50,6 +61,12 @@ pub(crate) async fn run(
         if let Some(reason) = report.halted {
             for pbx in &report.halted_pbxs {
                 let _ = hub.metrics.reachable(pbx, false);
+            }
+            if retry == Retry::WithNewWork {
+                tokio::select! {
+                    () = intake.wait() => continue,
+                    _ = stopped(stop.clone()) => return,
+                }
             }
             let queued = engine.journal().count_pending().unwrap_or(report.queued);
             hub.notice(

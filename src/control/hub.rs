@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
 
+use crate::control::metrics::Metrics;
 use crate::engine::{Event, Outcome, StepResult};
 use crate::monitor::{Monitor, Printer, json};
-use crate::service::metrics::Metrics;
 
 /// How many events a slow subscriber may fall behind before it is told it lost some.
 const BACKLOG: usize = 16_384;
@@ -27,6 +27,20 @@ pub(crate) enum Kind {
     Finished,
     /// The service says something (the PBX is unreachable, a spool file is finished).
     Notice,
+}
+
+/// How a command ended, as its `finished` event says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Ending {
+    Done,
+    Failed,
+    /// Left pending in the journal: it runs again.
+    Queued,
+    /// Left pending only because an earlier command on its room or DID is.
+    Behind,
+    /// A command outside the journal (`SHOW`, `TEST`) that could not run.
+    NotDone,
 }
 
 /// One event as the service publishes it (`GET /v1/events`, one SSE `data:` line each).
@@ -45,8 +59,8 @@ pub(crate) struct Published {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) pbx: Option<String>,
     pub(crate) command: String,
-    /// `done`, `failed`, `queued` or `not_done` (finished events).
-    pub(crate) outcome: Option<String>,
+    /// How the command ended (finished events).
+    pub(crate) outcome: Option<Ending>,
     pub(crate) reason: Option<String>,
     /// The monitor's text, as `run` prints it.
     pub(crate) lines: Vec<String>,
@@ -65,6 +79,9 @@ struct Waiter {
     done: Option<oneshot::Sender<Vec<(u64, Outcome)>>>,
 }
 
+/// Where a service shows its own monitor (stdout).
+pub(crate) type Echo = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// See the module documentation.
 pub(crate) struct Hub {
     sender: broadcast::Sender<Arc<Published>>,
@@ -76,21 +93,26 @@ pub(crate) struct Hub {
     /// The PBX an event without a PBX's name is about, when there is only one.
     only_pbx: Option<String>,
     waiters: Mutex<Vec<Waiter>>,
+    /// The service echoes its own notices on stderr; a command-line client's core prints
+    /// only what its listener prints.
+    echo: bool,
 }
 
 impl Hub {
-    /// `printer` shows the service's own monitor (stdout); `target` names the PBX.
-    /// `pbxs`: the PBXs' names (for the metrics).
-    pub(crate) fn new(
-        target: &str,
-        pbxs: &[String],
-        fias: bool,
-        printer: impl Fn(&str) + Send + Sync + Clone + 'static,
-    ) -> Self {
+    /// `printer` shows the service's own monitor (stdout), and its notices are echoed on
+    /// stderr; without one the hub only publishes. `target` names the PBX; `pbxs`: the PBXs'
+    /// names (for the metrics).
+    pub(crate) fn new(target: &str, pbxs: &[String], fias: bool, printer: Option<&Echo>) -> Self {
         let (sender, _) = broadcast::channel(BACKLOG);
+        let echo = printer.is_some();
         let make = |journaled| {
-            let printer = printer.clone();
-            let printer: Printer = Box::new(move |text| printer(text));
+            let printer: Printer = match printer {
+                Some(printer) => {
+                    let printer = Arc::clone(printer);
+                    Box::new(move |text| printer(text))
+                }
+                None => Box::new(|_| {}),
+            };
             Monitor::new(printer, false, target.to_owned(), journaled)
         };
         Self {
@@ -111,6 +133,7 @@ impl Hub {
                 _ => None,
             },
             waiters: Mutex::new(Vec::new()),
+            echo,
         }
     }
 
@@ -126,7 +149,9 @@ impl Hub {
         } else {
             tracing::info!("{text}");
         }
-        crate::support::output::errln!("{text}");
+        if self.echo {
+            crate::support::output::errln!("{text}");
+        }
         self.publish(Published {
             id: 0,
             kind: Kind::Notice,
@@ -250,13 +275,19 @@ impl Hub {
             } => {
                 published.kind = Kind::Finished;
                 published.pbx = pbx.map(str::to_owned);
-                let (word, reason) = match outcome {
-                    Outcome::Done => ("done", None),
-                    Outcome::Failed { reason } => ("failed", Some(reason.clone())),
-                    Outcome::Queued { reason } if journaled => ("queued", Some(reason.clone())),
-                    Outcome::Queued { reason } => ("not_done", Some(reason.clone())),
+                let (ending, reason) = match outcome {
+                    Outcome::Done => (Ending::Done, None),
+                    Outcome::Failed { reason } => (Ending::Failed, Some(reason.clone())),
+                    Outcome::Queued { reason, .. } if !journaled => {
+                        (Ending::NotDone, Some(reason.clone()))
+                    }
+                    Outcome::Queued {
+                        reason,
+                        behind: true,
+                    } => (Ending::Behind, Some(reason.clone())),
+                    Outcome::Queued { reason, .. } => (Ending::Queued, Some(reason.clone())),
                 };
-                published.outcome = Some(word.to_owned());
+                published.outcome = Some(ending);
                 published.reason = reason;
                 if journaled {
                     match outcome {
@@ -314,29 +345,32 @@ pub(crate) struct Tally {
     pub(crate) failed: Vec<String>,
     pub(crate) queued: usize,
     pub(crate) queued_reason: Option<String>,
+    /// `queued_reason` is only "it waits for an earlier command".
+    reason_is_behind: bool,
 }
 
 impl Tally {
     pub(crate) fn add(&mut self, event: &Published) {
-        match event.outcome.as_deref() {
-            Some("done") => self.done += 1,
-            Some("failed") => self.failed.push(format!(
+        match event.outcome {
+            Some(Ending::Done) => self.done += 1,
+            Some(Ending::Failed) => self.failed.push(format!(
                 "{}: {}",
                 event.source,
                 event.reason.as_deref().unwrap_or("failed")
             )),
-            Some(_) => {
+            // "It waits for an earlier command" only follows from the real reason.
+            Some(Ending::Behind) => {
                 self.queued += 1;
-                // "It waits for an earlier command" only follows from the real reason.
-                let waiting = |reason: &Option<String>| {
-                    reason
-                        .as_deref()
-                        .is_none_or(|r| r.starts_with("it waits for an earlier command"))
-                };
-                if waiting(&self.queued_reason) && !waiting(&event.reason)
-                    || self.queued_reason.is_none()
-                {
+                if self.queued_reason.is_none() {
                     self.queued_reason.clone_from(&event.reason);
+                    self.reason_is_behind = true;
+                }
+            }
+            Some(Ending::Queued | Ending::NotDone) => {
+                self.queued += 1;
+                if self.queued_reason.is_none() || self.reason_is_behind {
+                    self.queued_reason.clone_from(&event.reason);
+                    self.reason_is_behind = false;
                 }
             }
             None => {}

@@ -1,0 +1,810 @@
+//! `Local`: the core that carries commands out — the journal, the engine on the property's
+//! PBXs, the hub of events, the drainer — and every request of the control protocol, answered
+//! in this process. `hotelcare serve` wraps it in the API; a command-line client uses it
+//! directly when no service runs (`Local::start`). Either way the answers are the same code.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, ScriptEncoding};
+use crate::control::backend::{Answer, Backend, EventStream, Inline};
+use crate::control::drainer;
+use crate::control::hub::{Hub, Published};
+use crate::control::protocol::{
+    BackendError, DirectoryNumbers, Dropped, Overtaken, QueueAnswer, Ran, Reconciled, Retried,
+    RoomsAnswer, Said, Submitted,
+};
+use crate::engine::{Engine, Extras, Intake, Journal, JournalError, Options, Pbxs, Status};
+use crate::inputs::fias::link::Control;
+use crate::inputs::fias::resync::ResyncReport;
+use crate::inputs::fias::status::{LinkState, LinkStatus, SharedStatus};
+use crate::intake::acceptance::{self, Refusal};
+use crate::intake::script::Script;
+use crate::lang::compile::{Event as Compiled, compile};
+use crate::lang::validate::{Command, Validator};
+use crate::monitor::{format, json};
+use crate::pbx::registry::{self, ConnectError, Connection};
+
+/// How long `fias resync` waits for the PMS's house (less than the idle limit of an API
+/// connection, 60 s).
+const RESYNC_WAIT: Duration = Duration::from_secs(45);
+
+/// The FIAS link as the core sees it: its status, and where `fias resync` asks it.
+#[derive(Clone)]
+pub(crate) struct FiasLink {
+    pub(crate) status: SharedStatus,
+    pub(crate) control: mpsc::Sender<Control>,
+}
+
+/// See the module documentation.
+pub(crate) struct Local {
+    pub(crate) config: Config,
+    pub(crate) engine: Engine,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) intake: Arc<Intake>,
+    pub(crate) fias: Option<FiasLink>,
+    /// It is the core of `hotelcare serve` (which runs its own drainer, for good).
+    service: bool,
+    /// A command-line client's drainer, while one runs (started by the first work).
+    drainer: tokio::sync::Mutex<Option<Drainer>>,
+    /// The first listener's events, taken since the core started: nothing a drainer did
+    /// before the client listened is lost to it.
+    first_events: Mutex<Option<broadcast::Receiver<Arc<Published>>>>,
+}
+
+/// A running drainer and how to stop it.
+struct Drainer {
+    stop: watch::Sender<Option<String>>,
+    task: JoinHandle<()>,
+}
+
+/// Why a command-line client cannot work in this process.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StartError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+}
+
+/// What a command-line client's core needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// The journal only (`queue list`, `rooms`, `queue drop`).
+    Journal,
+    /// The journal and every PBX (`run`, `show`, `reconcile`, the REPL).
+    Pbxs,
+}
+
+/// A `Local` started by a command-line client.
+pub(crate) struct Session {
+    pub(crate) local: Arc<Local>,
+    connection: Option<Connection>,
+    /// What the PBXs' registry said (the embedded simulator in use, plain HTTP).
+    pub(crate) notices: Vec<String>,
+    /// Pending commands of an earlier run that no longer validate, with why (now failed).
+    pub(crate) refused: Vec<String>,
+    /// Commands an earlier run left pending: they run first, with the first work.
+    pub(crate) resumed: Vec<u64>,
+}
+
+impl Session {
+    /// Stops the drainer (commands still running are cut off and stay pending), ends the
+    /// PBX sessions and closes the journal.
+    pub(crate) async fn finish(self, reason: &str) {
+        self.local.halt(reason).await;
+        self.local.engine.pbxs().close().await;
+        if let Some(connection) = self.connection {
+            connection.close().await;
+        }
+    }
+}
+
+impl Local {
+    /// The core of `hotelcare serve`: its engine, hub, intake and FIAS link; it runs its
+    /// drainer itself.
+    pub(crate) fn for_service(
+        config: &Config,
+        engine: Engine,
+        hub: Arc<Hub>,
+        intake: Arc<Intake>,
+        fias: Option<FiasLink>,
+    ) -> Self {
+        Self {
+            config: config.clone(),
+            engine,
+            hub,
+            intake,
+            fias,
+            service: true,
+            drainer: tokio::sync::Mutex::default(),
+            first_events: Mutex::default(),
+        }
+    }
+
+    /// The core of a command-line client: the journal of the state directory and, with
+    /// `Reach::Pbxs`, every PBX connected; what an earlier run left pending is checked again
+    /// (`Session::refused`) and runs with the first work. `raw`: the events carry what went
+    /// over the wire.
+    pub(crate) async fn start(
+        config: &Config,
+        reach: Reach,
+        raw: bool,
+    ) -> Result<Session, StartError> {
+        let journal = Journal::open(&config.run.state_dir)?;
+        let (pbxs, connection, notices) = match reach {
+            Reach::Pbxs => {
+                let connection = registry::connect(config).await?;
+                let notices = connection.notices.clone();
+                (Arc::clone(&connection.pbxs), Some(connection), notices)
+            }
+            Reach::Journal => (Arc::new(Pbxs::none()), None, Vec::new()),
+        };
+        let hub = Arc::new(Hub::new(&pbxs.target(), &pbxs.pbx_names(), false, None));
+        let sink = {
+            let hub = Arc::clone(&hub);
+            Arc::new(move |event: &crate::engine::Event<'_>| {
+                hub.on_event(event, true);
+            })
+        };
+        let engine = Engine::new(pbxs, journal, Options::of(config, raw), sink);
+        let local = Arc::new(Self {
+            config: config.clone(),
+            first_events: Mutex::new(Some(hub.subscribe())),
+            engine,
+            hub,
+            intake: Arc::new(Intake::default()),
+            fias: None,
+            service: false,
+            drainer: tokio::sync::Mutex::default(),
+        });
+        let mut session = Session {
+            local: Arc::clone(&local),
+            connection,
+            notices,
+            refused: Vec::new(),
+            resumed: Vec::new(),
+        };
+        if reach == Reach::Pbxs {
+            session.refused = local.recheck().await;
+            session.resumed = local.pending().unwrap_or_default();
+        }
+        Ok(session)
+    }
+
+    /// Runs what an earlier run left pending now, before any new work.
+    pub(crate) async fn resume(&self) {
+        self.drive().await;
+    }
+
+    /// A command-line client's core: starts its drainer unless it runs (a service's runs
+    /// from its start).
+    async fn drive(&self) {
+        if self.service {
+            return;
+        }
+        let mut drainer = self.drainer.lock().await;
+        if drainer.as_ref().is_some_and(|d| !d.task.is_finished()) {
+            return;
+        }
+        let (stop, stopped) = watch::channel(None);
+        let task = tokio::spawn(drainer::run(
+            self.engine.clone(),
+            Arc::clone(&self.intake),
+            Arc::clone(&self.hub),
+            stopped,
+            Duration::ZERO,
+            drainer::Retry::WithNewWork,
+        ));
+        *drainer = Some(Drainer { stop, task });
+    }
+
+    /// Stops a command-line client's drainer: what runs is cut off and stays pending in the
+    /// journal, with the attempts it made; it runs again with the next work.
+    pub(crate) async fn halt(&self, reason: &str) {
+        let Some(drainer) = self.drainer.lock().await.take() else {
+            return;
+        };
+        let _ = drainer.stop.send(Some(reason.to_owned()));
+        let _ = drainer.task.await;
+    }
+
+    /// Pending commands checked again against the configuration (see
+    /// `Engine::recheck_pending`): why those that no longer validate are failed now.
+    pub(crate) async fn recheck(&self) -> Vec<String> {
+        let config = &self.config;
+        match self
+            .engine
+            .recheck_pending(|command| crate::lang::validate::recheck(config, command))
+            .await
+        {
+            Ok(refused) => refused
+                .into_iter()
+                .map(|(entry, reason)| {
+                    tracing::warn!("#{} ({}): {reason}", entry.seq, entry.origin);
+                    format!(
+                        "#{} `{}` ({}): {reason}",
+                        entry.seq, entry.command.text, entry.origin
+                    )
+                })
+                .collect(),
+            Err(why) => vec![why.to_string()],
+        }
+    }
+
+    /// The pending commands' numbers, in order.
+    pub(crate) fn pending(&self) -> Result<Vec<u64>, BackendError> {
+        Ok(self
+            .engine
+            .journal()
+            .entries()
+            .map_err(unavailable)?
+            .into_iter()
+            .filter(|e| e.status == Status::Pending)
+            .map(|e| e.seq)
+            .collect())
+    }
+
+    /// The configuration as PBX `pbx` sees it (and its index), or all of it.
+    fn scope(&self, pbx: Option<&str>) -> Result<(Config, Option<usize>), BackendError> {
+        match pbx {
+            None => Ok((self.config.clone(), None)),
+            Some(name) => self
+                .config
+                .pbx_named(name)
+                .map(|index| (self.config.view(index), Some(index)))
+                .map_err(BackendError::NotFound),
+        }
+    }
+
+    /// The PBXs of PBX `index` alone, or all.
+    fn pbxs_of(&self, index: Option<usize>) -> Arc<Pbxs> {
+        match index.and_then(|index| self.engine.pbxs().only(index)) {
+            Some(only) => Arc::new(only),
+            None => Arc::clone(self.engine.pbxs()),
+        }
+    }
+
+    /// A script as bytes (the API's body): checked whole; all its commands journaled in one
+    /// transaction, or none. `source` names it in the monitor, the log and the origins.
+    pub(crate) async fn submit_bytes(
+        self: &Arc<Self>,
+        source: String,
+        bytes: Vec<u8>,
+        again: bool,
+    ) -> Result<Submitted, BackendError> {
+        if source.is_empty() || source.len() > 200 || source.chars().any(char::is_control) {
+            return Err(BackendError::BadRequest(
+                "`source` names the script in the monitor: 1 to 200 characters, no control characters".into(),
+            ));
+        }
+        if let Err(utf8) = std::str::from_utf8(&bytes) {
+            return Err(BackendError::BadRequest(format!(
+                "the body is not UTF-8 (byte {} is not): send the script as UTF-8 text",
+                utf8.valid_up_to()
+            )));
+        }
+        // Accepted in a task of its own: a client that goes away mid-request cannot cut the
+        // acceptance in two (the journal's transaction is whole either way; this keeps the
+        // intake told and the counters right).
+        let local = Arc::clone(self);
+        let accepted = tokio::spawn(async move {
+            let result = acceptance::accept(
+                &local.config,
+                local.engine.journal(),
+                &source,
+                &bytes,
+                // The API takes UTF-8 (checked above), whatever the spool's files are in.
+                ScriptEncoding::default(),
+                again,
+                |_| None,
+            )
+            .await;
+            if let Ok((seqs, _)) = &result {
+                local.accepted(seqs.len(), &source);
+            }
+            result
+        })
+        .await
+        .map_err(|_| {
+            BackendError::Internal(
+                "the acceptance task ended abnormally; nothing was accepted".into(),
+            )
+        })?;
+        match accepted {
+            Ok((seqs, checked)) => Ok(Submitted {
+                seqs,
+                diagnostics: checked.diagnostics,
+                rendered: checked.rendered,
+            }),
+            Err(Refusal::Invalid(checked)) => Err(BackendError::Invalid {
+                message: format!("{} error(s); nothing was accepted", checked.errors()),
+                diagnostics: checked.diagnostics,
+                rendered: checked.rendered,
+            }),
+            Err(Refusal::Unreadable(why)) => Err(BackendError::BadRequest(format!(
+                "the script cannot be read: {why}; nothing was accepted"
+            ))),
+            Err(Refusal::Duplicate(earlier)) => Err(BackendError::Duplicate {
+                message: format!(
+                    "{earlier}; nothing was accepted. If it really is to run again, add `again=true`"
+                ),
+                earlier,
+            }),
+            Err(Refusal::Journal(why)) => Err(BackendError::Unavailable(format!(
+                "the journal cannot take it: {why}; nothing was accepted"
+            ))),
+        }
+    }
+
+    /// Commands were journaled: counted, logged, and the drainer told.
+    fn accepted(&self, count: usize, source: &str) {
+        self.hub.metrics.accepted.inc_by(count as u64);
+        tracing::info!("accepted {count} command(s) from `{source}`");
+        self.intake.more();
+    }
+
+    /// Script files (or standard input) streamed into the journal in batches, so that a
+    /// script of any length takes constant memory; the last batch carries their content
+    /// stamps. A script seen before refuses the whole run before anything is journaled; one
+    /// that changed since it was checked takes back what was journaled of the run.
+    async fn submit_streamed(
+        &self,
+        scripts: &[Script],
+        encoding: ScriptEncoding,
+        again: bool,
+    ) -> Result<Submitted, BackendError> {
+        let mut stamps = Vec::new();
+        for script in scripts {
+            let name = script.name();
+            let hash = match script.bytes() {
+                Ok(Some(bytes)) => acceptance::content_hash(&bytes),
+                Ok(None) => continue,
+                Err(error) => {
+                    return Err(BackendError::BadRequest(format!(
+                        "cannot read `{name}`: {error}"
+                    )));
+                }
+            };
+            if !again
+                && let Some(stamp) = acceptance::earlier(
+                    self.engine.journal(),
+                    &hash,
+                    self.config.run.duplicate_window,
+                )
+                .map_err(unavailable)?
+            {
+                let earlier = acceptance::describe(&name, &stamp);
+                return Err(BackendError::Duplicate {
+                    message: format!("{earlier}; nothing was accepted"),
+                    earlier,
+                });
+            }
+            stamps.push((hash, name));
+        }
+        let seqs = enqueue(&self.config, scripts, encoding, &self.engine, stamps).await?;
+        let names: Vec<String> = scripts.iter().map(Script::name).collect();
+        self.accepted(seqs.len(), &names.join(", "));
+        Ok(Submitted {
+            seqs,
+            ..Submitted::default()
+        })
+    }
+}
+
+/// Journals every command of `scripts`, streamed in batches (see `Local::submit_streamed`).
+async fn enqueue(
+    config: &Config,
+    scripts: &[Script],
+    encoding: ScriptEncoding,
+    engine: &Engine,
+    stamps: Vec<(String, String)>,
+) -> Result<Vec<u64>, BackendError> {
+    const BATCH: usize = 1000;
+    let (sender, mut batches) = mpsc::channel::<Vec<(String, Command)>>(4);
+    let producer_config = config.clone();
+    let producer_scripts = scripts.to_vec();
+    let producer = tokio::task::spawn_blocking(move || -> Result<(), BackendError> {
+        let mut validator = Validator::new(&producer_config);
+        let mut batch = Vec::with_capacity(BATCH);
+        for script in &producer_scripts {
+            let name = script.name();
+            let unreadable = |error: std::io::Error| {
+                BackendError::BadRequest(format!("cannot read `{name}`: {error}"))
+            };
+            let reader = script.reader(encoding).map_err(unreadable)?;
+            let mut changed = false;
+            compile(&name, reader, &mut validator, &mut |event| match event {
+                Compiled::Command(command) => {
+                    batch.push((script.origin(command.line), command));
+                    if batch.len() == BATCH {
+                        let _ = sender.blocking_send(std::mem::take(&mut batch));
+                    }
+                }
+                Compiled::Diagnostic { diagnostic, .. } => changed |= diagnostic.is_error(),
+            })
+            .map_err(unreadable)?;
+            if changed {
+                return Err(BackendError::Conflict(format!(
+                    "`{name}` changed while it was being run; run it again"
+                )));
+            }
+        }
+        if !batch.is_empty() {
+            let _ = sender.blocking_send(batch);
+        }
+        Ok(())
+    });
+    let mut accepted = Vec::new();
+    let mut journal_error: Option<JournalError> = None;
+    let mut held: Vec<(String, Command)> = Vec::new();
+    while let Some(batch) = batches.recv().await {
+        let previous = std::mem::replace(&mut held, batch);
+        if journal_error.is_some() || previous.is_empty() {
+            continue;
+        }
+        match engine.enqueue(previous).await {
+            Ok(seqs) => accepted.extend(seqs),
+            Err(error) => journal_error = Some(error),
+        }
+    }
+    let production = producer.await.map_err(|e| {
+        BackendError::Internal(format!("the script's reader ended abnormally: {e}"))
+    })?;
+    if journal_error.is_none() && production.is_ok() {
+        let last = Extras {
+            scripts: stamps,
+            ..Extras::default()
+        };
+        match engine.journal().append_with(held, last).await {
+            Ok(seqs) => accepted.extend(seqs),
+            Err(error) => journal_error = Some(error),
+        }
+    }
+    if let Some(error) = journal_error {
+        take_back(engine, &accepted).await;
+        return Err(unavailable(error));
+    }
+    if let Err(error) = production {
+        take_back(engine, &accepted).await;
+        return Err(error);
+    }
+    Ok(accepted)
+}
+
+async fn take_back(engine: &Engine, seqs: &[u64]) {
+    for seq in seqs {
+        let _ = engine.journal().remove(*seq).await;
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // for `map_err`
+fn unavailable(error: impl ToString) -> BackendError {
+    BackendError::Unavailable(error.to_string())
+}
+
+impl Backend for Local {
+    fn describe(&self) -> String {
+        format!("hotelcare on {}", self.config.target_name())
+    }
+
+    fn name(&self) -> String {
+        self.config.target_name()
+    }
+
+    fn is_service(&self) -> bool {
+        self.service
+    }
+
+    fn events(&self, _raw: bool) -> Answer<'_, EventStream> {
+        let receiver = self
+            .first_events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| self.hub.subscribe());
+        Box::pin(async move { Ok(EventStream::Local(receiver)) })
+    }
+
+    fn submit<'a>(
+        &'a self,
+        scripts: &'a [Script],
+        encoding: ScriptEncoding,
+        again: bool,
+    ) -> Answer<'a, Submitted> {
+        Box::pin(async move {
+            let submitted = self.submit_streamed(scripts, encoding, again).await?;
+            self.drive().await;
+            Ok(submitted)
+        })
+    }
+
+    fn interrupt<'a>(&'a self, reason: &'a str) -> Answer<'a, ()> {
+        Box::pin(async move {
+            self.halt(reason).await;
+            Ok(())
+        })
+    }
+
+    fn queue<'a>(&'a self, pbx: Option<&'a str>) -> Answer<'a, QueueAnswer> {
+        Box::pin(async move {
+            let (config, _) = self.scope(pbx)?;
+            let mut entries = self.engine.journal().entries().map_err(unavailable)?;
+            let all = entries.len();
+            entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
+            let text = if entries.is_empty() && all > 0 {
+                format!("{}\n", format::none_for_pbx(config.pbx_name(), all))
+            } else {
+                // Named as the whole property names them.
+                format::queue(&entries, self.service, &self.config)
+            };
+            Ok(QueueAnswer {
+                queue: json::Queue::new(&entries, &self.config),
+                text,
+            })
+        })
+    }
+
+    fn retry(&self) -> Answer<'_, Retried> {
+        Box::pin(async move {
+            let journal = self.engine.journal();
+            let (requeued, overtaken) = journal.requeue_failed().await.map_err(unavailable)?;
+            tracing::info!(
+                "queue retry: {} failed command(s) pending again",
+                requeued.len()
+            );
+            let refused = self.recheck().await;
+            let pending = self.pending()?;
+            self.intake.rescan();
+            self.drive().await;
+            Ok(Retried {
+                requeued: requeued.len(),
+                pending,
+                overtaken: overtaken
+                    .iter()
+                    .map(|(entry, later)| Overtaken {
+                        seq: entry.seq,
+                        command: entry.command.text.clone(),
+                        origin: entry.origin.clone(),
+                        later: *later,
+                    })
+                    .collect(),
+                refused,
+            })
+        })
+    }
+
+    fn drop_command(&self, seq: u64) -> Answer<'_, Dropped> {
+        Box::pin(async move {
+            let journal = self.engine.journal();
+            if self.engine.in_flight(seq) {
+                return Err(BackendError::Conflict(format!(
+                    "command #{seq} is running now; drop it once it has finished or failed (`hotelcare queue list`)"
+                )));
+            }
+            let Some(entry) = journal.get(seq).map_err(unavailable)? else {
+                return Err(BackendError::NotFound(format!(
+                    "there is no command #{seq} in the journal; see `hotelcare queue list`"
+                )));
+            };
+            journal.remove(seq).await.map_err(unavailable)?;
+            tracing::info!("dropped #{seq} ({}) from the journal", entry.origin);
+            Ok(Dropped {
+                dropped: seq,
+                text: format!(
+                    "dropped #{seq}: room {} {} ({})",
+                    entry.command.action.room(),
+                    entry.command.text,
+                    entry.origin
+                ),
+            })
+        })
+    }
+
+    fn rooms<'a>(&'a self, wanted: &'a [String], pbx: Option<&'a str>) -> Answer<'a, RoomsAnswer> {
+        Box::pin(async move {
+            let (config, _) = self.scope(pbx)?;
+            let mut rooms = self.engine.journal().rooms().map_err(unavailable)?;
+            if !wanted.is_empty() {
+                rooms.retain(|(room, _)| wanted.contains(room));
+            }
+            rooms.retain(|(room, _)| config.pbx_of(room).is_some());
+            Ok(RoomsAnswer {
+                rooms: json::Rooms::new(&rooms, &self.config),
+                text: format::rooms(&rooms, wanted, &self.config),
+            })
+        })
+    }
+
+    fn inline<'a>(&'a self, command: &'a Inline, pbx: Option<&'a str>) -> Answer<'a, Ran> {
+        Box::pin(async move {
+            let text = match command {
+                Inline::Show(ext) => {
+                    if ext.is_empty() || ext.len() > 7 || !ext.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(BackendError::BadRequest(format!(
+                            "`{ext}` is not an extension: up to 7 digits"
+                        )));
+                    }
+                    format!("SHOW {ext}")
+                }
+                Inline::Test => "TEST".to_owned(),
+            };
+            let (mut config, index) = self.scope(pbx)?;
+            // Named for the monitor: from the API, or a command line of this process.
+            let origin = if self.service { "api" } else { "command line" };
+            let commands = match acceptance::check(
+                &config,
+                origin,
+                text.as_bytes(),
+                ScriptEncoding::default(),
+            ) {
+                Ok(checked) => checked.commands,
+                Err(Refusal::Invalid(checked)) => {
+                    return Err(BackendError::Invalid {
+                        message: format!("{} error(s)", checked.errors()),
+                        diagnostics: checked.diagnostics,
+                        rendered: checked.rendered,
+                    });
+                }
+                Err(_) => return Err(BackendError::BadRequest("cannot be checked".into())),
+            };
+            let journal =
+                Journal::in_memory().map_err(|e| BackendError::Internal(e.to_string()))?;
+            config.run.retry.attempts = 1;
+            let seen: Arc<Mutex<Vec<Published>>> = Arc::default();
+            let hub = Arc::clone(&self.hub);
+            let collected = Arc::clone(&seen);
+            let engine = Engine::new(
+                self.pbxs_of(index),
+                journal,
+                Options::of(&config, true),
+                Arc::new(move |event| {
+                    let published = hub.on_event(event, false);
+                    collected
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(published);
+                }),
+            )
+            // `SHOW` on a wire that cannot read the PBX answers from the expected room state.
+            .reading_rooms_from(self.engine.journal().clone());
+            engine
+                .enqueue(commands)
+                .await
+                .map_err(|e| BackendError::Internal(e.to_string()))?;
+            engine
+                .drain()
+                .await
+                .map_err(|e| BackendError::Internal(e.to_string()))?;
+            let events = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
+            Ok(Ran { events })
+        })
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        wanted: &'a [String],
+        pbx: Option<&'a str>,
+    ) -> Answer<'a, Reconciled> {
+        Box::pin(async move {
+            let (config, index) = self.scope(pbx)?;
+            let rooms = self.engine.journal().rooms().map_err(unavailable)?;
+            let findings =
+                crate::intake::reconcile::reconcile(&config, &self.pbxs_of(index), &rooms, wanted)
+                    .await;
+            Ok(Reconciled {
+                text: findings.report(),
+                script: findings.script(),
+                differences: findings.differences.len(),
+                unreachable: findings.unreachable,
+                resettable: findings.resettable,
+            })
+        })
+    }
+
+    fn general_reset<'a>(&'a self, pbx: &'a str) -> Answer<'a, Said> {
+        Box::pin(async move {
+            crate::intake::reconcile::general_reset(
+                &self.config,
+                self.engine.pbxs(),
+                pbx,
+                self.engine.journal(),
+            )
+            .await
+            .map(|text| Said { text })
+            .map_err(|why| BackendError::Conflict(format!("PBX `{pbx}`: {why}")))
+        })
+    }
+
+    fn directory_numbers(&self) -> Answer<'_, DirectoryNumbers> {
+        Box::pin(async move {
+            Ok(DirectoryNumbers {
+                numbers: self.engine.pbxs().directory_numbers().await,
+            })
+        })
+    }
+
+    fn fias_status(&self) -> Answer<'_, LinkStatus> {
+        Box::pin(async move { Ok(self.fias()?.status.get()) })
+    }
+
+    fn fias_resync(&self, dry_run: bool, confirm: bool) -> Answer<'_, ResyncReport> {
+        Box::pin(async move {
+            let fias = self.fias()?;
+            let stopped = || BackendError::Unavailable("the FIAS link has stopped".into());
+            if confirm {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                fias.control
+                    .send(Control::Confirm { reply })
+                    .await
+                    .map_err(|_| stopped())?;
+                return answer
+                    .await
+                    .map_err(|_| stopped())?
+                    .map_err(BackendError::Conflict);
+            }
+            let status = fias.status.get();
+            if status.state != LinkState::Up {
+                return Err(BackendError::Unavailable(format!(
+                    "the FIAS link to the PMS at {} is {}{}; a resync is asked by itself when the link comes up",
+                    status.server,
+                    if status.state == LinkState::Down {
+                        "down"
+                    } else {
+                        "not up yet"
+                    },
+                    status
+                        .last_error
+                        .map(|why| format!(" ({why})"))
+                        .unwrap_or_default()
+                )));
+            }
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            fias.control
+                .send(Control::Resync { dry_run, reply })
+                .await
+                .map_err(|_| stopped())?;
+            match tokio::time::timeout(RESYNC_WAIT, answer).await {
+                Ok(Ok(report))
+                    if report.error.is_some()
+                        && report.journaled == 0
+                        && report.differences.is_empty() =>
+                {
+                    Err(BackendError::Unavailable(report.error.unwrap_or_default()))
+                }
+                Ok(Ok(report)) => Ok(report),
+                Ok(Err(_)) => Err(BackendError::Unavailable(
+                    "the FIAS link dropped before the PMS sent the house; a resync is asked again when it comes up".into(),
+                )),
+                Err(_) => Err(BackendError::Timeout(format!(
+                    "the PMS has not sent the house within {} s; some PMSs ignore a resync they find unneeded. The resync still applies if the house comes: `hotelcare fias status` shows it",
+                    RESYNC_WAIT.as_secs()
+                ))),
+            }
+        })
+    }
+}
+
+impl Local {
+    fn fias(&self) -> Result<&FiasLink, BackendError> {
+        self.fias.as_ref().ok_or_else(|| {
+            BackendError::NotFound(
+                "this service has no FIAS link: add `[fias]` to the configuration and restart it"
+                    .into(),
+            )
+        })
+    }
+
+    /// `GET /v1/health`: `ok`, or what is not (a link that is down).
+    pub(crate) fn health(&self) -> &'static str {
+        match &self.fias {
+            Some(fias) if fias.status.get().state == LinkState::Down => {
+                "degraded: the FIAS link to the PMS is down (`hotelcare fias status`)"
+            }
+            _ => "ok",
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! A script of a run: a file by path, standard input (`-`), or a command made from command-line
+//! arguments; each readable twice (once to check the whole run, once to journal it).
+
+use std::fs::File;
+use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
+
+use crate::config::ScriptEncoding;
+use crate::lang::compile::decode;
+
+/// One script of a run.
+#[derive(Clone)]
+pub(crate) enum Script {
+    File(PathBuf),
+    /// Standard input, read once into memory (bytes: decoded like a file).
+    Stdin(Vec<u8>),
+    /// A command made from command-line arguments (`show EXT`), named for messages.
+    Inline {
+        name: &'static str,
+        text: String,
+    },
+    /// A line typed into the REPL: its commands' origin is `source` itself (`repl:3`).
+    Line {
+        source: String,
+        text: String,
+    },
+}
+
+impl Script {
+    pub(crate) fn open_all(paths: &[PathBuf]) -> io::Result<Vec<Script>> {
+        paths
+            .iter()
+            .map(|path| {
+                if path == Path::new("-") {
+                    let mut bytes = Vec::new();
+                    io::stdin().read_to_end(&mut bytes)?;
+                    Ok(Script::Stdin(bytes))
+                } else {
+                    Ok(Script::File(path.clone()))
+                }
+            })
+            .collect()
+    }
+
+    /// Where a command of the script at `line` comes from: `tonight.hc:3`, or the REPL's
+    /// line itself.
+    pub(crate) fn origin(&self, line: usize) -> String {
+        match self {
+            Self::Line { source, .. } => source.clone(),
+            other => format!("{}:{line}", other.name()),
+        }
+    }
+
+    /// How the script is named in messages.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Self::File(path) => path.display().to_string(),
+            Self::Stdin(_) => "<stdin>".into(),
+            Self::Inline { name, .. } => (*name).to_owned(),
+            Self::Line { source, .. } => source.clone(),
+        }
+    }
+
+    /// The script's bytes, for its content stamp; `None` for a command line (`show`).
+    pub(crate) fn bytes(&self) -> io::Result<Option<Vec<u8>>> {
+        Ok(match self {
+            Self::File(path) => Some(std::fs::read(path)?),
+            Self::Stdin(bytes) => Some(bytes.clone()),
+            Self::Inline { .. } | Self::Line { .. } => None,
+        })
+    }
+
+    /// The script's text as UTF-8 bytes, decoded from `encoding` (a byte order mark wins).
+    pub(crate) fn utf8(&self, encoding: ScriptEncoding) -> io::Result<Vec<u8>> {
+        let mut text = String::new();
+        self.reader(encoding)?.read_to_string(&mut text)?;
+        Ok(text.into_bytes())
+    }
+
+    /// The script's text as UTF-8 lines, decoded from `encoding` (a byte order mark wins).
+    pub(crate) fn reader(&self, encoding: ScriptEncoding) -> io::Result<Box<dyn BufRead + '_>> {
+        Ok(match self {
+            Self::File(path) => Box::new(decode(File::open(path)?, encoding)),
+            Self::Stdin(bytes) => Box::new(decode(bytes.as_slice(), encoding)),
+            Self::Inline { text, .. } | Self::Line { text, .. } => Box::new(text.as_bytes()),
+        })
+    }
+}
