@@ -465,6 +465,53 @@ fn the_repl_on_a_terminal_attaches_to_the_service_and_shows_its_monitor() {
     stop(service);
 }
 
+/// The REPL attached to a service does what it does on a core of its own: `.plan on` checks and
+/// shows, and sends nothing; `.raw on` shows what goes over the wire; Tab completes an
+/// extension the PBX has.
+#[cfg(unix)]
+#[test]
+fn the_attached_repl_plans_shows_the_wire_and_completes_extensions() {
+    use expectrl::{Expect, Session};
+
+    let pbx = TestPbx::start();
+    let ran = pbx.run("CHECKIN 1000 \"Solo,Alina\"\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let (service, _) = start_serve(&pbx, None);
+    let mut command = pbx.command();
+    command.arg("repl").env("TERM", "xterm");
+    let mut repl = Session::spawn(command).unwrap();
+    repl.set_expect_timeout(Some(Duration::from_secs(15)));
+    repl.expect("hotelcare(service 127.0.0.1:").unwrap();
+
+    repl.send_line(".plan on").unwrap();
+    repl.expect("plan mode: commands are checked and shown, nothing is sent")
+        .unwrap();
+    repl.expect(" plan)> ").unwrap();
+    repl.send_line("CHECKOUT 1000").unwrap();
+    repl.expect("CHECKOUT  set  User Profile     Last Name=$1.Service Label")
+        .unwrap();
+    repl.expect(" plan)> ").unwrap();
+    assert_eq!(
+        pbx.record("1000").directory_name,
+        "Solo,Alina",
+        "a planned check-out is not sent"
+    );
+    repl.send_line(".plan off").unwrap();
+    repl.expect("plan mode off").unwrap();
+
+    repl.send_line(".raw on").unwrap();
+    repl.expect("raw envelopes on").unwrap();
+    repl.send("SHOW 10\t").unwrap();
+    repl.expect("SHOW 1000").unwrap();
+    repl.send("\r").unwrap();
+    repl.expect("<soap").unwrap();
+    repl.expect("room 1000 (\"Room 1000\")").unwrap();
+    repl.send_line(".quit").unwrap();
+    repl.expect(expectrl::Eof).unwrap();
+    assert_eq!(pbx.record("1000").directory_name, "Solo,Alina");
+    stop(service);
+}
+
 /// A running service does not keep finished guests' names in its journal file longer than
 /// `[run] retention_secs`.
 #[test]
