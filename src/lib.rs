@@ -23,3 +23,6 @@ mod intake;
 mod monitor;
 mod service;
 mod support;
+
+#[cfg(test)]
+mod tests;

@@ -396,16 +396,30 @@ fn idle_and_slow_connections_are_closed_and_good_clients_still_served() {
             ),
         }
     }
-    let pbx = hotelcare::pbx::mixml::client::simulator_pbx(
-        simulator.url(),
-        "hotelcare",
-        "pw",
-        simulator.fingerprint(),
-        Duration::from_secs(2),
+    // A good client is still served: the binary logs in, trusting the pinned certificate.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hotelcare.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[pbx]\nserver = \"{address}\"\nuser = \"hotelcare\"\npassword_env = \"HOSTILE_PW\"\ntimeout_secs = 2\npin_sha256 = \"{}\"\n\n[run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\n",
+            hotelcare::config::format_fingerprint(&simulator.fingerprint().unwrap())
+        ),
+    )
+    .unwrap();
+    let output = crate::support::hotelcare()
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("test-access")
+        .env("HOSTILE_PW", "pw")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::text(&output.stderr)
     );
-    let client = hotelcare::pbx::mixml::client::Client::new(&pbx).unwrap();
-    let reply = runtime.block_on(hotelcare::pbx::mixml::Transport::login(&client, false));
-    assert!(reply.is_ok(), "{reply:?}");
     runtime.block_on(simulator.stop());
 }
 

@@ -5,16 +5,13 @@
 
 mod check_and_plan;
 mod cli;
-mod engine;
 mod fias;
 mod fias_link;
 mod fias_records;
-mod fuzz;
 mod hostile;
 mod mitel_pms;
 mod pbx;
 mod pbxs;
-mod property;
 mod reconcile;
 mod reliability;
 mod repl;

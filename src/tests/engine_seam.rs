@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hotelcare::config::{Config, RetryPolicy};
-use hotelcare::engine::{
+use crate::config::{Config, RetryPolicy};
+use crate::engine::{
     self, Capabilities, Done, Engine, Event, Failure, FailureKind, Journal, Outcome, Pbxs, Planned,
     Run, StepHeader, StepResult, Stopped, Timing, Wire, WireFuture,
 };
-use hotelcare::lang::compile::{Event as Compiled, compile};
-use hotelcare::lang::validate::{Command, Validator};
+use crate::lang::compile::{Event as Compiled, compile};
+use crate::lang::validate::{Command, Validator};
 
 /// A PBX in memory: each command "writes" its keyword into each of its rooms after a pause.
 #[derive(Default)]
@@ -42,7 +42,7 @@ impl Wire for Recording {
         Capabilities {
             did: false,
             reads: false,
-            ..hotelcare::config::Interface::Mixml.capabilities()
+            ..crate::config::Interface::Mixml.capabilities()
         }
     }
 

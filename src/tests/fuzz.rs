@@ -5,11 +5,11 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use hotelcare::config::Config;
-use hotelcare::lang::compile::{Event, MAX_DIAGNOSTICS_PER_SCRIPT, compile};
-use hotelcare::lang::validate::Validator;
-use hotelcare::pbx::mixml::lower::{Settings, lower};
-use hotelcare::pbx::mixml::wire::{self, Password, tree::Element};
+use crate::config::Config;
+use crate::lang::compile::{Event, MAX_DIAGNOSTICS_PER_SCRIPT, compile};
+use crate::lang::validate::Validator;
+use crate::pbx::mixml::lower::{Settings, lower};
+use crate::pbx::mixml::wire::{self, Password, tree::Element};
 use proptest::prelude::*;
 
 const CONFIG: &str =
@@ -109,7 +109,7 @@ proptest! {
         let compiled = compile("f.hc", bytes.as_slice(), &mut validator, &mut |event| match event {
             Event::Diagnostic { diagnostic, source } => {
                 shown += 1;
-                let _ = hotelcare::diagnostics::render(&diagnostic, &source, false);
+                let _ = crate::diagnostics::render(&diagnostic, &source, false);
             }
             Event::Command(command) => {
                 for op in lower(&command.action, &settings) {

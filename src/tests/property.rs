@@ -8,14 +8,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotelcare::config::{Config, RetryPolicy};
-use hotelcare::engine::{self, Engine, Journal, Pbxs};
-use hotelcare::lang::compile::{Event, compile};
-use hotelcare::lang::validate::{Command, Validator};
-use hotelcare::pbx::mixml::MixmlDriver;
-use hotelcare::pbx::mixml::client::{self, Client};
-use hotelcare::pbx::mixml::lower::Settings;
-use hotelcare::sim::{self, Faults, Record, Seed, Simulator};
+use crate::config::{Config, RetryPolicy};
+use crate::engine::{self, Engine, Journal, Pbxs};
+use crate::lang::compile::{Event, compile};
+use crate::lang::validate::{Command, Validator};
+use crate::pbx::mixml::MixmlDriver;
+use crate::pbx::mixml::client::{self, Client};
+use crate::pbx::mixml::lower::Settings;
+use crate::sim::{self, Faults, Record, Seed, Simulator};
 use proptest::prelude::*;
 
 const ROOMS: [&str; 4] = ["1000", "1001", "1002", "1003"];
@@ -105,7 +105,7 @@ async fn execute(
 /// The expected room state the journal keeps is what the PBX has (every refusal happens before
 /// a command writes, so no half-done command leaves the two apart).
 fn expected_state_matches(
-    rooms: &[(String, hotelcare::engine::RoomState)],
+    rooms: &[(String, crate::engine::RoomState)],
     records: &BTreeMap<String, Record>,
 ) {
     for (room, state) in rooms {
