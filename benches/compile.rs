@@ -19,7 +19,7 @@ use criterion::{Criterion, Throughput, criterion_group};
 use hotelcare::config::Config;
 use hotelcare::lang::compile::{Event, compile};
 use hotelcare::lang::validate::Validator;
-use hotelcare::pbx::mixml::lower::{Settings, lower};
+use hotelcare::pbx::mixml::lower::{Settings, operations};
 
 const CONFIG: &str = r#"
 [class_of_service]
@@ -59,16 +59,16 @@ fn write_script(path: &Path, commands: usize) {
 fn compile_and_lower(path: &Path, config: &Config) -> usize {
     let settings = Settings::from_config(config);
     let mut validator = Validator::new(config);
-    let mut operations = 0;
+    let mut lowered = 0;
     let reader = BufReader::with_capacity(64 * 1024, File::open(path).expect("script"));
     let summary = compile("bench.hc", reader, &mut validator, &mut |event| {
         if let Event::Command(command) = event {
-            operations += black_box(lower(&command.action, &settings)).len();
+            lowered += black_box(operations(&command, &settings));
         }
     })
     .expect("read");
     assert_eq!(summary.errors, 0);
-    operations
+    lowered
 }
 
 fn bench(c: &mut Criterion) {

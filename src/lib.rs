@@ -11,8 +11,8 @@ extern crate alloc;
 // crate's own business, so that `unreachable_pub` means something.
 pub mod cli;
 pub mod config;
-pub mod diagnostics;
-pub mod engine;
+mod diagnostics;
+pub(crate) mod engine;
 pub mod lang;
 pub mod pbx;
 pub mod sim;

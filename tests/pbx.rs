@@ -130,7 +130,10 @@ fn show_prints_the_room_and_test_access_reports_the_pbx() {
         stdout.contains("test access to hotelcare@127.0.0.1:"),
         "{stdout}"
     );
-    assert!(stdout.contains(hotelcare::sim::PRODUCT), "{stdout}");
+    assert!(
+        stdout.contains("Mitel MiVoice Business (hotelcare simulator)"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -17,45 +17,45 @@ use crate::config::ScriptEncoding;
     long_about = None,
     after_long_help = "Exit codes: 0 done; 1 a script is invalid (nothing was run); 2 usage or configuration error; 3 the PBX is unreachable (commands queued; `hotelcare queue retry` goes on); 4 some commands failed (`hotelcare queue list`)."
 )]
-pub struct Arguments {
+pub(crate) struct Arguments {
     /// Configuration file [default: hotelcare.toml if present, else the embedded simulator]
     #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// When to color diagnostics
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
+    pub(crate) color: Color,
 
     /// Text encoding of the scripts read (`windows-1252` for ANSI files from Windows programs)
     /// [default: `[run] script_encoding`, else UTF-8; a byte order mark always wins]
     #[arg(long, global = true, value_name = "ENCODING")]
-    pub encoding: Option<ScriptEncoding>,
+    pub(crate) encoding: Option<ScriptEncoding>,
 
     /// Output for programs: `json` prints JSON: one document for `check`, `queue list` and
     /// `rooms`; JSON lines for `plan` and the monitor of `run`, `show`, `test-access` and
     /// `queue retry` (docs/json.md)
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    pub(crate) format: Format,
 
     #[command(subcommand)]
-    pub command: Subcommand,
+    pub(crate) command: Subcommand,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Color {
+pub(crate) enum Color {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, ClapSubcommand)]
-pub enum Subcommand {
+pub(crate) enum Subcommand {
     /// Validate scripts; run nothing (exit 0 valid, 1 invalid)
     Check {
         /// Script files (`-` reads standard input)
@@ -182,7 +182,7 @@ pub enum Subcommand {
 
 /// What `hotelcare fias` does.
 #[derive(Clone, Copy, Debug, clap::Subcommand)]
-pub enum FiasAction {
+pub(crate) enum FiasAction {
     /// The link: up or down since when (and why), the last record, the last resync, check-outs
     /// held; exit 0 while it is up, 3 while it is not
     Status,
@@ -200,22 +200,22 @@ pub enum FiasAction {
 
 /// How `serve` and `watch` run the spool.
 #[derive(Clone, Debug, clap::Args)]
-pub struct SpoolArguments {
+pub(crate) struct SpoolArguments {
     /// Create the spool directory if it does not exist (otherwise that is an error: a
     /// mistyped path would mean watching an empty folder forever)
     #[arg(long)]
-    pub create: bool,
+    pub(crate) create: bool,
     /// How often to look for files
     #[arg(long, default_value_t = 1000, value_name = "MS")]
-    pub interval_ms: u64,
+    pub(crate) interval_ms: u64,
     /// How long a file must stay unchanged before it counts as complete
     #[arg(long, default_value_t = 2000, value_name = "MS")]
-    pub settle_ms: u64,
+    pub(crate) settle_ms: u64,
 }
 
 /// Shells `hotelcare completions` writes a script for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
+pub(crate) enum Shell {
     Bash,
     Zsh,
     Fish,
@@ -225,7 +225,7 @@ pub enum Shell {
 
 /// `hotelcare queue ...`.
 #[derive(Debug, ClapSubcommand)]
-pub enum QueueAction {
+pub(crate) enum QueueAction {
     /// Show pending and failed commands (the default)
     List {
         /// Only the PBX called NAME (`[pbx.NAME]`)
@@ -251,24 +251,24 @@ pub enum QueueAction {
 
 /// `hotelcare sim`.
 #[derive(Debug, Args)]
-pub struct SimArguments {
+pub(crate) struct SimArguments {
     /// What to simulate: `mixml` (the MiVB over HTTPS), `mitel-pms` (the PBX side of the PMS
     /// protocol; it takes --listen, --rooms, --latency-ms and --failure-rate as its NAK rate) or
     /// `fias-pms` (a hotel PMS speaking FIAS; it takes --listen and --script)
     #[arg(long, default_value = "mixml", value_name = "INTERFACE")]
-    pub interface: String,
+    pub(crate) interface: String,
     /// `fias-pms`: records to send once the link is up, one per line after `< `
     #[arg(long, value_name = "FILE")]
-    pub script: Option<PathBuf>,
+    pub(crate) script: Option<PathBuf>,
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:4443")]
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Rooms to start with (TOML: `[[room]] extension = "1000"  label = "Room 1000"`)
     #[arg(long, value_name = "FILE")]
-    pub rooms: Option<PathBuf>,
+    pub(crate) rooms: Option<PathBuf>,
     /// MiXML user name the simulator accepts
     #[arg(long, default_value = "hotelcare")]
-    pub user: String,
+    pub(crate) user: String,
     /// Password the simulator accepts
     #[arg(
         long,
@@ -276,41 +276,41 @@ pub struct SimArguments {
         default_value = "hotelcare",
         hide_env_values = true
     )]
-    pub password: String,
+    pub(crate) password: String,
     /// Write the generated TLS certificate here (PEM), to use as `ca_file`
     #[arg(long, value_name = "PEM")]
-    pub cert_out: Option<PathBuf>,
+    pub(crate) cert_out: Option<PathBuf>,
     /// Plain HTTP instead of HTTPS
     #[arg(long)]
-    pub plain: bool,
+    pub(crate) plain: bool,
     /// Latency added to every answer
     #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub latency_ms: u64,
+    pub(crate) latency_ms: u64,
     /// Share of requests answered "busy" without being carried out (0 to 1)
     #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = rate)]
-    pub failure_rate: f64,
+    pub(crate) failure_rate: f64,
     /// Share of requests carried out whose answer breaks off (0 to 1)
     #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = rate)]
-    pub drop_rate: f64,
+    pub(crate) drop_rate: f64,
     /// Share of requests never answered (0 to 1)
     #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = rate)]
-    pub hang_rate: f64,
+    pub(crate) hang_rate: f64,
     /// Refuse connections (as a PBX that is down) until the test API switches it off
     #[arg(long)]
-    pub refuse_connections: bool,
+    pub(crate) refuse_connections: bool,
     /// Close a connection whose TLS handshake takes longer than this
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
-    pub handshake_timeout_ms: u64,
+    pub(crate) handshake_timeout_ms: u64,
     /// Close a connection whose request headers take longer than this to arrive
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
-    pub header_timeout_ms: u64,
+    pub(crate) header_timeout_ms: u64,
     /// Close a connection on which nothing moves for this long
     #[arg(long, default_value_t = 60_000, value_name = "MS")]
-    pub idle_timeout_ms: u64,
+    pub(crate) idle_timeout_ms: u64,
     /// Keep the rooms and the TLS certificate here, so that a restarted simulator has the same
     /// rooms and is still trusted
     #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 /// A share of requests: a number from 0 to 1.

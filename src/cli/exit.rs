@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 /// Sorted by code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// Everything done.
     Done = 0,
     /// A script is invalid; nothing was run.

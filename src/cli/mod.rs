@@ -30,10 +30,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use arguments::{
-    Arguments, Color, FiasAction, Format, QueueAction, Shell, SimArguments, Subcommand,
-};
-pub use exit::Exit;
+pub(crate) use arguments::{Arguments, Color, FiasAction, QueueAction, Subcommand};
+pub(crate) use exit::Exit;
 
 use crate::config::{self, Config};
 use crate::control::backend::Inline;
@@ -46,7 +44,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs one parsed command line.
-pub fn run(arguments: Arguments) -> Exit {
+pub(crate) fn run(arguments: Arguments) -> Exit {
     let color = match arguments.color {
         Color::Always => true,
         Color::Never => false,

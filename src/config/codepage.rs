@@ -12,7 +12,7 @@ use oem_cp::code_table_type::TableType;
 
 /// A PMS's code page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Codepage {
+pub(crate) enum Codepage {
     /// An encoding of the WHATWG Encoding Standard.
     Web(&'static Encoding),
     /// A DOS ("OEM") code page, by its number.
@@ -28,7 +28,7 @@ impl Default for Codepage {
 impl Codepage {
     /// A code page by name: a WHATWG label (`windows-1252`, `latin1`, `iso-8859-2`, `cp1252`) or
     /// a DOS code page as `cp850`, `CP850`, `ibm850`, `oem850` or `850`.
-    pub fn from_label(label: &str) -> Option<Self> {
+    pub(crate) fn from_label(label: &str) -> Option<Self> {
         let label = label.trim();
         let lower = label.to_ascii_lowercase();
         let number = ["cp", "ibm", "oem", "dos"]
@@ -51,7 +51,7 @@ impl Codepage {
 
     /// Decodes `bytes`; `true` if some bytes were not text of this code page (each became
     /// U+FFFD).
-    pub fn decode(self, bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    pub(crate) fn decode(self, bytes: &[u8]) -> (Cow<'_, str>, bool) {
         match self {
             Self::Web(encoding) => {
                 let (text, _, errors) = encoding.decode(bytes);
@@ -88,7 +88,7 @@ impl Codepage {
     }
 
     /// Encodes `text`; a character the code page lacks becomes `?`.
-    pub fn encode(self, text: &str) -> Cow<'_, [u8]> {
+    pub(crate) fn encode(self, text: &str) -> Cow<'_, [u8]> {
         match self {
             Self::Web(encoding) => {
                 let (bytes, _, _) = encoding.encode(text);

@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 
 /// A Class of Restriction number. MiVB has up to 96 CORs, numbered from 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Cor(u8);
+pub(crate) struct Cor(u8);
 
 impl Cor {
-    pub const MAX: u8 = 96;
+    pub(crate) const MAX: u8 = 96;
 
     /// `None` outside 1..=96.
-    pub fn new(number: i64) -> Option<Self> {
+    pub(crate) fn new(number: i64) -> Option<Self> {
         u8::try_from(number)
             .ok()
             .filter(|n| (1..=Self::MAX).contains(n))
@@ -20,18 +20,18 @@ impl Cor {
     }
 
     /// The highest restriction level of the Mitel PMS interface (RST 0-5).
-    pub const MAX_RST: u8 = 5;
+    pub(crate) const MAX_RST: u8 = 5;
 
     /// On the Mitel PMS interface a level stands for an RST status digit, 0 to 5 (`None`
     /// outside): the PBX's Hotel Options form maps each to a COR.
-    pub fn restriction_level(level: i64) -> Option<Self> {
+    pub(crate) fn restriction_level(level: i64) -> Option<Self> {
         u8::try_from(level)
             .ok()
             .filter(|n| *n <= Self::MAX_RST)
             .map(Self)
     }
 
-    pub fn get(self) -> u8 {
+    pub(crate) fn get(self) -> u8 {
         self.0
     }
 }

@@ -9,18 +9,18 @@ use serde::{Deserialize, Serialize};
 /// to 26 characters, so numbers are compared as integers of the same width (`u128` holds 26
 /// digits): `0300` is not `300`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DidRange {
+pub(crate) struct DidRange {
     first: u128,
     last: u128,
     width: usize,
 }
 
 /// The PBX's limit on a DID Service Number.
-pub const MAX_DID_DIGITS: usize = 26;
+pub(crate) const MAX_DID_DIGITS: usize = 26;
 
 impl DidRange {
     /// `Some(n)` when `did` is a number of the range's width inside it.
-    pub fn contains(&self, did: &str) -> bool {
+    pub(crate) fn contains(&self, did: &str) -> bool {
         did.len() == self.width
             && did.bytes().all(|b| b.is_ascii_digit())
             && did
@@ -29,29 +29,25 @@ impl DidRange {
     }
 
     /// The numbers of the range, lowest first, as the PBX stores them.
-    pub fn numbers(&self) -> impl Iterator<Item = String> + '_ {
+    pub(crate) fn numbers(&self) -> impl Iterator<Item = String> + '_ {
         (self.first..=self.last).map(|n| format!("{n:0width$}", width = self.width))
     }
 
-    pub fn first(&self) -> String {
+    pub(crate) fn first(&self) -> String {
         format!("{:0width$}", self.first, width = self.width)
     }
 
-    pub fn last(&self) -> String {
+    pub(crate) fn last(&self) -> String {
         format!("{:0width$}", self.last, width = self.width)
     }
 
     /// Whether the two ranges have a number in common.
-    pub fn overlaps(&self, other: &Self) -> bool {
+    pub(crate) fn overlaps(&self, other: &Self) -> bool {
         self.width == other.width && self.first <= other.last && other.first <= self.last
     }
 
-    pub fn len(&self) -> u128 {
+    pub(crate) fn len(&self) -> u128 {
         self.last - self.first + 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 }
 

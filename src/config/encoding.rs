@@ -10,11 +10,11 @@ use encoding_rs::Encoding;
 /// explicit encoding by its WHATWG label (`windows-1252`, `latin1`, `utf-16le`, ...). A byte
 /// order mark always wins: a UTF-8 or UTF-16 file with a BOM is read as what the BOM says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ScriptEncoding(Option<&'static Encoding>);
+pub(crate) struct ScriptEncoding(Option<&'static Encoding>);
 
 impl ScriptEncoding {
     /// `None` for UTF-8 (strict), else the encoding to decode from.
-    pub fn encoding(self) -> Option<&'static Encoding> {
+    pub(crate) fn encoding(self) -> Option<&'static Encoding> {
         self.0
     }
 }

@@ -28,7 +28,7 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// The full text for a terminal, with source frames.
-    pub fn render(&self, color: bool) -> String {
+    pub(crate) fn render(&self, color: bool) -> String {
         match self {
             Self::Invalid {
                 path,

@@ -6,7 +6,7 @@ use std::fmt::{self, Display, Formatter};
 
 /// A wire hotelcare speaks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Interface {
+pub(crate) enum Interface {
     /// hotelcare's model of MiVB's MiXML provisioning interface.
     #[default]
     Mixml,
@@ -17,31 +17,31 @@ pub enum Interface {
 /// What a wire can do: one flag per ability (independent facts, not a state machine).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(clippy::struct_excessive_bools)]
-pub struct Capabilities {
-    pub interface: Interface,
+pub(crate) struct Capabilities {
+    pub(crate) interface: Interface,
     /// Personal DIDs (telephone number transfer).
-    pub did: bool,
+    pub(crate) did: bool,
     /// The PBX's records can be read (`SHOW`, the checks before a move or a check-in).
-    pub reads: bool,
+    pub(crate) reads: bool,
     /// A guest's name can be replaced while checked in (`RENAME`).
-    pub rename: bool,
+    pub(crate) rename: bool,
     /// The message waiting lamp and do not disturb can be switched (`MW`, `DND`).
-    pub flags: bool,
+    pub(crate) flags: bool,
 }
 
 impl Interface {
     /// Every interface, for messages.
-    pub const ALL: [Interface; 2] = [Interface::Mixml, Interface::MitelPms];
+    pub(crate) const ALL: [Interface; 2] = [Interface::Mixml, Interface::MitelPms];
 
     /// As the configuration writes it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Mixml => "mixml",
             Self::MitelPms => "mitel-pms",
         }
     }
 
-    pub fn capabilities(self) -> Capabilities {
+    pub(crate) fn capabilities(self) -> Capabilities {
         match self {
             Self::Mixml => Capabilities {
                 interface: self,
@@ -62,7 +62,7 @@ impl Interface {
         }
     }
 
-    pub fn parse(name: &str) -> Option<Self> {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
             .find(|i| i.name().eq_ignore_ascii_case(name.trim()))

@@ -20,74 +20,72 @@ use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use codepage::Codepage;
-pub use cor::Cor;
-pub use did_range::{DidRange, MAX_DID_DIGITS};
-pub use encoding::ScriptEncoding;
+pub(crate) use codepage::Codepage;
+pub(crate) use cor::Cor;
+pub(crate) use did_range::DidRange;
+pub(crate) use encoding::ScriptEncoding;
 pub use error::ConfigError;
-pub use interface::{Capabilities, Interface};
-pub use secret::Secret;
-pub use site::{MAIN, RoomRange, Site};
+pub(crate) use interface::{Capabilities, Interface};
+pub(crate) use secret::Secret;
+pub(crate) use site::{MAIN, RoomRange, Site};
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use file::ConfigFile;
 
 /// The file `--config` defaults to, when it exists in the working directory.
-pub const DEFAULT_FILE: &str = "hotelcare.toml";
+pub(crate) const DEFAULT_FILE: &str = "hotelcare.toml";
 
 /// A checked configuration. Relative paths are already resolved against the file's directory.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The file this came from; `None` for the built-in defaults.
-    pub path: Option<PathBuf>,
     /// `None`: no PBX configured, use the embedded simulator (or several PBXs: see `pbxs`).
-    pub pbx: Option<PbxConfig>,
+    pub(crate) pbx: Option<PbxConfig>,
     /// Every PBX; one (`main`) for a single `[pbx]` or none. The fields
     /// `pbx`, `cor`, `levels`, `number_transfer` and `mitel_pms` are the first's when it is the
     /// only one, the file's own sections (what `[pbx.NAME]` tables inherit) otherwise; code
     /// that drives one PBX takes its `view`. Named PBXs are sorted by name.
-    pub pbxs: Vec<Site>,
-    pub cor: CorConfig,
+    pub(crate) pbxs: Vec<Site>,
+    pub(crate) cor: CorConfig,
     /// Class of service levels by upper-case name, `ALLOW` and `BLOCK` included.
-    pub levels: BTreeMap<String, Cor>,
+    pub(crate) levels: BTreeMap<String, Cor>,
     /// `None` when telephone number transfer is off.
-    pub number_transfer: Option<NumberTransfer>,
-    pub run: RunConfig,
+    pub(crate) number_transfer: Option<NumberTransfer>,
+    pub(crate) run: RunConfig,
     /// Seed file for the simulator's rooms; `None`: the vendor example's rooms 1000 and 2000.
-    pub simulator_rooms: Option<PathBuf>,
+    pub(crate) simulator_rooms: Option<PathBuf>,
     /// `[service]`: where `hotelcare serve` answers its clients.
-    pub service: ServiceConfig,
+    pub(crate) service: ServiceConfig,
     /// `[spool] dir`: the batch directory `hotelcare serve` runs (`--spool` overrides it).
-    pub spool: Option<PathBuf>,
+    pub(crate) spool: Option<PathBuf>,
     /// `[mitel_pms]`, when the PBX is driven over the Mitel PMS interface.
-    pub mitel_pms: Option<MitelPmsConfig>,
+    pub(crate) mitel_pms: Option<MitelPmsConfig>,
     /// `[fias]`, when the service takes guest events from the hotel's PMS over FIAS.
-    pub fias: Option<FiasConfig>,
+    pub(crate) fias: Option<FiasConfig>,
 }
 
 /// `[fias]`.
 #[derive(Clone, Debug)]
-pub struct FiasConfig {
+pub(crate) struct FiasConfig {
     /// `host:port` of the PMS's FIAS interface (it listens; hotelcare connects).
-    pub server: String,
+    pub(crate) server: String,
     /// The PMS's text encoding.
-    pub codepage: Codepage,
+    pub(crate) codepage: Codepage,
     /// FIAS class of service (`CS`) values -> level names (`ALLOW`, `BLOCK`, configured).
-    pub class_of_service: BTreeMap<String, String>,
+    pub(crate) class_of_service: BTreeMap<String, String>,
     /// The level of a check-in whose `CS` is not in `class_of_service`.
-    pub default_level: String,
+    pub(crate) default_level: String,
     /// Put the guest's title (`GT`) before the first name.
-    pub title: bool,
+    pub(crate) title: bool,
     /// A resync that would check out more rooms than this holds those check-outs until
     /// `hotelcare fias resync --confirm`: `Some(0)` never holds; `None` is the default, 10 % of
     /// the occupied rooms and never less than 5.
-    pub resync_checkout_limit: Option<usize>,
+    pub(crate) resync_checkout_limit: Option<usize>,
 }
 
 impl FiasConfig {
     /// The most check-outs a resync journals by itself when `occupied` rooms are occupied
     /// (`None`: no limit).
-    pub fn checkout_limit(&self, occupied: usize) -> Option<usize> {
+    pub(crate) fn checkout_limit(&self, occupied: usize) -> Option<usize> {
         match self.resync_checkout_limit {
             Some(0) => None,
             Some(limit) => Some(limit),
@@ -99,17 +97,17 @@ impl FiasConfig {
 /// `[mitel_pms]`: what a site must confirm with its PBX technician (the public documents leave
 /// it open); `allow` and `block` are `cor.allow` and `cor.block` (RST levels on this wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MitelPmsConfig {
+pub(crate) struct MitelPmsConfig {
     /// The NAM operation digit that adds a name (`NAM1` in Mitel's PMS Tester).
-    pub nam_add: u8,
+    pub(crate) nam_add: u8,
     /// The NAM operation digit that replaces a name; `None`: RENAME is refused.
-    pub nam_replace: Option<u8>,
+    pub(crate) nam_replace: Option<u8>,
     /// The width of the extension field (5; 6 or 7 on sites with longer room numbers).
-    pub extension_width: usize,
+    pub(crate) extension_width: usize,
     /// "Are you there" when the link has been idle this long (`None`: never).
-    pub keepalive: Option<Duration>,
+    pub(crate) keepalive: Option<Duration>,
     /// Answer the PBX's request to initialize with a general reset from the expected state.
-    pub general_reset: bool,
+    pub(crate) general_reset: bool,
 }
 
 impl Default for MitelPmsConfig {
@@ -126,35 +124,33 @@ impl Default for MitelPmsConfig {
 }
 
 /// Where `hotelcare serve` listens by default.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 
 /// `[service]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ServiceConfig {
+pub(crate) struct ServiceConfig {
     /// The control API's address: loopback only (the API can check guests in and out; it is
     /// for programs on this machine).
-    pub listen: std::net::SocketAddr,
+    pub(crate) listen: std::net::SocketAddr,
 }
 
 /// `[pbx]`: where the MiVB is and how to log in.
 #[derive(Clone, Debug)]
-pub struct PbxConfig {
+pub(crate) struct PbxConfig {
     /// `host`, `host:port`, or with an explicit `https://` / `http://` scheme.
-    pub server: String,
-    pub user: String,
-    pub password: Password,
-    pub timeout: Duration,
-    pub trust: Trust,
-    /// `allow_plain_http = true`: `http://` is accepted (for `hotelcare sim --plain`).
-    pub allow_plain_http: bool,
+    pub(crate) server: String,
+    pub(crate) user: String,
+    pub(crate) password: Password,
+    pub(crate) timeout: Duration,
+    pub(crate) trust: Trust,
     /// The wire it is driven over.
-    pub interface: Interface,
+    pub(crate) interface: Interface,
 }
 
 /// Where the MiXML user's password comes from. An environment variable is read only when a
 /// connection is made, so that `check`, `plan` and `queue list` work without it.
 #[derive(Clone, Debug)]
-pub enum Password {
+pub(crate) enum Password {
     Given(Secret),
     Environment {
         /// Where the file names it (`pbx.password_env`, `pbx.east.password_env`).
@@ -166,7 +162,7 @@ pub enum Password {
 
 impl Password {
     /// The password, or which variable is missing in which configuration file.
-    pub fn resolve(&self) -> Result<Secret, ConfigError> {
+    pub(crate) fn resolve(&self) -> Result<Secret, ConfigError> {
         match self {
             Self::Given(secret) => Ok(secret.clone()),
             Self::Environment {
@@ -188,7 +184,7 @@ impl Password {
 
 /// How the PBX's TLS certificate is checked. There is no "accept anything".
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Trust {
+pub(crate) enum Trust {
     /// The operating system's trusted roots.
     System,
     /// Certificates signed by the CA(s) in this PEM file.
@@ -199,54 +195,53 @@ pub enum Trust {
 
 /// `[class_of_restriction]`: the two COR numbers of the vendor dialog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CorConfig {
+pub(crate) struct CorConfig {
     /// "Allow external calls".
-    pub allow: Cor,
+    pub(crate) allow: Cor,
     /// "Block external calls".
-    pub block: Cor,
+    pub(crate) block: Cor,
 }
 
 /// `[number_transfer]`, when enabled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NumberTransfer {
-    pub range: DidRange,
+pub(crate) struct NumberTransfer {
+    pub(crate) range: DidRange,
     /// "Signal extension to external": set "Use DID for Outgoing Calls" with the DID.
-    pub signal_extension_external: bool,
+    pub(crate) signal_extension_external: bool,
 }
 
 /// `[run]`.
 #[derive(Clone, Debug)]
-pub struct RunConfig {
-    pub max_concurrency: usize,
-    pub retry: RetryPolicy,
-    pub state_dir: PathBuf,
-    pub log_dir: PathBuf,
+pub(crate) struct RunConfig {
+    pub(crate) max_concurrency: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) log_dir: PathBuf,
     /// How script files are decoded (`--encoding` overrides it).
-    pub script_encoding: ScriptEncoding,
+    pub(crate) script_encoding: ScriptEncoding,
     /// A script with the same content as one accepted this recently is refused (`None`: never).
-    pub duplicate_window: Option<Duration>,
+    pub(crate) duplicate_window: Option<Duration>,
     /// How long finished commands (their guest names) may stay in the journal file of a
     /// running service before it is compacted.
-    pub retention: Duration,
+    pub(crate) retention: Duration,
 }
 
 /// `[run.retry]`: how often and how patiently a transient failure is retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts in all, the first included.
-    pub attempts: u32,
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
+    pub(crate) attempts: u32,
+    pub(crate) initial_backoff: Duration,
+    pub(crate) max_backoff: Duration,
 }
 
 impl Config {
     /// No file: the embedded simulator, COR 1/2, no number transfer, state under `./state`.
-    pub fn builtin() -> Self {
+    pub(crate) fn builtin() -> Self {
         let mut diagnostics = Vec::new();
         let config = Self::from_file(
             &ConfigFile::default(),
             Path::new("."),
-            None,
             None,
             &mut diagnostics,
         );
@@ -255,7 +250,7 @@ impl Config {
     }
 
     /// Reads and checks a configuration file.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
             error,
@@ -291,8 +286,7 @@ impl Config {
             let all_pms = pbxs
                 .values()
                 .all(|pbx| interface_of(pbx) == Interface::MitelPms);
-            let mut config =
-                Self::from_file(&file, base, Some(path), Some(all_pms), &mut diagnostics);
+            let mut config = Self::from_file(&file, base, Some(all_pms), &mut diagnostics);
             config.pbxs = named_sites(&file, &pbxs, base, path, &mut diagnostics);
             if let Some(section) = &file.fias {
                 // A FIAS level is sent to whichever PBX has the guest's room: every PBX must
@@ -344,7 +338,7 @@ impl Config {
             config
         } else {
             let file: ConfigFile = toml::from_str(text).map_err(syntax)?;
-            let mut config = Self::from_file(&file, base, Some(path), None, &mut diagnostics);
+            let mut config = Self::from_file(&file, base, None, &mut diagnostics);
             if let Some(pbx) = &file.pbx {
                 not_named_only(pbx, &mut diagnostics);
                 let pbx = pbx_config("pbx.", pbx, base, path, &mut diagnostics);
@@ -365,7 +359,6 @@ impl Config {
     fn from_file(
         file: &ConfigFile,
         base: &Path,
-        path: Option<&Path>,
         named: Option<bool>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Self {
@@ -454,7 +447,6 @@ impl Config {
             .filter(|_| named.is_none())
             .map(|section| check.fias(section, &levels));
         Self {
-            path: path.map(Path::to_owned),
             pbx: None,
             pbxs: vec![Site {
                 name: MAIN.to_owned(),
@@ -479,7 +471,7 @@ impl Config {
 
     /// The level names a user may write, for messages and completion: `ALLOW`, `BLOCK`, then
     /// the configured ones.
-    pub fn level_names(&self) -> Vec<String> {
+    pub(crate) fn level_names(&self) -> Vec<String> {
         let mut names: Vec<String> = vec!["ALLOW".into(), "BLOCK".into()];
         names.extend(
             self.levels
@@ -491,7 +483,7 @@ impl Config {
     }
 
     /// The level names of every PBX (for completion): `ALLOW`, `BLOCK`, then the others.
-    pub fn all_level_names(&self) -> Vec<String> {
+    pub(crate) fn all_level_names(&self) -> Vec<String> {
         let mut names = self.level_names();
         for site in &self.pbxs {
             for name in site.levels.keys() {
@@ -504,7 +496,7 @@ impl Config {
     }
 
     /// The level names that stand for the COR `cor` (`ALLOW`, `LOCAL`, ...), for display.
-    pub fn level_names_of(&self, cor: u8) -> Vec<String> {
+    pub(crate) fn level_names_of(&self, cor: u8) -> Vec<String> {
         self.levels
             .iter()
             .filter(|(_, c)| c.get() == cor)
@@ -513,7 +505,7 @@ impl Config {
     }
 
     /// The level names that stand for `cor` on the PBX of `room`.
-    pub fn level_names_in(&self, room: &str, cor: u8) -> Vec<String> {
+    pub(crate) fn level_names_in(&self, room: &str, cor: u8) -> Vec<String> {
         match self.pbx_of(room).and_then(|index| self.pbxs.get(index)) {
             Some(site) if self.has_several_pbxs() => site
                 .levels
@@ -526,22 +518,22 @@ impl Config {
     }
 
     /// The name of the PBX; the first one's when there are several.
-    pub fn pbx_name(&self) -> &str {
+    pub(crate) fn pbx_name(&self) -> &str {
         self.pbxs.first().map_or(MAIN, |site| site.name.as_str())
     }
 
     /// Whether several PBXs are configured (`[pbx.NAME]`): messages then name the PBX.
-    pub fn has_several_pbxs(&self) -> bool {
+    pub(crate) fn has_several_pbxs(&self) -> bool {
         self.pbxs.len() > 1
     }
 
     /// The PBX that owns `room` (its index in `pbxs`), if any does.
-    pub fn pbx_of(&self, room: &str) -> Option<usize> {
+    pub(crate) fn pbx_of(&self, room: &str) -> Option<usize> {
         self.pbxs.iter().position(|site| site.owns(room))
     }
 
     /// The PBX called `name`, or what the configured names are.
-    pub fn pbx_named(&self, name: &str) -> Result<usize, String> {
+    pub(crate) fn pbx_named(&self, name: &str) -> Result<usize, String> {
         self.pbxs
             .iter()
             .position(|site| site.name.eq_ignore_ascii_case(name))
@@ -555,7 +547,7 @@ impl Config {
 
     /// The PBX(s) of a command's rooms for people (`east`, `east->west`), when several PBXs
     /// are configured.
-    pub fn pbx_label(&self, rooms: &[&str]) -> Option<String> {
+    pub(crate) fn pbx_label(&self, rooms: &[&str]) -> Option<String> {
         if !self.has_several_pbxs() {
             return None;
         }
@@ -578,11 +570,11 @@ impl Config {
 
     /// Whether a command on `rooms` concerns the PBXs of this configuration (`--pbx NAME`
     /// narrows it to one); a command on no room (`TEST`) concerns all.
-    pub fn concerns(&self, rooms: &[&str]) -> bool {
+    pub(crate) fn concerns(&self, rooms: &[&str]) -> bool {
         rooms.is_empty() || rooms.iter().any(|room| self.pbx_of(room).is_some())
     }
 
-    pub fn pbx_names(&self) -> Vec<String> {
+    pub(crate) fn pbx_names(&self) -> Vec<String> {
         self.pbxs
             .iter()
             .map(|site| format!("`{}`", site.name))
@@ -592,7 +584,7 @@ impl Config {
     /// The configuration as PBX `index` sees it: its connection, CORs, levels, number
     /// transfer and Mitel PMS settings in the top-level fields, and itself as the only PBX.
     #[must_use]
-    pub fn view(&self, index: usize) -> Self {
+    pub(crate) fn view(&self, index: usize) -> Self {
         let Some(site) = self.pbxs.get(index) else {
             return self.clone();
         };
@@ -608,7 +600,7 @@ impl Config {
     }
 
     /// What the PBX's wire can do (the embedded simulator speaks MiXML).
-    pub fn capabilities(&self) -> Capabilities {
+    pub(crate) fn capabilities(&self) -> Capabilities {
         let mut capabilities = self
             .pbx
             .as_ref()
@@ -622,7 +614,7 @@ impl Config {
 
     /// Where the PBX is, for prompts and messages: its address, or "simulator"; the PBXs'
     /// names when there are several.
-    pub fn target_name(&self) -> String {
+    pub(crate) fn target_name(&self) -> String {
         if self.has_several_pbxs() {
             return self
                 .pbxs
@@ -863,7 +855,6 @@ fn pbx_config(
                 3600,
             ) as u64),
             trust: Trust::System,
-            allow_plain_http: false,
             interface,
         };
     }
@@ -932,7 +923,6 @@ fn pbx_config(
         password,
         timeout: Duration::from_secs(timeout as u64),
         trust,
-        allow_plain_http: pbx.allow_plain_http,
         interface,
     }
 }
@@ -957,7 +947,7 @@ pub fn format_fingerprint(bytes: &[u8; 32]) -> String {
 }
 
 /// Parses `AB:CD:...` or `abcd...` (64 hex digits).
-pub fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
+pub(crate) fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
     let hex: String = text
         .chars()
         .filter(|c| *c != ':' && !c.is_whitespace())

@@ -5,16 +5,16 @@ use std::fmt::{self, Debug, Display, Formatter};
 /// Shown as `********` by both `Debug` and `Display`; the text is reachable only through
 /// `expose`, which the MiXML login serializer alone calls.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
-    pub const MASK: &'static str = "********";
+    pub(crate) const MASK: &'static str = "********";
 
-    pub fn new(text: impl Into<String>) -> Self {
+    pub(crate) fn new(text: impl Into<String>) -> Self {
         Self(text.into())
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

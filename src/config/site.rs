@@ -9,32 +9,32 @@ use std::str::FromStr;
 use crate::config::{Cor, CorConfig, MitelPmsConfig, NumberTransfer, PbxConfig};
 
 /// The name of the one PBX of a configuration with a single `[pbx]` (or none).
-pub const MAIN: &str = "main";
+pub(crate) const MAIN: &str = "main";
 
 /// One PBX and what is set for it.
 #[derive(Clone, Debug)]
-pub struct Site {
-    pub name: String,
+pub(crate) struct Site {
+    pub(crate) name: String,
     /// `None`: every room (the only PBX).
-    pub rooms: Option<Vec<RoomRange>>,
+    pub(crate) rooms: Option<Vec<RoomRange>>,
     /// `None`: the embedded simulator.
-    pub pbx: Option<PbxConfig>,
-    pub cor: CorConfig,
-    pub levels: BTreeMap<String, Cor>,
-    pub number_transfer: Option<NumberTransfer>,
-    pub mitel_pms: Option<MitelPmsConfig>,
+    pub(crate) pbx: Option<PbxConfig>,
+    pub(crate) cor: CorConfig,
+    pub(crate) levels: BTreeMap<String, Cor>,
+    pub(crate) number_transfer: Option<NumberTransfer>,
+    pub(crate) mitel_pms: Option<MitelPmsConfig>,
 }
 
 impl Site {
     /// Whether this PBX owns `room`.
-    pub fn owns(&self, room: &str) -> bool {
+    pub(crate) fn owns(&self, room: &str) -> bool {
         self.rooms
             .as_ref()
             .is_none_or(|ranges| ranges.iter().any(|range| range.contains(room)))
     }
 
     /// The rooms as the configuration writes them (`1000-1999, 2050`), or `every room`.
-    pub fn rooms_text(&self) -> String {
+    pub(crate) fn rooms_text(&self) -> String {
         self.rooms.as_ref().map_or_else(
             || "every room".to_owned(),
             |ranges| {
@@ -51,7 +51,7 @@ impl Site {
 /// An inclusive range of room extensions of one width (`1000-1999`; `2050` alone). Compared as
 /// numbers of that width: `0100` is not `100`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RoomRange {
+pub(crate) struct RoomRange {
     first: u128,
     last: u128,
     width: usize,
@@ -61,7 +61,7 @@ pub struct RoomRange {
 const MAX_ROOM_DIGITS: usize = 10;
 
 impl RoomRange {
-    pub fn contains(&self, room: &str) -> bool {
+    pub(crate) fn contains(&self, room: &str) -> bool {
         room.len() == self.width
             && room.bytes().all(|b| b.is_ascii_digit())
             && room
@@ -70,12 +70,12 @@ impl RoomRange {
     }
 
     /// One room, not a range of them.
-    pub fn is_single(&self) -> bool {
+    pub(crate) fn is_single(&self) -> bool {
         self.first == self.last
     }
 
     /// The rooms both ranges hold, if any.
-    pub fn overlap(&self, other: &Self) -> Option<Self> {
+    pub(crate) fn overlap(&self, other: &Self) -> Option<Self> {
         let (first, last) = (self.first.max(other.first), self.last.min(other.last));
         (self.width == other.width && first <= last).then_some(Self {
             first,

@@ -3,7 +3,7 @@
 use std::fmt::{self, Display, Formatter};
 
 /// Displays `n noun` with the noun in the singular or the regular plural.
-pub struct Count<'a>(pub usize, pub &'a str);
+pub(crate) struct Count<'a>(pub(crate) usize, pub(crate) &'a str);
 
 impl Display for Count<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -18,7 +18,7 @@ impl Display for Count<'_> {
 
 /// Displays seconds since the Unix epoch as local time, `2026-11-25 14:02:11` (for stamps kept
 /// in the journal: when a script was accepted, when a room last changed).
-pub struct LocalTime(pub u64);
+pub(crate) struct LocalTime(pub(crate) u64);
 
 impl Display for LocalTime {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -34,7 +34,7 @@ impl Display for LocalTime {
 }
 
 /// Displays `a`, `a or b`, `a, b or c`: for lists of alternatives in messages.
-pub struct Alternatives<'a, T>(pub &'a [T]);
+pub(crate) struct Alternatives<'a, T>(pub(crate) &'a [T]);
 
 impl<T: Display> Display for Alternatives<'_, T> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {

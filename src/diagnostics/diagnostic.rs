@@ -7,13 +7,13 @@ use crate::diagnostics::span::Span;
 /// a conflicting DID was given).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub kind: DiagnosticKind,
-    pub span: Span,
-    pub notes: Vec<String>,
+    pub(crate) kind: DiagnosticKind,
+    pub(crate) span: Span,
+    pub(crate) notes: Vec<String>,
 }
 
 impl Diagnostic {
-    pub fn new(kind: DiagnosticKind, span: Span) -> Self {
+    pub(crate) fn new(kind: DiagnosticKind, span: Span) -> Self {
         Self {
             kind,
             span,
@@ -22,16 +22,16 @@ impl Diagnostic {
     }
 
     #[must_use]
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
     }
 
-    pub fn severity(&self) -> Severity {
+    pub(crate) fn severity(&self) -> Severity {
         self.kind.severity()
     }
 
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity() == Severity::Error
     }
 }

@@ -7,7 +7,7 @@ use crate::diagnostics::count::Alternatives;
 
 /// How bad a diagnostic is: an error stops the whole script, a warning does not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
 }
@@ -15,7 +15,7 @@ pub enum Severity {
 /// What went wrong. Variants are sorted by name; messages are lowercase, without a final period,
 /// with names in backticks.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DiagnosticKind {
+pub(crate) enum DiagnosticKind {
     /// A TOML value that parses but makes no sense (COR 97, a reversed DID range, ...).
     ConfigInvalid { key: String, message: String },
     /// The configuration file is not valid TOML or has an unknown key or a wrong type.
@@ -90,7 +90,7 @@ pub enum DiagnosticKind {
 }
 
 impl DiagnosticKind {
-    pub fn severity(&self) -> Severity {
+    pub(crate) fn severity(&self) -> Severity {
         match self {
             Self::NameTruncated { .. } | Self::NameNotAscii { .. } => Severity::Warning,
             _ => Severity::Error,
@@ -98,7 +98,7 @@ impl DiagnosticKind {
     }
 
     /// The short text written under the caret.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Self::ConfigInvalid { .. } => "invalid value".into(),
             Self::ConfigSyntax { .. } => "here".into(),
@@ -133,7 +133,7 @@ impl DiagnosticKind {
     }
 
     /// What to do about it.
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         Some(match self {
             Self::ConfigInvalid { .. } | Self::ConfigSyntax { .. } => {
                 "see `hotelcare.example.toml` for every key and its meaning".into()

@@ -4,15 +4,15 @@
 //! Output: rendered text. This module imports nothing from the rest of the crate.
 
 mod count;
-mod diagnostic;
+pub(crate) mod diagnostic;
 mod kind;
 mod record;
-mod render;
+pub(crate) mod render;
 mod span;
 
-pub use count::{Alternatives, Count, LocalTime};
-pub use diagnostic::Diagnostic;
-pub use kind::{DiagnosticKind, Severity};
-pub use record::DiagnosticRecord;
-pub use render::{Source, render};
-pub use span::Span;
+pub(crate) use count::{Alternatives, Count, LocalTime};
+pub(crate) use diagnostic::Diagnostic;
+pub(crate) use kind::DiagnosticKind;
+pub(crate) use record::DiagnosticRecord;
+pub(crate) use render::{Source, render};
+pub(crate) use span::Span;

@@ -9,23 +9,23 @@ use crate::diagnostics::render::Source;
 
 /// Stable field names: documented in `docs/json.md`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiagnosticRecord {
-    pub file: String,
+pub(crate) struct DiagnosticRecord {
+    pub(crate) file: String,
     /// 1-based.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based, in characters.
-    pub column: usize,
+    pub(crate) column: usize,
     /// `error` or `warning`.
-    pub severity: String,
-    pub message: String,
+    pub(crate) severity: String,
+    pub(crate) message: String,
     /// The text under the caret.
-    pub label: String,
-    pub help: Option<String>,
-    pub notes: Vec<String>,
+    pub(crate) label: String,
+    pub(crate) help: Option<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl DiagnosticRecord {
-    pub fn new(diagnostic: &Diagnostic, source: &Source<'_>) -> Self {
+    pub(crate) fn new(diagnostic: &Diagnostic, source: &Source<'_>) -> Self {
         let (line, column) = source.line_column(diagnostic.span.start);
         Self {
             file: source.path.to_owned(),
@@ -43,7 +43,7 @@ impl DiagnosticRecord {
         }
     }
 
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity == "error"
     }
 }

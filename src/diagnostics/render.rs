@@ -11,17 +11,17 @@ use crate::diagnostics::kind::Severity;
 #[derive(Clone, Copy, Debug)]
 pub struct Source<'a> {
     /// Shown as given (`scripts/demo.hc`, `<stdin>`).
-    pub path: &'a str,
-    pub text: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) text: &'a str,
     /// 0-based number of the first line of `text` in the file.
-    pub first_line: usize,
+    pub(crate) first_line: usize,
     /// Byte offset of `text` in the file: spans are file offsets.
-    pub offset: usize,
+    pub(crate) offset: usize,
 }
 
 impl<'a> Source<'a> {
     /// A whole file.
-    pub fn file(path: &'a str, text: &'a str) -> Self {
+    pub(crate) fn file(path: &'a str, text: &'a str) -> Self {
         Self {
             path,
             text,
@@ -31,7 +31,7 @@ impl<'a> Source<'a> {
     }
 
     /// 1-based line and column (in characters) of a file offset inside `text`.
-    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn line_column(&self, offset: usize) -> (usize, usize) {
         let local = offset.saturating_sub(self.offset).min(self.text.len());
         let before = &self.text[..floor_char_boundary(self.text, local)];
         let line = before.matches('\n').count();
@@ -49,7 +49,7 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 }
 
 /// Draws one diagnostic. `color` adds ANSI styles for terminals.
-pub fn render(diagnostic: &Diagnostic, source: &Source<'_>, color: bool) -> String {
+pub(crate) fn render(diagnostic: &Diagnostic, source: &Source<'_>, color: bool) -> String {
     let level = match diagnostic.severity() {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,

@@ -5,28 +5,20 @@ use serde::{Deserialize, Serialize};
 /// Byte offsets `start..end` into the file the text came from (not into one line), so that a span
 /// names its place in the file on its own. Line and column are derived only when rendering.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
+pub(crate) struct Span {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
 }
 
 impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
+    pub(crate) fn new(start: usize, end: usize) -> Self {
         debug_assert!(start <= end, "span {start}..{end} runs backwards");
         Self { start, end }
     }
 
     /// The smallest span that covers both.
     #[must_use]
-    pub fn to(self, other: Span) -> Span {
+    pub(crate) fn to(self, other: Span) -> Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-
-    pub fn len(self) -> usize {
-        self.end - self.start
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.start == self.end
     }
 }

@@ -10,10 +10,10 @@ use crate::engine::journal::Entry;
 use crate::engine::wire::Record;
 
 /// Receives every event, from any task; must be quick (it runs on the engine's tasks).
-pub type Sink = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+pub(crate) type Sink = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
 
 /// Something happened.
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// One step of a command (a request to the PBX, a check on what was read) ended, failed,
     /// or was taken from the journal.
     Step(Step<'a>),
@@ -37,37 +37,37 @@ pub enum Event<'a> {
 }
 
 /// A field and its value as shown to people (`Last Name`, `"Solo"`), in the wire's own labels.
-pub type Shown = (&'static str, String);
+pub(crate) type Shown = (&'static str, String);
 
 /// What a step is: on which room, what it does.
 #[derive(Clone, Debug)]
-pub struct StepHeader<'a> {
-    pub room: &'a str,
+pub(crate) struct StepHeader<'a> {
+    pub(crate) room: &'a str,
     /// `read`, `set`, `find`, `check`, `info`, or the wire's own verbs.
-    pub verb: &'static str,
+    pub(crate) verb: &'static str,
     /// The whole operation as the monitor shows it (`set  Service Details  COR Day=1, ...`).
-    pub operation: String,
+    pub(crate) operation: String,
     /// The values sent, for machine-readable output.
-    pub fields: Vec<(&'static str, String)>,
+    pub(crate) fields: Vec<(&'static str, String)>,
 }
 
 /// One step of a command, as the monitor shows it.
-pub struct Step<'a> {
-    pub entry: &'a Entry,
+pub(crate) struct Step<'a> {
+    pub(crate) entry: &'a Entry,
     /// The PBX the step went to, when there are several.
-    pub pbx: Option<&'a str>,
-    pub header: &'a StepHeader<'a>,
-    pub result: StepResult<'a>,
+    pub(crate) pbx: Option<&'a str>,
+    pub(crate) header: &'a StepHeader<'a>,
+    pub(crate) result: StepResult<'a>,
     /// When the request was sent.
-    pub at: SystemTime,
-    pub elapsed: Duration,
+    pub(crate) at: SystemTime,
+    pub(crate) elapsed: Duration,
     /// A login preceded the request.
-    pub logged_in: bool,
-    pub raw: Option<&'a Raw>,
+    pub(crate) logged_in: bool,
+    pub(crate) raw: Option<&'a Raw>,
 }
 
 /// How a step went.
-pub enum StepResult<'a> {
+pub(crate) enum StepResult<'a> {
     /// The PBX answered; `detail` says what, in words (`Service Label="Room 2000"`); `read` is
     /// what a read returned, field by field.
     Ok {
@@ -91,14 +91,14 @@ pub enum StepResult<'a> {
 
 /// What went over the wire, for `--raw` monitors; passwords and session ids always masked.
 #[derive(Clone, Debug, Default)]
-pub struct Raw {
-    pub request: String,
-    pub response: String,
+pub(crate) struct Raw {
+    pub(crate) request: String,
+    pub(crate) response: String,
 }
 
 impl Raw {
     /// Two exchanges in order (a login and the request after it) as one.
-    pub fn join(first: Option<Raw>, second: Option<Raw>) -> Option<Raw> {
+    pub(crate) fn join(first: Option<Raw>, second: Option<Raw>) -> Option<Raw> {
         match (first, second) {
             (Some(a), Some(b)) => Some(Raw {
                 request: format!("{}\n{}", a.request, b.request),
@@ -111,7 +111,7 @@ impl Raw {
 
 /// How a command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The PBX confirmed every operation.
     Done,
     /// The PBX refused; the command is kept as failed with this reason.

@@ -46,14 +46,14 @@ const FORMAT: &str = "format";
 /// The format this release writes. Format 2 added script stamps, marker details, the
 /// `REPLACE` flag of check-ins (absent in format 1: `false`) and this key; a format-1 journal is
 /// opened as it is (every format-1 record reads as format 2) after a backup copy is made.
-pub const CURRENT_FORMAT: u64 = 2;
+pub(crate) const CURRENT_FORMAT: u64 = 2;
 
 /// The journal file inside the state directory.
-pub const FILE_NAME: &str = "journal.redb";
+pub(crate) const FILE_NAME: &str = "journal.redb";
 
 /// Where a command stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Status {
+pub(crate) enum Status {
     /// Accepted, not yet confirmed by the PBX: executed (again) by the next run.
     Pending,
     /// Refused by the PBX; kept with the reason until `queue retry`.
@@ -62,26 +62,26 @@ pub enum Status {
 
 /// One journaled command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Order of acceptance; execution order for commands that share a room or the DID pool.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// `file:line` (or `repl:N`).
-    pub origin: String,
-    pub command: Command,
-    pub status: Status,
+    pub(crate) origin: String,
+    pub(crate) command: Command,
+    pub(crate) status: Status,
     /// Failed attempts so far, over all runs.
-    pub attempts: u32,
-    pub last_error: Option<String>,
+    pub(crate) attempts: u32,
+    pub(crate) last_error: Option<String>,
     /// What the driver kept before the command's first write (a move's reads, a DID found
     /// free); a resumed command uses it instead of reading again. The wire's own data, opaque
     /// here. (Named `reads` in the journal, as in format 1, whose MiXML reads it holds.)
     #[serde(rename = "reads", default)]
-    pub kept: serde_json::Value,
+    pub(crate) kept: serde_json::Value,
 }
 
 impl Entry {
     /// Whether the command resumes with what it kept from an interrupted run.
-    pub fn resumes(&self) -> bool {
+    pub(crate) fn resumes(&self) -> bool {
         match &self.kept {
             serde_json::Value::Null => false,
             serde_json::Value::Object(map) => !map.is_empty(),
@@ -93,43 +93,43 @@ impl Entry {
 /// A named group of commands accepted together (a spool file), with what the acceptor wants to
 /// remember of it until it is finished (its diagnostics, for the report).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Marker {
-    pub seqs: Vec<u64>,
+pub(crate) struct Marker {
+    pub(crate) seqs: Vec<u64>,
     #[serde(default)]
-    pub details: serde_json::Value,
+    pub(crate) details: serde_json::Value,
 }
 
 /// When a script (by content) was accepted, and as what.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScriptStamp {
+pub(crate) struct ScriptStamp {
     /// How it was named then (`tonight.hc`, a spool file).
-    pub name: String,
+    pub(crate) name: String,
     /// Seconds since the Unix epoch.
-    pub accepted_at: u64,
+    pub(crate) accepted_at: u64,
     /// Sequence number of the first command accepted with it (commands of one `run` are
     /// numbered together; `None` when it had none).
-    pub first_seq: Option<u64>,
+    pub(crate) first_seq: Option<u64>,
 }
 
 /// What is recorded together with a batch of commands, in the same transaction.
 #[derive(Clone, Debug, Default)]
-pub struct Extras {
+pub(crate) struct Extras {
     /// A marker name and its details (see `marked`).
-    pub marker: Option<(String, serde_json::Value)>,
+    pub(crate) marker: Option<(String, serde_json::Value)>,
     /// Scripts (content hash, name) the batch completes (see `script_seen`).
-    pub scripts: Vec<(String, String)>,
+    pub(crate) scripts: Vec<(String, String)>,
     /// Refuse the batch (`JournalError::Duplicate`) if one of `scripts` was accepted within this
     /// many seconds: checked in the same transaction, so two deliveries at once cannot both pass.
-    pub refuse_seen_within: Option<u64>,
+    pub(crate) refuse_seen_within: Option<u64>,
     /// Room flags the input sets with its commands (a FIAS link's sharers), applied to the room
     /// state in the same transaction: what the input decided and the commands it journaled are
     /// never half written.
-    pub room_flags: FlagChanges,
+    pub(crate) room_flags: FlagChanges,
 }
 
 /// A journal problem: the state directory cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum JournalError {
+pub(crate) enum JournalError {
     #[error("{0}")]
     Other(String),
     /// The same script was accepted before (see `Extras::refuse_seen_within`).
@@ -145,7 +145,7 @@ pub enum JournalError {
 
 impl JournalError {
     /// Another process has the journal open.
-    pub fn is_in_use(&self) -> bool {
+    pub(crate) fn is_in_use(&self) -> bool {
         matches!(self, Self::InUse(_))
     }
 }
@@ -169,7 +169,7 @@ type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>
 
 /// A handle to the journal; cheap to clone. The file is closed when the last handle is dropped.
 #[derive(Clone)]
-pub struct Journal {
+pub(crate) struct Journal {
     /// `None` only for a moment while a compaction swaps the file (or if reopening it failed).
     /// Readers hold the read lock for as long as their transaction lives.
     db: Arc<RwLock<Option<Database>>>,
@@ -206,7 +206,7 @@ impl Drop for Writer {
 impl Journal {
     /// Opens (or creates) `state_dir/journal.redb`. Fails with a clear message if another
     /// hotelcare process has it open.
-    pub fn open(state_dir: &Path) -> Result<Self, JournalError> {
+    pub(crate) fn open(state_dir: &Path) -> Result<Self, JournalError> {
         crate::support::files::create_private_dir(state_dir).map_err(|e| {
             error(
                 &format!(
@@ -251,7 +251,7 @@ impl Journal {
     }
 
     /// A journal that lives in memory only (`show`, `test-access`, tests).
-    pub fn in_memory() -> Result<Self, JournalError> {
+    pub(crate) fn in_memory() -> Result<Self, JournalError> {
         let db = redb::Builder::new()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(|e| error("cannot create an in-memory journal", e))?;
@@ -289,7 +289,7 @@ impl Journal {
     }
 
     /// The file, for messages (`None` in memory).
-    pub fn path(&self) -> Option<&Path> {
+    pub(crate) fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
@@ -301,7 +301,7 @@ impl Journal {
     /// Rewrites the journal file with only what is live (see `compact`), while it stays open:
     /// writes wait meanwhile. Finished commands' guest names leave the disk. Does nothing for
     /// a journal in memory.
-    pub async fn compact_now(&self) -> Result<(), JournalError> {
+    pub(crate) async fn compact_now(&self) -> Result<(), JournalError> {
         self.ask_writer(Request::Compact).await
     }
 
@@ -334,13 +334,16 @@ impl Journal {
     }
 
     /// Appends commands as pending, in order, in one transaction; returns their sequence numbers.
-    pub async fn append(&self, commands: Vec<(String, Command)>) -> Result<Vec<u64>, JournalError> {
+    pub(crate) async fn append(
+        &self,
+        commands: Vec<(String, Command)>,
+    ) -> Result<Vec<u64>, JournalError> {
         self.append_with(commands, Extras::default()).await
     }
 
     /// Appends commands and, in the same transaction, records their sequence numbers (and the
     /// details) under the marker's name (see `marked`) and stamps the scripts they complete.
-    pub async fn append_with(
+    pub(crate) async fn append_with(
         &self,
         commands: Vec<(String, Command)>,
         extras: Extras,
@@ -432,7 +435,7 @@ impl Journal {
     }
 
     /// Replaces an entry (new status, attempts, error, reads).
-    pub async fn update(&self, entry: &Entry) -> Result<(), JournalError> {
+    pub(crate) async fn update(&self, entry: &Entry) -> Result<(), JournalError> {
         let bytes = encode(entry)?;
         let seq = entry.seq;
         self.write(Box::new(move |txn| {
@@ -450,12 +453,16 @@ impl Journal {
 
     /// Records what the PBX reported of a room on its own (maid status, message waiting) in
     /// the room's expected state.
-    pub async fn set_room_flag(&self, room: &str, change: FlagChange) -> Result<(), JournalError> {
+    pub(crate) async fn set_room_flag(
+        &self,
+        room: &str,
+        change: FlagChange,
+    ) -> Result<(), JournalError> {
         self.set_room_flags(vec![(room.to_owned(), change)]).await
     }
 
     /// Sets (or clears) room flags, in one transaction.
-    pub async fn set_room_flags(&self, flags: FlagChanges) -> Result<(), JournalError> {
+    pub(crate) async fn set_room_flags(&self, flags: FlagChanges) -> Result<(), JournalError> {
         self.write(Box::new(move |txn| apply_flags(txn, &flags)))
             .await
     }
@@ -463,7 +470,7 @@ impl Journal {
     /// Deletes a done command and records how its rooms stand. A room's flags are what was
     /// written last (the PBX's reports and the FIAS link's sharers may land while the command
     /// ran): only `flags`, the ones the command changed, are applied over them.
-    pub async fn complete(
+    pub(crate) async fn complete(
         &self,
         entry: &Entry,
         states: Vec<(String, RoomState)>,
@@ -503,7 +510,7 @@ impl Journal {
     }
 
     /// Takes a command out of the journal without running it (`queue drop`).
-    pub async fn remove(&self, seq: u64) -> Result<(), JournalError> {
+    pub(crate) async fn remove(&self, seq: u64) -> Result<(), JournalError> {
         self.write(Box::new(move |txn| {
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             table.remove(seq).map_err(|e| error("journal", e))?;
@@ -513,7 +520,7 @@ impl Journal {
     }
 
     /// How many commands are pending.
-    pub fn count_pending(&self) -> Result<usize, JournalError> {
+    pub(crate) fn count_pending(&self) -> Result<usize, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
@@ -540,7 +547,9 @@ impl Journal {
     /// command that a later, confirmed command on the same room has overtaken stays failed:
     /// running it now would undo the later one (a check-in retried after the guest's check-out).
     /// Returns the requeued commands and the overtaken ones with the command that overtook them.
-    pub async fn requeue_failed(&self) -> Result<(Vec<Entry>, Vec<(Entry, u64)>), JournalError> {
+    pub(crate) async fn requeue_failed(
+        &self,
+    ) -> Result<(Vec<Entry>, Vec<(Entry, u64)>), JournalError> {
         let mut requeued = Vec::new();
         let mut overtaken = Vec::new();
         for mut entry in self
@@ -568,7 +577,11 @@ impl Journal {
     }
 
     /// Pending commands after `after`, in order, at most `limit`.
-    pub fn pending_after(&self, after: u64, limit: usize) -> Result<Vec<Entry>, JournalError> {
+    pub(crate) fn pending_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
@@ -587,7 +600,7 @@ impl Journal {
     }
 
     /// What was recorded under `marker`, if it was recorded.
-    pub fn marked(&self, marker: &str) -> Result<Option<Marker>, JournalError> {
+    pub(crate) fn marked(&self, marker: &str) -> Result<Option<Marker>, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
@@ -608,7 +621,7 @@ impl Journal {
     }
 
     /// Forgets a marker.
-    pub async fn unmark(&self, marker: &str) -> Result<(), JournalError> {
+    pub(crate) async fn unmark(&self, marker: &str) -> Result<(), JournalError> {
         let marker = marker.to_owned();
         self.write(Box::new(move |txn| {
             let mut table = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
@@ -639,12 +652,12 @@ impl Journal {
     }
 
     /// How `room` stands, as hotelcare last had it confirmed (`None`: never touched).
-    pub fn room(&self, room: &str) -> Result<Option<RoomState>, JournalError> {
+    pub(crate) fn room(&self, room: &str) -> Result<Option<RoomState>, JournalError> {
         self.record(ROOMS, room, "a room's state")
     }
 
     /// Every room hotelcare has touched, by extension.
-    pub fn rooms(&self) -> Result<Vec<(String, RoomState)>, JournalError> {
+    pub(crate) fn rooms(&self) -> Result<Vec<(String, RoomState)>, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
@@ -659,12 +672,12 @@ impl Journal {
     }
 
     /// When a script with this content hash was accepted, if it was.
-    pub fn script_seen(&self, hash: &str) -> Result<Option<ScriptStamp>, JournalError> {
+    pub(crate) fn script_seen(&self, hash: &str) -> Result<Option<ScriptStamp>, JournalError> {
         self.record(SCRIPTS, hash, "a script's stamp")
     }
 
     /// One command, if it is still in the journal (pending or failed).
-    pub fn get(&self, seq: u64) -> Result<Option<Entry>, JournalError> {
+    pub(crate) fn get(&self, seq: u64) -> Result<Option<Entry>, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
@@ -676,7 +689,7 @@ impl Journal {
     }
 
     /// Every command still in the journal (pending and failed), in order.
-    pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+    pub(crate) fn entries(&self) -> Result<Vec<Entry>, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;
         let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
@@ -788,7 +801,7 @@ fn apply_flags(txn: &WriteTransaction, flags: &FlagChanges) -> Result<(), Journa
 /// but a copy-on-write store keeps the old pages, guest names included, until they happen to be
 /// reused; the rewritten file has none of them. Call it when no `Journal` of this directory is
 /// open (it fails, changing nothing, if one is). Cost: one pass over the live records.
-pub fn compact(state_dir: &Path) -> Result<(), JournalError> {
+pub(crate) fn compact(state_dir: &Path) -> Result<(), JournalError> {
     let path = state_dir.join(FILE_NAME);
     if !path.exists() {
         return Ok(());

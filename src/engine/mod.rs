@@ -14,29 +14,29 @@
 
 mod conflicts;
 mod event;
-pub mod journal;
+pub(crate) mod journal;
 mod listen;
 mod pbxs;
 mod room_flags;
-pub mod room_state;
-pub mod run;
-pub mod wire;
+pub(crate) mod room_state;
+pub(crate) mod run;
+pub(crate) mod wire;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-pub use event::{Event, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
-pub use journal::{Entry, Extras, Journal, JournalError, Marker, ScriptStamp, Status};
-pub use pbxs::Pbxs;
+pub(crate) use event::{Event, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
+pub(crate) use journal::{Entry, Extras, Journal, JournalError, ScriptStamp, Status};
+pub(crate) use pbxs::Pbxs;
 pub(crate) use pbxs::move_across_plan;
-pub use room_flags::{FlagChange, FlagChanges, MaidStatus, RoomFlags, Sharer};
-pub use room_state::{LastCommand, RoomState};
-pub use run::{Failure, FailureKind, Run, Stopped, Timing};
-pub use wire::{
-    Capabilities, Carried, Done, Planned, Record, RecordField, Snapshot, Wire, WireError,
-    WireEvent, WireEvents, WireFuture,
+pub(crate) use room_flags::{FlagChange, FlagChanges, MaidStatus, Sharer};
+pub(crate) use room_state::{LastCommand, RoomState};
+pub(crate) use run::{Failure, FailureKind, Run, Stopped, Timing};
+pub(crate) use wire::{
+    Carried, Done, Planned, Record, RecordField, Snapshot, Wire, WireError, WireEvent, WireEvents,
+    WireFuture,
 };
 
 use crate::config::RetryPolicy;
@@ -45,20 +45,20 @@ use conflicts::{Settled, Tracker, accesses};
 
 /// How the engine runs.
 #[derive(Clone, Copy, Debug)]
-pub struct Options {
-    pub policy: RetryPolicy,
-    pub max_concurrency: usize,
+pub(crate) struct Options {
+    pub(crate) policy: RetryPolicy,
+    pub(crate) max_concurrency: usize,
     /// Put what went over the wire into the events (for `--raw`).
-    pub raw: bool,
+    pub(crate) raw: bool,
     /// Telephone number transfer is on: commands that change DIDs are ordered among themselves.
-    pub number_transfer: bool,
+    pub(crate) number_transfer: bool,
     /// The Class of Restriction a check-out sets, for the room state.
-    pub block_cor: u8,
+    pub(crate) block_cor: u8,
 }
 
 impl Options {
     /// The options `config` asks for; `raw` puts what went over the wire into the events.
-    pub fn of(config: &crate::config::Config, raw: bool) -> Self {
+    pub(crate) fn of(config: &crate::config::Config, raw: bool) -> Self {
         Self {
             policy: config.run.retry,
             max_concurrency: config.run.max_concurrency,
@@ -74,7 +74,7 @@ impl Options {
 
 /// Executes journaled commands. Clones share everything (the journal, the PBXs).
 #[derive(Clone)]
-pub struct Engine {
+pub(crate) struct Engine {
     inner: Arc<Inner>,
 }
 
@@ -120,20 +120,20 @@ const RETRY_HALTED_PBX: std::time::Duration = std::time::Duration::from_secs(30)
 
 /// How a service tells an open drain (`Engine::drain_open`) that there is more to do.
 #[derive(Debug, Default)]
-pub struct Intake {
+pub(crate) struct Intake {
     notify: tokio::sync::Notify,
     rescan: std::sync::atomic::AtomicBool,
 }
 
 impl Intake {
     /// New commands were journaled (call after the journal confirmed them).
-    pub fn more(&self) {
+    pub(crate) fn more(&self) {
         self.notify.notify_one();
     }
 
     /// Commands before the point an open drain has read to became pending again (`queue
     /// retry`): the drain stops taking commands in, and the next one starts from the beginning.
-    pub fn rescan(&self) {
+    pub(crate) fn rescan(&self) {
         self.rescan.store(true, std::sync::atomic::Ordering::SeqCst);
         self.notify.notify_one();
     }
@@ -143,34 +143,34 @@ impl Intake {
     }
 
     /// Takes the rescan request (the caller starts a drain from the beginning).
-    pub fn take_rescan(&self) -> bool {
+    pub(crate) fn take_rescan(&self) -> bool {
         self.rescan.swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Waits until `more` or `rescan` is called (at once if it was since the last wait).
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         self.notify.notified().await;
     }
 }
 
 /// What a drain did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
-    pub done: usize,
+pub(crate) struct Report {
+    pub(crate) done: usize,
     /// Why each command the PBX refused failed: `origin: reason` (the reason names the room).
-    pub failed: Vec<String>,
+    pub(crate) failed: Vec<String>,
     /// Commands left pending.
-    pub queued: usize,
+    pub(crate) queued: usize,
     /// Why the run stopped early, if it did.
-    pub halted: Option<String>,
+    pub(crate) halted: Option<String>,
     /// The PBXs it stopped on (by name; empty when it stopped on all, or did not stop).
-    pub halted_pbxs: Vec<String>,
+    pub(crate) halted_pbxs: Vec<String>,
     /// It was asked to stop (`drain_until`), and why.
-    pub stopped: Option<String>,
+    pub(crate) stopped: Option<String>,
 }
 
 impl Engine {
-    pub fn new(pbxs: Arc<Pbxs>, journal: Journal, options: Options, sink: Sink) -> Self {
+    pub(crate) fn new(pbxs: Arc<Pbxs>, journal: Journal, options: Options, sink: Sink) -> Self {
         if journal.path().is_some() {
             listen::to_every_wire(&pbxs, &journal, &sink);
         }
@@ -210,20 +210,20 @@ impl Engine {
     /// commands: `SHOW` on a wire that cannot read the PBX answers from it). Call right after
     /// `new`, before the engine is cloned.
     #[must_use]
-    pub fn reading_rooms_from(mut self, rooms: Journal) -> Self {
+    pub(crate) fn reading_rooms_from(mut self, rooms: Journal) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.shared.rooms = Some(rooms);
         }
         self
     }
 
-    pub fn journal(&self) -> &Journal {
+    pub(crate) fn journal(&self) -> &Journal {
         &self.inner.shared.journal
     }
 
     /// Whether command `seq` is running (or waiting to) in a drain now: dropping or changing it
     /// in the journal then would race with its execution.
-    pub fn in_flight(&self, seq: u64) -> bool {
+    pub(crate) fn in_flight(&self, seq: u64) -> bool {
         self.inner
             .shared
             .in_flight
@@ -234,12 +234,12 @@ impl Engine {
 
     /// The PBXs it drives (to share with another engine: one-off commands next to a
     /// journal's).
-    pub fn pbxs(&self) -> &Arc<Pbxs> {
+    pub(crate) fn pbxs(&self) -> &Arc<Pbxs> {
         &self.inner.pbxs
     }
 
     /// Journals commands (durably) as pending, in order.
-    pub async fn enqueue(
+    pub(crate) async fn enqueue(
         &self,
         commands: Vec<(String, Command)>,
     ) -> Result<Vec<u64>, JournalError> {
@@ -250,7 +250,7 @@ impl Engine {
     /// configuration may have changed since it was accepted): one that no longer validates is
     /// kept as failed with the reason, never run; one that reads differently now (a level with
     /// another COR) is updated. Returns the commands it failed, with why.
-    pub async fn recheck_pending(
+    pub(crate) async fn recheck_pending(
         &self,
         recheck: impl Fn(&Command) -> Result<Command, String>,
     ) -> Result<Vec<(Entry, String)>, JournalError> {
@@ -291,14 +291,14 @@ impl Engine {
     }
 
     /// Runs every pending command of the journal (see the module documentation).
-    pub async fn drain(&self) -> Result<Report, JournalError> {
+    pub(crate) async fn drain(&self) -> Result<Report, JournalError> {
         self.drain_until(std::future::pending()).await
     }
 
     /// `drain`, until `stop` yields a reason (Ctrl-C, SIGTERM): then no further command starts,
     /// the ones waiting on the PBX stop waiting, and everything not done stays pending in the
     /// journal, with the attempts it made (`Report::halted` is the reason).
-    pub async fn drain_until(
+    pub(crate) async fn drain_until(
         &self,
         stop: impl Future<Output = String>,
     ) -> Result<Report, JournalError> {
@@ -312,7 +312,7 @@ impl Engine {
     /// commands made pending again sit before the point it has read to), or on `stop`: then
     /// no command starts, and the running ones get `grace` to finish before they are cut off
     /// (they stay pending).
-    pub async fn drain_open(
+    pub(crate) async fn drain_open(
         &self,
         intake: Option<&Intake>,
         grace: std::time::Duration,

@@ -14,7 +14,7 @@ use crate::engine::wire::{Carried, Done, Planned, Wire, WireError, WireFuture};
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest};
 
 /// The PBXs of a property, each with its wire.
-pub struct Pbxs {
+pub(crate) struct Pbxs {
     members: Vec<Member>,
     /// Each member's DID pool: the lowest index of the members its range overlaps, directly
     /// or through others.
@@ -32,7 +32,7 @@ struct Member {
 
 impl Pbxs {
     /// `wires`: one per `config.pbxs`, in that order.
-    pub fn new(config: &Config, wires: Vec<Arc<dyn Wire>>) -> Self {
+    pub(crate) fn new(config: &Config, wires: Vec<Arc<dyn Wire>>) -> Self {
         Self::of(
             config
                 .pbxs
@@ -50,14 +50,14 @@ impl Pbxs {
 
     /// No PBX at all: an engine on it keeps the journal and runs nothing (a command-line
     /// client that only reads or edits the journal).
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self::of(Vec::new())
     }
 
-    /// One PBX, owning every room, with the settings of the built-in configuration (tests and
-    /// benchmarks of the engine with a wire of their own).
-    pub fn single(wire: Arc<dyn Wire>) -> Self {
-        let capabilities = wire.capabilities();
+    /// One PBX, owning every room, with the settings of the built-in configuration (tests of
+    /// the engine with a wire of their own, which can do `capabilities`).
+    #[cfg(test)]
+    pub(crate) fn single(wire: Arc<dyn Wire>, capabilities: Capabilities) -> Self {
         let site = Config::builtin().pbxs.swap_remove(0);
         Self::of(vec![Member {
             site,
@@ -301,7 +301,7 @@ impl Pbxs {
 
 impl Pbxs {
     /// `user@address` of each PBX (`east (user@address), ...` with several).
-    pub fn target(&self) -> String {
+    pub(crate) fn target(&self) -> String {
         match self.members.as_slice() {
             [only] => only.wire.target(),
             members => members
@@ -312,23 +312,8 @@ impl Pbxs {
         }
     }
 
-    /// What every PBX's wire can do.
-    pub fn capabilities(&self) -> Capabilities {
-        let mut members = self.members.iter().map(|member| member.capabilities);
-        let first = members
-            .next()
-            .unwrap_or_else(|| crate::config::Interface::default().capabilities());
-        members.fold(first, |all, one| Capabilities {
-            did: all.did && one.did,
-            reads: all.reads && one.reads,
-            rename: all.rename && one.rename,
-            flags: all.flags && one.flags,
-            ..all
-        })
-    }
-
     /// The PBXs by name.
-    pub fn pbx_names(&self) -> Vec<String> {
+    pub(crate) fn pbx_names(&self) -> Vec<String> {
         self.members
             .iter()
             .map(|member| member.site.name.clone())
@@ -420,44 +405,8 @@ impl Pbxs {
         }
     }
 
-    /// What `command` would send, on each PBX it goes to: the PBX's name (with several) and
-    /// its wire's plan. A move between two PBXs is planned as its two parts.
-    pub fn plan(
-        &self,
-        origin: &str,
-        command: &Command,
-        raw: bool,
-    ) -> Vec<(Option<String>, Planned)> {
-        let routes = self.route(&command.action);
-        if let ([source, target], Action::Move { from, to }) = (routes.as_slice(), &command.action)
-        {
-            return vec![(
-                None,
-                move_across_plan(
-                    origin,
-                    command,
-                    (from, to),
-                    (
-                        &self.members[*source].site.name,
-                        &self.members[*target].site.name,
-                    ),
-                ),
-            )];
-        }
-        routes
-            .iter()
-            .map(|&pbx| {
-                let member = &self.members[pbx];
-                (
-                    self.several.then(|| member.site.name.clone()),
-                    member.wire.plan(origin, command, raw),
-                )
-            })
-            .collect()
-    }
-
     /// Every PBX's directory numbers (best effort), for completion.
-    pub async fn directory_numbers(&self) -> Vec<String> {
+    pub(crate) async fn directory_numbers(&self) -> Vec<String> {
         let mut numbers = Vec::new();
         for member in &self.members {
             numbers.extend(member.wire.directory_numbers().await);
@@ -481,7 +430,7 @@ impl Pbxs {
     }
 
     /// Ends every PBX's session (best effort).
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         for member in &self.members {
             member.wire.close().await;
         }

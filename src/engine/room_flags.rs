@@ -10,28 +10,28 @@ use serde::{Deserialize, Serialize};
 
 /// See the module documentation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomFlags {
+pub(crate) struct RoomFlags {
     #[serde(
         rename = "message waiting",
         default,
         skip_serializing_if = "Option::is_none",
         with = "on_off"
     )]
-    pub message_waiting: Option<bool>,
+    pub(crate) message_waiting: Option<bool>,
     #[serde(
         rename = "do not disturb",
         default,
         skip_serializing_if = "Option::is_none",
         with = "on_off"
     )]
-    pub do_not_disturb: Option<bool>,
+    pub(crate) do_not_disturb: Option<bool>,
     /// As the PBX last reported it.
     #[serde(
         rename = "maid status",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub maid_status: Option<MaidStatus>,
+    pub(crate) maid_status: Option<MaidStatus>,
     /// The PMS's reservation of the stay (FIAS `G#`): set by the check-in that carries one,
     /// moved by a move, cleared when the room is vacated.
     #[serde(
@@ -39,7 +39,7 @@ pub struct RoomFlags {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reservation: Option<String>,
+    pub(crate) reservation: Option<String>,
     /// Reservations that share the room with the one its phone shows (the PMS link's).
     #[serde(
         rename = "fias sharers",
@@ -47,21 +47,21 @@ pub struct RoomFlags {
         skip_serializing_if = "Vec::is_empty",
         with = "sharers"
     )]
-    pub sharers: Vec<Sharer>,
+    pub(crate) sharers: Vec<Sharer>,
 }
 
 /// A reservation sharing a room.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sharer {
-    pub reservation: String,
+pub(crate) struct Sharer {
+    pub(crate) reservation: String,
     /// `Last,First` as the PMS sent it; empty when it sent none.
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// A room's maid status, as the Mitel PMS protocol reports it (`STS` 1-9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MaidStatus {
+pub(crate) enum MaidStatus {
     #[serde(rename = "maid present")]
     MaidPresent,
     #[serde(rename = "clean")]
@@ -100,7 +100,7 @@ impl Display for MaidStatus {
 
 /// One flag of a room set (or, with `None` / an empty list, cleared).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FlagChange {
+pub(crate) enum FlagChange {
     MessageWaiting(Option<bool>),
     DoNotDisturb(Option<bool>),
     MaidStatus(Option<MaidStatus>),
@@ -110,10 +110,10 @@ pub enum FlagChange {
 
 /// Flags changed, room by room: applied over a room's latest flags (what the PBX and the PMS
 /// link wrote while a command ran stays).
-pub type FlagChanges = Vec<(String, FlagChange)>;
+pub(crate) type FlagChanges = Vec<(String, FlagChange)>;
 
 impl RoomFlags {
-    pub fn apply(&mut self, change: FlagChange) {
+    pub(crate) fn apply(&mut self, change: FlagChange) {
         match change {
             FlagChange::MessageWaiting(on) => self.message_waiting = on,
             FlagChange::DoNotDisturb(on) => self.do_not_disturb = on,
@@ -124,7 +124,7 @@ impl RoomFlags {
     }
 
     /// What changed from `before` to these flags.
-    pub fn changes_from(&self, before: &RoomFlags) -> Vec<FlagChange> {
+    pub(crate) fn changes_from(&self, before: &RoomFlags) -> Vec<FlagChange> {
         let mut changes = Vec::new();
         if self.message_waiting != before.message_waiting {
             changes.push(FlagChange::MessageWaiting(self.message_waiting));
@@ -149,7 +149,7 @@ impl RoomFlags {
     /// them on check-in and check-out itself). The maid status is the room's, and the sharers
     /// the PMS link's.
     #[must_use]
-    pub fn stay_ended(&self) -> Self {
+    pub(crate) fn stay_ended(&self) -> Self {
         Self {
             message_waiting: None,
             do_not_disturb: None,
@@ -159,7 +159,7 @@ impl RoomFlags {
     }
 
     /// Each flag that has a value, as `hotelcare rooms` and `SHOW` show it.
-    pub fn shown(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn shown(&self) -> Vec<(&'static str, String)> {
         let on = |on: bool| if on { "on" } else { "off" }.to_owned();
         let mut shown = Vec::new();
         if let Some(value) = self.message_waiting {

@@ -14,28 +14,28 @@ use crate::lang::validate::{Action, DidRequest, Guest};
 
 /// One room as hotelcare last had it confirmed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomState {
-    pub occupied: bool,
-    pub guest: Option<Guest>,
+pub(crate) struct RoomState {
+    pub(crate) occupied: bool,
+    pub(crate) guest: Option<Guest>,
     /// The Class of Restriction last set (day, night 1 and night 2 alike).
-    pub cor: Option<u8>,
+    pub(crate) cor: Option<u8>,
     /// The DID the room has, as far as hotelcare set it (`None`: none, or never set).
-    pub did: Option<String>,
-    pub last: Option<LastCommand>,
+    pub(crate) did: Option<String>,
+    pub(crate) last: Option<LastCommand>,
     /// Message waiting, do not disturb, maid status, the PMS's reservation and sharers.
     #[serde(default)]
-    pub flags: RoomFlags,
+    pub(crate) flags: RoomFlags,
 }
 
 /// The command that last changed a room.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LastCommand {
-    pub seq: u64,
+pub(crate) struct LastCommand {
+    pub(crate) seq: u64,
     /// `file:line`, `repl:N`, a spool file.
-    pub origin: String,
-    pub keyword: String,
+    pub(crate) origin: String,
+    pub(crate) keyword: String,
     /// Seconds since the Unix epoch.
-    pub at: u64,
+    pub(crate) at: u64,
 }
 
 /// `flags` with a stay's flags ended and the reservation `reservation` (a check-in's, or the
@@ -52,7 +52,7 @@ fn a_new_stay(flags: &RoomFlags, reservation: Option<&str>) -> RoomFlags {
 /// telephone number transfer is on; `block_cor`: what a check-out sets; `reservation`: the
 /// PMS's reservation a check-in carries.
 #[allow(clippy::too_many_arguments)]
-pub fn after(
+pub(crate) fn after(
     action: &Action,
     reservation: Option<&str>,
     done: &Done,

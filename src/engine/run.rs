@@ -14,7 +14,7 @@ use crate::lang::validate::Command;
 
 /// Why a command stopped before it was done.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Stopped {
+pub(crate) enum Stopped {
     /// This command cannot succeed as it is; the reason names the room and what to do. It is
     /// kept as failed.
     Command(String),
@@ -24,15 +24,15 @@ pub enum Stopped {
 
 /// What a driver says about a failed attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    pub kind: FailureKind,
+pub(crate) struct Failure {
+    pub(crate) kind: FailureKind,
     /// In the words a technician needs (names the PBX and what to check).
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// How bad a failure is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// Worth another try (a timeout, a busy PBX). `unreachable`: the PBX could not be reached
     /// at all, so when the tries run out the whole run stops and keeps everything queued.
     Transient { unreachable: bool },
@@ -44,13 +44,13 @@ pub enum FailureKind {
 
 /// When a step was answered and how long it took.
 #[derive(Clone, Copy, Debug)]
-pub struct Timing {
-    pub at: SystemTime,
-    pub elapsed: Duration,
+pub(crate) struct Timing {
+    pub(crate) at: SystemTime,
+    pub(crate) elapsed: Duration,
 }
 
 impl Timing {
-    pub fn now() -> Self {
+    pub(crate) fn now() -> Self {
         Self {
             at: SystemTime::now(),
             elapsed: Duration::ZERO,
@@ -58,7 +58,7 @@ impl Timing {
     }
 
     /// Since `started`, now.
-    pub fn since(started: Instant) -> Self {
+    pub(crate) fn since(started: Instant) -> Self {
         Self {
             at: SystemTime::now(),
             elapsed: started.elapsed(),
@@ -67,7 +67,7 @@ impl Timing {
 }
 
 /// One command being carried out.
-pub struct Run<'r> {
+pub(crate) struct Run<'r> {
     pub(crate) shared: &'r Shared,
     pub(crate) entry: Entry,
     /// What the journal holds of `entry.kept` (it is journaled only once a write is near).
@@ -106,23 +106,23 @@ impl<'r> Run<'r> {
     }
 
     /// DIDs a free-DID search (`DID AUTO`) must pass over, besides those the PBX lists.
-    pub fn exclude_dids(&mut self, dids: std::collections::HashSet<String>) {
+    pub(crate) fn exclude_dids(&mut self, dids: std::collections::HashSet<String>) {
         self.excluded_dids = dids;
     }
 
-    pub fn excluded_dids(&self) -> &std::collections::HashSet<String> {
+    pub(crate) fn excluded_dids(&self) -> &std::collections::HashSet<String> {
         &self.excluded_dids
     }
 
     /// Talks to PBX `pbx` from now on (a router, before it hands the run to that PBX's wire).
-    pub fn on_pbx(&mut self, pbx: usize) {
+    pub(crate) fn on_pbx(&mut self, pbx: usize) {
         self.pbx = pbx;
     }
 
     /// Starts part `name` of this command: the driver then sees `action` as the command (and
     /// what an interrupted earlier try kept of this part). `false`: an earlier try did the
     /// part already; skip it.
-    pub fn begin_part(
+    pub(crate) fn begin_part(
         &mut self,
         name: &'static str,
         action: crate::lang::validate::Action,
@@ -147,7 +147,7 @@ impl<'r> Run<'r> {
     }
 
     /// Journals that the current part is done (a retry skips it).
-    pub async fn end_part(&mut self) -> Result<(), Stopped> {
+    pub(crate) async fn end_part(&mut self) -> Result<(), Stopped> {
         let Some(mut part) = self.part.take() else {
             return Ok(());
         };
@@ -184,16 +184,16 @@ impl<'r> Run<'r> {
         (self.entry, self.kept_saved)
     }
 
-    pub fn command(&self) -> &Command {
+    pub(crate) fn command(&self) -> &Command {
         &self.entry.command
     }
 
-    pub fn entry(&self) -> &Entry {
+    pub(crate) fn entry(&self) -> &Entry {
         &self.entry
     }
 
     /// What an interrupted earlier run kept for this command (`Null` when nothing).
-    pub fn kept(&self) -> &serde_json::Value {
+    pub(crate) fn kept(&self) -> &serde_json::Value {
         &self.entry.kept
     }
 
@@ -201,7 +201,7 @@ impl<'r> Run<'r> {
     /// What hotelcare last had confirmed of `room` (a wire that cannot read the PBX works
     /// from it); a room it never changed is vacant. `Err`: the journal cannot be read, and
     /// the command must not guess.
-    pub fn room_state(&self, room: &str) -> Result<crate::engine::RoomState, Stopped> {
+    pub(crate) fn room_state(&self, room: &str) -> Result<crate::engine::RoomState, Stopped> {
         let journal = self.shared.rooms.as_ref().unwrap_or(&self.shared.journal);
         journal
             .room(room)
@@ -214,7 +214,7 @@ impl<'r> Run<'r> {
     }
 
     /// Every room hotelcare has changed, as it last had it confirmed (`room_state` for all).
-    pub fn rooms(&self) -> Result<Vec<(String, crate::engine::RoomState)>, Stopped> {
+    pub(crate) fn rooms(&self) -> Result<Vec<(String, crate::engine::RoomState)>, Stopped> {
         let journal = self.shared.rooms.as_ref().unwrap_or(&self.shared.journal);
         journal.rooms().map_err(|error| {
             Stopped::Command(format!(
@@ -223,17 +223,17 @@ impl<'r> Run<'r> {
         })
     }
 
-    pub fn raw(&self) -> bool {
+    pub(crate) fn raw(&self) -> bool {
         self.shared.raw
     }
 
     /// Why the run stopped starting commands, if it did.
-    pub fn halted(&self) -> Option<String> {
+    pub(crate) fn halted(&self) -> Option<String> {
         self.shared.halted_on(&[self.pbx])
     }
 
     /// Reports a step.
-    pub fn emit(
+    pub(crate) fn emit(
         &self,
         header: &StepHeader<'_>,
         result: StepResult<'_>,
@@ -256,7 +256,7 @@ impl<'r> Run<'r> {
 
     /// Journals `kept` for this command before it writes: a retry after a crash then uses it
     /// instead of reading a room the command's own writes may have changed.
-    pub async fn keep(&mut self, kept: serde_json::Value) -> Result<(), Stopped> {
+    pub(crate) async fn keep(&mut self, kept: serde_json::Value) -> Result<(), Stopped> {
         if let Some(part) = &mut self.part {
             part.parts
                 .insert(part.name.to_owned(), serde_json::json!({ "kept": kept }));
@@ -274,7 +274,7 @@ impl<'r> Run<'r> {
 
     /// A failed attempt `attempt` (from 1) of `header`: counted and journaled, shown, and then
     /// either paused for (`Ok`: try again now) or turned into why the command stops.
-    pub async fn failed(
+    pub(crate) async fn failed(
         &mut self,
         header: &StepHeader<'_>,
         attempt: u32,
@@ -352,10 +352,8 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
-    use crate::config::{Capabilities, Interface, RetryPolicy};
-    use crate::engine::{
-        Done, Engine, Journal, Options, Pbxs, Planned, Run, Stopped, Wire, WireFuture,
-    };
+    use crate::config::{Interface, RetryPolicy};
+    use crate::engine::{Done, Engine, Journal, Options, Pbxs, Run, Stopped, Wire, WireFuture};
     use crate::lang::validate::{Action, Command};
 
     /// Carries a `MOVE` out as two parts, the way a move between two PBXs is; the second part
@@ -369,17 +367,6 @@ mod tests {
     impl Wire for TwoParts {
         fn target(&self) -> String {
             "two parts".into()
-        }
-
-        fn capabilities(&self) -> Capabilities {
-            Interface::Mixml.capabilities()
-        }
-
-        fn plan(&self, _: &str, command: &Command, _: bool) -> Planned {
-            Planned {
-                text: command.text.clone(),
-                json: serde_json::Value::Null,
-            }
         }
 
         fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
@@ -440,7 +427,10 @@ mod tests {
             number_transfer: false,
             block_cor: 2,
         };
-        let pbxs = Arc::new(Pbxs::single(Arc::clone(&driver) as Arc<dyn Wire>));
+        let pbxs = Arc::new(Pbxs::single(
+            Arc::clone(&driver) as Arc<dyn Wire>,
+            Interface::Mixml.capabilities(),
+        ));
         let engine = Engine::new(pbxs, journal, options, Arc::new(|_| {}));
         let command = Command {
             line: 1,

@@ -12,78 +12,77 @@ use std::pin::Pin;
 
 use tokio::sync::mpsc;
 
-pub use crate::config::Capabilities;
 use crate::engine::room_flags::FlagChange;
 use crate::engine::room_state::RoomState;
 use crate::engine::run::{Run, Stopped};
-use crate::lang::validate::{Command, Guest};
+use crate::lang::validate::Guest;
 
 /// A wire's future: boxed, so that `Wire` is object-safe.
-pub type WireFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type WireFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a command that the PBX confirmed leaves for the room state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Done {
+pub(crate) struct Done {
     /// The DID a `DID AUTO` check-in was given.
-    pub did_given: Option<String>,
+    pub(crate) did_given: Option<String>,
     /// What a `MOVE` carried from the old room, as the PBX had it there.
-    pub moved: Option<Carried>,
+    pub(crate) moved: Option<Carried>,
     /// `SHOW`: the room's record, labelled, as the PBX has it.
-    pub record: Option<Record>,
+    pub(crate) record: Option<Record>,
 }
 
 /// A guest's data as a move carries it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Carried {
-    pub guest: Option<Guest>,
-    pub cor: Option<u8>,
-    pub did: Option<String>,
+pub(crate) struct Carried {
+    pub(crate) guest: Option<Guest>,
+    pub(crate) cor: Option<u8>,
+    pub(crate) did: Option<String>,
 }
 
 /// A room's record for `SHOW`: its label, its fields in the PBX's order and labels (for
 /// people), and the same as typed values (for `reconcile`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Record {
-    pub label: Option<String>,
-    pub fields: Vec<RecordField>,
+pub(crate) struct Record {
+    pub(crate) label: Option<String>,
+    pub(crate) fields: Vec<RecordField>,
     /// What the PBX has, typed; `None` from a wire that cannot read its PBX.
-    pub snapshot: Option<Snapshot>,
+    pub(crate) snapshot: Option<Snapshot>,
 }
 
 /// A room as the PBX has it, in the terms hotelcare compares: names, class of restriction
 /// (day, night 1, night 2), DID.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    pub last_name: String,
-    pub first_name: String,
+pub(crate) struct Snapshot {
+    pub(crate) last_name: String,
+    pub(crate) first_name: String,
     /// What the phone shows (`Last,First`, or the room's label when vacant).
-    pub directory_name: String,
-    pub cor: [Option<u8>; 3],
+    pub(crate) directory_name: String,
+    pub(crate) cor: [Option<u8>; 3],
     /// `None`: the wire has no DIDs.
-    pub did: Option<String>,
+    pub(crate) did: Option<String>,
 }
 
 /// One field of a record: its label, its value for people (`"Solo"`, `empty`), and for programs
 /// (the text the PBX stores).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordField {
-    pub field: &'static str,
-    pub shown: String,
-    pub value: String,
+pub(crate) struct RecordField {
+    pub(crate) field: &'static str,
+    pub(crate) shown: String,
+    pub(crate) value: String,
 }
 
 /// A command as a wire would carry it out, without sending it (`plan`, the REPL's plan mode).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Planned {
+pub(crate) struct Planned {
     /// For people: the operations or frames, as the monitor shows them.
-    pub text: String,
+    pub(crate) text: String,
     /// For programs (`plan --format json`): one document.
-    pub json: serde_json::Value,
+    pub(crate) json: serde_json::Value,
 }
 
 /// Why a wire could not do what it was asked outside a command.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum WireError {
+pub(crate) enum WireError {
     /// This wire has no such thing (a general reset over MiXML).
     #[error("this wire has no {0}")]
     Unsupported(&'static str),
@@ -94,7 +93,7 @@ pub enum WireError {
 
 /// What a PBX says on its own, outside any command, as its wire reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WireEvent {
+pub(crate) enum WireEvent {
     /// The link to the PBX is up.
     LinkUp { text: String },
     /// The link to the PBX is down (it is made again for the next command).
@@ -112,23 +111,19 @@ pub enum WireEvent {
 }
 
 /// Where a wire sends its events.
-pub type WireEvents = mpsc::UnboundedSender<WireEvent>;
+pub(crate) type WireEvents = mpsc::UnboundedSender<WireEvent>;
 
-/// A wire to one PBX.
-pub trait Wire: Send + Sync {
+/// A wire to one PBX, connected. What a wire is without a connection — its capabilities, its
+/// configuration section, how it plans a command — is its row in `pbx::registry`: known before
+/// (and without) connecting, as validation and `plan` need it.
+pub(crate) trait Wire: Send + Sync {
     /// `user@address` (or the like), for monitors and messages.
     fn target(&self) -> String;
-
-    /// What this wire can do.
-    fn capabilities(&self) -> Capabilities;
 
     /// Carries out `run`'s command. Reports every step through `run.emit`, every failed attempt
     /// through `run.failed` (which applies the retry policy), and keeps what a retry must not
     /// read again through `run.keep` before its first write.
     fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>>;
-
-    /// What `command` would send (with `raw`, the wire's own messages too).
-    fn plan(&self, origin: &str, command: &Command, raw: bool) -> Planned;
 
     /// The PBX's directory numbers, for completion and `reconcile` (best effort: empty when
     /// unknown).

@@ -9,9 +9,12 @@ use std::io::{self, BufRead, BufReader, Read};
 use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
 use crate::config::ScriptEncoding;
-use crate::diagnostics::{Diagnostic, DiagnosticKind, Source, Span};
+use crate::diagnostics::{DiagnosticKind, Span};
 use crate::lang::syntax::{self, Line, Lines, Statement};
 use crate::lang::validate::{Command, Validator};
+
+// What a diagnostic event carries, named where the event is.
+pub use crate::diagnostics::{diagnostic::Diagnostic, render::Source};
 
 /// What compiling a script produces, in script order.
 pub enum Event<'a> {
@@ -27,16 +30,16 @@ pub enum Event<'a> {
 /// Counts for the summary line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
-    pub commands: usize,
+    pub(crate) commands: usize,
     pub errors: usize,
-    pub warnings: usize,
+    pub(crate) warnings: usize,
     /// Diagnostics counted but not shown (past `MAX_DIAGNOSTICS_PER_LINE` on a line or
     /// `MAX_DIAGNOSTICS_PER_SCRIPT` in a script).
-    pub suppressed: usize,
+    pub(crate) suppressed: usize,
 }
 
 impl Summary {
-    pub fn add(&mut self, other: Summary) {
+    pub(crate) fn add(&mut self, other: Summary) {
         self.commands += other.commands;
         self.errors += other.errors;
         self.warnings += other.warnings;
@@ -46,11 +49,11 @@ impl Summary {
 
 /// A line longer than this is refused unread: no command needs it, and a line of megabytes
 /// (a damaged export, a hostile file) must not cost megabytes per diagnostic.
-pub const MAX_LINE_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 16 * 1024;
 /// Diagnostics shown per line; the rest are counted (as compilers do).
-pub const MAX_DIAGNOSTICS_PER_LINE: usize = 10;
+pub(crate) const MAX_DIAGNOSTICS_PER_LINE: usize = 10;
 /// Diagnostics shown per script; the rest are counted.
-pub const MAX_DIAGNOSTICS_PER_SCRIPT: usize = 100;
+pub(crate) const MAX_DIAGNOSTICS_PER_SCRIPT: usize = 100;
 
 /// The summary, and how many diagnostics were shown so far, in all and on the current line.
 #[derive(Default)]
@@ -87,7 +90,7 @@ impl Tally {
 /// checked line by line by `compile`, so a byte that is not UTF-8 is an error naming its line;
 /// another encoding is transcoded as the file is read. A byte order mark always wins: a UTF-8 or
 /// UTF-16 file with a BOM is read as what its BOM says, whatever `encoding` says.
-pub fn decode<R: Read>(
+pub(crate) fn decode<R: Read>(
     reader: R,
     encoding: ScriptEncoding,
 ) -> BufReader<DecodeReaderBytes<R, Vec<u8>>> {
@@ -116,7 +119,7 @@ pub fn compile<R: BufRead>(
 
 /// `compile` for input whose first line is line `first_line` (0-based) of a longer whole: the
 /// REPL numbers its inputs across the session.
-pub fn compile_at<R: BufRead>(
+pub(crate) fn compile_at<R: BufRead>(
     path: &str,
     first_line: usize,
     reader: R,

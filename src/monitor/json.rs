@@ -13,8 +13,8 @@ use crate::engine::{Entry, Event, Outcome, Shown, Status, Step, StepResult};
 /// for a flag).
 #[derive(Debug, Serialize)]
 pub(crate) struct FieldValue {
-    pub field: &'static str,
-    pub value: String,
+    pub(crate) field: &'static str,
+    pub(crate) value: String,
 }
 
 impl FieldValue {
@@ -202,27 +202,27 @@ impl MonitorLine {
 /// One room of `rooms --format json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RoomEntry {
-    pub room: String,
-    pub occupied: bool,
-    pub guest: Option<crate::lang::validate::Guest>,
-    pub cor: Option<u8>,
+    pub(crate) room: String,
+    pub(crate) occupied: bool,
+    pub(crate) guest: Option<crate::lang::validate::Guest>,
+    pub(crate) cor: Option<u8>,
     /// The level names that COR stands for in the configuration.
-    pub levels: Vec<String>,
+    pub(crate) levels: Vec<String>,
     /// The PBX, when several are configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pbx: Option<String>,
-    pub did: Option<String>,
-    pub last: Option<crate::engine::LastCommand>,
+    pub(crate) pbx: Option<String>,
+    pub(crate) did: Option<String>,
+    pub(crate) last: Option<crate::engine::LastCommand>,
     /// What the PBX reported or hotelcare set besides (message waiting, do not disturb, maid
     /// status); left out when there is none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub flags: std::collections::BTreeMap<String, String>,
+    pub(crate) flags: std::collections::BTreeMap<String, String>,
 }
 
 /// `rooms --format json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Rooms {
-    pub rooms: Vec<RoomEntry>,
+    pub(crate) rooms: Vec<RoomEntry>,
 }
 
 impl Rooms {
@@ -268,26 +268,26 @@ pub(crate) enum QueueStatus {
 /// One command of `queue list --format json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct QueuedCommand {
-    pub seq: u64,
-    pub status: QueueStatus,
-    pub rooms: Vec<String>,
+    pub(crate) seq: u64,
+    pub(crate) status: QueueStatus,
+    pub(crate) rooms: Vec<String>,
     /// The PBX (`east`; `east->west` for a move between two), when several are configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pbx: Option<String>,
-    pub command: String,
-    pub origin: String,
-    pub attempts: u32,
-    pub last_error: Option<String>,
+    pub(crate) pbx: Option<String>,
+    pub(crate) command: String,
+    pub(crate) origin: String,
+    pub(crate) attempts: u32,
+    pub(crate) last_error: Option<String>,
     /// It resumes with what it read before it was interrupted.
-    pub resumes: bool,
+    pub(crate) resumes: bool,
 }
 
 /// `queue list --format json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Queue {
-    pub pending: usize,
-    pub failed: usize,
-    pub commands: Vec<QueuedCommand>,
+    pub(crate) pending: usize,
+    pub(crate) failed: usize,
+    pub(crate) commands: Vec<QueuedCommand>,
 }
 
 impl Queue {

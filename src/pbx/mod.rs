@@ -3,6 +3,6 @@
 //! documented Mitel PMS protocol: no reads, no DIDs). `registry` has a row per wire; the rest of
 //! hotelcare asks it, and never names a wire.
 
-pub mod mitel_pms;
+pub(crate) mod mitel_pms;
 pub mod mixml;
 pub(crate) mod registry;

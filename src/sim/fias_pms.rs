@@ -227,7 +227,7 @@ impl FiasPms {
         self.lock().to_send.is_empty()
     }
 
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         let _ = self.shutdown.send(true);
     }
 

@@ -122,10 +122,6 @@ impl PmsSimulator {
         self.address
     }
 
-    pub fn rooms(&self) -> BTreeMap<String, PmsRoom> {
-        self.lock().rooms.clone()
-    }
-
     pub fn room(&self, ext: &str) -> Option<PmsRoom> {
         self.lock().rooms.get(ext).cloned()
     }

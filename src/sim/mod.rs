@@ -6,7 +6,5 @@ pub mod fias_pms;
 pub mod mitel_pms;
 mod mivb;
 
-pub use mivb::{
-    Faults, FaultsError, Identity, Options, PRODUCT, Record, RoomSeed, Seed, SeedError, Simulator,
-    Stats, Timeouts, VERSION, check_rate,
-};
+pub use mivb::{Faults, Options, Record, Seed, Simulator, Stats, Timeouts};
+pub(crate) use mivb::{FaultsError, Identity, SeedError, check_rate};

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::config::{Config, RetryPolicy};
+use crate::config::{Capabilities, Config, RetryPolicy};
 use crate::engine::{
-    self, Capabilities, Done, Engine, Event, Failure, FailureKind, Journal, Outcome, Pbxs, Planned,
-    Run, StepHeader, StepResult, Stopped, Timing, Wire, WireFuture,
+    self, Done, Engine, Event, Failure, FailureKind, Journal, Outcome, Pbxs, Run, StepHeader,
+    StepResult, Stopped, Timing, Wire, WireFuture,
 };
 use crate::lang::compile::{Event as Compiled, compile};
 use crate::lang::validate::{Command, Validator};
@@ -36,21 +36,6 @@ struct Recording {
 impl Wire for Recording {
     fn target(&self) -> String {
         "recording".into()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            did: false,
-            reads: false,
-            ..crate::config::Interface::Mixml.capabilities()
-        }
-    }
-
-    fn plan(&self, origin: &str, command: &Command, _raw: bool) -> Planned {
-        Planned {
-            text: format!("{origin} {}", command.text),
-            json: serde_json::Value::Null,
-        }
     }
 
     fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
@@ -148,7 +133,16 @@ impl Recording {
 
 /// The recording PBX as the one PBX of a property.
 fn pbxs(driver: &Arc<Recording>) -> Arc<Pbxs> {
-    Arc::new(Pbxs::single(Arc::clone(driver) as Arc<dyn Wire>))
+    // It reads nothing and has no DIDs.
+    let capabilities = Capabilities {
+        did: false,
+        reads: false,
+        ..crate::config::Interface::Mixml.capabilities()
+    };
+    Arc::new(Pbxs::single(
+        Arc::clone(driver) as Arc<dyn Wire>,
+        capabilities,
+    ))
 }
 
 fn commands(script: &str) -> Vec<(String, Command)> {

@@ -78,7 +78,10 @@ async fn execute(
         Settings::from_config(config),
     );
     let engine = Engine::new(
-        Arc::new(Pbxs::single(Arc::new(driver))),
+        Arc::new(Pbxs::single(
+            Arc::new(driver),
+            crate::config::Interface::Mixml.capabilities(),
+        )),
         Journal::in_memory().unwrap(),
         engine::Options {
             number_transfer: config.number_transfer.is_some(),

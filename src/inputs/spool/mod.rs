@@ -60,8 +60,8 @@ pub(crate) enum Notice {
 #[derive(Debug, Default)]
 pub(crate) struct Poll {
     /// Complete files, in name order.
-    pub ready: Vec<PathBuf>,
-    pub notices: Vec<Notice>,
+    pub(crate) ready: Vec<PathBuf>,
+    pub(crate) notices: Vec<Notice>,
 }
 
 /// What a file looked like, since when, and whether it was reported as incomplete.

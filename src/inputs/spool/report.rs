@@ -14,19 +14,19 @@ use crate::inputs::spool::Verdict;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Accepted {
     /// Every warning of the file (a file with an error is never accepted).
-    pub diagnostics: Vec<DiagnosticRecord>,
+    pub(crate) diagnostics: Vec<DiagnosticRecord>,
     /// The same, rendered with carets, for the text report.
-    pub rendered: String,
+    pub(crate) rendered: String,
     /// In journal order: the marker's sequence numbers, one for one.
-    pub commands: Vec<AcceptedCommand>,
+    pub(crate) commands: Vec<AcceptedCommand>,
 }
 
 /// One accepted command of the file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct AcceptedCommand {
-    pub line: usize,
-    pub room: String,
-    pub keyword: String,
+    pub(crate) line: usize,
+    pub(crate) room: String,
+    pub(crate) keyword: String,
 }
 
 /// How one command of the file ended.
@@ -42,34 +42,34 @@ pub(crate) enum CommandResult {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct CommandReport {
     /// Its number in the journal (`queue list` shows it).
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// Its line in the file.
-    pub line: usize,
+    pub(crate) line: usize,
     /// Its room (`1000->2000` for a move).
-    pub room: String,
+    pub(crate) room: String,
     /// Its keyword (`CHECKIN`).
-    pub command: String,
-    pub result: CommandResult,
+    pub(crate) command: String,
+    pub(crate) result: CommandResult,
     /// Failed attempts (timeouts, a busy PBX) before it ended.
-    pub attempts: u32,
-    pub error: Option<String>,
+    pub(crate) attempts: u32,
+    pub(crate) error: Option<String>,
     /// The warnings of its line.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// The report of one file.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Report {
-    pub file: String,
+    pub(crate) file: String,
     /// Local time, `YYYY-MM-DD HH:MM:SS`.
-    pub finished: String,
-    pub verdict: Verdict,
+    pub(crate) finished: String,
+    pub(crate) verdict: Verdict,
     /// Why nothing of the file was run, when it was refused as a whole.
-    pub rejected: Option<String>,
-    pub commands: Vec<CommandReport>,
-    pub diagnostics: Vec<DiagnosticRecord>,
+    pub(crate) rejected: Option<String>,
+    pub(crate) commands: Vec<CommandReport>,
+    pub(crate) diagnostics: Vec<DiagnosticRecord>,
     #[serde(skip)]
-    pub rendered: String,
+    pub(crate) rendered: String,
 }
 
 impl Report {

@@ -7,21 +7,21 @@ use crate::diagnostics::Span;
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Spanned<T> {
-    pub node: T,
-    pub span: Span,
+pub(crate) struct Spanned<T> {
+    pub(crate) node: T,
+    pub(crate) span: Span,
 }
 
 /// One command as written, with the span of the whole command (for monitors and journals).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Statement<'a> {
-    pub command: Command<'a>,
-    pub span: Span,
+pub(crate) struct Statement<'a> {
+    pub(crate) command: Command<'a>,
+    pub(crate) span: Span,
 }
 
 /// The commands of BRIEF §2. Ranges, duplicates and configuration lookups are `validate`'s job.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command<'a> {
+pub(crate) enum Command<'a> {
     CheckIn {
         room: Spanned<&'a str>,
         guest: Spanned<Cow<'a, str>>,
@@ -60,7 +60,7 @@ pub enum Command<'a> {
 
 /// A room's flag that `MW` and `DND` switch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Flag {
+pub(crate) enum Flag {
     /// The message waiting lamp (`MW`).
     MessageWaiting,
     /// Do not disturb (`DND`).
@@ -69,25 +69,17 @@ pub enum Flag {
 
 impl Flag {
     /// The command's keyword.
-    pub fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             Self::MessageWaiting => "MW",
             Self::DoNotDisturb => "DND",
-        }
-    }
-
-    /// Its name in the room state and the monitor.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::MessageWaiting => "message waiting",
-            Self::DoNotDisturb => "do not disturb",
         }
     }
 }
 
 /// `DID ...` or `COS ...` after a check-in's name; `span` covers keyword and value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CheckInOption<'a> {
+pub(crate) enum CheckInOption<'a> {
     Cos(Spanned<&'a str>),
     Did(Spanned<DidChoice<'a>>),
     /// `REPLACE`: check out whoever is in the room first.
@@ -96,7 +88,7 @@ pub enum CheckInOption<'a> {
 
 /// The value after `DID`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DidChoice<'a> {
+pub(crate) enum DidChoice<'a> {
     /// `AUTO`: the lowest free number of the range, chosen at run time.
     Auto,
     /// `NONE`: no DID (only in the `DID` command).
@@ -106,7 +98,7 @@ pub enum DidChoice<'a> {
 
 impl Command<'_> {
     /// The command's keyword as users write it, for monitors and messages.
-    pub fn keyword(&self) -> &'static str {
+    pub(crate) fn keyword(&self) -> &'static str {
         match self {
             Self::CheckIn { .. } => "CHECKIN",
             Self::CheckOut { .. } => "CHECKOUT",

@@ -8,13 +8,13 @@ use std::fmt::Write as _;
 /// is a row here (and its rule in the grammar; a test keeps the two in step).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CommandInfo {
-    pub keyword: &'static str,
+    pub(crate) keyword: &'static str,
     /// Its arguments, as the REPL hints them and `write it as ...` shows them.
-    pub arguments: &'static str,
+    pub(crate) arguments: &'static str,
     /// It changes the PBX (`SHOW` and `TEST` only ask).
-    pub writes: bool,
+    pub(crate) writes: bool,
     /// One line for `.help`.
-    pub help: &'static str,
+    pub(crate) help: &'static str,
 }
 
 /// Every command, in the order `.help` lists them.

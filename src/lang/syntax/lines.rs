@@ -7,10 +7,10 @@ use std::io::{self, BufRead};
 #[derive(Debug, Default)]
 pub(crate) struct Line {
     /// 0-based line number.
-    pub number: usize,
+    pub(crate) number: usize,
     /// Byte offset of the line's first byte in the file.
-    pub offset: usize,
-    pub text: String,
+    pub(crate) offset: usize,
+    pub(crate) text: String,
 }
 
 /// A streaming line reader that reuses one buffer. Not an `Iterator`: each line borrows the buffer.

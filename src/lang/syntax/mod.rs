@@ -12,7 +12,7 @@ mod rules;
 mod value;
 mod writer;
 
-pub use ast::Flag;
+pub(crate) use ast::Flag;
 pub(crate) use ast::{CheckInOption, Command, DidChoice, Spanned, Statement};
 pub(crate) use lines::{Line, Lines};
 pub(crate) use value::{DidNumber, Extension, GuestName, LevelName, ValueError};

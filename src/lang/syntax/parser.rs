@@ -19,7 +19,7 @@ mod grammar {
 
     #[derive(pest_derive::Parser)]
     #[grammar = "grammar/hotelcare.pest"]
-    pub struct LineParser;
+    pub(crate) struct LineParser;
 }
 
 /// Parses one line (without its line break) that starts at file offset `offset`.

@@ -88,7 +88,7 @@ macro_rules! fails {
                 diagnostic.kind
             );
             assert_eq!(diagnostic.span.start + 1, $column, "column");
-            assert_eq!(diagnostic.span.len(), $width, "width");
+            assert_eq!(diagnostic.span.end - diagnostic.span.start, $width, "width");
         }
     };
 }

@@ -10,19 +10,19 @@ use crate::lang::syntax::Flag;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Command {
     /// 1-based line of the script it came from.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The command as written, for monitors, logs and `queue list`.
-    pub text: String,
-    pub action: Action,
+    pub(crate) text: String,
+    pub(crate) action: Action,
     /// The PMS's reservation (FIAS `G#`) of the stay a check-in begins: kept beside the
     /// command, never in its text; the room state keeps it while the guest stays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reservation: Option<String>,
+    pub(crate) reservation: Option<String>,
 }
 
 /// What a command does, with rooms as directory numbers and levels as COR numbers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Action {
+pub(crate) enum Action {
     CheckIn(CheckIn),
     CheckOut {
         room: String,
@@ -58,22 +58,22 @@ pub enum Action {
 
 /// A check-in. (In the journal it reads as the struct variant it was in format 1.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckIn {
-    pub room: String,
-    pub guest: Guest,
-    pub cor: Cor,
+pub(crate) struct CheckIn {
+    pub(crate) room: String,
+    pub(crate) guest: Guest,
+    pub(crate) cor: Cor,
     /// `None`: the room's DID is not touched.
-    pub did: Option<DidRequest>,
+    pub(crate) did: Option<DidRequest>,
     /// `REPLACE`: whoever is in the room is checked out first (their DID released). Without it,
     /// a check-in into an occupied room is refused. (Journals of format 1 have no such field:
     /// `false`.)
     #[serde(default)]
-    pub replace: bool,
+    pub(crate) replace: bool,
 }
 
 /// The DID of a check-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DidRequest {
+pub(crate) enum DidRequest {
     /// The lowest number of the range that no record on the PBX holds, found at run time.
     Auto,
     Number(String),
@@ -81,16 +81,16 @@ pub enum DidRequest {
 
 /// A guest name split into the PBX's fields, already cut to their limits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Guest {
-    pub last: String,
-    pub first: String,
+pub(crate) struct Guest {
+    pub(crate) last: String,
+    pub(crate) first: String,
     /// `Last,First` (or `Last`), no blanks around the comma.
-    pub directory_name: String,
+    pub(crate) directory_name: String,
 }
 
 impl Action {
     /// The command keyword, for monitors.
-    pub fn keyword(&self) -> &'static str {
+    pub(crate) fn keyword(&self) -> &'static str {
         match self {
             Self::CheckIn(_) => "CHECKIN",
             Self::CheckOut { .. } => "CHECKOUT",
@@ -105,7 +105,7 @@ impl Action {
     }
 
     /// The rooms the command writes or reads, in the order they are touched.
-    pub fn rooms(&self) -> Vec<&str> {
+    pub(crate) fn rooms(&self) -> Vec<&str> {
         match self {
             Self::CheckIn(CheckIn { room, .. })
             | Self::CheckOut { room }
@@ -120,7 +120,7 @@ impl Action {
     }
 
     /// The room shown in monitors and messages: the first one touched, or `-`.
-    pub fn room(&self) -> &str {
+    pub(crate) fn room(&self) -> &str {
         self.rooms().first().copied().unwrap_or("-")
     }
 }

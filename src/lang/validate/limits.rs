@@ -1,8 +1,8 @@
 //! What MiVB accepts in the fields hotelcare writes (BRIEF §13, `docs/mixml.md`).
 
 /// Directory Name (telephone directory): "Lastname,Firstname", at most 20 characters.
-pub const DIRECTORY_NAME: usize = 20;
+pub(crate) const DIRECTORY_NAME: usize = 20;
 /// User Profile Last Name and First Name: at most 64 characters each.
-pub const PROFILE_NAME: usize = 64;
+pub(crate) const PROFILE_NAME: usize = 64;
 /// Directory numbers used with a property-management system: at most 7 digits.
-pub const DIRECTORY_NUMBER_DIGITS: usize = 7;
+pub(crate) const DIRECTORY_NUMBER_DIGITS: usize = 7;

@@ -5,13 +5,13 @@
 
 mod checked;
 mod guest;
-pub mod limits;
+pub(crate) mod limits;
 pub(crate) mod pms_name;
 mod validator;
 
-pub use crate::lang::syntax::Flag;
-pub use checked::{Action, CheckIn, Command, DidRequest, Guest};
-pub use validator::{Checked, Validator};
+pub(crate) use crate::lang::syntax::Flag;
+pub(crate) use checked::{Action, CheckIn, DidRequest, Guest};
+pub use {checked::Command, validator::Validator};
 
 use crate::config::Config;
 
@@ -19,7 +19,7 @@ use crate::config::Config;
 /// changed since the command was accepted (number transfer switched off, a level renamed or
 /// given another COR). `Ok` is the command as the current configuration reads it; `Err` says
 /// why it is no longer valid.
-pub fn recheck(config: &Config, command: &Command) -> Result<Command, String> {
+pub(crate) fn recheck(config: &Config, command: &Command) -> Result<Command, String> {
     let statements =
         crate::lang::syntax::parse_line(&command.text, 0).map_err(|d| d.kind.to_string())?;
     let [statement] = statements.as_slice() else {

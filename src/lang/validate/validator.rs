@@ -15,9 +15,9 @@ use crate::lang::validate::limits;
 /// The result of checking one statement: the command if it has no error, and every diagnostic
 /// (errors and warnings) found in it.
 #[derive(Debug, Default)]
-pub struct Checked {
-    pub command: Option<Command>,
-    pub diagnostics: Vec<Diagnostic>,
+pub(crate) struct Checked {
+    pub(crate) command: Option<Command>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 /// Where a DID was given, as far as the script knows.
@@ -98,13 +98,13 @@ impl<'c> Validator<'c> {
     }
 
     /// Tells the validator which script the following statements come from.
-    pub fn start_script(&mut self, path: &str) {
+    pub(crate) fn start_script(&mut self, path: &str) {
         path.clone_into(&mut self.path);
     }
 
     /// Checks one statement found on `line` (1-based) whose line text starts at file offset
     /// `line_offset`.
-    pub fn check(
+    pub(crate) fn check(
         &mut self,
         statement: &Statement<'_>,
         line: usize,

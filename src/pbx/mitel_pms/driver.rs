@@ -18,9 +18,9 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::mpsc;
 
 use crate::engine::{
-    Capabilities, Carried, Done, Failure, FailureKind, Planned as PlannedCommand, Raw,
-    Record as RoomRecord, RecordField, RoomState, Run, StepHeader, StepResult, Stopped, Timing,
-    Wire, WireError, WireEvents, WireFuture,
+    Carried, Done, Failure, FailureKind, Planned as PlannedCommand, Raw, Record as RoomRecord,
+    RecordField, RoomState, Run, StepHeader, StepResult, Stopped, Timing, Wire, WireError,
+    WireEvents, WireFuture,
 };
 use crate::lang::validate::pms_name::fit_name;
 use crate::lang::validate::{Action, CheckIn, Command, Flag, Guest};
@@ -57,7 +57,7 @@ impl PmsSettings {
 }
 
 /// The wire to one PBX over the Mitel PMS interface.
-pub struct MitelPmsDriver {
+pub(crate) struct MitelPmsDriver {
     link: Link,
     settings: PmsSettings,
     /// Where the link and `unsolicited` report, once the engine listens.
@@ -339,18 +339,8 @@ impl Wire for MitelPmsDriver {
         format!("mitel-pms {}", self.link.address())
     }
 
-    fn capabilities(&self) -> Capabilities {
-        let mut capabilities = crate::config::Interface::MitelPms.capabilities();
-        capabilities.rename = self.settings.pms.nam_replace.is_some();
-        capabilities
-    }
-
     fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
         Box::pin(self.run(run))
-    }
-
-    fn plan(&self, origin: &str, command: &Command, raw: bool) -> PlannedCommand {
-        plan_command(&self.settings, origin, command, raw)
     }
 
     fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {

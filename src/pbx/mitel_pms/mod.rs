@@ -12,5 +12,5 @@ pub(crate) mod link;
 mod row;
 pub(crate) mod unsolicited;
 
-pub use driver::MitelPmsDriver;
+pub(crate) use driver::MitelPmsDriver;
 pub(crate) use row::WIRE;

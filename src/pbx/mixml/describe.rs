@@ -14,7 +14,7 @@ use crate::pbx::mixml::lower::ops::{Expectation, Field, Op, Value};
 use crate::pbx::mixml::wire::{self, Password};
 
 /// `"Solo"`, `empty`, `1`, `on`, `$1.Service Label`.
-pub fn value(value: &Value<'_>) -> String {
+pub(crate) fn value(value: &Value<'_>) -> String {
     match value {
         Value::Text(text) => quoted(text),
         Value::Empty => "empty".into(),
@@ -25,7 +25,7 @@ pub fn value(value: &Value<'_>) -> String {
 }
 
 /// `set  Service Details  COR Day=1, COR Night 1=1, ...` (without the room).
-pub fn operation(op: &Op<'_>) -> String {
+pub(crate) fn operation(op: &Op<'_>) -> String {
     let mut out = String::new();
     match op {
         Op::Read {
@@ -65,7 +65,7 @@ pub fn operation(op: &Op<'_>) -> String {
 }
 
 /// A value as sent on the wire, shown for people: numbers and flags bare, text quoted.
-pub fn sent_value(field: Field, text: &str) -> String {
+pub(crate) fn sent_value(field: Field, text: &str) -> String {
     match field {
         Field::CorDay | Field::CorNight1 | Field::CorNight2 => text.to_owned(),
         Field::UseDidForOutgoingCalls => if text == crate::pbx::mixml::wire::names::TRUE {
@@ -80,7 +80,7 @@ pub fn sent_value(field: Field, text: &str) -> String {
 }
 
 /// `Last Name="Solo", COR Day=1, ...` of values as sent.
-pub fn sent(values: &[(Field, String)]) -> String {
+pub(crate) fn sent(values: &[(Field, String)]) -> String {
     values
         .iter()
         .map(|(field, text)| format!("{}={}", field.label(), sent_value(*field, text)))
@@ -89,7 +89,7 @@ pub fn sent(values: &[(Field, String)]) -> String {
 }
 
 /// A value as sent, for programs: the text the PBX stores, flags as `on`/`off`.
-pub fn machine_value(field: Field, text: &str) -> String {
+pub(crate) fn machine_value(field: Field, text: &str) -> String {
     match field {
         Field::UseDidForOutgoingCalls => sent_value(field, text),
         _ => text.to_owned(),
@@ -97,7 +97,7 @@ pub fn machine_value(field: Field, text: &str) -> String {
 }
 
 /// Values as sent, for programs, labelled.
-pub fn machine(values: &[(Field, String)]) -> Vec<Shown> {
+pub(crate) fn machine(values: &[(Field, String)]) -> Vec<Shown> {
     values
         .iter()
         .map(|(field, text)| (field.label(), machine_value(*field, text)))
@@ -105,7 +105,7 @@ pub fn machine(values: &[(Field, String)]) -> Vec<Shown> {
 }
 
 /// `SHOW`'s record: the Service Label, then every other field read, in the form's order.
-pub fn record(values: &[(Field, String)]) -> Record {
+pub(crate) fn record(values: &[(Field, String)]) -> Record {
     let value = |field: Field| {
         values
             .iter()
@@ -147,7 +147,7 @@ const SESSION_PLACEHOLDER: &str = "{session}";
 /// The dry run of one command: `origin` (`file:line`), the command as written, then one line
 /// per operation and, with `raw`, each operation's envelope. Values that only the PBX knows
 /// appear as references to the read that will fetch them (`$1.Service Label`).
-pub fn plan(origin: &str, command: &Command, ops: &[Op<'_>], raw: bool) -> String {
+pub(crate) fn plan(origin: &str, command: &Command, ops: &[Op<'_>], raw: bool) -> String {
     let mut out = format!("{origin}  {}\n", command.text);
     let keyword = command.action.keyword();
     for op in ops {
@@ -175,18 +175,18 @@ pub fn plan(origin: &str, command: &Command, ops: &[Op<'_>], raw: bool) -> Strin
 /// One field and its value in a plan. `value` is the text as the PBX stores it (`""` for empty,
 /// `1` for a COR, `on`/`off` for a flag); `from_read` names the read a value comes from.
 #[derive(Debug, Serialize)]
-pub struct PlannedField {
+pub(crate) struct PlannedField {
     /// The field's label (`Last Name`).
-    pub field: &'static str,
+    pub(crate) field: &'static str,
     /// Where its value comes from (nothing for a field a read asks for).
     #[serde(flatten)]
-    pub source: Option<Source>,
+    pub(crate) source: Option<Source>,
 }
 
 /// The value a set sends, as a plan knows it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Source {
+pub(crate) enum Source {
     /// Known before the PBX is asked.
     Value(String),
     /// What a read of the command returns (`$1.Service Label`).
@@ -195,36 +195,36 @@ pub enum Source {
 
 /// One operation of a plan.
 #[derive(Debug, Serialize)]
-pub struct PlannedOperation {
-    pub room: Option<String>,
+pub(crate) struct PlannedOperation {
+    pub(crate) room: Option<String>,
     /// `read`, `set`, `find`, `check`, `info`.
-    pub verb: &'static str,
+    pub(crate) verb: &'static str,
     /// The whole operation as the text monitor shows it.
-    pub operation: String,
+    pub(crate) operation: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub form: Option<&'static str>,
+    pub(crate) form: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<PlannedField>,
+    pub(crate) fields: Vec<PlannedField>,
     /// For reads and searches: the name later operations use (`$1`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub into: Option<String>,
+    pub(crate) into: Option<String>,
 }
 
 /// `plan --format json`: one line per command.
 #[derive(Debug, Serialize)]
-pub struct PlannedCommand {
+pub(crate) struct PlannedCommand {
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub origin: String,
-    pub line: usize,
-    pub command: String,
-    pub keyword: &'static str,
-    pub rooms: Vec<String>,
-    pub operations: Vec<PlannedOperation>,
+    pub(crate) kind: &'static str,
+    pub(crate) origin: String,
+    pub(crate) line: usize,
+    pub(crate) command: String,
+    pub(crate) keyword: &'static str,
+    pub(crate) rooms: Vec<String>,
+    pub(crate) operations: Vec<PlannedOperation>,
 }
 
 impl PlannedCommand {
-    pub fn new(origin: &str, command: &Command, ops: &[Op<'_>]) -> Self {
+    pub(crate) fn new(origin: &str, command: &Command, ops: &[Op<'_>]) -> Self {
         Self {
             kind: "command",
             origin: origin.to_owned(),
@@ -257,7 +257,7 @@ fn planned_value(field: Field, value: &Value<'_>) -> PlannedField {
 }
 
 /// An operation as a plan's JSON shows it; also the fields of a step of the monitor.
-pub fn planned(op: &Op<'_>) -> PlannedOperation {
+pub(crate) fn planned(op: &Op<'_>) -> PlannedOperation {
     let (form, fields, into) = match op {
         Op::Read {
             form, fields, into, ..

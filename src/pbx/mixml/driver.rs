@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use crate::config::DidRange;
 use crate::engine::{
-    Capabilities, Carried, Done, Failure, FailureKind, Planned, Run, StepHeader, StepResult,
-    Stopped, Timing, Wire, WireFuture,
+    Carried, Done, Failure, FailureKind, Planned, Run, StepHeader, StepResult, Stopped, Timing,
+    Wire, WireFuture,
 };
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest, Guest};
 use crate::pbx::mixml::describe;
@@ -23,10 +23,10 @@ use crate::pbx::mixml::wire::{self, FaultCode, Request, Response};
 
 /// What a command's reads found, by read: `ReadId -> [(field, value)]`. What of it must survive
 /// a crash is kept in the journal (as JSON, opaque to the engine).
-pub type Reads = BTreeMap<ReadId, Vec<(Field, String)>>;
+pub(crate) type Reads = BTreeMap<ReadId, Vec<(Field, String)>>;
 
 /// Drives one MiVB (or the simulator) through MiXML.
-pub struct MixmlDriver<T> {
+pub(crate) struct MixmlDriver<T> {
     transport: Arc<T>,
     settings: Settings,
     /// DIDs chosen by `DID AUTO` of commands that have not finished.
@@ -34,16 +34,12 @@ pub struct MixmlDriver<T> {
 }
 
 impl<T: Transport> MixmlDriver<T> {
-    pub fn new(transport: Arc<T>, settings: Settings) -> Self {
+    pub(crate) fn new(transport: Arc<T>, settings: Settings) -> Self {
         Self {
             transport,
             settings,
             reserved: Mutex::new(HashSet::new()),
         }
-    }
-
-    pub fn transport(&self) -> &T {
-        &self.transport
     }
 
     /// Picks the lowest DID of `range` that the PBX does not list, no running command holds,
@@ -74,16 +70,8 @@ impl<T: Transport + 'static> Wire for MixmlDriver<T> {
         self.transport.target()
     }
 
-    fn capabilities(&self) -> Capabilities {
-        crate::config::Interface::Mixml.capabilities()
-    }
-
     fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
         Box::pin(self.run(run))
-    }
-
-    fn plan(&self, origin: &str, command: &Command, raw: bool) -> Planned {
-        plan(&self.settings, origin, command, raw)
     }
 
     fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {

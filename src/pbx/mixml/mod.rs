@@ -3,15 +3,15 @@
 //! (`Transport`), and `driver` runs the operations for the engine. `describe` says how its
 //! operations and values look in the monitor and in `plan`.
 
-pub mod client;
-pub mod describe;
+pub(crate) mod client;
+pub(crate) mod describe;
 pub(crate) mod driver;
 pub mod lower;
 mod row;
-pub mod transport;
-pub mod wire;
+pub(crate) mod transport;
+pub(crate) mod wire;
 
 pub(crate) use row::WIRE;
 
-pub use driver::{MixmlDriver, Reads};
-pub use transport::{ConnectCause, Recovery, Reply, Transport, TransportError};
+pub(crate) use driver::MixmlDriver;
+pub(crate) use transport::{ConnectCause, Reply, Transport, TransportError};

@@ -10,7 +10,7 @@ use crate::engine::Raw;
 use crate::pbx::mixml::wire::{Fault, FaultCode, Request, Response};
 
 /// Sends MiXML requests within one logged-in session.
-pub trait Transport: Send + Sync + 'static {
+pub(crate) trait Transport: Send + Sync + 'static {
     /// Sends `request`, logging in first when there is no session (or it expired). With `raw`,
     /// the reply carries the envelopes, the password masked.
     fn call(
@@ -31,17 +31,17 @@ pub trait Transport: Send + Sync + 'static {
 
 /// A request the PBX carried out.
 #[derive(Clone, Debug)]
-pub struct Reply {
-    pub response: Response,
+pub(crate) struct Reply {
+    pub(crate) response: Response,
     /// A login was needed first (the session was new or had expired).
-    pub logged_in: bool,
+    pub(crate) logged_in: bool,
     /// The envelopes sent and received, with `raw`.
-    pub raw: Option<Raw>,
+    pub(crate) raw: Option<Raw>,
 }
 
 /// Why a request did not come back with an answer the PBX carried out.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     /// The connection could not be made.
     Connect {
         address: String,
@@ -76,7 +76,7 @@ pub enum TransportError {
 
 /// How a connection failed, as the vendor's "Error analysis" distinguishes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectCause {
+pub(crate) enum ConnectCause {
     /// The name does not resolve.
     Dns,
     /// Nothing listens at the address.
@@ -88,7 +88,7 @@ pub enum ConnectCause {
 
 /// What to do after a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Recovery {
+pub(crate) enum Recovery {
     /// Try the same request again after a pause (all sets are absolute, so that is safe).
     Retry,
     /// This command cannot succeed as it is; go on with the others.
@@ -98,7 +98,7 @@ pub enum Recovery {
 }
 
 impl TransportError {
-    pub fn recovery(&self) -> Recovery {
+    pub(crate) fn recovery(&self) -> Recovery {
         match self {
             Self::Connect { .. }
             | Self::Timeout { .. }
@@ -124,7 +124,7 @@ impl TransportError {
     }
 
     /// `true` when the PBX could not be reached at all (for "commands queued" messages).
-    pub fn is_unreachable(&self) -> bool {
+    pub(crate) fn is_unreachable(&self) -> bool {
         matches!(
             self,
             Self::Connect { .. } | Self::Timeout { .. } | Self::Dropped { .. }

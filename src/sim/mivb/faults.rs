@@ -24,13 +24,13 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn latency(&self) -> Duration {
+    pub(crate) fn latency(&self) -> Duration {
         Duration::from_millis(self.latency_ms)
     }
 
     /// `Err` naming the rate that is not a probability (outside 0 to 1, or not a number), or
     /// rates that add up to more than 1.
-    pub fn check(&self) -> Result<(), FaultsError> {
+    pub(crate) fn check(&self) -> Result<(), FaultsError> {
         for (name, rate) in [
             ("failure_rate", self.failure_rate),
             ("drop_rate", self.drop_rate),
@@ -48,10 +48,10 @@ impl Faults {
 /// Faults that make no sense (a rate outside 0 to 1).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct FaultsError(String);
+pub(crate) struct FaultsError(String);
 
 /// A probability: a number from 0 to 1 (for clap, whose value parsers take a `String` error).
-pub fn check_rate(rate: f64) -> Result<f64, String> {
+pub(crate) fn check_rate(rate: f64) -> Result<f64, String> {
     if (0.0..=1.0).contains(&rate) {
         Ok(rate)
     } else {

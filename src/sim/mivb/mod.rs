@@ -29,11 +29,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-pub use crate::support::serving::Timeouts;
-pub use faults::{Faults, FaultsError, check_rate};
-pub use pbx::{PRODUCT, Stats, VERSION};
-pub use record::Record;
-pub use seed::{RoomSeed, Seed, SeedError};
+pub(crate) use faults::{FaultsError, check_rate};
+pub(crate) use seed::SeedError;
+pub use {
+    crate::support::serving::Timeouts, faults::Faults, pbx::Stats, record::Record, seed::Seed,
+};
 
 use server::Shared;
 
@@ -54,16 +54,16 @@ pub struct Options {
     pub session_ttl: Duration,
     pub faults: Faults,
     /// The TLS certificate and key to use; `None`: made at start.
-    pub identity: Option<Identity>,
+    pub(crate) identity: Option<Identity>,
     /// Time limits of connections (handshake, headers, idle).
     pub timeouts: Timeouts,
 }
 
 /// A TLS certificate and its private key, as PEM.
 #[derive(Clone, Debug)]
-pub struct Identity {
-    pub certificate_pem: String,
-    pub key_pem: String,
+pub(crate) struct Identity {
+    pub(crate) certificate_pem: String,
+    pub(crate) key_pem: String,
 }
 
 impl Options {
@@ -148,7 +148,7 @@ impl Simulator {
     }
 
     /// `https://127.0.0.1:PORT` (no path).
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
@@ -164,17 +164,13 @@ impl Simulator {
     }
 
     /// Certificate and key, to serve them again after a restart.
-    pub fn identity(&self) -> Option<&Identity> {
+    pub(crate) fn identity(&self) -> Option<&Identity> {
         self.certificate.as_ref().map(|(identity, _)| identity)
     }
 
     /// The certificate's SHA-256, to pin it with `pin_sha256`.
     pub fn fingerprint(&self) -> Option<[u8; 32]> {
         self.certificate.as_ref().map(|(_, fp)| *fp)
-    }
-
-    pub fn faults(&self) -> Faults {
-        self.shared.faults()
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -199,7 +195,8 @@ impl Simulator {
     }
 
     /// Ends every session, as a PBX does after a restart.
-    pub fn expire_sessions(&self) {
+    #[cfg(test)]
+    pub(crate) fn expire_sessions(&self) {
         self.shared.pbx().expire_sessions();
     }
 

@@ -14,8 +14,8 @@ use crate::sim::mivb::rules;
 use crate::sim::mivb::seed::Seed;
 
 /// What the simulator says it is ("Test access").
-pub const PRODUCT: &str = "Mitel MiVoice Business (hotelcare simulator)";
-pub const VERSION: &str = "10.1 SP1 (simulated)";
+pub(crate) const PRODUCT: &str = "Mitel MiVoice Business (hotelcare simulator)";
+pub(crate) const VERSION: &str = "10.1 SP1 (simulated)";
 
 /// Request counts, for tests and benchmarks.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 /// A rooms file that cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum SeedError {
+pub(crate) enum SeedError {
     #[error("cannot read the rooms file `{}`: {error}", path.display())]
     Read {
         path: std::path::PathBuf,
@@ -22,11 +22,11 @@ pub enum SeedError {
 /// One room: its directory number, Service Label and the COR it has while vacant.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct RoomSeed {
-    pub extension: String,
-    pub label: String,
+pub(crate) struct RoomSeed {
+    pub(crate) extension: String,
+    pub(crate) label: String,
     #[serde(default = "default_cor")]
-    pub cor: u8,
+    pub(crate) cor: u8,
 }
 
 fn default_cor() -> u8 {
@@ -38,7 +38,7 @@ fn default_cor() -> u8 {
 #[serde(deny_unknown_fields)]
 pub struct Seed {
     #[serde(rename = "room", default)]
-    pub rooms: Vec<RoomSeed>,
+    pub(crate) rooms: Vec<RoomSeed>,
 }
 
 impl Seed {
@@ -69,7 +69,7 @@ impl Seed {
     }
 
     /// Reads a rooms file (`[[room]] extension = "1000" label = "Room 1000"`).
-    pub fn load(path: &Path) -> Result<Self, SeedError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, SeedError> {
         let text = std::fs::read_to_string(path).map_err(|error| SeedError::Read {
             path: path.to_owned(),
             error,

@@ -12,8 +12,6 @@ use std::time::Duration;
 use reqwest::header::CONTENT_TYPE;
 use tokio::sync::Mutex;
 
-pub use tls::fingerprint;
-
 use crate::config::{ConfigError, Password, PbxConfig, Secret, Trust};
 use crate::engine::Raw;
 use crate::pbx::mixml::wire::{self, FaultCode, Request, Response, ResponseError};
@@ -21,7 +19,7 @@ use crate::pbx::mixml::{Reply, Transport, TransportError};
 
 /// Why a client cannot be set up (before any connection is made).
 #[derive(Debug, thiserror::Error)]
-pub enum SetupError {
+pub(crate) enum SetupError {
     #[error(transparent)]
     Password(#[from] ConfigError),
     /// What is wrong with the TLS trust, naming the key (`ca_file`).
@@ -32,7 +30,7 @@ pub enum SetupError {
 }
 
 /// A MiXML connection to one PBX.
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     url: String,
     /// `host:port` as the user knows it, for messages.
@@ -47,7 +45,7 @@ pub struct Client {
 impl Client {
     /// A client for `[pbx]`. Fails (with a sentence naming the key) when the password is not
     /// there or the TLS trust cannot be set up, e.g. an unreadable `ca_file`.
-    pub fn new(pbx: &PbxConfig) -> Result<Self, SetupError> {
+    pub(crate) fn new(pbx: &PbxConfig) -> Result<Self, SetupError> {
         let password = pbx.password.resolve()?;
         let tls = tls::client_config(&pbx.trust).map_err(SetupError::Trust)?;
         let http = reqwest::Client::builder()
@@ -267,7 +265,7 @@ fn excerpt(text: &str) -> String {
 }
 
 /// A `PbxConfig` for a simulator: pinned to its certificate, or plain HTTP.
-pub fn simulator_pbx(
+pub(crate) fn simulator_pbx(
     url: &str,
     user: &str,
     password: &str,
@@ -280,7 +278,6 @@ pub fn simulator_pbx(
         password: Password::Given(Secret::new(password)),
         timeout,
         trust: pin.map_or(Trust::System, Trust::Pinned),
-        allow_plain_http: url.starts_with("http://"),
         interface: crate::config::Interface::Mixml,
     }
 }

@@ -62,7 +62,7 @@ fn load_roots(path: &Path) -> Result<RootCertStore, String> {
 }
 
 /// SHA-256 of a certificate, as `AB:CD:...` (the form `pin_sha256` takes).
-pub fn fingerprint(der: &[u8]) -> String {
+pub(crate) fn fingerprint(der: &[u8]) -> String {
     format_fingerprint(&Sha256::digest(der).into())
 }
 

@@ -10,7 +10,7 @@ use crate::config::{Cor, DidRange};
 
 /// A part of the User and Services Configuration form of one directory number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Form {
+pub(crate) enum Form {
     UserProfile,
     ServiceProfile,
     ServiceDetails,
@@ -18,7 +18,7 @@ pub enum Form {
 
 /// A field hotelcare reads or writes. Each belongs to exactly one `Form`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Field {
+pub(crate) enum Field {
     LastName,
     FirstName,
     DirectoryName,
@@ -31,7 +31,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub(crate) const ALL: [Field; 9] = [
         Field::LastName,
         Field::FirstName,
         Field::DirectoryName,
@@ -43,7 +43,7 @@ impl Field {
         Field::UseDidForOutgoingCalls,
     ];
 
-    pub fn form(self) -> Form {
+    pub(crate) fn form(self) -> Form {
         match self {
             Self::LastName | Self::FirstName => Form::UserProfile,
             Self::DirectoryName | Self::ServiceLabel => Form::ServiceProfile,
@@ -56,7 +56,7 @@ impl Field {
     }
 
     /// The field's name as MiVB's management screens (and the vendor document) write it.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::LastName => "Last Name",
             Self::FirstName => "First Name",
@@ -72,7 +72,7 @@ impl Field {
 }
 
 impl Form {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::UserProfile => "User Profile",
             Self::ServiceProfile => "Service Profile",
@@ -95,7 +95,7 @@ impl Display for Field {
 
 /// Numbers the reads of one command from 1, so later operations can refer to what was read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ReadId(pub u8);
+pub(crate) struct ReadId(pub(crate) u8);
 
 impl Display for ReadId {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -105,7 +105,7 @@ impl Display for ReadId {
 
 /// The value a set writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value<'a> {
+pub(crate) enum Value<'a> {
     Text(&'a str),
     /// The field is cleared.
     Empty,
@@ -118,7 +118,7 @@ pub enum Value<'a> {
 /// A condition on what a command has read, checked before the command writes anything: the
 /// engine evaluates it, no request is sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Expectation<'a> {
+pub(crate) enum Expectation<'a> {
     /// `room` has a guest: its Directory Name (read into `profile`) is not its Service Label.
     Occupied { room: &'a str, profile: ReadId },
     /// `room` is vacant: its Directory Name, read into `profile`, is its Service Label. (A move
@@ -130,7 +130,7 @@ pub enum Expectation<'a> {
 
 /// One MiXML operation on the directory number `room`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Op<'a> {
+pub(crate) enum Op<'a> {
     /// Reads `fields` (all of one form) into `into`.
     Read {
         room: &'a str,
@@ -157,7 +157,7 @@ pub enum Op<'a> {
 
 impl Op<'_> {
     /// The room the operation works on, if any.
-    pub fn room(&self) -> Option<&str> {
+    pub(crate) fn room(&self) -> Option<&str> {
         match self {
             Self::Read { room, .. }
             | Self::Set { room, .. }
@@ -170,7 +170,7 @@ impl Op<'_> {
     }
 
     /// A short verb for monitors.
-    pub fn verb(&self) -> &'static str {
+    pub(crate) fn verb(&self) -> &'static str {
         match self {
             Self::Read { .. } => "read",
             Self::Set { .. } => "set",

@@ -6,7 +6,7 @@ use crate::pbx::mixml::wire::names;
 
 /// The MiXML fault codes we model, and what they mean for a retry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FaultCode {
+pub(crate) enum FaultCode {
     AuthenticationFailed,
     Busy,
     DidInUse,
@@ -20,7 +20,7 @@ pub enum FaultCode {
 }
 
 impl FaultCode {
-    pub fn from_wire(code: &str) -> Self {
+    pub(crate) fn from_wire(code: &str) -> Self {
         match code {
             names::AUTHENTICATION_FAILED => Self::AuthenticationFailed,
             names::BUSY => Self::Busy,
@@ -34,7 +34,7 @@ impl FaultCode {
         }
     }
 
-    pub fn as_wire(&self) -> &str {
+    pub(crate) fn as_wire(&self) -> &str {
         match self {
             Self::AuthenticationFailed => names::AUTHENTICATION_FAILED,
             Self::Busy => names::BUSY,
@@ -51,14 +51,14 @@ impl FaultCode {
 
 /// A refusal from the PBX. `field` is the wire name of the field at fault, if the PBX named one.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fault {
-    pub code: FaultCode,
+pub(crate) struct Fault {
+    pub(crate) code: FaultCode,
     /// The PBX's own words (`faultstring`).
-    pub message: String,
-    pub directory_number: Option<String>,
-    pub field: Option<String>,
+    pub(crate) message: String,
+    pub(crate) directory_number: Option<String>,
+    pub(crate) field: Option<String>,
     /// For `DidInUse`: the directory number that holds the DID.
-    pub owner: Option<String>,
+    pub(crate) owner: Option<String>,
 }
 
 impl Display for Fault {

@@ -5,19 +5,19 @@
 //! name lives in `names.rs`.
 
 mod fault;
-pub mod names;
+pub(crate) mod names;
 mod request;
 mod response;
-pub mod tree;
+pub(crate) mod tree;
 
-pub use fault::{Fault, FaultCode};
-pub use request::{Password, Request};
-pub use response::{Response, ResponseError, parse_response};
+pub(crate) use fault::{Fault, FaultCode};
+pub(crate) use request::{Password, Request};
+pub(crate) use response::{Response, ResponseError, parse_response};
 
 use crate::pbx::mixml::lower::ops::{Field, Form};
 
 /// The element name of a form.
-pub fn form_name(form: Form) -> &'static str {
+pub(crate) fn form_name(form: Form) -> &'static str {
     match form {
         Form::UserProfile => names::USER_PROFILE,
         Form::ServiceProfile => names::SERVICE_PROFILE,
@@ -26,7 +26,7 @@ pub fn form_name(form: Form) -> &'static str {
 }
 
 /// The element name of a field.
-pub fn field_name(field: Field) -> &'static str {
+pub(crate) fn field_name(field: Field) -> &'static str {
     match field {
         Field::LastName => names::LAST_NAME,
         Field::FirstName => names::FIRST_NAME,
@@ -41,12 +41,12 @@ pub fn field_name(field: Field) -> &'static str {
 }
 
 /// The field an element name stands for.
-pub fn field_by_name(name: &str) -> Option<Field> {
+pub(crate) fn field_by_name(name: &str) -> Option<Field> {
     Field::ALL.into_iter().find(|f| field_name(*f) == name)
 }
 
 /// How a flag is written.
-pub fn flag_text(on: bool) -> &'static str {
+pub(crate) fn flag_text(on: bool) -> &'static str {
     if on { names::TRUE } else { names::FALSE }
 }
 
@@ -58,7 +58,7 @@ use std::borrow::Cow;
 use crate::pbx::mixml::lower::ops::{Op, ReadId, Value};
 
 /// The text a value is sent as. `read` supplies what an earlier read of the command found.
-pub fn wire_value<'v>(
+pub(crate) fn wire_value<'v>(
     value: &'v Value<'_>,
     read: &dyn Fn(ReadId, Field) -> Cow<'v, str>,
 ) -> Cow<'v, str> {
@@ -72,7 +72,7 @@ pub fn wire_value<'v>(
 }
 
 /// The request that carries out `op`; `None` for checks the engine makes on what it read.
-pub fn request_for<'v>(
+pub(crate) fn request_for<'v>(
     op: &'v Op<'_>,
     read: &dyn Fn(ReadId, Field) -> Cow<'v, str>,
 ) -> Option<Request<'v>> {

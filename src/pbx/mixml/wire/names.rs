@@ -6,95 +6,95 @@
 //! changes both sides, while a serializer bug cannot hide itself.
 
 /// The HTTP path MiXML requests are POSTed to.
-pub const PATH: &str = "/mixml/v1";
+pub(crate) const PATH: &str = "/mixml/v1";
 /// The `SOAPAction` header's prefix; the operation's element name follows `#`.
-pub const SOAP_ACTION_PREFIX: &str = "urn:hotelcare:mixml:model:1";
+pub(crate) const SOAP_ACTION_PREFIX: &str = "urn:hotelcare:mixml:model:1";
 
-pub const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
-pub const MIXML_NS: &str = "urn:hotelcare:mixml:model:1";
-pub const SOAP_PREFIX: &str = "soap";
-pub const MIXML_PREFIX: &str = "mx";
+pub(crate) const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub(crate) const MIXML_NS: &str = "urn:hotelcare:mixml:model:1";
+pub(crate) const SOAP_PREFIX: &str = "soap";
+pub(crate) const MIXML_PREFIX: &str = "mx";
 
 // SOAP 1.1 envelope (local names).
-pub const ENVELOPE: &str = "Envelope";
-pub const HEADER: &str = "Header";
-pub const BODY: &str = "Body";
-pub const FAULT: &str = "Fault";
-pub const FAULT_CODE: &str = "faultcode";
-pub const FAULT_STRING: &str = "faultstring";
-pub const FAULT_DETAIL: &str = "detail";
+pub(crate) const ENVELOPE: &str = "Envelope";
+pub(crate) const HEADER: &str = "Header";
+pub(crate) const BODY: &str = "Body";
+pub(crate) const FAULT: &str = "Fault";
+pub(crate) const FAULT_CODE: &str = "faultcode";
+pub(crate) const FAULT_STRING: &str = "faultstring";
+pub(crate) const FAULT_DETAIL: &str = "detail";
 
 // Session.
-pub const SESSION: &str = "SessionId";
-pub const LOGIN: &str = "Login";
-pub const LOGIN_RESPONSE: &str = "LoginResponse";
-pub const USER_NAME: &str = "UserName";
-pub const PASSWORD: &str = "Password";
-pub const LOGOUT: &str = "Logout";
-pub const LOGOUT_RESPONSE: &str = "LogoutResponse";
+pub(crate) const SESSION: &str = "SessionId";
+pub(crate) const LOGIN: &str = "Login";
+pub(crate) const LOGIN_RESPONSE: &str = "LoginResponse";
+pub(crate) const USER_NAME: &str = "UserName";
+pub(crate) const PASSWORD: &str = "Password";
+pub(crate) const LOGOUT: &str = "Logout";
+pub(crate) const LOGOUT_RESPONSE: &str = "LogoutResponse";
 
 // "Test access".
-pub const SYSTEM_INFO: &str = "GetSystemInfo";
-pub const SYSTEM_INFO_RESPONSE: &str = "GetSystemInfoResponse";
-pub const PRODUCT: &str = "Product";
-pub const SOFTWARE_VERSION: &str = "SoftwareVersion";
+pub(crate) const SYSTEM_INFO: &str = "GetSystemInfo";
+pub(crate) const SYSTEM_INFO_RESPONSE: &str = "GetSystemInfoResponse";
+pub(crate) const PRODUCT: &str = "Product";
+pub(crate) const SOFTWARE_VERSION: &str = "SoftwareVersion";
 
 // User and Services Configuration of one directory number.
-pub const READ: &str = "ReadUserAndServices";
-pub const READ_RESPONSE: &str = "ReadUserAndServicesResponse";
-pub const UPDATE: &str = "UpdateUserAndServices";
-pub const UPDATE_RESPONSE: &str = "UpdateUserAndServicesResponse";
-pub const DIRECTORY_NUMBER: &str = "DirectoryNumber";
+pub(crate) const READ: &str = "ReadUserAndServices";
+pub(crate) const READ_RESPONSE: &str = "ReadUserAndServicesResponse";
+pub(crate) const UPDATE: &str = "UpdateUserAndServices";
+pub(crate) const UPDATE_RESPONSE: &str = "UpdateUserAndServicesResponse";
+pub(crate) const DIRECTORY_NUMBER: &str = "DirectoryNumber";
 
 // The three parts of the form.
-pub const USER_PROFILE: &str = "UserProfile";
-pub const SERVICE_PROFILE: &str = "ServiceProfile";
-pub const SERVICE_DETAILS: &str = "ServiceDetails";
+pub(crate) const USER_PROFILE: &str = "UserProfile";
+pub(crate) const SERVICE_PROFILE: &str = "ServiceProfile";
+pub(crate) const SERVICE_DETAILS: &str = "ServiceDetails";
 
 // Fields.
-pub const LAST_NAME: &str = "LastName";
-pub const FIRST_NAME: &str = "FirstName";
-pub const DIRECTORY_NAME: &str = "DirectoryName";
-pub const SERVICE_LABEL: &str = "ServiceLabel";
-pub const COR_DAY: &str = "ClassOfRestrictionDay";
-pub const COR_NIGHT1: &str = "ClassOfRestrictionNight1";
-pub const COR_NIGHT2: &str = "ClassOfRestrictionNight2";
-pub const DID_SERVICE_NUMBER: &str = "DidServiceNumber";
-pub const USE_DID_FOR_OUTGOING_CALLS: &str = "UseDidForOutgoingCalls";
+pub(crate) const LAST_NAME: &str = "LastName";
+pub(crate) const FIRST_NAME: &str = "FirstName";
+pub(crate) const DIRECTORY_NAME: &str = "DirectoryName";
+pub(crate) const SERVICE_LABEL: &str = "ServiceLabel";
+pub(crate) const COR_DAY: &str = "ClassOfRestrictionDay";
+pub(crate) const COR_NIGHT1: &str = "ClassOfRestrictionNight1";
+pub(crate) const COR_NIGHT2: &str = "ClassOfRestrictionNight2";
+pub(crate) const DID_SERVICE_NUMBER: &str = "DidServiceNumber";
+pub(crate) const USE_DID_FOR_OUTGOING_CALLS: &str = "UseDidForOutgoingCalls";
 
 /// Text of a set flag; anything else reads as off.
-pub const TRUE: &str = "true";
-pub const FALSE: &str = "false";
+pub(crate) const TRUE: &str = "true";
+pub(crate) const FALSE: &str = "false";
 
 // Directory numbers (for completion in the REPL).
-pub const LIST_DIRECTORY_NUMBERS: &str = "ListDirectoryNumbers";
-pub const LIST_DIRECTORY_NUMBERS_RESPONSE: &str = "ListDirectoryNumbersResponse";
+pub(crate) const LIST_DIRECTORY_NUMBERS: &str = "ListDirectoryNumbers";
+pub(crate) const LIST_DIRECTORY_NUMBERS_RESPONSE: &str = "ListDirectoryNumbersResponse";
 
 // DID search.
-pub const FIND_DIDS: &str = "FindDidServiceNumbers";
-pub const FIND_DIDS_RESPONSE: &str = "FindDidServiceNumbersResponse";
-pub const RANGE_FROM: &str = "From";
-pub const RANGE_TO: &str = "To";
-pub const ASSIGNMENT: &str = "Assignment";
-pub const ASSIGNMENT_DID: &str = "did";
-pub const ASSIGNMENT_DN: &str = "directoryNumber";
+pub(crate) const FIND_DIDS: &str = "FindDidServiceNumbers";
+pub(crate) const FIND_DIDS_RESPONSE: &str = "FindDidServiceNumbersResponse";
+pub(crate) const RANGE_FROM: &str = "From";
+pub(crate) const RANGE_TO: &str = "To";
+pub(crate) const ASSIGNMENT: &str = "Assignment";
+pub(crate) const ASSIGNMENT_DID: &str = "did";
+pub(crate) const ASSIGNMENT_DN: &str = "directoryNumber";
 
 // Fault detail.
-pub const MIXML_FAULT: &str = "MiXmlFault";
-pub const CODE: &str = "Code";
-pub const FIELD: &str = "Field";
-pub const OWNER: &str = "OwnerDirectoryNumber";
+pub(crate) const MIXML_FAULT: &str = "MiXmlFault";
+pub(crate) const CODE: &str = "Code";
+pub(crate) const FIELD: &str = "Field";
+pub(crate) const OWNER: &str = "OwnerDirectoryNumber";
 
 /// SOAP 1.1 fault codes: the client's request is wrong, or the server failed.
-pub const SOAP_CLIENT: &str = "soap:Client";
-pub const SOAP_SERVER: &str = "soap:Server";
+pub(crate) const SOAP_CLIENT: &str = "soap:Client";
+pub(crate) const SOAP_SERVER: &str = "soap:Server";
 
 // MiXML fault codes.
-pub const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
-pub const SESSION_INVALID: &str = "SessionInvalid";
-pub const UNKNOWN_DIRECTORY_NUMBER: &str = "UnknownDirectoryNumber";
-pub const VALUE_REFUSED: &str = "ValueRefused";
-pub const DID_IN_USE: &str = "DidInUse";
-pub const BUSY: &str = "Busy";
-pub const MALFORMED_REQUEST: &str = "MalformedRequest";
-pub const INTERNAL_ERROR: &str = "InternalError";
+pub(crate) const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
+pub(crate) const SESSION_INVALID: &str = "SessionInvalid";
+pub(crate) const UNKNOWN_DIRECTORY_NUMBER: &str = "UnknownDirectoryNumber";
+pub(crate) const VALUE_REFUSED: &str = "ValueRefused";
+pub(crate) const DID_IN_USE: &str = "DidInUse";
+pub(crate) const BUSY: &str = "Busy";
+pub(crate) const MALFORMED_REQUEST: &str = "MalformedRequest";
+pub(crate) const INTERNAL_ERROR: &str = "InternalError";

@@ -14,7 +14,7 @@ use crate::pbx::mixml::wire::{field_name, form_name};
 
 /// One MiXML request.
 #[derive(Clone, Debug)]
-pub enum Request<'a> {
+pub(crate) enum Request<'a> {
     Login {
         user: &'a str,
         password: &'a Secret,
@@ -41,14 +41,14 @@ pub enum Request<'a> {
 
 /// Whether the password goes into the envelope (for the PBX) or a mask (for everyone else).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Password {
+pub(crate) enum Password {
     Send,
     Mask,
 }
 
 impl Request<'_> {
     /// The operation's element name, also used in the `SOAPAction` header.
-    pub fn operation(&self) -> &'static str {
+    pub(crate) fn operation(&self) -> &'static str {
         match self {
             Self::Login { .. } => names::LOGIN,
             Self::Logout => names::LOGOUT,
@@ -60,12 +60,12 @@ impl Request<'_> {
         }
     }
 
-    pub fn soap_action(&self) -> String {
+    pub(crate) fn soap_action(&self) -> String {
         format!("{}#{}", names::SOAP_ACTION_PREFIX, self.operation())
     }
 
     /// The envelope, indented for people reading monitors and snapshots.
-    pub fn envelope(&self, session: Option<&str>, password: Password) -> String {
+    pub(crate) fn envelope(&self, session: Option<&str>, password: Password) -> String {
         let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
         self.write(&mut writer, session, password)
             .expect("writing XML into memory cannot fail");

@@ -8,7 +8,7 @@ use crate::pbx::mixml::wire::tree::Element;
 
 /// What the PBX answered to a request that it carried out.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Response {
+pub(crate) enum Response {
     LoggedIn {
         session: String,
     },
@@ -27,7 +27,7 @@ pub enum Response {
 
 /// Why a response is not a `Response`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ResponseError {
+pub(crate) enum ResponseError {
     /// The PBX refused the request.
     Fault(Fault),
     /// The answer is not MiXML as we know it: a proxy's error page, a truncated body, a newer
@@ -36,7 +36,7 @@ pub enum ResponseError {
 }
 
 /// Reads a response envelope.
-pub fn parse_response(xml: &str) -> Result<Response, ResponseError> {
+pub(crate) fn parse_response(xml: &str) -> Result<Response, ResponseError> {
     let malformed = |m: &str| ResponseError::Malformed(m.to_owned());
     let root = Element::parse(xml).map_err(ResponseError::Malformed)?;
     if root.name != names::ENVELOPE {

@@ -9,11 +9,11 @@ use quick_xml::{Reader, XmlVersion};
 
 /// An element with its local name, attributes, concatenated text and child elements.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Element {
-    pub name: String,
-    pub attributes: Vec<(String, String)>,
-    pub text: String,
-    pub children: Vec<Element>,
+pub(crate) struct Element {
+    pub(crate) name: String,
+    pub(crate) attributes: Vec<(String, String)>,
+    pub(crate) text: String,
+    pub(crate) children: Vec<Element>,
 }
 
 /// Messages larger than this are refused rather than parsed (a PBX answer is a few kB).
@@ -21,7 +21,7 @@ const MAX_LEN: usize = 4 * 1024 * 1024;
 
 impl Element {
     /// Parses a whole document and returns its root element.
-    pub fn parse(xml: &str) -> Result<Element, String> {
+    pub(crate) fn parse(xml: &str) -> Result<Element, String> {
         if xml.len() > MAX_LEN {
             return Err(format!(
                 "the message has {} bytes, more than {MAX_LEN}",
@@ -84,16 +84,16 @@ impl Element {
     }
 
     /// The first child with this local name.
-    pub fn child(&self, name: &str) -> Option<&Element> {
+    pub(crate) fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 
     /// The text of the first child with this local name.
-    pub fn child_text(&self, name: &str) -> Option<&str> {
+    pub(crate) fn child_text(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.as_str())
     }
 
-    pub fn attribute(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
             .find(|(k, _)| k == name)
