@@ -313,27 +313,40 @@ pub(crate) struct SimArguments {
     pub(crate) state_dir: Option<PathBuf>,
 }
 
+/// A value clap cannot take, in a sentence.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+enum BadValue {
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    #[error(transparent)]
+    Rate(#[from] crate::sim::NotAShare),
+    #[error("`{0}` is not a command number; give it as `queue list` shows it, such as `#7` or `7`")]
+    SequenceNumber(String),
+    #[error("give the room's extension: its directory number, 1 to 7 digits")]
+    Extension,
+}
+
 /// A share of requests: a number from 0 to 1.
-fn rate(text: &str) -> Result<f64, String> {
+fn rate(text: &str) -> Result<f64, BadValue> {
     let rate: f64 = text
         .parse()
-        .map_err(|_| format!("`{text}` is not a number"))?;
-    crate::sim::check_rate(rate)
+        .map_err(|_| BadValue::NotANumber(text.to_owned()))?;
+    Ok(crate::sim::check_rate(rate)?)
 }
 
 /// A command's number as `queue list` prints it: `7` or `#7`.
-fn sequence_number(text: &str) -> Result<u64, String> {
+fn sequence_number(text: &str) -> Result<u64, BadValue> {
     text.trim()
         .trim_start_matches('#')
         .parse()
-        .map_err(|_| format!("`{text}` is not a command number; give it as `queue list` shows it, such as `#7` or `7`"))
+        .map_err(|_| BadValue::SequenceNumber(text.to_owned()))
 }
 
 /// An extension on the command line: 1 to 7 digits, nothing else (it becomes part of a command).
-fn extension(text: &str) -> Result<String, String> {
+fn extension(text: &str) -> Result<String, BadValue> {
     if (1..=7).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
         Ok(text.to_owned())
     } else {
-        Err("give the room's extension: its directory number, 1 to 7 digits".to_owned())
+        Err(BadValue::Extension)
     }
 }

@@ -50,25 +50,9 @@ impl Client<'_> {
     }
 }
 
-/// A backend's error, printed; its exit code (a link or PBX that cannot be reached is 3).
+/// A backend's error, printed; its exit code (see `Error::exit`).
 pub(crate) fn failed(error: crate::control::protocol::BackendError) -> Exit {
-    use crate::control::protocol::BackendError;
-    match error {
-        BackendError::Invalid {
-            rendered, message, ..
-        } => {
-            if !rendered.trim().is_empty() {
-                errln!("{}", rendered.trim_end());
-            }
-            errln!("error: {message}");
-            Exit::Invalid
-        }
-        BackendError::Unavailable(message) | BackendError::Timeout(message) => {
-            errln!("error: {message}");
-            Exit::Queued
-        }
-        other => report(Error::Other(other.to_string())),
-    }
+    report(error)
 }
 
 /// Runs `body` against the service of the configuration's state directory when one runs, else
@@ -99,9 +83,7 @@ pub(crate) fn with_backend(
             Need::Journal => Reach::Journal,
             Need::Pbxs | Need::Resume => Reach::Pbxs,
         };
-        let session = Local::start(config, reach, raw)
-            .await
-            .map_err(|error| report(Error::Other(error.to_string())))?;
+        let session = Local::start(config, reach, raw).await.map_err(report)?;
         if need == Need::Resume && !session.resumed.is_empty() {
             session.local.resume().await;
         }

@@ -5,7 +5,9 @@
 use std::io;
 
 use crate::cli::exit::Exit;
-use crate::config::ConfigError;
+use crate::config::{ConfigError, NoSuchPbx};
+use crate::control::local::StartError;
+use crate::control::protocol::BackendError;
 use crate::engine::JournalError;
 use crate::inputs::repl::ReplError;
 use crate::pbx::registry::ConnectError;
@@ -27,6 +29,13 @@ pub(crate) enum Error {
     Faults(#[from] FaultsError),
     #[error(transparent)]
     Repl(#[from] ReplError),
+    #[error(transparent)]
+    Pbx(#[from] NoSuchPbx),
+    /// What the backend (the service, or the core in this process) answered.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// A script that cannot be read: not UTF-8 (or its encoding) is an invalid script.
     #[error("cannot read `{name}`: {error}")]
     Script { name: String, error: io::Error },
@@ -53,6 +62,9 @@ impl Error {
             Self::Script { error, .. } if error.kind() == io::ErrorKind::InvalidData => {
                 Exit::Invalid
             }
+            Self::Backend(BackendError::Invalid { .. }) => Exit::Invalid,
+            // A PBX, the PMS or the journal that cannot be reached now: the work waits.
+            Self::Backend(BackendError::Unavailable(_) | BackendError::Timeout(_)) => Exit::Queued,
             _ => Exit::Usage,
         }
     }
@@ -63,6 +75,14 @@ pub(crate) fn report(error: impl Into<Error>) -> Exit {
     let error = error.into();
     match &error {
         Error::Config(config) => errln!("{}", config.render(super::color())),
+        Error::Backend(BackendError::Invalid {
+            rendered, message, ..
+        }) => {
+            if !rendered.trim().is_empty() {
+                errln!("{}", rendered.trim_end());
+            }
+            errln!("error: {message}");
+        }
         other => errln!("error: {other}"),
     }
     error.exit()

@@ -129,13 +129,16 @@ fn load_identity(dir: &Path) -> Option<Identity> {
 }
 
 /// Writes the certificate for `--cert-out`, and certificate and key into `--state-dir`.
-fn save(arguments: &SimArguments, simulator: &Simulator) -> Result<(), String> {
+fn save(arguments: &SimArguments, simulator: &Simulator) -> Result<(), Error> {
     let Some(identity) = simulator.identity() else {
         return Ok(());
     };
-    let write = |path: &Path, text: &str| {
-        std::fs::write(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    let unwritable = |path: &Path, error| Error::Io {
+        what: format!("cannot write `{}`", path.display()),
+        error,
     };
+    let write =
+        |path: &Path, text: &str| std::fs::write(path, text).map_err(|e| unwritable(path, e));
     if let Some(path) = &arguments.cert_out {
         write(path, &identity.certificate_pem)?;
     }
@@ -144,7 +147,7 @@ fn save(arguments: &SimArguments, simulator: &Simulator) -> Result<(), String> {
         // The private key: owner-only.
         let key = dir.join(KEY);
         crate::support::files::write_atomic(&key, identity.key_pem.as_bytes())
-            .map_err(|e| format!("cannot write `{}`: {e}", key.display()))?;
+            .map_err(|e| unwritable(&key, e))?;
     }
     Ok(())
 }

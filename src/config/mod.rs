@@ -35,6 +35,14 @@ use file::ConfigFile;
 /// The file `--config` defaults to, when it exists in the working directory.
 pub(crate) const DEFAULT_FILE: &str = "hotelcare.toml";
 
+/// `--pbx NAME` names no configured PBX.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("there is no PBX `{name}`; the configuration has {}", configured.join(", "))]
+pub(crate) struct NoSuchPbx {
+    pub(crate) name: String,
+    pub(crate) configured: Vec<String>,
+}
+
 /// A checked configuration. Relative paths are already resolved against the file's directory.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -533,15 +541,13 @@ impl Config {
     }
 
     /// The PBX called `name`, or what the configured names are.
-    pub(crate) fn pbx_named(&self, name: &str) -> Result<usize, String> {
+    pub(crate) fn pbx_named(&self, name: &str) -> Result<usize, NoSuchPbx> {
         self.pbxs
             .iter()
             .position(|site| site.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                format!(
-                    "there is no PBX `{name}`; the configuration has {}",
-                    self.pbx_names().join(", ")
-                )
+            .ok_or_else(|| NoSuchPbx {
+                name: name.to_owned(),
+                configured: self.pbx_names(),
             })
     }
 

@@ -220,6 +220,7 @@ fn named_pbxs_each_own_their_rooms_and_inherit_what_they_do_not_set() {
         config
             .pbx_named("south")
             .unwrap_err()
+            .to_string()
             .contains("`east`, `north`, `west`")
     );
     assert_eq!(config.target_name(), "east,north,west");

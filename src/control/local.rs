@@ -256,7 +256,7 @@ impl Local {
                 .config
                 .pbx_named(name)
                 .map(|index| (self.config.view(index), Some(index)))
-                .map_err(BackendError::NotFound),
+                .map_err(|missing| BackendError::NotFound(missing.to_string())),
         }
     }
 
@@ -744,7 +744,7 @@ impl Backend for Local {
                 return answer
                     .await
                     .map_err(|_| stopped())?
-                    .map_err(BackendError::Conflict);
+                    .map_err(|why| BackendError::Conflict(why.to_string()));
             }
             let status = fias.status.get();
             if status.state != LinkState::Up {

@@ -127,8 +127,9 @@ pub(crate) struct Extras {
     pub(crate) room_flags: FlagChanges,
 }
 
-/// A journal problem: the state directory cannot be used.
-#[derive(Debug, thiserror::Error)]
+/// A journal problem: the state directory cannot be used. Cloned to every waiter of a group
+/// commit that failed.
+#[derive(Clone, Debug, thiserror::Error)]
 pub(crate) enum JournalError {
     #[error("{0}")]
     Other(String),
@@ -180,10 +181,10 @@ pub(crate) struct Journal {
 /// What the writer thread is asked to do.
 enum Request {
     /// A job in a write transaction, grouped with others.
-    Write(Job, oneshot::Sender<Result<(), String>>),
+    Write(Job, oneshot::Sender<Result<(), JournalError>>),
     /// Rewrite the file without what finished commands left in its free pages (see
     /// `Journal::compact_now`).
-    Compact(oneshot::Sender<Result<(), String>>),
+    Compact(oneshot::Sender<Result<(), JournalError>>),
 }
 
 /// The group-commit thread and its queue; joined on drop so that the file is closed afterwards.
@@ -308,7 +309,7 @@ impl Journal {
     /// Hands the writer thread a request and waits for its answer.
     async fn ask_writer(
         &self,
-        request: impl FnOnce(oneshot::Sender<Result<(), String>>) -> Request,
+        request: impl FnOnce(oneshot::Sender<Result<(), JournalError>>) -> Request,
     ) -> Result<(), JournalError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || JournalError::Other("the journal writer has stopped".into());
@@ -320,10 +321,7 @@ impl Journal {
             .ok_or_else(stopped)?
             .send(request(reply))
             .map_err(|_| stopped())?;
-        answer
-            .await
-            .map_err(|_| stopped())?
-            .map_err(JournalError::Other)
+        answer.await.map_err(|_| stopped())?
     }
 
     /// The database, read-locked for as long as the guard lives.
@@ -927,7 +925,7 @@ fn group_commit(
             let guard = db.read().unwrap_or_else(std::sync::PoisonError::into_inner);
             match guard.as_ref() {
                 Some(db) => commit(db, &mut batch),
-                None => Err("the journal file could not be opened again after a compaction; restart hotelcare".to_owned()),
+                None => Err(JournalError::Other("the journal file could not be opened again after a compaction; restart hotelcare".to_owned())),
             }
         };
         for (_, reply) in batch {
@@ -939,7 +937,10 @@ fn group_commit(
 /// Copies what is live into a fresh file beside the journal, closes the journal, puts the fresh
 /// file in its place and opens that: under the write lock, so no transaction is live. If the
 /// swap fails, the journal is opened again as it was.
-fn compact_in_place(db: &RwLock<Option<Database>>, path: Option<&Path>) -> Result<(), String> {
+fn compact_in_place(
+    db: &RwLock<Option<Database>>,
+    path: Option<&Path>,
+) -> Result<(), JournalError> {
     let Some(path) = path else {
         return Ok(());
     };
@@ -949,25 +950,26 @@ fn compact_in_place(db: &RwLock<Option<Database>>, path: Option<&Path>) -> Resul
     let fresh_path = path.with_extension("redb.compacting");
     {
         let Some(old) = guard.as_ref() else {
-            return Err("the journal is not open".into());
+            return Err(JournalError::Other("the journal is not open".into()));
         };
-        copy_live(old, &fresh_path).map_err(|e| e.to_string())?;
+        copy_live(old, &fresh_path).map_err(|e| error("compacting the journal", e))?;
     }
     // Closed before the rename: Windows renames no open file.
     drop(guard.take());
     let swapped = crate::support::files::restrict(&fresh_path, false)
         .and_then(|()| std::fs::rename(&fresh_path, path));
-    let reopened = open_file(path).map_err(|e| e.to_string());
+    let reopened = open_file(path);
     match (swapped, reopened) {
         (Ok(()), Ok(db)) => {
             *guard = Some(db);
             Ok(())
         }
-        (Err(error), Ok(db)) => {
+        (Err(why), Ok(db)) => {
             *guard = Some(db);
             let _ = std::fs::remove_file(&fresh_path);
-            Err(format!(
-                "the compacted journal could not replace the old one: {error}"
+            Err(error(
+                "the compacted journal could not replace the old one",
+                why,
             ))
         }
         (_, Err(error)) => Err(error),
@@ -976,22 +978,22 @@ fn compact_in_place(db: &RwLock<Option<Database>>, path: Option<&Path>) -> Resul
 
 fn commit(
     db: &Database,
-    batch: &mut Vec<(Job, oneshot::Sender<Result<(), String>>)>,
-) -> Result<(), String> {
-    let mut txn = db.begin_write().map_err(|e| e.to_string())?;
+    batch: &mut Vec<(Job, oneshot::Sender<Result<(), JournalError>>)>,
+) -> Result<(), JournalError> {
+    let mut txn = db.begin_write().map_err(|e| error("journal", e))?;
     txn.set_durability(Durability::Immediate)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| error("journal", e))?;
     let jobs: Vec<Job> = batch
         .iter_mut()
         .map(|(job, _)| std::mem::replace(job, Box::new(|_| Ok(()))))
         .collect();
     for job in jobs {
         if let Err(e) = job(&txn) {
-            txn.abort().map_err(|e| e.to_string())?;
-            return Err(e.to_string());
+            txn.abort().map_err(|e| error("journal", e))?;
+            return Err(e);
         }
     }
-    txn.commit().map_err(|e| e.to_string())
+    txn.commit().map_err(|e| error("journal", e))
 }
 
 #[cfg(test)]

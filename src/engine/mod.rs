@@ -252,7 +252,7 @@ impl Engine {
     /// another COR) is updated. Returns the commands it failed, with why.
     pub(crate) async fn recheck_pending(
         &self,
-        recheck: impl Fn(&Command) -> Result<Command, String>,
+        recheck: impl Fn(&Command) -> Result<Command, crate::lang::validate::NoLongerValid>,
     ) -> Result<Vec<(Entry, String)>, JournalError> {
         let mut refused = Vec::new();
         let mut cursor = 0;

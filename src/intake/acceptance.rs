@@ -90,7 +90,7 @@ pub(crate) enum Refusal {
     /// The same content was accepted before: what and when.
     Duplicate(String),
     /// The journal could not take it.
-    Journal(String),
+    Journal(JournalError),
 }
 
 /// Decodes and checks `bytes` as the script `name`.
@@ -146,7 +146,7 @@ pub(crate) async fn accept(
                 return Err(Refusal::Duplicate(describe(name, &stamp)));
             }
             Ok(None) => {}
-            Err(error) => return Err(Refusal::Journal(error.to_string())),
+            Err(error) => return Err(Refusal::Journal(error)),
         }
     }
     let mut checked = check(config, name, bytes, encoding)?;
@@ -168,7 +168,7 @@ pub(crate) async fn accept(
             crate::engine::JournalError::Duplicate(stamp) => {
                 Refusal::Duplicate(describe(name, &stamp))
             }
-            other => Refusal::Journal(other.to_string()),
+            other => Refusal::Journal(other),
         })?;
     Ok((seqs, checked))
 }
@@ -245,7 +245,7 @@ pub(crate) async fn accept_batch(
         match earlier(journal, hash, config.run.duplicate_window) {
             Ok(Some(stamp)) => return Err(Refusal::Duplicate(describe(&batch.source, &stamp))),
             Ok(None) => {}
-            Err(error) => return Err(Refusal::Journal(error.to_string())),
+            Err(error) => return Err(Refusal::Journal(error)),
         }
     }
     let extras = Extras {
@@ -266,7 +266,7 @@ pub(crate) async fn accept_batch(
         .await
         .map_err(|error| match error {
             JournalError::Duplicate(stamp) => Refusal::Duplicate(describe(&batch.source, &stamp)),
-            other => Refusal::Journal(other.to_string()),
+            other => Refusal::Journal(other),
         })?;
     Ok((seqs, checked))
 }

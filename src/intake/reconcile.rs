@@ -133,12 +133,11 @@ pub(crate) async fn general_reset(
     pbxs: &Arc<Pbxs>,
     name: &str,
     journal: &Journal,
-) -> Result<String, String> {
+) -> Result<String, NoReset> {
     let index = config.pbx_named(name)?;
     let ours = |room: &str| config.pbx_of(room) == Some(index);
     let waiting = journal
-        .entries()
-        .map_err(|e| e.to_string())?
+        .entries()?
         .iter()
         .filter(|entry| {
             entry.status == crate::engine::Status::Pending
@@ -146,13 +145,13 @@ pub(crate) async fn general_reset(
         })
         .count();
     if waiting > 0 {
-        return Err(format!(
-            "{waiting} command(s) for it are pending in the journal (`hotelcare queue list --pbx {name}`); a general reset now could undo what they do: send it once they have run or been dropped"
-        ));
+        return Err(NoReset::Pending {
+            waiting,
+            name: name.to_owned(),
+        });
     }
     let rooms = journal
-        .rooms()
-        .map_err(|e| e.to_string())?
+        .rooms()?
         .into_iter()
         .filter(|(room, _)| ours(room))
         .collect();
@@ -160,7 +159,22 @@ pub(crate) async fn general_reset(
         Some(only) => only.general_reset(rooms).await,
         None => pbxs.general_reset(rooms).await,
     }
-    .map_err(|error| error.to_string())
+    .map_err(NoReset::Wire)
+}
+
+/// Why a general reset was not sent.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NoReset {
+    #[error(transparent)]
+    Pbx(#[from] crate::config::NoSuchPbx),
+    #[error(transparent)]
+    Journal(#[from] crate::engine::JournalError),
+    #[error(
+        "{waiting} command(s) for it are pending in the journal (`hotelcare queue list --pbx {name}`); a general reset now could undo what they do: send it once they have run or been dropped"
+    )]
+    Pending { waiting: usize, name: String },
+    #[error(transparent)]
+    Wire(crate::engine::WireError),
 }
 
 /// One PBX: `config` is its view.

@@ -20,7 +20,7 @@ use crate::control::hub::Hub;
 use crate::control::local::{FiasLink, Local};
 use crate::engine::{Engine, Event, Intake, Journal, JournalError, Outcome, Pbxs, Status};
 use crate::inputs::api;
-use crate::inputs::spool::{self, Attempts, Execute, Spool, Tell};
+use crate::inputs::spool::{self, Attempts, Execute, Spool, Stopping, Tell};
 use crate::support::serving::{self, ACCEPT_BACKOFF, Timeouts};
 
 /// At most this many API connections at once; one more is answered 503 and closed.
@@ -411,7 +411,7 @@ impl Execute for Executor {
         &'a self,
         seqs: &'a [u64],
         fresh: bool,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Stopping>> + Send + 'a>> {
         Box::pin(async move {
             let journal = &self.journal;
             let settled = self.hub.wait_for(seqs, |seq| match journal.get(seq) {
@@ -427,8 +427,8 @@ impl Execute for Executor {
                 self.intake.more();
             }
             tokio::select! {
-                outcome = settled => outcome.map(|_| ()).map_err(|_| "the service stopped".to_owned()),
-                reason = drainer::stopped(self.stop.clone()) => Err(reason),
+                outcome = settled => outcome.map(|_| ()).map_err(|_| Stopping("the service stopped".to_owned())),
+                reason = drainer::stopped(self.stop.clone()) => Err(Stopping(reason)),
             }
         })
     }
@@ -507,13 +507,8 @@ impl crate::inputs::fias::link::Host for FiasHost {
     fn set_flags(
         &self,
         flags: crate::engine::FlagChanges,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async move {
-            self.journal
-                .set_room_flags(flags)
-                .await
-                .map_err(|error| error.to_string())
-        })
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), JournalError>> + Send + '_>> {
+        Box::pin(async move { self.journal.set_room_flags(flags).await })
     }
 
     fn tell(&self, line: &str, problem: bool) {

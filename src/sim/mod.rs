@@ -7,4 +7,4 @@ pub mod mitel_pms;
 mod mivb;
 
 pub use mivb::{Faults, Options, Record, Seed, Simulator, Stats, Timeouts};
-pub(crate) use mivb::{FaultsError, Identity, SeedError, check_rate};
+pub(crate) use mivb::{FaultsError, Identity, NotAShare, SeedError, check_rate};

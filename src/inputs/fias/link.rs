@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Capabilities, Config, FiasConfig};
 use crate::diagnostics::LocalTime;
-use crate::engine::{FlagChange, FlagChanges, RoomState};
+use crate::engine::{FlagChange, FlagChanges, JournalError, RoomState};
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::session;
 use crate::inputs::fias::status::{LinkState, RecordOutcome, SharedStatus, now};
@@ -33,7 +33,7 @@ pub(crate) trait Host: Send + Sync {
     fn set_flags(
         &self,
         flags: FlagChanges,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), JournalError>> + Send + '_>>;
 
     /// Tells the operator (monitor, log; `problem`: at warn).
     fn tell(&self, line: &str, problem: bool);
@@ -70,8 +70,18 @@ pub(crate) enum Control {
     },
     /// Journal the check-outs the last resync held.
     Confirm {
-        reply: oneshot::Sender<Result<ResyncReport, String>>,
+        reply: oneshot::Sender<Result<ResyncReport, NotConfirmed>>,
     },
+}
+
+/// Why held check-outs were not journaled.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NotConfirmed {
+    #[error("no resync holds check-outs")]
+    NothingHeld,
+    /// The journal refused them (why, in a sentence).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The link, across connections.
@@ -181,9 +191,9 @@ impl Link {
     }
 
     /// Journals the check-outs the last resync held.
-    pub(crate) async fn confirm(&mut self) -> Result<ResyncReport, String> {
+    pub(crate) async fn confirm(&mut self) -> Result<ResyncReport, NotConfirmed> {
         if self.held.is_empty() {
-            return Err("no resync holds check-outs".into());
+            return Err(NotConfirmed::NothingHeld);
         }
         let flags = self
             .held
@@ -222,7 +232,7 @@ impl Link {
                     ..ResyncReport::default()
                 })
             }
-            Err(refusal) => Err(describe_refusal(&refusal)),
+            Err(refusal) => Err(NotConfirmed::Refused(describe_refusal(&refusal))),
         }
     }
 
@@ -263,6 +273,7 @@ pub(crate) fn describe_refusal(refusal: &NotAccepted) -> String {
         NotAccepted::Duplicate(earlier) => {
             format!("{earlier} (the PMS sent the same record again)")
         }
-        NotAccepted::Unreadable(why) | NotAccepted::Journal(why) => why.clone(),
+        NotAccepted::Unreadable(why) => why.clone(),
+        NotAccepted::Journal(why) => why.to_string(),
     }
 }

@@ -23,15 +23,21 @@ use crate::intake::acceptance::{self, Checked, Refusal};
 /// journal, so its attempts are known only from its last event). Shared with the engine's sink.
 pub(crate) type Attempts = Arc<Mutex<HashMap<u64, u32>>>;
 
+/// The service stops: why (Ctrl-C, SIGTERM).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Stopping(pub(crate) String);
+
 /// How the spool gets its journaled commands carried out (the service's engine).
 pub(crate) trait Execute: Sync {
-    /// Returns once each of `seqs` has finished (done or failed) or been left queued.
-    /// `fresh`: they were journaled just now (else they wait from an earlier round).
+    /// Returns once each of `seqs` has finished (done or failed) or been left queued; `Err`
+    /// when the service stops first. `fresh`: they were journaled just now (else they wait
+    /// from an earlier round).
     fn execute<'a>(
         &'a self,
         seqs: &'a [u64],
         fresh: bool,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Stopping>> + Send + 'a>>;
 
     /// A file's `count` commands were journaled.
     fn accepted(&self, count: usize);

@@ -19,14 +19,14 @@ use crate::config::Config;
 /// changed since the command was accepted (number transfer switched off, a level renamed or
 /// given another COR). `Ok` is the command as the current configuration reads it; `Err` says
 /// why it is no longer valid.
-pub(crate) fn recheck(config: &Config, command: &Command) -> Result<Command, String> {
-    let statements =
-        crate::lang::syntax::parse_line(&command.text, 0).map_err(|d| d.kind.to_string())?;
+pub(crate) fn recheck(config: &Config, command: &Command) -> Result<Command, NoLongerValid> {
+    let statements = crate::lang::syntax::parse_line(&command.text, 0)
+        .map_err(|d| NoLongerValid(vec![d.kind.to_string()]))?;
     let [statement] = statements.as_slice() else {
-        return Err(format!(
+        return Err(NoLongerValid(vec![format!(
             "`{}` is not one command; it cannot be checked again",
             command.text
-        ));
+        )]));
     };
     let mut validator = Validator::new(config);
     let checked = validator.check(statement, command.line, &command.text, 0);
@@ -42,9 +42,14 @@ pub(crate) fn recheck(config: &Config, command: &Command) -> Result<Command, Str
             reservation: command.reservation.clone(),
             ..fresh
         }),
-        _ => Err(errors.join("; ")),
+        _ => Err(NoLongerValid(errors)),
     }
 }
+
+/// Why a journaled command no longer validates: each error, as a sentence.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("; "))]
+pub(crate) struct NoLongerValid(pub(crate) Vec<String>);
 
 #[cfg(test)]
 mod tests;

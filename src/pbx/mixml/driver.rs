@@ -296,7 +296,8 @@ impl<T: Transport> Operations<'_, '_, T> {
                         self.run
                             .emit(&header, StepResult::Checked, Timing::now(), false, None);
                     }
-                    Err(mut reason) => {
+                    Err(blocked) => {
+                        let mut reason = blocked.to_string();
                         if matches!(self.run.command().action, Action::CheckIn(_)) {
                             reason.push_str(
                                 ", or add `REPLACE` to the check-in to check them out as part of it",
@@ -319,12 +320,15 @@ impl<T: Transport> Operations<'_, '_, T> {
                 self.run.keep(kept).await?;
                 unsaved_reads = false;
             }
-            let sent = self.resolve(op).map_err(Stopped::Command)?;
+            let sent = self
+                .resolve(op)
+                .map_err(|blocked| Stopped::Command(blocked.to_string()))?;
             let (reply, timing) = self
                 .send(op, &sent)
                 .await
                 .map_err(|stopped| self.explain(op, stopped))?;
-            if let Err(what) = self.absorb(op, &reply.response) {
+            if let Err(blocked) = self.absorb(op, &reply.response) {
+                let what = blocked.to_string();
                 self.run.emit(
                     &Self::header(op, &sent),
                     StepResult::Refused(&what),
@@ -416,7 +420,7 @@ impl<T: Transport> Operations<'_, '_, T> {
     }
 
     /// The values a set sends, with references to reads replaced by what was read.
-    fn resolve(&self, op: &Op<'_>) -> Result<Vec<(Field, String)>, String> {
+    fn resolve(&self, op: &Op<'_>) -> Result<Vec<(Field, String)>, Blocked> {
         let Op::Set { values, .. } = op else {
             return Ok(Vec::new());
         };
@@ -425,12 +429,12 @@ impl<T: Transport> Operations<'_, '_, T> {
             .map(|(field, value)| {
                 let text = match value {
                     crate::pbx::mixml::lower::ops::Value::Read(id, from) => {
-                        lookup(&self.reads, *id, *from).map(str::to_owned).ok_or_else(|| {
-                            format!(
-                                "internal error: {} has no value read for {id}.{from}; please report this as a hotelcare bug",
-                                self.run.entry().origin
-                            )
-                        })?
+                        lookup(&self.reads, *id, *from)
+                            .map(str::to_owned)
+                            .ok_or_else(|| Blocked::Unread {
+                                origin: self.run.entry().origin.clone(),
+                                read: format!("{id}.{from}"),
+                            })?
                     }
                     other => wire::wire_value(other, &|_, _| Cow::Borrowed("")).into_owned(),
                 };
@@ -503,7 +507,7 @@ impl<T: Transport> Operations<'_, '_, T> {
 
     /// Takes what a read or a search returned into the reads; `Err` when the answer means the
     /// command must not go on (no free DID, a DID held by another room).
-    fn absorb(&mut self, op: &Op<'_>, response: &Response) -> Result<(), String> {
+    fn absorb(&mut self, op: &Op<'_>, response: &Response) -> Result<(), Blocked> {
         match (op, response) {
             (Op::Read { into, .. }, Response::Fields(values)) => {
                 self.reads.insert(*into, values.clone());
@@ -511,12 +515,13 @@ impl<T: Transport> Operations<'_, '_, T> {
             }
             (Op::FindFreeDid { range, into }, Response::Dids(taken)) => {
                 let excluded = self.run.excluded_dids();
-                let did = self.driver.reserve_free_did(range, taken, excluded).ok_or_else(|| {
-                    format!(
-                        "no free DID in {range}: all {} numbers are in use on the PBX; widen `[number_transfer] range` or take a DID away",
-                        range.len()
-                    )
-                })?;
+                let did = self
+                    .driver
+                    .reserve_free_did(range, taken, excluded)
+                    .ok_or_else(|| Blocked::NoFreeDid {
+                        range: range.to_string(),
+                        size: range.len(),
+                    })?;
                 self.reads
                     .insert(*into, vec![(Field::DidServiceNumber, did)]);
                 Ok(())
@@ -527,18 +532,19 @@ impl<T: Transport> Operations<'_, '_, T> {
                     .find(|(d, holder)| d == did && holder != room)
                 {
                     None => Ok(()),
-                    Some((_, holder)) => Err(format!(
-                        "DID {did} is already used by room {holder}; check out {holder} or take its DID away (`DID {holder} NONE`) first"
-                    )),
+                    Some((_, holder)) => Err(Blocked::DidHeld {
+                        did: (*did).to_owned(),
+                        holder: holder.clone(),
+                    }),
                 }
             }
             (Op::Set { .. }, Response::Updated) | (Op::SystemInfo, Response::SystemInfo { .. }) => {
                 Ok(())
             }
-            (_, other) => Err(format!(
-                "the PBX answered {other:?} to `{}`; is the server a MiVB speaking MiXML?",
-                op.verb()
-            )),
+            (_, other) => Err(Blocked::Unexpected {
+                answer: format!("{other:?}"),
+                verb: op.verb(),
+            }),
         }
     }
 
@@ -575,32 +581,56 @@ fn lookup(reads: &Reads, id: ReadId, field: Field) -> Option<&str> {
 }
 
 /// Checks an expectation against what was read.
-fn check(expectation: &Expectation<'_>, reads: &Reads) -> Result<(), String> {
+fn check(expectation: &Expectation<'_>, reads: &Reads) -> Result<(), Blocked> {
     let name = |id| lookup(reads, id, Field::DirectoryName).unwrap_or_default();
     let label = |id| lookup(reads, id, Field::ServiceLabel).unwrap_or_default();
     match *expectation {
-        Expectation::Occupied { room, profile } => {
-            if name(profile) == label(profile) {
-                Err(format!(
-                    "room {room} has no guest: its Directory Name is its Service Label {:?}; check the guest in first (`CHECKIN`)",
-                    label(profile)
-                ))
-            } else {
-                Ok(())
-            }
+        Expectation::Occupied { room, profile } if name(profile) == label(profile) => {
+            Err(Blocked::NoGuest {
+                room: room.to_owned(),
+                label: label(profile).to_owned(),
+            })
         }
-        Expectation::Vacant { room, profile } => {
-            if name(profile) == label(profile) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "room {room} is occupied by {:?} (its Directory Name is not its Service Label {:?}); check that guest out or move them first",
-                    name(profile),
-                    label(profile)
-                ))
-            }
+        Expectation::Vacant { room, profile } if name(profile) != label(profile) => {
+            Err(Blocked::Occupied {
+                room: room.to_owned(),
+                name: name(profile).to_owned(),
+                label: label(profile).to_owned(),
+            })
         }
+        Expectation::Occupied { .. } | Expectation::Vacant { .. } => Ok(()),
     }
+}
+
+/// Why a command cannot go on, as the PBX's answers show: each says what to do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+enum Blocked {
+    #[error(
+        "room {room} has no guest: its Directory Name is its Service Label {label:?}; check the guest in first (`CHECKIN`)"
+    )]
+    NoGuest { room: String, label: String },
+    #[error(
+        "room {room} is occupied by {name:?} (its Directory Name is not its Service Label {label:?}); check that guest out or move them first"
+    )]
+    Occupied {
+        room: String,
+        name: String,
+        label: String,
+    },
+    #[error(
+        "no free DID in {range}: all {size} numbers are in use on the PBX; widen `[number_transfer] range` or take a DID away"
+    )]
+    NoFreeDid { range: String, size: u128 },
+    #[error(
+        "DID {did} is already used by room {holder}; check out {holder} or take its DID away (`DID {holder} NONE`) first"
+    )]
+    DidHeld { did: String, holder: String },
+    #[error("the PBX answered {answer} to `{verb}`; is the server a MiVB speaking MiXML?")]
+    Unexpected { answer: String, verb: &'static str },
+    #[error(
+        "internal error: {origin} has no value read for {read}; please report this as a hotelcare bug"
+    )]
+    Unread { origin: String, read: String },
 }
 
 /// A refusal in the words a technician needs.
@@ -718,6 +748,7 @@ mod tests {
         assert!(
             check(&vacant, &reads)
                 .unwrap_err()
+                .to_string()
                 .contains("occupied by \"Beta,Bob\"")
         );
         // Another guest whose Directory Name is the mover's (names cut to 20 characters) is
@@ -728,6 +759,7 @@ mod tests {
         assert!(
             check(&occupied, &reads)
                 .unwrap_err()
+                .to_string()
                 .contains("has no guest")
         );
     }

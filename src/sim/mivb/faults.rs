@@ -50,12 +50,17 @@ impl Faults {
 #[error("{0}")]
 pub(crate) struct FaultsError(String);
 
-/// A probability: a number from 0 to 1 (for clap, whose value parsers take a `String` error).
-pub(crate) fn check_rate(rate: f64) -> Result<f64, String> {
+/// A rate that is not a probability.
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+#[error("must be a share from 0 to 1, not {0}")]
+pub(crate) struct NotAShare(f64);
+
+/// A probability: a number from 0 to 1.
+pub(crate) fn check_rate(rate: f64) -> Result<f64, NotAShare> {
     if (0.0..=1.0).contains(&rate) {
         Ok(rate)
     } else {
-        Err(format!("must be a share from 0 to 1, not {rate}"))
+        Err(NotAShare(rate))
     }
 }
 

@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-pub(crate) use faults::{FaultsError, check_rate};
+pub(crate) use faults::{FaultsError, NotAShare, check_rate};
 pub(crate) use seed::SeedError;
 pub use {
     crate::support::serving::Timeouts, faults::Faults, pbx::Stats, record::Record, seed::Seed,

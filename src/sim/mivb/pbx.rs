@@ -195,7 +195,7 @@ impl Pbx {
                     )
                 });
             }
-            rules::check(field, value).map_err(refused)?;
+            rules::check(field, value).map_err(|violation| refused(violation.to_string()))?;
             if faults
                 .refuse_values
                 .iter()

@@ -2,7 +2,7 @@
 //! (`mixml::names`) but not the client's serializer, so a serializer bug shows up as a refusal.
 
 use crate::pbx::mixml::wire::names;
-use crate::pbx::mixml::wire::tree::Element;
+use crate::pbx::mixml::wire::tree::{Element, NotXml};
 
 /// A request as the simulator understands it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,11 +37,31 @@ pub(crate) struct Envelope {
     pub(crate) request: SimRequest,
 }
 
-/// Reads an envelope; `Err` says what is wrong with it (sent back as `MalformedRequest`).
-pub(crate) fn read(xml: &str) -> Result<Envelope, String> {
+/// What is wrong with a request (sent back as `MalformedRequest`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Malformed(String);
+
+impl From<NotXml> for Malformed {
+    fn from(error: NotXml) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<&str> for Malformed {
+    fn from(why: &str) -> Self {
+        Self(why.to_owned())
+    }
+}
+
+/// Reads an envelope; `Err` says what is wrong with it.
+pub(crate) fn read(xml: &str) -> Result<Envelope, Malformed> {
     let root = Element::parse(xml)?;
     if root.name != names::ENVELOPE {
-        return Err(format!("expected a SOAP Envelope, found <{}>", root.name));
+        return Err(Malformed(format!(
+            "expected a SOAP Envelope, found <{}>",
+            root.name
+        )));
     }
     let session = root
         .child(names::HEADER)
@@ -51,11 +71,11 @@ pub(crate) fn read(xml: &str) -> Result<Envelope, String> {
     let [operation] = body.children.as_slice() else {
         return Err("the Body must hold exactly one operation".into());
     };
-    let text = |name: &str| -> Result<String, String> {
+    let text = |name: &str| -> Result<String, Malformed> {
         operation
             .child_text(name)
             .map(str::to_owned)
-            .ok_or_else(|| format!("<{}> has no <{name}>", operation.name))
+            .ok_or_else(|| Malformed(format!("<{}> has no <{name}>", operation.name)))
     };
     let request = match operation.name.as_str() {
         names::LOGIN => SimRequest::Login {
@@ -72,7 +92,10 @@ pub(crate) fn read(xml: &str) -> Result<Envelope, String> {
                 .filter(|c| c.name != names::DIRECTORY_NUMBER)
                 .collect();
             let [form] = forms.as_slice() else {
-                return Err(format!("<{}> must name exactly one form", operation.name));
+                return Err(Malformed(format!(
+                    "<{}> must name exactly one form",
+                    operation.name
+                )));
             };
             if operation.name == names::READ {
                 SimRequest::Read {
@@ -97,7 +120,7 @@ pub(crate) fn read(xml: &str) -> Result<Envelope, String> {
             to: text(names::RANGE_TO)?,
         },
         names::LIST_DIRECTORY_NUMBERS => SimRequest::ListDirectoryNumbers,
-        other => return Err(format!("unknown operation <{other}>")),
+        other => return Err(Malformed(format!("unknown operation <{other}>"))),
     };
     Ok(Envelope { session, request })
 }

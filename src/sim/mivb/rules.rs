@@ -30,17 +30,24 @@ pub(crate) fn form_has(form: &str, field: &str) -> bool {
     )
 }
 
-/// `Err(reason)` when the PBX would refuse `value` for `field`.
-pub(crate) fn check(field: &str, value: &str) -> Result<(), String> {
+/// Why the PBX refuses a value, in its words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Violation(String);
+
+/// `Err` when the PBX would refuse `value` for `field`.
+pub(crate) fn check(field: &str, value: &str) -> Result<(), Violation> {
     if value.chars().any(char::is_control) {
-        return Err(format!("{field} must not contain control characters"));
+        return Err(Violation(format!(
+            "{field} must not contain control characters"
+        )));
     }
     let length = value.chars().count();
     let limit = |max: usize| {
         if length > max {
-            Err(format!(
+            Err(Violation(format!(
                 "{field} takes at most {max} characters, not {length}"
-            ))
+            )))
         } else {
             Ok(())
         }
@@ -51,9 +58,9 @@ pub(crate) fn check(field: &str, value: &str) -> Result<(), String> {
         names::SERVICE_LABEL => limit(SERVICE_LABEL),
         names::COR_DAY | names::COR_NIGHT1 | names::COR_NIGHT2 => match value.parse::<u32>() {
             Ok(n) if (1..=MAX_COR).contains(&n) => Ok(()),
-            _ => Err(format!(
+            _ => Err(Violation(format!(
                 "{field} must be a Class of Restriction from 1 to {MAX_COR}, not `{value}`"
-            )),
+            ))),
         },
         names::DID_SERVICE_NUMBER => {
             if value.is_empty()
@@ -64,19 +71,21 @@ pub(crate) fn check(field: &str, value: &str) -> Result<(), String> {
             {
                 Ok(())
             } else {
-                Err(format!(
+                Err(Violation(format!(
                     "{field} must be 1 to {MAX_DID} of 0-9, * and #, not `{value}`"
-                ))
+                )))
             }
         }
         names::USE_DID_FOR_OUTGOING_CALLS => {
             if value == names::TRUE || value == names::FALSE {
                 Ok(())
             } else {
-                Err(format!("{field} must be `true` or `false`, not `{value}`"))
+                Err(Violation(format!(
+                    "{field} must be `true` or `false`, not `{value}`"
+                )))
             }
         }
-        _ => Err(format!("unknown field {field}")),
+        _ => Err(Violation(format!("unknown field {field}"))),
     }
 }
 

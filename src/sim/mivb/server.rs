@@ -185,7 +185,9 @@ async fn mixml(State(shared): State<Arc<Shared>>, body: String) -> Response {
         ))
     } else {
         match request::read(&body) {
-            Err(problem) => SimResponse::Fault(SimFault::new(names::MALFORMED_REQUEST, problem)),
+            Err(problem) => {
+                SimResponse::Fault(SimFault::new(names::MALFORMED_REQUEST, problem.to_string()))
+            }
             Ok(envelope) => {
                 let mut pbx = shared.pbx();
                 let (answer, changed) = pbx.handle(envelope, &faults, Instant::now());

@@ -23,8 +23,8 @@ pub(crate) enum SetupError {
     #[error(transparent)]
     Password(#[from] ConfigError),
     /// What is wrong with the TLS trust, naming the key (`ca_file`).
-    #[error("{0}")]
-    Trust(String),
+    #[error(transparent)]
+    Trust(#[from] tls::TrustError),
     #[error("cannot set up the HTTPS client: {0}")]
     Http(reqwest::Error),
 }
@@ -47,7 +47,7 @@ impl Client {
     /// there or the TLS trust cannot be set up, e.g. an unreadable `ca_file`.
     pub(crate) fn new(pbx: &PbxConfig) -> Result<Self, SetupError> {
         let password = pbx.password.resolve()?;
-        let tls = tls::client_config(&pbx.trust).map_err(SetupError::Trust)?;
+        let tls = tls::client_config(&pbx.trust)?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .timeout(pbx.timeout)

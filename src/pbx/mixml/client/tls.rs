@@ -19,15 +19,32 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// The rustls configuration for `trust`. Errors are sentences naming what to fix.
-pub(crate) fn client_config(trust: &Trust) -> Result<ClientConfig, String> {
+/// Why the PBX's certificate cannot be checked as configured: sentences naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TrustError {
+    #[error("TLS setup failed: {0}")]
+    Setup(rustls::Error),
+    #[error("cannot load the system's trusted certificates: {0}")]
+    System(rustls::Error),
+    #[error("cannot read `ca_file` {path}: {why}")]
+    Unreadable { path: String, why: String },
+    #[error("`ca_file` {path} is not a PEM certificate file: {why}")]
+    NotPem { path: String, why: String },
+    #[error("`ca_file` {0} holds no certificate")]
+    NoCertificate(String),
+    #[error("`ca_file` {path} holds a certificate rustls cannot use: {why}")]
+    Unusable { path: String, why: String },
+}
+
+/// The rustls configuration for `trust`.
+pub(crate) fn client_config(trust: &Trust) -> Result<ClientConfig, TrustError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?;
+        .map_err(TrustError::Setup)?;
     let config = match trust {
         Trust::System => builder
             .with_platform_verifier()
-            .map_err(|e| format!("cannot load the system's trusted certificates: {e}"))?
+            .map_err(TrustError::System)?
             .with_no_client_auth(),
         Trust::CaFile(path) => builder
             .with_root_certificates(load_roots(path)?)
@@ -43,20 +60,27 @@ pub(crate) fn client_config(trust: &Trust) -> Result<ClientConfig, String> {
     Ok(config)
 }
 
-fn load_roots(path: &Path) -> Result<RootCertStore, String> {
-    let shown = path.display();
+fn load_roots(path: &Path) -> Result<RootCertStore, TrustError> {
+    let shown = || path.display().to_string();
     let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read `ca_file` {shown}: {e}"))?
+        .map_err(|e| TrustError::Unreadable {
+            path: shown(),
+            why: e.to_string(),
+        })?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("`ca_file` {shown} is not a PEM certificate file: {e}"))?;
+        .map_err(|e| TrustError::NotPem {
+            path: shown(),
+            why: e.to_string(),
+        })?;
     if certificates.is_empty() {
-        return Err(format!("`ca_file` {shown} holds no certificate"));
+        return Err(TrustError::NoCertificate(shown()));
     }
     let mut roots = RootCertStore::empty();
     for certificate in certificates {
-        roots
-            .add(certificate)
-            .map_err(|e| format!("`ca_file` {shown} holds a certificate rustls cannot use: {e}"))?;
+        roots.add(certificate).map_err(|e| TrustError::Unusable {
+            path: shown(),
+            why: e.to_string(),
+        })?;
     }
     Ok(roots)
 }

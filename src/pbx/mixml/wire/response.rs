@@ -38,7 +38,7 @@ pub(crate) enum ResponseError {
 /// Reads a response envelope.
 pub(crate) fn parse_response(xml: &str) -> Result<Response, ResponseError> {
     let malformed = |m: &str| ResponseError::Malformed(m.to_owned());
-    let root = Element::parse(xml).map_err(ResponseError::Malformed)?;
+    let root = Element::parse(xml).map_err(|e| ResponseError::Malformed(e.to_string()))?;
     if root.name != names::ENVELOPE {
         return Err(malformed("the answer is not a SOAP envelope"));
     }

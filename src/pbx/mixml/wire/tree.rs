@@ -16,26 +16,40 @@ pub(crate) struct Element {
     pub(crate) children: Vec<Element>,
 }
 
+/// Why a message is not XML this reader takes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NotXml {
+    #[error("the message has {0} bytes, more than {MAX_LEN}")]
+    TooLong(usize),
+    #[error("not well-formed XML at byte {at}: {why}")]
+    Syntax { at: u64, why: String },
+    #[error("an end tag without a start tag")]
+    Unbalanced,
+    #[error("unknown entity `&{0};`")]
+    Entity(String),
+    #[error("bad character reference: {0}")]
+    CharacterReference(String),
+    #[error("bad attribute in <{element}>: {why}")]
+    Attribute { element: String, why: String },
+    #[error("the message ends before its root element is closed")]
+    Unfinished,
+}
+
 /// Messages larger than this are refused rather than parsed (a PBX answer is a few kB).
 const MAX_LEN: usize = 4 * 1024 * 1024;
 
 impl Element {
     /// Parses a whole document and returns its root element.
-    pub(crate) fn parse(xml: &str) -> Result<Element, String> {
+    pub(crate) fn parse(xml: &str) -> Result<Element, NotXml> {
         if xml.len() > MAX_LEN {
-            return Err(format!(
-                "the message has {} bytes, more than {MAX_LEN}",
-                xml.len()
-            ));
+            return Err(NotXml::TooLong(xml.len()));
         }
         let mut reader = Reader::from_str(xml);
         let mut stack: Vec<Element> = Vec::new();
         loop {
-            let event = reader.read_event().map_err(|e| {
-                format!(
-                    "not well-formed XML at byte {}: {e}",
-                    reader.error_position()
-                )
+            let event = reader.read_event().map_err(|e| NotXml::Syntax {
+                at: reader.error_position(),
+                why: e.to_string(),
             })?;
             match event {
                 Event::Start(start) => stack.push(element(&start)?),
@@ -47,7 +61,7 @@ impl Element {
                     }
                 }
                 Event::End(_) => {
-                    let done = stack.pop().ok_or("an end tag without a start tag")?;
+                    let done = stack.pop().ok_or(NotXml::Unbalanced)?;
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(done),
                         None => return Ok(done),
@@ -67,16 +81,16 @@ impl Element {
                     let resolved = match reference.resolve_char_ref() {
                         Ok(Some(c)) => c.to_string(),
                         Ok(None) => resolve_predefined_entity(&reference)
-                            .ok_or_else(|| format!("unknown entity `&{};`", &*reference))?
+                            .ok_or_else(|| NotXml::Entity(reference.to_string()))?
                             .to_owned(),
-                        Err(e) => return Err(format!("bad character reference: {e}")),
+                        Err(e) => return Err(NotXml::CharacterReference(e.to_string())),
                     };
                     if let Some(current) = stack.last_mut() {
                         current.text.push_str(&resolved);
                     }
                 }
                 Event::Eof => {
-                    return Err("the message ends before its root element is closed".into());
+                    return Err(NotXml::Unfinished);
                 }
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
             }
@@ -101,15 +115,21 @@ impl Element {
     }
 }
 
-fn element(start: &BytesStart<'_>) -> Result<Element, String> {
+fn element(start: &BytesStart<'_>) -> Result<Element, NotXml> {
     let name = start.local_name().as_ref().to_owned();
     let mut attributes = Vec::new();
     for attribute in start.attributes() {
-        let attribute = attribute.map_err(|e| format!("bad attribute in <{name}>: {e}"))?;
+        let attribute = attribute.map_err(|e| NotXml::Attribute {
+            element: name.clone(),
+            why: e.to_string(),
+        })?;
         let key = attribute.key.local_name().as_ref().to_owned();
         let value = attribute
             .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|e| format!("bad attribute value in <{name}>: {e}"))?
+            .map_err(|e| NotXml::Attribute {
+                element: name.clone(),
+                why: e.to_string(),
+            })?
             .into_owned();
         attributes.push((key, value));
     }
