@@ -1,0 +1,275 @@
+use super::*;
+use crate::lang::validate::Action;
+
+fn command(room: &str) -> (String, Command) {
+    (
+        format!("t.hc:{room}"),
+        Command {
+            line: 1,
+            text: format!("CHECKOUT {room}"),
+            action: Action::CheckOut { room: room.into() },
+            reservation: None,
+        },
+    )
+}
+
+#[tokio::test]
+async fn survives_reopening_and_keeps_order_status_reads_and_markers() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let journal = Journal::open(dir.path()).unwrap();
+        let seqs = journal
+            .append_with(
+                vec![command("1"), command("2"), command("3")],
+                Extras {
+                    marker: Some(("spool/a.hc".into(), serde_json::json!({"x": 1}))),
+                    scripts: vec![("abc".into(), "a.hc".into())],
+                    refuse_seen_within: None,
+                    room_flags: vec![("9".into(), FlagChange::Reservation(Some("7".into())))],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert_eq!(
+            journal
+                .room("9")
+                .unwrap()
+                .unwrap()
+                .flags
+                .reservation
+                .as_deref(),
+            Some("7"),
+            "the flags are written with the commands"
+        );
+        let second = journal.get(2).unwrap().unwrap();
+        journal
+            .complete(&second, Vec::new(), Vec::new())
+            .await
+            .unwrap();
+        let mut third = journal.get(3).unwrap().unwrap();
+        third.status = Status::Failed;
+        third.attempts = 4;
+        third.kept = serde_json::json!({"1": [["ServiceLabel", "Room 3"]]});
+        journal.update(&third).await.unwrap();
+    }
+    let journal = Journal::open(dir.path()).unwrap();
+    let marker = journal.marked("spool/a.hc").unwrap().unwrap();
+    assert_eq!(marker.seqs, [1, 2, 3]);
+    assert_eq!(marker.details["x"], 1);
+    let stamp = journal.script_seen("abc").unwrap().unwrap();
+    assert_eq!((stamp.name.as_str(), stamp.first_seq), ("a.hc", Some(1)));
+    assert_eq!(journal.script_seen("abd").unwrap(), None);
+    assert_eq!(journal.marked("spool/b.hc").unwrap(), None);
+    let entries = journal.entries().unwrap();
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);
+    assert_eq!(entries[1].kept["1"][0][1], "Room 3");
+    assert_eq!(journal.pending_after(0, 10).unwrap().len(), 1);
+    let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
+    assert_eq!((requeued.len(), overtaken.len()), (1, 0));
+    assert_eq!(journal.pending_after(0, 10).unwrap().len(), 2);
+    assert_eq!(journal.pending_after(1, 10).unwrap()[0].seq, 3);
+    // Sequence numbers are never reused.
+    assert_eq!(journal.append(vec![command("4")]).await.unwrap(), [4]);
+}
+
+#[tokio::test]
+async fn a_flag_written_while_a_command_ran_survives_its_completion() {
+    let journal = Journal::in_memory().unwrap();
+    journal.append(vec![command("1")]).await.unwrap();
+    let entry = journal.get(1).unwrap().unwrap();
+    // The command's new state was worked out from the room as it stood...
+    let state = RoomState {
+        cor: Some(2),
+        ..RoomState::default()
+    };
+    // ...then the FIAS link (or the PBX) wrote a flag before the command completed.
+    journal
+        .set_room_flag("1", FlagChange::Reservation(Some("2".into())))
+        .await
+        .unwrap();
+    journal
+        .complete(&entry, vec![("1".into(), state)], Vec::new())
+        .await
+        .unwrap();
+    let room = journal.room("1").unwrap().unwrap();
+    assert_eq!(room.cor, Some(2));
+    assert_eq!(room.flags.reservation.as_deref(), Some("2"));
+    // A flag command's own flag is its own.
+    let flag = (
+        "t.hc:2".to_owned(),
+        Command {
+            line: 2,
+            text: "MW 1 ON".into(),
+            action: Action::SetFlag {
+                room: "1".into(),
+                flag: crate::lang::syntax::Flag::MessageWaiting,
+                on: true,
+            },
+            reservation: None,
+        },
+    );
+    journal.append(vec![flag]).await.unwrap();
+    let entry = journal.get(2).unwrap().unwrap();
+    journal
+        .complete(
+            &entry,
+            vec![("1".into(), RoomState::default())],
+            vec![("1".into(), FlagChange::MessageWaiting(Some(true)))],
+        )
+        .await
+        .unwrap();
+    let room = journal.room("1").unwrap().unwrap();
+    assert_eq!(room.flags.reservation.as_deref(), Some("2"));
+    assert_eq!(room.flags.message_waiting, Some(true));
+}
+
+#[tokio::test]
+async fn a_failed_command_overtaken_on_its_room_is_not_requeued() {
+    let journal = Journal::in_memory().unwrap();
+    journal
+        .append(vec![command("1"), command("1"), command("2")])
+        .await
+        .unwrap();
+    for seq in [1, 3] {
+        let mut failed = journal.get(seq).unwrap().unwrap();
+        failed.status = Status::Failed;
+        journal.update(&failed).await.unwrap();
+    }
+    let later = journal.get(2).unwrap().unwrap();
+    journal
+        .complete(&later, Vec::new(), Vec::new())
+        .await
+        .unwrap();
+    let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
+    assert_eq!(requeued.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
+    assert_eq!(
+        overtaken
+            .iter()
+            .map(|(e, by)| (e.seq, *by))
+            .collect::<Vec<_>>(),
+        [(1, 2)]
+    );
+    assert_eq!(journal.count_pending().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn compaction_keeps_what_is_live_and_drops_what_finished_commands_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let named = |room: &str, name: &str| {
+        (
+            format!("t.hc:{room}"),
+            Command {
+                line: 1,
+                text: format!("RENAME {room} \"{name}\""),
+                action: Action::CheckOut { room: room.into() },
+                reservation: None,
+            },
+        )
+    };
+    {
+        let journal = Journal::open(dir.path()).unwrap();
+        journal
+            .append(vec![
+                named("1", "Gone,Guestname"),
+                named("2", "Kept,Guestname"),
+            ])
+            .await
+            .unwrap();
+        let done = journal.get(1).unwrap().unwrap();
+        journal
+            .complete(&done, Vec::new(), Vec::new())
+            .await
+            .unwrap();
+    }
+    let file = dir.path().join(FILE_NAME);
+    let contains =
+        |bytes: &[u8], needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    compact(dir.path()).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let contains = |needle: &str| contains(&bytes, needle);
+    assert!(!contains("Gone,Guestname"));
+    assert!(contains("Kept,Guestname"));
+    let journal = Journal::open(dir.path()).unwrap();
+    assert_eq!(journal.entries().unwrap().len(), 1);
+    assert_eq!(journal.append(vec![command("3")]).await.unwrap(), [3]);
+    assert!(compact(dir.path()).is_err(), "refused while open");
+}
+
+#[tokio::test]
+async fn a_journal_of_the_first_release_is_opened_after_a_backup_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1/journal.redb");
+    std::fs::copy(&fixture, dir.path().join(FILE_NAME)).unwrap();
+    {
+        let journal = Journal::open(dir.path()).unwrap();
+        let entries = journal.entries().unwrap();
+        let described: Vec<_> = entries
+            .iter()
+            .map(|e| (e.seq, e.status.clone(), e.command.text.as_str()))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                (2, Status::Failed, "COS 4711 BLOCK"),
+                (
+                    3,
+                    Status::Pending,
+                    "CHECKIN 2000 \"Fixture,Guest\" DID AUTO"
+                ),
+                (4, Status::Pending, "MOVE 1000 2000"),
+            ]
+        );
+        assert!(
+            matches!(
+                &entries[1].command.action,
+                Action::CheckIn(crate::lang::validate::CheckIn { replace: false, .. })
+            ),
+            "format 1 had no REPLACE"
+        );
+        assert_eq!(entries[1].attempts, 1);
+        // New commands continue the numbering.
+        assert_eq!(journal.append(vec![command("5")]).await.unwrap(), [5]);
+    }
+    let backup = dir.path().join(format!("{FILE_NAME}.format1.bak"));
+    assert_eq!(
+        std::fs::read(&backup).unwrap(),
+        std::fs::read(&fixture).unwrap()
+    );
+    // Opened again: already current, no second copy, nothing lost.
+    std::fs::remove_file(&backup).unwrap();
+    let journal = Journal::open(dir.path()).unwrap();
+    assert!(!backup.exists());
+    assert_eq!(journal.entries().unwrap().len(), 4);
+}
+
+#[test]
+fn a_journal_of_a_newer_release_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META).unwrap().insert(FORMAT, 99).unwrap();
+        txn.commit().unwrap();
+    }
+    let error = Journal::open(dir.path()).err().unwrap().to_string();
+    assert!(
+        error.contains("newer hotelcare (journal format 99"),
+        "{error}"
+    );
+    assert!(error.contains("move the state directory aside"), "{error}");
+}
+
+#[tokio::test]
+async fn a_second_process_is_told_the_journal_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Journal::open(dir.path()).unwrap();
+    let error = Journal::open(dir.path()).err().unwrap();
+    assert!(
+        error
+            .to_string()
+            .contains("in use by another hotelcare process"),
+        "{error}"
+    );
+}
