@@ -155,6 +155,8 @@ fn failure_rate_flag_is_survived_by_retries() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!(injected > 0, "{stats}");
+    // Both check-ins were applied in full despite the failures: three sets each.
+    assert!(stats.contains("\"updates\":6"), "{stats}");
 }
 
 #[test]
