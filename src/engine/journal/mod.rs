@@ -331,10 +331,19 @@ impl Journal {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
                 for (hash, _) in &scripts {
-                    if let Some(value) = seen.get(hash.as_str()).map_err(|e| error("journal", e))?
-                        && let Ok(stamp) = serde_json::from_slice::<ScriptStamp>(value.value())
-                        && now.saturating_sub(stamp.accepted_at) < window
-                    {
+                    let Some(value) = seen.get(hash.as_str()).map_err(|e| error("journal", e))?
+                    else {
+                        continue;
+                    };
+                    // A stamp that does not read is an error, never a skipped duplicate check.
+                    let stamp: ScriptStamp =
+                        serde_json::from_slice(value.value()).map_err(|e| {
+                            error(
+                                &format!("the journal's stamp of the script {hash} does not read"),
+                                e,
+                            )
+                        })?;
+                    if now.saturating_sub(stamp.accepted_at) < window {
                         let _ = tx.send(Err(stamp));
                         return Ok(());
                     }
@@ -633,9 +642,9 @@ impl Journal {
         let mut rooms = Vec::new();
         for row in table.iter().map_err(|e| error("journal", e))? {
             let (room, value) = row.map_err(|e| error("journal", e))?;
-            let state = serde_json::from_slice(value.value())
-                .map_err(|e| error("a room's state in the journal cannot be read", e))?;
-            rooms.push((room.value().to_owned(), state));
+            let room = room.value().to_owned();
+            let state = decode_room(&room, value.value())?;
+            rooms.push((room, state));
         }
         Ok(rooms)
     }

@@ -273,3 +273,43 @@ async fn a_second_process_is_told_the_journal_is_in_use() {
         "{error}"
     );
 }
+
+/// A record that does not read is an error that names it: never a default that loses a guest's
+/// data, never a duplicate check skipped.
+#[tokio::test]
+async fn a_corrupt_record_is_an_error_that_names_it() {
+    let journal = Journal::in_memory().unwrap();
+    journal
+        .write(Box::new(|txn| {
+            let mut rooms = txn.open_table(ROOMS).map_err(|e| error("test", e))?;
+            rooms
+                .insert("1000", b"{not json".as_slice())
+                .map_err(|e| error("test", e))?;
+            let mut scripts = txn.open_table(SCRIPTS).map_err(|e| error("test", e))?;
+            scripts
+                .insert("abc", b"[1,".as_slice())
+                .map_err(|e| error("test", e))?;
+            Ok(())
+        }))
+        .await
+        .unwrap();
+    let rooms = journal.rooms().unwrap_err().to_string();
+    assert!(rooms.contains("room 1000 does not read"), "{rooms}");
+    let seen = journal
+        .append_with(
+            vec![command("2000")],
+            Extras {
+                scripts: vec![("abc".into(), "again.hc".into())],
+                refuse_seen_within: Some(3600),
+                ..Extras::default()
+            },
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        seen.contains("stamp of the script abc does not read"),
+        "{seen}"
+    );
+    assert_eq!(journal.count_pending().unwrap(), 0, "nothing was journaled");
+}

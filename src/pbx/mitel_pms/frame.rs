@@ -154,10 +154,26 @@ mod tests {
     fn records_are_ten_bytes_with_the_default_width_and_wider_when_configured() {
         for (record, five, seven) in [
             (Record::CheckIn("1000".into()), "CHK1  1000", "CHK1    1000"),
-            (Record::CheckOut("1000".into()), "CHK0  1000", "CHK0    1000"),
-            (Record::Restriction(2, "1000".into()), "RST2  1000", "RST2    1000"),
-            (Record::MessageWaiting(false, "1000".into()), "MW 0  1000", "MW 0    1000"),
-            (Record::DoNotDisturb(true, "1000".into()), "DND1  1000", "DND1    1000"),
+            (
+                Record::CheckOut("1000".into()),
+                "CHK0  1000",
+                "CHK0    1000",
+            ),
+            (
+                Record::Restriction(2, "1000".into()),
+                "RST2  1000",
+                "RST2    1000",
+            ),
+            (
+                Record::MessageWaiting(false, "1000".into()),
+                "MW 0  1000",
+                "MW 0    1000",
+            ),
+            (
+                Record::DoNotDisturb(true, "1000".into()),
+                "DND1  1000",
+                "DND1    1000",
+            ),
         ] {
             assert_eq!(record.text(5), five, "{record:?}");
             assert_eq!(record.text(7), seven, "{record:?}");
