@@ -507,7 +507,11 @@ fn rooms_prints_what_hotelcare_last_had_confirmed() {
         stdout.contains("   1000  occupied  \"Solo,Alina\"            3 (LOCAL)     3000"),
         "{stdout}"
     );
-    assert!(stdout.contains("#1 CHECKIN (script.hc:1)"), "{stdout}");
+    let origin = format!(
+        "#1 CHECKIN ({}:1) ",
+        pbx.dir.path().join("script.hc").display()
+    );
+    assert!(stdout.contains(&origin), "{stdout}");
     assert_ok(&pbx.run("MOVE 1000 2000\n"));
     let json = pbx
         .hotelcare()
