@@ -19,4 +19,5 @@ mod service;
 mod simulator;
 mod snapshots;
 mod support;
+mod wakeup;
 mod watch;

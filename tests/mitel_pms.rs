@@ -54,7 +54,7 @@ impl TestPms {
         self.simulator.as_ref().unwrap()
     }
 
-    fn run(&self, script: &str) -> Output {
+    pub(crate) fn run(&self, script: &str) -> Output {
         let path = self.dir.path().join("script.hc");
         std::fs::write(&path, script).unwrap();
         hotelcare()

@@ -32,6 +32,7 @@ fn guest(cor: &str, did: &str, use_did: bool, label: &str) -> Record {
         cor_night2: cor.into(),
         did_service_number: did.into(),
         use_did_for_outgoing_calls: use_did,
+        wakeup_times: String::new(),
     }
 }
 

@@ -13,6 +13,10 @@ use crate::support::output::outln;
 
 pub(crate) fn check(config: &Config, scripts: &[Script], color: bool) -> Exit {
     let mut validator = Validator::new(config);
+    // Checked against the rooms as the journal expects them, when it can be known.
+    if let Some(house) = crate::cli::client::house(config) {
+        validator = validator.knowing(house);
+    }
     match validate_all(scripts, &mut validator, config.run.script_encoding, color) {
         Err(exit) => exit,
         Ok((summary, records)) => {

@@ -11,6 +11,9 @@ use crate::config::Config;
 use crate::control::backend::{Backend, Item};
 use crate::control::local::{Local, Reach};
 use crate::control::remote::Remote;
+use crate::engine::Journal;
+use crate::lang::validate::wakeup::Wakeup;
+use crate::lang::validate::{House, KnownRoom};
 use crate::support::logs::{self, Retention};
 use crate::support::output::errln;
 
@@ -53,6 +56,49 @@ impl Client<'_> {
 /// A backend's error, printed; its exit code (see `Error::exit`).
 pub(crate) fn failed(error: crate::control::protocol::BackendError) -> Exit {
     report(error)
+}
+
+/// The house as the journal expects it (through the running service, or read from the journal
+/// when it exists), for checking scripts against it; `None` when it cannot be known (the
+/// engine checks again before anything is sent).
+pub(crate) fn house(config: &Config) -> Option<Arc<House>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    runtime.block_on(async {
+        match Remote::find(&config.run.state_dir).await {
+            Ok(Some(remote)) => {
+                let answer = remote.rooms(&[], None).await.ok()?;
+                Some(Arc::new(House {
+                    rooms: answer
+                        .rooms
+                        .rooms
+                        .into_iter()
+                        .map(|entry| {
+                            let known = KnownRoom {
+                                occupied: entry.occupied,
+                                wakeups: entry
+                                    .wakeups
+                                    .iter()
+                                    .filter_map(|w| Wakeup::parse(w))
+                                    .collect(),
+                            };
+                            (entry.room, known)
+                        })
+                        .collect(),
+                }))
+            }
+            Ok(None) => {
+                let file = config.run.state_dir.join(crate::engine::journal::FILE_NAME);
+                if !file.is_file() {
+                    return None;
+                }
+                crate::intake::house::of_journal(&Journal::open(&config.run.state_dir).ok()?)
+            }
+            Err(_) => None,
+        }
+    })
 }
 
 /// Runs `body` against the service of the configuration's state directory when one runs, else

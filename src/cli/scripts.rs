@@ -65,12 +65,12 @@ pub(crate) fn validated(
     color: bool,
     consequence: &str,
 ) -> Result<Summary, Exit> {
-    let (summary, records) = validate_all(
-        scripts,
-        &mut Validator::new(config),
-        config.run.script_encoding,
-        color,
-    )?;
+    let mut validator = Validator::new(config);
+    if let Some(house) = crate::cli::client::house(config) {
+        validator = validator.knowing(house);
+    }
+    let (summary, records) =
+        validate_all(scripts, &mut validator, config.run.script_encoding, color)?;
     print_diagnostic_lines(&records);
     if summary.errors > 0 {
         return Err(print_summary(&summary, consequence));

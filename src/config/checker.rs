@@ -333,12 +333,24 @@ impl Checker<'_> {
             .nam_replace
             .as_ref()
             .map(|value| self.digit(&format!("{prefix}mitel_pms.nam_replace"), value));
+        let mut wakeup_code = *b"WKP";
+        if let Some(code) = &section.wakeup_code {
+            match <[u8; 3]>::try_from(code.get_ref().as_bytes()) {
+                Ok(bytes) if bytes.iter().all(u8::is_ascii_uppercase) => wakeup_code = bytes,
+                _ => self.fail(
+                    &format!("{prefix}mitel_pms.wakeup_code"),
+                    code.span(),
+                    "give the three capital letters of the record that books a wake-up, as the PBX technician confirms them (`WKP`)",
+                ),
+            }
+        }
         MitelPmsConfig {
             nam_add,
             nam_replace,
             extension_width,
             keepalive: (keepalive > 0).then(|| Duration::from_secs(keepalive.unsigned_abs())),
             general_reset: section.general_reset,
+            wakeup_code,
         }
     }
 

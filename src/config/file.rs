@@ -266,6 +266,8 @@ pub(crate) struct MitelPmsSection {
     /// Answer the PBX's request to initialize with a general reset from the expected room state.
     #[serde(default = "yes")]
     pub(crate) general_reset: bool,
+    /// The three letters of the record that books a wake-up (`WKP`).
+    pub(crate) wakeup_code: Option<Spanned<String>>,
 }
 
 impl Default for MitelPmsSection {
@@ -278,6 +280,7 @@ impl Default for MitelPmsSection {
             extension_width: number::<5>(),
             keepalive_secs: number::<60>(),
             general_reset: true,
+            wakeup_code: None,
         }
     }
 }

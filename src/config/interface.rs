@@ -27,6 +27,8 @@ pub(crate) struct Capabilities {
     pub(crate) rename: bool,
     /// The message waiting lamp and do not disturb can be switched (`MW`, `DND`).
     pub(crate) flags: bool,
+    /// Wake-up calls can be booked and cleared (`WAKEUP`).
+    pub(crate) wakeup: bool,
 }
 
 impl Interface {
@@ -50,6 +52,8 @@ impl Interface {
                 rename: true,
                 // Unknown in our MiXML model until a capture of a real MiVB shows them.
                 flags: false,
+                // MiVB's hotel wake-up, in our model (`docs/mixml.md`).
+                wakeup: true,
             },
             Self::MitelPms => Capabilities {
                 interface: self,
@@ -58,6 +62,8 @@ impl Interface {
                 // Only with `[mitel_pms] nam_replace` (see `Config::capabilities`).
                 rename: true,
                 flags: true,
+                // `WKP` (`[mitel_pms] wakeup_code`).
+                wakeup: true,
             },
         }
     }

@@ -120,6 +120,8 @@ pub(crate) struct MitelPmsConfig {
     pub(crate) keepalive: Option<Duration>,
     /// Answer the PBX's request to initialize with a general reset from the expected state.
     pub(crate) general_reset: bool,
+    /// The record that books a wake-up (`WKP`, known from one open-source driver only).
+    pub(crate) wakeup_code: [u8; 3],
 }
 
 impl Default for MitelPmsConfig {
@@ -131,6 +133,7 @@ impl Default for MitelPmsConfig {
             extension_width: 5,
             keepalive: Some(Duration::from_secs(60)),
             general_reset: true,
+            wakeup_code: *b"WKP",
         }
     }
 }

@@ -87,6 +87,16 @@ pub(crate) enum DiagnosticKind {
     UnsupportedCharacterInName { character: char },
     /// A name whose closing quote is missing.
     UnterminatedName,
+    /// `WAKEUP` with a time of day that is not one (`25:00`, `24:00`, `07:60`).
+    NotATime { text: String },
+    /// `WAKEUP` with a date that is not one (`2026-02-30`).
+    NotADate { text: String },
+    /// `WAKEUP` at a time that has passed.
+    WakeupInThePast { at: String, now: String },
+    /// `WAKEUP` for a room that has no guest.
+    WakeupRoomVacant { room: String },
+    /// A fourth wake-up for a room (MiVB holds three).
+    TooManyWakeups { room: String, booked: Vec<String> },
 }
 
 impl DiagnosticKind {
@@ -129,6 +139,11 @@ impl DiagnosticKind {
             }
             Self::UnsupportedByInterface { interface, .. } => format!("not on {interface}"),
             Self::UnterminatedName => "name starts here".into(),
+            Self::NotATime { .. } => "not a time of day".into(),
+            Self::NotADate { .. } => "not a date".into(),
+            Self::WakeupInThePast { .. } => "in the past".into(),
+            Self::WakeupRoomVacant { .. } => "no guest here".into(),
+            Self::TooManyWakeups { .. } => "a fourth wake-up".into(),
         }
     }
 
@@ -175,7 +190,7 @@ impl DiagnosticKind {
             }
             Self::Syntax { hint: Some(hint), .. } => hint.clone(),
             Self::Syntax { hint: None, .. } => {
-                "commands are CHECKIN, CHECKOUT, COS, MOVE, RENAME, DID, SHOW and TEST; see the README".into()
+                "commands are CHECKIN, CHECKOUT, COS, MOVE, RENAME, DID, MW, DND, WAKEUP, SHOW and TEST; see the README".into()
             }
             Self::UnknownEscape { .. } => {
                 "inside a name only `\\\"` (a quote) and `\\\\` (a backslash) are escapes".into()
@@ -191,6 +206,20 @@ impl DiagnosticKind {
                 "leave out the {what}, or drive PBX \"{pbx}\" over an interface that has it (`[pbx] interface`)"
             ),
             Self::UnterminatedName => "close the name with `\"`".into(),
+            Self::NotATime { .. } => {
+                "write the time as HH:MM, hours 00 to 23 and minutes 00 to 59, such as 07:00".into()
+            }
+            Self::NotADate { .. } => "write the date as YYYY-MM-DD, such as 2026-12-24".into(),
+            Self::WakeupInThePast { .. } => {
+                "give a later time or date; without a date, the next time the clock shows it is booked".into()
+            }
+            Self::WakeupRoomVacant { room } => format!(
+                "a wake-up call is for a guest: check one in first (`CHECKIN {room} ...`), or check the room number"
+            ),
+            Self::TooManyWakeups { room, booked } => format!(
+                "clear one first, such as `WAKEUP {room} CLEAR {}`",
+                booked.first().map_or("07:00", |at| at.rsplit(' ').next().unwrap_or(at))
+            ),
         })
     }
 }
@@ -198,6 +227,19 @@ impl DiagnosticKind {
 impl Display for DiagnosticKind {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
+            Self::NotATime { text } => write!(f, "`{text}` is not a time of day"),
+            Self::NotADate { text } => write!(f, "`{text}` is not a date"),
+            Self::WakeupInThePast { at, now } => {
+                write!(f, "a wake-up at {at} is in the past (it is {now})")
+            }
+            Self::WakeupRoomVacant { room } => {
+                write!(f, "room {room} has no guest to wake")
+            }
+            Self::TooManyWakeups { room, booked } => write!(
+                f,
+                "room {room} already has 3 wake-up calls booked ({}), as many as MiVB holds",
+                booked.join(", ")
+            ),
             Self::ConfigInvalid { key, message } => write!(f, "`{key}`: {message}"),
             Self::ConfigSyntax { message } => write!(f, "{message}"),
             Self::ControlCharacterInName { character } => write!(

@@ -81,6 +81,7 @@ pub(crate) fn accesses(
         Action::Cos { room: r, .. }
         | Action::Rename { room: r, .. }
         | Action::SetFlag { room: r, .. }
+        | Action::Wakeup { room: r, .. }
         | Action::Show { room: r } => vec![room(r)],
         Action::Test => Vec::new(),
     }

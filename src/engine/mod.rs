@@ -17,6 +17,7 @@ mod event;
 pub(crate) mod journal;
 mod listen;
 mod pbxs;
+mod preconditions;
 mod room_flags;
 pub(crate) mod room_state;
 pub(crate) mod run;
@@ -687,8 +688,21 @@ impl Inner {
     /// Executes one command and records the result in the journal.
     async fn run(&self, entry: Entry, routes: &[usize]) -> Outcome {
         let shared = &self.shared;
+        let refused = preconditions::refusal(
+            &entry.command.action,
+            shared
+                .journal
+                .room(entry.command.action.room())
+                .ok()
+                .flatten()
+                .as_ref(),
+            chrono::Local::now().naive_local(),
+        );
         let mut run = Run::new(shared, entry, routes.first().copied().unwrap_or(0));
-        let executed = self.pbxs.execute(&mut run).await;
+        let executed = match refused {
+            Some(reason) => Err(Stopped::Command(reason)),
+            None => self.pbxs.execute(&mut run).await,
+        };
         let (mut entry, kept_saved) = run.into_entry();
         if !kept_saved {
             // Only what was journaled before a write is kept: anything else is read afresh by

@@ -10,6 +10,7 @@ use crate::engine::room_flags::RoomFlags;
 use crate::engine::wire::{Carried, Done};
 #[cfg(test)]
 use crate::lang::validate::CheckIn;
+use crate::lang::validate::wakeup::Wakeup;
 use crate::lang::validate::{Action, DidRequest, Guest};
 
 /// One room as hotelcare last had it confirmed.
@@ -25,6 +26,10 @@ pub(crate) struct RoomState {
     /// Message waiting, do not disturb, maid status, the PMS's reservation and sharers.
     #[serde(default)]
     pub(crate) flags: RoomFlags,
+    /// The wake-up calls booked for the guest, in time order (a stay's: a check-out clears
+    /// them, a move takes them along).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) wakeups: Vec<Wakeup>,
 }
 
 /// The command that last changed a room.
@@ -73,6 +78,7 @@ pub(crate) fn after(
             cor: Some(block_cor),
             did: if transfer { None } else { previous.did },
             flags: previous.flags.stay_ended(),
+            wakeups: Vec::new(),
             last: None,
         }
     };
@@ -97,6 +103,7 @@ pub(crate) fn after(
                     cor: Some(check_in.cor.get()),
                     did,
                     flags: a_new_stay(&previous.flags, reservation),
+                    wakeups: Vec::new(),
                     last: None,
                 }),
             )]
@@ -144,12 +151,18 @@ pub(crate) fn after(
                 cor,
                 did,
                 flags: a_new_stay(&before(to).flags, moving.flags.reservation.as_deref()),
+                wakeups: moving.wakeups.clone(),
                 last: None,
             };
             vec![
                 (from.clone(), with_last(vacated(from))),
                 (to.clone(), with_last(target)),
             ]
+        }
+        Action::Wakeup { room, change } => {
+            let mut state = before(room);
+            state.wakeups = change.apply(&state.wakeups);
+            vec![(room.clone(), with_last(state))]
         }
         Action::Show { .. } | Action::Test => Vec::new(),
     }

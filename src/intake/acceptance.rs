@@ -11,6 +11,7 @@
 //! parsed again), which the FIAS link uses.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -20,7 +21,7 @@ use crate::diagnostics::{DiagnosticRecord, LocalTime, Source, render};
 use crate::engine::{Extras, FlagChanges, Journal, JournalError, ScriptStamp};
 use crate::lang::compile::{Event, compile, decode};
 use crate::lang::syntax::Request;
-use crate::lang::validate::{Command, Validator};
+use crate::lang::validate::{Command, House, Validator};
 
 /// The hex SHA-256 of a script's bytes, as the journal keys it.
 pub(crate) fn content_hash(bytes: &[u8]) -> String {
@@ -99,8 +100,12 @@ pub(crate) fn check(
     name: &str,
     bytes: &[u8],
     encoding: ScriptEncoding,
+    house: Option<Arc<House>>,
 ) -> Result<Checked, Refusal> {
     let mut validator = Validator::new(config);
+    if let Some(house) = house {
+        validator = validator.knowing(house);
+    }
     let mut checked = Checked::default();
     let result = compile(
         name,
@@ -149,7 +154,13 @@ pub(crate) async fn accept(
             Err(error) => return Err(Refusal::Journal(error)),
         }
     }
-    let mut checked = check(config, name, bytes, encoding)?;
+    let mut checked = check(
+        config,
+        name,
+        bytes,
+        encoding,
+        crate::intake::house::of_journal(journal),
+    )?;
     let extras = Extras {
         marker: marker(&checked),
         scripts: vec![(hash, name.to_owned())],
@@ -192,8 +203,15 @@ pub(crate) struct Batch {
 
 /// Checks a batch's commands with the validator, as a script of one line per command named
 /// `batch.source`: the same checks and diagnostics as a script, without parsing any text.
-pub(crate) fn check_batch(config: &Config, batch: &Batch) -> Result<Checked, Refusal> {
+pub(crate) fn check_batch(
+    config: &Config,
+    batch: &Batch,
+    house: Option<Arc<House>>,
+) -> Result<Checked, Refusal> {
     let mut validator = Validator::new(config);
+    if let Some(house) = house {
+        validator = validator.knowing(house);
+    }
     validator.start_script(&batch.source);
     let mut checked = Checked::default();
     let mut offset = 0;
@@ -236,7 +254,7 @@ pub(crate) async fn accept_batch(
     journal: &Journal,
     batch: Batch,
 ) -> Result<(Vec<u64>, Checked), Refusal> {
-    let mut checked = check_batch(config, &batch)?;
+    let mut checked = check_batch(config, &batch, crate::intake::house::of_journal(journal))?;
     let hash = batch
         .identity
         .as_ref()
@@ -362,7 +380,14 @@ mod tests {
         )
         .unwrap();
         let utf8 = "CHECKIN 1000 \"M\u{fc}ller,J\u{fc}rgen\"\n";
-        let checked = check(&config, "api", utf8.as_bytes(), ScriptEncoding::default()).unwrap();
+        let checked = check(
+            &config,
+            "api",
+            utf8.as_bytes(),
+            ScriptEncoding::default(),
+            None,
+        )
+        .unwrap();
         match &checked.commands[0].1.action {
             crate::lang::validate::Action::CheckIn(check_in) => {
                 assert_eq!(check_in.guest.directory_name, "M\u{fc}ller,J\u{fc}rgen");

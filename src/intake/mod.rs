@@ -3,5 +3,6 @@
 //! room state (`reconcile`).
 
 pub(crate) mod acceptance;
+pub(crate) mod house;
 pub(crate) mod reconcile;
 pub(crate) mod script;

@@ -279,6 +279,7 @@ async fn read_rooms(
         "reconcile",
         text.as_bytes(),
         ScriptEncoding::default(),
+        None,
     )
     .map(|checked| checked.commands)
     .map_err(|_| Unread::Other("the rooms to read cannot be checked".to_owned()))?;

@@ -44,12 +44,16 @@ pub(crate) fn room_state(
         let at = crate::diagnostics::LocalTime(last.at);
         format!("#{} {} ({}) {at}", last.seq, last.keyword, last.origin)
     });
-    let flags: Vec<String> = state
+    let mut flags: Vec<String> = state
         .flags
         .shown()
         .into_iter()
         .map(|(flag, value)| format!("{flag}: {value}"))
         .collect();
+    if !state.wakeups.is_empty() {
+        let wakeups: Vec<String> = state.wakeups.iter().map(ToString::to_string).collect();
+        flags.push(format!("wake-up: {}", wakeups.join(", ")));
+    }
     let flags = if flags.is_empty() {
         String::new()
     } else {

@@ -217,6 +217,9 @@ pub(crate) struct RoomEntry {
     /// status); left out when there is none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub(crate) flags: std::collections::BTreeMap<String, String>,
+    /// The wake-up calls booked, `YYYY-MM-DD HH:MM`, in time order; left out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) wakeups: Vec<String>,
 }
 
 /// `rooms --format json`.
@@ -251,6 +254,7 @@ impl Rooms {
                         .into_iter()
                         .map(|(flag, value)| (flag.to_owned(), value))
                         .collect(),
+                    wakeups: state.wakeups.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
         }

@@ -39,6 +39,8 @@ pub struct PmsRoom {
     pub level: Option<u8>,
     pub message_waiting: bool,
     pub do_not_disturb: bool,
+    /// The booked wake-ups, `hhmm` (at most three; a check-in or check-out clears them).
+    pub wakeups: Vec<String>,
 }
 
 /// Faults to inject. (Glare answers the PMS's `ENQ` with the PBX's own transaction and a
@@ -389,6 +391,8 @@ enum Change {
     Name(String, String),
     MessageWaiting(String, bool),
     DoNotDisturb(String, bool),
+    /// A wake-up at `hhmm`, or (`None`) all of the room's cleared.
+    Wakeup(String, Option<String>),
     Nothing,
 }
 
@@ -412,6 +416,23 @@ fn decode(text: &[u8], width: usize, rooms: &BTreeMap<String, PmsRoom>) -> Optio
         .then(|| trimmed.to_owned())
     };
     let function = text.get(0..3)?;
+    if function == "WKP" {
+        // `WKP` + `hhmm` (four blanks: clear the room's) + the extension.
+        if text.len() != 7 + width {
+            return None;
+        }
+        let time = text.get(3..7)?;
+        let ext = room(text.get(7..)?)?;
+        if time == "    " {
+            return Some(Change::Wakeup(ext, None));
+        }
+        let (hours, minutes) = (
+            time.get(..2)?.parse::<u8>().ok()?,
+            time.get(2..)?.parse::<u8>().ok()?,
+        );
+        return (time.bytes().all(|b| b.is_ascii_digit()) && hours < 24 && minutes < 60)
+            .then(|| Change::Wakeup(ext, Some(time.to_owned())));
+    }
     let status = text.get(3..4)?.as_bytes()[0];
     if text.get(4..5)? != " " {
         return None;
@@ -472,6 +493,18 @@ fn apply(state: &mut State, change: &Change) {
         Change::DoNotDisturb(ext, on) => {
             if let Some(room) = state.rooms.get_mut(ext) {
                 room.do_not_disturb = *on;
+            }
+        }
+        Change::Wakeup(ext, time) => {
+            if let Some(room) = state.rooms.get_mut(ext) {
+                match time {
+                    None => room.wakeups.clear(),
+                    Some(time) if !room.wakeups.contains(time) && room.wakeups.len() < 3 => {
+                        room.wakeups.push(time.clone());
+                        room.wakeups.sort();
+                    }
+                    Some(_) => {}
+                }
             }
         }
         Change::Nothing => {}

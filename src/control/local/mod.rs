@@ -507,6 +507,7 @@ impl Backend for Local {
                 origin,
                 text.as_bytes(),
                 ScriptEncoding::default(),
+                None,
             ) {
                 Ok(checked) => checked.commands,
                 Err(Refusal::Invalid(checked)) => {

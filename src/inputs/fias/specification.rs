@@ -137,7 +137,7 @@ fn replay(config: &Config, record: &Record, views: &mut HashMap<Extension, RoomV
     for note in &effect.notes {
         let _ = writeln!(out, "note: {note}");
     }
-    match check_batch(config, &effect.batch) {
+    match check_batch(config, &effect.batch, None) {
         Ok(checked) => {
             for (origin, command) in &checked.commands {
                 let reservation = command

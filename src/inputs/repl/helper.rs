@@ -60,11 +60,13 @@ impl ReplHelper {
         match (keyword.as_str(), position) {
             (".RAW" | ".PLAN", 1) => vec!["on".into(), "off".into()],
             (
-                "CHECKOUT" | "COS" | "MOVE" | "RENAME" | "DID" | "MW" | "DND" | "SHOW" | "CHECKIN",
+                "CHECKOUT" | "COS" | "MOVE" | "RENAME" | "DID" | "MW" | "DND" | "SHOW" | "CHECKIN"
+                | "WAKEUP",
                 1,
             )
             | ("MOVE", 2) => rooms(),
             ("MW" | "DND", 2) => vec!["ON".into(), "OFF".into()],
+            ("WAKEUP", 2) => vec!["CLEAR".into(), "07:00".into()],
             ("COS", 2) => self.levels.clone(),
             ("DID", 2) => vec!["NONE".into()],
             ("CHECKIN", _) if previous == "COS" => self.levels.clone(),
@@ -242,6 +244,8 @@ mod tests {
         assert_eq!(complete("TEST; SH"), ["SHOW"]);
         assert_eq!(complete(".r"), [".raw"]);
         assert_eq!(complete(".raw o"), ["on", "off"]);
+        assert_eq!(complete("WAKEUP 10"), ["1000"]);
+        assert_eq!(complete("WAKEUP 1000 c"), ["CLEAR"]);
     }
 
     #[test]

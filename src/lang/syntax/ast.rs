@@ -52,10 +52,31 @@ pub(crate) enum Command<'a> {
         room: Spanned<&'a str>,
         on: bool,
     },
+    /// `WAKEUP ext HH:MM [YYYY-MM-DD]`, `WAKEUP ext CLEAR [HH:MM]`.
+    Wakeup {
+        room: Spanned<&'a str>,
+        wakeup: WakeupChoice<'a>,
+    },
     Show {
         room: Spanned<&'a str>,
     },
     Test,
+}
+
+/// What `WAKEUP` does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WakeupChoice<'a> {
+    /// Book one at `time` (`HH:MM`), on `date` (`YYYY-MM-DD`) or the next time the clock
+    /// shows it.
+    At {
+        time: Spanned<&'a str>,
+        date: Option<Spanned<&'a str>>,
+    },
+    /// `CLEAR`: the one at `time`, or every one of the room's. `span` covers `CLEAR`.
+    Clear {
+        span: Span,
+        time: Option<Spanned<&'a str>>,
+    },
 }
 
 /// A room's flag that `MW` and `DND` switch.
@@ -107,6 +128,7 @@ impl Command<'_> {
             Self::Move { .. } => "MOVE",
             Self::Rename { .. } => "RENAME",
             Self::Flag { flag, .. } => flag.keyword(),
+            Self::Wakeup { .. } => "WAKEUP",
             Self::Show { .. } => "SHOW",
             Self::Test => "TEST",
         }

@@ -68,6 +68,12 @@ pub(crate) const COMMANDS: &[CommandInfo] = &[
         help: "do not disturb (Mitel PMS interface)",
     },
     CommandInfo {
+        keyword: "WAKEUP",
+        arguments: "ext HH:MM [YYYY-MM-DD]|CLEAR [HH:MM]",
+        writes: true,
+        help: "book a wake-up call (up to 3 a room), or clear one or all",
+    },
+    CommandInfo {
         keyword: "SHOW",
         arguments: "ext",
         writes: false,
@@ -107,7 +113,9 @@ pub(crate) fn help() -> String {
 }
 
 /// Keywords that appear inside commands.
-pub(crate) const WORDS: &[&str] = &["DID", "COS", "AUTO", "NONE", "REPLACE", "ON", "OFF"];
+pub(crate) const WORDS: &[&str] = &[
+    "DID", "COS", "AUTO", "NONE", "REPLACE", "ON", "OFF", "CLEAR",
+];
 
 /// `true` for any keyword (case-insensitive).
 pub(crate) fn is_keyword(word: &str) -> bool {
@@ -129,6 +137,7 @@ mod tests {
                 "DID" => "DID 1 NONE".to_owned(),
                 "MW" | "DND" => format!("{keyword} 1 ON"),
                 "TEST" => "TEST".to_owned(),
+                "WAKEUP" => "WAKEUP 1 CLEAR".to_owned(),
                 other => format!("{other} 1"),
             };
             let statements = crate::lang::syntax::parse_line(&example, 0).unwrap();

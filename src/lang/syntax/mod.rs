@@ -13,7 +13,7 @@ mod value;
 mod writer;
 
 pub(crate) use ast::Flag;
-pub(crate) use ast::{CheckInOption, Command, DidChoice, Spanned, Statement};
+pub(crate) use ast::{CheckInOption, Command, DidChoice, Spanned, Statement, WakeupChoice};
 pub(crate) use lines::{Line, Lines};
 pub(crate) use value::{DidNumber, Extension, GuestName, LevelName, ValueError};
 pub(crate) use writer::{DidValue, Request, script};

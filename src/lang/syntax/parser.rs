@@ -8,7 +8,9 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
-use crate::lang::syntax::ast::{CheckInOption, Command, DidChoice, Flag, Spanned, Statement};
+use crate::lang::syntax::ast::{
+    CheckInOption, Command, DidChoice, Flag, Spanned, Statement, WakeupChoice,
+};
 use crate::lang::syntax::{keywords, rules};
 
 pub(crate) use grammar::Rule;
@@ -101,6 +103,7 @@ fn parse_statement(pair: Pair<'_, Rule>, offset: usize) -> Statement<'_> {
         Rule::rename => parse_rename(pair, offset),
         Rule::did => parse_did(pair, offset),
         Rule::flag => parse_flag(pair, offset),
+        Rule::wakeup => parse_wakeup(pair, offset),
         Rule::show => Command::Show {
             room: parse_args::<1>(pair, offset)[0].clone(),
         },
@@ -157,6 +160,24 @@ fn parse_flag(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {
     let room = spanned_str(&inner.next().expect("a flag command has an ext"), offset);
     let on = inner.next().is_some_and(|v| v.as_rule() == Rule::kw_on);
     Command::Flag { flag, room, on }
+}
+
+fn parse_wakeup(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {
+    let mut inner = pair.into_inner().skip(1);
+    let room = spanned_str(&inner.next().expect("wakeup has an ext"), offset);
+    let what = inner.next().expect("wakeup has a time or CLEAR");
+    let clear = what.as_rule() == Rule::wakeup_clear;
+    let mut parts = what.into_inner();
+    let wakeup = if clear {
+        let span = span(&parts.next().expect("wakeup_clear has CLEAR"), offset);
+        let time = parts.next().map(|time| spanned_str(&time, offset));
+        WakeupChoice::Clear { span, time }
+    } else {
+        let time = spanned_str(&parts.next().expect("wakeup_at has a clock"), offset);
+        let date = parts.next().map(|date| spanned_str(&date, offset));
+        WakeupChoice::At { time, date }
+    };
+    Command::Wakeup { room, wakeup }
 }
 
 fn parse_did(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {

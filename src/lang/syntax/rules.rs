@@ -17,6 +17,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::kw_dnd
         | Rule::kw_show
         | Rule::kw_test
+        | Rule::kw_wakeup
+        | Rule::wakeup
         | Rule::line
         | Rule::block
         | Rule::commands
@@ -37,6 +39,10 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::kw_auto => "`AUTO`",
         Rule::kw_none => "`NONE`",
         Rule::kw_on | Rule::kw_off => "`ON` or `OFF`",
+        Rule::wakeup_at | Rule::wakeup_clear => "a time such as 07:00, or `CLEAR`",
+        Rule::kw_clear => "`CLEAR`",
+        Rule::clock => "a time of day such as 07:00",
+        Rule::day => "a date such as 2026-12-24",
         Rule::EOI => END_OF_COMMAND,
         Rule::ext => "a directory number (digits)",
         Rule::number => "a DID number (digits)",
@@ -60,5 +66,6 @@ pub(crate) fn starts_command(rule: Rule) -> bool {
             | Rule::kw_dnd
             | Rule::kw_show
             | Rule::kw_test
+            | Rule::kw_wakeup
     )
 }

@@ -43,6 +43,27 @@ fn tree(statements: &[Statement<'_>]) -> String {
                 assert!(from.span.end < to.span.start);
                 write!(out, "(move {} {})", from.node, to.node).unwrap();
             }
+            Command::Wakeup { room, wakeup } => match wakeup {
+                crate::lang::syntax::WakeupChoice::At { time, date } => write!(
+                    out,
+                    "(wakeup {} {}{})",
+                    room.node,
+                    time.node,
+                    date.as_ref()
+                        .map(|d| format!(" {}", d.node))
+                        .unwrap_or_default()
+                )
+                .unwrap(),
+                crate::lang::syntax::WakeupChoice::Clear { time, .. } => write!(
+                    out,
+                    "(wakeup {} clear{})",
+                    room.node,
+                    time.as_ref()
+                        .map(|t| format!(" {}", t.node))
+                        .unwrap_or_default()
+                )
+                .unwrap(),
+            },
             Command::Rename { room, guest } => {
                 write!(out, "(rename {} {:?})", room.node, guest.node).unwrap();
             }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Cor;
 use crate::lang::syntax::Flag;
+use crate::lang::validate::wakeup::WakeupChange;
 
 /// One accepted command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +50,11 @@ pub(crate) enum Action {
         room: String,
         flag: Flag,
         on: bool,
+    },
+    /// `WAKEUP room ...`: book or clear wake-up calls.
+    Wakeup {
+        room: String,
+        change: WakeupChange,
     },
     Show {
         room: String,
@@ -99,6 +105,7 @@ impl Action {
             Self::Rename { .. } => "RENAME",
             Self::SetDid { .. } => "DID",
             Self::SetFlag { flag, .. } => flag.keyword(),
+            Self::Wakeup { .. } => "WAKEUP",
             Self::Show { .. } => "SHOW",
             Self::Test => "TEST",
         }
@@ -113,6 +120,7 @@ impl Action {
             | Self::Rename { room, .. }
             | Self::SetDid { room, .. }
             | Self::SetFlag { room, .. }
+            | Self::Wakeup { room, .. }
             | Self::Show { room } => vec![room],
             Self::Move { from, to } => vec![from, to],
             Self::Test => Vec::new(),

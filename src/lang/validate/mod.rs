@@ -8,12 +8,15 @@ mod guest;
 pub(crate) mod limits;
 pub(crate) mod pms_name;
 mod validator;
+pub(crate) mod wakeup;
 
 pub(crate) use crate::lang::syntax::Flag;
 pub(crate) use checked::{Action, CheckIn, DidRequest, Guest};
+pub(crate) use validator::{House, KnownRoom};
 pub use {checked::Command, validator::Validator};
 
 use crate::config::Config;
+use wakeup::WakeupChange;
 
 /// Checks a journaled command again, on its own, against `config`: the configuration may have
 /// changed since the command was accepted (number transfer switched off, a level renamed or
@@ -28,7 +31,19 @@ pub(crate) fn recheck(config: &Config, command: &Command) -> Result<Command, NoL
             command.text
         )]));
     };
-    let mut validator = Validator::new(config);
+    let now = chrono::Local::now().naive_local();
+    // A wake-up keeps the day it was booked for (its text may name only the time).
+    if let Action::Wakeup {
+        change: WakeupChange::Book(at),
+        ..
+    } = &command.action
+        && at.has_passed(now)
+    {
+        return Err(NoLongerValid(vec![format!(
+            "the wake-up time {at} has passed before the call could be booked"
+        )]));
+    }
+    let mut validator = Validator::new(config).at(now);
     let checked = validator.check(statement, command.line, &command.text, 0);
     let errors: Vec<String> = checked
         .diagnostics
@@ -37,9 +52,13 @@ pub(crate) fn recheck(config: &Config, command: &Command) -> Result<Command, NoL
         .map(|d| d.kind.to_string())
         .collect();
     match checked.command {
-        // The reservation is kept beside the text, not in it.
+        // The reservation is kept beside the text, not in it; a wake-up keeps its day.
         Some(fresh) if errors.is_empty() => Ok(Command {
             reservation: command.reservation.clone(),
+            action: match (&command.action, fresh.action) {
+                (kept @ Action::Wakeup { .. }, Action::Wakeup { .. }) => kept.clone(),
+                (_, fresh) => fresh,
+            },
             ..fresh
         }),
         _ => Err(NoLongerValid(errors)),

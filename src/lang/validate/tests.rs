@@ -374,3 +374,33 @@ fn each_command_is_checked_against_the_pbx_that_owns_its_room() {
         "the guest's DID 7002 moves with them, but room 1001 is on PBX `east`, which has no number transfer"
     );
 }
+
+/// What the script does to a room is what a wake-up is checked against: a guest checked in,
+/// checked out or moved; three at most, a move taking them along.
+#[test]
+fn wakeups_follow_the_scripts_own_guests() {
+    let day = (chrono::Local::now().date_naive() + chrono::Days::new(1)).format("%Y-%m-%d");
+    let script = format!(
+        "CHECKIN 1000 \"A,B\"\nWAKEUP 1000 06:00 {day}\nWAKEUP 1000 06:30 {day}\nMOVE 1000 2000\nWAKEUP 1000 07:00 {day}\nWAKEUP 2000 07:00 {day}\nWAKEUP 2000 07:30 {day}\nWAKEUP 2000 CLEAR 06:00\nWAKEUP 2000 07:30 {day}\nCHECKOUT 2000\nWAKEUP 2000 08:00 {day}\n"
+    );
+    let found: Vec<(usize, usize, &str)> = errors(&script)
+        .iter()
+        .map(|(line, column, kind)| {
+            (
+                *line,
+                *column,
+                match kind {
+                    DiagnosticKind::WakeupRoomVacant { .. } => "vacant",
+                    DiagnosticKind::TooManyWakeups { .. } => "fourth",
+                    _ => "other",
+                },
+            )
+        })
+        .collect();
+    // 1000 is vacant after the move; 2000 holds the two that came along plus 07:00, so a
+    // fourth is refused until one is cleared; after the check-out 2000 is vacant.
+    assert_eq!(
+        found,
+        [(5, 8, "vacant"), (7, 13, "fourth"), (11, 8, "vacant")]
+    );
+}

@@ -5,12 +5,31 @@
 //! length is checked in constant memory.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
 
 use crate::config::{Capabilities, Config};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
-use crate::lang::syntax::{self, CheckInOption, DidChoice, Spanned, Statement};
+use crate::lang::syntax::{self, CheckInOption, DidChoice, Spanned, Statement, WakeupChoice};
 use crate::lang::validate::checked::{Action, CheckIn, Command, DidRequest, Guest};
 use crate::lang::validate::limits;
+use crate::lang::validate::wakeup::{self, Clock, MAX_PER_ROOM, Wakeup, WakeupChange};
+
+/// The rooms as the journal expects them when a script is checked: who is occupied, and the
+/// wake-ups booked. Without it, only what the script itself does is known (the engine checks
+/// the rest before it sends anything).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct House {
+    pub(crate) rooms: HashMap<String, KnownRoom>,
+}
+
+/// One room of `House`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KnownRoom {
+    pub(crate) occupied: bool,
+    pub(crate) wakeups: Vec<Wakeup>,
+}
 
 /// The result of checking one statement: the command if it has no error, and every diagnostic
 /// (errors and warnings) found in it.
@@ -52,6 +71,14 @@ pub struct Validator<'c> {
     checked_in: HashMap<String, String>,
     /// The script being checked, for messages that point into an earlier line.
     path: String,
+    /// The local time the script is checked at (wake-ups are not booked in the past).
+    now: NaiveDateTime,
+    /// The rooms as the journal expects them, if the caller knows them.
+    house: Option<Arc<House>>,
+    /// Room -> occupied, as the script left it.
+    occupied: HashMap<String, bool>,
+    /// Room -> its wake-ups, as the script left them.
+    wakeups: HashMap<String, Vec<Wakeup>>,
 }
 
 impl<'c> Validator<'c> {
@@ -71,7 +98,54 @@ impl<'c> Validator<'c> {
             room_did: HashMap::new(),
             checked_in: HashMap::new(),
             path: String::new(),
+            now: chrono::Local::now().naive_local(),
+            house: None,
+            occupied: HashMap::new(),
+            wakeups: HashMap::new(),
         }
+    }
+
+    /// Checks against the rooms as the journal expects them too (see `House`).
+    #[must_use]
+    pub(crate) fn knowing(mut self, house: Arc<House>) -> Self {
+        self.house = Some(house);
+        self
+    }
+
+    /// Checks as if it were `now` (tests, and a command checked again later).
+    #[must_use]
+    pub(crate) fn at(mut self, now: NaiveDateTime) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// Whether `room` has a guest, as far as the script and the house know.
+    fn is_occupied(&self, room: &str) -> Option<bool> {
+        self.occupied.get(room).copied().or_else(|| {
+            self.house
+                .as_ref()
+                .map(|house| house.rooms.get(room).is_some_and(|known| known.occupied))
+        })
+    }
+
+    /// The wake-ups booked for `room`, as far as the script and the house know.
+    fn booked(&self, room: &str) -> Vec<Wakeup> {
+        self.wakeups
+            .get(room)
+            .cloned()
+            .or_else(|| {
+                self.house
+                    .as_ref()
+                    .and_then(|house| house.rooms.get(room))
+                    .map(|known| known.wakeups.clone())
+            })
+            .unwrap_or_default()
+    }
+
+    /// A guest arrives in (`true`) or leaves `room`: their wake-ups go with them.
+    fn occupy(&mut self, room: &str, occupied: bool) {
+        self.occupied.insert(room.to_owned(), occupied);
+        self.wakeups.insert(room.to_owned(), Vec::new());
     }
 
     fn view(&self) -> &Config {
@@ -184,6 +258,7 @@ impl<'c> Validator<'c> {
                     // The guest checked out first takes their DID along.
                     self.forget(&room, &RoomDid::None);
                 }
+                self.occupy(&room, true);
                 match (&did, did_option) {
                     (Some(DidRequest::Number(n)), Some(option)) => {
                         self.give(&room, n, line, option.span, diagnostics);
@@ -203,6 +278,7 @@ impl<'c> Validator<'c> {
                 let room = self.expect_room(room, diagnostics)?;
                 self.forget(&room, &RoomDid::None);
                 self.checked_in.remove(&room);
+                self.occupy(&room, false);
                 Action::CheckOut { room }
             }
             C::Cos { room, level } => {
@@ -256,6 +332,11 @@ impl<'c> Validator<'c> {
                     }
                 }
                 self.relocate(&from_room, &to_room);
+                // The guest's wake-ups move with them.
+                let moving = self.booked(&from_room);
+                self.occupy(&from_room, false);
+                self.occupy(&to_room, true);
+                self.wakeups.insert(to_room.clone(), moving);
                 match self.checked_in.remove(&from_room) {
                     Some(at) => self.checked_in.insert(to_room.clone(), at),
                     None => self.checked_in.remove(&to_room),
@@ -326,11 +407,114 @@ impl<'c> Validator<'c> {
                     did: did_value,
                 }
             }
+            C::Wakeup { room, wakeup } => self.check_wakeup(room, wakeup, keyword, diagnostics)?,
             C::Show { room } => Action::Show {
                 room: self.expect_room(room, diagnostics)?,
             },
             C::Test => Action::Test,
         })
+    }
+
+    /// `WAKEUP`: a real time (and date), not in the past, for a room with a guest, at most
+    /// `MAX_PER_ROOM` booked.
+    fn check_wakeup(
+        &mut self,
+        room: &Spanned<&str>,
+        wakeup: &WakeupChoice<'_>,
+        keyword: Span,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Action> {
+        let room_span = room.span;
+        let room_text = self.expect_room(room, diagnostics);
+        if self.knows_pbx() && !self.capabilities().wakeup {
+            diagnostics.push(Diagnostic::new(
+                DiagnosticKind::UnsupportedByInterface {
+                    what: "WAKEUP",
+                    needs: "an interface with wake-up calls",
+                    pbx: self.pbx_name().to_owned(),
+                    interface: self.capabilities().interface.name(),
+                },
+                keyword,
+            ));
+            return None;
+        }
+        let clock = |time: &Spanned<&str>, diagnostics: &mut Vec<Diagnostic>| {
+            let clock = Clock::parse(time.node);
+            if clock.is_none() {
+                diagnostics.push(Diagnostic::new(
+                    DiagnosticKind::NotATime {
+                        text: time.node.to_owned(),
+                    },
+                    time.span,
+                ));
+            }
+            clock
+        };
+        let (change, span) = match wakeup {
+            WakeupChoice::At { time, date } => {
+                let at = clock(time, diagnostics);
+                let day = match date {
+                    None => Some(None),
+                    Some(date) => {
+                        let day = wakeup::parse_date(date.node);
+                        if day.is_none() {
+                            diagnostics.push(Diagnostic::new(
+                                DiagnosticKind::NotADate {
+                                    text: date.node.to_owned(),
+                                },
+                                date.span,
+                            ));
+                        }
+                        day.map(Some)
+                    }
+                };
+                let span = date
+                    .as_ref()
+                    .map_or(time.span, |date| time.span.to(date.span));
+                let booked = Wakeup::at(at?, day?, self.now);
+                if booked.has_passed(self.now) {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::WakeupInThePast {
+                            at: booked.to_string(),
+                            now: self.now.format("%Y-%m-%d %H:%M").to_string(),
+                        },
+                        span,
+                    ));
+                    return None;
+                }
+                (WakeupChange::Book(booked), span)
+            }
+            WakeupChoice::Clear { span, time } => match time {
+                None => (WakeupChange::Clear(None), *span),
+                Some(time) => (
+                    WakeupChange::Clear(Some(clock(time, diagnostics)?)),
+                    span.to(time.span),
+                ),
+            },
+        };
+        let room = room_text?;
+        let booked = self.booked(&room);
+        if matches!(change, WakeupChange::Book(_)) {
+            if self.is_occupied(&room) == Some(false) {
+                diagnostics.push(Diagnostic::new(
+                    DiagnosticKind::WakeupRoomVacant { room: room.clone() },
+                    room_span,
+                ));
+                return None;
+            }
+            if change.apply(&booked).len() > MAX_PER_ROOM {
+                diagnostics.push(Diagnostic::new(
+                    DiagnosticKind::TooManyWakeups {
+                        room: room.clone(),
+                        booked: booked.iter().map(ToString::to_string).collect(),
+                    },
+                    span,
+                ));
+                return None;
+            }
+        }
+        self.wakeups.insert(room.clone(), change.apply(&booked));
+        Some(Action::Wakeup { room, change })
     }
 
     fn expect_level(

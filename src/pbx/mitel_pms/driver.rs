@@ -23,6 +23,7 @@ use crate::engine::{
     WireEvents, WireFuture,
 };
 use crate::lang::validate::pms_name::fit_name;
+use crate::lang::validate::wakeup::{Wakeup, WakeupChange};
 use crate::lang::validate::{Action, CheckIn, Command, Flag, Guest};
 use crate::pbx::mitel_pms::frame::{Record, visible};
 use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Say, Settings};
@@ -231,6 +232,19 @@ pub(crate) fn frames(
                 push(to, Record::Name(settings.pms.nam_add, guest, to.clone()));
             }
             push(to, level);
+            // The PBX cleared the guest's wake-ups with the old room: booked again here.
+            if let Some(state) = state {
+                for wakeup in state(from).wakeups {
+                    push(
+                        to,
+                        Record::Wakeup(
+                            settings.pms.wakeup_code,
+                            Some(wakeup.clock.hhmm()),
+                            to.clone(),
+                        ),
+                    );
+                }
+            }
         }
         Action::SetFlag { room, flag, on } => push(
             room,
@@ -239,6 +253,34 @@ pub(crate) fn frames(
                 Flag::DoNotDisturb => Record::DoNotDisturb(*on, room.clone()),
             },
         ),
+        Action::Wakeup { room, change } => {
+            let code = settings.pms.wakeup_code;
+            let book =
+                |wakeup: &Wakeup| Record::Wakeup(code, Some(wakeup.clock.hhmm()), room.clone());
+            match change {
+                WakeupChange::Book(at) => {
+                    if let Some(state) = state
+                        && !state(room).occupied
+                    {
+                        return Err(format!(
+                            "room {room} is vacant as far as hotelcare knows: there is no guest to wake; nothing was sent"
+                        ));
+                    }
+                    push(room, book(at));
+                }
+                WakeupChange::Clear(None) => push(room, Record::Wakeup(code, None, room.clone())),
+                // The record names no time to clear: all of them are cleared, and the others
+                // booked again.
+                WakeupChange::Clear(Some(_)) => {
+                    push(room, Record::Wakeup(code, None, room.clone()));
+                    if let Some(state) = state {
+                        for wakeup in change.apply(&state(room).wakeups) {
+                            push(room, book(&wakeup));
+                        }
+                    }
+                }
+            }
+        }
         Action::Test => push("-", Record::AreYouThere),
         Action::Show { .. } => {}
         Action::SetDid { room, .. } => {
@@ -572,6 +614,7 @@ mod tests {
                 extension_width: 5,
                 keepalive: None,
                 general_reset: true,
+                wakeup_code: *b"WKP",
             },
             block: 0,
         }

@@ -35,6 +35,8 @@ pub(crate) enum Record {
     Name(u8, String, String),
     MessageWaiting(bool, String),
     DoNotDisturb(bool, String),
+    /// A wake-up at `hhmm` (`None`: the room's cleared), with the record's three letters.
+    Wakeup([u8; 3], Option<String>, String),
     AreYouThere,
     /// The start of a general reset.
     GeneralReset,
@@ -56,6 +58,12 @@ impl Record {
             Self::Name(op, name, room) => format!("NAM{op} {name:<NAME_WIDTH$}{}", ext(room)),
             Self::MessageWaiting(on, room) => format!("MW {} {}", flag(*on), ext(room)),
             Self::DoNotDisturb(on, room) => format!("DND{} {}", flag(*on), ext(room)),
+            Self::Wakeup(code, hhmm, room) => format!(
+                "{}{}{}",
+                String::from_utf8_lossy(code),
+                hhmm.as_deref().unwrap_or("    "),
+                ext(room)
+            ),
             Self::AreYouThere => "AREYUTHERE".to_owned(),
             Self::GeneralReset => "GRS".to_owned(),
             Self::End => "END".to_owned(),
@@ -81,6 +89,15 @@ impl Record {
             Self::Name(op, name, _) => format!("name {} (NAM{op})", name.trim_end()),
             Self::MessageWaiting(on, _) => format!("message waiting {}", on_off(*on)),
             Self::DoNotDisturb(on, _) => format!("do not disturb {}", on_off(*on)),
+            Self::Wakeup(code, Some(hhmm), _) => format!(
+                "wake-up at {}:{} ({})",
+                hhmm.get(..2).unwrap_or(""),
+                hhmm.get(2..).unwrap_or(""),
+                String::from_utf8_lossy(code)
+            ),
+            Self::Wakeup(code, None, _) => {
+                format!("wake-ups cleared ({})", String::from_utf8_lossy(code))
+            }
             Self::AreYouThere => "are you there (AREYUTHERE)".to_owned(),
             Self::GeneralReset => "general reset (GRS)".to_owned(),
             Self::End => "end of the general reset (END)".to_owned(),
@@ -151,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn records_are_ten_bytes_with_the_default_width_and_wider_when_configured() {
+    fn records_have_their_exact_text_at_the_default_width_and_wider() {
         for (record, five, seven) in [
             (Record::CheckIn("1000".into()), "CHK1  1000", "CHK1    1000"),
             (
@@ -173,6 +190,16 @@ mod tests {
                 Record::DoNotDisturb(true, "1000".into()),
                 "DND1  1000",
                 "DND1    1000",
+            ),
+            (
+                Record::Wakeup(*b"WKP", Some("0700".into()), "1000".into()),
+                "WKP0700 1000",
+                "WKP0700   1000",
+            ),
+            (
+                Record::Wakeup(*b"WKP", None, "1000".into()),
+                "WKP     1000",
+                "WKP       1000",
             ),
         ] {
             assert_eq!(record.text(5), five, "{record:?}");

@@ -21,6 +21,15 @@ pub(crate) fn value(value: &Value<'_>) -> String {
         Value::Cor(cor) => cor.to_string(),
         Value::Flag(on) => if *on { "on" } else { "off" }.into(),
         Value::Read(id, field) => format!("{id}.{field}"),
+        Value::Wakeups(id, change) => match change {
+            crate::lang::validate::wakeup::WakeupChange::Book(at) => {
+                format!("{id}.Wake-up Times + {at}")
+            }
+            crate::lang::validate::wakeup::WakeupChange::Clear(Some(clock)) => {
+                format!("{id}.Wake-up Times - {clock}")
+            }
+            crate::lang::validate::wakeup::WakeupChange::Clear(None) => "empty".into(),
+        },
     }
 }
 
@@ -249,6 +258,7 @@ fn planned_value(field: Field, value: &Value<'_>) -> PlannedField {
         Value::Cor(cor) => Source::Value(cor.to_string()),
         Value::Flag(on) => Source::Value(if *on { "on" } else { "off" }.to_owned()),
         Value::Read(id, from) => Source::FromRead(format!("{id}.{from}")),
+        Value::Wakeups(..) => Source::FromRead(self::value(value)),
     };
     PlannedField {
         field: field.label(),

@@ -436,6 +436,16 @@ impl<T: Transport> Operations<'_, '_, T> {
                                 read: format!("{id}.{from}"),
                             })?
                     }
+                    crate::pbx::mixml::lower::ops::Value::Wakeups(id, _) => {
+                        let booked =
+                            lookup(&self.reads, *id, Field::WakeupTimes).ok_or_else(|| {
+                                Blocked::Unread {
+                                    origin: self.run.entry().origin.clone(),
+                                    read: format!("{id}.{}", Field::WakeupTimes),
+                                }
+                            })?;
+                        wire::wire_value(value, &|_, _| Cow::Borrowed(booked)).into_owned()
+                    }
                     other => wire::wire_value(other, &|_, _| Cow::Borrowed("")).into_owned(),
                 };
                 Ok((*field, text))

@@ -229,6 +229,10 @@ impl Pbx {
         for (field, value) in values {
             record.set(field, value);
         }
+        // A check-out (the room shows its label again) clears its wake-ups, as MiVB does.
+        if form == names::SERVICE_PROFILE && record.directory_name == record.service_label {
+            record.wakeup_times.clear();
+        }
         Ok(())
     }
 

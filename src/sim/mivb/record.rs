@@ -16,6 +16,9 @@ pub struct Record {
     pub cor_night2: String,
     pub did_service_number: String,
     pub use_did_for_outgoing_calls: bool,
+    /// The booked wake-ups, `YYYY-MM-DD HH:MM`, `, ` between.
+    #[serde(default)]
+    pub wakeup_times: String,
 }
 
 impl Record {
@@ -51,6 +54,7 @@ impl Record {
                 }
                 .to_owned()
             }
+            (names::WAKEUP_CALLS, names::WAKEUP_TIMES) => self.wakeup_times.clone(),
             _ => return None,
         })
     }
@@ -66,6 +70,7 @@ impl Record {
             names::COR_NIGHT1 => &mut self.cor_night1,
             names::COR_NIGHT2 => &mut self.cor_night2,
             names::DID_SERVICE_NUMBER => &mut self.did_service_number,
+            names::WAKEUP_TIMES => &mut self.wakeup_times,
             names::USE_DID_FOR_OUTGOING_CALLS => {
                 self.use_did_for_outgoing_calls = value == names::TRUE;
                 return;

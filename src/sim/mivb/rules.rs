@@ -27,7 +27,51 @@ pub(crate) fn form_has(form: &str, field: &str) -> bool {
                     | names::DID_SERVICE_NUMBER
                     | names::USE_DID_FOR_OUTGOING_CALLS
             )
+            | (names::WAKEUP_CALLS, names::WAKEUP_TIMES)
     )
+}
+
+/// How many wake-ups a room holds (MiVB's hotel wake-up).
+pub(crate) const MAX_WAKEUPS: usize = 3;
+
+/// The wake-ups of a `WakeupTimes` value: `YYYY-MM-DD HH:MM`, `, ` between; `None` if one is
+/// not a time.
+pub(crate) fn wakeup_times(value: &str) -> Option<Vec<String>> {
+    if value.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    value
+        .split(',')
+        .map(|one| {
+            let one = one.trim();
+            let bytes = one.as_bytes();
+            let digits = |range: std::ops::Range<usize>| {
+                bytes
+                    .get(range.clone())
+                    .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+                    .then(|| one[range].parse::<u32>().ok())
+                    .flatten()
+            };
+            let shaped = bytes.len() == 16
+                && bytes[4] == b'-'
+                && bytes[7] == b'-'
+                && bytes[10] == b' '
+                && bytes[13] == b':';
+            let (month, day, hour, minute) = (
+                digits(5..7)?,
+                digits(8..10)?,
+                digits(11..13)?,
+                digits(14..16)?,
+            );
+            (shaped
+                && digits(0..4).is_some()
+                && (1..=12).contains(&month)
+                && (1..=31).contains(&day)
+                && hour < 24
+                && minute < 60)
+                .then(|| one.to_owned())
+        })
+        .collect()
 }
 
 /// Why the PBX refuses a value, in its words.
@@ -85,6 +129,16 @@ pub(crate) fn check(field: &str, value: &str) -> Result<(), Violation> {
                 )))
             }
         }
+        names::WAKEUP_TIMES => match wakeup_times(value) {
+            Some(times) if times.len() <= MAX_WAKEUPS => Ok(()),
+            Some(times) => Err(Violation(format!(
+                "{field} holds at most {MAX_WAKEUPS} wake-ups, not {}",
+                times.len()
+            ))),
+            None => Err(Violation(format!(
+                "{field} must be `YYYY-MM-DD HH:MM` times separated by `, `, not `{value}`"
+            ))),
+        },
         _ => Err(Violation(format!("unknown field {field}"))),
     }
 }

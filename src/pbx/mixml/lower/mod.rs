@@ -13,6 +13,7 @@
 pub(crate) mod ops;
 
 use crate::config::{Config, CorConfig, NumberTransfer};
+use crate::lang::validate::wakeup::WakeupChange;
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest, Guest};
 use ops::{Expectation, Field, Form, Op, ReadId, Value};
 
@@ -36,6 +37,7 @@ const NAMES: &[Field] = &[Field::LastName, Field::FirstName];
 const SERVICE_PROFILE: &[Field] = &[Field::DirectoryName, Field::ServiceLabel];
 const LABEL: &[Field] = &[Field::ServiceLabel];
 const CORS: &[Field] = &[Field::CorDay, Field::CorNight1, Field::CorNight2];
+const WAKEUPS: &[Field] = &[Field::WakeupTimes];
 const SERVICE_DETAILS: &[Field] = &[
     Field::CorDay,
     Field::CorNight1,
@@ -107,7 +109,8 @@ pub(crate) fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> 
             cor_values(&Value::Cor(*cor)),
         )],
         Action::Move { from, to } => {
-            let (names, profile, details, target) = (ReadId(1), ReadId(2), ReadId(3), ReadId(4));
+            let (names, profile, details, target, wakeups) =
+                (ReadId(1), ReadId(2), ReadId(3), ReadId(4), ReadId(5));
             let detail_fields = if nt.is_some() { SERVICE_DETAILS } else { CORS };
             // Everything is read and checked before the first write: a move out of an empty room
             // or into an occupied or mistyped one changes nothing.
@@ -116,6 +119,7 @@ pub(crate) fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> 
                 read(from, Form::ServiceProfile, SERVICE_PROFILE, profile),
                 read(from, Form::ServiceDetails, detail_fields, details),
                 read(to, Form::ServiceProfile, SERVICE_PROFILE, target),
+                read(from, Form::WakeupCalls, WAKEUPS, wakeups),
                 Op::Expect(Expectation::Occupied {
                     room: from,
                     profile,
@@ -149,6 +153,29 @@ pub(crate) fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> 
                     .iter()
                     .map(|&f| (f, Value::Read(details, f)))
                     .collect(),
+            ));
+            // The guest's wake-ups go with them (the PBX cleared them from the old room at its
+            // check-out).
+            ops.push(set(
+                to,
+                Form::WakeupCalls,
+                vec![(Field::WakeupTimes, Value::Read(wakeups, Field::WakeupTimes))],
+            ));
+            ops
+        }
+        Action::Wakeup { room, change } => {
+            let (profile, wakeups) = (ReadId(1), ReadId(2));
+            let mut ops = Vec::with_capacity(4);
+            if matches!(change, WakeupChange::Book(_)) {
+                // A wake-up is booked for a guest: a vacant room is refused before any write.
+                ops.push(read(room, Form::ServiceProfile, SERVICE_PROFILE, profile));
+                ops.push(Op::Expect(Expectation::Occupied { room, profile }));
+            }
+            ops.push(read(room, Form::WakeupCalls, WAKEUPS, wakeups));
+            ops.push(set(
+                room,
+                Form::WakeupCalls,
+                vec![(Field::WakeupTimes, Value::Wakeups(wakeups, *change))],
             ));
             ops
         }
@@ -188,6 +215,7 @@ pub(crate) fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> 
             read(room, Form::UserProfile, NAMES, ReadId(1)),
             read(room, Form::ServiceProfile, SERVICE_PROFILE, ReadId(2)),
             read(room, Form::ServiceDetails, SERVICE_DETAILS, ReadId(3)),
+            read(room, Form::WakeupCalls, WAKEUPS, ReadId(4)),
         ],
         Action::Test => vec![Op::SystemInfo],
         // Not on this wire: refused by validation (and by the driver).

@@ -7,6 +7,7 @@ use std::fmt::{self, Display, Formatter};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Cor, DidRange};
+use crate::lang::validate::wakeup::{Wakeup, WakeupChange};
 
 /// A part of the User and Services Configuration form of one directory number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,6 +15,8 @@ pub(crate) enum Form {
     UserProfile,
     ServiceProfile,
     ServiceDetails,
+    /// MiVB's hotel wake-up calls of the room (in our model, `docs/mixml.md`).
+    WakeupCalls,
 }
 
 /// A field hotelcare reads or writes. Each belongs to exactly one `Form`.
@@ -28,10 +31,12 @@ pub(crate) enum Field {
     CorNight2,
     DidServiceNumber,
     UseDidForOutgoingCalls,
+    /// The room's booked wake-ups: `YYYY-MM-DD HH:MM` each, `, ` between, at most three.
+    WakeupTimes,
 }
 
 impl Field {
-    pub(crate) const ALL: [Field; 9] = [
+    pub(crate) const ALL: [Field; 10] = [
         Field::LastName,
         Field::FirstName,
         Field::DirectoryName,
@@ -41,6 +46,7 @@ impl Field {
         Field::CorNight2,
         Field::DidServiceNumber,
         Field::UseDidForOutgoingCalls,
+        Field::WakeupTimes,
     ];
 
     pub(crate) fn form(self) -> Form {
@@ -52,6 +58,7 @@ impl Field {
             | Self::CorNight2
             | Self::DidServiceNumber
             | Self::UseDidForOutgoingCalls => Form::ServiceDetails,
+            Self::WakeupTimes => Form::WakeupCalls,
         }
     }
 
@@ -67,6 +74,7 @@ impl Field {
             Self::CorNight2 => "COR Night 2",
             Self::DidServiceNumber => "DID Service Number",
             Self::UseDidForOutgoingCalls => "Use DID for Outgoing Calls",
+            Self::WakeupTimes => "Wake-up Times",
         }
     }
 }
@@ -77,6 +85,7 @@ impl Form {
             Self::UserProfile => "User Profile",
             Self::ServiceProfile => "Service Profile",
             Self::ServiceDetails => "Service Details",
+            Self::WakeupCalls => "Wake-up Calls",
         }
     }
 }
@@ -113,6 +122,23 @@ pub(crate) enum Value<'a> {
     Flag(bool),
     /// What read `ReadId` found in `Field` (when this command ran, or as the journal kept it).
     Read(ReadId, Field),
+    /// The wake-ups read into `ReadId` (`Field::WakeupTimes`), changed.
+    Wakeups(ReadId, WakeupChange),
+}
+
+/// The wake-ups of a `Field::WakeupTimes` text (what does not read is left out: the PBX
+/// holds only what it accepted).
+pub(crate) fn wakeups_of(text: &str) -> Vec<Wakeup> {
+    text.split(',').filter_map(Wakeup::parse).collect()
+}
+
+/// The `Field::WakeupTimes` text of `wakeups`.
+pub(crate) fn wakeups_text(wakeups: &[Wakeup]) -> String {
+    wakeups
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A condition on what a command has read, checked before the command writes anything: the

@@ -22,6 +22,7 @@ pub(crate) fn form_name(form: Form) -> &'static str {
         Form::UserProfile => names::USER_PROFILE,
         Form::ServiceProfile => names::SERVICE_PROFILE,
         Form::ServiceDetails => names::SERVICE_DETAILS,
+        Form::WakeupCalls => names::WAKEUP_CALLS,
     }
 }
 
@@ -37,6 +38,7 @@ pub(crate) fn field_name(field: Field) -> &'static str {
         Field::CorNight2 => names::COR_NIGHT2,
         Field::DidServiceNumber => names::DID_SERVICE_NUMBER,
         Field::UseDidForOutgoingCalls => names::USE_DID_FOR_OUTGOING_CALLS,
+        Field::WakeupTimes => names::WAKEUP_TIMES,
     }
 }
 
@@ -68,6 +70,12 @@ pub(crate) fn wire_value<'v>(
         Value::Cor(cor) => Cow::Owned(cor.to_string()),
         Value::Flag(on) => Cow::Borrowed(flag_text(*on)),
         Value::Read(id, field) => read(*id, *field),
+        Value::Wakeups(id, change) => {
+            let booked = crate::pbx::mixml::lower::ops::wakeups_of(&read(*id, Field::WakeupTimes));
+            Cow::Owned(crate::pbx::mixml::lower::ops::wakeups_text(
+                &change.apply(&booked),
+            ))
+        }
     }
 }
 

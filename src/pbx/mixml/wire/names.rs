@@ -50,6 +50,7 @@ pub(crate) const DIRECTORY_NUMBER: &str = "DirectoryNumber";
 pub(crate) const USER_PROFILE: &str = "UserProfile";
 pub(crate) const SERVICE_PROFILE: &str = "ServiceProfile";
 pub(crate) const SERVICE_DETAILS: &str = "ServiceDetails";
+pub(crate) const WAKEUP_CALLS: &str = "WakeupCalls";
 
 // Fields.
 pub(crate) const LAST_NAME: &str = "LastName";
@@ -61,6 +62,7 @@ pub(crate) const COR_NIGHT1: &str = "ClassOfRestrictionNight1";
 pub(crate) const COR_NIGHT2: &str = "ClassOfRestrictionNight2";
 pub(crate) const DID_SERVICE_NUMBER: &str = "DidServiceNumber";
 pub(crate) const USE_DID_FOR_OUTGOING_CALLS: &str = "UseDidForOutgoingCalls";
+pub(crate) const WAKEUP_TIMES: &str = "WakeupTimes";
 
 /// Text of a set flag; anything else reads as off.
 pub(crate) const TRUE: &str = "true";

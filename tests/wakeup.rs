@@ -1,0 +1,191 @@
+//! Wake-up calls through the binary: booked, cleared one and all, taken along by a move and
+//! cleared by a check-out, on a MiXML PBX and on a Mitel PMS PBX; every bad input refused by
+//! `check` with a caret and a fix.
+
+use crate::mitel_pms::TestPms;
+use crate::support::{TestPbx, hotelcare, text};
+
+/// Tomorrow's date, as the language writes it.
+fn tomorrow() -> String {
+    (chrono::Local::now().date_naive() + chrono::Days::new(1))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[test]
+fn on_a_mixml_pbx_wakeups_are_booked_cleared_moved_and_checked_out() {
+    let pbx = TestPbx::start();
+    let day = tomorrow();
+    let ran = pbx.run(&format!(
+        "CHECKIN 1000 \"Solo,Alina\"\nWAKEUP 1000 07:00 {day}\nWAKEUP 1000 06:30 {day}\nWAKEUP 1000 08:15 {day}\nWAKEUP 1000 CLEAR 06:30\n"
+    ));
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(
+        pbx.record("1000").wakeup_times,
+        format!("{day} 07:00, {day} 08:15")
+    );
+    let rooms = pbx.hotelcare().args(["rooms", "1000"]).output().unwrap();
+    assert!(
+        text(&rooms.stdout).contains(&format!("[wake-up: {day} 07:00, {day} 08:15]")),
+        "{}",
+        text(&rooms.stdout)
+    );
+
+    let ran = pbx.run("MOVE 1000 2000\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(pbx.record("1000").wakeup_times, "", "the old room's went");
+    assert_eq!(
+        pbx.record("2000").wakeup_times,
+        format!("{day} 07:00, {day} 08:15"),
+        "and came along"
+    );
+
+    let ran = pbx.run("WAKEUP 2000 CLEAR\nWAKEUP 2000 09:00\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert!(pbx.record("2000").wakeup_times.ends_with(" 09:00"));
+    let ran = pbx.run("CHECKOUT 2000\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert_eq!(
+        pbx.record("2000").wakeup_times,
+        "",
+        "a check-out clears them"
+    );
+    let json = pbx
+        .hotelcare()
+        .args(["--format", "json", "rooms", "2000"])
+        .output()
+        .unwrap();
+    let rooms: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(rooms["rooms"][0].get("wakeups").is_none(), "{rooms}");
+}
+
+#[test]
+fn a_vacant_room_gets_no_wakeup_and_nothing_is_written() {
+    let pbx = TestPbx::start();
+    // Never touched by hotelcare: the MiXML wire reads the room and refuses before writing.
+    let ran = pbx.run(&format!("WAKEUP 1000 07:00 {}\n", tomorrow()));
+    assert_eq!(ran.status.code(), Some(4), "{}", text(&ran.stderr));
+    assert!(
+        text(&ran.stderr).contains("has no guest"),
+        "{}",
+        text(&ran.stderr)
+    );
+    assert_eq!(pbx.record("1000").wakeup_times, "");
+}
+
+#[test]
+fn on_a_mitel_pms_pbx_a_wakeup_is_a_wkp_record() {
+    let pms = TestPms::start("");
+    let ran = pms.run(&format!(
+        "CHECKIN 1000 \"Solo,Alina\"\nWAKEUP 1000 07:00\nWAKEUP 1000 06:30 {}\nWAKEUP 1000 CLEAR 07:00\nMOVE 1000 2000\nWAKEUP 2000 CLEAR\n",
+        tomorrow()
+    ));
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let applied = pms.simulator().applied();
+    let wakeups: Vec<&str> = applied
+        .iter()
+        .map(String::as_str)
+        .filter(|r| r.starts_with("WKP"))
+        .collect();
+    assert_eq!(
+        wakeups,
+        [
+            "WKP0700 1000",
+            "WKP0630 1000",
+            // A clear names no time: all go, the others are booked again.
+            "WKP     1000",
+            "WKP0630 1000",
+            // The move books them again in the new room (the old room's went at its CHK0).
+            "WKP0630 2000",
+            "WKP     2000",
+        ]
+    );
+    assert!(pms.simulator().room("2000").unwrap().wakeups.is_empty());
+}
+
+#[test]
+fn the_wakeup_code_is_configurable_for_the_site() {
+    let pms = TestPms::start("wakeup_code = \"WAK\"");
+    let plan = hotelcare()
+        .current_dir(pms.dir.path())
+        .arg("--config")
+        .arg(&pms.config)
+        .args(["plan", "-"])
+        .write_stdin("WAKEUP 1000 CLEAR\n")
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    assert!(text(&plan.stdout).contains("WAK"), "{}", text(&plan.stdout));
+    let bad = TestPms::start("wakeup_code = \"wk\"");
+    let check = hotelcare()
+        .current_dir(bad.dir.path())
+        .arg("--config")
+        .arg(&bad.config)
+        .args(["check", "-"])
+        .write_stdin("TEST\n")
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    assert!(
+        text(&check.stderr).contains("mitel_pms.wakeup_code"),
+        "{}",
+        text(&check.stderr)
+    );
+}
+
+#[test]
+fn check_refuses_each_bad_wakeup_with_a_caret_and_a_fix() {
+    let pbx = TestPbx::start();
+    let ran = pbx.run("CHECKIN 1000 \"Solo,Alina\"\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let day = tomorrow();
+    let cases = [
+        ("WAKEUP 1000 25:00", "`25:00` is not a time of day", "1:13"),
+        ("WAKEUP 1000 24:00", "`24:00` is not a time of day", "1:13"),
+        ("WAKEUP 1000 07:60", "`07:60` is not a time of day", "1:13"),
+        (
+            "WAKEUP 1000 07:00 2020-01-01",
+            "a wake-up at 2020-01-01 07:00 is in the past",
+            "1:13",
+        ),
+        (
+            "WAKEUP 1000 07:00 2026-02-30",
+            "`2026-02-30` is not a date",
+            "1:19",
+        ),
+        // Room 2000 has no guest, as the journal has it.
+        ("WAKEUP 2000 07:00", "room 2000 has no guest to wake", "1:8"),
+    ];
+    for (line, message, at) in cases {
+        let check = pbx
+            .hotelcare()
+            .args(["check", "-"])
+            .write_stdin(format!("{line}\n"))
+            .output()
+            .unwrap();
+        let stderr = text(&check.stderr);
+        assert_eq!(check.status.code(), Some(1), "{line}: {stderr}");
+        assert!(stderr.contains(message), "{line}: {stderr}");
+        assert!(
+            stderr.contains(&format!("<stdin>:{at}")),
+            "{line}: {stderr}"
+        );
+        assert!(stderr.contains("help: "), "{line}: {stderr}");
+    }
+    let fourth = pbx
+        .hotelcare()
+        .args(["check", "-"])
+        .write_stdin(format!(
+            "WAKEUP 1000 06:00 {day}\nWAKEUP 1000 06:30 {day}\nWAKEUP 1000 07:00 {day}\nWAKEUP 1000 07:30 {day}\n"
+        ))
+        .output()
+        .unwrap();
+    let stderr = text(&fourth.stderr);
+    assert_eq!(fourth.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("already has 3 wake-up calls booked"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("<stdin>:4:13"), "{stderr}");
+    assert!(stderr.contains("WAKEUP 1000 CLEAR 06:00"), "{stderr}");
+}
