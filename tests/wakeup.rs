@@ -136,7 +136,8 @@ fn the_wakeup_code_is_configurable_for_the_site() {
 #[test]
 fn check_refuses_each_bad_wakeup_with_a_caret_and_a_fix() {
     let pbx = TestPbx::start();
-    let ran = pbx.run("CHECKIN 1000 \"Solo,Alina\"\n");
+    // Room 2000 is vacant as the journal has it: a guest came and went.
+    let ran = pbx.run("CHECKIN 1000 \"Solo,Alina\"\nCHECKIN 2000 \"Doe,Jo\"\nCHECKOUT 2000\n");
     assert!(ran.status.success(), "{}", text(&ran.stderr));
     let day = tomorrow();
     let cases = [
@@ -188,4 +189,160 @@ fn check_refuses_each_bad_wakeup_with_a_caret_and_a_fix() {
     );
     assert!(stderr.contains("<stdin>:4:13"), "{stderr}");
     assert!(stderr.contains("WAKEUP 1000 CLEAR 06:00"), "{stderr}");
+}
+
+/// `YYMMDD` of tomorrow, as FIAS writes dates.
+fn tomorrow_fias() -> String {
+    (chrono::Local::now().date_naive() + chrono::Days::new(1))
+        .format("%y%m%d")
+        .to_string()
+}
+
+/// The wake-up answers the PMS received.
+fn answers(pms: &hotelcare::sim::fias_pms::FiasPms) -> Vec<String> {
+    pms.received()
+        .into_iter()
+        .filter(|r| r.starts_with("WA|"))
+        .collect()
+}
+
+/// Through `hotelcare serve`: the PMS books with `WR` and clears with `WC`; the MiXML PBX rings
+/// at its (simulated) time and reports how each call ended; the PMS gets one `WA` per booking,
+/// `TI` echoed with its seconds; a check-out clears what is left.
+#[test]
+fn through_the_service_the_pms_books_clears_and_gets_one_answer_per_call() {
+    use hotelcare::sim::Faults;
+
+    let pbx = TestPbx::with(crate::support::Setup {
+        pbx_extra: "wakeup_report_secs = 1\n".into(),
+        ..crate::support::Setup::default()
+    });
+    let (_runtime, pms) = crate::fias::start_pms();
+    crate::fias::add_fias(&pbx.config, &pms, "");
+    let mut service = crate::fias::serve(&pbx);
+    crate::support::wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+    assert!(
+        pms.received().iter().any(|r| r == "LR|RIWA|FLRNDATIAS|"),
+        "{:?}",
+        pms.received()
+    );
+    pms.send(b"GI|RN1000|G#71|GNSolo|GFAlina|");
+    crate::support::wait_for("the check-in", || {
+        pbx.record("1000").directory_name == "Solo,Alina"
+    });
+    let day = tomorrow_fias();
+    let date = tomorrow();
+    for time in ["070015", "080000", "090000", "100000"] {
+        // In order, as a PMS sends them.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        pms.send(format!("WR|RN1000|DA{day}|TI{time}|").as_bytes());
+    }
+    // Three are booked; a fourth is more than MiVB holds: refused, and answered UR at once.
+    crate::support::wait_for("three booked, the fourth refused", || {
+        pbx.record("1000").wakeup_times.matches(", ").count() == 2
+            && answers(&pms).contains(&format!("WA|RN1000|DA{day}|TI100000|ASUR|"))
+    });
+    pms.send(format!("WR|RN2000|DA{day}|TI063000|").as_bytes());
+    crate::support::wait_for("a vacant room's refused", || {
+        answers(&pms).contains(&format!("WA|RN2000|DA{day}|TI063000|ASUR|"))
+    });
+    // The PMS clears one and books another.
+    pms.send(format!("WC|RN1000|DA{day}|TI090000|").as_bytes());
+    pms.send(format!("WR|RN1000|DA{day}|TI090000|").as_bytes());
+
+    for (clock, answer, expected) in [
+        ("07:00", "busy", "TI070015|ASBY|"),
+        ("08:00", "no-answer", "TI080000|ASNR|"),
+        ("09:00", "answered", "TI090000|ASOK|"),
+    ] {
+        pbx.set_faults(Faults {
+            clock: Some(format!("{date} {clock}")),
+            wakeup_answers: vec![("1000".into(), answer.into())],
+            ..Faults::default()
+        });
+        let wanted = format!("WA|RN1000|DA{day}|{expected}");
+        crate::support::wait_for(&wanted, || answers(&pms).contains(&wanted));
+    }
+    // Each booking had exactly one answer (the two refused ones their UR), the cleared one
+    // none.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(answers(&pms).len(), 5, "{:?}", answers(&pms));
+    assert_eq!(pbx.record("1000").wakeup_times, "");
+
+    // Killed and started again: the PBX's report still lists the calls that rang, and the
+    // PMS gets no second answer for any of them.
+    let _ = service.kill();
+    let _ = service.wait();
+    let _ = std::fs::remove_file(pbx.dir.path().join("state/service.json"));
+    let links = pms
+        .received()
+        .iter()
+        .filter(|r| r.starts_with("LD|"))
+        .count();
+    let mut service = crate::fias::serve(&pbx);
+    crate::support::wait_for("the link to come up again", || {
+        pms.received()
+            .iter()
+            .filter(|r| r.starts_with("LD|"))
+            .count()
+            > links
+    });
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(answers(&pms).len(), 5, "{:?}", answers(&pms));
+
+    pbx.set_faults(Faults::default());
+    pms.send(format!("WR|RN1000|DA{day}|TI110000|").as_bytes());
+    crate::support::wait_for("booked", || {
+        pbx.record("1000").wakeup_times.contains("11:00")
+    });
+    pms.send(b"GO|RN1000|G#71|");
+    crate::support::wait_for("the check-out clears it", || {
+        pbx.record("1000").directory_name == "Room 1000"
+    });
+    assert_eq!(pbx.record("1000").wakeup_times, "");
+    let _ = service.kill();
+}
+
+/// On a Mitel PMS PBX (its protocol reports no result), the PMS is answered `OK` once the
+/// call is booked when the hotel says so; a wake-up that cannot be booked is answered `UR`.
+#[test]
+fn on_a_pbx_without_results_the_configured_answer_goes_once() {
+    let pms_pbx = TestPms::start("");
+    let (_runtime, pms) = crate::fias::start_pms();
+    crate::fias::add_fias(&pms_pbx.config, &pms, "wakeup_answer = \"OK\"\n");
+    let mut service = crate::support::Service::new(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
+            .current_dir(pms_pbx.dir.path())
+            .arg("--config")
+            .arg(&pms_pbx.config)
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    crate::support::wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+    pms.send(b"GI|RN1000|G#72|GNSolo|GFAlina|");
+    let day = tomorrow_fias();
+    pms.send(format!("WR|RN1000|DA{day}|TI063000|").as_bytes());
+    // Room 2000 has no guest: refused before anything is sent, answered UR.
+    pms.send(format!("WR|RN2000|DA{day}|TI063000|").as_bytes());
+    crate::support::wait_for("both answered", || answers(&pms).len() == 2);
+    let answered = answers(&pms);
+    assert!(
+        answered.contains(&format!("WA|RN1000|DA{day}|TI063000|ASOK|")),
+        "{answered:?}"
+    );
+    assert!(
+        answered.contains(&format!("WA|RN2000|DA{day}|TI063000|ASUR|")),
+        "{answered:?}"
+    );
+    assert_eq!(pms_pbx.simulator().room("1000").unwrap().wakeups, ["0630"]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(answers(&pms).len(), 2, "never twice");
+    let _ = service.kill();
 }

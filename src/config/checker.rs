@@ -262,6 +262,21 @@ impl Checker<'_> {
             }
             value
         });
+        let wakeup_answer_ok = match &section.wakeup_answer {
+            None => false,
+            Some(answer) => match answer.get_ref().trim().to_ascii_lowercase().as_str() {
+                "ok" => true,
+                "none" => false,
+                _ => {
+                    self.fail(
+                        "fias.wakeup_answer",
+                        answer.span(),
+                        "`OK` (a wake-up booked on a PBX that reports no result is answered as done) or `none` (it is not answered)",
+                    );
+                    false
+                }
+            },
+        };
         FiasConfig {
             server: section.server.get_ref().trim().to_owned(),
             codepage,
@@ -269,6 +284,7 @@ impl Checker<'_> {
             default_level,
             title: section.title,
             resync_checkout_limit,
+            wakeup_answer_ok,
         }
     }
 

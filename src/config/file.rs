@@ -93,6 +93,9 @@ pub(crate) struct PbxSection {
     pub(crate) password_env: Option<Spanned<String>>,
     #[serde(default = "number::<10>")]
     pub(crate) timeout_secs: Spanned<i64>,
+    /// How often the PBX's wake-up report is read (MiXML).
+    #[serde(default = "number::<30>")]
+    pub(crate) wakeup_report_secs: Spanned<i64>,
     pub(crate) ca_file: Option<PathBuf>,
     pub(crate) pin_sha256: Option<Spanned<String>>,
     #[serde(default)]
@@ -297,6 +300,9 @@ pub(crate) struct FiasSection {
     pub(crate) default_level: Option<Spanned<String>>,
     /// A resync that would check out more rooms than this holds them (0: no limit).
     pub(crate) resync_checkout_limit: Option<Spanned<i64>>,
+    /// What the PMS is answered for a wake-up booked on a PBX that reports no result: `OK` or
+    /// `none`.
+    pub(crate) wakeup_answer: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) class_of_service: BTreeMap<String, Spanned<String>>,
 }

@@ -29,6 +29,8 @@ pub(crate) struct Capabilities {
     pub(crate) flags: bool,
     /// Wake-up calls can be booked and cleared (`WAKEUP`).
     pub(crate) wakeup: bool,
+    /// The PBX reports how each wake-up call ended.
+    pub(crate) wakeup_results: bool,
 }
 
 impl Interface {
@@ -52,8 +54,9 @@ impl Interface {
                 rename: true,
                 // Unknown in our MiXML model until a capture of a real MiVB shows them.
                 flags: false,
-                // MiVB's hotel wake-up, in our model (`docs/mixml.md`).
+                // MiVB's hotel wake-up, in our model (`docs/mixml.md`), with its report.
                 wakeup: true,
+                wakeup_results: true,
             },
             Self::MitelPms => Capabilities {
                 interface: self,
@@ -62,8 +65,9 @@ impl Interface {
                 // Only with `[mitel_pms] nam_replace` (see `Config::capabilities`).
                 rename: true,
                 flags: true,
-                // `WKP` (`[mitel_pms] wakeup_code`).
+                // `WKP` (`[mitel_pms] wakeup_code`); the protocol carries no result.
                 wakeup: true,
+                wakeup_results: false,
             },
         }
     }

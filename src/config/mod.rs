@@ -92,6 +92,9 @@ pub(crate) struct FiasConfig {
     /// `hotelcare fias resync --confirm`: `Some(0)` never holds; `None` is the default, 10 % of
     /// the occupied rooms and never less than 5.
     pub(crate) resync_checkout_limit: Option<usize>,
+    /// Answer `WA ... ASOK` for a wake-up booked on a PBX whose wire reports no result (the
+    /// Mitel PMS protocol); `false`: no answer for those.
+    pub(crate) wakeup_answer_ok: bool,
 }
 
 impl FiasConfig {
@@ -160,6 +163,8 @@ pub(crate) struct PbxConfig {
     pub(crate) trust: Trust,
     /// The wire it is driven over.
     pub(crate) interface: Interface,
+    /// How often the wake-up report is read (which calls rang, and how they ended).
+    pub(crate) wakeup_report: Duration,
 }
 
 /// Where the MiXML user's password comes from. An environment variable is read only when a

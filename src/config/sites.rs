@@ -233,6 +233,7 @@ pub(super) fn pbx_config(
             ) as u64),
             trust: Trust::System,
             interface,
+            wakeup_report: Duration::from_secs(30),
         };
     }
     if let Some(problem) = server::problem(pbx.server.get_ref(), pbx.allow_plain_http) {
@@ -294,11 +295,17 @@ pub(super) fn pbx_config(
         }
     };
     let timeout = check.positive(&format!("{prefix}timeout_secs"), &pbx.timeout_secs, 3600);
+    let report = check.positive(
+        &format!("{prefix}wakeup_report_secs"),
+        &pbx.wakeup_report_secs,
+        3600,
+    );
     PbxConfig {
         server: pbx.server.get_ref().trim().to_owned(),
         user: pbx.user.clone(),
         password,
         timeout: Duration::from_secs(timeout as u64),
+        wakeup_report: Duration::from_secs(report as u64),
         trust,
         interface,
     }

@@ -59,6 +59,20 @@ pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
                             );
                         }
                     }
+                    WireEvent::WakeupRang { room, at, ending } => {
+                        match journal.wakeup_rang(&room, at, ending).await {
+                            Ok(true) => notice(
+                                &format!("room {room}: the wake-up call of {at} rang: {ending}"),
+                                ending != crate::engine::wire::WakeupEnding::Answered,
+                            ),
+                            // Reported again (after a restart): nothing new.
+                            Ok(false) => {}
+                            Err(error) => notice(
+                                &format!("room {room}: the wake-up call of {at} rang ({ending}), but it is not recorded: {error}"),
+                                true,
+                            ),
+                        }
+                    }
                     WireEvent::ResetRequested { text } => {
                         notice(&text, false);
                         let rooms = match journal.rooms() {

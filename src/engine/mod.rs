@@ -41,8 +41,10 @@ pub(crate) use wire::{
 };
 
 use crate::config::RetryPolicy;
-use crate::lang::validate::Command;
+use crate::lang::validate::wakeup::WakeupChange;
+use crate::lang::validate::{Action, Command};
 use conflicts::{Settled, Tracker, accesses};
+use journal::WakeupAnswer;
 
 /// How the engine runs.
 #[derive(Clone, Copy, Debug)]
@@ -284,6 +286,17 @@ impl Engine {
                         entry.status = Status::Failed;
                         entry.last_error = Some(reason.clone());
                         self.inner.shared.journal.update(&entry).await?;
+                        if let Action::Wakeup {
+                            room,
+                            change: WakeupChange::Book(at),
+                        } = &entry.command.action
+                        {
+                            self.inner
+                                .shared
+                                .journal
+                                .answer_wakeup(room, *at, WakeupAnswer::NotBooked(reason.clone()))
+                                .await?;
+                        }
                         refused.push((entry, reason));
                     }
                 }
@@ -709,11 +722,28 @@ impl Inner {
             // a retry, so that a retry never works from stale data.
             entry.kept = serde_json::Value::Null;
         }
+        // A wake-up the PMS booked gets its answer when the command ends (see
+        // `journal::wakeups`): booked on a PBX that reports no result, or not booked at all.
+        let booked = match &entry.command.action {
+            Action::Wakeup {
+                room,
+                change: WakeupChange::Book(at),
+            } => Some((room.clone(), *at)),
+            _ => None,
+        };
         let (outcome, record) = match executed {
             Ok(done) => {
                 let block_cor = self.pbxs.block_cor(entry.command.action.room());
                 let (states, flags) = shared.room_states(&entry, &done, block_cor);
                 let recorded = shared.journal.complete(&entry, states, flags).await;
+                if let Some((room, at)) = &booked
+                    && !self.pbxs.reports_wakeups(room)
+                {
+                    let _ = shared
+                        .journal
+                        .answer_wakeup(room, *at, WakeupAnswer::Booked)
+                        .await;
+                }
                 (recorded.map(|()| Outcome::Done), done.record)
             }
             Err(Stopped::Command(reason)) => {
@@ -722,6 +752,12 @@ impl Inner {
                 entry.attempts = entry.attempts.max(1);
                 entry.last_error = Some(reason.clone());
                 let recorded = shared.journal.update(&entry).await;
+                if let Some((room, at)) = &booked {
+                    let _ = shared
+                        .journal
+                        .answer_wakeup(room, *at, WakeupAnswer::NotBooked(reason.clone()))
+                        .await;
+                }
                 (recorded.map(|()| Outcome::Failed { reason }), None)
             }
             Err(Stopped::Run(reason)) => {

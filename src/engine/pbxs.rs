@@ -364,6 +364,12 @@ impl Pbxs {
         Some(member.site.cor.block.get())
     }
 
+    /// Whether the PBX that owns `room` reports how its wake-up calls end.
+    pub(crate) fn reports_wakeups(&self, room: &str) -> bool {
+        self.owner(room)
+            .is_some_and(|owner| self.members[owner].capabilities.wakeup_results)
+    }
+
     /// Carries out `run`'s command on the PBX (or PBXs) it goes to.
     pub(crate) async fn execute(&self, run: &mut Run<'_>) -> Result<Done, Stopped> {
         let action = run.command().action.clone();

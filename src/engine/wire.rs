@@ -10,12 +10,14 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::engine::room_flags::FlagChange;
 use crate::engine::room_state::RoomState;
 use crate::engine::run::{Run, Stopped};
 use crate::lang::validate::Guest;
+use crate::lang::validate::wakeup::Wakeup;
 
 /// A wire's future: boxed, so that `Wire` is object-safe.
 pub(crate) type WireFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -106,8 +108,32 @@ pub(crate) enum WireEvent {
     },
     /// The PBX restarted and asks for every room as it should be (a general reset).
     ResetRequested { text: String },
+    /// A wake-up call rang, and ended so.
+    WakeupRang {
+        room: String,
+        at: Wakeup,
+        ending: WakeupEnding,
+    },
     /// Anything else worth telling.
     Note { text: String, problem: bool },
+}
+
+/// How a wake-up call ended, as the PBX reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum WakeupEnding {
+    Answered,
+    NoAnswer,
+    Busy,
+}
+
+impl std::fmt::Display for WakeupEnding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Answered => "answered",
+            Self::NoAnswer => "not answered",
+            Self::Busy => "busy",
+        })
+    }
 }
 
 /// Where a wire sends its events.

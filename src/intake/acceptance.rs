@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, ScriptEncoding};
 use crate::diagnostics::{DiagnosticRecord, LocalTime, Source, render};
+use crate::engine::journal::PmsWakeup;
 use crate::engine::{Extras, FlagChanges, Journal, JournalError, ScriptStamp};
 use crate::lang::compile::{Event, compile, decode};
 use crate::lang::syntax::Request;
@@ -170,6 +171,7 @@ pub(crate) async fn accept(
             .flatten()
             .map(|window| window.as_secs()),
         room_flags: Vec::new(),
+        pms_wakeups: Vec::new(),
     };
     let commands = std::mem::take(&mut checked.commands);
     let seqs = journal
@@ -199,6 +201,8 @@ pub(crate) struct Batch {
     pub(crate) identity: Option<String>,
     /// Room flags the input sets, written in the same transaction as the commands.
     pub(crate) flags: FlagChanges,
+    /// Wake-ups the PMS books, kept until it has its answer (same transaction).
+    pub(crate) wakeups: Vec<PmsWakeup>,
 }
 
 /// Checks a batch's commands with the validator, as a script of one line per command named
@@ -277,6 +281,7 @@ pub(crate) async fn accept_batch(
             .and(config.run.duplicate_window)
             .map(|window| window.as_secs()),
         room_flags: batch.flags,
+        pms_wakeups: batch.wakeups,
     };
     let commands = std::mem::take(&mut checked.commands);
     let seqs = journal

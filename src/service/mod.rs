@@ -544,6 +544,24 @@ impl crate::inputs::fias::link::Host for FiasHost {
     fn link_up(&self, up: bool) {
         self.hub.metrics.fias_link_up(up);
     }
+
+    fn wakeup_answers(&self) -> Vec<crate::engine::journal::PmsWakeup> {
+        self.journal.wakeup_answers_due().unwrap_or_else(|error| {
+            self.hub.notice(
+                &format!("error: the wake-up answers cannot be read: {error}"),
+                true,
+            );
+            Vec::new()
+        })
+    }
+
+    fn wakeup_answered(
+        &self,
+        booking: &crate::engine::journal::PmsWakeup,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), JournalError>> + Send + '_>> {
+        let (room, at) = (booking.room.clone(), booking.at);
+        Box::pin(async move { self.journal.wakeup_answer_sent(&room, at).await })
+    }
 }
 
 /// Spool lines go to the hub: the log, the service's stderr and every listener.

@@ -149,6 +149,7 @@ pub(super) fn copy_live(old: &Database, fresh_path: &Path) -> Result<(), Journal
     copy(&read, &write, MARKERS)?;
     copy(&read, &write, SCRIPTS)?;
     copy(&read, &write, ROOMS)?;
+    copy(&read, &write, super::wakeups::PMS_WAKEUPS)?;
     write.commit().map_err(|e| error("journal", e))?;
     Ok(())
 }

@@ -27,7 +27,10 @@ use crate::engine::room_state::RoomState;
 use crate::lang::validate::{Action, Command};
 
 mod file;
+mod wakeups;
 mod writer;
+
+pub(crate) use wakeups::{PmsWakeup, WakeupAnswer};
 
 pub(crate) use file::compact;
 use file::{
@@ -135,6 +138,8 @@ pub(crate) struct Extras {
     /// state in the same transaction: what the input decided and the commands it journaled are
     /// never half written.
     pub(crate) room_flags: FlagChanges,
+    /// Wake-ups the PMS books with these commands, kept until it has its answer.
+    pub(crate) pms_wakeups: Vec<PmsWakeup>,
 }
 
 /// A journal problem: the state directory cannot be used. Cloned to every waiter of a group
@@ -322,6 +327,7 @@ impl Journal {
             scripts,
             refuse_seen_within,
             room_flags,
+            pms_wakeups,
         } = extras;
         let (tx, rx) = oneshot::channel::<Result<Vec<u64>, ScriptStamp>>();
         self.write(Box::new(move |txn| {
@@ -403,6 +409,7 @@ impl Journal {
                     .map_err(|e| error("journal", e))?;
             }
             apply_flags(txn, &room_flags)?;
+            wakeups::book_in(txn, &pms_wakeups)?;
             let _ = tx.send(Ok(seqs));
             Ok(())
         }))

@@ -164,6 +164,7 @@ mod tests {
             default_level: "BLOCK".into(),
             title,
             resync_checkout_limit: None,
+            wakeup_answer_ok: false,
         }
     }
 

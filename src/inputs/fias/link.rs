@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Capabilities, Config, FiasConfig};
 use crate::diagnostics::LocalTime;
+use crate::engine::journal::PmsWakeup;
 use crate::engine::{FlagChange, FlagChanges, JournalError, RoomState};
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::session;
@@ -55,6 +56,16 @@ pub(crate) trait Host: Send + Sync {
 
     /// The link is up (or not).
     fn link_up(&self, up: bool);
+
+    /// The PMS's wake-up bookings whose answer is due.
+    fn wakeup_answers(&self) -> Vec<PmsWakeup>;
+
+    /// A booking's answer is about to go to the PMS: marked (and forgotten) first, so that it
+    /// is never sent twice.
+    fn wakeup_answered(
+        &self,
+        booking: &PmsWakeup,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), JournalError>> + Send + '_>>;
 }
 
 /// What the wire of the PBX that owns a room can do (PBXs differ: `[pbx.NAME]`).
@@ -209,6 +220,7 @@ impl Link {
                 .collect(),
             identity: None,
             flags,
+            wakeups: Vec::new(),
         };
         let held: Vec<String> = self.held.iter().map(ToString::to_string).collect();
         match self.host.journal(batch).await {

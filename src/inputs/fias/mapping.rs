@@ -52,7 +52,7 @@ pub(crate) struct Context<'a> {
 /// Maps a screened record (see `refusal::screen`).
 pub(crate) fn map(record: &Record, cx: &Context<'_>) -> Result<Mapped, Refusal> {
     let kind = record.kind.as_str();
-    if !matches!(kind, "GI" | "GO" | "GC" | "RE") {
+    if !matches!(kind, "GI" | "GO" | "GC" | "RE" | "WR" | "WC") {
         return Ok(Mapped::Ignored(format!("record type {kind} is not used")));
     }
     let Some(room) = fields::room(record)? else {
@@ -67,6 +67,7 @@ pub(crate) fn map(record: &Record, cx: &Context<'_>) -> Result<Mapped, Refusal> 
             Some(from) => move_guest(record, cx, &from, &room, reservation, &mut effect)?,
             None => data_change(record, cx, &room, reservation.as_deref(), &mut effect)?,
         },
+        "WR" | "WC" => wakeup(record, cx, &room, &mut effect)?,
         _ => room_equipment(record, cx, &room, &mut effect)?,
     };
     if let Some(why) = mapped {
@@ -92,7 +93,8 @@ impl Effect {
             Some(reservation) => format!("fias:{kind}:G#{reservation}"),
             None => format!("fias:{kind}:RN{room}"),
         };
-        let identity = (kind != "RE").then(|| {
+        // Room equipment may repeat; a wake-up booked again (after a clear) is a new booking.
+        let identity = (!matches!(kind.as_str(), "RE" | "WR" | "WC")).then(|| {
             let mut identity = format!("FIAS record {kind}|");
             for (id, value) in &record.fields {
                 identity.push_str(id);
@@ -107,6 +109,7 @@ impl Effect {
                 commands: Vec::new(),
                 identity,
                 flags: Vec::new(),
+                wakeups: Vec::new(),
             },
             rooms: Vec::new(),
             notes: Vec::new(),
@@ -490,6 +493,27 @@ fn leave(effect: &mut Effect, room: &Extension, view: &RoomView, moved: bool) {
 }
 
 /// `RE`: class of service, virtual number, do not disturb and the message lamp.
+/// `WR`, `WC`: a wake-up booked or cleared (see `wakeups`).
+fn wakeup(
+    record: &Record,
+    cx: &Context<'_>,
+    room: &Extension,
+    effect: &mut Effect,
+) -> Result<Option<String>, Refusal> {
+    let capabilities = (cx.capabilities)(room);
+    if !capabilities.wakeup {
+        return Ok(Some(format!(
+            "{} for room {room}: this PBX's interface ({}) has no wake-up calls",
+            record.kind,
+            capabilities.interface.name()
+        )));
+    }
+    let mapped = crate::inputs::fias::wakeups::map(record, room)?;
+    effect.command(mapped.request, None);
+    effect.batch.wakeups.extend(mapped.booking);
+    Ok(None)
+}
+
 fn room_equipment(
     record: &Record,
     cx: &Context<'_>,

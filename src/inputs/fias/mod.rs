@@ -20,6 +20,7 @@ pub(crate) mod resync;
 mod session;
 pub(crate) mod status;
 pub(crate) mod view;
+pub(crate) mod wakeups;
 
 #[cfg(test)]
 mod specification;

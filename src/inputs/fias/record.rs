@@ -114,14 +114,20 @@ impl Record {
         })
     }
 
-    /// The frame: `STX kind|IDvalue|...|ETX`, encoded in `codepage`.
-    pub(crate) fn frame(&self, codepage: Codepage) -> Vec<u8> {
+    /// The record as text: `kind|IDvalue|...|`.
+    pub(crate) fn text(&self) -> String {
         let mut text = format!("{}|", self.kind);
         for (id, value) in &self.fields {
             text.push_str(id);
             text.push_str(value);
             text.push('|');
         }
+        text
+    }
+
+    /// The frame: `STX kind|IDvalue|...|ETX`, encoded in `codepage`.
+    pub(crate) fn frame(&self, codepage: Codepage) -> Vec<u8> {
+        let text = self.text();
         let bytes = codepage.encode(&text);
         let mut frame = Vec::with_capacity(bytes.len() + 2);
         frame.push(STX);

@@ -240,6 +240,7 @@ mod tests {
             default_level: "BLOCK".into(),
             title: false,
             resync_checkout_limit: None,
+            wakeup_answer_ok: false,
         };
         let occupied = |name: &str| RoomState {
             occupied: true,

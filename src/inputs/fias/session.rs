@@ -35,6 +35,10 @@ pub(crate) const WANTED: &[(&str, &str)] = &[
     ("GO", "RNG#GSSFDATI"),
     ("GC", "RNROG#GSGNGFGTCSENESDATI"),
     ("RE", "RNCSDNMLRS"),
+    // Wake-up calls: booked and cleared by the PMS, answered once by hotelcare.
+    ("WR", "RNDATI"),
+    ("WC", "RNDATI"),
+    ("WA", "RNDATIAS"),
 ];
 
 /// Who waits for the house the PMS is sending.
@@ -84,7 +88,9 @@ pub(crate) async fn run(
             read = session.stream.read(&mut buffer) => read,
             _ = tick.tick() => {
                 // Nothing is sent to the PMS during its resync.
-                if session.house.is_none() && !session.maid_status(&mut maid).await {
+                if session.house.is_none()
+                    && !(session.maid_status(&mut maid).await && session.wakeup_answers().await)
+                {
                     return false;
                 }
                 continue;
@@ -264,6 +270,32 @@ impl Session<'_> {
             }
             Ok(Mapped::Effect(effect)) => self.apply(&shown, effect).await,
         };
+        // A wake-up that is not booked gets its one answer now: it cannot be done.
+        if record.kind == "WR"
+            && matches!(
+                outcome,
+                RecordOutcome::Refused | RecordOutcome::Ignored | RecordOutcome::Failed
+            )
+        {
+            let echo = |id: &str| {
+                record
+                    .get(id)
+                    .filter(|value| value.bytes().all(|b| b.is_ascii_alphanumeric()))
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let (room, date, time) = (echo("RN"), echo("DA"), echo("TI"));
+            let answer = Record::new(
+                "WA",
+                &[("RN", &room), ("DA", &date), ("TI", &time), ("AS", "UR")],
+            );
+            if self.send(&answer).await.is_ok() {
+                self.link.host.tell(
+                    &format!("FIAS {shown}: answered UR (the wake-up is not booked)"),
+                    false,
+                );
+            }
+        }
         self.link.host.count(&record.kind, outcome);
         self.link.status.update(|status| {
             status.last_record = Some(LastRecord {
@@ -447,6 +479,7 @@ impl Session<'_> {
             commands,
             identity: None,
             flags: Self::resync_flags(&found, hold, &rooms),
+            wakeups: Vec::new(),
         };
         let count = batch.commands.len();
         match host.journal(batch).await {
@@ -572,6 +605,40 @@ impl Session<'_> {
             }
         }
         *told = now;
+        true
+    }
+}
+
+impl Session<'_> {
+    /// Sends each due wake-up answer once (`wakeups::answer`); `false` when the link must be
+    /// closed.
+    async fn wakeup_answers(&mut self) -> bool {
+        for booking in self.link.host.wakeup_answers() {
+            let shown = format!("room {}: the wake-up of {}", booking.room, booking.at);
+            // Marked before it is written: a crash in between loses an answer, never doubles one.
+            if let Err(error) = self.link.host.wakeup_answered(&booking).await {
+                self.link
+                    .host
+                    .tell(&format!("FIAS: {shown} is not answered now: {error}"), true);
+                continue;
+            }
+            match crate::inputs::fias::wakeups::answer(&booking, &self.link.config) {
+                Some((record, why)) => {
+                    if self.send(&record).await.is_err() {
+                        return false;
+                    }
+                    self.link
+                        .host
+                        .tell(&format!("FIAS: {shown} answered to the PMS: {why}"), false);
+                }
+                None => self.link.host.tell(
+                    &format!(
+                        "FIAS: {shown} is booked on a PBX that reports no result; not answered (`[fias] wakeup_answer`)"
+                    ),
+                    false,
+                ),
+            }
+        }
         true
     }
 }

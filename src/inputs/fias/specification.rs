@@ -233,10 +233,10 @@ fn resync(config: &Config, house: &[Record], views: &HashMap<Extension, RoomView
 }
 
 /// The fields of the records the link asks for, as the specification's tables have them (p. 40-43
-/// GI/GO/GC with the virtual number fields of p. 48-49, p. 63 RE).
+/// GI/GO/GC with the virtual number fields of p. 48-49, p. 63 RE, p. 68 WR/WC/WA).
 #[test]
 fn the_link_records_ask_only_for_fields_the_specification_lists() {
-    let tables: [(&str, &[&str]); 4] = [
+    let tables: [(&str, &[&str]); 7] = [
         (
             "GI",
             &[
@@ -263,6 +263,9 @@ fn the_link_records_ask_only_for_fields_the_specification_lists() {
                 "RN", "CS", "CT", "DN", "G#", "ID", "ML", "MR", "PP", "PU", "RS", "TV", "VM",
             ],
         ),
+        ("WR", &["DA", "RN", "TI"]),
+        ("WC", &["DA", "RN", "TI"]),
+        ("WA", &["AS", "DA", "RN", "TI"]),
     ];
     for (kind, fields) in WANTED {
         let (_, table) = tables

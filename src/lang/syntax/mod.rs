@@ -16,7 +16,7 @@ pub(crate) use ast::Flag;
 pub(crate) use ast::{CheckInOption, Command, DidChoice, Spanned, Statement, WakeupChoice};
 pub(crate) use lines::{Line, Lines};
 pub(crate) use value::{DidNumber, Extension, GuestName, LevelName, ValueError};
-pub(crate) use writer::{DidValue, Request, script};
+pub(crate) use writer::{DidValue, Request, WakeupWrite, script};
 
 use crate::diagnostics::Diagnostic;
 

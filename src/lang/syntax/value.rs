@@ -27,6 +27,10 @@ pub(crate) enum ValueError {
     ControlCharacter(char),
     /// Not a level name (`ALLOW`, `BLOCK`, a word of letters, digits, `_` and `-`).
     NotALevel,
+    /// Not a time of day (`HHMMSS`).
+    NotATime,
+    /// Not a date (`YYMMDD`).
+    NotADate,
 }
 
 impl Display for ValueError {
@@ -39,6 +43,8 @@ impl Display for ValueError {
             }
             Self::ControlCharacter(c) => write!(f, "it holds the control character {}", Shown(*c)),
             Self::NotALevel => f.write_str("it is not a level name"),
+            Self::NotATime => f.write_str("it is not a time of day"),
+            Self::NotADate => f.write_str("it is not a date"),
         }
     }
 }

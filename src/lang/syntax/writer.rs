@@ -9,8 +9,11 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::diagnostics::Span;
-use crate::lang::syntax::ast::{CheckInOption, Command, DidChoice, Flag, Spanned, Statement};
+use crate::lang::syntax::ast::{
+    CheckInOption, Command, DidChoice, Flag, Spanned, Statement, WakeupChoice,
+};
 use crate::lang::syntax::value::{DidNumber, Extension, GuestName, LevelName, quote};
+use crate::lang::validate::wakeup::{Clock, Wakeup};
 
 /// A command to write.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +50,34 @@ pub(crate) enum Request {
         room: Extension,
         on: bool,
     },
+    /// `WAKEUP room HH:MM YYYY-MM-DD`, `WAKEUP room CLEAR [HH:MM]`.
+    Wakeup {
+        room: Extension,
+        change: WakeupWrite,
+    },
+}
+
+/// A wake-up to write: its time and date as the language writes them (made from typed values
+/// only, so each is one token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WakeupWrite {
+    Book { time: String, date: String },
+    Clear { time: Option<String> },
+}
+
+impl WakeupWrite {
+    pub(crate) fn book(at: Wakeup) -> Self {
+        Self::Book {
+            time: at.clock.to_string(),
+            date: at.date.format("%Y-%m-%d").to_string(),
+        }
+    }
+
+    pub(crate) fn clear(clock: Option<Clock>) -> Self {
+        Self::Clear {
+            time: clock.map(|clock| clock.to_string()),
+        }
+    }
 }
 
 /// The DID of a check-in (`DID AUTO` is for people: data names its number).
@@ -73,7 +104,8 @@ impl Request {
             | Self::Cos { room, .. }
             | Self::Rename { room, .. }
             | Self::Did { room, .. }
-            | Self::Flag { room, .. } => vec![room],
+            | Self::Flag { room, .. }
+            | Self::Wakeup { room, .. } => vec![room],
             Self::Move { from, to } => vec![from, to],
         }
     }
@@ -88,6 +120,7 @@ impl Request {
             Self::Rename { .. } => "RENAME",
             Self::Did { .. } => "DID",
             Self::Flag { flag, .. } => flag.keyword(),
+            Self::Wakeup { .. } => "WAKEUP",
         }
     }
 
@@ -168,6 +201,20 @@ impl Request {
                     room,
                     on: *on,
                 }
+            }
+            Self::Wakeup { room, change } => {
+                let room = line.token(room.as_str());
+                let wakeup = match change {
+                    WakeupWrite::Book { time, date } => WakeupChoice::At {
+                        time: line.token(time),
+                        date: Some(line.token(date)),
+                    },
+                    WakeupWrite::Clear { time } => WakeupChoice::Clear {
+                        span: line.word("CLEAR"),
+                        time: time.as_deref().map(|time| line.token(time)),
+                    },
+                };
+                Command::Wakeup { room, wakeup }
             }
         };
         let end = line.offset + line.text.len();

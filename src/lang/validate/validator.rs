@@ -122,9 +122,11 @@ impl<'c> Validator<'c> {
     /// Whether `room` has a guest, as far as the script and the house know.
     fn is_occupied(&self, room: &str) -> Option<bool> {
         self.occupied.get(room).copied().or_else(|| {
+            // A room hotelcare never touched is not known to be either.
             self.house
                 .as_ref()
-                .map(|house| house.rooms.get(room).is_some_and(|known| known.occupied))
+                .and_then(|house| house.rooms.get(room))
+                .map(|known| known.occupied)
         })
     }
 

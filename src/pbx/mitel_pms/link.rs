@@ -82,6 +82,9 @@ pub(crate) fn say(to: &Say, event: crate::engine::WireEvent) {
         | WireEvent::Note { text, .. }
         | WireEvent::Reported { text, .. }
         | WireEvent::ResetRequested { text } => tracing::info!("{text}"),
+        WireEvent::WakeupRang { room, at, ending } => {
+            tracing::info!("room {room}: the wake-up call of {at} rang: {ending}");
+        }
     }
 }
 

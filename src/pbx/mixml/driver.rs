@@ -7,13 +7,15 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::DidRange;
+use crate::engine::wire::WakeupEnding;
 use crate::engine::{
     Carried, Done, Failure, FailureKind, Planned, Run, StepHeader, StepResult, Stopped, Timing,
-    Wire, WireFuture,
+    Wire, WireEvent, WireEvents, WireFuture,
 };
+use crate::lang::validate::wakeup::Wakeup;
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest, Guest};
 use crate::pbx::mixml::describe;
 use crate::pbx::mixml::lower::ops::{Expectation, Field, Op, ReadId};
@@ -31,6 +33,8 @@ pub(crate) struct MixmlDriver<T> {
     settings: Settings,
     /// DIDs chosen by `DID AUTO` of commands that have not finished.
     reserved: Mutex<HashSet<String>>,
+    /// How often the wake-up report is read once someone listens.
+    report_every: Duration,
 }
 
 impl<T: Transport> MixmlDriver<T> {
@@ -39,7 +43,15 @@ impl<T: Transport> MixmlDriver<T> {
             transport,
             settings,
             reserved: Mutex::new(HashSet::new()),
+            report_every: Duration::from_secs(30),
         }
+    }
+
+    /// Reads the wake-up report this often (`[pbx] wakeup_report_secs`).
+    #[must_use]
+    pub(crate) fn reporting_every(mut self, every: Duration) -> Self {
+        self.report_every = every;
+        self
     }
 
     /// Picks the lowest DID of `range` that the PBX does not list, no running command holds,
@@ -68,6 +80,40 @@ impl<T: Transport> MixmlDriver<T> {
 impl<T: Transport + 'static> Wire for MixmlDriver<T> {
     fn target(&self) -> String {
         self.transport.target()
+    }
+
+    /// Reads the PBX's wake-up report every `report_every` and tells each call that rang
+    /// (once per process; the journal knows which it had already).
+    fn listen(&self, events: WireEvents) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let transport = Arc::clone(&self.transport);
+        let every = self.report_every;
+        runtime.spawn(async move {
+            let mut told = HashSet::new();
+            while !events.is_closed() {
+                tokio::time::sleep(every).await;
+                let Ok(Reply {
+                    response: Response::WakeupResults(results),
+                    ..
+                }) = transport.call(&Request::ListWakeupResults, false).await
+                else {
+                    // A PBX that cannot be reached now is reported by the commands; the report
+                    // is read again next time.
+                    continue;
+                };
+                for (room, time, status) in results {
+                    let (Some(at), Some(ending)) = (Wakeup::parse(&time), ending_of(&status))
+                    else {
+                        continue;
+                    };
+                    if told.insert((room.clone(), at)) {
+                        let _ = events.send(WireEvent::WakeupRang { room, at, ending });
+                    }
+                }
+            }
+        });
     }
 
     fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
@@ -579,6 +625,16 @@ impl<T: Transport> Operations<'_, '_, T> {
             )
         };
         format!("room {room}: {keyword} failed at `{step}`: {what}; {changed}")
+    }
+}
+
+/// How a wake-up call ended, as the report words it.
+fn ending_of(status: &str) -> Option<WakeupEnding> {
+    match status {
+        wire::names::ANSWERED => Some(WakeupEnding::Answered),
+        wire::names::NO_ANSWER => Some(WakeupEnding::NoAnswer),
+        wire::names::LINE_BUSY => Some(WakeupEnding::Busy),
+        _ => None,
     }
 }
 

@@ -41,7 +41,7 @@ fn connect(view: &Config) -> WireFuture<'_, Result<Connected, ConnectError>> {
                         )
                     });
                 Ok(Connected {
-                    wire: wire(Client::new(pbx)?, view),
+                    wire: wire(Client::new(pbx)?, view, pbx.wakeup_report),
                     simulator: None,
                     notice,
                 })
@@ -51,11 +51,10 @@ fn connect(view: &Config) -> WireFuture<'_, Result<Connected, ConnectError>> {
     })
 }
 
-fn wire(client: Client, view: &Config) -> Arc<MixmlDriver<Client>> {
-    Arc::new(MixmlDriver::new(
-        Arc::new(client),
-        Settings::from_config(view),
-    ))
+fn wire(client: Client, view: &Config, report: Duration) -> Arc<MixmlDriver<Client>> {
+    Arc::new(
+        MixmlDriver::new(Arc::new(client), Settings::from_config(view)).reporting_every(report),
+    )
 }
 
 /// The embedded MiVB simulator, with the rooms of `[run] simulator_rooms` (or the vendor's
@@ -94,7 +93,7 @@ async fn embedded(view: &Config) -> Result<Connected, ConnectError> {
         Duration::from_secs(10),
     );
     Ok(Connected {
-        wire: wire(Client::new(&pbx)?, view),
+        wire: wire(Client::new(&pbx)?, view, pbx.wakeup_report),
         simulator: Some(simulator),
         notice: Some(notice),
     })

@@ -21,6 +21,12 @@ pub struct Faults {
     pub refuse_connections: bool,
     /// Refuse any update of these `(directory number, field element name)` with `ValueRefused`.
     pub refuse_values: Vec<(String, String)>,
+    /// The simulated world besides the faults: its clock for wake-up calls, `YYYY-MM-DD HH:MM`
+    /// (`None`: this machine's local time). Due wake-ups ring at the next request.
+    pub clock: Option<String>,
+    /// How each room's wake-up calls end: `(directory number, answered | no-answer | busy)`;
+    /// a room not named answers.
+    pub wakeup_answers: Vec<(String, String)>,
 }
 
 impl Faults {

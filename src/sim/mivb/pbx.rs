@@ -37,7 +37,13 @@ pub(crate) struct Pbx {
     session_ttl: Duration,
     pub(crate) stats: Stats,
     rng: fastrand::Rng,
+    /// Wake-ups that have rung: `(directory number, YYYY-MM-DD HH:MM, status)`, the latest
+    /// `RESULTS_KEPT`.
+    pub(crate) wakeup_results: Vec<(String, String, String)>,
 }
+
+/// How many wake-up results the PBX keeps for its report.
+const RESULTS_KEPT: usize = 100;
 
 impl Pbx {
     pub(crate) fn new(seed: &Seed, user: &str, password: &str, session_ttl: Duration) -> Self {
@@ -58,7 +64,40 @@ impl Pbx {
             session_ttl,
             stats: Stats::default(),
             rng: fastrand::Rng::new(),
+            wakeup_results: Vec::new(),
         }
+    }
+
+    /// Rings every wake-up due at `now` (`YYYY-MM-DD HH:MM`, the same shape as the booked
+    /// times, so that they compare as text): it leaves the room's list, and how it ended (as
+    /// `answers` says for the room, else answered) goes into the report.
+    pub(crate) fn ring(&mut self, now: &str, answers: &[(String, String)]) {
+        for (dn, record) in &mut self.records {
+            if record.wakeup_times.is_empty() {
+                continue;
+            }
+            let times: Vec<String> = record
+                .wakeup_times
+                .split(',')
+                .map(|t| t.trim().to_owned())
+                .collect();
+            let (due, later): (Vec<String>, Vec<String>) =
+                times.into_iter().partition(|time| time.as_str() <= now);
+            if due.is_empty() {
+                continue;
+            }
+            record.wakeup_times = later.join(", ");
+            let status = answers
+                .iter()
+                .find(|(room, _)| room == dn)
+                .map_or(names::ANSWERED, |(_, status)| status.as_str());
+            for time in due {
+                self.wakeup_results
+                    .push((dn.clone(), time, status.to_owned()));
+            }
+        }
+        let excess = self.wakeup_results.len().saturating_sub(RESULTS_KEPT);
+        self.wakeup_results.drain(..excess);
     }
 
     pub(crate) fn expire_sessions(&mut self) {
@@ -73,6 +112,13 @@ impl Pbx {
         now: Instant,
     ) -> (SimResponse, bool) {
         self.stats.requests += 1;
+        let clock = faults.clock.clone().unwrap_or_else(|| {
+            chrono::Local::now()
+                .naive_local()
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        });
+        self.ring(&clock, &faults.wakeup_answers);
         let result = self.dispatch(envelope, faults, now);
         if let (SimResponse::Fault(_), _) = &result {
             self.stats.faults += 1;
@@ -145,6 +191,10 @@ impl Pbx {
             SimRequest::FindDids { from, to } => (self.find_dids(&from, &to), false),
             SimRequest::ListDirectoryNumbers => (
                 SimResponse::DirectoryNumbers(self.records.keys().cloned().collect()),
+                false,
+            ),
+            SimRequest::ListWakeupResults => (
+                SimResponse::WakeupResults(self.wakeup_results.clone()),
                 false,
             ),
         }

@@ -28,6 +28,7 @@ pub(crate) enum SimRequest {
         to: String,
     },
     ListDirectoryNumbers,
+    ListWakeupResults,
 }
 
 /// A request with its session header.
@@ -120,6 +121,7 @@ pub(crate) fn read(xml: &str) -> Result<Envelope, Malformed> {
             to: text(names::RANGE_TO)?,
         },
         names::LIST_DIRECTORY_NUMBERS => SimRequest::ListDirectoryNumbers,
+        names::LIST_WAKEUP_RESULTS => SimRequest::ListWakeupResults,
         other => return Err(Malformed(format!("unknown operation <{other}>"))),
     };
     Ok(Envelope { session, request })

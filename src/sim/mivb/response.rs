@@ -26,6 +26,8 @@ pub(crate) enum SimResponse {
     Updated,
     Dids(Vec<(String, String)>),
     DirectoryNumbers(Vec<String>),
+    /// `(directory number, YYYY-MM-DD HH:MM, status)` of each wake-up that has rung.
+    WakeupResults(Vec<(String, String, String)>),
     Fault(SimFault),
 }
 
@@ -133,6 +135,20 @@ impl SimResponse {
                     .write_inner_content(|w| {
                         for number in numbers {
                             text(w, &mx(names::DIRECTORY_NUMBER), number)?;
+                        }
+                        Ok(())
+                    })?;
+            }
+            Self::WakeupResults(results) => {
+                w.create_element(mx(names::LIST_WAKEUP_RESULTS_RESPONSE))
+                    .write_inner_content(|w| {
+                        for (dn, time, status) in results {
+                            w.create_element(mx(names::WAKEUP_RESULT))
+                                .write_inner_content(|w| {
+                                    text(w, &mx(names::DIRECTORY_NUMBER), dn)?;
+                                    text(w, &mx(names::WAKEUP_TIME), time)?;
+                                    text(w, &mx(names::WAKEUP_STATUS), status)
+                                })?;
                         }
                         Ok(())
                     })?;

@@ -15,6 +15,7 @@ fn config() -> FiasConfig {
             .collect(),
         default_level: "BLOCK".into(),
         resync_checkout_limit: None,
+        wakeup_answer_ok: false,
     }
 }
 

@@ -279,6 +279,8 @@ pub(crate) fn simulator_pbx(
         timeout,
         trust: pin.map_or(Trust::System, Trust::Pinned),
         interface: crate::config::Interface::Mixml,
+        // A simulator in this process: reading its report is cheap.
+        wakeup_report: Duration::from_secs(5),
     }
 }
 

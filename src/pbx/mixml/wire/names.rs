@@ -72,6 +72,16 @@ pub(crate) const FALSE: &str = "false";
 pub(crate) const LIST_DIRECTORY_NUMBERS: &str = "ListDirectoryNumbers";
 pub(crate) const LIST_DIRECTORY_NUMBERS_RESPONSE: &str = "ListDirectoryNumbersResponse";
 
+// Wake-up calls that have rung, and how each ended (our model of MiVB's wake-up report).
+pub(crate) const LIST_WAKEUP_RESULTS: &str = "ListWakeupResults";
+pub(crate) const LIST_WAKEUP_RESULTS_RESPONSE: &str = "ListWakeupResultsResponse";
+pub(crate) const WAKEUP_RESULT: &str = "WakeupResult";
+pub(crate) const WAKEUP_TIME: &str = "WakeupTime";
+pub(crate) const WAKEUP_STATUS: &str = "Status";
+pub(crate) const ANSWERED: &str = "answered";
+pub(crate) const NO_ANSWER: &str = "no-answer";
+pub(crate) const LINE_BUSY: &str = "busy";
+
 // DID search.
 pub(crate) const FIND_DIDS: &str = "FindDidServiceNumbers";
 pub(crate) const FIND_DIDS_RESPONSE: &str = "FindDidServiceNumbersResponse";

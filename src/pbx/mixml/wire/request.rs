@@ -37,6 +37,8 @@ pub(crate) enum Request<'a> {
     },
     /// Every directory number the PBX has (for completion).
     ListDirectoryNumbers,
+    /// The wake-up calls that have rung, and how each ended.
+    ListWakeupResults,
 }
 
 /// Whether the password goes into the envelope (for the PBX) or a mask (for everyone else).
@@ -57,6 +59,7 @@ impl Request<'_> {
             Self::Update { .. } => names::UPDATE,
             Self::FindDids { .. } => names::FIND_DIDS,
             Self::ListDirectoryNumbers => names::LIST_DIRECTORY_NUMBERS,
+            Self::ListWakeupResults => names::LIST_WAKEUP_RESULTS,
         }
     }
 
@@ -117,7 +120,10 @@ impl Request<'_> {
                     text(w, names::PASSWORD, shown)
                 })?;
             }
-            Self::Logout | Self::SystemInfo | Self::ListDirectoryNumbers => {
+            Self::Logout
+            | Self::SystemInfo
+            | Self::ListDirectoryNumbers
+            | Self::ListWakeupResults => {
                 w.create_element(op).write_empty()?;
             }
             Self::Read { room, form, fields } => {

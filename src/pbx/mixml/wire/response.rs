@@ -23,6 +23,8 @@ pub(crate) enum Response {
     /// `(DID, directory number)` of every record holding a DID of the searched range.
     Dids(Vec<(String, String)>),
     DirectoryNumbers(Vec<String>),
+    /// Wake-up calls that have rung: `(directory number, YYYY-MM-DD HH:MM, status)`.
+    WakeupResults(Vec<(String, String, String)>),
 }
 
 /// Why a response is not a `Response`.
@@ -112,6 +114,21 @@ pub(crate) fn parse_response(xml: &str) -> Result<Response, ResponseError> {
                 .iter()
                 .filter(|c| c.name == names::DIRECTORY_NUMBER)
                 .map(|c| c.text.clone())
+                .collect(),
+        )),
+        names::LIST_WAKEUP_RESULTS_RESPONSE => Ok(Response::WakeupResults(
+            payload
+                .children
+                .iter()
+                .filter(|c| c.name == names::WAKEUP_RESULT)
+                .map(|result| {
+                    let text = |name| result.child_text(name).unwrap_or_default().to_owned();
+                    (
+                        text(names::DIRECTORY_NUMBER),
+                        text(names::WAKEUP_TIME),
+                        text(names::WAKEUP_STATUS),
+                    )
+                })
                 .collect(),
         )),
         other => Err(ResponseError::Malformed(format!(
