@@ -101,6 +101,21 @@ fn on_a_mitel_pms_pbx_a_wakeup_is_a_wkp_record() {
         ]
     );
     assert!(pms.simulator().room("2000").unwrap().wakeups.is_empty());
+    // SHOW on this wire is the expected room state: the wake-ups hotelcare booked.
+    let ran = pms.run(&format!("WAKEUP 2000 05:45 {}\n", tomorrow()));
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let shown = hotelcare()
+        .current_dir(pms.dir.path())
+        .arg("--config")
+        .arg(&pms.config)
+        .args(["show", "2000"])
+        .output()
+        .unwrap();
+    let record = text(&shown.stdout);
+    assert!(
+        record.contains("Wake-up Times") && record.contains(&format!("\"{} 05:45\"", tomorrow())),
+        "{record}"
+    );
 }
 
 #[test]

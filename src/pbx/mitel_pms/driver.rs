@@ -593,6 +593,10 @@ fn record(state: &RoomState) -> RoomRecord {
             value: format!("{flag}={value}"),
         });
     }
+    if !state.wakeups.is_empty() {
+        let wakeups: Vec<String> = state.wakeups.iter().map(ToString::to_string).collect();
+        fields.push(field("Wake-up Times", wakeups.join(", ")));
+    }
     RoomRecord {
         label: Some("as hotelcare last set it; this wire cannot read the PBX".into()),
         fields,
