@@ -54,6 +54,16 @@ impl TestPms {
         self.simulator.as_ref().unwrap()
     }
 
+    /// `hotelcare --config <this PBX's configuration>`, in its directory.
+    pub(crate) fn hotelcare(&self) -> assert_cmd::Command {
+        let mut command = hotelcare();
+        command
+            .current_dir(self.dir.path())
+            .arg("--config")
+            .arg(&self.config);
+        command
+    }
+
     pub(crate) fn run(&self, script: &str) -> Output {
         let path = self.dir.path().join("script.hc");
         std::fs::write(&path, script).unwrap();

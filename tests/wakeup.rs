@@ -3,7 +3,7 @@
 //! `check` with a caret and a fix.
 
 use crate::mitel_pms::TestPms;
-use crate::support::{TestPbx, hotelcare, text};
+use crate::support::{TestPbx, text};
 
 /// Tomorrow's date, as the language writes it.
 fn tomorrow() -> String {
@@ -104,13 +104,7 @@ fn on_a_mitel_pms_pbx_a_wakeup_is_a_wkp_record() {
     // SHOW on this wire is the expected room state: the wake-ups hotelcare booked.
     let ran = pms.run(&format!("WAKEUP 2000 05:45 {}\n", tomorrow()));
     assert!(ran.status.success(), "{}", text(&ran.stderr));
-    let shown = hotelcare()
-        .current_dir(pms.dir.path())
-        .arg("--config")
-        .arg(&pms.config)
-        .args(["show", "2000"])
-        .output()
-        .unwrap();
+    let shown = pms.hotelcare().args(["show", "2000"]).output().unwrap();
     let record = text(&shown.stdout);
     assert!(
         record.contains("Wake-up Times") && record.contains(&format!("\"{} 05:45\"", tomorrow())),
@@ -121,10 +115,8 @@ fn on_a_mitel_pms_pbx_a_wakeup_is_a_wkp_record() {
 #[test]
 fn the_wakeup_code_is_configurable_for_the_site() {
     let pms = TestPms::start("wakeup_code = \"WAK\"");
-    let plan = hotelcare()
-        .current_dir(pms.dir.path())
-        .arg("--config")
-        .arg(&pms.config)
+    let plan = pms
+        .hotelcare()
         .args(["plan", "-"])
         .write_stdin("WAKEUP 1000 CLEAR\n")
         .output()
@@ -132,10 +124,8 @@ fn the_wakeup_code_is_configurable_for_the_site() {
     assert!(plan.status.success(), "{}", text(&plan.stderr));
     assert!(text(&plan.stdout).contains("WAK"), "{}", text(&plan.stdout));
     let bad = TestPms::start("wakeup_code = \"wk\"");
-    let check = hotelcare()
-        .current_dir(bad.dir.path())
-        .arg("--config")
-        .arg(&bad.config)
+    let check = bad
+        .hotelcare()
         .args(["check", "-"])
         .write_stdin("TEST\n")
         .output()
