@@ -302,6 +302,17 @@ fn through_the_service_the_pms_books_clears_and_gets_one_answer_per_call() {
     crate::support::wait_for("booked", || {
         pbx.record("1000").wakeup_times.contains("11:00")
     });
+    pms.send(format!("WR|RN1000|DA{day}|TI113000|").as_bytes());
+    crate::support::wait_for("two booked", || {
+        pbx.record("1000").wakeup_times.contains("11:30")
+    });
+    // `WC` with empty `DA` and `TI` clears all of the room's.
+    pms.send(b"WC|RN1000|DA|TI|");
+    crate::support::wait_for("all cleared", || pbx.record("1000").wakeup_times.is_empty());
+    pms.send(format!("WR|RN1000|DA{day}|TI110000|").as_bytes());
+    crate::support::wait_for("booked again", || {
+        pbx.record("1000").wakeup_times.contains("11:00")
+    });
     pms.send(b"GO|RN1000|G#71|");
     crate::support::wait_for("the check-out clears it", || {
         pbx.record("1000").directory_name == "Room 1000"
