@@ -109,7 +109,8 @@ fn a_script_delivered_again_is_refused_unless_forced() {
     assert!(forced.status.success(), "{}", text(&forced.stderr));
     assert!(pbx.simulator().stats().updates > updates);
 
-    // The spool: the same content under another name is refused; `.again.hc` runs it.
+    // The spool: one event per file. The same content under another name is another event and
+    // runs; the same file dropped again is refused, and `.again.hc` runs it.
     let spool = pbx.dir.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
     std::fs::write(spool.join("redelivered.hc"), std::fs::read(&path).unwrap()).unwrap();
@@ -122,6 +123,11 @@ fn a_script_delivered_again_is_refused_unless_forced() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    wait_for("the other name's run", || {
+        spool.join("done/redelivered.hc").exists()
+    });
+    std::fs::remove_file(spool.join("done/redelivered.hc")).unwrap();
+    std::fs::write(spool.join("redelivered.hc"), std::fs::read(&path).unwrap()).unwrap();
     wait_for("the refusal", || {
         spool.join("failed/redelivered.hc").exists()
     });

@@ -545,3 +545,35 @@ fn a_running_service_compacts_finished_guests_out_of_its_journal() {
     assert_eq!(pbx.record("2000").directory_name, "Solo,Alina");
     stop(service);
 }
+
+/// A client that resends after a lost answer gives the same `Idempotency-Key`: refused the
+/// second time, whatever the content; different keys with the same content both run.
+#[test]
+fn an_idempotency_key_makes_a_resent_request_the_same_one() {
+    let pbx = TestPbx::start();
+    let (service, address) = start_serve(&pbx, None);
+    let post = |key: &str, body: &str| {
+        request(
+            address,
+            &format!(
+                "POST /v1/scripts?source=pms HTTP/1.1\r\nAuthorization: Bearer {}\r\nIdempotency-Key: {key}",
+                token(&pbx)
+            ),
+            body,
+        )
+    };
+    let (status, body) = post("event-1", "COS 1000 LOCAL\n");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post("event-1", "COS 1000 LOCAL\n");
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.contains("Idempotency-Key `event-1` was used"),
+        "{body}"
+    );
+    // The same content under another key is another event.
+    let (status, body) = post("event-2", "COS 1000 LOCAL\n");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post("", "COS 1000 LOCAL\n");
+    assert_eq!(status, 400, "{body}");
+    stop(service);
+}

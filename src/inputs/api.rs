@@ -153,15 +153,27 @@ struct ScriptQuery {
 }
 
 /// `POST /v1/scripts`: checked whole; all its commands journaled in one transaction, or none.
+/// With an `Idempotency-Key` header, the key (not the content) makes a request the same as one
+/// accepted before: a client that resends after a lost answer is refused, not run twice.
 async fn post_script(
     State(api): State<Arc<Api>>,
     Query(query): Query<ScriptQuery>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let source = query.source.unwrap_or_else(|| "api".to_owned());
+    let key = match headers.get("idempotency-key").map(|value| value.to_str()) {
+        None => None,
+        Some(Ok(key)) if (1..=200).contains(&key.len()) => Some(key.to_owned()),
+        Some(_) => {
+            return failure(&BackendError::BadRequest(
+                "`Idempotency-Key` is 1 to 200 visible ASCII characters".into(),
+            ));
+        }
+    };
     answer(
         api.local
-            .submit_bytes(source, body.to_vec(), query.again)
+            .submit_bytes(source, body.to_vec(), query.again, key)
             .await,
     )
 }

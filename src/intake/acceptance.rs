@@ -65,6 +65,25 @@ pub(crate) fn describe(name: &str, stamp: &ScriptStamp) -> String {
     )
 }
 
+/// A script whose `Idempotency-Key` was used before, as the refusal says it.
+pub(crate) fn describe_key(key: &str, stamp: &ScriptStamp) -> String {
+    let at = LocalTime(stamp.accepted_at);
+    let commands = stamp
+        .first_seq
+        .map(|seq| format!(" as commands from #{seq}"))
+        .unwrap_or_default();
+    // The key is the client's: shown only if it is plain.
+    let shown = if key.len() <= 64 && key.bytes().all(|b| b.is_ascii_graphic()) {
+        format!("`{key}`")
+    } else {
+        "(not shown)".to_owned()
+    };
+    format!(
+        "the Idempotency-Key {shown} was used for `{}`, accepted at {at}{commands}: the request was carried out before",
+        stamp.name
+    )
+}
+
 /// A script after checking.
 #[derive(Debug, Default)]
 pub(crate) struct Checked {
@@ -134,22 +153,59 @@ pub(crate) fn check(
     }
 }
 
-/// Checks `bytes` and journals its commands in one transaction, with its content stamp and
-/// the marker `marker` makes of it (a spool file's claim). `again`: accept content seen before.
+/// What makes a script the same as one accepted before (`[run] duplicate_window_hours`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Identity<'a> {
+    /// Its content (a script run from a terminal; a client of the API without a key): the
+    /// same content again is refused.
+    Content,
+    /// A spool file: its name and its content. A PMS that writes one event per file may write
+    /// the same command twice (`CHECKOUT 1204` in `e2.hc` and again in `e4.hc` after a new
+    /// check-in): another name is another event; the same file dropped again is not.
+    NamedContent,
+    /// The client's `Idempotency-Key`: the same key again is refused, whatever the content.
+    Key(&'a str),
+}
+
+impl Identity<'_> {
+    /// The stamp kept for it.
+    fn hash(self, name: &str, bytes: &[u8]) -> String {
+        match self {
+            Self::Content => content_hash(bytes),
+            Self::NamedContent => {
+                let mut named = Vec::with_capacity(name.len() + 1 + bytes.len());
+                named.extend_from_slice(name.as_bytes());
+                named.push(0);
+                named.extend_from_slice(bytes);
+                content_hash(&named)
+            }
+            Self::Key(key) => content_hash(format!("Idempotency-Key\0{key}").as_bytes()),
+        }
+    }
+}
+
+/// Checks `bytes` and journals its commands in one transaction, with its stamp (`identity`)
+/// and the marker `marker` makes of it (a spool file's claim). `again`: accept it even if seen
+/// before.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn accept(
     config: &Config,
     journal: &Journal,
     name: &str,
     bytes: &[u8],
     encoding: ScriptEncoding,
+    identity: Identity<'_>,
     again: bool,
     marker: impl FnOnce(&Checked) -> Option<(String, serde_json::Value)>,
 ) -> Result<(Vec<u64>, Checked), Refusal> {
-    let hash = content_hash(bytes);
+    let hash = identity.hash(name, bytes);
     if !again {
         match earlier(journal, &hash, config.run.duplicate_window) {
             Ok(Some(stamp)) => {
-                return Err(Refusal::Duplicate(describe(name, &stamp)));
+                return Err(Refusal::Duplicate(match identity {
+                    Identity::Key(key) => describe_key(key, &stamp),
+                    _ => describe(name, &stamp),
+                }));
             }
             Ok(None) => {}
             Err(error) => return Err(Refusal::Journal(error)),
@@ -178,9 +234,10 @@ pub(crate) async fn accept(
         .append_with(commands, extras)
         .await
         .map_err(|error| match error {
-            crate::engine::JournalError::Duplicate(stamp) => {
-                Refusal::Duplicate(describe(name, &stamp))
-            }
+            crate::engine::JournalError::Duplicate(stamp) => Refusal::Duplicate(match identity {
+                Identity::Key(key) => describe_key(key, &stamp),
+                _ => describe(name, &stamp),
+            }),
             other => Refusal::Journal(other),
         })?;
     Ok((seqs, checked))
@@ -317,6 +374,7 @@ mod tests {
             "bad.hc",
             bad,
             ScriptEncoding::default(),
+            Identity::Content,
             false,
             |_| None,
         )
@@ -344,6 +402,7 @@ mod tests {
             "good.hc",
             good,
             ScriptEncoding::default(),
+            Identity::Content,
             false,
             |_| None,
         )
@@ -357,6 +416,7 @@ mod tests {
                 "again.hc",
                 good,
                 ScriptEncoding::default(),
+                Identity::Content,
                 false,
                 |_| None
             )
@@ -369,12 +429,37 @@ mod tests {
             "again.hc",
             good,
             ScriptEncoding::default(),
+            Identity::Content,
             true,
             |_| None,
         )
         .await
         .unwrap();
         assert_eq!(seqs.len(), 2, "`again` accepts it");
+    }
+
+    /// A spool file is one event: another name with the same content runs; the same file
+    /// again does not.
+    #[tokio::test]
+    async fn a_spool_files_identity_is_its_name_and_content() {
+        let config = Config::builtin();
+        let journal = Journal::in_memory().unwrap();
+        let event = b"CHECKOUT 1000\n";
+        let spooled = |name: &'static str| {
+            accept(
+                &config,
+                &journal,
+                name,
+                event,
+                ScriptEncoding::default(),
+                Identity::NamedContent,
+                false,
+                |_| None,
+            )
+        };
+        assert!(spooled("e2.hc").await.is_ok());
+        assert!(spooled("e4.hc").await.is_ok(), "another event");
+        assert!(matches!(spooled("e4.hc").await, Err(Refusal::Duplicate(_))));
     }
 
     #[test]
@@ -413,6 +498,7 @@ mod tests {
                 "a.hc",
                 script,
                 ScriptEncoding::default(),
+                Identity::Content,
                 false,
                 |_| None
             ),
@@ -422,6 +508,7 @@ mod tests {
                 "b.hc",
                 script,
                 ScriptEncoding::default(),
+                Identity::Content,
                 false,
                 |_| None
             ),

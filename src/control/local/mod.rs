@@ -275,6 +275,7 @@ impl Local {
         source: String,
         bytes: Vec<u8>,
         again: bool,
+        key: Option<String>,
     ) -> Result<Submitted, BackendError> {
         if source.is_empty() || source.len() > 200 || source.chars().any(char::is_control) {
             return Err(BackendError::BadRequest(
@@ -299,6 +300,8 @@ impl Local {
                 &bytes,
                 // The API takes UTF-8 (checked above), whatever the spool's files are in.
                 ScriptEncoding::default(),
+                key.as_deref()
+                    .map_or(acceptance::Identity::Content, acceptance::Identity::Key),
                 again,
                 |_| None,
             )

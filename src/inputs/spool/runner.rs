@@ -243,6 +243,7 @@ async fn accept(
         name,
         &text,
         config.run.script_encoding,
+        acceptance::Identity::NamedContent,
         again,
         |checked| {
             let accepted = summary(checked);
