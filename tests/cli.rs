@@ -488,3 +488,34 @@ fn a_long_run_on_a_terminal_shows_a_progress_line() {
     session.expect("/600 commands done (").unwrap();
     session.expect("done: 600 commands").unwrap();
 }
+
+/// The configuration is found through `HOTELCARE_CONFIG` when there is none in the working
+/// directory; a named file that is missing is an error naming it, never the defaults.
+#[test]
+fn hotelcare_config_names_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("site.toml");
+    std::fs::write(&config, "[class_of_service]\nLOCAL = 3\n").unwrap();
+    let checked = hotelcare()
+        .current_dir(dir.path())
+        .env("HOTELCARE_CONFIG", &config)
+        .args(["check", "-"])
+        .write_stdin("COS 1000 LOCAL\n")
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    assert!(!text(&checked.stderr).contains("no configuration file"));
+    let missing = hotelcare()
+        .current_dir(dir.path())
+        .env("HOTELCARE_CONFIG", dir.path().join("gone.toml"))
+        .args(["check", "-"])
+        .write_stdin("TEST\n")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("gone.toml"),
+        "{}",
+        text(&missing.stderr)
+    );
+}

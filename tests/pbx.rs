@@ -323,8 +323,16 @@ fn demo_runs_on_the_embedded_simulator() {
         .unwrap();
     assert_ok(&output);
     let stderr = text(&output.stderr);
+    // No configuration anywhere: said first, then which simulator.
+    let (first, rest) = stderr.split_once('\n').unwrap();
     assert!(
-        stderr.starts_with(
+        first.starts_with(
+            "note: no configuration file (`--config`, `HOTELCARE_CONFIG`, `hotelcare.toml`"
+        ) && first.ends_with("running on the built-in defaults, against the embedded simulator"),
+        "{stderr}"
+    );
+    assert!(
+        rest.starts_with(
             "no [pbx] configured: using the embedded MiVB simulator at https://127.0.0.1:"
         ),
         "{stderr}"

@@ -21,7 +21,8 @@ pub(crate) fn hotelcare() -> Command {
         .current_dir(root())
         .arg("--color")
         .arg("never")
-        .env_remove("NO_COLOR");
+        .env_remove("NO_COLOR")
+        .env_remove("HOTELCARE_CONFIG");
     command
 }
 

@@ -25,7 +25,6 @@ mod summary;
 mod target;
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -52,7 +51,18 @@ pub(crate) fn run(arguments: Arguments) -> Exit {
     };
     execution::set_format(arguments.format);
     let _ = COLOR.set(color);
-    let config = match load_config(arguments.config.as_deref()) {
+    let located = config::locate::locate(arguments.config.as_deref());
+    // Said on every command that works on the property: the wrong directory, silently the
+    // simulator and "done", is what a hotel must never see.
+    if let Some(notice) = located.notice()
+        && !matches!(
+            arguments.command,
+            Subcommand::Sim(_) | Subcommand::Completions { .. } | Subcommand::Man
+        )
+    {
+        crate::support::output::errln!("{notice}");
+    }
+    let config = match load_config(&located) {
         Ok(mut config) => {
             if let Some(encoding) = arguments.encoding {
                 config.run.script_encoding = encoding;
@@ -172,14 +182,11 @@ pub(crate) fn color() -> bool {
     COLOR.get().copied().unwrap_or(false)
 }
 
-/// `--config FILE`, else `hotelcare.toml` in the working directory, else the built-in defaults.
-fn load_config(path: Option<&Path>) -> Result<Config, config::ConfigError> {
-    match path {
-        Some(path) => Config::load(path),
-        None if Path::new(config::DEFAULT_FILE).is_file() => {
-            Config::load(Path::new(config::DEFAULT_FILE))
-        }
-        None => Ok(Config::builtin()),
+/// The configuration where `config::locate` finds it, else the built-in defaults.
+fn load_config(located: &config::locate::Located) -> Result<Config, config::ConfigError> {
+    match located {
+        config::locate::Located::File(path) => Config::load(path),
+        config::locate::Located::Nowhere(_) => Ok(Config::builtin()),
     }
 }
 

@@ -12,6 +12,7 @@ mod encoding;
 mod error;
 mod file;
 mod interface;
+pub(crate) mod locate;
 mod secret;
 mod server;
 mod site;
