@@ -577,3 +577,48 @@ fn an_idempotency_key_makes_a_resent_request_the_same_one() {
     assert_eq!(status, 400, "{body}");
     stop(service);
 }
+
+/// A copy of the state directory (a backup) carries `service.json` along; a client of the copy
+/// works on the copy, never sends its commands to the live service.
+#[test]
+fn a_copy_of_the_state_directory_does_not_reach_the_live_service() {
+    let pbx = TestPbx::start();
+    let (service, _) = start_serve(&pbx, None);
+    let backup = pbx.dir.path().join("backup");
+    std::fs::create_dir_all(backup.join("state")).unwrap();
+    for file in ["service.json", "api-token"] {
+        std::fs::copy(
+            pbx.dir.path().join("state").join(file),
+            backup.join("state").join(file),
+        )
+        .unwrap();
+    }
+    let config = std::fs::read_to_string(&pbx.config).unwrap().replace(
+        "state_dir = \"state\"",
+        &format!("state_dir = {:?}", backup.join("state")),
+    );
+    // Beside the live one (its `ca_file` is relative to it).
+    let backup_config = pbx.dir.path().join("backup.toml");
+    std::fs::write(&backup_config, config).unwrap();
+    let script = backup.join("script.hc");
+    std::fs::write(&script, "COS 1000 LOCAL\n").unwrap();
+    let ran = crate::support::hotelcare()
+        .current_dir(&backup)
+        .arg("--config")
+        .arg(&backup_config)
+        .env("HOTELCARE_TEST_PBX_PASSWORD", crate::support::PASSWORD)
+        .arg("run")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert!(
+        !text(&ran.stderr).contains("sent to the hotelcare service"),
+        "{}",
+        text(&ran.stderr)
+    );
+    // The live service's journal has nothing of it.
+    let listed = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
+    assert!(text(&listed.stdout).contains("the journal is empty"));
+    stop(service);
+}

@@ -31,6 +31,23 @@ pub(crate) struct ServiceInfo {
     /// token only to this service, not to whatever listens on a stale file's address.
     #[serde(default)]
     pub(crate) instance: String,
+    /// The state directory the service owns, canonical: a copy of the directory (a backup)
+    /// carries this file along, and its clients must not send their commands to the live
+    /// service.
+    #[serde(default)]
+    pub(crate) state_dir: Option<PathBuf>,
+}
+
+impl ServiceInfo {
+    /// Whether this file's service owns `state_dir` (the very directory, not a copy of it).
+    pub(crate) fn owns(&self, state_dir: &Path) -> bool {
+        match (&self.state_dir, std::fs::canonicalize(state_dir)) {
+            (Some(owned), Ok(here)) => *owned == here,
+            // A service of an older release says nothing: as before.
+            (None, _) => true,
+            (Some(_), Err(_)) => false,
+        }
+    }
 }
 
 impl ServiceInfo {
@@ -137,9 +154,13 @@ mod tests {
             started: "2026-11-26T10:00:00+00:00".into(),
             version: "0.1.0".into(),
             instance: "x".into(),
+            state_dir: std::fs::canonicalize(dir.path()).ok(),
         };
         info.write(dir.path()).unwrap();
         assert_eq!(ServiceInfo::read(dir.path()), Some(info.clone()));
+        assert!(info.owns(dir.path()));
+        let copy = tempfile::tempdir().unwrap();
+        assert!(!info.owns(copy.path()), "a copy is not the directory");
         info.pid += 1;
         info.write(dir.path()).unwrap();
         ServiceInfo::remove_own(dir.path());

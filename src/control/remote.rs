@@ -68,6 +68,10 @@ impl Remote {
         let Some(info) = ServiceInfo::read(state_dir) else {
             return Ok(None);
         };
+        // A copy of the state directory (a backup) carries the live service's file along.
+        if !info.owns(state_dir) {
+            return Ok(None);
+        }
         if !info.address.ip().is_loopback() {
             return Ok(None);
         }

@@ -172,6 +172,7 @@ pub(crate) async fn run(
             dir: state_dir.display().to_string(),
             error,
         })?,
+        state_dir: std::fs::canonicalize(&state_dir).ok(),
     };
     info.write(&state_dir)
         .map_err(|error| ServiceError::StateFiles {
