@@ -660,3 +660,24 @@ fn plan_shows_each_command_in_its_pbxs_terms() {
         serde_json::json!(["east", "north"])
     );
 }
+
+/// A PBX removed from the configuration leaves its queued commands in the journal: `queue list`
+/// shows them, labelled as not configured, instead of hiding what `/metrics` counts.
+#[test]
+fn commands_of_a_pbx_removed_from_the_configuration_are_listed_as_such() {
+    let property = Property::start();
+    down(property.west(), true);
+    let queued = property.run("COS 3000 LOCAL\nCOS 1000 LOCAL\n");
+    assert_eq!(queued.status.code(), Some(3), "{}", text(&queued.stderr));
+    let config = std::fs::read_to_string(&property.config).unwrap();
+    let start = config.find("[pbx.west]").unwrap();
+    let end = config.find("[pbx.north]").unwrap();
+    std::fs::write(
+        &property.config,
+        format!("{}{}", &config[..start], &config[end..]),
+    )
+    .unwrap();
+    let listed = property.expect(&["queue", "list"], 0, None);
+    assert!(listed.contains("COS 3000 LOCAL"), "{listed}");
+    assert!(listed.contains("not configured"), "{listed}");
+}

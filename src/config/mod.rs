@@ -40,6 +40,9 @@ use file::ConfigFile;
 /// The file `--config` defaults to, when it exists in the working directory.
 pub(crate) const DEFAULT_FILE: &str = "hotelcare.toml";
 
+/// The PBX label of a command whose rooms no configured PBX owns.
+pub(crate) const NOT_CONFIGURED: &str = "not configured";
+
 /// `--pbx NAME` names no configured PBX.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("there is no PBX `{name}`; the configuration has {}", configured.join(", "))]
@@ -566,7 +569,12 @@ impl Config {
 
     /// The PBX(s) of a command's rooms for people (`east`, `east->west`), when several PBXs
     /// are configured.
+    /// A command on rooms no configured PBX owns (its PBX was removed from the configuration)
+    /// is labelled `not configured`.
     pub(crate) fn pbx_label(&self, rooms: &[&str]) -> Option<String> {
+        if !rooms.is_empty() && rooms.iter().all(|room| self.pbx_of(room).is_none()) {
+            return Some(NOT_CONFIGURED.to_owned());
+        }
         if !self.has_several_pbxs() {
             return None;
         }

@@ -404,7 +404,11 @@ impl Backend for Local {
             let (config, _) = self.scope(pbx)?;
             let mut entries = self.engine.journal().entries().map_err(unavailable)?;
             let all = entries.len();
-            entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
+            // The whole property shows every command, those of a PBX no longer configured
+            // too (labelled so): what waits in the journal is never hidden.
+            if pbx.is_some() {
+                entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
+            }
             let text = if entries.is_empty() && all > 0 {
                 format!("{}\n", format::none_for_pbx(config.pbx_name(), all))
             } else {
