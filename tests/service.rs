@@ -622,3 +622,39 @@ fn a_copy_of_the_state_directory_does_not_reach_the_live_service() {
     assert!(text(&listed.stdout).contains("the journal is empty"));
     stop(service);
 }
+
+/// Clients without the token cannot lock out those with it: a connection that has not shown
+/// the token is closed after each answer, and past a small share of the connection limit it is
+/// refused unless its first request shows the token. The CLI still gets in.
+#[test]
+fn clients_without_the_token_cannot_lock_out_those_with_it() {
+    let pbx = TestPbx::start();
+    let (service, address) = start_serve(&pbx, None);
+    // A monitor that keeps its connection alive: answered, then the connection is closed.
+    let mut pinger = TcpStream::connect(address).unwrap();
+    pinger
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(pinger, "GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = pinger.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    // Forty connections that say nothing hold their places...
+    let silent: Vec<TcpStream> = (0..40)
+        .map(|_| TcpStream::connect(address).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // ...past the anonymous share, one more without the token is refused at once,
+    let (status, _) = request(address, "GET /v1/health HTTP/1.1", "");
+    assert_eq!(status, 503);
+    // and the CLI, which has it, gets in.
+    let listed = pbx.hotelcare().args(["queue", "list"]).output().unwrap();
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert!(text(&listed.stdout).contains("the journal is empty"));
+    drop(silent);
+    stop(service);
+}

@@ -41,6 +41,10 @@ pub(crate) enum RemoteError {
     Token(io::Error),
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
+    #[error(
+        "the hotelcare service at {address} is busy: all its connections are taken (by clients without its token?); try again in a moment, and see its log"
+    )]
+    Busy { address: std::net::SocketAddr },
 }
 
 /// A running service.
@@ -85,6 +89,13 @@ impl Remote {
             .send()
             .await;
         let instance = match answer {
+            // The service runs, but has no place for this client now: say so (working
+            // in-process instead would only find its journal in use).
+            Ok(answer) if answer.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                return Err(RemoteError::Busy {
+                    address: info.address,
+                });
+            }
             Ok(answer) if answer.status().is_success() => answer
                 .bytes()
                 .await

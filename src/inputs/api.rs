@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -58,6 +59,10 @@ pub(crate) fn router(api: Arc<Api>) -> Router {
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(refuse_announced_oversize))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&api),
+            close_anonymous,
+        ))
         .with_state(api)
 }
 
@@ -106,6 +111,115 @@ async fn instance(State(api): State<Arc<Api>>) -> Response {
     .into_response()
 }
 
+/// How many connections may be open at once that have not shown the token: a client without
+/// it (a monitor pinging `/v1/health`, a scanner) cannot take the places of those with it.
+pub(crate) const ANONYMOUS_SHARE: usize = 16;
+
+/// Counts the connections that have not shown the token (see `ANONYMOUS_SHARE`).
+#[derive(Debug, Default)]
+pub(crate) struct Gate {
+    anonymous: AtomicUsize,
+}
+
+/// One connection's place: anonymous until a request shows the token.
+#[derive(Debug)]
+pub(crate) struct Pass {
+    gate: Arc<Gate>,
+    /// It counts in the anonymous share (it came while the share had room).
+    counted: AtomicBool,
+    authenticated: AtomicBool,
+}
+
+impl Gate {
+    /// A place for a new connection. Past the anonymous share it is admitted all the same, on
+    /// probation: its first request must show the token (who has it always gets in).
+    pub(crate) fn enter(self: &Arc<Self>) -> Arc<Pass> {
+        let counted = self
+            .anonymous
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |taken| {
+                (taken < ANONYMOUS_SHARE).then_some(taken + 1)
+            })
+            .is_ok();
+        Arc::new(Pass {
+            gate: Arc::clone(self),
+            counted: AtomicBool::new(counted),
+            authenticated: AtomicBool::new(false),
+        })
+    }
+}
+
+impl Pass {
+    /// The connection showed the token: it leaves the anonymous share.
+    fn authenticated(&self) {
+        if !self.authenticated.swap(true, Ordering::SeqCst)
+            && self.counted.swap(false, Ordering::SeqCst)
+        {
+            self.gate.anonymous.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn is_authenticated(&self) -> bool {
+        self.authenticated.load(Ordering::SeqCst)
+    }
+
+    fn on_probation(&self) -> bool {
+        !self.counted.load(Ordering::SeqCst) && !self.is_authenticated()
+    }
+}
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        if self.counted.load(Ordering::SeqCst) {
+            self.gate.anonymous.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A connection that has not shown the token is closed after each answer, so that it cannot
+/// hold a place by keeping itself alive; past the anonymous share, a request without the token
+/// is refused at once (`503`).
+async fn close_anonymous(State(api): State<Arc<Api>>, request: Request, next: Next) -> Response {
+    let pass = request.extensions().get::<Arc<Pass>>().cloned();
+    // `/v1/instance` is how a client with the token finds out it may send it: answered to
+    // anyone (the connection is closed after it all the same).
+    if let Some(pass) = &pass
+        && pass.on_probation()
+        && request.uri().path() != "/v1/instance"
+        && !has_token(request.headers(), &api.token)
+    {
+        let mut busy = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many connections without the token; try again shortly\n",
+        )
+            .into_response();
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        busy.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        return busy;
+    }
+    let mut response = next.run(request).await;
+    if pass.is_some_and(|pass| !pass.is_authenticated()) {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
+/// The request shows the service's token (compared in constant time).
+fn has_token(headers: &HeaderMap, token: &str) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    constant_time_eq(given.as_bytes(), token.as_bytes())
+}
+
 /// The same answer for a missing and a wrong token: nothing tells whether a token exists.
 async fn authorize(
     State(api): State<Arc<Api>>,
@@ -113,12 +227,10 @@ async fn authorize(
     request: Request,
     next: Next,
 ) -> Response {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if constant_time_eq(given.as_bytes(), api.token.as_bytes()) {
+    if has_token(&headers, &api.token) {
+        if let Some(pass) = request.extensions().get::<Arc<Pass>>() {
+            pass.authenticated();
+        }
         next.run(request).await
     } else {
         let mut response = (

@@ -358,6 +358,7 @@ async fn compact_regularly(
 /// `MAX_CONNECTIONS` at once.
 async fn serve_api(listener: TcpListener, router: axum::Router, closing: watch::Sender<bool>) {
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let gate = Arc::new(api::Gate::default());
     let mut shutdown = closing.subscribe();
     loop {
         let accepted = tokio::select! {
@@ -386,7 +387,10 @@ async fn serve_api(listener: TcpListener, router: axum::Router, closing: watch::
             });
             continue;
         };
-        let (router, shutdown) = (router.clone(), closing.subscribe());
+        let (router, shutdown) = (
+            router.clone().layer(axum::Extension(gate.enter())),
+            closing.subscribe(),
+        );
         tokio::spawn(async move {
             let _permit = permit;
             serving::connection(stream, None, router, shutdown, Timeouts::default()).await;
