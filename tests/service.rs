@@ -658,3 +658,41 @@ fn clients_without_the_token_cannot_lock_out_those_with_it() {
     drop(silent);
     stop(service);
 }
+
+/// `hotelcare status`: one screen, exit 0 only while all is well.
+#[test]
+fn status_shows_the_service_its_pbx_and_queue_and_exits_0_only_when_all_is_well() {
+    let pbx = TestPbx::start();
+    let alone = pbx.hotelcare().arg("status").output().unwrap();
+    assert_eq!(alone.status.code(), Some(3), "{}", text(&alone.stdout));
+    assert!(text(&alone.stdout).contains("service:  not running"));
+
+    let (service, _) = start_serve(&pbx, None);
+    let well = pbx.hotelcare().arg("status").output().unwrap();
+    let screen = text(&well.stdout);
+    assert_eq!(well.status.code(), Some(0), "{screen}");
+    assert!(screen.contains("service:  running (PID "), "{screen}");
+    assert!(screen.contains("answers"), "{screen}");
+    assert!(screen.contains("queue:    0 pending, 0 failed"), "{screen}");
+    assert!(screen.ends_with("all is well\n"), "{screen}");
+
+    pbx.set_faults(hotelcare::sim::Faults {
+        refuse_connections: true,
+        ..hotelcare::sim::Faults::default()
+    });
+    let queued = pbx.run("COS 1000 LOCAL\n");
+    assert_eq!(queued.status.code(), Some(3), "{}", text(&queued.stderr));
+    let down = pbx
+        .hotelcare()
+        .args(["--format", "json", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(3));
+    let json: serde_json::Value = serde_json::from_slice(&down.stdout).unwrap();
+    assert_eq!(json["well"], false, "{json}");
+    assert_eq!(json["pbxs"][0]["reachable"], false, "{json}");
+    assert_eq!(json["pending"], 1, "{json}");
+    assert!(json["last_problem"][0].as_str().is_some(), "{json}");
+    pbx.set_faults(hotelcare::sim::Faults::default());
+    stop(service);
+}

@@ -164,6 +164,10 @@ pub(crate) enum Subcommand {
         #[command(flatten)]
         spool_options: SpoolArguments,
     },
+    /// Everything on one screen: the service, each PBX, the FIAS link, the queue, the journal
+    /// and the last problem; exit 0 only if all is well (3: something is down or not running,
+    /// 4: commands failed), for monitoring
+    Status,
     /// The FIAS link of the running service: `hotelcare fias status` shows it, `hotelcare fias
     /// resync` asks the PMS for the whole house and fixes what differs
     Fias {

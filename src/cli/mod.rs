@@ -21,6 +21,7 @@ mod scripts;
 mod serve;
 mod signals;
 mod sim;
+mod status;
 mod summary;
 mod target;
 
@@ -165,6 +166,7 @@ pub(crate) fn run(arguments: Arguments) -> Exit {
             spool,
             spool_options,
         } => serve::serve(&config, spool, &spool_options),
+        Subcommand::Status => status::status(&config),
         Subcommand::Fias { action } => match action {
             FiasAction::Status => fias::status(&config),
             FiasAction::Resync { dry_run, confirm } => fias::resync(&config, dry_run, confirm),

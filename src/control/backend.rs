@@ -13,7 +13,7 @@ use crate::config::ScriptEncoding;
 use crate::control::hub::Published;
 use crate::control::protocol::{
     BackendError, DirectoryNumbers, Dropped, QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer,
-    Said, Submitted,
+    Said, StatusAnswer, Submitted,
 };
 use crate::control::remote;
 use crate::inputs::fias::resync::ResyncReport;
@@ -88,6 +88,9 @@ pub(crate) trait Backend: Send + Sync {
 
     /// The FIAS link's state.
     fn fias_status(&self) -> Answer<'_, LinkStatus>;
+
+    /// Everything on one screen (`hotelcare status`).
+    fn status(&self) -> Answer<'_, StatusAnswer>;
 
     /// Asks the PMS for the house (`dry_run`: compare only); `confirm`: journals the check-outs
     /// a resync held.

@@ -96,6 +96,8 @@ pub(crate) struct Hub {
     /// The service echoes its own notices on stderr; a command-line client's core prints
     /// only what its listener prints.
     echo: bool,
+    /// The last problem told, and when (seconds since the Unix epoch): `hotelcare status`.
+    last_problem: Mutex<Option<(String, u64)>>,
 }
 
 impl Hub {
@@ -134,7 +136,16 @@ impl Hub {
             },
             waiters: Mutex::new(Vec::new()),
             echo,
+            last_problem: Mutex::new(None),
         }
+    }
+
+    /// The last problem told, and when.
+    pub(crate) fn last_problem(&self) -> Option<(String, u64)> {
+        self.last_problem
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
@@ -146,6 +157,13 @@ impl Hub {
     pub(crate) fn notice(&self, text: &str, problem: bool) -> Published {
         if problem {
             tracing::warn!("{text}");
+            let at = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            *self
+                .last_problem
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some((text.to_owned(), at));
         } else {
             tracing::info!("{text}");
         }

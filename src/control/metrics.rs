@@ -102,6 +102,14 @@ impl Metrics {
         up && was == 0
     }
 
+    /// Whether PBX `pbx` answered last time it was asked (as `hotelcare_pbx_reachable` has it).
+    pub(crate) fn is_reachable(&self, pbx: &str) -> bool {
+        self.pbx_reachable
+            .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())])
+            .get()
+            != 0
+    }
+
     /// Registers the FIAS link's metrics (a service with `[fias]`).
     pub(crate) fn add_fias(&mut self) {
         let metrics = FiasMetrics {

@@ -95,6 +95,35 @@ pub(crate) struct DirectoryNumbers {
     pub(crate) numbers: Vec<String>,
 }
 
+/// `GET /v1/status`: everything a hotel's IT checks, on one screen (`hotelcare status`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StatusAnswer {
+    /// The service that answered (`None`: no service runs; this is a client's own look).
+    pub(crate) service: Option<String>,
+    pub(crate) pbxs: Vec<PbxStatus>,
+    pub(crate) fias: Option<crate::inputs::fias::status::LinkStatus>,
+    pub(crate) pending: usize,
+    pub(crate) failed: usize,
+    /// The oldest pending command: `#12 COS 1000 LOCAL (tonight.hc:3)`.
+    pub(crate) oldest_pending: Option<String>,
+    /// The journal file's size in bytes.
+    pub(crate) journal_bytes: Option<u64>,
+    /// The last problem the service reported, and when (seconds since the Unix epoch).
+    pub(crate) last_problem: Option<(String, u64)>,
+    /// Everything is as it should be: the service runs, every PBX and the FIAS link answer,
+    /// no command failed.
+    pub(crate) well: bool,
+}
+
+/// One PBX in `StatusAnswer`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PbxStatus {
+    pub(crate) name: String,
+    pub(crate) target: String,
+    /// It answered the last time it was asked (`None`: not known without a service).
+    pub(crate) reachable: Option<bool>,
+}
+
 /// `GET /v1/instance`, without the token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Instance {

@@ -14,7 +14,7 @@ use crate::control::backend::{Answer, Backend, EventStream, Inline, Item};
 use crate::control::discovery::{self, ServiceInfo};
 use crate::control::protocol::{
     BackendError, DirectoryNumbers, Dropped, ErrorBody, Instance, QueueAnswer, Ran, Reconciled,
-    Retried, RoomsAnswer, Said, Submitted,
+    Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::status::LinkStatus;
@@ -306,6 +306,10 @@ impl Backend for Remote {
 
     fn directory_numbers(&self) -> Answer<'_, DirectoryNumbers> {
         Box::pin(self.get("/v1/directory-numbers".to_owned()))
+    }
+
+    fn status(&self) -> Answer<'_, StatusAnswer> {
+        Box::pin(self.get("/v1/status".to_owned()))
     }
 
     fn fias_status(&self) -> Answer<'_, LinkStatus> {

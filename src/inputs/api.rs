@@ -50,6 +50,7 @@ pub(crate) fn router(api: Arc<Api>) -> Router {
         .route("/v1/reconcile/general-reset", post(general_reset))
         .route("/v1/directory-numbers", get(directory_numbers))
         .route("/v1/fias", get(fias_status))
+        .route("/v1/status", get(status))
         .route("/v1/fias/resync", post(fias_resync))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&api), authorize));
@@ -423,6 +424,11 @@ async fn health(State(api): State<Arc<Api>>) -> Response {
 /// `GET /v1/fias`: the link's status (`fias::status::LinkStatus`).
 async fn fias_status(State(api): State<Arc<Api>>) -> Response {
     answer(api.local.fias_status().await)
+}
+
+/// `GET /v1/status`: everything on one screen.
+async fn status(State(api): State<Arc<Api>>) -> Response {
+    answer(api.local.status().await)
 }
 
 /// What `POST /v1/fias/resync` takes.

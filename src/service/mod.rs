@@ -193,6 +193,7 @@ pub(crate) async fn run(
         Arc::clone(&hub),
         Arc::clone(&intake),
         fias_link.clone(),
+        info.describe(),
     ));
     let api = Arc::new(api::Api {
         local,

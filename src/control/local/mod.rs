@@ -14,8 +14,8 @@ use crate::control::backend::{Answer, Backend, EventStream, Inline};
 use crate::control::drainer;
 use crate::control::hub::{Hub, Published};
 use crate::control::protocol::{
-    BackendError, DirectoryNumbers, Dropped, Overtaken, QueueAnswer, Ran, Reconciled, Retried,
-    RoomsAnswer, Said, Submitted,
+    BackendError, DirectoryNumbers, Dropped, Overtaken, PbxStatus, QueueAnswer, Ran, Reconciled,
+    Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::engine::{Engine, Intake, Journal, JournalError, Options, Pbxs, Status};
 use crate::inputs::fias::link::Control;
@@ -48,6 +48,8 @@ pub(crate) struct Local {
     pub(crate) fias: Option<FiasLink>,
     /// It is the core of `hotelcare serve` (which runs its own drainer, for good).
     service: bool,
+    /// The service, for `status`: `PID 4711, listening on ... since ...`.
+    about: Option<String>,
     /// A command-line client's drainer, while one runs (started by the first work).
     drainer: tokio::sync::Mutex<Option<Drainer>>,
     /// The first listener's events, taken since the core started: nothing a drainer did
@@ -112,6 +114,7 @@ impl Local {
         hub: Arc<Hub>,
         intake: Arc<Intake>,
         fias: Option<FiasLink>,
+        about: String,
     ) -> Self {
         Self {
             config: config.clone(),
@@ -120,6 +123,7 @@ impl Local {
             intake,
             fias,
             service: true,
+            about: Some(about),
             drainer: tokio::sync::Mutex::default(),
             first_events: Mutex::default(),
         }
@@ -159,6 +163,7 @@ impl Local {
             intake: Arc::new(Intake::default()),
             fias: None,
             service: false,
+            about: None,
             drainer: tokio::sync::Mutex::default(),
         });
         let mut session = Session {
@@ -598,6 +603,53 @@ impl Backend for Local {
         Box::pin(async move {
             Ok(DirectoryNumbers {
                 numbers: self.engine.pbxs().directory_numbers().await,
+            })
+        })
+    }
+
+    fn status(&self) -> Answer<'_, StatusAnswer> {
+        Box::pin(async move {
+            let journal = self.engine.journal();
+            let entries = journal.entries().map_err(unavailable)?;
+            let pending: Vec<_> = entries
+                .iter()
+                .filter(|e| e.status == Status::Pending)
+                .collect();
+            let failed = entries.len() - pending.len();
+            let pbxs: Vec<PbxStatus> = self
+                .config
+                .pbxs
+                .iter()
+                .enumerate()
+                .map(|(index, site)| PbxStatus {
+                    name: site.name.clone(),
+                    target: self.config.view(index).target_name(),
+                    reachable: self
+                        .service
+                        .then(|| self.hub.metrics.is_reachable(&site.name)),
+                })
+                .collect();
+            let fias = self.fias.as_ref().map(|fias| fias.status.get());
+            let service = self.about.clone();
+            let well = service.is_some()
+                && pbxs.iter().all(|pbx| pbx.reachable != Some(false))
+                && fias.as_ref().is_none_or(|link| link.state == LinkState::Up)
+                && failed == 0;
+            Ok(StatusAnswer {
+                service,
+                pbxs,
+                fias,
+                pending: pending.len(),
+                failed,
+                oldest_pending: pending.first().map(|entry| {
+                    format!("#{} {} ({})", entry.seq, entry.command.text, entry.origin)
+                }),
+                journal_bytes: journal
+                    .path()
+                    .and_then(|path| std::fs::metadata(path).ok())
+                    .map(|meta| meta.len()),
+                last_problem: self.hub.last_problem(),
+                well,
             })
         })
     }
