@@ -243,3 +243,47 @@ async fn a_simulator_stopped_right_after_it_started_stops() {
             .expect("the simulator stops");
     }
 }
+
+/// The embedded simulator (no `[pbx]`) serves hotelcare only: no test API for any local user
+/// to read its rooms or set faults with.
+#[test]
+fn the_embedded_simulator_has_no_test_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = crate::support::Service::new(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
+            .current_dir(dir.path())
+            .env_remove("HOTELCARE_CONFIG")
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = service.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let url = lines
+        .find_map(|line| {
+            let line = line.ok()?;
+            let start = line.find("https://")?;
+            Some(line[start..].split(' ').next()?.to_owned())
+        })
+        .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let status = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            reqwest::Client::builder()
+                .danger_accept_invalid_certs(true)
+                .build()
+                .unwrap()
+                .get(format!("{url}/_sim/stats"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    let _ = service.kill();
+}

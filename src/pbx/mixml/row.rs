@@ -75,6 +75,8 @@ async fn embedded(view: &Config) -> Result<Connected, ConnectError> {
     let mut options = sim::Options::new(SIMULATOR_USER, &password);
     options.seed = seed;
     options.state_file = Some(view.run.state_dir.join(SIMULATOR_STATE));
+    // Nobody but hotelcare talks to it: no test API for any local user to set faults with.
+    options.test_api = false;
     let simulator = Simulator::start(options)
         .await
         .map_err(ConnectError::Simulator)?;

@@ -57,6 +57,9 @@ pub struct Options {
     pub(crate) identity: Option<Identity>,
     /// Time limits of connections (handshake, headers, idle).
     pub timeouts: Timeouts,
+    /// Serve the test API (`/_sim/...`: the rooms, faults, stats); off for the embedded
+    /// simulator.
+    pub test_api: bool,
 }
 
 /// A TLS certificate and its private key, as PEM.
@@ -80,6 +83,7 @@ impl Options {
             faults: Faults::default(),
             identity: None,
             timeouts: Timeouts::default(),
+            test_api: true,
         }
     }
 }
@@ -137,6 +141,7 @@ impl Simulator {
             tls,
             Arc::clone(&shared),
             options.timeouts,
+            options.test_api,
         ));
         Ok(Self {
             shared,

@@ -99,8 +99,9 @@ pub(crate) async fn serve(
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     timeouts: Timeouts,
+    test_api: bool,
 ) {
-    let router = router(Arc::clone(&shared));
+    let router = router(Arc::clone(&shared), test_api);
     let mut refusing = shared.refusing.subscribe();
     let mut shutdown = shared.shutdown.subscribe();
     loop {
@@ -148,15 +149,21 @@ async fn accept(listener: Option<&TcpListener>) -> io::Result<(tokio::net::TcpSt
     }
 }
 
-fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(names::PATH, post(mixml))
-        .route("/_sim/rooms", get(rooms))
-        .route("/_sim/rooms/{dn}", get(room).put(put_room))
-        .route("/_sim/faults", get(get_faults).put(put_faults))
-        .route("/_sim/sessions/expire", post(expire_sessions))
-        .route("/_sim/stats", get(stats))
-        .with_state(shared)
+/// The MiXML endpoint, and (`test_api`) the test API that reads the rooms and sets faults: not
+/// for the embedded simulator, which any local user could otherwise reconfigure.
+fn router(shared: Arc<Shared>, test_api: bool) -> Router {
+    let router = Router::new().route(names::PATH, post(mixml));
+    let router = if test_api {
+        router
+            .route("/_sim/rooms", get(rooms))
+            .route("/_sim/rooms/{dn}", get(room).put(put_room))
+            .route("/_sim/faults", get(get_faults).put(put_faults))
+            .route("/_sim/sessions/expire", post(expire_sessions))
+            .route("/_sim/stats", get(stats))
+    } else {
+        router
+    };
+    router.with_state(shared)
 }
 
 async fn mixml(State(shared): State<Arc<Shared>>, body: String) -> Response {
