@@ -17,7 +17,13 @@ use crate::support::logs::{self, Retention};
 const GRACE: Duration = Duration::from_secs(10);
 
 pub(crate) fn serve(config: &Config, spool: Option<PathBuf>, arguments: &SpoolArguments) -> Exit {
-    logs::init(&config.run.log_dir, Retention::Service);
+    logs::init(
+        &config.run.log_dir,
+        Retention::Service {
+            files: config.run.log_files,
+            bytes: config.run.log_bytes,
+        },
+    );
     let spool = spool
         .or_else(|| config.spool.clone())
         .map(|dir| SpoolOptions {

@@ -34,6 +34,29 @@ pub(crate) struct ConfigFile<P = PbxSection> {
     pub(crate) fias: Option<FiasSection>,
     #[serde(default)]
     pub(crate) spool: SpoolSection,
+    #[serde(default)]
+    pub(crate) logs: LogsSection,
+}
+
+/// `[logs]`: how much of the service's log is kept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LogsSection {
+    /// Files kept (the current one included).
+    #[serde(default = "number::<10>")]
+    pub(crate) max_files: Spanned<i64>,
+    /// A file's size before the next one starts.
+    #[serde(default = "number::<1048576>")]
+    pub(crate) max_bytes: Spanned<i64>,
+}
+
+impl Default for LogsSection {
+    fn default() -> Self {
+        Self {
+            max_files: number::<10>(),
+            max_bytes: number::<1_048_576>(),
+        }
+    }
 }
 
 impl<P> Default for ConfigFile<P> {
@@ -49,6 +72,7 @@ impl<P> Default for ConfigFile<P> {
             mitel_pms: None,
             fias: None,
             spool: SpoolSection::default(),
+            logs: LogsSection::default(),
         }
     }
 }
@@ -68,6 +92,7 @@ impl<P> ConfigFile<P> {
                 mitel_pms: self.mitel_pms,
                 fias: self.fias,
                 spool: self.spool,
+                logs: self.logs,
             },
             self.pbx,
         )

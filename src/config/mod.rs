@@ -248,6 +248,9 @@ pub(crate) struct RunConfig {
     /// How long finished commands (their guest names) may stay in the journal file of a
     /// running service before it is compacted.
     pub(crate) retention: Duration,
+    /// `[logs]`: the service's log files kept, and the size of each.
+    pub(crate) log_files: usize,
+    pub(crate) log_bytes: usize,
 }
 
 /// `[run.retry]`: how often and how patiently a transient failure is retried.
@@ -429,6 +432,20 @@ impl Config {
             ) as u64),
             state_dir: base.join(&file.run.state_dir),
             log_dir: base.join(&file.run.log_dir),
+            log_files: check.positive("logs.max_files", &file.logs.max_files, 1000),
+            log_bytes: {
+                let bytes = *file.logs.max_bytes.get_ref();
+                if (65_536..=1 << 30).contains(&bytes) {
+                    usize::try_from(bytes).unwrap_or(1 << 20)
+                } else {
+                    check.fail(
+                        "logs.max_bytes",
+                        file.logs.max_bytes.span(),
+                        "give a file's size in bytes, from 65536 (64 kB) to 1073741824 (1 GB)",
+                    );
+                    1 << 20
+                }
+            },
             duplicate_window: {
                 let hours = *file.run.duplicate_window_hours.get_ref();
                 if (0..=24 * 365).contains(&hours) {

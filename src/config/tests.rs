@@ -303,3 +303,23 @@ fn a_fias_level_must_be_a_level_of_every_pbx() {
     ));
     assert!(out.contains("`PENTHOUSE` is not a level"), "{out}");
 }
+
+#[test]
+fn the_logs_kept_are_configured_and_checked() {
+    let config = Config::parse(
+        "[logs]\nmax_files = 3\nmax_bytes = 65536\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    assert_eq!((config.run.log_files, config.run.log_bytes), (3, 65_536));
+    let builtin = Config::builtin();
+    assert_eq!(
+        (builtin.run.log_files, builtin.run.log_bytes),
+        (10, 1 << 20)
+    );
+    let error = Config::parse("[logs]\nmax_bytes = 10\n", Path::new("t.toml"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("logs.max_bytes"), "{error}");
+}

@@ -22,15 +22,15 @@ const FILE_SIZE: usize = 1024 * 1024;
 pub(crate) enum Retention {
     /// `run`, `repl`, `queue`, ...: one file of 1 MB.
     OneShot,
-    /// `watch`: ten files of 1 MB.
-    Service,
+    /// `serve`: `files` files (the current one included) of `bytes` each (`[logs]`).
+    Service { files: usize, bytes: usize },
 }
 
 impl Retention {
     fn file_name(self) -> &'static str {
         match self {
             Self::OneShot => FILE_NAME,
-            Self::Service => SERVICE_FILE_NAME,
+            Self::Service { .. } => SERVICE_FILE_NAME,
         }
     }
 
@@ -38,7 +38,14 @@ impl Retention {
     fn rotated(self) -> usize {
         match self {
             Self::OneShot => 0,
-            Self::Service => 9,
+            Self::Service { files, .. } => files.saturating_sub(1),
+        }
+    }
+
+    fn bytes(self) -> usize {
+        match self {
+            Self::OneShot => FILE_SIZE,
+            Self::Service { bytes, .. } => bytes,
         }
     }
 }
@@ -49,7 +56,7 @@ fn rotating_file(dir: &Path, retention: Retention) -> FileRotate<AppendCount> {
     FileRotate::new(
         dir.join(retention.file_name()),
         AppendCount::new(retention.rotated()),
-        ContentLimit::BytesSurpassed(FILE_SIZE),
+        ContentLimit::BytesSurpassed(retention.bytes()),
         Compression::None,
         Some(private_append()),
     )
@@ -109,6 +116,12 @@ mod tests {
         sizes
     }
 
+    /// The service's default (`[logs]` unwritten).
+    const SERVICE: Retention = Retention::Service {
+        files: 10,
+        bytes: FILE_SIZE,
+    };
+
     #[test]
     fn one_shot_commands_keep_one_file_of_about_one_megabyte() {
         let sizes = fill(Retention::OneShot);
@@ -118,11 +131,11 @@ mod tests {
 
     #[test]
     fn the_service_keeps_ten_files_of_about_one_megabyte() {
-        let sizes = fill(Retention::Service);
+        let sizes = fill(SERVICE);
         assert_eq!(sizes.len(), 5, "5 MB written: 5 files");
         assert!(sizes.iter().all(|s| *s <= FILE_SIZE as u64 + 100));
         let dir = tempfile::tempdir().unwrap();
-        let mut file = rotating_file(dir.path(), Retention::Service);
+        let mut file = rotating_file(dir.path(), SERVICE);
         let line = format!("{}\n", "y".repeat(99));
         for _ in 0..150_000 {
             file.write_all(line.as_bytes()).unwrap();
@@ -132,5 +145,26 @@ mod tests {
             10,
             "15 MB written: still 10 files"
         );
+    }
+
+    #[test]
+    fn the_services_files_follow_its_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Retention::Service {
+            files: 3,
+            bytes: 65_536,
+        };
+        let mut file = rotating_file(dir.path(), limits);
+        let line = format!("{}\n", "z".repeat(99));
+        for _ in 0..10_000 {
+            file.write_all(line.as_bytes()).unwrap();
+        }
+        file.flush().unwrap();
+        let sizes: Vec<u64> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .collect();
+        assert_eq!(sizes.len(), 3, "{sizes:?}");
+        assert!(sizes.iter().all(|s| *s <= 65_536 + 100), "{sizes:?}");
     }
 }
