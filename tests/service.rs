@@ -696,3 +696,40 @@ fn status_shows_the_service_its_pbx_and_queue_and_exits_0_only_when_all_is_well(
     pbx.set_faults(hotelcare::sim::Faults::default());
     stop(service);
 }
+
+/// The service's standard output names no guest unless `--monitor` asks for the monitor.
+#[test]
+fn the_services_stdout_names_guests_only_with_monitor() {
+    for monitor in [false, true] {
+        let pbx = TestPbx::start();
+        let mut command = pbx.command();
+        command.arg("serve");
+        if monitor {
+            command.arg("--monitor");
+        }
+        let mut child = Service::new(
+            command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let info = pbx.dir.path().join("state/service.json");
+        wait_for("service.json", || info.exists());
+        let ran = pbx.run("CHECKIN 1000 \"Zyxwvuts,Qponmlk\"\n");
+        assert!(ran.status.success(), "{}", text(&ran.stderr));
+        crate::service::stop_service(child.id());
+        let mut stdout = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        assert_eq!(
+            stdout.contains("Zyxwvuts"),
+            monitor,
+            "--monitor {monitor}: {stdout}"
+        );
+    }
+}

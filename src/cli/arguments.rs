@@ -215,6 +215,10 @@ pub(crate) struct SpoolArguments {
     /// How long a file must stay unchanged before it counts as complete
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     pub(crate) settle_ms: u64,
+    /// Print every operation on standard output, as `run` does (it names guests); without it
+    /// standard output carries the service's own lines only (the log has everything)
+    #[arg(long)]
+    pub(crate) monitor: bool,
 }
 
 /// Shells `hotelcare completions` writes a script for.

@@ -43,6 +43,7 @@ pub(crate) fn serve(config: &Config, spool: Option<PathBuf>, arguments: &SpoolAr
             prepared,
             std::sync::Arc::clone(&target.pbxs),
             GRACE,
+            arguments.monitor,
             stop_requested(),
         )
         .await;

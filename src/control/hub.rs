@@ -101,12 +101,17 @@ pub(crate) struct Hub {
 }
 
 impl Hub {
-    /// `printer` shows the service's own monitor (stdout), and its notices are echoed on
-    /// stderr; without one the hub only publishes. `target` names the PBX; `pbxs`: the PBXs'
-    /// names (for the metrics).
-    pub(crate) fn new(target: &str, pbxs: &[String], fias: bool, printer: Option<&Echo>) -> Self {
+    /// `printer` shows the service's monitor (stdout, `serve --monitor`); `echo`: its notices
+    /// go to stderr too. Without either the hub only publishes. `target` names the PBX;
+    /// `pbxs`: the PBXs' names (for the metrics).
+    pub(crate) fn new(
+        target: &str,
+        pbxs: &[String],
+        fias: bool,
+        printer: Option<&Echo>,
+        echo: bool,
+    ) -> Self {
         let (sender, _) = broadcast::channel(BACKLOG);
-        let echo = printer.is_some();
         let make = |journaled| {
             let printer: Printer = match printer {
                 Some(printer) => {

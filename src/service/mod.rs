@@ -115,6 +115,7 @@ pub(crate) async fn run(
     prepared: Prepared,
     pbxs: Arc<Pbxs>,
     grace: Duration,
+    monitor: bool,
     stop: impl Future<Output = String>,
 ) -> Result<(), ServiceError> {
     let Prepared {
@@ -127,11 +128,14 @@ pub(crate) async fn run(
     let echo: crate::control::hub::Echo = Arc::new(|text: &str| {
         crate::support::output::outln!("{text}");
     });
+    // Standard output carries the monitor (guests' names) only when asked; the service's
+    // own lines always go to stderr and the log.
     let hub = Arc::new(Hub::new(
         &pbxs.target(),
         &pbxs.pbx_names(),
         config.fias.is_some(),
-        Some(&echo),
+        monitor.then_some(&echo),
+        true,
     ));
     let attempts: Attempts = Arc::default();
     let sink = {

@@ -147,7 +147,13 @@ impl Local {
             }
             Reach::Journal => (Arc::new(Pbxs::none()), None, Vec::new()),
         };
-        let hub = Arc::new(Hub::new(&pbxs.target(), &pbxs.pbx_names(), false, None));
+        let hub = Arc::new(Hub::new(
+            &pbxs.target(),
+            &pbxs.pbx_names(),
+            false,
+            None,
+            false,
+        ));
         let sink = {
             let hub = Arc::clone(&hub);
             Arc::new(move |event: &crate::engine::Event<'_>| {
