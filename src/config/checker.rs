@@ -396,4 +396,20 @@ impl Checker<'_> {
             1
         }
     }
+
+    /// A number from 0 (the feature off) to `max`.
+    pub(super) fn positive_or_zero(
+        &mut self,
+        key: &str,
+        value: &toml::Spanned<i64>,
+        max: i64,
+    ) -> usize {
+        let n = *value.get_ref();
+        if (0..=max).contains(&n) {
+            usize::try_from(n).unwrap_or(0)
+        } else {
+            self.fail(key, value.span(), &format!("{n} is outside 0 to {max}"));
+            0
+        }
+    }
 }

@@ -264,10 +264,22 @@ impl Default for ServiceSection {
 }
 
 /// `[spool]`: the directory `hotelcare serve` runs batch files from.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SpoolSection {
     pub(crate) dir: Option<PathBuf>,
+    /// Days processed files (and their reports) are kept in `done/` and `failed/`; 0: forever.
+    #[serde(default = "number::<7>")]
+    pub(crate) keep_days: Spanned<i64>,
+}
+
+impl Default for SpoolSection {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            keep_days: number::<7>(),
+        }
+    }
 }
 
 /// `[mitel_pms]`: the settings of the Mitel PMS interface (`[pbx] interface = "mitel-pms"`).

@@ -73,6 +73,8 @@ pub struct Config {
     pub(crate) service: ServiceConfig,
     /// `[spool] dir`: the batch directory `hotelcare serve` runs (`--spool` overrides it).
     pub(crate) spool: Option<PathBuf>,
+    /// How long processed spool files are kept (`[spool] keep_days`; `None`: forever).
+    pub(crate) spool_keep: Option<Duration>,
     /// `[mitel_pms]`, when the PBX is driven over the Mitel PMS interface.
     pub(crate) mitel_pms: Option<MitelPmsConfig>,
     /// `[fias]`, when the service takes guest events from the hotel's PMS over FIAS.
@@ -505,6 +507,10 @@ impl Config {
             simulator_rooms: file.simulator.rooms.as_ref().map(|p| base.join(p)),
             service,
             spool: file.spool.dir.as_ref().map(|p| base.join(p)),
+            spool_keep: {
+                let days = check.positive_or_zero("spool.keep_days", &file.spool.keep_days, 3650);
+                (days > 0).then(|| Duration::from_secs(days as u64 * 24 * 3600))
+            },
             mitel_pms,
             fias,
         }

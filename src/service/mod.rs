@@ -455,10 +455,24 @@ async fn run_spool(
 ) {
     /// The longest pause between rounds while files wait for an unreachable PBX.
     const WAITING_PAUSE: Duration = Duration::from_secs(60);
+    /// How often processed files are looked at for removal.
+    const PRUNE_EVERY: Duration = Duration::from_secs(3600);
     let tell = Notices(Arc::clone(&executor.hub));
     let journal = executor.journal.clone();
     let mut pause = options.interval;
+    let mut pruned: Option<std::time::Instant> = None;
     loop {
+        if let Some(keep) = config.spool_keep
+            && pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY)
+        {
+            pruned = Some(std::time::Instant::now());
+            let removed = spool.prune(keep);
+            if removed > 0 {
+                tell.tell(&format!(
+                    "the spool removed {removed} processed file(s) older than `[spool] keep_days`"
+                ));
+            }
+        }
         let round = spool::round(&config, &journal, &executor, &attempts, &mut spool, &tell);
         let waiting = tokio::select! {
             waiting = round => waiting,

@@ -90,8 +90,9 @@ impl Spool {
                 "it does not exist (or is not a directory); check the path, or give `--create` to create it",
             ));
         }
+        // Processed files name guests: their folders are the service's alone.
         for sub in ["work", "done", "failed"] {
-            std::fs::create_dir_all(dir.join(sub))?;
+            crate::support::files::create_private_dir(&dir.join(sub))?;
         }
         Ok(Self {
             dir: dir.to_owned(),
@@ -213,7 +214,32 @@ impl Spool {
             std::io::Write::write_all(&mut file, content.as_bytes())?;
         }
         std::fs::rename(claimed, &target)?;
+        crate::support::files::restrict(&target, false)?;
         Ok(target)
+    }
+
+    /// Removes what `done/` and `failed/` hold that is older than `keep` (the files and their
+    /// reports: guests' data is not kept longer than the hotel says); how many went.
+    pub(crate) fn prune(&self, keep: Duration) -> usize {
+        let Some(limit) = SystemTime::now().checked_sub(keep) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for folder in [Verdict::Done, Verdict::Failed] {
+            let Ok(entries) = std::fs::read_dir(self.dir.join(folder.folder())) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let old = entry
+                    .metadata()
+                    .and_then(|meta| meta.modified())
+                    .is_ok_and(|modified| modified < limit);
+                if old && entry.path().is_file() && std::fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
     }
 }
 
@@ -355,5 +381,33 @@ mod tests {
             Some("hotelcare watch: round 1")
         );
         assert!(dir.path().join("done/a.hc.1.report.json").exists());
+    }
+
+    #[test]
+    fn processed_files_are_private_and_kept_only_as_long_as_the_hotel_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("done"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+        }
+        let old = dir.path().join("done/old.hc");
+        let new = dir.path().join("failed/new.hc");
+        std::fs::write(&old, "CHECKOUT 1000\n").unwrap();
+        std::fs::write(&new, "CHECKOUT 2000\n").unwrap();
+        let ten_days_ago = SystemTime::now() - Duration::from_secs(10 * 24 * 3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(ten_days_ago)
+            .unwrap();
+        assert_eq!(spool.prune(Duration::from_secs(7 * 24 * 3600)), 1);
+        assert!(!old.exists() && new.exists());
     }
 }
