@@ -236,3 +236,25 @@ fn a_file_without_a_final_line_break_is_warned_about_then_run_and_reports_say_wh
         "the name stays out: {json}"
     );
 }
+
+/// A file name is data from outside: a line break or a bidirectional control in it cannot
+/// forge a line of the service's log or turn its text around.
+#[cfg(unix)]
+#[test]
+fn a_file_name_cannot_forge_a_log_line() {
+    let pbx = TestPbx::start();
+    let spool = pbx.dir.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let name = "a\nERROR forged\u{202e}.hc";
+    std::fs::write(spool.join(name), "COS 1000 LOCAL\n").unwrap();
+    let mut watch = start_watch(&pbx, &spool);
+    wait_for("the file in done/", || {
+        spool.join("done").join(name).exists()
+    });
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    assert!(log.contains("a\\u{a}ERROR forged\\u{202e}.hc"), "{log}");
+    assert!(!log.contains("\nERROR forged"), "{log}");
+    assert!(!log.contains('\u{202e}'), "{log}");
+}

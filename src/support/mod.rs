@@ -6,3 +6,4 @@ pub(crate) mod files;
 pub(crate) mod logs;
 pub(crate) mod output;
 pub(crate) mod serving;
+pub(crate) mod shown;

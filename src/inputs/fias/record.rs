@@ -3,8 +3,6 @@
 //! fields come in any order, an id may repeat (`GS` after each room of a move), an empty value
 //! is the bare id. Text is in the PMS's code page, never assumed to be UTF-8.
 
-use std::fmt::Write as _;
-
 use crate::config::Codepage;
 
 /// Start of a frame.
@@ -155,26 +153,8 @@ impl Record {
     }
 }
 
-/// Appends `value` with at most `limit` characters, each escaped if it could break a log line
-/// or turn its text around (`\n`, `\u{1b}`, `\u{202e}`); a cut is marked `…`.
-pub(crate) fn push_shown(out: &mut String, value: &str, limit: usize) {
-    for (index, c) in value.chars().enumerate() {
-        if index == limit {
-            out.push('…');
-            return;
-        }
-        if c == '|' || c.is_control() || is_bidi(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-/// Characters that change the direction of the text around them.
-fn is_bidi(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
+/// See `support::shown::push`.
+pub(crate) use crate::support::shown::push as push_shown;
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ use crate::inputs::spool::report::{
 };
 use crate::inputs::spool::{Notice, Spool, original_name};
 use crate::intake::acceptance::{self, Checked, Refusal};
+use crate::support::shown;
 
 /// Failed attempts per command, as the engine's events report them (a done command leaves the
 /// journal, so its attempts are known only from its last event). Shared with the engine's sink.
@@ -75,12 +76,12 @@ pub(crate) async fn round(
                 tell.problem(&match notice {
                     Notice::NoFinalLineBreak(path) => format!(
                         "warning: `{}` does not end with a line break, so it may still be being written; it runs once it does (or, unchanged, after {} times the settle time): have the PMS end every line, or write `name.tmp` and rename it to `name.hc`",
-                        path.display(),
+                        shown::path(&path),
                         super::INCOMPLETE_LINE_PATIENCE
                     ),
                     Notice::TakenAsComplete(path) => format!(
                         "warning: `{}` has not changed for {} times the settle time without a final line break: taken as complete and run",
-                        path.display(),
+                        shown::path(&path),
                         super::INCOMPLETE_LINE_PATIENCE
                     ),
                 });
@@ -90,7 +91,7 @@ pub(crate) async fn round(
                     Ok(claimed) => work.push(claimed),
                     Err(error) => tell.problem(&format!(
                         "error: cannot move `{}` into work/: {error}",
-                        file.display()
+                        shown::path(&file)
                     )),
                 }
             }
@@ -120,7 +121,8 @@ async fn process(
     claimed: &Path,
     tell: &dyn Tell,
 ) -> bool {
-    let name = original_name(claimed).unwrap_or_default();
+    // A file name is data from outside: shown (and used as the commands' origin) escaped.
+    let name = shown::escaped(&original_name(claimed).unwrap_or_default());
     let marker = format!(
         "spool:{}",
         claimed
@@ -306,7 +308,7 @@ fn again_name(name: &str) -> String {
 fn finish(spool: &mut Spool, claimed: &Path, report: &Report, tell: &dyn Tell) -> bool {
     match spool.finish(claimed, report) {
         Ok(moved) => {
-            let line = format!("{} -> {}", report.summary(), moved.display());
+            let line = format!("{} -> {}", report.summary(), shown::path(&moved));
             if report.verdict == super::Verdict::Done && report.diagnostics.is_empty() {
                 tell.tell(&line);
             } else {
@@ -317,7 +319,7 @@ fn finish(spool: &mut Spool, claimed: &Path, report: &Report, tell: &dyn Tell) -
         Err(error) => {
             tell.problem(&format!(
                 "error: cannot move `{}` out of work/: {error}",
-                claimed.display()
+                shown::path(claimed)
             ));
             false
         }
