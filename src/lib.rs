@@ -24,5 +24,8 @@ mod monitor;
 mod service;
 mod support;
 
+/// The SMDR path's hot loop, for its benchmark.
+pub use inputs::smdr::parse_and_rate;
+
 #[cfg(test)]
 mod tests;

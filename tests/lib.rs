@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod charges;
 mod check_and_plan;
 mod cli;
 mod fias;

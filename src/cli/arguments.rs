@@ -174,6 +174,16 @@ pub(crate) enum Subcommand {
         #[command(subcommand)]
         action: FiasAction,
     },
+    /// The calls of the guests' stays, costed by `[charges]`: `hotelcare charges [EXT]` lists
+    /// them with each stay's total and limit; `hotelcare charges import FILE` reads SMDR
+    /// records (a PBX's export)
+    Charges {
+        #[command(subcommand)]
+        action: Option<ChargesAction>,
+        /// Only this room's stay
+        #[arg(value_name = "EXT")]
+        room: Option<String>,
+    },
     /// Shorthand for `serve --spool DIR`: execute each complete *.hc file dropped into DIR, then
     /// move it to done/ or failed/ with a report
     Watch {
@@ -181,6 +191,20 @@ pub(crate) enum Subcommand {
         dir: PathBuf,
         #[command(flatten)]
         spool_options: SpoolArguments,
+    },
+}
+
+/// What `hotelcare charges` does besides listing.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub(crate) enum ChargesAction {
+    /// Read SMDR call records from FILE (one a line, as the PBX writes them): each costed and
+    /// journaled once, whatever reads it again
+    Import {
+        /// The records
+        file: PathBuf,
+        /// The PBX that wrote them (`[pbx.NAME]`; default: the first)
+        #[arg(long, value_name = "NAME")]
+        pbx: Option<String>,
     },
 }
 

@@ -2,6 +2,7 @@
 //! pieces together (the real PBX client or the embedded simulator, the journal, the monitor).
 
 mod arguments;
+mod charges;
 mod check;
 mod client;
 mod error;
@@ -30,7 +31,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub(crate) use arguments::{Arguments, Color, FiasAction, QueueAction, Subcommand};
+pub(crate) use arguments::{Arguments, ChargesAction, Color, FiasAction, QueueAction, Subcommand};
 pub(crate) use exit::Exit;
 
 use crate::config::{self, Config};
@@ -170,6 +171,12 @@ pub(crate) fn run(arguments: Arguments) -> Exit {
         Subcommand::Fias { action } => match action {
             FiasAction::Status => fias::status(&config),
             FiasAction::Resync { dry_run, confirm } => fias::resync(&config, dry_run, confirm),
+        },
+        Subcommand::Charges { action, room } => match action {
+            None => charges::list(&config, room.as_deref()),
+            Some(ChargesAction::Import { file, pbx }) => {
+                charges::import(&config, &file, pbx.as_deref())
+            }
         },
         Subcommand::Watch { dir, spool_options } => {
             serve::serve(&config, Some(dir), &spool_options)

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use crate::config::charges::{ChargesSection, SmdrSection};
 use toml::Spanned;
 
 /// A number the file may leave out, with its default and no place in the file.
@@ -36,6 +38,9 @@ pub(crate) struct ConfigFile<P = PbxSection> {
     pub(crate) spool: SpoolSection,
     #[serde(default)]
     pub(crate) logs: LogsSection,
+    #[serde(default)]
+    pub(crate) charges: ChargesSection,
+    pub(crate) smdr: Option<SmdrSection>,
 }
 
 /// `[logs]`: how much of the service's log is kept.
@@ -73,6 +78,8 @@ impl<P> Default for ConfigFile<P> {
             fias: None,
             spool: SpoolSection::default(),
             logs: LogsSection::default(),
+            charges: ChargesSection::default(),
+            smdr: None,
         }
     }
 }
@@ -93,6 +100,8 @@ impl<P> ConfigFile<P> {
                 fias: self.fias,
                 spool: self.spool,
                 logs: self.logs,
+                charges: self.charges,
+                smdr: self.smdr,
             },
             self.pbx,
         )

@@ -3,6 +3,7 @@
 //! Input: a TOML file (or nothing: the embedded simulator with the vendor's example values).
 //! Output: `Config`, plain data passed down by value. A leaf: imports only `diagnostics`.
 
+mod charges;
 mod checker;
 mod codepage;
 mod cor;
@@ -13,6 +14,7 @@ mod error;
 mod file;
 mod interface;
 pub(crate) mod locate;
+mod money;
 mod secret;
 mod server;
 mod site;
@@ -23,6 +25,7 @@ use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub(crate) use charges::{ChargesConfig, SmdrConfig, SmdrFormat, Tariff};
 use checker::Checker;
 pub(crate) use codepage::Codepage;
 pub(crate) use cor::Cor;
@@ -30,6 +33,7 @@ pub(crate) use did_range::DidRange;
 pub(crate) use encoding::ScriptEncoding;
 pub use error::ConfigError;
 pub(crate) use interface::{Capabilities, Interface};
+pub(crate) use money::Money;
 pub(crate) use secret::Secret;
 pub(crate) use site::{MAIN, RoomRange, Site};
 use sites::{Sections, Settings, base_dir, interface_of, named_sites, not_named_only, pbx_config};
@@ -79,6 +83,10 @@ pub struct Config {
     pub(crate) mitel_pms: Option<MitelPmsConfig>,
     /// `[fias]`, when the service takes guest events from the hotel's PMS over FIAS.
     pub(crate) fias: Option<FiasConfig>,
+    /// `[charges]`: how calls are costed and limited.
+    pub(crate) charges: ChargesConfig,
+    /// `[smdr]`, when the service reads the PBX's call records.
+    pub(crate) smdr: Option<SmdrConfig>,
 }
 
 /// `[fias]`.
@@ -513,6 +521,8 @@ impl Config {
             },
             mitel_pms,
             fias,
+            charges: check.charges(&file.charges),
+            smdr: file.smdr.as_ref().map(|section| check.smdr(section)),
         }
     }
 

@@ -323,3 +323,31 @@ fn the_logs_kept_are_configured_and_checked() {
         .to_string();
     assert!(error.contains("logs.max_bytes"), "{error}");
 }
+
+#[test]
+fn charges_amounts_are_exact_and_checked() {
+    let config = parse(
+        "[charges]\nlimit = 50\n[[charges.tariff]]\nname = \"Local\"\nprefix = \"0\"\nsetup = 0.10\nper_minute = \"0.30\"\n[smdr]\nserver = \"127.0.0.1:1752\"\nformat = \"level2\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.charges.limit, Some(crate::config::Money(5000)));
+    assert_eq!(config.charges.tariffs[0].setup, crate::config::Money(10));
+    assert_eq!(config.charges.tariffs[0].increment_secs, 60);
+    assert_eq!(
+        config.smdr.unwrap().format,
+        crate::config::SmdrFormat::Level2
+    );
+    let out = rendered_error(
+        "[charges]\n[[charges.tariff]]\nname = \"Local\"\nprefix = \"0\"\nper_minute = 0.305\n",
+    );
+    assert!(
+        out.contains("`charges.tariff[0].per_minute`: `0.305` has more than 2 places"),
+        "{out}"
+    );
+    let out = rendered_error("[smdr]\nserver = \"10.0.0.5\"\n");
+    assert!(out.contains("1752"), "{out}");
+    let out = rendered_error(
+        "[[charges.tariff]]\nname = \"A\"\nprefix = \"00\"\nper_minute = 1\n[[charges.tariff]]\nname = \"B\"\nprefix = \"00\"\nper_minute = 2\n",
+    );
+    assert!(out.contains("tariff `A` has the same prefix"), "{out}");
+}

@@ -12,8 +12,8 @@ use tokio::sync::broadcast;
 use crate::config::ScriptEncoding;
 use crate::control::hub::Published;
 use crate::control::protocol::{
-    BackendError, DirectoryNumbers, Dropped, QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer,
-    Said, StatusAnswer, Submitted,
+    BackendError, ChargesAnswer, DirectoryNumbers, Dropped, Imported, QueueAnswer, Ran, Reconciled,
+    Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::control::remote;
 use crate::inputs::fias::resync::ResyncReport;
@@ -91,6 +91,13 @@ pub(crate) trait Backend: Send + Sync {
 
     /// Everything on one screen (`hotelcare status`).
     fn status(&self) -> Answer<'_, StatusAnswer>;
+
+    /// Reads SMDR call records (`text`, one per line) of PBX `pbx` (the first when `None`):
+    /// each costed and journaled once, the stays' limits kept.
+    fn import_calls<'a>(&'a self, text: &'a str, pbx: Option<&'a str>) -> Answer<'a, Imported>;
+
+    /// The calls and totals of the open stays (of `room`'s stay only, when given).
+    fn charges<'a>(&'a self, room: Option<&'a str>) -> Answer<'a, ChargesAnswer>;
 
     /// Asks the PMS for the house (`dry_run`: compare only); `confirm`: journals the check-outs
     /// a resync held.

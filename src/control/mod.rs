@@ -6,6 +6,7 @@
 //! counts them; `drainer` runs the journal's commands.
 
 pub(crate) mod backend;
+pub(crate) mod charges;
 pub(crate) mod discovery;
 pub(crate) mod drainer;
 pub(crate) mod hub;

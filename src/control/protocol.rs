@@ -276,3 +276,59 @@ mod tests {
         }
     }
 }
+
+/// `POST /v1/charges/import`: what became of each SMDR line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Imported {
+    /// Records journaled now.
+    pub(crate) new: usize,
+    /// Records journaled before (the same line of the same PBX): nothing changed.
+    pub(crate) again: usize,
+    /// Lines that are not records, with why (1-based line numbers).
+    pub(crate) refused: Vec<RefusedLine>,
+}
+
+/// A line of an SMDR file that is not a call record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RefusedLine {
+    pub(crate) line: usize,
+    pub(crate) reason: String,
+}
+
+/// `GET /v1/charges[?room=EXT]`: the open stays' calls (the room's stay only, with a room).
+/// Amounts are decimal strings with exactly `[charges] decimals` places.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ChargesAnswer {
+    pub(crate) stays: Vec<StayCharges>,
+}
+
+/// One stay and its calls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StayCharges {
+    pub(crate) room: String,
+    /// The check-in's sequence number that began it.
+    pub(crate) stay: u64,
+    /// Seconds since the epoch.
+    pub(crate) since: u64,
+    pub(crate) total: String,
+    /// `None`: no limit.
+    pub(crate) limit: Option<String>,
+    /// The limit holds the room's outside calls blocked.
+    pub(crate) blocked: bool,
+    pub(crate) calls: Vec<CallLine>,
+}
+
+/// One charged call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CallLine {
+    /// The start, in the PBX's local time (`2026-03-05 17:20:37`).
+    pub(crate) start: String,
+    /// The digits dialled (personal data: shown to whom may see the guest's folio).
+    pub(crate) number: String,
+    pub(crate) duration_secs: u32,
+    /// `None`: no tariff matched (charged 0).
+    pub(crate) tariff: Option<String>,
+    pub(crate) amount: String,
+    /// Where its posting to the PMS stands (`not posted`: no posting is configured).
+    pub(crate) posting: String,
+}

@@ -13,8 +13,8 @@ use crate::config::ScriptEncoding;
 use crate::control::backend::{Answer, Backend, EventStream, Inline, Item};
 use crate::control::discovery::{self, ServiceInfo};
 use crate::control::protocol::{
-    BackendError, DirectoryNumbers, Dropped, ErrorBody, Instance, QueueAnswer, Ran, Reconciled,
-    Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
+    BackendError, ChargesAnswer, DirectoryNumbers, Dropped, ErrorBody, Imported, Instance,
+    QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::status::LinkStatus;
@@ -314,6 +314,23 @@ impl Backend for Remote {
 
     fn fias_status(&self) -> Answer<'_, LinkStatus> {
         Box::pin(self.get("/v1/fias".to_owned()))
+    }
+
+    fn import_calls<'a>(&'a self, text: &'a str, pbx: Option<&'a str>) -> Answer<'a, Imported> {
+        Box::pin(self.post(
+            format!(
+                "/v1/charges/import?{}",
+                pbx_param(pbx).trim_start_matches('&')
+            ),
+            text.as_bytes().to_vec(),
+        ))
+    }
+
+    fn charges<'a>(&'a self, room: Option<&'a str>) -> Answer<'a, ChargesAnswer> {
+        Box::pin(self.get(match room {
+            Some(room) => format!("/v1/charges?room={}", encoded(room)),
+            None => "/v1/charges".to_owned(),
+        }))
     }
 
     fn fias_resync(&self, dry_run: bool, confirm: bool) -> Answer<'_, ResyncReport> {

@@ -97,6 +97,10 @@ pub(crate) enum DiagnosticKind {
     WakeupRoomVacant { room: String },
     /// A fourth wake-up for a room (MiVB holds three).
     TooManyWakeups { room: String, booked: Vec<String> },
+    /// `LIMIT` with an amount that is not one in the hotel's currency (`12.505` with cents).
+    NotAnAmount { text: String, why: String },
+    /// `LIMIT` for a room that has no guest (a limit belongs to a stay).
+    LimitRoomVacant { room: String },
 }
 
 impl DiagnosticKind {
@@ -144,6 +148,8 @@ impl DiagnosticKind {
             Self::WakeupInThePast { .. } => "in the past".into(),
             Self::WakeupRoomVacant { .. } => "no guest here".into(),
             Self::TooManyWakeups { .. } => "a fourth wake-up".into(),
+            Self::NotAnAmount { .. } => "not an amount".into(),
+            Self::LimitRoomVacant { .. } => "no stay here".into(),
         }
     }
 
@@ -220,6 +226,10 @@ impl DiagnosticKind {
                 "clear one first, such as `WAKEUP {room} CLEAR {}`",
                 booked.first().map_or("07:00", |at| at.rsplit(' ').next().unwrap_or(at))
             ),
+            Self::NotAnAmount { .. } => "write the amount as `[charges] decimals` allows, such as `LIMIT 1000 50` or `LIMIT 1000 12.50`, or `NONE` for no limit".into(),
+            Self::LimitRoomVacant { room } => format!(
+                "a credit limit is a stay's: check a guest in first (`CHECKIN {room} ... LIMIT amount`), or check the room number"
+            ),
         })
     }
 }
@@ -240,6 +250,10 @@ impl Display for DiagnosticKind {
                 "room {room} already has 3 wake-up calls booked ({}), as many as MiVB holds",
                 booked.join(", ")
             ),
+            Self::NotAnAmount { text, why } => write!(f, "`{text}` is not an amount: {why}"),
+            Self::LimitRoomVacant { room } => {
+                write!(f, "room {room} has no guest whose calls a limit could hold")
+            }
             Self::ConfigInvalid { key, message } => write!(f, "`{key}`: {message}"),
             Self::ConfigSyntax { message } => write!(f, "{message}"),
             Self::ControlCharacterInName { character } => write!(

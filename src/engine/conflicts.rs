@@ -82,6 +82,7 @@ pub(crate) fn accesses(
         | Action::Rename { room: r, .. }
         | Action::SetFlag { room: r, .. }
         | Action::Wakeup { room: r, .. }
+        | Action::Limit { room: r, .. }
         | Action::Show { room: r } => vec![room(r)],
         Action::Test => Vec::new(),
     }
@@ -151,6 +152,7 @@ mod tests {
             cor: Cor::new(1).unwrap(),
             did,
             replace: false,
+            limit: crate::lang::validate::Limit::Default,
         })
     }
 

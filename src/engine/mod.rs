@@ -12,6 +12,7 @@
 //! PBX could not be reached; then the run stops starting commands (they would only fail too) and
 //! the next run, or `queue retry`, takes them up again in order.
 
+pub(crate) mod calls;
 mod conflicts;
 mod event;
 pub(crate) mod journal;

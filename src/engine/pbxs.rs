@@ -193,6 +193,8 @@ impl Pbxs {
             cor,
             did: did.clone().map(DidRequest::Number),
             replace: false,
+            // The stay moves on with its own limit (the ledger keeps it).
+            limit: crate::lang::validate::Limit::Default,
         });
         if run.begin_part("check-in", check_in) {
             run.on_pbx(target);
@@ -384,6 +386,10 @@ impl Pbxs {
                 "room {room} belongs to none of the PBXs {}; nothing was sent. Check `rooms` in the configuration, or drop the command (`hotelcare queue drop`)",
                 self.pbx_names().join(", ")
             )));
+        }
+        if matches!(action, Action::Limit { .. }) {
+            // The ledger's alone: nothing goes to a PBX (the journal records it when done).
+            return Ok(Done::default());
         }
         match (self.route(&action).as_slice(), &action) {
             ([source, target], Action::Move { from, to }) => {

@@ -1,6 +1,6 @@
 //! What the engine checks before it sends a command, from what only the expected room state
 //! and the clock know: a wake-up is booked for a time still to come, for a room that has a
-//! guest, at most three a room. (A wire that reads the PBX checks the guest again there.)
+//! guest, at most three a room; a credit limit is set on a stay. (A wire that reads the PBX checks the guest again there.)
 
 use chrono::NaiveDateTime;
 
@@ -15,6 +15,14 @@ pub(crate) fn refusal(
     state: Option<&RoomState>,
     now: NaiveDateTime,
 ) -> Option<String> {
+    if let Action::Limit { room, .. } = action {
+        // A limit belongs to a stay: a room without one has nothing to hold.
+        return state.and_then(|state| state.stay).is_none().then(|| {
+            format!(
+                "room {room} has no stay as far as hotelcare knows: no credit limit was set; check the guest in first"
+            )
+        });
+    }
     let Action::Wakeup {
         room,
         change: change @ WakeupChange::Book(at),

@@ -30,6 +30,10 @@ pub(crate) struct RoomState {
     /// them, a move takes them along).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) wakeups: Vec<Wakeup>,
+    /// The stay the room has (the sequence number of the check-in that began it): a move
+    /// carries it, a check-out ends it. Its calls and charges are in the journal's ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) stay: Option<u64>,
 }
 
 /// The command that last changed a room.
@@ -80,6 +84,7 @@ pub(crate) fn after(
             flags: previous.flags.stay_ended(),
             wakeups: Vec::new(),
             last: None,
+            stay: None,
         }
     };
     match action {
@@ -105,6 +110,7 @@ pub(crate) fn after(
                     flags: a_new_stay(&previous.flags, reservation),
                     wakeups: Vec::new(),
                     last: None,
+                    stay: Some(last.seq),
                 }),
             )]
         }
@@ -153,6 +159,7 @@ pub(crate) fn after(
                 flags: a_new_stay(&before(to).flags, moving.flags.reservation.as_deref()),
                 wakeups: moving.wakeups.clone(),
                 last: None,
+                stay: moving.stay,
             };
             vec![
                 (from.clone(), with_last(vacated(from))),
@@ -164,6 +171,8 @@ pub(crate) fn after(
             state.wakeups = change.apply(&state.wakeups);
             vec![(room.clone(), with_last(state))]
         }
+        // The limit is the ledger's; the room is as it was, its last command this one.
+        Action::Limit { room, .. } => vec![(room.clone(), with_last(before(room)))],
         Action::Show { .. } | Action::Test => Vec::new(),
     }
 }
@@ -243,6 +252,7 @@ mod tests {
                 cor: Cor::new(1).unwrap(),
                 did,
                 replace,
+                limit: crate::lang::validate::Limit::Default,
             })
         };
         apply(

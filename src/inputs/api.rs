@@ -52,6 +52,8 @@ pub(crate) fn router(api: Arc<Api>) -> Router {
         .route("/v1/fias", get(fias_status))
         .route("/v1/status", get(status))
         .route("/v1/fias/resync", post(fias_resync))
+        .route("/v1/charges", get(charges))
+        .route("/v1/charges/import", post(import_calls))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&api), authorize));
     Router::new()
@@ -424,6 +426,34 @@ async fn health(State(api): State<Arc<Api>>) -> Response {
 /// `GET /v1/fias`: the link's status (`fias::status::LinkStatus`).
 async fn fias_status(State(api): State<Arc<Api>>) -> Response {
     answer(api.local.fias_status().await)
+}
+
+/// What `GET /v1/charges` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChargesQuery {
+    /// Only this room's stay.
+    room: Option<String>,
+}
+
+/// `GET /v1/charges[?room=EXT]`: the open stays' calls and totals.
+async fn charges(State(api): State<Arc<Api>>, Query(query): Query<ChargesQuery>) -> Response {
+    answer(api.local.charges(query.room.as_deref()).await)
+}
+
+/// `POST /v1/charges/import[?pbx=NAME]`: SMDR records in the body, one a line (ASCII, as the
+/// PBX writes them).
+async fn import_calls(
+    State(api): State<Arc<Api>>,
+    Query(query): Query<PbxQuery>,
+    body: Bytes,
+) -> Response {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return failure(&BackendError::BadRequest(
+            "SMDR records are ASCII text; the body is not".into(),
+        ));
+    };
+    answer(api.local.import_calls(text, query.pbx.as_deref()).await)
 }
 
 /// `GET /v1/status`: everything on one screen.

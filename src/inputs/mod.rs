@@ -5,4 +5,5 @@
 pub(crate) mod api;
 pub(crate) mod fias;
 pub(crate) mod repl;
+pub(crate) mod smdr;
 pub(crate) mod spool;

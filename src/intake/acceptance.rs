@@ -228,6 +228,7 @@ pub(crate) async fn accept(
             .map(|window| window.as_secs()),
         room_flags: Vec::new(),
         pms_wakeups: Vec::new(),
+        blocked: None,
     };
     let commands = std::mem::take(&mut checked.commands);
     let seqs = journal
@@ -260,6 +261,8 @@ pub(crate) struct Batch {
     pub(crate) flags: FlagChanges,
     /// Wake-ups the PMS books, kept until it has its answer (same transaction).
     pub(crate) wakeups: Vec<PmsWakeup>,
+    /// A stay its credit limit holds blocked or releases (see `Extras::blocked`).
+    pub(crate) blocked: Option<(u64, Option<u8>)>,
 }
 
 /// Checks a batch's commands with the validator, as a script of one line per command named
@@ -339,6 +342,7 @@ pub(crate) async fn accept_batch(
             .map(|window| window.as_secs()),
         room_flags: batch.flags,
         pms_wakeups: batch.wakeups,
+        blocked: batch.blocked,
     };
     let commands = std::mem::take(&mut checked.commands);
     let seqs = journal

@@ -340,8 +340,19 @@ async fn compact_regularly(
             () = tokio::time::sleep(retention) => {}
             _ = drainer::stopped(stop.clone()) => return,
         }
+        // A finished stay's calls (whom the guest called) are kept no longer than commands.
+        let forgotten = journal
+            .forget_calls(crate::support::clock::epoch_secs(), retention.as_secs())
+            .await
+            .unwrap_or_else(|error| {
+                hub.notice(
+                    &format!("warning: finished stays' calls were not forgotten: {error}"),
+                    true,
+                );
+                0
+            });
         let now = finished();
-        if now == compacted_at {
+        if now == compacted_at && forgotten == 0 {
             continue;
         }
         match journal.compact_now().await {

@@ -11,11 +11,12 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, ScriptEncoding};
 use crate::control::backend::{Answer, Backend, EventStream, Inline};
+use crate::control::charges::Charges;
 use crate::control::drainer;
 use crate::control::hub::{Hub, Published};
 use crate::control::protocol::{
-    BackendError, DirectoryNumbers, Dropped, Overtaken, PbxStatus, QueueAnswer, Ran, Reconciled,
-    Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
+    BackendError, ChargesAnswer, DirectoryNumbers, Dropped, Imported, Overtaken, PbxStatus,
+    QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::engine::{Engine, Intake, Journal, JournalError, Options, Pbxs, Status};
 use crate::inputs::fias::link::Control;
@@ -26,6 +27,7 @@ use crate::intake::script::Script;
 use crate::monitor::{format, json};
 use crate::pbx::registry::{self, ConnectError, Connection};
 
+mod charges;
 mod streamed;
 
 /// How long `fias resync` waits for the PMS's house (less than the idle limit of an API
@@ -46,6 +48,8 @@ pub(crate) struct Local {
     pub(crate) hub: Arc<Hub>,
     pub(crate) intake: Arc<Intake>,
     pub(crate) fias: Option<FiasLink>,
+    /// Calls costed, and the stays' credit limits kept.
+    pub(crate) charges: Arc<Charges>,
     /// It is the core of `hotelcare serve` (which runs its own drainer, for good).
     service: bool,
     /// The service, for `status`: `PID 4711, listening on ... since ...`.
@@ -116,12 +120,20 @@ impl Local {
         fias: Option<FiasLink>,
         about: String,
     ) -> Self {
+        let charges = Arc::new(Charges::new(
+            config.clone(),
+            engine.journal().clone(),
+            Arc::clone(&hub),
+            Arc::clone(&intake),
+        ));
+        charges.watch();
         Self {
             config: config.clone(),
             engine,
             hub,
             intake,
             fias,
+            charges,
             service: true,
             about: Some(about),
             drainer: tokio::sync::Mutex::default(),
@@ -161,12 +173,23 @@ impl Local {
             })
         };
         let engine = Engine::new(pbxs, journal, Options::of(config, raw), sink);
+        let intake = Arc::new(Intake::default());
+        let charges = Arc::new(Charges::new(
+            config.clone(),
+            engine.journal().clone(),
+            Arc::clone(&hub),
+            Arc::clone(&intake),
+        ));
+        if reach == Reach::Pbxs {
+            charges.watch();
+        }
         let local = Arc::new(Self {
+            charges,
             config: config.clone(),
             first_events: Mutex::new(Some(hub.subscribe())),
             engine,
             hub,
-            intake: Arc::new(Intake::default()),
+            intake,
             fias: None,
             service: false,
             about: None,
@@ -662,6 +685,14 @@ impl Backend for Local {
 
     fn fias_status(&self) -> Answer<'_, LinkStatus> {
         Box::pin(async move { Ok(self.fias()?.status.get()) })
+    }
+
+    fn import_calls<'a>(&'a self, text: &'a str, pbx: Option<&'a str>) -> Answer<'a, Imported> {
+        Box::pin(self.import_smdr(text, pbx))
+    }
+
+    fn charges<'a>(&'a self, room: Option<&'a str>) -> Answer<'a, ChargesAnswer> {
+        Box::pin(async move { self.stays_charges(room) })
     }
 
     fn fias_resync(&self, dry_run: bool, confirm: bool) -> Answer<'_, ResyncReport> {

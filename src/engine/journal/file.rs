@@ -150,6 +150,9 @@ pub(super) fn copy_live(old: &Database, fresh_path: &Path) -> Result<(), Journal
     copy(&read, &write, SCRIPTS)?;
     copy(&read, &write, ROOMS)?;
     copy(&read, &write, super::wakeups::PMS_WAKEUPS)?;
+    copy(&read, &write, super::charges::STAYS)?;
+    copy(&read, &write, super::charges::CALLS)?;
+    copy(&read, &write, super::charges::CALL_KEYS)?;
     write.commit().map_err(|e| error("journal", e))?;
     Ok(())
 }

@@ -26,10 +26,12 @@ use crate::engine::room_flags::{FlagChange, FlagChanges};
 use crate::engine::room_state::RoomState;
 use crate::lang::validate::{Action, Command};
 
+mod charges;
 mod file;
 mod wakeups;
 mod writer;
 
+pub(crate) use charges::{Recorded, Stay};
 pub(crate) use wakeups::{PmsWakeup, WakeupAnswer};
 
 pub(crate) use file::compact;
@@ -140,6 +142,9 @@ pub(crate) struct Extras {
     pub(crate) room_flags: FlagChanges,
     /// Wake-ups the PMS books with these commands, kept until it has its answer.
     pub(crate) pms_wakeups: Vec<PmsWakeup>,
+    /// A stay its credit limit holds blocked (with the level it had before) or no longer
+    /// (`None`), recorded with the `COS` that does it: the ledger and the queue never disagree.
+    pub(crate) blocked: Option<(u64, Option<u8>)>,
 }
 
 /// A journal problem: the state directory cannot be used. Cloned to every waiter of a group
@@ -328,6 +333,7 @@ impl Journal {
             refuse_seen_within,
             room_flags,
             pms_wakeups,
+            blocked,
         } = extras;
         let (tx, rx) = oneshot::channel::<Result<Vec<u64>, ScriptStamp>>();
         self.write(Box::new(move |txn| {
@@ -410,6 +416,9 @@ impl Journal {
             }
             apply_flags(txn, &room_flags)?;
             wakeups::book_in(txn, &pms_wakeups)?;
+            if let Some((stay, level)) = blocked {
+                charges::set_blocked(txn, stay, level)?;
+            }
             let _ = tx.send(Ok(seqs));
             Ok(())
         }))
@@ -467,6 +476,8 @@ impl Journal {
             Action::Show { .. } | Action::Test => Vec::new(),
             action => action.rooms().into_iter().map(str::to_owned).collect(),
         };
+        // The credit limit a check-in gives its stay, or a `LIMIT` sets.
+        let (limit, set_limit) = entry.command.action.limit();
         self.write(Box::new(move |txn| {
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             table.remove(seq).map_err(|e| error("journal", e))?;
@@ -476,10 +487,18 @@ impl Journal {
                     .map_err(|e| error("journal", e))?;
             }
             let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+            let now = crate::support::clock::epoch_secs();
             for (room, state) in &states {
                 let mut state = state.clone();
+                let mut old_stay = None;
                 if let Some(stored) = table.get(room.as_str()).map_err(|e| error("journal", e))? {
-                    state.flags = decode_room(room, stored.value())?.flags;
+                    let stored = decode_room(room, stored.value())?;
+                    state.flags = stored.flags;
+                    old_stay = stored.stay;
+                }
+                charges::follow(txn, room, old_stay, state.stay, limit, now)?;
+                if let (Some(limit), Some(stay)) = (set_limit, state.stay) {
+                    charges::set_limit(txn, stay, limit)?;
                 }
                 for (_, change) in flags.iter().filter(|(changed, _)| changed == room) {
                     state.flags.apply(change.clone());

@@ -27,6 +27,7 @@ async fn survives_reopening_and_keeps_order_status_reads_and_markers() {
                     refuse_seen_within: None,
                     room_flags: vec![("9".into(), FlagChange::Reservation(Some("7".into())))],
                     pms_wakeups: Vec::new(),
+                    blocked: None,
                 },
             )
             .await

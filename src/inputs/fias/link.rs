@@ -221,6 +221,7 @@ impl Link {
             identity: None,
             flags,
             wakeups: Vec::new(),
+            blocked: None,
         };
         let held: Vec<String> = self.held.iter().map(ToString::to_string).collect();
         match self.host.journal(batch).await {

@@ -110,6 +110,7 @@ impl Effect {
                 identity,
                 flags: Vec::new(),
                 wakeups: Vec::new(),
+                blocked: None,
             },
             rooms: Vec::new(),
             notes: Vec::new(),

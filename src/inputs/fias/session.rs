@@ -480,6 +480,7 @@ impl Session<'_> {
             identity: None,
             flags: Self::resync_flags(&found, hold, &rooms),
             wakeups: Vec::new(),
+            blocked: None,
         };
         let count = batch.commands.len();
         match host.journal(batch).await {

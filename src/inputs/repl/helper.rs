@@ -254,7 +254,7 @@ mod tests {
         let context = Context::new(&history);
         assert_eq!(
             helper().hint("CHECKIN ", 8, &context).as_deref(),
-            Some("ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]")
+            Some("ext \"Last,First\" [DID n|DID AUTO] [COS level] [LIMIT amount] [REPLACE]")
         );
         assert_eq!(helper().hint("CHECKIN 1", 9, &context), None);
         assert_eq!(helper().hint("TEST ", 5, &context), None);

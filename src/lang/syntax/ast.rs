@@ -57,10 +57,24 @@ pub(crate) enum Command<'a> {
         room: Spanned<&'a str>,
         wakeup: WakeupChoice<'a>,
     },
+    /// `LIMIT ext amount|NONE`: the stay's credit limit.
+    Limit {
+        room: Spanned<&'a str>,
+        limit: Spanned<LimitChoice<'a>>,
+    },
     Show {
         room: Spanned<&'a str>,
     },
     Test,
+}
+
+/// The value after `LIMIT`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LimitChoice<'a> {
+    /// `NONE`: no limit.
+    None,
+    /// An amount as written (`50`, `12.50`).
+    Amount(&'a str),
 }
 
 /// What `WAKEUP` does.
@@ -105,6 +119,8 @@ pub(crate) enum CheckInOption<'a> {
     Did(Spanned<DidChoice<'a>>),
     /// `REPLACE`: check out whoever is in the room first.
     Replace(crate::diagnostics::Span),
+    /// `LIMIT amount`: the stay's credit limit; `span` covers keyword and amount.
+    Limit(Spanned<&'a str>),
 }
 
 /// The value after `DID`.
@@ -129,6 +145,7 @@ impl Command<'_> {
             Self::Rename { .. } => "RENAME",
             Self::Flag { flag, .. } => flag.keyword(),
             Self::Wakeup { .. } => "WAKEUP",
+            Self::Limit { .. } => "LIMIT",
             Self::Show { .. } => "SHOW",
             Self::Test => "TEST",
         }

@@ -21,7 +21,7 @@ pub(crate) struct CommandInfo {
 pub(crate) const COMMANDS: &[CommandInfo] = &[
     CommandInfo {
         keyword: "CHECKIN",
-        arguments: "ext \"Last,First\" [DID n|DID AUTO] [COS level] [REPLACE]",
+        arguments: "ext \"Last,First\" [DID n|DID AUTO] [COS level] [LIMIT amount] [REPLACE]",
         writes: true,
         help: "guest arrives (REPLACE: whoever is in the room is checked out first)",
     },
@@ -72,6 +72,12 @@ pub(crate) const COMMANDS: &[CommandInfo] = &[
         arguments: "ext HH:MM [YYYY-MM-DD]|CLEAR [HH:MM]",
         writes: true,
         help: "book a wake-up call (up to 3 a room), or clear one or all",
+    },
+    CommandInfo {
+        keyword: "LIMIT",
+        arguments: "ext amount|NONE",
+        writes: true,
+        help: "the stay's credit limit for calls: above it, outside calls are blocked",
     },
     CommandInfo {
         keyword: "SHOW",
@@ -138,6 +144,7 @@ mod tests {
                 "MW" | "DND" => format!("{keyword} 1 ON"),
                 "TEST" => "TEST".to_owned(),
                 "WAKEUP" => "WAKEUP 1 CLEAR".to_owned(),
+                "LIMIT" => "LIMIT 1 NONE".to_owned(),
                 other => format!("{other} 1"),
             };
             let statements = crate::lang::syntax::parse_line(&example, 0).unwrap();

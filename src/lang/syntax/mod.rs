@@ -13,7 +13,9 @@ mod value;
 mod writer;
 
 pub(crate) use ast::Flag;
-pub(crate) use ast::{CheckInOption, Command, DidChoice, Spanned, Statement, WakeupChoice};
+pub(crate) use ast::{
+    CheckInOption, Command, DidChoice, LimitChoice, Spanned, Statement, WakeupChoice,
+};
 pub(crate) use lines::{Line, Lines};
 pub(crate) use value::{DidNumber, Extension, GuestName, LevelName, ValueError};
 pub(crate) use writer::{DidValue, Request, WakeupWrite, script};

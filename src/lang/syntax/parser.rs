@@ -9,7 +9,7 @@ use pest::iterators::Pair;
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::syntax::ast::{
-    CheckInOption, Command, DidChoice, Flag, Spanned, Statement, WakeupChoice,
+    CheckInOption, Command, DidChoice, Flag, LimitChoice, Spanned, Statement, WakeupChoice,
 };
 use crate::lang::syntax::{keywords, rules};
 
@@ -104,6 +104,7 @@ fn parse_statement(pair: Pair<'_, Rule>, offset: usize) -> Statement<'_> {
         Rule::did => parse_did(pair, offset),
         Rule::flag => parse_flag(pair, offset),
         Rule::wakeup => parse_wakeup(pair, offset),
+        Rule::limit => parse_limit(pair, offset),
         Rule::show => Command::Show {
             room: parse_args::<1>(pair, offset)[0].clone(),
         },
@@ -130,6 +131,17 @@ fn parse_checkin(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {
         .map(|option| match option.as_rule() {
             Rule::did_option => CheckInOption::Did(parse_did_choice(option, offset)),
             Rule::replace_option => CheckInOption::Replace(span(&option, offset)),
+            Rule::limit_option => {
+                let span = span(&option, offset);
+                let amount = option
+                    .into_inner()
+                    .nth(1)
+                    .expect("limit_option has an amount");
+                CheckInOption::Limit(Spanned {
+                    node: amount.as_str(),
+                    span,
+                })
+            }
             Rule::cos_option => {
                 let level = option.into_inner().nth(1).expect("cos_option has a level");
                 CheckInOption::Cos(spanned_str(&level, offset))
@@ -178,6 +190,21 @@ fn parse_wakeup(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {
         WakeupChoice::At { time, date }
     };
     Command::Wakeup { room, wakeup }
+}
+
+fn parse_limit(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {
+    let mut inner = pair.into_inner().skip(1);
+    let room = spanned_str(&inner.next().expect("limit has an ext"), offset);
+    let value = inner.next().expect("limit has a value");
+    let limit = Spanned {
+        span: span(&value, offset),
+        node: if value.as_rule() == Rule::kw_none {
+            LimitChoice::None
+        } else {
+            LimitChoice::Amount(value.as_str())
+        },
+    };
+    Command::Limit { room, limit }
 }
 
 fn parse_did(pair: Pair<'_, Rule>, offset: usize) -> Command<'_> {

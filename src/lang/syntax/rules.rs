@@ -19,6 +19,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::kw_test
         | Rule::kw_wakeup
         | Rule::wakeup
+        | Rule::limit
         | Rule::line
         | Rule::block
         | Rule::commands
@@ -32,7 +33,9 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::show
         | Rule::test
         | Rule::command => "a command",
-        Rule::checkin_option => "`DID`, `COS` or `REPLACE`",
+        Rule::checkin_option => "`DID`, `COS`, `LIMIT` or `REPLACE`",
+        Rule::kw_limit | Rule::limit_option => "`LIMIT`",
+        Rule::amount => "an amount such as 50 or 12.50",
         Rule::kw_replace | Rule::replace_option => "`REPLACE`",
         Rule::kw_did | Rule::did_option => "`DID`",
         Rule::kw_cos | Rule::cos_option => "`COS`",

@@ -27,6 +27,7 @@ fn tree(statements: &[Statement<'_>]) -> String {
                         CheckInOption::Did(did) => write!(out, " (did {})", did_choice(&did.node)),
                         CheckInOption::Cos(level) => write!(out, " (cos {})", level.node),
                         CheckInOption::Replace(_) => write!(out, " (replace)"),
+                        CheckInOption::Limit(amount) => write!(out, " (limit {})", amount.node),
                     }
                     .unwrap();
                 }
@@ -70,6 +71,14 @@ fn tree(statements: &[Statement<'_>]) -> String {
             Command::Flag { flag, room, on } => {
                 write!(out, "({} {} {on})", flag.keyword(), room.node).unwrap();
             }
+            Command::Limit { room, limit } => match limit.node {
+                crate::lang::syntax::LimitChoice::None => {
+                    write!(out, "(limit {} none)", room.node).unwrap();
+                }
+                crate::lang::syntax::LimitChoice::Amount(amount) => {
+                    write!(out, "(limit {} {amount})", room.node).unwrap();
+                }
+            },
             Command::Show { room } => write!(out, "(show {})", room.node).unwrap(),
             Command::Test => out.push_str("(test)"),
         }
@@ -281,10 +290,32 @@ fn expected_names_a_command_at_line_start() {
 }
 
 #[test]
+fn limits_are_amounts_or_none() {
+    let statements = parse_line(
+        "CHECKIN 1000 \"x\" LIMIT 50.00; LIMIT 1000 12; limit 1000 none",
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        tree(&statements),
+        "(checkin 1000 \"x\" (limit 50.00)) (limit 1000 12) (limit 1000 none)"
+    );
+    let diagnostic = parse_line("LIMIT 1000 12,50", 0).unwrap_err();
+    assert!(
+        diagnostic
+            .kind
+            .to_string()
+            .contains("an amount such as 50 or 12.50"),
+        "{}",
+        diagnostic.kind
+    );
+}
+
+#[test]
 fn expected_lists_checkin_options() {
     let diagnostic = parse_line("CHECKIN 1000 \"x\" COLOUR", 0).unwrap_err();
     assert_eq!(
         diagnostic.kind.to_string(),
-        "expected `COS`, `DID`, `REPLACE` or the end of the command, found `COLOUR`"
+        "expected `COS`, `DID`, `LIMIT`, `REPLACE` or the end of the command, found `COLOUR`"
     );
 }

@@ -56,10 +56,42 @@ pub(crate) enum Action {
         room: String,
         change: WakeupChange,
     },
+    /// `LIMIT room amount|NONE`: the stay's credit limit. Nothing goes to the PBX; the charges
+    /// check what it means for the room's class of service.
+    Limit {
+        room: String,
+        limit: Limit,
+    },
     Show {
         room: String,
     },
     Test,
+}
+
+/// A stay's credit limit for calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Limit {
+    /// `[charges] limit`, whatever it is when a call is costed.
+    #[default]
+    Default,
+    /// No limit (`LIMIT ext NONE`).
+    None,
+    Amount(crate::config::Money),
+}
+
+impl Limit {
+    /// The amount in force, given the configured default.
+    pub(crate) fn resolve(
+        self,
+        default: Option<crate::config::Money>,
+    ) -> Option<crate::config::Money> {
+        match self {
+            Self::Default => default,
+            Self::None => None,
+            Self::Amount(amount) => Some(amount),
+        }
+    }
 }
 
 /// A check-in. (In the journal it reads as the struct variant it was in format 1.)
@@ -75,6 +107,13 @@ pub(crate) struct CheckIn {
     /// `false`.)
     #[serde(default)]
     pub(crate) replace: bool,
+    /// `LIMIT amount`: the stay's credit limit (`Default`: `[charges] limit`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub(crate) limit: Limit,
+}
+
+fn is_default(limit: &Limit) -> bool {
+    *limit == Limit::Default
 }
 
 /// The DID of a check-in.
@@ -106,6 +145,7 @@ impl Action {
             Self::SetDid { .. } => "DID",
             Self::SetFlag { flag, .. } => flag.keyword(),
             Self::Wakeup { .. } => "WAKEUP",
+            Self::Limit { .. } => "LIMIT",
             Self::Show { .. } => "SHOW",
             Self::Test => "TEST",
         }
@@ -121,9 +161,19 @@ impl Action {
             | Self::SetDid { room, .. }
             | Self::SetFlag { room, .. }
             | Self::Wakeup { room, .. }
+            | Self::Limit { room, .. }
             | Self::Show { room } => vec![room],
             Self::Move { from, to } => vec![from, to],
             Self::Test => Vec::new(),
+        }
+    }
+
+    /// The credit limit a check-in gives the stay it begins, and the one a `LIMIT` sets.
+    pub(crate) fn limit(&self) -> (Limit, Option<Limit>) {
+        match self {
+            Self::CheckIn(check_in) => (check_in.limit, None),
+            Self::Limit { limit, .. } => (Limit::Default, Some(*limit)),
+            _ => (Limit::Default, None),
         }
     }
 

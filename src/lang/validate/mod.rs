@@ -11,7 +11,7 @@ mod validator;
 pub(crate) mod wakeup;
 
 pub(crate) use crate::lang::syntax::Flag;
-pub(crate) use checked::{Action, CheckIn, DidRequest, Guest};
+pub(crate) use checked::{Action, CheckIn, DidRequest, Guest, Limit};
 pub(crate) use validator::{House, KnownRoom};
 pub use {checked::Command, validator::Validator};
 

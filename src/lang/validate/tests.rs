@@ -404,3 +404,47 @@ fn wakeups_follow_the_scripts_own_guests() {
         [(5, 8, "vacant"), (7, 13, "fourth"), (11, 8, "vacant")]
     );
 }
+
+#[test]
+fn a_limit_is_an_amount_in_the_hotels_currency_for_a_stay() {
+    use crate::lang::validate::Limit;
+    let (diagnostics, actions) = run(
+        CONFIG,
+        "CHECKIN 1000 \"Solo,Alina\" LIMIT 50\nLIMIT 1000 12.5\nLIMIT 1000 NONE\n",
+    );
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let money = crate::config::Money;
+    let limits: Vec<_> = actions
+        .iter()
+        .map(|action| match action {
+            Action::CheckIn(check_in) => check_in.limit,
+            Action::Limit { limit, .. } => *limit,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        limits,
+        [
+            Limit::Amount(money(5000)),
+            Limit::Amount(money(1250)),
+            Limit::None
+        ]
+    );
+    let found = errors("CHECKIN 1000 \"x\" LIMIT 1.005 LIMIT 2\nCHECKOUT 1000\nLIMIT 1000 5\n");
+    let kinds: Vec<_> = found
+        .iter()
+        .map(|(line, column, kind)| {
+            let what = match kind {
+                DiagnosticKind::NotAnAmount { .. } => "amount",
+                DiagnosticKind::DuplicateOption { .. } => "twice",
+                DiagnosticKind::LimitRoomVacant { .. } => "vacant",
+                other => panic!("{other:?}"),
+            };
+            (*line, *column, what)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [(1, 18, "amount"), (1, 30, "twice"), (3, 7, "vacant")]
+    );
+}

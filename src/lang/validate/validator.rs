@@ -11,8 +11,10 @@ use chrono::NaiveDateTime;
 
 use crate::config::{Capabilities, Config};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
-use crate::lang::syntax::{self, CheckInOption, DidChoice, Spanned, Statement, WakeupChoice};
-use crate::lang::validate::checked::{Action, CheckIn, Command, DidRequest, Guest};
+use crate::lang::syntax::{
+    self, CheckInOption, DidChoice, LimitChoice, Spanned, Statement, WakeupChoice,
+};
+use crate::lang::validate::checked::{Action, CheckIn, Command, DidRequest, Guest, Limit};
 use crate::lang::validate::limits;
 use crate::lang::validate::wakeup::{self, Clock, MAX_PER_ROOM, Wakeup, WakeupChange};
 
@@ -230,7 +232,12 @@ impl<'c> Validator<'c> {
             } => {
                 let room = self.expect_room(room, diagnostics);
                 let guest = self.expect_guest(guest, diagnostics);
-                let (did_option, cos_option, replace) = expect_options(options, diagnostics);
+                let (did_option, cos_option, replace, limit_option) =
+                    expect_options(options, diagnostics);
+                let limit = match limit_option {
+                    None => Some(Limit::Default),
+                    Some(amount) => self.expect_amount(amount, diagnostics).map(Limit::Amount),
+                };
                 let cor = match cos_option {
                     Some(level) => self.expect_level(level, diagnostics),
                     None => Some(self.view().cor.allow),
@@ -239,7 +246,7 @@ impl<'c> Validator<'c> {
                     None => Some(None),
                     Some(did) => self.expect_did(did, diagnostics).map(Some),
                 };
-                let (room, guest, cor, did) = (room?, guest?, cor?, did?);
+                let (room, guest, cor, did, limit) = (room?, guest?, cor?, did?, limit?);
                 let origin = format!("{}:{line}", self.path);
                 if let Some(at) = self.checked_in.insert(room.clone(), origin)
                     && !replace
@@ -274,6 +281,7 @@ impl<'c> Validator<'c> {
                     cor,
                     did,
                     replace,
+                    limit,
                 })
             }
             C::CheckOut { room } => {
@@ -410,6 +418,31 @@ impl<'c> Validator<'c> {
                 }
             }
             C::Wakeup { room, wakeup } => self.check_wakeup(room, wakeup, keyword, diagnostics)?,
+            C::Limit { room, limit } => {
+                let room_span = room.span;
+                let room = self.expect_room(room, diagnostics);
+                let limit = match &limit.node {
+                    LimitChoice::None => Some(Limit::None),
+                    LimitChoice::Amount(text) => self
+                        .expect_amount(
+                            &Spanned {
+                                node: *text,
+                                span: limit.span,
+                            },
+                            diagnostics,
+                        )
+                        .map(Limit::Amount),
+                };
+                let (room, limit) = (room?, limit?);
+                if self.is_occupied(&room) == Some(false) {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::LimitRoomVacant { room },
+                        room_span,
+                    ));
+                    return None;
+                }
+                Action::Limit { room, limit }
+            }
             C::Show { room } => Action::Show {
                 room: self.expect_room(room, diagnostics)?,
             },
@@ -517,6 +550,25 @@ impl<'c> Validator<'c> {
         }
         self.wakeups.insert(room.clone(), change.apply(&booked));
         Some(Action::Wakeup { room, change })
+    }
+
+    /// An amount in the hotel's currency (`[charges] decimals` places at most).
+    fn expect_amount(
+        &self,
+        amount: &Spanned<&str>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<crate::config::Money> {
+        crate::config::Money::parse(amount.node, self.config.charges.decimals)
+            .map_err(|why| {
+                diagnostics.push(Diagnostic::new(
+                    DiagnosticKind::NotAnAmount {
+                        text: amount.node.to_owned(),
+                        why: why.to_string(),
+                    },
+                    amount.span,
+                ));
+            })
+            .ok()
     }
 
     fn expect_level(
@@ -762,15 +814,19 @@ fn expect_guest_free(
 }
 
 /// The single `DID`, `COS` and `REPLACE` options of a check-in; a second one of any is an error.
-fn expect_options<'o, 'a>(
-    options: &'o [CheckInOption<'a>],
-    diagnostics: &mut Vec<Diagnostic>,
-) -> (
+/// A check-in's options: `DID`, `COS`, `REPLACE`, `LIMIT`.
+type Options<'o, 'a> = (
     Option<&'o Spanned<DidChoice<'a>>>,
     Option<&'o Spanned<&'a str>>,
     bool,
-) {
-    let (mut did, mut cos, mut replace) = (None, None, false);
+    Option<&'o Spanned<&'a str>>,
+);
+
+fn expect_options<'o, 'a>(
+    options: &'o [CheckInOption<'a>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Options<'o, 'a> {
+    let (mut did, mut cos, mut replace, mut limit) = (None, None, false, None);
     for option in options {
         match option {
             CheckInOption::Did(d) => {
@@ -800,7 +856,16 @@ fn expect_options<'o, 'a>(
                 }
                 replace = true;
             }
+            CheckInOption::Limit(amount) => {
+                if limit.is_some() {
+                    diagnostics.push(Diagnostic::new(
+                        DiagnosticKind::DuplicateOption { option: "LIMIT" },
+                        amount.span,
+                    ));
+                }
+                limit = limit.or(Some(amount));
+            }
         }
     }
-    (did, cos, replace)
+    (did, cos, replace, limit)
 }

@@ -282,7 +282,8 @@ pub(crate) fn frames(
             }
         }
         Action::Test => push("-", Record::AreYouThere),
-        Action::Show { .. } => {}
+        // The engine keeps a limit in its ledger; no wire sees it.
+        Action::Show { .. } | Action::Limit { .. } => {}
         Action::SetDid { room, .. } => {
             return Err(format!(
                 "room {room}: DIDs need the MiXML interface; nothing was sent"
@@ -649,6 +650,7 @@ mod tests {
             cor: Cor::restriction_level(2).unwrap(),
             did: None,
             replace: false,
+            limit: crate::lang::validate::Limit::Default,
         });
         assert_eq!(
             texts(&checkin, &vacant),

@@ -783,6 +783,7 @@ mod tests {
             cor: crate::config::Cor::new(1).unwrap(),
             did: Some(DidRequest::Auto),
             replace: false,
+            limit: crate::lang::validate::Limit::Default,
         }));
         assert!(auto[0], "a DID found free is journaled before it is given");
         assert!(kept(&Action::Show { room: "1".into() }).iter().all(|k| !k));

@@ -218,8 +218,9 @@ pub(crate) fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> 
             read(room, Form::WakeupCalls, WAKEUPS, ReadId(4)),
         ],
         Action::Test => vec![Op::SystemInfo],
-        // Not on this wire: refused by validation (and by the driver).
-        Action::SetFlag { .. } => Vec::new(),
+        // Not on this wire: refused by validation (and by the driver); a limit is the
+        // engine's ledger's, never a wire's.
+        Action::SetFlag { .. } | Action::Limit { .. } => Vec::new(),
     }
 }
 

@@ -1,0 +1,121 @@
+//! The charges' requests of the control protocol, answered by the core: SMDR lines imported
+//! (through the same path as the SMDR link) and the open stays' calls.
+
+use crate::config::SmdrFormat;
+use crate::control::charges::Taken;
+use crate::control::protocol::{
+    BackendError, CallLine, ChargesAnswer, Imported, RefusedLine, StayCharges,
+};
+use crate::engine::journal::Stay;
+
+use super::{Local, unavailable};
+
+impl Local {
+    /// See `Backend::import_calls`.
+    pub(super) async fn import_smdr(
+        &self,
+        text: &str,
+        pbx: Option<&str>,
+    ) -> Result<Imported, BackendError> {
+        let site = match pbx {
+            None => 0,
+            Some(name) => self
+                .config
+                .pbx_named(name)
+                .map_err(|missing| BackendError::NotFound(missing.to_string()))?,
+        };
+        let pbx = self
+            .config
+            .pbxs
+            .get(site)
+            .map_or(crate::config::MAIN, |site| site.name.as_str());
+        let format = self
+            .config
+            .smdr
+            .as_ref()
+            .map_or(SmdrFormat::Auto, |smdr| smdr.format);
+        let today = chrono::Local::now().date_naive();
+        let mut imported = Imported::default();
+        for (index, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match crate::inputs::smdr::call(pbx, line, format, today) {
+                Ok(call) => {
+                    let identity = format!("{pbx}\u{1f}{}\u{1f}{line}", call.start);
+                    match self
+                        .charges
+                        .record(call, &identity)
+                        .await
+                        .map_err(unavailable)?
+                    {
+                        Taken::New => imported.new += 1,
+                        Taken::Again => imported.again += 1,
+                    }
+                }
+                Err(why) => imported.refused.push(RefusedLine {
+                    line: index + 1,
+                    reason: why.to_string(),
+                }),
+            }
+        }
+        Ok(imported)
+    }
+
+    /// See `Backend::charges`.
+    pub(super) fn stays_charges(&self, room: Option<&str>) -> Result<ChargesAnswer, BackendError> {
+        let journal = self.engine.journal();
+        let stays: Vec<Stay> = match room {
+            Some(room) => {
+                let stay = journal
+                    .room(room)
+                    .map_err(unavailable)?
+                    .and_then(|state| state.stay)
+                    .and_then(|id| journal.stay(id).ok().flatten());
+                match stay {
+                    Some(stay) => vec![stay],
+                    None => {
+                        return Err(BackendError::NotFound(format!(
+                            "room {room} has no stay as far as hotelcare knows: no guest is checked in there"
+                        )));
+                    }
+                }
+            }
+            None => journal.open_stays().map_err(unavailable)?,
+        };
+        let decimals = self.config.charges.decimals;
+        let mut answer = ChargesAnswer::default();
+        for stay in stays {
+            let calls = journal
+                .calls(Some(stay.id))
+                .map_err(unavailable)?
+                .into_iter()
+                .filter_map(|entry| {
+                    let rated = entry.rated?;
+                    Some(CallLine {
+                        start: entry.call.start.to_string(),
+                        number: entry.call.number,
+                        duration_secs: entry.call.duration_secs,
+                        tariff: rated.tariff,
+                        amount: rated.amount.show(decimals),
+                        posting: "not posted".into(),
+                    })
+                })
+                .collect();
+            answer.stays.push(StayCharges {
+                room: stay.room().to_owned(),
+                stay: stay.id,
+                since: stay.rooms.first().map_or(0, |room| room.from),
+                total: stay.total.show(decimals),
+                limit: stay
+                    .limit
+                    .resolve(self.config.charges.limit)
+                    .map(|limit| limit.show(decimals)),
+                blocked: stay.blocked_from.is_some(),
+                calls,
+            });
+        }
+        answer.stays.sort_by(|a, b| a.room.cmp(&b.room));
+        Ok(answer)
+    }
+}

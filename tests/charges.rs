@@ -1,0 +1,162 @@
+//! Call charges end to end through `hotelcare serve`: SMDR records imported, costed by the
+//! tariff, journaled once on the guest's stay; the credit limit blocks outside calls when the
+//! total passes it and restores them when it is raised.
+
+use std::process::Output;
+
+use crate::support::{TestPbx, text, wait_for};
+
+const CHARGES: &str = "\n[charges]\nlimit = 1\n[[charges.tariff]]\nname = \"National\"\nprefix = \"0\"\nsetup = 0.10\nper_minute = \"0.30\"\n";
+
+/// A standard (90-character) record of an answered outgoing call from `room` to `number` on
+/// trunk 1, started now (to the minute), lasting `duration`.
+fn outgoing(room: &str, number: &str, duration: &str) -> String {
+    let now = chrono::Local::now();
+    let mut line = vec![b' '; 90];
+    for (column, value) in [
+        (2, now.format("%m/%d").to_string()),
+        (8, now.format("%H:%M").to_string()),
+        (15, duration.to_owned()),
+        (24, room.to_owned()),
+        (34, number.to_owned()),
+        (60, "A".to_owned()),
+        (62, "T001".to_owned()),
+        (86, "000".to_owned()),
+    ] {
+        line[column - 1..column - 1 + value.len()].copy_from_slice(value.as_bytes());
+    }
+    String::from_utf8(line).unwrap()
+}
+
+fn import(pbx: &TestPbx, lines: &[String]) -> Output {
+    let file = pbx.dir.path().join("smdr.txt");
+    std::fs::write(&file, lines.join("\r\n") + "\r\n").unwrap();
+    pbx.hotelcare()
+        .args(["charges", "import"])
+        .arg(&file)
+        .output()
+        .unwrap()
+}
+
+fn charges(pbx: &TestPbx, room: &str) -> serde_json::Value {
+    let out = pbx
+        .hotelcare()
+        .args(["--format", "json", "charges", room])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn calls_are_costed_once_and_the_limit_blocks_then_restores() {
+    let pbx = TestPbx::start();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(&pbx.config, format!("{config}{CHARGES}")).unwrap();
+    let _service = crate::fias::serve(&pbx);
+    let out = pbx.run("CHECKIN 1000 \"Solo,Alina\"\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // 2:01 at 0.30 a started minute + 0.10: 1.00, not above the limit of 1.00.
+    let first = outgoing("1000", "0612345678", "00:02:01");
+    let out = import(&pbx, std::slice::from_ref(&first));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("1 call recorded"),
+        "{}",
+        text(&out.stdout)
+    );
+    let stay = &charges(&pbx, "1000")["stays"][0];
+    assert_eq!(stay["total"], "1.00");
+    assert_eq!(stay["limit"], "1.00");
+    assert_eq!(stay["blocked"], false);
+    assert_eq!(pbx.record("1000").cor_day, "1");
+
+    // The same record again (a re-read export) changes nothing; a second call passes the limit.
+    let second = outgoing("1000", "0698765432", "00:00:30");
+    let garbled = "03/05 garbled".to_owned();
+    let out = import(&pbx, &[first, second, garbled]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{said}{}", text(&out.stderr));
+    assert!(
+        said.contains("1 call recorded, 1 recorded before"),
+        "{said}"
+    );
+    assert!(
+        said.contains("smdr.txt:3: 13 characters fit none of Mitel's SMDR layouts"),
+        "{said}"
+    );
+    wait_for("the limit to block room 1000", || {
+        pbx.record("1000").cor_day == "2"
+    });
+    let stay = &charges(&pbx, "1000")["stays"][0];
+    assert_eq!(stay["total"], "1.40");
+    assert_eq!(stay["blocked"], true);
+    assert_eq!(stay["calls"].as_array().unwrap().len(), 2);
+    assert_eq!(stay["calls"][1]["amount"], "0.40");
+    assert_eq!(stay["calls"][1]["tariff"], "National");
+
+    // Raised above the total: the level the stay had is back.
+    let out = pbx.run("LIMIT 1000 5\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    wait_for("the raised limit to restore room 1000", || {
+        pbx.record("1000").cor_day == "1"
+    });
+    let stay = &charges(&pbx, "1000")["stays"][0];
+    assert_eq!(stay["limit"], "5.00");
+    assert_eq!(stay["blocked"], false);
+
+    // The text listing, for the front desk.
+    let out = pbx.hotelcare().args(["charges"]).output().unwrap();
+    let listing = text(&out.stdout);
+    assert!(listing.contains("room 1000  stay #"), "{listing}");
+    assert!(listing.contains("total 1.40 of limit 5.00"), "{listing}");
+    assert!(listing.contains("0698765432"), "{listing}");
+}
+
+#[test]
+fn a_limit_is_an_amount_for_a_stay() {
+    let pbx = TestPbx::start();
+    let out = pbx.run("LIMIT 1000 12.505\nLIMIT 2000 5\n");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("`12.505` is not an amount: `12.505` has more than 2 places"),
+        "{said}"
+    );
+    assert!(said.contains("nothing was run"), "{said}");
+    // A room hotelcare knows no stay of: refused where it runs, saying what to do.
+    let out = pbx.run("LIMIT 2000 5\n");
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains("room 2000 has no stay as far as hotelcare knows"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_call_from_a_vacant_room_is_recorded_for_the_hotel_and_charged_to_no_one() {
+    let pbx = TestPbx::start();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(&pbx.config, format!("{config}{CHARGES}")).unwrap();
+    let out = import(&pbx, &[outgoing("2000", "0612345678", "00:01:00")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 call recorded"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = pbx.hotelcare().args(["charges", "2000"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("room 2000 has no stay"),
+        "{}",
+        text(&out.stderr)
+    );
+}
