@@ -160,3 +160,97 @@ fn a_call_from_a_vacant_room_is_recorded_for_the_hotel_and_charged_to_no_one() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn calls_on_the_pbxs_smdr_port_are_costed_as_they_end() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let port = runtime
+        .block_on(hotelcare::sim::smdr::SmdrPort::start(
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let pbx = TestPbx::start();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!(
+            "{config}{CHARGES}\n[smdr]\nserver = \"{}\"\n",
+            port.address()
+        ),
+    )
+    .unwrap();
+    let _service = crate::fias::serve(&pbx);
+    let out = pbx.run("CHECKIN 1000 \"Solo,Alina\" LIMIT 20\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    wait_for("the SMDR link to come up", || {
+        crate::fias_records::api(&pbx, "/metrics")
+            .1
+            .contains("hotelcare_smdr_link_up 1")
+    });
+
+    port.place_call("1000", "0612345678", 61);
+    port.send_line("*** CLOCK MALFUNCTION ***");
+    port.place_call("2000", "0612345678", 30);
+    wait_for("the call to be costed", || {
+        charges(&pbx, "1000")["stays"][0]["total"] == "0.70"
+    });
+    let metrics = crate::fias_records::api(&pbx, "/metrics").1;
+    assert!(
+        metrics.contains("hotelcare_smdr_records_total{outcome=\"recorded\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("hotelcare_smdr_records_total{outcome=\"refused\"} 1"),
+        "{metrics}"
+    );
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    assert!(
+        log.contains("SMDR: a line is not a call record: the PBX reports a clock malfunction"),
+        "{log}"
+    );
+    assert!(
+        log.contains("call of room 1000: 1:01 National 0.70 (stay total 0.70 of limit 20.00)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("call of room 2000: 0:30 National 0.40, no stay"),
+        "{log}"
+    );
+    // Whom the guest called is in the ledger, not in the log.
+    assert!(!log.contains("0612345678"), "{log}");
+    drop(port);
+}
+
+#[test]
+fn a_pbx_whose_smdr_port_does_not_answer_makes_the_service_degraded() {
+    // A port nothing listens on (bound, then released).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let pbx = TestPbx::start();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!("{config}\n[smdr]\nserver = \"{closed}\"\n"),
+    )
+    .unwrap();
+    let _service = crate::fias::serve(&pbx);
+    wait_for("the health to say why", || {
+        crate::fias_records::api(&pbx, "/v1/health")
+            .1
+            .contains("degraded: the SMDR link to the PBX is down")
+    });
+    let metrics = crate::fias_records::api(&pbx, "/metrics").1;
+    assert!(metrics.contains("hotelcare_smdr_link_up 0"), "{metrics}");
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    assert_eq!(
+        log.matches("the SMDR link to").count(),
+        1,
+        "told once: {log}"
+    );
+}

@@ -343,6 +343,10 @@ pub(crate) struct SimArguments {
     /// rooms and is still trusted
     #[arg(long, value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,
+    /// Serve the PBX's SMDR call records on this address too, as MiVB does on port 1752
+    /// (`POST /_sim/calls` with `{"room", "number", "duration_secs"}` places a call)
+    #[arg(long, value_name = "ADDRESS")]
+    pub(crate) smdr_listen: Option<SocketAddr>,
 }
 
 /// A value clap cannot take, in a sentence.

@@ -147,6 +147,7 @@ pub(crate) fn run(arguments: Arguments) -> Exit {
                 ..crate::sim::Faults::default()
             },
             state_dir: arguments.state_dir,
+            smdr_listen: arguments.smdr_listen,
             timeouts: crate::sim::Timeouts {
                 handshake: std::time::Duration::from_millis(arguments.handshake_timeout_ms),
                 header: std::time::Duration::from_millis(arguments.header_timeout_ms),

@@ -24,6 +24,8 @@ pub(crate) struct SimArguments {
     pub(crate) faults: Faults,
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) timeouts: crate::sim::Timeouts,
+    /// Serve SMDR call records here (`POST /_sim/calls` places a call).
+    pub(crate) smdr_listen: Option<SocketAddr>,
 }
 
 const CERTIFICATE: &str = "simulator-cert.pem";
@@ -72,6 +74,19 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
             ))
         })?;
         save(&arguments, &simulator).map_err(usage)?;
+        let smdr = match arguments.smdr_listen {
+            None => None,
+            Some(listen) => {
+                let port = crate::sim::smdr::SmdrPort::start(listen)
+                    .await
+                    .map_err(|error| {
+                        usage(format!("cannot listen for SMDR on {listen}: {error}"))
+                    })?;
+                let port = std::sync::Arc::new(port);
+                simulator.attach_smdr(std::sync::Arc::clone(&port));
+                Some(port)
+            }
+        };
         // The URL alone on the first line, so that scripts can read it. Nothing here may fail
         // when nobody reads standard output any more.
         let mut out = std::io::stdout();
@@ -88,6 +103,13 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
                 out,
                 "certificate written to {} (use it as `ca_file`)",
                 path.display()
+            );
+        }
+        if let Some(port) = &smdr {
+            let _ = writeln!(
+                out,
+                "SMDR records on {} (use it as `[smdr] server`; `POST /_sim/calls` places a call)",
+                port.address()
             );
         }
         let rooms: Vec<String> = simulator.records().keys().cloned().collect();

@@ -108,6 +108,7 @@ impl Hub {
         target: &str,
         pbxs: &[String],
         fias: bool,
+        smdr: bool,
         printer: Option<&Echo>,
         echo: bool,
     ) -> Self {
@@ -132,6 +133,9 @@ impl Hub {
                 let mut metrics = Metrics::new(pbxs);
                 if fias {
                     metrics.add_fias();
+                }
+                if smdr {
+                    metrics.add_smdr();
                 }
                 metrics
             },

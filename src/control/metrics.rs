@@ -21,6 +21,10 @@ pub(crate) struct Metrics {
     pub(crate) request_seconds: Histogram,
     /// The FIAS link, when there is one (`add_fias`).
     fias: Option<FiasMetrics>,
+    /// SMDR records by outcome (from the link and `charges import`).
+    smdr_records: Family<Vec<(String, String)>, Counter>,
+    /// The SMDR link, when there is one (`add_smdr`).
+    smdr_link_up: Option<Gauge>,
 }
 
 /// What the FIAS link counts.
@@ -76,8 +80,16 @@ impl Metrics {
             "Time from a request to the PBX to its answer",
             request_seconds.clone(),
         );
+        let smdr_records = Family::<Vec<(String, String)>, Counter>::default();
+        registry.register(
+            "smdr_records",
+            "SMDR call records by outcome (recorded, again, refused, cut_off, failed)",
+            smdr_records.clone(),
+        );
         let metrics = Self {
             registry,
+            smdr_records,
+            smdr_link_up: None,
             accepted,
             done,
             failed,
@@ -159,6 +171,38 @@ impl Metrics {
         if let Some(fias) = &self.fias {
             fias.unmapped_class_of_service.inc_by(count as u64);
         }
+    }
+
+    /// Registers the SMDR link's state (a service with `[smdr]`).
+    pub(crate) fn add_smdr(&mut self) {
+        let gauge = Gauge::default();
+        self.registry.register(
+            "smdr_link_up",
+            "1 while the SMDR link to the PBX is up, else 0",
+            gauge.clone(),
+        );
+        self.smdr_link_up = Some(gauge);
+    }
+
+    /// The SMDR link is up (or not).
+    pub(crate) fn smdr_link_up(&self, up: bool) {
+        if let Some(gauge) = &self.smdr_link_up {
+            gauge.set(i64::from(up));
+        }
+    }
+
+    /// Whether the SMDR link is down (`false` without one).
+    pub(crate) fn smdr_link_down(&self) -> bool {
+        self.smdr_link_up
+            .as_ref()
+            .is_some_and(|gauge| gauge.get() == 0)
+    }
+
+    /// An SMDR record, and what became of it.
+    pub(crate) fn smdr_record(&self, outcome: &str) {
+        self.smdr_records
+            .get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())])
+            .inc();
     }
 
     /// The text exposition.

@@ -134,6 +134,7 @@ pub(crate) async fn run(
         &pbxs.target(),
         &pbxs.pbx_names(),
         config.fias.is_some(),
+        config.smdr.is_some(),
         monitor.then_some(&echo),
         true,
     ));
@@ -199,6 +200,21 @@ pub(crate) async fn run(
         fias_link.clone(),
         info.describe(),
     ));
+    let smdr = config.smdr.as_ref().map(|smdr| {
+        tokio::spawn(crate::inputs::smdr::link::run(
+            crate::inputs::smdr::link::Link {
+                server: smdr.server.clone(),
+                pbx: config
+                    .pbxs
+                    .first()
+                    .map_or_else(|| crate::config::MAIN.to_owned(), |site| site.name.clone()),
+                format: smdr.format,
+                charges: Arc::clone(&local.charges),
+                hub: Arc::clone(&hub),
+            },
+            stop_signal.clone(),
+        ))
+    });
     let api = Arc::new(api::Api {
         local,
         token,
@@ -299,6 +315,9 @@ pub(crate) async fn run(
     let _ = compactor.await;
     if let Some(fias) = fias {
         let _ = fias.await;
+    }
+    if let Some(smdr) = smdr {
+        let _ = smdr.await;
     }
     if let Some(spooler) = spooler {
         let _ = spooler.await;

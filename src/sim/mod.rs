@@ -5,6 +5,7 @@
 pub mod fias_pms;
 pub mod mitel_pms;
 mod mivb;
+pub mod smdr;
 
 pub use mivb::{Faults, Options, Record, Seed, Simulator, Stats, Timeouts};
 pub(crate) use mivb::{FaultsError, Identity, NotAShare, SeedError, check_rate};

@@ -49,14 +49,23 @@ impl Local {
                         .await
                         .map_err(unavailable)?
                     {
-                        Taken::New => imported.new += 1,
-                        Taken::Again => imported.again += 1,
+                        Taken::New => {
+                            self.hub.metrics.smdr_record("recorded");
+                            imported.new += 1;
+                        }
+                        Taken::Again => {
+                            self.hub.metrics.smdr_record("again");
+                            imported.again += 1;
+                        }
                     }
                 }
-                Err(why) => imported.refused.push(RefusedLine {
-                    line: index + 1,
-                    reason: why.to_string(),
-                }),
+                Err(why) => {
+                    self.hub.metrics.smdr_record("refused");
+                    imported.refused.push(RefusedLine {
+                        line: index + 1,
+                        reason: why.to_string(),
+                    });
+                }
             }
         }
         Ok(imported)

@@ -163,6 +163,7 @@ impl Local {
             &pbxs.target(),
             &pbxs.pbx_names(),
             false,
+            false,
             None,
             false,
         ));
@@ -767,6 +768,9 @@ impl Local {
         match &self.fias {
             Some(fias) if fias.status.get().state == LinkState::Down => {
                 "degraded: the FIAS link to the PMS is down (`hotelcare fias status`)"
+            }
+            _ if self.hub.metrics.smdr_link_down() => {
+                "degraded: the SMDR link to the PBX is down (calls are not costed until it is back)"
             }
             _ => "ok",
         }

@@ -499,7 +499,13 @@ mod tests {
         assert!(journal.calls(None).unwrap().is_empty());
         // Forgotten means forgotten: the record may come again as news.
         let back = journal
-            .record_call("a".into(), call("1000", "01"), Some(rated(100)), 1100, 10_001)
+            .record_call(
+                "a".into(),
+                call("1000", "01"),
+                Some(rated(100)),
+                1100,
+                10_001,
+            )
             .await
             .unwrap();
         assert!(!back.duplicate);

@@ -2,6 +2,7 @@
 //! the year SMDR leaves out). Each record becomes an `engine::calls::Call` — the only thing the
 //! rest of hotelcare knows of SMDR.
 
+pub(crate) mod link;
 pub(crate) mod record;
 pub(crate) mod year;
 

@@ -99,6 +99,15 @@ pub struct Simulator {
 }
 
 impl Simulator {
+    /// Serves the records of calls placed through the test API on `port`.
+    pub fn attach_smdr(&self, port: Arc<crate::sim::smdr::SmdrPort>) {
+        *self
+            .shared
+            .smdr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(port);
+    }
+
     /// Binds, generates the certificate and starts serving on the current tokio runtime.
     pub async fn start(options: Options) -> io::Result<Self> {
         let listener = TcpListener::bind(options.listen).await?;

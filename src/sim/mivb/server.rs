@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) state_file: Option<std::path::PathBuf>,
     rng: Mutex<fastrand::Rng>,
+    /// The SMDR port the test API places calls on (`hotelcare sim --smdr-listen`).
+    pub(crate) smdr: Mutex<Option<Arc<crate::sim::smdr::SmdrPort>>>,
 }
 
 impl Shared {
@@ -49,6 +51,7 @@ impl Shared {
             shutdown: watch::Sender::new(false),
             state_file,
             rng: Mutex::new(fastrand::Rng::new()),
+            smdr: Mutex::new(None),
         }
     }
 
@@ -160,6 +163,7 @@ fn router(shared: Arc<Shared>, test_api: bool) -> Router {
             .route("/_sim/faults", get(get_faults).put(put_faults))
             .route("/_sim/sessions/expire", post(expire_sessions))
             .route("/_sim/stats", get(stats))
+            .route("/_sim/calls", post(place_call))
     } else {
         router
     };
@@ -291,6 +295,38 @@ async fn put_faults(
 async fn expire_sessions(State(shared): State<Arc<Shared>>) -> Response {
     shared.pbx().expire_sessions();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// What `POST /_sim/calls` takes: a call a room makes, reported on the SMDR port.
+#[derive(Debug, serde::Deserialize)]
+struct PlacedCall {
+    room: String,
+    number: String,
+    duration_secs: u32,
+}
+
+/// `POST /_sim/calls`: room `room` calls `number` for `duration_secs`; its record goes out on the
+/// SMDR port (409 without one).
+async fn place_call(
+    State(shared): State<Arc<Shared>>,
+    axum::Json(call): axum::Json<PlacedCall>,
+) -> Response {
+    let port = shared
+        .smdr
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    match port {
+        Some(port) => {
+            port.place_call(&call.room, &call.number, call.duration_secs);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => (
+            StatusCode::CONFLICT,
+            "no SMDR port: start the simulator with --smdr-listen",
+        )
+            .into_response(),
+    }
 }
 
 async fn stats(State(shared): State<Arc<Shared>>) -> Response {
