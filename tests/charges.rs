@@ -254,3 +254,132 @@ fn a_pbx_whose_smdr_port_does_not_answer_makes_the_service_degraded() {
         "told once: {log}"
     );
 }
+
+/// What the test masks in a `PS`: the call's date and time.
+fn masked_ps(record: &str) -> String {
+    record
+        .split('|')
+        .map(|field| match field.get(..2) {
+            Some("DA") => "DA<date>".to_owned(),
+            Some("TI") => "TI<time>".to_owned(),
+            _ => field.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+#[test]
+fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
+    let pbx = TestPbx::start();
+    let (runtime, pms) = crate::fias::start_pms();
+    let port = runtime
+        .block_on(hotelcare::sim::smdr::SmdrPort::start(
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    crate::fias::add_fias(&pbx.config, &pms, "");
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!(
+            "{config}\n[charges]\nposting_timeout_secs = 1\n[[charges.tariff]]\nname = \"National\"\nprefix = \"0\"\nsetup = 0.10\nper_minute = \"0.30\"\n[smdr]\nserver = \"{}\"\n",
+            port.address()
+        ),
+    )
+    .unwrap();
+    let _service = crate::fias::serve(&pbx);
+    wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+    assert!(
+        pms.received()
+            .iter()
+            .any(|r| r == "LR|RIPS|FLRNPTTADDDUDATIP#CT|"),
+        "{:?}",
+        pms.received()
+    );
+    pms.send(b"GI|RN1000|G#4711|GNSolo|GFAlina|");
+    wait_for("the check-in", || {
+        pbx.record("1000").directory_name == "Solo,Alina"
+    });
+
+    // Posted: the PMS answers OK.
+    port.place_call("1000", "0612345678", 61);
+    wait_for("the posting", || {
+        pms.received().iter().any(|r| r.starts_with("PS|"))
+    });
+    let posted: Vec<String> = pms
+        .received()
+        .iter()
+        .filter(|r| r.starts_with("PS|"))
+        .map(|r| masked_ps(r))
+        .collect();
+    assert_eq!(
+        posted,
+        ["PS|RN1000|PTC|TA70|DD0612345678|DU000101|DA<date>|TI<time>|P#1|CTNational|"]
+    );
+    wait_for("the answer", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][0]["posting"] == "P#1 posted"
+    });
+
+    // Refused: kept with its reason, never sent again by itself.
+    pms.answer_postings(Some("NG"), std::time::Duration::ZERO);
+    port.place_call("1000", "0698765432", 30);
+    wait_for("the refusal", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][1]["posting"]
+            .as_str()
+            .is_some_and(|p| {
+                p.starts_with("P#2 REFUSED (NG: guest not found: REFUSED BY SIMULATOR)")
+            })
+    });
+
+    // No answer: unknown after the timeout, not resent; the next posting goes out after it.
+    pms.answer_postings(None, std::time::Duration::ZERO);
+    port.place_call("1000", "0611111111", 10);
+    wait_for("the timeout", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][2]["posting"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("P#3 UNKNOWN (no answer within 1 s)"))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = |number: &str| {
+        pms.received()
+            .iter()
+            .filter(|r| r.starts_with("PS|") && r.contains(&format!("|P#{number}|")))
+            .count()
+    };
+    assert_eq!((sent("1"), sent("2"), sent("3")), (1, 1, 1));
+
+    // Sent again on purpose, once the folio was checked.
+    pms.answer_postings(Some("OK"), std::time::Duration::ZERO);
+    let out = pbx
+        .hotelcare()
+        .args(["charges", "repost", "P#3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    wait_for("the repost", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][2]["posting"] == "P#3 posted"
+    });
+    assert_eq!(sent("3"), 2);
+    let out = pbx
+        .hotelcare()
+        .args(["charges", "repost", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("P#1 is posted: sending it again would charge the guest twice"),
+        "{}",
+        text(&out.stderr)
+    );
+    let metrics = crate::fias_records::api(&pbx, "/metrics").1;
+    for line in [
+        "hotelcare_postings_total{outcome=\"posted\"} 2",
+        "hotelcare_postings_total{outcome=\"refused\"} 1",
+        "hotelcare_postings_total{outcome=\"unknown\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line}: {metrics}");
+    }
+    drop(port);
+}

@@ -206,6 +206,22 @@ pub(crate) enum ChargesAction {
         #[arg(long, value_name = "NAME")]
         pbx: Option<String>,
     },
+    /// Send a posting whose fate is unknown (or that the PMS refused) to the PMS again, on
+    /// purpose: check the guest's folio first, a charge posted twice cannot be taken back
+    Repost {
+        /// Its number, as `hotelcare charges` shows it (`P#12` or `12`)
+        #[arg(value_parser = posting_number)]
+        number: u64,
+    },
+}
+
+/// `P#12` or `12`.
+fn posting_number(text: &str) -> Result<u64, String> {
+    text.trim().trim_start_matches("P#").parse().map_err(|_| {
+        format!(
+            "`{text}` is not a posting number; write it as `hotelcare charges` shows it (`P#12`)"
+        )
+    })
 }
 
 /// What `hotelcare fias` does.

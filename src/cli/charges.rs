@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::cli::arguments::Format;
-use crate::cli::client::{Need, failed, with_backend};
+use crate::cli::client::{Need, failed, with_backend, with_service};
 use crate::cli::error::{Error, report};
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
@@ -61,6 +61,20 @@ pub(crate) fn import(config: &Config, file: &Path, pbx: Option<&str>) -> Exit {
         } else {
             Exit::Failed
         })
+    })
+}
+
+/// `charges repost P#`: through the service (its FIAS link sends it).
+pub(crate) fn repost(config: &Config, number: u64) -> Exit {
+    with_service(config, async |client| {
+        let said = client.backend.repost(number).await.map_err(failed)?;
+        out!("{}\n", said.text);
+        Ok(Exit::Done)
+    })
+    .unwrap_or_else(|| {
+        report(Error::Other(
+            "postings go out over the FIAS link inside `hotelcare serve`, which does not run for this state directory: start it".into(),
+        ))
     })
 }
 

@@ -178,6 +178,7 @@ pub(crate) fn run(arguments: Arguments) -> Exit {
             Some(ChargesAction::Import { file, pbx }) => {
                 charges::import(&config, &file, pbx.as_deref())
             }
+            Some(ChargesAction::Repost { number }) => charges::repost(&config, number),
         },
         Subcommand::Watch { dir, spool_options } => {
             serve::serve(&config, Some(dir), &spool_options)

@@ -21,6 +21,9 @@ pub(crate) struct ChargesSection {
     /// How long a posting waits for the PMS's answer; default 30 (the FIAS specification's
     /// minimum).
     pub(crate) posting_timeout_secs: Option<Spanned<i64>>,
+    /// `"fias"` (the default with `[fias]`): each charged call is posted to the guest's folio;
+    /// `"none"`: charges stay in hotelcare.
+    pub(crate) post: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) tariff: Vec<TariffSection>,
 }
@@ -53,6 +56,8 @@ pub(crate) struct ChargesConfig {
     /// The default credit limit of a stay; `None`: no limit.
     pub(crate) limit: Option<Money>,
     pub(crate) posting_timeout: Duration,
+    /// Charged calls are posted to the PMS over FIAS.
+    pub(crate) post: bool,
     /// In the file's order; the longest matching prefix wins.
     pub(crate) tariffs: Vec<Tariff>,
 }
@@ -63,6 +68,7 @@ impl Default for ChargesConfig {
             decimals: 2,
             limit: None,
             posting_timeout: Duration::from_secs(30),
+            post: false,
             tariffs: Vec::new(),
         }
     }
@@ -103,8 +109,28 @@ pub(crate) struct SmdrConfig {
 }
 
 impl Checker<'_> {
-    pub(super) fn charges(&mut self, section: &ChargesSection) -> ChargesConfig {
-        let mut config = ChargesConfig::default();
+    /// `fias`: `[fias]` is configured (postings go there by default).
+    pub(super) fn charges(&mut self, section: &ChargesSection, fias: bool) -> ChargesConfig {
+        let mut config = ChargesConfig {
+            post: fias,
+            ..ChargesConfig::default()
+        };
+        if let Some(post) = &section.post {
+            match post.get_ref().to_ascii_lowercase().as_str() {
+                "fias" if fias => config.post = true,
+                "fias" => self.fail(
+                    "charges.post",
+                    post.span(),
+                    "postings go to the PMS over FIAS, and there is no `[fias]`: add it, or write `post = \"none\"`",
+                ),
+                "none" => config.post = false,
+                _ => self.fail(
+                    "charges.post",
+                    post.span(),
+                    "give \"fias\" (each charged call posted to the guest's folio) or \"none\"",
+                ),
+            }
+        }
         if let Some(decimals) = &section.decimals {
             match u32::try_from(*decimals.get_ref()) {
                 Ok(places) if places <= MAX_DECIMALS => config.decimals = places,

@@ -521,7 +521,7 @@ impl Config {
             },
             mitel_pms,
             fias,
-            charges: check.charges(&file.charges),
+            charges: check.charges(&file.charges, file.fias.is_some()),
             smdr: file.smdr.as_ref().map(|section| check.smdr(section)),
         }
     }

@@ -99,6 +99,9 @@ pub(crate) trait Backend: Send + Sync {
     /// The calls and totals of the open stays (of `room`'s stay only, when given).
     fn charges<'a>(&'a self, room: Option<&'a str>) -> Answer<'a, ChargesAnswer>;
 
+    /// Sends posting `number` (unknown or refused) to the PMS again, on purpose.
+    fn repost(&self, number: u64) -> Answer<'_, Said>;
+
     /// Asks the PMS for the house (`dry_run`: compare only); `confirm`: journals the check-outs
     /// a resync held.
     fn fias_resync(&self, dry_run: bool, confirm: bool) -> Answer<'_, ResyncReport>;

@@ -27,6 +27,8 @@ pub(crate) struct Charges {
     hub: Arc<Hub>,
     /// Told when a limit journals a command, so that the drainer runs it.
     intake: Arc<Intake>,
+    /// Woken when a posting is queued (the FIAS link sends it at once).
+    pub(crate) postings: Arc<tokio::sync::Notify>,
     /// One decision about a limit at a time: two calls of one stay at once must not both
     /// block it.
     deciding: tokio::sync::Mutex<()>,
@@ -53,6 +55,7 @@ impl Charges {
             journal,
             hub,
             intake,
+            postings: Arc::new(tokio::sync::Notify::new()),
             deciding: tokio::sync::Mutex::new(()),
         }
     }
@@ -75,12 +78,21 @@ impl Charges {
         let received = crate::support::clock::epoch_secs();
         let recorded = self
             .journal
-            .record_call(key, call, rated, start, received)
+            .record_call(
+                key,
+                call,
+                rated,
+                (start, received),
+                self.config.charges.post,
+            )
             .await?;
         if recorded.duplicate {
             return Ok(Taken::Again);
         }
         self.tell(&recorded);
+        if recorded.entry.posting.is_some() {
+            self.postings.notify_one();
+        }
         if let Some(stay) = &recorded.stay {
             self.enforce(stay.id).await;
         }

@@ -25,6 +25,8 @@ pub(crate) struct Metrics {
     smdr_records: Family<Vec<(String, String)>, Counter>,
     /// The SMDR link, when there is one (`add_smdr`).
     smdr_link_up: Option<Gauge>,
+    /// Postings of charged calls to the PMS by how they ended.
+    postings: Family<Vec<(String, String)>, Counter>,
 }
 
 /// What the FIAS link counts.
@@ -86,8 +88,15 @@ impl Metrics {
             "SMDR call records by outcome (recorded, again, refused, cut_off, failed)",
             smdr_records.clone(),
         );
+        let postings = Family::<Vec<(String, String)>, Counter>::default();
+        registry.register(
+            "postings",
+            "Postings of charged calls to the PMS by how they ended (posted, refused, unknown)",
+            postings.clone(),
+        );
         let metrics = Self {
             registry,
+            postings,
             smdr_records,
             smdr_link_up: None,
             accepted,
@@ -196,6 +205,13 @@ impl Metrics {
         self.smdr_link_up
             .as_ref()
             .is_some_and(|gauge| gauge.get() == 0)
+    }
+
+    /// A posting ended so.
+    pub(crate) fn posting(&self, outcome: &str) {
+        self.postings
+            .get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())])
+            .inc();
     }
 
     /// An SMDR record, and what became of it.

@@ -326,6 +326,10 @@ impl Backend for Remote {
         ))
     }
 
+    fn repost(&self, number: u64) -> Answer<'_, Said> {
+        Box::pin(self.post(format!("/v1/charges/postings/{number}/repost"), Vec::new()))
+    }
+
     fn charges<'a>(&'a self, room: Option<&'a str>) -> Answer<'a, ChargesAnswer> {
         Box::pin(self.get(match room {
             Some(room) => format!("/v1/charges?room={}", encoded(room)),

@@ -54,6 +54,7 @@ pub(crate) fn router(api: Arc<Api>) -> Router {
         .route("/v1/fias/resync", post(fias_resync))
         .route("/v1/charges", get(charges))
         .route("/v1/charges/import", post(import_calls))
+        .route("/v1/charges/postings/{number}/repost", post(repost))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&api), authorize));
     Router::new()
@@ -454,6 +455,12 @@ async fn import_calls(
         ));
     };
     answer(api.local.import_calls(text, query.pbx.as_deref()).await)
+}
+
+/// `POST /v1/charges/postings/{P#}/repost`: an unknown or refused posting sent again, on
+/// purpose.
+async fn repost(State(api): State<Arc<Api>>, Path(number): Path<u64>) -> Response {
+    answer(api.local.repost(number).await)
 }
 
 /// `GET /v1/status`: everything on one screen.

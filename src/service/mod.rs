@@ -215,6 +215,7 @@ pub(crate) async fn run(
             stop_signal.clone(),
         ))
     });
+    let postings = Arc::clone(&local.charges.postings);
     let api = Arc::new(api::Api {
         local,
         token,
@@ -235,6 +236,7 @@ pub(crate) async fn run(
             journal: engine.journal().clone(),
             hub: Arc::clone(&hub),
             intake: Arc::clone(&intake),
+            postings: Arc::clone(&postings),
         });
         let wires: Vec<_> = (0..config.pbxs.len())
             .map(|index| {
@@ -538,6 +540,8 @@ struct FiasHost {
     journal: Journal,
     hub: Arc<Hub>,
     intake: Arc<Intake>,
+    /// Woken when a charged call queues a posting.
+    postings: Arc<tokio::sync::Notify>,
 }
 
 impl crate::inputs::fias::link::Host for FiasHost {
@@ -597,6 +601,42 @@ impl crate::inputs::fias::link::Host for FiasHost {
 
     fn link_up(&self, up: bool) {
         self.hub.metrics.fias_link_up(up);
+    }
+
+    fn next_posting(&self) -> Option<crate::engine::journal::Posting> {
+        self.journal.next_posting().unwrap_or_else(|error| {
+            self.hub.notice(
+                &format!("error: the postings cannot be read: {error}"),
+                true,
+            );
+            None
+        })
+    }
+
+    fn postings_out(&self) -> Vec<crate::engine::journal::Posting> {
+        self.journal.postings_out().unwrap_or_default()
+    }
+
+    fn set_posting(
+        &self,
+        number: u64,
+        state: crate::engine::journal::PostingState,
+    ) -> std::pin::Pin<
+        Box<
+            dyn Future<Output = Result<Option<crate::engine::journal::Posting>, JournalError>>
+                + Send
+                + '_,
+        >,
+    > {
+        Box::pin(self.journal.set_posting(number, state))
+    }
+
+    fn postings_queued(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.postings)
+    }
+
+    fn posted(&self, outcome: &str) {
+        self.hub.metrics.posting(outcome);
     }
 
     fn wakeup_answers(&self) -> Vec<crate::engine::journal::PmsWakeup> {

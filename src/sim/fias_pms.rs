@@ -127,6 +127,9 @@ struct State {
     resyncing: bool,
     /// The frames of the last resync's answer.
     resync_frames: Vec<Vec<u8>>,
+    /// How a posting (`PS`) is answered: `PA` with this status (`None`: no answer at all) after
+    /// this long. Default: `OK` at once.
+    posting_answer: Option<(Option<String>, Duration)>,
 }
 
 /// A running PMS simulator.
@@ -217,6 +220,12 @@ impl FiasPms {
         self.lock().pace = Some(records.max(1));
     }
 
+    /// Answers every posting (`PS`) with `PA ... AS<status>` after `delay`; `None`: with no
+    /// answer at all.
+    pub fn answer_postings(&self, status: Option<&str>, delay: Duration) {
+        self.lock().posting_answer = Some((status.map(str::to_owned), delay));
+    }
+
     /// How many queued records went out so far.
     pub fn sent(&self) -> usize {
         self.lock().sent
@@ -240,6 +249,38 @@ impl Drop for FiasPms {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Queues the `PA` of the posting `text`, as the simulator is told to answer it.
+fn answer_posting(state: &Arc<Mutex<State>>, text: &str) {
+    let (status, delay) = state
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .posting_answer
+        .clone()
+        .unwrap_or((Some("OK".to_owned()), Duration::ZERO));
+    let Some(status) = status else {
+        return;
+    };
+    let answer = format!(
+        "\x02PA|RN{}|AS{status}|P#{}|{}\x03",
+        field(text, "RN").unwrap_or(""),
+        field(text, "P#").unwrap_or(""),
+        if status == "OK" {
+            ""
+        } else {
+            "CTREFUSED BY SIMULATOR|"
+        }
+    );
+    let state = Arc::clone(state);
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .to_send
+            .push(answer.into_bytes());
+    });
 }
 
 async fn accept(
@@ -329,6 +370,9 @@ async fn accept(
                                     if let Some(bytes) = frame.take() {
                                         let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
                                         up |= text.starts_with("LA|");
+                                        if text.starts_with("PS|") {
+                                            answer_posting(&state, &text);
+                                        }
                                         if text.starts_with("DR|") {
                                             // The resync goes out before anything queued.
                                             let mut state = state

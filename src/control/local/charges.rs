@@ -4,9 +4,9 @@
 use crate::config::SmdrFormat;
 use crate::control::charges::Taken;
 use crate::control::protocol::{
-    BackendError, CallLine, ChargesAnswer, Imported, RefusedLine, StayCharges,
+    BackendError, CallLine, ChargesAnswer, Imported, RefusedLine, Said, StayCharges,
 };
-use crate::engine::journal::Stay;
+use crate::engine::journal::{Posting, PostingState, Stay};
 
 use super::{Local, unavailable};
 
@@ -93,6 +93,12 @@ impl Local {
             None => journal.open_stays().map_err(unavailable)?,
         };
         let decimals = self.config.charges.decimals;
+        let postings: std::collections::HashMap<u64, Posting> = journal
+            .postings()
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|posting| (posting.number, posting))
+            .collect();
         let mut answer = ChargesAnswer::default();
         for stay in stays {
             let calls = journal
@@ -107,7 +113,13 @@ impl Local {
                         duration_secs: entry.call.duration_secs,
                         tariff: rated.tariff,
                         amount: rated.amount.show(decimals),
-                        posting: "not posted".into(),
+                        posting: match entry.posting.and_then(|n| postings.get(&n)) {
+                            Some(posting) => describe_posting(posting),
+                            None if self.config.charges.post => {
+                                "not posted (nothing to charge)".into()
+                            }
+                            None => "not posted (`[charges] post = \"none\"`)".into(),
+                        },
                     })
                 })
                 .collect();
@@ -126,5 +138,55 @@ impl Local {
         }
         answer.stays.sort_by(|a, b| a.room.cmp(&b.room));
         Ok(answer)
+    }
+
+    /// See `Backend::repost`.
+    pub(super) async fn repost_posting(&self, number: u64) -> Result<Said, BackendError> {
+        let journal = self.engine.journal();
+        let posting = journal
+            .posting(number)
+            .map_err(unavailable)?
+            .ok_or_else(|| BackendError::NotFound(format!("there is no posting P#{number}")))?;
+        match &posting.state {
+            PostingState::Unknown { .. } | PostingState::Refused { .. } => {}
+            PostingState::Posted => {
+                return Err(BackendError::Conflict(format!(
+                    "P#{number} is posted: sending it again would charge the guest twice"
+                )));
+            }
+            PostingState::Unsent | PostingState::Out { .. } => {
+                return Err(BackendError::Conflict(format!(
+                    "P#{number} is {}: it goes to the PMS by itself",
+                    describe_posting(&posting)
+                )));
+            }
+        }
+        journal
+            .set_posting(number, PostingState::Unsent)
+            .await
+            .map_err(unavailable)?;
+        self.charges.postings.notify_one();
+        Ok(Said {
+            text: format!(
+                "P#{number} of room {} waits to be posted again (the FIAS link sends it next)",
+                posting.room
+            ),
+        })
+    }
+}
+
+/// Where a posting stands, for people.
+fn describe_posting(posting: &Posting) -> String {
+    let number = posting.number;
+    match &posting.state {
+        PostingState::Unsent => format!("P#{number} waiting"),
+        PostingState::Out { .. } => format!("P#{number} sent, awaiting the PMS's answer"),
+        PostingState::Posted => format!("P#{number} posted"),
+        PostingState::Refused { status, text } => {
+            format!("P#{number} REFUSED ({status}: {text})")
+        }
+        PostingState::Unknown { why } => format!(
+            "P#{number} UNKNOWN ({why}): check the folio; `hotelcare charges repost {number}` if it is missing"
+        ),
     }
 }

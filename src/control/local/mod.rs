@@ -696,6 +696,10 @@ impl Backend for Local {
         Box::pin(async move { self.stays_charges(room) })
     }
 
+    fn repost(&self, number: u64) -> Answer<'_, Said> {
+        Box::pin(self.repost_posting(number))
+    }
+
     fn fias_resync(&self, dry_run: bool, confirm: bool) -> Answer<'_, ResyncReport> {
         Box::pin(async move {
             let fias = self.fias()?;

@@ -74,6 +74,9 @@ pub(crate) struct CallEntry {
     pub(crate) stay: Option<u64>,
     /// What it cost, for an outgoing answered call.
     pub(crate) rated: Option<Rated>,
+    /// Its posting to the PMS (P#), when it is posted.
+    #[serde(default)]
+    pub(crate) posting: Option<u64>,
 }
 
 /// What recording a call did.
@@ -199,14 +202,15 @@ pub(super) fn set_blocked(
 
 impl Journal {
     /// Records `call` (identified by `key`, started `start` seconds since the epoch), charged
-    /// `rated` to the stay its room had then — or, delivered before, nothing.
+    /// `rated` to the stay its room had then — or, delivered before, nothing. `post`: a charge
+    /// of more than nothing is queued for posting to the PMS, in the same transaction.
     pub(crate) async fn record_call(
         &self,
         key: String,
         call: Call,
         rated: Option<Rated>,
-        start: u64,
-        received: u64,
+        (start, received): (u64, u64),
+        post: bool,
     ) -> Result<Recorded, JournalError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.write(Box::new(move |txn| {
@@ -224,13 +228,17 @@ impl Journal {
                     return Ok(());
                 }
             }
-            let mut meta = txn.open_table(META).map_err(|e| error("journal", e))?;
-            let id = meta
-                .get(NEXT_CALL)
-                .map_err(|e| error("journal", e))?
-                .map_or(1, |v| v.value());
-            meta.insert(NEXT_CALL, id + 1)
-                .map_err(|e| error("journal", e))?;
+            let id = {
+                // Closed before a posting takes its own number from the same table.
+                let mut meta = txn.open_table(META).map_err(|e| error("journal", e))?;
+                let id = meta
+                    .get(NEXT_CALL)
+                    .map_err(|e| error("journal", e))?
+                    .map_or(1, |v| v.value());
+                meta.insert(NEXT_CALL, id + 1)
+                    .map_err(|e| error("journal", e))?;
+                id
+            };
             let mut stays = txn.open_table(STAYS).map_err(|e| error("journal", e))?;
             let stay = match &call.room {
                 None => None,
@@ -277,12 +285,34 @@ impl Journal {
                 }
                 other => other,
             };
+            let posting = match (&stay, &rated, &call.room) {
+                (Some(_), Some(rated), Some(room))
+                    if post && charged && rated.amount > Money::ZERO =>
+                {
+                    Some(super::postings::queue(
+                        txn,
+                        super::postings::Posting {
+                            number: 0,
+                            call: id,
+                            room: room.clone(),
+                            amount: rated.amount,
+                            number_dialled: call.number.clone(),
+                            duration_secs: call.duration_secs,
+                            start: call.start,
+                            tariff: rated.tariff.clone().unwrap_or_default(),
+                            state: super::postings::PostingState::Unsent,
+                        },
+                    )?)
+                }
+                _ => None,
+            };
             let entry = CallEntry {
                 id,
                 call,
                 received,
                 stay: stay.as_ref().map(|stay| stay.id),
                 rated,
+                posting,
             };
             calls
                 .insert(id, encode(&entry)?.as_slice())
@@ -389,6 +419,24 @@ impl Journal {
             for id in &gone_calls {
                 calls.remove(*id).map_err(|e| error("journal", e))?;
             }
+            let mut postings = txn
+                .open_table(super::postings::POSTINGS)
+                .map_err(|e| error("journal", e))?;
+            let mut gone_postings = Vec::new();
+            for row in postings.iter().map_err(|e| error("journal", e))? {
+                let (number, bytes) = row.map_err(|e| error("journal", e))?;
+                let posting: super::postings::Posting = decode("a posting", bytes.value())?;
+                if gone_calls.contains(&posting.call) {
+                    gone_postings.push(number.value());
+                }
+            }
+            let mut unsent = txn
+                .open_table(super::postings::UNSENT)
+                .map_err(|e| error("journal", e))?;
+            for number in &gone_postings {
+                postings.remove(*number).map_err(|e| error("journal", e))?;
+                unsent.remove(*number).map_err(|e| error("journal", e))?;
+            }
             keys.retain(|_, id| !gone_calls.contains(&id))
                 .map_err(|e| error("journal", e))?;
             let _ = tx.send(gone_calls.len());
@@ -455,14 +503,26 @@ mod tests {
         let journal = Journal::open(dir.path()).unwrap();
         change(&journal, "1000", None, Some(7), 1000).await;
         let first = journal
-            .record_call("a".into(), call("1000", "01"), Some(rated(100)), 1100, 1200)
+            .record_call(
+                "a".into(),
+                call("1000", "01"),
+                Some(rated(100)),
+                (1100, 1200),
+                false,
+            )
             .await
             .unwrap();
         assert!(!first.duplicate);
         assert_eq!(first.stay.as_ref().map(|s| s.total), Some(Money(100)));
         // The same record again: nothing changes.
         let again = journal
-            .record_call("a".into(), call("1000", "01"), Some(rated(100)), 1100, 1300)
+            .record_call(
+                "a".into(),
+                call("1000", "01"),
+                Some(rated(100)),
+                (1100, 1300),
+                false,
+            )
             .await
             .unwrap();
         assert!(again.duplicate);
@@ -472,7 +532,13 @@ mod tests {
         change(&journal, "1000", Some(7), None, 2000).await;
         change(&journal, "2000", None, Some(7), 2000).await;
         let late = journal
-            .record_call("b".into(), call("1000", "02"), Some(rated(50)), 1500, 2100)
+            .record_call(
+                "b".into(),
+                call("1000", "02"),
+                Some(rated(50)),
+                (1500, 2100),
+                false,
+            )
             .await
             .unwrap();
         assert_eq!(late.entry.stay, Some(7));
@@ -484,7 +550,13 @@ mod tests {
         assert_eq!(stay.limit, Limit::Amount(Money(150)));
         // A call from the vacated room after the move is the hotel's.
         let vacant = journal
-            .record_call("c".into(), call("1000", "03"), Some(rated(20)), 2500, 2600)
+            .record_call(
+                "c".into(),
+                call("1000", "03"),
+                Some(rated(20)),
+                (2500, 2600),
+                false,
+            )
             .await
             .unwrap();
         assert_eq!(vacant.entry.stay, None);
@@ -503,8 +575,8 @@ mod tests {
                 "a".into(),
                 call("1000", "01"),
                 Some(rated(100)),
-                1100,
-                10_001,
+                (1100, 10_001),
+                false,
             )
             .await
             .unwrap();

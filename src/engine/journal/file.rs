@@ -153,6 +153,8 @@ pub(super) fn copy_live(old: &Database, fresh_path: &Path) -> Result<(), Journal
     copy(&read, &write, super::charges::STAYS)?;
     copy(&read, &write, super::charges::CALLS)?;
     copy(&read, &write, super::charges::CALL_KEYS)?;
+    copy(&read, &write, super::postings::POSTINGS)?;
+    copy(&read, &write, super::postings::UNSENT)?;
     write.commit().map_err(|e| error("journal", e))?;
     Ok(())
 }

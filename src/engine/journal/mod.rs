@@ -28,10 +28,12 @@ use crate::lang::validate::{Action, Command};
 
 mod charges;
 mod file;
+mod postings;
 mod wakeups;
 mod writer;
 
 pub(crate) use charges::{Recorded, Stay};
+pub(crate) use postings::{Posting, PostingState};
 pub(crate) use wakeups::{PmsWakeup, WakeupAnswer};
 
 pub(crate) use file::compact;

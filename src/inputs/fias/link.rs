@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Capabilities, Config, FiasConfig};
 use crate::diagnostics::LocalTime;
-use crate::engine::journal::PmsWakeup;
+use crate::engine::journal::{PmsWakeup, Posting, PostingState};
 use crate::engine::{FlagChange, FlagChanges, JournalError, RoomState};
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::session;
@@ -66,6 +66,25 @@ pub(crate) trait Host: Send + Sync {
         &self,
         booking: &PmsWakeup,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), JournalError>> + Send + '_>>;
+
+    /// The posting of a charged call whose turn it is (see `postings`).
+    fn next_posting(&self) -> Option<Posting>;
+
+    /// The postings that were out when the last link or service ended.
+    fn postings_out(&self) -> Vec<Posting>;
+
+    /// Posting `number` now stands `state`; the posting as it was.
+    fn set_posting(
+        &self,
+        number: u64,
+        state: PostingState,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Option<Posting>, JournalError>> + Send + '_>>;
+
+    /// Woken when a charged call queues a posting.
+    fn postings_queued(&self) -> Arc<tokio::sync::Notify>;
+
+    /// Counts a posting's end (`posted`, `refused`, `unknown`).
+    fn posted(&self, outcome: &str);
 }
 
 /// What the wire of the PBX that owns a room can do (PBXs differ: `[pbx.NAME]`).

@@ -14,6 +14,7 @@
 pub(crate) mod fields;
 pub(crate) mod link;
 pub(crate) mod mapping;
+pub(crate) mod postings;
 pub(crate) mod record;
 pub(crate) mod refusal;
 pub(crate) mod resync;

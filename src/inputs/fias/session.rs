@@ -12,9 +12,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::engine::journal::PostingState;
 use crate::engine::{FlagChange, MaidStatus};
 use crate::inputs::fias::link::{Control, Link, describe_refusal};
 use crate::inputs::fias::mapping::{Context, Effect, Mapped, map};
+use crate::inputs::fias::postings::{self, Outstanding};
 use crate::inputs::fias::record::{Framed, Frames, Record};
 use crate::inputs::fias::refusal::screen;
 use crate::inputs::fias::resync::{ResyncReport, compare};
@@ -39,6 +41,9 @@ pub(crate) const WANTED: &[(&str, &str)] = &[
     ("WR", "RNDATI"),
     ("WC", "RNDATI"),
     ("WA", "RNDATIAS"),
+    // Charged calls, posted to the guest's folio and answered by the PMS.
+    ("PS", "RNPTTADDDUDATIP#CT"),
+    ("PA", "RNASP#DATICT"),
 ];
 
 /// Who waits for the house the PMS is sending.
@@ -62,6 +67,10 @@ struct Session<'l> {
     /// once done; a check-in that follows a check-out still in the journal must not take the
     /// room for shared).
     rooms: HashMap<Extension, RoomView>,
+    /// The link is up (the PMS's `LS` answered): postings may go out.
+    up: bool,
+    /// The posting written whose `PA` is awaited.
+    outstanding: Option<Outstanding>,
 }
 
 /// Runs one connection; `true` when it ended because the service stops.
@@ -77,7 +86,17 @@ pub(crate) async fn run(
         house: None,
         waiting: Vec::new(),
         rooms: HashMap::new(),
+        up: false,
+        outstanding: None,
     };
+    // Postings out when the last link (or the service) ended have no answer coming.
+    session
+        .unknown(
+            session.link.host.postings_out(),
+            "the link to the PMS (or the service) ended before its answer",
+        )
+        .await;
+    let queued = session.link.host.postings_queued();
     let mut frames = Frames::default();
     let mut buffer = [0u8; 4096];
     // What the PBX last reported of each room's maid status (already told to the PMS).
@@ -89,8 +108,16 @@ pub(crate) async fn run(
             _ = tick.tick() => {
                 // Nothing is sent to the PMS during its resync.
                 if session.house.is_none()
-                    && !(session.maid_status(&mut maid).await && session.wakeup_answers().await)
+                    && !(session.maid_status(&mut maid).await
+                        && session.wakeup_answers().await
+                        && session.post().await)
                 {
+                    return false;
+                }
+                continue;
+            }
+            () = queued.notified(), if session.house.is_none() && session.outstanding.is_none() => {
+                if !session.post().await {
                     return false;
                 }
                 continue;
@@ -184,6 +211,7 @@ impl Session<'_> {
         };
         match record.kind.as_str() {
             "LS" => self.link_start().await,
+            "PA" => self.posting_answer(&record).await,
             "LA" => true,
             "DS" => {
                 self.house = Some(Vec::new());
@@ -220,8 +248,12 @@ impl Session<'_> {
             .push(("V#".into(), env!("CARGO_PKG_VERSION").into()));
         ld.fields.push(("IF".into(), "PB".into()));
         let mut answer = vec![ld];
+        let posting = self.link.host.config().charges.post;
         for (kind, fields) in WANTED {
-            answer.push(Record::new("LR", &[("RI", kind), ("FL", fields)]));
+            // Postings are announced only when charges are posted (`[charges] post`).
+            if posting || !matches!(*kind, "PS" | "PA") {
+                answer.push(Record::new("LR", &[("RI", kind), ("FL", fields)]));
+            }
         }
         answer.push(stamped("LA"));
         for record in &answer {
@@ -229,6 +261,7 @@ impl Session<'_> {
                 return false;
             }
         }
+        self.up = true;
         // A record read but not yet journaled when the link or the service died is not
         // resent by the PMS: every link start resyncs.
         self.ask_resync(Waiting::Start).await
@@ -611,6 +644,150 @@ impl Session<'_> {
 }
 
 impl Session<'_> {
+    /// The next posting, unless one is out (then: an overdue one becomes unknown). `false`
+    /// when the link must be dropped.
+    async fn post(&mut self) -> bool {
+        let timeout = self.link.host.config().charges.posting_timeout;
+        if let Some(out) = self.outstanding {
+            if !out.overdue(timeout) {
+                return true;
+            }
+            self.outstanding = None;
+            let overdue: Vec<_> = self
+                .link
+                .host
+                .postings_out()
+                .into_iter()
+                .filter(|posting| posting.number == out.number)
+                .collect();
+            self.unknown(
+                overdue,
+                &format!("no answer within {} s", timeout.as_secs()),
+            )
+            .await;
+        }
+        if !self.up {
+            return true;
+        }
+        let Some(posting) = self.link.host.next_posting() else {
+            return true;
+        };
+        // Marked out before it is written: a crash in between makes it unknown, never double.
+        let at = crate::support::clock::epoch_secs();
+        if let Err(error) = self
+            .link
+            .host
+            .set_posting(posting.number, PostingState::Out { at })
+            .await
+        {
+            self.link.host.tell(
+                &format!(
+                    "FIAS: posting P#{} is not sent now: {error}",
+                    posting.number
+                ),
+                true,
+            );
+            return true;
+        }
+        self.outstanding = Some(Outstanding {
+            number: posting.number,
+            since: std::time::Instant::now(),
+        });
+        let decimals = self.link.host.config().charges.decimals;
+        self.link.host.tell(
+            &format!(
+                "FIAS: posting P#{} of room {} ({}) sent",
+                posting.number,
+                posting.room,
+                posting.amount.show(decimals)
+            ),
+            false,
+        );
+        self.send(&postings::record(&posting)).await.is_ok()
+    }
+
+    /// Postings whose answer will not come: unknown, told, never resent by themselves.
+    async fn unknown(&mut self, out: Vec<crate::engine::journal::Posting>, why: &str) {
+        let decimals = self.link.host.config().charges.decimals;
+        for posting in out {
+            let state = PostingState::Unknown {
+                why: why.to_owned(),
+            };
+            if self
+                .link
+                .host
+                .set_posting(posting.number, state)
+                .await
+                .is_ok()
+            {
+                self.link.host.posted("unknown");
+                self.link.host.tell(
+                    &format!(
+                        "FIAS: posting P#{} of room {} ({}): {why}; whether the PMS posted it is unknown: check the guest's folio, and `hotelcare charges repost {}` if the charge is missing",
+                        posting.number,
+                        posting.room,
+                        posting.amount.show(decimals),
+                        posting.number
+                    ),
+                    true,
+                );
+            }
+        }
+    }
+
+    /// A `PA`: the outstanding posting's end, then the next posting.
+    async fn posting_answer(&mut self, record: &Record) -> bool {
+        let shown = record.shown();
+        let Some((number, state)) = postings::answer(record) else {
+            self.link.host.tell(
+                &format!("FIAS {shown}: a posting answer without its P#: ignored"),
+                true,
+            );
+            return true;
+        };
+        if self.outstanding.map(|out| out.number) != Some(number) {
+            self.link.host.tell(
+                &format!("FIAS {shown}: answers P#{number}, which is not the posting out: ignored"),
+                true,
+            );
+            return true;
+        }
+        self.outstanding = None;
+        let decimals = self.link.host.config().charges.decimals;
+        match self.link.host.set_posting(number, state.clone()).await {
+            Ok(Some(posting)) => {
+                let (outcome, line, problem) = match &state {
+                    PostingState::Refused { status, text } => (
+                        "refused",
+                        format!(
+                            "FIAS: the PMS refused posting P#{number} of room {} ({}): {status} {text}; it is not sent again (`hotelcare charges` shows it)",
+                            posting.room,
+                            posting.amount.show(decimals)
+                        ),
+                        true,
+                    ),
+                    _ => (
+                        "posted",
+                        format!(
+                            "FIAS: posting P#{number} of room {} ({}) posted",
+                            posting.room,
+                            posting.amount.show(decimals)
+                        ),
+                        false,
+                    ),
+                };
+                self.link.host.posted(outcome);
+                self.link.host.tell(&line, problem);
+            }
+            Ok(None) => {}
+            Err(error) => self.link.host.tell(
+                &format!("FIAS: the answer to posting P#{number} was not journaled: {error}"),
+                true,
+            ),
+        }
+        self.post().await
+    }
+
     /// Sends each due wake-up answer once (`wakeups::answer`); `false` when the link must be
     /// closed.
     async fn wakeup_answers(&mut self) -> bool {

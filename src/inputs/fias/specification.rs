@@ -233,10 +233,11 @@ fn resync(config: &Config, house: &[Record], views: &HashMap<Extension, RoomView
 }
 
 /// The fields of the records the link asks for, as the specification's tables have them (p. 40-43
-/// GI/GO/GC with the virtual number fields of p. 48-49, p. 63 RE, p. 68 WR/WC/WA).
+/// GI/GO/GC with the virtual number fields of p. 48-49, p. 63 RE, p. 68 WR/WC/WA, p. 80-85
+/// PS/PA).
 #[test]
 fn the_link_records_ask_only_for_fields_the_specification_lists() {
-    let tables: [(&str, &[&str]); 7] = [
+    let tables: [(&str, &[&str]); 9] = [
         (
             "GI",
             &[
@@ -266,6 +267,19 @@ fn the_link_records_ask_only_for_fields_the_specification_lists() {
         ("WR", &["DA", "RN", "TI"]),
         ("WC", &["DA", "RN", "TI"]),
         ("WA", &["AS", "DA", "RN", "TI"]),
+        (
+            "PS",
+            &[
+                "DA", "DD", "DU", "MA", "M#", "MP", "PT", "RN", "SO", "TA", "TI", "C#", "CO", "CT",
+                "CV", "ID", "P#", "PC", "PM", "PX", "SC", "ST", "T#", "TP", "WS", "X1",
+            ],
+        ),
+        (
+            "PA",
+            &[
+                "AS", "CT", "DA", "P#", "RN", "TI", "WS", "C#", "G#", "GN", "ID", "SO",
+            ],
+        ),
     ];
     for (kind, fields) in WANTED {
         let (_, table) = tables
