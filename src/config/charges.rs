@@ -108,6 +108,18 @@ pub(crate) struct SmdrConfig {
     pub(crate) format: SmdrFormat,
 }
 
+/// What is wrong with an SMDR port's `host:port`, if anything.
+pub(super) fn smdr_problem(server: &str) -> Option<String> {
+    server::pms_problem(server).map(|problem| {
+        problem
+            .replace(
+                "the PBX's PMS port is site configuration; ask the PBX technician",
+                "MiVB's SMDR port is 1752 unless the PBX technician changed it",
+            )
+            .replace("the Mitel PMS interface", "the SMDR port")
+    })
+}
+
 impl Checker<'_> {
     /// `fias`: `[fias]` is configured (postings go there by default).
     pub(super) fn charges(&mut self, section: &ChargesSection, fias: bool) -> ChargesConfig {
@@ -211,17 +223,8 @@ impl Checker<'_> {
     }
 
     pub(super) fn smdr(&mut self, section: &SmdrSection) -> SmdrConfig {
-        if let Some(problem) = server::pms_problem(section.server.get_ref()) {
-            self.fail(
-                "smdr.server",
-                section.server.span(),
-                &problem
-                    .replace(
-                        "the PBX's PMS port is site configuration; ask the PBX technician",
-                        "MiVB's SMDR port is 1752 unless the PBX technician changed it",
-                    )
-                    .replace("the Mitel PMS interface", "the SMDR port"),
-            );
+        if let Some(problem) = smdr_problem(section.server.get_ref()) {
+            self.fail("smdr.server", section.server.span(), &problem);
         }
         let format = match section.format.as_ref() {
             None => SmdrFormat::Auto,

@@ -130,6 +130,8 @@ pub(crate) struct PbxSection {
     /// How often the PBX's wake-up report is read (MiXML).
     #[serde(default = "number::<30>")]
     pub(crate) wakeup_report_secs: Spanned<i64>,
+    /// `host:port` of this PBX's SMDR port (its call records; `[smdr] server` for the first).
+    pub(crate) smdr: Option<Spanned<String>>,
     pub(crate) ca_file: Option<PathBuf>,
     pub(crate) pin_sha256: Option<Spanned<String>>,
     #[serde(default)]

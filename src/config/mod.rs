@@ -179,6 +179,8 @@ pub(crate) struct PbxConfig {
     pub(crate) interface: Interface,
     /// How often the wake-up report is read (which calls rang, and how they ended).
     pub(crate) wakeup_report: Duration,
+    /// `host:port` of its SMDR port, when its calls are costed (`smdr = ...`).
+    pub(crate) smdr: Option<String>,
 }
 
 /// Where the MiXML user's password comes from. An environment variable is read only when a

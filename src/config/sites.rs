@@ -218,6 +218,12 @@ pub(super) fn pbx_config(
             Interface::default()
         }),
     };
+    let smdr = pbx.smdr.as_ref().map(|smdr| {
+        if let Some(problem) = super::charges::smdr_problem(smdr.get_ref()) {
+            check.fail(&format!("{prefix}smdr"), smdr.span(), &problem);
+        }
+        smdr.get_ref().trim().to_owned()
+    });
     if interface == Interface::MitelPms {
         if let Some(problem) = server::pms_problem(pbx.server.get_ref()) {
             check.fail(&format!("{prefix}server"), pbx.server.span(), &problem);
@@ -234,6 +240,7 @@ pub(super) fn pbx_config(
             trust: Trust::System,
             interface,
             wakeup_report: Duration::from_secs(30),
+            smdr,
         };
     }
     if let Some(problem) = server::problem(pbx.server.get_ref(), pbx.allow_plain_http) {
@@ -308,6 +315,7 @@ pub(super) fn pbx_config(
         wakeup_report: Duration::from_secs(report as u64),
         trust,
         interface,
+        smdr,
     }
 }
 

@@ -351,3 +351,26 @@ fn charges_amounts_are_exact_and_checked() {
     );
     assert!(out.contains("tariff `A` has the same prefix"), "{out}");
 }
+
+#[test]
+fn each_pbx_may_have_its_own_smdr_port() {
+    let text = THREE_PBXS.replace(
+        "rooms = [\"3000-3999\"]",
+        "rooms = [\"3000-3999\"]\nsmdr = \"10.1.2.4:1752\"",
+    );
+    let config = parse(&text).unwrap();
+    let smdr: Vec<Option<String>> = config
+        .pbxs
+        .iter()
+        .map(|site| site.pbx.as_ref().and_then(|pbx| pbx.smdr.clone()))
+        .collect();
+    assert!(smdr.contains(&Some("10.1.2.4:1752".to_owned())), "{smdr:?}");
+    let out = rendered_error(&THREE_PBXS.replace(
+        "rooms = [\"3000-3999\"]",
+        "rooms = [\"3000-3999\"]\nsmdr = \"10.1.2.4\"",
+    ));
+    assert!(
+        out.contains("`pbx.west.smdr`: give the port too (`host:port`): MiVB's SMDR port is 1752"),
+        "{out}"
+    );
+}

@@ -108,9 +108,12 @@ impl Charges {
         let decimals = self.config.charges.decimals;
         let room = call.room.as_deref().unwrap_or("-");
         let minutes = format!("{}:{:02}", call.duration_secs / 60, call.duration_secs % 60);
+        if rated.tariff.is_none() {
+            self.hub.metrics.calls_without_tariff.inc();
+        }
         let text = match (&rated.tariff, &recorded.stay) {
             (None, _) => format!(
-                "warning: call of room {room} ({minutes}) matches no tariff: charged 0; add a `[[charges.tariff]]` for its prefix"
+                "warning: call of room {room} ({minutes}) matches no tariff: charged 0; `hotelcare charges {room}` shows its number: add a `[[charges.tariff]]` for its prefix"
             ),
             (Some(tariff), Some(stay)) => format!(
                 "call of room {room}: {minutes} {tariff} {} (stay total {}{})",

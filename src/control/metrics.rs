@@ -23,10 +23,14 @@ pub(crate) struct Metrics {
     fias: Option<FiasMetrics>,
     /// SMDR records by outcome (from the link and `charges import`).
     smdr_records: Family<Vec<(String, String)>, Counter>,
-    /// The SMDR link, when there is one (`add_smdr`).
-    smdr_link_up: Option<Gauge>,
+    /// The SMDR links by PBX, when there is one (`add_smdr`).
+    smdr_link_up: Option<Family<Vec<(String, String)>, Gauge>>,
+    /// The PBXs whose SMDR link is down now.
+    smdr_down: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// Postings of charged calls to the PMS by how they ended.
     postings: Family<Vec<(String, String)>, Counter>,
+    /// Charged calls whose number no tariff matched (costed 0).
+    pub(crate) calls_without_tariff: Counter,
 }
 
 /// What the FIAS link counts.
@@ -94,11 +98,19 @@ impl Metrics {
             "Postings of charged calls to the PMS by how they ended (posted, refused, unknown)",
             postings.clone(),
         );
+        let calls_without_tariff = Counter::default();
+        registry.register(
+            "calls_without_tariff",
+            "Outgoing calls whose number no [[charges.tariff]] prefix matched (charged 0)",
+            calls_without_tariff.clone(),
+        );
         let metrics = Self {
             registry,
             postings,
+            calls_without_tariff,
             smdr_records,
             smdr_link_up: None,
+            smdr_down: std::sync::Mutex::default(),
             accepted,
             done,
             failed,
@@ -182,29 +194,42 @@ impl Metrics {
         }
     }
 
-    /// Registers the SMDR link's state (a service with `[smdr]`).
+    /// Registers the SMDR links' state (a service with `[smdr]` or a PBX's `smdr`).
     pub(crate) fn add_smdr(&mut self) {
-        let gauge = Gauge::default();
+        let family = Family::<Vec<(String, String)>, Gauge>::default();
         self.registry.register(
             "smdr_link_up",
-            "1 while the SMDR link to the PBX is up, else 0",
-            gauge.clone(),
+            "1 while the SMDR link to the PBX is up, else 0, per PBX",
+            family.clone(),
         );
-        self.smdr_link_up = Some(gauge);
+        self.smdr_link_up = Some(family);
     }
 
-    /// The SMDR link is up (or not).
-    pub(crate) fn smdr_link_up(&self, up: bool) {
-        if let Some(gauge) = &self.smdr_link_up {
-            gauge.set(i64::from(up));
+    /// The SMDR link of PBX `pbx` is up (or not).
+    pub(crate) fn smdr_link_up(&self, pbx: &str, up: bool) {
+        if let Some(family) = &self.smdr_link_up {
+            family
+                .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())])
+                .set(i64::from(up));
+        }
+        let mut down = self
+            .smdr_down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if up {
+            down.remove(pbx);
+        } else {
+            down.insert(pbx.to_owned());
         }
     }
 
-    /// Whether the SMDR link is down (`false` without one).
+    /// Whether an SMDR link is down (`false` without one).
     pub(crate) fn smdr_link_down(&self) -> bool {
-        self.smdr_link_up
-            .as_ref()
-            .is_some_and(|gauge| gauge.get() == 0)
+        !self
+            .smdr_down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_empty()
     }
 
     /// A posting ended so.

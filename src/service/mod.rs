@@ -134,7 +134,11 @@ pub(crate) async fn run(
         &pbxs.target(),
         &pbxs.pbx_names(),
         config.fias.is_some(),
-        config.smdr.is_some(),
+        config.smdr.is_some()
+            || config
+                .pbxs
+                .iter()
+                .any(|site| site.pbx.as_ref().is_some_and(|pbx| pbx.smdr.is_some())),
         monitor.then_some(&echo),
         true,
     ));
@@ -200,21 +204,34 @@ pub(crate) async fn run(
         fias_link.clone(),
         info.describe(),
     ));
-    let smdr = config.smdr.as_ref().map(|smdr| {
-        tokio::spawn(crate::inputs::smdr::link::run(
-            crate::inputs::smdr::link::Link {
-                server: smdr.server.clone(),
-                pbx: config
-                    .pbxs
-                    .first()
-                    .map_or_else(|| crate::config::MAIN.to_owned(), |site| site.name.clone()),
-                format: smdr.format,
-                charges: Arc::clone(&local.charges),
-                hub: Arc::clone(&hub),
-            },
-            stop_signal.clone(),
-        ))
-    });
+    // One SMDR link a PBX that has a port: its own `smdr`, or `[smdr] server` for the first.
+    let smdr_format = config
+        .smdr
+        .as_ref()
+        .map_or(crate::config::SmdrFormat::Auto, |smdr| smdr.format);
+    let smdr: Vec<_> = config
+        .pbxs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, site)| {
+            let own = site.pbx.as_ref().and_then(|pbx| pbx.smdr.clone());
+            let server = own.or_else(|| {
+                (index == 0)
+                    .then(|| config.smdr.as_ref().map(|smdr| smdr.server.clone()))
+                    .flatten()
+            })?;
+            Some(tokio::spawn(crate::inputs::smdr::link::run(
+                crate::inputs::smdr::link::Link {
+                    server,
+                    pbx: site.name.clone(),
+                    format: smdr_format,
+                    charges: Arc::clone(&local.charges),
+                    hub: Arc::clone(&hub),
+                },
+                stop_signal.clone(),
+            )))
+        })
+        .collect();
     let postings = Arc::clone(&local.charges.postings);
     let api = Arc::new(api::Api {
         local,
@@ -318,8 +335,8 @@ pub(crate) async fn run(
     if let Some(fias) = fias {
         let _ = fias.await;
     }
-    if let Some(smdr) = smdr {
-        let _ = smdr.await;
+    for link in smdr {
+        let _ = link.await;
     }
     if let Some(spooler) = spooler {
         let _ = spooler.await;
@@ -629,6 +646,15 @@ impl crate::inputs::fias::link::Host for FiasHost {
         >,
     > {
         Box::pin(self.journal.set_posting(number, state))
+    }
+
+    fn stay_room(&self, stay: u64) -> Option<String> {
+        self.journal
+            .stay(stay)
+            .ok()
+            .flatten()
+            .filter(|stay| stay.ended.is_none())
+            .map(|stay| stay.room().to_owned())
     }
 
     fn postings_queued(&self) -> Arc<tokio::sync::Notify> {

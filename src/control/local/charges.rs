@@ -42,7 +42,7 @@ impl Local {
             }
             match crate::inputs::smdr::call(pbx, line, format, today) {
                 Ok(call) => {
-                    let identity = format!("{pbx}\u{1f}{}\u{1f}{line}", call.start);
+                    let identity = crate::inputs::smdr::identity(pbx, &call, line);
                     match self
                         .charges
                         .record(call, &identity)
@@ -113,7 +113,7 @@ impl Local {
                         duration_secs: entry.call.duration_secs,
                         tariff: rated.tariff,
                         amount: rated.amount.show(decimals),
-                        posting: match entry.posting.and_then(|n| postings.get(&n)) {
+                        posting: match entry.posting.and_then(|n| latest(&postings, n)) {
                             Some(posting) => describe_posting(posting),
                             None if self.config.charges.post => {
                                 "not posted (nothing to charge)".into()
@@ -148,31 +148,51 @@ impl Local {
             .map_err(unavailable)?
             .ok_or_else(|| BackendError::NotFound(format!("there is no posting P#{number}")))?;
         match &posting.state {
-            PostingState::Unknown { .. } | PostingState::Refused { .. } => {}
-            PostingState::Posted => {
+            PostingState::Unknown { .. }
+            | PostingState::Refused { .. }
+            | PostingState::Held { .. } => {}
+            PostingState::Posted | PostingState::Reposted { .. } => {
                 return Err(BackendError::Conflict(format!(
-                    "P#{number} is posted: sending it again would charge the guest twice"
+                    "{}: sending it again would charge the guest twice",
+                    describe_posting(&posting)
                 )));
             }
             PostingState::Unsent | PostingState::Out { .. } => {
                 return Err(BackendError::Conflict(format!(
-                    "P#{number} is {}: it goes to the PMS by itself",
+                    "{}: it goes to the PMS by itself",
                     describe_posting(&posting)
                 )));
             }
         }
-        journal
-            .set_posting(number, PostingState::Unsent)
+        let new = journal
+            .repost(number)
             .await
-            .map_err(unavailable)?;
+            .map_err(unavailable)?
+            .ok_or_else(|| BackendError::NotFound(format!("there is no posting P#{number}")))?;
         self.charges.postings.notify_one();
         Ok(Said {
             text: format!(
-                "P#{number} of room {} waits to be posted again (the FIAS link sends it next)",
+                "P#{number} of room {} is sent again as P#{new} (the FIAS link sends it in turn)",
                 posting.room
             ),
         })
     }
+}
+
+/// Posting `number`, or the one it was sent again as (and so on).
+fn latest(postings: &std::collections::HashMap<u64, Posting>, number: u64) -> Option<&Posting> {
+    let mut posting = postings.get(&number)?;
+    // Bounded: a chain of reposts never loops, but a damaged journal must not hang a listing.
+    for _ in 0..100 {
+        match &posting.state {
+            PostingState::Reposted { as_number } => match postings.get(as_number) {
+                Some(next) => posting = next,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    Some(posting)
 }
 
 /// Where a posting stands, for people.
@@ -188,5 +208,9 @@ fn describe_posting(posting: &Posting) -> String {
         PostingState::Unknown { why } => format!(
             "P#{number} UNKNOWN ({why}): check the folio; `hotelcare charges repost {number}` if it is missing"
         ),
+        PostingState::Held { why } => format!(
+            "P#{number} HELD ({why}): post it by hand, or `hotelcare charges repost {number}` once it is safe"
+        ),
+        PostingState::Reposted { as_number } => format!("P#{number} sent again as P#{as_number}"),
     }
 }

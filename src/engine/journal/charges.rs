@@ -286,7 +286,7 @@ impl Journal {
                 other => other,
             };
             let posting = match (&stay, &rated, &call.room) {
-                (Some(_), Some(rated), Some(room))
+                (Some(stay), Some(rated), Some(room))
                     if post && charged && rated.amount > Money::ZERO =>
                 {
                     Some(super::postings::queue(
@@ -294,6 +294,7 @@ impl Journal {
                         super::postings::Posting {
                             number: 0,
                             call: id,
+                            stay: stay.id,
                             room: room.clone(),
                             amount: rated.amount,
                             number_dialled: call.number.clone(),
@@ -396,11 +397,28 @@ impl Journal {
             let mut stays = txn.open_table(STAYS).map_err(|e| error("journal", e))?;
             let mut calls = txn.open_table(CALLS).map_err(|e| error("journal", e))?;
             let mut keys = txn.open_table(CALL_KEYS).map_err(|e| error("journal", e))?;
+            // A stay whose postings still wait, are out or unknown is kept: the hotel has to
+            // see them through (retention never drops a charge the folio may lack).
+            let mut unsettled = std::collections::BTreeSet::new();
+            {
+                let postings = txn
+                    .open_table(super::postings::POSTINGS)
+                    .map_err(|e| error("journal", e))?;
+                for row in postings.iter().map_err(|e| error("journal", e))? {
+                    let (_, bytes) = row.map_err(|e| error("journal", e))?;
+                    let posting: super::postings::Posting = decode("a posting", bytes.value())?;
+                    if posting.unsettled() {
+                        unsettled.insert(posting.stay);
+                    }
+                }
+            }
             let mut gone_stays = Vec::new();
             for row in stays.iter().map_err(|e| error("journal", e))? {
                 let (id, bytes) = row.map_err(|e| error("journal", e))?;
                 let stay: Stay = decode("a stay", bytes.value())?;
-                if stay.ended.is_some_and(|ended| ended < cutoff) {
+                if stay.ended.is_some_and(|ended| ended < cutoff)
+                    && !unsettled.contains(&id.value())
+                {
                     gone_stays.push(id.value());
                 }
             }

@@ -32,6 +32,11 @@ pub(crate) enum PostingState {
     Refused { status: String, text: String },
     /// No answer in time, or the link or the service died while it was out.
     Unknown { why: String },
+    /// Never sent: the stay ended before its turn (a `PS` names only the room, which may have
+    /// a new guest by then).
+    Held { why: String },
+    /// Sent again on purpose as another posting, with a number of its own.
+    Reposted { as_number: u64 },
 }
 
 /// One posting.
@@ -41,6 +46,10 @@ pub(crate) struct Posting {
     pub(crate) number: u64,
     /// The call it posts.
     pub(crate) call: u64,
+    /// The stay charged: the posting goes to the room the stay is in when it is sent.
+    #[serde(default)]
+    pub(crate) stay: u64,
+    /// The room the call was made from.
     pub(crate) room: String,
     pub(crate) amount: Money,
     /// The digits dialled (`DD`).
@@ -51,6 +60,16 @@ pub(crate) struct Posting {
     /// The tariff's name (`CT`).
     pub(crate) tariff: String,
     pub(crate) state: PostingState,
+}
+
+impl Posting {
+    /// Whether the hotel still has to see it through: waiting, out, or of unknown fate.
+    pub(crate) fn unsettled(&self) -> bool {
+        matches!(
+            self.state,
+            PostingState::Unsent | PostingState::Out { .. } | PostingState::Unknown { .. }
+        )
+    }
 }
 
 fn encode(posting: &Posting) -> Result<Vec<u8>, JournalError> {
@@ -67,16 +86,24 @@ pub(super) fn queue(
     mut posting: Posting,
 ) -> Result<u64, JournalError> {
     let mut meta = txn.open_table(META).map_err(|e| error("journal", e))?;
-    let number = meta
+    let mut postings = txn.open_table(POSTINGS).map_err(|e| error("journal", e))?;
+    let mut number = meta
         .get(NEXT_POSTING)
         .map_err(|e| error("journal", e))?
         .map_or(1, |v| v.value());
+    // After 99,999,999 the numbers start again at 1, past those still kept.
+    while postings
+        .get(number)
+        .map_err(|e| error("journal", e))?
+        .is_some()
+    {
+        number = if number >= LAST_NUMBER { 1 } else { number + 1 };
+    }
     let next = if number >= LAST_NUMBER { 1 } else { number + 1 };
     meta.insert(NEXT_POSTING, next)
         .map_err(|e| error("journal", e))?;
     posting.number = number;
     posting.state = PostingState::Unsent;
-    let mut postings = txn.open_table(POSTINGS).map_err(|e| error("journal", e))?;
     postings
         .insert(number, encode(&posting)?.as_slice())
         .map_err(|e| error("journal", e))?;
@@ -144,6 +171,38 @@ impl Journal {
         .await?;
         rx.await
             .map_err(|_| JournalError::Other("a posting's change lost its answer".into()))
+    }
+
+    /// Posting `number` (unknown, refused or held) sent again on purpose: a new posting with a
+    /// number of its own (a late answer to the old one cannot be taken for the new one's), the
+    /// old one marked reposted. The new number.
+    pub(crate) async fn repost(&self, number: u64) -> Result<Option<u64>, JournalError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.write(Box::new(move |txn| {
+            let old = {
+                let postings = txn.open_table(POSTINGS).map_err(|e| error("journal", e))?;
+                postings
+                    .get(number)
+                    .map_err(|e| error("journal", e))?
+                    .map(|bytes| decode(bytes.value()))
+                    .transpose()?
+            };
+            let Some(mut old) = old else {
+                let _ = tx.send(None);
+                return Ok(());
+            };
+            let new = queue(txn, old.clone())?;
+            old.state = PostingState::Reposted { as_number: new };
+            let mut postings = txn.open_table(POSTINGS).map_err(|e| error("journal", e))?;
+            postings
+                .insert(number, encode(&old)?.as_slice())
+                .map_err(|e| error("journal", e))?;
+            let _ = tx.send(Some(new));
+            Ok(())
+        }))
+        .await?;
+        rx.await
+            .map_err(|_| JournalError::Other("a repost lost its answer".into()))
     }
 
     /// Every posting that is out (at a start: the service died while they were).
@@ -267,9 +326,13 @@ mod tests {
             .await
             .unwrap();
         assert!(journal.next_posting().unwrap().is_none());
-        // `charges repost`: back in the queue.
-        journal.set_posting(2, PostingState::Unsent).await.unwrap();
-        assert_eq!(journal.next_posting().unwrap().unwrap().number, 2);
+        // `charges repost`: a new posting, the old one marked.
+        assert_eq!(journal.repost(2).await.unwrap(), Some(3));
+        assert_eq!(journal.next_posting().unwrap().unwrap().number, 3);
+        assert_eq!(
+            journal.posting(2).unwrap().unwrap().state,
+            PostingState::Reposted { as_number: 3 }
+        );
         assert!(
             journal
                 .set_posting(99, PostingState::Posted)

@@ -80,6 +80,9 @@ pub(crate) trait Host: Send + Sync {
         state: PostingState,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<Option<Posting>, JournalError>> + Send + '_>>;
 
+    /// The room stay `stay` is in now; `None` once it ended (or is not known).
+    fn stay_room(&self, stay: u64) -> Option<String>;
+
     /// Woken when a charged call queues a posting.
     fn postings_queued(&self) -> Arc<tokio::sync::Notify>;
 

@@ -113,6 +113,7 @@ mod tests {
         Posting {
             number: 1729,
             call: 1,
+            stay: 1,
             room: "2781".into(),
             amount: Money(1050),
             number_dialled: "004989920920".into(),

@@ -666,12 +666,37 @@ impl Session<'_> {
             )
             .await;
         }
-        if !self.up {
+        // Nothing goes out before the link is up, nor during the PMS's resync.
+        if !self.up || self.house.is_some() {
             return true;
         }
-        let Some(posting) = self.link.host.next_posting() else {
+        let Some(mut posting) = self.link.host.next_posting() else {
             return true;
         };
+        // A `PS` names only the room: it goes to the room the stay is in now, and not at all
+        // once the stay ended (the room may have a new guest).
+        if let Some(room) = self.link.host.stay_room(posting.stay) {
+            posting.room = room;
+        } else {
+            let why = "the stay ended before it could be posted";
+            if self
+                .link
+                .host
+                .set_posting(posting.number, PostingState::Held { why: why.into() })
+                .await
+                .is_ok()
+            {
+                self.link.host.posted("held");
+                self.link.host.tell(
+                        &format!(
+                            "FIAS: posting P#{} of room {} is held: {why}; post it to the guest's folio by hand",
+                            posting.number, posting.room
+                        ),
+                        true,
+                    );
+            }
+            return true;
+        }
         // Marked out before it is written: a crash in between makes it unknown, never double.
         let at = crate::support::clock::epoch_secs();
         if let Err(error) = self

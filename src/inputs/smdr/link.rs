@@ -45,7 +45,7 @@ pub(crate) async fn run(link: Link, stop: watch::Receiver<Option<String>>) {
         };
         let why = match attempt {
             Ok(Ok(stream)) => {
-                link.hub.metrics.smdr_link_up(true);
+                link.hub.metrics.smdr_link_up(&link.pbx, true);
                 was_up = Some(true);
                 backoff = Duration::from_secs(1);
                 link.hub
@@ -58,12 +58,13 @@ pub(crate) async fn run(link: Link, stop: watch::Receiver<Option<String>>) {
             Ok(Err(error)) => error.to_string(),
             Err(_) => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
         };
-        link.hub.metrics.smdr_link_up(false);
+        link.hub.metrics.smdr_link_up(&link.pbx, false);
         if was_up != Some(false) {
             link.hub.notice(
                 &format!(
-                    "warning: the SMDR link to {} is down ({why}); calls are kept by the PBX until it is back (tried again every {} s at most)",
+                    "warning: the SMDR link to {} (PBX {}) is down ({why}); calls are kept by the PBX until it is back (tried again every {} s at most)",
                     link.server,
+                    link.pbx,
                     MAX_BACKOFF.as_secs()
                 ),
                 true,
@@ -143,7 +144,7 @@ async fn take(link: &Link, text: &str) {
     let today = chrono::Local::now().date_naive();
     match super::call(&link.pbx, text, link.format, today) {
         Ok(call) => {
-            let identity = format!("{}\u{1f}{}\u{1f}{text}", link.pbx, call.start);
+            let identity = super::identity(&link.pbx, &call, text);
             match link.charges.record(call, &identity).await {
                 Ok(Taken::New) => link.hub.metrics.smdr_record("recorded"),
                 Ok(Taken::Again) => link.hub.metrics.smdr_record("again"),

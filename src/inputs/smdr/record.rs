@@ -57,10 +57,11 @@ const LEVEL1: Layout = Layout {
     system: (105, 107),
 };
 
-/// Level 2 records the start to the second; everything after it moves 3 columns on.
+/// Level 2 records the start to the second (`hh:mm:ssp`, the `p` of a 12-hour clock in column 16);
+/// everything after it moves 3 columns on.
 const LEVEL2: Layout = Layout {
     format: SmdrFormat::Level2,
-    start: (8, 15),
+    start: (8, 16),
     duration: (18, 27),
     calling: (29, 35),
     digits: (42, 67),
@@ -134,7 +135,7 @@ pub(crate) enum SmdrError {
     #[error("the line has characters other than ASCII; an SMDR record has none")]
     NotAscii,
     #[error(
-        "{length} characters fit none of Mitel's SMDR layouts (90, 101, 112, 120, 131, 139, 162, 195 to 207)"
+        "{length} characters fit none of Mitel's SMDR layouts (90, 101, 112, 120, 131, 139, 162, 195 to 207); if every line says so, set `[smdr] format` to the layout of the PBX's SMDR Options form"
     )]
     UnknownLength { length: usize },
     #[error("the {field} field `{value}` (columns {from}-{to}) is not {expected}")]
@@ -190,6 +191,30 @@ pub(crate) fn parse(
         )
     })?;
     let (digits, meter_pulses) = digits_and_pulses(column(layout.digits));
+    // What a number or a party may hold: a character beyond these is noise, and would travel
+    // into the folio's `DD` and the log.
+    let plain = |text: &str| {
+        text.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'*' || b == b'#')
+    };
+    for (field, range, value) in [
+        ("digits dialled", layout.digits, digits.as_str()),
+        (
+            "calling party",
+            layout.calling,
+            column(layout.calling).trim(),
+        ),
+        ("called party", layout.called, column(layout.called).trim()),
+    ] {
+        if !plain(value) {
+            return Err(field_error(
+                field,
+                value,
+                range,
+                "digits (and * #), or a trunk or attendant",
+            ));
+        }
+    }
     let (answer_secs, answer_reported) =
         time_to_answer(column((layout.calling.1 + 1, layout.digits.0 - 1)));
     let completion = line
@@ -383,6 +408,54 @@ pub(crate) mod tests {
         assert_eq!(record.digits, "6135952122");
         assert_eq!(record.completion, Some('A'));
         assert_eq!(record.system, "000");
+    }
+
+    #[test]
+    fn a_number_with_anything_but_digits_is_noise_not_a_record() {
+        // `|` would become a field of the folio's `PS`; ESC would reach a terminal.
+        for digits in ["061|TA1|", "06\u{1b}[2J", "06 12"] {
+            let text = line(
+                90,
+                &[
+                    (2, "06/13"),
+                    (8, "11:42"),
+                    (15, "00:01:00"),
+                    (24, "214"),
+                    (34, digits),
+                    (60, "A"),
+                    (62, "T054"),
+                ],
+            );
+            let error = parse(&text, SmdrFormat::Standard, today()).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    SmdrError::Field {
+                        field: "digits dialled",
+                        ..
+                    }
+                ),
+                "{error}"
+            );
+            assert!(!error.to_string().contains('\u{1b}'), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_level_2_afternoon_on_a_12_hour_clock() {
+        let text = line(
+            207,
+            &[
+                (2, "03/05"),
+                (8, "05:20:37P"),
+                (18, "0000:00:05"),
+                (29, "9025"),
+                (42, "99999"),
+                (68, "A"),
+            ],
+        );
+        let record = parse(&text, SmdrFormat::Auto, today()).unwrap();
+        assert_eq!(record.start.format("%H:%M:%S").to_string(), "17:20:37");
     }
 
     #[test]

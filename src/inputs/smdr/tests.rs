@@ -44,6 +44,15 @@ fn the_real_level_2_records() {
     );
 }
 
+#[test]
+fn mitels_example_templates_are_refused_with_a_reason() {
+    let examples = include_str!("../../../tests/fixtures/smdr/mitel-examples.txt");
+    let lines: Vec<&str> = examples.lines().filter(|l| !l.starts_with('#')).collect();
+    insta::assert_snapshot!(described(&lines.join("\n"), SmdrFormat::Auto));
+    // The first, filled in as the page explains it, is a record (see
+    // `a_standard_record_is_read_by_mitels_columns`).
+}
+
 /// Station 214 calls 6135952122 on trunk 54, answered, 8:29 — in every layout.
 fn outgoing(length: usize) -> String {
     let (start, duration, calling, digits, completion, called) = match length {

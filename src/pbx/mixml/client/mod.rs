@@ -281,6 +281,7 @@ pub(crate) fn simulator_pbx(
         interface: crate::config::Interface::Mixml,
         // A simulator in this process: reading its report is cheap.
         wakeup_report: Duration::from_secs(5),
+        smdr: None,
     }
 }
 
