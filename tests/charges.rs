@@ -322,7 +322,7 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
     )
     .unwrap();
     let _service = crate::fias::serve(&pbx);
-    wait_for("the link to come up", || {
+    wait_logged(&pbx, "the link to come up", || {
         pms.received().iter().any(|r| r.starts_with("LA|"))
     });
     assert!(
@@ -333,8 +333,14 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
         pms.received()
     );
     pms.send(b"GI|RN1000|G#4711|GNSolo|GFAlina|");
-    wait_for("the check-in", || {
-        pbx.record("1000").directory_name == "Solo,Alina"
+    // The stay begins when hotelcare has the check-in done (not when the PBX has its name).
+    wait_logged(&pbx, "the stay", || {
+        pbx.hotelcare()
+            .args(["charges", "1000"])
+            .output()
+            .unwrap()
+            .status
+            .success()
     });
 
     // Posted: the PMS answers OK.
@@ -352,28 +358,52 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
         posted,
         ["PS|RN1000|PTC|TA70|DD0612345678|DU000101|DA<date>|TI<time>|P#1|CTNational|"]
     );
-    wait_for("the answer", || {
+    wait_logged(&pbx, "the answer", || {
         charges(&pbx, "1000")["stays"][0]["calls"][0]["posting"] == "P#1 posted"
+    });
+
+    // A PMS that answers another P# first, or twice: only the answer to the posting out counts.
+    pms.posting_faults(hotelcare::sim::fias_pms::PostingFaults::WrongNumberFirst);
+    port.place_call("1000", "0655555555", 10);
+    wait_logged(&pbx, "the posting after a stray answer", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][1]["posting"] == "P#2 posted"
+    });
+    pms.posting_faults(hotelcare::sim::fias_pms::PostingFaults::Twice);
+    port.place_call("1000", "0666666666", 10);
+    wait_logged(&pbx, "the posting answered twice", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][2]["posting"] == "P#3 posted"
+    });
+    pms.posting_faults(hotelcare::sim::fias_pms::PostingFaults::None);
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
+    assert!(
+        log.contains("answers P#1002, which is not the posting out: ignored"),
+        "{log}"
+    );
+    // The second answer comes after the first (that posted it): ignored then.
+    wait_logged(&pbx, "the second answer to be ignored", || {
+        std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log"))
+            .unwrap_or_default()
+            .contains("answers P#3, which is not the posting out: ignored")
     });
 
     // Refused: kept with its reason, never sent again by itself.
     pms.answer_postings(Some("NG"), std::time::Duration::ZERO);
     port.place_call("1000", "0698765432", 30);
-    wait_for("the refusal", || {
-        charges(&pbx, "1000")["stays"][0]["calls"][1]["posting"]
+    wait_logged(&pbx, "the refusal", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][3]["posting"]
             .as_str()
             .is_some_and(|p| {
-                p.starts_with("P#2 REFUSED (NG: guest not found: REFUSED BY SIMULATOR)")
+                p.starts_with("P#4 REFUSED (NG: guest not found: REFUSED BY SIMULATOR)")
             })
     });
 
     // No answer: unknown after the timeout, not resent; the next posting goes out after it.
     pms.answer_postings(None, std::time::Duration::ZERO);
     port.place_call("1000", "0611111111", 10);
-    wait_for("the timeout", || {
-        charges(&pbx, "1000")["stays"][0]["calls"][2]["posting"]
+    wait_logged(&pbx, "the timeout", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][4]["posting"]
             .as_str()
-            .is_some_and(|p| p.starts_with("P#3 UNKNOWN (no answer within 1 s)"))
+            .is_some_and(|p| p.starts_with("P#5 UNKNOWN (no answer within 1 s)"))
     });
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let sent = |number: &str| {
@@ -382,21 +412,24 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
             .filter(|r| r.starts_with("PS|") && r.contains(&format!("|P#{number}|")))
             .count()
     };
-    assert_eq!((sent("1"), sent("2"), sent("3")), (1, 1, 1));
+    assert_eq!(
+        (sent("1"), sent("2"), sent("3"), sent("4"), sent("5")),
+        (1, 1, 1, 1, 1)
+    );
 
     // Sent again on purpose, once the folio was checked.
     pms.answer_postings(Some("OK"), std::time::Duration::ZERO);
     let out = pbx
         .hotelcare()
-        .args(["charges", "repost", "P#3"])
+        .args(["charges", "repost", "P#5"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    wait_for("the repost", || {
-        charges(&pbx, "1000")["stays"][0]["calls"][2]["posting"] == "P#4 posted"
+    wait_logged(&pbx, "the repost", || {
+        charges(&pbx, "1000")["stays"][0]["calls"][4]["posting"] == "P#6 posted"
     });
-    // Sent again with a number of its own: a late answer to P#3 cannot pass for it.
-    assert_eq!((sent("3"), sent("4")), (1, 1));
+    // Sent again with a number of its own: a late answer to P#5 cannot pass for it.
+    assert_eq!((sent("5"), sent("6")), (1, 1));
     let out = pbx
         .hotelcare()
         .args(["charges", "repost", "1"])
@@ -410,7 +443,7 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
     );
     let metrics = crate::fias_records::api(&pbx, "/metrics").1;
     for line in [
-        "hotelcare_postings_total{outcome=\"posted\"} 2",
+        "hotelcare_postings_total{outcome=\"posted\"} 4",
         "hotelcare_postings_total{outcome=\"refused\"} 1",
         "hotelcare_postings_total{outcome=\"unknown\"} 1",
     ] {

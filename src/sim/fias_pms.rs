@@ -130,6 +130,19 @@ struct State {
     /// How a posting (`PS`) is answered: `PA` with this status (`None`: no answer at all) after
     /// this long. Default: `OK` at once.
     posting_answer: Option<(Option<String>, Duration)>,
+    /// Faults of the answers: a `PA` for another `P#` first, or the answer sent twice.
+    posting_faults: PostingFaults,
+}
+
+/// How a PMS gets its posting answers wrong.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PostingFaults {
+    #[default]
+    None,
+    /// A `PA` for a `P#` 1000 higher comes before the right one.
+    WrongNumberFirst,
+    /// The right `PA` comes twice.
+    Twice,
 }
 
 /// A running PMS simulator.
@@ -226,6 +239,11 @@ impl FiasPms {
         self.lock().posting_answer = Some((status.map(str::to_owned), delay));
     }
 
+    /// Gets the answers to postings wrong as `faults` says.
+    pub fn posting_faults(&self, faults: PostingFaults) {
+        self.lock().posting_faults = faults;
+    }
+
     /// How many queued records went out so far.
     pub fn sent(&self) -> usize {
         self.lock().sent
@@ -253,25 +271,35 @@ impl Drop for FiasPms {
 
 /// Queues the `PA` of the posting `text`, as the simulator is told to answer it.
 fn answer_posting(state: &Arc<Mutex<State>>, text: &str) {
-    let (status, delay) = state
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .posting_answer
-        .clone()
-        .unwrap_or((Some("OK".to_owned()), Duration::ZERO));
+    let (answer, faults) = {
+        let state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        (state.posting_answer.clone(), state.posting_faults)
+    };
+    let (status, delay) = answer.unwrap_or((Some("OK".to_owned()), Duration::ZERO));
     let Some(status) = status else {
         return;
     };
-    let answer = format!(
-        "\x02PA|RN{}|AS{status}|P#{}|{}\x03",
-        field(text, "RN").unwrap_or(""),
-        field(text, "P#").unwrap_or(""),
-        if status == "OK" {
-            ""
-        } else {
-            "CTREFUSED BY SIMULATOR|"
-        }
-    );
+    let number = field(text, "P#").unwrap_or("");
+    let answer_for = |number: &str| {
+        format!(
+            "\x02PA|RN{}|AS{status}|P#{number}|{}\x03",
+            field(text, "RN").unwrap_or(""),
+            if status == "OK" {
+                ""
+            } else {
+                "CTREFUSED BY SIMULATOR|"
+            }
+        )
+    };
+    let mut answers = Vec::new();
+    if faults == PostingFaults::WrongNumberFirst {
+        let wrong = number.parse::<u64>().map_or(0, |n| n + 1000);
+        answers.push(answer_for(&wrong.to_string()));
+    }
+    answers.push(answer_for(number));
+    if faults == PostingFaults::Twice {
+        answers.push(answer_for(number));
+    }
     let state = Arc::clone(state);
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
@@ -279,7 +307,7 @@ fn answer_posting(state: &Arc<Mutex<State>>, text: &str) {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .to_send
-            .push(answer.into_bytes());
+            .extend(answers.into_iter().map(String::into_bytes));
     });
 }
 
