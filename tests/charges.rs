@@ -574,3 +574,41 @@ fn killed_while_calls_stream_in_no_call_is_posted_twice() {
     drop(service);
     drop(port);
 }
+
+/// A PBX whose SMDR connection drops in the middle of a record: the half is not a call; the
+/// link reconnects and the next whole record is.
+#[test]
+fn a_record_cut_off_by_a_dropped_link_is_not_a_call() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let pbx = TestPbx::start();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!("{config}{CHARGES}\n[smdr]\nserver = \"{address}\"\n"),
+    )
+    .unwrap();
+    let _service = crate::fias::serve(&pbx);
+    let out = pbx.run("CHECKIN 1000 \"Solo,Alina\"\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let whole = outgoing("1000", "0612345678", "00:01:00");
+    {
+        let (mut first, _) = listener.accept().unwrap();
+        std::io::Write::write_all(&mut first, &whole.as_bytes()[..50]).unwrap();
+    } // dropped: the PBX went away mid-record
+    let (mut second, _) = listener.accept().unwrap();
+    std::io::Write::write_all(&mut second, format!("{whole}\r\n").as_bytes()).unwrap();
+    wait_logged(&pbx, "the whole record", || {
+        charges(&pbx, "1000")["stays"][0]["total"] == "0.40"
+    });
+    let metrics = crate::fias_records::api(&pbx, "/metrics").1;
+    assert!(
+        metrics.contains("hotelcare_smdr_records_total{outcome=\"cut_off\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("hotelcare_smdr_records_total{outcome=\"recorded\"} 1"),
+        "{metrics}"
+    );
+    drop(second);
+}
