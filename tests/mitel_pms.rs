@@ -401,3 +401,129 @@ fn hotelcare_std(pms: &TestPms) -> std::process::Command {
         .stderr(std::process::Stdio::null());
     command
 }
+
+/// A PBX that answers every ENQ with its own transaction (a glare storm): with `timeout_secs =
+/// 3` the check-in gives up within about 3 s — not the 96 s the trial saw — and says why.
+#[test]
+fn a_glare_storm_is_bounded_by_the_pbxs_timeout() {
+    let pms = TestPms::start("");
+    let config = std::fs::read_to_string(&pms.config).unwrap();
+    std::fs::write(
+        &pms.config,
+        config
+            .replace(
+                "interface = \"mitel-pms\"\n",
+                "interface = \"mitel-pms\"\ntimeout_secs = 3\n",
+            )
+            .replace("attempts = 6", "attempts = 1"),
+    )
+    .unwrap();
+    pms.simulator().set_faults(PmsFaults {
+        glare_every: 1,
+        ..PmsFaults::default()
+    });
+    let started = std::time::Instant::now();
+    let ran = pms.run("CHECKIN 1000 \"Solo,Alina\"\n");
+    let took = started.elapsed();
+    let said = format!("{}{}", text(&ran.stdout), text(&ran.stderr));
+    assert!(!ran.status.success(), "{said}");
+    assert!(
+        said.contains("kept the link busy with its own transactions (glare) for 3 s"),
+        "{said}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(12),
+        "{took:?}: {said}"
+    );
+    assert!(
+        pms.simulator()
+            .applied()
+            .iter()
+            .all(|f| !f.starts_with("CHK1"))
+    );
+}
+
+/// Line noise with ACK bytes in it: an ACK that came before our frame does not pass for the
+/// PBX's acceptance of it; the frame the PBX never applied is not reported done.
+#[test]
+fn a_stray_ack_in_noise_is_not_taken_for_acceptance() {
+    let pms = TestPms::start("");
+    let config = std::fs::read_to_string(&pms.config).unwrap();
+    std::fs::write(
+        &pms.config,
+        config
+            .replace(
+                "interface = \"mitel-pms\"\n",
+                "interface = \"mitel-pms\"\ntimeout_secs = 3\n",
+            )
+            .replace("attempts = 6", "attempts = 1"),
+    )
+    .unwrap();
+    pms.simulator().set_faults(PmsFaults {
+        noise_acks: true,
+        ..PmsFaults::default()
+    });
+    let ran = pms.run("CHECKIN 1000 \"Solo,Alina\"\n");
+    let said = format!("{}{}", text(&ran.stdout), text(&ran.stderr));
+    assert!(
+        !ran.status.success(),
+        "reported done though never applied: {said}"
+    );
+    assert!(pms.simulator().applied().is_empty(), "{said}");
+    assert!(said.contains("no answer to"), "{said}");
+}
+
+/// A PBX that asks to be initialized 30 times in a row (the trial saw 30 general resets, 11,458
+/// frames): requests that come while a reset is queued or runs are answered by it.
+#[test]
+fn repeated_requests_to_initialize_are_folded_into_the_running_reset() {
+    let pms = TestPms::start("");
+    let config = std::fs::read_to_string(&pms.config).unwrap();
+    std::fs::write(
+        &pms.config,
+        config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
+    )
+    .unwrap();
+    let mut service =
+        crate::support::Service::new(hotelcare_std(&pms).arg("serve").spawn().unwrap());
+    let info = pms.dir.path().join("state/service.json");
+    crate::support::wait_for("service.json", || info.exists());
+    let ran = pms.run("CHECKIN 1000 \"Solo,Alina\"\nCHECKIN 2000 \"Rex,Ray\"\n");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    // A slow PBX: a reset takes a while, and the requests keep coming meanwhile.
+    pms.simulator().set_faults(PmsFaults {
+        latency: std::time::Duration::from_millis(20),
+        ..PmsFaults::default()
+    });
+    for _ in 0..30 {
+        pms.simulator().reboot();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let resets = || {
+        pms.simulator()
+            .applied()
+            .iter()
+            .filter(|frame| *frame == "GRS")
+            .count()
+    };
+    crate::support::wait_for("a general reset", || resets() > 0);
+    // Quiet for a while: every request has been answered.
+    let mut seen = resets();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let now = resets();
+        if now == seen {
+            break;
+        }
+        seen = now;
+    }
+    let log = std::fs::read_to_string(pms.dir.path().join("logs/hotelcare-service.log"))
+        .unwrap_or_default();
+    assert!(seen <= 6, "{seen} general resets for 30 requests:\n{log}");
+    assert!(
+        log.contains("answered by it, not each with a reset of its own"),
+        "{log}"
+    );
+    let _ = service.kill();
+    let _ = service.wait();
+}

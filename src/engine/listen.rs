@@ -37,7 +37,16 @@ pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
                     problem,
                 });
             };
-            while let Some(event) = inbox.recv().await {
+            // Events read ahead while folding requests to initialize (kept in order).
+            let mut held = std::collections::VecDeque::new();
+            loop {
+                let event = match held.pop_front() {
+                    Some(event) => event,
+                    None => match inbox.recv().await {
+                        Some(event) => event,
+                        None => break,
+                    },
+                };
                 match event {
                     WireEvent::LinkUp { text } => sink(&Event::Link {
                         pbx: &name,
@@ -75,6 +84,8 @@ pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
                     }
                     WireEvent::ResetRequested { text } => {
                         notice(&text, false);
+                        // Requests already queued are answered by this one reset.
+                        let mut folded = fold_requests(&mut inbox, &mut held);
                         let rooms = match journal.rooms() {
                             Ok(rooms) => rooms
                                 .into_iter()
@@ -94,9 +105,36 @@ pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
                             Ok(summary) => notice(&summary, false),
                             Err(error) => notice(&error.to_string(), true),
                         }
+                        // And so are those that came while it ran: the PBX has every room now.
+                        folded += fold_requests(&mut inbox, &mut held);
+                        if folded > 0 {
+                            notice(
+                                &format!(
+                                    "{folded} more request(s) to initialize came while the general reset was queued or ran: answered by it, not each with a reset of its own"
+                                ),
+                                false,
+                            );
+                        }
                     }
                 }
             }
         });
     }
+}
+
+/// Takes every event already waiting: requests to initialize are counted (one reset answers
+/// them all), the others kept in order in `held`.
+fn fold_requests(
+    inbox: &mut mpsc::UnboundedReceiver<WireEvent>,
+    held: &mut std::collections::VecDeque<WireEvent>,
+) -> usize {
+    let mut folded = 0;
+    while let Ok(event) = inbox.try_recv() {
+        if matches!(event, WireEvent::ResetRequested { .. }) {
+            folded += 1;
+        } else {
+            held.push_back(event);
+        }
+    }
+    folded
 }

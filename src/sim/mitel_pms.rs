@@ -59,6 +59,9 @@ pub struct PmsFaults {
     pub maid_every: Option<Duration>,
     /// Wait this long before each answer.
     pub latency: Duration,
+    /// Line noise: every `ENQ` is answered `ACK` and a stray `ACK`, and the frame that follows
+    /// is lost in the noise (never applied, never answered).
+    pub noise_acks: bool,
 }
 
 /// What the simulator counted.
@@ -220,14 +223,14 @@ async fn serve(
         if byte != ENQ {
             continue;
         }
-        let (silent, glare, latency) = {
+        let (silent, glare, latency, noise) = {
             let mut state = lock(&state);
             state.stats.transactions += 1;
             let n = state.stats.transactions;
             let faults = state.faults.clone();
             let silent = state.rng.f64() < faults.silent_rate;
             let glare = faults.glare_every > 0 && n % u64::from(faults.glare_every) == 0;
-            (silent, glare, faults.latency)
+            (silent, glare, faults.latency, faults.noise_acks)
         };
         if silent {
             // A timeout on the PMS's side: it may send the same frame again.
@@ -242,10 +245,11 @@ async fn serve(
                     .rooms
                     .keys()
                     .next()
-                    .map(|room| format!("STS3 {room:<width$}", width = state.width))
+                    .map(|room| format!("STS2 {room:<width$}", width = state.width))
             };
             let room = room.unwrap_or_default();
-            if !unsolicited_after_enq(&mut stream, &state, &room).await {
+            // Glare: the PBX answers the PMS's ENQ with its own.
+            if !unsolicited(&mut stream, &state, &room).await {
                 return;
             }
             // A PBX with more to say sends its next ENQ at once: the PMS, backing off after
@@ -256,6 +260,15 @@ async fn serve(
             continue;
         }
         answer_after(received, latency).await;
+        if noise {
+            // The stray ACK arrives with the real one, before the PMS sends its frame.
+            if stream.write_all(&[ACK, ACK]).await.is_err() {
+                return;
+            }
+            let _ = read_frame(&mut stream).await;
+            last_acked = None;
+            continue;
+        }
         if stream.write_all(&[ACK]).await.is_err() {
             return;
         }

@@ -79,6 +79,7 @@ impl MitelPmsDriver {
             Settings {
                 keepalive: settings.pms.keepalive,
                 connect_timeout,
+                transaction: connect_timeout,
             },
             on_message,
             Arc::clone(&events),

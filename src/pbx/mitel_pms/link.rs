@@ -105,6 +105,8 @@ pub(crate) struct Link {
 pub(crate) struct Settings {
     pub(crate) keepalive: Option<Duration>,
     pub(crate) connect_timeout: Duration,
+    /// A whole transaction of ours, glare and its back-offs included, at most (`timeout_secs`).
+    pub(crate) transaction: Duration,
 }
 
 impl Link {
@@ -165,6 +167,34 @@ impl Connection {
             .write_all(bytes)
             .await
             .map_err(|e| LinkError::Lost(format!("the connection broke: {e}")))
+    }
+
+    /// Takes what the PBX sent that is waiting now, before a transaction of ours: a PBX's `ENQ`
+    /// is its transaction (taken); any other byte is noise — an `ACK` in it must not pass for
+    /// the answer to what we are about to send. How many noise bytes there were.
+    async fn drain(
+        &mut self,
+        exchange: &mut Exchange,
+        on_message: &OnMessage,
+    ) -> Result<usize, LinkError> {
+        let mut noise = 0;
+        loop {
+            // A zero timeout polls the read once: only what is already here.
+            match tokio::time::timeout(Duration::ZERO, self.reader.read_u8()).await {
+                Err(_) => return Ok(noise),
+                Ok(Ok(ENQ)) => {
+                    if let Some(text) = self.receive(exchange).await? {
+                        on_message(&text);
+                    }
+                }
+                Ok(Ok(_)) => noise += 1,
+                Ok(Err(e)) => {
+                    return Err(LinkError::Lost(format!(
+                        "the PBX closed the connection ({e})"
+                    )));
+                }
+            }
+        }
     }
 
     /// The next byte before `deadline`; `Ok(None)` at the deadline.
@@ -269,7 +299,8 @@ async fn run(
                     reconnect_pause = Duration::from_secs(1);
                     connection = Some(opened);
                     let open = connection.as_mut().expect("just set");
-                    let mut result = transact(open, &request.frame, &on_message).await;
+                    let mut result =
+                        transact(open, &request.frame, &on_message, settings.transaction).await;
                     if let Ok(exchange) = &mut result {
                         exchange.connected = true;
                     }
@@ -294,7 +325,10 @@ async fn run(
                     connection = Some(opened);
                     let open = connection.as_mut().expect("just set");
                     let frame = Record::AreYouThere.frame(5);
-                    if transact(open, &frame, &on_message).await.is_err() {
+                    if transact(open, &frame, &on_message, settings.transaction)
+                        .await
+                        .is_err()
+                    {
                         connection = None;
                     }
                 }
@@ -314,7 +348,7 @@ async fn run(
         tokio::select! {
             request = requests.recv() => {
                 let Some(request) = request else { return };
-                let result = transact(open, &request.frame, &on_message).await;
+                let result = transact(open, &request.frame, &on_message, settings.transaction).await;
                 if matches!(result, Err(LinkError::Lost(_))) {
                     say(&to, WireEvent::LinkDown { text: format!("Mitel PMS link to {address} lost; it is made again for the next frame") });
                     connection = None;
@@ -339,7 +373,7 @@ async fn run(
             },
             () = tokio::time::sleep(keepalive), if settings.keepalive.is_some() => {
                 let frame = Record::AreYouThere.frame(5);
-                if let Err(error) = transact(open, &frame, &on_message).await {
+                if let Err(error) = transact(open, &frame, &on_message, settings.transaction).await {
                     tracing::warn!("the PBX did not answer \"are you there\": {error:?}");
                     connection = None;
                 }
@@ -354,15 +388,30 @@ async fn transact(
     connection: &mut Connection,
     frame: &[u8],
     on_message: &OnMessage,
+    limit: Duration,
 ) -> Result<Exchange, LinkError> {
     let mut exchange = Exchange::default();
     let mut glare_until: Option<Instant> = None;
+    let mut noise = 0;
+    let mut glared = false;
+    // The whole transaction, glare back-offs included, ends by then: a PBX that answers every
+    // ENQ with its own holds no frame of ours for longer than `timeout_secs`.
+    let overall = Instant::now() + limit;
+    let busy = || {
+        LinkError::Lost(format!(
+            "the PBX kept the link busy with its own transactions (glare) for {} s, the PBX's `timeout_secs`; nothing of ours was sent",
+            limit.as_secs()
+        ))
+    };
     // ENQ until the PBX grants it.
     'enquire: loop {
         if let Some(until) = glare_until.take() {
             // Yielded to the PBX: wait for its ENQ until the back-off ends.
             loop {
-                match connection.byte_until(until).await? {
+                if Instant::now() >= overall {
+                    return Err(busy());
+                }
+                match connection.byte_until(until.min(overall)).await? {
                     None => break,
                     Some(ENQ) => {
                         if let Some(text) = connection.receive(&mut exchange).await? {
@@ -374,11 +423,16 @@ async fn transact(
                 }
             }
         }
+        if Instant::now() >= overall {
+            return Err(busy());
+        }
+        noise += connection.drain(&mut exchange, on_message).await?;
         connection.write(&[ENQ]).await?;
         exchange.sent.push("<ENQ>".into());
-        let deadline = Instant::now() + ANSWER_TIME;
+        let deadline = (Instant::now() + ANSWER_TIME).min(overall);
         loop {
             match connection.byte_until(deadline).await? {
+                None if glared && Instant::now() >= overall => return Err(busy()),
                 None => {
                     return Err(LinkError::Lost(format!(
                         "no answer to ENQ within {} s",
@@ -403,17 +457,20 @@ async fn transact(
                         on_message(&text);
                     }
                     glare_until = Some(Instant::now() + GLARE_BACKOFF);
+                    glared = true;
                     continue 'enquire;
                 }
-                Some(_) => {}
+                Some(_) => noise += 1,
             }
         }
     }
     let shown = visible(frame);
     for sending in 0..=FRAME_RETRIES {
+        // An ACK that came before our ETX answers nothing we sent.
+        noise += connection.drain(&mut exchange, on_message).await?;
         connection.write(frame).await?;
         exchange.sent.push(shown.clone());
-        let deadline = Instant::now() + ANSWER_TIME;
+        let deadline = (Instant::now() + ANSWER_TIME).min(overall);
         loop {
             match connection.byte_until(deadline).await? {
                 None => {
@@ -424,13 +481,18 @@ async fn transact(
                 }
                 Some(ACK) => {
                     exchange.received.push("<ACK>".into());
+                    if noise > 0 {
+                        tracing::warn!(
+                            "{noise} stray byte(s) from the PBX around {shown} were not taken as an answer (noise on the line?)"
+                        );
+                    }
                     return Ok(exchange);
                 }
                 Some(NAK) => {
                     exchange.received.push("<NAK>".into());
                     break;
                 }
-                Some(_) => {}
+                Some(_) => noise += 1,
             }
         }
         if sending == FRAME_RETRIES {
