@@ -152,6 +152,39 @@ fn queue_drop_takes_numbers_as_queue_list_prints_them_and_all_failed_ones() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("not a command number"));
+    // A range drops those of its numbers still in the journal (4 and 6; 5 is not there).
+    assert_eq!(
+        pbx.run("COS 4714 BLOCK
+COS 4715 BLOCK
+COS 4716 BLOCK
+")
+            .status
+            .code(),
+        Some(4)
+    );
+    let dropped = pbx
+        .hotelcare()
+        .args(["queue", "drop", "#5"])
+        .output()
+        .unwrap();
+    assert!(dropped.status.success(), "{}", text(&dropped.stderr));
+    let dropped = pbx
+        .hotelcare()
+        .args(["queue", "drop", "3-9"])
+        .output()
+        .unwrap();
+    assert!(dropped.status.success(), "{}", text(&dropped.stderr));
+    let stdout = text(&dropped.stdout);
+    assert!(
+        stdout.contains("dropped #4: room 4714") && stdout.contains("dropped #6: room 4716"),
+        "{stdout}"
+    );
+    let backwards = pbx
+        .hotelcare()
+        .args(["queue", "drop", "9-3"])
+        .output()
+        .unwrap();
+    assert_eq!(backwards.status.code(), Some(2));
 }
 
 #[test]

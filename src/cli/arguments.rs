@@ -288,9 +288,10 @@ pub(crate) enum QueueAction {
     },
     /// Take commands out of the journal for good
     Drop {
-        /// Their numbers, as `queue list` shows them (`7` or `#7`)
-        #[arg(required_unless_present = "failed", value_parser = sequence_number)]
-        seqs: Vec<u64>,
+        /// Their numbers, as `queue list` shows them (`7` or `#7`), or ranges (`5-9`: those of
+        /// them still in the journal)
+        #[arg(required_unless_present = "failed", value_parser = sequence_numbers)]
+        seqs: Vec<Numbers>,
         /// Every failed command (they are listed first)
         #[arg(long)]
         failed: bool,
@@ -372,7 +373,7 @@ enum BadValue {
     NotANumber(String),
     #[error(transparent)]
     Rate(#[from] crate::sim::NotAShare),
-    #[error("`{0}` is not a command number; give it as `queue list` shows it, such as `#7` or `7`")]
+    #[error("`{0}` is not a command number; give it as `queue list` shows it, such as `#7` or `7`, or a range such as `5-9` (first to last, at most 100000)")]
     SequenceNumber(String),
     #[error("give the room's extension: its directory number, 1 to 7 digits")]
     Extension,
@@ -386,12 +387,34 @@ fn rate(text: &str) -> Result<f64, BadValue> {
     Ok(crate::sim::check_rate(rate)?)
 }
 
-/// A command's number as `queue list` prints it: `7` or `#7`.
-fn sequence_number(text: &str) -> Result<u64, BadValue> {
-    text.trim()
-        .trim_start_matches('#')
-        .parse()
-        .map_err(|_| BadValue::SequenceNumber(text.to_owned()))
+/// Commands' numbers as given: one (`7`, `#7`) or a range (`5-9`, `#5-#9`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Numbers {
+    One(u64),
+    Range(u64, u64),
+}
+
+/// The widest range `queue drop` takes at once.
+const MAX_RANGE: u64 = 100_000;
+
+/// A command's number as `queue list` prints it, or a range of them.
+fn sequence_numbers(text: &str) -> Result<Numbers, BadValue> {
+    let one = |part: &str| {
+        part.trim()
+            .trim_start_matches('#')
+            .parse::<u64>()
+            .map_err(|_| BadValue::SequenceNumber(text.to_owned()))
+    };
+    match text.split_once('-') {
+        None => one(text).map(Numbers::One),
+        Some((first, last)) => {
+            let (first, last) = (one(first)?, one(last)?);
+            if first > last || last - first >= MAX_RANGE {
+                return Err(BadValue::SequenceNumber(text.to_owned()));
+            }
+            Ok(Numbers::Range(first, last))
+        }
+    }
 }
 
 /// An extension on the command line: 1 to 7 digits, nothing else (it becomes part of a command).

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::cli::arguments::Format;
+use crate::cli::arguments::{Format, Numbers};
 use crate::cli::client::{Client, Need, failed, with_backend};
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
@@ -85,9 +85,26 @@ async fn retry_with(client: &Client<'_>, raw: bool) -> Result<Exit, Exit> {
 
 /// `queue drop SEQ...`: takes commands out of the journal for good (an operator's decision,
 /// e.g. for a room that no longer exists). With `failed`, every failed command too.
-pub(crate) fn drop(config: &Config, seqs: &[u64], failed_too: bool) -> Exit {
+pub(crate) fn drop(config: &Config, given: &[Numbers], failed_too: bool) -> Exit {
     with_backend(config, Need::Journal, false, async |client| {
-        let mut seqs = seqs.to_vec();
+        let mut seqs = Vec::new();
+        // A range drops those of its numbers that are in the journal; a number given alone
+        // that is not is an error.
+        let mut in_a_range = std::collections::BTreeSet::new();
+        for numbers in given {
+            match *numbers {
+                Numbers::One(seq) => seqs.push(seq),
+                Numbers::Range(first, last) => {
+                    let answer = client.backend.queue(None).await.map_err(failed)?;
+                    for command in answer.queue.commands {
+                        if (first..=last).contains(&command.seq) {
+                            seqs.push(command.seq);
+                            in_a_range.insert(command.seq);
+                        }
+                    }
+                }
+            }
+        }
         if failed_too {
             let answer = client.backend.queue(None).await.map_err(failed)?;
             let failed: Vec<u64> = answer
@@ -108,6 +125,7 @@ pub(crate) fn drop(config: &Config, seqs: &[u64], failed_too: bool) -> Exit {
         for seq in seqs {
             match client.backend.drop_command(seq).await {
                 Ok(dropped) => outln!("{}", dropped.text),
+                Err(BackendError::NotFound(_)) if in_a_range.contains(&seq) => {}
                 Err(error @ (BackendError::NotFound(_) | BackendError::Conflict(_))) => {
                     exit = failed(error);
                 }

@@ -75,11 +75,23 @@ impl Findings {
                 );
             }
         }
-        for room in &self.unmanaged {
-            let _ = writeln!(
-                out,
-                "{room:>7}  unmanaged: the PBX has it, hotelcare never changed it (left alone)"
-            );
+        match self.unmanaged.as_slice() {
+            [] => {}
+            [room] => {
+                let _ = writeln!(
+                    out,
+                    "{room:>7}  unmanaged: the PBX has it, hotelcare never changed it (left alone)"
+                );
+            }
+            rooms => {
+                // One line for them all: a fresh house has hundreds.
+                let _ = writeln!(
+                    out,
+                    "{} rooms unmanaged (the PBX has them, hotelcare never changed them; left alone): {}",
+                    rooms.len(),
+                    ranges(rooms)
+                );
+            }
         }
         for note in &self.notes {
             let _ = writeln!(out, "{note}");
@@ -443,4 +455,50 @@ fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// `1000-1099, 2001, 2003-2004`: directory numbers as runs of consecutive numbers.
+fn ranges(rooms: &[String]) -> String {
+    let mut numbers: Vec<(u64, &str)> = Vec::new();
+    let mut others: Vec<&str> = Vec::new();
+    for room in rooms {
+        // Leading zeros keep a number apart (`0100` is not `100`).
+        match room.parse::<u64>() {
+            Ok(n) if !room.starts_with('0') || room == "0" => numbers.push((n, room)),
+            _ => others.push(room),
+        }
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut out: Vec<String> = Vec::new();
+    let mut index = 0;
+    while index < numbers.len() {
+        let start = index;
+        while index + 1 < numbers.len() && numbers[index + 1].0 == numbers[index].0 + 1 {
+            index += 1;
+        }
+        out.push(if index == start {
+            numbers[start].1.to_owned()
+        } else {
+            format!("{}-{}", numbers[start].1, numbers[index].1)
+        });
+        index += 1;
+    }
+    out.extend(others.into_iter().map(str::to_owned));
+    out.join(", ")
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::ranges;
+
+    #[test]
+    fn unmanaged_rooms_are_runs() {
+        let rooms: Vec<String> = ["1002", "1000", "1001", "2001", "2003", "2004", "0100"]
+            .iter()
+            .map(|r| (*r).to_owned())
+            .collect();
+        assert_eq!(ranges(&rooms), "1000-1002, 2001, 2003-2004, 0100");
+    }
 }

@@ -124,17 +124,12 @@ pub(crate) async fn handle(
 /// `GRS`, then every room of the expected state that is this PBX's (occupied: `CHK1`, name,
 /// level; vacant: `CHK0`, block level), then `END`. A frame that fails abandons the cycle (the
 /// PBX gives up on it too, and asks again after its next restart). `Ok`: what was sent.
-pub(crate) async fn general_reset(
-    link: &Link,
-    settings: &PmsSettings,
-    rooms: Vec<(String, crate::engine::RoomState)>,
-) -> Result<String, WireError> {
-    let rooms: Vec<_> = rooms
-        .into_iter()
-        .filter(|(room, _)| settings.owns(room))
-        .collect();
+/// The records of a general reset: `GRS`, each room as hotelcare expects it — an occupied
+/// one's check-in, name, restriction, and the message lamp and do not disturb that are on (a
+/// restarted PBX lost them too) — or its check-out, then `END`.
+fn reset_records(settings: &PmsSettings, rooms: &[(String, crate::engine::RoomState)]) -> Vec<Record> {
     let mut records = vec![Record::GeneralReset];
-    for (room, state) in &rooms {
+    for (room, state) in rooms {
         if state.occupied {
             records.push(Record::CheckIn(room.clone()));
             if let Some(guest) = &state.guest {
@@ -148,11 +143,30 @@ pub(crate) async fn general_reset(
                 state.cor.unwrap_or(settings.block),
                 room.clone(),
             ));
+            if state.flags.message_waiting == Some(true) {
+                records.push(Record::MessageWaiting(true, room.clone()));
+            }
+            if state.flags.do_not_disturb == Some(true) {
+                records.push(Record::DoNotDisturb(true, room.clone()));
+            }
         } else {
             records.push(Record::CheckOut(room.clone()));
         }
     }
     records.push(Record::End);
+    records
+}
+
+pub(crate) async fn general_reset(
+    link: &Link,
+    settings: &PmsSettings,
+    rooms: Vec<(String, crate::engine::RoomState)>,
+) -> Result<String, WireError> {
+    let rooms: Vec<_> = rooms
+        .into_iter()
+        .filter(|(room, _)| settings.owns(room))
+        .collect();
+    let records = reset_records(settings, &rooms);
     let summary = format!(
         "general reset for the PBX at {}: {} rooms, {} records",
         link.address(),
@@ -174,6 +188,26 @@ pub(crate) async fn general_reset(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_general_reset_keeps_the_lamp_and_do_not_disturb() {
+        let settings = PmsSettings::from_config(&crate::config::Config::builtin());
+        let mut state = crate::engine::RoomState {
+            occupied: true,
+            cor: Some(2),
+            ..Default::default()
+        };
+        state.flags.message_waiting = Some(true);
+        state.flags.do_not_disturb = Some(true);
+        let texts: Vec<String> = reset_records(&settings, &[("1000".into(), state)])
+            .iter()
+            .map(|record| record.text(5))
+            .collect();
+        assert_eq!(
+            texts,
+            ["GRS", "CHK1  1000", "RST2  1000", "MW 1  1000", "DND1  1000", "END"]
+        );
+    }
 
     #[test]
     fn the_pbx_messages_are_read() {
