@@ -230,9 +230,14 @@ fn the_example_configuration_is_valid_and_documents_every_key() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    // `password` and `password_env` exclude each other; `ca_file` and `pin_sha256` too.
+    // `password`, `password_env` and `password_file` exclude each other; `ca_file` and
+    // `pin_sha256` too.
     let uncommented = uncommented
         .replace("password = \"...\"", "")
+        .replace(
+            "password_file = \"/run/credentials/hotelcare.service/pbx-password\"",
+            "",
+        )
         .replace("pin_sha256 = \"AB:CD:...\"", "");
     let config = dir.path().join("hotelcare.toml");
     std::fs::write(&config, uncommented).unwrap();

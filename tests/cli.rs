@@ -154,12 +154,14 @@ fn queue_drop_takes_numbers_as_queue_list_prints_them_and_all_failed_ones() {
     assert!(text(&bad.stderr).contains("not a command number"));
     // A range drops those of its numbers still in the journal (4 and 6; 5 is not there).
     assert_eq!(
-        pbx.run("COS 4714 BLOCK
+        pbx.run(
+            "COS 4714 BLOCK
 COS 4715 BLOCK
 COS 4716 BLOCK
-")
-            .status
-            .code(),
+"
+        )
+        .status
+        .code(),
         Some(4)
     );
     let dropped = pbx
@@ -551,4 +553,42 @@ fn hotelcare_config_names_the_configuration() {
         "{}",
         text(&missing.stderr)
     );
+}
+
+/// The PBX password from a file (a systemd credential, `LoadCredential=`): read when
+/// connecting, its trailing line break dropped; a file that cannot be read is named, its
+/// content never shown.
+#[test]
+fn the_pbx_password_may_come_from_a_file() {
+    let pbx = TestPbx::start();
+    let secret = pbx.dir.path().join("pbx-password");
+    std::fs::write(&secret, format!("{}\n", crate::support::PASSWORD)).unwrap();
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    let with_file = config.replace(
+        "password_env = \"HOTELCARE_TEST_PBX_PASSWORD\"",
+        "password_file = \"pbx-password\"",
+    );
+    assert_ne!(with_file, config);
+    std::fs::write(&pbx.config, &with_file).unwrap();
+    let out = pbx
+        .hotelcare()
+        .env_remove("HOTELCARE_TEST_PBX_PASSWORD")
+        .arg("test-access")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::remove_file(&secret).unwrap();
+    let out = pbx
+        .hotelcare()
+        .env_remove("HOTELCARE_TEST_PBX_PASSWORD")
+        .arg("test-access")
+        .output()
+        .unwrap();
+    let said = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("`pbx.password_file`: the password file"),
+        "{said}"
+    );
+    assert!(!said.contains(crate::support::PASSWORD), "{said}");
 }

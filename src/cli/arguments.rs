@@ -373,7 +373,9 @@ enum BadValue {
     NotANumber(String),
     #[error(transparent)]
     Rate(#[from] crate::sim::NotAShare),
-    #[error("`{0}` is not a command number; give it as `queue list` shows it, such as `#7` or `7`, or a range such as `5-9` (first to last, at most 100000)")]
+    #[error(
+        "`{0}` is not a command number; give it as `queue list` shows it, such as `#7` or `7`, or a range such as `5-9` (first to last, at most 100000)"
+    )]
     SequenceNumber(String),
     #[error("give the room's extension: its directory number, 1 to 7 digits")]
     Extension,

@@ -24,6 +24,13 @@ pub enum ConfigError {
         variable: String,
         config: PathBuf,
     },
+    /// `password_file` cannot be read (found when connecting).
+    PasswordFile {
+        /// `pbx.password_file`, `pbx.east.password_file`.
+        key: String,
+        path: PathBuf,
+        error: String,
+    },
 }
 
 impl ConfigError {
@@ -42,7 +49,9 @@ impl ConfigError {
                     .collect::<Vec<_>>()
                     .join("\n")
             }
-            other @ (Self::Read { .. } | Self::PasswordMissing { .. }) => format!("error: {other}"),
+            other @ (Self::Read { .. }
+            | Self::PasswordMissing { .. }
+            | Self::PasswordFile { .. }) => format!("error: {other}"),
         }
     }
 }
@@ -63,6 +72,11 @@ impl Display for ConfigError {
                 f,
                 "`{key}` in `{}` names the environment variable `{variable}`, which is not set; set it to the MiXML user's password",
                 config.display()
+            ),
+            Self::PasswordFile { key, path, error } => write!(
+                f,
+                "`{key}`: the password file `{}` cannot be read ({error}); under systemd, give it with `LoadCredential=` (see dist/hotelcare.service) and run as the unit's user",
+                path.display()
             ),
             Self::Invalid {
                 path, diagnostics, ..

@@ -125,6 +125,8 @@ pub(crate) struct PbxSection {
     pub(crate) user: String,
     pub(crate) password: Option<String>,
     pub(crate) password_env: Option<Spanned<String>>,
+    /// A file that holds the password (a systemd credential: `LoadCredential=`).
+    pub(crate) password_file: Option<Spanned<PathBuf>>,
     #[serde(default = "number::<10>")]
     pub(crate) timeout_secs: Spanned<i64>,
     /// How often the PBX's wake-up report is read (MiXML).

@@ -194,6 +194,12 @@ pub(crate) enum Password {
         variable: String,
         config: PathBuf,
     },
+    /// Read from a file when connecting (`password_file`, e.g. a systemd credential).
+    File {
+        /// `pbx.password_file`, `pbx.east.password_file`.
+        key: String,
+        path: PathBuf,
+    },
 }
 
 impl Password {
@@ -214,6 +220,13 @@ impl Password {
                         config: config.clone(),
                     })
             }
+            Self::File { key, path } => std::fs::read_to_string(path)
+                .map(|text| Secret::new(text.trim_end_matches(['\r', '\n']).to_owned()))
+                .map_err(|error| ConfigError::PasswordFile {
+                    key: key.clone(),
+                    path: path.clone(),
+                    error: error.to_string(),
+                }),
         }
     }
 }

@@ -253,29 +253,41 @@ pub(super) fn pbx_config(
             "give the MiXML user name as `user` (a user of System Administration -> User Authorization Profiles)",
         );
     }
-    let password = match (&pbx.password, &pbx.password_env) {
-        (Some(password), None) => Password::Given(Secret::new(password.clone())),
-        (None, Some(variable)) => Password::Environment {
+    let given = [
+        pbx.password.is_some(),
+        pbx.password_env.is_some(),
+        pbx.password_file.is_some(),
+    ]
+    .iter()
+    .filter(|given| **given)
+    .count();
+    let password = if given > 1 {
+        check.fail(
+            prefix.trim_end_matches('.'),
+            pbx.server.span(),
+            "give the password one way: `password`, `password_env` or `password_file`",
+        );
+        Password::Given(Secret::default())
+    } else if let Some(password) = &pbx.password {
+        Password::Given(Secret::new(password.clone()))
+    } else if let Some(variable) = &pbx.password_env {
+        Password::Environment {
             key: format!("{prefix}password_env"),
             variable: variable.get_ref().clone(),
             config: path.to_owned(),
-        },
-        (Some(_), Some(variable)) => {
-            check.fail(
-                &format!("{prefix}password_env"),
-                variable.span(),
-                "give either `password` or `password_env`, not both",
-            );
-            Password::Given(Secret::default())
         }
-        (None, None) => {
-            check.fail(
-                prefix.trim_end_matches('.'),
-                pbx.server.span(),
-                "give the MiXML user's password as `password_env` (an environment variable) or `password`",
-            );
-            Password::Given(Secret::default())
+    } else if let Some(file) = &pbx.password_file {
+        Password::File {
+            key: format!("{prefix}password_file"),
+            path: base.join(file.get_ref()),
         }
+    } else {
+        check.fail(
+            prefix.trim_end_matches('.'),
+            pbx.server.span(),
+            "give the MiXML user's password as `password_file` (a file only this service's user reads, such as a systemd credential), `password_env` (an environment variable) or `password`",
+        );
+        Password::Given(Secret::default())
     };
     let trust = match (&pbx.ca_file, &pbx.pin_sha256) {
         (None, None) => Trust::System,

@@ -488,7 +488,6 @@ fn ranges(rooms: &[String]) -> String {
     out.join(", ")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::ranges;

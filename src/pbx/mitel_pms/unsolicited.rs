@@ -127,7 +127,10 @@ pub(crate) async fn handle(
 /// The records of a general reset: `GRS`, each room as hotelcare expects it — an occupied
 /// one's check-in, name, restriction, and the message lamp and do not disturb that are on (a
 /// restarted PBX lost them too) — or its check-out, then `END`.
-fn reset_records(settings: &PmsSettings, rooms: &[(String, crate::engine::RoomState)]) -> Vec<Record> {
+fn reset_records(
+    settings: &PmsSettings,
+    rooms: &[(String, crate::engine::RoomState)],
+) -> Vec<Record> {
     let mut records = vec![Record::GeneralReset];
     for (room, state) in rooms {
         if state.occupied {
@@ -205,7 +208,14 @@ mod tests {
             .collect();
         assert_eq!(
             texts,
-            ["GRS", "CHK1  1000", "RST2  1000", "MW 1  1000", "DND1  1000", "END"]
+            [
+                "GRS",
+                "CHK1  1000",
+                "RST2  1000",
+                "MW 1  1000",
+                "DND1  1000",
+                "END"
+            ]
         );
     }
 
