@@ -176,12 +176,19 @@ fn a_call_from_a_vacant_room_is_recorded_for_the_hotel_and_charged_to_no_one() {
     let pbx = TestPbx::start();
     let config = std::fs::read_to_string(&pbx.config).unwrap();
     std::fs::write(&pbx.config, format!("{config}{CHARGES}")).unwrap();
-    let out = import(&pbx, &[outgoing("2000", "0612345678", "00:01:00")]);
+    let out = import(
+        &pbx,
+        &[
+            outgoing("2000", "0612345678", "00:01:00"),
+            outgoing("2000", "112", "00:01:00"),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("2 calls recorded"), "{said}");
     assert!(
-        text(&out.stdout).contains("1 call recorded"),
-        "{}",
-        text(&out.stdout)
+        said.contains("1 call matched no tariff (charged 0"),
+        "{said}"
     );
     let out = pbx.hotelcare().args(["charges", "2000"]).output().unwrap();
     assert!(!out.status.success());

@@ -127,6 +127,13 @@ fn describe_import(imported: &Imported, file: &str) -> String {
         Count(imported.new, "call"),
         imported.again
     );
+    if imported.without_tariff > 0 {
+        let _ = write!(
+            out,
+            "; {} matched no tariff (charged 0: `hotelcare charges` shows the numbers; add a `[[charges.tariff]]` for their prefix)",
+            Count(imported.without_tariff, "call")
+        );
+    }
     if imported.refused.is_empty() {
         out.push('\n');
         return out;

@@ -39,6 +39,8 @@ pub(crate) struct Charges {
 pub(crate) enum Taken {
     /// Journaled (charged to a stay, or recorded for the hotel).
     New,
+    /// Journaled, an outgoing call whose number no tariff matched (charged 0).
+    Unrated,
     /// Journaled before: nothing changed.
     Again,
 }
@@ -96,7 +98,12 @@ impl Charges {
         if let Some(stay) = &recorded.stay {
             self.enforce(stay.id).await;
         }
-        Ok(Taken::New)
+        let unrated = recorded
+            .entry
+            .rated
+            .as_ref()
+            .is_some_and(|rated| rated.tariff.is_none());
+        Ok(if unrated { Taken::Unrated } else { Taken::New })
     }
 
     /// The monitor's line of a call (no number: whom a guest called stays in the ledger).

@@ -284,6 +284,9 @@ pub(crate) struct Imported {
     pub(crate) new: usize,
     /// Records journaled before (the same line of the same PBX): nothing changed.
     pub(crate) again: usize,
+    /// Of the new ones, outgoing calls whose number no tariff matched (charged 0).
+    #[serde(default)]
+    pub(crate) without_tariff: usize,
     /// Lines that are not records, with why (1-based line numbers).
     pub(crate) refused: Vec<RefusedLine>,
 }

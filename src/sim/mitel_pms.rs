@@ -198,12 +198,17 @@ async fn serve(
 ) {
     let mut next_maid = Instant::now() + lock(&state).faults.maid_every.unwrap_or(NEVER);
     let mut last_acked: Option<Vec<u8>> = None;
-    reboots.borrow_and_update();
+    let mut rebooted = *reboots.borrow_and_update();
     loop {
         let byte = tokio::select! {
             _ = stopped.changed() => return,
             _ = reboots.changed() => {
-                if !unsolicited(&mut stream, &state, "RQINZ").await { return; }
+                // One request to initialize for each reboot asked, however fast they came.
+                let now = *reboots.borrow_and_update();
+                for _ in rebooted..now {
+                    if !unsolicited(&mut stream, &state, "RQINZ").await { return; }
+                }
+                rebooted = now;
                 continue;
             }
             () = tokio::time::sleep_until(next_maid) => {

@@ -53,6 +53,11 @@ impl Local {
                             self.hub.metrics.smdr_record("recorded");
                             imported.new += 1;
                         }
+                        Taken::Unrated => {
+                            self.hub.metrics.smdr_record("recorded");
+                            imported.new += 1;
+                            imported.without_tariff += 1;
+                        }
                         Taken::Again => {
                             self.hub.metrics.smdr_record("again");
                             imported.again += 1;
@@ -117,6 +122,9 @@ impl Local {
                             Some(posting) => describe_posting(posting),
                             None if self.config.charges.post => {
                                 "not posted (nothing to charge)".into()
+                            }
+                            None if self.config.fias.is_none() => {
+                                "not posted (no `[fias]`: charges stay in hotelcare)".into()
                             }
                             None => "not posted (`[charges] post = \"none\"`)".into(),
                         },

@@ -146,7 +146,7 @@ async fn take(link: &Link, text: &str) {
         Ok(call) => {
             let identity = super::identity(&link.pbx, &call, text);
             match link.charges.record(call, &identity).await {
-                Ok(Taken::New) => link.hub.metrics.smdr_record("recorded"),
+                Ok(Taken::New | Taken::Unrated) => link.hub.metrics.smdr_record("recorded"),
                 Ok(Taken::Again) => link.hub.metrics.smdr_record("again"),
                 Err(error) => {
                     // Not journaled: the PBX will not send it again, so say so loudly.
