@@ -408,7 +408,18 @@ fn completions_are_generated_for_bash() {
     assert!(script.contains("_hotelcare()"), "{script}");
     assert!(script.contains("test-access"));
     let man = hotelcare().arg("man").output().unwrap();
-    assert!(text(&man.stdout).contains(".TH hotelcare 1"));
+    let page = text(&man.stdout);
+    assert!(page.contains(".TH hotelcare 1"));
+    // Every subcommand, nested ones too, with its arguments.
+    for part in [
+        ".SS \"hotelcare charges repost\"",
+        ".SS \"hotelcare queue drop\"",
+        ".SS \"hotelcare fias resync\"",
+        "\\fB--smdr-listen\\fR",
+        "\\fB--monitor\\fR",
+    ] {
+        assert!(page.contains(part), "{part} missing from the manual page");
+    }
 }
 
 #[test]
