@@ -258,3 +258,51 @@ fn a_file_name_cannot_forge_a_log_line() {
     assert!(!log.contains("\nERROR forged"), "{log}");
     assert!(!log.contains('\u{202e}'), "{log}");
 }
+
+/// A symbolic link in the spool is never followed: a linked `done/` (processed files name
+/// guests) stops the spool with what to do; a linked script is told about and not run.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_the_spool_are_refused_not_followed() {
+    let pbx = TestPbx::start();
+    let spool = pbx.dir.path().join("spool");
+    let elsewhere = pbx.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&spool).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, spool.join("done")).unwrap();
+    let out = pbx.hotelcare().arg("watch").arg(&spool).output().unwrap();
+    let said = text(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("`done` in it is a symbolic link, which hotelcare does not follow"),
+        "{said}"
+    );
+    std::fs::remove_file(spool.join("done")).unwrap();
+
+    let script = elsewhere.join("tonight.hc");
+    std::fs::write(&script, "COS 1000 LOCAL\n").unwrap();
+    std::os::unix::fs::symlink(&script, spool.join("linked.hc")).unwrap();
+    let mut watch = start_watch(&pbx, &spool);
+    let log = pbx.dir.path().join("logs/hotelcare-service.log");
+    wait_for("the notice", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("linked.hc` is a symbolic link: not run")
+    });
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(spool.join("linked.hc").exists(), "left where it is");
+    assert!(
+        std::fs::read_dir(spool.join("done"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    let told = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        told.matches("is a symbolic link: not run").count(),
+        1,
+        "told once: {told}"
+    );
+}

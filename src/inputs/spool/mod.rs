@@ -54,6 +54,8 @@ pub(crate) enum Notice {
     /// Unchanged without a final line break for `INCOMPLETE_LINE_PATIENCE` settle times: run
     /// as it is.
     TakenAsComplete(PathBuf),
+    /// A symbolic link named `*.hc`: never followed, so never run (told once).
+    SymbolicLink(PathBuf),
 }
 
 /// What one look at the spool found.
@@ -77,6 +79,8 @@ pub(crate) struct Spool {
     dir: PathBuf,
     settle: Duration,
     seen: HashMap<PathBuf, Seen>,
+    /// Symbolic links already told about.
+    links: std::collections::HashSet<PathBuf>,
     claims: u64,
 }
 
@@ -90,14 +94,22 @@ impl Spool {
                 "it does not exist (or is not a directory); check the path, or give `--create` to create it",
             ));
         }
-        // Processed files name guests: their folders are the service's alone.
+        // Processed files name guests: their folders are the service's alone, real folders
+        // in the spool (a link could send them anywhere).
         for sub in ["work", "done", "failed"] {
-            crate::support::files::create_private_dir(&dir.join(sub))?;
+            let folder = dir.join(sub);
+            if std::fs::symlink_metadata(&folder).is_ok_and(|meta| meta.file_type().is_symlink()) {
+                return Err(io::Error::other(format!(
+                    "`{sub}` in it is a symbolic link, which hotelcare does not follow: processed files name guests and stay in the spool; make `{sub}` a real folder"
+                )));
+            }
+            crate::support::files::create_private_dir(&folder)?;
         }
         Ok(Self {
             dir: dir.to_owned(),
             settle,
             seen: HashMap::new(),
+            links: std::collections::HashSet::new(),
             claims: 0,
         })
     }
@@ -121,6 +133,7 @@ impl Spool {
     pub(crate) fn poll(&mut self) -> io::Result<Poll> {
         let now = Instant::now();
         let mut present = Vec::new();
+        let mut link_notices = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let entry = entry?;
             let path = entry.path();
@@ -128,7 +141,17 @@ impl Spool {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("hc"))
                 && !entry.file_name().to_string_lossy().starts_with('.');
-            if !is_script || !entry.file_type()?.is_file() {
+            if !is_script {
+                continue;
+            }
+            let kind = entry.file_type()?;
+            if kind.is_symlink() {
+                if self.links.insert(path.clone()) {
+                    link_notices.push(Notice::SymbolicLink(path));
+                }
+                continue;
+            }
+            if !kind.is_file() {
                 continue;
             }
             let metadata = entry.metadata()?;
@@ -150,7 +173,10 @@ impl Spool {
             present.push(path);
         }
         self.seen.retain(|path, _| present.contains(path));
-        let mut poll = Poll::default();
+        let mut poll = Poll {
+            notices: link_notices,
+            ..Poll::default()
+        };
         for path in present {
             let Some(seen) = self.seen.get_mut(&path) else {
                 continue;

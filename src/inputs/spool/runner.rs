@@ -84,6 +84,10 @@ pub(crate) async fn round(
                         shown::path(&path),
                         super::INCOMPLETE_LINE_PATIENCE
                     ),
+                    Notice::SymbolicLink(path) => format!(
+                        "warning: `{}` is a symbolic link: not run (hotelcare does not follow links in the spool); drop the file itself",
+                        shown::path(&path)
+                    ),
                 });
             }
             for file in poll.ready {
