@@ -178,16 +178,6 @@ fn settle(simulator: &Simulator, before: u64, requests: u64) {
 }
 
 fn report(what: &str, samples: &mut [Duration]) {
-    samples.sort_unstable();
-    // The sample at `percent` % of the sorted list (nearest rank).
-    let at = |percent: usize| {
-        let index = ((samples.len() - 1) * percent).div_ceil(100);
-        samples[index].as_secs_f64() * 1000.0
-    };
-    println!(
-        "  {what}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        at(50),
-        at(99),
-        at(100)
-    );
+    let [p50, p99, max] = support::percentiles(samples);
+    println!("  {what}: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
 }

@@ -296,6 +296,41 @@ fn a_pbx_whose_smdr_port_does_not_answer_makes_the_service_degraded() {
     );
 }
 
+/// A PBX with its SMDR port and a FIAS PMS, and a configuration that reads the one and posts
+/// to the other (`charges`: more `[charges]` keys; `tariff`: more keys of its one tariff).
+struct House {
+    pbx: TestPbx,
+    runtime: tokio::runtime::Runtime,
+    pms: hotelcare::sim::fias_pms::FiasPms,
+    port: hotelcare::sim::smdr::SmdrPort,
+}
+
+fn house(charges: &str, tariff: &str) -> House {
+    let pbx = TestPbx::start();
+    let (runtime, pms) = crate::fias::start_pms();
+    let port = runtime
+        .block_on(hotelcare::sim::smdr::SmdrPort::start(
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    crate::fias::add_fias(&pbx.config, &pms, "");
+    let config = std::fs::read_to_string(&pbx.config).unwrap();
+    std::fs::write(
+        &pbx.config,
+        format!(
+            "{config}\n[charges]\n{charges}[[charges.tariff]]\nname = \"National\"\nprefix = \"0\"\n{tariff}per_minute = \"0.30\"\n[smdr]\nserver = \"{}\"\n",
+            port.address()
+        ),
+    )
+    .unwrap();
+    House {
+        pbx,
+        runtime,
+        pms,
+        port,
+    }
+}
+
 /// What the test masks in a `PS`: the call's date and time.
 fn masked_ps(record: &str) -> String {
     record
@@ -311,23 +346,12 @@ fn masked_ps(record: &str) -> String {
 
 #[test]
 fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
-    let pbx = TestPbx::start();
-    let (runtime, pms) = crate::fias::start_pms();
-    let port = runtime
-        .block_on(hotelcare::sim::smdr::SmdrPort::start(
-            "127.0.0.1:0".parse().unwrap(),
-        ))
-        .unwrap();
-    crate::fias::add_fias(&pbx.config, &pms, "");
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
-    std::fs::write(
-        &pbx.config,
-        format!(
-            "{config}\n[charges]\nposting_timeout_secs = 1\n[[charges.tariff]]\nname = \"National\"\nprefix = \"0\"\nsetup = 0.10\nper_minute = \"0.30\"\n[smdr]\nserver = \"{}\"\n",
-            port.address()
-        ),
-    )
-    .unwrap();
+    let House {
+        pbx,
+        runtime: _runtime,
+        pms,
+        port,
+    } = house("posting_timeout_secs = 1\n", "setup = 0.10\n");
     let _service = crate::fias::serve(&pbx);
     wait_logged(&pbx, "the link to come up", || {
         pms.received().iter().any(|r| r.starts_with("LA|"))
@@ -466,24 +490,13 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
 // The test says what the kills did (`--nocapture`), for the figures in the closing note.
 #[allow(clippy::print_stderr)]
 fn killed_while_calls_stream_in_no_call_is_posted_twice() {
-    let pbx = TestPbx::start();
-    let (runtime, pms) = crate::fias::start_pms();
+    let House {
+        pbx,
+        runtime: _runtime,
+        pms,
+        port,
+    } = house("posting_timeout_secs = 2\n", "");
     pms.answer_postings(Some("OK"), std::time::Duration::from_millis(5));
-    let port = runtime
-        .block_on(hotelcare::sim::smdr::SmdrPort::start(
-            "127.0.0.1:0".parse().unwrap(),
-        ))
-        .unwrap();
-    crate::fias::add_fias(&pbx.config, &pms, "");
-    let config = std::fs::read_to_string(&pbx.config).unwrap();
-    std::fs::write(
-        &pbx.config,
-        format!(
-            "{config}\n[charges]\nposting_timeout_secs = 2\n[[charges.tariff]]\nname = \"National\"\nprefix = \"0\"\nper_minute = \"0.30\"\n[smdr]\nserver = \"{}\"\n",
-            port.address()
-        ),
-    )
-    .unwrap();
     let start = || {
         let _ = std::fs::remove_file(pbx.dir.path().join("state/service.json"));
         crate::fias::serve(&pbx)

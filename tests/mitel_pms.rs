@@ -402,10 +402,8 @@ fn hotelcare_std(pms: &TestPms) -> std::process::Command {
     command
 }
 
-/// A PBX that answers every ENQ with its own transaction (a glare storm): with `timeout_secs =
-/// 3` the check-in gives up within about 3 s — not the 96 s the trial saw — and says why.
-#[test]
-fn a_glare_storm_is_bounded_by_the_pbxs_timeout() {
+/// A PMS simulator and a configuration that gives up on a transaction after 3 s, at once.
+fn impatient() -> TestPms {
     let pms = TestPms::start("");
     let config = std::fs::read_to_string(&pms.config).unwrap();
     std::fs::write(
@@ -418,6 +416,14 @@ fn a_glare_storm_is_bounded_by_the_pbxs_timeout() {
             .replace("attempts = 6", "attempts = 1"),
     )
     .unwrap();
+    pms
+}
+
+/// A PBX that answers every ENQ with its own transaction (a glare storm): with `timeout_secs =
+/// 3` the check-in gives up within about 3 s — not the 96 s the trial saw — and says why.
+#[test]
+fn a_glare_storm_is_bounded_by_the_pbxs_timeout() {
+    let pms = impatient();
     pms.simulator().set_faults(PmsFaults {
         glare_every: 1,
         ..PmsFaults::default()
@@ -447,18 +453,7 @@ fn a_glare_storm_is_bounded_by_the_pbxs_timeout() {
 /// PBX's acceptance of it; the frame the PBX never applied is not reported done.
 #[test]
 fn a_stray_ack_in_noise_is_not_taken_for_acceptance() {
-    let pms = TestPms::start("");
-    let config = std::fs::read_to_string(&pms.config).unwrap();
-    std::fs::write(
-        &pms.config,
-        config
-            .replace(
-                "interface = \"mitel-pms\"\n",
-                "interface = \"mitel-pms\"\ntimeout_secs = 3\n",
-            )
-            .replace("attempts = 6", "attempts = 1"),
-    )
-    .unwrap();
+    let pms = impatient();
     pms.simulator().set_faults(PmsFaults {
         noise_acks: true,
         ..PmsFaults::default()

@@ -54,3 +54,14 @@ pub(crate) fn pbx_keys(
         simulator.address()
     )
 }
+
+/// The p50, p99 and maximum of `samples` in milliseconds (nearest rank; sorts them).
+#[allow(dead_code)]
+pub(crate) fn percentiles(samples: &mut [std::time::Duration]) -> [f64; 3] {
+    samples.sort_unstable();
+    let at = |percent: usize| {
+        let index = ((samples.len() - 1) * percent).div_ceil(100);
+        samples[index].as_secs_f64() * 1000.0
+    };
+    [at(50), at(99), at(100)]
+}
