@@ -733,3 +733,46 @@ fn the_services_stdout_names_guests_only_with_monitor() {
         );
     }
 }
+
+/// A PBX down for a long time: each retry round of the service logs one line for the PBX (and
+/// a failed request per concurrency slot), not a "queued" line per command every round — a
+/// long outage must not rotate the audit trail away.
+#[test]
+fn a_retry_round_of_a_down_pbx_logs_a_line_for_the_pbx_not_one_per_command() {
+    let pbx = TestPbx::start();
+    pbx.set_faults(hotelcare::sim::Faults {
+        refuse_connections: true,
+        ..hotelcare::sim::Faults::default()
+    });
+    let mut script = String::new();
+    for room in 1000..1020 {
+        script.push_str("COS ");
+        script.push_str(&room.to_string());
+        script.push_str(" BLOCK\n");
+    }
+    assert_eq!(pbx.run(&script).status.code(), Some(3));
+    let (service, _) = start_serve(&pbx, None);
+    let log = pbx.dir.path().join("logs/hotelcare-service.log");
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_for("three retry rounds", || {
+        read().matches("WARN the PBX is unreachable (after").count() >= 3
+    });
+    let text = read();
+    // Each command's "queued" line at most once, however many rounds.
+    let origins: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("COS       queued"))
+        .filter_map(|line| line.split("script.hc:").nth(1))
+        .filter_map(|rest| rest.split(')').next())
+        .collect();
+    let mut unique = origins.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert!(!origins.is_empty(), "{text}");
+    assert_eq!(
+        origins.len(),
+        unique.len(),
+        "a command logged queued twice: {text}"
+    );
+    stop(service);
+}
