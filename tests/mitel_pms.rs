@@ -323,22 +323,27 @@ fn the_example_configuration_documents_the_mitel_pms_keys() {
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
 
-/// After a restart the PBX asks to be initialized; the service answers with a general reset
-/// from the expected room state.
-#[test]
-fn a_request_to_initialize_is_answered_with_a_general_reset() {
+/// A PMS simulator and `hotelcare serve` for it with keep-alives on (so that the service makes
+/// a lost link again by itself), started.
+fn serving_with_keepalives() -> (TestPms, crate::support::Service) {
     let pms = TestPms::start("");
-    // With keep-alives on, the service makes a lost link again by itself.
     let config = std::fs::read_to_string(&pms.config).unwrap();
     std::fs::write(
         &pms.config,
         config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
     )
     .unwrap();
-    let mut service =
-        crate::support::Service::new(hotelcare_std(&pms).arg("serve").spawn().unwrap());
+    let service = crate::support::Service::new(hotelcare_std(&pms).arg("serve").spawn().unwrap());
     let info = pms.dir.path().join("state/service.json");
     crate::support::wait_for("service.json", || info.exists());
+    (pms, service)
+}
+
+/// After a restart the PBX asks to be initialized; the service answers with a general reset
+/// from the expected room state.
+#[test]
+fn a_request_to_initialize_is_answered_with_a_general_reset() {
+    let (pms, mut service) = serving_with_keepalives();
     let ran =
         pms.run("CHECKIN 1000 \"Solo,Alina\" COS LOCAL\nCHECKIN 2000 \"Rex,Ray\"\nCHECKOUT 2000\n");
     assert!(ran.status.success(), "{}", text(&ran.stderr));
@@ -472,17 +477,7 @@ fn a_stray_ack_in_noise_is_not_taken_for_acceptance() {
 /// frames): requests that come while a reset is queued or runs are answered by it.
 #[test]
 fn repeated_requests_to_initialize_are_folded_into_the_running_reset() {
-    let pms = TestPms::start("");
-    let config = std::fs::read_to_string(&pms.config).unwrap();
-    std::fs::write(
-        &pms.config,
-        config.replace("keepalive_secs = 0", "keepalive_secs = 1"),
-    )
-    .unwrap();
-    let mut service =
-        crate::support::Service::new(hotelcare_std(&pms).arg("serve").spawn().unwrap());
-    let info = pms.dir.path().join("state/service.json");
-    crate::support::wait_for("service.json", || info.exists());
+    let (pms, mut service) = serving_with_keepalives();
     let ran = pms.run("CHECKIN 1000 \"Solo,Alina\"\nCHECKIN 2000 \"Rex,Ray\"\n");
     assert!(ran.status.success(), "{}", text(&ran.stderr));
     // A slow PBX: a reset takes a while, and the requests keep coming meanwhile.
