@@ -18,6 +18,7 @@ pub mod pbx;
 pub mod sim;
 
 mod control;
+mod dashboard;
 mod inputs;
 mod intake;
 mod monitor;

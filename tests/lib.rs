@@ -3,9 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod browser;
 mod charges;
 mod check_and_plan;
 mod cli;
+mod dashboard;
 mod fias;
 mod fias_link;
 mod fias_records;

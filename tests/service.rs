@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::support::{Service, TestPbx, text, wait_for};
 
 /// Starts `hotelcare serve` (with a spool if given) and waits until it answers.
-fn start_serve(pbx: &TestPbx, spool: Option<&Path>) -> (Service, SocketAddr) {
+pub(crate) fn start_serve(pbx: &TestPbx, spool: Option<&Path>) -> (Service, SocketAddr) {
     let _ = std::fs::remove_file(pbx.dir.path().join("state/service.json"));
     let mut command = pbx.command();
     command.arg("serve");

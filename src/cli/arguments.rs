@@ -168,6 +168,13 @@ pub(crate) enum Subcommand {
     /// and the last problem; exit 0 only if all is well (3: something is down or not running,
     /// 4: commands failed), for monitoring
     Status,
+    /// The running service's status page in a browser: prints a link that opens it once,
+    /// within a minute, and signs that browser in (the API's token never goes into a page)
+    Dashboard {
+        /// Open the link in this desktop's browser too
+        #[arg(long)]
+        open: bool,
+    },
     /// The FIAS link of the running service: `hotelcare fias status` shows it, `hotelcare fias
     /// resync` asks the PMS for the whole house and fixes what differs
     Fias {

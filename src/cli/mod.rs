@@ -5,6 +5,7 @@ mod arguments;
 mod charges;
 mod check;
 mod client;
+mod dashboard;
 mod error;
 mod execution;
 mod exit;
@@ -169,6 +170,7 @@ pub(crate) fn run(arguments: Arguments) -> Exit {
             spool_options,
         } => serve::serve(&config, spool, &spool_options),
         Subcommand::Status => status::status(&config),
+        Subcommand::Dashboard { open } => dashboard::dashboard(&config, open),
         Subcommand::Fias { action } => match action {
             FiasAction::Status => fias::status(&config),
             FiasAction::Resync { dry_run, confirm } => fias::resync(&config, dry_run, confirm),

@@ -12,8 +12,8 @@ use tokio::sync::broadcast;
 use crate::config::ScriptEncoding;
 use crate::control::hub::Published;
 use crate::control::protocol::{
-    BackendError, ChargesAnswer, DirectoryNumbers, Dropped, Imported, QueueAnswer, Ran, Reconciled,
-    Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
+    BackendError, ChargesAnswer, DashboardTicket, DirectoryNumbers, Dropped, Imported, QueueAnswer,
+    Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::control::remote;
 use crate::inputs::fias::resync::ResyncReport;
@@ -105,6 +105,9 @@ pub(crate) trait Backend: Send + Sync {
     /// Asks the PMS for the house (`dry_run`: compare only); `confirm`: journals the check-outs
     /// a resync held.
     fn fias_resync(&self, dry_run: bool, confirm: bool) -> Answer<'_, ResyncReport>;
+
+    /// A one-time link to the service's status page (`hotelcare dashboard`).
+    fn dashboard_ticket(&self) -> Answer<'_, DashboardTicket>;
 }
 
 /// What an event stream brings.

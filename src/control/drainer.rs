@@ -60,7 +60,7 @@ pub(crate) async fn run(
         }
         if let Some(reason) = report.halted {
             for pbx in &report.halted_pbxs {
-                let _ = hub.metrics.reachable(pbx, false);
+                hub.pbx_link(pbx, false, Some(&reason));
             }
             if retry == Retry::WithNewWork {
                 tokio::select! {

@@ -3,19 +3,23 @@
 //! `run` as a client), the metrics, and whoever waits for particular commands to finish (the
 //! spool). The engine calls the hub's `Sink`; it never knows who listens.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
 
+use crate::control::links::{LinkKind, Links};
 use crate::control::metrics::Metrics;
 use crate::engine::{Event, Outcome, StepResult};
 use crate::monitor::{Monitor, Printer, json};
 
 /// How many events a slow subscriber may fall behind before it is told it lost some.
 const BACKLOG: usize = 16_384;
+
+/// How many of the last events the hub keeps for a listener that comes late (the status page).
+pub(crate) const RECENT: usize = 1_000;
 
 /// What an event is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +102,11 @@ pub(crate) struct Hub {
     echo: bool,
     /// The last problem told, and when (seconds since the Unix epoch): `hotelcare status`.
     last_problem: Mutex<Option<(String, u64)>>,
+    /// Each PBX's and SMDR port's link as it stands.
+    pub(crate) links: Links,
+    /// The last `RECENT` events, oldest first: what the status page shows before its stream
+    /// has told anything, and a room's recent commands.
+    recent: Mutex<VecDeque<Arc<Published>>>,
 }
 
 impl Hub {
@@ -146,7 +155,37 @@ impl Hub {
             waiters: Mutex::new(Vec::new()),
             echo,
             last_problem: Mutex::new(None),
+            links: {
+                let links = Links::default();
+                for pbx in pbxs {
+                    links.register(LinkKind::Pbx, pbx);
+                }
+                links
+            },
+            recent: Mutex::new(VecDeque::with_capacity(RECENT)),
         }
+    }
+
+    /// The last events (at most `RECENT`), oldest first.
+    pub(crate) fn recent(&self) -> Vec<Arc<Published>> {
+        self.recent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// PBX `pbx` answers, or not for `why`: in the metrics and the links.
+    pub(crate) fn pbx_link(&self, pbx: &str, up: bool, why: Option<&str>) {
+        let _ = self.metrics.reachable(pbx, up);
+        self.links.set(LinkKind::Pbx, pbx, up, why);
+    }
+
+    /// The SMDR link of PBX `pbx` is up, or down for `why`: in the metrics and the links.
+    pub(crate) fn smdr_link(&self, pbx: &str, up: bool, why: Option<&str>) {
+        self.metrics.smdr_link_up(pbx, up);
+        self.links.set(LinkKind::Smdr, pbx, up, why);
     }
 
     /// The last problem told, and when.
@@ -232,7 +271,7 @@ impl Hub {
         match event {
             Event::Notice { text, problem } => return self.notice(text, *problem),
             Event::Link { pbx, up, text } => {
-                let _ = self.metrics.reachable(pbx, *up);
+                self.pbx_link(pbx, *up, (!*up).then_some(*text));
                 return self.notice(text, !*up);
             }
             Event::Step(_) | Event::Finished { .. } => {}
@@ -267,6 +306,9 @@ impl Hub {
             Event::Step(step) => {
                 match step.result {
                     StepResult::Ok { .. } | StepResult::Refused(_) => {
+                        if let Some(pbx) = step.pbx.or(self.only_pbx.as_deref()) {
+                            self.links.set(LinkKind::Pbx, pbx, true, None);
+                        }
                         if let Some(pbx) = step.pbx.or(self.only_pbx.as_deref())
                             && self.metrics.reachable(pbx, true)
                         {
@@ -342,8 +384,16 @@ impl Hub {
 
     fn publish(&self, mut published: Published) -> Published {
         published.id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let shared = Arc::new(published.clone());
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+            if recent.len() == RECENT {
+                recent.pop_front();
+            }
+            recent.push_back(Arc::clone(&shared));
+        }
         // No subscriber is not an error.
-        let _ = self.sender.send(Arc::new(published.clone()));
+        let _ = self.sender.send(shared);
         published
     }
 

@@ -3,13 +3,14 @@
 //! `backend::Backend` is what the command line and the REPL are written against, once, and is
 //! either that core in this process or the running service reached over its API (`remote`,
 //! found through `discovery`). `hub` turns engine events into what listeners get; `metrics`
-//! counts them; `drainer` runs the journal's commands.
+//! counts them; `links` keeps each link's state; `drainer` runs the journal's commands.
 
 pub(crate) mod backend;
 pub(crate) mod charges;
 pub(crate) mod discovery;
 pub(crate) mod drainer;
 pub(crate) mod hub;
+pub(crate) mod links;
 pub(crate) mod local;
 pub(crate) mod metrics;
 pub(crate) mod protocol;

@@ -110,6 +110,9 @@ pub(crate) struct StatusAnswer {
     pub(crate) journal_bytes: Option<u64>,
     /// The last problem the service reported, and when (seconds since the Unix epoch).
     pub(crate) last_problem: Option<(String, u64)>,
+    /// Each PBX's and SMDR port's link, with since when and its last error (a service's).
+    #[serde(default)]
+    pub(crate) links: Vec<crate::control::links::LinkRow>,
     /// Everything is as it should be: the service runs, every PBX and the FIAS link answer,
     /// no command failed.
     pub(crate) well: bool,
@@ -122,6 +125,15 @@ pub(crate) struct PbxStatus {
     pub(crate) target: String,
     /// It answered the last time it was asked (`None`: not known without a service).
     pub(crate) reachable: Option<bool>,
+}
+
+/// `POST /v1/dashboard/ticket`: a one-time link to the status page (`hotelcare dashboard`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DashboardTicket {
+    /// `http://127.0.0.1:PORT/login?ticket=...`
+    pub(crate) url: String,
+    /// How long it may wait before it is opened.
+    pub(crate) valid_secs: u64,
 }
 
 /// `GET /v1/instance`, without the token.

@@ -13,8 +13,8 @@ use crate::config::ScriptEncoding;
 use crate::control::backend::{Answer, Backend, EventStream, Inline, Item};
 use crate::control::discovery::{self, ServiceInfo};
 use crate::control::protocol::{
-    BackendError, ChargesAnswer, DirectoryNumbers, Dropped, ErrorBody, Imported, Instance,
-    QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
+    BackendError, ChargesAnswer, DashboardTicket, DirectoryNumbers, Dropped, ErrorBody, Imported,
+    Instance, QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::status::LinkStatus;
@@ -310,6 +310,10 @@ impl Backend for Remote {
 
     fn status(&self) -> Answer<'_, StatusAnswer> {
         Box::pin(self.get("/v1/status".to_owned()))
+    }
+
+    fn dashboard_ticket(&self) -> Answer<'_, DashboardTicket> {
+        Box::pin(self.post("/v1/dashboard/ticket".to_owned(), Vec::new()))
     }
 
     fn fias_status(&self) -> Answer<'_, LinkStatus> {

@@ -36,7 +36,9 @@ pub(crate) struct Api {
     pub(crate) instance: String,
 }
 
-pub(crate) fn router(api: Arc<Api>) -> Router {
+/// The API's routes, and `pages` (the status page) beside them, behind the same connection
+/// limits.
+pub(crate) fn router(api: &Arc<Api>, pages: Router) -> Router {
     let protected = Router::new()
         .route("/v1/scripts", post(post_script))
         .route("/v1/events", get(events))
@@ -56,18 +58,19 @@ pub(crate) fn router(api: Arc<Api>) -> Router {
         .route("/v1/charges/import", post(import_calls))
         .route("/v1/charges/postings/{number}/repost", post(repost))
         .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn_with_state(Arc::clone(&api), authorize));
+        .route_layer(middleware::from_fn_with_state(Arc::clone(api), authorize));
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/instance", get(instance))
         .merge(protected)
+        .with_state(Arc::clone(api))
+        .merge(pages)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(refuse_announced_oversize))
         .layer(middleware::from_fn_with_state(
-            Arc::clone(&api),
+            Arc::clone(api),
             close_anonymous,
         ))
-        .with_state(api)
 }
 
 /// The answer of a request: its type as JSON, or the error with its status.
@@ -153,8 +156,8 @@ impl Gate {
 }
 
 impl Pass {
-    /// The connection showed the token: it leaves the anonymous share.
-    fn authenticated(&self) {
+    /// The connection showed the token (or a session): it leaves the anonymous share.
+    pub(crate) fn authenticated(&self) {
         if !self.authenticated.swap(true, Ordering::SeqCst)
             && self.counted.swap(false, Ordering::SeqCst)
         {
@@ -225,7 +228,7 @@ fn has_token(headers: &HeaderMap, token: &str) -> bool {
 }
 
 /// The same answer for a missing and a wrong token: nothing tells whether a token exists.
-async fn authorize(
+pub(crate) async fn authorize(
     State(api): State<Arc<Api>>,
     headers: HeaderMap,
     request: Request,

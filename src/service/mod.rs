@@ -238,7 +238,12 @@ pub(crate) async fn run(
         token,
         instance: info.instance.clone(),
     });
-    let server = tokio::spawn(serve_api(listener, api::router(api), closing.clone()));
+    let pages = crate::dashboard::router(&api, address);
+    let server = tokio::spawn(serve_api(
+        listener,
+        api::router(&api, pages),
+        closing.clone(),
+    ));
     let drainer = tokio::spawn(drainer::run(
         engine.clone(),
         Arc::clone(&intake),

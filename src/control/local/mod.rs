@@ -15,8 +15,8 @@ use crate::control::charges::Charges;
 use crate::control::drainer;
 use crate::control::hub::{Hub, Published};
 use crate::control::protocol::{
-    BackendError, ChargesAnswer, DirectoryNumbers, Dropped, Imported, Overtaken, PbxStatus,
-    QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
+    BackendError, ChargesAnswer, DashboardTicket, DirectoryNumbers, Dropped, Imported, Overtaken,
+    PbxStatus, QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::engine::{Engine, Intake, Journal, JournalError, Options, Pbxs, Status};
 use crate::inputs::fias::link::Control;
@@ -679,8 +679,22 @@ impl Backend for Local {
                     .and_then(|path| std::fs::metadata(path).ok())
                     .map(|meta| meta.len()),
                 last_problem: self.hub.last_problem(),
+                links: if self.service {
+                    self.hub.links.rows()
+                } else {
+                    Vec::new()
+                },
                 well,
             })
+        })
+    }
+
+    fn dashboard_ticket(&self) -> Answer<'_, DashboardTicket> {
+        // The page's tickets are the API's (`dashboard::access`); a core is asked through it.
+        Box::pin(async {
+            Err(BackendError::NotFound(
+                "the status page is served by `hotelcare serve`; ask the running service (`hotelcare dashboard`)".into(),
+            ))
         })
     }
 

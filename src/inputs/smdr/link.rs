@@ -45,7 +45,7 @@ pub(crate) async fn run(link: Link, stop: watch::Receiver<Option<String>>) {
         };
         let why = match attempt {
             Ok(Ok(stream)) => {
-                link.hub.metrics.smdr_link_up(&link.pbx, true);
+                link.hub.smdr_link(&link.pbx, true, None);
                 was_up = Some(true);
                 backoff = Duration::from_secs(1);
                 link.hub
@@ -58,7 +58,7 @@ pub(crate) async fn run(link: Link, stop: watch::Receiver<Option<String>>) {
             Ok(Err(error)) => error.to_string(),
             Err(_) => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
         };
-        link.hub.metrics.smdr_link_up(&link.pbx, false);
+        link.hub.smdr_link(&link.pbx, false, Some(&why));
         if was_up != Some(false) {
             link.hub.notice(
                 &format!(

@@ -139,7 +139,14 @@ pub(crate) async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let (router, tls, shutdown) = (router.clone(), tls.clone(), shared.shutdown.subscribe());
-                tokio::spawn(serving::connection(stream, tls, router, shutdown, timeouts));
+                // A PBX that stops ends its open connections too, kept-alive ones included.
+                let mut stopped = shared.refusing.subscribe();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = serving::connection(stream, tls, router, shutdown, timeouts) => {}
+                        _ = stopped.wait_for(|refusing| *refusing) => {}
+                    }
+                });
             }
         }
     }
