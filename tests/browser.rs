@@ -92,6 +92,14 @@ impl Browser {
         browser
     }
 
+    /// The window's size in CSS pixels (a laptop's 1366×768, a tablet's 768×1024).
+    pub(crate) fn resize(&mut self, width: u32, height: u32) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            &json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+        );
+    }
+
     /// One `DevTools` command (of the page, once attached); its result.
     fn call(&mut self, method: &str, params: &Value) -> Value {
         let id = self.next_id;

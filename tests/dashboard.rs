@@ -136,6 +136,16 @@ fn the_status_page_shows_the_house_live_and_its_retry_runs_the_queue() {
         "document.getElementById('monitor').innerText.includes('trying again in 4 s')",
     );
     browser.screenshot(&shots.join("queue-and-links.png"));
+    // Readable on a tablet too: nothing wider than the screen, the buttons reachable.
+    browser.resize(768, 1024);
+    assert_eq!(
+        browser.eval("document.documentElement.scrollWidth <= window.innerWidth"),
+        true,
+        "the page is wider than a tablet's screen: {}",
+        browser.eval("[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.innerText||'').slice(0,40)).slice(0,10).join(' | ') + ' of ' + window.innerWidth")
+    );
+    browser.screenshot(&shots.join("tablet.png"));
+    browser.resize(1366, 768);
 
     // The PBX is back; "retry" asks first, then runs the queue.
     pbx.set_faults(Faults::default());
