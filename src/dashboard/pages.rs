@@ -72,7 +72,7 @@ pub(crate) fn links(links: &[LinkView]) -> Markup {
                         th scope="row" { (link.kind.label()) " " (link.name) }
                         td.(class) { (label) }
                         td { (LocalTime(link.since)) }
-                        td { (link.last_error.as_deref().unwrap_or("—")) }
+                        td.wrap { (link.last_error.as_deref().unwrap_or("—")) }
                     }
                 }
             }
@@ -153,9 +153,9 @@ fn queue_table(queue: &Queue, actions: bool) -> Markup {
                         td.(state) { (state) }
                         td { (command.rooms.join(" → ")) }
                         td { code { (command.command) } }
-                        td { (command.origin) }
+                        td.wrap { (command.origin) }
                         td { (command.attempts) }
-                        td { (command.last_error.as_deref().unwrap_or("—")) }
+                        td.wrap { (command.last_error.as_deref().unwrap_or("—")) }
                         @if actions {
                             td { form method="get" action={ "/queue/" (command.seq) "/drop" } {
                                 button type="submit" aria-label={ "Drop command " (command.seq) "…" } { "Drop…" }
