@@ -80,6 +80,13 @@ fn describe(status: &StatusAnswer) -> String {
     if let Some(bytes) = status.journal_bytes {
         line(format!("journal:  {} kB", bytes.div_ceil(1024)));
     }
+    if let Some(fault) = &status.journal_fault {
+        line(format!(
+            "journal:  CANNOT BE WRITTEN since {} ({}): free space on its disk",
+            LocalTime(fault.since),
+            fault.error
+        ));
+    }
     if let Some((problem, at)) = &status.last_problem {
         line(format!("last problem ({}): {problem}", LocalTime(*at)));
     }

@@ -110,6 +110,9 @@ pub(crate) struct StatusAnswer {
     pub(crate) journal_bytes: Option<u64>,
     /// The last problem the service reported, and when (seconds since the Unix epoch).
     pub(crate) last_problem: Option<(String, u64)>,
+    /// The journal cannot be written (a full disk): what failed, since when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) journal_fault: Option<crate::engine::journal::Fault>,
     /// Each PBX's and SMDR port's link, with since when and its last error (a service's).
     #[serde(default)]
     pub(crate) links: Vec<crate::control::links::LinkRow>,

@@ -421,10 +421,17 @@ async fn directory_numbers(State(api): State<Arc<Api>>) -> Response {
     answer(api.local.directory_numbers().await)
 }
 
-/// `GET /v1/health`, without a token: `ok`, or what is not (a link that is down); always 200
-/// while the service runs, so that a monitor tells a stopped service from a degraded one.
+/// `GET /v1/health`, without a token: `ok`, or what is not. A link that is down is `degraded`,
+/// still 200, so that a monitor tells a stopped service from a degraded one; a journal that
+/// cannot be written is `failing`, 503: nothing new is accepted.
 async fn health(State(api): State<Arc<Api>>) -> Response {
-    api.local.health().into_response()
+    let (serving, text) = api.local.health();
+    let status = if serving {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, text).into_response()
 }
 
 /// `GET /v1/fias`: the link's status (`fias::status::LinkStatus`).

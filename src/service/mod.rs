@@ -46,6 +46,10 @@ pub(crate) enum ServiceError {
     Spool { dir: String, error: std::io::Error },
     #[error("cannot keep the service's files in `{dir}`: {error}")]
     StateFiles { dir: String, error: std::io::Error },
+    #[error(
+        "the service stopped: its journal could not be written for {minutes} minutes ({error}); free space on its disk (or fix the disk) and start it again (a supervisor restarts it by itself)"
+    )]
+    JournalLost { minutes: u64, error: String },
 }
 
 /// The spool, as `serve --spool` (or `[spool] dir`, or `watch DIR`) asks for it.
@@ -328,7 +332,22 @@ pub(crate) async fn run(
             stop_signal.clone(),
         ))
     });
-    let reason = stop.await;
+    // A journal that cannot be written again ends the service, so that its supervisor
+    // restarts it (with what is pending kept in the file).
+    let mut faults = engine.journal().faults();
+    let given_up = async move {
+        match faults
+            .wait_for(|fault| fault.as_ref().is_some_and(|fault| fault.gave_up))
+            .await
+        {
+            Ok(fault) => fault.clone(),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let (reason, lost) = tokio::select! {
+        reason = stop => (reason, None),
+        fault = given_up => ("the journal cannot be written".to_owned(), fault),
+    };
     hub.notice(
         &format!("{reason}: no new commands are accepted; finishing those in flight"),
         false,
@@ -364,7 +383,13 @@ pub(crate) async fn run(
         tracing::warn!("the journal was not compacted: {error}");
     }
     ServiceInfo::remove_own(&state_dir);
-    Ok(())
+    match lost {
+        Some(fault) => Err(ServiceError::JournalLost {
+            minutes: crate::engine::journal::GIVE_UP.as_secs() / 60,
+            error: fault.error,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Finished commands leave the journal's records, but their pages (guest names in them) stay

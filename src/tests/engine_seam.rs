@@ -355,3 +355,58 @@ async fn outcomes_are_reported_to_the_sink() {
     assert_eq!(rooms.len(), 2, "the room state follows whatever the wire");
     assert_eq!(rooms[0].1.cor, Some(2));
 }
+
+/// The service's health follows its journal's disk: `failing` (503) while it cannot be written,
+/// `ok` again once it is reopened; the command refused meanwhile was never journaled.
+#[tokio::test]
+async fn the_health_says_failing_while_the_journal_cannot_be_written() {
+    let disk = crate::tests::disk::Disk::default();
+    let journal = disk.journal(Duration::from_secs(600));
+    let driver = Arc::new(Recording::default());
+    let steps = Arc::new(AtomicUsize::new(0));
+    let engine = engine(&driver, journal.clone(), 1, &steps);
+    let config = Config::parse("", Path::new("e.toml")).unwrap();
+    let hub = Arc::new(crate::control::hub::Hub::new(
+        "recording",
+        &["main".to_owned()],
+        false,
+        false,
+        None,
+        false,
+    ));
+    let local = crate::control::local::Local::for_service(
+        &config,
+        engine.clone(),
+        hub,
+        Arc::default(),
+        None,
+        "test".into(),
+    );
+    assert_eq!(local.health(), (true, "ok".to_owned()));
+
+    disk.fill(true);
+    let refused = engine
+        .enqueue(commands("CHECKOUT 1000\n"))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("No space left"), "{refused}");
+    let (serving, text) = local.health();
+    assert!(!serving, "{text}");
+    assert!(
+        text.starts_with("failing: the journal cannot be written")
+            && text.contains("No space left"),
+        "{text}"
+    );
+
+    disk.fill(false);
+    let mut faults = journal.faults();
+    tokio::time::timeout(Duration::from_secs(10), faults.wait_for(Option::is_none))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(local.health(), (true, "ok".to_owned()));
+    assert!(
+        journal.entries().unwrap().is_empty(),
+        "the refused command was never journaled"
+    );
+}

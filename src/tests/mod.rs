@@ -3,6 +3,7 @@
 //! fuzzed). They live in the crate because they use what it does not export; the tests in
 //! `tests/` drive the binary.
 
+pub(crate) mod disk;
 mod engine_seam;
 mod fuzz;
 mod property;

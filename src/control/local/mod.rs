@@ -661,7 +661,8 @@ impl Backend for Local {
                 .collect();
             let fias = self.fias.as_ref().map(|fias| fias.status.get());
             let service = self.about.clone();
-            let well = service.is_some()
+            let well = journal.fault().is_none()
+                && service.is_some()
                 && pbxs.iter().all(|pbx| pbx.reachable != Some(false))
                 && fias.as_ref().is_none_or(|link| link.state == LinkState::Up)
                 && failed == 0;
@@ -679,6 +680,7 @@ impl Backend for Local {
                     .and_then(|path| std::fs::metadata(path).ok())
                     .map(|meta| meta.len()),
                 last_problem: self.hub.last_problem(),
+                journal_fault: journal.fault(),
                 links: if self.service {
                     self.hub.links.rows()
                 } else {
@@ -781,9 +783,20 @@ impl Local {
         })
     }
 
-    /// `GET /v1/health`: `ok`, or what is not (a link that is down).
-    pub(crate) fn health(&self) -> &'static str {
-        match &self.fias {
+    /// `GET /v1/health`: `ok`, or what is not: a link that is down (`degraded`, still 200), or
+    /// a journal that cannot be written (`failing`: `false`, answered 503).
+    pub(crate) fn health(&self) -> (bool, String) {
+        if let Some(fault) = self.engine.journal().fault() {
+            return (
+                false,
+                format!(
+                    "failing: the journal cannot be written since {} ({}); new commands are refused until it can",
+                    crate::diagnostics::LocalTime(fault.since),
+                    fault.error
+                ),
+            );
+        }
+        let degraded = match &self.fias {
             Some(fias) if fias.status.get().state == LinkState::Down => {
                 "degraded: the FIAS link to the PMS is down (`hotelcare fias status`)"
             }
@@ -791,6 +804,7 @@ impl Local {
                 "degraded: the SMDR link to the PBX is down (calls are not costed until it is back)"
             }
             _ => "ok",
-        }
+        };
+        (true, degraded.to_owned())
     }
 }

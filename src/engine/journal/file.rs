@@ -193,7 +193,7 @@ pub(super) fn begin_read(
     database
         .ok_or_else(|| {
             JournalError::Other(
-                "the journal is not open (a compaction failed); restart hotelcare".into(),
+                "the journal is not open: it is being opened again after its disk failed (`hotelcare status`), or a compaction failed (restart hotelcare)".into(),
             )
         })?
         .begin_read()

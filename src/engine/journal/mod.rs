@@ -27,12 +27,14 @@ use crate::engine::room_state::RoomState;
 use crate::lang::validate::{Action, Command};
 
 mod charges;
+mod fault;
 mod file;
 mod postings;
 mod wakeups;
 mod writer;
 
 pub(crate) use charges::{Recorded, Stay};
+pub(crate) use fault::{Fault, GIVE_UP};
 pub(crate) use postings::{Posting, PostingState};
 pub(crate) use wakeups::{PmsWakeup, WakeupAnswer};
 
@@ -41,7 +43,7 @@ use file::{
     apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, encode,
     has_data, in_use, open_file, stored_format,
 };
-use writer::{Job, Request, Writer, group_commit};
+use writer::{Job, Request, Storage, Writer, group_commit};
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -164,6 +166,9 @@ pub(crate) enum JournalError {
         .0.display()
     )]
     InUse(PathBuf),
+    /// The storage failed (a full disk): nothing is written until the file is opened again.
+    #[error("{0}")]
+    Unwritable(String),
 }
 
 impl JournalError {
@@ -185,6 +190,8 @@ pub(crate) struct Journal {
     db: Arc<RwLock<Option<Database>>>,
     writer: Arc<Writer>,
     path: Option<PathBuf>,
+    /// `None` while it can be written; what failed, while it cannot.
+    health: Arc<fault::Health>,
 }
 
 impl Journal {
@@ -231,7 +238,31 @@ impl Journal {
                 backup(state_dir, &path, 1)?;
             }
         }
-        Self::start(db, Some(path))
+        let opener: fault::Opener = {
+            let path = path.clone();
+            Arc::new(move || open_file(&path))
+        };
+        Self::start(db, Some(path), Some(opener), fault::GIVE_UP)
+    }
+
+    /// A journal on storage of the caller's (a test's failing disk): `opener` opens it, again
+    /// after a fault; the service would give up after `give_up`.
+    #[cfg(test)]
+    pub(crate) fn on_storage(
+        opener: fault::Opener,
+        give_up: std::time::Duration,
+    ) -> Result<Self, JournalError> {
+        Self::start(opener()?, None, Some(opener), give_up)
+    }
+
+    /// What is wrong with the journal's storage, if anything (`/v1/health`).
+    pub(crate) fn fault(&self) -> Option<Fault> {
+        self.health.borrow().clone()
+    }
+
+    /// Told each time the storage fails, recovers, or is given up on.
+    pub(crate) fn faults(&self) -> tokio::sync::watch::Receiver<Option<Fault>> {
+        self.health.subscribe()
     }
 
     /// A journal that lives in memory only (`show`, `test-access`, tests).
@@ -239,10 +270,15 @@ impl Journal {
         let db = redb::Builder::new()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(|e| error("cannot create an in-memory journal", e))?;
-        Self::start(db, None)
+        Self::start(db, None, None, fault::GIVE_UP)
     }
 
-    fn start(db: Database, path: Option<PathBuf>) -> Result<Self, JournalError> {
+    fn start(
+        db: Database,
+        path: Option<PathBuf>,
+        opener: Option<fault::Opener>,
+        give_up: std::time::Duration,
+    ) -> Result<Self, JournalError> {
         {
             let txn = db.begin_write().map_err(|e| error("journal", e))?;
             txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
@@ -259,17 +295,28 @@ impl Journal {
         }
         let db = Arc::new(RwLock::new(Some(db)));
         let (queue, jobs) = mpsc::channel::<Request>();
-        let db_for_writer = Arc::clone(&db);
-        let path_for_writer = path.clone();
+        let health = Arc::new(tokio::sync::watch::Sender::new(None));
+        let storage = Storage {
+            db: Arc::clone(&db),
+            path: path.clone(),
+            opener,
+            health: Arc::clone(&health),
+            give_up,
+        };
         let thread = thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || group_commit(&db_for_writer, path_for_writer.as_deref(), &jobs))
+            .spawn(move || group_commit(&storage, &jobs))
             .map_err(|e| error("cannot start the journal writer", e))?;
         let writer = Arc::new(Writer {
             queue: std::sync::Mutex::new(Some(queue)),
             thread: std::sync::Mutex::new(Some(thread)),
         });
-        Ok(Self { db, writer, path })
+        Ok(Self {
+            db,
+            writer,
+            path,
+            health,
+        })
     }
 
     /// The file, for messages (`None` in memory).

@@ -315,3 +315,62 @@ async fn a_corrupt_record_is_an_error_that_names_it() {
     );
     assert_eq!(journal.count_pending().unwrap(), 0, "nothing was journaled");
 }
+
+/// A full disk: the write that meets it fails and says so; every write after it is refused at
+/// once with what to do; nothing is lost; once there is space again the journal is opened again
+/// by itself and takes commands.
+#[tokio::test]
+async fn a_full_disk_refuses_writes_until_space_is_back_then_the_journal_reopens() {
+    let disk = crate::tests::disk::Disk::default();
+    let journal = disk.journal(std::time::Duration::from_secs(600));
+    let kept = journal.append(vec![command("1")]).await.unwrap();
+    assert!(journal.fault().is_none());
+
+    disk.fill(true);
+    let refused = journal.append(vec![command("2")]).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("No space left on device")
+            && refused.to_string().contains("free space on its disk"),
+        "{refused}"
+    );
+    let fault = journal.fault().expect("the fault is told");
+    assert!(fault.error.contains("No space left"), "{fault:?}");
+    assert!(!fault.gave_up);
+    let again = journal.append(vec![command("3")]).await.unwrap_err();
+    assert!(matches!(again, JournalError::Unwritable(_)), "{again}");
+
+    disk.fill(false);
+    let mut faults = journal.faults();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        faults.wait_for(Option::is_none),
+    )
+    .await
+    .expect("the journal is opened again within 10 s")
+    .unwrap();
+    let seqs = journal.append(vec![command("4")]).await.unwrap();
+    let pending: Vec<u64> = journal.entries().unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(
+        pending,
+        [kept[0], seqs[0]],
+        "what was journaled before is kept; nothing refused was"
+    );
+}
+
+/// A disk that stays full: past the give-up time the fault says so (the service then stops).
+#[tokio::test]
+async fn a_disk_that_stays_full_is_given_up_on() {
+    let disk = crate::tests::disk::Disk::default();
+    let journal = disk.journal(std::time::Duration::from_millis(300));
+    journal.append(vec![command("1")]).await.unwrap();
+    disk.fill(true);
+    journal.append(vec![command("2")]).await.unwrap_err();
+    let mut faults = journal.faults();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        faults.wait_for(|fault| fault.as_ref().is_some_and(|f| f.gave_up)),
+    )
+    .await
+    .expect("given up on within 10 s")
+    .unwrap();
+}

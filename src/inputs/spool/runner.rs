@@ -146,9 +146,15 @@ async fn process(
                 fresh = true;
                 accepted
             }
-            Err(report) => {
+            Err(NotAccepted::Refused(report)) => {
                 finish(spool, claimed, &report, tell);
                 return true;
+            }
+            Err(NotAccepted::Wait(error)) => {
+                tell.problem(&format!(
+                    "error: `{name}` waits in work/: {error}; it runs once the journal can take it"
+                ));
+                return false;
             }
         },
         Err(error) => {
@@ -210,22 +216,31 @@ async fn process(
     true
 }
 
-/// Checks the whole file and journals its commands with the marker. `Err(report)` if it is
-/// refused (unreadable, not in the configured encoding, or with an error): nothing of it runs.
+/// Why a file was not accepted.
+enum NotAccepted {
+    /// Refused for good (unreadable, not in the configured encoding, with an error, seen
+    /// before): nothing of it runs; it goes to failed/ with this report.
+    Refused(Report),
+    /// The journal cannot take it now (its disk is full): a fault of ours, not the file's; it
+    /// waits in work/ for the next round.
+    Wait(crate::engine::JournalError),
+}
+
+/// Checks the whole file and journals its commands with the marker.
 async fn accept(
     config: &Config,
     journal: &Journal,
     claimed: &Path,
     name: &str,
     marker: &str,
-) -> Result<(Vec<u64>, Accepted), Report> {
+) -> Result<(Vec<u64>, Accepted), NotAccepted> {
     let text = std::fs::read(claimed).map_err(|error| {
-        Report::rejected(
+        NotAccepted::Refused(Report::rejected(
             name,
             format!("cannot be read: {error}"),
             Vec::new(),
             String::new(),
-        )
+        ))
     })?;
     let again = name.to_ascii_lowercase().ends_with(".again.hc");
     // What the report needs, without the guest's name, in journal order.
@@ -259,29 +274,33 @@ async fn accept(
         },
     )
     .await;
-    match accepted {
-        Ok((seqs, _)) => Ok((seqs, kept.unwrap_or_default())),
-        Err(Refusal::Unreadable(error)) => Err(Report::rejected(
+    let refusal = match accepted {
+        Ok((seqs, _)) => return Ok((seqs, kept.unwrap_or_default())),
+        Err(Refusal::Journal(error)) => return Err(NotAccepted::Wait(error)),
+        Err(refusal) => refusal,
+    };
+    Err(NotAccepted::Refused(match refusal {
+        Refusal::Unreadable(error) => Report::rejected(
             name,
             format!("cannot be read: {error}"),
             Vec::new(),
             String::new(),
-        )),
-        Err(Refusal::Invalid(checked)) => {
+        ),
+        Refusal::Invalid(checked) => {
             let first = checked
                 .diagnostics
                 .iter()
                 .find(|d| d.is_error())
                 .map(|d| format!(" (the first at line {}: {})", d.line, d.message))
                 .unwrap_or_default();
-            Err(Report::rejected(
+            Report::rejected(
                 name,
                 format!("{}{first}", Count(checked.errors(), "error")),
                 checked.diagnostics,
                 checked.rendered,
-            ))
+            )
         }
-        Err(Refusal::Duplicate(earlier)) => Err(Report::rejected(
+        Refusal::Duplicate(earlier) => Report::rejected(
             name,
             format!(
                 "{earlier}; if it really is to run again, drop it into the spool as `{}`",
@@ -289,14 +308,15 @@ async fn accept(
             ),
             Vec::new(),
             String::new(),
-        )),
-        Err(Refusal::Journal(error)) => Err(Report::rejected(
+        ),
+        // Taken above: the file waits.
+        Refusal::Journal(error) => Report::rejected(
             name,
             format!("cannot journal it: {error}"),
             Vec::new(),
             String::new(),
-        )),
-    }
+        ),
+    }))
 }
 
 /// `x.hc` -> `x.again.hc`: the name that tells the spool to run a file it has seen before.
@@ -327,5 +347,99 @@ fn finish(spool: &mut Spool, claimed: &Path, report: &Report, tell: &dyn Tell) -
             ));
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorded {
+        lines: Mutex<Vec<String>>,
+        executed: Mutex<Vec<u64>>,
+    }
+
+    impl Execute for Recorded {
+        fn execute<'a>(
+            &'a self,
+            seqs: &'a [u64],
+            _fresh: bool,
+        ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Stopping>> + Send + 'a>> {
+            self.executed.lock().unwrap().extend_from_slice(seqs);
+            Box::pin(async { Ok(()) })
+        }
+
+        fn accepted(&self, _count: usize) {}
+    }
+
+    impl Tell for Recorded {
+        fn tell(&self, line: &str) {
+            self.lines.lock().unwrap().push(line.to_owned());
+        }
+
+        fn problem(&self, line: &str) {
+            self.lines.lock().unwrap().push(line.to_owned());
+        }
+    }
+
+    /// A file that arrives while the journal's disk is full is not the file's fault: it waits in
+    /// work/ (never failed/), and is accepted once the journal can be written again.
+    #[tokio::test]
+    async fn a_file_waits_in_the_spool_while_the_journal_cannot_be_written() {
+        let disk = crate::tests::disk::Disk::default();
+        let journal = disk.journal(Duration::from_secs(600));
+        let config = Config::builtin();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
+        std::fs::write(dir.path().join("a.hc"), "CHECKOUT 1000\n").unwrap();
+        let recorded = Recorded::default();
+        let attempts = Attempts::default();
+
+        disk.fill(true);
+        let waiting = round(
+            &config, &journal, &recorded, &attempts, &mut spool, &recorded,
+        )
+        .await;
+        assert_eq!(waiting, 1);
+        let lines = recorded.lines.lock().unwrap().join("\n");
+        assert!(
+            lines.contains("`a.hc` waits in work/") && lines.contains("No space left"),
+            "{lines}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("work")).unwrap().count(),
+            1,
+            "{lines}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("failed"))
+                .unwrap()
+                .count(),
+            0
+        );
+
+        disk.fill(false);
+        let mut faults = journal.faults();
+        tokio::time::timeout(Duration::from_secs(10), faults.wait_for(Option::is_none))
+            .await
+            .unwrap()
+            .unwrap();
+        round(
+            &config, &journal, &recorded, &attempts, &mut spool, &recorded,
+        )
+        .await;
+        let entries = journal.entries().unwrap();
+        assert_eq!(entries.len(), 1, "accepted once there is space");
+        assert_eq!(*recorded.executed.lock().unwrap(), [entries[0].seq]);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("failed"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }
