@@ -178,6 +178,35 @@ fn the_status_page_shows_the_house_live_and_its_retry_runs_the_queue() {
     );
     assert_eq!(pbx.record("1000").cor_day, "2");
 
+    // With nothing queued, "Test the PBX links now" shows a PBX that stopped, and one that is
+    // back.
+    browser.navigate(&format!("http://{address}/"));
+    pbx.set_faults(Faults {
+        refuse_connections: true,
+        ..Faults::default()
+    });
+    browser.eval(r#"document.querySelector('form[action="/links/test"] button').click()"#);
+    browser.wait_for(
+        "the test's outcome",
+        "document.querySelector('pre.outcome')?.dataset.good === 'false'",
+    );
+    browser.navigate(&format!("http://{address}/"));
+    browser.wait_for(
+        "the PBX shown down again",
+        "document.querySelector('#links tr.link[data-state=\"down\"]')",
+    );
+    pbx.set_faults(Faults::default());
+    browser.eval(r#"document.querySelector('form[action="/links/test"] button').click()"#);
+    browser.wait_for(
+        "the test's outcome",
+        "document.querySelector('pre.outcome')?.dataset.good === 'true'",
+    );
+    browser.navigate(&format!("http://{address}/"));
+    browser.wait_for(
+        "the PBX shown up",
+        "document.querySelector('#links tr.link[data-state=\"up\"]')",
+    );
+
     // A room's own page: its state and its recent commands.
     browser.navigate(&format!("http://{address}/rooms/1000"));
     let page = browser.text();
@@ -216,8 +245,17 @@ fn the_status_page_is_refused_without_a_session_at_a_foreign_host_and_with_a_use
     // A ticket opens one session, once.
     let link = dashboard_link(&pbx);
     let path = link.strip_prefix(&format!("http://{address}")).unwrap();
-    let (status, head, _) = fetch(address, &format!("GET {path} HTTP/1.1"), &own, "");
-    assert_eq!(status, 303, "{head}");
+    let (status, head, _) = fetch(address, &format!("HEAD {path} HTTP/1.1"), &own, "");
+    assert_eq!(
+        status, 200,
+        "a link preview does not use the ticket: {head}"
+    );
+    let (status, head, body) = fetch(address, &format!("GET {path} HTTP/1.1"), &own, "");
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        body.contains(r#"http-equiv="refresh" content="0; url=/""#),
+        "{body}"
+    );
     let cookie = head
         .lines()
         .find_map(|line| line.strip_prefix("set-cookie: "))
@@ -244,6 +282,10 @@ fn the_status_page_is_refused_without_a_session_at_a_foreign_host_and_with_a_use
     assert_eq!(status, 421);
     assert!(body.contains(&format!("http://{address}/")), "{body}");
     assert!(!body.contains("Rooms"), "{body}");
+    for path in ["/events", "/rooms/1000", "/part/rooms", "/login?ticket=00"] {
+        let (status, _, _) = fetch(address, &format!("GET {path} HTTP/1.1"), &foreign, "");
+        assert_eq!(status, 421, "{path} at a foreign Host");
+    }
 
     // A change without the page's CSRF value, or from another origin: refused, nothing done.
     let form = [

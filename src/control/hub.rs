@@ -182,6 +182,30 @@ impl Hub {
         self.links.set(LinkKind::Pbx, pbx, up, why);
     }
 
+    /// A stream of the events after `after` (an event's id; `0`: all those kept): those kept
+    /// and newer than it, then the live ones, none twice and none lost in between; with how
+    /// many between `after` and the oldest kept are gone.
+    pub(crate) fn subscribe_after(
+        &self,
+        after: u64,
+    ) -> (
+        Vec<Arc<Published>>,
+        u64,
+        broadcast::Receiver<Arc<Published>>,
+    ) {
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let receiver = self.sender.subscribe();
+        let gone = recent.front().map_or(0, |oldest| {
+            oldest.id.saturating_sub(after.saturating_add(1))
+        });
+        let kept = recent
+            .iter()
+            .filter(|event| event.id > after)
+            .cloned()
+            .collect();
+        (kept, if after == 0 { 0 } else { gone }, receiver)
+    }
+
     /// The SMDR link of PBX `pbx` is up, or down for `why`: in the metrics and the links.
     pub(crate) fn smdr_link(&self, pbx: &str, up: bool, why: Option<&str>) {
         self.metrics.smdr_link_up(pbx, up);
@@ -358,6 +382,16 @@ impl Hub {
                 };
                 published.outcome = Some(ending);
                 published.reason = reason;
+                // Not sent for want of an answer: its PBX is down (a `TEST` too).
+                if let Outcome::Queued {
+                    reason,
+                    behind: false,
+                } = outcome
+                    && let Some(pbx) = pbx.or(self.only_pbx.as_deref())
+                {
+                    self.links
+                        .set_known(LinkKind::Pbx, pbx, false, Some(reason));
+                }
                 if journaled {
                     match outcome {
                         Outcome::Done => self.metrics.done.inc(),
@@ -383,15 +417,15 @@ impl Hub {
     }
 
     fn publish(&self, mut published: Published) -> Published {
+        // Numbered, kept and sent under one lock: `recent` and every stream see the events in
+        // the order of their ids (see `subscribe_after`).
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         published.id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::new(published.clone());
-        {
-            let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-            if recent.len() == RECENT {
-                recent.pop_front();
-            }
-            recent.push_back(Arc::clone(&shared));
+        if recent.len() == RECENT {
+            recent.pop_front();
         }
+        recent.push_back(Arc::clone(&shared));
         // No subscriber is not an error.
         let _ = self.sender.send(shared);
         published
@@ -452,5 +486,35 @@ impl Tally {
             }
             None => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stream that starts after event `after` gets each later event once, those kept and
+    /// then the live ones; what is no longer kept is counted.
+    #[test]
+    fn a_stream_after_an_event_misses_none_and_repeats_none() {
+        let hub = Hub::new("sim", &["main".to_owned()], false, false, None, false);
+        for n in 0..5 {
+            hub.notice(&format!("n{n}"), false);
+        }
+        let (kept, gone, mut live) = hub.subscribe_after(2);
+        assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(gone, 0);
+        hub.notice("n5", false);
+        assert_eq!(live.try_recv().map(|e| e.id).ok(), Some(6));
+        assert!(live.try_recv().is_err(), "once");
+        for n in 0..RECENT {
+            hub.notice(&format!("m{n}"), false);
+        }
+        // 1,006 events: 7 to 1,006 kept.
+        let (kept, gone, _) = hub.subscribe_after(3);
+        assert_eq!(kept.first().map(|e| e.id), Some(7));
+        assert_eq!(gone, 3, "events 4, 5 and 6 are no longer kept");
+        let (kept, gone, _) = hub.subscribe_after(0);
+        assert_eq!((kept.len(), gone), (RECENT, 0));
     }
 }

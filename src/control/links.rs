@@ -80,6 +80,19 @@ impl Links {
         }
     }
 
+    /// As `set`, for a link registered before only (a move between two PBXs names both).
+    pub(crate) fn set_known(&self, kind: LinkKind, name: &str, up: bool, why: Option<&str>) {
+        let known = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|row| row.kind == kind && row.name == name);
+        if known {
+            self.set(kind, name, up, why);
+        }
+    }
+
     pub(crate) fn rows(&self) -> Vec<LinkRow> {
         self.0
             .lock()

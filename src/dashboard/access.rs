@@ -20,8 +20,9 @@ pub(crate) const TICKET_LIFETIME: Duration = Duration::from_secs(60);
 /// How long a session lasts: a working day, then `hotelcare dashboard` again.
 pub(crate) const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
-/// The session cookie's name.
-pub(crate) const COOKIE: &str = "hotelcare_session";
+/// The session cookie's name, followed by the service's port: browsers send a cookie to every
+/// port of a host, and two services on one machine must not take each other's.
+const COOKIE: &str = "hotelcare_session_";
 
 /// At most this many tickets wait at once (a client asking in a loop cannot fill the memory).
 const MAX_TICKETS: usize = 64;
@@ -41,6 +42,8 @@ pub(crate) struct Access {
     tickets: Mutex<HashMap<String, Instant>>,
     /// The `Host` values this service answers to.
     hosts: Vec<String>,
+    /// `hotelcare_session_PORT`.
+    cookie: String,
 }
 
 impl Access {
@@ -48,16 +51,19 @@ impl Access {
     pub(crate) fn new(token: &str, address: SocketAddr) -> Self {
         let port = address.port();
         let mut hosts = vec![address.to_string(), format!("localhost:{port}")];
-        if address.ip().is_ipv6() {
-            hosts.push(format!("[::1]:{port}"));
+        let loopback = if address.ip().is_ipv6() {
+            format!("[::1]:{port}")
         } else {
-            hosts.push(format!("127.0.0.1:{port}"));
+            format!("127.0.0.1:{port}")
+        };
+        if !hosts.contains(&loopback) {
+            hosts.push(loopback);
         }
-        hosts.dedup();
         Self {
             token: token.to_owned(),
             tickets: Mutex::new(HashMap::new()),
             hosts,
+            cookie: format!("{COOKIE}{port}"),
         }
     }
 
@@ -102,7 +108,8 @@ impl Access {
     pub(crate) fn cookie(&self, session: &Session) -> String {
         let value = format!("{}.{}", session.issued, session.nonce);
         format!(
-            "{COOKIE}={value}.{}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+            "{}={value}.{}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+            self.cookie,
             self.sign("session", &value),
             SESSION_LIFETIME.as_secs()
         )
@@ -111,12 +118,17 @@ impl Access {
     /// The session the request's cookie proves, if it is signed with this token and not older
     /// than `SESSION_LIFETIME`.
     pub(crate) fn session(&self, headers: &HeaderMap) -> Option<Session> {
-        let value = headers
+        headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|cookies| cookies.split(';'))
-            .find_map(|cookie| cookie.trim().strip_prefix(COOKIE)?.strip_prefix('='))?;
+            .filter_map(|cookie| cookie.trim().strip_prefix(&self.cookie)?.strip_prefix('='))
+            .find_map(|value| self.proven(value))
+    }
+
+    /// The session one cookie's value proves.
+    fn proven(&self, value: &str) -> Option<Session> {
         let mut parts = value.splitn(3, '.');
         let (issued, nonce, signature) = (parts.next()?, parts.next()?, parts.next()?);
         if !self.verify("session", &format!("{issued}.{nonce}"), signature) {
@@ -230,6 +242,32 @@ mod tests {
             HeaderValue::from_str(&format!("other=1; {pair}")).expect("a header"),
         );
         headers
+    }
+
+    #[test]
+    fn a_cookie_of_another_port_or_a_bad_one_beside_opens_nothing_but_the_good_one_does() {
+        let ours = access("t".repeat(64).as_str());
+        let session = ours
+            .redeem(&ours.issue().expect("a ticket"))
+            .expect("a session");
+        let cookie = ours.cookie(&session);
+        let other = Access::new(
+            &"t".repeat(64),
+            "127.0.0.1:7879".parse().expect("an address"),
+        );
+        assert_eq!(
+            other.session(&with_cookie(&cookie)),
+            None,
+            "another port's service"
+        );
+        let pair = cookie.split(';').next().expect("a pair");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("hotelcare_session_7878=1.2.3; {pair}"))
+                .expect("a header"),
+        );
+        assert_eq!(ours.session(&headers), Some(session));
     }
 
     #[test]

@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use futures_util::stream::Stream;
@@ -32,7 +32,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::control::backend::Backend;
 use crate::control::hub::Published;
 use crate::control::protocol::{BackendError, DashboardTicket};
-use crate::inputs::api::{self, Api, Pass};
+use crate::inputs::api::{self, Api, Pass, SignedIn};
 
 pub(crate) use access::TICKET_LIFETIME;
 use access::{Access, Session};
@@ -42,13 +42,17 @@ use view::{Overview, RoomPage};
 struct Dashboard {
     api: Arc<Api>,
     access: Access,
+    /// This start of the service, in the event stream's ids (`START:ID`).
+    start: String,
 }
 
 /// The page's routes, and `POST /v1/dashboard/ticket` (behind the API's token) that
-/// `hotelcare dashboard` asks for its link. `address`: where the service listens.
-pub(crate) fn router(api: &Arc<Api>, address: SocketAddr) -> Router {
+/// `hotelcare dashboard` asks for its link; and how the API's connection limits recognise a
+/// session. `address`: where the service listens.
+pub(crate) fn router(api: &Arc<Api>, address: SocketAddr) -> (Router, SignedIn) {
     let state = Arc::new(Dashboard {
         access: Access::new(&api.token, address),
+        start: api.instance.chars().take(12).collect(),
         api: Arc::clone(api),
     });
     let ticket = Router::new()
@@ -65,6 +69,7 @@ pub(crate) fn router(api: &Arc<Api>, address: SocketAddr) -> Router {
         .route("/events", get(events))
         .route("/queue/retry", get(confirm_retry).post(retry))
         .route("/queue/{seq}/drop", get(confirm_drop).post(drop_command))
+        .route("/links/test", post(test_links))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             require_session,
@@ -73,8 +78,9 @@ pub(crate) fn router(api: &Arc<Api>, address: SocketAddr) -> Router {
         .route("/dashboard.css", get(style))
         .route("/dashboard.js", get(script))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
-        .with_state(state);
-    ticket.merge(pages)
+        .with_state(Arc::clone(&state));
+    let signed_in: SignedIn = Arc::new(move |headers| state.access.session(headers).is_some());
+    (ticket.merge(pages), signed_in)
 }
 
 /// `POST /v1/dashboard/ticket`: a link that opens the page once, within a minute.
@@ -155,15 +161,22 @@ struct LoginQuery {
     ticket: Option<String>,
 }
 
-/// `GET /login?ticket=...`: the ticket becomes a session cookie, once.
+/// `GET /login?ticket=...`: the ticket becomes a session cookie, once. Answered with a page
+/// that goes on to `/` by itself, not a redirect: a link followed from another site's page
+/// would otherwise reach `/` without the `SameSite=Strict` cookie, its ticket used up. A `HEAD`
+/// (a link preview) does not use the ticket.
 async fn login(
     State(dashboard): State<Arc<Dashboard>>,
+    method: Method,
     query: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    if method == Method::HEAD {
+        return StatusCode::OK.into_response();
+    }
     let ticket = query.ok().and_then(|Query(query)| query.ticket);
     match ticket.and_then(|ticket| dashboard.access.redeem(&ticket)) {
         Some(session) => {
-            let mut response = Redirect::to("/").into_response();
+            let mut response = pages::signed_in().into_response();
             if let Ok(cookie) = HeaderValue::from_str(&dashboard.access.cookie(&session)) {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);
             }
@@ -183,24 +196,75 @@ async fn login(
 }
 
 /// `GET /`.
-async fn overview(State(dashboard): State<Arc<Dashboard>>) -> Response {
+async fn overview(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(session): Extension<Session>,
+) -> Response {
     match Overview::gather(&dashboard.api.local).await {
-        Ok(view) => pages::overview(&view).into_response(),
+        Ok(view) => pages::overview(&view, &dashboard.start, &dashboard.access.csrf(&session))
+            .into_response(),
         Err(error) => unavailable(&error),
     }
 }
 
 /// `GET /part/{links|rooms|queue}`: one part of `/`, as the page's script refreshes it.
-async fn part(State(dashboard): State<Arc<Dashboard>>, Path(name): Path<String>) -> Response {
-    let view = match Overview::gather(&dashboard.api.local).await {
-        Ok(view) => view,
-        Err(error) => return unavailable(&error),
+async fn part(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(session): Extension<Session>,
+    Path(name): Path<String>,
+) -> Response {
+    let local = &dashboard.api.local;
+    let markup = match name.as_str() {
+        "links" => view::links(local)
+            .await
+            .map(|links| pages::links(&links, &dashboard.access.csrf(&session))),
+        "rooms" => view::rooms(local).await.map(|rooms| pages::rooms(&rooms)),
+        "queue" => view::queue(local).await.map(|queue| pages::queue(&queue)),
+        _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    match name.as_str() {
-        "links" => pages::links(&view.links).into_response(),
-        "rooms" => pages::rooms(&view.pbxs).into_response(),
-        "queue" => pages::queue(&view.queue).into_response(),
-        _ => StatusCode::NOT_FOUND.into_response(),
+    match markup {
+        Ok(markup) => markup.into_response(),
+        Err(error) => unavailable(&error),
+    }
+}
+
+/// `POST /links/test`: every PBX asked now (`hotelcare test-access`), so that a link shown down
+/// since a command failed is shown as it is, even with nothing left to send.
+async fn test_links(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(session): Extension<Session>,
+    headers: HeaderMap,
+    form: Result<Form<Confirmed>, FormRejection>,
+) -> Response {
+    if let Some(refusal) = forged(&dashboard, &session, &headers, form.as_deref().ok()) {
+        return refusal;
+    }
+    match dashboard
+        .api
+        .local
+        .inline(&crate::control::backend::Inline::Test, None)
+        .await
+    {
+        Ok(ran) => {
+            let text: Vec<&str> = ran
+                .events
+                .iter()
+                .flat_map(|event| event.lines.iter().map(String::as_str))
+                .collect();
+            let good = ran.events.iter().all(|event| {
+                !matches!(
+                    event.outcome,
+                    Some(
+                        crate::control::hub::Ending::Failed | crate::control::hub::Ending::NotDone
+                    )
+                )
+            });
+            pages::outcome("PBX links tested", &text.join("\n"), good).into_response()
+        }
+        Err(error) => page(
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            &pages::outcome("The PBX links were not tested", &error.to_string(), false),
+        ),
     }
 }
 
@@ -220,55 +284,64 @@ async fn room(State(dashboard): State<Arc<Dashboard>>, Path(room): Path<String>)
 
 #[derive(Debug, Deserialize)]
 struct EventsQuery {
-    /// The last event the page has (it was rendered with the page).
-    after: Option<u64>,
+    /// The last event the page has (it was rendered with the page): `START:ID`.
+    after: Option<String>,
 }
 
-/// `GET /events`: the monitor's events as Server-Sent Events with their ids, starting after
-/// the page's last (or the browser's `Last-Event-ID` when it reconnects): what happened
-/// between the page's render and the stream's start is not lost.
+/// `GET /events`: the monitor's events as Server-Sent Events, each with its id (`START:ID`, the
+/// service's start and the event's number), starting after the page's last (or the browser's
+/// `Last-Event-ID` when it reconnects): what happened between the page's render and the
+/// stream's start is neither lost nor sent twice. An id of another start of the service (the
+/// browser reconnects after a restart) starts from what this one kept; events gone from what
+/// the service keeps are told as `lagged`, with how many.
 async fn events(
     State(dashboard): State<Arc<Dashboard>>,
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let hub = &dashboard.api.local.hub;
-    let receiver = hub.subscribe();
+    let start = dashboard.start.clone();
     let after = headers
         .get("last-event-id")
-        .and_then(|value| value.to_str().ok()?.parse().ok())
-        .or(query.after)
-        .unwrap_or(u64::MAX);
-    let missed: Vec<Arc<Published>> = hub
-        .recent()
+        .and_then(|value| value.to_str().ok())
+        .or(query.after.as_deref())
+        .map_or(0, |id| position(id, &start));
+    let (kept, gone, receiver) = dashboard.api.local.hub.subscribe_after(after);
+    let lagged = (gone > 0).then(|| Ok(SseEvent::default().event("lagged").data(gone.to_string())));
+    let replayed: Vec<_> = lagged
         .into_iter()
-        .filter(|event| event.id > after)
+        .chain(kept.iter().map(|event| Ok(sse(&start, event))))
         .collect();
-    let replayed_to = missed.last().map_or(after, |event| event.id);
-    let replay = futures_util::stream::iter(missed.into_iter().map(|event| Ok(sse(&event))));
-    let live = futures_util::stream::unfold(receiver, move |mut receiver| async move {
-        loop {
+    let replay = futures_util::stream::iter(replayed);
+    let live = futures_util::stream::unfold(
+        (receiver, start.clone()),
+        |(mut receiver, start)| async move {
             let event = match receiver.recv().await {
-                Ok(published) if published.id <= replayed_to && replayed_to != u64::MAX => {
-                    continue;
-                }
-                Ok(published) => sse(&published),
+                Ok(published) => sse(&start, &published),
                 Err(RecvError::Lagged(lost)) => {
                     SseEvent::default().event("lagged").data(lost.to_string())
                 }
                 Err(RecvError::Closed) => return None,
             };
-            return Some((Ok(event), receiver));
-        }
-    });
+            Some((Ok(event), (receiver, start)))
+        },
+    );
     Sse::new(futures_util::StreamExt::chain(replay, live))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+/// The event number in `START:ID` if it is of this start of the service, else 0 (from the
+/// start of what is kept).
+fn position(id: &str, start: &str) -> u64 {
+    match id.split_once(':') {
+        Some((of, number)) if of == start => number.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// An event as the page's script reads it: without what went over the wire.
-fn sse(published: &Published) -> SseEvent {
+fn sse(start: &str, published: &Published) -> SseEvent {
     SseEvent::default()
-        .id(published.id.to_string())
+        .id(format!("{start}:{}", published.id))
         .data(serde_json::to_string(&published.shown(false)).unwrap_or_default())
 }
 
@@ -441,4 +514,21 @@ async fn script() -> Response {
         include_str!("assets/dashboard.js"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_id_of_another_start_of_the_service_starts_from_what_is_kept() {
+        assert_eq!(position("abc:41", "abc"), 41);
+        assert_eq!(
+            position("old:5000", "abc"),
+            0,
+            "the browser reconnects after a restart"
+        );
+        assert_eq!(position("abc:x", "abc"), 0);
+        assert_eq!(position("41", "abc"), 0);
+    }
 }

@@ -27,8 +27,9 @@ fn frame(title: &str, body: &Markup) -> Markup {
 }
 
 /// The status page: links, rooms, queue, monitor.
-pub(crate) fn overview(view: &Overview) -> Markup {
-    let last_id = view.recent.last().map_or(0, |event| event.id);
+pub(crate) fn overview(view: &Overview, start: &str, csrf: &str) -> Markup {
+    // The stream goes on after the last event shown (see `dashboard::events`).
+    let last_id = format!("{start}:{}", view.recent.last().map_or(0, |event| event.id));
     let body = html! {
         header {
             h1 { "hotelcare" }
@@ -36,12 +37,12 @@ pub(crate) fn overview(view: &Overview) -> Markup {
             p #connection role="status" aria-live="polite" { "Live updates: starting…" }
         }
         main {
-            section #links aria-labelledby="links-title" { (links(&view.links)) }
+            section #links aria-labelledby="links-title" { (links(&view.links, csrf)) }
             section #rooms aria-labelledby="rooms-title" { (rooms(&view.pbxs)) }
             section #queue aria-labelledby="queue-title" { (queue(&view.queue)) }
             section aria-labelledby="monitor-title" {
                 h2 #monitor-title { "Monitor" }
-                form.filters role="search" onsubmit="return false" {
+                form.filters role="search" {
                     label { "Room " input #filter-room type="search" inputmode="numeric" size="8"; }
                     label { "Source " input #filter-source type="search" size="16" placeholder="spool, fias, api…"; }
                 }
@@ -55,8 +56,9 @@ pub(crate) fn overview(view: &Overview) -> Markup {
     frame("Status", &body)
 }
 
-/// The links table.
-pub(crate) fn links(links: &[LinkView]) -> Markup {
+/// The links table. A PBX's state is what the last request to it found; "Test the PBX links"
+/// asks each now.
+pub(crate) fn links(links: &[LinkView], csrf: &str) -> Markup {
     html! {
         h2 #links-title { "Links" }
         table {
@@ -76,6 +78,10 @@ pub(crate) fn links(links: &[LinkView]) -> Markup {
                     }
                 }
             }
+        }
+        form method="post" action="/links/test" {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { "Test the PBX links now" }
         }
     }
 }
@@ -286,6 +292,29 @@ pub(crate) fn outcome(title: &str, text: &str, good: bool) -> Markup {
         }
     };
     frame(title, &body)
+}
+
+/// The page a ticket opens: it sets the cookie and goes on to `/` (a navigation of this site's
+/// own, so the `SameSite=Strict` cookie goes with it).
+pub(crate) fn signed_in() -> Markup {
+    let body = html! {
+        main {
+            h1 { "Signed in" }
+            p { a href="/" { "Open the status page" } }
+        }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="refresh" content="0; url=/";
+                title { "Signed in — hotelcare" }
+                link rel="stylesheet" href="/dashboard.css";
+            }
+            body { (body) }
+        }
+    }
 }
 
 /// Why the page is not shown, and what to do.

@@ -89,40 +89,59 @@ pub(crate) struct RoomPage {
 impl Overview {
     pub(crate) async fn gather(local: &Local) -> Result<Self, BackendError> {
         let status = local.status().await?;
-        let links = links(&status);
-        let rooms = local.rooms(&[], None).await?.rooms.rooms;
-        let charges = local.charges(None).await?.stays;
-        let default_pbx = status
-            .pbxs
-            .first()
-            .map_or_else(|| "main".to_owned(), |pbx| pbx.name.clone());
-        let mut pbxs: Vec<PbxRooms> = status
-            .pbxs
-            .iter()
-            .map(|pbx| PbxRooms {
-                pbx: pbx.name.clone(),
-                rooms: Vec::new(),
-            })
-            .collect();
-        for entry in rooms {
-            let pbx = entry.pbx.clone().unwrap_or_else(|| default_pbx.clone());
-            let view = room_view(entry, &charges);
-            match pbxs.iter_mut().find(|group| group.pbx == pbx) {
-                Some(group) => group.rooms.push(view),
-                None => pbxs.push(PbxRooms {
-                    pbx,
-                    rooms: vec![view],
-                }),
-            }
-        }
         Ok(Self {
-            links,
-            pbxs,
-            queue: local.queue(None).await?.queue,
+            links: links_of(&status),
+            pbxs: rooms_of(local, &status).await?,
+            queue: queue(local).await?,
             recent: local.hub.recent(),
             status,
         })
     }
+}
+
+/// The links part.
+pub(crate) async fn links(local: &Local) -> Result<Vec<LinkView>, BackendError> {
+    Ok(links_of(&local.status().await?))
+}
+
+/// The rooms part.
+pub(crate) async fn rooms(local: &Local) -> Result<Vec<PbxRooms>, BackendError> {
+    rooms_of(local, &local.status().await?).await
+}
+
+/// The queue part.
+pub(crate) async fn queue(local: &Local) -> Result<Queue, BackendError> {
+    Ok(local.queue(None).await?.queue)
+}
+
+/// The rooms the journal knows, grouped by PBX (every configured PBX, even without rooms).
+async fn rooms_of(local: &Local, status: &StatusAnswer) -> Result<Vec<PbxRooms>, BackendError> {
+    let rooms = local.rooms(&[], None).await?.rooms.rooms;
+    let charges = local.charges(None).await?.stays;
+    let default_pbx = status
+        .pbxs
+        .first()
+        .map_or_else(|| "main".to_owned(), |pbx| pbx.name.clone());
+    let mut pbxs: Vec<PbxRooms> = status
+        .pbxs
+        .iter()
+        .map(|pbx| PbxRooms {
+            pbx: pbx.name.clone(),
+            rooms: Vec::new(),
+        })
+        .collect();
+    for entry in rooms {
+        let pbx = entry.pbx.clone().unwrap_or_else(|| default_pbx.clone());
+        let view = room_view(entry, &charges);
+        match pbxs.iter_mut().find(|group| group.pbx == pbx) {
+            Some(group) => group.rooms.push(view),
+            None => pbxs.push(PbxRooms {
+                pbx,
+                rooms: vec![view],
+            }),
+        }
+    }
+    Ok(pbxs)
 }
 
 impl RoomPage {
@@ -175,7 +194,7 @@ fn room_view(entry: RoomEntry, charges: &[StayCharges]) -> RoomView {
 }
 
 /// Each PBX's link, the FIAS link, each SMDR port's, in that order.
-fn links(status: &StatusAnswer) -> Vec<LinkView> {
+fn links_of(status: &StatusAnswer) -> Vec<LinkView> {
     let shown = |row: &LinkRow| LinkView {
         kind: row.kind,
         name: row.name.clone(),

@@ -28,6 +28,10 @@ use crate::control::protocol::{BackendError, ErrorBody, Instance};
 /// The largest script the API takes (a 1,000-room house is about 40 kB).
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// Whether a request shows a session of the status page (`dashboard`): it then counts as one
+/// with the token for the connection limits.
+pub(crate) type SignedIn = Arc<dyn Fn(&HeaderMap) -> bool + Send + Sync>;
+
 /// What every handler shares.
 pub(crate) struct Api {
     pub(crate) local: Arc<Local>,
@@ -36,9 +40,9 @@ pub(crate) struct Api {
     pub(crate) instance: String,
 }
 
-/// The API's routes, and `pages` (the status page) beside them, behind the same connection
-/// limits.
-pub(crate) fn router(api: &Arc<Api>, pages: Router) -> Router {
+/// The API's routes, and `pages` (the status page, whose sessions `signed_in` recognises)
+/// beside them, behind the same connection limits.
+pub(crate) fn router(api: &Arc<Api>, pages: Router, signed_in: SignedIn) -> Router {
     let protected = Router::new()
         .route("/v1/scripts", post(post_script))
         .route("/v1/events", get(events))
@@ -68,7 +72,7 @@ pub(crate) fn router(api: &Arc<Api>, pages: Router) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(refuse_announced_oversize))
         .layer(middleware::from_fn_with_state(
-            Arc::clone(api),
+            (Arc::clone(api), signed_in),
             close_anonymous,
         ))
 }
@@ -185,7 +189,11 @@ impl Drop for Pass {
 /// A connection that has not shown the token is closed after each answer, so that it cannot
 /// hold a place by keeping itself alive; past the anonymous share, a request without the token
 /// is refused at once (`503`).
-async fn close_anonymous(State(api): State<Arc<Api>>, request: Request, next: Next) -> Response {
+async fn close_anonymous(
+    State((api, signed_in)): State<(Arc<Api>, SignedIn)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let pass = request.extensions().get::<Arc<Pass>>().cloned();
     // `/v1/instance` is how a client with the token finds out it may send it: answered to
     // anyone (the connection is closed after it all the same).
@@ -193,6 +201,7 @@ async fn close_anonymous(State(api): State<Arc<Api>>, request: Request, next: Ne
         && pass.on_probation()
         && request.uri().path() != "/v1/instance"
         && !has_token(request.headers(), &api.token)
+        && !signed_in(request.headers())
     {
         let mut busy = (
             StatusCode::SERVICE_UNAVAILABLE,

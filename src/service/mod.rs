@@ -242,10 +242,10 @@ pub(crate) async fn run(
         token,
         instance: info.instance.clone(),
     });
-    let pages = crate::dashboard::router(&api, address);
+    let (pages, signed_in) = crate::dashboard::router(&api, address);
     let server = tokio::spawn(serve_api(
         listener,
-        api::router(&api, pages),
+        api::router(&api, pages, signed_in),
         closing.clone(),
     ));
     let drainer = tokio::spawn(drainer::run(

@@ -59,9 +59,17 @@
   };
   setInterval(refresh, 5000);
 
-  const stream = new EventSource(`/events?after=${monitor.dataset.lastId}`);
+  const stream = new EventSource(`/events?after=${encodeURIComponent(monitor.dataset.lastId)}`);
   stream.onopen = () => { connection.textContent = "Live updates: on"; };
-  stream.onerror = () => { connection.textContent = "Live updates: OFF — the service does not answer; trying again"; };
+  stream.onerror = () => {
+    if (stream.readyState === EventSource.CLOSED) {
+      // Refused (the session ended, or the service was replaced): the page says why.
+      connection.textContent = "Live updates: OFF — reloading";
+      setTimeout(() => location.reload(), 5000);
+    } else {
+      connection.textContent = "Live updates: OFF — the service does not answer; trying again";
+    }
+  };
   stream.onmessage = (message) => {
     const event = JSON.parse(message.data);
     add(event);
