@@ -11,6 +11,8 @@ mod dashboard;
 mod fias;
 mod fias_link;
 mod fias_records;
+#[cfg(target_os = "linux")]
+mod full_disk;
 mod hostile;
 mod mitel_pms;
 mod pbx;
