@@ -2,6 +2,7 @@
 //! small tmpfs that fills and empties. Linux, and only where a tmpfs can be mounted (root, or a
 //! container allowed to): elsewhere the test says it is skipped.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,6 +51,7 @@ fn health(address: std::net::SocketAddr) -> (u16, String) {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // the notice of a skipped test
 fn a_full_disk_refuses_new_work_then_the_service_recovers_by_itself() {
     let pbx = TestPbx::start();
     let state = pbx.dir.path().join("state");
@@ -76,9 +78,10 @@ fn a_full_disk_refuses_new_work_then_the_service_recovers_by_itself() {
 
     // The disk fills; scripts big enough to need new pages meet it.
     fill(&state.join("filler"));
-    let big: String = (0..2000)
-        .map(|n| format!("COS 1000 ALLOW # {n:0>60}\n"))
-        .collect();
+    let mut big = String::new();
+    for n in 0..2000 {
+        let _ = writeln!(big, "COS 1000 ALLOW # {n:0>60}");
+    }
     let deadline = Instant::now() + Duration::from_secs(30);
     let refused = loop {
         let (status, body) = post(&big);
