@@ -603,3 +603,54 @@ fn the_pbx_password_may_come_from_a_file() {
     );
     assert!(!said.contains(crate::support::PASSWORD), "{said}");
 }
+
+/// A long queue is shown a page at a time: `--limit`, the counts of the whole, and the command
+/// that shows the next page.
+#[test]
+fn queue_list_shows_a_page_and_how_to_see_the_next() {
+    let pbx = TestPbx::with(Setup {
+        attempts: 1,
+        ..Setup::default()
+    });
+    pbx.set_faults(Faults {
+        refuse_connections: true,
+        ..Faults::default()
+    });
+    let ran =
+        pbx.run("COS 1000 BLOCK\nCOS 1000 ALLOW\nCOS 2000 BLOCK\nCOS 2000 ALLOW\nCOS 1000 BLOCK\n");
+    assert_eq!(ran.status.code(), Some(3), "{}", text(&ran.stderr));
+    let listed = pbx
+        .hotelcare()
+        .args(["queue", "list", "--limit", "2"])
+        .output()
+        .unwrap();
+    let listed = text(&listed.stdout);
+    assert!(
+        listed.contains("#1 ") && listed.contains("#2 ") && !listed.contains("#3 "),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("... and 3 more after #2: `hotelcare queue list --after 2`"),
+        "{listed}"
+    );
+    assert!(listed.contains("5 pending, 0 failed"), "{listed}");
+    let next = pbx
+        .hotelcare()
+        .args([
+            "queue", "list", "--after", "2", "--limit", "2", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let next: serde_json::Value = serde_json::from_slice(&next.stdout).unwrap();
+    let seqs: Vec<u64> = next["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [3, 4]);
+    assert_eq!(
+        (next["pending"].as_u64(), next["more"].as_u64()),
+        (Some(5), Some(1))
+    );
+}

@@ -286,6 +286,12 @@ pub(crate) enum QueueAction {
         /// Only the PBX called NAME (`[pbx.NAME]`)
         #[arg(long, value_name = "NAME")]
         pbx: Option<String>,
+        /// Show at most N commands (the counts are of the whole queue; at most 10,000)
+        #[arg(long, value_name = "N", default_value_t = 1_000)]
+        limit: usize,
+        /// Start after command SEQ (the page after one that said "... and N more")
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        after: u64,
     },
     /// Run failed and pending commands again, in their order
     Retry {

@@ -81,10 +81,9 @@ pub(crate) async fn follow(
 
 /// After lost events: commands no longer in the journal are done, failed ones failed.
 async fn settle_from_queue(client: &Client<'_>, waiting: &mut HashSet<u64>, tally: &mut Tally) {
-    let Ok(answer) = client.backend.queue(None).await else {
+    let Ok(commands) = crate::control::backend::every_queued(client.backend, None).await else {
         return;
     };
-    let commands = answer.queue.commands;
     waiting.retain(|&seq| match commands.iter().find(|c| c.seq == seq) {
         None => {
             tally.done += 1;

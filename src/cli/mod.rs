@@ -157,9 +157,17 @@ pub(crate) fn run(arguments: Arguments) -> Exit {
         }),
         Subcommand::Completions { shell } => help::completions(shell),
         Subcommand::Man => help::man(),
-        Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List { pbx: None }) {
-            QueueAction::List { pbx } => match narrowed(&config, pbx.as_deref()) {
-                Ok(_) => queue::list(&config, pbx.as_deref()),
+        Subcommand::Queue { action } => match action.unwrap_or(QueueAction::List {
+            pbx: None,
+            limit: crate::control::protocol::QueuePage::DEFAULT_LIMIT,
+            after: 0,
+        }) {
+            QueueAction::List { pbx, limit, after } => match narrowed(&config, pbx.as_deref()) {
+                Ok(_) => queue::list(
+                    &config,
+                    pbx.as_deref(),
+                    crate::control::protocol::QueuePage { after, limit },
+                ),
                 Err(exit) => exit,
             },
             QueueAction::Retry { raw } => queue::retry(&config, raw),

@@ -10,15 +10,17 @@ use crate::cli::follow::{finish, follow};
 use crate::cli::progress::Progress;
 use crate::cli::signals::stop_requested;
 use crate::config::Config;
+use crate::control::backend::every_queued;
 use crate::control::protocol::BackendError;
+use crate::control::protocol::QueuePage;
 use crate::diagnostics::Count;
 use crate::monitor::json::QueueStatus;
 use crate::support::output::{errln, out, outln};
 
 /// `queue list`: pending and failed commands with room, command, attempts and last error.
-pub(crate) fn list(config: &Config, pbx: Option<&str>) -> Exit {
+pub(crate) fn list(config: &Config, pbx: Option<&str>, page: QueuePage) -> Exit {
     with_backend(config, Need::Journal, false, async |client| {
-        let answer = client.backend.queue(pbx).await.map_err(failed)?;
+        let answer = client.backend.queue(pbx, page).await.map_err(failed)?;
         if output_format() == Format::Json {
             print_json(&answer.queue);
         } else {
@@ -95,8 +97,8 @@ pub(crate) fn drop(config: &Config, given: &[Numbers], failed_too: bool) -> Exit
             match *numbers {
                 Numbers::One(seq) => seqs.push(seq),
                 Numbers::Range(first, last) => {
-                    let answer = client.backend.queue(None).await.map_err(failed)?;
-                    for command in answer.queue.commands {
+                    let commands = every_queued(client.backend, None).await.map_err(failed)?;
+                    for command in commands {
                         if (first..=last).contains(&command.seq) {
                             seqs.push(command.seq);
                             in_a_range.insert(command.seq);
@@ -106,10 +108,8 @@ pub(crate) fn drop(config: &Config, given: &[Numbers], failed_too: bool) -> Exit
             }
         }
         if failed_too {
-            let answer = client.backend.queue(None).await.map_err(failed)?;
-            let failed: Vec<u64> = answer
-                .queue
-                .commands
+            let commands = every_queued(client.backend, None).await.map_err(failed)?;
+            let failed: Vec<u64> = commands
                 .iter()
                 .filter(|c| c.status == QueueStatus::Failed)
                 .map(|c| c.seq)

@@ -284,6 +284,9 @@ pub(crate) struct SpoolSection {
     /// Days processed files (and their reports) are kept in `done/` and `failed/`; 0: forever.
     #[serde(default = "number::<7>")]
     pub(crate) keep_days: Spanned<i64>,
+    /// The largest file the spool takes, in bytes (the API's limit by default).
+    #[serde(default = "number::<16_777_216>")]
+    pub(crate) max_bytes: Spanned<i64>,
 }
 
 impl Default for SpoolSection {
@@ -291,6 +294,7 @@ impl Default for SpoolSection {
         Self {
             dir: None,
             keep_days: number::<7>(),
+            max_bytes: number::<16_777_216>(),
         }
     }
 }

@@ -79,6 +79,8 @@ pub struct Config {
     pub(crate) spool: Option<PathBuf>,
     /// How long processed spool files are kept (`[spool] keep_days`; `None`: forever).
     pub(crate) spool_keep: Option<Duration>,
+    /// The largest spool file taken (`[spool] max_bytes`); a bigger one is refused unread.
+    pub(crate) spool_max_bytes: u64,
     /// `[mitel_pms]`, when the PBX is driven over the Mitel PMS interface.
     pub(crate) mitel_pms: Option<MitelPmsConfig>,
     /// `[fias]`, when the service takes guest events from the hotel's PMS over FIAS.
@@ -534,6 +536,8 @@ impl Config {
                 let days = check.positive_or_zero("spool.keep_days", &file.spool.keep_days, 3650);
                 (days > 0).then(|| Duration::from_secs(days as u64 * 24 * 3600))
             },
+            spool_max_bytes: check.positive("spool.max_bytes", &file.spool.max_bytes, 1 << 30)
+                as u64,
             mitel_pms,
             fias,
             charges: check.charges(&file.charges, file.fias.is_some()),

@@ -13,7 +13,7 @@ use crate::config::ScriptEncoding;
 use crate::control::hub::Published;
 use crate::control::protocol::{
     BackendError, ChargesAnswer, DashboardTicket, DirectoryNumbers, Dropped, Imported, QueueAnswer,
-    Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
+    QueuePage, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
 };
 use crate::control::remote;
 use crate::inputs::fias::resync::ResyncReport;
@@ -61,8 +61,8 @@ pub(crate) trait Backend: Send + Sync {
     /// pending, and runs with the next work); a service goes on by itself.
     fn interrupt<'a>(&'a self, reason: &'a str) -> Answer<'a, ()>;
 
-    /// The journal's commands (of PBX `pbx`).
-    fn queue<'a>(&'a self, pbx: Option<&'a str>) -> Answer<'a, QueueAnswer>;
+    /// A page of the journal's commands (of PBX `pbx`), with the counts of the whole queue.
+    fn queue<'a>(&'a self, pbx: Option<&'a str>, page: QueuePage) -> Answer<'a, QueueAnswer>;
 
     /// Failed commands pending again (unless overtaken); everything pending runs, in order.
     fn retry(&self) -> Answer<'_, Retried>;
@@ -108,6 +108,29 @@ pub(crate) trait Backend: Send + Sync {
 
     /// A one-time link to the service's status page (`hotelcare dashboard`).
     fn dashboard_ticket(&self) -> Answer<'_, DashboardTicket>;
+}
+
+/// Every command of the queue (of PBX `pbx`), page by page: for a client that must see them
+/// all (`queue drop --failed`, a range, settling after lost events).
+pub(crate) async fn every_queued(
+    backend: &dyn Backend,
+    pbx: Option<&str>,
+) -> Result<Vec<crate::monitor::json::QueuedCommand>, BackendError> {
+    let mut all = Vec::new();
+    let mut page = QueuePage {
+        after: 0,
+        limit: QueuePage::MAX_LIMIT,
+    };
+    loop {
+        let answer = backend.queue(pbx, page).await?.queue;
+        let more = answer.more > 0;
+        let last = answer.commands.last().map(|command| command.seq);
+        all.extend(answer.commands);
+        match last {
+            Some(last) if more => page.after = last,
+            _ => return Ok(all),
+        }
+    }
 }
 
 /// What an event stream brings.

@@ -139,6 +139,43 @@ pub(crate) struct DashboardTicket {
     pub(crate) valid_secs: u64,
 }
 
+/// Which part of the queue to show: at most `limit` commands after number `after`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct QueuePage {
+    #[serde(default)]
+    pub(crate) after: u64,
+    #[serde(default = "QueuePage::default_limit")]
+    pub(crate) limit: usize,
+}
+
+impl QueuePage {
+    /// What `queue list` and `GET /v1/queue` show unless asked for another page.
+    pub(crate) const DEFAULT_LIMIT: usize = 1_000;
+    /// The most one answer carries.
+    pub(crate) const MAX_LIMIT: usize = 10_000;
+
+    fn default_limit() -> usize {
+        Self::DEFAULT_LIMIT
+    }
+
+    /// The limit, at most `MAX_LIMIT`.
+    pub(crate) fn bounded(self) -> Self {
+        Self {
+            limit: self.limit.clamp(1, Self::MAX_LIMIT),
+            ..self
+        }
+    }
+}
+
+impl Default for QueuePage {
+    fn default() -> Self {
+        Self {
+            after: 0,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
+}
+
 /// `GET /v1/instance`, without the token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Instance {

@@ -14,7 +14,8 @@ use crate::control::backend::{Answer, Backend, EventStream, Inline, Item};
 use crate::control::discovery::{self, ServiceInfo};
 use crate::control::protocol::{
     BackendError, ChargesAnswer, DashboardTicket, DirectoryNumbers, Dropped, ErrorBody, Imported,
-    Instance, QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
+    Instance, QueueAnswer, QueuePage, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer,
+    Submitted,
 };
 use crate::inputs::fias::resync::ResyncReport;
 use crate::inputs::fias::status::LinkStatus;
@@ -250,8 +251,13 @@ impl Backend for Remote {
         Box::pin(async { Ok(()) })
     }
 
-    fn queue<'a>(&'a self, pbx: Option<&'a str>) -> Answer<'a, QueueAnswer> {
-        Box::pin(self.get(format!("/v1/queue?{}", pbx_param(pbx))))
+    fn queue<'a>(&'a self, pbx: Option<&'a str>, page: QueuePage) -> Answer<'a, QueueAnswer> {
+        Box::pin(self.get(format!(
+            "/v1/queue?after={}&limit={}{}",
+            page.after,
+            page.limit,
+            pbx_param(pbx)
+        )))
     }
 
     fn retry(&self) -> Answer<'_, Retried> {

@@ -31,7 +31,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::control::backend::Backend;
 use crate::control::hub::Published;
-use crate::control::protocol::{BackendError, DashboardTicket};
+use crate::control::protocol::{BackendError, DashboardTicket, QueuePage};
 use crate::inputs::api::{self, Api, Pass, SignedIn};
 
 pub(crate) use access::TICKET_LIFETIME;
@@ -355,7 +355,7 @@ async fn confirm_retry(
     State(dashboard): State<Arc<Dashboard>>,
     Extension(session): Extension<Session>,
 ) -> Response {
-    let queue = match dashboard.api.local.queue(None).await {
+    let queue = match dashboard.api.local.queue(None, QueuePage::default()).await {
         Ok(answer) => answer.queue,
         Err(error) => return unavailable(&error),
     };
@@ -414,7 +414,11 @@ async fn confirm_drop(
     Extension(session): Extension<Session>,
     Path(seq): Path<u64>,
 ) -> Response {
-    let queue = match dashboard.api.local.queue(None).await {
+    let one = QueuePage {
+        after: seq.saturating_sub(1),
+        limit: 1,
+    };
+    let queue = match dashboard.api.local.queue(None, one).await {
         Ok(answer) => answer.queue,
         Err(error) => return unavailable(&error),
     };

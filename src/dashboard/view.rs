@@ -8,7 +8,7 @@ use crate::control::backend::Backend;
 use crate::control::hub::{Kind, Published};
 use crate::control::links::{LinkKind, LinkRow};
 use crate::control::local::Local;
-use crate::control::protocol::{BackendError, StatusAnswer, StayCharges};
+use crate::control::protocol::{BackendError, QueuePage, StatusAnswer, StayCharges};
 use crate::inputs::fias::status::LinkState;
 use crate::monitor::json::{Queue, RoomEntry};
 
@@ -111,7 +111,7 @@ pub(crate) async fn rooms(local: &Local) -> Result<Vec<PbxRooms>, BackendError> 
 
 /// The queue part.
 pub(crate) async fn queue(local: &Local) -> Result<Queue, BackendError> {
-    Ok(local.queue(None).await?.queue)
+    Ok(local.queue(None, QueuePage::default()).await?.queue)
 }
 
 /// The rooms the journal knows, grouped by PBX (every configured PBX, even without rooms).
@@ -155,10 +155,20 @@ impl RoomPage {
             .into_iter()
             .next();
         let charges = local.charges(Some(room)).await?.stays;
-        let mut queue = local.queue(None).await?.queue;
-        queue
-            .commands
-            .retain(|command| command.rooms.iter().any(|r| r == room));
+        let mut commands = crate::control::backend::every_queued(local, None).await?;
+        commands.retain(|command| command.rooms.iter().any(|r| r == room));
+        let queue = Queue {
+            pending: commands
+                .iter()
+                .filter(|command| command.status == crate::monitor::json::QueueStatus::Pending)
+                .count(),
+            failed: commands
+                .iter()
+                .filter(|command| command.status == crate::monitor::json::QueueStatus::Failed)
+                .count(),
+            commands,
+            more: 0,
+        };
         let recent = local
             .hub
             .recent()

@@ -23,7 +23,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::control::backend::{Backend, Inline};
 use crate::control::hub::Published;
 use crate::control::local::Local;
-use crate::control::protocol::{BackendError, ErrorBody, Instance};
+use crate::control::protocol::{BackendError, ErrorBody, Instance, QueuePage};
 
 /// The largest script the API takes (a 1,000-room house is about 40 kB).
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -342,9 +342,25 @@ struct PbxQuery {
     pbx: Option<String>,
 }
 
-/// `GET /v1/queue`.
-async fn queue(State(api): State<Arc<Api>>, Query(query): Query<PbxQuery>) -> Response {
-    answer(api.local.queue(query.pbx.as_deref()).await)
+/// What `GET /v1/queue` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueQuery {
+    pbx: Option<String>,
+    // Not a flattened `QueuePage`: a flattened query reads every value as text.
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/queue[?pbx=NAME][&after=SEQ][&limit=N]`: a page of the queue (1,000 commands
+/// unless asked, at most 10,000), with the counts of the whole.
+async fn queue(State(api): State<Arc<Api>>, Query(query): Query<QueueQuery>) -> Response {
+    let page = QueuePage {
+        after: query.after,
+        limit: query.limit.unwrap_or(QueuePage::DEFAULT_LIMIT),
+    };
+    answer(api.local.queue(query.pbx.as_deref(), page).await)
 }
 
 /// `POST /v1/queue/retry`: failed commands become pending again (unless overtaken), and the

@@ -112,19 +112,25 @@ pub(crate) fn none_for_pbx(pbx: &str, others: usize) -> String {
 /// `queue list`: every pending and failed command, with what to do about them (`service`: as
 /// a running service holds them, which runs pending commands by itself).
 pub(crate) fn queue(
-    entries: &[crate::engine::Entry],
+    page: &crate::engine::Page,
     service: bool,
     config: &crate::config::Config,
 ) -> String {
-    if entries.is_empty() {
+    let entries = &page.entries;
+    if entries.is_empty() && page.pending + page.failed == 0 {
         return "the journal is empty: no command is pending or failed\n".to_owned();
     }
     let mut out: String = entries.iter().map(|e| entry(e, config)).collect();
-    let pending = entries
-        .iter()
-        .filter(|e| e.status == crate::engine::Status::Pending)
-        .count();
-    let failed = entries.len() - pending;
+    if page.more > 0
+        && let Some(last) = entries.last()
+    {
+        let _ = writeln!(
+            out,
+            "... and {} more after #{}: `hotelcare queue list --after {}`",
+            page.more, last.seq, last.seq
+        );
+    }
+    let (pending, failed) = (page.pending, page.failed);
     let _ = writeln!(out, "{pending} pending, {failed} failed");
     if pending > 0 {
         out.push_str(if service {

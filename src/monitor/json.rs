@@ -289,12 +289,32 @@ pub(crate) struct QueuedCommand {
 /// `queue list --format json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Queue {
+    /// Of the whole queue (of the PBX asked for), not only of this page.
     pub(crate) pending: usize,
     pub(crate) failed: usize,
+    /// This page of it, oldest first.
     pub(crate) commands: Vec<QueuedCommand>,
+    /// How many come after this page (`?after=` the last one's number shows them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) more: usize,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` lends it
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 impl Queue {
+    /// A page of the journal, as `queue list` shows it.
+    pub(crate) fn of_page(page: &crate::engine::Page, config: &crate::config::Config) -> Self {
+        Self {
+            pending: page.pending,
+            failed: page.failed,
+            more: page.more,
+            ..Self::new(&page.entries, config)
+        }
+    }
+
     pub(crate) fn new(entries: &[Entry], config: &crate::config::Config) -> Self {
         let commands: Vec<QueuedCommand> = entries
             .iter()
@@ -327,6 +347,7 @@ impl Queue {
             pending,
             failed: commands.len() - pending,
             commands,
+            more: 0,
         }
     }
 }

@@ -16,7 +16,8 @@ use crate::control::drainer;
 use crate::control::hub::{Hub, Published};
 use crate::control::protocol::{
     BackendError, ChargesAnswer, DashboardTicket, DirectoryNumbers, Dropped, Imported, Overtaken,
-    PbxStatus, QueueAnswer, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer, Submitted,
+    PbxStatus, QueueAnswer, QueuePage, Ran, Reconciled, Retried, RoomsAnswer, Said, StatusAnswer,
+    Submitted,
 };
 use crate::engine::{Engine, Intake, Journal, JournalError, Options, Pbxs, Status};
 use crate::inputs::fias::link::Control;
@@ -434,24 +435,27 @@ impl Backend for Local {
         })
     }
 
-    fn queue<'a>(&'a self, pbx: Option<&'a str>) -> Answer<'a, QueueAnswer> {
+    fn queue<'a>(&'a self, pbx: Option<&'a str>, page: QueuePage) -> Answer<'a, QueueAnswer> {
         Box::pin(async move {
             let (config, _) = self.scope(pbx)?;
-            let mut entries = self.engine.journal().entries().map_err(unavailable)?;
-            let all = entries.len();
+            let page = page.bounded();
             // The whole property shows every command, those of a PBX no longer configured
             // too (labelled so): what waits in the journal is never hidden.
-            if pbx.is_some() {
-                entries.retain(|entry| config.concerns(&entry.command.action.rooms()));
-            }
-            let text = if entries.is_empty() && all > 0 {
-                format!("{}\n", format::none_for_pbx(config.pbx_name(), all))
+            let found = self
+                .engine
+                .journal()
+                .page(page.after, page.limit, |entry| {
+                    pbx.is_none() || config.concerns(&entry.command.action.rooms())
+                })
+                .map_err(unavailable)?;
+            let text = if found.pending + found.failed == 0 && found.all > 0 {
+                format!("{}\n", format::none_for_pbx(config.pbx_name(), found.all))
             } else {
                 // Named as the whole property names them.
-                format::queue(&entries, self.service, &self.config)
+                format::queue(&found, self.service, &self.config)
             };
             Ok(QueueAnswer {
-                queue: json::Queue::new(&entries, &self.config),
+                queue: json::Queue::of_page(&found, &self.config),
                 text,
             })
         })

@@ -118,6 +118,19 @@ pub(crate) struct Marker {
     pub(crate) details: serde_json::Value,
 }
 
+/// A page of the journal's commands (`Journal::page`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Page {
+    pub(crate) entries: Vec<Entry>,
+    /// Of all the commands kept (on this page or not).
+    pub(crate) pending: usize,
+    pub(crate) failed: usize,
+    /// Commands kept after this page.
+    pub(crate) more: usize,
+    /// Every command in the journal, kept or not.
+    pub(crate) all: usize,
+}
+
 /// When a script (by content) was accepted, and as what.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ScriptStamp {
@@ -742,6 +755,40 @@ impl Journal {
     }
 
     /// Every command still in the journal (pending and failed), in order.
+    /// At most `limit` commands after sequence number `after` that `keep` keeps, in order, with
+    /// the counts of all those `keep` keeps: a look at a queue of any length in bounded memory.
+    pub(crate) fn page(
+        &self,
+        after: u64,
+        limit: usize,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> Result<Page, JournalError> {
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
+        let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+        let mut page = Page::default();
+        for item in table.iter().map_err(|e| error("journal", e))? {
+            let (_, value) = item.map_err(|e| error("journal", e))?;
+            let entry = decode(value.value())?;
+            page.all += 1;
+            if !keep(&entry) {
+                continue;
+            }
+            match entry.status {
+                Status::Pending => page.pending += 1,
+                Status::Failed => page.failed += 1,
+            }
+            if entry.seq > after {
+                if page.entries.len() < limit {
+                    page.entries.push(entry);
+                } else {
+                    page.more += 1;
+                }
+            }
+        }
+        Ok(page)
+    }
+
     pub(crate) fn entries(&self) -> Result<Vec<Entry>, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;

@@ -374,3 +374,38 @@ async fn a_disk_that_stays_full_is_given_up_on() {
     .expect("given up on within 10 s")
     .unwrap();
 }
+
+/// A page of the queue: at most `limit` after `after`, with the counts of all that are kept.
+#[tokio::test]
+async fn a_page_of_the_queue_has_its_commands_and_the_counts_of_the_whole() {
+    let journal = Journal::in_memory().unwrap();
+    journal
+        .append(vec![
+            command("1"),
+            command("2"),
+            command("3"),
+            command("4"),
+            command("5"),
+        ])
+        .await
+        .unwrap();
+    let mut failed = journal.get(4).unwrap().unwrap();
+    failed.status = Status::Failed;
+    journal.update(&failed).await.unwrap();
+    let page = journal.page(0, 2, |_| true).unwrap();
+    let seqs = |page: &Page| page.entries.iter().map(|e| e.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(&page), [1, 2]);
+    assert_eq!(
+        (page.pending, page.failed, page.more, page.all),
+        (4, 1, 3, 5)
+    );
+    let page = journal.page(2, 2, |_| true).unwrap();
+    assert_eq!((seqs(&page), page.more), (vec![3, 4], 1));
+    let odd = journal
+        .page(0, 10, |e| {
+            e.command.action.room().parse::<u32>().unwrap() % 2 == 1
+        })
+        .unwrap();
+    assert_eq!(seqs(&odd), [1, 3, 5]);
+    assert_eq!((odd.pending, odd.failed, odd.more, odd.all), (3, 0, 0, 5));
+}

@@ -387,7 +387,11 @@ impl Session<'_> {
                     }
                 );
             }
-            Ok(Directive::Queue) => match self.backend.queue(None).await {
+            Ok(Directive::Queue) => match self
+                .backend
+                .queue(None, crate::control::protocol::QueuePage::default())
+                .await
+            {
                 Ok(answer) => out!("{}", answer.text),
                 Err(error) => errln!("error: {error}"),
             },

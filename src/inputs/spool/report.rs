@@ -19,6 +19,9 @@ pub(crate) struct Accepted {
     pub(crate) rendered: String,
     /// In journal order: the marker's sequence numbers, one for one.
     pub(crate) commands: Vec<AcceptedCommand>,
+    /// How many bytes of the file were read and accepted (a file that grows after is told).
+    #[serde(default)]
+    pub(crate) bytes: u64,
 }
 
 /// One accepted command of the file.
@@ -68,6 +71,9 @@ pub(crate) struct Report {
     pub(crate) rejected: Option<String>,
     pub(crate) commands: Vec<CommandReport>,
     pub(crate) diagnostics: Vec<DiagnosticRecord>,
+    /// What else the reader should know (the file grew after it was taken).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) notes: Vec<String>,
     #[serde(skip)]
     pub(crate) rendered: String,
 }
@@ -91,6 +97,7 @@ impl Report {
             rejected: Some(reason),
             commands: Vec::new(),
             diagnostics,
+            notes: Vec::new(),
             rendered,
         }
     }
@@ -109,6 +116,7 @@ impl Report {
             rejected: None,
             commands,
             diagnostics: accepted.diagnostics,
+            notes: Vec::new(),
             rendered: accepted.rendered,
         }
     }
@@ -147,6 +155,9 @@ impl Report {
         if warnings > 0 {
             write!(line, " ({})", Count(warnings, "warning")).expect("String");
         }
+        for note in &self.notes {
+            write!(line, "; {note}").expect("String");
+        }
         line
     }
 
@@ -166,17 +177,39 @@ impl Report {
                 self.count(CommandResult::Failed)
             )
             .expect("String");
+            // Every command, as it ended.
             for command in &self.commands {
-                if let Some(error) = &command.error {
-                    writeln!(out, "failed: {}:{}: {error}", self.file, command.line)
-                        .expect("String");
+                let result = match command.result {
+                    CommandResult::Done => "done",
+                    CommandResult::Failed => "FAILED",
+                };
+                write!(
+                    out,
+                    "line {}: {} {}: {result}",
+                    command.line, command.command, command.room
+                )
+                .expect("String");
+                if command.attempts > 0 {
+                    write!(
+                        out,
+                        " (after {})",
+                        Count(command.attempts as usize, "failed attempt")
+                    )
+                    .expect("String");
                 }
+                if let Some(error) = &command.error {
+                    write!(out, ": {error}").expect("String");
+                }
+                out.push('\n');
             }
             if self.count(CommandResult::Failed) > 0 {
                 out.push_str(
                     "the failed commands stay in the journal: see `hotelcare queue list`\n",
                 );
             }
+        }
+        for note in &self.notes {
+            writeln!(out, "note: {note}").expect("String");
         }
         if !self.rendered.is_empty() {
             out.push('\n');

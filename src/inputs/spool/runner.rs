@@ -209,7 +209,17 @@ async fn process(
         ));
         return false;
     }
-    let report = Report::finished(&name, accepted, commands);
+    let read = accepted.bytes;
+    let mut report = Report::finished(&name, accepted, commands);
+    if let Ok(now) = std::fs::metadata(claimed).map(|meta| meta.len())
+        && read > 0
+        && now > read
+    {
+        report.notes.push(format!(
+            "the file grew by {} bytes after it was taken (a program still wrote to it): what was added was not run; write each file whole, then rename it into the spool (`x.tmp` to `x.hc`), and send what was added as a file of its own",
+            now - read
+        ));
+    }
     if finish(spool, claimed, &report, tell) {
         let _ = journal.unmark(&marker).await;
     }
@@ -234,7 +244,7 @@ async fn accept(
     name: &str,
     marker: &str,
 ) -> Result<(Vec<u64>, Accepted), NotAccepted> {
-    let text = std::fs::read(claimed).map_err(|error| {
+    let text = read_at_most(claimed, config.spool_max_bytes).map_err(|error| {
         NotAccepted::Refused(Report::rejected(
             name,
             format!("cannot be read: {error}"),
@@ -242,9 +252,21 @@ async fn accept(
             String::new(),
         ))
     })?;
+    let Some(text) = text else {
+        return Err(NotAccepted::Refused(Report::rejected(
+            name,
+            format!(
+                "it is larger than {} bytes, the most a spool file may have (`[spool] max_bytes`); split it into smaller files",
+                config.spool_max_bytes
+            ),
+            Vec::new(),
+            String::new(),
+        )));
+    };
     let again = name.to_ascii_lowercase().ends_with(".again.hc");
     // What the report needs, without the guest's name, in journal order.
     let summary = |checked: &Checked| Accepted {
+        bytes: text.len() as u64,
         diagnostics: checked.diagnostics.clone(),
         rendered: checked.rendered.clone(),
         commands: checked
@@ -319,6 +341,16 @@ async fn accept(
     }))
 }
 
+/// The file's bytes, or `None` if it has more than `max` (only `max + 1` are read).
+fn read_at_most(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
 /// `x.hc` -> `x.again.hc`: the name that tells the spool to run a file it has seen before.
 fn again_name(name: &str) -> String {
     let stem = name
@@ -361,6 +393,9 @@ mod tests {
     struct Recorded {
         lines: Mutex<Vec<String>>,
         executed: Mutex<Vec<u64>>,
+        /// Carries the commands out (takes them out of this journal), and meanwhile appends
+        /// `grow` to the file being run (a program that still writes to it).
+        carry_out: Option<(Journal, std::path::PathBuf, &'static str)>,
     }
 
     impl Execute for Recorded {
@@ -370,7 +405,22 @@ mod tests {
             _fresh: bool,
         ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Stopping>> + Send + 'a>> {
             self.executed.lock().unwrap().extend_from_slice(seqs);
-            Box::pin(async { Ok(()) })
+            Box::pin(async move {
+                if let Some((journal, work, grow)) = &self.carry_out {
+                    for file in std::fs::read_dir(work).unwrap() {
+                        use std::io::Write as _;
+                        let mut file = std::fs::OpenOptions::new()
+                            .append(true)
+                            .open(file.unwrap().path())
+                            .unwrap();
+                        file.write_all(grow.as_bytes()).unwrap();
+                    }
+                    for seq in seqs {
+                        journal.remove(*seq).await.unwrap();
+                    }
+                }
+                Ok(())
+            })
         }
 
         fn accepted(&self, _count: usize) {}
@@ -440,6 +490,83 @@ mod tests {
                 .unwrap()
                 .count(),
             0
+        );
+    }
+
+    /// A file larger than `[spool] max_bytes` is refused unread (to failed/, with why).
+    #[tokio::test]
+    async fn a_file_larger_than_the_limit_is_refused_unread() {
+        let journal = Journal::in_memory().unwrap();
+        let mut config = Config::builtin();
+        config.spool_max_bytes = 20;
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
+        std::fs::write(dir.path().join("big.hc"), "CHECKOUT 1000\nCHECKOUT 2000\n").unwrap();
+        let recorded = Recorded::default();
+        round(
+            &config,
+            &journal,
+            &recorded,
+            &Attempts::default(),
+            &mut spool,
+            &recorded,
+        )
+        .await;
+        let lines = recorded.lines.lock().unwrap().join("\n");
+        assert!(
+            lines.contains("larger than 20 bytes") && lines.contains("split it"),
+            "{lines}"
+        );
+        assert!(journal.entries().unwrap().is_empty());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("failed"))
+                .unwrap()
+                .count(),
+            3,
+            "the file and its two reports"
+        );
+    }
+
+    /// A file that grows after it was taken: what was taken runs, and the report says what was
+    /// not; the text report lists every command with its result.
+    #[tokio::test]
+    async fn a_file_that_grows_after_it_was_taken_is_told_and_every_command_is_listed() {
+        let journal = Journal::in_memory().unwrap();
+        let config = Config::builtin();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
+        std::fs::write(dir.path().join("a.hc"), "CHECKOUT 1000\nCHECKOUT 2000\n").unwrap();
+        let recorded = Recorded {
+            carry_out: Some((journal.clone(), dir.path().join("work"), "CHECKOUT 3000\n")),
+            ..Recorded::default()
+        };
+        let attempts = Attempts::default();
+        attempts.lock().unwrap().insert(2, 2);
+        round(
+            &config, &journal, &recorded, &attempts, &mut spool, &recorded,
+        )
+        .await;
+        let report = std::fs::read_dir(dir.path().join("done"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| path.to_string_lossy().ends_with(".report.txt"))
+            .map_or_else(
+                || recorded.lines.lock().unwrap().join("\n"),
+                |path| std::fs::read_to_string(path).unwrap(),
+            );
+        assert!(report.contains("line 1: CHECKOUT 1000: done\n"), "{report}");
+        assert!(
+            report.contains("line 2: CHECKOUT 2000: done (after 2 failed attempts)"),
+            "{report}"
+        );
+        assert!(
+            report.contains("note: the file grew by 14 bytes after it was taken"),
+            "{report}"
+        );
+        assert_eq!(
+            *recorded.executed.lock().unwrap(),
+            [1, 2],
+            "what was taken ran; line 3 did not"
         );
     }
 }
