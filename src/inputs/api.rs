@@ -534,12 +534,12 @@ async fn fias_resync(
 /// `GET /metrics`.
 async fn metrics(State(api): State<Arc<Api>>) -> Response {
     let local = &api.local;
-    if let Ok(entries) = local.engine.journal().entries() {
+    if let Ok(counted) = local.engine.journal().page(0, 0, |_| true) {
         local
             .hub
             .metrics
             .pending
-            .set(i64::try_from(entries.len()).unwrap_or(i64::MAX));
+            .set(i64::try_from(counted.all).unwrap_or(i64::MAX));
     }
     (
         [(

@@ -31,11 +31,13 @@ pub(crate) fn of_rooms(rooms: &[(String, RoomState)]) -> House {
 /// when the journal cannot be read (the engine checks again before anything is sent).
 pub(crate) fn of_journal(journal: &Journal) -> Option<Arc<House>> {
     let mut house = of_rooms(&journal.rooms().ok()?);
-    for entry in journal.entries().ok()? {
-        if entry.status == Status::Pending {
-            follow(&mut house, &entry.command.action);
-        }
-    }
+    journal
+        .each(|entry| {
+            if entry.status == Status::Pending {
+                follow(&mut house, &entry.command.action);
+            }
+        })
+        .ok()?;
     Some(Arc::new(house))
 }
 

@@ -366,13 +366,16 @@ pub(crate) async fn run(
         let _ = spooler.await;
     }
     let _ = server.await;
-    let left = engine.journal().entries().unwrap_or_default();
-    let pending = left.iter().filter(|e| e.status == Status::Pending).count();
+    let left = engine
+        .journal()
+        .page(0, 0, |e| e.status == Status::Pending)
+        .unwrap_or_default();
+    let pending = left.pending;
     hub.notice(
         &format!(
             "the service has stopped: {} queued in the journal (they run when it starts again), {} failed (`hotelcare queue list`)",
             crate::diagnostics::Count(pending, "command"),
-            left.len() - pending
+            left.all - pending
         ),
         pending > 0,
     );

@@ -273,15 +273,7 @@ impl Local {
 
     /// The pending commands' numbers, in order.
     pub(crate) fn pending(&self) -> Result<Vec<u64>, BackendError> {
-        Ok(self
-            .engine
-            .journal()
-            .entries()
-            .map_err(unavailable)?
-            .into_iter()
-            .filter(|e| e.status == Status::Pending)
-            .map(|e| e.seq)
-            .collect())
+        self.engine.journal().pending_seqs().map_err(unavailable)
     }
 
     /// The configuration as PBX `pbx` sees it (and its index), or all of it.
@@ -644,12 +636,11 @@ impl Backend for Local {
     fn status(&self) -> Answer<'_, StatusAnswer> {
         Box::pin(async move {
             let journal = self.engine.journal();
-            let entries = journal.entries().map_err(unavailable)?;
-            let pending: Vec<_> = entries
-                .iter()
-                .filter(|e| e.status == Status::Pending)
-                .collect();
-            let failed = entries.len() - pending.len();
+            // The oldest pending command and the counts, in bounded memory.
+            let found = journal
+                .page(0, 1, |e| e.status == Status::Pending)
+                .map_err(unavailable)?;
+            let failed = found.all - found.pending;
             let pbxs: Vec<PbxStatus> = self
                 .config
                 .pbxs
@@ -674,9 +665,9 @@ impl Backend for Local {
                 service,
                 pbxs,
                 fias,
-                pending: pending.len(),
+                pending: found.pending,
                 failed,
-                oldest_pending: pending.first().map(|entry| {
+                oldest_pending: found.entries.first().map(|entry| {
                     format!("#{} {} ({})", entry.seq, entry.command.text, entry.origin)
                 }),
                 journal_bytes: journal

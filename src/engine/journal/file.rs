@@ -18,15 +18,22 @@ pub(super) fn decode_room(room: &str, bytes: &[u8]) -> Result<RoomState, Journal
     })
 }
 
+/// What the journal's file may keep cached in memory: redb's default (1 GiB) would let a large
+/// backlog, read once, hold that much of the service's memory.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Opens (or creates) the journal file, saying so when another process has it.
 pub(super) fn open_file(path: &Path) -> Result<Database, JournalError> {
-    Database::create(path).map_err(|e| match e {
-        redb::DatabaseError::DatabaseAlreadyOpen => in_use(path),
-        other => error(
-            &format!("cannot open the journal `{}`", path.display()),
-            other,
-        ),
-    })
+    redb::Builder::new()
+        .set_cache_size(CACHE_BYTES)
+        .create(path)
+        .map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => in_use(path),
+            other => error(
+                &format!("cannot open the journal `{}`", path.display()),
+                other,
+            ),
+        })
 }
 
 pub(super) fn in_use(path: &Path) -> JournalError {

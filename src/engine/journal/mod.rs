@@ -618,11 +618,10 @@ impl Journal {
     ) -> Result<(Vec<Entry>, Vec<(Entry, u64)>), JournalError> {
         let mut requeued = Vec::new();
         let mut overtaken = Vec::new();
-        for mut entry in self
-            .entries()?
-            .into_iter()
-            .filter(|e| e.status == Status::Failed)
-        {
+        let failed = self
+            .page(0, usize::MAX, |e| e.status == Status::Failed)?
+            .entries;
+        for mut entry in failed {
             let mut later = None;
             for room in entry.command.action.rooms() {
                 if let Some(done) = self.last_done(room)?
@@ -789,6 +788,36 @@ impl Journal {
         Ok(page)
     }
 
+    /// Hands every command to `visit`, in order, one at a time (a backlog of any length in
+    /// bounded memory).
+    pub(crate) fn each(&self, mut visit: impl FnMut(Entry)) -> Result<(), JournalError> {
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
+        let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+        for item in table.iter().map_err(|e| error("journal", e))? {
+            let (_, value) = item.map_err(|e| error("journal", e))?;
+            visit(decode(value.value())?);
+        }
+        Ok(())
+    }
+
+    /// The numbers of the pending commands, in order (8 bytes each, whatever the commands).
+    pub(crate) fn pending_seqs(&self) -> Result<Vec<u64>, JournalError> {
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
+        let table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+        let mut seqs = Vec::new();
+        for item in table.iter().map_err(|e| error("journal", e))? {
+            let (key, value) = item.map_err(|e| error("journal", e))?;
+            if decode(value.value())?.status == Status::Pending {
+                seqs.push(key.value());
+            }
+        }
+        Ok(seqs)
+    }
+
+    /// Every command at once: for a journal known to be small (tests, a client's own look at
+    /// a house). The service pages (`page`, `pending_after`).
     pub(crate) fn entries(&self) -> Result<Vec<Entry>, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;

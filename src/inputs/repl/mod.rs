@@ -10,6 +10,7 @@
 mod describe;
 mod directive;
 mod helper;
+mod history;
 mod reader;
 
 use std::collections::HashSet;
@@ -113,6 +114,7 @@ pub(crate) async fn run(
         (
             history,
             helper_for(config, Arc::clone(&session.rooms), options.color),
+            config.run.retention,
         )
     });
     if backend.is_service() {

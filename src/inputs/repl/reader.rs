@@ -28,11 +28,11 @@ pub(crate) enum Input {
 /// Reads one line per prompt received on `turns` (so that nothing is read while a command
 /// runs: a Ctrl-C then reaches the process, and stops waiting).
 pub(crate) fn read_lines(
-    readline: Option<(PathBuf, ReplHelper)>,
+    readline: Option<(PathBuf, ReplHelper, std::time::Duration)>,
     input: &mpsc::UnboundedSender<Input>,
     turns: &sync_mpsc::Receiver<String>,
 ) {
-    let Some((history, helper)) = readline else {
+    let Some((history, helper, retention)) = readline else {
         let stdin = io::stdin();
         let mut lines = stdin.lock().lines();
         while let Ok(prompt) = turns.recv() {
@@ -66,7 +66,9 @@ pub(crate) fn read_lines(
         }
     };
     editor.set_helper(Some(helper));
-    let _ = editor.load_history(&history);
+    for line in super::history::load(&history, retention, crate::support::clock::epoch_secs()) {
+        let _ = editor.add_history_entry(line);
+    }
     if let Ok(mut external) = editor.create_external_printer() {
         let _ = input.send(Input::Printer(Box::new(move |text| {
             let _ = external.print(format!("{text}\n"));
@@ -83,7 +85,11 @@ pub(crate) fn read_lines(
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.as_str());
                     // Saved at once, so that the history survives a crash or a kill.
-                    let _ = editor.append_history(&history);
+                    let _ = super::history::append(
+                        &history,
+                        &line,
+                        crate::support::clock::epoch_secs(),
+                    );
                 }
                 input.send(Input::Line(line))
             }
