@@ -776,3 +776,35 @@ fn a_retry_round_of_a_down_pbx_logs_a_line_for_the_pbx_not_one_per_command() {
     );
     stop(service);
 }
+
+/// A long `run` through the service shows its progress line on a terminal, as it does on a core
+/// of its own (issue 23, item 11).
+#[cfg(unix)]
+#[test]
+fn a_long_run_through_the_service_shows_the_progress_line_on_a_terminal() {
+    use std::fmt::Write as _;
+
+    use expectrl::{Expect, Session};
+
+    let pbx = TestPbx::start();
+    // 150 commands a room, one after the other, 40 ms each: longer than the line's 3 s delay.
+    pbx.set_faults(hotelcare::sim::Faults {
+        latency_ms: 40,
+        ..hotelcare::sim::Faults::default()
+    });
+    let (service, _) = start_serve(&pbx, None);
+    let mut script = String::new();
+    for n in 0..300 {
+        let room = if n % 2 == 0 { 1000 } else { 2000 };
+        let level = if n % 3 == 0 { "BLOCK" } else { "ALLOW" };
+        let _ = writeln!(script, "COS {room} {level}");
+    }
+    std::fs::write(pbx.dir.path().join("long.hc"), script).unwrap();
+    let mut command = pbx.command();
+    command.arg("run").arg("long.hc").env("TERM", "xterm");
+    let mut run = Session::spawn(command).unwrap();
+    run.set_expect_timeout(Some(Duration::from_secs(30)));
+    run.expect("/300 commands done (").unwrap();
+    run.expect(expectrl::Eof).unwrap();
+    stop(service);
+}
