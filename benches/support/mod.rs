@@ -15,6 +15,7 @@ pub(crate) fn count<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// A two-thread runtime for the simulator in the benchmark's process.
+#[allow(dead_code)] // Each benchmark uses a part of this module.
 pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

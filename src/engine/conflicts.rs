@@ -120,6 +120,15 @@ impl Tracker {
             // A command left queued (its PBX is down) still orders those after it: they are
             // held behind it, even on another PBX (a move between two, a shared DID pool).
             list.retain(|(_, _, s)| !matches!(*s.borrow(), Some(Settled::Finished)));
+            // What came before the last exclusive command is waited for through it (it waited
+            // for all of it, and is held if any of it was): a long run of commands on one room
+            // or one DID pool waits for one signal each, not for every earlier one.
+            if let Some(last) = list
+                .iter()
+                .rposition(|(_, earlier, _)| *earlier == Access::Exclusive)
+            {
+                list.drain(..last);
+            }
             for (_, earlier, s) in list.iter() {
                 if !access.compatible(*earlier) {
                     wait.push(s.clone());
@@ -262,6 +271,47 @@ mod tests {
         ];
         let (waits, _) = admit_all(&actions, true);
         assert_eq!(waits, [0, 0, 2, 1]);
+    }
+
+    #[test]
+    fn a_run_of_commands_on_one_key_waits_for_the_one_before_only() {
+        let actions: Vec<Action> = (0..6)
+            .map(|n| checkin(&n.to_string(), Some(DidRequest::Auto)))
+            .collect();
+        let (waits, _) = admit_all(&actions, true);
+        assert_eq!(waits, [0, 1, 1, 1, 1, 1], "each through the one before it");
+        let mut mixed = vec![checkin("9", Some(DidRequest::Auto))];
+        mixed.extend([checkout("1"), checkout("2")]);
+        mixed.push(checkin("8", Some(DidRequest::Auto)));
+        let (waits, _) = admit_all(&mixed, true);
+        assert_eq!(
+            waits,
+            [0, 1, 1, 3],
+            "releases wait for the exclusive; the next exclusive for it and every release since"
+        );
+    }
+
+    /// The shortcut keeps what the full rule did: a command held (its PBX down) before the
+    /// last exclusive one still holds what comes after, through it.
+    #[test]
+    fn a_held_command_before_the_last_exclusive_one_still_holds_those_after() {
+        let give = |room: &str| Action::SetDid {
+            room: room.into(),
+            did: Some("7000".into()),
+        };
+        let mut tracker = Tracker::default();
+        let (held, first) = watch::channel(None);
+        tracker.admit(1, &accesses(&give("1"), true, &[0]), &first);
+        held.send_replace(Some(Settled::Held));
+        let (second_tx, second) = watch::channel(None);
+        let waits = tracker.admit(2, &accesses(&give("2"), true, &[0]), &second);
+        assert_eq!(waits.len(), 1);
+        // The second is held because the first was: so is the third, through the second.
+        second_tx.send_replace(Some(Settled::Held));
+        let (_, third) = watch::channel(None);
+        let waits = tracker.admit(3, &accesses(&give("3"), true, &[0]), &third);
+        assert_eq!(waits.len(), 1);
+        assert_eq!(*waits[0].borrow(), Some(Settled::Held));
     }
 
     #[test]

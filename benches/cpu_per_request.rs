@@ -1,0 +1,250 @@
+//! Our own cost per PBX request (issue 25): the CPU time (user + system) of the `hotelcare run`
+//! process, divided by the requests the simulator received, for 1,000 check-ins (with a DID: 5
+//! requests each), 1,000 moves and 1,000 check-outs (4 each). The simulator runs in a process of
+//! its own (`hotelcare sim`), without latency, so what is measured is hotelcare and not the PBX.
+//! Linux only: the CPU time is read from `/proc/PID/stat` of the finished process (a zombie not
+//! yet waited for keeps its final times), in clock ticks of 10 ms; each phase costs hundreds of
+//! ticks, so the figure is good to a few per cent. Best of three runs.
+//!
+//! `cargo bench --bench cpu_per_request` (about a minute). `HOTELCARE_BENCH_ROOMS=300` for a
+//! shorter run; `HOTELCARE_BENCH_RUNS=1` for one run.
+
+// A benchmark's report is what it prints; its counts are far below 2^52.
+#![allow(clippy::print_stdout, clippy::cast_precision_loss)]
+
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod support;
+
+/// Clock ticks a second of `/proc/PID/stat` (`sysconf(_SC_CLK_TCK)`, 100 on Linux).
+const TICKS: f64 = 100.0;
+
+fn main() {
+    if !support::requested() {
+        return;
+    }
+    if !cfg!(target_os = "linux") {
+        println!("cpu_per_request: Linux only (reads /proc)");
+        return;
+    }
+    let rooms: u32 = support::count("HOTELCARE_BENCH_ROOMS", 1000);
+    let runs: usize = support::count("HOTELCARE_BENCH_RUNS", 3);
+    let phases = ["check-ins", "moves", "check-outs"];
+    let mut best = [f64::MAX; 3];
+    println!("hotelcare's CPU per PBX request (`hotelcare run`, simulator in its own process)");
+    for run in 1..=runs {
+        let measured = one_run(rooms);
+        let mut line = format!("  run {run}:");
+        for (index, (name, phase)) in phases.iter().zip(&measured).enumerate() {
+            let per_request = phase.cpu.as_secs_f64() * 1e6 / phase.requests as f64;
+            best[index] = best[index].min(per_request);
+            let _ = write!(
+                line,
+                "  {name} {per_request:.1} µs ({} requests, {:.2} s CPU, {:.2} s wall)",
+                phase.requests,
+                phase.cpu.as_secs_f64(),
+                phase.wall.as_secs_f64()
+            );
+        }
+        println!("{line}");
+    }
+    let mut line = "  best:".to_owned();
+    for (name, best) in phases.iter().zip(best) {
+        let _ = write!(line, "  {name} {best:.1} µs");
+    }
+    println!("{line}");
+}
+
+/// One phase's cost.
+struct Phase {
+    requests: u64,
+    cpu: Duration,
+    wall: Duration,
+}
+
+fn one_run(rooms: u32) -> Vec<Phase> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path();
+    // Rooms 10000.. are checked in, moved to 20000.., checked out there.
+    let mut seed = String::new();
+    for base in [10_000, 20_000] {
+        for n in 0..rooms {
+            let _ = writeln!(
+                seed,
+                "[[room]]\nextension = \"{}\"\nlabel = \"Room {}\"",
+                base + n,
+                base + n
+            );
+        }
+    }
+    std::fs::write(path.join("rooms.toml"), seed).expect("rooms");
+    let (mut simulator, address) = simulator(path);
+    std::fs::write(
+        path.join("hotelcare.toml"),
+        format!(
+            "[pbx]\nserver = \"{address}\"\nuser = \"hotelcare\"\npassword_env = \"HOTELCARE_BENCH_PASSWORD\"\nca_file = \"sim.pem\"\ntimeout_secs = 10\n\n\
+             [number_transfer]\nenabled = true\nrange = \"30000-{}\"\n\n\
+             [run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\nmax_concurrency = 16\n",
+            30_000 + rooms - 1
+        ),
+    )
+    .expect("config");
+    let script = |name: &str, line: &dyn Fn(u32) -> String| {
+        let mut text = String::new();
+        for n in 0..rooms {
+            text.push_str(&line(n));
+            text.push('\n');
+        }
+        std::fs::write(path.join(name), text).expect("script");
+    };
+    script("checkins.hc", &|n| {
+        format!("CHECKIN {} \"Guest,Number{n}\" DID {}", 10_000 + n, 30_000 + n)
+    });
+    script("moves.hc", &|n| format!("MOVE {} {}", 10_000 + n, 20_000 + n));
+    script("checkouts.hc", &|n| format!("CHECKOUT {}", 20_000 + n));
+    let mut phases = Vec::new();
+    for file in ["checkins.hc", "moves.hc", "checkouts.hc"] {
+        let before = requests(&address);
+        let started = Instant::now();
+        let child = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
+            .current_dir(path)
+            .args(["--config", "hotelcare.toml", "run", file])
+            .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("hotelcare run");
+        let cpu = cpu_at_exit(child);
+        let wall = started.elapsed();
+        phases.push(Phase {
+            requests: requests(&address) - before,
+            cpu,
+            wall,
+        });
+    }
+    let _ = simulator.kill();
+    let _ = simulator.wait();
+    phases
+}
+
+/// `hotelcare sim` on a free port, its certificate in `dir/sim.pem`; its address.
+fn simulator(dir: &Path) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
+        .current_dir(dir)
+        .args(["sim", "--listen", &address, "--rooms", "rooms.toml"])
+        .args(["--cert-out", "sim.pem", "--password", support::PASSWORD])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hotelcare sim");
+    // Its URL on the first line: it listens.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("the simulator's URL");
+    (child, address)
+}
+
+/// The requests the simulator has received (its test API, `GET /_sim/stats`, on its HTTPS
+/// port).
+fn requests(address: &str) -> u64 {
+    let connector = rustls_connector();
+    let host = rustls::pki_types::ServerName::try_from("localhost").expect("a name");
+    let mut tls = rustls::ClientConnection::new(connector, host).expect("TLS");
+    let mut socket = TcpStream::connect(address).expect("connect");
+    let mut stream = rustls::Stream::new(&mut tls, &mut socket);
+    write!(
+        stream,
+        "GET /_sim/stats HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|stats| stats["requests"].as_u64())
+        .expect("the simulator's request count")
+}
+
+/// A TLS client that trusts anything: the simulator's own certificate, on loopback, in a
+/// benchmark.
+fn rustls_connector() -> std::sync::Arc<rustls::ClientConfig> {
+    #[derive(Debug)]
+    struct Anything;
+    impl rustls::client::danger::ServerCertVerifier for Anything {
+        fn verify_server_cert(
+            &self,
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &[rustls::pki_types::CertificateDer<'_>],
+            _: &rustls::pki_types::ServerName<'_>,
+            _: &[u8],
+            _: rustls::pki_types::UnixTime,
+        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn verify_tls13_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            rustls::crypto::ring::default_provider()
+                .signature_verification_algorithms
+                .supported_schemes()
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .dangerous()
+    .with_custom_certificate_verifier(std::sync::Arc::new(Anything))
+    .with_no_client_auth();
+    std::sync::Arc::new(config)
+}
+
+/// The CPU time (user + system, every thread) of `child` once it has ended: read from its
+/// `/proc` entry while it is a zombie, before it is waited for.
+fn cpu_at_exit(mut child: Child) -> Duration {
+    let stat = format!("/proc/{}/stat", child.id());
+    let times = loop {
+        let text = std::fs::read_to_string(&stat).unwrap_or_default();
+        // After the command name in parentheses: state, then fields 4.. (utime is 14, stime 15).
+        let fields: Vec<&str> = text
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        if fields.first() == Some(&"Z") {
+            let tick = |index: usize| fields.get(index).and_then(|f| f.parse::<u64>().ok());
+            break tick(11).zip(tick(12)).map(|(user, system)| user + system);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "hotelcare run ended with {status}");
+    Duration::from_secs_f64(times.expect("utime and stime") as f64 / TICKS)
+}
