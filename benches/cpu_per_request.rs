@@ -103,9 +103,15 @@ fn one_run(rooms: u32) -> Vec<Phase> {
         std::fs::write(path.join(name), text).expect("script");
     };
     script("checkins.hc", &|n| {
-        format!("CHECKIN {} \"Guest,Number{n}\" DID {}", 10_000 + n, 30_000 + n)
+        format!(
+            "CHECKIN {} \"Guest,Number{n}\" DID {}",
+            10_000 + n,
+            30_000 + n
+        )
     });
-    script("moves.hc", &|n| format!("MOVE {} {}", 10_000 + n, 20_000 + n));
+    script("moves.hc", &|n| {
+        format!("MOVE {} {}", 10_000 + n, 20_000 + n)
+    });
     script("checkouts.hc", &|n| format!("CHECKOUT {}", 20_000 + n));
     let mut phases = Vec::new();
     for file in ["checkins.hc", "moves.hc", "checkouts.hc"] {

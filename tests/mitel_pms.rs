@@ -525,3 +525,44 @@ fn repeated_requests_to_initialize_are_folded_into_the_running_reset() {
     let _ = service.kill();
     let _ = service.wait();
 }
+
+/// A PBX that floods its status frames (a maid status every few milliseconds): each is recorded,
+/// but the log gets a line for the first reports of a minute only, so that the flood cannot
+/// rotate the audit trail away (issue 23, item 8).
+#[test]
+fn a_flood_of_status_frames_is_recorded_without_a_log_line_each() {
+    let (pms, mut service) = serving_with_keepalives();
+    pms.simulator().set_faults(PmsFaults {
+        maid_every: Some(std::time::Duration::from_millis(5)),
+        ..PmsFaults::default()
+    });
+    crate::support::wait_for("a flood of status frames", || {
+        pms.simulator().stats().unsolicited > 200
+    });
+    pms.simulator().set_faults(PmsFaults::default());
+    let log = std::fs::read_to_string(pms.dir.path().join("logs/hotelcare-service.log"))
+        .unwrap_or_default();
+    let lines = log
+        .lines()
+        .filter(|line| line.contains("maid status of room"))
+        .count();
+    assert!(
+        (1..=crate::support::FLOOD_TOLD).contains(&lines),
+        "{lines} log lines for {} frames",
+        pms.simulator().stats().unsolicited
+    );
+    let rooms = hotelcare()
+        .current_dir(pms.dir.path())
+        .arg("--config")
+        .arg(&pms.config)
+        .args(["rooms", "1000"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&rooms.stdout).contains("maid status"),
+        "recorded all the same: {}",
+        text(&rooms.stdout)
+    );
+    let _ = service.kill();
+    let _ = service.wait();
+}

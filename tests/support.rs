@@ -57,6 +57,9 @@ use std::time::Duration;
 use hotelcare::sim::{self, Faults, Record, Seed, Simulator};
 
 /// The password of the test simulator's MiXML user. Tests grep for it: it must appear nowhere.
+/// How many reports of a PBX a minute get a log line each (`engine::flood::TOLD`).
+pub(crate) const FLOOD_TOLD: usize = 20;
+
 pub(crate) const PASSWORD: &str = "Pa55-w0rd-&<secret>";
 const PASSWORD_ENV: &str = "HOTELCARE_TEST_PBX_PASSWORD";
 

@@ -4,10 +4,12 @@
 //! general reset from the expected room state.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::mpsc;
 
 use crate::engine::event::{Event, Sink};
+use crate::engine::flood::Flood;
 use crate::engine::journal::Journal;
 use crate::engine::pbxs::Pbxs;
 use crate::engine::wire::WireEvent;
@@ -39,12 +41,24 @@ pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
             };
             // Events read ahead while folding requests to initialize (kept in order).
             let mut held = std::collections::VecDeque::new();
+            let mut flood = Flood::new(Instant::now());
             loop {
                 let event = match held.pop_front() {
                     Some(event) => event,
-                    None => match inbox.recv().await {
-                        Some(event) => event,
-                        None => break,
+                    None => match tokio::time::timeout(
+                        flood.due_in(Instant::now()),
+                        inbox.recv(),
+                    )
+                    .await
+                    {
+                        Ok(Some(event)) => event,
+                        Ok(None) => break,
+                        Err(_) => {
+                            if let Some(summary) = flood.roll(Instant::now()) {
+                                notice(&summary, true);
+                            }
+                            continue;
+                        }
                     },
                 };
                 match event {
@@ -60,7 +74,13 @@ pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
                     }),
                     WireEvent::Note { text, problem } => notice(&text, problem),
                     WireEvent::Reported { room, change, text } => {
-                        notice(&text, false);
+                        let (told, summary) = flood.report(Instant::now());
+                        if let Some(summary) = summary {
+                            notice(&summary, true);
+                        }
+                        if told {
+                            notice(&text, false);
+                        }
                         if let Err(error) = journal.set_room_flag(&room, change).await {
                             notice(
                                 &format!("room {room}: what the PBX reported is not recorded: {error}"),

@@ -15,6 +15,7 @@
 pub(crate) mod calls;
 mod conflicts;
 mod event;
+mod flood;
 pub(crate) mod journal;
 mod listen;
 mod pbxs;
