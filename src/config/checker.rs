@@ -397,6 +397,34 @@ impl Checker<'_> {
         }
     }
 
+    /// `[spool] report_group`: a group of this machine (`/etc/group`), as its id. Unix only.
+    pub(super) fn report_group(&mut self, group: &toml::Spanned<String>) -> Option<u32> {
+        let name = group.get_ref();
+        if !cfg!(unix) {
+            self.fail(
+                "spool.report_group",
+                group.span(),
+                "works on Unix only; on Windows give the group read access to the spool's done\\ and failed\\ folders (icacls) instead",
+            );
+            return None;
+        }
+        let groups = std::fs::read_to_string("/etc/group").unwrap_or_default();
+        let gid = groups.lines().find_map(|line| {
+            let mut fields = line.split(':');
+            (fields.next() == Some(name.as_str()))
+                .then(|| fields.nth(1)?.parse::<u32>().ok())
+                .flatten()
+        });
+        if gid.is_none() {
+            self.fail(
+                "spool.report_group",
+                group.span(),
+                &format!("there is no group `{name}` on this machine (/etc/group); create it (groupadd) or name another"),
+            );
+        }
+        gid
+    }
+
     /// A number from 0 (the feature off) to `max`.
     pub(super) fn positive_or_zero(
         &mut self,

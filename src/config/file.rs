@@ -287,6 +287,9 @@ pub(crate) struct SpoolSection {
     /// The largest file the spool takes, in bytes (the API's limit by default).
     #[serde(default = "number::<16_777_216>")]
     pub(crate) max_bytes: Spanned<i64>,
+    /// A Unix group that may read the reports (`done/` and `failed/` become 0750, the reports
+    /// 0640, that group's); the spool files themselves stay owner-only.
+    pub(crate) report_group: Option<Spanned<String>>,
 }
 
 impl Default for SpoolSection {
@@ -295,6 +298,7 @@ impl Default for SpoolSection {
             dir: None,
             keep_days: number::<7>(),
             max_bytes: number::<16_777_216>(),
+            report_group: None,
         }
     }
 }

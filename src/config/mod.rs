@@ -81,6 +81,8 @@ pub struct Config {
     pub(crate) spool_keep: Option<Duration>,
     /// The largest spool file taken (`[spool] max_bytes`); a bigger one is refused unread.
     pub(crate) spool_max_bytes: u64,
+    /// The group (its id) that may read the spool's reports (`[spool] report_group`).
+    pub(crate) spool_report_group: Option<u32>,
     /// `[mitel_pms]`, when the PBX is driven over the Mitel PMS interface.
     pub(crate) mitel_pms: Option<MitelPmsConfig>,
     /// `[fias]`, when the service takes guest events from the hotel's PMS over FIAS.
@@ -538,6 +540,11 @@ impl Config {
             },
             spool_max_bytes: check.positive("spool.max_bytes", &file.spool.max_bytes, 1 << 30)
                 as u64,
+            spool_report_group: file
+                .spool
+                .report_group
+                .as_ref()
+                .and_then(|group| check.report_group(group)),
             mitel_pms,
             fias,
             charges: check.charges(&file.charges, file.fias.is_some()),

@@ -374,3 +374,16 @@ fn each_pbx_may_have_its_own_smdr_port() {
         "{out}"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_group_is_a_group_of_this_machine() {
+    let config = parse("[spool]\nreport_group = \"root\"\n").unwrap();
+    assert_eq!(config.spool_report_group, Some(0));
+    let error = rendered_error("[spool]\nreport_group = \"no-such-group-here\"\n");
+    assert!(
+        error.contains("there is no group `no-such-group-here` on this machine"),
+        "{error}"
+    );
+    assert!(error.contains("hotelcare.toml:2:"), "{error}");
+}

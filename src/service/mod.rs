@@ -93,15 +93,18 @@ pub(crate) async fn prepare(
         .await
         .map_err(|error| ServiceError::Listen { address, error })?;
     let spool = match spool {
-        Some(options) => Some((
-            Spool::open(&options.dir, options.settle, options.create).map_err(|error| {
-                ServiceError::Spool {
-                    dir: options.dir.display().to_string(),
-                    error,
-                }
-            })?,
-            options,
-        )),
+        Some(options) => {
+            let failed = |error| ServiceError::Spool {
+                dir: options.dir.display().to_string(),
+                error,
+            };
+            let mut opened =
+                Spool::open(&options.dir, options.settle, options.create).map_err(failed)?;
+            if let Some(group) = config.spool_report_group {
+                opened.share_reports_with(group).map_err(failed)?;
+            }
+            Some((opened, options))
+        }
         None => None,
     };
     Ok(Prepared {

@@ -82,6 +82,8 @@ pub(crate) struct Spool {
     /// Symbolic links already told about.
     links: std::collections::HashSet<PathBuf>,
     claims: u64,
+    /// The group that may read the reports (`[spool] report_group`).
+    report_group: Option<u32>,
 }
 
 impl Spool {
@@ -111,7 +113,22 @@ impl Spool {
             seen: HashMap::new(),
             links: std::collections::HashSet::new(),
             claims: 0,
+            report_group: None,
         })
+    }
+
+    /// Lets `group` read the reports: `done/` and `failed/` become theirs, 0750; each report
+    /// 0640. The spool files themselves (guests' names) stay owner-only.
+    pub(crate) fn share_reports_with(&mut self, group: u32) -> io::Result<()> {
+        #[cfg(unix)]
+        for folder in [Verdict::Done, Verdict::Failed] {
+            use std::os::unix::fs::PermissionsExt;
+            let folder = self.dir.join(folder.folder());
+            std::os::unix::fs::chown(&folder, None, Some(group))?;
+            std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o750))?;
+        }
+        self.report_group = Some(group);
+        Ok(())
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -234,10 +251,15 @@ impl Spool {
         let stem = file_name(&target)?;
         // Reports name guests' rooms and commands: owner-only, like the journal.
         for (extension, content) in [("txt", report.text()), ("json", report.json())] {
-            let mut file = crate::support::files::create_private(
-                &folder.join(format!("{stem}.report.{extension}")),
-            )?;
+            let path = folder.join(format!("{stem}.report.{extension}"));
+            let mut file = crate::support::files::create_private(&path)?;
             std::io::Write::write_all(&mut file, content.as_bytes())?;
+            #[cfg(unix)]
+            if let Some(group) = self.report_group {
+                use std::os::unix::fs::PermissionsExt;
+                std::os::unix::fs::chown(&path, None, Some(group))?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640))?;
+            }
         }
         std::fs::rename(claimed, &target)?;
         crate::support::files::restrict(&target, false)?;
@@ -299,6 +321,36 @@ fn ends_with_line_break(path: &Path) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With `[spool] report_group`, the group reads the reports (their folders 0750, the
+    /// reports 0640, the group's) and never the spool file itself (0600).
+    #[cfg(unix)]
+    #[test]
+    fn a_report_group_reads_the_reports_and_not_the_files() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let group = std::fs::metadata(dir.path()).unwrap().gid();
+        let mut spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
+        spool.share_reports_with(group).unwrap();
+        std::fs::write(dir.path().join("a.hc"), "CHECKOUT 1000\n").unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        let ready = spool.poll().unwrap().ready;
+        let claimed = spool.claim(&ready[0]).unwrap();
+        let report = crate::inputs::spool::report::Report::rejected(
+            "a.hc",
+            "a reason".into(),
+            Vec::new(),
+            String::new(),
+        );
+        let moved = spool.finish(&claimed, &report).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("failed")), 0o750);
+        assert_eq!(mode(&moved), 0o600, "the file names guests: owner-only");
+        let text = dir.path().join("failed/a.hc.report.txt");
+        assert_eq!(mode(&text), 0o640);
+        assert_eq!(std::fs::metadata(&text).unwrap().gid(), group);
+        assert_eq!(mode(&dir.path().join("work")), 0o700);
+    }
 
     fn names(paths: &[PathBuf]) -> Vec<String> {
         paths
