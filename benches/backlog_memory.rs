@@ -14,7 +14,6 @@
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
@@ -52,29 +51,7 @@ fn main() {
         refuse_connections: true,
         ..Faults::default()
     });
-    let mut service = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
-        .current_dir(dir.path())
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hotelcare serve");
-    let info = dir.path().join("state/service.json");
-    let started = Instant::now();
-    while !info.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "no service");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&info).expect("read")).expect("json");
-    let address: SocketAddr = info["address"]
-        .as_str()
-        .expect("address")
-        .parse()
-        .expect("address");
+    let (mut service, address) = support::serve(dir.path(), &config, &[]);
     let token = std::fs::read_to_string(dir.path().join("state/api-token")).expect("token");
     let token = token.trim();
     let pid = service.id();

@@ -14,7 +14,7 @@
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 mod support;
@@ -113,41 +113,20 @@ fn main() {
 }
 
 fn serve(dir: &Path, config: &Path, spool: &Path) -> (Child, SocketAddr) {
-    let child = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
-        .current_dir(dir)
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .arg("--spool")
-        .arg(spool)
-        .args([
+    let interval = SPOOL_INTERVAL_MS.to_string();
+    let spool = spool.to_string_lossy();
+    support::serve(
+        dir,
+        config,
+        &[
+            "--spool",
+            &spool,
             "--interval-ms",
-            &SPOOL_INTERVAL_MS.to_string(),
+            &interval,
             "--settle-ms",
             "0",
-        ])
-        .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hotelcare serve");
-    let info = dir.join("state/service.json");
-    let started = Instant::now();
-    while !info.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the service did not start"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&info).expect("read")).expect("json");
-    let address = info["address"]
-        .as_str()
-        .expect("address")
-        .parse()
-        .expect("address");
-    (child, address)
+        ],
+    )
 }
 
 fn submit(address: SocketAddr, token: &str, script: &str) {

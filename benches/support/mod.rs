@@ -66,3 +66,41 @@ pub(crate) fn percentiles(samples: &mut [std::time::Duration]) -> [f64; 3] {
     };
     [at(50), at(99), at(100)]
 }
+
+/// `hotelcare --config CONFIG serve ARGS...` in `dir`, its output dropped; it and its API's
+/// address once it has written `state/service.json`.
+#[allow(dead_code)]
+pub(crate) fn serve(
+    dir: &std::path::Path,
+    config: &std::path::Path,
+    args: &[&str],
+) -> (std::process::Child, std::net::SocketAddr) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hotelcare"))
+        .current_dir(dir)
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .args(args)
+        .env("HOTELCARE_BENCH_PASSWORD", PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("hotelcare serve");
+    let info = dir.join("state/service.json");
+    let started = std::time::Instant::now();
+    while !info.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the service did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&info).expect("read")).expect("json");
+    let address = info["address"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("address");
+    (child, address)
+}

@@ -56,7 +56,7 @@ impl Links {
                 kind,
                 name: name.to_owned(),
                 up: None,
-                since: now(),
+                since: crate::support::clock::epoch_secs(),
                 last_error: None,
             });
         }
@@ -72,7 +72,7 @@ impl Links {
         {
             if row.up != Some(up) {
                 row.up = Some(up);
-                row.since = now();
+                row.since = crate::support::clock::epoch_secs();
             }
             if let Some(why) = why {
                 why.clone_into(row.last_error.get_or_insert_default());
@@ -99,12 +99,6 @@ impl Links {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ impl Access {
         }
         Some(Session {
             nonce: crate::control::discovery::random_hex().ok()?,
-            issued: now(),
+            issued: crate::support::clock::epoch_secs(),
         })
     }
 
@@ -135,7 +135,7 @@ impl Access {
             return None;
         }
         let issued: u64 = issued.parse().ok()?;
-        let age = now().checked_sub(issued)?;
+        let age = crate::support::clock::epoch_secs().checked_sub(issued)?;
         (age < SESSION_LIFETIME.as_secs()).then(|| Session {
             nonce: nonce.to_owned(),
             issued,
@@ -216,12 +216,6 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok())
         .collect()
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -316,7 +310,7 @@ mod tests {
         let access = access("t".repeat(64).as_str());
         let old = Session {
             nonce: "ab".into(),
-            issued: now() - SESSION_LIFETIME.as_secs() - 1,
+            issued: crate::support::clock::epoch_secs() - SESSION_LIFETIME.as_secs() - 1,
         };
         assert_eq!(access.session(&with_cookie(&access.cookie(&old))), None);
     }

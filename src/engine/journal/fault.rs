@@ -63,10 +63,8 @@ pub(super) fn probe(db: &Database) -> Result<(), JournalError> {
     let txn = db.begin_write().map_err(|e| fail(&e))?;
     {
         let mut meta = txn.open_table(META).map_err(|e| fail(&e))?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        meta.insert("last_probe", now).map_err(|e| fail(&e))?;
+        meta.insert("last_probe", crate::support::clock::epoch_secs())
+            .map_err(|e| fail(&e))?;
     }
     txn.commit().map_err(|e| fail(&e))
 }
@@ -86,9 +84,7 @@ impl Recovery {
         Self {
             fault: Fault {
                 error,
-                since: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
+                since: crate::support::clock::epoch_secs(),
                 gave_up: false,
             },
             started: now,
