@@ -142,6 +142,12 @@ impl Access {
         })
     }
 
+    /// How long `session` has left.
+    pub(crate) fn remaining(session: &Session) -> Duration {
+        let age = crate::support::clock::epoch_secs().saturating_sub(session.issued);
+        SESSION_LIFETIME.saturating_sub(Duration::from_secs(age))
+    }
+
     /// The value a form of `session` carries to prove it comes from the page.
     pub(crate) fn csrf(&self, session: &Session) -> String {
         self.sign("csrf", &session.nonce)
@@ -313,6 +319,22 @@ mod tests {
             issued: crate::support::clock::epoch_secs() - SESSION_LIFETIME.as_secs() - 1,
         };
         assert_eq!(access.session(&with_cookie(&access.cookie(&old))), None);
+    }
+
+    #[test]
+    fn a_session_has_what_is_left_of_its_lifetime() {
+        let fresh = Session {
+            nonce: "ab".into(),
+            issued: crate::support::clock::epoch_secs(),
+        };
+        assert!(
+            Access::remaining(&fresh) > SESSION_LIFETIME.saturating_sub(Duration::from_secs(5))
+        );
+        let old = Session {
+            nonce: "ab".into(),
+            issued: crate::support::clock::epoch_secs() - SESSION_LIFETIME.as_secs() - 1,
+        };
+        assert_eq!(Access::remaining(&old), Duration::ZERO);
     }
 
     #[test]

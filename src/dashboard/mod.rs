@@ -296,6 +296,7 @@ struct EventsQuery {
 /// the service keeps are told as `lagged`, with how many.
 async fn events(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(session): Extension<Session>,
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
@@ -325,8 +326,14 @@ async fn events(
             Some((Ok(event), (receiver, start)))
         },
     );
-    Sse::new(futures_util::StreamExt::chain(replay, live))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    // The stream ends with its session: the browser's reconnection is then refused, and the
+    // page asks for a new link.
+    let ends = tokio::time::sleep(Access::remaining(&session));
+    Sse::new(futures_util::StreamExt::take_until(
+        futures_util::StreamExt::chain(replay, live),
+        ends,
+    ))
+    .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 /// The event number in `START:ID` if it is of this start of the service, else 0 (from the
