@@ -93,9 +93,7 @@ async fn ticket(State(dashboard): State<Arc<Dashboard>>) -> Response {
         .into_response(),
         Err(why) => {
             let error = BackendError::Unavailable(why.to_string());
-            let status =
-                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            (status, axum::Json(error.body())).into_response()
+            (status_of(&error), axum::Json(error.body())).into_response()
         }
     }
 }
@@ -261,10 +259,7 @@ async fn test_links(
             });
             pages::outcome("PBX links tested", &text.join("\n"), good).into_response()
         }
-        Err(error) => page(
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            &pages::outcome("The PBX links were not tested", &error.to_string(), false),
-        ),
+        Err(error) => not_done("The PBX links were not tested", &error),
     }
 }
 
@@ -408,10 +403,7 @@ async fn retry(
             }
             pages::outcome("Queue retried", &text, retried.overtaken.is_empty()).into_response()
         }
-        Err(error) => page(
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-            &pages::outcome("The queue was not retried", &error.to_string(), false),
-        ),
+        Err(error) => not_done("The queue was not retried", &error),
     }
 }
 
@@ -466,14 +458,7 @@ async fn drop_command(
     }
     match dashboard.api.local.drop_command(seq).await {
         Ok(dropped) => pages::outcome("Command dropped", &dropped.text, true).into_response(),
-        Err(error) => page(
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::CONFLICT),
-            &pages::outcome(
-                &format!("Command #{seq} was not dropped"),
-                &error.to_string(),
-                false,
-            ),
-        ),
+        Err(error) => not_done(&format!("Command #{seq} was not dropped"), &error),
     }
 }
 
@@ -500,9 +485,22 @@ fn forged(
 
 fn unavailable(error: &BackendError) -> Response {
     page(
-        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+        status_of(error),
         &pages::refused("Not available", &error.to_string()),
     )
+}
+
+/// An action that did not happen: why, with the way back.
+fn not_done(title: &str, error: &BackendError) -> Response {
+    page(
+        status_of(error),
+        &pages::outcome(title, &error.to_string(), false),
+    )
+}
+
+/// The HTTP status of a core's refusal.
+fn status_of(error: &BackendError) -> StatusCode {
+    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
 }
 
 fn page(status: StatusCode, markup: &Markup) -> Response {
