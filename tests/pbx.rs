@@ -506,6 +506,37 @@ fn a_check_in_into_an_occupied_room_is_refused_unless_it_replaces() {
 }
 
 #[test]
+fn a_replacing_check_in_of_a_vacant_room_sends_what_a_plain_one_sends() {
+    // Issue 23, item 11: nobody to check out, so no check-out writes (5 requests, not 8).
+    let pbx = TestPbx::start();
+    let sent = |script: &str| {
+        let before = pbx.simulator().stats().requests;
+        let output = pbx.run(script);
+        assert_ok(&output);
+        (pbx.simulator().stats().requests - before, text(&output.stdout))
+    };
+    // Each run logs in and out (2 requests); a check-in with a DID sends 5.
+    let (plain, _) = sent("CHECKIN 1000 \"Alpha,Ann\" DID 3002\n");
+    let (replacing, monitor) = sent("CHECKIN 2000 \"Beta,Bob\" DID 3003 REPLACE\n");
+    assert_eq!((plain, replacing), (2 + 5, 2 + 5), "{monitor}");
+    assert!(
+        monitor.contains("skip the next 3 if room 2000 is vacant ($2)"),
+        "{monitor}"
+    );
+    assert!(monitor.contains("ok: yes: the next 3 skipped"), "{monitor}");
+    let beta = pbx.record("2000");
+    assert_eq!(
+        (beta.directory_name.as_str(), beta.did_service_number.as_str()),
+        ("Beta,Bob", "3003")
+    );
+    // An occupied room is still checked out first: 3 writes more.
+    let (occupied, monitor) = sent("CHECKIN 1000 \"Gamma,Gil\" REPLACE\n");
+    assert_eq!(occupied, 2 + 7, "{monitor}");
+    assert!(monitor.contains("ok: no: the next 3 run"), "{monitor}");
+    assert_eq!(pbx.record("1000").did_service_number, "", "Alpha's DID went");
+}
+
+#[test]
 fn rooms_prints_what_hotelcare_last_had_confirmed() {
     let pbx = TestPbx::start();
     assert_ok(&pbx.run("CHECKIN 1000 \"Solo,Alina\" DID AUTO COS LOCAL\n"));

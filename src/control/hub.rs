@@ -353,7 +353,7 @@ impl Hub {
                             .request_seconds
                             .observe(step.elapsed.as_secs_f64());
                     }
-                    StepResult::Kept { .. } | StepResult::Checked => {}
+                    StepResult::Kept { .. } | StepResult::Checked { .. } => {}
                 }
                 published.pbx = step.pbx.map(str::to_owned);
                 step.entry

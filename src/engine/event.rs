@@ -77,8 +77,8 @@ pub(crate) enum StepResult<'a> {
     /// A read whose result the journal kept from an earlier, interrupted run: in words, and
     /// field by field.
     Kept { detail: &'a str, read: &'a [Shown] },
-    /// A check on what was read held (nothing was sent).
-    Checked,
+    /// A check on what was read held, or chose what runs next (`detail`); nothing was sent.
+    Checked { detail: Option<&'a str> },
     /// The PBX answered, but the answer stops the command (a DID held by another room).
     Refused(&'a str),
     Failed {

@@ -159,7 +159,9 @@ impl MonitorLine {
                 None,
                 None,
             ),
-            StepResult::Checked => ("ok", None, Vec::new(), None, None),
+            StepResult::Checked { detail } => {
+                ("ok", detail.map(str::to_owned), Vec::new(), None, None)
+            }
             StepResult::Kept { read, .. } => ("kept", None, FieldValue::all(read), None, None),
             StepResult::Refused(why) => {
                 ("refused", Some((*why).to_owned()), Vec::new(), None, None)

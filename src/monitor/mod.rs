@@ -154,8 +154,13 @@ impl Monitor {
             StepResult::Ok {
                 detail: Some(detail),
                 ..
+            }
+            | StepResult::Checked {
+                detail: Some(detail),
             } => format!("ok: {detail}"),
-            StepResult::Ok { detail: None, .. } | StepResult::Checked => "ok".to_owned(),
+            StepResult::Ok { detail: None, .. } | StepResult::Checked { detail: None } => {
+                "ok".to_owned()
+            }
             StepResult::Kept { detail, .. } => format!("kept from the journal: {detail}"),
             StepResult::Refused(why) => format!("refused: {why}"),
             StepResult::Failed {

@@ -67,6 +67,20 @@ pub(crate) fn operation(op: &Op<'_>) -> String {
         Op::Expect(Expectation::Vacant { room, profile }) => {
             write!(out, "check room {room} is vacant ({profile})")
         }
+        Op::SkipIf {
+            holds: Expectation::Occupied { room, profile },
+            count,
+        } => write!(
+            out,
+            "skip the next {count} if room {room} has a guest ({profile})"
+        ),
+        Op::SkipIf {
+            holds: Expectation::Vacant { room, profile },
+            count,
+        } => write!(
+            out,
+            "skip the next {count} if room {room} is vacant ({profile})"
+        ),
         Op::SystemInfo => write!(out, "info system"),
     }
     .expect("writing to a String cannot fail");
@@ -290,6 +304,7 @@ pub(crate) fn planned(op: &Op<'_>) -> PlannedOperation {
         Op::FindFreeDid { into, .. } => (None, Vec::new(), Some(into.to_string())),
         Op::ExpectDidFree { .. }
         | Op::Expect(Expectation::Occupied { .. } | Expectation::Vacant { .. })
+        | Op::SkipIf { .. }
         | Op::SystemInfo => (None, Vec::new(), None),
     };
     PlannedOperation {

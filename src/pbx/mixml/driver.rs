@@ -255,7 +255,11 @@ fn must_keep(ops: &[Op<'_>], index: usize) -> bool {
             matches!(later, Op::Set { room: written, values, .. }
                 if written == room && values.iter().any(|(field, _)| fields.contains(field)))
         }),
-        Op::Set { .. } | Op::ExpectDidFree { .. } | Op::Expect(_) | Op::SystemInfo => false,
+        Op::Set { .. }
+        | Op::ExpectDidFree { .. }
+        | Op::Expect(_)
+        | Op::SkipIf { .. }
+        | Op::SystemInfo => false,
     }
 }
 
@@ -298,9 +302,14 @@ impl<T: Transport> Operations<'_, '_, T> {
 
     async fn all(&mut self, ops: &[Op<'_>]) -> Result<(), Stopped> {
         let mut unsaved_reads = false;
+        let mut skipping = 0;
         for (index, op) in ops.iter().enumerate() {
             if let Some(reason) = self.run.halted() {
                 return Err(Stopped::Run(reason));
+            }
+            if skipping > 0 {
+                skipping -= 1;
+                continue;
             }
             // A read the journal kept from an interrupted run is not read again: the room may
             // already have changed under the command's own writes. A DID found free earlier is
@@ -335,12 +344,35 @@ impl<T: Transport> Operations<'_, '_, T> {
                     self.driver.release_did(did);
                 }
             }
+            if let Op::SkipIf { holds, count } = op {
+                let detail = if check(holds, &self.reads).is_ok() {
+                    skipping = *count;
+                    format!("yes: the next {count} skipped")
+                } else {
+                    format!("no: the next {count} run")
+                };
+                self.run.emit(
+                    &Self::header(op, &[]),
+                    StepResult::Checked {
+                        detail: Some(&detail),
+                    },
+                    Timing::now(),
+                    false,
+                    None,
+                );
+                continue;
+            }
             if let Op::Expect(expectation) = op {
                 let header = Self::header(op, &[]);
                 match check(expectation, &self.reads) {
                     Ok(()) => {
-                        self.run
-                            .emit(&header, StepResult::Checked, Timing::now(), false, None);
+                        self.run.emit(
+                            &header,
+                            StepResult::Checked { detail: None },
+                            Timing::now(),
+                            false,
+                            None,
+                        );
                     }
                     Err(blocked) => {
                         let mut reason = blocked.to_string();

@@ -77,9 +77,15 @@ pub(crate) fn lower<'a>(action: &'a Action, settings: &Settings) -> Vec<Op<'a>> 
             let profile = ReadId(2);
             if check_in.replace {
                 // Whoever is in the room is checked out first (calls blocked, their DID taken
-                // away, the room's label shown), then the new guest is checked in.
-                ops.push(read(room, Form::ServiceProfile, LABEL, profile));
-                ops.extend(check_out(room, profile, settings));
+                // away, the room's label shown), then the new guest is checked in. A vacant
+                // room is checked in as without `REPLACE`: nobody to check out.
+                ops.push(read(room, Form::ServiceProfile, SERVICE_PROFILE, profile));
+                let check_out = check_out(room, profile, settings);
+                ops.push(Op::SkipIf {
+                    holds: Expectation::Vacant { room, profile },
+                    count: check_out.len(),
+                });
+                ops.extend(check_out);
             } else {
                 // Never a silent overwrite: a room that has a guest is refused before anything
                 // is written (the next guest would get the previous one's DID).

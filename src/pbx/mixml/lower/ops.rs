@@ -177,6 +177,9 @@ pub(crate) enum Op<'a> {
     ExpectDidFree { room: &'a str, did: &'a str },
     /// Fails the command, before it writes anything, unless the expectation holds.
     Expect(Expectation<'a>),
+    /// Leaves out the next `count` operations when the expectation holds: a `REPLACE` check-in
+    /// of a vacant room has nobody to check out (nothing is sent for it).
+    SkipIf { holds: Expectation<'a>, count: usize },
     /// "Test access": log in and ask the PBX who it is.
     SystemInfo,
 }
@@ -188,9 +191,11 @@ impl Op<'_> {
             Self::Read { room, .. }
             | Self::Set { room, .. }
             | Self::ExpectDidFree { room, .. }
-            | Self::Expect(Expectation::Occupied { room, .. } | Expectation::Vacant { room, .. }) => {
-                Some(room)
-            }
+            | Self::Expect(Expectation::Occupied { room, .. } | Expectation::Vacant { room, .. })
+            | Self::SkipIf {
+                holds: Expectation::Occupied { room, .. } | Expectation::Vacant { room, .. },
+                ..
+            } => Some(room),
             Self::FindFreeDid { .. } | Self::SystemInfo => None,
         }
     }
@@ -201,7 +206,7 @@ impl Op<'_> {
             Self::Read { .. } => "read",
             Self::Set { .. } => "set",
             Self::FindFreeDid { .. } => "find",
-            Self::ExpectDidFree { .. } | Self::Expect(_) => "check",
+            Self::ExpectDidFree { .. } | Self::Expect(_) | Self::SkipIf { .. } => "check",
             Self::SystemInfo => "info",
         }
     }

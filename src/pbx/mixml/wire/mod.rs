@@ -109,6 +109,6 @@ pub(crate) fn request_for<'v>(
             to: (*did).to_owned(),
         },
         Op::SystemInfo => Request::SystemInfo,
-        Op::Expect(_) => return None,
+        Op::Expect(_) | Op::SkipIf { .. } => return None,
     })
 }
