@@ -513,7 +513,10 @@ fn a_replacing_check_in_of_a_vacant_room_sends_what_a_plain_one_sends() {
         let before = pbx.simulator().stats().requests;
         let output = pbx.run(script);
         assert_ok(&output);
-        (pbx.simulator().stats().requests - before, text(&output.stdout))
+        (
+            pbx.simulator().stats().requests - before,
+            text(&output.stdout),
+        )
     };
     // Each run logs in and out (2 requests); a check-in with a DID sends 5.
     let (plain, _) = sent("CHECKIN 1000 \"Alpha,Ann\" DID 3002\n");
@@ -526,14 +529,21 @@ fn a_replacing_check_in_of_a_vacant_room_sends_what_a_plain_one_sends() {
     assert!(monitor.contains("ok: yes: the next 3 skipped"), "{monitor}");
     let beta = pbx.record("2000");
     assert_eq!(
-        (beta.directory_name.as_str(), beta.did_service_number.as_str()),
+        (
+            beta.directory_name.as_str(),
+            beta.did_service_number.as_str()
+        ),
         ("Beta,Bob", "3003")
     );
     // An occupied room is still checked out first: 3 writes more.
     let (occupied, monitor) = sent("CHECKIN 1000 \"Gamma,Gil\" REPLACE\n");
     assert_eq!(occupied, 2 + 7, "{monitor}");
     assert!(monitor.contains("ok: no: the next 3 run"), "{monitor}");
-    assert_eq!(pbx.record("1000").did_service_number, "", "Alpha's DID went");
+    assert_eq!(
+        pbx.record("1000").did_service_number,
+        "",
+        "Alpha's DID went"
+    );
 }
 
 #[test]

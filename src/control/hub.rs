@@ -3,13 +3,14 @@
 //! `run` as a client), the metrics, and whoever waits for particular commands to finish (the
 //! spool). The engine calls the hub's `Sink`; it never knows who listens.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
 
+use crate::control::awaited::Awaited;
 use crate::control::links::{LinkKind, Links};
 use crate::control::metrics::Metrics;
 use crate::engine::{Event, Outcome, StepResult};
@@ -76,11 +77,10 @@ pub(crate) struct Published {
     pub(crate) json: Vec<serde_json::Value>,
 }
 
-/// Commands someone waits for, and the outcomes seen so far.
+/// Commands someone waits for.
 struct Waiter {
-    remaining: HashSet<u64>,
-    outcomes: Vec<(u64, Outcome)>,
-    done: Option<oneshot::Sender<Vec<(u64, Outcome)>>>,
+    remaining: Awaited,
+    done: Option<oneshot::Sender<()>>,
 }
 
 /// Where a service shows its own monitor (stdout).
@@ -258,34 +258,29 @@ impl Hub {
         })
     }
 
-    /// Resolves with the outcome of each of `seqs` once every one has finished. `finished`
-    /// says which have already (they left the journal, or failed): call this before the
-    /// commands can run, or pass what the journal says of them now.
+    /// Resolves once each of `seqs` (increasing; a spool file's may be a million) has finished
+    /// or been left queued. `finished` says which have already (they left the journal, or
+    /// failed): call this before the commands can run, or pass what the journal says of them.
     pub(crate) fn wait_for(
         &self,
-        seqs: &[u64],
-        finished: impl Fn(u64) -> Option<Outcome>,
-    ) -> oneshot::Receiver<Vec<(u64, Outcome)>> {
+        seqs: impl Iterator<Item = u64> + Clone,
+        finished: impl Fn(u64) -> bool,
+    ) -> oneshot::Receiver<()> {
         let (done, receiver) = oneshot::channel();
-        let mut waiter = Waiter {
-            remaining: seqs.iter().copied().collect(),
-            outcomes: Vec::new(),
-            done: Some(done),
-        };
+        let mut remaining = Awaited::new(seqs.clone());
         let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
-        for &seq in seqs {
-            if let Some(outcome) = finished(seq)
-                && waiter.remaining.remove(&seq)
-            {
-                waiter.outcomes.push((seq, outcome));
+        for seq in seqs {
+            if finished(seq) {
+                remaining.take(seq);
             }
         }
-        if waiter.remaining.is_empty() {
-            if let Some(done) = waiter.done.take() {
-                let _ = done.send(std::mem::take(&mut waiter.outcomes));
-            }
+        if remaining.is_empty() {
+            let _ = done.send(());
         } else {
-            waiters.push(waiter);
+            waiters.push(Waiter {
+                remaining,
+                done: Some(done),
+            });
         }
         receiver
     }
@@ -398,7 +393,7 @@ impl Hub {
                         Outcome::Failed { .. } => self.metrics.failed.inc(),
                         Outcome::Queued { .. } => self.metrics.queued.inc(),
                     };
-                    self.settle(entry.seq, outcome);
+                    self.settle(entry.seq);
                 }
                 entry
             }
@@ -431,16 +426,14 @@ impl Hub {
         published
     }
 
-    fn settle(&self, seq: u64, outcome: &Outcome) {
+    fn settle(&self, seq: u64) {
         let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
         for waiter in waiters.iter_mut() {
-            if waiter.remaining.remove(&seq) {
-                waiter.outcomes.push((seq, outcome.clone()));
-                if waiter.remaining.is_empty()
-                    && let Some(done) = waiter.done.take()
-                {
-                    let _ = done.send(std::mem::take(&mut waiter.outcomes));
-                }
+            if waiter.remaining.take(seq)
+                && waiter.remaining.is_empty()
+                && let Some(done) = waiter.done.take()
+            {
+                let _ = done.send(());
             }
         }
         waiters.retain(|w| {

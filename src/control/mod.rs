@@ -5,6 +5,7 @@
 //! found through `discovery`). `hub` turns engine events into what listeners get; `metrics`
 //! counts them; `links` keeps each link's state; `drainer` runs the journal's commands.
 
+pub(crate) mod awaited;
 pub(crate) mod backend;
 pub(crate) mod charges;
 pub(crate) mod discovery;

@@ -31,7 +31,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub(crate) use event::{Event, Outcome, Raw, Shown, Sink, Step, StepHeader, StepResult};
-pub(crate) use journal::{Entry, Extras, Journal, JournalError, Page, ScriptStamp, Status};
+pub(crate) use journal::{Entry, Extras, Journal, JournalError, Marker, Page, ScriptStamp, Status};
 pub(crate) use pbxs::Pbxs;
 pub(crate) use pbxs::move_across_plan;
 pub(crate) use room_flags::{FlagChange, FlagChanges, MaidStatus, Sharer};

@@ -5,8 +5,9 @@
 //! force it (`run --again`, a spool file named `*.again.hc`, or `?again=true` on the API).
 //!
 //! `accept` takes a script whole or not at all: decoded, checked with the same diagnostics as
-//! `check`, refused if seen before, and journaled — all its commands, its content stamp and an
-//! optional marker — in one transaction. The API and the spool use it. `accept_batch` does the
+//! `check`, refused if seen before, and journaled — all its commands and its content stamp — in
+//! one transaction. The API uses it; the spool checks with `check_each` and journals in batches
+//! (`inputs::spool::runner`). `accept_batch` does the
 //! same for commands built from outside data (`Batch`: typed requests, never text that is
 //! parsed again), which the FIAS link uses.
 
@@ -89,15 +90,18 @@ pub(crate) fn describe_key(key: &str, stamp: &ScriptStamp) -> String {
 pub(crate) struct Checked {
     /// `name:line` and the command, in script order.
     pub(crate) commands: Vec<(String, Command)>,
-    /// Every error and warning.
+    /// Its errors and warnings, as many as `compile` shows (the rest are counted).
     pub(crate) diagnostics: Vec<DiagnosticRecord>,
     /// The same, rendered as `check` prints them (no color).
     pub(crate) rendered: String,
+    /// Every error, shown or not.
+    pub(crate) error_count: usize,
 }
 
 impl Checked {
     pub(crate) fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.is_error()).count()
+        self.error_count
+            .max(self.diagnostics.iter().filter(|d| d.is_error()).count())
     }
 }
 
@@ -122,6 +126,25 @@ pub(crate) fn check(
     encoding: ScriptEncoding,
     house: Option<Arc<House>>,
 ) -> Result<Checked, Refusal> {
+    let mut commands = Vec::new();
+    let checked = check_each(config, name, bytes, encoding, house, |origin, command| {
+        commands.push((origin, command));
+    });
+    checked.map(|mut checked| {
+        checked.commands = commands;
+        checked
+    })
+}
+
+/// `check`, giving each command (with its `name:line`) to `on_command` instead of keeping it.
+pub(crate) fn check_each(
+    config: &Config,
+    name: &str,
+    bytes: &[u8],
+    encoding: ScriptEncoding,
+    house: Option<Arc<House>>,
+    mut on_command: impl FnMut(String, Command),
+) -> Result<Checked, Refusal> {
     let mut validator = Validator::new(config);
     if let Some(house) = house {
         validator = validator.knowing(house);
@@ -132,9 +155,7 @@ pub(crate) fn check(
         decode(bytes, encoding),
         &mut validator,
         &mut |event| match event {
-            Event::Command(command) => checked
-                .commands
-                .push((format!("{name}:{}", command.line), command)),
+            Event::Command(command) => on_command(format!("{name}:{}", command.line), command),
             Event::Diagnostic { diagnostic, source } => {
                 checked
                     .diagnostics
@@ -147,8 +168,22 @@ pub(crate) fn check(
         },
     );
     match result {
-        Ok(_) if checked.errors() > 0 => Err(Refusal::Invalid(checked)),
-        Ok(_) => Ok(checked),
+        Ok(summary) => {
+            // An error past the diagnostics shown counts too: nothing of the script runs.
+            checked.error_count = summary.errors;
+            if summary.suppressed > 0 {
+                let _ = writeln!(
+                    checked.rendered,
+                    "... and {} more not shown ({} errors in all)",
+                    summary.suppressed, summary.errors
+                );
+            }
+            if checked.errors() > 0 {
+                Err(Refusal::Invalid(checked))
+            } else {
+                Ok(checked)
+            }
+        }
         Err(error) => Err(Refusal::Unreadable(error.to_string())),
     }
 }
@@ -169,7 +204,7 @@ pub(crate) enum Identity<'a> {
 
 impl Identity<'_> {
     /// The stamp kept for it.
-    fn hash(self, name: &str, bytes: &[u8]) -> String {
+    pub(crate) fn hash(self, name: &str, bytes: &[u8]) -> String {
         match self {
             Self::Content => content_hash(bytes),
             Self::NamedContent => {
@@ -184,10 +219,8 @@ impl Identity<'_> {
     }
 }
 
-/// Checks `bytes` and journals its commands in one transaction, with its stamp (`identity`)
-/// and the marker `marker` makes of it (a spool file's claim). `again`: accept it even if seen
-/// before.
-#[allow(clippy::too_many_arguments)]
+/// Checks `bytes` and journals its commands in one transaction, with its stamp (`identity`).
+/// `again`: accept it even if seen before.
 pub(crate) async fn accept(
     config: &Config,
     journal: &Journal,
@@ -196,7 +229,6 @@ pub(crate) async fn accept(
     encoding: ScriptEncoding,
     identity: Identity<'_>,
     again: bool,
-    marker: impl FnOnce(&Checked) -> Option<(String, serde_json::Value)>,
 ) -> Result<(Vec<u64>, Checked), Refusal> {
     let hash = identity.hash(name, bytes);
     if !again {
@@ -219,7 +251,7 @@ pub(crate) async fn accept(
         crate::intake::house::of_journal(journal),
     )?;
     let extras = Extras {
-        marker: marker(&checked),
+        marker: None,
         scripts: vec![(hash, name.to_owned())],
         // Checked again where it is written: the same content delivered twice at once.
         refuse_seen_within: (!again)
@@ -380,7 +412,6 @@ mod tests {
             ScriptEncoding::default(),
             Identity::Content,
             false,
-            |_| None,
         )
         .await
         {
@@ -408,7 +439,6 @@ mod tests {
             ScriptEncoding::default(),
             Identity::Content,
             false,
-            |_| None,
         )
         .await
         .unwrap();
@@ -422,7 +452,6 @@ mod tests {
                 ScriptEncoding::default(),
                 Identity::Content,
                 false,
-                |_| None
             )
             .await,
             Err(Refusal::Duplicate(_))
@@ -435,7 +464,6 @@ mod tests {
             ScriptEncoding::default(),
             Identity::Content,
             true,
-            |_| None,
         )
         .await
         .unwrap();
@@ -444,6 +472,48 @@ mod tests {
 
     /// A spool file is one event: another name with the same content runs; the same file
     /// again does not.
+    /// The compiler shows the first 100 diagnostics of a script and counts the rest: an error
+    /// after 100 warnings still refuses the script.
+    #[test]
+    fn an_error_past_the_diagnostics_shown_still_refuses_the_script() {
+        let config = Config::builtin();
+        let mut script: String = (0..105)
+            .map(|_| "CHECKIN 1000 \"Mustermann,Maximilian\"\nCHECKOUT 1000\n")
+            .collect();
+        let checked = check(
+            &config,
+            "w.hc",
+            script.as_bytes(),
+            ScriptEncoding::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (checked.commands.len(), checked.diagnostics.len()),
+            (210, 100)
+        );
+        assert!(
+            checked
+                .rendered
+                .ends_with("... and 5 more not shown (0 errors in all)\n"),
+            "{}",
+            checked.rendered
+        );
+        script.push_str("COS 1000 GOLD\n");
+        match check(
+            &config,
+            "w.hc",
+            script.as_bytes(),
+            ScriptEncoding::default(),
+            None,
+        ) {
+            Err(Refusal::Invalid(checked)) => {
+                assert_eq!((checked.errors(), checked.diagnostics.len()), (1, 100));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn a_spool_files_identity_is_its_name_and_content() {
         let config = Config::builtin();
@@ -458,7 +528,6 @@ mod tests {
                 ScriptEncoding::default(),
                 Identity::NamedContent,
                 false,
-                |_| None,
             )
         };
         assert!(spooled("e2.hc").await.is_ok());
@@ -504,7 +573,6 @@ mod tests {
                 ScriptEncoding::default(),
                 Identity::Content,
                 false,
-                |_| None
             ),
             accept(
                 &config,
@@ -514,7 +582,6 @@ mod tests {
                 ScriptEncoding::default(),
                 Identity::Content,
                 false,
-                |_| None
             ),
         );
         let accepted = [first.is_ok(), second.is_ok()];

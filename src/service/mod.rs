@@ -18,7 +18,7 @@ use crate::control::discovery::{self, ServiceInfo};
 use crate::control::drainer;
 use crate::control::hub::Hub;
 use crate::control::local::{FiasLink, Local};
-use crate::engine::{Engine, Event, Intake, Journal, JournalError, Outcome, Pbxs, Status};
+use crate::engine::{Engine, Event, Intake, Journal, JournalError, Marker, Pbxs, Status};
 use crate::inputs::api;
 use crate::inputs::spool::{self, Attempts, Execute, Spool, Stopping, Tell};
 use crate::support::serving::{self, ACCEPT_BACKOFF, Timeouts};
@@ -504,25 +504,25 @@ impl Execute for Executor {
 
     fn execute<'a>(
         &'a self,
-        seqs: &'a [u64],
+        commands: &'a Marker,
         fresh: bool,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Stopping>> + Send + 'a>> {
         Box::pin(async move {
             let journal = &self.journal;
-            let settled = self.hub.wait_for(seqs, |seq| match journal.get(seq) {
-                Ok(None) => Some(Outcome::Done),
-                Ok(Some(entry)) if entry.status == Status::Failed => Some(Outcome::Failed {
-                    reason: entry.last_error.unwrap_or_default(),
-                }),
-                Ok(Some(_)) | Err(_) => None,
-            });
+            let settled = self
+                .hub
+                .wait_for(commands.seqs(), |seq| match journal.get(seq) {
+                    Ok(None) => true,
+                    Ok(Some(entry)) => entry.status == Status::Failed,
+                    Err(_) => false,
+                });
             // Commands waiting from an earlier round run when the drainer tries again, on its
             // own schedule (a PBX that is down is not asked again for every round).
             if fresh {
                 self.intake.more();
             }
             tokio::select! {
-                outcome = settled => outcome.map(|_| ()).map_err(|_| Stopping("the service stopped".to_owned())),
+                outcome = settled => outcome.map_err(|_| Stopping("the service stopped".to_owned())),
                 reason = drainer::stopped(self.stop.clone()) => Err(Stopping(reason)),
             }
         })

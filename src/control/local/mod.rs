@@ -331,7 +331,6 @@ impl Local {
                 key.as_deref()
                     .map_or(acceptance::Identity::Content, acceptance::Identity::Key),
                 again,
-                |_| None,
             )
             .await;
             if let Ok((seqs, _)) = &result {

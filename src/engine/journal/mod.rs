@@ -110,12 +110,55 @@ impl Entry {
 }
 
 /// A named group of commands accepted together (a spool file), with what the acceptor wants to
-/// remember of it until it is finished (its diagnostics, for the report).
+/// remember of it until it is finished (its diagnostics, for the report). A group journaled in
+/// several batches adds a run of numbers with each; the details are the latest batch's.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Marker {
+    /// Every number, as releases before batches wrote them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) seqs: Vec<u64>,
+    /// The numbers as runs (first, how many), in the order they were journaled: a million
+    /// commands of one file take a few runs, not a million numbers.
+    #[serde(default)]
+    pub(crate) runs: Vec<(u64, u64)>,
     #[serde(default)]
     pub(crate) details: serde_json::Value,
+}
+
+impl Marker {
+    /// The commands' numbers, in the order they were journaled.
+    pub(crate) fn seqs(&self) -> impl Iterator<Item = u64> + Clone + '_ {
+        self.seqs.iter().copied().chain(
+            self.runs
+                .iter()
+                .flat_map(|&(first, count)| first..first.saturating_add(count)),
+        )
+    }
+
+    /// Adds `seqs` (consecutive, as one transaction numbers them).
+    fn add(&mut self, seqs: &[u64]) {
+        let (Some(&first), Some(&last)) = (seqs.first(), seqs.last()) else {
+            return;
+        };
+        let count = last - first + 1;
+        match self.runs.last_mut() {
+            Some((start, length)) if *start + *length == first => *length += count,
+            _ => self.runs.push((first, count)),
+        }
+    }
+}
+
+/// A marker as the journal keeps it.
+fn read_marker(bytes: &[u8]) -> Result<Marker, JournalError> {
+    serde_json::from_slice(bytes)
+        // Journals of the first release kept the sequence numbers alone.
+        .or_else(|_| {
+            serde_json::from_slice(bytes).map(|seqs| Marker {
+                seqs,
+                ..Marker::default()
+            })
+        })
+        .map_err(|e| error("a journal marker cannot be read", e))
 }
 
 /// A page of the journal's commands (`Journal::page`).
@@ -467,10 +510,15 @@ impl Journal {
             }
             if let Some((name, details)) = marker {
                 let mut markers = txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
-                let marker = Marker {
-                    seqs: seqs.clone(),
-                    details,
+                let mut marker = match markers
+                    .get(name.as_str())
+                    .map_err(|e| error("journal", e))?
+                {
+                    Some(earlier) => read_marker(earlier.value())?,
+                    None => Marker::default(),
                 };
+                marker.add(&seqs);
+                marker.details = details;
                 let bytes = serde_json::to_vec(&marker).map_err(|e| error("journal", e))?;
                 markers
                     .insert(name.as_str(), bytes.as_slice())
@@ -672,17 +720,7 @@ impl Journal {
         let Some(value) = table.get(marker).map_err(|e| error("journal", e))? else {
             return Ok(None);
         };
-        let bytes = value.value();
-        serde_json::from_slice(bytes)
-            // Journals of the first release kept the sequence numbers alone.
-            .or_else(|_| {
-                serde_json::from_slice(bytes).map(|seqs| Marker {
-                    seqs,
-                    details: serde_json::Value::Null,
-                })
-            })
-            .map(Some)
-            .map_err(|e| error("a journal marker cannot be read", e))
+        read_marker(value.value()).map(Some)
     }
 
     /// Forgets a marker.

@@ -57,7 +57,7 @@ async fn survives_reopening_and_keeps_order_status_reads_and_markers() {
     }
     let journal = Journal::open(dir.path()).unwrap();
     let marker = journal.marked("spool/a.hc").unwrap().unwrap();
-    assert_eq!(marker.seqs, [1, 2, 3]);
+    assert_eq!(marker.seqs().collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(marker.details["x"], 1);
     let stamp = journal.script_seen("abc").unwrap().unwrap();
     assert_eq!((stamp.name.as_str(), stamp.first_seq), ("a.hc", Some(1)));

@@ -239,7 +239,12 @@ impl Spool {
     /// Moves a claimed file to `done/` or `failed/` (the report's verdict) under its original
     /// name and writes `<name>.report.txt` and `<name>.report.json` beside it. A file of the same
     /// name there is not overwritten: the new one gets a numbered name.
-    pub(crate) fn finish(&mut self, claimed: &Path, report: &Report) -> io::Result<PathBuf> {
+    pub(crate) fn finish(
+        &mut self,
+        claimed: &Path,
+        report: &Report,
+        commands: &mut report::Commands<'_>,
+    ) -> io::Result<PathBuf> {
         let folder = self.dir.join(report.verdict.folder());
         let name = original_name(claimed)?;
         let mut target = folder.join(&name);
@@ -250,15 +255,19 @@ impl Spool {
         }
         let stem = file_name(&target)?;
         // Reports name guests' rooms and commands: owner-only, like the journal.
-        for (extension, content) in [("txt", report.text()), ("json", report.json())] {
-            let path = folder.join(format!("{stem}.report.{extension}"));
-            let mut file = crate::support::files::create_private(&path)?;
-            std::io::Write::write_all(&mut file, content.as_bytes())?;
+        let text_path = folder.join(format!("{stem}.report.txt"));
+        let json_path = folder.join(format!("{stem}.report.json"));
+        let create =
+            |path: &Path| crate::support::files::create_private(path).map(io::BufWriter::new);
+        let (mut text, mut json) = (create(&text_path)?, create(&json_path)?);
+        report.write(&mut text, &mut json, commands)?;
+        for (path, file) in [(&text_path, text), (&json_path, json)] {
+            file.into_inner().map_err(io::IntoInnerError::into_error)?;
             #[cfg(unix)]
             if let Some(group) = self.report_group {
                 use std::os::unix::fs::PermissionsExt;
-                std::os::unix::fs::chown(&path, None, Some(group))?;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640))?;
+                std::os::unix::fs::chown(path, None, Some(group))?;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o640))?;
             }
         }
         std::fs::rename(claimed, &target)?;
@@ -342,7 +351,7 @@ mod tests {
             Vec::new(),
             String::new(),
         );
-        let moved = spool.finish(&claimed, &report).unwrap();
+        let moved = spool.finish(&claimed, &report, &mut |_| Ok(())).unwrap();
         let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir.path().join("failed")), 0o750);
         assert_eq!(mode(&moved), 0o600, "the file names guests: owner-only");
@@ -443,9 +452,9 @@ mod tests {
             let report = Report::finished(
                 &format!("round {round}"),
                 report::Accepted::default(),
-                Vec::new(),
+                report::Tally::default(),
             );
-            let moved = spool.finish(&claimed, &report).unwrap();
+            let moved = spool.finish(&claimed, &report, &mut |_| Ok(())).unwrap();
             assert!(moved.exists());
         }
         assert!(spool.claimed().unwrap().is_empty());

@@ -1,10 +1,13 @@
 //! Running a spool: each round finishes the files claimed earlier, then claims and runs the
 //! complete new ones, and moves each finished file on with its report.
 //!
-//! Restart-safe: a complete file is first claimed (renamed into `work/` under a unique name); its
-//! commands are journaled together with a marker naming the claimed file (one transaction). A
-//! claimed file whose commands were accepted before a crash is therefore never accepted twice: the
-//! next start runs what is pending of it and moves it on.
+//! Restart-safe: a complete file is first claimed (renamed into `work/` under a unique name) and
+//! checked whole; then a marker naming the claimed file is journaled with the file's stamp, and
+//! its commands a batch of 1,000 at a time, each batch with the marker's progress. A claimed file
+//! is therefore never accepted twice: the next start journals what was not journaled yet, runs
+//! what is pending of it and moves it on. Nothing per command is kept in memory (the marker
+//! holds runs of numbers, the report is written a command at a time), so a file of a million
+//! commands costs about what a small one does.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,12 +15,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::Config;
 use crate::diagnostics::Count;
-use crate::engine::{Journal, Status};
+use crate::engine::{Extras, Journal, JournalError, Marker, ScriptStamp, Status};
 use crate::inputs::spool::report::{
-    Accepted, AcceptedCommand, CommandReport, CommandResult, Report,
+    Accepted, CommandReport, CommandResult, Commands, Report, Tally,
 };
 use crate::inputs::spool::{Notice, Spool, original_name};
-use crate::intake::acceptance::{self, Checked, Refusal};
+use crate::intake::acceptance::{self, Refusal};
+use crate::lang::validate::Command;
 use crate::support::shown;
 
 /// Failed attempts per command, as the engine's events report them (a done command leaves the
@@ -36,7 +40,7 @@ pub(crate) trait Execute: Sync {
     /// from an earlier round).
     fn execute<'a>(
         &'a self,
-        seqs: &'a [u64],
+        commands: &'a Marker,
         fresh: bool,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Stopping>> + Send + 'a>>;
 
@@ -114,6 +118,11 @@ pub(crate) async fn round(
     waiting
 }
 
+/// Commands of a file journaled in one transaction. A file is checked whole first; then its
+/// commands are journaled a batch at a time, each batch with the marker's progress, so that a
+/// file of a million commands never has them all in memory, and a restart journals the rest.
+const BATCH: usize = 1000;
+
 /// Validates, journals and runs one claimed file, then moves it on with its report, unless some
 /// of its commands are still queued (the PBX is unreachable): then it waits for the next round.
 async fn process(
@@ -134,73 +143,63 @@ async fn process(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     );
+    let waits = |error: &dyn std::fmt::Display| {
+        tell.problem(&format!(
+            "error: `{name}` waits in work/: {error}; it runs once the journal can take it"
+        ));
+        false
+    };
     let mut fresh = false;
-    let (seqs, accepted) = match journal.marked(&marker) {
-        Ok(Some(found)) => (
-            found.seqs,
-            serde_json::from_value(found.details).unwrap_or_default(),
-        ),
-        Ok(None) => match accept(config, journal, claimed, &name, &marker).await {
-            Ok(accepted) => {
-                execute.accepted(accepted.0.len());
-                fresh = true;
-                accepted
-            }
+    let mut found = match journal.marked(&marker) {
+        Ok(found) => found,
+        Err(error) => return waits(&error),
+    };
+    if found.is_none() {
+        match accept(config, journal, claimed, &name, &marker).await {
+            Ok(()) => {}
             Err(NotAccepted::Refused(report)) => {
-                finish(spool, claimed, &report, tell);
+                finish(spool, claimed, &report, &mut |_| Ok(()), tell);
                 return true;
             }
-            Err(NotAccepted::Wait(error)) => {
-                tell.problem(&format!(
-                    "error: `{name}` waits in work/: {error}; it runs once the journal can take it"
-                ));
-                return false;
-            }
-        },
-        Err(error) => {
-            tell.problem(&format!("error: {error}"));
-            return false;
+            Err(NotAccepted::Wait(error)) => return waits(&error),
         }
+        found = match journal.marked(&marker) {
+            Ok(found) => found,
+            Err(error) => return waits(&error),
+        };
+    }
+    let Some(mut found) = found else {
+        return waits(&"its marker is not in the journal");
     };
-    if let Err(error) = execute.execute(&seqs, fresh).await {
+    // A marker of an older release has no progress: all of it was journaled at once.
+    let mut accepted: Accepted = serde_json::from_value(found.details.clone()).unwrap_or_default();
+    if accepted.taken < accepted.total {
+        match journal_rest(config, journal, claimed, &name, &marker, &mut accepted).await {
+            Ok(count) => execute.accepted(count),
+            Err(error) => return waits(&error),
+        }
+        fresh = true;
+        found = match journal.marked(&marker) {
+            Ok(Some(found)) => found,
+            Ok(None) => return waits(&"its marker is not in the journal"),
+            Err(error) => return waits(&error),
+        };
+    }
+    if let Err(error) = execute.execute(&found, fresh).await {
         tell.problem(&format!("error: {error}"));
         return false;
     }
-    let attempts = attempts
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    let mut commands = Vec::with_capacity(seqs.len());
+    let mut tally = Tally::default();
     let mut queued = 0;
-    for (index, seq) in seqs.iter().enumerate() {
-        let known = accepted.commands.get(index);
-        let (line, room, keyword) = known.map_or((0, String::new(), String::new()), |c| {
-            (c.line, c.room.clone(), c.keyword.clone())
-        });
-        let (result, tries, error) = match journal.get(*seq) {
-            Ok(None) => (
-                CommandResult::Done,
-                attempts.get(seq).copied().unwrap_or(0),
-                None,
-            ),
+    for seq in found.seqs() {
+        match journal.get(seq) {
+            Ok(None) => tally.add(CommandResult::Done, 0, None),
             Ok(Some(entry)) if entry.status == Status::Failed => {
-                (CommandResult::Failed, entry.attempts, entry.last_error)
+                let line = line_of(&entry.origin);
+                tally.add(CommandResult::Failed, line, entry.last_error.as_deref());
             }
-            Ok(Some(_)) | Err(_) => {
-                queued += 1;
-                continue;
-            }
-        };
-        commands.push(CommandReport {
-            seq: *seq,
-            line,
-            room,
-            command: keyword,
-            result,
-            attempts: tries,
-            error,
-            warnings: Report::warnings_of(&accepted, line),
-        });
+            Ok(Some(_)) | Err(_) => queued += 1,
+        }
     }
     if queued > 0 {
         tell.problem(&format!(
@@ -210,7 +209,8 @@ async fn process(
         return false;
     }
     let read = accepted.bytes;
-    let mut report = Report::finished(&name, accepted, commands);
+    let warnings = Report::warnings_by_line(&accepted);
+    let mut report = Report::finished(&name, accepted, tally);
     if let Ok(now) = std::fs::metadata(claimed).map(|meta| meta.len())
         && read > 0
         && now > read
@@ -220,10 +220,79 @@ async fn process(
             now - read
         ));
     }
-    if finish(spool, claimed, &report, tell) {
+    // Each command with its line, room and keyword: a done one has left the journal, so they
+    // are read from the file again, in the order they were journaled.
+    let bytes = read_first(claimed, read).unwrap_or_default();
+    let mut commands = |each: &mut dyn FnMut(&CommandReport) -> std::io::Result<()>| {
+        let mut seqs = found.seqs();
+        let attempts = attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = |seq| match journal.get(seq) {
+            Ok(Some(entry)) => (CommandResult::Failed, entry.attempts, entry.last_error),
+            _ => (
+                CommandResult::Done,
+                attempts.get(&seq).copied().unwrap_or(0),
+                None,
+            ),
+        };
+        let mut written = Ok(());
+        // The file was accepted, so it reads; if it has gone, its commands are listed below.
+        let _ = commands_of(config, &name, &bytes, |_, command| {
+            let Some(seq) = seqs.next() else { return };
+            if written.is_ok() {
+                let (result, attempts, error) = result(seq);
+                written = each(&CommandReport {
+                    seq,
+                    line: command.line,
+                    room: command.action.rooms().join("->"),
+                    command: command.action.keyword().to_owned(),
+                    result,
+                    attempts,
+                    error,
+                    warnings: warnings.get(&command.line).cloned().unwrap_or_default(),
+                });
+            }
+        });
+        // Commands the file no longer shows (it changed in work/): by number alone.
+        for seq in seqs {
+            written?;
+            let (result, attempts, error) = result(seq);
+            written = each(&CommandReport {
+                seq,
+                line: 0,
+                room: String::new(),
+                command: String::new(),
+                result,
+                attempts,
+                error,
+                warnings: Vec::new(),
+            });
+        }
+        written
+    };
+    if finish(spool, claimed, &report, &mut commands, tell) {
         let _ = journal.unmark(&marker).await;
     }
     true
+}
+
+/// The line of an origin `name:line`.
+fn line_of(origin: &str) -> usize {
+    origin
+        .rsplit_once(':')
+        .and_then(|(_, line)| line.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Gives each command of a file that was accepted (so it has no error) to `each`, in order.
+/// Checked without the house: for a file without errors that gives the same commands, and a
+/// restart that journals the rest of a file finds the house changed by its first part.
+fn commands_of(
+    config: &Config,
+    name: &str,
+    bytes: &[u8],
+    each: impl FnMut(String, Command),
+) -> Result<(), Refusal> {
+    acceptance::check_each(config, name, bytes, config.run.script_encoding, None, each).map(|_| ())
 }
 
 /// Why a file was not accepted.
@@ -236,14 +305,15 @@ enum NotAccepted {
     Wait(crate::engine::JournalError),
 }
 
-/// Checks the whole file and journals its commands with the marker.
+/// Checks the whole file and journals its marker (what the report needs, and how many commands
+/// it has) with the file's stamp; `journal_rest` journals the commands.
 async fn accept(
     config: &Config,
     journal: &Journal,
     claimed: &Path,
     name: &str,
     marker: &str,
-) -> Result<(Vec<u64>, Accepted), NotAccepted> {
+) -> Result<(), NotAccepted> {
     let text = read_at_most(claimed, config.spool_max_bytes).map_err(|error| {
         NotAccepted::Refused(Report::rejected(
             name,
@@ -264,44 +334,67 @@ async fn accept(
         )));
     };
     let again = name.to_ascii_lowercase().ends_with(".again.hc");
-    // What the report needs, without the guest's name, in journal order.
-    let summary = |checked: &Checked| Accepted {
-        bytes: text.len() as u64,
-        diagnostics: checked.diagnostics.clone(),
-        rendered: checked.rendered.clone(),
-        commands: checked
-            .commands
-            .iter()
-            .map(|(_, c)| AcceptedCommand {
-                line: c.line,
-                room: c.action.rooms().join("->"),
-                keyword: c.action.keyword().to_owned(),
-            })
-            .collect(),
+    let stamp = acceptance::Identity::NamedContent.hash(name, &text);
+    let duplicate = |earlier: &ScriptStamp| {
+        NotAccepted::Refused(Report::rejected(
+            name,
+            format!(
+                "{}; if it really is to run again, drop it into the spool as `{}`",
+                acceptance::describe(name, earlier),
+                again_name(name)
+            ),
+            Vec::new(),
+            String::new(),
+        ))
     };
-    let mut kept = None;
-    let accepted = acceptance::accept(
+    if !again
+        && let Some(earlier) = acceptance::earlier(journal, &stamp, config.run.duplicate_window)
+            .map_err(NotAccepted::Wait)?
+    {
+        return Err(duplicate(&earlier));
+    }
+    let mut total = 0;
+    let checked = acceptance::check_each(
         config,
-        journal,
         name,
         &text,
         config.run.script_encoding,
-        acceptance::Identity::NamedContent,
-        again,
-        |checked| {
-            let accepted = summary(checked);
-            let details = serde_json::to_value(&accepted).unwrap_or_default();
-            kept = Some(accepted);
-            Some((marker.to_owned(), details))
-        },
+        crate::intake::house::of_journal(journal),
+        |_, _| total += 1,
     )
-    .await;
-    let refusal = match accepted {
-        Ok((seqs, _)) => return Ok((seqs, kept.unwrap_or_default())),
-        Err(Refusal::Journal(error)) => return Err(NotAccepted::Wait(error)),
-        Err(refusal) => refusal,
+    .map_err(|refusal| NotAccepted::Refused(refused(name, refusal)))?;
+    let accepted = Accepted {
+        diagnostics: checked.diagnostics,
+        rendered: checked.rendered,
+        bytes: text.len() as u64,
+        total,
+        taken: 0,
+        hash: acceptance::content_hash(&text),
+        notes: Vec::new(),
     };
-    Err(NotAccepted::Refused(match refusal {
+    let extras = Extras {
+        marker: Some((
+            marker.to_owned(),
+            serde_json::to_value(&accepted).unwrap_or_default(),
+        )),
+        scripts: vec![(stamp, name.to_owned())],
+        // Checked again where it is written: the same content delivered twice at once.
+        refuse_seen_within: (!again)
+            .then_some(config.run.duplicate_window)
+            .flatten()
+            .map(|window| window.as_secs()),
+        ..Extras::default()
+    };
+    match journal.append_with(Vec::new(), extras).await {
+        Ok(_) => Ok(()),
+        Err(JournalError::Duplicate(earlier)) => Err(duplicate(&earlier)),
+        Err(error) => Err(NotAccepted::Wait(error)),
+    }
+}
+
+/// The report of a file refused as a whole.
+fn refused(name: &str, refusal: Refusal) -> Report {
+    match refusal {
         Refusal::Unreadable(error) => Report::rejected(
             name,
             format!("cannot be read: {error}"),
@@ -331,14 +424,107 @@ async fn accept(
             Vec::new(),
             String::new(),
         ),
-        // Taken above: the file waits.
         Refusal::Journal(error) => Report::rejected(
             name,
             format!("cannot journal it: {error}"),
             Vec::new(),
             String::new(),
         ),
-    }))
+    }
+}
+
+/// Journals the commands of an accepted file from the first one not journaled yet, a batch per
+/// transaction, each with the marker's progress; how many it journaled.
+async fn journal_rest(
+    config: &Config,
+    journal: &Journal,
+    claimed: &Path,
+    name: &str,
+    marker: &str,
+    accepted: &mut Accepted,
+) -> Result<usize, JournalError> {
+    let bytes = read_first(claimed, accepted.bytes).unwrap_or_default();
+    if acceptance::content_hash(&bytes) != accepted.hash {
+        // Changed in work/ since it was checked: what was journaled runs, the rest cannot.
+        accepted.notes.push(format!(
+            "the file changed after it was taken, while its commands were being journaled: the first {} ran, the other {} did not; send them as a file of their own",
+            accepted.taken,
+            accepted.total - accepted.taken
+        ));
+        accepted.total = accepted.taken;
+        let details = serde_json::to_value(&*accepted).unwrap_or_default();
+        journal
+            .append_with(
+                Vec::new(),
+                Extras {
+                    marker: Some((marker.to_owned(), details)),
+                    ..Extras::default()
+                },
+            )
+            .await?;
+        return Ok(0);
+    }
+    let (sender, mut batches) = tokio::sync::mpsc::channel::<Vec<(String, Command)>>(2);
+    let (producer_config, producer_name, skip) = (config.clone(), name.to_owned(), accepted.taken);
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut seen = 0;
+        let _ = commands_of(
+            &producer_config,
+            &producer_name,
+            &bytes,
+            |origin, command| {
+                seen += 1;
+                if seen <= skip {
+                    return;
+                }
+                batch.push((origin, command));
+                if batch.len() == BATCH {
+                    let _ = sender.blocking_send(std::mem::take(&mut batch));
+                }
+            },
+        );
+        if !batch.is_empty() {
+            let _ = sender.blocking_send(batch);
+        }
+    });
+    let mut journaled = 0;
+    let mut failed = None;
+    while let Some(batch) = batches.recv().await {
+        if failed.is_some() {
+            continue;
+        }
+        let count = batch.len();
+        let mut progress = accepted.clone();
+        progress.taken += count;
+        let details = serde_json::to_value(&progress).unwrap_or_default();
+        let extras = Extras {
+            marker: Some((marker.to_owned(), details)),
+            ..Extras::default()
+        };
+        match journal.append_with(batch, extras).await {
+            Ok(_) => {
+                accepted.taken = progress.taken;
+                journaled += count;
+            }
+            Err(error) => failed = Some(error),
+        }
+    }
+    let _ = producer.await;
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(journaled),
+    }
+}
+
+/// The first `count` bytes of the file (all of it if it has fewer).
+fn read_first(path: &Path, count: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(count)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The file's bytes, or `None` if it has more than `max` (only `max + 1` are read).
@@ -361,8 +547,14 @@ fn again_name(name: &str) -> String {
 }
 
 /// Moves the file on with its report; tells where it went and why. `true` when it was moved.
-fn finish(spool: &mut Spool, claimed: &Path, report: &Report, tell: &dyn Tell) -> bool {
-    match spool.finish(claimed, report) {
+fn finish(
+    spool: &mut Spool,
+    claimed: &Path,
+    report: &Report,
+    commands: &mut Commands<'_>,
+    tell: &dyn Tell,
+) -> bool {
+    match spool.finish(claimed, report, commands) {
         Ok(moved) => {
             let line = format!("{} -> {}", report.summary(), shown::path(&moved));
             if report.verdict == super::Verdict::Done && report.diagnostics.is_empty() {
@@ -401,10 +593,11 @@ mod tests {
     impl Execute for Recorded {
         fn execute<'a>(
             &'a self,
-            seqs: &'a [u64],
+            commands: &'a Marker,
             _fresh: bool,
         ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Stopping>> + Send + 'a>> {
-            self.executed.lock().unwrap().extend_from_slice(seqs);
+            let seqs: Vec<u64> = commands.seqs().collect();
+            self.executed.lock().unwrap().extend_from_slice(&seqs);
             Box::pin(async move {
                 if let Some((journal, work, grow)) = &self.carry_out {
                     for file in std::fs::read_dir(work).unwrap() {
@@ -416,7 +609,7 @@ mod tests {
                         file.write_all(grow.as_bytes()).unwrap();
                     }
                     for seq in seqs {
-                        journal.remove(*seq).await.unwrap();
+                        journal.remove(seq).await.unwrap();
                     }
                 }
                 Ok(())
@@ -491,6 +684,100 @@ mod tests {
                 .count(),
             0
         );
+    }
+
+    /// A file is journaled a batch at a time. A stop after the first batch (emulated: its
+    /// marker says 1,000 of 2,500 taken) journals the rest at the next round, none twice, and
+    /// the report lists every command with its line.
+    #[tokio::test]
+    async fn a_file_journaled_in_part_gets_the_rest_journaled_once() {
+        let journal = Journal::in_memory().unwrap();
+        let config = Config::builtin();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
+        let text = "COS 1000 BLOCK\nCOS 2000 BLOCK\n".repeat(1250);
+        std::fs::write(dir.path().join("big.hc"), &text).unwrap();
+        let claimed = spool.claim(&dir.path().join("big.hc")).unwrap();
+        let name = "big.hc";
+        let marker = format!("spool:{}", claimed.file_name().unwrap().to_string_lossy());
+        assert!(
+            accept(&config, &journal, &claimed, name, &marker)
+                .await
+                .is_ok()
+        );
+        let found = journal.marked(&marker).unwrap().unwrap();
+        let mut accepted: Accepted = serde_json::from_value(found.details).unwrap();
+        assert_eq!((accepted.total, accepted.taken), (2500, 0));
+        assert_eq!(found.runs, [], "nothing journaled by the check");
+        // The first batch, as `journal_rest` writes it; then the service stopped.
+        let mut first = Vec::new();
+        commands_of(&config, name, text.as_bytes(), |origin, command| {
+            if first.len() < BATCH {
+                first.push((origin, command));
+            }
+        })
+        .unwrap();
+        accepted.taken = BATCH;
+        journal
+            .append_with(
+                first,
+                Extras {
+                    marker: Some((marker.clone(), serde_json::to_value(&accepted).unwrap())),
+                    ..Extras::default()
+                },
+            )
+            .await
+            .unwrap();
+        // Another input's command between the batches.
+        journal
+            .append(vec![("api:1".into(), command_of("COS 1000 ALLOW"))])
+            .await
+            .unwrap();
+
+        let recorded = Recorded {
+            carry_out: Some((journal.clone(), dir.path().join("work"), "")),
+            ..Recorded::default()
+        };
+        let waiting = round(
+            &config,
+            &journal,
+            &recorded,
+            &Attempts::default(),
+            &mut spool,
+            &recorded,
+        )
+        .await;
+        assert_eq!(waiting, 0);
+        let executed = recorded.executed.lock().unwrap().clone();
+        assert_eq!(executed.len(), 2500, "each command once");
+        assert_eq!(executed[..BATCH], (1..=1000).collect::<Vec<u64>>());
+        assert_eq!(executed[BATCH..], (1002..=2501).collect::<Vec<u64>>());
+        let report = std::fs::read_to_string(dir.path().join("done/big.hc.report.txt")).unwrap();
+        assert!(report.contains("2500 commands done, 0 failed"), "{report}");
+        assert!(report.contains("line 1: COS 1000: done\n"), "{report}");
+        assert!(report.contains("line 2500: COS 2000: done\n"), "{report}");
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("done/big.hc.report.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json["commands"].as_array().unwrap().len(), 2500);
+        assert_eq!(json["commands"][1001]["seq"], 1003);
+        assert_eq!(json["commands"][1001]["line"], 1002);
+        assert_eq!(journal.marked(&marker).unwrap(), None, "done with");
+    }
+
+    fn command_of(text: &str) -> Command {
+        let mut commands = Vec::new();
+        commands_of(
+            &Config::builtin(),
+            "t",
+            format!("{text}\n").as_bytes(),
+            |_, c| {
+                commands.push(c);
+            },
+        )
+        .unwrap();
+        commands.remove(0)
     }
 
     /// A file larger than `[spool] max_bytes` is refused unread (to failed/, with why).

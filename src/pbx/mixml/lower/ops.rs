@@ -179,7 +179,10 @@ pub(crate) enum Op<'a> {
     Expect(Expectation<'a>),
     /// Leaves out the next `count` operations when the expectation holds: a `REPLACE` check-in
     /// of a vacant room has nobody to check out (nothing is sent for it).
-    SkipIf { holds: Expectation<'a>, count: usize },
+    SkipIf {
+        holds: Expectation<'a>,
+        count: usize,
+    },
     /// "Test access": log in and ask the PBX who it is.
     SystemInfo,
 }
