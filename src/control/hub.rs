@@ -372,6 +372,7 @@ impl Hub {
                     Outcome::Queued {
                         reason,
                         behind: true,
+                        ..
                     } => (Ending::Behind, Some(reason.clone())),
                     Outcome::Queued { reason, .. } => (Ending::Queued, Some(reason.clone())),
                 };
@@ -381,6 +382,7 @@ impl Hub {
                 if let Outcome::Queued {
                     reason,
                     behind: false,
+                    ..
                 } = outcome
                     && let Some(pbx) = pbx.or(self.only_pbx.as_deref())
                 {

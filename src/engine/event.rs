@@ -117,6 +117,12 @@ pub(crate) enum Outcome {
     /// The PBX refused; the command is kept as failed with this reason.
     Failed { reason: String },
     /// Not (fully) carried out and still pending in the journal, for this reason; `behind`: only
-    /// because an earlier command on the same room or DID is still queued.
-    Queued { reason: String, behind: bool },
+    /// because an earlier command on the same room or DID is still queued; `again`: an earlier
+    /// drain of this process left it queued too (a retry round of a PBX still down), so its
+    /// line is logged at debug level only.
+    Queued {
+        reason: String,
+        behind: bool,
+        again: bool,
+    },
 }

@@ -96,6 +96,11 @@ pub(crate) struct Shared {
     rooms: Option<Journal>,
     /// Commands admitted and not yet settled: they must not be dropped or changed meanwhile.
     in_flight: Mutex<std::collections::HashSet<u64>>,
+    /// The highest number any drain admitted, and what it was when this drain began: a command
+    /// at or below the latter was drained before (its "queued" line was told then). Two
+    /// numbers, not a set: a million queued commands cost nothing here.
+    admitted: std::sync::atomic::AtomicU64,
+    drained_before: std::sync::atomic::AtomicU64,
     options: Options,
     policy: RetryPolicy,
     raw: bool,
@@ -195,6 +200,8 @@ impl Engine {
                     journal,
                     rooms: None,
                     in_flight: Mutex::default(),
+                    admitted: std::sync::atomic::AtomicU64::new(0),
+                    drained_before: std::sync::atomic::AtomicU64::new(0),
                     policy: options.policy,
                     raw: options.raw,
                     options,
@@ -335,6 +342,11 @@ impl Engine {
         stop: impl Future<Output = String>,
     ) -> Result<Report, JournalError> {
         self.inner.shared.clear_halts();
+        let shared = &self.inner.shared;
+        shared.drained_before.store(
+            shared.admitted.load(std::sync::atomic::Ordering::Relaxed),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut tasks: JoinSet<(String, Outcome)> = JoinSet::new();
         let mut report = Report::default();
         tokio::pin!(stop);
@@ -436,6 +448,10 @@ impl Engine {
             }
             for entry in batch {
                 cursor = entry.seq;
+                self.inner
+                    .shared
+                    .admitted
+                    .fetch_max(entry.seq, std::sync::atomic::Ordering::Relaxed);
                 let ticket = Arc::clone(&lookahead)
                     .acquire_owned()
                     .await
@@ -625,6 +641,14 @@ impl Shared {
         })
     }
 
+    /// Whether an earlier drain of this process admitted `entry` (see `drained_before`).
+    fn drained_before(&self, entry: &Entry) -> bool {
+        entry.seq
+            <= self
+                .drained_before
+                .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The PBX(s) of a journaled command (see `pbx_label`).
     fn command_pbx(&self, entry: &Entry, routes: &[usize]) -> Option<String> {
         let moved = matches!(
@@ -639,6 +663,7 @@ impl Shared {
         let outcome = Outcome::Queued {
             reason: reason.to_owned(),
             behind,
+            again: self.drained_before(entry),
         };
         let pbx = self.command_pbx(entry, routes);
         self.emit(&Event::Finished {
@@ -768,6 +793,7 @@ impl Inner {
                     recorded.map(|()| Outcome::Queued {
                         reason,
                         behind: false,
+                        again: shared.drained_before(&entry),
                     }),
                     None,
                 )
@@ -779,6 +805,7 @@ impl Inner {
             Outcome::Queued {
                 reason,
                 behind: false,
+                again: shared.drained_before(&entry),
             }
         });
         let pbx = shared.command_pbx(&entry, routes);

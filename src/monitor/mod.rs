@@ -27,10 +27,6 @@ pub(crate) struct Monitor {
     /// Whether commands that do not finish stay queued in a journal (`run`), or are simply not
     /// done (`show`, `test-access`).
     journaled: bool,
-    /// Commands whose "queued" line is in the log already: a retry round of a PBX that is still
-    /// down logs them again only at debug level (its one summary line says the round), so that
-    /// a long outage does not rotate the audit trail away.
-    logged_queued: std::sync::Mutex<std::collections::HashSet<u64>>,
 }
 
 impl Monitor {
@@ -40,13 +36,15 @@ impl Monitor {
             raw,
             target,
             journaled,
-            logged_queued: std::sync::Mutex::default(),
         }
     }
 
     /// Handles one engine event.
     pub(crate) fn on_event(&self, event: &Event<'_>) {
-        let again = self.queued_again(event);
+        // A retry round of a PBX that is still down logs its commands again only at debug
+        // level (its one summary line says the round): a long outage does not rotate the
+        // audit trail away.
+        let again = Self::queued_again(event);
         for line in self.lines(event) {
             if line.envelope && !self.raw {
                 continue;
@@ -64,23 +62,16 @@ impl Monitor {
         }
     }
 
-    /// Whether `event` leaves queued a command whose "queued" line was logged before (and it
-    /// has not finished since).
-    fn queued_again(&self, event: &Event<'_>) -> bool {
-        let Event::Finished { entry, outcome, .. } = event else {
-            return false;
-        };
-        let mut logged = self
-            .logged_queued
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match outcome {
-            Outcome::Queued { .. } => !logged.insert(entry.seq),
-            Outcome::Done | Outcome::Failed { .. } => {
-                logged.remove(&entry.seq);
-                false
+    /// Whether `event` leaves queued a command an earlier drain left queued too: its "queued"
+    /// line was logged then.
+    fn queued_again(event: &Event<'_>) -> bool {
+        matches!(
+            event,
+            Event::Finished {
+                outcome: Outcome::Queued { again: true, .. },
+                ..
             }
-        }
+        )
     }
 
     /// The text an event shows, whatever is printed or logged of it: envelopes too (marked as

@@ -18,7 +18,7 @@ use crate::control::discovery::{self, ServiceInfo};
 use crate::control::drainer;
 use crate::control::hub::Hub;
 use crate::control::local::{FiasLink, Local};
-use crate::engine::{Engine, Event, Intake, Journal, JournalError, Marker, Pbxs, Status};
+use crate::engine::{Engine, Event, Intake, Journal, JournalError, Marker, Outcome, Pbxs, Status};
 use crate::inputs::api;
 use crate::inputs::spool::{self, Attempts, Execute, Spool, Stopping, Tell};
 use crate::support::serving::{self, ACCEPT_BACKOFF, Timeouts};
@@ -155,11 +155,21 @@ pub(crate) async fn run(
         let attempts = Arc::clone(&attempts);
         Arc::new(move |event: &Event<'_>| {
             hub.on_event(event, true);
-            if let Event::Finished { entry, .. } = event {
-                attempts
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(entry.seq, entry.attempts);
+            // A done command leaves the journal: its failed attempts are remembered for the
+            // spool's report. Only those with any, and the latest `ATTEMPTS_KEPT`: a service
+            // that runs for months must not keep a number per command it ever ran.
+            if let Event::Finished {
+                entry,
+                outcome: Outcome::Done,
+                ..
+            } = event
+                && entry.attempts > 0
+            {
+                let mut attempts = attempts.lock().unwrap_or_else(PoisonError::into_inner);
+                attempts.insert(entry.seq, entry.attempts);
+                if attempts.len() > spool::ATTEMPTS_KEPT {
+                    attempts.pop_first();
+                }
             }
         })
     };

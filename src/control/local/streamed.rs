@@ -82,18 +82,17 @@ async fn enqueue(
                 BackendError::BadRequest(format!("cannot read `{name}`: {error}"))
             };
             let reader = script.reader(encoding).map_err(unreadable)?;
-            let mut changed = false;
-            compile(&name, reader, &mut validator, &mut |event| match event {
-                Compiled::Command(command) => {
+            let summary = compile(&name, reader, &mut validator, &mut |event| {
+                if let Compiled::Command(command) = event {
                     batch.push((script.origin(command.line), command));
                     if batch.len() == BATCH {
                         let _ = sender.blocking_send(std::mem::take(&mut batch));
                     }
                 }
-                Compiled::Diagnostic { diagnostic, .. } => changed |= diagnostic.is_error(),
             })
             .map_err(unreadable)?;
-            if changed {
+            // Checked before it was run: an error now (shown or only counted) means it changed.
+            if summary.errors > 0 {
                 return Err(BackendError::Conflict(format!(
                     "`{name}` changed while it was being run; run it again"
                 )));

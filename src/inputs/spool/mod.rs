@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub(crate) use report::Report;
-pub(crate) use runner::{Attempts, Execute, Stopping, Tell, round};
+pub(crate) use runner::{ATTEMPTS_KEPT, Attempts, Execute, Stopping, Tell, round};
 
 /// Where a finished file goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -9,7 +9,7 @@
 //! holds runs of numbers, the report is written a command at a time), so a file of a million
 //! commands costs about what a small one does.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -24,9 +24,13 @@ use crate::intake::acceptance::{self, Refusal};
 use crate::lang::validate::Command;
 use crate::support::shown;
 
-/// Failed attempts per command, as the engine's events report them (a done command leaves the
-/// journal, so its attempts are known only from its last event). Shared with the engine's sink.
-pub(crate) type Attempts = Arc<Mutex<HashMap<u64, u32>>>;
+/// Failed attempts of done commands, as the engine's events report them (a done command leaves
+/// the journal, so its attempts are known only from its last event). Shared with the engine's
+/// sink, which keeps only commands that had any, and only the latest `ATTEMPTS_KEPT`.
+pub(crate) type Attempts = Arc<Mutex<BTreeMap<u64, u32>>>;
+
+/// How many done commands' attempts are remembered for the reports (older ones show none).
+pub(crate) const ATTEMPTS_KEPT: usize = 100_000;
 
 /// The service stops: why (Ctrl-C, SIGTERM).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
