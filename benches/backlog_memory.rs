@@ -4,6 +4,9 @@
 //! a retry round: what a hotel's monitoring and staff do while the PBX is down. Linux only (it
 //! reads `/proc/PID/status`).
 //!
+//! Then a fresh service takes the same number of commands as one spool file (issue 23's
+//! "million-line spool file with the PBX down").
+//!
 //! `cargo bench --bench backlog_memory` (a few minutes). `HOTELCARE_BENCH_BACKLOG=100000` stops
 //! at that size. The commands arrive over the API in scripts of 10,000, as a PMS catching up would
 //! send them.
@@ -99,13 +102,80 @@ fn main() {
         assert_eq!(status, 200, "{body}");
         std::thread::sleep(Duration::from_millis(500));
         let (rss, peak) = memory(pid);
-        let journal =
-            std::fs::metadata(dir.path().join("state/journal.redb")).map_or(0, |meta| meta.len());
+        let journal = std::fs::metadata(dir.path().join("state/journal.redb"))
+            .map_or(0, |meta| meta.len())
+            / 1_000_000;
         println!(
             "  {size:>9}  {:>6.1} s  {rss:>7.0} MB  {peak:>8.0} MB  {journal:>7} MB",
             accept.as_secs_f64(),
         );
     }
+    let _ = service.kill();
+    let _ = service.wait();
+    drop(dir);
+    spool_file(&simulator, largest);
+}
+
+/// A fresh service with a spool; one file of `lines` commands (15 bytes each: a million is
+/// 15 MB, under `[spool] max_bytes`) dropped into it with the PBX down. Its memory is read
+/// every second while the file is checked and journaled and then through three retry rounds.
+fn spool_file(simulator: &hotelcare::sim::Simulator, lines: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pbx = support::pbx_keys(dir.path(), simulator, "sim.pem");
+    let config = dir.path().join("hotelcare.toml");
+    std::fs::create_dir(dir.path().join("spool")).expect("spool");
+    std::fs::write(
+        &config,
+        format!(
+            "[pbx]\n{pbx}\n\
+             [run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\nduplicate_window_hours = 0\n\n\
+             [run.retry]\nattempts = 1\n\n\
+             [service]\nlisten = \"127.0.0.1:0\"\n\n\
+             [spool]\ndir = \"spool\"\n"
+        ),
+    )
+    .expect("write");
+    let (mut service, address) = support::serve(dir.path(), &config, &["--interval-ms", "200"]);
+    let token = std::fs::read_to_string(dir.path().join("state/api-token")).expect("token");
+    let pid = service.id();
+    let mut file = String::with_capacity(lines * 16);
+    for n in 0..lines {
+        let room = if n % 2 == 0 { 1000 } else { 2000 };
+        let level = if n % 3 == 0 { "BLOCK" } else { "ALLOW" };
+        let _ = writeln!(file, "COS {room} {level}");
+    }
+    let size = file.len();
+    std::fs::write(dir.path().join("spool/big.tmp"), file).expect("write");
+    std::fs::rename(
+        dir.path().join("spool/big.tmp"),
+        dir.path().join("spool/big.hc"),
+    )
+    .expect("rename");
+    let started = Instant::now();
+    let pending = || {
+        let (_, metrics) = call(address, token.trim(), "GET", "/metrics", "");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("hotelcare_commands_pending "))
+            .and_then(|value| value.trim().parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    while pending() < lines {
+        assert!(
+            started.elapsed() < Duration::from_secs(1800),
+            "the spool file was not journaled"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let journaled = started.elapsed();
+    let (at_journaled, _) = memory(pid);
+    // Three retry rounds of the down PBX (1 + 2 + 4 s apart, and the spool's rounds).
+    std::thread::sleep(Duration::from_secs(20));
+    let (rss, peak) = memory(pid);
+    println!(
+        "a spool file of {lines} commands ({size} bytes), the PBX down: journaled in {:.1} s; RSS {at_journaled:.0} MB then, {rss:.0} MB after 20 s of retry rounds, peak {peak:.0} MB",
+        journaled.as_secs_f64(),
+    );
     let _ = service.kill();
     let _ = service.wait();
 }
