@@ -547,6 +547,26 @@ fn a_replacing_check_in_of_a_vacant_room_sends_what_a_plain_one_sends() {
 }
 
 #[test]
+fn a_replacing_check_in_of_a_vacant_room_keeps_what_the_room_held() {
+    // The check-out was skipped, so a DID the vacant room held stays, on the PBX and in what
+    // hotelcare expects (else `reconcile` would find a difference it can never repair).
+    let pbx = TestPbx::start();
+    assert_ok(&pbx.run("DID 2000 3005\nCHECKIN 2000 \"Beta,Bob\" REPLACE\n"));
+    assert_eq!(pbx.record("2000").did_service_number, "3005");
+    let output = pbx.hotelcare().arg("rooms").output().unwrap();
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|line| line.trim_start().starts_with("2000"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("\"Beta,Bob\"") && line.contains("3005"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn rooms_prints_what_hotelcare_last_had_confirmed() {
     let pbx = TestPbx::start();
     assert_ok(&pbx.run("CHECKIN 1000 \"Solo,Alina\" DID AUTO COS LOCAL\n"));

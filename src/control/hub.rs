@@ -79,8 +79,21 @@ pub(crate) struct Published {
 
 /// Commands someone waits for.
 struct Waiter {
+    id: u64,
     remaining: Awaited,
     done: Option<oneshot::Sender<()>>,
+}
+
+impl Waiter {
+    /// Takes `seq` off; resolves the waiter once nothing is left.
+    fn take(&mut self, seq: u64) {
+        if self.remaining.take(seq)
+            && self.remaining.is_empty()
+            && let Some(done) = self.done.take()
+        {
+            let _ = done.send(());
+        }
+    }
 }
 
 /// Where a service shows its own monitor (stdout).
@@ -97,6 +110,7 @@ pub(crate) struct Hub {
     /// The PBX an event without a PBX's name is about, when there is only one.
     only_pbx: Option<String>,
     waiters: Mutex<Vec<Waiter>>,
+    next_waiter: AtomicU64,
     /// The service echoes its own notices on stderr; a command-line client's core prints
     /// only what its listener prints.
     echo: bool,
@@ -153,6 +167,7 @@ impl Hub {
                 _ => None,
             },
             waiters: Mutex::new(Vec::new()),
+            next_waiter: AtomicU64::new(0),
             echo,
             last_problem: Mutex::new(None),
             links: {
@@ -267,20 +282,38 @@ impl Hub {
         finished: impl Fn(u64) -> bool,
     ) -> oneshot::Receiver<()> {
         let (done, receiver) = oneshot::channel();
-        let mut remaining = Awaited::new(seqs.clone());
-        let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
-        for seq in seqs {
-            if finished(seq) {
-                remaining.take(seq);
-            }
-        }
+        let id = self.next_waiter.fetch_add(1, Ordering::Relaxed);
+        let remaining = Awaited::new(seqs.clone());
         if remaining.is_empty() {
             let _ = done.send(());
-        } else {
-            waiters.push(Waiter {
-                remaining,
-                done: Some(done),
-            });
+            return receiver;
+        }
+        let waiter = Waiter {
+            id,
+            remaining,
+            done: Some(done),
+        };
+        // Registered first, then the journal asked without the lock (a million commands take
+        // a while): a command that settles in between is taken by `settle`, and taking it
+        // twice counts once.
+        self.waiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(waiter);
+        let mut found = Vec::with_capacity(1024);
+        let mut seqs = seqs.peekable();
+        while seqs.peek().is_some() {
+            found.extend(seqs.by_ref().take(1024).filter(|&seq| finished(seq)));
+            if found.is_empty() {
+                continue;
+            }
+            let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(waiter) = waiters.iter_mut().find(|waiter| waiter.id == id) else {
+                break; // resolved meanwhile
+            };
+            for seq in found.drain(..) {
+                waiter.take(seq);
+            }
         }
         receiver
     }
@@ -431,12 +464,7 @@ impl Hub {
     fn settle(&self, seq: u64) {
         let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
         for waiter in waiters.iter_mut() {
-            if waiter.remaining.take(seq)
-                && waiter.remaining.is_empty()
-                && let Some(done) = waiter.done.take()
-            {
-                let _ = done.send(());
-            }
+            waiter.take(seq);
         }
         waiters.retain(|w| {
             w.done.is_some() && !w.done.as_ref().is_some_and(oneshot::Sender::is_closed)

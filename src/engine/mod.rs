@@ -101,6 +101,9 @@ pub(crate) struct Shared {
     /// numbers, not a set: a million queued commands cost nothing here.
     admitted: std::sync::atomic::AtomicU64,
     drained_before: std::sync::atomic::AtomicU64,
+    /// The lowest number a `queue retry` made pending again since the last drain began: from
+    /// there on, the next drain tells "queued" lines afresh (`u64::MAX`: none).
+    retold_from: std::sync::atomic::AtomicU64,
     options: Options,
     policy: RetryPolicy,
     raw: bool,
@@ -202,6 +205,7 @@ impl Engine {
                     in_flight: Mutex::default(),
                     admitted: std::sync::atomic::AtomicU64::new(0),
                     drained_before: std::sync::atomic::AtomicU64::new(0),
+                    retold_from: std::sync::atomic::AtomicU64::new(u64::MAX),
                     policy: options.policy,
                     raw: options.raw,
                     options,
@@ -235,6 +239,15 @@ impl Engine {
 
     /// Whether command `seq` is running (or waiting to) in a drain now: dropping or changing it
     /// in the journal then would race with its execution.
+    /// Failed commands from `seq` on were made pending again (`queue retry`): their first
+    /// "queued" line of the next drain goes to the log as any first one does.
+    pub(crate) fn retold_from(&self, seq: u64) {
+        self.inner
+            .shared
+            .retold_from
+            .fetch_min(seq, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub(crate) fn in_flight(&self, seq: u64) -> bool {
         self.inner
             .shared
@@ -343,8 +356,14 @@ impl Engine {
     ) -> Result<Report, JournalError> {
         self.inner.shared.clear_halts();
         let shared = &self.inner.shared;
+        let retold = shared
+            .retold_from
+            .swap(u64::MAX, std::sync::atomic::Ordering::Relaxed);
         shared.drained_before.store(
-            shared.admitted.load(std::sync::atomic::Ordering::Relaxed),
+            shared
+                .admitted
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .min(retold.saturating_sub(1)),
             std::sync::atomic::Ordering::Relaxed,
         );
         let mut tasks: JoinSet<(String, Outcome)> = JoinSet::new();

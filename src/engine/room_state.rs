@@ -90,7 +90,7 @@ pub(crate) fn after(
     match action {
         Action::CheckIn(check_in) => {
             let room = &check_in.room;
-            let previous = if check_in.replace {
+            let previous = if check_in.replace && !done.found_vacant {
                 vacated(room)
             } else {
                 before(room)

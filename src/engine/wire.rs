@@ -31,6 +31,9 @@ pub(crate) struct Done {
     pub(crate) moved: Option<Carried>,
     /// `SHOW`: the room's record, labelled, as the PBX has it.
     pub(crate) record: Option<Record>,
+    /// A `CHECKIN … REPLACE` found the room vacant on the PBX: nobody was checked out, and
+    /// whatever the room held (a DID) it holds still.
+    pub(crate) found_vacant: bool,
 }
 
 /// A guest's data as a move carries it.

@@ -127,27 +127,41 @@ pub(crate) fn check(
     house: Option<Arc<House>>,
 ) -> Result<Checked, Refusal> {
     let mut commands = Vec::new();
-    let checked = check_each(config, name, bytes, encoding, house, |origin, command| {
-        commands.push((origin, command));
-    });
+    let checked = check_each(
+        config,
+        name,
+        bytes,
+        encoding,
+        house,
+        None,
+        |origin, command| {
+            commands.push((origin, command));
+        },
+    );
     checked.map(|mut checked| {
         checked.commands = commands;
         checked
     })
 }
 
-/// `check`, giving each command (with its `name:line`) to `on_command` instead of keeping it.
+/// `check`, giving each command (with its `name:line`) to `on_command` instead of keeping it;
+/// checked as if it were `at` when given (a file checked again must give the same commands: a
+/// wake-up's time must not pass in between).
 pub(crate) fn check_each(
     config: &Config,
     name: &str,
     bytes: &[u8],
     encoding: ScriptEncoding,
     house: Option<Arc<House>>,
+    at: Option<chrono::NaiveDateTime>,
     mut on_command: impl FnMut(String, Command),
 ) -> Result<Checked, Refusal> {
     let mut validator = Validator::new(config);
     if let Some(house) = house {
         validator = validator.knowing(house);
+    }
+    if let Some(at) = at {
+        validator = validator.at(at);
     }
     let mut checked = Checked::default();
     let result = compile(
@@ -172,11 +186,15 @@ pub(crate) fn check_each(
             // An error past the diagnostics shown counts too: nothing of the script runs.
             checked.error_count = summary.errors;
             if summary.suppressed > 0 {
-                let _ = writeln!(
+                let _ = write!(
                     checked.rendered,
-                    "... and {} more not shown ({} errors in all)",
-                    summary.suppressed, summary.errors
+                    "... and {} more not shown",
+                    summary.suppressed
                 );
+                let _ = match summary.errors {
+                    0 => writeln!(checked.rendered),
+                    errors => writeln!(checked.rendered, " ({errors} errors in all)"),
+                };
             }
             if checked.errors() > 0 {
                 Err(Refusal::Invalid(checked))
@@ -493,9 +511,7 @@ mod tests {
             (210, 100)
         );
         assert!(
-            checked
-                .rendered
-                .ends_with("... and 5 more not shown (0 errors in all)\n"),
+            checked.rendered.ends_with("... and 5 more not shown\n"),
             "{}",
             checked.rendered
         );

@@ -356,6 +356,75 @@ async fn outcomes_are_reported_to_the_sink() {
     assert_eq!(rooms[0].1.cor, Some(2));
 }
 
+/// A command left queued by an earlier drain is queued "again" (its line was told then), a new
+/// one is not; a `queue retry` of failed commands tells theirs afresh.
+#[tokio::test]
+async fn queued_again_means_an_earlier_drain_left_it_queued() {
+    let driver = Arc::new(Recording {
+        refused: vec!["9".into()],
+        ..Recording::default()
+    });
+    let queued = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&queued);
+    let engine = Engine::new(
+        pbxs(&driver),
+        Journal::in_memory().unwrap(),
+        engine::Options {
+            policy: RetryPolicy {
+                attempts: 1,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(1),
+            },
+            max_concurrency: 1,
+            raw: false,
+            number_transfer: false,
+            block_cor: 2,
+        },
+        Arc::new(move |event: &Event<'_>| {
+            if let Event::Finished {
+                entry,
+                outcome: Outcome::Queued { again, .. },
+                ..
+            } = event
+            {
+                seen.lock().unwrap().push((entry.seq, *again));
+            }
+        }),
+    );
+    let round = async |script: &str| {
+        if !script.is_empty() {
+            engine.enqueue(commands(script)).await.unwrap();
+        }
+        engine.drain().await.unwrap();
+        std::mem::take(&mut *queued.lock().unwrap())
+    };
+    assert_eq!(
+        round("COS 9 BLOCK\n").await,
+        [],
+        "refused: failed, not queued"
+    );
+    driver.down.store(true, Ordering::SeqCst);
+    assert_eq!(
+        round("COS 1 BLOCK\nCOS 2 BLOCK\n").await,
+        [(2, false), (3, false)]
+    );
+    assert_eq!(
+        round("COS 3 BLOCK\n").await,
+        [(2, true), (3, true), (4, false)]
+    );
+    engine.journal().requeue_failed().await.unwrap();
+    engine.retold_from(1);
+    assert_eq!(
+        round("").await,
+        [(1, false), (2, false), (3, false), (4, false)],
+        "after a retry, told afresh"
+    );
+    assert_eq!(
+        round("").await,
+        [(1, true), (2, true), (3, true), (4, true)]
+    );
+}
+
 /// The service's health follows its journal's disk: `failing` (503) while it cannot be written,
 /// `ok` again once it is reopened; the command refused meanwhile was never journaled.
 #[tokio::test]

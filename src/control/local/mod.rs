@@ -456,6 +456,9 @@ impl Backend for Local {
         Box::pin(async move {
             let journal = self.engine.journal();
             let (requeued, overtaken) = journal.requeue_failed().await.map_err(unavailable)?;
+            if let Some(first) = requeued.iter().map(|entry| entry.seq).min() {
+                self.engine.retold_from(first);
+            }
             tracing::info!(
                 "queue retry: {} failed command(s) pending again",
                 requeued.len()

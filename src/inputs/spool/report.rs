@@ -36,6 +36,10 @@ pub(crate) struct Accepted {
     /// What the report must say besides (the file changed before all of it was journaled).
     #[serde(default)]
     pub(crate) notes: Vec<String>,
+    /// When it was checked: it is read again as of then (to journal it, for the report), so
+    /// that a wake-up whose time passes meanwhile gives the same command.
+    #[serde(default)]
+    pub(crate) checked_at: Option<chrono::NaiveDateTime>,
 }
 
 /// How one command of the file ended.

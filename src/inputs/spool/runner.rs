@@ -212,7 +212,7 @@ async fn process(
         ));
         return false;
     }
-    let read = accepted.bytes;
+    let (read, checked_at) = (accepted.bytes, accepted.checked_at);
     let warnings = Report::warnings_by_line(&accepted);
     let mut report = Report::finished(&name, accepted, tally);
     if let Ok(now) = std::fs::metadata(claimed).map(|meta| meta.len())
@@ -240,7 +240,7 @@ async fn process(
         };
         let mut written = Ok(());
         // The file was accepted, so it reads; if it has gone, its commands are listed below.
-        let _ = commands_of(config, &name, &bytes, |_, command| {
+        let _ = commands_of(config, &name, &bytes, checked_at, |_, command| {
             let Some(seq) = seqs.next() else { return };
             if written.is_ok() {
                 let (result, attempts, error) = result(seq);
@@ -290,13 +290,24 @@ fn line_of(origin: &str) -> usize {
 /// Gives each command of a file that was accepted (so it has no error) to `each`, in order.
 /// Checked without the house: for a file without errors that gives the same commands, and a
 /// restart that journals the rest of a file finds the house changed by its first part.
+/// Checked as of `at`, the time of its first check.
 fn commands_of(
     config: &Config,
     name: &str,
     bytes: &[u8],
+    at: Option<chrono::NaiveDateTime>,
     each: impl FnMut(String, Command),
 ) -> Result<(), Refusal> {
-    acceptance::check_each(config, name, bytes, config.run.script_encoding, None, each).map(|_| ())
+    acceptance::check_each(
+        config,
+        name,
+        bytes,
+        config.run.script_encoding,
+        None,
+        at,
+        each,
+    )
+    .map(|_| ())
 }
 
 /// Why a file was not accepted.
@@ -358,12 +369,14 @@ async fn accept(
         return Err(duplicate(&earlier));
     }
     let mut total = 0;
+    let checked_at = chrono::Local::now().naive_local();
     let checked = acceptance::check_each(
         config,
         name,
         &text,
         config.run.script_encoding,
         crate::intake::house::of_journal(journal),
+        Some(checked_at),
         |_, _| total += 1,
     )
     .map_err(|refusal| NotAccepted::Refused(refused(name, refusal)))?;
@@ -375,6 +388,7 @@ async fn accept(
         taken: 0,
         hash: acceptance::content_hash(&text),
         notes: Vec::new(),
+        checked_at: Some(checked_at),
     };
     let extras = Extras {
         marker: Some((
@@ -437,6 +451,15 @@ fn refused(name: &str, refusal: Refusal) -> Report {
     }
 }
 
+/// Why the rest of a file could not be journaled now: it waits in work/ for the next round.
+#[derive(Debug, thiserror::Error)]
+enum NotYet {
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    #[error("cannot read it again: {0}")]
+    Read(#[from] std::io::Error),
+}
+
 /// Journals the commands of an accepted file from the first one not journaled yet, a batch per
 /// transaction, each with the marker's progress; how many it journaled.
 async fn journal_rest(
@@ -446,37 +469,24 @@ async fn journal_rest(
     name: &str,
     marker: &str,
     accepted: &mut Accepted,
-) -> Result<usize, JournalError> {
-    let bytes = read_first(claimed, accepted.bytes).unwrap_or_default();
-    if acceptance::content_hash(&bytes) != accepted.hash {
-        // Changed in work/ since it was checked: what was journaled runs, the rest cannot.
-        accepted.notes.push(format!(
-            "the file changed after it was taken, while its commands were being journaled: the first {} ran, the other {} did not; send them as a file of their own",
-            accepted.taken,
-            accepted.total - accepted.taken
-        ));
-        accepted.total = accepted.taken;
-        let details = serde_json::to_value(&*accepted).unwrap_or_default();
-        journal
-            .append_with(
-                Vec::new(),
-                Extras {
-                    marker: Some((marker.to_owned(), details)),
-                    ..Extras::default()
-                },
-            )
-            .await?;
-        return Ok(0);
-    }
+) -> Result<usize, NotYet> {
+    let bytes = read_first(claimed, accepted.bytes)?;
     let (sender, mut batches) = tokio::sync::mpsc::channel::<Vec<(String, Command)>>(2);
-    let (producer_config, producer_name, skip) = (config.clone(), name.to_owned(), accepted.taken);
+    let same = acceptance::content_hash(&bytes) == accepted.hash;
+    let (producer_config, producer_name) = (config.clone(), name.to_owned());
+    let (skip, at) = (accepted.taken, accepted.checked_at);
+    // How many commands the file gives now, or why it gives none.
     let producer = tokio::task::spawn_blocking(move || {
+        if !same {
+            return None;
+        }
         let mut batch = Vec::with_capacity(BATCH);
         let mut seen = 0;
-        let _ = commands_of(
+        let read = commands_of(
             &producer_config,
             &producer_name,
             &bytes,
+            at,
             |origin, command| {
                 seen += 1;
                 if seen <= skip {
@@ -491,6 +501,7 @@ async fn journal_rest(
         if !batch.is_empty() {
             let _ = sender.blocking_send(batch);
         }
+        read.ok().map(|()| seen)
     });
     let mut journaled = 0;
     let mut failed = None;
@@ -514,11 +525,31 @@ async fn journal_rest(
             Err(error) => failed = Some(error),
         }
     }
-    let _ = producer.await;
-    match failed {
-        Some(error) => Err(error),
-        None => Ok(journaled),
+    if let Some(error) = failed {
+        return Err(error.into());
     }
+    let given = producer.await.ok().flatten();
+    if given != Some(accepted.total) {
+        // The bytes changed in work/ since they were checked, or the configuration changed
+        // across a restart so that they no longer check: what was journaled runs, the rest
+        // cannot, and the report says so.
+        accepted.notes.push(format!(
+            "the file no longer gives the commands it was checked with (it changed in work/, or the configuration changed) while they were being journaled: {} of its {} commands were journaled and run, the others were not; check it and send those as a file of their own",
+            accepted.taken, accepted.total
+        ));
+        accepted.total = accepted.taken;
+        let details = serde_json::to_value(&*accepted).unwrap_or_default();
+        journal
+            .append_with(
+                Vec::new(),
+                Extras {
+                    marker: Some((marker.to_owned(), details)),
+                    ..Extras::default()
+                },
+            )
+            .await?;
+    }
+    Ok(journaled)
 }
 
 /// The first `count` bytes of the file (all of it if it has fewer).
@@ -715,7 +746,7 @@ mod tests {
         assert_eq!(found.runs, [], "nothing journaled by the check");
         // The first batch, as `journal_rest` writes it; then the service stopped.
         let mut first = Vec::new();
-        commands_of(&config, name, text.as_bytes(), |origin, command| {
+        commands_of(&config, name, text.as_bytes(), None, |origin, command| {
             if first.len() < BATCH {
                 first.push((origin, command));
             }
@@ -776,6 +807,7 @@ mod tests {
             &Config::builtin(),
             "t",
             format!("{text}\n").as_bytes(),
+            None,
             |_, c| {
                 commands.push(c);
             },

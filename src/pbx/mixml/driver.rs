@@ -196,10 +196,21 @@ impl<T: Transport> MixmlDriver<T> {
 fn done(action: &Action, reads: &Reads) -> Done {
     match action {
         Action::CheckIn(CheckIn {
-            did: Some(DidRequest::Auto),
-            ..
+            room, did, replace, ..
         }) => Done {
-            did_given: lookup(reads, ReadId(1), Field::DidServiceNumber).map(str::to_owned),
+            did_given: matches!(did, Some(DidRequest::Auto))
+                .then(|| lookup(reads, ReadId(1), Field::DidServiceNumber).map(str::to_owned))
+                .flatten(),
+            // The check-out part was skipped (`Op::SkipIf`): the room kept what it held.
+            found_vacant: *replace
+                && check(
+                    &Expectation::Vacant {
+                        room,
+                        profile: ReadId(2),
+                    },
+                    reads,
+                )
+                .is_ok(),
             ..Done::default()
         },
         Action::Move { .. } => {
