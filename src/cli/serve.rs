@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::arguments::SpoolArguments;
 use crate::cli::error::Error;
-use crate::cli::execution::{block_on, connect, usage};
+use crate::cli::execution::{block_on_threads, connect, usage};
 use crate::cli::exit::Exit;
 use crate::cli::signals::stop_requested;
 use crate::config::Config;
@@ -32,7 +32,7 @@ pub(crate) fn serve(config: &Config, spool: Option<PathBuf>, arguments: &SpoolAr
             interval: Duration::from_millis(arguments.interval_ms),
             settle: Duration::from_millis(arguments.settle_ms),
         });
-    block_on(async {
+    block_on_threads(async {
         let prepared = service::prepare(config, spool)
             .await
             .map_err(|e| usage(Error::Other(e.to_string())))?;

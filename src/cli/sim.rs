@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::error::{Error, report};
-use crate::cli::execution::{block_on, usage};
+use crate::cli::execution::{block_on_threads, usage};
 use crate::cli::exit::Exit;
 use crate::config::format_fingerprint;
 use crate::sim::{self, Faults, Identity, Seed, Simulator};
@@ -66,7 +66,7 @@ pub(crate) fn sim(arguments: SimArguments) -> Exit {
         options.state_file = Some(dir.join(ROOMS));
         options.identity = load_identity(dir);
     }
-    block_on(async move {
+    block_on_threads(async move {
         let simulator = Simulator::start(options).await.map_err(|error| {
             usage(format!(
                 "cannot start the simulator on {}: {error}",
@@ -189,7 +189,7 @@ pub(crate) fn sim_mitel_pms(
         None => Seed::vendor_example(2),
     };
     let rooms: Vec<String> = seed.rooms.iter().map(|r| r.extension.clone()).collect();
-    block_on(async {
+    block_on_threads(async {
         let simulator = crate::sim::mitel_pms::PmsSimulator::start(listen, &rooms, 5)
             .await
             .map_err(|error| {
@@ -225,7 +225,7 @@ pub(crate) fn sim_fias_pms(listen: SocketAddr, script: Option<&Path>) -> Exit {
             });
         }
     };
-    block_on(async {
+    block_on_threads(async {
         let pms = crate::sim::fias_pms::FiasPms::start_on(listen)
             .await
             .map_err(|error| {
