@@ -318,6 +318,21 @@ async fn a_stop_in_the_middle_is_replayed_from_the_journal_with_what_was_kept() 
     }
 }
 
+/// One command at a time, one attempt each.
+fn one_at_a_time() -> engine::Options {
+    engine::Options {
+        policy: RetryPolicy {
+            attempts: 1,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+        },
+        max_concurrency: 1,
+        raw: false,
+        number_transfer: false,
+        block_cor: 2,
+    }
+}
+
 #[tokio::test]
 async fn outcomes_are_reported_to_the_sink() {
     let driver = Arc::new(Recording::default());
@@ -326,17 +341,7 @@ async fn outcomes_are_reported_to_the_sink() {
     let engine = Engine::new(
         pbxs(&driver),
         Journal::in_memory().unwrap(),
-        engine::Options {
-            policy: RetryPolicy {
-                attempts: 1,
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(1),
-            },
-            max_concurrency: 1,
-            raw: false,
-            number_transfer: false,
-            block_cor: 2,
-        },
+        one_at_a_time(),
         Arc::new(move |event: &Event<'_>| {
             if let Event::Finished { entry, outcome, .. } = event {
                 seen.lock()
@@ -369,17 +374,7 @@ async fn queued_again_means_an_earlier_drain_left_it_queued() {
     let engine = Engine::new(
         pbxs(&driver),
         Journal::in_memory().unwrap(),
-        engine::Options {
-            policy: RetryPolicy {
-                attempts: 1,
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(1),
-            },
-            max_concurrency: 1,
-            raw: false,
-            number_transfer: false,
-            block_cor: 2,
-        },
+        one_at_a_time(),
         Arc::new(move |event: &Event<'_>| {
             if let Event::Finished {
                 entry,
