@@ -3,8 +3,10 @@
 //! (requests × latency ÷ concurrency); and the same work done the way the vendor's tool does it
 //! (one process started and one login per action, one action after the other) as the baseline.
 //!
+//! Then the same check-out at concurrency 16 through `hotelcare serve`.
+//!
 //! `cargo bench --bench mass_checkout` (about 4 minutes). `HOTELCARE_BENCH_ROOMS=200` for a
-//! shorter run. The simulator runs in this process on its own runtime; the binary talks to it
+//! shorter run; `HOTELCARE_BENCH_NO_BASELINE=1` leaves out the vendor's way (3 of the 4 minutes). The simulator runs in this process on its own runtime; the binary talks to it
 //! over loopback HTTPS like to a PBX.
 
 // A benchmark's report is what it prints.
@@ -96,6 +98,33 @@ fn main() {
             wall.as_secs_f64() / floor.as_secs_f64()
         );
         results.push((concurrency, wall));
+    }
+
+    // The same through `hotelcare serve` (issue 25: at most 1.05x the floor at concurrency 16):
+    // `hotelcare run` finds the service and submits the script to it, and follows it to the
+    // end.
+    let served = dir.path().join("hotelcare-serve.toml");
+    let text = std::fs::read_to_string(config(dir.path(), &simulator, 16)).expect("read");
+    // `support::serve` waits for `state/service.json`.
+    let text = text.replace("state-16", "state") + "\n[service]\nlisten = \"127.0.0.1:0\"\n";
+    std::fs::write(&served, text).expect("write");
+    let (mut service, _) = support::serve(dir.path(), &served, &[]);
+    let before = simulator.stats().requests;
+    let wall = hotelcare(&served, &script);
+    let sent = simulator.stats().requests - before;
+    let floor = latency * u32::try_from(requests / 16).expect("small");
+    println!(
+        "{:>12}  {:>9.2}s  {:>9.2}s  {:>12.3}   ({sent} requests, through `hotelcare serve`)",
+        16,
+        wall.as_secs_f64(),
+        floor.as_secs_f64(),
+        wall.as_secs_f64() / floor.as_secs_f64()
+    );
+    let _ = service.kill();
+    let _ = service.wait();
+    if std::env::var_os("HOTELCARE_BENCH_NO_BASELINE").is_some() {
+        runtime.block_on(simulator.stop());
+        return;
     }
 
     // The vendor's architecture: one helper process and one login per action, in sequence.
