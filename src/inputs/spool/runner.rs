@@ -801,6 +801,62 @@ mod tests {
         assert_eq!(journal.marked(&marker).unwrap(), None, "done with");
     }
 
+    /// The rest of a file is read as of the time it was checked: a wake-up that was ahead then
+    /// and has passed since is journaled as checked, not dropped (which would shift every
+    /// later command against its number).
+    #[tokio::test]
+    async fn the_rest_of_a_file_is_read_as_of_its_check() {
+        let journal = Journal::in_memory().unwrap();
+        let config = Config::builtin();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
+        let now = chrono::Local::now().naive_local();
+        let passed = now - chrono::Duration::minutes(5);
+        let text = format!(
+            "WAKEUP 1000 {}\nCOS 1000 BLOCK\n",
+            passed.format("%H:%M %Y-%m-%d")
+        );
+        std::fs::write(dir.path().join("w.hc"), &text).unwrap();
+        let claimed = spool.claim(&dir.path().join("w.hc")).unwrap();
+        let marker = format!("spool:{}", claimed.file_name().unwrap().to_string_lossy());
+        // Accepted ten minutes ago, when the wake-up was still ahead; nothing journaled yet.
+        let accepted = Accepted {
+            bytes: text.len() as u64,
+            total: 2,
+            hash: acceptance::content_hash(text.as_bytes()),
+            checked_at: Some(now - chrono::Duration::minutes(10)),
+            ..Accepted::default()
+        };
+        journal
+            .append_with(
+                Vec::new(),
+                Extras {
+                    marker: Some((marker, serde_json::to_value(&accepted).unwrap())),
+                    ..Extras::default()
+                },
+            )
+            .await
+            .unwrap();
+        let recorded = Recorded::default();
+        round(
+            &config,
+            &journal,
+            &recorded,
+            &Attempts::default(),
+            &mut spool,
+            &recorded,
+        )
+        .await;
+        let keywords: Vec<&str> = journal
+            .entries()
+            .unwrap()
+            .iter()
+            .map(|entry| entry.command.action.keyword())
+            .collect();
+        assert_eq!(keywords, ["WAKEUP", "COS"]);
+        assert_eq!(*recorded.executed.lock().unwrap(), [1, 2]);
+    }
+
     fn command_of(text: &str) -> Command {
         let mut commands = Vec::new();
         commands_of(
