@@ -129,7 +129,11 @@ pub(crate) fn with_backend(
             Need::Journal => Reach::Journal,
             Need::Pbxs | Need::Resume => Reach::Pbxs,
         };
-        let session = Local::start(config, reach, raw).await.map_err(report)?;
+        // The JSON lines of events are built only for `--format json`.
+        let json = crate::cli::execution::output_format() == crate::cli::arguments::Format::Json;
+        let session = Local::start(config, reach, raw, json)
+            .await
+            .map_err(report)?;
         if need == Need::Resume && !session.resumed.is_empty() {
             session.local.resume().await;
         }

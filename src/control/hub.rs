@@ -111,6 +111,9 @@ pub(crate) struct Hub {
     only_pbx: Option<String>,
     waiters: Mutex<Vec<Waiter>>,
     next_waiter: AtomicU64,
+    /// Whether events carry their JSON lines: a service's listeners may want them; a
+    /// command-line core printing text does not (issue 25: they were built for every event).
+    json_lines: bool,
     /// The service echoes its own notices on stderr; a command-line client's core prints
     /// only what its listener prints.
     echo: bool,
@@ -168,6 +171,7 @@ impl Hub {
             },
             waiters: Mutex::new(Vec::new()),
             next_waiter: AtomicU64::new(0),
+            json_lines: true,
             echo,
             last_problem: Mutex::new(None),
             links: {
@@ -318,6 +322,14 @@ impl Hub {
         receiver
     }
 
+    /// Events without their JSON lines (`Published::json` left empty): for a core whose
+    /// only listener prints text.
+    #[must_use]
+    pub(crate) fn without_json(mut self) -> Self {
+        self.json_lines = false;
+        self
+    }
+
     /// Handles one engine event (see the module documentation); returns it as published.
     pub(crate) fn on_event(&self, event: &Event<'_>, journaled: bool) -> Published {
         match event {
@@ -333,12 +345,15 @@ impl Hub {
         } else {
             &self.inline
         };
-        monitor.on_event(event);
-        let lines = monitor.lines(event);
-        let json = json::MonitorLine::of(event, &self.target, journaled, true)
-            .iter()
-            .filter_map(|line| serde_json::to_value(line).ok())
-            .collect();
+        let lines = monitor.on_event(event);
+        let json = if self.json_lines {
+            json::MonitorLine::of(event, &self.target, journaled, true)
+                .iter()
+                .filter_map(|line| serde_json::to_value(line).ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let (text, envelopes): (Vec<_>, Vec<_>) = lines.into_iter().partition(|l| !l.envelope);
         let mut published = Published {
             id: 0,

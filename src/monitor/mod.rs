@@ -39,13 +39,14 @@ impl Monitor {
         }
     }
 
-    /// Handles one engine event.
-    pub(crate) fn on_event(&self, event: &Event<'_>) {
+    /// Handles one engine event: logs and prints its lines, and returns them (formatted once).
+    pub(crate) fn on_event(&self, event: &Event<'_>) -> Vec<Line> {
         // A retry round of a PBX that is still down logs its commands again only at debug
         // level (its one summary line says the round): a long outage does not rotate the
         // audit trail away.
         let again = Self::queued_again(event);
-        for line in self.lines(event) {
+        let lines = self.lines(event);
+        for line in &lines {
             if line.envelope && !self.raw {
                 continue;
             }
@@ -60,6 +61,7 @@ impl Monitor {
             }
             (self.printer)(&line.text);
         }
+        lines
     }
 
     /// Whether `event` leaves queued a command an earlier drain left queued too: its "queued"

@@ -145,11 +145,12 @@ impl Local {
     /// The core of a command-line client: the journal of the state directory and, with
     /// `Reach::Pbxs`, every PBX connected; what an earlier run left pending is checked again
     /// (`Session::refused`) and runs with the first work. `raw`: the events carry what went
-    /// over the wire.
+    /// over the wire; `json`: their JSON lines too (`--format json`).
     pub(crate) async fn start(
         config: &Config,
         reach: Reach,
         raw: bool,
+        json: bool,
     ) -> Result<Session, StartError> {
         let journal = Journal::open(&config.run.state_dir)?;
         let (pbxs, connection, notices) = match reach {
@@ -160,14 +161,8 @@ impl Local {
             }
             Reach::Journal => (Arc::new(Pbxs::none()), None, Vec::new()),
         };
-        let hub = Arc::new(Hub::new(
-            &pbxs.target(),
-            &pbxs.pbx_names(),
-            false,
-            false,
-            None,
-            false,
-        ));
+        let hub = Hub::new(&pbxs.target(), &pbxs.pbx_names(), false, false, None, false);
+        let hub = Arc::new(if json { hub } else { hub.without_json() });
         let sink = {
             let hub = Arc::clone(&hub);
             Arc::new(move |event: &crate::engine::Event<'_>| {
