@@ -37,18 +37,7 @@ fn main() {
     let runtime = support::runtime();
     let simulator = support::simulator(&runtime, Seed::vendor_example(2));
     let dir = tempfile::tempdir().expect("tempdir");
-    let pbx = support::pbx_keys(dir.path(), &simulator, "sim.pem");
-    let config = dir.path().join("hotelcare.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[pbx]\n{pbx}\n\
-             [run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\nduplicate_window_hours = 0\n\n\
-             [run.retry]\nattempts = 1\n\n\
-             [service]\nlisten = \"127.0.0.1:0\"\n"
-        ),
-    )
-    .expect("write");
+    let config = write_config(dir.path(), &simulator, "");
     // The PBX is down for the whole run.
     simulator.set_faults(Faults {
         refuse_connections: true,
@@ -121,20 +110,8 @@ fn main() {
 /// every second while the file is checked and journaled and then through three retry rounds.
 fn spool_file(simulator: &hotelcare::sim::Simulator, lines: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let pbx = support::pbx_keys(dir.path(), simulator, "sim.pem");
-    let config = dir.path().join("hotelcare.toml");
     std::fs::create_dir(dir.path().join("spool")).expect("spool");
-    std::fs::write(
-        &config,
-        format!(
-            "[pbx]\n{pbx}\n\
-             [run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\nduplicate_window_hours = 0\n\n\
-             [run.retry]\nattempts = 1\n\n\
-             [service]\nlisten = \"127.0.0.1:0\"\n\n\
-             [spool]\ndir = \"spool\"\n"
-        ),
-    )
-    .expect("write");
+    let config = write_config(dir.path(), simulator, "\n[spool]\ndir = \"spool\"\n");
     let (mut service, address) = support::serve(dir.path(), &config, &["--interval-ms", "200"]);
     let token = std::fs::read_to_string(dir.path().join("state/api-token")).expect("token");
     let pid = service.id();
@@ -178,6 +155,28 @@ fn spool_file(simulator: &hotelcare::sim::Simulator, lines: usize) {
     );
     let _ = service.kill();
     let _ = service.wait();
+}
+
+/// `dir/hotelcare.toml` for a service in `dir` against `simulator` (one attempt a round, no
+/// duplicate guard), with `more` at its end.
+fn write_config(
+    dir: &std::path::Path,
+    simulator: &hotelcare::sim::Simulator,
+    more: &str,
+) -> std::path::PathBuf {
+    let pbx = support::pbx_keys(dir, simulator, "sim.pem");
+    let config = dir.join("hotelcare.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[pbx]\n{pbx}\n\
+             [run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\nduplicate_window_hours = 0\n\n\
+             [run.retry]\nattempts = 1\n\n\
+             [service]\nlisten = \"127.0.0.1:0\"\n{more}"
+        ),
+    )
+    .expect("write");
+    config
 }
 
 /// The process's resident memory now and at its peak, in MB (`VmRSS`, `VmHWM`).

@@ -351,15 +351,9 @@ async fn accept(
     let again = name.to_ascii_lowercase().ends_with(".again.hc");
     let stamp = acceptance::Identity::NamedContent.hash(name, &text);
     let duplicate = |earlier: &ScriptStamp| {
-        NotAccepted::Refused(Report::rejected(
+        NotAccepted::Refused(refused(
             name,
-            format!(
-                "{}; if it really is to run again, drop it into the spool as `{}`",
-                acceptance::describe(name, earlier),
-                again_name(name)
-            ),
-            Vec::new(),
-            String::new(),
+            Refusal::Duplicate(acceptance::describe(name, earlier)),
         ))
     };
     if !again
@@ -391,17 +385,13 @@ async fn accept(
         checked_at: Some(checked_at),
     };
     let extras = Extras {
-        marker: Some((
-            marker.to_owned(),
-            serde_json::to_value(&accepted).unwrap_or_default(),
-        )),
         scripts: vec![(stamp, name.to_owned())],
         // Checked again where it is written: the same content delivered twice at once.
         refuse_seen_within: (!again)
             .then_some(config.run.duplicate_window)
             .flatten()
             .map(|window| window.as_secs()),
-        ..Extras::default()
+        ..progress(marker, &accepted)
     };
     match journal.append_with(Vec::new(), extras).await {
         Ok(_) => Ok(()),
@@ -510,16 +500,11 @@ async fn journal_rest(
             continue;
         }
         let count = batch.len();
-        let mut progress = accepted.clone();
-        progress.taken += count;
-        let details = serde_json::to_value(&progress).unwrap_or_default();
-        let extras = Extras {
-            marker: Some((marker.to_owned(), details)),
-            ..Extras::default()
-        };
-        match journal.append_with(batch, extras).await {
+        let mut after = accepted.clone();
+        after.taken += count;
+        match journal.append_with(batch, progress(marker, &after)).await {
             Ok(_) => {
-                accepted.taken = progress.taken;
+                accepted.taken = after.taken;
                 journaled += count;
             }
             Err(error) => failed = Some(error),
@@ -538,18 +523,22 @@ async fn journal_rest(
             accepted.taken, accepted.total
         ));
         accepted.total = accepted.taken;
-        let details = serde_json::to_value(&*accepted).unwrap_or_default();
         journal
-            .append_with(
-                Vec::new(),
-                Extras {
-                    marker: Some((marker.to_owned(), details)),
-                    ..Extras::default()
-                },
-            )
+            .append_with(Vec::new(), progress(marker, accepted))
             .await?;
     }
     Ok(journaled)
+}
+
+/// What goes with a batch of a file's commands: the marker with the file's progress.
+fn progress(marker: &str, accepted: &Accepted) -> Extras {
+    Extras {
+        marker: Some((
+            marker.to_owned(),
+            serde_json::to_value(accepted).unwrap_or_default(),
+        )),
+        ..Extras::default()
+    }
 }
 
 /// The first `count` bytes of the file (all of it if it has fewer).
@@ -838,15 +827,7 @@ mod tests {
             .await
             .unwrap();
         let recorded = Recorded::default();
-        round(
-            &config,
-            &journal,
-            &recorded,
-            &Attempts::default(),
-            &mut spool,
-            &recorded,
-        )
-        .await;
+        one_round(&config, &journal, &recorded, &mut spool).await;
         let keywords: Vec<&str> = journal
             .entries()
             .unwrap()
@@ -855,6 +836,24 @@ mod tests {
             .collect();
         assert_eq!(keywords, ["WAKEUP", "COS"]);
         assert_eq!(*recorded.executed.lock().unwrap(), [1, 2]);
+    }
+
+    /// One round over the spool, `recorded` carrying out and telling, no attempts known.
+    async fn one_round(
+        config: &Config,
+        journal: &Journal,
+        recorded: &Recorded,
+        spool: &mut Spool,
+    ) -> usize {
+        round(
+            config,
+            journal,
+            recorded,
+            &Attempts::default(),
+            spool,
+            recorded,
+        )
+        .await
     }
 
     fn command_of(text: &str) -> Command {
@@ -882,15 +881,7 @@ mod tests {
         let mut spool = Spool::open(dir.path(), Duration::ZERO, false).unwrap();
         std::fs::write(dir.path().join("big.hc"), "CHECKOUT 1000\nCHECKOUT 2000\n").unwrap();
         let recorded = Recorded::default();
-        round(
-            &config,
-            &journal,
-            &recorded,
-            &Attempts::default(),
-            &mut spool,
-            &recorded,
-        )
-        .await;
+        one_round(&config, &journal, &recorded, &mut spool).await;
         let lines = recorded.lines.lock().unwrap().join("\n");
         assert!(
             lines.contains("larger than 20 bytes") && lines.contains("split it"),
