@@ -17,9 +17,8 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use hotelcare::config::Config;
-use hotelcare::lang::compile::{Event, compile};
-use hotelcare::lang::validate::Validator;
-use hotelcare::pbx::mixml::lower::{Settings, operations};
+use hotelcare::lang::{Event, Validator, compile};
+use hotelcare::pbx::operations;
 
 const CONFIG: &str = r#"
 [class_of_service]
@@ -57,13 +56,12 @@ fn write_script(path: &Path, commands: usize) {
 
 /// Streams the script through the front half of the pipeline and lowers every command.
 fn compile_and_lower(path: &Path, config: &Config) -> usize {
-    let settings = Settings::from_config(config);
     let mut validator = Validator::new(config);
     let mut lowered = 0;
     let reader = BufReader::with_capacity(64 * 1024, File::open(path).expect("script"));
     let summary = compile("bench.hc", reader, &mut validator, &mut |event| {
         if let Event::Command(command) = event {
-            lowered += black_box(operations(&command, &settings));
+            lowered += black_box(operations(&command, config));
         }
     })
     .expect("read");

@@ -26,7 +26,9 @@ fn main() {
     let rooms: u32 = support::count("HOTELCARE_BENCH_ROOMS", 1000);
     let runtime = support::runtime();
     let simulator = support::simulator(&runtime, Seed::range(10_000, rooms, 2));
-    let pms = runtime.block_on(FiasPms::start()).expect("PMS simulator");
+    let pms = runtime
+        .block_on(FiasPms::start("127.0.0.1:0".parse().expect("address")))
+        .expect("PMS simulator");
     let house: Vec<Vec<u8>> = (0..rooms)
         .map(|i| format!("GI|RN{}|G#{i}|GNGuest{i}|GFBench|", 10_000 + i).into_bytes())
         .collect();

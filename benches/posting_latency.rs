@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 mod support;
 
 use hotelcare::sim::Seed;
-use hotelcare::sim::fias_pms::FiasPms;
+use hotelcare::sim::fias_pms::{Faults, FiasPms};
 use hotelcare::sim::smdr::SmdrPort;
 
 fn main() {
@@ -26,8 +26,13 @@ fn main() {
     let calls: usize = support::count("HOTELCARE_BENCH_CALLS", 400);
     let runtime = support::runtime();
     let simulator = support::simulator(&runtime, Seed::vendor_example(2));
-    let pms = runtime.block_on(FiasPms::start()).expect("PMS simulator");
-    pms.answer_postings(Some("OK"), Duration::from_millis(5));
+    let pms = runtime
+        .block_on(FiasPms::start("127.0.0.1:0".parse().expect("address")))
+        .expect("PMS simulator");
+    pms.set_faults(Faults {
+        posting_delay: Duration::from_millis(5),
+        ..Faults::default()
+    });
     let port = runtime
         .block_on(SmdrPort::start("127.0.0.1:0".parse().expect("address")))
         .expect("SMDR port");

@@ -2,6 +2,7 @@
 //! tariff, journaled once on the guest's stay; the credit limit blocks outside calls when the
 //! total passes it and restores them when it is raised.
 
+use hotelcare::sim::fias_pms::{Faults as PmsFaults, PostingFaults};
 use std::process::Output;
 
 use crate::support::{TestPbx, text, wait_for};
@@ -394,17 +395,23 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
     });
 
     // A PMS that answers another P# first, or twice: only the answer to the posting out counts.
-    pms.posting_faults(hotelcare::sim::fias_pms::PostingFaults::WrongNumberFirst);
+    pms.set_faults(PmsFaults {
+        postings: PostingFaults::WrongNumberFirst,
+        ..PmsFaults::default()
+    });
     port.place_call("1000", "0655555555", 10);
     wait_logged(&pbx, "the posting after a stray answer", || {
         charges(&pbx, "1000")["stays"][0]["calls"][1]["posting"] == "P#2 posted"
     });
-    pms.posting_faults(hotelcare::sim::fias_pms::PostingFaults::Twice);
+    pms.set_faults(PmsFaults {
+        postings: PostingFaults::Twice,
+        ..PmsFaults::default()
+    });
     port.place_call("1000", "0666666666", 10);
     wait_logged(&pbx, "the posting answered twice", || {
         charges(&pbx, "1000")["stays"][0]["calls"][2]["posting"] == "P#3 posted"
     });
-    pms.posting_faults(hotelcare::sim::fias_pms::PostingFaults::None);
+    pms.set_faults(PmsFaults::default());
     let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap();
     assert!(
         log.contains("answers P#1002, which is not the posting out: ignored"),
@@ -418,7 +425,10 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
     });
 
     // Refused: kept with its reason, never sent again by itself.
-    pms.answer_postings(Some("NG"), std::time::Duration::ZERO);
+    pms.set_faults(PmsFaults {
+        posting_status: Some("NG".to_owned()),
+        ..PmsFaults::default()
+    });
     port.place_call("1000", "0698765432", 30);
     wait_logged(&pbx, "the refusal", || {
         charges(&pbx, "1000")["stays"][0]["calls"][3]["posting"]
@@ -429,7 +439,10 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
     });
 
     // No answer: unknown after the timeout, not resent; the next posting goes out after it.
-    pms.answer_postings(None, std::time::Duration::ZERO);
+    pms.set_faults(PmsFaults {
+        posting_status: None,
+        ..PmsFaults::default()
+    });
     port.place_call("1000", "0611111111", 10);
     wait_logged(&pbx, "the timeout", || {
         charges(&pbx, "1000")["stays"][0]["calls"][4]["posting"]
@@ -449,7 +462,7 @@ fn a_guests_calls_are_posted_to_the_folio_once_and_every_answer_is_kept() {
     );
 
     // Sent again on purpose, once the folio was checked.
-    pms.answer_postings(Some("OK"), std::time::Duration::ZERO);
+    pms.set_faults(PmsFaults::default());
     let out = pbx
         .hotelcare()
         .args(["charges", "repost", "P#5"])
@@ -496,7 +509,10 @@ fn killed_while_calls_stream_in_no_call_is_posted_twice() {
         pms,
         port,
     } = house("posting_timeout_secs = 2\n", "");
-    pms.answer_postings(Some("OK"), std::time::Duration::from_millis(5));
+    pms.set_faults(PmsFaults {
+        posting_delay: std::time::Duration::from_millis(5),
+        ..PmsFaults::default()
+    });
     let start = || {
         let _ = std::fs::remove_file(pbx.dir.path().join("state/service.json"));
         crate::fias::serve(&pbx)

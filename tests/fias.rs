@@ -2,7 +2,7 @@
 
 use std::process::Stdio;
 
-use hotelcare::sim::fias_pms::FiasPms;
+use hotelcare::sim::fias_pms::{Faults, FiasPms};
 
 use crate::support::{Service, TestPbx, wait_for};
 
@@ -28,7 +28,9 @@ pub(crate) fn start_pms() -> (tokio::runtime::Runtime, FiasPms) {
         .enable_all()
         .build()
         .unwrap();
-    let pms = runtime.block_on(FiasPms::start()).unwrap();
+    let pms = runtime
+        .block_on(FiasPms::start("127.0.0.1:0".parse().unwrap()))
+        .unwrap();
     (runtime, pms)
 }
 
@@ -261,7 +263,10 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
         "\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"2\" = \"ALLOW\"\n",
     );
     // A stream spread over about a second and a half.
-    pms.pace(4);
+    pms.set_faults(Faults {
+        pace: Some(4),
+        ..Faults::default()
+    });
     // The stream, and what the house is after it: room -> (guest, level COR).
     let mut rng = fastrand::Rng::with_seed(11);
     // room -> (guest, COR, reservation)
@@ -307,7 +312,10 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
     // Killed twice and the link dropped once, at points the seed chooses.
     let first = rng.usize(RECORDS / 10..RECORDS / 3);
     let second = rng.usize(RECORDS / 2..2 * RECORDS / 3);
-    pms.drop_after(rng.usize(3 * RECORDS / 4..9 * RECORDS / 10));
+    pms.set_faults(Faults {
+        drop_after: Some(rng.usize(3 * RECORDS / 4..9 * RECORDS / 10)),
+        ..Faults::default()
+    });
     let mut service = serve(&pbx);
     wait_for("the first kill point", || pms.sent() >= first);
     kill(&mut service);
@@ -468,7 +476,10 @@ fn a_link_dropped_mid_resync_resyncs_again_and_applies_nothing_twice() {
     let house: Vec<&[u8]> = house.iter().map(Vec::as_slice).collect();
     pms.set_house(&house);
     // DS and two of the five rooms, then the link drops.
-    pms.drop_after(3);
+    pms.set_faults(Faults {
+        drop_after: Some(3),
+        ..Faults::default()
+    });
     add_fias(&pbx.config, &pms, "");
     let mut service = serve(&pbx);
     wait_for("every room checked in", || {

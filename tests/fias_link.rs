@@ -92,7 +92,7 @@ fn a_pms_that_cannot_be_reached_is_seen_and_so_is_its_return() {
         .enable_all()
         .build()
         .unwrap();
-    let pms = runtime.block_on(FiasPms::start_on(address)).unwrap();
+    let pms = runtime.block_on(FiasPms::start(address)).unwrap();
     wait_for("the link up", || {
         api(&pbx, "/metrics")
             .1

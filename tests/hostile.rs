@@ -409,7 +409,7 @@ fn idle_and_slow_connections_are_closed_and_good_clients_still_served() {
         &config,
         format!(
             "[pbx]\nserver = \"{address}\"\nuser = \"hotelcare\"\npassword_env = \"HOSTILE_PW\"\ntimeout_secs = 2\npin_sha256 = \"{}\"\n\n[run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\n",
-            hotelcare::config::format_fingerprint(&simulator.fingerprint().unwrap())
+            simulator.pin_sha256().unwrap()
         ),
     )
     .unwrap();

@@ -206,7 +206,7 @@ fn pinned_certificate_is_trusted() {
         trust_certificate: false,
         ..Setup::default()
     });
-    let pin = hotelcare::config::format_fingerprint(&pbx.simulator().fingerprint().unwrap());
+    let pin = pbx.simulator().pin_sha256().unwrap();
     let config = std::fs::read_to_string(&pbx.config).unwrap().replace(
         "timeout_secs = 2\n",
         &format!("timeout_secs = 2\npin_sha256 = \"{pin}\"\n"),

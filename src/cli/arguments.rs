@@ -223,13 +223,16 @@ pub(crate) enum ChargesAction {
 }
 
 /// `P#12` or `12`.
-fn posting_number(text: &str) -> Result<u64, String> {
-    text.trim().trim_start_matches("P#").parse().map_err(|_| {
-        format!(
-            "`{text}` is not a posting number; write it as `hotelcare charges` shows it (`P#12`)"
-        )
-    })
+fn posting_number(text: &str) -> Result<u64, NotAPostingNumber> {
+    text.trim()
+        .trim_start_matches("P#")
+        .parse()
+        .map_err(|_| NotAPostingNumber(text.to_owned()))
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a posting number; write it as `hotelcare charges` shows it (`P#12`)")]
+struct NotAPostingNumber(String);
 
 /// What `hotelcare fias` does.
 #[derive(Clone, Copy, Debug, clap::Subcommand)]

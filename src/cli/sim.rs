@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::cli::error::{Error, report};
 use crate::cli::execution::{block_on_threads, usage};
 use crate::cli::exit::Exit;
-use crate::config::format_fingerprint;
 use crate::sim::{self, Faults, Identity, Seed, Simulator};
+use crate::support::fingerprint::format as format_fingerprint;
 use crate::support::output::errln;
 
 /// The options of `hotelcare sim`.
@@ -226,7 +226,7 @@ pub(crate) fn sim_fias_pms(listen: SocketAddr, script: Option<&Path>) -> Exit {
         }
     };
     block_on_threads(async {
-        let pms = crate::sim::fias_pms::FiasPms::start_on(listen)
+        let pms = crate::sim::fias_pms::FiasPms::start(listen)
             .await
             .map_err(|error| {
                 usage(Error::Io {

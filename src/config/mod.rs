@@ -716,15 +716,6 @@ impl Config {
     }
 }
 
-/// `AB:CD:...`: how fingerprints are shown and how `pin_sha256` takes them.
-pub fn format_fingerprint(bytes: &[u8; 32]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 /// Parses `AB:CD:...` or `abcd...` (64 hex digits).
 pub(crate) fn parse_fingerprint(text: &str) -> Option<[u8; 32]> {
     let hex: String = text

@@ -20,6 +20,18 @@ use crate::engine::journal::{Journal, JournalError, Recorded, Stay};
 use crate::intake::acceptance::{self, Batch, Refusal};
 use crate::lang::syntax::{Extension, LevelName, Request};
 
+/// Why the credit limit's class of service was not journaled (it is decided again later).
+#[derive(Debug, thiserror::Error)]
+enum NotJournaled {
+    #[error("room {0} belongs to no configured PBX")]
+    NoPbx(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The `COS` command was refused: why, as its check said.
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// See the module documentation.
 pub(crate) struct Charges {
     config: Config,
@@ -219,7 +231,7 @@ impl Charges {
         }
     }
 
-    async fn decide(&self, stay: &Stay) -> Result<(), String> {
+    async fn decide(&self, stay: &Stay) -> Result<(), NotJournaled> {
         let decimals = self.config.charges.decimals;
         let limit = stay.limit.resolve(self.config.charges.limit);
         let over = limit.is_some_and(|limit| stay.total > limit);
@@ -228,8 +240,8 @@ impl Charges {
             .config
             .pbx_of(room)
             .and_then(|index| self.config.pbxs.get(index))
-            .ok_or_else(|| format!("room {room} belongs to no configured PBX"))?;
-        let state = self.journal.room(room).map_err(|e| e.to_string())?;
+            .ok_or_else(|| NotJournaled::NoPbx(room.to_owned()))?;
+        let state = self.journal.room(room)?;
         let cor = state.as_ref().and_then(|state| state.cor);
         let block = site.cor.block.get();
         let show = |money: Money| money.show(decimals);
@@ -266,10 +278,7 @@ impl Charges {
                 } else {
                     // Someone set the room's class of service by hand while it was blocked:
                     // theirs stands; the limit lets go.
-                    self.journal
-                        .release_block(stay.id)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    self.journal.release_block(stay.id).await?;
                 }
             }
             _ => {}
@@ -283,9 +292,9 @@ impl Charges {
         room: &str,
         level: &str,
         blocked: (u64, Option<u8>),
-    ) -> Result<(), String> {
-        let room = Extension::new(room).map_err(|e| e.to_string())?;
-        let level = LevelName::new(level).map_err(|e| e.to_string())?;
+    ) -> Result<(), NotJournaled> {
+        let room = Extension::new(room).map_err(|e| NotJournaled::Refused(e.to_string()))?;
+        let level = LevelName::new(level).map_err(|e| NotJournaled::Refused(e.to_string()))?;
         let batch = Batch {
             source: "limit".into(),
             commands: vec![(Request::Cos { room, level }, None)],
@@ -300,14 +309,16 @@ impl Charges {
             self.intake.more();
         }
         accepted.map(|_| ()).map_err(|refusal| match refusal {
-            Refusal::Invalid(checked) => checked
-                .diagnostics
-                .iter()
-                .map(|record| record.message.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-            Refusal::Unreadable(why) | Refusal::Duplicate(why) => why,
-            Refusal::Journal(error) => error.to_string(),
+            Refusal::Invalid(checked) => NotJournaled::Refused(
+                checked
+                    .diagnostics
+                    .iter()
+                    .map(|record| record.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Refusal::Unreadable(why) | Refusal::Duplicate(why) => NotJournaled::Refused(why),
+            Refusal::Journal(error) => NotJournaled::Journal(error),
         })
     }
 }

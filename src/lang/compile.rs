@@ -14,7 +14,7 @@ use crate::lang::syntax::{self, Line, Lines, Statement};
 use crate::lang::validate::{Command, Validator};
 
 // What a diagnostic event carries, named where the event is.
-pub use crate::diagnostics::{diagnostic::Diagnostic, render::Source};
+pub(crate) use crate::diagnostics::{diagnostic::Diagnostic, render::Source};
 
 /// What compiling a script produces, in script order.
 pub enum Event<'a> {

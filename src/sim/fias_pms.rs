@@ -119,19 +119,41 @@ struct State {
     house: Vec<Vec<u8>>,
     /// Records sent so far.
     sent: usize,
-    /// Close the connection once this many records have been sent (once).
-    drop_after: Option<usize>,
-    /// At most this many records every 20 ms (`None`: all it has).
-    pace: Option<usize>,
+    /// How it departs from a well-behaved PMS.
+    faults: Faults,
     /// Between its `DS` and `DE`.
     resyncing: bool,
     /// The frames of the last resync's answer.
     resync_frames: Vec<Vec<u8>>,
-    /// How a posting (`PS`) is answered: `PA` with this status (`None`: no answer at all) after
-    /// this long. Default: `OK` at once.
-    posting_answer: Option<(Option<String>, Duration)>,
-    /// Faults of the answers: a `PA` for another `P#` first, or the answer sent twice.
-    posting_faults: PostingFaults,
+}
+
+/// How the simulated PMS departs from a well-behaved one, all at once (`FiasPms::set_faults`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Faults {
+    /// Close the link once this many records (queued by `send`, or a resync's) have been sent
+    /// in all, once: as a PMS whose link drops mid-stream.
+    pub drop_after: Option<usize>,
+    /// Send at most this many records every 20 ms (a stream spread over time; `None`: all it has).
+    pub pace: Option<usize>,
+    /// The status a posting (`PS`) is answered with (`PA ... AS<status>`); `None`: no answer.
+    pub posting_status: Option<String>,
+    /// How long before a posting is answered.
+    pub posting_delay: Duration,
+    /// How the answers to postings are wrong.
+    pub postings: PostingFaults,
+}
+
+impl Default for Faults {
+    /// A PMS that answers every posting `OK` at once and sends what it has.
+    fn default() -> Self {
+        Self {
+            drop_after: None,
+            pace: None,
+            posting_status: Some("OK".to_owned()),
+            posting_delay: Duration::ZERO,
+            postings: PostingFaults::None,
+        }
+    }
 }
 
 /// How a PMS gets its posting answers wrong.
@@ -153,13 +175,8 @@ pub struct FiasPms {
 }
 
 impl FiasPms {
-    /// Listens on loopback (any free port).
-    pub async fn start() -> io::Result<Self> {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
-    }
-
-    /// Listens on `listen`.
-    pub async fn start_on(listen: SocketAddr) -> io::Result<Self> {
+    /// Listens on `listen` (port 0: any free one).
+    pub async fn start(listen: SocketAddr) -> io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let address = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
@@ -222,26 +239,9 @@ impl FiasPms {
         self.lock().received.clone()
     }
 
-    /// Closes the link once `count` records (frames queued by `send`, or a resync's) have been
-    /// sent in all, once: as a PMS whose link drops mid-stream.
-    pub fn drop_after(&self, count: usize) {
-        self.lock().drop_after = Some(count);
-    }
-
-    /// Sends at most `records` records every 20 ms (a stream spread over time).
-    pub fn pace(&self, records: usize) {
-        self.lock().pace = Some(records.max(1));
-    }
-
-    /// Answers every posting (`PS`) with `PA ... AS<status>` after `delay`; `None`: with no
-    /// answer at all.
-    pub fn answer_postings(&self, status: Option<&str>, delay: Duration) {
-        self.lock().posting_answer = Some((status.map(str::to_owned), delay));
-    }
-
-    /// Gets the answers to postings wrong as `faults` says.
-    pub fn posting_faults(&self, faults: PostingFaults) {
-        self.lock().posting_faults = faults;
+    /// From now on departs from a well-behaved PMS as `faults` says.
+    pub fn set_faults(&self, faults: Faults) {
+        self.lock().faults = faults;
     }
 
     /// How many queued records went out so far.
@@ -271,11 +271,15 @@ impl Drop for FiasPms {
 
 /// Queues the `PA` of the posting `text`, as the simulator is told to answer it.
 fn answer_posting(state: &Arc<Mutex<State>>, text: &str) {
-    let (answer, faults) = {
+    let (status, delay, faults) = {
         let state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        (state.posting_answer.clone(), state.posting_faults)
+        let faults = &state.faults;
+        (
+            faults.posting_status.clone(),
+            faults.posting_delay,
+            faults.postings,
+        )
     };
-    let (status, delay) = answer.unwrap_or((Some("OK".to_owned()), Duration::ZERO));
     let Some(status) = status else {
         return;
     };
@@ -350,7 +354,7 @@ async fn accept(
                         // Everything queued goes out at once (a PMS sends as fast as it can).
                         let queued = {
                             let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-                            match state.pace {
+                            match state.faults.pace.map(|pace| pace.max(1)) {
                                 Some(pace) if state.to_send.len() > pace => {
                                     state.to_send.drain(..pace).collect()
                                 }
@@ -362,9 +366,13 @@ async fn accept(
                             let drop_now = {
                                 let mut state =
                                     state.lock().unwrap_or_else(PoisonError::into_inner);
-                                if state.drop_after.is_some_and(|limit| state.sent >= limit) {
+                                if state
+                                    .faults
+                                    .drop_after
+                                    .is_some_and(|limit| state.sent >= limit)
+                                {
                                     // What was not sent is sent on the next link.
-                                    state.drop_after = None;
+                                    state.faults.drop_after = None;
                                     state.resyncing = false;
                                     let mut rest = vec![bytes.clone()];
                                     rest.extend(queued.by_ref());

@@ -7,5 +7,8 @@ pub mod mitel_pms;
 mod mivb;
 pub mod smdr;
 
-pub use mivb::{Faults, Options, Record, Seed, Simulator, Stats, Timeouts};
 pub(crate) use mivb::{FaultsError, Identity, NotAShare, SeedError, check_rate};
+pub use {
+    crate::support::serving::Timeouts,
+    mivb::{Options, Simulator, faults::Faults, pbx::Stats, record::Record, seed::Seed},
+};

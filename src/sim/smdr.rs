@@ -100,15 +100,17 @@ impl SmdrPort {
             chrono::Local::now().naive_local(),
         ));
     }
+}
 
+impl Drop for SmdrPort {
     /// Stops listening (collectors connected stay until they read their end).
-    pub fn stop(self) {
+    fn drop(&mut self) {
         self.task.abort();
     }
 }
 
 /// The standard record of an answered outgoing call, by Mitel's column table.
-pub fn outgoing_record(
+pub(crate) fn outgoing_record(
     room: &str,
     number: &str,
     duration_secs: u32,

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{Config, Trust, format_fingerprint};
+use crate::config::{Config, Trust};
+use crate::support::fingerprint::format as format_fingerprint;
 
 /// One PBX's part of `.config`.
 fn describe_pbx(config: &Config) -> String {

@@ -104,8 +104,8 @@ async fn read(
                         &format!("warning: SMDR: a line longer than {MAX_LINE} bytes is not a record; skipped"),
                         true,
                     );
-                    if let Err(why) = skip_line(&mut reader).await {
-                        return Some(why);
+                    if let Err(error) = skip_line(&mut reader).await {
+                        return Some(error.to_string());
                     }
                     continue;
                 }
@@ -125,14 +125,19 @@ async fn read(
 }
 
 /// Reads and drops the rest of an overlong line.
-async fn skip_line(reader: &mut BufReader<TcpStream>) -> Result<(), String> {
+async fn skip_line(reader: &mut BufReader<TcpStream>) -> std::io::Result<()> {
     let mut rest = Vec::new();
     loop {
         rest.clear();
         let mut limited = (&mut *reader).take(MAX_LINE);
         match limited.read_until(b'\n', &mut rest).await {
-            Err(error) => return Err(error.to_string()),
-            Ok(0) => return Err("the PBX closed the connection".into()),
+            Err(error) => return Err(error),
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the PBX closed the connection",
+                ));
+            }
             Ok(_) if rest.last() == Some(&b'\n') => return Ok(()),
             Ok(_) => {}
         }

@@ -3,17 +3,18 @@
 //! Input: `syntax::Statement`s in script order and the `Config`. Output: `Command`s (resolved,
 //! journal-ready) and `Diagnostic`s. Imports `syntax`, `config`, `diagnostics`; nothing above.
 
-mod checked;
+pub(super) mod checked;
+mod expect;
 mod guest;
 pub(crate) mod limits;
 pub(crate) mod pms_name;
-mod validator;
+pub(super) mod validator;
 pub(crate) mod wakeup;
 
 pub(crate) use crate::lang::syntax::Flag;
 pub(crate) use checked::{Action, CheckIn, DidRequest, Guest, Limit};
 pub(crate) use validator::{House, KnownRoom};
-pub use {checked::Command, validator::Validator};
+pub(crate) use {checked::Command, validator::Validator};
 
 use crate::config::Config;
 use wakeup::WakeupChange;

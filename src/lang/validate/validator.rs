@@ -11,11 +11,9 @@ use chrono::NaiveDateTime;
 
 use crate::config::{Capabilities, Config};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
-use crate::lang::syntax::{
-    self, CheckInOption, DidChoice, LimitChoice, Spanned, Statement, WakeupChoice,
-};
-use crate::lang::validate::checked::{Action, CheckIn, Command, DidRequest, Guest, Limit};
-use crate::lang::validate::limits;
+use crate::lang::syntax::{self, DidChoice, LimitChoice, Spanned, Statement, WakeupChoice};
+use crate::lang::validate::checked::{Action, CheckIn, Command, DidRequest, Limit};
+use crate::lang::validate::expect::expect_options;
 use crate::lang::validate::wakeup::{self, Clock, MAX_PER_ROOM, Wakeup, WakeupChange};
 
 /// The rooms as the journal expects them when a script is checked: who is occupied, and the
@@ -60,11 +58,11 @@ enum RoomDid {
 /// Script-order checker. Create one per run; feed it every statement of every file in order.
 #[derive(Clone)]
 pub struct Validator<'c> {
-    config: &'c Config,
+    pub(super) config: &'c Config,
     /// Each PBX's configuration (`Config::view`) and what its wire can do.
     views: Vec<(Config, Capabilities)>,
     /// The PBX of the room the statement being checked names (`expect_room` sets it).
-    current: usize,
+    pub(super) current: usize,
     /// DID -> the room the script last gave it to.
     did_holder: HashMap<String, Holder>,
     /// Room -> the DID the script last gave it (`None`: given by `DID AUTO`, unknown until run time).
@@ -152,13 +150,13 @@ impl<'c> Validator<'c> {
         self.wakeups.insert(room.to_owned(), Vec::new());
     }
 
-    fn view(&self) -> &Config {
+    pub(super) fn view(&self) -> &Config {
         self.views
             .get(self.current)
             .map_or(self.config, |(view, _)| view)
     }
 
-    fn capabilities(&self) -> Capabilities {
+    pub(super) fn capabilities(&self) -> Capabilities {
         self.views.get(self.current).map_or_else(
             || self.config.capabilities(),
             |(_, capabilities)| *capabilities,
@@ -167,11 +165,11 @@ impl<'c> Validator<'c> {
 
     /// Whether the statement's room named a PBX (a room no PBX owns is reported as that; what
     /// its PBX could do is then unknown, and not guessed).
-    fn knows_pbx(&self) -> bool {
+    pub(super) fn knows_pbx(&self) -> bool {
         self.current < self.views.len()
     }
 
-    fn pbx_name(&self) -> &str {
+    pub(super) fn pbx_name(&self) -> &str {
         self.view().pbx_name()
     }
 
@@ -552,178 +550,6 @@ impl<'c> Validator<'c> {
         Some(Action::Wakeup { room, change })
     }
 
-    /// An amount in the hotel's currency (`[charges] decimals` places at most).
-    fn expect_amount(
-        &self,
-        amount: &Spanned<&str>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Option<crate::config::Money> {
-        crate::config::Money::parse(amount.node, self.config.charges.decimals)
-            .map_err(|why| {
-                diagnostics.push(Diagnostic::new(
-                    DiagnosticKind::NotAnAmount {
-                        text: amount.node.to_owned(),
-                        why: why.to_string(),
-                    },
-                    amount.span,
-                ));
-            })
-            .ok()
-    }
-
-    fn expect_level(
-        &self,
-        level: &Spanned<&str>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Option<crate::config::Cor> {
-        let found = self
-            .view()
-            .levels
-            .get(&level.node.to_ascii_uppercase())
-            .copied();
-        if found.is_none() {
-            diagnostics.push(Diagnostic::new(
-                DiagnosticKind::UnknownLevel {
-                    level: level.node.to_owned(),
-                    known: self.view().level_names(),
-                },
-                level.span,
-            ));
-        }
-        found
-    }
-
-    /// A guest's name, split and cut to the PBX's fields. On the Mitel PMS interface its
-    /// Directory Name is what the NAM record carries: ASCII, at most 21 characters.
-    fn expect_guest(
-        &self,
-        text: &Spanned<std::borrow::Cow<'_, str>>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Option<Guest> {
-        let (mut guest, mut warnings) = expect_guest_free(text, diagnostics)?;
-        if self.view().mitel_pms.is_some() {
-            warnings.retain(|w| {
-                !matches!(
-                    w.kind,
-                    DiagnosticKind::NameTruncated {
-                        field: "Directory Name",
-                        ..
-                    }
-                )
-            });
-            let fitted = crate::lang::validate::pms_name::fit_name(&guest.last, &guest.first);
-            if fitted.replaced {
-                warnings.push(Diagnostic::new(
-                    DiagnosticKind::NameNotAscii {
-                        kept: fitted.name.clone(),
-                    },
-                    text.span,
-                ));
-            }
-            if fitted.cut {
-                warnings.push(Diagnostic::new(
-                    DiagnosticKind::NameTruncated {
-                        field: "PMS name",
-                        limit: crate::lang::validate::pms_name::NAME_WIDTH,
-                        kept: fitted.name.clone(),
-                    },
-                    text.span,
-                ));
-            }
-            guest.directory_name = fitted.name;
-        }
-        diagnostics.extend(warnings);
-        Some(guest)
-    }
-
-    /// A room: one a configured PBX owns (it becomes the PBX the statement is checked for),
-    /// at most 7 digits, and no wider than the Mitel PMS interface's extension field.
-    fn expect_room(
-        &mut self,
-        room: &Spanned<&str>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Option<String> {
-        let room_text = expect_room_free(room, diagnostics)?;
-        let Some(owner) = self.config.pbx_of(&room_text) else {
-            diagnostics.push(Diagnostic::new(
-                DiagnosticKind::RoomWithoutPbx {
-                    room: room_text,
-                    pbxs: self
-                        .config
-                        .pbxs
-                        .iter()
-                        .map(|site| format!("`{}` {}", site.name, site.rooms_text()))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                },
-                room.span,
-            ));
-            return None;
-        };
-        self.current = owner;
-        if let Some(pms) = &self.view().mitel_pms
-            && room_text.len() > pms.extension_width
-        {
-            diagnostics.push(Diagnostic::new(
-                DiagnosticKind::ExtensionWiderThanField {
-                    ext: room_text,
-                    width: pms.extension_width,
-                },
-                room.span,
-            ));
-            return None;
-        }
-        Some(room_text)
-    }
-
-    fn expect_number_transfer(&self, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Option<()> {
-        if self.knows_pbx() && !self.capabilities().did {
-            diagnostics.push(Diagnostic::new(
-                DiagnosticKind::UnsupportedByInterface {
-                    what: "DID",
-                    needs: "the MiXML interface",
-                    pbx: self.pbx_name().to_owned(),
-                    interface: self.capabilities().interface.name(),
-                },
-                span,
-            ));
-            return None;
-        }
-        if self.view().number_transfer.is_some() {
-            Some(())
-        } else {
-            diagnostics.push(Diagnostic::new(
-                DiagnosticKind::NumberTransferDisabled,
-                span,
-            ));
-            None
-        }
-    }
-
-    fn expect_did(
-        &self,
-        did: &Spanned<DidChoice<'_>>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Option<DidRequest> {
-        self.expect_number_transfer(did.span, diagnostics)?;
-        let range = self.view().number_transfer.as_ref()?.range;
-        match did.node {
-            DidChoice::Auto => Some(DidRequest::Auto),
-            DidChoice::Number(n) if range.contains(n) => Some(DidRequest::Number(n.to_owned())),
-            DidChoice::Number(n) => {
-                diagnostics.push(Diagnostic::new(
-                    DiagnosticKind::DidOutOfRange {
-                        did: n.to_owned(),
-                        range: range.to_string(),
-                    },
-                    did.span,
-                ));
-                None
-            }
-            DidChoice::None => unreachable!("callers handle `NONE`"),
-        }
-    }
-
     /// Records that `room` now holds `did`, or reports the room that still holds it.
     fn give(
         &mut self,
@@ -785,87 +611,4 @@ impl<'c> Validator<'c> {
             self.room_did.insert(to.to_owned(), did);
         }
     }
-}
-
-fn expect_room_free(room: &Spanned<&str>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
-    if room.node.len() > limits::DIRECTORY_NUMBER_DIGITS {
-        diagnostics.push(Diagnostic::new(
-            DiagnosticKind::ExtensionTooLong {
-                ext: room.node.to_owned(),
-            },
-            room.span,
-        ));
-        return None;
-    }
-    Some(room.node.to_owned())
-}
-
-fn expect_guest_free(
-    guest: &Spanned<std::borrow::Cow<'_, str>>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<(Guest, Vec<Diagnostic>)> {
-    match Guest::from_text(&guest.node, guest.span) {
-        Ok(found) => Some(found),
-        Err(error) => {
-            diagnostics.push(error);
-            None
-        }
-    }
-}
-
-/// The single `DID`, `COS` and `REPLACE` options of a check-in; a second one of any is an error.
-/// A check-in's options: `DID`, `COS`, `REPLACE`, `LIMIT`.
-type Options<'o, 'a> = (
-    Option<&'o Spanned<DidChoice<'a>>>,
-    Option<&'o Spanned<&'a str>>,
-    bool,
-    Option<&'o Spanned<&'a str>>,
-);
-
-fn expect_options<'o, 'a>(
-    options: &'o [CheckInOption<'a>],
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Options<'o, 'a> {
-    let (mut did, mut cos, mut replace, mut limit) = (None, None, false, None);
-    for option in options {
-        match option {
-            CheckInOption::Did(d) => {
-                if did.is_some() {
-                    diagnostics.push(Diagnostic::new(
-                        DiagnosticKind::DuplicateOption { option: "DID" },
-                        d.span,
-                    ));
-                }
-                did = did.or(Some(d));
-            }
-            CheckInOption::Cos(c) => {
-                if cos.is_some() {
-                    diagnostics.push(Diagnostic::new(
-                        DiagnosticKind::DuplicateOption { option: "COS" },
-                        c.span,
-                    ));
-                }
-                cos = cos.or(Some(c));
-            }
-            CheckInOption::Replace(span) => {
-                if replace {
-                    diagnostics.push(Diagnostic::new(
-                        DiagnosticKind::DuplicateOption { option: "REPLACE" },
-                        *span,
-                    ));
-                }
-                replace = true;
-            }
-            CheckInOption::Limit(amount) => {
-                if limit.is_some() {
-                    diagnostics.push(Diagnostic::new(
-                        DiagnosticKind::DuplicateOption { option: "LIMIT" },
-                        amount.span,
-                    ));
-                }
-                limit = limit.or(Some(amount));
-            }
-        }
-    }
-    (did, cos, replace, limit)
 }

@@ -6,7 +6,7 @@
 pub(crate) mod client;
 pub(crate) mod describe;
 pub(crate) mod driver;
-pub mod lower;
+pub(crate) mod lower;
 mod row;
 pub(crate) mod transport;
 pub(crate) mod wire;

@@ -6,13 +6,13 @@
 //! over `mixml::names`; never imports `client`, `lower` or `engine`, so that a bug on the client's
 //! side cannot be mirrored here and hide itself.
 
-mod faults;
-mod pbx;
-mod record;
+pub(super) mod faults;
+pub(super) mod pbx;
+pub(super) mod record;
 mod request;
 mod response;
 mod rules;
-mod seed;
+pub(super) mod seed;
 mod server;
 
 use std::collections::BTreeMap;
@@ -31,9 +31,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub(crate) use faults::{FaultsError, NotAShare, check_rate};
 pub(crate) use seed::SeedError;
-pub use {
-    crate::support::serving::Timeouts, faults::Faults, pbx::Stats, record::Record, seed::Seed,
-};
+use {crate::support::serving::Timeouts, faults::Faults, pbx::Stats, record::Record, seed::Seed};
 
 use server::Shared;
 
@@ -100,7 +98,7 @@ pub struct Simulator {
 
 impl Simulator {
     /// Serves the records of calls placed through the test API on `port`.
-    pub fn attach_smdr(&self, port: Arc<crate::sim::smdr::SmdrPort>) {
+    pub(crate) fn attach_smdr(&self, port: Arc<crate::sim::smdr::SmdrPort>) {
         *self
             .shared
             .smdr
@@ -182,9 +180,15 @@ impl Simulator {
         self.certificate.as_ref().map(|(identity, _)| identity)
     }
 
-    /// The certificate's SHA-256, to pin it with `pin_sha256`.
-    pub fn fingerprint(&self) -> Option<[u8; 32]> {
+    /// The certificate's SHA-256.
+    pub(crate) fn fingerprint(&self) -> Option<[u8; 32]> {
         self.certificate.as_ref().map(|(_, fp)| *fp)
+    }
+
+    /// The certificate's SHA-256 as `pin_sha256` takes it (`AB:CD:...`).
+    pub fn pin_sha256(&self) -> Option<String> {
+        self.fingerprint()
+            .map(|fp| crate::support::fingerprint::format(&fp))
     }
 
     pub fn set_faults(&self, faults: Faults) {

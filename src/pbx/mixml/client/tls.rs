@@ -13,7 +13,8 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use rustls_platform_verifier::BuilderVerifierExt;
 use sha2::{Digest, Sha256};
 
-use crate::config::{Trust, format_fingerprint};
+use crate::config::Trust;
+use crate::support::fingerprint::format as format_fingerprint;
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

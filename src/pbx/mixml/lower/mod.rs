@@ -19,13 +19,13 @@ use ops::{Expectation, Field, Form, Op, ReadId, Value};
 
 /// What lowering needs of the configuration.
 #[derive(Clone, Copy, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub(crate) cor: CorConfig,
     pub(crate) number_transfer: Option<NumberTransfer>,
 }
 
 impl Settings {
-    pub fn from_config(config: &Config) -> Self {
+    pub(crate) fn from_config(config: &Config) -> Self {
         Self {
             cor: config.cor,
             number_transfer: config.number_transfer,
@@ -46,10 +46,10 @@ const SERVICE_DETAILS: &[Field] = &[
     Field::UseDidForOutgoingCalls,
 ];
 
-/// How many operations `command` lowers to: the lowering as the throughput benchmark measures
-/// it, behind the crate's surface.
-pub fn operations(command: &Command, settings: &Settings) -> usize {
-    std::hint::black_box(lower(&command.action, settings)).len()
+/// How many operations `command` lowers to under `config`: the lowering as the throughput
+/// benchmark measures it, behind the crate's surface.
+pub fn operations(command: &Command, config: &Config) -> usize {
+    std::hint::black_box(lower(&command.action, &Settings::from_config(config))).len()
 }
 
 /// The operations of one command, in the order they are sent.
