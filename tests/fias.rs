@@ -313,6 +313,7 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
     let first = rng.usize(RECORDS / 10..RECORDS / 3);
     let second = rng.usize(RECORDS / 2..2 * RECORDS / 3);
     pms.set_faults(Faults {
+        pace: Some(4),
         drop_after: Some(rng.usize(3 * RECORDS / 4..9 * RECORDS / 10)),
         ..Faults::default()
     });

@@ -10,6 +10,7 @@ use crate::cli::client::Client;
 use crate::cli::execution::{Kind, output_format, verdict};
 use crate::cli::exit::Exit;
 use crate::cli::progress::Progress;
+use crate::cli::signals::stop_requested;
 use crate::control::backend::Item;
 use crate::control::hub::{Kind as EventKind, Published, Tally};
 use crate::engine::Report;
@@ -24,17 +25,18 @@ pub(crate) struct Followed {
     pub(crate) stopped: Option<String>,
 }
 
-/// Prints events until every command of `waiting` has finished, or `stop` yields a reason
-/// (then the backend is told: a core of this process cuts off what runs). A service's events
+/// Prints events, with a progress line on a terminal, until every command of `waiting` has
+/// finished, or Ctrl-C or a stop signal comes (then the backend is told: a core of this process
+/// cuts off what runs). A service's events
 /// of other commands are not this client's; a core of this process has only its own.
 pub(crate) async fn follow(
     client: &Client<'_>,
     events: &mut mpsc::Receiver<Item>,
     mut waiting: HashSet<u64>,
     raw: bool,
-    progress: &Progress,
-    stop: impl Future<Output = String>,
 ) -> Followed {
+    let progress = &Progress::for_terminal();
+    let stop = stop_requested();
     let mut tally = Tally::default();
     let everything = !client.is_service();
     tokio::pin!(stop);

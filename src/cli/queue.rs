@@ -7,8 +7,6 @@ use crate::cli::client::{Client, Need, failed, with_backend};
 use crate::cli::execution::output_format;
 use crate::cli::exit::Exit;
 use crate::cli::follow::{finish, follow};
-use crate::cli::progress::Progress;
-use crate::cli::signals::stop_requested;
 use crate::config::Config;
 use crate::control::backend::every_queued;
 use crate::control::protocol::BackendError;
@@ -65,15 +63,7 @@ async fn retry_with(client: &Client<'_>, raw: bool) -> Result<Exit, Exit> {
         );
     }
     let waiting: HashSet<u64> = retried.pending.iter().copied().collect();
-    let followed = follow(
-        client,
-        &mut events,
-        waiting,
-        raw,
-        &Progress::for_terminal(),
-        stop_requested(),
-    )
-    .await;
+    let followed = follow(client, &mut events, waiting, raw).await;
     // Pending commands that no longer validate were failed by the retry's check.
     let mut followed = followed;
     followed.tally.failed.extend(retried.refused);

@@ -7,9 +7,7 @@ use std::collections::HashSet;
 use crate::cli::client::{Client, Need, failed, with_backend};
 use crate::cli::exit::Exit;
 use crate::cli::follow::{finish, follow};
-use crate::cli::progress::Progress;
 use crate::cli::scripts::{Script, validated};
-use crate::cli::signals::stop_requested;
 use crate::config::Config;
 use crate::control::protocol::BackendError;
 use crate::support::output::errln;
@@ -79,14 +77,6 @@ pub(crate) async fn submit_and_follow(
         .chain(&submitted.seqs)
         .copied()
         .collect();
-    let followed = follow(
-        client,
-        &mut events,
-        waiting,
-        raw,
-        &Progress::for_terminal(),
-        stop_requested(),
-    )
-    .await;
+    let followed = follow(client, &mut events, waiting, raw).await;
     Ok(finish(client, followed))
 }

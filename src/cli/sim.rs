@@ -192,12 +192,7 @@ pub(crate) fn sim_mitel_pms(
     block_on_threads(async {
         let simulator = crate::sim::mitel_pms::PmsSimulator::start(listen, &rooms, 5)
             .await
-            .map_err(|error| {
-                usage(Error::Io {
-                    what: format!("cannot listen on {listen}"),
-                    error,
-                })
-            })?;
+            .map_err(cannot_listen(listen))?;
         simulator.set_faults(faults);
         crate::support::output::outln!("{}", simulator.address());
         errln!(
@@ -228,12 +223,7 @@ pub(crate) fn sim_fias_pms(listen: SocketAddr, script: Option<&Path>) -> Exit {
     block_on_threads(async {
         let pms = crate::sim::fias_pms::FiasPms::start(listen)
             .await
-            .map_err(|error| {
-                usage(Error::Io {
-                    what: format!("cannot listen on {listen}"),
-                    error,
-                })
-            })?;
+            .map_err(cannot_listen(listen))?;
         if let Some(script) = &script {
             pms.send_script(script);
         }
@@ -264,5 +254,15 @@ async fn show_until_stopped(what: &str, frames: impl Fn() -> Vec<String>) {
             errln!("{what}: {frame}");
         }
         shown = frames.len();
+    }
+}
+
+/// What a simulator that cannot take its address says.
+fn cannot_listen(listen: SocketAddr) -> impl FnOnce(std::io::Error) -> Exit {
+    move |error| {
+        usage(Error::Io {
+            what: format!("cannot listen on {listen}"),
+            error,
+        })
     }
 }

@@ -372,14 +372,6 @@ mod tests {
         fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
             Box::pin(self.run(run))
         }
-
-        fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {
-            Box::pin(async { Vec::new() })
-        }
-
-        fn close(&self) -> WireFuture<'_, ()> {
-            Box::pin(async {})
-        }
     }
 
     impl TwoParts {

@@ -155,8 +155,10 @@ pub(crate) trait Wire: Send + Sync {
     fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>>;
 
     /// The PBX's directory numbers, for completion and `reconcile` (best effort: empty when
-    /// unknown).
-    fn directory_numbers(&self) -> WireFuture<'_, Vec<String>>;
+    /// unknown, as on a wire that cannot list them).
+    fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {
+        Box::pin(async { Vec::new() })
+    }
 
     /// Sends the PBX every room of `rooms` (the expected room state) as it should be: what
     /// reconciles a PBX whose wire cannot read it. `Ok` says what was sent.
@@ -168,8 +170,10 @@ pub(crate) trait Wire: Send + Sync {
         Box::pin(async { Err(WireError::Unsupported("general reset")) })
     }
 
-    /// Ends the session (best effort).
-    fn close(&self) -> WireFuture<'_, ()>;
+    /// Ends the session (best effort; nothing to end on a wire without sessions).
+    fn close(&self) -> WireFuture<'_, ()> {
+        Box::pin(async {})
+    }
 
     /// Where to report what the PBX says on its own (`WireEvent`). Called once, by the engine
     /// that drives the wire on the journal on disk.

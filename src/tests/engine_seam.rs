@@ -41,14 +41,6 @@ impl Wire for Recording {
     fn execute<'a>(&'a self, run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
         Box::pin(self.carry_out(run))
     }
-
-    fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn close(&self) -> WireFuture<'_, ()> {
-        Box::pin(async {})
-    }
 }
 
 impl Recording {

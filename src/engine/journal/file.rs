@@ -9,6 +9,19 @@ use super::{
 
 /// A room's stored state; a record that does not read is an error naming the room, never a
 /// silent default (which would lose the guest's data).
+/// Writes `state` as the record of `room` (the counterpart of `decode_room`).
+pub(super) fn put_room(
+    table: &mut redb::Table<'_, &str, &[u8]>,
+    room: &str,
+    state: &RoomState,
+) -> Result<(), JournalError> {
+    let bytes = serde_json::to_vec(state).map_err(|e| error("journal", e))?;
+    table
+        .insert(room, bytes.as_slice())
+        .map_err(|e| error("journal", e))?;
+    Ok(())
+}
+
 pub(super) fn decode_room(room: &str, bytes: &[u8]) -> Result<RoomState, JournalError> {
     serde_json::from_slice(bytes).map_err(|e| {
         error(
@@ -109,10 +122,7 @@ pub(super) fn apply_flags(txn: &WriteTransaction, flags: &FlagChanges) -> Result
             None => RoomState::default(),
         };
         state.flags.apply(change.clone());
-        let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
-        table
-            .insert(room.as_str(), bytes.as_slice())
-            .map_err(|e| error("journal", e))?;
+        put_room(&mut table, room, &state)?;
     }
     Ok(())
 }

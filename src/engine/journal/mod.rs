@@ -42,7 +42,7 @@ pub(crate) use wakeups::{PmsWakeup, WakeupAnswer};
 pub(crate) use file::compact;
 use file::{
     apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, encode,
-    has_data, in_use, open_file, stored_format,
+    has_data, in_use, open_file, put_room, stored_format,
 };
 use writer::{Job, Request, Storage, Writer, group_commit};
 
@@ -614,10 +614,7 @@ impl Journal {
                 for (_, change) in flags.iter().filter(|(changed, _)| changed == room) {
                     state.flags.apply(change.clone());
                 }
-                let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
-                table
-                    .insert(room.as_str(), bytes.as_slice())
-                    .map_err(|e| error("journal", e))?;
+                put_room(&mut table, room, &state)?;
             }
             Ok(())
         }))

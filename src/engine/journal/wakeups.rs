@@ -67,10 +67,7 @@ impl Journal {
                 && state.wakeups.contains(&at)
             {
                 state.wakeups.retain(|w| *w != at);
-                let bytes = serde_json::to_vec(&state).map_err(|e| error("journal", e))?;
-                rooms
-                    .insert(room.as_str(), bytes.as_slice())
-                    .map_err(|e| error("journal", e))?;
+                super::file::put_room(&mut rooms, &room, &state)?;
                 news = true;
             }
             news |= answer_in(txn, &room, at, WakeupAnswer::Ended(ending))?;

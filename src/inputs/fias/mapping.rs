@@ -130,6 +130,25 @@ impl Effect {
 
     /// The record's level: mapped, or (`default`) the configured default with a warning, or
     /// left out with a warning.
+    /// The class of service (`CS`) and the virtual number a change record sets, as commands.
+    fn level_and_number(
+        &mut self,
+        record: &Record,
+        cx: &Context<'_>,
+        room: &Extension,
+    ) -> Result<(), Refusal> {
+        if let Some(level) = self.level(record, cx, false) {
+            self.command(
+                Request::Cos {
+                    room: room.clone(),
+                    level,
+                },
+                None,
+            );
+        }
+        self.virtual_number(record, cx, room)
+    }
+
     fn level(&mut self, record: &Record, cx: &Context<'_>, default: bool) -> Option<LevelName> {
         match fields::level(record, cx.config)? {
             Ok(level) => Some(level),
@@ -373,16 +392,7 @@ fn data_change(
         return Ok(None);
     }
     effect.rename(cx, room, name);
-    if let Some(level) = effect.level(record, cx, false) {
-        effect.command(
-            Request::Cos {
-                room: room.clone(),
-                level,
-            },
-            None,
-        );
-    }
-    effect.virtual_number(record, cx, room)?;
+    effect.level_and_number(record, cx, room)?;
     if effect.batch.commands.is_empty() {
         return Ok(Some(format!(
             "{} for room {room}: nothing hotelcare keeps changed",
@@ -521,16 +531,7 @@ fn room_equipment(
     room: &Extension,
     effect: &mut Effect,
 ) -> Result<Option<String>, Refusal> {
-    if let Some(level) = effect.level(record, cx, false) {
-        effect.command(
-            Request::Cos {
-                room: room.clone(),
-                level,
-            },
-            None,
-        );
-    }
-    effect.virtual_number(record, cx, room)?;
+    effect.level_and_number(record, cx, room)?;
     let capabilities = (cx.capabilities)(room);
     for (id, flag) in [("DN", Flag::DoNotDisturb), ("ML", Flag::MessageWaiting)] {
         if let Some(value) = record.value(id)

@@ -45,16 +45,12 @@ const EXTENDED: Layout = Layout {
     system: (97, 99),
 };
 
+/// Level 1 is the extended record with a longer account code: its last two fields move on.
 const LEVEL1: Layout = Layout {
     format: SmdrFormat::Level1,
-    start: (8, 13),
-    duration: (15, 24),
-    calling: (26, 32),
-    digits: (39, 64),
-    completion: 65,
-    called: (67, 73),
     account: (92, 103),
     system: (105, 107),
+    ..EXTENDED
 };
 
 /// Level 2 records the start to the second (`hh:mm:ssp`, the `p` of a 12-hour clock in column 16);

@@ -387,14 +387,6 @@ impl Wire for MitelPmsDriver {
         Box::pin(self.run(run))
     }
 
-    fn directory_numbers(&self) -> WireFuture<'_, Vec<String>> {
-        Box::pin(async { Vec::new() })
-    }
-
-    fn close(&self) -> WireFuture<'_, ()> {
-        Box::pin(async {})
-    }
-
     fn general_reset(
         &self,
         rooms: Vec<(String, RoomState)>,
