@@ -211,13 +211,13 @@ fn load_config(located: &config::locate::Located) -> Result<Config, config::Conf
     }
 }
 
-/// `--pbx NAME`: the configuration as that PBX sees it (its rooms only); without it, all.
+/// `--pbx NAME`: the configuration of that PBX (its rooms only); without it, all.
 fn narrowed(config: &Config, pbx: Option<&str>) -> Result<Config, Exit> {
     match pbx {
         None => Ok(config.clone()),
         Some(name) => config
             .pbx_named(name)
-            .map(|index| config.view(index))
+            .map(|index| config.only(index))
             .map_err(execution::usage),
     }
 }

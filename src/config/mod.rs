@@ -58,18 +58,11 @@ pub(crate) struct NoSuchPbx {
 /// A checked configuration. Relative paths are already resolved against the file's directory.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// `None`: no PBX configured, use the embedded simulator (or several PBXs: see `pbxs`).
-    pub(crate) pbx: Option<PbxConfig>,
-    /// Every PBX; one (`main`) for a single `[pbx]` or none. The fields
-    /// `pbx`, `cor`, `levels`, `number_transfer` and `mitel_pms` are the first's when it is the
-    /// only one, the file's own sections (what `[pbx.NAME]` tables inherit) otherwise; code
-    /// that drives one PBX takes its `view`. Named PBXs are sorted by name.
+    /// Every PBX, each with all of its own settings (connection, CORs, levels, number
+    /// transfer, its wire's section): one (`main`) for a single `[pbx]` or none (then it is the
+    /// embedded simulator), or the `[pbx.NAME]` tables sorted by name. Never empty. Code that
+    /// drives one PBX takes its `Site`; nothing else holds a PBX's settings.
     pub(crate) pbxs: Vec<Site>,
-    pub(crate) cor: CorConfig,
-    /// Class of service levels by upper-case name, `ALLOW` and `BLOCK` included.
-    pub(crate) levels: BTreeMap<String, Cor>,
-    /// `None` when telephone number transfer is off.
-    pub(crate) number_transfer: Option<NumberTransfer>,
     pub(crate) run: RunConfig,
     /// Seed file for the simulator's rooms; `None`: the vendor example's rooms 1000 and 2000.
     pub(crate) simulator_rooms: Option<PathBuf>,
@@ -83,8 +76,6 @@ pub struct Config {
     pub(crate) spool_max_bytes: u64,
     /// The group (its id) that may read the spool's reports (`[spool] report_group`).
     pub(crate) spool_report_group: Option<u32>,
-    /// `[mitel_pms]`, when the PBX is driven over the Mitel PMS interface.
-    pub(crate) mitel_pms: Option<MitelPmsConfig>,
     /// `[fias]`, when the service takes guest events from the hotel's PMS over FIAS.
     pub(crate) fias: Option<FiasConfig>,
     /// `[charges]`: how calls are costed and limited.
@@ -387,19 +378,13 @@ impl Config {
                 }
                 config.fias = Some(fias);
             }
-            if config.pbxs.len() == 1 {
-                // One named PBX: it is the configuration's PBX, as a single `[pbx]` is.
-                config = config.view(0);
-            }
             config
         } else {
             let file: ConfigFile = toml::from_str(text).map_err(syntax)?;
             let mut config = Self::from_file(&file, base, None, &mut diagnostics);
             if let Some(pbx) = &file.pbx {
                 not_named_only(pbx, &mut diagnostics);
-                let pbx = pbx_config("pbx.", pbx, base, path, &mut diagnostics);
-                config.pbx = Some(pbx.clone());
-                config.pbxs[0].pbx = Some(pbx);
+                config.pbxs[0].pbx = Some(pbx_config("pbx.", pbx, base, path, &mut diagnostics));
             }
             config
         };
@@ -517,19 +502,15 @@ impl Config {
             .filter(|_| named.is_none())
             .map(|section| check.fias(section, &levels));
         Self {
-            pbx: None,
             pbxs: vec![Site {
                 name: MAIN.to_owned(),
                 rooms: None,
                 pbx: None,
                 cor,
-                levels: levels.clone(),
+                levels,
                 number_transfer,
                 mitel_pms,
             }],
-            cor,
-            levels,
-            number_transfer,
             run,
             simulator_rooms: file.simulator.rooms.as_ref().map(|p| base.join(p)),
             service,
@@ -545,29 +526,32 @@ impl Config {
                 .report_group
                 .as_ref()
                 .and_then(|group| check.report_group(group)),
-            mitel_pms,
             fias,
             charges: check.charges(&file.charges, file.fias.is_some()),
             smdr: file.smdr.as_ref().map(|section| check.smdr(section)),
         }
     }
 
-    /// The level names a user may write, for messages and completion: `ALLOW`, `BLOCK`, then
-    /// the configured ones.
-    pub(crate) fn level_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = vec!["ALLOW".into(), "BLOCK".into()];
-        names.extend(
-            self.levels
-                .keys()
-                .filter(|k| !matches!(k.as_str(), "ALLOW" | "BLOCK"))
-                .cloned(),
-        );
-        names
+    /// The PBX a configuration always has: the only one, or the first by name.
+    pub(crate) fn first_pbx(&self) -> &Site {
+        &self.pbxs[0]
+    }
+
+    /// The configuration narrowed to PBX `index` (`--pbx NAME`): that PBX and its rooms only.
+    #[must_use]
+    pub(crate) fn only(&self, index: usize) -> Self {
+        Self {
+            pbxs: self
+                .pbxs
+                .get(index)
+                .map_or_else(|| self.pbxs.clone(), |site| vec![site.clone()]),
+            ..self.clone()
+        }
     }
 
     /// The level names of every PBX (for completion): `ALLOW`, `BLOCK`, then the others.
     pub(crate) fn all_level_names(&self) -> Vec<String> {
-        let mut names = self.level_names();
+        let mut names: Vec<String> = vec!["ALLOW".into(), "BLOCK".into()];
         for site in &self.pbxs {
             for name in site.levels.keys() {
                 if !names.contains(name) {
@@ -578,26 +562,19 @@ impl Config {
         names
     }
 
-    /// The level names that stand for the COR `cor` (`ALLOW`, `LOCAL`, ...), for display.
-    pub(crate) fn level_names_of(&self, cor: u8) -> Vec<String> {
-        self.levels
-            .iter()
-            .filter(|(_, c)| c.get() == cor)
-            .map(|(name, _)| name.clone())
-            .collect()
-    }
-
-    /// The level names that stand for `cor` on the PBX of `room`.
+    /// The level names that stand for `cor` on the PBX of `room` (on any PBX, for a room none
+    /// owns).
     pub(crate) fn level_names_in(&self, room: &str, cor: u8) -> Vec<String> {
-        match self.pbx_of(room).and_then(|index| self.pbxs.get(index)) {
-            Some(site) if self.has_several_pbxs() => site
-                .levels
-                .iter()
-                .filter(|(_, c)| c.get() == cor)
-                .map(|(name, _)| name.clone())
-                .collect(),
-            _ => self.level_names_of(cor),
+        if let Some(index) = self.pbx_of(room) {
+            return self.pbxs[index].level_names_of(cor);
         }
+        let mut names = Vec::new();
+        for name in self.pbxs.iter().flat_map(|site| site.level_names_of(cor)) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
     }
 
     /// The name of the PBX; the first one's when there are several.
@@ -667,37 +644,6 @@ impl Config {
             .collect()
     }
 
-    /// The configuration as PBX `index` sees it: its connection, CORs, levels, number
-    /// transfer and Mitel PMS settings in the top-level fields, and itself as the only PBX.
-    #[must_use]
-    pub(crate) fn view(&self, index: usize) -> Self {
-        let Some(site) = self.pbxs.get(index) else {
-            return self.clone();
-        };
-        Self {
-            pbx: site.pbx.clone(),
-            cor: site.cor,
-            levels: site.levels.clone(),
-            number_transfer: site.number_transfer,
-            mitel_pms: site.mitel_pms,
-            pbxs: vec![site.clone()],
-            ..self.clone()
-        }
-    }
-
-    /// What the PBX's wire can do (the embedded simulator speaks MiXML).
-    pub(crate) fn capabilities(&self) -> Capabilities {
-        let mut capabilities = self
-            .pbx
-            .as_ref()
-            .map_or(Interface::default(), |pbx| pbx.interface)
-            .capabilities();
-        if let Some(pms) = &self.mitel_pms {
-            capabilities.rename = pms.nam_replace.is_some();
-        }
-        capabilities
-    }
-
     /// Where the PBX is, for prompts and messages: its address, or "simulator"; the PBXs'
     /// names when there are several.
     pub(crate) fn target_name(&self) -> String {
@@ -709,10 +655,7 @@ impl Config {
                 .collect::<Vec<_>>()
                 .join(",");
         }
-        self.pbx
-            .as_ref()
-            .map_or("simulator", |pbx| pbx.server.as_str())
-            .to_owned()
+        self.first_pbx().target().to_owned()
     }
 }
 

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Display, Formatter};
 use std::str::FromStr;
 
-use crate::config::{Cor, CorConfig, MitelPmsConfig, NumberTransfer, PbxConfig};
+use crate::config::{
+    Capabilities, Cor, CorConfig, Interface, MitelPmsConfig, NumberTransfer, PbxConfig,
+};
 
 /// The name of the one PBX of a configuration with a single `[pbx]` (or none).
 pub(crate) const MAIN: &str = "main";
@@ -26,6 +28,48 @@ pub(crate) struct Site {
 }
 
 impl Site {
+    /// What this PBX's wire can do (the embedded simulator speaks MiXML).
+    pub(crate) fn capabilities(&self) -> Capabilities {
+        let mut capabilities = self
+            .pbx
+            .as_ref()
+            .map_or(Interface::default(), |pbx| pbx.interface)
+            .capabilities();
+        if let Some(pms) = &self.mitel_pms {
+            capabilities.rename = pms.nam_replace.is_some();
+        }
+        capabilities
+    }
+
+    /// Where the PBX is, for prompts and messages: its address, or "simulator".
+    pub(crate) fn target(&self) -> &str {
+        self.pbx
+            .as_ref()
+            .map_or("simulator", |pbx| pbx.server.as_str())
+    }
+
+    /// The level names a user may write for this PBX, for messages and completion: `ALLOW`,
+    /// `BLOCK`, then the configured ones.
+    pub(crate) fn level_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = vec!["ALLOW".into(), "BLOCK".into()];
+        names.extend(
+            self.levels
+                .keys()
+                .filter(|k| !matches!(k.as_str(), "ALLOW" | "BLOCK"))
+                .cloned(),
+        );
+        names
+    }
+
+    /// The level names that stand for `cor` on this PBX.
+    pub(crate) fn level_names_of(&self, cor: u8) -> Vec<String> {
+        self.levels
+            .iter()
+            .filter(|(_, c)| c.get() == cor)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     /// Whether this PBX owns `room`.
     pub(crate) fn owns(&self, room: &str) -> bool {
         self.rooms

@@ -40,15 +40,18 @@ attempts = 9
 #[test]
 fn reads_every_section() {
     let config = parse(FULL).unwrap();
-    let pbx = config.pbx.as_ref().unwrap();
+    let pbx = config.first_pbx().pbx.as_ref().unwrap();
     assert_eq!(pbx.server, "10.1.2.3:4443");
     assert_eq!(pbx.password.resolve().unwrap().expose(), "secret");
     assert_eq!(pbx.timeout, Duration::from_secs(7));
     assert_eq!(pbx.trust, Trust::System);
-    assert_eq!(config.levels["LOCAL"].get(), 3);
-    assert_eq!(config.levels["ALLOW"].get(), 1);
-    assert_eq!(config.level_names(), ["ALLOW", "BLOCK", "LOCAL"]);
-    let nt = config.number_transfer.unwrap();
+    assert_eq!(config.first_pbx().levels["LOCAL"].get(), 3);
+    assert_eq!(config.first_pbx().levels["ALLOW"].get(), 1);
+    assert_eq!(
+        config.first_pbx().level_names(),
+        ["ALLOW", "BLOCK", "LOCAL"]
+    );
+    let nt = config.first_pbx().number_transfer.unwrap();
     assert_eq!(nt.range.to_string(), "3000-3005");
     assert!(!nt.signal_extension_external);
     assert_eq!(config.run.max_concurrency, 16);
@@ -60,10 +63,16 @@ fn reads_every_section() {
 #[test]
 fn builtin_targets_the_simulator_with_the_vendor_example() {
     let config = Config::builtin();
-    assert!(config.pbx.is_none());
+    assert!(config.first_pbx().pbx.is_none());
     assert_eq!(config.target_name(), "simulator");
-    assert_eq!((config.cor.allow.get(), config.cor.block.get()), (1, 2));
-    assert!(config.number_transfer.is_none());
+    assert_eq!(
+        (
+            config.first_pbx().cor.allow.get(),
+            config.first_pbx().cor.block.get()
+        ),
+        (1, 2)
+    );
+    assert!(config.first_pbx().number_transfer.is_none());
 }
 
 #[test]
@@ -107,8 +116,9 @@ fn missing_password_env_names_the_variable_when_connecting_not_before() {
         "[pbx]\nserver = \"x\"\nuser = \"u\"\npassword_env = \"HOTELCARE_TEST_SURELY_UNSET\"\n",
     )
     .unwrap();
-    let text = config
+    let text = config.pbxs[0]
         .pbx
+        .clone()
         .unwrap()
         .password
         .resolve()
@@ -131,7 +141,10 @@ fn pinned_fingerprint_is_checked() {
         "[pbx]\nserver = \"x\"\nuser = \"u\"\npassword = \"p\"\npin_sha256 = \"{pin}\"\n"
     ))
     .unwrap();
-    assert_eq!(config.pbx.unwrap().trust, Trust::Pinned([0xAB; 32]));
+    assert_eq!(
+        config.first_pbx().pbx.clone().unwrap().trust,
+        Trust::Pinned([0xAB; 32])
+    );
     let out = rendered_error(
         "[pbx]\nserver = \"x\"\nuser = \"u\"\npassword = \"p\"\npin_sha256 = \"abc\"\n",
     );
@@ -200,18 +213,18 @@ fn named_pbxs_each_own_their_rooms_and_inherit_what_they_do_not_set() {
             None
         ]
     );
-    let east = config.view(config.pbx_named("EAST").unwrap());
+    let east = &config.pbxs[config.pbx_named("EAST").unwrap()];
     assert_eq!(east.pbx.as_ref().unwrap().server, "10.1.2.3:4443");
     assert_eq!((east.cor.allow.get(), east.levels["LOCAL"].get()), (1, 3));
     assert!(east.number_transfer.is_none());
-    let west = config.view(config.pbx_named("west").unwrap());
+    let west = &config.pbxs[config.pbx_named("west").unwrap()];
     assert_eq!((west.cor.allow.get(), west.cor.block.get()), (11, 12));
     assert_eq!(west.levels["BLOCK"].get(), 12);
     assert_eq!(west.number_transfer.unwrap().range.to_string(), "7000-7009");
-    let north = config.view(config.pbx_named("north").unwrap());
+    let north = &config.pbxs[config.pbx_named("north").unwrap()];
     assert_eq!(north.capabilities().interface, Interface::MitelPms);
     assert!(north.capabilities().rename, "its own nam_replace");
-    assert_eq!(north.pbx_name(), "north");
+    assert_eq!(north.name, "north");
     assert!(
         !north.levels.contains_key("LOCAL") && north.number_transfer.is_none(),
         "a Mitel PMS PBX inherits neither the file's levels (CORs, not RST levels) nor DIDs"
@@ -264,7 +277,7 @@ fn a_single_pbx_is_called_main_and_owns_every_room() {
     assert!(!config.has_several_pbxs());
     assert_eq!(config.pbx_name(), "main");
     assert_eq!(config.pbx_of("123"), Some(0));
-    assert_eq!(config.view(0).pbx.unwrap().server, "10.1.2.3:4443");
+    assert_eq!(config.pbxs[0].pbx.clone().unwrap().server, "10.1.2.3:4443");
     assert_eq!(Config::builtin().pbx_of("1000"), Some(0));
 }
 
@@ -274,11 +287,11 @@ fn the_example_with_several_pbxs_is_valid() {
     let config = Config::load(&path).unwrap();
     let names: Vec<&str> = config.pbxs.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["annex", "main-building"]);
-    let annex = config.view(0);
+    let annex = &config.pbxs[0];
     assert_eq!(annex.capabilities().interface, Interface::MitelPms);
     assert_eq!(annex.levels["LOCAL"].get(), 1);
     assert!(annex.number_transfer.is_none());
-    assert_eq!(config.view(1).levels["LOCAL"].get(), 3);
+    assert_eq!(config.pbxs[1].levels["LOCAL"].get(), 3);
     assert_eq!(config.pbx_of("2050"), Some(1));
 }
 

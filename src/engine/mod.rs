@@ -74,7 +74,7 @@ impl Options {
                 .pbxs
                 .iter()
                 .any(|site| site.number_transfer.is_some()),
-            block_cor: config.view(0).cor.block.get(),
+            block_cor: config.first_pbx().cor.block.get(),
         }
     }
 }

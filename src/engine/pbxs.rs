@@ -37,11 +37,10 @@ impl Pbxs {
             config
                 .pbxs
                 .iter()
-                .enumerate()
                 .zip(wires)
-                .map(|((index, site), wire)| Member {
+                .map(|(site, wire)| Member {
                     site: site.clone(),
-                    capabilities: config.view(index).capabilities(),
+                    capabilities: site.capabilities(),
                     wire,
                 })
                 .collect(),

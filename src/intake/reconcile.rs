@@ -121,7 +121,7 @@ pub(crate) async fn reconcile(
 ) -> Findings {
     let each = (0..config.pbxs.len()).map(|index| {
         let one = pbxs.only(index).map_or_else(|| Arc::clone(pbxs), Arc::new);
-        one_pbx(config.view(index), one, rooms, wanted)
+        one_pbx(config.only(index), one, rooms, wanted)
     });
     let mut findings = Findings::default();
     for found in futures_util::future::join_all(each).await {
@@ -189,7 +189,7 @@ pub(crate) enum NoReset {
     Wire(crate::engine::WireError),
 }
 
-/// One PBX: `config` is its view.
+/// One PBX: `config` is narrowed to it (`Config::only`).
 async fn one_pbx(
     config: Config,
     pbxs: Arc<Pbxs>,
@@ -209,7 +209,7 @@ async fn one_pbx(
     if !everything && wanted.is_empty() {
         return findings;
     }
-    let capabilities = config.capabilities();
+    let capabilities = config.first_pbx().capabilities();
     if !capabilities.reads {
         findings.notes.push(format!(
             "PBX \"{}\" uses {}, which cannot read the PBX: compare by eye with `hotelcare rooms`; what reconciles such a PBX is a general reset (GRS, then every room of the expected state), which the service sends when the PBX asks to initialize after a restart, and `--apply` sends now",
@@ -386,7 +386,7 @@ fn compare(
                 compared.push((field, cor(pbx), expected.to_string()));
             }
         }
-        if config.number_transfer.is_some()
+        if config.first_pbx().number_transfer.is_some()
             && let Some(did) = &has.did
         {
             compared.push((
@@ -422,7 +422,7 @@ fn compare(
             Some(guest) => {
                 let level = state
                     .cor
-                    .and_then(|cor| config.level_names_of(cor).into_iter().next())
+                    .and_then(|cor| config.first_pbx().level_names_of(cor).into_iter().next())
                     .and_then(|level| LevelName::new(&level).ok());
                 let did = state
                     .did

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::config::{Config, Interface};
+use crate::config::{Config, Interface, Site};
 use crate::engine::{Pbxs, Planned, Wire, WireFuture};
 use crate::lang::validate::Command;
 use crate::sim::{SeedError, Simulator};
@@ -13,10 +13,11 @@ use crate::sim::{SeedError, Simulator};
 /// One wire.
 pub(crate) struct WireKind {
     pub(crate) interface: Interface,
-    /// Connects to the PBX of `view` (one PBX's `Config::view`).
-    pub(crate) connect: for<'a> fn(&'a Config) -> WireFuture<'a, Result<Connected, ConnectError>>,
-    /// What a command would send to the PBX of `view`, without connecting.
-    pub(crate) plan: fn(&Config, &str, &Command, bool) -> Planned,
+    /// Connects to the PBX `site` of `config` (which says where state is kept).
+    pub(crate) connect:
+        for<'a> fn(&'a Config, &'a Site) -> WireFuture<'a, Result<Connected, ConnectError>>,
+    /// What a command would send to the PBX `site`, without connecting.
+    pub(crate) plan: fn(&Site, &str, &Command, bool) -> Planned,
 }
 
 /// The wires, one row each.
@@ -74,9 +75,8 @@ pub(crate) async fn connect(config: &Config) -> Result<Connection, ConnectError>
     let mut wires = Vec::with_capacity(config.pbxs.len());
     let mut simulator = None;
     let mut notices = Vec::new();
-    for index in 0..config.pbxs.len() {
-        let view = config.view(index);
-        let connected = (kind(view.capabilities().interface).connect)(&view).await?;
+    for site in &config.pbxs {
+        let connected = (kind(site.capabilities().interface).connect)(config, site).await?;
         wires.push(connected.wire);
         simulator = simulator.or(connected.simulator);
         notices.extend(connected.notice);
@@ -123,8 +123,8 @@ pub(crate) fn plan(
     let several = config.has_several_pbxs();
     pbxs.into_iter()
         .map(|index| {
-            let view = config.view(index);
-            let planned = (kind(view.capabilities().interface).plan)(&view, origin, command, raw);
+            let site = &config.pbxs[index];
+            let planned = (kind(site.capabilities().interface).plan)(site, origin, command, raw);
             (several.then(|| config.pbxs[index].name.clone()), planned)
         })
         .collect()

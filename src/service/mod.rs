@@ -277,15 +277,12 @@ pub(crate) async fn run(
             intake: Arc::clone(&intake),
             postings: Arc::clone(&postings),
         });
-        let wires: Vec<_> = (0..config.pbxs.len())
-            .map(|index| {
-                (
-                    config.pbxs[index].clone(),
-                    config.view(index).capabilities(),
-                )
-            })
+        let wires: Vec<_> = config
+            .pbxs
+            .iter()
+            .map(|site| (site.clone(), site.capabilities()))
             .collect();
-        let fallback = config.capabilities();
+        let fallback = config.first_pbx().capabilities();
         let link = crate::inputs::fias::link::Link {
             config: fias,
             wires: Arc::new(move |room: &crate::lang::syntax::Extension| {

@@ -102,7 +102,7 @@ proptest! {
     #[test]
     fn check_and_plan_never_panic_and_every_envelope_is_well_formed_xml(bytes in script()) {
         let config = Config::parse(CONFIG, Path::new("f.toml")).unwrap();
-        let settings = Settings::from_config(&config);
+        let settings = Settings::of(config.first_pbx());
         let mut validator = Validator::new(&config);
         let mut envelopes = Vec::new();
         let mut shown = 0;

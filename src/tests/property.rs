@@ -75,7 +75,7 @@ async fn execute(
     );
     let driver = MixmlDriver::new(
         Arc::new(Client::new(&pbx).unwrap()),
-        Settings::from_config(config),
+        Settings::of(config.first_pbx()),
     );
     let engine = Engine::new(
         Arc::new(Pbxs::single(
@@ -84,8 +84,8 @@ async fn execute(
         )),
         Journal::in_memory().unwrap(),
         engine::Options {
-            number_transfer: config.number_transfer.is_some(),
-            block_cor: config.cor.block.get(),
+            number_transfer: config.first_pbx().number_transfer.is_some(),
+            block_cor: config.first_pbx().cor.block.get(),
             policy: RetryPolicy {
                 attempts: 60,
                 initial_backoff: Duration::from_millis(1),

@@ -279,7 +279,7 @@ impl Local {
             Some(name) => self
                 .config
                 .pbx_named(name)
-                .map(|index| (self.config.view(index), Some(index)))
+                .map(|index| (self.config.only(index), Some(index)))
                 .map_err(|missing| BackendError::NotFound(missing.to_string())),
         }
     }
@@ -643,10 +643,9 @@ impl Backend for Local {
                 .config
                 .pbxs
                 .iter()
-                .enumerate()
-                .map(|(index, site)| PbxStatus {
+                .map(|site| PbxStatus {
                     name: site.name.clone(),
-                    target: self.config.view(index).target_name(),
+                    target: site.target().to_owned(),
                     reachable: self
                         .service
                         .then(|| self.hub.metrics.is_reachable(&site.name)),

@@ -216,7 +216,8 @@ fn level_cor(config: &Config, room: &Extension, level: &LevelName) -> Option<u8>
     config
         .pbx_of(room.as_str())
         .and_then(|index| config.pbxs.get(index))
-        .map_or(&config.levels, |site| &site.levels)
+        .unwrap_or_else(|| config.first_pbx())
+        .levels
         .get(level.as_str())
         .map(|c| c.get())
 }

@@ -114,7 +114,8 @@ fn replay(config: &Config, record: &Record, views: &mut HashMap<Extension, RoomV
     let capabilities = |room: &Extension| {
         config
             .pbx_of(room.as_str())
-            .map_or_else(|| config.capabilities(), |i| config.view(i).capabilities())
+            .map_or_else(|| config.first_pbx(), |i| &config.pbxs[i])
+            .capabilities()
     };
     let view = |room: &Extension| views.get(room).cloned().unwrap_or_default();
     let mapped = map(

@@ -2,17 +2,17 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{Config, Trust};
+use crate::config::{Config, Site, Trust};
 use crate::support::fingerprint::format as format_fingerprint;
 
 /// One PBX's part of `.config`.
-fn describe_pbx(config: &Config) -> String {
+fn describe_pbx(site: &Site) -> String {
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
         out.push('\n');
     };
-    match &config.pbx {
+    match &site.pbx {
         Some(pbx) => {
             let trust = match &pbx.trust {
                 Trust::System => "the system's trusted certificates".to_owned(),
@@ -28,18 +28,18 @@ fn describe_pbx(config: &Config) -> String {
         }
         None => line("PBX: the embedded simulator".to_owned()),
     }
-    let levels: Vec<String> = config
+    let levels: Vec<String> = site
         .levels
         .iter()
         .map(|(name, cor)| format!("{name}={cor}"))
         .collect();
     line(format!(
         "class of restriction: allow {}, block {}; levels: {}",
-        config.cor.allow,
-        config.cor.block,
+        site.cor.allow,
+        site.cor.block,
         levels.join(", ")
     ));
-    line(match &config.number_transfer {
+    line(match &site.number_transfer {
         Some(nt) => format!(
             "number transfer: DIDs {}, signal extension to external {}",
             nt.range,
@@ -58,14 +58,14 @@ fn describe_pbx(config: &Config) -> String {
 pub(crate) fn describe(config: &Config) -> String {
     let mut out = String::new();
     if config.has_several_pbxs() {
-        for (index, site) in config.pbxs.iter().enumerate() {
+        for site in &config.pbxs {
             let _ = writeln!(out, "PBX `{}`, rooms {}:", site.name, site.rooms_text());
-            for text in describe_pbx(&config.view(index)).lines() {
+            for text in describe_pbx(site).lines() {
                 let _ = writeln!(out, "  {text}");
             }
         }
     } else {
-        out.push_str(&describe_pbx(config));
+        out.push_str(&describe_pbx(config.first_pbx()));
     }
     let mut line = |text: String| {
         out.push_str(&text);

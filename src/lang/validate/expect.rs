@@ -33,7 +33,7 @@ impl Validator<'_> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<crate::config::Cor> {
         let found = self
-            .view()
+            .site()
             .levels
             .get(&level.node.to_ascii_uppercase())
             .copied();
@@ -41,7 +41,7 @@ impl Validator<'_> {
             diagnostics.push(Diagnostic::new(
                 DiagnosticKind::UnknownLevel {
                     level: level.node.to_owned(),
-                    known: self.view().level_names(),
+                    known: self.site().level_names(),
                 },
                 level.span,
             ));
@@ -57,7 +57,7 @@ impl Validator<'_> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<Guest> {
         let (mut guest, mut warnings) = expect_guest_free(text, diagnostics)?;
-        if self.view().mitel_pms.is_some() {
+        if self.site().mitel_pms.is_some() {
             warnings.retain(|w| {
                 !matches!(
                     w.kind,
@@ -117,7 +117,7 @@ impl Validator<'_> {
             return None;
         };
         self.current = owner;
-        if let Some(pms) = &self.view().mitel_pms
+        if let Some(pms) = &self.site().mitel_pms
             && room_text.len() > pms.extension_width
         {
             diagnostics.push(Diagnostic::new(
@@ -149,7 +149,7 @@ impl Validator<'_> {
             ));
             return None;
         }
-        if self.view().number_transfer.is_some() {
+        if self.site().number_transfer.is_some() {
             Some(())
         } else {
             diagnostics.push(Diagnostic::new(
@@ -166,7 +166,7 @@ impl Validator<'_> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<DidRequest> {
         self.expect_number_transfer(did.span, diagnostics)?;
-        let range = self.view().number_transfer.as_ref()?.range;
+        let range = self.site().number_transfer.as_ref()?.range;
         match did.node {
             DidChoice::Auto => Some(DidRequest::Auto),
             DidChoice::Number(n) if range.contains(n) => Some(DidRequest::Number(n.to_owned())),

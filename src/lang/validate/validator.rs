@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use crate::config::{Capabilities, Config};
+use crate::config::{Capabilities, Config, Site};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::syntax::{self, DidChoice, LimitChoice, Spanned, Statement, WakeupChoice};
 use crate::lang::validate::checked::{Action, CheckIn, Command, DidRequest, Limit};
@@ -59,8 +59,6 @@ enum RoomDid {
 #[derive(Clone)]
 pub struct Validator<'c> {
     pub(super) config: &'c Config,
-    /// Each PBX's configuration (`Config::view`) and what its wire can do.
-    views: Vec<(Config, Capabilities)>,
     /// The PBX of the room the statement being checked names (`expect_room` sets it).
     pub(super) current: usize,
     /// DID -> the room the script last gave it to.
@@ -83,16 +81,8 @@ pub struct Validator<'c> {
 
 impl<'c> Validator<'c> {
     pub fn new(config: &'c Config) -> Self {
-        let views = (0..config.pbxs.len())
-            .map(|index| {
-                let view = config.view(index);
-                let capabilities = view.capabilities();
-                (view, capabilities)
-            })
-            .collect();
         Self {
             config,
-            views,
             current: 0,
             did_holder: HashMap::new(),
             room_did: HashMap::new(),
@@ -150,27 +140,26 @@ impl<'c> Validator<'c> {
         self.wakeups.insert(room.to_owned(), Vec::new());
     }
 
-    pub(super) fn view(&self) -> &Config {
-        self.views
+    /// The PBX of the statement's room (the first, for a room no PBX owns).
+    pub(super) fn site(&self) -> &Site {
+        self.config
+            .pbxs
             .get(self.current)
-            .map_or(self.config, |(view, _)| view)
+            .unwrap_or_else(|| self.config.first_pbx())
     }
 
     pub(super) fn capabilities(&self) -> Capabilities {
-        self.views.get(self.current).map_or_else(
-            || self.config.capabilities(),
-            |(_, capabilities)| *capabilities,
-        )
+        self.site().capabilities()
     }
 
     /// Whether the statement's room named a PBX (a room no PBX owns is reported as that; what
     /// its PBX could do is then unknown, and not guessed).
     pub(super) fn knows_pbx(&self) -> bool {
-        self.current < self.views.len()
+        self.current < self.config.pbxs.len()
     }
 
     pub(super) fn pbx_name(&self) -> &str {
-        self.view().pbx_name()
+        &self.site().name
     }
 
     /// Tells the validator which script the following statements come from.
@@ -188,7 +177,7 @@ impl<'c> Validator<'c> {
         line_offset: usize,
     ) -> Checked {
         let mut out = Checked::default();
-        // No PBX until a room token names one (`view` is then the whole configuration).
+        // No PBX until a room token names one (`site` is then the first).
         self.current = usize::MAX;
         let keyword = Span::new(
             statement.span.start,
@@ -238,7 +227,7 @@ impl<'c> Validator<'c> {
                 };
                 let cor = match cos_option {
                     Some(level) => self.expect_level(level, diagnostics),
-                    None => Some(self.view().cor.allow),
+                    None => Some(self.site().cor.allow),
                 };
                 let did = match did_option {
                     None => Some(None),
@@ -312,7 +301,7 @@ impl<'c> Validator<'c> {
                 {
                     // `expect_room(to)` made the target PBX current.
                     let range = self
-                        .view()
+                        .site()
                         .number_transfer
                         .filter(|_| self.capabilities().did)
                         .map(|nt| nt.range);

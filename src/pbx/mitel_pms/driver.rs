@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, MitelPmsConfig};
+use crate::config::{MitelPmsConfig, Site};
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
@@ -40,12 +40,12 @@ pub(crate) struct PmsSettings {
 }
 
 impl PmsSettings {
-    /// `config` is the PBX's view (`Config::view`).
-    pub(crate) fn from_config(config: &Config) -> Self {
+    /// The settings of the PBX `site`.
+    pub(crate) fn of(site: &Site) -> Self {
         Self {
-            pms: config.mitel_pms.unwrap_or_default(),
-            block: config.cor.block.get(),
-            rooms: config.pbxs.first().and_then(|site| site.rooms.clone()),
+            pms: site.mitel_pms.unwrap_or_default(),
+            block: site.cor.block.get(),
+            rooms: site.rooms.clone(),
         }
     }
 

@@ -3,18 +3,18 @@
 
 use std::sync::Arc;
 
-use crate::config::{Config, Interface};
+use crate::config::Interface;
 use crate::pbx::mitel_pms::MitelPmsDriver;
 use crate::pbx::mitel_pms::driver::{PmsSettings, plan_command};
 use crate::pbx::registry::{Connected, WireKind};
 
 pub(crate) const WIRE: WireKind = WireKind {
     interface: Interface::MitelPms,
-    connect: |view| {
+    connect: |_, site| {
         Box::pin(async move {
-            let settings = settings(view);
-            let server = view.pbx.as_ref().map_or("", |pbx| pbx.server.as_str());
-            let timeout = view
+            let settings = PmsSettings::of(site);
+            let server = site.pbx.as_ref().map_or("", |pbx| pbx.server.as_str());
+            let timeout = site
                 .pbx
                 .as_ref()
                 .map_or(std::time::Duration::from_secs(5), |pbx| pbx.timeout);
@@ -25,9 +25,5 @@ pub(crate) const WIRE: WireKind = WireKind {
             })
         })
     },
-    plan: |view, origin, command, raw| plan_command(&settings(view), origin, command, raw),
+    plan: |site, origin, command, raw| plan_command(&PmsSettings::of(site), origin, command, raw),
 };
-
-fn settings(view: &Config) -> PmsSettings {
-    PmsSettings::from_config(view)
-}

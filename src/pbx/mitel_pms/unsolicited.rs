@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_general_reset_keeps_the_lamp_and_do_not_disturb() {
-        let settings = PmsSettings::from_config(&crate::config::Config::builtin());
+        let settings = PmsSettings::of(crate::config::Config::builtin().first_pbx());
         let mut state = crate::engine::RoomState {
             occupied: true,
             cor: Some(2),

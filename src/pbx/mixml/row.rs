@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, Interface};
+use crate::config::{Config, Interface, Site};
 use crate::engine::WireFuture;
 use crate::pbx::mixml::MixmlDriver;
 use crate::pbx::mixml::client::{self, Client};
@@ -20,14 +20,17 @@ const SIMULATOR_USER: &str = "hotelcare";
 pub(crate) const WIRE: WireKind = WireKind {
     interface: Interface::Mixml,
     connect,
-    plan: |view, origin, command, raw| {
-        crate::pbx::mixml::driver::plan(&Settings::from_config(view), origin, command, raw)
+    plan: |site, origin, command, raw| {
+        crate::pbx::mixml::driver::plan(&Settings::of(site), origin, command, raw)
     },
 };
 
-fn connect(view: &Config) -> WireFuture<'_, Result<Connected, ConnectError>> {
+fn connect<'a>(
+    config: &'a Config,
+    site: &'a Site,
+) -> WireFuture<'a, Result<Connected, ConnectError>> {
     Box::pin(async move {
-        match &view.pbx {
+        match &site.pbx {
             Some(pbx) => {
                 let notice = pbx
                     .server
@@ -41,32 +44,30 @@ fn connect(view: &Config) -> WireFuture<'_, Result<Connected, ConnectError>> {
                         )
                     });
                 Ok(Connected {
-                    wire: wire(Client::new(pbx)?, view, pbx.wakeup_report),
+                    wire: wire(Client::new(pbx)?, site, pbx.wakeup_report),
                     simulator: None,
                     notice,
                 })
             }
-            None => embedded(view).await,
+            None => embedded(config, site).await,
         }
     })
 }
 
-fn wire(client: Client, view: &Config, report: Duration) -> Arc<MixmlDriver<Client>> {
-    Arc::new(
-        MixmlDriver::new(Arc::new(client), Settings::from_config(view)).reporting_every(report),
-    )
+fn wire(client: Client, site: &Site, report: Duration) -> Arc<MixmlDriver<Client>> {
+    Arc::new(MixmlDriver::new(Arc::new(client), Settings::of(site)).reporting_every(report))
 }
 
 /// The embedded MiVB simulator, with the rooms of `[run] simulator_rooms` (or the vendor's
 /// example) and their state kept in the state directory.
-async fn embedded(view: &Config) -> Result<Connected, ConnectError> {
-    let seed = match &view.simulator_rooms {
+async fn embedded(config: &Config, site: &Site) -> Result<Connected, ConnectError> {
+    let seed = match &config.simulator_rooms {
         Some(path) => Seed::load(path)?,
-        None => Seed::vendor_example(view.cor.block.get()),
+        None => Seed::vendor_example(site.cor.block.get()),
     };
-    crate::support::files::create_private_dir(&view.run.state_dir).map_err(|error| {
+    crate::support::files::create_private_dir(&config.run.state_dir).map_err(|error| {
         ConnectError::StateDirectory {
-            dir: view.run.state_dir.display().to_string(),
+            dir: config.run.state_dir.display().to_string(),
             error,
         }
     })?;
@@ -74,7 +75,7 @@ async fn embedded(view: &Config) -> Result<Connected, ConnectError> {
     let password = format!("{:032x}", fastrand::u128(..));
     let mut options = sim::Options::new(SIMULATOR_USER, &password);
     options.seed = seed;
-    options.state_file = Some(view.run.state_dir.join(SIMULATOR_STATE));
+    options.state_file = Some(config.run.state_dir.join(SIMULATOR_STATE));
     // Nobody but hotelcare talks to it: no test API for any local user to set faults with.
     options.test_api = false;
     let simulator = Simulator::start(options)
@@ -85,7 +86,7 @@ async fn embedded(view: &Config) -> Result<Connected, ConnectError> {
         "no [pbx] configured: using the embedded MiVB simulator at {} (rooms {}; state kept in {})",
         simulator.url(),
         rooms.join(", "),
-        view.run.state_dir.join(SIMULATOR_STATE).display()
+        config.run.state_dir.join(SIMULATOR_STATE).display()
     );
     let pbx = client::simulator_pbx(
         simulator.url(),
@@ -95,7 +96,7 @@ async fn embedded(view: &Config) -> Result<Connected, ConnectError> {
         Duration::from_secs(10),
     );
     Ok(Connected {
-        wire: wire(Client::new(&pbx)?, view, pbx.wakeup_report),
+        wire: wire(Client::new(&pbx)?, site, pbx.wakeup_report),
         simulator: Some(simulator),
         notice: Some(notice),
     })

@@ -5,11 +5,11 @@ use crate::pbx::mixml::lower::Settings;
 
 fn kept(action: &Action) -> Vec<bool> {
     let mut config = Config::builtin();
-    config.number_transfer = Some(crate::config::NumberTransfer {
+    config.pbxs[0].number_transfer = Some(crate::config::NumberTransfer {
         range: "3000-3005".parse().unwrap(),
         signal_extension_external: true,
     });
-    let ops = lower(action, &Settings::from_config(&config));
+    let ops = lower(action, &Settings::of(config.first_pbx()));
     (0..ops.len()).map(|i| must_keep(&ops, i)).collect()
 }
 

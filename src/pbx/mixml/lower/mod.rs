@@ -12,7 +12,7 @@
 
 pub(crate) mod ops;
 
-use crate::config::{Config, CorConfig, NumberTransfer};
+use crate::config::{Config, CorConfig, NumberTransfer, Site};
 use crate::lang::validate::wakeup::WakeupChange;
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest, Guest};
 use ops::{Expectation, Field, Form, Op, ReadId, Value};
@@ -25,10 +25,10 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    pub(crate) fn from_config(config: &Config) -> Self {
+    pub(crate) fn of(site: &Site) -> Self {
         Self {
-            cor: config.cor,
-            number_transfer: config.number_transfer,
+            cor: site.cor,
+            number_transfer: site.number_transfer,
         }
     }
 }
@@ -46,10 +46,10 @@ const SERVICE_DETAILS: &[Field] = &[
     Field::UseDidForOutgoingCalls,
 ];
 
-/// How many operations `command` lowers to under `config`: the lowering as the throughput
-/// benchmark measures it, behind the crate's surface.
+/// How many operations `command` lowers to on the (first) PBX of `config`: the lowering as the
+/// throughput benchmark measures it, behind the crate's surface.
 pub fn operations(command: &Command, config: &Config) -> usize {
-    std::hint::black_box(lower(&command.action, &Settings::from_config(config))).len()
+    std::hint::black_box(lower(&command.action, &Settings::of(config.first_pbx()))).len()
 }
 
 /// The operations of one command, in the order they are sent.
