@@ -1,8 +1,6 @@
 //! `check` and `plan` through the binary: exit codes, diagnostics, what is (not) printed.
 
-use predicates::prelude::*;
-
-use crate::support::{hotelcare, text};
+use crate::support::{Test, hotelcare, text};
 
 const TRANSFER_CONFIG: &str = "scripts/vendor-example-transfer.toml";
 
@@ -32,73 +30,84 @@ fn check_accepts_the_vendor_examples() {
 
 #[test]
 fn plan_shows_the_vendor_check_in_and_check_out_with_transfer() {
-    let output = hotelcare()
+    Test::new()
+        .copy(TRANSFER_CONFIG)
+        .copy("scripts/vendor-example-transfer.hc")
         .args([
             "plan",
-            "scripts/vendor-example-transfer.hc",
+            "vendor-example-transfer.hc",
             "--config",
-            TRANSFER_CONFIG,
+            "vendor-example-transfer.toml",
         ])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let stdout = text(&output.stdout);
-    let (checkin, rest) = stdout.split_once("COS 1000 BLOCK").unwrap();
-    assert!(
-        checkin.contains(r#"Last Name="Solo", First Name="Alina""#),
-        "{checkin}"
-    );
-    assert!(
-        checkin.contains(r#"Directory Name="Solo,Alina""#),
-        "{checkin}"
-    );
-    assert!(
-        checkin.contains("COR Day=1, COR Night 1=1, COR Night 2=1"),
-        "{checkin}"
-    );
-    assert!(
-        checkin.contains(r#"DID Service Number="3000", Use DID for Outgoing Calls=on"#),
-        "{checkin}"
-    );
-    let checkout = rest.split_once("CHECKOUT 2000").unwrap().1;
-    assert!(
-        checkout.contains("read Service Profile  Service Label -> $1"),
-        "{checkout}"
-    );
-    assert!(
-        checkout.contains("COR Day=2, COR Night 1=2, COR Night 2=2, DID Service Number=empty"),
-        "{checkout}"
-    );
-    assert!(
-        checkout.contains("Last Name=$1.Service Label, First Name=empty"),
-        "{checkout}"
-    );
-    assert!(
-        checkout.contains("Directory Name=$1.Service Label"),
-        "{checkout}"
-    );
+        .stdout(r#"vendor-example-transfer.hc:4  CHECKIN 1000 "Solo,Alina" DID 3000
+   1000  CHECKIN   check DID 3000 is free (or already 1000's)
+   1000  CHECKIN   read Service Profile  Directory Name, Service Label -> $2
+   1000  CHECKIN   check room 1000 is vacant ($2)
+   1000  CHECKIN   set  User Profile     Last Name="Solo", First Name="Alina"
+   1000  CHECKIN   set  Service Profile  Directory Name="Solo,Alina"
+   1000  CHECKIN   set  Service Details  COR Day=1, COR Night 1=1, COR Night 2=1, DID Service Number="3000", Use DID for Outgoing Calls=on
+
+vendor-example-transfer.hc:5  COS 1000 BLOCK
+   1000  COS       set  Service Details  COR Day=2, COR Night 1=2, COR Night 2=2
+
+vendor-example-transfer.hc:6  MOVE 1000 2000
+   1000  MOVE      read User Profile     Last Name, First Name -> $1
+   1000  MOVE      read Service Profile  Directory Name, Service Label -> $2
+   1000  MOVE      read Service Details  COR Day, COR Night 1, COR Night 2, DID Service Number, Use DID for Outgoing Calls -> $3
+   2000  MOVE      read Service Profile  Directory Name, Service Label -> $4
+   1000  MOVE      read Wake-up Calls    Wake-up Times -> $5
+   1000  MOVE      check room 1000 has a guest ($2)
+   2000  MOVE      check room 2000 is vacant ($4)
+   1000  MOVE      set  Service Details  COR Day=2, COR Night 1=2, COR Night 2=2, DID Service Number=empty, Use DID for Outgoing Calls=off
+   1000  MOVE      set  User Profile     Last Name=$2.Service Label, First Name=empty
+   1000  MOVE      set  Service Profile  Directory Name=$2.Service Label
+   2000  MOVE      set  User Profile     Last Name=$1.Last Name, First Name=$1.First Name
+   2000  MOVE      set  Service Profile  Directory Name=$2.Directory Name
+   2000  MOVE      set  Service Details  COR Day=$3.COR Day, COR Night 1=$3.COR Night 1, COR Night 2=$3.COR Night 2, DID Service Number=$3.DID Service Number, Use DID for Outgoing Calls=$3.Use DID for Outgoing Calls
+   2000  MOVE      set  Wake-up Calls    Wake-up Times=$5.Wake-up Times
+
+vendor-example-transfer.hc:7  CHECKOUT 2000
+   2000  CHECKOUT  read Service Profile  Service Label -> $1
+   2000  CHECKOUT  set  Service Details  COR Day=2, COR Night 1=2, COR Night 2=2, DID Service Number=empty, Use DID for Outgoing Calls=off
+   2000  CHECKOUT  set  User Profile     Last Name=$1.Service Label, First Name=empty
+   2000  CHECKOUT  set  Service Profile  Directory Name=$1.Service Label
+
+"#)
+        .stderr("ok: 4 commands\n")
+        .run();
 }
 
 #[test]
 fn an_error_on_line_3_names_line_and_column_and_runs_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("bad.hc");
-    std::fs::write(
-        &script,
-        "CHECKIN 1000 \"Solo,Alina\"\nCOS 1000 BLOCK\nCOS 1000 GOLD\nCHECKOUT 1000\n",
-    )
-    .unwrap();
-    for subcommand in ["check", "plan"] {
-        hotelcare()
-            .arg(subcommand)
-            .arg(&script)
-            .args(["--config", TRANSFER_CONFIG])
-            .assert()
-            .code(1)
-            .stdout("")
-            .stderr(predicate::str::contains("bad.hc:3:10"))
-            .stderr(predicate::str::contains("unknown class of service `GOLD`"))
-            .stderr(predicate::str::contains("error: 1 error;"));
+    for (subcommand, nothing) in [
+        ("check", "nothing would be run"),
+        ("plan", "no operations are shown"),
+    ] {
+        Test::new()
+            .copy(TRANSFER_CONFIG)
+            .file(
+                "bad.hc",
+                "CHECKIN 1000 \"Solo,Alina\"\nCOS 1000 BLOCK\nCOS 1000 GOLD\nCHECKOUT 1000\n",
+            )
+            .args([
+                subcommand,
+                "bad.hc",
+                "--config",
+                "vendor-example-transfer.toml",
+            ])
+            .status(1)
+            .stderr(&format!(
+                "error: unknown class of service `GOLD`
+ --> bad.hc:3:10
+  |
+3 | COS 1000 GOLD
+  |          ^^^^ unknown level
+  |
+help: use ALLOW or BLOCK, or add the level to `[class_of_service]` in the configuration
+error: 1 error; {nothing}
+"
+            ))
+            .run();
     }
 }
 
@@ -135,75 +144,101 @@ fn raw_plan_escapes_xml_in_names() {
 
 #[test]
 fn errors_in_several_files_are_all_reported_and_nothing_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a.hc"), dir.path().join("b.hc"));
-    std::fs::write(&a, "CHECKIN 1000 \"x\" DID 3000\n").unwrap();
-    std::fs::write(&b, "CHECKIN 2000 \"y\" DID 3000\nMOVE 1 1\n").unwrap();
-    hotelcare()
-        .arg("plan")
-        .args([&a, &b])
-        .args(["--config", TRANSFER_CONFIG])
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(predicate::str::contains("b.hc:1:18"))
-        .stderr(predicate::str::contains(
-            "DID 3000 is already given to room 1000 (at ",
-        ))
-        .stderr(predicate::str::contains("a.hc:1) and not taken back"))
-        .stderr(predicate::str::contains("b.hc:2:8"))
-        .stderr(predicate::str::contains("error: 2 errors;"));
+    Test::new()
+        .copy(TRANSFER_CONFIG)
+        .file("a.hc", "CHECKIN 1000 \"x\" DID 3000\n")
+        .file("b.hc", "CHECKIN 2000 \"y\" DID 3000\nMOVE 1 1\n")
+        .args([
+            "plan",
+            "a.hc",
+            "b.hc",
+            "--config",
+            "vendor-example-transfer.toml",
+        ])
+        .status(1)
+        .stderr(r#"error: DID 3000 is already given to room 1000 (at a.hc:1) and not taken back
+ --> b.hc:1:18
+  |
+1 | CHECKIN 2000 "y" DID 3000
+  |                  ^^^^^^^^ still given to room 1000
+  |
+help: check out room 1000 or take its DID away (`DID 1000 NONE`) before giving the DID to another room
+error: `MOVE 1 1` moves a guest to the room they are in
+ --> b.hc:2:8
+  |
+2 | MOVE 1 1
+  |        ^ same room as the source
+  |
+help: name two different rooms: `MOVE from to`
+error: 2 errors; no operations are shown
+"#)
+        .run();
 }
 
 #[test]
 fn did_without_number_transfer_says_how_to_enable_it() {
-    hotelcare()
-        .args(["check", "-", "--config", "scripts/vendor-example.toml"])
-        .write_stdin("DID 1000 3000\n")
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("telephone number transfer is off"))
-        .stderr(predicate::str::contains(
-            "`enabled = true` under `[number_transfer]`",
-        ));
+    Test::new()
+        .copy("scripts/vendor-example.toml")
+        .args(["check", "-", "--config", "vendor-example.toml"])
+        .stdin("DID 1000 3000\n")
+        .status(1)
+        .stderr("error: a DID is given but telephone number transfer is off
+ --> <stdin>:1:10
+  |
+1 | DID 1000 3000
+  |          ^^^^ DID not allowed
+  |
+help: leave the DID out (or the whole `DID` command), or set `enabled = true` under `[number_transfer]` in the configuration
+error: 1 error; nothing would be run
+")
+        .run();
 }
 
 #[test]
 fn missing_script_is_named() {
-    hotelcare()
-        .args(["check", "no/such.hc"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("cannot read `no/such.hc`"));
+    Test::new()
+        .copy("scripts/vendor-example.toml")
+        .args(["check", "no/such.hc", "--config", "vendor-example.toml"])
+        .status(2)
+        .stderr("error: cannot read `no/such.hc`: No such file or directory (os error 2)\n")
+        .run();
 }
 
 #[test]
 fn bad_configuration_is_a_usage_error_naming_file_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("hotelcare.toml");
-    std::fs::write(&config, "[class_of_restriction]\nallow = 1\nblock = 200\n").unwrap();
-    hotelcare()
-        .args(["check", "scripts/vendor-example.hc", "--config"])
-        .arg(&config)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("hotelcare.toml:3:9"))
-        .stderr(predicate::str::contains(
-            "`class_of_restriction.block`: 200 is not a Class of Restriction",
-        ));
+    Test::new()
+        .copy("scripts/vendor-example.hc")
+        .file(
+            "hotelcare.toml",
+            "[class_of_restriction]\nallow = 1\nblock = 200\n",
+        )
+        .args(["check", "vendor-example.hc", "--config", "hotelcare.toml"])
+        .status(2)
+        .stderr("error: `class_of_restriction.block`: 200 is not a Class of Restriction; MiVB numbers them 1 to 96
+ --> hotelcare.toml:3:9
+  |
+3 | block = 200
+  |         ^^^ invalid value
+  |
+help: see `hotelcare.example.toml` for every key and its meaning
+")
+        .run();
 }
 
 #[test]
 fn warnings_do_not_stop_a_script() {
-    hotelcare()
-        .args(["check", "-", "--config", TRANSFER_CONFIG])
-        .write_stdin("CHECKIN 1000 \"Mustermann,Maximilian\"\n")
-        .assert()
-        .success()
-        .stderr(predicate::str::contains(
-            "warning: the name is longer than the PBX field Directory Name",
-        ))
-        .stderr(predicate::str::contains("ok: 1 command, 1 warning"));
+    Test::new()
+        .copy(TRANSFER_CONFIG)
+        .args(["check", "-", "--config", "vendor-example-transfer.toml"])
+        .stdin("CHECKIN 1000 \"Mustermann,Maximilian\"\n")
+        .stderr(r#"warning: the name is longer than the PBX field Directory Name (20 characters) and is cut to "Mustermann,Maximilia"
+ --> <stdin>:1:14
+  |
+1 | CHECKIN 1000 "Mustermann,Maximilian"
+  |              ^^^^^^^^^^^^^^^^^^^^^^^ kept as "Mustermann,Maximilia"
+ok: 1 command, 1 warning
+"#)
+        .run();
 }
 
 #[test]

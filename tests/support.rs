@@ -258,3 +258,99 @@ impl Drop for Service {
         }
     }
 }
+
+/// One run of `hotelcare` and everything it must print, compared whole (as casey/just's
+/// `Test`): the files it reads are written into a fresh directory, which is its working
+/// directory, and stdout, stderr and the exit status are each compared exactly. What is not
+/// said is expected empty (stdout, stderr) or 0 (the status), so a test states all of it, and a
+/// changed word anywhere in a message shows as a failing comparison, not as a substring that
+/// still matches. `$DIR` in an expectation stands for the directory, `$ROOT` for the repository.
+pub(crate) struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<std::ffi::OsString>,
+    stdin: Vec<u8>,
+    stdout: String,
+    stderr: String,
+    status: i32,
+}
+
+impl Test {
+    pub(crate) fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            args: Vec::new(),
+            stdin: Vec::new(),
+            stdout: String::new(),
+            stderr: String::new(),
+            status: 0,
+        }
+    }
+
+    /// Writes `contents` to `name` in the directory (bytes: a script need not be UTF-8).
+    pub(crate) fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Self {
+        std::fs::write(self.dir.path().join(name), contents).expect("a test file");
+        self
+    }
+
+    /// Copies the repository's `path` (`scripts/vendor-example.toml`) into the directory, under
+    /// its file name.
+    pub(crate) fn copy(self, path: &str) -> Self {
+        let name = Path::new(path).file_name().expect("a file name");
+        std::fs::copy(root().join(path), self.dir.path().join(name)).expect("a repository file");
+        self
+    }
+
+    pub(crate) fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub(crate) fn stdin(mut self, stdin: impl AsRef<[u8]>) -> Self {
+        self.stdin = stdin.as_ref().to_vec();
+        self
+    }
+
+    pub(crate) fn stdout(mut self, stdout: &str) -> Self {
+        stdout.clone_into(&mut self.stdout);
+        self
+    }
+
+    pub(crate) fn stderr(mut self, stderr: &str) -> Self {
+        stderr.clone_into(&mut self.stderr);
+        self
+    }
+
+    pub(crate) fn status(mut self, status: i32) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Runs the binary and compares. Returns the directory, for a look at what it left.
+    pub(crate) fn run(self) -> tempfile::TempDir {
+        let output = hotelcare()
+            .current_dir(self.dir.path())
+            .args(&self.args)
+            .write_stdin(self.stdin.clone())
+            .output()
+            .expect("the binary runs");
+        let dir = self.dir.path().to_string_lossy().into_owned();
+        let root = root().to_string_lossy().into_owned();
+        let shown = |bytes: &[u8]| text(bytes).replace(&dir, "$DIR").replace(&root, "$ROOT");
+        let (stdout, stderr) = (shown(&output.stdout), shown(&output.stderr));
+        assert_eq!(
+            (stdout.as_str(), stderr.as_str(), output.status.code()),
+            (
+                self.stdout.as_str(),
+                self.stderr.as_str(),
+                Some(self.status)
+            ),
+            "\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}"
+        );
+        self.dir
+    }
+}

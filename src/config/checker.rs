@@ -23,32 +23,29 @@ impl Checker<'_> {
         let fallback = Cor::new(1).expect("1 is a COR");
         let default_pms = file::MitelPmsSection::default();
         let pms_file = sections.mitel_pms.unwrap_or(&default_pms);
-        let cor = if pms {
-            CorConfig {
-                allow: self
-                    .rst(&format!("{prefix}mitel_pms.allow"), &pms_file.allow)
-                    .unwrap_or(fallback),
-                block: self
-                    .rst(&format!("{prefix}mitel_pms.block"), &pms_file.block)
-                    .unwrap_or(fallback),
-            }
+        let (allow, block) = if pms {
+            (
+                self.rst(&format!("{prefix}mitel_pms.allow"), &pms_file.allow),
+                self.rst(&format!("{prefix}mitel_pms.block"), &pms_file.block),
+            )
         } else {
-            CorConfig {
-                allow: self
-                    .cor(
-                        &format!("{prefix}class_of_restriction.allow"),
-                        &sections.cor.allow,
-                    )
-                    .unwrap_or(fallback),
-                block: self
-                    .cor(
-                        &format!("{prefix}class_of_restriction.block"),
-                        &sections.cor.block,
-                    )
-                    .unwrap_or(fallback),
-            }
+            (
+                self.cor(
+                    &format!("{prefix}class_of_restriction.allow"),
+                    &sections.cor.allow,
+                ),
+                self.cor(
+                    &format!("{prefix}class_of_restriction.block"),
+                    &sections.cor.block,
+                ),
+            )
         };
-        if cor.allow == cor.block {
+        let cor = CorConfig {
+            allow: allow.unwrap_or(fallback),
+            block: block.unwrap_or(fallback),
+        };
+        // Only two valid CORs can be the same: an invalid one has its own error already.
+        if allow.is_some() && allow == block {
             let (key, span) = if pms {
                 ("mitel_pms.block", pms_file.block.span())
             } else {
