@@ -192,7 +192,7 @@ fn per_room(driver: &Recording) -> BTreeMap<String, Vec<(u64, &'static str)>> {
 
 const DAY: &str = "COS 1 BLOCK\nCOS 2 BLOCK\nCHECKOUT 1\nCOS 3 ALLOW\nMOVE 2 4\nCHECKOUT 3\nCOS 1 ALLOW\nCHECKOUT 4\nCOS 5 BLOCK\nCOS 6 BLOCK\n";
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn same_room_in_order_other_rooms_at_once_and_transient_failures_retried() {
     let driver = Arc::new(Recording {
         flaky: Mutex::new(BTreeMap::from([(1, 2), (5, 1)])),
@@ -265,7 +265,7 @@ async fn a_refusal_fails_one_command_and_an_unreachable_pbx_queues_the_rest() {
     assert_eq!(kept, [11, 12]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_stop_in_the_middle_is_replayed_from_the_journal_with_what_was_kept() {
     let dir = tempfile::tempdir().unwrap();
     let driver = Arc::new(Recording {
