@@ -4,8 +4,10 @@
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::syntax::{CheckInOption, DidChoice, Spanned};
 use crate::lang::validate::checked::{DidRequest, Guest};
-use crate::lang::validate::limits;
+// The wires' rules: leaves of their folders, data and pure functions that import nothing.
 use crate::lang::validate::validator::Validator;
+use crate::pbx::mitel_pms::rules;
+use crate::pbx::mixml::rules as limits;
 
 impl Validator<'_> {
     /// An amount in the hotel's currency (`[charges] decimals` places at most).
@@ -67,7 +69,7 @@ impl Validator<'_> {
                     }
                 )
             });
-            let fitted = crate::lang::validate::pms_name::fit_name(&guest.last, &guest.first);
+            let fitted = rules::fit_name(&guest.last, &guest.first);
             if fitted.replaced {
                 warnings.push(Diagnostic::new(
                     DiagnosticKind::NameNotAscii {
@@ -80,7 +82,7 @@ impl Validator<'_> {
                 warnings.push(Diagnostic::new(
                     DiagnosticKind::NameTruncated {
                         field: "PMS name",
-                        limit: crate::lang::validate::pms_name::NAME_WIDTH,
+                        limit: rules::NAME_WIDTH,
                         kept: fitted.name.clone(),
                     },
                     text.span,

@@ -2,7 +2,7 @@
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::validate::checked::Guest;
-use crate::lang::validate::limits;
+use crate::pbx::mixml::rules as limits;
 
 impl Guest {
     /// Splits at the first comma and trims around it. `span` is the quoted name in the script,

@@ -6,8 +6,6 @@
 pub(super) mod checked;
 mod expect;
 mod guest;
-pub(crate) mod limits;
-pub(crate) mod pms_name;
 pub(super) mod validator;
 pub(crate) mod wakeup;
 

@@ -22,11 +22,11 @@ use crate::engine::{
     RecordField, RoomState, Run, StepHeader, StepResult, Stopped, Timing, Wire, WireError,
     WireEvents, WireFuture,
 };
-use crate::lang::validate::pms_name::fit_name;
 use crate::lang::validate::wakeup::{Wakeup, WakeupChange};
 use crate::lang::validate::{Action, CheckIn, Command, Flag, Guest};
 use crate::pbx::mitel_pms::frame::{Record, visible};
 use crate::pbx::mitel_pms::link::{Exchange, Link, LinkError, OnMessage, Say, Settings};
+use crate::pbx::mitel_pms::rules::fit_name;
 use crate::pbx::mitel_pms::unsolicited;
 
 /// What the records need from the configuration.
@@ -139,7 +139,7 @@ pub(crate) fn frames(
             record,
         });
     };
-    // ASCII, fitted to the NAM field as the script's check did (`validate::pms_name`; again
+    // ASCII, fitted to the NAM field as the script's check did (`rules.rs`; again
     // here for a guest the room state has from another configuration).
     let name = |guest: &Guest| fit_name(&guest.last, &guest.first).name;
     match action {

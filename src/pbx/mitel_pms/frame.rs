@@ -20,7 +20,7 @@ pub(crate) const ACK: u8 = 0x06;
 pub(crate) const NAK: u8 = 0x15;
 
 /// The name field: at most 21 characters with a comma, 20 without.
-pub(crate) const NAME_WIDTH: usize = crate::lang::validate::pms_name::NAME_WIDTH;
+pub(crate) const NAME_WIDTH: usize = crate::pbx::mitel_pms::rules::NAME_WIDTH;
 
 /// One record hotelcare sends.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,6 +10,7 @@ pub(crate) mod driver;
 pub(crate) mod frame;
 pub(crate) mod link;
 mod row;
+pub(crate) mod rules;
 pub(crate) mod unsolicited;
 
 pub(crate) use driver::MitelPmsDriver;

@@ -8,10 +8,10 @@
 use tokio::sync::mpsc;
 
 use crate::engine::{FlagChange, MaidStatus, WireError, WireEvent};
-use crate::lang::validate::pms_name::fit_name;
 use crate::pbx::mitel_pms::driver::PmsSettings;
 use crate::pbx::mitel_pms::frame::Record;
 use crate::pbx::mitel_pms::link::{Link, Say, say};
+use crate::pbx::mitel_pms::rules::fit_name;
 
 /// A message of the PBX, read.
 #[derive(Clone, Debug, PartialEq, Eq)]

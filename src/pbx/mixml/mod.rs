@@ -8,6 +8,7 @@ pub(crate) mod describe;
 pub(crate) mod driver;
 pub(crate) mod lower;
 mod row;
+pub(crate) mod rules;
 pub(crate) mod transport;
 pub(crate) mod wire;
 

@@ -1,6 +1,7 @@
 //! Guest names on the Mitel PMS interface: 7-bit ASCII, `Last,First` in a field of 21
 //! characters (20 without a comma). Checked with the script, so that the warnings come with it
-//! and the room state keeps the name the PBX got.
+//! and the room state keeps the name the PBX got. A leaf: `lang::validate` and this wire's
+//! records both fit names here, so this file imports nothing.
 
 /// The NAM record's name field.
 pub(crate) const NAME_WIDTH: usize = 21;

@@ -1,4 +1,6 @@
-//! What MiVB accepts in the fields hotelcare writes (BRIEF §13, `docs/mixml.md`).
+//! What MiVB accepts in the fields hotelcare writes (BRIEF §13, `docs/mixml.md`). A leaf: the
+//! script's validation (`lang::validate`) checks against these before anything is sent, so this
+//! file imports nothing.
 
 /// Directory Name (telephone directory): "Lastname,Firstname", at most 20 characters.
 pub(crate) const DIRECTORY_NAME: usize = 20;
