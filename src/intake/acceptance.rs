@@ -409,6 +409,27 @@ pub(crate) async fn accept_batch(
 mod tests {
     use super::*;
 
+    /// `accept` of a UTF-8 script on the built-in configuration.
+    async fn take(
+        journal: &Journal,
+        name: &str,
+        bytes: &[u8],
+        identity: Identity<'_>,
+        again: bool,
+    ) -> Result<(Vec<u64>, Checked), Refusal> {
+        let config = Config::builtin();
+        accept(
+            &config,
+            journal,
+            name,
+            bytes,
+            ScriptEncoding::default(),
+            identity,
+            again,
+        )
+        .await
+    }
+
     #[test]
     fn hashes_are_hex_sha256() {
         assert_eq!(
@@ -419,20 +440,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_script_is_accepted_whole_or_not_at_all_and_only_once() {
-        let config = Config::builtin();
         let journal = Journal::in_memory().unwrap();
         let bad = b"CHECKOUT 1000\nCOS 1000 GOLD\n";
-        match accept(
-            &config,
-            &journal,
-            "bad.hc",
-            bad,
-            ScriptEncoding::default(),
-            Identity::Content,
-            false,
-        )
-        .await
-        {
+        match take(&journal, "bad.hc", bad, Identity::Content, false).await {
             Err(Refusal::Invalid(checked)) => {
                 assert_eq!(checked.errors(), 1);
                 assert!(
@@ -449,47 +459,20 @@ mod tests {
             "nothing of it journaled"
         );
         let good = b"CHECKIN 1000 \"Solo,Alina\"\nCHECKOUT 1000\n";
-        let (seqs, _) = accept(
-            &config,
-            &journal,
-            "good.hc",
-            good,
-            ScriptEncoding::default(),
-            Identity::Content,
-            false,
-        )
-        .await
-        .unwrap();
+        let (seqs, _) = take(&journal, "good.hc", good, Identity::Content, false)
+            .await
+            .unwrap();
         assert_eq!(seqs.len(), 2);
         assert!(matches!(
-            accept(
-                &config,
-                &journal,
-                "again.hc",
-                good,
-                ScriptEncoding::default(),
-                Identity::Content,
-                false,
-            )
-            .await,
+            take(&journal, "again.hc", good, Identity::Content, false).await,
             Err(Refusal::Duplicate(_))
         ));
-        let (seqs, _) = accept(
-            &config,
-            &journal,
-            "again.hc",
-            good,
-            ScriptEncoding::default(),
-            Identity::Content,
-            true,
-        )
-        .await
-        .unwrap();
+        let (seqs, _) = take(&journal, "again.hc", good, Identity::Content, true)
+            .await
+            .unwrap();
         assert_eq!(seqs.len(), 2, "`again` accepts it");
     }
 
-    /// A spool file is one event: another name with the same content runs; the same file
-    /// again does not.
     /// The compiler shows the first 100 diagnostics of a script and counts the rest: an error
     /// after 100 warnings still refuses the script.
     #[test]
@@ -530,22 +513,14 @@ mod tests {
         }
     }
 
+    /// A spool file is one event: another name with the same content runs; the same file
+    /// again does not.
     #[tokio::test]
     async fn a_spool_files_identity_is_its_name_and_content() {
-        let config = Config::builtin();
         let journal = Journal::in_memory().unwrap();
         let event = b"CHECKOUT 1000\n";
-        let spooled = |name: &'static str| {
-            accept(
-                &config,
-                &journal,
-                name,
-                event,
-                ScriptEncoding::default(),
-                Identity::NamedContent,
-                false,
-            )
-        };
+        let spooled =
+            |name: &'static str| take(&journal, name, event, Identity::NamedContent, false);
         assert!(spooled("e2.hc").await.is_ok());
         assert!(spooled("e4.hc").await.is_ok(), "another event");
         assert!(matches!(spooled("e4.hc").await, Err(Refusal::Duplicate(_))));
@@ -577,28 +552,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_same_script_delivered_twice_at_once_is_accepted_once() {
-        let config = Config::builtin();
         let journal = Journal::in_memory().unwrap();
         let script = b"CHECKIN 1000 \"Solo,Alina\"\n";
         let (first, second) = tokio::join!(
-            accept(
-                &config,
-                &journal,
-                "a.hc",
-                script,
-                ScriptEncoding::default(),
-                Identity::Content,
-                false,
-            ),
-            accept(
-                &config,
-                &journal,
-                "b.hc",
-                script,
-                ScriptEncoding::default(),
-                Identity::Content,
-                false,
-            ),
+            take(&journal, "a.hc", script, Identity::Content, false),
+            take(&journal, "b.hc", script, Identity::Content, false),
         );
         let accepted = [first.is_ok(), second.is_ok()];
         assert_eq!(accepted.iter().filter(|ok| **ok).count(), 1, "{accepted:?}");

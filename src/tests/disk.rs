@@ -22,6 +22,19 @@ impl Disk {
         self.full.store(full, Ordering::SeqCst);
     }
 
+    /// Frees the disk and waits (at most 10 s) until `journal`, on it, is written again.
+    pub(crate) async fn empty(&self, journal: &Journal) {
+        self.fill(false);
+        let mut faults = journal.faults();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            faults.wait_for(Option::is_none),
+        )
+        .await
+        .expect("the journal is opened again within 10 s")
+        .expect("the journal's fault is told");
+    }
+
     /// A journal on this disk that gives up after `give_up`.
     pub(crate) fn journal(&self, give_up: std::time::Duration) -> Journal {
         let disk = self.clone();

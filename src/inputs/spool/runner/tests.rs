@@ -87,12 +87,7 @@ async fn a_file_waits_in_the_spool_while_the_journal_cannot_be_written() {
         0
     );
 
-    disk.fill(false);
-    let mut faults = journal.faults();
-    tokio::time::timeout(Duration::from_secs(10), faults.wait_for(Option::is_none))
-        .await
-        .unwrap()
-        .unwrap();
+    disk.empty(&journal).await;
     round(
         &config, &journal, &recorded, &attempts, &mut spool, &recorded,
     )
