@@ -35,7 +35,7 @@ pub use error::ConfigError;
 pub(crate) use interface::{Capabilities, Interface};
 pub(crate) use money::Money;
 pub(crate) use secret::Secret;
-pub(crate) use site::{MAIN, RoomRange, Site};
+pub(crate) use site::{MAIN, RoomRange, Site, WireSection};
 use sites::{Sections, Settings, base_dir, interface_of, named_sites, not_named_only, pbx_config};
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
@@ -170,8 +170,6 @@ pub(crate) struct PbxConfig {
     pub(crate) password: Password,
     pub(crate) timeout: Duration,
     pub(crate) trust: Trust,
-    /// The wire it is driven over.
-    pub(crate) interface: Interface,
     /// How often the wake-up report is read (which calls rang, and how they ended).
     pub(crate) wakeup_report: Duration,
     /// `host:port` of its SMDR port, when its calls are costed (`smdr = ...`).
@@ -509,7 +507,7 @@ impl Config {
                 cor,
                 levels,
                 number_transfer,
-                mitel_pms,
+                wire: WireSection::of(mitel_pms),
             }],
             run,
             simulator_rooms: file.simulator.rooms.as_ref().map(|p| base.join(p)),

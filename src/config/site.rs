@@ -24,18 +24,47 @@ pub(crate) struct Site {
     pub(crate) cor: CorConfig,
     pub(crate) levels: BTreeMap<String, Cor>,
     pub(crate) number_transfer: Option<NumberTransfer>,
-    pub(crate) mitel_pms: Option<MitelPmsConfig>,
+    /// The wire it is driven over, with that wire's own section.
+    pub(crate) wire: WireSection,
+}
+
+/// A PBX's wire and the settings only that wire has: one value, so that a PBX cannot have the
+/// section of a wire it is not driven over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WireSection {
+    /// hotelcare's MiXML model (its settings are the connection's, `[pbx]`).
+    Mixml,
+    /// The Mitel PMS protocol and its `[mitel_pms]` section.
+    MitelPms(MitelPmsConfig),
+}
+
+impl WireSection {
+    /// A PBX with `mitel_pms` settings is driven over that wire; one without, over MiXML.
+    pub(crate) fn of(mitel_pms: Option<MitelPmsConfig>) -> Self {
+        mitel_pms.map_or(Self::Mixml, Self::MitelPms)
+    }
+
+    pub(crate) fn interface(&self) -> Interface {
+        match self {
+            Self::Mixml => Interface::Mixml,
+            Self::MitelPms(_) => Interface::MitelPms,
+        }
+    }
+
+    /// The `[mitel_pms]` section, on that wire.
+    pub(crate) fn mitel_pms(&self) -> Option<&MitelPmsConfig> {
+        match self {
+            Self::Mixml => None,
+            Self::MitelPms(pms) => Some(pms),
+        }
+    }
 }
 
 impl Site {
     /// What this PBX's wire can do (the embedded simulator speaks MiXML).
     pub(crate) fn capabilities(&self) -> Capabilities {
-        let mut capabilities = self
-            .pbx
-            .as_ref()
-            .map_or(Interface::default(), |pbx| pbx.interface)
-            .capabilities();
-        if let Some(pms) = &self.mitel_pms {
+        let mut capabilities = self.wire.interface().capabilities();
+        if let WireSection::MitelPms(pms) = &self.wire {
             capabilities.rename = pms.nam_replace.is_some();
         }
         capabilities

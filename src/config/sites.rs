@@ -3,8 +3,8 @@
 
 use super::{
     BTreeMap, Checker, ConfigFile, Cor, CorConfig, Diagnostic, Duration, Interface, MitelPmsConfig,
-    NumberTransfer, Password, Path, PathBuf, PbxConfig, RoomRange, Secret, Site, Trust, file,
-    parse_fingerprint, server,
+    NumberTransfer, Password, Path, PathBuf, PbxConfig, RoomRange, Secret, Site, Trust,
+    WireSection, file, parse_fingerprint, server,
 };
 
 /// The wire a `[pbx]` table names (a wrong name is reported by `pbx_config`).
@@ -168,7 +168,7 @@ pub(super) fn named_sites(
                 cor: settings.cor,
                 levels: settings.levels,
                 number_transfer: settings.number_transfer,
-                mitel_pms: settings.mitel_pms,
+                wire: WireSection::of(settings.mitel_pms),
             },
             ranges,
         ));
@@ -238,7 +238,6 @@ pub(super) fn pbx_config(
                 3600,
             ) as u64),
             trust: Trust::System,
-            interface,
             wakeup_report: Duration::from_secs(30),
             smdr,
         };
@@ -326,7 +325,6 @@ pub(super) fn pbx_config(
         timeout: Duration::from_secs(timeout as u64),
         wakeup_report: Duration::from_secs(report as u64),
         trust,
-        interface,
         smdr,
     }
 }

@@ -59,7 +59,7 @@ impl Validator<'_> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<Guest> {
         let (mut guest, mut warnings) = expect_guest_free(text, diagnostics)?;
-        if self.site().mitel_pms.is_some() {
+        if self.site().wire.mitel_pms().is_some() {
             warnings.retain(|w| {
                 !matches!(
                     w.kind,
@@ -119,7 +119,7 @@ impl Validator<'_> {
             return None;
         };
         self.current = owner;
-        if let Some(pms) = &self.site().mitel_pms
+        if let Some(pms) = self.site().wire.mitel_pms()
             && room_text.len() > pms.extension_width
         {
             diagnostics.push(Diagnostic::new(

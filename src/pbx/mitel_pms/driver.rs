@@ -43,7 +43,7 @@ impl PmsSettings {
     /// The settings of the PBX `site`.
     pub(crate) fn of(site: &Site) -> Self {
         Self {
-            pms: site.mitel_pms.unwrap_or_default(),
+            pms: site.wire.mitel_pms().copied().unwrap_or_default(),
             block: site.cor.block.get(),
             rooms: site.rooms.clone(),
         }

@@ -278,7 +278,6 @@ pub(crate) fn simulator_pbx(
         password: Password::Given(Secret::new(password)),
         timeout,
         trust: pin.map_or(Trust::System, Trust::Pinned),
-        interface: crate::config::Interface::Mixml,
         // A simulator in this process: reading its report is cheap.
         wakeup_report: Duration::from_secs(5),
         smdr: None,
