@@ -286,3 +286,33 @@ fn the_example_configuration_is_valid_and_documents_every_key() {
         .assert()
         .success();
 }
+
+/// With several PBXs, a room none owns is that one error: nothing else of its line is checked
+/// against a PBX it is not on (the first PBX's missing number transfer, its wire's names).
+#[test]
+fn a_room_no_pbx_owns_is_its_only_error() {
+    Test::new()
+        .copy("examples/several-pbxs.toml")
+        .args(["check", "-", "--config", "several-pbxs.toml"])
+        .stdin("DID 9999 3001\nCHECKIN 9999 \"Müller,Jürgen\" COS LOCAL\n")
+        .status(1)
+        .stderr(
+            "error: room 9999 belongs to no configured PBX
+ --> <stdin>:1:5
+  |
+1 | DID 9999 3001
+  |     ^^^^ no PBX owns this room
+  |
+help: check the room number, or add it to the `rooms` of a PBX in the configuration (`annex` 5000-5199; `main-building` 1000-1999, 2050)
+error: room 9999 belongs to no configured PBX
+ --> <stdin>:2:9
+  |
+2 | CHECKIN 9999 \"Müller,Jürgen\" COS LOCAL
+  |         ^^^^ no PBX owns this room
+  |
+help: check the room number, or add it to the `rooms` of a PBX in the configuration (`annex` 5000-5199; `main-building` 1000-1999, 2050)
+error: 2 errors; nothing would be run
+",
+        )
+        .run();
+}

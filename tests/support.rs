@@ -265,6 +265,7 @@ impl Drop for Service {
 /// said is expected empty (stdout, stderr) or 0 (the status), so a test states all of it, and a
 /// changed word anywhere in a message shows as a failing comparison, not as a substring that
 /// still matches. `$DIR` in an expectation stands for the directory, `$ROOT` for the repository.
+#[must_use = "a Test checks nothing until it is `run()`"]
 pub(crate) struct Test {
     dir: tempfile::TempDir,
     args: Vec<std::ffi::OsString>,

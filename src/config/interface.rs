@@ -62,7 +62,7 @@ impl Interface {
                 interface: self,
                 did: false,
                 reads: false,
-                // Only with `[mitel_pms] nam_replace` (see `Config::capabilities`).
+                // Only with `[mitel_pms] nam_replace` (see `Site::capabilities`).
                 rename: true,
                 flags: true,
                 // `WKP` (`[mitel_pms] wakeup_code`); the protocol carries no result.

@@ -560,19 +560,12 @@ impl Config {
         names
     }
 
-    /// The level names that stand for `cor` on the PBX of `room` (on any PBX, for a room none
-    /// owns).
+    /// The level names that stand for `cor` on the PBX of `room`; none for a room no PBX owns
+    /// (a COR's names differ from PBX to PBX: the bare number is shown).
     pub(crate) fn level_names_in(&self, room: &str, cor: u8) -> Vec<String> {
-        if let Some(index) = self.pbx_of(room) {
-            return self.pbxs[index].level_names_of(cor);
-        }
-        let mut names = Vec::new();
-        for name in self.pbxs.iter().flat_map(|site| site.level_names_of(cor)) {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        names
+        self.pbx_of(room)
+            .map(|index| self.pbxs[index].level_names_of(cor))
+            .unwrap_or_default()
     }
 
     /// The name of the PBX; the first one's when there are several.

@@ -282,7 +282,8 @@ pub(crate) async fn run(
             .iter()
             .map(|site| (site.clone(), site.capabilities()))
             .collect();
-        let fallback = config.first_pbx().capabilities();
+        // A room no PBX owns: nothing held back here, so that validation refuses it by name.
+        let fallback = crate::config::Interface::default().capabilities();
         let link = crate::inputs::fias::link::Link {
             config: fias,
             wires: Arc::new(move |room: &crate::lang::syntax::Extension| {

@@ -7,8 +7,6 @@ use super::{
     ReadableTable, RoomState, SCRIPTS, TableDefinition, WriteTransaction, error,
 };
 
-/// A room's stored state; a record that does not read is an error naming the room, never a
-/// silent default (which would lose the guest's data).
 /// Writes `state` as the record of `room` (the counterpart of `decode_room`).
 pub(super) fn put_room(
     table: &mut redb::Table<'_, &str, &[u8]>,
@@ -22,6 +20,8 @@ pub(super) fn put_room(
     Ok(())
 }
 
+/// A room's stored state; a record that does not read is an error naming the room, never a
+/// silent default (which would lose the guest's data).
 pub(super) fn decode_room(room: &str, bytes: &[u8]) -> Result<RoomState, JournalError> {
     serde_json::from_slice(bytes).map_err(|e| {
         error(

@@ -128,8 +128,6 @@ impl Effect {
         self.rooms.push((room.clone(), view));
     }
 
-    /// The record's level: mapped, or (`default`) the configured default with a warning, or
-    /// left out with a warning.
     /// The class of service (`CS`) and the virtual number a change record sets, as commands.
     fn level_and_number(
         &mut self,
@@ -149,6 +147,8 @@ impl Effect {
         self.virtual_number(record, cx, room)
     }
 
+    /// The record's level: mapped, or (`default`) the configured default with a warning, or
+    /// left out with a warning.
     fn level(&mut self, record: &Record, cx: &Context<'_>, default: bool) -> Option<LevelName> {
         match fields::level(record, cx.config)? {
             Ok(level) => Some(level),

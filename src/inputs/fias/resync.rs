@@ -211,12 +211,11 @@ fn same_guest(state: &RoomState, reservation: Option<&str>, name: Option<&GuestN
     }
 }
 
-/// The COR of `level` on the PBX of `room`.
+/// The COR of `level` on the PBX of `room` (none for a room no PBX owns).
 fn level_cor(config: &Config, room: &Extension, level: &LevelName) -> Option<u8> {
     config
         .pbx_of(room.as_str())
-        .and_then(|index| config.pbxs.get(index))
-        .unwrap_or_else(|| config.first_pbx())
+        .and_then(|index| config.pbxs.get(index))?
         .levels
         .get(level.as_str())
         .map(|c| c.get())

@@ -112,10 +112,11 @@ fn replay(config: &Config, record: &Record, views: &mut HashMap<Extension, RoomV
         return format!("refused: {refusal}");
     }
     let capabilities = |room: &Extension| {
-        config
-            .pbx_of(room.as_str())
-            .map_or_else(|| config.first_pbx(), |i| &config.pbxs[i])
-            .capabilities()
+        config.pbx_of(room.as_str()).map_or_else(
+            // A room no PBX owns: validation refuses it by name (as the service does).
+            || crate::config::Interface::default().capabilities(),
+            |i| config.pbxs[i].capabilities(),
+        )
     };
     let view = |room: &Extension| views.get(room).cloned().unwrap_or_default();
     let mapped = map(

@@ -34,16 +34,14 @@ impl Validator<'_> {
         level: &Spanned<&str>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<crate::config::Cor> {
-        let found = self
-            .site()
-            .levels
-            .get(&level.node.to_ascii_uppercase())
-            .copied();
+        // A room no PBX owns has its error; its levels are not guessed.
+        let site = self.site()?;
+        let found = site.levels.get(&level.node.to_ascii_uppercase()).copied();
         if found.is_none() {
             diagnostics.push(Diagnostic::new(
                 DiagnosticKind::UnknownLevel {
                     level: level.node.to_owned(),
-                    known: self.site().level_names(),
+                    known: site.level_names(),
                 },
                 level.span,
             ));
@@ -59,7 +57,7 @@ impl Validator<'_> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<Guest> {
         let (mut guest, mut warnings) = expect_guest_free(text, diagnostics)?;
-        if self.site().wire.mitel_pms().is_some() {
+        if self.site().and_then(|site| site.wire.mitel_pms()).is_some() {
             warnings.retain(|w| {
                 !matches!(
                     w.kind,
@@ -119,7 +117,7 @@ impl Validator<'_> {
             return None;
         };
         self.current = owner;
-        if let Some(pms) = self.site().wire.mitel_pms()
+        if let Some(pms) = self.site().and_then(|site| site.wire.mitel_pms())
             && room_text.len() > pms.extension_width
         {
             diagnostics.push(Diagnostic::new(
@@ -151,7 +149,9 @@ impl Validator<'_> {
             ));
             return None;
         }
-        if self.site().number_transfer.is_some() {
+        // A room no PBX owns has its error; whether its PBX transfers numbers is not guessed.
+        let site = self.site()?;
+        if site.number_transfer.is_some() {
             Some(())
         } else {
             diagnostics.push(Diagnostic::new(
@@ -168,7 +168,7 @@ impl Validator<'_> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<DidRequest> {
         self.expect_number_transfer(did.span, diagnostics)?;
-        let range = self.site().number_transfer.as_ref()?.range;
+        let range = self.site()?.number_transfer.as_ref()?.range;
         match did.node {
             DidChoice::Auto => Some(DidRequest::Auto),
             DidChoice::Number(n) if range.contains(n) => Some(DidRequest::Number(n.to_owned())),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use crate::config::{Capabilities, Config, Site};
+use crate::config::{Capabilities, Config, Interface, Site};
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Span};
 use crate::lang::syntax::{self, DidChoice, LimitChoice, Spanned, Statement, WakeupChoice};
 use crate::lang::validate::checked::{Action, CheckIn, Command, DidRequest, Limit};
@@ -140,16 +140,20 @@ impl<'c> Validator<'c> {
         self.wakeups.insert(room.to_owned(), Vec::new());
     }
 
-    /// The PBX of the statement's room (the first, for a room no PBX owns).
-    pub(super) fn site(&self) -> &Site {
-        self.config
-            .pbxs
-            .get(self.current)
-            .unwrap_or_else(|| self.config.first_pbx())
+    /// The PBX of the statement's room: the only one when there is one (even for a room token
+    /// in error, so that the rest of the line is still checked); with several, `None` for a
+    /// room none owns (its error is told, and nothing is checked against a guessed PBX).
+    pub(super) fn site(&self) -> Option<&Site> {
+        match self.config.pbxs.as_slice() {
+            [only] => Some(only),
+            several => several.get(self.current),
+        }
     }
 
+    /// What the statement's PBX can do (everything, for a room no PBX owns: see `site`).
     pub(super) fn capabilities(&self) -> Capabilities {
-        self.site().capabilities()
+        self.site()
+            .map_or_else(|| Interface::default().capabilities(), Site::capabilities)
     }
 
     /// Whether the statement's room named a PBX (a room no PBX owns is reported as that; what
@@ -159,7 +163,8 @@ impl<'c> Validator<'c> {
     }
 
     pub(super) fn pbx_name(&self) -> &str {
-        &self.site().name
+        self.site()
+            .map_or(crate::config::NOT_CONFIGURED, |site| site.name.as_str())
     }
 
     /// Tells the validator which script the following statements come from.
@@ -177,7 +182,7 @@ impl<'c> Validator<'c> {
         line_offset: usize,
     ) -> Checked {
         let mut out = Checked::default();
-        // No PBX until a room token names one (`site` is then the first).
+        // No PBX until a room token names one.
         self.current = usize::MAX;
         let keyword = Span::new(
             statement.span.start,
@@ -227,7 +232,7 @@ impl<'c> Validator<'c> {
                 };
                 let cor = match cos_option {
                     Some(level) => self.expect_level(level, diagnostics),
-                    None => Some(self.site().cor.allow),
+                    None => self.site().map(|site| site.cor.allow),
                 };
                 let did = match did_option {
                     None => Some(None),
@@ -296,13 +301,14 @@ impl<'c> Validator<'c> {
                     ));
                     return None;
                 }
-                if self.config.pbx_of(&from_room) != self.config.pbx_of(&to_room)
+                if self.knows_pbx()
+                    && self.config.pbx_of(&from_room) != self.config.pbx_of(&to_room)
                     && let Some(Some(did)) = self.room_did.get(&from_room)
                 {
                     // `expect_room(to)` made the target PBX current.
                     let range = self
                         .site()
-                        .number_transfer
+                        .and_then(|site| site.number_transfer)
                         .filter(|_| self.capabilities().did)
                         .map(|nt| nt.range);
                     if !range.is_some_and(|range| range.contains(did)) {
