@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{Config, Site, Trust};
+use crate::config::{Config, Site, Trust, WireSection};
 use crate::support::fingerprint::format as format_fingerprint;
 
 /// One PBX's part of `.config`.
@@ -12,8 +12,17 @@ fn describe_pbx(site: &Site) -> String {
         out.push_str(&text);
         out.push('\n');
     };
-    match &site.pbx {
-        Some(pbx) => {
+    match (&site.pbx, &site.wire) {
+        (Some(pbx), WireSection::MitelPms(pms)) => line(format!(
+            "PBX: {} over the Mitel PMS protocol, timeout {} s; names NAM{}, renames {}, extensions {} digits",
+            pbx.server,
+            pbx.timeout.as_secs(),
+            pms.nam_add,
+            pms.nam_replace
+                .map_or_else(|| "off".to_owned(), |op| format!("NAM{op}")),
+            pms.extension_width
+        )),
+        (Some(pbx), WireSection::Mixml) => {
             let trust = match &pbx.trust {
                 Trust::System => "the system's trusted certificates".to_owned(),
                 Trust::CaFile(path) => format!("the CA file {}", path.display()),
@@ -26,7 +35,7 @@ fn describe_pbx(site: &Site) -> String {
                 pbx.timeout.as_secs()
             ));
         }
-        None => line("PBX: the embedded simulator".to_owned()),
+        (None, _) => line("PBX: the embedded simulator".to_owned()),
     }
     let levels: Vec<String> = site
         .levels
@@ -79,4 +88,34 @@ pub(crate) fn describe(config: &Config) -> String {
         config.run.log_dir.display()
     ));
     out.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each PBX with its own settings, in its wire's terms (none guessed from another).
+    #[test]
+    fn every_pbx_is_described_with_its_own_settings() {
+        let text = "[pbx.east]\nserver = \"mivb.example\"\nuser = \"hc\"\npassword_env = \"SECRET_PW\"\nrooms = [\"1000-1999\"]\n\n[pbx.east.number_transfer]\nenabled = true\nrange = \"3000-3009\"\n\n[pbx.west]\ninterface = \"mitel-pms\"\nserver = \"10.0.0.2:1752\"\nrooms = [\"2000-2999\"]\n";
+        let config = Config::parse(text, std::path::Path::new("/etc/hotelcare/h.toml")).unwrap();
+        let shown = describe(&config);
+        let base = std::path::Path::new("/etc/hotelcare");
+        assert_eq!(
+            shown,
+            format!(
+                "PBX `east`, rooms 1000-1999:
+  PBX: mivb.example as user `hc`, timeout 10 s, trusting the system's trusted certificates
+  class of restriction: allow 1, block 2; levels: ALLOW=1, BLOCK=2
+  number transfer: DIDs 3000-3009, signal extension to external on
+PBX `west`, rooms 2000-2999:
+  PBX: 10.0.0.2:1752 over the Mitel PMS protocol, timeout 10 s; names NAM1, renames off, extensions 5 digits
+  class of restriction: allow 2, block 0; levels: ALLOW=2, BLOCK=0
+  number transfer: off
+max concurrency 4, 5 attempts; state in {}, logs in {}",
+                base.join("state").display(),
+                base.join("logs").display()
+            )
+        );
+    }
 }
