@@ -100,6 +100,26 @@ pub(crate) enum Settled {
 /// A running command's signal: `None` while it runs.
 pub(crate) type Signal = watch::Receiver<Option<Settled>>;
 
+/// What those after a command wait for. On its rooms, for it to be settled: reported done (its
+/// completion durable), failed or held, so that a room's commands are shown one after the
+/// other. On a DID pool, for its completion to be applied: a command on another room may run
+/// while the completion is made durable, and they share the fsync (a kill before it loses the
+/// completion only with everything journaled after it, so a retry repeats them in order).
+#[derive(Clone)]
+pub(crate) struct Signals {
+    pub(crate) settled: Signal,
+    pub(crate) applied: Signal,
+}
+
+impl Signals {
+    fn of(&self, key: &Key) -> &Signal {
+        match key {
+            Key::Room(_) => &self.settled,
+            Key::Dids(_) => &self.applied,
+        }
+    }
+}
+
 /// The commands of the current run that have not settled, per key.
 #[derive(Default)]
 pub(crate) struct Tracker {
@@ -112,7 +132,7 @@ impl Tracker {
         &mut self,
         seq: u64,
         keys: &[(Key, Access)],
-        signal: &Signal,
+        signals: &Signals,
     ) -> Vec<Signal> {
         let mut wait = Vec::new();
         for (key, access) in keys {
@@ -134,7 +154,7 @@ impl Tracker {
                     wait.push(s.clone());
                 }
             }
-            list.push((seq, *access, signal.clone()));
+            list.push((seq, *access, signals.of(key).clone()));
         }
         wait
     }
@@ -145,6 +165,15 @@ mod tests {
     use super::*;
     use crate::config::Cor;
     use crate::lang::validate::Guest;
+
+    impl Signals {
+        fn same(signal: &Signal) -> Self {
+            Self {
+                settled: signal.clone(),
+                applied: signal.clone(),
+            }
+        }
+    }
 
     fn checkout(room: &str) -> Action {
         Action::CheckOut { room: room.into() }
@@ -176,7 +205,7 @@ mod tests {
             let (tx, rx) = watch::channel(None);
             waits.push(
                 tracker
-                    .admit(i as u64, &accesses(action, nt, &[0]), &rx)
+                    .admit(i as u64, &accesses(action, nt, &[0]), &Signals::same(&rx))
                     .len(),
             );
             senders.push(tx);
@@ -194,18 +223,18 @@ mod tests {
         let (_tx, rx) = watch::channel(None);
         assert!(
             tracker
-                .admit(1, &accesses(&give("1"), true, &[0]), &rx)
+                .admit(1, &accesses(&give("1"), true, &[0]), &Signals::same(&rx))
                 .is_empty()
         );
         assert!(
             tracker
-                .admit(2, &accesses(&give("2"), true, &[1]), &rx)
+                .admit(2, &accesses(&give("2"), true, &[1]), &Signals::same(&rx))
                 .is_empty(),
             "another pool"
         );
         assert_eq!(
             tracker
-                .admit(3, &accesses(&give("3"), true, &[0]), &rx)
+                .admit(3, &accesses(&give("3"), true, &[0]), &Signals::same(&rx))
                 .len(),
             1,
             "same pool"
@@ -220,23 +249,23 @@ mod tests {
         };
         let mut tracker = Tracker::default();
         let (held, rx) = watch::channel(None);
-        tracker.admit(1, &accesses(&give("1"), true, &[0]), &rx);
+        tracker.admit(1, &accesses(&give("1"), true, &[0]), &Signals::same(&rx));
         held.send_replace(Some(Settled::Held));
         let (_tx, rx2) = watch::channel(None);
         assert_eq!(
             tracker
-                .admit(2, &accesses(&give("2"), true, &[0]), &rx2)
+                .admit(2, &accesses(&give("2"), true, &[0]), &Signals::same(&rx2))
                 .len(),
             1,
             "it waits for (and is held behind) the queued one"
         );
         let mut other = Tracker::default();
         let (done, rx3) = watch::channel(None);
-        other.admit(1, &accesses(&give("1"), true, &[0]), &rx3);
+        other.admit(1, &accesses(&give("1"), true, &[0]), &Signals::same(&rx3));
         done.send_replace(Some(Settled::Finished));
         assert!(
             other
-                .admit(2, &accesses(&give("2"), true, &[0]), &rx3)
+                .admit(2, &accesses(&give("2"), true, &[0]), &Signals::same(&rx3))
                 .is_empty()
         );
     }
@@ -301,15 +330,19 @@ mod tests {
         };
         let mut tracker = Tracker::default();
         let (held, first) = watch::channel(None);
-        tracker.admit(1, &accesses(&give("1"), true, &[0]), &first);
+        tracker.admit(1, &accesses(&give("1"), true, &[0]), &Signals::same(&first));
         held.send_replace(Some(Settled::Held));
         let (second_tx, second) = watch::channel(None);
-        let waits = tracker.admit(2, &accesses(&give("2"), true, &[0]), &second);
+        let waits = tracker.admit(
+            2,
+            &accesses(&give("2"), true, &[0]),
+            &Signals::same(&second),
+        );
         assert_eq!(waits.len(), 1);
         // The second is held because the first was: so is the third, through the second.
         second_tx.send_replace(Some(Settled::Held));
         let (_, third) = watch::channel(None);
-        let waits = tracker.admit(3, &accesses(&give("3"), true, &[0]), &third);
+        let waits = tracker.admit(3, &accesses(&give("3"), true, &[0]), &Signals::same(&third));
         assert_eq!(waits.len(), 1);
         assert_eq!(*waits[0].borrow(), Some(Settled::Held));
     }
@@ -329,12 +362,20 @@ mod tests {
     fn settled_commands_are_not_waited_for() {
         let mut tracker = Tracker::default();
         let (tx, rx) = watch::channel(None);
-        tracker.admit(1, &accesses(&checkout("1"), false, &[0]), &rx);
+        tracker.admit(
+            1,
+            &accesses(&checkout("1"), false, &[0]),
+            &Signals::same(&rx),
+        );
         tx.send_replace(Some(Settled::Finished));
         let (_, rx2) = watch::channel(None);
         assert!(
             tracker
-                .admit(2, &accesses(&checkout("1"), false, &[0]), &rx2)
+                .admit(
+                    2,
+                    &accesses(&checkout("1"), false, &[0]),
+                    &Signals::same(&rx2)
+                )
                 .is_empty()
         );
     }

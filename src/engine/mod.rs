@@ -47,7 +47,7 @@ pub(crate) use wire::{
 use crate::config::RetryPolicy;
 use crate::lang::validate::wakeup::WakeupChange;
 use crate::lang::validate::{Action, Command};
-use conflicts::{Settled, Tracker, accesses};
+use conflicts::{Settled, Signals, Tracker, accesses};
 use journal::WakeupAnswer;
 
 /// How the engine runs.
@@ -465,7 +465,8 @@ impl Engine {
                 while let Some(finished) = tasks.try_join_next() {
                     tally(report, finished);
                 }
-                let (settle, signal) = watch::channel(None);
+                let (settle, settled) = watch::channel(None);
+                let (apply, applied) = watch::channel(None);
                 let routes = self.inner.pbxs.route(&entry.command.action);
                 let mut pools: Vec<usize> = routes
                     .iter()
@@ -476,7 +477,7 @@ impl Engine {
                 let waits = tracker.admit(
                     entry.seq,
                     &accesses(&entry.command.action, number_transfer, &pools),
-                    &signal,
+                    &Signals { settled, applied },
                 );
                 self.inner
                     .shared
@@ -510,7 +511,15 @@ impl Engine {
                                 permits.push(semaphore.acquire().await.expect("never closed"));
                             }
                         }
-                        inner.run(entry, &routes).await
+                        inner
+                            .run(entry, &routes, || {
+                                // Its completion is applied: the PBX's slot is free, and the
+                                // commands on other rooms waiting for it may run while it is
+                                // made durable.
+                                permits.clear();
+                                apply.send_replace(Some(Settled::Finished));
+                            })
+                            .await
                     };
                     inner
                         .shared
@@ -518,10 +527,12 @@ impl Engine {
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .remove(&entry_seq);
-                    settle.send_replace(Some(match outcome {
+                    let settled = match outcome {
                         Outcome::Queued { .. } => Settled::Held,
                         Outcome::Done | Outcome::Failed { .. } => Settled::Finished,
-                    }));
+                    };
+                    apply.send_replace(Some(settled));
+                    settle.send_replace(Some(settled));
                     (origin, outcome)
                 });
             }
@@ -655,8 +666,10 @@ impl Shared {
 }
 
 impl Inner {
-    /// Executes one command and records the result in the journal.
-    async fn run(&self, entry: Entry, routes: &[usize]) -> Outcome {
+    /// Executes one command and records the result in the journal. `applied` is called once
+    /// a done command's completion is applied, before it is durable; it is reported done only
+    /// once it is.
+    async fn run(&self, entry: Entry, routes: &[usize], applied: impl FnOnce()) -> Outcome {
         let shared = &self.shared;
         let refused = preconditions::refusal(
             &entry.command.action,
@@ -692,7 +705,16 @@ impl Inner {
             Ok(done) => {
                 let block_cor = self.pbxs.block_cor(entry.command.action.room());
                 let (states, flags) = shared.room_states(&entry, &done, block_cor);
-                let recorded = shared.journal.complete(&entry, states, flags).await;
+                let recorded = match shared.journal.complete(&entry, states, flags).await {
+                    Ok(synced) => {
+                        applied();
+                        match synced {
+                            Some(synced) => Journal::synced(synced).await,
+                            None => Ok(()),
+                        }
+                    }
+                    Err(error) => Err(error),
+                };
                 if let Some((room, at)) = &booked
                     && !self.pbxs.reports_wakeups(room)
                 {

@@ -2,7 +2,7 @@
 //! on device" while `full` is set, and which outlives the database opened on it (so that the
 //! journal can open it again, as it opens its file again).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use redb::StorageBackend;
@@ -14,6 +14,7 @@ use crate::engine::Journal;
 pub(crate) struct Disk {
     bytes: Arc<RwLock<Vec<u8>>>,
     full: Arc<AtomicBool>,
+    syncs: Arc<AtomicUsize>,
 }
 
 impl Disk {
@@ -35,8 +36,22 @@ impl Disk {
         .expect("the journal's fault is told");
     }
 
+    /// The fsyncs it was asked for so far.
+    pub(crate) fn syncs(&self) -> usize {
+        self.syncs.load(Ordering::SeqCst)
+    }
+
     /// A journal on this disk that gives up after `give_up`.
     pub(crate) fn journal(&self, give_up: std::time::Duration) -> Journal {
+        self.journal_grouping(give_up, std::time::Duration::from_millis(4))
+    }
+
+    /// A journal on this disk whose completions wait at most `window` for an fsync.
+    pub(crate) fn journal_grouping(
+        &self,
+        give_up: std::time::Duration,
+        window: std::time::Duration,
+    ) -> Journal {
         let disk = self.clone();
         Journal::on_storage(
             Arc::new(move || {
@@ -45,6 +60,7 @@ impl Disk {
                     .map_err(|e| crate::engine::JournalError::Other(e.to_string()))
             }),
             give_up,
+            window,
         )
         .expect("a journal on an empty disk")
     }
@@ -93,6 +109,7 @@ impl StorageBackend for Disk {
     }
 
     fn sync_data(&self) -> std::io::Result<()> {
+        self.syncs.fetch_add(1, Ordering::SeqCst);
         self.refuse()
     }
 

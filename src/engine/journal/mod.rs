@@ -44,7 +44,8 @@ use file::{
     apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, encode,
     has_data, in_use, open_file, put_room, stored_format,
 };
-use writer::{Job, Request, Storage, Writer, group_commit};
+pub(crate) use writer::Synced;
+use writer::{GROUP_WINDOW, Job, Request, Storage, When, Writer, group_commit};
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -299,17 +300,19 @@ impl Journal {
             let path = path.clone();
             Arc::new(move || open_file(&path))
         };
-        Self::start(db, Some(path), Some(opener), fault::GIVE_UP)
+        Self::start(db, Some(path), Some(opener), fault::GIVE_UP, GROUP_WINDOW)
     }
 
     /// A journal on storage of the caller's (a test's failing disk): `opener` opens it, again
-    /// after a fault; the service would give up after `give_up`.
+    /// after a fault; the service would give up after `give_up`; a completion waits at most
+    /// `window` for an fsync.
     #[cfg(test)]
     pub(crate) fn on_storage(
         opener: fault::Opener,
         give_up: std::time::Duration,
+        window: std::time::Duration,
     ) -> Result<Self, JournalError> {
-        Self::start(opener()?, None, Some(opener), give_up)
+        Self::start(opener()?, None, Some(opener), give_up, window)
     }
 
     /// What is wrong with the journal's storage, if anything (`/v1/health`).
@@ -327,7 +330,7 @@ impl Journal {
         let db = redb::Builder::new()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(|e| error("cannot create an in-memory journal", e))?;
-        Self::start(db, None, None, fault::GIVE_UP)
+        Self::start(db, None, None, fault::GIVE_UP, GROUP_WINDOW)
     }
 
     fn start(
@@ -335,6 +338,7 @@ impl Journal {
         path: Option<PathBuf>,
         opener: Option<fault::Opener>,
         give_up: std::time::Duration,
+        window: std::time::Duration,
     ) -> Result<Self, JournalError> {
         {
             let txn = db.begin_write().map_err(|e| error("journal", e))?;
@@ -359,6 +363,7 @@ impl Journal {
             opener,
             health: Arc::clone(&health),
             give_up,
+            window,
         };
         let thread = thread::Builder::new()
             .name("journal-writer".into())
@@ -383,7 +388,30 @@ impl Journal {
 
     /// Runs `job` in a write transaction, grouped with others, durable when this returns.
     async fn write(&self, job: Job) -> Result<(), JournalError> {
-        self.ask_writer(|reply| Request::Write(job, reply)).await
+        let synced = self
+            .ask_writer(|reply| Request::Write(job, When::Durable, reply))
+            .await?;
+        match synced {
+            Some(synced) => Self::synced(synced).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `job` in a write transaction, grouped with others; applied (every reader sees it)
+    /// when this returns, durable when what it returns says so (`Journal::synced`), within a
+    /// few milliseconds (`writer::GROUP_WINDOW`).
+    async fn apply(&self, job: Job) -> Result<Option<Synced>, JournalError> {
+        self.ask_writer(|reply| Request::Write(job, When::Applied, reply))
+            .await
+    }
+
+    /// Waits until a write that `apply` answered is durable.
+    pub(crate) async fn synced(synced: Synced) -> Result<(), JournalError> {
+        synced.await.unwrap_or_else(|_| {
+            Err(JournalError::Other(
+                "the journal writer stopped before the write reached the disk".into(),
+            ))
+        })
     }
 
     /// Rewrites the journal file with only what is live (see `compact`), while it stays open:
@@ -394,10 +422,10 @@ impl Journal {
     }
 
     /// Hands the writer thread a request and waits for its answer.
-    async fn ask_writer(
+    async fn ask_writer<T>(
         &self,
-        request: impl FnOnce(oneshot::Sender<Result<(), JournalError>>) -> Request,
-    ) -> Result<(), JournalError> {
+        request: impl FnOnce(oneshot::Sender<Result<T, JournalError>>) -> Request,
+    ) -> Result<T, JournalError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || JournalError::Other("the journal writer has stopped".into());
         self.writer
@@ -574,13 +602,17 @@ impl Journal {
 
     /// Deletes a done command and records how its rooms stand. A room's flags are what was
     /// written last (the PBX's reports and the FIAS link's sharers may land while the command
-    /// ran): only `flags`, the ones the command changed, are applied over them.
+    /// ran): only `flags`, the ones the command changed, are applied over them. Applied when
+    /// this returns: commands after it may run; durable once what it returns says so (`synced`),
+    /// and only then may the command be reported done. A kill before loses the completion
+    /// only together with everything journaled after it, so a retry repeats the commands in
+    /// their order.
     pub(crate) async fn complete(
         &self,
         entry: &Entry,
         states: Vec<(String, RoomState)>,
         flags: FlagChanges,
-    ) -> Result<(), JournalError> {
+    ) -> Result<Option<Synced>, JournalError> {
         let seq = entry.seq;
         let rooms: Vec<String> = match &entry.command.action {
             // A query changes nothing: it cannot make an older failed command obsolete.
@@ -589,7 +621,7 @@ impl Journal {
         };
         // The credit limit a check-in gives its stay, or a `LIMIT` sets.
         let (limit, set_limit) = entry.command.action.limit();
-        self.write(Box::new(move |txn| {
+        self.apply(Box::new(move |txn| {
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             table.remove(seq).map_err(|e| error("journal", e))?;
             let mut done = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;

@@ -401,3 +401,87 @@ async fn a_page_of_the_queue_has_its_commands_and_the_counts_of_the_whole() {
     assert_eq!(seqs(&odd), [1, 3, 5]);
     assert_eq!((odd.pending, odd.failed, odd.more, odd.all), (3, 0, 0, 5));
 }
+
+/// A completion is answered once applied, and told durable only once an fsync covers it: the
+/// next write that must be durable (the next command's kept reads), which it shares, or an
+/// fsync of its own when the window has passed. If the disk fails first, it is never told
+/// durable (its command is not reported done) and the command is still pending once the
+/// journal is opened again.
+#[tokio::test]
+async fn a_completion_shares_the_next_fsync_and_is_durable_only_with_it() {
+    let disk = crate::tests::disk::Disk::default();
+    let hour = std::time::Duration::from_secs(3600);
+    let journal = disk.journal_grouping(hour, hour);
+    let seqs = journal
+        .append(vec![command("1"), command("2"), command("3")])
+        .await
+        .unwrap();
+    let first = journal.get(seqs[0]).unwrap().unwrap();
+    let syncs = disk.syncs();
+    let mut synced = journal
+        .complete(&first, Vec::new(), Vec::new())
+        .await
+        .unwrap()
+        .expect("answered before its fsync");
+    assert_eq!(disk.syncs(), syncs, "no fsync of its own");
+    assert!(synced.try_recv().is_err(), "not durable yet");
+    assert!(
+        journal.get(seqs[0]).unwrap().is_none(),
+        "applied: readers see it"
+    );
+    let mut second = journal.get(seqs[1]).unwrap().unwrap();
+    second.kept = serde_json::json!("read before writing");
+    journal.update(&second).await.unwrap();
+    assert!(
+        matches!(synced.try_recv(), Ok(Ok(()))),
+        "durable with the write after it"
+    );
+    assert_eq!(disk.syncs(), syncs + 1, "one fsync for both");
+
+    let synced = journal
+        .complete(&second, Vec::new(), Vec::new())
+        .await
+        .unwrap()
+        .expect("answered before its fsync");
+    disk.fill(true);
+    let lost = journal.compact_now().await;
+    assert!(lost.is_err(), "the disk is full");
+    assert!(
+        Journal::synced(synced).await.is_err(),
+        "never told durable: its fsync failed"
+    );
+    disk.empty(&journal).await;
+    let pending: Vec<u64> = journal.entries().unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(
+        pending,
+        [seqs[1], seqs[2]],
+        "the completion that did not reach the disk is lost, its command still pending"
+    );
+}
+
+/// Nothing after it: a completion's own fsync comes once the window has passed.
+#[tokio::test]
+async fn a_completion_alone_is_made_durable_within_the_window() {
+    let disk = crate::tests::disk::Disk::default();
+    let journal = disk.journal_grouping(
+        std::time::Duration::from_secs(3600),
+        std::time::Duration::from_millis(20),
+    );
+    let seqs = journal.append(vec![command("1")]).await.unwrap();
+    let first = journal.get(seqs[0]).unwrap().unwrap();
+    let synced = journal
+        .complete(&first, Vec::new(), Vec::new())
+        .await
+        .unwrap()
+        .expect("answered before its fsync");
+    tokio::time::timeout(std::time::Duration::from_secs(10), Journal::synced(synced))
+        .await
+        .expect("made durable by itself")
+        .expect("durable");
+    drop(journal);
+    let journal = disk.journal(std::time::Duration::from_secs(3600));
+    assert!(
+        journal.entries().unwrap().is_empty(),
+        "done, also after reopening"
+    );
+}
