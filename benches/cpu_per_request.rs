@@ -6,6 +6,11 @@
 //! yet waited for keeps its final times), in clock ticks of 10 ms; each phase costs hundreds of
 //! ticks, so the figure is good to a few per cent. Best of three runs.
 //!
+//! Beside it, the floor: what a bare client (reqwest, the same TLS, a kept-alive connection)
+//! pays per HTTPS request to the same simulator, one at a time and 16 at a time, measured the
+//! same way on this process: the kernel's, TLS's and HTTP's share of any request on this
+//! machine, which no change to hotelcare can go below.
+//!
 //! `cargo bench --bench cpu_per_request` (about a minute). `HOTELCARE_BENCH_ROOMS=300` for a
 //! shorter run; `HOTELCARE_BENCH_RUNS=1` for one run.
 
@@ -36,9 +41,10 @@ fn main() {
     let runs: usize = support::count("HOTELCARE_BENCH_RUNS", 3);
     let phases = ["check-ins", "moves", "check-outs"];
     let mut best = [f64::MAX; 3];
+    let mut floors = [f64::MAX; 2];
     println!("hotelcare's CPU per PBX request (`hotelcare run`, simulator in its own process)");
     for run in 1..=runs {
-        let measured = one_run(rooms);
+        let (measured, floor) = one_run(rooms);
         let mut line = format!("  run {run}:");
         for (index, (name, phase)) in phases.iter().zip(&measured).enumerate() {
             let per_request = phase.cpu.as_secs_f64() * 1e6 / phase.requests as f64;
@@ -52,12 +58,84 @@ fn main() {
             );
         }
         println!("{line}");
+        println!(
+            "         floor (a bare client): one at a time {:.1} µs, 16 at a time {:.1} µs a request",
+            floor[0], floor[1]
+        );
+        floors[0] = floors[0].min(floor[0]);
+        floors[1] = floors[1].min(floor[1]);
     }
     let mut line = "  best:".to_owned();
     for (name, best) in phases.iter().zip(best) {
         let _ = write!(line, "  {name} {best:.1} µs");
     }
+    let _ = write!(
+        line,
+        "  (floor: {:.1} µs one at a time, {:.1} µs 16 at a time)",
+        floors[0], floors[1]
+    );
     println!("{line}");
+}
+
+/// Requests of the floor's bare client, at each concurrency.
+const FLOOR_REQUESTS: usize = 10_000;
+
+/// The CPU a bare client spends per HTTPS request to the simulator at `address`, `concurrency`
+/// at a time over kept-alive connections, on a runtime of one thread (as `hotelcare run`'s):
+/// this process's CPU time, in µs per request.
+fn floor(address: &str, concurrency: usize) -> f64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls((*rustls_connector()).clone())
+        .http1_only()
+        .no_proxy()
+        .build()
+        .expect("a client");
+    let url = reqwest::Url::parse(&format!("https://{address}/_sim/stats")).expect("a URL");
+    runtime.block_on(async {
+        let one = |client: reqwest::Client, url: reqwest::Url| async move {
+            let answer = client.get(url).send().await.expect("an answer");
+            answer.bytes().await.expect("a body");
+        };
+        // Connections opened (and TLS handshakes done) before the measure.
+        let warm: Vec<_> = (0..concurrency)
+            .map(|_| tokio::spawn(one(client.clone(), url.clone())))
+            .collect();
+        for task in warm {
+            task.await.expect("warm-up");
+        }
+        let before = own_cpu();
+        let per_task = FLOOR_REQUESTS / concurrency;
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move {
+                    for _ in 0..per_task {
+                        one(client.clone(), url.clone()).await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("requests");
+        }
+        own_cpu().saturating_sub(before).as_secs_f64() * 1e6 / (per_task * concurrency) as f64
+    })
+}
+
+/// This process's CPU time so far (user + system), from `/proc/self/stat`.
+fn own_cpu() -> Duration {
+    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = text
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let tick = |index: usize| fields.get(index).and_then(|f| f.parse::<u64>().ok());
+    let ticks = tick(11).zip(tick(12)).map_or(0, |(user, system)| user + system);
+    Duration::from_secs_f64(ticks as f64 / TICKS)
 }
 
 /// One phase's cost.
@@ -67,7 +145,7 @@ struct Phase {
     wall: Duration,
 }
 
-fn one_run(rooms: u32) -> Vec<Phase> {
+fn one_run(rooms: u32) -> (Vec<Phase>, [f64; 2]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path();
     // Rooms 10000.. are checked in, moved to 20000.., checked out there.
@@ -133,9 +211,10 @@ fn one_run(rooms: u32) -> Vec<Phase> {
             wall,
         });
     }
+    let floor = [floor(&address, 1), floor(&address, 16)];
     let _ = simulator.kill();
     let _ = simulator.wait();
-    phases
+    (phases, floor)
 }
 
 /// `hotelcare sim` on a free port, its certificate in `dir/sim.pem`; its address.
