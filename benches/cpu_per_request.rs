@@ -134,7 +134,9 @@ fn own_cpu() -> Duration {
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
     let tick = |index: usize| fields.get(index).and_then(|f| f.parse::<u64>().ok());
-    let ticks = tick(11).zip(tick(12)).map_or(0, |(user, system)| user + system);
+    let ticks = tick(11)
+        .zip(tick(12))
+        .map_or(0, |(user, system)| user + system);
     Duration::from_secs_f64(ticks as f64 / TICKS)
 }
 

@@ -16,6 +16,8 @@ pub(crate) enum Key {
     /// The DID assignments of one DID pool (with number transfer on): a PBX's, or those of
     /// PBXs whose number transfer ranges overlap (`Driver::did_pool`).
     Dids(usize),
+    /// One DID of a pool, as check-ins that claim DIDs hold it (`Access::Claim`).
+    Did(usize, String),
 }
 
 /// How a command uses a key.
@@ -23,23 +25,44 @@ pub(crate) enum Key {
 pub(crate) enum Access {
     /// Only takes DIDs away (check-out, `DID x NONE`): such commands do not affect each other.
     Release,
-    /// Anything else, including every command that gives a DID: it may depend on which DIDs are
-    /// free, so it runs alone among DID-changing commands.
+    /// A check-in that names its DID: it gives its room that DID and takes away the one the
+    /// room had. Such check-ins do not affect each other as long as they touch different DIDs,
+    /// so each also holds those two DIDs alone (`Key::Did`), and they run together.
+    Claim,
+    /// Anything else, including every command that lets the PBX choose a DID: it may depend on
+    /// which DIDs are free, so it runs alone among DID-changing commands.
     Exclusive,
 }
 
 impl Access {
     fn compatible(self, other: Access) -> bool {
-        self == Access::Release && other == Access::Release
+        matches!(
+            (self, other),
+            (Access::Release, Access::Release) | (Access::Claim, Access::Claim)
+        )
     }
 }
 
-/// The keys of a command whose PBXs have the DID pools `pools`. Without number transfer nothing
+/// What is known of the DID of a check-in's room when it is admitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RoomDid {
+    /// An earlier command on the room has not settled: it may change it.
+    Unknown,
+    /// As the journal has it (`None`: none that hotelcare gave). A DID given to the room on
+    /// the PBX by someone else is not known: a check-in that takes it away, run beside one
+    /// that names it, can make the second one refused ("held by another room") where running
+    /// them in order would not, or the other way round; either way the PBX is left consistent.
+    Known(Option<String>),
+}
+
+/// The keys of a command whose PBXs have the DID pools `pools`; `room_did`: what is known of
+/// its room's DID (only a check-in that names its DID asks). Without number transfer nothing
 /// touches `Dids`.
 pub(crate) fn accesses(
     action: &Action,
     number_transfer: bool,
     pools: &[usize],
+    room_did: &RoomDid,
 ) -> Vec<(Key, Access)> {
     let room = |r: &String| (Key::Room(r.clone()), Access::Exclusive);
     let dids =
@@ -51,6 +74,19 @@ pub(crate) fn accesses(
             replace,
             ..
         }) => {
+            if let (Some(DidRequest::Number(claimed)), RoomDid::Known(had), true) =
+                (did, room_did, number_transfer)
+            {
+                let mut keys = vec![room(r)];
+                for &pool in pools {
+                    keys.push((Key::Dids(pool), Access::Claim));
+                    for did in std::iter::once(claimed).chain(had.iter().filter(|h| *h != claimed))
+                    {
+                        keys.push((Key::Did(pool, did.clone()), Access::Exclusive));
+                    }
+                }
+                return keys;
+            }
             let pool = match (did, replace) {
                 (Some(DidRequest::Auto | DidRequest::Number(_)), _) => dids(Access::Exclusive),
                 // Checking out whoever is there only takes a DID away.
@@ -115,7 +151,7 @@ impl Signals {
     fn of(&self, key: &Key) -> &Signal {
         match key {
             Key::Room(_) => &self.settled,
-            Key::Dids(_) => &self.applied,
+            Key::Dids(_) | Key::Did(..) => &self.applied,
         }
     }
 }
@@ -127,6 +163,22 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
+    /// What is known of `room`'s DID now: what `journaled` says, unless an earlier command on
+    /// the room has not settled.
+    pub(crate) fn room_did(
+        &mut self,
+        room: &str,
+        journaled: impl FnOnce() -> Option<Option<String>>,
+    ) -> RoomDid {
+        if let Some(list) = self.running.get_mut(&Key::Room(room.to_owned())) {
+            list.retain(|(_, _, s)| !matches!(*s.borrow(), Some(Settled::Finished)));
+            if !list.is_empty() {
+                return RoomDid::Unknown;
+            }
+        }
+        journaled().map_or(RoomDid::Unknown, RoomDid::Known)
+    }
+
     /// Registers command `seq` and returns the signals of the earlier commands it must wait for.
     pub(crate) fn admit(
         &mut self,
@@ -205,12 +257,87 @@ mod tests {
             let (tx, rx) = watch::channel(None);
             waits.push(
                 tracker
-                    .admit(i as u64, &accesses(action, nt, &[0]), &Signals::same(&rx))
+                    .admit(
+                        i as u64,
+                        &accesses(action, nt, &[0], &RoomDid::Unknown),
+                        &Signals::same(&rx),
+                    )
                     .len(),
             );
             senders.push(tx);
         }
         (waits, senders)
+    }
+
+    /// Check-ins that name their DIDs run together unless they touch the same DID: the one
+    /// named, or the one a room had and loses. A check-in whose room's DID is not known, one
+    /// that lets the PBX choose, and check-outs still run in order with them.
+    #[test]
+    fn check_ins_that_name_different_dids_run_together() {
+        let named = |room: &str, did: &str| checkin(room, Some(DidRequest::Number(did.into())));
+        let known = |had: Option<&str>| RoomDid::Known(had.map(str::to_owned));
+        let mut tracker = Tracker::default();
+        let (_tx, rx) = watch::channel(None);
+        let mut admit = |action: &Action, room_did: &RoomDid| {
+            tracker
+                .admit(
+                    1,
+                    &accesses(action, true, &[0], room_did),
+                    &Signals::same(&rx),
+                )
+                .len()
+        };
+        assert_eq!(admit(&named("1", "3001"), &known(None)), 0);
+        assert_eq!(admit(&named("2", "3002"), &known(None)), 0, "another DID");
+        assert_eq!(
+            admit(&named("3", "3003"), &known(Some("3001"))),
+            1,
+            "it takes 3001 away from its room: after the check-in that gives it"
+        );
+        assert_eq!(admit(&named("4", "3002"), &known(None)), 1, "the same DID");
+        assert_eq!(
+            admit(&named("5", "3005"), &RoomDid::Unknown),
+            4,
+            "its room's DID not known: after every one"
+        );
+        assert_eq!(
+            admit(&named("6", "3006"), &known(None)),
+            1,
+            "after that one"
+        );
+        assert_eq!(
+            admit(&checkout("7"), &RoomDid::Unknown),
+            2,
+            "a check-out after the check-ins since the last exclusive one"
+        );
+    }
+
+    /// What is known of a room's DID: the journal's, unless a command on the room is unsettled.
+    #[test]
+    fn a_rooms_did_is_known_only_while_no_command_on_it_is_unsettled() {
+        let mut tracker = Tracker::default();
+        let journaled = || Some(Some("3001".to_owned()));
+        assert_eq!(
+            tracker.room_did("1", journaled),
+            RoomDid::Known(Some("3001".into()))
+        );
+        let (done, rx) = watch::channel(None);
+        tracker.admit(
+            1,
+            &accesses(&checkout("1"), true, &[0], &RoomDid::Unknown),
+            &Signals::same(&rx),
+        );
+        assert_eq!(tracker.room_did("1", journaled), RoomDid::Unknown);
+        assert_eq!(
+            tracker.room_did("2", || None),
+            RoomDid::Unknown,
+            "unreadable"
+        );
+        done.send_replace(Some(Settled::Finished));
+        assert_eq!(
+            tracker.room_did("1", journaled),
+            RoomDid::Known(Some("3001".into()))
+        );
     }
 
     #[test]
@@ -223,18 +350,30 @@ mod tests {
         let (_tx, rx) = watch::channel(None);
         assert!(
             tracker
-                .admit(1, &accesses(&give("1"), true, &[0]), &Signals::same(&rx))
+                .admit(
+                    1,
+                    &accesses(&give("1"), true, &[0], &RoomDid::Unknown),
+                    &Signals::same(&rx)
+                )
                 .is_empty()
         );
         assert!(
             tracker
-                .admit(2, &accesses(&give("2"), true, &[1]), &Signals::same(&rx))
+                .admit(
+                    2,
+                    &accesses(&give("2"), true, &[1], &RoomDid::Unknown),
+                    &Signals::same(&rx)
+                )
                 .is_empty(),
             "another pool"
         );
         assert_eq!(
             tracker
-                .admit(3, &accesses(&give("3"), true, &[0]), &Signals::same(&rx))
+                .admit(
+                    3,
+                    &accesses(&give("3"), true, &[0], &RoomDid::Unknown),
+                    &Signals::same(&rx)
+                )
                 .len(),
             1,
             "same pool"
@@ -249,23 +388,39 @@ mod tests {
         };
         let mut tracker = Tracker::default();
         let (held, rx) = watch::channel(None);
-        tracker.admit(1, &accesses(&give("1"), true, &[0]), &Signals::same(&rx));
+        tracker.admit(
+            1,
+            &accesses(&give("1"), true, &[0], &RoomDid::Unknown),
+            &Signals::same(&rx),
+        );
         held.send_replace(Some(Settled::Held));
         let (_tx, rx2) = watch::channel(None);
         assert_eq!(
             tracker
-                .admit(2, &accesses(&give("2"), true, &[0]), &Signals::same(&rx2))
+                .admit(
+                    2,
+                    &accesses(&give("2"), true, &[0], &RoomDid::Unknown),
+                    &Signals::same(&rx2)
+                )
                 .len(),
             1,
             "it waits for (and is held behind) the queued one"
         );
         let mut other = Tracker::default();
         let (done, rx3) = watch::channel(None);
-        other.admit(1, &accesses(&give("1"), true, &[0]), &Signals::same(&rx3));
+        other.admit(
+            1,
+            &accesses(&give("1"), true, &[0], &RoomDid::Unknown),
+            &Signals::same(&rx3),
+        );
         done.send_replace(Some(Settled::Finished));
         assert!(
             other
-                .admit(2, &accesses(&give("2"), true, &[0]), &Signals::same(&rx3))
+                .admit(
+                    2,
+                    &accesses(&give("2"), true, &[0], &RoomDid::Unknown),
+                    &Signals::same(&rx3)
+                )
                 .is_empty()
         );
     }
@@ -330,19 +485,27 @@ mod tests {
         };
         let mut tracker = Tracker::default();
         let (held, first) = watch::channel(None);
-        tracker.admit(1, &accesses(&give("1"), true, &[0]), &Signals::same(&first));
+        tracker.admit(
+            1,
+            &accesses(&give("1"), true, &[0], &RoomDid::Unknown),
+            &Signals::same(&first),
+        );
         held.send_replace(Some(Settled::Held));
         let (second_tx, second) = watch::channel(None);
         let waits = tracker.admit(
             2,
-            &accesses(&give("2"), true, &[0]),
+            &accesses(&give("2"), true, &[0], &RoomDid::Unknown),
             &Signals::same(&second),
         );
         assert_eq!(waits.len(), 1);
         // The second is held because the first was: so is the third, through the second.
         second_tx.send_replace(Some(Settled::Held));
         let (_, third) = watch::channel(None);
-        let waits = tracker.admit(3, &accesses(&give("3"), true, &[0]), &Signals::same(&third));
+        let waits = tracker.admit(
+            3,
+            &accesses(&give("3"), true, &[0], &RoomDid::Unknown),
+            &Signals::same(&third),
+        );
         assert_eq!(waits.len(), 1);
         assert_eq!(*waits[0].borrow(), Some(Settled::Held));
     }
@@ -364,7 +527,7 @@ mod tests {
         let (tx, rx) = watch::channel(None);
         tracker.admit(
             1,
-            &accesses(&checkout("1"), false, &[0]),
+            &accesses(&checkout("1"), false, &[0], &RoomDid::Unknown),
             &Signals::same(&rx),
         );
         tx.send_replace(Some(Settled::Finished));
@@ -373,7 +536,7 @@ mod tests {
             tracker
                 .admit(
                     2,
-                    &accesses(&checkout("1"), false, &[0]),
+                    &accesses(&checkout("1"), false, &[0], &RoomDid::Unknown),
                     &Signals::same(&rx2)
                 )
                 .is_empty()

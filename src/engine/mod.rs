@@ -46,8 +46,8 @@ pub(crate) use wire::{
 
 use crate::config::RetryPolicy;
 use crate::lang::validate::wakeup::WakeupChange;
-use crate::lang::validate::{Action, Command};
-use conflicts::{Settled, Signals, Tracker, accesses};
+use crate::lang::validate::{Action, CheckIn, Command, DidRequest};
+use conflicts::{RoomDid, Settled, Signals, Tracker, accesses};
 use journal::WakeupAnswer;
 
 /// How the engine runs.
@@ -474,9 +474,24 @@ impl Engine {
                     .collect();
                 pools.sort_unstable();
                 pools.dedup();
+                let room_did = match &entry.command.action {
+                    Action::CheckIn(CheckIn {
+                        room,
+                        did: Some(DidRequest::Number(_)),
+                        ..
+                    }) if number_transfer => tracker.room_did(room, || {
+                        self.inner
+                            .shared
+                            .journal
+                            .room(room)
+                            .ok()
+                            .map(|state| state.and_then(|state| state.did))
+                    }),
+                    _ => RoomDid::Unknown,
+                };
                 let waits = tracker.admit(
                     entry.seq,
-                    &accesses(&entry.command.action, number_transfer, &pools),
+                    &accesses(&entry.command.action, number_transfer, &pools, &room_did),
                     &Signals { settled, applied },
                 );
                 self.inner
