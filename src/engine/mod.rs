@@ -682,18 +682,19 @@ impl Shared {
 
 impl Inner {
     /// Executes one command and records the result in the journal. `applied` is called once
-    /// a done command's completion is applied, before it is durable; it is reported done only
-    /// once it is.
+    /// a done command's completion is handed to the journal, before it is durable; it is
+    /// reported done only once it is.
     async fn run(&self, entry: Entry, routes: &[usize], applied: impl FnOnce()) -> Outcome {
         let shared = &self.shared;
         let refused = preconditions::refusal(
             &entry.command.action,
-            shared
-                .journal
-                .room(entry.command.action.room())
-                .ok()
-                .flatten()
-                .as_ref(),
+            || {
+                shared
+                    .journal
+                    .room(entry.command.action.room())
+                    .ok()
+                    .flatten()
+            },
             chrono::Local::now().naive_local(),
         );
         let mut run = Run::new(shared, entry, routes.first().copied().unwrap_or(0));
@@ -720,13 +721,10 @@ impl Inner {
             Ok(done) => {
                 let block_cor = self.pbxs.block_cor(entry.command.action.room());
                 let (states, flags) = shared.room_states(&entry, &done, block_cor);
-                let recorded = match shared.journal.complete(&entry, states, flags).await {
+                let recorded = match shared.journal.complete(&entry, states, flags) {
                     Ok(synced) => {
                         applied();
-                        match synced {
-                            Some(synced) => Journal::synced(synced).await,
-                            None => Ok(()),
-                        }
+                        Journal::synced(synced).await
                     }
                     Err(error) => Err(error),
                 };

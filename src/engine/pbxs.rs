@@ -390,7 +390,18 @@ impl Pbxs {
             // The ledger's alone: nothing goes to a PBX (the journal records it when done).
             return Ok(Done::default());
         }
-        match (self.route(&action).as_slice(), &action) {
+        let routes = self.route(&action);
+        if routes.len() > 1
+            || routes.iter().any(|&pbx| {
+                (0..self.members.len())
+                    .any(|other| other != pbx && self.pools[other] == self.pools[pbx])
+            })
+        {
+            // What another PBX's rooms hold is read from the journal (a move between PBXs, a
+            // shared DID pool): the completions handed to it before are committed first.
+            run.commit_journal().await?;
+        }
+        match (routes.as_slice(), &action) {
             ([source, target], Action::Move { from, to }) => {
                 self.move_across(run, (from, to), (*source, *target)).await
             }

@@ -9,15 +9,16 @@ use crate::lang::validate::Action;
 use crate::lang::validate::wakeup::{MAX_PER_ROOM, WakeupChange};
 
 /// Why `action` must not be sent now (a sentence that names the room and says what to do), or
-/// `None`. `state`: the room as hotelcare last had it confirmed (`None`: never touched).
+/// `None`. `state`: the room as hotelcare last had it confirmed (`None`: never touched), read
+/// only for the commands that depend on it.
 pub(crate) fn refusal(
     action: &Action,
-    state: Option<&RoomState>,
+    state: impl FnOnce() -> Option<RoomState>,
     now: NaiveDateTime,
 ) -> Option<String> {
     if let Action::Limit { room, .. } = action {
         // A limit belongs to a stay: a room without one has nothing to hold.
-        return state.and_then(|state| state.stay).is_none().then(|| {
+        return state().and_then(|state| state.stay).is_none().then(|| {
             format!(
                 "room {room} has no stay as far as hotelcare knows: no credit limit was set; check the guest in first"
             )
@@ -35,7 +36,7 @@ pub(crate) fn refusal(
             "room {room}: the wake-up time {at} has passed before the call could be booked; nothing was sent"
         ));
     }
-    let state = state?;
+    let state = state()?;
     if !state.occupied {
         return Some(format!(
             "room {room} has no guest as far as hotelcare knows: no wake-up call was booked; check the guest in first"
@@ -81,15 +82,20 @@ mod tests {
             ..RoomState::default()
         };
         let tomorrow = at("2026-12-03", "07:00");
-        assert_eq!(refusal(&book(tomorrow), Some(&guest), now), None);
+        assert_eq!(refusal(&book(tomorrow), || Some(guest.clone()), now), None);
         assert_eq!(
-            refusal(&book(tomorrow), None, now),
+            refusal(&book(tomorrow), || None, now),
             None,
             "unknown: the wire decides"
         );
-        let passed = refusal(&book(at("2026-12-02", "07:59")), Some(&guest), now).unwrap();
+        let passed = refusal(
+            &book(at("2026-12-02", "07:59")),
+            || Some(guest.clone()),
+            now,
+        )
+        .unwrap();
         assert!(passed.contains("has passed"), "{passed}");
-        let vacant = refusal(&book(tomorrow), Some(&RoomState::default()), now).unwrap();
+        let vacant = refusal(&book(tomorrow), || Some(RoomState::default()), now).unwrap();
         assert!(vacant.contains("no guest"), "{vacant}");
         let full = RoomState {
             wakeups: vec![
@@ -99,9 +105,12 @@ mod tests {
             ],
             ..guest
         };
-        let fourth = refusal(&book(tomorrow), Some(&full), now).unwrap();
+        let fourth = refusal(&book(tomorrow), || Some(full.clone()), now).unwrap();
         assert!(fourth.contains("already has 3"), "{fourth}");
         // The same one again is no fourth.
-        assert_eq!(refusal(&book(full.wakeups[0]), Some(&full), now), None);
+        assert_eq!(
+            refusal(&book(full.wakeups[0]), || Some(full.clone()), now),
+            None
+        );
     }
 }

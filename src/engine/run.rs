@@ -213,6 +213,17 @@ impl<'r> Run<'r> {
             })
     }
 
+    /// Commits what the journal was handed and has not committed yet (completions wait a few
+    /// milliseconds for company): before other rooms' state is read from it.
+    pub(crate) async fn commit_journal(&self) -> Result<(), Stopped> {
+        let journal = self.shared.rooms.as_ref().unwrap_or(&self.shared.journal);
+        journal.commit_waiting().await.map_err(|error| {
+            let reason = format!("cannot write the journal: {error}");
+            self.shared.halt(&reason);
+            Stopped::Run(reason)
+        })
+    }
+
     /// Every room hotelcare has changed, as it last had it confirmed (`room_state` for all).
     pub(crate) fn rooms(&self) -> Result<Vec<(String, crate::engine::RoomState)>, Stopped> {
         let journal = self.shared.rooms.as_ref().unwrap_or(&self.shared.journal);

@@ -388,24 +388,25 @@ impl Journal {
 
     /// Runs `job` in a write transaction, grouped with others, durable when this returns.
     async fn write(&self, job: Job) -> Result<(), JournalError> {
-        let synced = self
-            .ask_writer(|reply| Request::Write(job, When::Durable, reply))
-            .await?;
-        match synced {
-            Some(synced) => Self::synced(synced).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Runs `job` in a write transaction, grouped with others; applied (every reader sees it)
-    /// when this returns, durable when what it returns says so (`Journal::synced`), within a
-    /// few milliseconds (`writer::GROUP_WINDOW`).
-    async fn apply(&self, job: Job) -> Result<Option<Synced>, JournalError> {
-        self.ask_writer(|reply| Request::Write(job, When::Applied, reply))
+        self.ask_writer(|reply| Request::Write(job, When::Now, reply))
             .await
     }
 
-    /// Waits until a write that `apply` answered is durable.
+    /// Commits, durably, every write handed to the writer thread before (see `write_soon`).
+    pub(crate) async fn commit_waiting(&self) -> Result<(), JournalError> {
+        self.write(Box::new(|_| Ok(()))).await
+    }
+
+    /// Hands `job` to the writer thread, to be committed with the writes that come within a
+    /// few milliseconds (`writer::GROUP_WINDOW`), and returns at once: what it returns tells
+    /// when it is durable (`Journal::synced`). Readers do not see it before.
+    fn write_soon(&self, job: Job) -> Result<Synced, JournalError> {
+        let (reply, synced) = oneshot::channel();
+        self.send(Request::Write(job, When::Soon, reply))?;
+        Ok(synced)
+    }
+
+    /// Waits until a write that `write_soon` took is durable.
     pub(crate) async fn synced(synced: Synced) -> Result<(), JournalError> {
         synced.await.unwrap_or_else(|_| {
             Err(JournalError::Other(
@@ -422,11 +423,17 @@ impl Journal {
     }
 
     /// Hands the writer thread a request and waits for its answer.
-    async fn ask_writer<T>(
+    async fn ask_writer(
         &self,
-        request: impl FnOnce(oneshot::Sender<Result<T, JournalError>>) -> Request,
-    ) -> Result<T, JournalError> {
+        request: impl FnOnce(oneshot::Sender<Result<(), JournalError>>) -> Request,
+    ) -> Result<(), JournalError> {
         let (reply, answer) = oneshot::channel();
+        self.send(request(reply))?;
+        Self::synced(answer).await
+    }
+
+    /// Hands the writer thread a request.
+    fn send(&self, request: Request) -> Result<(), JournalError> {
         let stopped = || JournalError::Other("the journal writer has stopped".into());
         self.writer
             .queue
@@ -434,9 +441,8 @@ impl Journal {
             .map_err(|_| stopped())?
             .as_ref()
             .ok_or_else(stopped)?
-            .send(request(reply))
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+            .send(request)
+            .map_err(|_| stopped())
     }
 
     /// The database, read-locked for as long as the guard lives.
@@ -602,17 +608,18 @@ impl Journal {
 
     /// Deletes a done command and records how its rooms stand. A room's flags are what was
     /// written last (the PBX's reports and the FIAS link's sharers may land while the command
-    /// ran): only `flags`, the ones the command changed, are applied over them. Applied when
-    /// this returns: commands after it may run; durable once what it returns says so (`synced`),
-    /// and only then may the command be reported done. A kill before loses the completion
-    /// only together with everything journaled after it, so a retry repeats the commands in
-    /// their order.
-    pub(crate) async fn complete(
+    /// ran): only `flags`, the ones the command changed, are applied over them. Handed to the
+    /// writer when this returns, committed within a few milliseconds with what comes
+    /// meanwhile: commands on other rooms may run; durable once what it returns says so
+    /// (`synced`), and only then may the command be reported done. The writer commits in the
+    /// order it is handed writes, so a kill loses the completion only together with everything
+    /// journaled after it, and a retry repeats those commands in their order.
+    pub(crate) fn complete(
         &self,
         entry: &Entry,
         states: Vec<(String, RoomState)>,
         flags: FlagChanges,
-    ) -> Result<Option<Synced>, JournalError> {
+    ) -> Result<Synced, JournalError> {
         let seq = entry.seq;
         let rooms: Vec<String> = match &entry.command.action {
             // A query changes nothing: it cannot make an older failed command obsolete.
@@ -621,7 +628,7 @@ impl Journal {
         };
         // The credit limit a check-in gives its stay, or a `LIMIT` sets.
         let (limit, set_limit) = entry.command.action.limit();
-        self.apply(Box::new(move |txn| {
+        self.write_soon(Box::new(move |txn| {
             let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             table.remove(seq).map_err(|e| error("journal", e))?;
             let mut done = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
@@ -650,7 +657,17 @@ impl Journal {
             }
             Ok(())
         }))
-        .await
+    }
+
+    /// `complete`, and waits until it is durable.
+    #[cfg(test)]
+    pub(crate) async fn complete_now(
+        &self,
+        entry: &Entry,
+        states: Vec<(String, RoomState)>,
+        flags: FlagChanges,
+    ) -> Result<(), JournalError> {
+        Self::synced(self.complete(entry, states, flags)?).await
     }
 
     /// Takes a command out of the journal without running it (`queue drop`).

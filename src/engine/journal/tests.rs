@@ -46,7 +46,7 @@ async fn survives_reopening_and_keeps_order_status_reads_and_markers() {
         );
         let second = journal.get(2).unwrap().unwrap();
         journal
-            .complete(&second, Vec::new(), Vec::new())
+            .complete_now(&second, Vec::new(), Vec::new())
             .await
             .unwrap();
         let mut third = journal.get(3).unwrap().unwrap();
@@ -91,7 +91,7 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
         .await
         .unwrap();
     journal
-        .complete(&entry, vec![("1".into(), state)], Vec::new())
+        .complete_now(&entry, vec![("1".into(), state)], Vec::new())
         .await
         .unwrap();
     let room = journal.room("1").unwrap().unwrap();
@@ -114,7 +114,7 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
     journal.append(vec![flag]).await.unwrap();
     let entry = journal.get(2).unwrap().unwrap();
     journal
-        .complete(
+        .complete_now(
             &entry,
             vec![("1".into(), RoomState::default())],
             vec![("1".into(), FlagChange::MessageWaiting(Some(true)))],
@@ -140,7 +140,7 @@ async fn a_failed_command_overtaken_on_its_room_is_not_requeued() {
     }
     let later = journal.get(2).unwrap().unwrap();
     journal
-        .complete(&later, Vec::new(), Vec::new())
+        .complete_now(&later, Vec::new(), Vec::new())
         .await
         .unwrap();
     let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
@@ -180,7 +180,7 @@ async fn compaction_keeps_what_is_live_and_drops_what_finished_commands_left() {
             .unwrap();
         let done = journal.get(1).unwrap().unwrap();
         journal
-            .complete(&done, Vec::new(), Vec::new())
+            .complete_now(&done, Vec::new(), Vec::new())
             .await
             .unwrap();
     }
@@ -402,13 +402,12 @@ async fn a_page_of_the_queue_has_its_commands_and_the_counts_of_the_whole() {
     assert_eq!((odd.pending, odd.failed, odd.more, odd.all), (3, 0, 0, 5));
 }
 
-/// A completion is answered once applied, and told durable only once an fsync covers it: the
-/// next write that must be durable (the next command's kept reads), which it shares, or an
-/// fsync of its own when the window has passed. If the disk fails first, it is never told
-/// durable (its command is not reported done) and the command is still pending once the
-/// journal is opened again.
+/// A completion is handed to the writer and committed with the next write that may not wait
+/// (the next command's kept reads), sharing its fsync; nobody sees it before. If the disk fails
+/// first, it is never told durable (its command is not reported done) and the command is still
+/// pending once the journal is opened again.
 #[tokio::test]
-async fn a_completion_shares_the_next_fsync_and_is_durable_only_with_it() {
+async fn a_completion_shares_the_next_commit_and_is_durable_only_with_it() {
     let disk = crate::tests::disk::Disk::default();
     let hour = std::time::Duration::from_secs(3600);
     let journal = disk.journal_grouping(hour, hour);
@@ -418,37 +417,28 @@ async fn a_completion_shares_the_next_fsync_and_is_durable_only_with_it() {
         .unwrap();
     let first = journal.get(seqs[0]).unwrap().unwrap();
     let syncs = disk.syncs();
-    let mut synced = journal
-        .complete(&first, Vec::new(), Vec::new())
-        .await
-        .unwrap()
-        .expect("answered before its fsync");
-    assert_eq!(disk.syncs(), syncs, "no fsync of its own");
-    assert!(synced.try_recv().is_err(), "not durable yet");
-    assert!(
-        journal.get(seqs[0]).unwrap().is_none(),
-        "applied: readers see it"
-    );
+    let mut synced = journal.complete(&first, Vec::new(), Vec::new()).unwrap();
     let mut second = journal.get(seqs[1]).unwrap().unwrap();
+    assert!(
+        journal.get(seqs[0]).unwrap().is_some(),
+        "not committed on its own"
+    );
+    assert!(synced.try_recv().is_err(), "not durable yet");
     second.kept = serde_json::json!("read before writing");
     journal.update(&second).await.unwrap();
     assert!(
         matches!(synced.try_recv(), Ok(Ok(()))),
         "durable with the write after it"
     );
-    assert_eq!(disk.syncs(), syncs + 1, "one fsync for both");
+    assert!(journal.get(seqs[0]).unwrap().is_none());
+    assert_eq!(disk.syncs(), syncs + 1, "one commit, one fsync for both");
 
-    let synced = journal
-        .complete(&second, Vec::new(), Vec::new())
-        .await
-        .unwrap()
-        .expect("answered before its fsync");
+    let synced = journal.complete(&second, Vec::new(), Vec::new()).unwrap();
     disk.fill(true);
-    let lost = journal.compact_now().await;
-    assert!(lost.is_err(), "the disk is full");
+    assert!(journal.compact_now().await.is_err(), "the disk is full");
     assert!(
         Journal::synced(synced).await.is_err(),
-        "never told durable: its fsync failed"
+        "never told durable: its commit failed"
     );
     disk.empty(&journal).await;
     let pending: Vec<u64> = journal.entries().unwrap().iter().map(|e| e.seq).collect();
@@ -459,7 +449,7 @@ async fn a_completion_shares_the_next_fsync_and_is_durable_only_with_it() {
     );
 }
 
-/// Nothing after it: a completion's own fsync comes once the window has passed.
+/// Nothing after it: a completion is committed on its own once the window has passed.
 #[tokio::test]
 async fn a_completion_alone_is_made_durable_within_the_window() {
     let disk = crate::tests::disk::Disk::default();
@@ -469,11 +459,7 @@ async fn a_completion_alone_is_made_durable_within_the_window() {
     );
     let seqs = journal.append(vec![command("1")]).await.unwrap();
     let first = journal.get(seqs[0]).unwrap().unwrap();
-    let synced = journal
-        .complete(&first, Vec::new(), Vec::new())
-        .await
-        .unwrap()
-        .expect("answered before its fsync");
+    let synced = journal.complete(&first, Vec::new(), Vec::new()).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(10), Journal::synced(synced))
         .await
         .expect("made durable by itself")

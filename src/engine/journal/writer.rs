@@ -2,12 +2,11 @@
 //! commit), and compaction in between, while no transaction is live. When the storage fails,
 //! it refuses writes and opens the file again until it can be written (`fault`).
 //!
-//! A write that need not be durable when it is answered (a command's completion: `When::Applied`)
-//! is committed without an fsync; the next durable commit makes it durable with everything
-//! before it (redb's commits are ordered), and its waiter is told then. That commit is the next
-//! write that must be durable (the next command's reads, kept before its first write), or an
-//! fsync of its own once `GROUP_WINDOW` has passed or `GROUP_MAX` such commits wait: commands
-//! that run one after the other share an fsync instead of paying one each.
+//! A write that may wait (a command's completion: `When::Soon`) is held until a write that
+//! may not (the next command's reads, kept before its first write) or until `GROUP_WINDOW` has
+//! passed or `GROUP_MAX` writes wait, and committed with it, in the order they came: commands
+//! that run one after the other share a commit and its fsync instead of paying one each.
+//! Every write is answered once it is durable.
 
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
@@ -20,31 +19,27 @@ use super::{
 
 pub(super) type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>;
 
-/// How long a write answered before its fsync (`When::Applied`) waits at most for one.
+/// How long a write of `When::Soon` waits at most for company.
 pub(super) const GROUP_WINDOW: Duration = Duration::from_millis(4);
-/// How many commits at most wait for an fsync (a busy service may never be idle for a window).
+/// How many writes at most wait for one commit (a busy service may never be idle for a window).
 const GROUP_MAX: usize = 64;
 
-/// When a write is answered.
+/// When a write must be committed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum When {
-    /// Once it is durable.
-    Durable,
-    /// Once it is applied (every reader sees it), with what tells when it is durable too.
-    Applied,
+    /// At once: its writer waits for it.
+    Now,
+    /// Within `GROUP_WINDOW`, with the writes that come meanwhile: its writer goes on.
+    Soon,
 }
 
-/// Told once a write answered before its fsync is durable, or that it never will be (the
-/// storage failed first).
+/// Told once a write is durable, or that it is not (the storage failed, or its transaction did).
 pub(crate) type Synced = oneshot::Receiver<Result<(), JournalError>>;
-
-/// The answer to a write: `Some` for a write of `When::Applied` that is not yet durable.
-pub(super) type Written = Result<Option<Synced>, JournalError>;
 
 /// What the writer thread is asked to do.
 pub(super) enum Request {
-    /// A job in a write transaction, grouped with others.
-    Write(Job, When, oneshot::Sender<Written>),
+    /// A job in a write transaction, grouped with others; answered once durable.
+    Write(Job, When, oneshot::Sender<Result<(), JournalError>>),
     /// Rewrite the file without what finished commands left in its free pages (see
     /// `Journal::compact_now`).
     Compact(oneshot::Sender<Result<(), JournalError>>),
@@ -134,10 +129,7 @@ impl Storage {
     /// opened again when the pause is over.
     fn recover(&self, mut recovery: Recovery, jobs: &mpsc::Receiver<Request>) -> Recovering {
         match jobs.recv_timeout(recovery.wait()) {
-            Ok(Request::Write(_, _, reply)) => {
-                let _ = reply.send(Err(recovery.fault.refusal(&self.shown())));
-            }
-            Ok(Request::Compact(reply)) => {
+            Ok(Request::Write(_, _, reply) | Request::Compact(reply)) => {
                 let _ = reply.send(Err(recovery.fault.refusal(&self.shown())));
             }
             Err(RecvTimeoutError::Timeout) => match self.reopen() {
@@ -177,49 +169,48 @@ enum Recovering {
     Closed,
 }
 
-/// Writes committed without an fsync, waiting for one.
+/// The writes waiting to be committed, in the order they came.
 #[derive(Default)]
-struct Unsynced {
-    /// Their waiters.
-    waiters: Vec<oneshot::Sender<Result<(), JournalError>>>,
-    /// When the first of them was committed.
+struct Waiting {
+    writes: Vec<(Job, oneshot::Sender<Result<(), JournalError>>)>,
+    /// One of them may not wait.
+    now: bool,
+    /// When the first of them came.
     since: Option<Instant>,
 }
 
-impl Unsynced {
-    /// How long the writer may wait for a request before it must fsync (`None`: as long as it
-    /// likes, nothing waits).
+impl Waiting {
+    fn push(&mut self, job: Job, when: When, reply: oneshot::Sender<Result<(), JournalError>>) {
+        self.writes.push((job, reply));
+        self.now |= when == When::Now;
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    /// How long the writer may wait for more (`None`: nothing waits).
     fn patience(&self, window: Duration) -> Option<Duration> {
         self.since
             .map(|since| (since + window).saturating_duration_since(Instant::now()))
     }
 
-    /// Whether the next commit must be durable anyway.
+    /// Whether they must be committed now.
     fn due(&self, window: Duration) -> bool {
-        self.waiters.len() >= GROUP_MAX || self.patience(window) == Some(Duration::ZERO)
-    }
-
-    /// Tells every waiter how it ended.
-    fn settle(&mut self, result: &Result<(), JournalError>) {
-        self.since = None;
-        for waiter in self.waiters.drain(..) {
-            let _ = waiter.send(result.clone());
-        }
+        self.now || self.writes.len() >= GROUP_MAX || self.patience(window) == Some(Duration::ZERO)
     }
 }
 
-/// One write of a batch.
-type Batched = (Job, When, oneshot::Sender<Written>);
-
-/// The writer thread: takes every job waiting, runs them in one transaction, commits once.
+/// The writer thread: gathers the jobs waiting, runs them in one transaction, commits once.
 pub(super) fn group_commit(storage: &Storage, jobs: &mpsc::Receiver<Request>) {
     let db = &*storage.db;
     let path = storage.path.as_deref();
     let mut pending = None;
     let mut recovery: Option<Recovery> = None;
-    let mut unsynced = Unsynced::default();
+    let mut waiting = Waiting::default();
     loop {
         if let Some(faulted) = recovery.take() {
+            // As every request while the fault lasts: answered at once with it.
+            if let Some(Request::Write(_, _, reply) | Request::Compact(reply)) = pending.take() {
+                let _ = reply.send(Err(faulted.fault.refusal(&storage.shown())));
+            }
             match storage.recover(faulted, jobs) {
                 Recovering::Still(still) => recovery = Some(still),
                 Recovering::Recovered => {}
@@ -227,30 +218,18 @@ pub(super) fn group_commit(storage: &Storage, jobs: &mpsc::Receiver<Request>) {
             }
             continue;
         }
-        let first = if let Some(request) = pending.take() {
-            request
-        } else {
-            let next = match unsynced.patience(storage.window) {
+        let next = match pending.take() {
+            Some(request) => Ok(request),
+            None => match waiting.patience(storage.window) {
                 None => jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
                 Some(patience) => jobs.recv_timeout(patience),
-            };
-            match next {
-                Ok(request) => request,
-                // Nothing came within the window (or the journal was closed): their own fsync.
-                Err(timeout_or_closed) => {
-                    recovery = flush(storage, &mut unsynced);
-                    if timeout_or_closed == RecvTimeoutError::Disconnected {
-                        return;
-                    }
-                    continue;
-                }
-            }
+            },
         };
-        let mut batch: Vec<Batched> = match first {
-            Request::Write(job, when, reply) => vec![(job, when, reply)],
-            Request::Compact(reply) => {
-                // What is not durable yet is made durable before the file is rewritten.
-                recovery = flush(storage, &mut unsynced);
+        match next {
+            Ok(Request::Write(job, when, reply)) => waiting.push(job, when, reply),
+            Ok(Request::Compact(reply)) => {
+                // What waits is committed before the file is rewritten.
+                recovery = commit_waiting(storage, &mut waiting);
                 let result = match &recovery {
                     Some(faulted) => Err(faulted.fault.refusal(&storage.shown())),
                     None => compact_in_place(db, path),
@@ -258,10 +237,15 @@ pub(super) fn group_commit(storage: &Storage, jobs: &mpsc::Receiver<Request>) {
                 let _ = reply.send(result);
                 continue;
             }
-        };
-        while batch.len() < 1024 {
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                commit_waiting(storage, &mut waiting);
+                return;
+            }
+        }
+        while waiting.writes.len() < 1024 {
             match jobs.try_recv() {
-                Ok(Request::Write(job, when, reply)) => batch.push((job, when, reply)),
+                Ok(Request::Write(job, when, reply)) => waiting.push(job, when, reply),
                 Ok(compact @ Request::Compact(_)) => {
                     pending = Some(compact);
                     break;
@@ -269,78 +253,44 @@ pub(super) fn group_commit(storage: &Storage, jobs: &mpsc::Receiver<Request>) {
                 Err(_) => break,
             }
         }
-        let durable =
-            unsynced.due(storage.window) || batch.iter().any(|(_, when, _)| *when == When::Durable);
-        let mut result = {
-            let guard = db.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            match guard.as_ref() {
-                Some(db) => commit(db, &mut batch, durable),
-                None => Err(reopen_failed()),
-            }
-        };
-        if let Err(why) = &result
-            && let Some(faulted) = storage.fault_after(why)
-        {
-            result = Err(faulted.fault.refusal(&storage.shown()));
-            recovery = Some(faulted);
-        }
-        match &result {
-            // Everything committed before is durable with it.
-            Ok(()) if durable => unsynced.settle(&Ok(())),
-            Ok(()) => {
-                unsynced.since.get_or_insert_with(Instant::now);
-            }
-            // The file is opened again: what was not durable is gone with it.
-            Err(why) if recovery.is_some() => unsynced.settle(&Err(why.clone())),
-            // A job refused the batch: what was committed before stays, waiting for its fsync.
-            Err(_) => {}
-        }
-        for (_, when, reply) in batch {
-            let answer = match &result {
-                Ok(()) if when == When::Applied && !durable => {
-                    let (waiter, synced) = oneshot::channel();
-                    unsynced.waiters.push(waiter);
-                    Ok(Some(synced))
-                }
-                Ok(()) => Ok(None),
-                Err(why) => Err(why.clone()),
-            };
-            let _ = reply.send(answer);
+        if waiting.due(storage.window) || pending.is_some() {
+            recovery = commit_waiting(storage, &mut waiting);
         }
     }
 }
 
-/// Makes what was committed without an fsync durable (an empty durable commit) and tells its
-/// waiters; what to recover from if the storage failed.
-fn flush(storage: &Storage, unsynced: &mut Unsynced) -> Option<Recovery> {
-    if unsynced.waiters.is_empty() {
-        unsynced.since = None;
+/// Commits what waits, in one durable transaction, and answers each; what to recover from if
+/// the storage failed.
+fn commit_waiting(storage: &Storage, waiting: &mut Waiting) -> Option<Recovery> {
+    let Waiting { writes, .. } = std::mem::take(waiting);
+    if writes.is_empty() {
         return None;
     }
-    let result = {
+    let (jobs, replies): (Vec<Job>, Vec<_>) = writes.into_iter().unzip();
+    let mut result = {
         let guard = storage
             .db
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match guard.as_ref() {
-            Some(db) => commit(db, &mut Vec::new(), true),
-            None => Err(reopen_failed()),
+            Some(db) => commit(db, jobs),
+            None => Err(JournalError::Other(
+                "the journal file could not be opened again after a compaction; restart hotelcare"
+                    .to_owned(),
+            )),
         }
     };
     let recovery = result
         .as_ref()
         .err()
         .and_then(|why| storage.fault_after(why));
-    // Not durable: its command is not reported done (even if a later fsync saves it).
-    unsynced.settle(&result);
+    if let Some(faulted) = &recovery {
+        result = Err(faulted.fault.refusal(&storage.shown()));
+    }
+    for reply in replies {
+        let _ = reply.send(result.clone());
+    }
     recovery
-}
-
-fn reopen_failed() -> JournalError {
-    JournalError::Other(
-        "the journal file could not be opened again after a compaction; restart hotelcare"
-            .to_owned(),
-    )
 }
 
 /// Copies what is live into a fresh file beside the journal, closes the journal, puts the fresh
@@ -385,19 +335,11 @@ pub(super) fn compact_in_place(
     }
 }
 
-/// Runs the batch's jobs in one transaction; fsynced if `durable`.
-fn commit(db: &Database, batch: &mut [Batched], durable: bool) -> Result<(), JournalError> {
+/// Runs the jobs in one durable transaction.
+fn commit(db: &Database, jobs: Vec<Job>) -> Result<(), JournalError> {
     let mut txn = db.begin_write().map_err(|e| error("journal", e))?;
-    txn.set_durability(if durable {
-        Durability::Immediate
-    } else {
-        Durability::None
-    })
-    .map_err(|e| error("journal", e))?;
-    let jobs: Vec<Job> = batch
-        .iter_mut()
-        .map(|(job, _, _)| std::mem::replace(job, Box::new(|_| Ok(()))))
-        .collect();
+    txn.set_durability(Durability::Immediate)
+        .map_err(|e| error("journal", e))?;
     for job in jobs {
         if let Err(e) = job(&txn) {
             txn.abort().map_err(|e| error("journal", e))?;
