@@ -44,12 +44,16 @@ fn a_pms_that_cannot_be_reached_is_seen_and_so_is_its_return() {
     wait_for("service.json", || {
         pbx.dir.path().join("state/service.json").exists()
     });
-    wait_for("the link down in the metrics", || {
+    // The gauge is 0 from the start: the health answer says when the first try has failed.
+    wait_for("the link down in the health answer", || {
+        api(&pbx, "/v1/health").1.starts_with("degraded")
+    });
+    assert!(
         api(&pbx, "/metrics")
             .1
             .lines()
             .any(|line| line == "hotelcare_fias_link_up 0")
-    });
+    );
     let (status, body) = api(&pbx, "/v1/health");
     assert_eq!(
         (status, body.as_str()),
