@@ -4,6 +4,8 @@
 //! PBX state of sequential execution (the schedule is conflict-serializable in script order).
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::watch;
 
@@ -136,30 +138,31 @@ pub(crate) enum Settled {
 /// A running command's signal: `None` while it runs.
 pub(crate) type Signal = watch::Receiver<Option<Settled>>;
 
-/// What those after a command wait for. On its rooms, for it to be settled: reported done (its
-/// completion durable), failed or held, so that a room's commands are shown one after the
-/// other. On a DID pool, for its completion to be applied: a command on another room may run
-/// while the completion is made durable, and they share the fsync (a kill before it loses the
-/// completion only with everything journaled after it, so a retry repeats them in order).
+/// What those after a command wait for: its signal, told once it is reported done (its
+/// completion durable), failed or held.
 #[derive(Clone)]
 pub(crate) struct Signals {
     pub(crate) settled: Signal,
-    pub(crate) applied: Signal,
+    /// Set once a later command waits for it: its completion is then committed at once instead
+    /// of waiting a few milliseconds for company, since that command cannot start before.
+    pub(crate) awaited: Arc<AtomicBool>,
 }
 
-impl Signals {
-    fn of(&self, key: &Key) -> &Signal {
-        match key {
-            Key::Room(_) => &self.settled,
-            Key::Dids(_) | Key::Did(..) => &self.applied,
-        }
-    }
+/// A command that holds a key.
+struct Holder {
+    access: Access,
+    signal: Signal,
+    awaited: Arc<AtomicBool>,
 }
 
 /// The commands of the current run that have not settled, per key.
 #[derive(Default)]
 pub(crate) struct Tracker {
-    running: HashMap<Key, Vec<(u64, Access, Signal)>>,
+    running: HashMap<Key, Vec<Holder>>,
+}
+
+fn finished(holder: &Holder) -> bool {
+    matches!(*holder.signal.borrow(), Some(Settled::Finished))
 }
 
 impl Tracker {
@@ -171,7 +174,7 @@ impl Tracker {
         journaled: impl FnOnce() -> Option<Option<String>>,
     ) -> RoomDid {
         if let Some(list) = self.running.get_mut(&Key::Room(room.to_owned())) {
-            list.retain(|(_, _, s)| !matches!(*s.borrow(), Some(Settled::Finished)));
+            list.retain(|holder| !finished(holder));
             if !list.is_empty() {
                 return RoomDid::Unknown;
             }
@@ -180,33 +183,33 @@ impl Tracker {
     }
 
     /// Registers command `seq` and returns the signals of the earlier commands it must wait for.
-    pub(crate) fn admit(
-        &mut self,
-        seq: u64,
-        keys: &[(Key, Access)],
-        signals: &Signals,
-    ) -> Vec<Signal> {
+    pub(crate) fn admit(&mut self, keys: &[(Key, Access)], signals: &Signals) -> Vec<Signal> {
         let mut wait = Vec::new();
         for (key, access) in keys {
             let list = self.running.entry(key.clone()).or_default();
             // A command left queued (its PBX is down) still orders those after it: they are
             // held behind it, even on another PBX (a move between two, a shared DID pool).
-            list.retain(|(_, _, s)| !matches!(*s.borrow(), Some(Settled::Finished)));
+            list.retain(|holder| !finished(holder));
             // What came before the last exclusive command is waited for through it (it waited
             // for all of it, and is held if any of it was): a long run of commands on one room
             // or one DID pool waits for one signal each, not for every earlier one.
             if let Some(last) = list
                 .iter()
-                .rposition(|(_, earlier, _)| *earlier == Access::Exclusive)
+                .rposition(|holder| holder.access == Access::Exclusive)
             {
                 list.drain(..last);
             }
-            for (_, earlier, s) in list.iter() {
-                if !access.compatible(*earlier) {
-                    wait.push(s.clone());
+            for holder in list.iter() {
+                if !access.compatible(holder.access) {
+                    wait.push(holder.signal.clone());
+                    holder.awaited.store(true, Ordering::Relaxed);
                 }
             }
-            list.push((seq, *access, signals.of(key).clone()));
+            list.push(Holder {
+                access: *access,
+                signal: signals.settled.clone(),
+                awaited: Arc::clone(&signals.awaited),
+            });
         }
         wait
     }
@@ -222,7 +225,7 @@ mod tests {
         fn same(signal: &Signal) -> Self {
             Self {
                 settled: signal.clone(),
-                applied: signal.clone(),
+                awaited: Arc::default(),
             }
         }
     }
@@ -253,12 +256,11 @@ mod tests {
         let mut tracker = Tracker::default();
         let mut waits = Vec::new();
         let mut senders = Vec::new();
-        for (i, action) in actions.iter().enumerate() {
+        for action in actions {
             let (tx, rx) = watch::channel(None);
             waits.push(
                 tracker
                     .admit(
-                        i as u64,
                         &accesses(action, nt, &[0], &RoomDid::Unknown),
                         &Signals::same(&rx),
                     )
@@ -280,11 +282,7 @@ mod tests {
         let (_tx, rx) = watch::channel(None);
         let mut admit = |action: &Action, room_did: &RoomDid| {
             tracker
-                .admit(
-                    1,
-                    &accesses(action, true, &[0], room_did),
-                    &Signals::same(&rx),
-                )
+                .admit(&accesses(action, true, &[0], room_did), &Signals::same(&rx))
                 .len()
         };
         assert_eq!(admit(&named("1", "3001"), &known(None)), 0);
@@ -312,6 +310,46 @@ mod tests {
         );
     }
 
+    /// A command that a later one waits for is told so; one that nothing waits for is not.
+    #[test]
+    fn a_command_waited_for_is_told_so() {
+        let mut tracker = Tracker::default();
+        let (_tx, rx) = watch::channel(None);
+        let signals = || Signals::same(&rx);
+        let first = signals();
+        tracker.admit(
+            &accesses(&checkout("1"), true, &[0], &RoomDid::Unknown),
+            &first,
+        );
+        let second = signals();
+        tracker.admit(
+            &accesses(&checkout("2"), true, &[0], &RoomDid::Unknown),
+            &second,
+        );
+        assert!(
+            !first.awaited.load(Ordering::Relaxed),
+            "check-outs run together"
+        );
+        tracker.admit(
+            &accesses(&checkout("1"), true, &[0], &RoomDid::Unknown),
+            &signals(),
+        );
+        assert!(
+            first.awaited.load(Ordering::Relaxed),
+            "waited for on its room"
+        );
+        assert!(!second.awaited.load(Ordering::Relaxed));
+        let give = Action::SetDid {
+            room: "3".into(),
+            did: Some("7000".into()),
+        };
+        tracker.admit(&accesses(&give, true, &[0], &RoomDid::Unknown), &signals());
+        assert!(
+            second.awaited.load(Ordering::Relaxed),
+            "waited for on the DID pool"
+        );
+    }
+
     /// What is known of a room's DID: the journal's, unless a command on the room is unsettled.
     #[test]
     fn a_rooms_did_is_known_only_while_no_command_on_it_is_unsettled() {
@@ -323,7 +361,6 @@ mod tests {
         );
         let (done, rx) = watch::channel(None);
         tracker.admit(
-            1,
             &accesses(&checkout("1"), true, &[0], &RoomDid::Unknown),
             &Signals::same(&rx),
         );
@@ -351,7 +388,6 @@ mod tests {
         assert!(
             tracker
                 .admit(
-                    1,
                     &accesses(&give("1"), true, &[0], &RoomDid::Unknown),
                     &Signals::same(&rx)
                 )
@@ -360,7 +396,6 @@ mod tests {
         assert!(
             tracker
                 .admit(
-                    2,
                     &accesses(&give("2"), true, &[1], &RoomDid::Unknown),
                     &Signals::same(&rx)
                 )
@@ -370,7 +405,6 @@ mod tests {
         assert_eq!(
             tracker
                 .admit(
-                    3,
                     &accesses(&give("3"), true, &[0], &RoomDid::Unknown),
                     &Signals::same(&rx)
                 )
@@ -389,7 +423,6 @@ mod tests {
         let mut tracker = Tracker::default();
         let (held, rx) = watch::channel(None);
         tracker.admit(
-            1,
             &accesses(&give("1"), true, &[0], &RoomDid::Unknown),
             &Signals::same(&rx),
         );
@@ -398,7 +431,6 @@ mod tests {
         assert_eq!(
             tracker
                 .admit(
-                    2,
                     &accesses(&give("2"), true, &[0], &RoomDid::Unknown),
                     &Signals::same(&rx2)
                 )
@@ -409,7 +441,6 @@ mod tests {
         let mut other = Tracker::default();
         let (done, rx3) = watch::channel(None);
         other.admit(
-            1,
             &accesses(&give("1"), true, &[0], &RoomDid::Unknown),
             &Signals::same(&rx3),
         );
@@ -417,7 +448,6 @@ mod tests {
         assert!(
             other
                 .admit(
-                    2,
                     &accesses(&give("2"), true, &[0], &RoomDid::Unknown),
                     &Signals::same(&rx3)
                 )
@@ -486,14 +516,12 @@ mod tests {
         let mut tracker = Tracker::default();
         let (held, first) = watch::channel(None);
         tracker.admit(
-            1,
             &accesses(&give("1"), true, &[0], &RoomDid::Unknown),
             &Signals::same(&first),
         );
         held.send_replace(Some(Settled::Held));
         let (second_tx, second) = watch::channel(None);
         let waits = tracker.admit(
-            2,
             &accesses(&give("2"), true, &[0], &RoomDid::Unknown),
             &Signals::same(&second),
         );
@@ -502,7 +530,6 @@ mod tests {
         second_tx.send_replace(Some(Settled::Held));
         let (_, third) = watch::channel(None);
         let waits = tracker.admit(
-            3,
             &accesses(&give("3"), true, &[0], &RoomDid::Unknown),
             &Signals::same(&third),
         );
@@ -526,7 +553,6 @@ mod tests {
         let mut tracker = Tracker::default();
         let (tx, rx) = watch::channel(None);
         tracker.admit(
-            1,
             &accesses(&checkout("1"), false, &[0], &RoomDid::Unknown),
             &Signals::same(&rx),
         );
@@ -535,7 +561,6 @@ mod tests {
         assert!(
             tracker
                 .admit(
-                    2,
                     &accesses(&checkout("1"), false, &[0], &RoomDid::Unknown),
                     &Signals::same(&rx2)
                 )

@@ -106,7 +106,9 @@ pub(crate) fn to_every_wire(pbxs: &Pbxs, journal: &Journal, sink: &Sink) {
                         notice(&text, false);
                         // Requests already queued are answered by this one reset.
                         let mut folded = fold_requests(&mut inbox, &mut held);
-                        let rooms = match journal.rooms() {
+                        // Completions still waiting in the journal's writer are part of what
+                        // the PBX is reset to.
+                        let rooms = match journal.commit_waiting().await.and_then(|()| journal.rooms()) {
                             Ok(rooms) => rooms
                                 .into_iter()
                                 .filter(|(room, _)| site.owns(room))

@@ -466,7 +466,6 @@ impl Engine {
                     tally(report, finished);
                 }
                 let (settle, settled) = watch::channel(None);
-                let (apply, applied) = watch::channel(None);
                 let routes = self.inner.pbxs.route(&entry.command.action);
                 let mut pools: Vec<usize> = routes
                     .iter()
@@ -489,10 +488,13 @@ impl Engine {
                     }),
                     _ => RoomDid::Unknown,
                 };
+                let awaited = Arc::new(std::sync::atomic::AtomicBool::new(false));
                 let waits = tracker.admit(
-                    entry.seq,
                     &accesses(&entry.command.action, number_transfer, &pools, &room_did),
-                    &Signals { settled, applied },
+                    &Signals {
+                        settled,
+                        awaited: Arc::clone(&awaited),
+                    },
                 );
                 self.inner
                     .shared
@@ -527,12 +529,10 @@ impl Engine {
                             }
                         }
                         inner
-                            .run(entry, &routes, || {
-                                // Its completion is applied: the PBX's slot is free, and the
-                                // commands on other rooms waiting for it may run while it is
-                                // made durable.
+                            .run(entry, &routes, &awaited, || {
+                                // Its completion is handed to the journal: the PBX's slot is
+                                // free while it is made durable.
                                 permits.clear();
-                                apply.send_replace(Some(Settled::Finished));
                             })
                             .await
                     };
@@ -546,7 +546,6 @@ impl Engine {
                         Outcome::Queued { .. } => Settled::Held,
                         Outcome::Done | Outcome::Failed { .. } => Settled::Finished,
                     };
-                    apply.send_replace(Some(settled));
                     settle.send_replace(Some(settled));
                     (origin, outcome)
                 });
@@ -684,7 +683,13 @@ impl Inner {
     /// Executes one command and records the result in the journal. `applied` is called once
     /// a done command's completion is handed to the journal, before it is durable; it is
     /// reported done only once it is.
-    async fn run(&self, entry: Entry, routes: &[usize], applied: impl FnOnce()) -> Outcome {
+    async fn run(
+        &self,
+        entry: Entry,
+        routes: &[usize],
+        awaited: &std::sync::atomic::AtomicBool,
+        applied: impl FnOnce(),
+    ) -> Outcome {
         let shared = &self.shared;
         let refused = preconditions::refusal(
             &entry.command.action,
@@ -721,7 +726,10 @@ impl Inner {
             Ok(done) => {
                 let block_cor = self.pbxs.block_cor(entry.command.action.room());
                 let (states, flags) = shared.room_states(&entry, &done, block_cor);
-                let recorded = match shared.journal.complete(&entry, states, flags) {
+                // A later command on its room cannot start before it is reported done: no
+                // reason to wait for company.
+                let now = awaited.load(std::sync::atomic::Ordering::Relaxed);
+                let recorded = match shared.journal.complete(&entry, states, flags, now) {
                     Ok(synced) => {
                         applied();
                         Journal::synced(synced).await

@@ -392,21 +392,21 @@ impl Journal {
             .await
     }
 
-    /// Commits, durably, every write handed to the writer thread before (see `write_soon`).
+    /// Commits, durably, every write handed to the writer thread before (see `hand_over`).
     pub(crate) async fn commit_waiting(&self) -> Result<(), JournalError> {
         self.write(Box::new(|_| Ok(()))).await
     }
 
-    /// Hands `job` to the writer thread, to be committed with the writes that come within a
-    /// few milliseconds (`writer::GROUP_WINDOW`), and returns at once: what it returns tells
-    /// when it is durable (`Journal::synced`). Readers do not see it before.
-    fn write_soon(&self, job: Job) -> Result<Synced, JournalError> {
+    /// Hands `job` to the writer thread and returns at once: with `When::Soon` it is committed
+    /// with the writes that come within a few milliseconds (`writer::GROUP_WINDOW`). What it
+    /// returns tells when it is durable (`Journal::synced`); readers do not see it before.
+    fn hand_over(&self, when: When, job: Job) -> Result<Synced, JournalError> {
         let (reply, synced) = oneshot::channel();
-        self.send(Request::Write(job, When::Soon, reply))?;
+        self.send(Request::Write(job, when, reply))?;
         Ok(synced)
     }
 
-    /// Waits until a write that `write_soon` took is durable.
+    /// Waits until a write that `hand_over` took is durable.
     pub(crate) async fn synced(synced: Synced) -> Result<(), JournalError> {
         synced.await.unwrap_or_else(|_| {
             Err(JournalError::Other(
@@ -609,16 +609,16 @@ impl Journal {
     /// Deletes a done command and records how its rooms stand. A room's flags are what was
     /// written last (the PBX's reports and the FIAS link's sharers may land while the command
     /// ran): only `flags`, the ones the command changed, are applied over them. Handed to the
-    /// writer when this returns, committed within a few milliseconds with what comes
-    /// meanwhile: commands on other rooms may run; durable once what it returns says so
-    /// (`synced`), and only then may the command be reported done. The writer commits in the
-    /// order it is handed writes, so a kill loses the completion only together with everything
-    /// journaled after it, and a retry repeats those commands in their order.
+    /// writer when this returns; committed at once if `awaited` (a later command waits for this
+    /// one), else within a few milliseconds with what comes meanwhile (unrelated commands
+    /// share the fsync). Durable once what it returns says so (`synced`), and only then may the
+    /// command be reported done and those waiting for it run.
     pub(crate) fn complete(
         &self,
         entry: &Entry,
         states: Vec<(String, RoomState)>,
         flags: FlagChanges,
+        awaited: bool,
     ) -> Result<Synced, JournalError> {
         let seq = entry.seq;
         let rooms: Vec<String> = match &entry.command.action {
@@ -628,35 +628,41 @@ impl Journal {
         };
         // The credit limit a check-in gives its stay, or a `LIMIT` sets.
         let (limit, set_limit) = entry.command.action.limit();
-        self.write_soon(Box::new(move |txn| {
-            let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
-            table.remove(seq).map_err(|e| error("journal", e))?;
-            let mut done = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
-            for room in &rooms {
-                done.insert(room.as_str(), seq)
-                    .map_err(|e| error("journal", e))?;
-            }
-            let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
-            let now = crate::support::clock::epoch_secs();
-            for (room, state) in &states {
-                let mut state = state.clone();
-                let mut old_stay = None;
-                if let Some(stored) = table.get(room.as_str()).map_err(|e| error("journal", e))? {
-                    let stored = decode_room(room, stored.value())?;
-                    state.flags = stored.flags;
-                    old_stay = stored.stay;
+        let when = if awaited { When::Now } else { When::Soon };
+        self.hand_over(
+            when,
+            Box::new(move |txn| {
+                let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+                table.remove(seq).map_err(|e| error("journal", e))?;
+                let mut done = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
+                for room in &rooms {
+                    done.insert(room.as_str(), seq)
+                        .map_err(|e| error("journal", e))?;
                 }
-                charges::follow(txn, room, old_stay, state.stay, limit, now)?;
-                if let (Some(limit), Some(stay)) = (set_limit, state.stay) {
-                    charges::set_limit(txn, stay, limit)?;
+                let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+                let now = crate::support::clock::epoch_secs();
+                for (room, state) in &states {
+                    let mut state = state.clone();
+                    let mut old_stay = None;
+                    if let Some(stored) =
+                        table.get(room.as_str()).map_err(|e| error("journal", e))?
+                    {
+                        let stored = decode_room(room, stored.value())?;
+                        state.flags = stored.flags;
+                        old_stay = stored.stay;
+                    }
+                    charges::follow(txn, room, old_stay, state.stay, limit, now)?;
+                    if let (Some(limit), Some(stay)) = (set_limit, state.stay) {
+                        charges::set_limit(txn, stay, limit)?;
+                    }
+                    for (_, change) in flags.iter().filter(|(changed, _)| changed == room) {
+                        state.flags.apply(change.clone());
+                    }
+                    put_room(&mut table, room, &state)?;
                 }
-                for (_, change) in flags.iter().filter(|(changed, _)| changed == room) {
-                    state.flags.apply(change.clone());
-                }
-                put_room(&mut table, room, &state)?;
-            }
-            Ok(())
-        }))
+                Ok(())
+            }),
+        )
     }
 
     /// `complete`, and waits until it is durable.
@@ -667,7 +673,7 @@ impl Journal {
         states: Vec<(String, RoomState)>,
         flags: FlagChanges,
     ) -> Result<(), JournalError> {
-        Self::synced(self.complete(entry, states, flags)?).await
+        Self::synced(self.complete(entry, states, flags, true)?).await
     }
 
     /// Takes a command out of the journal without running it (`queue drop`).

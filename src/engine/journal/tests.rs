@@ -417,7 +417,9 @@ async fn a_completion_shares_the_next_commit_and_is_durable_only_with_it() {
         .unwrap();
     let first = journal.get(seqs[0]).unwrap().unwrap();
     let syncs = disk.syncs();
-    let mut synced = journal.complete(&first, Vec::new(), Vec::new()).unwrap();
+    let mut synced = journal
+        .complete(&first, Vec::new(), Vec::new(), false)
+        .unwrap();
     let mut second = journal.get(seqs[1]).unwrap().unwrap();
     assert!(
         journal.get(seqs[0]).unwrap().is_some(),
@@ -433,7 +435,9 @@ async fn a_completion_shares_the_next_commit_and_is_durable_only_with_it() {
     assert!(journal.get(seqs[0]).unwrap().is_none());
     assert_eq!(disk.syncs(), syncs + 1, "one commit, one fsync for both");
 
-    let synced = journal.complete(&second, Vec::new(), Vec::new()).unwrap();
+    let synced = journal
+        .complete(&second, Vec::new(), Vec::new(), false)
+        .unwrap();
     disk.fill(true);
     assert!(journal.compact_now().await.is_err(), "the disk is full");
     assert!(
@@ -459,7 +463,9 @@ async fn a_completion_alone_is_made_durable_within_the_window() {
     );
     let seqs = journal.append(vec![command("1")]).await.unwrap();
     let first = journal.get(seqs[0]).unwrap().unwrap();
-    let synced = journal.complete(&first, Vec::new(), Vec::new()).unwrap();
+    let synced = journal
+        .complete(&first, Vec::new(), Vec::new(), false)
+        .unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(10), Journal::synced(synced))
         .await
         .expect("made durable by itself")
