@@ -140,7 +140,6 @@ pub(crate) type Signal = watch::Receiver<Option<Settled>>;
 
 /// What those after a command wait for: its signal, told once it is reported done (its
 /// completion durable), failed or held.
-#[derive(Clone)]
 pub(crate) struct Signals {
     pub(crate) settled: Signal,
     /// Set once a later command waits for it: its completion is then committed at once instead
@@ -182,7 +181,8 @@ impl Tracker {
         journaled().map_or(RoomDid::Unknown, RoomDid::Known)
     }
 
-    /// Registers command `seq` and returns the signals of the earlier commands it must wait for.
+    /// Registers a command and returns the signals of the earlier commands it must wait for
+    /// (and tells those that they are awaited).
     pub(crate) fn admit(&mut self, keys: &[(Key, Access)], signals: &Signals) -> Vec<Signal> {
         let mut wait = Vec::new();
         for (key, access) in keys {

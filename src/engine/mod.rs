@@ -680,15 +680,15 @@ impl Shared {
 }
 
 impl Inner {
-    /// Executes one command and records the result in the journal. `applied` is called once
-    /// a done command's completion is handed to the journal, before it is durable; it is
-    /// reported done only once it is.
+    /// Executes one command and records the result in the journal. `handed_over` is called
+    /// once a done command's completion is handed to the journal, before it is durable; it is
+    /// reported done only once it is. `awaited`: a later command waits for it.
     async fn run(
         &self,
         entry: Entry,
         routes: &[usize],
         awaited: &std::sync::atomic::AtomicBool,
-        applied: impl FnOnce(),
+        handed_over: impl FnOnce(),
     ) -> Outcome {
         let shared = &self.shared;
         let refused = preconditions::refusal(
@@ -726,12 +726,12 @@ impl Inner {
             Ok(done) => {
                 let block_cor = self.pbxs.block_cor(entry.command.action.room());
                 let (states, flags) = shared.room_states(&entry, &done, block_cor);
-                // A later command on its room cannot start before it is reported done: no
-                // reason to wait for company.
+                // A later command waits for it to be reported done: no reason to wait for
+                // company.
                 let now = awaited.load(std::sync::atomic::Ordering::Relaxed);
                 let recorded = match shared.journal.complete(&entry, states, flags, now) {
                     Ok(synced) => {
-                        applied();
+                        handed_over();
                         Journal::synced(synced).await
                     }
                     Err(error) => Err(error),

@@ -241,6 +241,11 @@ impl Pbxs {
             .collect())
     }
 
+    /// Whether PBX `pbx` shares its DID pool with another PBX.
+    fn shares_pool(&self, pbx: usize) -> bool {
+        (0..self.members.len()).any(|other| other != pbx && self.pools[other] == self.pools[pbx])
+    }
+
     /// A DID on a PBX whose number transfer range it shares with another PBX: one pool, so a
     /// number another PBX's room holds is refused (`Some`: with nothing sent), and `DID AUTO`'s
     /// search on the PBX passes over the numbers the pool's other PBXs hold. `None`: the wire
@@ -251,9 +256,7 @@ impl Pbxs {
         pbx: usize,
         action: &Action,
     ) -> Option<Result<Done, Stopped>> {
-        if !(0..self.members.len())
-            .any(|other| other != pbx && self.pools[other] == self.pools[pbx])
-        {
+        if !self.shares_pool(pbx) {
             return None;
         }
         let (room, did) = match action {
@@ -391,12 +394,7 @@ impl Pbxs {
             return Ok(Done::default());
         }
         let routes = self.route(&action);
-        if routes.len() > 1
-            || routes.iter().any(|&pbx| {
-                (0..self.members.len())
-                    .any(|other| other != pbx && self.pools[other] == self.pools[pbx])
-            })
-        {
+        if routes.len() > 1 || routes.iter().any(|&pbx| self.shares_pool(pbx)) {
             // What another PBX's rooms hold is read from the journal (a move between PBXs, a
             // shared DID pool): the completions handed to it before are committed first.
             run.commit_journal().await?;
