@@ -10,9 +10,10 @@ pub(crate) mod json;
 
 use std::time::SystemTime;
 
-use chrono::{DateTime, Local};
+use chrono::{DateTime, Local, Timelike as _};
 
 use crate::engine::{Event, Outcome, Record, Step, StepResult};
+use crate::support::logs;
 
 /// Where monitor text goes. Called from engine tasks, so it must be thread-safe.
 pub(crate) type Printer = Box<dyn Fn(&str) + Send + Sync>;
@@ -54,9 +55,9 @@ impl Monitor {
                 if again {
                     tracing::debug!(target: "monitor", "{text}");
                 } else if line.problem {
-                    tracing::warn!(target: "monitor", "{text}");
+                    logs::monitor(logs::Level::Warn, text);
                 } else {
-                    tracing::info!(target: "monitor", "{text}");
+                    logs::monitor(logs::Level::Info, text);
                 }
             }
             (self.printer)(&line.text);
@@ -239,7 +240,35 @@ fn indent(text: &str) -> String {
 
 /// `14:02:11.532`, local time.
 fn time(at: SystemTime) -> String {
-    DateTime::<Local>::from(at)
-        .format("%H:%M:%S%.3f")
-        .to_string()
+    // Not `format("%H:%M:%S%.3f")`: that parses its pattern for every line.
+    let at = DateTime::<Local>::from(at);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        at.hour(),
+        at.minute(),
+        at.second(),
+        // Past 999 only in a leap second.
+        at.timestamp_subsec_millis().min(999)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    /// The monitor's time is what `%H:%M:%S%.3f` shows.
+    #[test]
+    fn the_time_of_a_line_is_local_with_milliseconds() {
+        for millis in [0, 1, 999, 61_000, 1_764_750_525_317, 1_764_797_999_999] {
+            let at = UNIX_EPOCH + Duration::from_millis(millis) + Duration::from_micros(456);
+            assert_eq!(
+                time(at),
+                DateTime::<Local>::from(at)
+                    .format("%H:%M:%S%.3f")
+                    .to_string()
+            );
+        }
+    }
 }

@@ -2,13 +2,17 @@
 //! the long-running service (`watch`) keeps at most 10 files of 1 MB, one-shot commands 1 file of
 //! 1 MB. Monitor lines go here too; passwords never do (nothing that logs has one).
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::support::output::errln;
+use chrono::{Datelike as _, Timelike as _, Utc};
 use file_rotate::compression::Compression;
 use file_rotate::suffix::AppendCount;
 use file_rotate::{ContentLimit, FileRotate};
+use tracing_subscriber::fmt::MakeWriter;
 
 /// The log file of one-shot commands inside the log directory.
 pub(crate) const FILE_NAME: &str = "hotelcare.log";
@@ -75,8 +79,11 @@ fn private_append() -> std::fs::OpenOptions {
     options
 }
 
-/// Sends `tracing` output to `dir/hotelcare.log`. A log that cannot be opened is reported once
-/// on stderr; the command goes on without it.
+/// The log file, shared by `tracing` (everything else) and `monitor` (the monitor's lines).
+static FILE: OnceLock<Mutex<FileRotate<AppendCount>>> = OnceLock::new();
+
+/// Sends `tracing` output and monitor lines to `dir/hotelcare.log`. A log that cannot be opened
+/// is reported once on stderr; the command goes on without it.
 pub(crate) fn init(dir: &Path, retention: Retention) {
     if let Err(error) = crate::support::files::create_private_dir(dir) {
         errln!(
@@ -85,19 +92,145 @@ pub(crate) fn init(dir: &Path, retention: Retention) {
         );
         return;
     }
+    if FILE.set(Mutex::new(rotating_file(dir, retention))).is_err() {
+        return;
+    }
     let _ = tracing_subscriber::fmt()
-        .with_writer(Mutex::new(rotating_file(dir, retention)))
+        .with_writer(Shared)
         .with_ansi(false)
         .with_target(false)
         .with_max_level(tracing::Level::INFO)
         .try_init();
 }
 
+/// `tracing`'s handle on `FILE`.
+struct Shared;
+
+impl<'a> MakeWriter<'a> for Shared {
+    type Writer = Locked<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        Locked(FILE.get().map(lock))
+    }
+}
+
+fn lock(file: &Mutex<FileRotate<AppendCount>>) -> MutexGuard<'_, FileRotate<AppendCount>> {
+    file.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The log file while one line is written (or nothing, before `init`).
+struct Locked<'a>(Option<MutexGuard<'a, FileRotate<AppendCount>>>);
+
+impl std::io::Write for Locked<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match &mut self.0 {
+            Some(file) => file.write(bytes),
+            None => Ok(bytes.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.as_mut().map_or(Ok(()), |file| file.flush())
+    }
+}
+
+/// How a monitor line is logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    Info,
+    Warn,
+}
+
+/// Logs one monitor line as `tracing` would (`2026-12-03T08:28:45.317604Z  INFO text`, control
+/// characters escaped the same way), without its per-event machinery: the monitor logs about
+/// five lines a command, and `tracing`'s formatting of them cost about a twentieth of
+/// hotelcare's CPU (issue 25). Nothing before `init`.
+pub(crate) fn monitor(level: Level, text: &str) {
+    let Some(file) = FILE.get() else {
+        return;
+    };
+    let line = log_line(Utc::now(), level, text);
+    // A log that cannot be written is not worth stopping a check-in for (as with `tracing`).
+    let _ = lock(file).write_all(line.as_bytes());
+}
+
+fn log_line(at: chrono::DateTime<Utc>, level: Level, text: &str) -> String {
+    let mut line = String::with_capacity(text.len() + 40);
+    let _ = write!(
+        line,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z  {} ",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.timestamp_subsec_micros().min(999_999),
+        match level {
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+        }
+    );
+    escape_into(&mut line, text);
+    line.push('\n');
+    line
+}
+
+/// `text` with the characters a terminal could take for commands escaped, as `tracing` does
+/// (ESC, BEL, BS, FF, DEL, C1 controls): a guest name or a PBX's answer never drives the
+/// terminal of someone reading the log.
+fn escape_into(out: &mut String, text: &str) {
+    // 0xC2 starts every C1 control in UTF-8; a line without these bytes is copied as it is.
+    if !text
+        .bytes()
+        .any(|b| matches!(b, 0x1b | 0x07 | 0x08 | 0x0c | 0x7f | 0xc2))
+    {
+        out.push_str(text);
+        return;
+    }
+    for ch in text.chars() {
+        match ch {
+            '\x1b' => out.push_str("\\x1b"),
+            '\x07' => out.push_str("\\x07"),
+            '\x08' => out.push_str("\\x08"),
+            '\x0c' => out.push_str("\\x0c"),
+            '\x7f' => out.push_str("\\x7f"),
+            '\u{80}'..='\u{9f}' => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(ch));
+            }
+            _ => out.push(ch),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
     use super::*;
+
+    /// A monitor line is logged as `tracing` logs one (the log's format does not change), with
+    /// the same escapes.
+    #[test]
+    fn a_monitor_line_is_logged_as_tracing_would() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T08:28:45.317604Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            log_line(
+                at,
+                Level::Info,
+                "08:28:45.317    20000  CHECKOUT  done  (a.hc:1)"
+            ),
+            "2026-12-03T08:28:45.317604Z  INFO 08:28:45.317    20000  CHECKOUT  done  (a.hc:1)\n"
+        );
+        assert_eq!(
+            log_line(
+                at,
+                Level::Warn,
+                "room 1: \u{1b}[31mred\u{7}\u{85}é\u{8}\u{c}\u{7f}"
+            ),
+            "2026-12-03T08:28:45.317604Z  WARN room 1: \\x1b[31mred\\x07\\u{85}é\\x08\\x0c\\x7f\n"
+        );
+    }
 
     /// Writes 5 MB of log lines and returns the sizes of the log files left.
     fn fill(retention: Retention) -> Vec<u64> {
