@@ -154,10 +154,70 @@ struct Holder {
     awaited: Arc<AtomicBool>,
 }
 
+/// The unsettled holders of one key, as the last two runs of one access each (an exclusive
+/// command is a run of its own). A command waits only for the run before its own: each of
+/// those waited for the run before theirs (and is held if any of it was), so what came earlier
+/// is waited for through them. Admitting a command so costs the run it waits for, not every
+/// command still unsettled: a batch of a thousand check-outs admitted at once on one DID pool
+/// made this quadratic (issue 25).
+#[derive(Default)]
+struct Holders {
+    /// The run before `last`, of another access.
+    before: Vec<Holder>,
+    /// The latest run: commands of one access.
+    last: Vec<Holder>,
+    /// `last`'s length when its settled holders were last dropped.
+    pruned: usize,
+}
+
+impl Holders {
+    fn admit(&mut self, access: Access, signals: &Signals, wait: &mut Vec<Signal>) {
+        let joins = self
+            .last
+            .first()
+            .is_some_and(|first| first.access == access && access.compatible(access));
+        let waited = if joins {
+            &mut self.before
+        } else {
+            &mut self.last
+        };
+        waited.retain(|holder| !finished(holder));
+        for holder in waited.iter() {
+            wait.push(holder.signal.clone());
+            holder.awaited.store(true, Ordering::Relaxed);
+        }
+        let holder = Holder {
+            access,
+            signal: signals.settled.clone(),
+            awaited: Arc::clone(&signals.awaited),
+        };
+        if joins {
+            self.last.push(holder);
+            // Settled holders are dropped each time the run has doubled: amortised, not a
+            // pass over the whole run per command.
+            if self.last.len() > 2 * self.pruned + 8 {
+                self.last.retain(|holder| !finished(holder));
+                self.pruned = self.last.len();
+            }
+        } else {
+            self.before = std::mem::replace(&mut self.last, vec![holder]);
+            self.pruned = 0;
+        }
+    }
+
+    /// Whether a holder has not settled (finished or held).
+    fn unsettled(&mut self) -> bool {
+        self.before.retain(|holder| !finished(holder));
+        self.last.retain(|holder| !finished(holder));
+        self.pruned = self.last.len();
+        !(self.before.is_empty() && self.last.is_empty())
+    }
+}
+
 /// The commands of the current run that have not settled, per key.
 #[derive(Default)]
 pub(crate) struct Tracker {
-    running: HashMap<Key, Vec<Holder>>,
+    running: HashMap<Key, Holders>,
 }
 
 fn finished(holder: &Holder) -> bool {
@@ -172,44 +232,25 @@ impl Tracker {
         room: &str,
         journaled: impl FnOnce() -> Option<Option<String>>,
     ) -> RoomDid {
-        if let Some(list) = self.running.get_mut(&Key::Room(room.to_owned())) {
-            list.retain(|holder| !finished(holder));
-            if !list.is_empty() {
-                return RoomDid::Unknown;
-            }
+        if let Some(holders) = self.running.get_mut(&Key::Room(room.to_owned()))
+            && holders.unsettled()
+        {
+            return RoomDid::Unknown;
         }
         journaled().map_or(RoomDid::Unknown, RoomDid::Known)
     }
 
     /// Registers a command and returns the signals of the earlier commands it must wait for
-    /// (and tells those that they are awaited).
+    /// (and tells those that they are awaited). A command left queued (its PBX is down) still
+    /// orders those after it: they are held behind it, even on another PBX (a move between
+    /// two, a shared DID pool).
     pub(crate) fn admit(&mut self, keys: &[(Key, Access)], signals: &Signals) -> Vec<Signal> {
         let mut wait = Vec::new();
         for (key, access) in keys {
-            let list = self.running.entry(key.clone()).or_default();
-            // A command left queued (its PBX is down) still orders those after it: they are
-            // held behind it, even on another PBX (a move between two, a shared DID pool).
-            list.retain(|holder| !finished(holder));
-            // What came before the last exclusive command is waited for through it (it waited
-            // for all of it, and is held if any of it was): a long run of commands on one room
-            // or one DID pool waits for one signal each, not for every earlier one.
-            if let Some(last) = list
-                .iter()
-                .rposition(|holder| holder.access == Access::Exclusive)
-            {
-                list.drain(..last);
-            }
-            for holder in list.iter() {
-                if !access.compatible(holder.access) {
-                    wait.push(holder.signal.clone());
-                    holder.awaited.store(true, Ordering::Relaxed);
-                }
-            }
-            list.push(Holder {
-                access: *access,
-                signal: signals.settled.clone(),
-                awaited: Arc::clone(&signals.awaited),
-            });
+            self.running
+                .entry(key.clone())
+                .or_default()
+                .admit(*access, signals, &mut wait);
         }
         wait
     }
@@ -305,8 +346,9 @@ mod tests {
         );
         assert_eq!(
             admit(&checkout("7"), &RoomDid::Unknown),
-            2,
-            "a check-out after the check-ins since the last exclusive one"
+            1,
+            "a check-out after the check-in since the last exclusive one (and through it after \
+             that one)"
         );
     }
 
@@ -500,8 +542,9 @@ mod tests {
         let (waits, _) = admit_all(&mixed, true);
         assert_eq!(
             waits,
-            [0, 1, 1, 3],
-            "releases wait for the exclusive; the next exclusive for it and every release since"
+            [0, 1, 1, 2],
+            "releases wait for the exclusive; the next exclusive for every release since (and \
+             through them for the exclusive before)"
         );
     }
 
@@ -546,6 +589,39 @@ mod tests {
         ];
         let (waits, _) = admit_all(&actions, false);
         assert_eq!(waits, [0, 0, 0]);
+    }
+
+    /// A thousand check-outs admitted at once keep the tracker small as they settle, and a
+    /// command after them waits for the ones still running only.
+    #[test]
+    fn a_long_run_of_releases_drops_its_settled_commands() {
+        let mut tracker = Tracker::default();
+        let mut running = Vec::new();
+        for n in 0..1000 {
+            let (tx, rx) = watch::channel(None);
+            let waits = tracker.admit(
+                &accesses(&checkout(&n.to_string()), true, &[0], &RoomDid::Unknown),
+                &Signals::same(&rx),
+            );
+            assert!(waits.is_empty());
+            running.push(tx);
+            // Sixteen at a time, as `max_concurrency` runs them.
+            if running.len() > 16 {
+                running.remove(0).send_replace(Some(Settled::Finished));
+            }
+        }
+        let pool = &tracker.running[&Key::Dids(0)];
+        assert!(pool.last.len() <= 2 * 16 + 8, "{}", pool.last.len());
+        let (_, rx) = watch::channel(None);
+        let give = Action::SetDid {
+            room: "x".into(),
+            did: Some("7000".into()),
+        };
+        let waits = tracker.admit(
+            &accesses(&give, true, &[0], &RoomDid::Unknown),
+            &Signals::same(&rx),
+        );
+        assert_eq!(waits.len(), 16, "the sixteen still running");
     }
 
     #[test]
