@@ -192,8 +192,13 @@ impl Charges {
     pub(crate) async fn enforce_all(&self) {
         match self.journal.open_stays() {
             Ok(stays) => {
+                let default = self.config.charges.limit;
                 for stay in stays {
-                    self.enforce(stay.id).await;
+                    // Without a limit and not blocked there is nothing to decide: a start
+                    // with a thousand stays and no limits does not read a thousand rooms.
+                    if stay.limit.resolve(default).is_some() || stay.blocked_from.is_some() {
+                        self.enforce(stay.id).await;
+                    }
                 }
             }
             Err(error) => {

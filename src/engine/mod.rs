@@ -648,12 +648,26 @@ impl Shared {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         };
-        let before = |room: &str| match self.journal.room(room) {
+        let read = |room: &str| match self.journal.room(room) {
             Ok(state) => state.unwrap_or_default(),
             Err(error) => {
                 tracing::warn!("room {room}: its state cannot be read ({error}); starting afresh");
                 RoomState::default()
             }
+        };
+        // Each room read (and decoded) once, though both the new states and the flags ask.
+        let read_before: Vec<(&str, RoomState)> = entry
+            .command
+            .action
+            .rooms()
+            .into_iter()
+            .map(|room| (room, read(room)))
+            .collect();
+        let before = |room: &str| {
+            read_before
+                .iter()
+                .find(|(known, _)| *known == room)
+                .map_or_else(|| read(room), |(_, state)| state.clone())
         };
         let states = room_state::after(
             &entry.command.action,
