@@ -245,7 +245,7 @@ impl Hub {
 
     /// A line of the service's own (the PBX is unreachable, a spool file is finished): in the
     /// log, on the service's stdout, and to every listener.
-    pub(crate) fn notice(&self, text: &str, problem: bool) -> Published {
+    pub(crate) fn notice(&self, text: &str, problem: bool) -> Arc<Published> {
         if problem {
             tracing::warn!("{text}");
             let at = std::time::SystemTime::now()
@@ -331,7 +331,7 @@ impl Hub {
     }
 
     /// Handles one engine event (see the module documentation); returns it as published.
-    pub(crate) fn on_event(&self, event: &Event<'_>, journaled: bool) -> Published {
+    pub(crate) fn on_event(&self, event: &Event<'_>, journaled: bool) -> Arc<Published> {
         match event {
             Event::Notice { text, problem } => return self.notice(text, *problem),
             Event::Link { pbx, up, text } => {
@@ -402,7 +402,7 @@ impl Hub {
                 step.entry
             }
             // Handled above.
-            Event::Notice { .. } | Event::Link { .. } => return published,
+            Event::Notice { .. } | Event::Link { .. } => return Arc::new(published),
             Event::Finished {
                 entry,
                 outcome,
@@ -461,19 +461,19 @@ impl Hub {
         self.publish(published)
     }
 
-    fn publish(&self, mut published: Published) -> Published {
+    fn publish(&self, mut published: Published) -> Arc<Published> {
         // Numbered, kept and sent under one lock: `recent` and every stream see the events in
         // the order of their ids (see `subscribe_after`).
         let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         published.id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let shared = Arc::new(published.clone());
+        let shared = Arc::new(published);
         if recent.len() == RECENT {
             recent.pop_front();
         }
         recent.push_back(Arc::clone(&shared));
         // No subscriber is not an error.
-        let _ = self.sender.send(shared);
-        published
+        let _ = self.sender.send(Arc::clone(&shared));
+        shared
     }
 
     fn settle(&self, seq: u64) {

@@ -570,7 +570,7 @@ impl Backend for Local {
                     collected
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
-                        .push(published);
+                        .push(Arc::unwrap_or_clone(published));
                 }),
             )
             // `SHOW` on a wire that cannot read the PBX answers from the expected room state.
