@@ -702,3 +702,57 @@ fn queue_list_shows_a_page_and_how_to_see_the_next() {
         (Some(5), Some(1))
     );
 }
+
+/// Monitor lines on a pipe are held while a burst of work runs and written in one go (issue
+/// 25): none is lost or cut, none comes after the summary on stderr when both streams share the
+/// pipe, and the log has each of them once.
+#[cfg(unix)]
+#[test]
+fn monitor_lines_on_a_pipe_come_whole_and_before_the_summary() {
+    let pbx = TestPbx::with(Setup {
+        rooms: hotelcare::sim::Seed::range(1000, 60, 2),
+        ..Setup::default()
+    });
+    let script: String = (0..60)
+        .map(|i| format!("CHECKOUT {}\n", 1000 + i))
+        .collect();
+    let path = pbx.dir.path().join("out.hc");
+    std::fs::write(&path, script).unwrap();
+    let command = pbx.command();
+    let program = command.get_program().to_str().unwrap().to_owned();
+    let args: Vec<String> = command
+        .get_args()
+        .map(|a| format!("'{}'", a.to_str().unwrap()))
+        .collect();
+    let output = std::process::Command::new("sh")
+        .current_dir(pbx.dir.path())
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .arg("-c")
+        .arg(format!("'{program}' {} run out.hc 2>&1", args.join(" ")))
+        .output()
+        .unwrap();
+    let both = text(&output.stdout);
+    assert!(output.status.success(), "{both}");
+    let lines: Vec<&str> = both.lines().collect();
+    for room in 1000..1060 {
+        let done = format!("{room}  CHECKOUT  done  (out.hc:{})", room - 999);
+        assert_eq!(
+            lines.iter().filter(|line| line.ends_with(&done)).count(),
+            1,
+            "{done}\n{both}"
+        );
+    }
+    assert!(
+        lines
+            .last()
+            .is_some_and(|line| line.starts_with("done: 60 commands")),
+        "{both}"
+    );
+    let log = std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare.log")).unwrap();
+    assert_eq!(
+        log.matches("  CHECKOUT  done  (out.hc:").count(),
+        60,
+        "{log}"
+    );
+    assert!(log.lines().all(|line| line.starts_with("20")), "{log}");
+}

@@ -42,13 +42,23 @@ fn run_on(
     mut builder: tokio::runtime::Builder,
     body: impl Future<Output = Result<Exit, Exit>>,
 ) -> Exit {
-    match builder.enable_all().build() {
+    // Monitor lines are held while a burst of work runs and written when the runtime waits
+    // for something (see `output::HELD`), and at the end.
+    let exit = match builder.enable_all().on_thread_park(flush_held).build() {
         Ok(runtime) => runtime.block_on(body).unwrap_or_else(|exit| exit),
         Err(error) => report(Error::Io {
             what: "cannot start the async runtime".into(),
             error,
         }),
-    }
+    };
+    flush_held();
+    exit
+}
+
+/// Writes the monitor lines held back for stdout and the log.
+pub(crate) fn flush_held() {
+    crate::support::output::flush_held();
+    crate::support::logs::flush_held();
 }
 
 /// Reports an error that stops the command (see `error::report`).

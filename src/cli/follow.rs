@@ -15,7 +15,7 @@ use crate::control::backend::Item;
 use crate::control::hub::{Kind as EventKind, Published, Tally};
 use crate::engine::Report;
 use crate::monitor::json::QueueStatus;
-use crate::support::output::{errln, outln};
+use crate::support::output::{errln, monitor_line, outln};
 
 /// How waiting for commands ended.
 pub(crate) struct Followed {
@@ -121,11 +121,11 @@ pub(crate) fn print_event(event: &Published, raw: bool) {
         return;
     }
     for line in &event.lines {
-        outln!("{line}");
+        monitor_line(line);
     }
     if raw {
         for line in &event.envelopes {
-            outln!("{line}");
+            monitor_line(line);
         }
     }
 }

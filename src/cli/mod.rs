@@ -42,7 +42,10 @@ use scripts::Script;
 
 /// Runs the program with the process's arguments.
 pub fn main() -> ExitCode {
-    run(Arguments::parse()).into()
+    let exit = run(Arguments::parse());
+    // Monitor lines held back by a command that ran without the async runtime.
+    execution::flush_held();
+    exit.into()
 }
 
 /// Runs one parsed command line.

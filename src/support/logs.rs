@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::support::output::errln;
@@ -103,6 +104,14 @@ pub(crate) fn init(dir: &Path, retention: Retention) {
         .try_init();
 }
 
+/// Monitor lines not yet written to `FILE`, as stdout's (`output::HELD`): written when the
+/// runtime waits for something, before any other log line, or once 8 KiB wait. A log file so
+/// passes its size limit by at most that much before it is rotated.
+static HELD: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Whether `HELD` may hold anything.
+static HOLDING: AtomicBool = AtomicBool::new(false);
+const HOLD_AT_MOST: usize = 8 * 1024;
+
 /// `tracing`'s handle on `FILE`.
 struct Shared;
 
@@ -110,8 +119,32 @@ impl<'a> MakeWriter<'a> for Shared {
     type Writer = Locked<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        Locked(FILE.get().map(lock))
+        Locked(FILE.get().map(|file| {
+            // The monitor lines held come first: the log keeps the order of events.
+            let mut file = lock(file);
+            write_held(&mut file);
+            file
+        }))
     }
+}
+
+/// Writes the monitor lines held back (see `HELD`).
+pub(crate) fn flush_held() {
+    if HOLDING.load(Ordering::Acquire)
+        && let Some(file) = FILE.get()
+    {
+        write_held(&mut lock(file));
+    }
+}
+
+/// Called with the file locked (the lock order is always the file, then `HELD`).
+fn write_held(file: &mut FileRotate<AppendCount>) {
+    if !HOLDING.swap(false, Ordering::Acquire) {
+        return;
+    }
+    let held = std::mem::take(&mut *HELD.lock().unwrap_or_else(PoisonError::into_inner));
+    // A log that cannot be written is not worth stopping a check-in for (as with `tracing`).
+    let _ = file.write_all(&held);
 }
 
 fn lock(file: &Mutex<FileRotate<AppendCount>>) -> MutexGuard<'_, FileRotate<AppendCount>> {
@@ -144,14 +177,20 @@ pub(crate) enum Level {
 /// Logs one monitor line as `tracing` would (`2026-12-03T08:28:45.317604Z  INFO text`, control
 /// characters escaped the same way), without its per-event machinery: the monitor logs about
 /// five lines a command, and `tracing`'s formatting of them cost about a twentieth of
-/// hotelcare's CPU (issue 25). Nothing before `init`.
+/// hotelcare's CPU (issue 25). Held back with the rest of a burst (see `HELD`). Nothing before
+/// `init`.
 pub(crate) fn monitor(level: Level, text: &str) {
-    let Some(file) = FILE.get() else {
+    if FILE.get().is_none() {
         return;
-    };
+    }
     let line = log_line(Utc::now(), level, text);
-    // A log that cannot be written is not worth stopping a check-in for (as with `tracing`).
-    let _ = lock(file).write_all(line.as_bytes());
+    let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+    held.extend_from_slice(line.as_bytes());
+    HOLDING.store(true, Ordering::Release);
+    if held.len() >= HOLD_AT_MOST {
+        drop(held);
+        flush_held();
+    }
 }
 
 fn log_line(at: chrono::DateTime<Utc>, level: Level, text: &str) -> String {

@@ -6,11 +6,63 @@
 //! and exits with its usual code. The crate's lints forbid `println!` and friends elsewhere.
 
 use std::fmt::Arguments;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal as _, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Monitor lines for a stdout that is not a terminal, held until the runtime waits for
+/// something (`flush_held`, from the runtime's park hook), until other output, or until 8 KiB
+/// wait: one `write` a burst instead of one a line (issue 25: a check-out printed five lines,
+/// each a system call). Whoever reads the pipe or the file sees a burst's lines once the burst
+/// is over, a few milliseconds later at most.
+static HELD: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Whether `HELD` may hold anything (cheap to ask on every park).
+static HOLDING: AtomicBool = AtomicBool::new(false);
+const HOLD_AT_MOST: usize = 8 * 1024;
+
+/// A monitor line on stdout: held while stdout is not a terminal (see `HELD`), printed at once
+/// on a terminal.
+pub(crate) fn monitor_line(line: &str) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    if !stdout_is_terminal() {
+        let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+        held.extend_from_slice(line.as_bytes());
+        held.push(b'\n');
+        HOLDING.store(true, Ordering::Release);
+        if held.len() < HOLD_AT_MOST {
+            return;
+        }
+        drop(held);
+        flush_held();
+        return;
+    }
+    write(Stream::Stdout, format_args!("{line}"), true);
+}
+
+fn stdout_is_terminal() -> bool {
+    static TERMINAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TERMINAL.get_or_init(|| io::stdout().is_terminal())
+}
+
+/// Prints the monitor lines held back (see `HELD`).
+pub(crate) fn flush_held() {
+    if !HOLDING.swap(false, Ordering::Acquire) {
+        return;
+    }
+    let held = std::mem::take(&mut *HELD.lock().unwrap_or_else(PoisonError::into_inner));
+    if held.is_empty() || STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = io::stdout().lock();
+    if out.write_all(&held).and_then(|()| out.flush()).is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
 
 /// Which stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +80,8 @@ pub(crate) fn write(stream: Stream, arguments: Arguments<'_>, newline: bool) {
     if closed.load(Ordering::Relaxed) {
         return;
     }
+    // What was held comes first, on either stream: `2>&1` keeps the order of the lines.
+    flush_held();
     let result = match stream {
         Stream::Stdout => emit(&mut io::stdout().lock(), arguments, newline),
         Stream::Stderr => emit(&mut io::stderr().lock(), arguments, newline),
