@@ -713,9 +713,10 @@ fn monitor_lines_on_a_pipe_come_whole_and_before_the_summary() {
         rooms: hotelcare::sim::Seed::range(1000, 60, 2),
         ..Setup::default()
     });
-    let script: String = (0..60)
-        .map(|i| format!("CHECKOUT {}\n", 1000 + i))
-        .collect();
+    let script = (0..60)
+        .map(|i| format!("CHECKOUT {}", 1000 + i))
+        .collect::<Vec<_>>()
+        .join("\n");
     let path = pbx.dir.path().join("out.hc");
     std::fs::write(&path, script).unwrap();
     let command = pbx.command();
