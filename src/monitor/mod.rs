@@ -8,6 +8,7 @@
 pub(crate) mod format;
 pub(crate) mod json;
 
+use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Local, Timelike as _};
@@ -240,16 +241,39 @@ fn indent(text: &str) -> String {
 
 /// `14:02:11.532`, local time.
 fn time(at: SystemTime) -> String {
-    // Not `format("%H:%M:%S%.3f")`: that parses its pattern for every line.
-    let at = DateTime::<Local>::from(at);
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        at.hour(),
-        at.minute(),
-        at.second(),
-        // Past 999 only in a leap second.
-        at.timestamp_subsec_millis().min(999)
-    )
+    thread_local! {
+        /// The last second shown, as `14:02:11`: the local time's offset is looked up once a
+        /// second, not for each of the five lines a command prints (issue 25).
+        static SECOND: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let (second, millis) = if let Ok(since) = at.duration_since(std::time::UNIX_EPOCH) {
+        (
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+            since.subsec_millis(),
+        )
+    } else {
+        let at = DateTime::<Local>::from(at);
+        (at.timestamp(), at.timestamp_subsec_millis().min(999))
+    };
+    SECOND.with_borrow_mut(|(shown, text)| {
+        if *shown != second {
+            let local = DateTime::<Local>::from(at);
+            *shown = second;
+            text.clear();
+            let _ = write!(
+                text,
+                "{:02}:{:02}:{:02}",
+                local.hour(),
+                local.minute(),
+                local.second()
+            );
+        }
+        let mut out = String::with_capacity(12);
+        out.push_str(text);
+        let _ = write!(out, ".{millis:03}");
+        out
+    })
 }
 
 #[cfg(test)]

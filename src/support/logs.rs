@@ -183,7 +183,7 @@ pub(crate) fn monitor(level: Level, text: &str) {
     if FILE.get().is_none() {
         return;
     }
-    let line = log_line(Utc::now(), level, text);
+    let line = log_line(std::time::SystemTime::now(), level, text);
     let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     held.extend_from_slice(line.as_bytes());
     HOLDING.store(true, Ordering::Release);
@@ -193,17 +193,35 @@ pub(crate) fn monitor(level: Level, text: &str) {
     }
 }
 
-fn log_line(at: chrono::DateTime<Utc>, level: Level, text: &str) -> String {
+fn log_line(at: std::time::SystemTime, level: Level, text: &str) -> String {
+    thread_local! {
+        /// The last second written, as `2026-12-03T08:28:45`: the calendar is worked out once
+        /// a second, not for every line.
+        static SECOND: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let at = chrono::DateTime::<Utc>::from(at);
     let mut line = String::with_capacity(text.len() + 40);
+    SECOND.with_borrow_mut(|(written, prefix)| {
+        if *written != at.timestamp() {
+            *written = at.timestamp();
+            prefix.clear();
+            let _ = write!(
+                prefix,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                at.year(),
+                at.month(),
+                at.day(),
+                at.hour(),
+                at.minute(),
+                at.second(),
+            );
+        }
+        line.push_str(prefix);
+    });
     let _ = write!(
         line,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z  {} ",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
+        ".{:06}Z  {} ",
         at.timestamp_subsec_micros().min(999_999),
         match level {
             Level::Info => "INFO",
@@ -250,9 +268,11 @@ mod tests {
     /// the same escapes.
     #[test]
     fn a_monitor_line_is_logged_as_tracing_would() {
-        let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T08:28:45.317604Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let at: std::time::SystemTime =
+            chrono::DateTime::parse_from_rfc3339("2026-12-03T08:28:45.317604Z")
+                .unwrap()
+                .with_timezone(&Utc)
+                .into();
         assert_eq!(
             log_line(
                 at,
@@ -268,6 +288,11 @@ mod tests {
                 "room 1: \u{1b}[31mred\u{7}\u{85}é\u{8}\u{c}\u{7f}"
             ),
             "2026-12-03T08:28:45.317604Z  WARN room 1: \\x1b[31mred\\x07\\u{85}é\\x08\\x0c\\x7f\n"
+        );
+        assert_eq!(
+            log_line(at + std::time::Duration::from_secs(61), Level::Info, "x"),
+            "2026-12-03T08:29:46.317604Z  INFO x\n",
+            "the next second's lines"
         );
     }
 
