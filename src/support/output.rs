@@ -51,6 +51,12 @@ fn stdout_is_terminal() -> bool {
 
 /// Prints the monitor lines held back (see `HELD`).
 pub(crate) fn flush_held() {
+    if !HOLDING.load(Ordering::Acquire) {
+        return;
+    }
+    // Taken and written under stdout's lock (always before `HELD`'s): two threads that flush
+    // at once cannot write their parts out of order.
+    let mut out = io::stdout().lock();
     if !HOLDING.swap(false, Ordering::Acquire) {
         return;
     }
@@ -58,7 +64,6 @@ pub(crate) fn flush_held() {
     if held.is_empty() || STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
-    let mut out = io::stdout().lock();
     if out.write_all(&held).and_then(|()| out.flush()).is_err() {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
     }
