@@ -6,7 +6,7 @@
 //! yet waited for keeps its final times), in clock ticks of 10 ms; each phase costs hundreds of
 //! ticks, so the figure is good to a few per cent. Best of three runs.
 //!
-//! Beside it, the floor: what a bare client (reqwest, the same TLS, a kept-alive connection)
+//! Beside it, the floor: what a bare client (hyper's, the same TLS, a kept-alive connection)
 //! pays per HTTPS request to the same simulator, one at a time and 16 at a time, measured the
 //! same way on this process: the kernel's, TLS's and HTTP's share of any request on this
 //! machine, which no change to hotelcare can go below.
@@ -82,27 +82,40 @@ const FLOOR_REQUESTS: usize = 10_000;
 
 /// The CPU a bare client spends per HTTPS request to the simulator at `address`, `concurrency`
 /// at a time over kept-alive connections, on a runtime of one thread (as `hotelcare run`'s):
-/// this process's CPU time, in µs per request.
+/// this process's CPU time, in µs per request. The client is the stack hotelcare's MiXML client
+/// uses (hyper's pooled client, hyper-rustls, the same TLS), without anything of hotelcare's.
 fn floor(address: &str, concurrency: usize) -> f64 {
+    use http_body_util::{BodyExt as _, Empty};
+    type Client = hyper_util::client::legacy::Client<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+        Empty<bytes::Bytes>,
+    >;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    let client = reqwest::Client::builder()
-        .use_preconfigured_tls((*rustls_connector()).clone())
-        .http1_only()
-        .no_proxy()
-        .build()
-        .expect("a client");
-    let url = reqwest::Url::parse(&format!("https://{address}/_sim/stats")).expect("a URL");
+    let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config((*rustls_connector()).clone())
+        .https_only()
+        .enable_http1()
+        .wrap_connector(tcp);
+    let uri: hyper::Uri = format!("https://{address}/_sim/stats")
+        .parse()
+        .expect("a URI");
     runtime.block_on(async {
-        let one = |client: reqwest::Client, url: reqwest::Url| async move {
-            let answer = client.get(url).send().await.expect("an answer");
-            answer.bytes().await.expect("a body");
+        let client: Client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+        let one = |client: Client, uri: hyper::Uri| async move {
+            let answer = client.get(uri).await.expect("an answer");
+            answer.into_body().collect().await.expect("a body");
         };
         // Connections opened (and TLS handshakes done) before the measure.
         let warm: Vec<_> = (0..concurrency)
-            .map(|_| tokio::spawn(one(client.clone(), url.clone())))
+            .map(|_| tokio::spawn(one(client.clone(), uri.clone())))
             .collect();
         for task in warm {
             task.await.expect("warm-up");
@@ -111,10 +124,10 @@ fn floor(address: &str, concurrency: usize) -> f64 {
         let per_task = FLOOR_REQUESTS / concurrency;
         let tasks: Vec<_> = (0..concurrency)
             .map(|_| {
-                let (client, url) = (client.clone(), url.clone());
+                let (client, uri) = (client.clone(), uri.clone());
                 tokio::spawn(async move {
                     for _ in 0..per_task {
-                        one(client.clone(), url.clone()).await;
+                        one(client.clone(), uri.clone()).await;
                     }
                 })
             })

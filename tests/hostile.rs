@@ -316,6 +316,54 @@ fn a_redirect_is_never_followed_and_names_its_target() {
 }
 
 #[test]
+fn an_endless_answer_is_not_read_into_memory() {
+    // A server that is not the MiVB answers with 40 MiB: hotelcare stops reading at 32 MiB.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in server.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 8192];
+            let _ = stream.read(&mut request);
+            let size = 40 << 20;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {size}\r\n\r\n"
+            );
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..40 {
+                if stream.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hotelcare.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[pbx]\nserver = \"http://127.0.0.1:{port}\"\nallow_plain_http = true\nuser = \"u\"\npassword = \"Secret-Pw\"\n\n[run.retry]\nattempts = 1\n"
+        ),
+    )
+    .unwrap();
+    let output = hotelcare()
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("test-access")
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("its answer is larger than 32 MiB"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Secret-Pw"), "{stderr}");
+}
+
+#[test]
 fn a_finished_run_leaves_no_guest_name_in_the_journal() {
     let pbx = TestPbx::with(Setup {
         rooms: hotelcare::sim::Seed::range(1000, 30, 2),

@@ -1,53 +1,57 @@
-//! reqwest errors -> `TransportError`: which of the vendor's "Error analysis" cases it is.
+//! hyper's client errors -> `TransportError`: which of the vendor's "Error analysis" cases it is.
 
-use std::error::Error as _;
+use std::error::Error;
 use std::io;
-use std::time::Duration;
 
 use crate::pbx::mixml::{ConnectCause, TransportError};
 
-/// Classifies a failed HTTP exchange with the PBX at `address`.
-pub(crate) fn classify(error: &reqwest::Error, address: &str, timeout: Duration) -> TransportError {
-    let address = address.to_owned();
-    let chain = chain(error);
+/// Classifies a failed HTTP exchange with the PBX at `address` (the timeout is the caller's).
+pub(crate) fn classify(error: &hyper_util::client::legacy::Error, address: &str) -> TransportError {
     if let Some(detail) = certificate_problem(error) {
-        return TransportError::Certificate { address, detail };
-    }
-    if error.is_timeout() {
-        return TransportError::Timeout {
-            address,
-            after: timeout,
-        };
-    }
-    if error.is_connect() {
-        let cause = match io_kind(error) {
-            Some(io::ErrorKind::ConnectionRefused) => ConnectCause::Refused,
-            Some(io::ErrorKind::TimedOut) => ConnectCause::TimedOut,
-            _ if chain.contains("dns error") || chain.contains("failed to lookup address") => {
-                ConnectCause::Dns
-            }
-            _ => ConnectCause::Other,
-        };
-        let mut detail = innermost(error);
-        if chain.contains("corrupt message") || chain.contains("InvalidContentType") {
-            detail.push_str(" (the server does not speak TLS: if it is plain HTTP, write `server = \"http://...\"`)");
-        }
-        return TransportError::Connect {
-            address,
-            cause,
+        return TransportError::Certificate {
+            address: address.to_owned(),
             detail,
         };
     }
+    if !error.is_connect() {
+        return dropped(error, address);
+    }
+    let chain = chain(error);
+    let cause = match io_kind(error) {
+        Some(io::ErrorKind::ConnectionRefused) => ConnectCause::Refused,
+        Some(io::ErrorKind::TimedOut) => ConnectCause::TimedOut,
+        _ if chain.contains("dns error") || chain.contains("failed to lookup address") => {
+            ConnectCause::Dns
+        }
+        _ => ConnectCause::Other,
+    };
+    let mut detail = innermost(error);
+    if chain.contains("corrupt message") || chain.contains("InvalidContentType") {
+        detail.push_str(" (the server does not speak TLS: if it is plain HTTP, write `server = \"http://...\"`)");
+    }
+    TransportError::Connect {
+        address: address.to_owned(),
+        cause,
+        detail,
+    }
+}
+
+/// The connection broke, or the answer was not HTTP, after it was made.
+pub(crate) fn dropped(error: &(dyn Error + 'static), address: &str) -> TransportError {
+    let chain = chain(error);
     let mut detail = innermost(error);
     // The two ways to get the scheme wrong, in words a technician can act on.
     if chain.contains("invalid HTTP version") || chain.contains("InvalidContentType") {
         detail.push_str(" (is the server plain HTTP, or HTTPS? `server` may start with `http://` or `https://`)");
     }
-    TransportError::Dropped { address, detail }
+    TransportError::Dropped {
+        address: address.to_owned(),
+        detail,
+    }
 }
 
 /// Every message of the error's source chain, joined.
-fn chain(error: &reqwest::Error) -> String {
+fn chain(error: &(dyn Error + 'static)) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -59,7 +63,7 @@ fn chain(error: &reqwest::Error) -> String {
 }
 
 /// The most specific message in the chain (what the operating system or TLS said).
-fn innermost(error: &reqwest::Error) -> String {
+fn innermost(error: &(dyn Error + 'static)) -> String {
     let mut last = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -69,7 +73,7 @@ fn innermost(error: &reqwest::Error) -> String {
     last
 }
 
-fn io_kind(error: &reqwest::Error) -> Option<io::ErrorKind> {
+fn io_kind(error: &(dyn Error + 'static)) -> Option<io::ErrorKind> {
     let mut source = error.source();
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<io::Error>() {
@@ -82,7 +86,7 @@ fn io_kind(error: &reqwest::Error) -> Option<io::ErrorKind> {
 
 /// The rustls error inside `error`, looking through `io::Error`s wrapped in `io::Error`s (as
 /// hyper-util wraps them: their `source()` skips the error they wrap).
-fn tls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+fn tls_error<'e>(error: &'e (dyn Error + 'static)) -> Option<&'e rustls::Error> {
     if let Some(tls) = error.downcast_ref::<rustls::Error>() {
         return Some(tls);
     }
@@ -90,7 +94,7 @@ fn tls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rus
     tls_error(inner)
 }
 
-fn certificate_problem(error: &reqwest::Error) -> Option<String> {
+fn certificate_problem(error: &(dyn Error + 'static)) -> Option<String> {
     let mut source = error.source();
     while let Some(s) = source {
         if let Some(tls) = tls_error(s) {
