@@ -156,6 +156,10 @@ impl Client {
                     }
                 })?
                 .to_bytes();
+            // The connection goes back to hyper's pool in a task of its own once the answer is
+            // read; without a turn for it, this command's next request would find no idle
+            // connection and open another (a TLS handshake: 32 connections for 16 slots).
+            tokio::task::yield_now().await;
             Ok((status, location, body))
         };
         tokio::time::timeout(self.timeout, exchange)
