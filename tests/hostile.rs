@@ -280,22 +280,7 @@ fn a_redirect_is_never_followed_and_names_its_target() {
             );
         }
     });
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("hotelcare.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[pbx]\nserver = \"http://127.0.0.1:{port}\"\nallow_plain_http = true\nuser = \"u\"\npassword = \"Secret-Pw\"\n\n[run.retry]\nattempts = 1\n"
-        ),
-    )
-    .unwrap();
-    let output = hotelcare()
-        .current_dir(dir.path())
-        .arg("--config")
-        .arg(&config)
-        .arg("test-access")
-        .output()
-        .unwrap();
+    let output = test_access(port);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(
@@ -313,6 +298,54 @@ fn a_redirect_is_never_followed_and_names_its_target() {
         0,
         "nothing went to the redirect's target"
     );
+}
+
+/// `hotelcare test-access` against a plain-HTTP "PBX" on `port`, one attempt.
+fn test_access(port: u16) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hotelcare.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[pbx]\nserver = \"http://127.0.0.1:{port}\"\nallow_plain_http = true\nuser = \"u\"\npassword = \"Secret-Pw\"\n\n[run.retry]\nattempts = 1\n"
+        ),
+    )
+    .unwrap();
+    hotelcare()
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("test-access")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_answer_that_is_not_utf8_is_shown_with_its_bad_bytes_replaced() {
+    // A proxy in front of the MiVB answers in Latin-1 ("Wartung läuft"): the error shows it,
+    // its one bad byte replaced, and never the password.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in server.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 8192];
+            let _ = stream.read(&mut request);
+            let body = b"Wartung l\xe4uft";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    let output = test_access(port);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("503"), "{stderr}");
+    assert!(stderr.contains("Wartung l\u{FFFD}uft"), "{stderr}");
+    assert!(!stderr.contains("Secret-Pw"), "{stderr}");
 }
 
 #[test]
@@ -338,22 +371,7 @@ fn an_endless_answer_is_not_read_into_memory() {
             }
         }
     });
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("hotelcare.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[pbx]\nserver = \"http://127.0.0.1:{port}\"\nallow_plain_http = true\nuser = \"u\"\npassword = \"Secret-Pw\"\n\n[run.retry]\nattempts = 1\n"
-        ),
-    )
-    .unwrap();
-    let output = hotelcare()
-        .current_dir(dir.path())
-        .arg("--config")
-        .arg(&config)
-        .arg("test-access")
-        .output()
-        .unwrap();
+    let output = test_access(port);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(
