@@ -321,6 +321,39 @@ fn test_access(port: u16) -> std::process::Output {
 }
 
 #[test]
+fn a_request_names_its_host_and_port_once() {
+    // What the MiVB's web server sees of hotelcare's request: one `Host` with the port.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let (seen_tx, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in server.incoming().take(1) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 8192];
+            let read = stream.read(&mut request).unwrap_or(0);
+            let _ = seen_tx.send(String::from_utf8_lossy(&request[..read]).into_owned());
+            let _ = write!(
+                stream,
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+            );
+        }
+    });
+    let output = test_access(port);
+    let request = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+    let hosts: Vec<&str> = request
+        .lines()
+        .filter(|line| line.to_ascii_lowercase().starts_with("host:"))
+        .collect();
+    assert_eq!(hosts.len(), 1, "{request}");
+    assert_eq!(
+        hosts[0].split_once(':').map(|(_, v)| v.trim()),
+        Some(format!("127.0.0.1:{port}").as_str()),
+        "{request}"
+    );
+    assert!(!output.status.success());
+}
+
+#[test]
 fn an_answer_that_is_not_utf8_is_shown_with_its_bad_bytes_replaced() {
     // A proxy in front of the MiVB answers in Latin-1 ("Wartung läuft"): the error shows it,
     // its one bad byte replaced, and never the password.

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::header::{CONTENT_TYPE, HeaderValue, LOCATION};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderValue, LOCATION};
 use hyper::{Method, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -52,6 +52,9 @@ pub(crate) struct Client {
     http: Http,
     /// The endpoint, parsed once; why not, if it does not parse (the request's error says so).
     uri: Result<Uri, String>,
+    /// Its `Host` header, worked out once (hyper's client formats it for every request that
+    /// comes without one: 1.5 % of a run's instructions).
+    host: Option<HeaderValue>,
     /// `host:port` as the user knows it, for messages.
     address: String,
     user: String,
@@ -90,9 +93,11 @@ impl Client {
         let uri = url
             .parse::<Uri>()
             .map_err(|why| format!("`{url}` is not a valid address: {why}"));
+        let host = uri.as_ref().ok().and_then(host_header);
         Ok(Self {
             http,
             uri,
+            host,
             address,
             user: pbx.user.clone(),
             password,
@@ -117,6 +122,9 @@ impl Client {
         *request.method_mut() = Method::POST;
         *request.uri_mut() = uri;
         let headers = request.headers_mut();
+        if let Some(host) = &self.host {
+            headers.insert(HOST, host.clone());
+        }
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/xml; charset=utf-8"),
@@ -341,6 +349,18 @@ fn endpoint(server: &str) -> (String, String) {
     )
 }
 
+/// The `Host` header hyper's client writes for `uri`: the host, and the port where it is not
+/// the scheme's default (as `hyper_util`'s `get_non_default_port`).
+fn host_header(uri: &Uri) -> Option<HeaderValue> {
+    let host = uri.host()?;
+    let secure = matches!(uri.scheme_str(), Some("https" | "wss"));
+    let value = match uri.port() {
+        Some(port) if port.as_u16() != if secure { 443 } else { 80 } => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    HeaderValue::from_str(&value).ok()
+}
+
 /// The first line of a non-MiXML answer, shortened, for messages.
 fn excerpt(text: &str) -> String {
     let line = text
@@ -395,6 +415,20 @@ mod tests {
                 "127.0.0.1:8080".into()
             )
         );
+    }
+
+    #[test]
+    fn the_host_header_names_the_port_only_where_it_is_not_the_default() {
+        let host = |url: &str| {
+            let uri = url.parse::<Uri>().unwrap();
+            host_header(&uri).unwrap().to_str().unwrap().to_owned()
+        };
+        assert_eq!(host("https://mivb.local/mixml/v1"), "mivb.local");
+        assert_eq!(host("https://mivb.local:443/mixml/v1"), "mivb.local");
+        assert_eq!(host("https://mivb.local:4443/mixml/v1"), "mivb.local:4443");
+        assert_eq!(host("http://10.0.0.5:80/mixml/v1"), "10.0.0.5");
+        assert_eq!(host("http://10.0.0.5:443/mixml/v1"), "10.0.0.5:443");
+        assert_eq!(host("https://[::1]:8443/mixml/v1"), "[::1]:8443");
     }
 }
 
