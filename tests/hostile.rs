@@ -267,18 +267,11 @@ fn a_redirect_is_never_followed_and_names_its_target() {
             std::thread::sleep(Duration::from_millis(10));
         }
     });
-    let redirector = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = redirector.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in redirector.incoming().take(4) {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 8192];
-            let _ = stream.read(&mut request);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{elsewhere_port}/x\r\nContent-Length: 0\r\n\r\n"
-            );
-        }
+    let port = fake_pbx(move |stream, _| {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{elsewhere_port}/x\r\nContent-Length: 0\r\n\r\n"
+        );
     });
     let output = test_access(port);
     let stderr = text(&output.stderr);
@@ -298,6 +291,22 @@ fn a_redirect_is_never_followed_and_names_its_target() {
         0,
         "nothing went to the redirect's target"
     );
+}
+
+/// A plain-HTTP "PBX" on loopback that reads each request (up to 8 KiB, one read) and lets
+/// `answer` write what it likes; its port. Up to four connections.
+fn fake_pbx(answer: impl Fn(&mut TcpStream, &[u8]) + Send + 'static) -> u16 {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in server.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 8192];
+            let read = stream.read(&mut request).unwrap_or(0);
+            answer(&mut stream, &request[..read]);
+        }
+    });
+    port
 }
 
 /// `hotelcare test-access` against a plain-HTTP "PBX" on `port`, one attempt.
@@ -323,20 +332,13 @@ fn test_access(port: u16) -> std::process::Output {
 #[test]
 fn a_request_names_its_host_and_port_once() {
     // What the MiVB's web server sees of hotelcare's request: one `Host` with the port.
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
     let (seen_tx, seen) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in server.incoming().take(1) {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 8192];
-            let read = stream.read(&mut request).unwrap_or(0);
-            let _ = seen_tx.send(String::from_utf8_lossy(&request[..read]).into_owned());
-            let _ = write!(
-                stream,
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
-            );
-        }
+    let port = fake_pbx(move |stream, request| {
+        let _ = seen_tx.send(String::from_utf8_lossy(request).into_owned());
+        let _ = write!(
+            stream,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+        );
     });
     let output = test_access(port);
     let request = seen.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -357,21 +359,14 @@ fn a_request_names_its_host_and_port_once() {
 fn an_answer_that_is_not_utf8_is_shown_with_its_bad_bytes_replaced() {
     // A proxy in front of the MiVB answers in Latin-1 ("Wartung läuft"): the error shows it,
     // its one bad byte replaced, and never the password.
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in server.incoming().take(4) {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 8192];
-            let _ = stream.read(&mut request);
-            let body = b"Wartung l\xe4uft";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(body);
-        }
+    let port = fake_pbx(|stream, _| {
+        let body = b"Wartung l\xe4uft";
+        let _ = write!(
+            stream,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(body);
     });
     let output = test_access(port);
     let stderr = text(&output.stderr);
@@ -384,23 +379,16 @@ fn an_answer_that_is_not_utf8_is_shown_with_its_bad_bytes_replaced() {
 #[test]
 fn an_endless_answer_is_not_read_into_memory() {
     // A server that is not the MiVB answers with 40 MiB: hotelcare stops reading at 32 MiB.
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in server.incoming().take(4) {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 8192];
-            let _ = stream.read(&mut request);
-            let size = 40 << 20;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {size}\r\n\r\n"
-            );
-            let chunk = vec![b' '; 1 << 20];
-            for _ in 0..40 {
-                if stream.write_all(&chunk).is_err() {
-                    break;
-                }
+    let port = fake_pbx(|stream, _| {
+        let size = 40 << 20;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {size}\r\n\r\n"
+        );
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..40 {
+            if stream.write_all(&chunk).is_err() {
+                break;
             }
         }
     });
