@@ -102,6 +102,14 @@ impl Browser {
 
     /// One `DevTools` command (of the page, once attached); its result.
     fn call(&mut self, method: &str, params: &Value) -> Value {
+        match self.try_call(method, params) {
+            Ok(result) => result,
+            Err(error) => panic!("{method} failed: {error}"),
+        }
+    }
+
+    /// One `DevTools` command; its result, or the error `DevTools` answered.
+    fn try_call(&mut self, method: &str, params: &Value) -> Result<Value, Value> {
         let id = self.next_id;
         self.next_id += 1;
         let mut message = json!({ "id": id, "method": method, "params": params });
@@ -117,12 +125,10 @@ impl Browser {
             };
             let answer: Value = serde_json::from_str(&text).unwrap();
             if answer["id"] == json!(id) {
-                assert!(
-                    answer.get("error").is_none(),
-                    "{method} failed: {}",
-                    answer["error"]
-                );
-                return answer["result"].clone();
+                return match answer.get("error") {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(answer["result"].clone()),
+                };
             }
         }
     }
@@ -154,11 +160,12 @@ impl Browser {
     pub(crate) fn wait_for(&mut self, what: &str, expression: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let result = self.call(
+            // A page that is navigating (a form just sent) cannot be asked: not yet, then.
+            let result = self.try_call(
                 "Runtime.evaluate",
                 &json!({ "expression": format!("Boolean({expression})"), "returnByValue": true }),
             );
-            if result["result"]["value"] == json!(true) {
+            if result.is_ok_and(|result| result["result"]["value"] == json!(true)) {
                 return;
             }
             assert!(
