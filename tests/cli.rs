@@ -313,6 +313,47 @@ fn a_windows_1252_script_runs_with_the_encoding_option() {
     assert_eq!(pbx.record("1000").directory_name, "Weiß,Zoë");
 }
 
+/// A script too large to hold (over 1 MiB) is read again as it is journaled, checked again
+/// knowing the scripts before it; small ones are journaled as they were checked. Both run, in
+/// order, with their origins.
+#[test]
+fn a_script_too_large_to_hold_streams_after_the_small_one_before_it() {
+    let pbx = TestPbx::start();
+    let small = pbx.dir.path().join("small.hc");
+    std::fs::write(&small, "CHECKIN 1000 \"Solo,Alina\"\n").unwrap();
+    let large = pbx.dir.path().join("large.hc");
+    let mut script = String::from("MOVE 1000 2000\n");
+    while script.len() <= 1024 * 1024 {
+        script.push_str("# a long export: comment lines are read and skipped\n");
+    }
+    script.push_str("CHECKOUT 2000\n");
+    std::fs::write(&large, &script).unwrap();
+    let output = pbx
+        .hotelcare()
+        .arg("run")
+        .arg(&small)
+        .arg(&large)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let last = script.lines().count();
+    for (keyword, origin) in [
+        ("CHECKIN", "small.hc:1)".to_owned()),
+        ("MOVE", "large.hc:1)".to_owned()),
+        ("CHECKOUT", format!("large.hc:{last})")),
+    ] {
+        assert!(
+            stdout.lines().any(|line| line.contains(keyword)
+                && line.contains(" done ")
+                && line.ends_with(&origin)),
+            "{keyword} done ({origin} in {stdout}"
+        );
+    }
+    assert_eq!(pbx.record("1000").last_name, "Room 1000");
+    assert_eq!(pbx.record("2000").last_name, "Room 2000");
+}
+
 #[test]
 fn invalid_utf8_on_standard_input_is_an_invalid_script_like_in_a_file() {
     Test::new()

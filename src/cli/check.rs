@@ -17,13 +17,19 @@ pub(crate) fn check(config: &Config, scripts: &[Script], color: bool) -> Exit {
     if let Some(house) = crate::cli::client::house(config) {
         validator = validator.knowing(house);
     }
-    match validate_all(scripts, &mut validator, config.run.script_encoding, color) {
+    match validate_all(
+        scripts,
+        &mut validator,
+        config.run.script_encoding,
+        color,
+        false,
+    ) {
         Err(exit) => exit,
-        Ok((summary, records)) => {
+        Ok(validated) => {
             if output_format() == Format::Json {
-                print_document(&summary, &records);
+                print_document(&validated.summary, &validated.records);
             }
-            print_summary(&summary, "nothing would be run")
+            print_summary(&validated.summary, "nothing would be run")
         }
     }
 }

@@ -37,8 +37,9 @@ fn write_planned(
 }
 
 pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) -> Exit {
-    let summary = match validated(scripts, config, color, "no operations are shown") {
-        Ok(summary) => summary,
+    // The scripts as checked (small ones held in memory): what is planned is what was checked.
+    let (summary, scripts) = match validated(scripts, config, color, "no operations are shown") {
+        Ok(validated) => validated,
         Err(exit) => return exit,
     };
     let json = output_format() == Format::Json;
@@ -46,7 +47,7 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_error = None;
-    for script in scripts {
+    for script in &scripts {
         let name = script.name();
         let result = script
             .reader(config.run.script_encoding)

@@ -21,11 +21,14 @@ pub(crate) fn run(
     again: bool,
     color: bool,
 ) -> Exit {
-    if let Err(exit) = validated(scripts, config, color, "nothing was run") {
-        return exit;
-    }
+    // Small scripts come back with their checked commands: they are journaled as checked,
+    // not read and checked a second time.
+    let scripts = match validated(scripts, config, color, "nothing was run") {
+        Ok((_, scripts)) => scripts,
+        Err(exit) => return exit,
+    };
     with_backend(config, Need::Pbxs, raw, async |client| {
-        submit_and_follow(client, config, scripts, raw, again).await
+        submit_and_follow(client, config, &scripts, raw, again).await
     })
 }
 

@@ -1,12 +1,28 @@
 //! A script of a run: a file by path, standard input (`-`), or a command made from command-line
-//! arguments; each readable twice (once to check the whole run, once to journal it).
+//! arguments; each readable twice (once to check the whole run, once to journal it). A script
+//! small enough to hold is read once and kept with its checked commands (`Checked`), so that
+//! journaling it does not parse and check it a second time.
 
 use std::fs::File;
 use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::ScriptEncoding;
 use crate::lang::compile::decode;
+use crate::lang::validate::Command;
+
+/// Scripts up to this size are read into memory once and keep their checked commands (a few
+/// hundred bytes each, about 30,000 of them at most); larger ones stream, in constant memory.
+pub(crate) const KEEP_BYTES: u64 = 1024 * 1024;
+
+/// A script read and checked whole, with its commands: what runs is exactly what was checked.
+pub(crate) struct CheckedScript {
+    pub(crate) name: String,
+    /// As read, undecoded: its content hash, and its text for a service that checks it itself.
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) commands: Vec<Command>,
+}
 
 /// One script of a run.
 #[derive(Clone)]
@@ -14,6 +30,8 @@ pub(crate) enum Script {
     File(PathBuf),
     /// Standard input, read once into memory (bytes: decoded like a file).
     Stdin(Vec<u8>),
+    /// A file or standard input checked whole without errors, with its commands.
+    Checked(Arc<CheckedScript>),
     /// A command made from command-line arguments (`show EXT`), named for messages.
     Inline {
         name: &'static str,
@@ -56,6 +74,7 @@ impl Script {
         match self {
             Self::File(path) => path.display().to_string(),
             Self::Stdin(_) => "<stdin>".into(),
+            Self::Checked(checked) => checked.name.clone(),
             Self::Inline { name, .. } => (*name).to_owned(),
             Self::Line { source, .. } => source.clone(),
         }
@@ -66,7 +85,37 @@ impl Script {
         Ok(match self {
             Self::File(path) => Some(std::fs::read(path)?),
             Self::Stdin(bytes) => Some(bytes.clone()),
+            Self::Checked(checked) => Some(checked.bytes.clone()),
             Self::Inline { .. } | Self::Line { .. } => None,
+        })
+    }
+
+    /// The commands a `Checked` script was checked into.
+    pub(crate) fn commands(&self) -> Option<&[Command]> {
+        match self {
+            Self::Checked(checked) => Some(&checked.commands),
+            _ => None,
+        }
+    }
+
+    /// The bytes of a file or of standard input if it is small enough to keep with its
+    /// commands (`KEEP_BYTES`), read once; `None` for a larger one, which streams.
+    pub(crate) fn small_bytes(&self) -> io::Result<Option<Vec<u8>>> {
+        let small = |bytes: &[u8]| bytes.len() as u64 <= KEEP_BYTES;
+        Ok(match self {
+            Self::File(path) => {
+                if std::fs::metadata(path)?.len() > KEEP_BYTES {
+                    return Ok(None);
+                }
+                // It may have grown since: at most one byte more than may be kept is read.
+                let mut bytes = Vec::new();
+                File::open(path)?
+                    .take(KEEP_BYTES + 1)
+                    .read_to_end(&mut bytes)?;
+                small(&bytes).then_some(bytes)
+            }
+            Self::Stdin(bytes) => small(bytes).then(|| bytes.clone()),
+            Self::Checked(_) | Self::Inline { .. } | Self::Line { .. } => None,
         })
     }
 
@@ -82,6 +131,7 @@ impl Script {
         Ok(match self {
             Self::File(path) => Box::new(decode(File::open(path)?, encoding)),
             Self::Stdin(bytes) => Box::new(decode(bytes.as_slice(), encoding)),
+            Self::Checked(checked) => Box::new(decode(checked.bytes.as_slice(), encoding)),
             Self::Inline { text, .. } | Self::Line { text, .. } => Box::new(text.as_bytes()),
         })
     }

@@ -77,6 +77,16 @@ async fn enqueue(
         let mut validator = Validator::new(&producer_config);
         let mut batch = Vec::with_capacity(BATCH);
         for script in &producer_scripts {
+            // Checked whole before the run and held since: journaled as checked.
+            if let Some(commands) = script.commands() {
+                for command in commands {
+                    batch.push((script.origin(command.line), command.clone()));
+                    if batch.len() == BATCH {
+                        let _ = sender.blocking_send(std::mem::take(&mut batch));
+                    }
+                }
+                continue;
+            }
             let name = script.name();
             let unreadable = |error: std::io::Error| {
                 BackendError::BadRequest(format!("cannot read `{name}`: {error}"))
