@@ -6,7 +6,7 @@
 //! yet waited for keeps its final times), in clock ticks of 10 ms; each phase costs hundreds of
 //! ticks, so the figure is good to a few per cent. Best of three runs.
 //!
-//! Beside it, the floor: what a bare client (hyper's, the same TLS, a kept-alive connection)
+//! Beside it, the floor: what a bare client (hyper's, the same TLS, kept-alive connections)
 //! pays per HTTPS request to the same simulator, one at a time and 16 at a time, measured the
 //! same way on this process: the kernel's, TLS's and HTTP's share of any request on this
 //! machine, which no change to hotelcare can go below.
@@ -81,15 +81,13 @@ fn main() {
 const FLOOR_REQUESTS: usize = 10_000;
 
 /// The CPU a bare client spends per HTTPS request to the simulator at `address`, `concurrency`
-/// at a time over kept-alive connections, on a runtime of one thread (as `hotelcare run`'s):
-/// this process's CPU time, in µs per request. The client is the stack hotelcare's MiXML client
-/// uses (hyper's pooled client, hyper-rustls, the same TLS), without anything of hotelcare's.
+/// at a time, each over a kept-alive connection of its own, on a runtime of one thread (as
+/// `hotelcare run`'s): this process's CPU time, in µs per request. The client is the stack
+/// hotelcare's MiXML client uses (hyper's HTTP/1 connections, hyper-rustls, the same TLS),
+/// without anything of hotelcare's.
 fn floor(address: &str, concurrency: usize) -> f64 {
     use http_body_util::{BodyExt as _, Empty};
-    type Client = hyper_util::client::legacy::Client<
-        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-        Empty<bytes::Bytes>,
-    >;
+    use tower_service::Service as _;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -102,32 +100,39 @@ fn floor(address: &str, concurrency: usize) -> f64 {
         .https_only()
         .enable_http1()
         .wrap_connector(tcp);
-    let uri: hyper::Uri = format!("https://{address}/_sim/stats")
-        .parse()
-        .expect("a URI");
+    let target: hyper::Uri = format!("https://{address}/").parse().expect("a URI");
+    let host = hyper::header::HeaderValue::from_str(address).expect("a Host header");
     runtime.block_on(async {
-        let client: Client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(connector);
-        let one = |client: Client, uri: hyper::Uri| async move {
-            let answer = client.get(uri).await.expect("an answer");
-            answer.into_body().collect().await.expect("a body");
-        };
         // Connections opened (and TLS handshakes done) before the measure.
-        let warm: Vec<_> = (0..concurrency)
-            .map(|_| tokio::spawn(one(client.clone(), uri.clone())))
-            .collect();
-        for task in warm {
-            task.await.expect("warm-up");
+        let mut senders = Vec::new();
+        for _ in 0..concurrency {
+            let stream = connector
+                .clone()
+                .call(target.clone())
+                .await
+                .expect("a connection");
+            let (sender, connection) = hyper::client::conn::http1::handshake(stream)
+                .await
+                .expect("HTTP/1");
+            tokio::spawn(connection);
+            senders.push(sender);
         }
         let before = own_cpu();
         let per_task = FLOOR_REQUESTS / concurrency;
-        let tasks: Vec<_> = (0..concurrency)
-            .map(|_| {
-                let (client, uri) = (client.clone(), uri.clone());
+        let tasks: Vec<_> = senders
+            .into_iter()
+            .map(|mut sender| {
+                let host = host.clone();
                 tokio::spawn(async move {
                     for _ in 0..per_task {
-                        one(client.clone(), uri.clone()).await;
+                        let request = hyper::Request::builder()
+                            .uri("/_sim/stats")
+                            .header(hyper::header::HOST, host.clone())
+                            .body(Empty::<bytes::Bytes>::new())
+                            .expect("a request");
+                        sender.ready().await.expect("ready");
+                        let answer = sender.send_request(request).await.expect("an answer");
+                        answer.into_body().collect().await.expect("a body");
                     }
                 })
             })

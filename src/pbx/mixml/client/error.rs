@@ -1,20 +1,19 @@
-//! hyper's client errors -> `TransportError`: which of the vendor's "Error analysis" cases it is.
+//! Why an exchange with the PBX failed -> `TransportError`: which of the vendor's "Error
+//! analysis" cases it is.
 
 use std::error::Error;
 use std::io;
 
 use crate::pbx::mixml::{ConnectCause, TransportError};
 
-/// Classifies a failed HTTP exchange with the PBX at `address` (the timeout is the caller's).
-pub(crate) fn classify(error: &hyper_util::client::legacy::Error, address: &str) -> TransportError {
+/// Classifies a connection to the PBX at `address` that could not be made: TCP or TLS, as the
+/// connector said (the timeout is the caller's).
+pub(crate) fn connect(error: &(dyn Error + 'static), address: &str) -> TransportError {
     if let Some(detail) = certificate_problem(error) {
         return TransportError::Certificate {
             address: address.to_owned(),
             detail,
         };
-    }
-    if !error.is_connect() {
-        return dropped(error, address);
     }
     let chain = chain(error);
     let cause = match io_kind(error) {
@@ -73,8 +72,9 @@ fn innermost(error: &(dyn Error + 'static)) -> String {
     last
 }
 
+/// The kind of the first `io::Error` in the chain, `error` itself included.
 fn io_kind(error: &(dyn Error + 'static)) -> Option<io::ErrorKind> {
-    let mut source = error.source();
+    let mut source = Some(error);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<io::Error>() {
             return Some(io.kind());
@@ -94,8 +94,9 @@ fn tls_error<'e>(error: &'e (dyn Error + 'static)) -> Option<&'e rustls::Error> 
     tls_error(inner)
 }
 
+/// What is wrong with the PBX's certificate, if that is why the connection failed.
 fn certificate_problem(error: &(dyn Error + 'static)) -> Option<String> {
-    let mut source = error.source();
+    let mut source = Some(error);
     while let Some(s) = source {
         if let Some(tls) = tls_error(s) {
             match tls {

@@ -1,5 +1,6 @@
-//! The MiXML client: HTTPS (rustls) over hyper's pooled HTTP/1.1 client, one logged-in session
-//! reused over keep-alive, `timeout_secs` on every request. Implements the engine's `Transport`.
+//! The MiXML client: HTTPS (rustls) over hyper's HTTP/1.1 connections, kept alive one per request
+//! in flight (`connections`), one logged-in session, `timeout_secs` on every request. Implements
+//! the engine's `Transport`.
 //!
 //! hyper directly, not reqwest: reqwest's own layers (a redirect policy we turn off, the request's
 //! URL parsed twice more for every request, its retry service) cost about a seventh of a request's
@@ -8,6 +9,7 @@
 //! Input: `PbxConfig` values and `wire::Request`s. Output: `Reply` or `TransportError`.
 //! Imports `mixml`, `config` and the engine's transport contract; never `sim`.
 
+mod connections;
 mod error;
 mod tls;
 
@@ -18,10 +20,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::header::{CONTENT_TYPE, HOST, HeaderValue, LOCATION};
 use hyper::{Method, Uri};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Mutex;
+
+use connections::{Connections, Failure};
 
 use crate::config::{ConfigError, Password, PbxConfig, Secret, Trust};
 use crate::engine::Raw;
@@ -31,9 +33,6 @@ use crate::pbx::mixml::{ConnectCause, Reply, Transport, TransportError};
 /// The largest answer read from a PBX: a directory number list of a large system is a few
 /// hundred kilobytes; anything far beyond is not a MiXML answer, and is not held in memory.
 const MAX_ANSWER: usize = 32 * 1024 * 1024;
-
-/// How long an idle kept-alive connection stays open.
-const IDLE: Duration = Duration::from_secs(60);
 
 /// Why a client cannot be set up (before any connection is made).
 #[derive(Debug, thiserror::Error)]
@@ -45,15 +44,13 @@ pub(crate) enum SetupError {
     Trust(#[from] tls::TrustError),
 }
 
-type Http = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// A MiXML connection to one PBX.
 pub(crate) struct Client {
-    http: Http,
-    /// The endpoint, parsed once; why not, if it does not parse (the request's error says so).
-    uri: Result<Uri, String>,
-    /// Its `Host` header, worked out once (hyper's client formats it for every request that
-    /// comes without one: 1.5 % of a run's instructions).
+    connections: Connections,
+    /// The endpoint, parsed once, and its path (what a request names); why not, if it does not
+    /// parse (the request's error says so).
+    uri: Result<(Uri, Uri), String>,
+    /// Its `Host` header, worked out once.
     host: Option<HeaderValue>,
     /// `host:port` as the user knows it, for messages.
     address: String,
@@ -82,20 +79,17 @@ impl Client {
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);
-        // No redirects are followed (hyper's client follows none): a redirect would re-send the
-        // login envelope, password included, to wherever it points. It is an error that names
-        // the target.
-        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(IDLE)
-            .pool_timer(TokioTimer::new())
-            .build(connector);
+        // No redirects are followed (hyper follows none): a redirect would re-send the login
+        // envelope, password included, to wherever it points. It is an error that names the
+        // target.
         let (url, address) = endpoint(&pbx.server);
         let uri = url
             .parse::<Uri>()
-            .map_err(|why| format!("`{url}` is not a valid address: {why}"));
-        let host = uri.as_ref().ok().and_then(host_header);
+            .map_err(|why| format!("`{url}` is not a valid address: {why}"))
+            .map(|uri| (uri, Uri::from_static(wire::names::PATH)));
+        let host = uri.as_ref().ok().and_then(|(uri, _)| host_header(uri));
         Ok(Self {
-            http,
+            connections: Connections::new(connector),
             uri,
             host,
             address,
@@ -113,14 +107,18 @@ impl Client {
         body: String,
         soap_action: &str,
     ) -> Result<(u16, Option<String>, Bytes), TransportError> {
-        let uri = self.uri.clone().map_err(|detail| TransportError::Connect {
-            address: self.address.clone(),
-            cause: ConnectCause::Other,
-            detail,
-        })?;
+        let (target, path) = self
+            .uri
+            .as_ref()
+            .map_err(|detail| TransportError::Connect {
+                address: self.address.clone(),
+                cause: ConnectCause::Other,
+                detail: detail.clone(),
+            })?;
         let mut request = hyper::Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = uri;
+        // Origin-form, as HTTP/1.1 wants it of a request that is not to a proxy.
+        *request.uri_mut() = path.clone();
         let headers = request.headers_mut();
         if let Some(host) = &self.host {
             headers.insert(HOST, host.clone());
@@ -133,11 +131,14 @@ impl Client {
             headers.insert("SOAPAction", action);
         }
         let exchange = async {
-            let answer = self
-                .http
-                .request(request)
-                .await
-                .map_err(|e| error::classify(&e, &self.address))?;
+            let (answer, connection) =
+                self.connections
+                    .send(target, request)
+                    .await
+                    .map_err(|failure| match failure {
+                        Failure::Connect(e) => error::connect(&*e, &self.address),
+                        Failure::Send(e) => error::dropped(&e, &self.address),
+                    })?;
             let status = answer.status().as_u16();
             let location = answer.status().is_redirection().then(|| {
                 answer
@@ -164,10 +165,7 @@ impl Client {
                     }
                 })?
                 .to_bytes();
-            // The connection goes back to hyper's pool in a task of its own once the answer is
-            // read; without a turn for it, this command's next request would find no idle
-            // connection and open another (a TLS handshake: 32 connections for 16 slots).
-            tokio::task::yield_now().await;
+            connection.keep();
             Ok((status, location, body))
         };
         tokio::time::timeout(self.timeout, exchange)

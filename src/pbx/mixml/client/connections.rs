@@ -1,0 +1,293 @@
+//! The client's kept-alive connections to its PBX: one per request in flight at most (the engine
+//! caps those at `max_concurrency`), the one used last handed out first, each an HTTP/1
+//! connection of hyper's connection API with a task of its own.
+//!
+//! Not hyper-util's pool (issue 25): it hashes its key at every checkout and return, wraps each
+//! request in several layers of futures, and gives a connection back from a task of its own, so
+//! that a command's next request, coming first, found none idle and opened another (22 TLS
+//! handshakes for 16 slots).
+
+use std::error::Error;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{Request, Response, Uri};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tower_service::Service as _;
+
+/// What a request carries.
+pub(super) type Body = Full<Bytes>;
+
+/// How long a connection may wait unused before it is closed rather than used again.
+pub(super) const IDLE: Duration = Duration::from_secs(60);
+
+/// The connections of one client.
+pub(super) struct Connections {
+    connector: HttpsConnector<HttpConnector>,
+    /// Those waiting for a request, the one used last at the end. Never held across an await.
+    idle: Mutex<Vec<Idle>>,
+}
+
+struct Idle {
+    sender: SendRequest<Body>,
+    since: Instant,
+}
+
+/// Why a request got no answer.
+pub(super) enum Failure {
+    /// No connection could be made (TCP, TLS): what the connector said.
+    Connect(Box<dyn Error + Send + Sync>),
+    /// The connection broke off, or what came back is not HTTP.
+    Send(hyper::Error),
+}
+
+/// A connection whose answer is being read: `keep` gives it back once the answer is read whole;
+/// dropped, it is closed (what is left of an answer must not be read as the next one's).
+pub(super) struct Lease<'c> {
+    connections: &'c Connections,
+    sender: SendRequest<Body>,
+}
+
+impl Lease<'_> {
+    pub(super) fn keep(self) {
+        self.connections
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Idle {
+                sender: self.sender,
+                since: Instant::now(),
+            });
+    }
+}
+
+impl Connections {
+    pub(super) fn new(connector: HttpsConnector<HttpConnector>) -> Self {
+        Self {
+            connector,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sends `request` (origin-form URI, `Host` set) to `target` on an idle connection, or on a
+    /// new one; its answer's head, and the connection to read the body from.
+    pub(super) async fn send(
+        &self,
+        target: &Uri,
+        mut request: Request<Body>,
+    ) -> Result<(Response<Incoming>, Lease<'_>), Failure> {
+        loop {
+            let (mut sender, kept) = match self.take_idle() {
+                Some(sender) => (sender, true),
+                None => (self.connect(target).await?, false),
+            };
+            // The answer before it may still be settling in the connection's task.
+            if let Err(error) = sender.ready().await {
+                if kept {
+                    // The PBX closed it while it was idle: the next one.
+                    continue;
+                }
+                return Err(Failure::Send(error));
+            }
+            match sender.try_send_request(request).await {
+                Ok(answer) => {
+                    let lease = Lease {
+                        connections: self,
+                        sender,
+                    };
+                    return Ok((answer, lease));
+                }
+                Err(mut error) => match error.take_message() {
+                    // Given back unsent: the kept connection was closed just then. Nothing of
+                    // it reached the PBX, so it goes out once, on another connection.
+                    Some(unsent) if kept => request = unsent,
+                    _ => return Err(Failure::Send(error.into_error())),
+                },
+            }
+        }
+    }
+
+    /// The idle connection used last, after closing those idle too long or closed by the PBX.
+    fn take_idle(&self) -> Option<SendRequest<Body>> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        idle.retain(|kept| now.duration_since(kept.since) < IDLE && !kept.sender.is_closed());
+        idle.pop().map(|kept| kept.sender)
+    }
+
+    /// A new connection to `target` (TCP, then TLS unless plain HTTP is allowed), its task
+    /// started.
+    async fn connect(&self, target: &Uri) -> Result<SendRequest<Body>, Failure> {
+        let mut connector = self.connector.clone();
+        std::future::poll_fn(|cx| connector.poll_ready(cx))
+            .await
+            .map_err(Failure::Connect)?;
+        let stream = connector
+            .call(target.clone())
+            .await
+            .map_err(Failure::Connect)?;
+        let (sender, connection) = http1::handshake(stream).await.map_err(Failure::Send)?;
+        // Ends when the connection closes: its sender dropped, or the PBX closing it.
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!("a PBX connection ended: {error}");
+            }
+        });
+        Ok(sender)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body_util::BodyExt as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::config::Trust;
+
+    /// A plain-HTTP server that counts the connections it accepts and the requests it reads,
+    /// answers each `ok`, and closes a connection after `answers_per_connection` answers.
+    struct Server {
+        target: Uri,
+        connections: Arc<AtomicUsize>,
+        requests: Arc<AtomicUsize>,
+    }
+
+    async fn server(answers_per_connection: usize) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (accepted, read) = (connections.clone(), requests.clone());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let read = read.clone();
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    for _ in 0..answers_per_connection {
+                        // A request here is its head and a body of `Content-Length: 2`.
+                        while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
+                            let mut chunk = [0u8; 1024];
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let end = buffer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                        while buffer.len() < end + 2 {
+                            let mut chunk = [0u8; 1024];
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        buffer.drain(..end + 2);
+                        read.fetch_add(1, Ordering::SeqCst);
+                        let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                        if stream.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Closed without a word, as a PBX ends an idle keep-alive connection.
+                });
+            }
+        });
+        Server {
+            target: format!("http://{address}/mixml/v1").parse().unwrap(),
+            connections,
+            requests,
+        }
+    }
+
+    fn connections() -> Connections {
+        let tls = crate::pbx::mixml::client::tls::client_config(&Trust::Pinned([0; 32])).unwrap();
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        Connections::new(connector)
+    }
+
+    async fn post(connections: &Connections, target: &Uri) -> Result<(), Failure> {
+        let mut request = Request::new(Full::new(Bytes::from_static(b"hi")));
+        *request.method_mut() = hyper::Method::POST;
+        *request.uri_mut() = Uri::from_static("/mixml/v1");
+        request.headers_mut().insert(
+            hyper::header::HOST,
+            hyper::header::HeaderValue::from_static("pbx"),
+        );
+        let (answer, connection) = connections.send(target, request).await?;
+        let body = answer.into_body().collect().await.map_err(Failure::Send)?;
+        assert_eq!(body.to_bytes().as_ref(), b"ok");
+        connection.keep();
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sixteen_at_a_time_use_sixteen_connections_again_and_again() {
+        let server = server(usize::MAX).await;
+        let connections = Arc::new(connections());
+        for _ in 0..5 {
+            let round: Vec<_> = (0..16)
+                .map(|_| {
+                    let (connections, target) = (connections.clone(), server.target.clone());
+                    tokio::spawn(async move { post(&connections, &target).await.is_ok() })
+                })
+                .collect();
+            for request in round {
+                assert!(request.await.unwrap());
+            }
+        }
+        assert_eq!(server.requests.load(Ordering::SeqCst), 80);
+        assert_eq!(server.connections.load(Ordering::SeqCst), 16);
+    }
+
+    #[tokio::test]
+    async fn one_after_the_other_use_one_connection() {
+        let server = server(usize::MAX).await;
+        let connections = connections();
+        for _ in 0..10 {
+            assert!(post(&connections, &server.target).await.is_ok());
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_pbx_closed_is_replaced_and_nothing_is_sent_twice() {
+        // Each connection answers once, then the server closes it.
+        let server = server(1).await;
+        let connections = connections();
+        for round in 1..=5 {
+            // Time for the close to arrive, or not: both must end in one request each.
+            if round % 2 == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert!(post(&connections, &server.target).await.is_ok());
+            assert_eq!(server.requests.load(Ordering::SeqCst), round);
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_connect_failure() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let target: Uri = format!("http://{address}/mixml/v1").parse().unwrap();
+        let failure = post(&connections(), &target).await.err();
+        assert!(matches!(failure, Some(Failure::Connect(_))));
+    }
+}
