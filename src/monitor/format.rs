@@ -9,9 +9,12 @@ pub(crate) fn quoted(text: &str) -> String {
     format!("{text:?}")
 }
 
-/// The room column: right-aligned to the longest directory number (7 digits).
+/// The room column's width: the longest directory number (7 digits).
+pub(crate) const ROOM_WIDTH: usize = 7;
+
+/// The room column: right-aligned to the longest directory number.
 pub(crate) fn room(room: &str) -> String {
-    format!("{room:>7}")
+    format!("{room:>ROOM_WIDTH$}")
 }
 
 /// The header of `hotelcare rooms`.

@@ -170,14 +170,27 @@ impl Monitor {
                 None => format!("failed (attempt {attempt}): {error}"),
             },
         };
-        let elapsed = step.elapsed.as_millis();
-        lines.push(Line::plain(format!(
-            "{at}  {}  {:<8}  {}{}  -> {result}  ({elapsed} ms)",
-            format::room(step.header.room),
+        // One string written in place: a line for every request (issue 25).
+        let mut line =
+            String::with_capacity(at.len() + step.header.operation.len() + result.len() + 48);
+        let _ = write!(
+            line,
+            "{at}  {:>width$}  {:<8}  ",
+            step.header.room,
             action.keyword(),
-            step.pbx.map_or_else(String::new, |pbx| format!("{pbx}: ")),
-            step.header.operation
-        )));
+            width = format::ROOM_WIDTH
+        );
+        if let Some(pbx) = step.pbx {
+            line.push_str(pbx);
+            line.push_str(": ");
+        }
+        let _ = write!(
+            line,
+            "{}  -> {result}  ({} ms)",
+            step.header.operation,
+            step.elapsed.as_millis()
+        );
+        lines.push(Line::plain(line));
         if let Some(raw) = step.raw {
             for text in [&raw.request, &raw.response] {
                 lines.push(Line {

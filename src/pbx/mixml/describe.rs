@@ -89,26 +89,41 @@ pub(crate) fn operation(op: &Op<'_>) -> String {
 
 /// A value as sent on the wire, shown for people: numbers and flags bare, text quoted.
 pub(crate) fn sent_value(field: Field, text: &str) -> String {
+    let mut out = String::new();
+    push_sent_value(&mut out, field, text);
+    out
+}
+
+/// `sent_value`, written at the end of `out`.
+fn push_sent_value(out: &mut String, field: Field, text: &str) {
     match field {
-        Field::CorDay | Field::CorNight1 | Field::CorNight2 => text.to_owned(),
-        Field::UseDidForOutgoingCalls => if text == crate::pbx::mixml::wire::names::TRUE {
-            "on"
-        } else {
-            "off"
+        Field::CorDay | Field::CorNight1 | Field::CorNight2 => out.push_str(text),
+        Field::UseDidForOutgoingCalls => {
+            out.push_str(if text == crate::pbx::mixml::wire::names::TRUE {
+                "on"
+            } else {
+                "off"
+            })
         }
-        .to_owned(),
-        _ if text.is_empty() => "empty".to_owned(),
-        _ => quoted(text),
+        _ if text.is_empty() => out.push_str("empty"),
+        // As `quoted`, without a string of its own.
+        _ => write!(out, "{text:?}").expect("writing to a String cannot fail"),
     }
 }
 
-/// `Last Name="Solo", COR Day=1, ...` of values as sent.
+/// `Last Name="Solo", COR Day=1, ...` of values as sent: written into one string, as the
+/// monitor shows one for every step (issue 25).
 pub(crate) fn sent(values: &[(Field, String)]) -> String {
-    values
-        .iter()
-        .map(|(field, text)| format!("{}={}", field.label(), sent_value(*field, text)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut out = String::with_capacity(32 * values.len());
+    for (index, (field, text)) in values.iter().enumerate() {
+        if index > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(field.label());
+        out.push('=');
+        push_sent_value(&mut out, *field, text);
+    }
+    out
 }
 
 /// A value as sent, for programs: the text the PBX stores, flags as `on`/`off`.
