@@ -99,11 +99,8 @@ fn push_sent_value(out: &mut String, field: Field, text: &str) {
     match field {
         Field::CorDay | Field::CorNight1 | Field::CorNight2 => out.push_str(text),
         Field::UseDidForOutgoingCalls => {
-            out.push_str(if text == crate::pbx::mixml::wire::names::TRUE {
-                "on"
-            } else {
-                "off"
-            })
+            let on = text == crate::pbx::mixml::wire::names::TRUE;
+            out.push_str(if on { "on" } else { "off" });
         }
         _ if text.is_empty() => out.push_str("empty"),
         // As `quoted`, without a string of its own.
