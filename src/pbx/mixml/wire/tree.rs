@@ -123,6 +123,11 @@ fn element(start: &BytesStart<'_>) -> Result<Element, NotXml> {
             element: name.clone(),
             why: e.to_string(),
         })?;
+        // Namespace declarations: this tree knows local names only, and nothing reads them
+        // (every answer's envelope has two or three; issue 25).
+        if attribute.key.as_namespace_binding().is_some() {
+            continue;
+        }
         let key = attribute.key.local_name().as_ref().to_owned();
         let value = attribute
             .normalized_value(XmlVersion::Implicit1_0)
@@ -151,6 +156,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(root.name, "E");
+        // A namespace declaration is not an attribute of the element.
+        assert!(root.attributes.is_empty(), "{:?}", root.attributes);
         let b = root.child("B").unwrap();
         assert_eq!(b.text, "A & B <c> é<d>");
         assert_eq!(b.attribute("a"), Some("1 & 2"));
