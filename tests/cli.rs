@@ -313,9 +313,9 @@ fn a_windows_1252_script_runs_with_the_encoding_option() {
     assert_eq!(pbx.record("1000").directory_name, "Weiß,Zoë");
 }
 
-/// A script too large to hold (over 1 MiB) is read again as it is journaled, checked again
-/// knowing the scripts before it; small ones are journaled as they were checked. Both run, in
-/// order, with their origins.
+/// Scripts too large to hold (over 256 KiB in all) are read again as they are journaled, each
+/// checked again knowing the ones before it (small ones alone are journaled as they were
+/// checked). Both run, in order, with their origins.
 #[test]
 fn a_script_too_large_to_hold_streams_after_the_small_one_before_it() {
     let pbx = TestPbx::start();

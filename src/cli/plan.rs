@@ -12,7 +12,7 @@ use crate::cli::summary::print_summary;
 use crate::config::Config;
 use crate::engine::Planned;
 use crate::lang::compile::{Event, compile};
-use crate::lang::validate::Validator;
+use crate::lang::validate::{Command, Validator};
 use crate::pbx::registry;
 
 /// Writes one PBX's plan of a command: its text (under the PBX's name when there are several)
@@ -47,22 +47,33 @@ pub(crate) fn plan(config: &Config, scripts: &[Script], raw: bool, color: bool) 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_error = None;
+    let mut plan_one = |name: &str, command: &Command| {
+        if write_error.is_some() {
+            return;
+        }
+        let origin = format!("{name}:{}", command.line);
+        for (pbx, planned) in registry::plan(config, &origin, command, raw) {
+            if let Err(e) = write_planned(&mut out, json, pbx.as_deref(), planned) {
+                write_error = Some(e);
+                return;
+            }
+        }
+    };
     for script in &scripts {
         let name = script.name();
+        // Kept with its commands when it was checked: not read and checked again.
+        if let Some(commands) = script.commands() {
+            for command in commands {
+                plan_one(&name, command);
+            }
+            continue;
+        }
         let result = script
             .reader(config.run.script_encoding)
             .and_then(|reader| {
                 compile(&name, reader, &mut validator, &mut |event| {
-                    if let Event::Command(command) = event
-                        && write_error.is_none()
-                    {
-                        let origin = format!("{name}:{}", command.line);
-                        for (pbx, planned) in registry::plan(config, &origin, &command, raw) {
-                            if let Err(e) = write_planned(&mut out, json, pbx.as_deref(), planned) {
-                                write_error = Some(e);
-                                return;
-                            }
-                        }
+                    if let Event::Command(command) = event {
+                        plan_one(&name, &command);
                     }
                 })
             });

@@ -11,8 +11,8 @@ use crate::cli::exit::Exit;
 use crate::cli::summary::print_summary;
 use crate::config::{Config, ScriptEncoding};
 use crate::diagnostics::{DiagnosticRecord, render};
-use crate::intake::script::CheckedScript;
 pub(crate) use crate::intake::script::Script;
+use crate::intake::script::{CheckedScript, KEEP_BYTES};
 use crate::lang::compile::{Event, Summary, compile, decode};
 use crate::lang::validate::Validator;
 use crate::support::output::{errln, outln};
@@ -29,9 +29,9 @@ pub(crate) fn read_error(script: &Script, error: io::Error) -> Error {
 
 /// Validates every script of a run in order with one validator, printing every diagnostic to
 /// stderr; with `--format json` they are returned as records instead. `Err` is a read error,
-/// already reported. With `keep`, when every script is small enough, each is returned as a
-/// `Script::Checked` with its commands (read once; the run journals those instead of checking
-/// it again); else they are returned as they were given.
+/// already reported. With `keep`, when the scripts are small enough (`KEEP_BYTES` in all), each
+/// is returned as a `Script::Checked` with its commands (read once; the run journals those
+/// instead of checking it again); else they are returned as they were given.
 pub(crate) fn validate_all(
     scripts: &[Script],
     validator: &mut Validator<'_>,
@@ -44,12 +44,19 @@ pub(crate) fn validate_all(
     let fail = |script: &Script, error: io::Error| report(read_error(script, error));
     let mut total = Summary::default();
     let mut checked = Vec::with_capacity(scripts.len());
+    // What may still be kept of the run (`KEEP_BYTES` in all).
+    let mut budget = if keep { KEEP_BYTES } else { 0 };
     for script in scripts {
         let name = script.name();
-        let held = if keep {
-            script.small_bytes().map_err(|e| fail(script, e))?
+        let held = if budget > 0 {
+            script.small_bytes(budget).map_err(|e| fail(script, e))?
         } else {
             None
+        };
+        budget = match &held {
+            Some(bytes) => budget.saturating_sub(bytes.len() as u64),
+            // One script streams: all do (below), so nothing more is kept.
+            None => 0,
         };
         let reader: Box<dyn BufRead + '_> = match &held {
             Some(bytes) => Box::new(decode(bytes.as_slice(), encoding)),
@@ -152,7 +159,6 @@ fn print_diagnostic_lines(records: &[DiagnosticRecord]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intake::script::KEEP_BYTES;
 
     fn validate(scripts: &[Script]) -> Validated {
         let config = Config::builtin();
@@ -214,6 +220,26 @@ mod tests {
                 .iter()
                 .all(|script| matches!(script, Script::File(_)))
         );
+    }
+
+    #[test]
+    fn scripts_over_the_limit_together_keep_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = "# comment\n";
+        let copies = usize::try_from(KEEP_BYTES).unwrap() / line.len() * 6 / 10;
+        let scripts: Vec<Script> = ["a.hc", "b.hc"]
+            .iter()
+            .map(|name| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, line.repeat(copies) + "CHECKOUT 1000\n").unwrap();
+                Script::File(path)
+            })
+            .collect();
+        let validated = validate(&scripts);
+        assert_eq!(validated.summary.commands, 2);
+        assert!(validated.scripts.iter().all(|s| s.commands().is_none()));
+        // Each alone is kept.
+        assert!(validate(&scripts[..1]).scripts[0].commands().is_some());
     }
 
     #[test]

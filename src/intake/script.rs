@@ -12,9 +12,10 @@ use crate::config::ScriptEncoding;
 use crate::lang::compile::decode;
 use crate::lang::validate::Command;
 
-/// Scripts up to this size are read into memory once and keep their checked commands (a few
-/// hundred bytes each, about 30,000 of them at most); larger ones stream, in constant memory.
-pub(crate) const KEEP_BYTES: u64 = 1024 * 1024;
+/// The scripts of a run up to this size in all are read into memory once and keep their checked
+/// commands (about 18,000 of the shortest, `CHECKOUT 1000`, a few MiB with their commands); a
+/// run of more streams them, in constant memory.
+pub(crate) const KEEP_BYTES: u64 = 256 * 1024;
 
 /// A script read and checked whole, with its commands: what runs is exactly what was checked.
 pub(crate) struct CheckedScript {
@@ -98,19 +99,21 @@ impl Script {
         }
     }
 
-    /// The bytes of a file or of standard input if it is small enough to keep with its
-    /// commands (`KEEP_BYTES`), read once; `None` for a larger one, which streams.
-    pub(crate) fn small_bytes(&self) -> io::Result<Option<Vec<u8>>> {
-        let small = |bytes: &[u8]| bytes.len() as u64 <= KEEP_BYTES;
+    /// The bytes of a regular file or of standard input if they are at most `limit`, read once;
+    /// `None` for a larger one, which streams, and for a pipe given by its path (`<(...)`),
+    /// which is not read here: what it has read could not be read again.
+    pub(crate) fn small_bytes(&self, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        let small = |bytes: &[u8]| bytes.len() as u64 <= limit;
         Ok(match self {
             Self::File(path) => {
-                if std::fs::metadata(path)?.len() > KEEP_BYTES {
+                let metadata = std::fs::metadata(path)?;
+                if !metadata.is_file() || metadata.len() > limit {
                     return Ok(None);
                 }
                 // It may have grown since: at most one byte more than may be kept is read.
                 let mut bytes = Vec::new();
                 File::open(path)?
-                    .take(KEEP_BYTES + 1)
+                    .take(limit.saturating_add(1))
                     .read_to_end(&mut bytes)?;
                 small(&bytes).then_some(bytes)
             }
