@@ -155,7 +155,8 @@ mod tests {
     use crate::config::Trust;
 
     /// A plain-HTTP server that counts the connections it accepts and the requests it reads,
-    /// answers each `ok`, and closes a connection after `answers_per_connection` answers.
+    /// answers each `ok`, and closes a connection after `answers_per_connection` answers (with
+    /// `swallow`, after reading one more request it does not answer).
     struct Server {
         target: Uri,
         connections: Arc<AtomicUsize>,
@@ -163,6 +164,10 @@ mod tests {
     }
 
     async fn server(answers_per_connection: usize) -> Server {
+        serve(answers_per_connection, false).await
+    }
+
+    async fn serve(answers_per_connection: usize, swallow: bool) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -174,7 +179,8 @@ mod tests {
                 let read = read.clone();
                 tokio::spawn(async move {
                     let mut buffer = Vec::new();
-                    for _ in 0..answers_per_connection {
+                    let requests = answers_per_connection.saturating_add(usize::from(swallow));
+                    for answered in 0..requests {
                         // A request here is its head and a body of `Content-Length: 2`.
                         while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
                             let mut chunk = [0u8; 1024];
@@ -193,6 +199,9 @@ mod tests {
                         }
                         buffer.drain(..end + 2);
                         read.fetch_add(1, Ordering::SeqCst);
+                        if answered == answers_per_connection {
+                            return;
+                        }
                         let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
                         if stream.write_all(answer).await.is_err() {
                             return;
@@ -279,6 +288,39 @@ mod tests {
             assert_eq!(server.requests.load(Ordering::SeqCst), round);
         }
         assert_eq!(server.connections.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn a_request_the_pbx_took_and_never_answered_is_not_sent_again() {
+        let server = serve(1, true).await;
+        let connections = connections();
+        assert!(post(&connections, &server.target).await.is_ok());
+        // The second request goes out on the kept connection, is read, and is never answered.
+        let failure = post(&connections, &server.target).await.err();
+        assert!(matches!(failure, Some(Failure::Send(_))));
+        assert_eq!(server.requests.load(Ordering::SeqCst), 2);
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_answer_was_not_read_is_not_used_again() {
+        let server = server(usize::MAX).await;
+        let connections = connections();
+        let mut request = Request::new(Full::new(Bytes::from_static(b"hi")));
+        *request.uri_mut() = Uri::from_static("/mixml/v1");
+        request.headers_mut().insert(
+            hyper::header::HOST,
+            hyper::header::HeaderValue::from_static("pbx"),
+        );
+        // The head came, the body is not read (a timeout, an answer too large): dropped.
+        let (answer, lease) = connections
+            .send(&server.target, request)
+            .await
+            .ok()
+            .unwrap();
+        drop((answer, lease));
+        assert!(post(&connections, &server.target).await.is_ok());
+        assert_eq!(server.connections.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

@@ -47,11 +47,9 @@ pub(crate) enum SetupError {
 /// A MiXML connection to one PBX.
 pub(crate) struct Client {
     connections: Connections,
-    /// The endpoint, parsed once, and its path (what a request names); why not, if it does not
-    /// parse (the request's error says so).
-    uri: Result<(Uri, Uri), String>,
-    /// Its `Host` header, worked out once.
-    host: Option<HeaderValue>,
+    /// Where requests go, worked out once; why not, if the address does not parse (the
+    /// request's error says so).
+    endpoint: Result<Endpoint, String>,
     /// `host:port` as the user knows it, for messages.
     address: String,
     user: String,
@@ -83,15 +81,21 @@ impl Client {
         // envelope, password included, to wherever it points. It is an error that names the
         // target.
         let (url, address) = endpoint(&pbx.server);
-        let uri = url
+        let endpoint = url
             .parse::<Uri>()
             .map_err(|why| format!("`{url}` is not a valid address: {why}"))
-            .map(|uri| (uri, Uri::from_static(wire::names::PATH)));
-        let host = uri.as_ref().ok().and_then(|(uri, _)| host_header(uri));
+            .and_then(|target| {
+                // HTTP/1.1 wants a `Host` on every request.
+                let host = host_header(&target).ok_or_else(|| format!("`{url}` names no host"))?;
+                Ok(Endpoint {
+                    target,
+                    path: Uri::from_static(wire::names::PATH),
+                    host,
+                })
+            });
         Ok(Self {
             connections: Connections::new(connector),
-            uri,
-            host,
+            endpoint,
             address,
             user: pbx.user.clone(),
             password,
@@ -107,8 +111,8 @@ impl Client {
         body: String,
         soap_action: &str,
     ) -> Result<(u16, Option<String>, Bytes), TransportError> {
-        let (target, path) = self
-            .uri
+        let endpoint = self
+            .endpoint
             .as_ref()
             .map_err(|detail| TransportError::Connect {
                 address: self.address.clone(),
@@ -118,11 +122,9 @@ impl Client {
         let mut request = hyper::Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = Method::POST;
         // Origin-form, as HTTP/1.1 wants it of a request that is not to a proxy.
-        *request.uri_mut() = path.clone();
+        *request.uri_mut() = endpoint.path.clone();
         let headers = request.headers_mut();
-        if let Some(host) = &self.host {
-            headers.insert(HOST, host.clone());
-        }
+        headers.insert(HOST, endpoint.host.clone());
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/xml; charset=utf-8"),
@@ -131,14 +133,14 @@ impl Client {
             headers.insert("SOAPAction", action);
         }
         let exchange = async {
-            let (answer, connection) =
-                self.connections
-                    .send(target, request)
-                    .await
-                    .map_err(|failure| match failure {
-                        Failure::Connect(e) => error::connect(&*e, &self.address),
-                        Failure::Send(e) => error::dropped(&e, &self.address),
-                    })?;
+            let (answer, connection) = self
+                .connections
+                .send(&endpoint.target, request)
+                .await
+                .map_err(|failure| match failure {
+                    Failure::Connect(e) => error::connect(&*e, &self.address),
+                    Failure::Send(e) => error::dropped(&e, &self.address),
+                })?;
             let status = answer.status().as_u16();
             let location = answer.status().is_redirection().then(|| {
                 answer
@@ -332,6 +334,16 @@ impl Transport for Client {
             let _ = self.exchange(&Request::Logout, Some(&session), false).await;
         }
     }
+}
+
+/// Where a client's requests go.
+struct Endpoint {
+    /// The whole URL: what is connected to.
+    target: Uri,
+    /// Its path: what a request names.
+    path: Uri,
+    /// Its `Host` header, worked out once (hyper-util's client formatted it for every request).
+    host: HeaderValue,
 }
 
 /// `server` -> (URL, address for messages). HTTPS unless the scheme says otherwise.
