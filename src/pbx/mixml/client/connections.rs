@@ -8,8 +8,8 @@
 //! handshakes for 16 slots).
 
 use std::error::Error;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -18,6 +18,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
+use tokio::time::Instant;
 use tower_service::Service as _;
 
 /// What a request carries.
@@ -30,7 +31,10 @@ pub(super) const IDLE: Duration = Duration::from_secs(60);
 pub(super) struct Connections {
     connector: HttpsConnector<HttpConnector>,
     /// Those waiting for a request, the one used last at the end. Never held across an await.
-    idle: Mutex<Vec<Idle>>,
+    idle: Arc<Mutex<Vec<Idle>>>,
+    /// The task that closes connections idle for `IDLE`, started with the first connection (a
+    /// runtime is there then): a quiet night leaves no sockets open on the PBX.
+    reaper: OnceLock<()>,
 }
 
 struct Idle {
@@ -70,7 +74,8 @@ impl Connections {
     pub(super) fn new(connector: HttpsConnector<HttpConnector>) -> Self {
         Self {
             connector,
-            idle: Mutex::new(Vec::new()),
+            idle: Arc::new(Mutex::new(Vec::new())),
+            reaper: OnceLock::new(),
         }
     }
 
@@ -115,14 +120,30 @@ impl Connections {
     /// The idle connection used last, after closing those idle too long or closed by the PBX.
     fn take_idle(&self) -> Option<SendRequest<Body>> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        idle.retain(|kept| now.duration_since(kept.since) < IDLE && !kept.sender.is_closed());
+        close_stale(&mut idle);
         idle.pop().map(|kept| kept.sender)
+    }
+
+    /// Starts the task that closes idle connections, once; it ends with the client.
+    fn start_reaper(&self) {
+        self.reaper.get_or_init(|| {
+            let idle = Arc::downgrade(&self.idle);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(IDLE / 4).await;
+                    let Some(idle) = idle.upgrade() else {
+                        return;
+                    };
+                    close_stale(&mut idle.lock().unwrap_or_else(PoisonError::into_inner));
+                }
+            });
+        });
     }
 
     /// A new connection to `target` (TCP, then TLS unless plain HTTP is allowed), its task
     /// started.
     async fn connect(&self, target: &Uri) -> Result<SendRequest<Body>, Failure> {
+        self.start_reaper();
         let mut connector = self.connector.clone();
         std::future::poll_fn(|cx| connector.poll_ready(cx))
             .await
@@ -140,6 +161,12 @@ impl Connections {
         });
         Ok(sender)
     }
+}
+
+/// Drops (and so closes) the connections idle for `IDLE` or closed by the PBX.
+fn close_stale(idle: &mut Vec<Idle>) {
+    let now = Instant::now();
+    idle.retain(|kept| now.duration_since(kept.since) < IDLE && !kept.sender.is_closed());
 }
 
 #[cfg(test)]
@@ -161,6 +188,8 @@ mod tests {
         target: Uri,
         connections: Arc<AtomicUsize>,
         requests: Arc<AtomicUsize>,
+        /// Connections the client closed.
+        closed: Arc<AtomicUsize>,
     }
 
     async fn server(answers_per_connection: usize) -> Server {
@@ -172,11 +201,12 @@ mod tests {
         let address = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (accepted, read) = (connections.clone(), requests.clone());
+        let closed = Arc::new(AtomicUsize::new(0));
+        let (accepted, read, ended) = (connections.clone(), requests.clone(), closed.clone());
         tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
                 accepted.fetch_add(1, Ordering::SeqCst);
-                let read = read.clone();
+                let (read, ended) = (read.clone(), ended.clone());
                 tokio::spawn(async move {
                     let mut buffer = Vec::new();
                     let requests = answers_per_connection.saturating_add(usize::from(swallow));
@@ -185,7 +215,10 @@ mod tests {
                         while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
                             let mut chunk = [0u8; 1024];
                             match stream.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
+                                Ok(0) | Err(_) => {
+                                    ended.fetch_add(1, Ordering::SeqCst);
+                                    return;
+                                }
                                 Ok(n) => buffer.extend_from_slice(&chunk[..n]),
                             }
                         }
@@ -215,6 +248,7 @@ mod tests {
             target: format!("http://{address}/mixml/v1").parse().unwrap(),
             connections,
             requests,
+            closed,
         }
     }
 
@@ -321,6 +355,25 @@ mod tests {
         drop((answer, lease));
         assert!(post(&connections, &server.target).await.is_ok());
         assert_eq!(server.connections.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_idle_for_a_minute_is_closed_with_nothing_asked() {
+        let server = server(usize::MAX).await;
+        let connections = connections();
+        assert!(post(&connections, &server.target).await.is_ok());
+        tokio::time::sleep(IDLE / 2).await;
+        assert_eq!(server.closed.load(Ordering::SeqCst), 0, "closed too early");
+        tokio::time::sleep(IDLE).await;
+        // The close travels over a real socket: a few turns of the (paused) clock.
+        for _ in 0..1000 {
+            if server.closed.load(Ordering::SeqCst) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(server.closed.load(Ordering::SeqCst), 1);
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
