@@ -264,7 +264,8 @@ mod tests {
         Connections::new(connector)
     }
 
-    async fn post(connections: &Connections, target: &Uri) -> Result<(), Failure> {
+    /// A request as the client sends one: origin-form, with a `Host`.
+    fn request() -> Request<Body> {
         let mut request = Request::new(Full::new(Bytes::from_static(b"hi")));
         *request.method_mut() = hyper::Method::POST;
         *request.uri_mut() = Uri::from_static("/mixml/v1");
@@ -272,7 +273,11 @@ mod tests {
             hyper::header::HOST,
             hyper::header::HeaderValue::from_static("pbx"),
         );
-        let (answer, connection) = connections.send(target, request).await?;
+        request
+    }
+
+    async fn post(connections: &Connections, target: &Uri) -> Result<(), Failure> {
+        let (answer, connection) = connections.send(target, request()).await?;
         let body = answer.into_body().collect().await.map_err(Failure::Send)?;
         assert_eq!(body.to_bytes().as_ref(), b"ok");
         connection.keep();
@@ -314,7 +319,10 @@ mod tests {
         let server = server(1).await;
         let connections = connections();
         for round in 1..=5 {
-            // Time for the close to arrive, or not: both must end in one request each.
+            // With time for the close to arrive, and without. (On this runtime of one thread the
+            // server's close always comes before the next request and the filter of closed
+            // connections takes it: a close between `ready()` and the request cannot be
+            // brought about here.)
             if round % 2 == 0 {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -340,15 +348,9 @@ mod tests {
     async fn a_connection_whose_answer_was_not_read_is_not_used_again() {
         let server = server(usize::MAX).await;
         let connections = connections();
-        let mut request = Request::new(Full::new(Bytes::from_static(b"hi")));
-        *request.uri_mut() = Uri::from_static("/mixml/v1");
-        request.headers_mut().insert(
-            hyper::header::HOST,
-            hyper::header::HeaderValue::from_static("pbx"),
-        );
         // The head came, the body is not read (a timeout, an answer too large): dropped.
         let (answer, lease) = connections
-            .send(&server.target, request)
+            .send(&server.target, request())
             .await
             .ok()
             .unwrap();
