@@ -48,7 +48,7 @@ use crate::config::RetryPolicy;
 use crate::lang::validate::wakeup::WakeupChange;
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest};
 use conflicts::{RoomDid, Settled, Signals, Tracker, accesses};
-use journal::{RoomsAfter, WakeupAnswer};
+use journal::WakeupAnswer;
 
 /// How the engine runs.
 #[derive(Clone, Copy, Debug)]
@@ -630,12 +630,16 @@ impl Shared {
         outcome
     }
 
-    /// How the rooms of a done command stand now (see `room_state`), worked out by the journal
-    /// from how they stand in the transaction that records it (a room read and decoded once
-    /// there, not once more here); `block_cor`: what its PBX's check-out sets, when the driver
-    /// says. With each room, the flags the command changed (`None`: cleared): the journal
-    /// applies only those over the room's latest flags (see `Journal::complete`).
-    fn rooms_after(&self, entry: &Entry, done: &Done, block_cor: Option<u8>) -> RoomsAfter {
+    /// How the rooms of a done command stand now (see `room_state`); `block_cor`: what its
+    /// PBX's check-out sets, when the driver says.
+    /// With each room, the flags the command changed (`None`: cleared): the journal applies
+    /// only those over the room's latest flags (see `Journal::complete`).
+    fn room_states(
+        &self,
+        entry: &Entry,
+        done: &Done,
+        block_cor: Option<u8>,
+    ) -> (Vec<(String, RoomState)>, FlagChanges) {
         let last = LastCommand {
             seq: entry.seq,
             origin: entry.origin.clone(),
@@ -644,34 +648,48 @@ impl Shared {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         };
-        let action = entry.command.action.clone();
-        let reservation = entry.command.reservation.clone();
-        let done = done.clone();
-        let transfer = self.options.number_transfer;
-        let block_cor = block_cor.unwrap_or(self.options.block_cor);
-        Box::new(move |before| {
-            let states = room_state::after(
-                &action,
-                reservation.as_deref(),
-                &done,
-                transfer,
-                block_cor,
-                before,
-                &last,
-            );
-            let mut changes = Vec::new();
-            for (room, state) in &states {
-                let was = before(room).flags;
-                changes.extend(
-                    state
-                        .flags
-                        .changes_from(&was)
-                        .into_iter()
-                        .map(|change| (room.clone(), change)),
-                );
+        let read = |room: &str| match self.journal.room(room) {
+            Ok(state) => state.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!("room {room}: its state cannot be read ({error}); starting afresh");
+                RoomState::default()
             }
-            (states, changes)
-        })
+        };
+        // Each room read (and decoded) once, though both the new states and the flags ask.
+        let read_before: Vec<(&str, RoomState)> = entry
+            .command
+            .action
+            .rooms()
+            .into_iter()
+            .map(|room| (room, read(room)))
+            .collect();
+        let before = |room: &str| {
+            read_before
+                .iter()
+                .find(|(known, _)| *known == room)
+                .map_or_else(|| read(room), |(_, state)| state.clone())
+        };
+        let states = room_state::after(
+            &entry.command.action,
+            entry.command.reservation.as_deref(),
+            done,
+            self.options.number_transfer,
+            block_cor.unwrap_or(self.options.block_cor),
+            &before,
+            &last,
+        );
+        let mut changes = Vec::new();
+        for (room, state) in &states {
+            let was = before(room).flags;
+            changes.extend(
+                state
+                    .flags
+                    .changes_from(&was)
+                    .into_iter()
+                    .map(|change| (room.clone(), change)),
+            );
+        }
+        (states, changes)
     }
 }
 
@@ -721,11 +739,11 @@ impl Inner {
         let (outcome, record) = match executed {
             Ok(done) => {
                 let block_cor = self.pbxs.block_cor(entry.command.action.room());
-                let after = shared.rooms_after(&entry, &done, block_cor);
+                let (states, flags) = shared.room_states(&entry, &done, block_cor);
                 // A later command waits for it to be reported done: no reason to wait for
                 // company.
                 let now = awaited.load(std::sync::atomic::Ordering::Relaxed);
-                let recorded = match shared.journal.complete(&entry, after, now) {
+                let recorded = match shared.journal.complete(&entry, states, flags, now) {
                     Ok(synced) => {
                         handed_over();
                         Journal::synced(synced).await

@@ -45,18 +45,6 @@ use file::{
     has_data, in_use, open_file, put_room, stored_format,
 };
 pub(crate) use writer::Synced;
-
-/// How a done command's rooms stand, worked out in the transaction that records it from how
-/// they stood there (`before`, a room never changed: the default): their new states, and the
-/// flags the command changed (see `Journal::complete`).
-pub(crate) type RoomsAfter =
-    Box<dyn FnOnce(&dyn Fn(&str) -> RoomState) -> (Vec<(String, RoomState)>, FlagChanges) + Send>;
-
-/// `RoomsAfter` of states and flags known beforehand.
-#[cfg(test)]
-pub(crate) fn given(states: Vec<(String, RoomState)>, flags: FlagChanges) -> RoomsAfter {
-    Box::new(move |_| (states, flags))
-}
 use writer::{GROUP_WINDOW, Job, Request, Storage, When, Writer, group_commit};
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
@@ -618,19 +606,18 @@ impl Journal {
             .await
     }
 
-    /// Deletes a done command and records how its rooms stand: `after` works that out in the
-    /// transaction that records it, from how they stand there (each room read and decoded once,
-    /// where the engine read it once more before). A room's flags are what was written last (the
-    /// PBX's reports and the FIAS link's sharers may land while the command ran): only the flags
-    /// `after` says the command changed are applied over them. Handed to the writer when this
-    /// returns; committed at once if `awaited` (a later command waits for this one), else within
-    /// a few milliseconds with what comes meanwhile (unrelated commands share the fsync).
-    /// Durable once what it returns says so (`synced`), and only then may the command be
-    /// reported done and those waiting for it run.
+    /// Deletes a done command and records how its rooms stand. A room's flags are what was
+    /// written last (the PBX's reports and the FIAS link's sharers may land while the command
+    /// ran): only `flags`, the ones the command changed, are applied over them. Handed to the
+    /// writer when this returns; committed at once if `awaited` (a later command waits for this
+    /// one), else within a few milliseconds with what comes meanwhile (unrelated commands
+    /// share the fsync). Durable once what it returns says so (`synced`), and only then may the
+    /// command be reported done and those waiting for it run.
     pub(crate) fn complete(
         &self,
         entry: &Entry,
-        after: RoomsAfter,
+        states: Vec<(String, RoomState)>,
+        flags: FlagChanges,
         awaited: bool,
     ) -> Result<Synced, JournalError> {
         let seq = entry.seq;
@@ -639,14 +626,6 @@ impl Journal {
             Action::Show { .. } | Action::Test => Vec::new(),
             action => action.rooms().into_iter().map(str::to_owned).collect(),
         };
-        // The rooms `after` may ask about.
-        let involved: Vec<String> = entry
-            .command
-            .action
-            .rooms()
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
         // The credit limit a check-in gives its stay, or a `LIMIT` sets.
         let (limit, set_limit) = entry.command.action.limit();
         let when = if awaited { When::Now } else { When::Soon };
@@ -661,38 +640,25 @@ impl Journal {
                         .map_err(|e| error("journal", e))?;
                 }
                 let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
-                // How each room stands in this transaction, read and decoded once. A record
-                // that does not read fails the commit: never overwritten unread.
-                let mut stored = Vec::with_capacity(involved.len());
-                for room in involved {
-                    let state = match table.get(room.as_str()).map_err(|e| error("journal", e))? {
-                        Some(bytes) => Some(decode_room(&room, bytes.value())?),
-                        None => None,
-                    };
-                    stored.push((room, state));
-                }
-                let before = |room: &str| {
-                    stored
-                        .iter()
-                        .find(|(known, _)| known == room)
-                        .and_then(|(_, state)| state.clone())
-                };
-                let (states, flags) = after(&|room| before(room).unwrap_or_default());
                 let now = crate::support::clock::epoch_secs();
-                for (room, mut state) in states {
+                for (room, state) in &states {
+                    let mut state = state.clone();
                     let mut old_stay = None;
-                    if let Some(stored) = before(&room) {
+                    if let Some(stored) =
+                        table.get(room.as_str()).map_err(|e| error("journal", e))?
+                    {
+                        let stored = decode_room(room, stored.value())?;
                         state.flags = stored.flags;
                         old_stay = stored.stay;
                     }
-                    charges::follow(txn, &room, old_stay, state.stay, limit, now)?;
+                    charges::follow(txn, room, old_stay, state.stay, limit, now)?;
                     if let (Some(limit), Some(stay)) = (set_limit, state.stay) {
                         charges::set_limit(txn, stay, limit)?;
                     }
-                    for (_, change) in flags.iter().filter(|(changed, _)| *changed == room) {
+                    for (_, change) in flags.iter().filter(|(changed, _)| changed == room) {
                         state.flags.apply(change.clone());
                     }
-                    put_room(&mut table, &room, &state)?;
+                    put_room(&mut table, room, &state)?;
                 }
                 Ok(())
             }),
@@ -707,7 +673,7 @@ impl Journal {
         states: Vec<(String, RoomState)>,
         flags: FlagChanges,
     ) -> Result<(), JournalError> {
-        Self::synced(self.complete(entry, given(states, flags), true)?).await
+        Self::synced(self.complete(entry, states, flags, true)?).await
     }
 
     /// Takes a command out of the journal without running it (`queue drop`).

@@ -418,7 +418,7 @@ async fn a_completion_shares_the_next_commit_and_is_durable_only_with_it() {
     let first = journal.get(seqs[0]).unwrap().unwrap();
     let syncs = disk.syncs();
     let mut synced = journal
-        .complete(&first, given(Vec::new(), Vec::new()), false)
+        .complete(&first, Vec::new(), Vec::new(), false)
         .unwrap();
     let mut second = journal.get(seqs[1]).unwrap().unwrap();
     assert!(
@@ -436,7 +436,7 @@ async fn a_completion_shares_the_next_commit_and_is_durable_only_with_it() {
     assert_eq!(disk.syncs(), syncs + 1, "one commit, one fsync for both");
 
     let synced = journal
-        .complete(&second, given(Vec::new(), Vec::new()), false)
+        .complete(&second, Vec::new(), Vec::new(), false)
         .unwrap();
     disk.fill(true);
     assert!(journal.compact_now().await.is_err(), "the disk is full");
@@ -464,7 +464,7 @@ async fn a_completion_alone_is_made_durable_within_the_window() {
     let seqs = journal.append(vec![command("1")]).await.unwrap();
     let first = journal.get(seqs[0]).unwrap().unwrap();
     let synced = journal
-        .complete(&first, given(Vec::new(), Vec::new()), false)
+        .complete(&first, Vec::new(), Vec::new(), false)
         .unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(10), Journal::synced(synced))
         .await
