@@ -237,6 +237,12 @@ fn calls_on_the_pbxs_smdr_port_are_costed_as_they_end() {
     wait_for("the call to be costed", || {
         charges(&pbx, "1000")["stays"][0]["total"] == "0.70"
     });
+    // The last of the three lines (room 2000's call) may still be on its way.
+    wait_for("every line to be read", || {
+        crate::fias_records::api(&pbx, "/metrics")
+            .1
+            .contains("hotelcare_smdr_records_total{outcome=\"recorded\"} 2")
+    });
     let metrics = crate::fias_records::api(&pbx, "/metrics").1;
     assert!(
         metrics.contains("hotelcare_smdr_records_total{outcome=\"recorded\"} 2"),
