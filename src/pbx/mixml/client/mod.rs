@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::header::{CONTENT_TYPE, HOST, HeaderValue, LOCATION};
+use hyper::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue, LOCATION};
 use hyper::{Method, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::sync::Mutex;
@@ -33,6 +33,9 @@ use crate::pbx::mixml::{ConnectCause, Reply, Transport, TransportError};
 /// The largest answer read from a PBX: a directory number list of a large system is a few
 /// hundred kilobytes; anything far beyond is not a MiXML answer, and is not held in memory.
 const MAX_ANSWER: usize = 32 * 1024 * 1024;
+
+/// TCP keep-alive: the first probe after this long idle, then one this often, three at most.
+const KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// Why a client cannot be set up (before any connection is made).
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +74,11 @@ impl Client {
         tcp.set_connect_timeout(Some(pbx.timeout));
         // A request is one small write: sent at once, not held back for more.
         tcp.set_nodelay(true);
+        // A kept connection idles up to a minute: probes keep a firewall's state of it alive
+        // (reqwest's defaults, which this client had before).
+        tcp.set_keepalive(Some(KEEPALIVE));
+        tcp.set_keepalive_interval(Some(KEEPALIVE));
+        tcp.set_keepalive_retries(Some(3));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             // Plain HTTP only where the configuration allows it (`allow_plain_http`).
@@ -81,8 +89,16 @@ impl Client {
         // envelope, password included, to wherever it points. It is an error that names the
         // target.
         let (url, address) = endpoint(&pbx.server);
-        let endpoint = url
-            .parse::<Uri>()
+        // Through `url` first, as the configuration's check reads `server`: a host name that is
+        // not ASCII becomes its ASCII (punycode) form, which `Uri` takes.
+        let endpoint = url::Url::parse(&url)
+            .map_err(|why| why.to_string())
+            .and_then(|parsed| {
+                parsed
+                    .as_str()
+                    .parse::<Uri>()
+                    .map_err(|why| why.to_string())
+            })
             .map_err(|why| format!("`{url}` is not a valid address: {why}"))
             .and_then(|target| {
                 // HTTP/1.1 wants a `Host` on every request.
@@ -125,6 +141,8 @@ impl Client {
         *request.uri_mut() = endpoint.path.clone();
         let headers = request.headers_mut();
         headers.insert(HOST, endpoint.host.clone());
+        // As the client sent it before (reqwest's default): nothing else on the wire changed.
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/xml; charset=utf-8"),
@@ -404,6 +422,24 @@ pub(crate) fn simulator_pbx(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_name_that_is_not_ascii_is_sent_in_its_ascii_form() {
+        let pbx = simulator_pbx(
+            "https://mivb.hôtel.local:4443",
+            "hotelcare",
+            "secret",
+            Some([0; 32]),
+            Duration::from_secs(1),
+        );
+        let client = Client::new(&pbx).unwrap();
+        let endpoint = client.endpoint.as_ref().unwrap();
+        assert_eq!(endpoint.host, "mivb.xn--htel-vqa.local:4443");
+        assert_eq!(
+            endpoint.target.to_string(),
+            "https://mivb.xn--htel-vqa.local:4443/mixml/v1"
+        );
+    }
 
     #[test]
     fn endpoint_defaults_to_https() {
