@@ -76,14 +76,18 @@ async fn enqueue(
     let producer = tokio::task::spawn_blocking(move || -> Result<(), BackendError> {
         let mut validator = Validator::new(&producer_config);
         let mut batch = Vec::with_capacity(BATCH);
+        // A command into the batch, which goes to the journal when full.
+        let mut add = |origin: String, command: Command| {
+            batch.push((origin, command));
+            if batch.len() == BATCH {
+                let _ = sender.blocking_send(std::mem::take(&mut batch));
+            }
+        };
         for script in &producer_scripts {
             // Checked whole before the run and held since: journaled as checked.
             if let Some(commands) = script.commands() {
                 for command in commands {
-                    batch.push((script.origin(command.line), command.clone()));
-                    if batch.len() == BATCH {
-                        let _ = sender.blocking_send(std::mem::take(&mut batch));
-                    }
+                    add(script.origin(command.line), command.clone());
                 }
                 continue;
             }
@@ -94,10 +98,7 @@ async fn enqueue(
             let reader = script.reader(encoding).map_err(unreadable)?;
             let summary = compile(&name, reader, &mut validator, &mut |event| {
                 if let Compiled::Command(command) = event {
-                    batch.push((script.origin(command.line), command));
-                    if batch.len() == BATCH {
-                        let _ = sender.blocking_send(std::mem::take(&mut batch));
-                    }
+                    add(script.origin(command.line), command);
                 }
             })
             .map_err(unreadable)?;
