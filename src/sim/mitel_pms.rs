@@ -325,14 +325,10 @@ async fn serve(
     }
 }
 
-/// Waits `latency` from now, to the microsecond (both simulators' latency).
-pub(crate) async fn wait_exactly(latency: Duration) {
-    answer_after(Instant::now(), latency).await;
-}
-
-/// Waits until `latency` after `received`, to the microsecond: the timer's 1 ms tick would
-/// make every answer up to a millisecond late, and a benchmark would charge that to the client.
-async fn answer_after(received: Instant, latency: Duration) {
+/// Waits until `latency` after `received`, to the microsecond (both simulators' latency): the
+/// timer's 1 ms tick would make every answer up to a millisecond late, and a benchmark would
+/// charge that to the client.
+pub(crate) async fn answer_after(received: Instant, latency: Duration) {
     if latency.is_zero() {
         return;
     }

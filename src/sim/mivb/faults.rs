@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
-    /// Added before every answer.
+    /// How long after a request its answer comes: the PBX's own work is part of it.
     pub latency_ms: u64,
     /// Answer `Busy` (HTTP 503) without carrying the request out.
     pub failure_rate: f64,
