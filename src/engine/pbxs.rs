@@ -449,11 +449,10 @@ impl Pbxs {
         }
     }
 
-    /// Ends every PBX's session (best effort).
+    /// Ends every PBX's session (best effort), all at once: one after the other, ten PBXs
+    /// 20 ms away kept a run 200 ms longer than its work.
     pub(crate) async fn close(&self) {
-        for member in &self.members {
-            member.wire.close().await;
-        }
+        futures_util::future::join_all(self.members.iter().map(|member| member.wire.close())).await;
     }
 
     /// The PBXs with their names and wires (for the engine's listeners).
@@ -485,5 +484,58 @@ pub(crate) fn move_across_plan(
                 format!("CHECKOUT {from} on {from_pbx}"),
             ],
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::{Done, Run, Stopped, WireFuture};
+
+    /// A PBX whose session takes a second to end.
+    #[derive(Default)]
+    struct SlowToClose {
+        closed: AtomicUsize,
+    }
+
+    impl Wire for SlowToClose {
+        fn target(&self) -> String {
+            "slow".into()
+        }
+
+        fn execute<'a>(&'a self, _run: &'a mut Run<'_>) -> WireFuture<'a, Result<Done, Stopped>> {
+            Box::pin(async { Err(Stopped::Command("not in this test".into())) })
+        }
+
+        fn close(&self) -> WireFuture<'_, ()> {
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.closed.fetch_add(1, Ordering::SeqCst);
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_pbx_is_logged_out_of_at_once() {
+        let site = Config::builtin().pbxs.swap_remove(0);
+        let wires: Vec<Arc<SlowToClose>> = (0..3).map(|_| Arc::default()).collect();
+        let pbxs = Pbxs::of(
+            wires
+                .iter()
+                .map(|wire| Member {
+                    site: site.clone(),
+                    capabilities: site.capabilities(),
+                    wire: Arc::clone(wire) as Arc<dyn Wire>,
+                })
+                .collect(),
+        );
+        let started = tokio::time::Instant::now();
+        pbxs.close().await;
+        // On the paused clock: one second for all three, not three in a row.
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        assert!(wires.iter().all(|w| w.closed.load(Ordering::SeqCst) == 1));
     }
 }
