@@ -537,6 +537,49 @@ fn a_check_in_right_after_a_check_out_is_not_taken_for_a_sharer() {
     drop(pms);
 }
 
+/// A check-in right after a resync that checks the same room out, while the PBX is still busy
+/// with that check-out: a new guest, not a sharer of the guest being checked out (the room state
+/// says "occupied" until the check-out is done; the link must go by what the resync journaled).
+#[test]
+fn a_check_in_right_after_a_resyncs_check_out_is_not_taken_for_a_sharer() {
+    use hotelcare::sim::Faults;
+
+    let pbx = TestPbx::start();
+    let (runtime, pms) = start_pms();
+    add_fias(&pbx.config, &pms, "");
+    // A guest of the PMS's (a reservation) in room 2000...
+    let mut service = serve(&pbx);
+    wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+    pms.send(b"GI|RN2000|G#1|GNGhost|");
+    wait_for("the first guest on the phone", || {
+        pbx.record("2000").directory_name == "Ghost"
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    // ...whom the PMS checks out while hotelcare is stopped (the record is lost).
+    pms.set_house(&[]);
+    // The resync's check-out takes 4 requests of 300 ms.
+    pbx.set_faults(Faults {
+        latency_ms: 300,
+        ..Faults::default()
+    });
+    let mut service = serve(&pbx);
+    let log = pbx.dir.path().join("logs/hotelcare-service.log");
+    wait_for("the resync's check-out journaled", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("journaled to fix the differences"))
+    });
+    pms.send(b"GI|RN2000|G#7|GNNew|");
+    wait_for("the new guest on the phone", || {
+        pbx.record("2000").directory_name == "New"
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let _guard = runtime.enter();
+    drop(pms);
+}
+
 /// A record with its date (`DA`), time (`TI`) and version (`V#`) masked, for snapshots.
 fn masked(record: &str) -> String {
     record

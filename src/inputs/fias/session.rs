@@ -538,8 +538,19 @@ impl Session<'_> {
                         false,
                     );
                 }
-                // After the resync the house is what the PMS said.
+                // After the resync the house is what the PMS said: the rooms it checks out are
+                // vacant from now on, though the room state says "occupied" until the PBX has
+                // done the check-out (a guest checking in meanwhile is a new guest, not a
+                // sharer of the one leaving).
                 self.rooms = found.house.iter().cloned().collect();
+                if !hold {
+                    self.rooms.extend(
+                        found
+                            .checkouts
+                            .iter()
+                            .map(|room| (room.clone(), RoomView::vacant())),
+                    );
+                }
                 self.link.held = if hold {
                     found.checkouts.clone()
                 } else {
