@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue, LOCATION};
+use hyper::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderName, HeaderValue, LOCATION};
 use hyper::{Method, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::sync::Mutex;
@@ -36,6 +36,8 @@ const MAX_ANSWER: usize = 32 * 1024 * 1024;
 
 /// TCP keep-alive: the first probe after this long idle, then one this often, three at most.
 const KEEPALIVE: Duration = Duration::from_secs(15);
+/// The header naming the operation (lower case, as HTTP/1 sends every header name).
+const SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
 
 /// Why a client cannot be set up (before any connection is made).
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,8 @@ pub(crate) struct Client {
     timeout: Duration,
     /// The session token; the lock also makes concurrent requests wait for one login.
     session: Mutex<Option<String>>,
+    /// Each operation's `SOAPAction` header, made once (it was two `format!`s per request).
+    actions: std::sync::Mutex<Vec<(&'static str, HeaderValue)>>,
 }
 
 impl Client {
@@ -117,15 +121,31 @@ impl Client {
             password,
             timeout: pbx.timeout,
             session: Mutex::new(None),
+            actions: std::sync::Mutex::default(),
         })
     }
 
     /// Sends `body` and reads the whole answer, within the timeout: its status, its `Location`
     /// (for a redirect) and its body.
+    /// The `SOAPAction` header of `request`'s operation, quoted as SOAP 1.1 has it.
+    fn soap_action(&self, request: &Request<'_>) -> Option<HeaderValue> {
+        let operation = request.operation();
+        let mut actions = self
+            .actions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, action)) = actions.iter().find(|(known, _)| *known == operation) {
+            return Some(action.clone());
+        }
+        let action = HeaderValue::from_str(&format!("\"{}\"", request.soap_action())).ok()?;
+        actions.push((operation, action.clone()));
+        Some(action)
+    }
+
     async fn post(
         &self,
         body: String,
-        soap_action: &str,
+        soap_action: Option<HeaderValue>,
     ) -> Result<(u16, Option<String>, Bytes), TransportError> {
         let endpoint = self
             .endpoint
@@ -147,8 +167,8 @@ impl Client {
             CONTENT_TYPE,
             HeaderValue::from_static("text/xml; charset=utf-8"),
         );
-        if let Ok(action) = HeaderValue::from_str(&format!("\"{soap_action}\"")) {
-            headers.insert("SOAPAction", action);
+        if let Some(action) = soap_action {
+            headers.insert(SOAP_ACTION, action);
         }
         let exchange = async {
             let (answer, connection) = self
@@ -205,7 +225,7 @@ impl Client {
         raw: bool,
     ) -> Result<(Response, Option<Raw>), TransportError> {
         let body = request.envelope(session, wire::Password::Send);
-        let (status, location, body) = self.post(body, &request.soap_action()).await?;
+        let (status, location, body) = self.post(body, self.soap_action(request)).await?;
         if let Some(location) = location {
             return Err(TransportError::Redirect {
                 address: self.address.clone(),
@@ -422,6 +442,26 @@ pub(crate) fn simulator_pbx(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_operation_has_its_own_soap_action_made_once() {
+        let pbx = simulator_pbx(
+            "https://127.0.0.1:4443",
+            "hotelcare",
+            "secret",
+            Some([0; 32]),
+            Duration::from_secs(1),
+        );
+        let client = Client::new(&pbx).unwrap();
+        let action = |request: &Request<'_>| client.soap_action(request).unwrap();
+        let logout = "\"urn:hotelcare:mixml:model:1#Logout\"";
+        let info = "\"urn:hotelcare:mixml:model:1#GetSystemInfo\"";
+        assert_eq!(action(&Request::Logout), logout);
+        assert_eq!(action(&Request::SystemInfo), info);
+        assert_eq!(action(&Request::Logout), logout);
+        assert_eq!(client.actions.lock().unwrap().len(), 2);
+        assert_eq!(SOAP_ACTION.as_str(), "soapaction");
+    }
 
     #[test]
     fn a_host_name_that_is_not_ascii_is_sent_in_its_ascii_form() {
