@@ -45,7 +45,9 @@ use file::{
     has_data, in_use, open_file, put_room, stored_format,
 };
 pub(crate) use writer::Synced;
-use writer::{GROUP_WINDOW, Job, Request, Storage, When, Writer, group_commit};
+use writer::{
+    GROUP_WINDOW, Job, Request, Storage, Tables, TablesJob, When, Work, Writer, group_commit,
+};
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -388,7 +390,13 @@ impl Journal {
 
     /// Runs `job` in a write transaction, grouped with others, durable when this returns.
     async fn write(&self, job: Job) -> Result<(), JournalError> {
-        self.ask_writer(|reply| Request::Write(job, When::Now, reply))
+        self.ask_writer(|reply| Request::Write(Work::Txn(job), When::Now, reply))
+            .await
+    }
+
+    /// `write`, of a job on the tables the commit's jobs share.
+    async fn write_tables(&self, job: TablesJob) -> Result<(), JournalError> {
+        self.ask_writer(|reply| Request::Write(Work::Tables(job), When::Now, reply))
             .await
     }
 
@@ -400,9 +408,9 @@ impl Journal {
     /// Hands `job` to the writer thread and returns at once: with `When::Soon` it is committed
     /// with the writes that come within a few milliseconds (`writer::GROUP_WINDOW`). What it
     /// returns tells when it is durable (`Journal::synced`); readers do not see it before.
-    fn hand_over(&self, when: When, job: Job) -> Result<Synced, JournalError> {
+    fn hand_over(&self, when: When, job: TablesJob) -> Result<Synced, JournalError> {
         let (reply, synced) = oneshot::channel();
-        self.send(Request::Write(job, when, reply))?;
+        self.send(Request::Write(Work::Tables(job), when, reply))?;
         Ok(synced)
     }
 
@@ -577,8 +585,8 @@ impl Journal {
     pub(crate) async fn update(&self, entry: &Entry) -> Result<(), JournalError> {
         let bytes = encode(entry)?;
         let seq = entry.seq;
-        self.write(Box::new(move |txn| {
-            let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
+        self.write_tables(Box::new(move |tables: &mut Tables<'_>| {
+            let table = tables.commands()?;
             // A command dropped meanwhile (`queue drop`) stays dropped.
             if table.get(seq).map_err(|e| error("journal", e))?.is_some() {
                 table
@@ -631,15 +639,17 @@ impl Journal {
         let when = if awaited { When::Now } else { When::Soon };
         self.hand_over(
             when,
-            Box::new(move |txn| {
-                let mut table = txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
-                table.remove(seq).map_err(|e| error("journal", e))?;
-                let mut done = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
+            Box::new(move |tables: &mut Tables<'_>| {
+                tables
+                    .commands()?
+                    .remove(seq)
+                    .map_err(|e| error("journal", e))?;
+                let done = tables.room_done()?;
                 for room in &rooms {
                     done.insert(room.as_str(), seq)
                         .map_err(|e| error("journal", e))?;
                 }
-                let mut table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+                let (table, stays) = tables.rooms_and_stays()?;
                 let now = crate::support::clock::epoch_secs();
                 for (room, state) in &states {
                     let mut state = state.clone();
@@ -651,14 +661,14 @@ impl Journal {
                         state.flags = stored.flags;
                         old_stay = stored.stay;
                     }
-                    charges::follow(txn, room, old_stay, state.stay, limit, now)?;
+                    charges::follow_in(stays, room, (old_stay, state.stay), limit, now)?;
                     if let (Some(limit), Some(stay)) = (set_limit, state.stay) {
-                        charges::set_limit(txn, stay, limit)?;
+                        charges::set_limit(stays, stay, limit)?;
                     }
                     for (_, change) in flags.iter().filter(|(changed, _)| changed == room) {
                         state.flags.apply(change.clone());
                     }
-                    put_room(&mut table, room, &state)?;
+                    put_room(table, room, &state)?;
                 }
                 Ok(())
             }),
