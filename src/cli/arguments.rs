@@ -348,7 +348,7 @@ pub(crate) struct SimArguments {
     /// Plain HTTP instead of HTTPS
     #[arg(long)]
     pub(crate) plain: bool,
-    /// Latency added to every answer
+    /// How long after a request its answer comes (the simulated PBX's own work is part of it)
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub(crate) latency_ms: u64,
     /// Share of requests answered "busy" without being carried out (0 to 1)
