@@ -34,6 +34,13 @@ pub(crate) fn start_pms() -> (tokio::runtime::Runtime, FiasPms) {
     (runtime, pms)
 }
 
+/// Waits until the service has answered the PMS's link start (`LA`).
+pub(crate) fn link_up(pms: &FiasPms) {
+    wait_for("the link to come up", || {
+        pms.received().iter().any(|r| r.starts_with("LA|"))
+    });
+}
+
 /// Adds `[fias]` pointing at `pms` to the configuration `config`, then `more` (its tables).
 pub(crate) fn add_fias(config: &std::path::Path, pms: &FiasPms, more: &str) {
     let text = std::fs::read_to_string(config).unwrap();
@@ -54,9 +61,7 @@ fn guest_events_from_the_pms_reach_the_pbx() {
         "\n[fias.class_of_service]\n\"0\" = \"BLOCK\"\n\"1\" = \"LOCAL\"\n\"2\" = \"ALLOW\"\n",
     );
     let mut service = serve(&pbx);
-    wait_for("the link to come up", || {
-        pms.received().iter().any(|r| r.starts_with("LA|"))
-    });
+    link_up(&pms);
     let received = pms.received();
     assert!(
         received[0].starts_with("LD|") && received[0].contains("IFPB|"),
@@ -204,9 +209,7 @@ fn bad_input_from_the_pms_is_logged_and_the_link_goes_on() {
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "");
     let mut service = serve(&pbx);
-    wait_for("the link to come up", || {
-        pms.received().iter().any(|r| r.starts_with("LA|"))
-    });
+    link_up(&pms);
     // Noise between frames, a frame cut off (no ETX) by the next one, a 1 MB frame.
     pms.send_raw(b"noise\r\n\x02GI|RN1000|G#1|GNCut");
     let mut huge = vec![0x02];
@@ -435,9 +438,7 @@ fn records_while_the_pbx_is_down_are_applied_when_it_is_back() {
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "");
     let mut service = serve(&pbx);
-    wait_for("the link to come up", || {
-        pms.received().iter().any(|r| r.starts_with("LA|"))
-    });
+    link_up(&pms);
     pbx.set_faults(Faults {
         refuse_connections: true,
         ..Faults::default()
@@ -518,9 +519,7 @@ fn a_check_in_right_after_a_check_out_is_not_taken_for_a_sharer() {
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "");
     let mut service = serve(&pbx);
-    wait_for("the link to come up", || {
-        pms.received().iter().any(|r| r.starts_with("LA|"))
-    });
+    link_up(&pms);
     pms.send(b"GI|RN1000|G#1|GNFirst|");
     wait_for("the first guest on the phone", || {
         pbx.record("1000").directory_name == "First"
@@ -549,9 +548,7 @@ fn a_check_in_right_after_a_resyncs_check_out_is_not_taken_for_a_sharer() {
     add_fias(&pbx.config, &pms, "");
     // A guest of the PMS's (a reservation) in room 2000...
     let mut service = serve(&pbx);
-    wait_for("the link to come up", || {
-        pms.received().iter().any(|r| r.starts_with("LA|"))
-    });
+    link_up(&pms);
     pms.send(b"GI|RN2000|G#1|GNGhost|");
     wait_for("the first guest on the phone", || {
         pbx.record("2000").directory_name == "Ghost"

@@ -225,9 +225,7 @@ fn through_the_service_the_pms_books_clears_and_gets_one_answer_per_call() {
     let (_runtime, pms) = crate::fias::start_pms();
     crate::fias::add_fias(&pbx.config, &pms, "");
     let mut service = crate::fias::serve(&pbx);
-    crate::support::wait_for("the link to come up", || {
-        pms.received().iter().any(|r| r.starts_with("LA|"))
-    });
+    crate::fias::link_up(&pms);
     assert!(
         pms.received().iter().any(|r| r == "LR|RIWA|FLRNDATIAS|"),
         "{:?}",
@@ -339,9 +337,7 @@ fn on_a_pbx_without_results_the_configured_answer_goes_once() {
             .spawn()
             .unwrap(),
     );
-    crate::support::wait_for("the link to come up", || {
-        pms.received().iter().any(|r| r.starts_with("LA|"))
-    });
+    crate::fias::link_up(&pms);
     pms.send(b"GI|RN1000|G#72|GNSolo|GFAlina|");
     let day = tomorrow_fias();
     pms.send(format!("WR|RN1000|DA{day}|TI063000|").as_bytes());
