@@ -5,8 +5,9 @@
 //! sent, as the simulator counts them, × latency ÷ concurrency).
 //!
 //! `cargo bench --bench pbxs` (about a minute). `HOTELCARE_BENCH_PBXS=4` and
-//! `HOTELCARE_BENCH_ROOMS=200` for a shorter run. The simulators run in this process on one
-//! runtime of one worker thread; the binary talks to them over loopback HTTPS like to PBXs.
+//! `HOTELCARE_BENCH_ROOMS=200` for a shorter run. The simulators run in this process, the ten
+//! on one runtime of one worker thread, the reconcile's one on a runtime of two; the binary talks
+//! to them over loopback HTTPS like to PBXs.
 
 // A benchmark's report is what it prints.
 #![allow(clippy::print_stdout)]

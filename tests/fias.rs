@@ -567,9 +567,64 @@ fn a_check_in_right_after_a_resyncs_check_out_is_not_taken_for_a_sharer() {
     wait_for("the resync's check-out journaled", || {
         std::fs::read_to_string(&log).is_ok_and(|l| l.contains("journaled to fix the differences"))
     });
+    // The check-out has not reached the User Profile yet: the race is still on.
+    assert_eq!(pbx.record("2000").directory_name, "Ghost");
     pms.send(b"GI|RN2000|G#7|GNNew|");
     wait_for("the new guest on the phone", || {
         pbx.record("2000").directory_name == "New"
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let _guard = runtime.enter();
+    drop(pms);
+}
+
+/// The same after `fias resync --confirm` journals the check-outs a resync held: a guest
+/// checking into one of those rooms while the PBX is still busy with it is a new guest.
+#[test]
+fn a_check_in_right_after_confirmed_check_outs_is_not_taken_for_a_sharer() {
+    use hotelcare::sim::Faults;
+
+    let pbx = TestPbx::start();
+    let (runtime, pms) = start_pms();
+    add_fias(&pbx.config, &pms, "resync_checkout_limit = 1\n");
+    let mut service = serve(&pbx);
+    link_up(&pms);
+    pms.send(b"GI|RN1000|G#1|GNGhost|");
+    pms.send(b"GI|RN2000|G#2|GNGhost|");
+    wait_for("the guests on the phones", || {
+        pbx.record("1000").directory_name == "Ghost" && pbx.record("2000").directory_name == "Ghost"
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    // The PMS checks both out while hotelcare is stopped: the resync holds the two check-outs.
+    pms.set_house(&[]);
+    pbx.set_faults(Faults {
+        latency_ms: 300,
+        ..Faults::default()
+    });
+    let mut service = serve(&pbx);
+    let log = pbx.dir.path().join("logs/hotelcare-service.log");
+    wait_for("the held check-outs", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("check-outs are held"))
+    });
+    let confirmed = pbx
+        .hotelcare()
+        .args(["fias", "resync", "--confirm"])
+        .output()
+        .unwrap();
+    assert!(
+        confirmed.status.success(),
+        "{}",
+        crate::support::text(&confirmed.stderr)
+    );
+    assert_eq!(pbx.record("2000").directory_name, "Ghost");
+    pms.send(b"GI|RN2000|G#7|GNNew|");
+    wait_for("the new guest on the phone", || {
+        pbx.record("2000").directory_name == "New"
+    });
+    wait_for("room 1000 checked out", || {
+        pbx.record("1000").directory_name == "Room 1000"
     });
     super::service::stop_service(service.id());
     let _ = service.wait();

@@ -193,9 +193,14 @@ impl Session<'_> {
                 self.ask_resync(waiting).await
             }
             Control::Confirm { reply } => {
+                let held = self.link.held.clone();
                 let confirmed = self.link.confirm().await;
                 if confirmed.is_ok() {
+                    // As after a resync: the rooms checked out are vacant from now on, though
+                    // the room state says "occupied" until the PBX has done each check-out.
                     self.rooms.clear();
+                    self.rooms
+                        .extend(held.into_iter().map(|room| (room, RoomView::vacant())));
                 }
                 let _ = reply.send(confirmed);
                 true

@@ -125,8 +125,6 @@ impl Client {
         })
     }
 
-    /// Sends `body` and reads the whole answer, within the timeout: its status, its `Location`
-    /// (for a redirect) and its body.
     /// The `SOAPAction` header of `request`'s operation, quoted as SOAP 1.1 has it.
     fn soap_action(&self, request: &Request<'_>) -> Option<HeaderValue> {
         let operation = request.operation();
@@ -142,6 +140,8 @@ impl Client {
         Some(action)
     }
 
+    /// Sends `body` and reads the whole answer, within the timeout: its status, its `Location`
+    /// (for a redirect) and its body.
     async fn post(
         &self,
         body: String,
