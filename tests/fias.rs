@@ -541,31 +541,12 @@ fn a_check_in_right_after_a_check_out_is_not_taken_for_a_sharer() {
 /// says "occupied" until the check-out is done; the link must go by what the resync journaled).
 #[test]
 fn a_check_in_right_after_a_resyncs_check_out_is_not_taken_for_a_sharer() {
-    use hotelcare::sim::Faults;
-
     let pbx = TestPbx::start();
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "");
-    // A guest of the PMS's (a reservation) in room 2000...
-    let mut service = serve(&pbx);
-    link_up(&pms);
-    pms.send(b"GI|RN2000|G#1|GNGhost|");
-    wait_for("the first guest on the phone", || {
-        pbx.record("2000").directory_name == "Ghost"
-    });
-    super::service::stop_service(service.id());
-    let _ = service.wait();
-    // ...whom the PMS checks out while hotelcare is stopped (the record is lost).
-    pms.set_house(&[]);
-    // The resync's check-out takes 4 requests of 300 ms.
-    pbx.set_faults(Faults {
-        latency_ms: 300,
-        ..Faults::default()
-    });
-    let mut service = serve(&pbx);
-    let log = pbx.dir.path().join("logs/hotelcare-service.log");
+    let mut service = checked_out_while_stopped(&pbx, &pms, &["2000"]);
     wait_for("the resync's check-out journaled", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("journaled to fix the differences"))
+        service_log(&pbx).contains("journaled to fix the differences")
     });
     // The check-out has not reached the User Profile yet: the race is still on.
     assert_eq!(pbx.record("2000").directory_name, "Ghost");
@@ -583,30 +564,13 @@ fn a_check_in_right_after_a_resyncs_check_out_is_not_taken_for_a_sharer() {
 /// checking into one of those rooms while the PBX is still busy with it is a new guest.
 #[test]
 fn a_check_in_right_after_confirmed_check_outs_is_not_taken_for_a_sharer() {
-    use hotelcare::sim::Faults;
-
     let pbx = TestPbx::start();
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "resync_checkout_limit = 1\n");
-    let mut service = serve(&pbx);
-    link_up(&pms);
-    pms.send(b"GI|RN1000|G#1|GNGhost|");
-    pms.send(b"GI|RN2000|G#2|GNGhost|");
-    wait_for("the guests on the phones", || {
-        pbx.record("1000").directory_name == "Ghost" && pbx.record("2000").directory_name == "Ghost"
-    });
-    super::service::stop_service(service.id());
-    let _ = service.wait();
-    // The PMS checks both out while hotelcare is stopped: the resync holds the two check-outs.
-    pms.set_house(&[]);
-    pbx.set_faults(Faults {
-        latency_ms: 300,
-        ..Faults::default()
-    });
-    let mut service = serve(&pbx);
-    let log = pbx.dir.path().join("logs/hotelcare-service.log");
+    // Two check-outs: more than the limit, so the resync holds them.
+    let mut service = checked_out_while_stopped(&pbx, &pms, &["1000", "2000"]);
     wait_for("the held check-outs", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("check-outs are held"))
+        service_log(&pbx).contains("check-outs are held")
     });
     let confirmed = pbx
         .hotelcare()
@@ -630,6 +594,34 @@ fn a_check_in_right_after_confirmed_check_outs_is_not_taken_for_a_sharer() {
     let _ = service.wait();
     let _guard = runtime.enter();
     drop(pms);
+}
+
+/// A guest of the PMS's (a reservation) in each of `rooms`, whom the PMS checks out while
+/// hotelcare is stopped (the records are lost); then the service started again, the PBX at
+/// 300 ms a request, so that the resync's check-outs take over a second each.
+fn checked_out_while_stopped(pbx: &TestPbx, pms: &FiasPms, rooms: &[&str]) -> Service {
+    let mut service = serve(pbx);
+    link_up(pms);
+    for (reservation, room) in rooms.iter().enumerate() {
+        pms.send(format!("GI|RN{room}|G#{}|GNGhost|", reservation + 1).as_bytes());
+    }
+    wait_for("the guests on the phones", || {
+        rooms
+            .iter()
+            .all(|room| pbx.record(room).directory_name == "Ghost")
+    });
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    pms.set_house(&[]);
+    pbx.set_faults(hotelcare::sim::Faults {
+        latency_ms: 300,
+        ..hotelcare::sim::Faults::default()
+    });
+    serve(pbx)
+}
+
+fn service_log(pbx: &TestPbx) -> String {
+    std::fs::read_to_string(pbx.dir.path().join("logs/hotelcare-service.log")).unwrap_or_default()
 }
 
 /// A record with its date (`DA`), time (`TI`) and version (`V#`) masked, for snapshots.

@@ -443,16 +443,21 @@ pub(crate) fn simulator_pbx(
 mod tests {
     use super::*;
 
-    #[test]
-    fn each_operation_has_its_own_soap_action_made_once() {
+    /// A client for `url` (nothing is sent).
+    fn client_of(url: &str) -> Client {
         let pbx = simulator_pbx(
-            "https://127.0.0.1:4443",
+            url,
             "hotelcare",
             "secret",
             Some([0; 32]),
             Duration::from_secs(1),
         );
-        let client = Client::new(&pbx).unwrap();
+        Client::new(&pbx).unwrap()
+    }
+
+    #[test]
+    fn each_operation_has_its_own_soap_action_made_once() {
+        let client = client_of("https://127.0.0.1:4443");
         let action = |request: &Request<'_>| client.soap_action(request).unwrap();
         let logout = "\"urn:hotelcare:mixml:model:1#Logout\"";
         let info = "\"urn:hotelcare:mixml:model:1#GetSystemInfo\"";
@@ -465,14 +470,7 @@ mod tests {
 
     #[test]
     fn a_host_name_that_is_not_ascii_is_sent_in_its_ascii_form() {
-        let pbx = simulator_pbx(
-            "https://mivb.hôtel.local:4443",
-            "hotelcare",
-            "secret",
-            Some([0; 32]),
-            Duration::from_secs(1),
-        );
-        let client = Client::new(&pbx).unwrap();
+        let client = client_of("https://mivb.hôtel.local:4443");
         let endpoint = client.endpoint.as_ref().unwrap();
         assert_eq!(endpoint.host, "mivb.xn--htel-vqa.local:4443");
         assert_eq!(
