@@ -354,7 +354,16 @@ impl Hub {
         } else {
             Vec::new()
         };
-        let (text, envelopes): (Vec<_>, Vec<_>) = lines.into_iter().partition(|l| !l.envelope);
+        // One pass, and no vector for envelopes unless `--raw` made some (issue 25).
+        let mut text = Vec::with_capacity(lines.len());
+        let mut envelopes = Vec::new();
+        for line in lines {
+            if line.envelope {
+                envelopes.push(line.text);
+            } else {
+                text.push(line.text);
+            }
+        }
         let mut published = Published {
             id: 0,
             kind: Kind::Step,
@@ -365,8 +374,8 @@ impl Hub {
             command: String::new(),
             outcome: None,
             reason: None,
-            lines: text.into_iter().map(|l| l.text).collect(),
-            envelopes: envelopes.into_iter().map(|l| l.text).collect(),
+            lines: text,
+            envelopes,
             json,
         };
         let entry = match event {
@@ -452,7 +461,10 @@ impl Hub {
             published.seq = Some(entry.seq);
         }
         published.source.clone_from(&entry.origin);
-        published.room = entry.command.action.rooms().join("->");
+        match entry.command.action.rooms().as_slice() {
+            [room] => (*room).clone_into(&mut published.room),
+            rooms => published.room = rooms.join("->"),
+        }
         entry
             .command
             .action

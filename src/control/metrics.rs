@@ -1,6 +1,8 @@
 //! `GET /metrics`: the service's counters in the Prometheus text format, through
 //! `prometheus-client` (no hand-formatted text).
 
+use std::sync::PoisonError;
+
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -18,6 +20,9 @@ pub(crate) struct Metrics {
     pub(crate) pending: Gauge,
     /// By PBX (`pbx="east"`; `main` for a single one).
     pbx_reachable: Family<Vec<(String, String)>, Gauge>,
+    /// `pbx_reachable`'s gauge of each PBX, found by name without building its label set (a
+    /// lookup per PBX request; issue 25). A gauge shares its value with the family's.
+    reachable_by_name: std::sync::RwLock<Vec<(String, Gauge)>>,
     pub(crate) request_seconds: Histogram,
     /// The FIAS link, when there is one (`add_fias`).
     fias: Option<FiasMetrics>,
@@ -117,6 +122,7 @@ impl Metrics {
             queued,
             pending,
             pbx_reachable,
+            reachable_by_name: std::sync::RwLock::default(),
             request_seconds,
             fias: None,
         };
@@ -128,19 +134,38 @@ impl Metrics {
 
     /// Whether PBX `pbx` answers; `true` when it did not before and does now.
     pub(crate) fn reachable(&self, pbx: &str, up: bool) -> bool {
-        let gauge = self
-            .pbx_reachable
-            .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())]);
-        let was = gauge.set(i64::from(up));
+        let was = self.reachable_gauge(pbx).set(i64::from(up));
         up && was == 0
     }
 
     /// Whether PBX `pbx` answered last time it was asked (as `hotelcare_pbx_reachable` has it).
     pub(crate) fn is_reachable(&self, pbx: &str) -> bool {
-        self.pbx_reachable
-            .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())])
-            .get()
-            != 0
+        self.reachable_gauge(pbx).get() != 0
+    }
+
+    /// PBX `pbx`'s `pbx_reachable` gauge, made on first use.
+    fn reachable_gauge(&self, pbx: &str) -> Gauge {
+        let known = self
+            .reachable_by_name
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(name, _)| name == pbx)
+            .map(|(_, gauge)| gauge.clone());
+        known.unwrap_or_else(|| {
+            let gauge = self
+                .pbx_reachable
+                .get_or_create(&vec![("pbx".to_owned(), pbx.to_owned())])
+                .clone();
+            let mut known = self
+                .reachable_by_name
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !known.iter().any(|(name, _)| name == pbx) {
+                known.push((pbx.to_owned(), gauge.clone()));
+            }
+            gauge
+        })
     }
 
     /// Registers the FIAS link's metrics (a service with `[fias]`).
