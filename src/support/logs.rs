@@ -238,9 +238,11 @@ fn log_line(at: std::time::SystemTime, level: Level, text: &str) -> String {
 /// terminal of someone reading the log.
 fn escape_into(out: &mut String, text: &str) {
     // 0xC2 starts every C1 control in UTF-8; a line without these bytes is copied as it is.
-    if !text
-        .bytes()
-        .any(|b| matches!(b, 0x1b | 0x07 | 0x08 | 0x0c | 0x7f | 0xc2))
+    // Looked for with `memchr`'s vector search: a byte-by-byte test cost about 660
+    // instructions a monitor line (issue 25).
+    let bytes = text.as_bytes();
+    if memchr::memchr3(0x1b, 0x07, 0x08, bytes).is_none()
+        && memchr::memchr3(0x0c, 0x7f, 0xc2, bytes).is_none()
     {
         out.push_str(text);
         return;
@@ -294,6 +296,34 @@ mod tests {
             "2026-12-03T08:29:46.317604Z  INFO x\n",
             "the next second's lines"
         );
+    }
+
+    /// Each character a terminal could take for a command is found on its own, wherever it is
+    /// in a line.
+    #[test]
+    fn every_control_character_is_escaped_alone() {
+        let long = "x".repeat(100);
+        for (raw, shown) in [
+            ("\u{1b}", "\\x1b"),
+            ("\u{7}", "\\x07"),
+            ("\u{8}", "\\x08"),
+            ("\u{c}", "\\x0c"),
+            ("\u{7f}", "\\x7f"),
+            ("\u{9b}", "\\u{9b}"),
+        ] {
+            for text in [
+                format!("{raw}{long}"),
+                format!("{long}{raw}{long}"),
+                format!("{long}{raw}"),
+            ] {
+                let mut out = String::new();
+                escape_into(&mut out, &text);
+                assert_eq!(out, text.replace(raw, shown), "{shown}");
+            }
+        }
+        let mut out = String::new();
+        escape_into(&mut out, "Solo,Alina é ü");
+        assert_eq!(out, "Solo,Alina é ü", "other text as it is");
     }
 
     /// Writes 5 MB of log lines and returns the sizes of the log files left.
