@@ -2,9 +2,10 @@
 //! process, divided by the requests the simulator received, for 1,000 check-ins (with a DID: 5
 //! requests each), 1,000 moves and 1,000 check-outs (4 each). The simulator runs in a process of
 //! its own (`hotelcare sim`), without latency, so what is measured is hotelcare and not the PBX.
-//! Linux only: the CPU time is read from `/proc/PID/stat` of the finished process (a zombie not
-//! yet waited for keeps its final times), in clock ticks of 10 ms; each phase costs hundreds of
-//! ticks, so the figure is good to a few per cent. Best of three runs.
+//! Linux only: the CPU time is what `getrusage` says the finished process used, to the
+//! microsecond (the kernel's own count of the time its threads ran; `/proc/PID/stat`, read
+//! before, has it in clock ticks of 10 ms, which made each figure good to only about 6 %). Best
+//! of three runs.
 //!
 //! Beside it, the floor: what a bare client (hyper's, the same TLS, kept-alive connections)
 //! pays per HTTPS request to the same simulator, one at a time and 16 at a time, measured the
@@ -25,9 +26,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
-
-/// Clock ticks a second of `/proc/PID/stat` (`sysconf(_SC_CLK_TCK)`, 100 on Linux).
-const TICKS: f64 = 100.0;
 
 fn main() {
     if !support::requested() {
@@ -144,18 +142,36 @@ fn floor(address: &str, concurrency: usize) -> f64 {
     })
 }
 
-/// This process's CPU time so far (user + system), from `/proc/self/stat`.
+/// This process's CPU time so far (user + system, every thread).
 fn own_cpu() -> Duration {
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = text
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let tick = |index: usize| fields.get(index).and_then(|f| f.parse::<u64>().ok());
-    let ticks = tick(11)
-        .zip(tick(12))
-        .map_or(0, |(user, system)| user + system);
-    Duration::from_secs_f64(ticks as f64 / TICKS)
+    cpu(Whose::Own)
+}
+
+/// Whose CPU time `cpu` reads.
+#[derive(Clone, Copy)]
+enum Whose {
+    Own,
+    /// The children that have ended and been waited for.
+    Children,
+}
+
+/// User + system CPU time, to the microsecond.
+#[cfg(target_os = "linux")]
+fn cpu(whose: Whose) -> Duration {
+    use nix::sys::resource::{UsageWho, getrusage};
+    use nix::sys::time::TimeValLike as _;
+    let usage = getrusage(match whose {
+        Whose::Own => UsageWho::RUSAGE_SELF,
+        Whose::Children => UsageWho::RUSAGE_CHILDREN,
+    })
+    .expect("getrusage");
+    let micros = usage.user_time().num_microseconds() + usage.system_time().num_microseconds();
+    Duration::from_micros(u64::try_from(micros).unwrap_or(0))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu(_: Whose) -> Duration {
+    Duration::ZERO
 }
 
 /// One phase's cost.
@@ -332,24 +348,12 @@ fn rustls_connector() -> std::sync::Arc<rustls::ClientConfig> {
     std::sync::Arc::new(config)
 }
 
-/// The CPU time (user + system, every thread) of `child` once it has ended: read from its
-/// `/proc` entry while it is a zombie, before it is waited for.
+/// The CPU time (user + system, every thread) of `child` once it has ended: what waiting for
+/// it adds to this process's children's (the simulator, also a child, is waited for only at
+/// the end).
 fn cpu_at_exit(mut child: Child) -> Duration {
-    let stat = format!("/proc/{}/stat", child.id());
-    let times = loop {
-        let text = std::fs::read_to_string(&stat).unwrap_or_default();
-        // After the command name in parentheses: state, then fields 4.. (utime is 14, stime 15).
-        let fields: Vec<&str> = text
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        if fields.first() == Some(&"Z") {
-            let tick = |index: usize| fields.get(index).and_then(|f| f.parse::<u64>().ok());
-            break tick(11).zip(tick(12)).map(|(user, system)| user + system);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    };
+    let before = cpu(Whose::Children);
     let status = child.wait().expect("wait");
     assert!(status.success(), "hotelcare run ended with {status}");
-    Duration::from_secs_f64(times.expect("utime and stime") as f64 / TICKS)
+    cpu(Whose::Children).saturating_sub(before)
 }
