@@ -477,3 +477,40 @@ async fn a_completion_alone_is_made_durable_within_the_window() {
         "done, also after reopening"
     );
 }
+
+/// What a completion keeps of a stored room record reads as the whole record's flags and stay,
+/// and as none of them from a record that has neither.
+#[test]
+fn a_completion_keeps_the_flags_and_stay_the_whole_record_has() {
+    let state = RoomState {
+        occupied: true,
+        did: Some("3000".into()),
+        flags: crate::engine::room_flags::RoomFlags {
+            message_waiting: Some(true),
+            reservation: Some("R-17".into()),
+            sharers: vec![crate::engine::room_flags::Sharer {
+                reservation: "R-18".into(),
+                name: "Solo,Han".into(),
+            }],
+            ..Default::default()
+        },
+        stay: Some(42),
+        last: Some(crate::engine::room_state::LastCommand {
+            seq: 7,
+            origin: "a.hc:1".into(),
+            keyword: "CHECKIN".into(),
+            at: 1,
+        }),
+        ..RoomState::default()
+    };
+    let bytes = serde_json::to_vec(&state).unwrap();
+    let whole = decode_room("1000", &bytes).unwrap();
+    let kept = decode_flags_and_stay("1000", &bytes).unwrap();
+    assert_eq!((kept.flags, kept.stay), (whole.flags, whole.stay));
+    let bare = serde_json::to_vec(&RoomState::default()).unwrap();
+    assert_eq!(
+        decode_flags_and_stay("1000", &bare).unwrap(),
+        file::FlagsAndStay::default()
+    );
+    assert!(decode_flags_and_stay("1000", b"{\"flags\":").is_err());
+}
