@@ -31,31 +31,6 @@ pub(super) fn decode_room(room: &str, bytes: &[u8]) -> Result<RoomState, Journal
     })
 }
 
-/// What a command's completion keeps of a room's stored record when it writes the room's new
-/// state: the flags set while the command ran, and the stay. The rest (names, the last command)
-/// is skipped, not decoded into strings: the whole record cost about 8,000 instructions a
-/// completion (issue 25). The field names are `RoomState`'s.
-#[derive(Debug, Default, PartialEq, Eq, serde::Deserialize)]
-pub(super) struct FlagsAndStay {
-    #[serde(default)]
-    pub(super) flags: crate::engine::room_flags::RoomFlags,
-    #[serde(default)]
-    pub(super) stay: Option<u64>,
-}
-
-/// `decode_room`, for what a completion keeps of the record (see `FlagsAndStay`).
-pub(super) fn decode_flags_and_stay(
-    room: &str,
-    bytes: &[u8],
-) -> Result<FlagsAndStay, JournalError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        error(
-            &format!("the journal's record of room {room} does not read"),
-            e,
-        )
-    })
-}
-
 /// What the journal's file may keep cached in memory: redb's default (1 GiB) would let a large
 /// backlog, read once, hold that much of the service's memory.
 const CACHE_BYTES: usize = 64 * 1024 * 1024;

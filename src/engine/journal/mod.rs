@@ -41,8 +41,8 @@ pub(crate) use wakeups::{PmsWakeup, WakeupAnswer};
 
 pub(crate) use file::compact;
 use file::{
-    apply_flags, backup, begin_read, check_format, copy_live, decode, decode_flags_and_stay,
-    decode_room, encode, has_data, in_use, open_file, put_room, stored_format,
+    apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, encode,
+    has_data, in_use, open_file, put_room, stored_format,
 };
 pub(crate) use writer::Synced;
 use writer::{
@@ -657,7 +657,7 @@ impl Journal {
                     if let Some(stored) =
                         table.get(room.as_str()).map_err(|e| error("journal", e))?
                     {
-                        let stored = decode_flags_and_stay(room, stored.value())?;
+                        let stored = decode_room(room, stored.value())?;
                         state.flags = stored.flags;
                         old_stay = stored.stay;
                     }
