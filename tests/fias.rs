@@ -34,6 +34,15 @@ pub(crate) fn start_pms() -> (tokio::runtime::Runtime, FiasPms) {
     (runtime, pms)
 }
 
+/// Stops the service and waits for it to end, then closes the PMS inside its runtime.
+fn stop_with_pms(mut service: Service, runtime: &tokio::runtime::Runtime, pms: FiasPms) {
+    super::service::stop_service(service.id());
+    let _ = service.wait();
+    let guard = runtime.enter();
+    drop(pms);
+    drop(guard);
+}
+
 /// Waits until the service has answered the PMS's link start (`LA`).
 pub(crate) fn link_up(pms: &FiasPms) {
     wait_for("the link to come up", || {
@@ -326,7 +335,7 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
     let mut service = serve(&pbx);
     wait_for("the second kill point", || pms.sent() >= second);
     kill(&mut service);
-    let mut service = serve(&pbx);
+    let service = serve(&pbx);
     wait_for("the whole stream", || pms.sent_all());
     // Quiet: the resync of the last link start and every queued command done.
     let expected = |room: u32| {
@@ -366,10 +375,7 @@ fn a_service_killed_during_a_record_stream_ends_as_the_pms_has_the_house() {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    super::service::stop_service(service.id());
-    let _ = service.wait();
-    let _guard = runtime.enter();
-    drop(pms);
+    stop_with_pms(service, &runtime, pms);
 }
 
 /// A PBX on the Mitel PMS wire reports maid status; the service passes it on to the PMS as room
@@ -395,7 +401,7 @@ fn maid_status_from_the_pbx_goes_back_to_the_pms() {
         maid_every: Some(std::time::Duration::from_millis(300)),
         ..PmsFaults::default()
     });
-    let mut service = Service::new(
+    let service = Service::new(
         std::process::Command::new(assert_cmd::cargo::cargo_bin("hotelcare"))
             .current_dir(pbx.dir.path())
             .arg("--config")
@@ -423,10 +429,7 @@ fn maid_status_from_the_pbx_goes_back_to_the_pms() {
     });
     let applied = pbx.simulator().applied();
     assert!(applied.iter().any(|f| f == "DND1  1000"), "{applied:?}");
-    super::service::stop_service(service.id());
-    let _ = service.wait();
-    let _guard = runtime.enter();
-    drop(pms);
+    stop_with_pms(service, &runtime, pms);
 }
 
 /// Records that arrive while the PBX is down are journaled and applied, in order, once it is back.
@@ -437,7 +440,7 @@ fn records_while_the_pbx_is_down_are_applied_when_it_is_back() {
     let pbx = TestPbx::start();
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "");
-    let mut service = serve(&pbx);
+    let service = serve(&pbx);
     link_up(&pms);
     pbx.set_faults(Faults {
         refuse_connections: true,
@@ -455,10 +458,7 @@ fn records_while_the_pbx_is_down_are_applied_when_it_is_back() {
     wait_for("the last guest in the room", || {
         pbx.record("1000").directory_name == "Second"
     });
-    super::service::stop_service(service.id());
-    let _ = service.wait();
-    let _guard = runtime.enter();
-    drop(pms);
+    stop_with_pms(service, &runtime, pms);
 }
 
 /// The PMS link drops in the middle of a resync: the partial house changes nothing; the next
@@ -518,7 +518,7 @@ fn a_check_in_right_after_a_check_out_is_not_taken_for_a_sharer() {
     });
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "");
-    let mut service = serve(&pbx);
+    let service = serve(&pbx);
     link_up(&pms);
     pms.send(b"GI|RN1000|G#1|GNFirst|");
     wait_for("the first guest on the phone", || {
@@ -530,10 +530,7 @@ fn a_check_in_right_after_a_check_out_is_not_taken_for_a_sharer() {
     wait_for("the second guest on the phone", || {
         pbx.record("1000").directory_name == "Second"
     });
-    super::service::stop_service(service.id());
-    let _ = service.wait();
-    let _guard = runtime.enter();
-    drop(pms);
+    stop_with_pms(service, &runtime, pms);
 }
 
 /// A check-in right after a resync that checks the same room out, while the PBX is still busy
@@ -544,7 +541,7 @@ fn a_check_in_right_after_a_resyncs_check_out_is_not_taken_for_a_sharer() {
     let pbx = TestPbx::start();
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "");
-    let mut service = checked_out_while_stopped(&pbx, &pms, &["2000"]);
+    let service = checked_out_while_stopped(&pbx, &pms, &["2000"]);
     wait_for("the resync's check-out journaled", || {
         service_log(&pbx).contains("journaled to fix the differences")
     });
@@ -554,10 +551,7 @@ fn a_check_in_right_after_a_resyncs_check_out_is_not_taken_for_a_sharer() {
     wait_for("the new guest on the phone", || {
         pbx.record("2000").directory_name == "New"
     });
-    super::service::stop_service(service.id());
-    let _ = service.wait();
-    let _guard = runtime.enter();
-    drop(pms);
+    stop_with_pms(service, &runtime, pms);
 }
 
 /// The same after `fias resync --confirm` journals the check-outs a resync held: a guest
@@ -568,7 +562,7 @@ fn a_check_in_right_after_confirmed_check_outs_is_not_taken_for_a_sharer() {
     let (runtime, pms) = start_pms();
     add_fias(&pbx.config, &pms, "resync_checkout_limit = 1\n");
     // Two check-outs: more than the limit, so the resync holds them.
-    let mut service = checked_out_while_stopped(&pbx, &pms, &["1000", "2000"]);
+    let service = checked_out_while_stopped(&pbx, &pms, &["1000", "2000"]);
     wait_for("the held check-outs", || {
         service_log(&pbx).contains("check-outs are held")
     });
@@ -590,10 +584,7 @@ fn a_check_in_right_after_confirmed_check_outs_is_not_taken_for_a_sharer() {
     wait_for("room 1000 checked out", || {
         pbx.record("1000").directory_name == "Room 1000"
     });
-    super::service::stop_service(service.id());
-    let _ = service.wait();
-    let _guard = runtime.enter();
-    drop(pms);
+    stop_with_pms(service, &runtime, pms);
 }
 
 /// A guest of the PMS's (a reservation) in each of `rooms`, whom the PMS checks out while
