@@ -190,7 +190,7 @@ impl Charges {
 
     /// Every stay's limit kept (at a start: a decision a stop interrupted is made again).
     pub(crate) async fn enforce_all(&self) {
-        match self.journal.open_stays() {
+        match self.journal.open_stay_limits() {
             Ok(stays) => {
                 let default = self.config.charges.limit;
                 for stay in stays {

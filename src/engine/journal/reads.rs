@@ -48,6 +48,30 @@ impl Journal {
         Ok(rooms)
     }
 
+    /// Every room hotelcare has touched, by extension, with only the fields of its record that
+    /// `T` names (the rest is scanned, not built). For reads that write nothing back: a state
+    /// written from a part would lose the rest (`rooms` is the whole record).
+    pub(crate) fn rooms_in_part<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Result<Vec<(String, T)>, JournalError> {
+        let guard = self.database();
+        let txn = begin_read(guard.as_ref())?;
+        let table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+        let mut rooms = Vec::new();
+        for row in table.iter().map_err(|e| error("journal", e))? {
+            let (room, value) = row.map_err(|e| error("journal", e))?;
+            let room = room.value().to_owned();
+            let part = serde_json::from_slice(value.value()).map_err(|e| {
+                error(
+                    &format!("the journal's record of room {room} does not read"),
+                    e,
+                )
+            })?;
+            rooms.push((room, part));
+        }
+        Ok(rooms)
+    }
+
     /// When a script with this content hash was accepted, if it was.
     pub(crate) fn script_seen(&self, hash: &str) -> Result<Option<ScriptStamp>, JournalError> {
         self.record(SCRIPTS, hash, "a script's stamp")
