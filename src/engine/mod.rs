@@ -630,16 +630,10 @@ impl Shared {
         outcome
     }
 
-    /// How the rooms of a done command stand now (see `room_state`); `block_cor`: what its
+    /// How the rooms of a done command will stand (see `room_state`), worked out by the
+    /// journal from how they stood, in the transaction that records it; `block_cor`: what its
     /// PBX's check-out sets, when the driver says.
-    /// With each room, the flags the command changed (`None`: cleared): the journal applies
-    /// only those over the room's latest flags (see `Journal::complete`).
-    fn room_states(
-        &self,
-        entry: &Entry,
-        done: &Done,
-        block_cor: Option<u8>,
-    ) -> (Vec<(String, RoomState)>, FlagChanges) {
+    fn room_after(&self, entry: &Entry, done: Done, block_cor: Option<u8>) -> journal::After {
         let last = LastCommand {
             seq: entry.seq,
             origin: entry.origin.clone(),
@@ -648,48 +642,21 @@ impl Shared {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         };
-        let read = |room: &str| match self.journal.room(room) {
-            Ok(state) => state.unwrap_or_default(),
-            Err(error) => {
-                tracing::warn!("room {room}: its state cannot be read ({error}); starting afresh");
-                RoomState::default()
-            }
-        };
-        // Each room read (and decoded) once, though both the new states and the flags ask.
-        let read_before: Vec<(&str, RoomState)> = entry
-            .command
-            .action
-            .rooms()
-            .into_iter()
-            .map(|room| (room, read(room)))
-            .collect();
-        let before = |room: &str| {
-            read_before
-                .iter()
-                .find(|(known, _)| *known == room)
-                .map_or_else(|| read(room), |(_, state)| state.clone())
-        };
-        let states = room_state::after(
-            &entry.command.action,
-            entry.command.reservation.as_deref(),
-            done,
-            self.options.number_transfer,
-            block_cor.unwrap_or(self.options.block_cor),
-            &before,
-            &last,
-        );
-        let mut changes = Vec::new();
-        for (room, state) in &states {
-            let was = before(room).flags;
-            changes.extend(
-                state
-                    .flags
-                    .changes_from(&was)
-                    .into_iter()
-                    .map(|change| (room.clone(), change)),
-            );
-        }
-        (states, changes)
+        let action = entry.command.action.clone();
+        let reservation = entry.command.reservation.clone();
+        let transfer = self.options.number_transfer;
+        let block_cor = block_cor.unwrap_or(self.options.block_cor);
+        Box::new(move |before| {
+            room_state::after(
+                &action,
+                reservation.as_deref(),
+                &done,
+                transfer,
+                block_cor,
+                before,
+                &last,
+            )
+        })
     }
 }
 
@@ -739,11 +706,13 @@ impl Inner {
         let (outcome, record) = match executed {
             Ok(done) => {
                 let block_cor = self.pbxs.block_cor(entry.command.action.room());
-                let (states, flags) = shared.room_states(&entry, &done, block_cor);
+                let mut done = done;
+                let record = done.record.take();
+                let after = shared.room_after(&entry, done, block_cor);
                 // A later command waits for it to be reported done: no reason to wait for
                 // company.
                 let now = awaited.load(std::sync::atomic::Ordering::Relaxed);
-                let recorded = match shared.journal.complete(&entry, states, flags, now) {
+                let recorded = match shared.journal.complete(&entry, after, now) {
                     Ok(synced) => {
                         handed_over();
                         Journal::synced(synced).await
@@ -758,7 +727,7 @@ impl Inner {
                         .answer_wakeup(room, *at, WakeupAnswer::Booked)
                         .await;
                 }
-                (recorded.map(|()| Outcome::Done), done.record)
+                (recorded.map(|()| Outcome::Done), record)
             }
             Err(Stopped::Command(reason)) => {
                 entry.status = Status::Failed;

@@ -102,7 +102,6 @@ impl Display for MaidStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum FlagChange {
     MessageWaiting(Option<bool>),
-    DoNotDisturb(Option<bool>),
     MaidStatus(Option<MaidStatus>),
     Reservation(Option<String>),
     Sharers(Vec<Sharer>),
@@ -116,32 +115,10 @@ impl RoomFlags {
     pub(crate) fn apply(&mut self, change: FlagChange) {
         match change {
             FlagChange::MessageWaiting(on) => self.message_waiting = on,
-            FlagChange::DoNotDisturb(on) => self.do_not_disturb = on,
             FlagChange::MaidStatus(status) => self.maid_status = status,
             FlagChange::Reservation(reservation) => self.reservation = reservation,
             FlagChange::Sharers(sharers) => self.sharers = sharers,
         }
-    }
-
-    /// What changed from `before` to these flags.
-    pub(crate) fn changes_from(&self, before: &RoomFlags) -> Vec<FlagChange> {
-        let mut changes = Vec::new();
-        if self.message_waiting != before.message_waiting {
-            changes.push(FlagChange::MessageWaiting(self.message_waiting));
-        }
-        if self.do_not_disturb != before.do_not_disturb {
-            changes.push(FlagChange::DoNotDisturb(self.do_not_disturb));
-        }
-        if self.maid_status != before.maid_status {
-            changes.push(FlagChange::MaidStatus(self.maid_status));
-        }
-        if self.reservation != before.reservation {
-            changes.push(FlagChange::Reservation(self.reservation.clone()));
-        }
-        if self.sharers != before.sharers {
-            changes.push(FlagChange::Sharers(self.sharers.clone()));
-        }
-        changes
     }
 
     /// The flags of a guest's stay cleared (message waiting, do not disturb, the reservation):
@@ -274,27 +251,5 @@ mod tests {
         let written = serde_json::to_string(&flags).unwrap();
         assert_eq!(serde_json::from_str::<RoomFlags>(&written).unwrap(), flags);
         assert_eq!(serde_json::to_string(&RoomFlags::default()).unwrap(), "{}");
-    }
-
-    #[test]
-    fn changes_are_what_differs() {
-        let before = RoomFlags {
-            message_waiting: Some(true),
-            reservation: Some("1".into()),
-            ..RoomFlags::default()
-        };
-        let after = before.stay_ended();
-        assert_eq!(
-            after.changes_from(&before),
-            [
-                FlagChange::MessageWaiting(None),
-                FlagChange::Reservation(None)
-            ]
-        );
-        let mut applied = before.clone();
-        for change in after.changes_from(&before) {
-            applied.apply(change);
-        }
-        assert_eq!(applied, after);
     }
 }

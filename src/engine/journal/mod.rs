@@ -83,6 +83,10 @@ pub(crate) enum Status {
     Failed,
 }
 
+/// How a done command's rooms stand after it, given how each stood before (`Journal::complete`).
+pub(crate) type After =
+    Box<dyn FnOnce(&dyn Fn(&str) -> RoomState) -> Vec<(String, RoomState)> + Send>;
+
 /// One journaled command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Entry {
@@ -614,25 +618,31 @@ impl Journal {
             .await
     }
 
-    /// Deletes a done command and records how its rooms stand. A room's flags are what was
-    /// written last (the PBX's reports and the FIAS link's sharers may land while the command
-    /// ran): only `flags`, the ones the command changed, are applied over them. Handed to the
-    /// writer when this returns; committed at once if `awaited` (a later command waits for this
-    /// one), else within a few milliseconds with what comes meanwhile (unrelated commands
-    /// share the fsync). Durable once what it returns says so (`synced`), and only then may the
-    /// command be reported done and those waiting for it run.
+    /// Deletes a done command and records how its rooms stand: `after` works that out from
+    /// how they stood, as read in the completion's own transaction (one read of each room,
+    /// and nothing written meanwhile, such as the PBX's reports or the FIAS link's sharers,
+    /// is lost). Handed to the writer when this returns; committed at once if `awaited` (a
+    /// later command waits for this one), else within a few milliseconds with what comes
+    /// meanwhile (unrelated commands share the fsync). Durable once what it returns says so
+    /// (`synced`), and only then may the command be reported done and those waiting for it run.
     pub(crate) fn complete(
         &self,
         entry: &Entry,
-        states: Vec<(String, RoomState)>,
-        flags: FlagChanges,
+        after: After,
         awaited: bool,
     ) -> Result<Synced, JournalError> {
         let seq = entry.seq;
+        let touched: Vec<String> = entry
+            .command
+            .action
+            .rooms()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let rooms: Vec<String> = match &entry.command.action {
             // A query changes nothing: it cannot make an older failed command obsolete.
             Action::Show { .. } | Action::Test => Vec::new(),
-            action => action.rooms().into_iter().map(str::to_owned).collect(),
+            _ => touched.clone(),
         };
         // The credit limit a check-in gives its stay, or a `LIMIT` sets.
         let (limit, set_limit) = entry.command.action.limit();
@@ -650,25 +660,29 @@ impl Journal {
                         .map_err(|e| error("journal", e))?;
                 }
                 let (table, stays) = tables.rooms_and_stays()?;
+                let mut stored = Vec::with_capacity(touched.len());
+                for room in touched {
+                    let state = match table.get(room.as_str()).map_err(|e| error("journal", e))? {
+                        Some(bytes) => decode_room(&room, bytes.value())?,
+                        None => RoomState::default(),
+                    };
+                    stored.push((room, state));
+                }
+                let stored_of = |room: &str| {
+                    stored
+                        .iter()
+                        .find(|(known, _)| known == room)
+                        .map(|(_, state)| state)
+                };
+                let states = after(&|room: &str| stored_of(room).cloned().unwrap_or_default());
                 let now = crate::support::clock::epoch_secs();
                 for (room, state) in &states {
-                    let mut state = state.clone();
-                    let mut old_stay = None;
-                    if let Some(stored) =
-                        table.get(room.as_str()).map_err(|e| error("journal", e))?
-                    {
-                        let stored = decode_room(room, stored.value())?;
-                        state.flags = stored.flags;
-                        old_stay = stored.stay;
-                    }
+                    let old_stay = stored_of(room).and_then(|stored| stored.stay);
                     charges::follow_in(stays, room, (old_stay, state.stay), limit, now)?;
                     if let (Some(limit), Some(stay)) = (set_limit, state.stay) {
                         charges::set_limit(stays, stay, limit)?;
                     }
-                    for (_, change) in flags.iter().filter(|(changed, _)| changed == room) {
-                        state.flags.apply(change.clone());
-                    }
-                    put_room(table, room, &state)?;
+                    put_room(table, room, state)?;
                 }
                 Ok(())
             }),
@@ -680,10 +694,9 @@ impl Journal {
     pub(crate) async fn complete_now(
         &self,
         entry: &Entry,
-        states: Vec<(String, RoomState)>,
-        flags: FlagChanges,
+        after: After,
     ) -> Result<(), JournalError> {
-        Self::synced(self.complete(entry, states, flags, true)?).await
+        Self::synced(self.complete(entry, after, true)?).await
     }
 
     /// Takes a command out of the journal without running it (`queue drop`).

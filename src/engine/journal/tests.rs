@@ -1,6 +1,11 @@
 use super::*;
 use crate::lang::validate::Action;
 
+/// A completion that leaves its rooms as they stood.
+fn unchanged() -> After {
+    Box::new(|_| Vec::new())
+}
+
 fn command(room: &str) -> (String, Command) {
     (
         format!("t.hc:{room}"),
@@ -45,10 +50,7 @@ async fn survives_reopening_and_keeps_order_status_reads_and_markers() {
             "the flags are written with the commands"
         );
         let second = journal.get(2).unwrap().unwrap();
-        journal
-            .complete_now(&second, Vec::new(), Vec::new())
-            .await
-            .unwrap();
+        journal.complete_now(&second, unchanged()).await.unwrap();
         let mut third = journal.get(3).unwrap().unwrap();
         third.status = Status::Failed;
         third.attempts = 4;
@@ -80,18 +82,23 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
     let journal = Journal::in_memory().unwrap();
     journal.append(vec![command("1")]).await.unwrap();
     let entry = journal.get(1).unwrap().unwrap();
-    // The command's new state was worked out from the room as it stood...
-    let state = RoomState {
-        cor: Some(2),
-        ..RoomState::default()
-    };
-    // ...then the FIAS link (or the PBX) wrote a flag before the command completed.
+    // The FIAS link (or the PBX) wrote a flag while the command ran...
     journal
         .set_room_flag("1", FlagChange::Reservation(Some("2".into())))
         .await
         .unwrap();
+    // ...and the command's new state is worked out from the room as it stands then.
     journal
-        .complete_now(&entry, vec![("1".into(), state)], Vec::new())
+        .complete_now(
+            &entry,
+            Box::new(|before| {
+                let state = RoomState {
+                    cor: Some(2),
+                    ..before("1")
+                };
+                vec![("1".into(), state)]
+            }),
+        )
         .await
         .unwrap();
     let room = journal.room("1").unwrap().unwrap();
@@ -116,8 +123,11 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
     journal
         .complete_now(
             &entry,
-            vec![("1".into(), RoomState::default())],
-            vec![("1".into(), FlagChange::MessageWaiting(Some(true)))],
+            Box::new(|before| {
+                let mut state = before("1");
+                state.flags.message_waiting = Some(true);
+                vec![("1".into(), state)]
+            }),
         )
         .await
         .unwrap();
@@ -139,10 +149,7 @@ async fn a_failed_command_overtaken_on_its_room_is_not_requeued() {
         journal.update(&failed).await.unwrap();
     }
     let later = journal.get(2).unwrap().unwrap();
-    journal
-        .complete_now(&later, Vec::new(), Vec::new())
-        .await
-        .unwrap();
+    journal.complete_now(&later, unchanged()).await.unwrap();
     let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
     assert_eq!(requeued.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
     assert_eq!(
@@ -179,10 +186,7 @@ async fn compaction_keeps_what_is_live_and_drops_what_finished_commands_left() {
             .await
             .unwrap();
         let done = journal.get(1).unwrap().unwrap();
-        journal
-            .complete_now(&done, Vec::new(), Vec::new())
-            .await
-            .unwrap();
+        journal.complete_now(&done, unchanged()).await.unwrap();
     }
     let file = dir.path().join(FILE_NAME);
     let contains =
@@ -314,6 +318,21 @@ async fn a_corrupt_record_is_an_error_that_names_it() {
         "{seen}"
     );
     assert_eq!(journal.count_pending().unwrap(), 0, "nothing was journaled");
+    // A command done on the room cannot be recorded over the record it cannot read: it stays
+    // pending, and the record stays as it is for someone to look at.
+    journal.append(vec![command("1000")]).await.unwrap();
+    let entry = journal.get(1).unwrap().unwrap();
+    let completed = journal
+        .complete_now(
+            &entry,
+            Box::new(|before| vec![("1000".into(), before("1000"))]),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(completed.contains("room 1000 does not read"), "{completed}");
+    assert_eq!(journal.count_pending().unwrap(), 1, "still pending");
+    assert!(journal.room("1000").is_err(), "the record is untouched");
 }
 
 /// A full disk: the write that meets it fails and says so; every write after it is refused at
@@ -417,9 +436,7 @@ async fn a_completion_shares_the_next_commit_and_is_durable_only_with_it() {
         .unwrap();
     let first = journal.get(seqs[0]).unwrap().unwrap();
     let syncs = disk.syncs();
-    let mut synced = journal
-        .complete(&first, Vec::new(), Vec::new(), false)
-        .unwrap();
+    let mut synced = journal.complete(&first, unchanged(), false).unwrap();
     let mut second = journal.get(seqs[1]).unwrap().unwrap();
     assert!(
         journal.get(seqs[0]).unwrap().is_some(),
@@ -435,9 +452,7 @@ async fn a_completion_shares_the_next_commit_and_is_durable_only_with_it() {
     assert!(journal.get(seqs[0]).unwrap().is_none());
     assert_eq!(disk.syncs(), syncs + 1, "one commit, one fsync for both");
 
-    let synced = journal
-        .complete(&second, Vec::new(), Vec::new(), false)
-        .unwrap();
+    let synced = journal.complete(&second, unchanged(), false).unwrap();
     disk.fill(true);
     assert!(journal.compact_now().await.is_err(), "the disk is full");
     assert!(
@@ -463,9 +478,7 @@ async fn a_completion_alone_is_made_durable_within_the_window() {
     );
     let seqs = journal.append(vec![command("1")]).await.unwrap();
     let first = journal.get(seqs[0]).unwrap().unwrap();
-    let synced = journal
-        .complete(&first, Vec::new(), Vec::new(), false)
-        .unwrap();
+    let synced = journal.complete(&first, unchanged(), false).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(10), Journal::synced(synced))
         .await
         .expect("made durable by itself")
