@@ -107,8 +107,8 @@ pub(crate) enum FlagChange {
     Sharers(Vec<Sharer>),
 }
 
-/// Flags changed, room by room: applied over a room's latest flags (what the PBX and the PMS
-/// link wrote while a command ran stays).
+/// Flags changed, room by room: what the PBX reports and the PMS link writes of a room on
+/// their own (`Journal::set_room_flags`), applied over its latest flags.
 pub(crate) type FlagChanges = Vec<(String, FlagChange)>;
 
 impl RoomFlags {

@@ -632,17 +632,12 @@ impl Journal {
         awaited: bool,
     ) -> Result<Synced, JournalError> {
         let seq = entry.seq;
-        let touched: Vec<String> = entry
-            .command
-            .action
-            .rooms()
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
         let rooms: Vec<String> = match &entry.command.action {
-            // A query changes nothing: it cannot make an older failed command obsolete.
+            // A query changes nothing: it cannot make an older failed command obsolete, and
+            // its room's record is not read (a `SHOW` of a room whose record does not read
+            // is no reason to fail the commit).
             Action::Show { .. } | Action::Test => Vec::new(),
-            _ => touched.clone(),
+            action => action.rooms().into_iter().map(str::to_owned).collect(),
         };
         // The credit limit a check-in gives its stay, or a `LIMIT` sets.
         let (limit, set_limit) = entry.command.action.limit();
@@ -660,18 +655,18 @@ impl Journal {
                         .map_err(|e| error("journal", e))?;
                 }
                 let (table, stays) = tables.rooms_and_stays()?;
-                let mut stored = Vec::with_capacity(touched.len());
-                for room in touched {
+                let mut stored = Vec::with_capacity(rooms.len());
+                for room in &rooms {
                     let state = match table.get(room.as_str()).map_err(|e| error("journal", e))? {
-                        Some(bytes) => decode_room(&room, bytes.value())?,
+                        Some(bytes) => decode_room(room, bytes.value())?,
                         None => RoomState::default(),
                     };
-                    stored.push((room, state));
+                    stored.push((room.as_str(), state));
                 }
                 let stored_of = |room: &str| {
                     stored
                         .iter()
-                        .find(|(known, _)| known == room)
+                        .find(|(known, _)| *known == room)
                         .map(|(_, state)| state)
                 };
                 let states = after(&|room: &str| stored_of(room).cloned().unwrap_or_default());

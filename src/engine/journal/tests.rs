@@ -333,6 +333,22 @@ async fn a_corrupt_record_is_an_error_that_names_it() {
     assert!(completed.contains("room 1000 does not read"), "{completed}");
     assert_eq!(journal.count_pending().unwrap(), 1, "still pending");
     assert!(journal.room("1000").is_err(), "the record is untouched");
+    // A query changes no room and does not read its record: a `SHOW` of the room completes.
+    let show = (
+        "t.hc:3".to_owned(),
+        Command {
+            line: 3,
+            text: "SHOW 1000".into(),
+            action: Action::Show {
+                room: "1000".into(),
+            },
+            reservation: None,
+        },
+    );
+    let seqs = journal.append(vec![show]).await.unwrap();
+    let entry = journal.get(seqs[0]).unwrap().unwrap();
+    journal.complete_now(&entry, unchanged()).await.unwrap();
+    assert!(journal.get(seqs[0]).unwrap().is_none(), "done");
 }
 
 /// A full disk: the write that meets it fails and says so; every write after it is refused at
