@@ -23,7 +23,7 @@ struct Occupancy {
 pub(crate) fn of_journal(journal: &Journal) -> Option<Arc<House>> {
     let mut house = House {
         rooms: journal
-            .rooms_in_part::<Occupancy>()
+            .rooms_as::<Occupancy>()
             .ok()?
             .into_iter()
             .map(|(room, part)| {

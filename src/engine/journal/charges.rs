@@ -374,27 +374,23 @@ impl Journal {
         stay_in(&table, id)
     }
 
-    /// Every stay not ended, and the calls of each (of `room`'s stay only, when given).
+    /// Every stay not ended.
     pub(crate) fn open_stays(&self) -> Result<Vec<Stay>, JournalError> {
-        let guard = self.database();
-        let txn = begin_read(guard.as_ref())?;
-        let Ok(table) = txn.open_table(STAYS) else {
-            return Ok(Vec::new());
-        };
-        let mut open = Vec::new();
-        for row in table.iter().map_err(|e| error("journal", e))? {
-            let (_, bytes) = row.map_err(|e| error("journal", e))?;
-            let stay: Stay = decode("a stay", bytes.value())?;
-            if stay.ended.is_none() {
-                open.push(stay);
-            }
-        }
-        Ok(open)
+        self.open_stays_as(|stay: &Stay| stay.ended.is_some())
     }
 
     /// Of every stay not ended, what deciding its limit looks at first (`StayLimit`): a start
     /// reads this much of each stay, and the whole record only of those with a limit.
     pub(crate) fn open_stay_limits(&self) -> Result<Vec<StayLimit>, JournalError> {
+        self.open_stays_as(|stay: &StayLimit| stay.ended.is_some())
+    }
+
+    /// Every stay's record read as `T` (the whole, or a part), without those `ended` says
+    /// have ended.
+    fn open_stays_as<T: serde::de::DeserializeOwned>(
+        &self,
+        ended: impl Fn(&T) -> bool,
+    ) -> Result<Vec<T>, JournalError> {
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;
         let Ok(table) = txn.open_table(STAYS) else {
@@ -403,8 +399,8 @@ impl Journal {
         let mut open = Vec::new();
         for row in table.iter().map_err(|e| error("journal", e))? {
             let (_, bytes) = row.map_err(|e| error("journal", e))?;
-            let stay: StayLimit = decode("a stay", bytes.value())?;
-            if stay.ended.is_none() {
+            let stay: T = decode("a stay", bytes.value())?;
+            if !ended(&stay) {
                 open.push(stay);
             }
         }

@@ -5,7 +5,7 @@ use redb::{ReadableTable, TableDefinition};
 
 use super::{
     COMMANDS, Entry, Journal, JournalError, Page, ROOMS, SCRIPTS, ScriptStamp, Status, begin_read,
-    decode, decode_room, error,
+    decode, error,
 };
 use crate::engine::room_state::RoomState;
 
@@ -35,23 +35,13 @@ impl Journal {
 
     /// Every room hotelcare has touched, by extension.
     pub(crate) fn rooms(&self) -> Result<Vec<(String, RoomState)>, JournalError> {
-        let guard = self.database();
-        let txn = begin_read(guard.as_ref())?;
-        let table = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
-        let mut rooms = Vec::new();
-        for row in table.iter().map_err(|e| error("journal", e))? {
-            let (room, value) = row.map_err(|e| error("journal", e))?;
-            let room = room.value().to_owned();
-            let state = decode_room(&room, value.value())?;
-            rooms.push((room, state));
-        }
-        Ok(rooms)
+        self.rooms_as()
     }
 
-    /// Every room hotelcare has touched, by extension, with only the fields of its record that
-    /// `T` names (the rest is scanned, not built). For reads that write nothing back: a state
-    /// written from a part would lose the rest (`rooms` is the whole record).
-    pub(crate) fn rooms_in_part<T: serde::de::DeserializeOwned>(
+    /// Every room hotelcare has touched, by extension, its record read as `T`: the whole
+    /// (`RoomState`), or only the fields a part names (the rest is scanned, not built). A part
+    /// is for reads that write nothing back: a state written from it would lose the rest.
+    pub(crate) fn rooms_as<T: serde::de::DeserializeOwned>(
         &self,
     ) -> Result<Vec<(String, T)>, JournalError> {
         let guard = self.database();
@@ -61,13 +51,13 @@ impl Journal {
         for row in table.iter().map_err(|e| error("journal", e))? {
             let (room, value) = row.map_err(|e| error("journal", e))?;
             let room = room.value().to_owned();
-            let part = serde_json::from_slice(value.value()).map_err(|e| {
+            let state = serde_json::from_slice(value.value()).map_err(|e| {
                 error(
                     &format!("the journal's record of room {room} does not read"),
                     e,
                 )
             })?;
-            rooms.push((room, part));
+            rooms.push((room, state));
         }
         Ok(rooms)
     }
