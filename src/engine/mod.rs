@@ -479,10 +479,15 @@ impl Engine {
                         did: Some(DidRequest::Number(_)),
                         ..
                     }) if number_transfer => tracker.room_did(room, || {
+                        /// All a check-in's admission needs of its room's record.
+                        #[derive(serde::Deserialize)]
+                        struct Did {
+                            did: Option<String>,
+                        }
                         self.inner
                             .shared
                             .journal
-                            .room(room)
+                            .room_as::<Did>(room)
                             .ok()
                             .map(|state| state.and_then(|state| state.did))
                     }),

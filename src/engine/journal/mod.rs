@@ -591,11 +591,14 @@ impl Journal {
         let seq = entry.seq;
         self.write_tables(Box::new(move |tables: &mut Tables<'_>| {
             let table = tables.commands()?;
-            // A command dropped meanwhile (`queue drop`) stays dropped.
-            if table.get(seq).map_err(|e| error("journal", e))?.is_some() {
-                table
-                    .insert(seq, bytes.as_slice())
-                    .map_err(|e| error("journal", e))?;
+            let replaced = table
+                .insert(seq, bytes.as_slice())
+                .map_err(|e| error("journal", e))?
+                .is_some();
+            // A command dropped meanwhile (`queue drop`) stays dropped (one lookup where a
+            // look first and an insert were two: issue 25).
+            if !replaced {
+                table.remove(seq).map_err(|e| error("journal", e))?;
             }
             Ok(())
         }))

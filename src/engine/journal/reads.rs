@@ -30,6 +30,15 @@ impl Journal {
 
     /// How `room` stands, as hotelcare last had it confirmed (`None`: never touched).
     pub(crate) fn room(&self, room: &str) -> Result<Option<RoomState>, JournalError> {
+        self.room_as(room)
+    }
+
+    /// `room`'s record read as `T`: the whole, or a part for a read that writes nothing back
+    /// (see `rooms_as`).
+    pub(crate) fn room_as<T: serde::de::DeserializeOwned>(
+        &self,
+        room: &str,
+    ) -> Result<Option<T>, JournalError> {
         self.record(ROOMS, room, "a room's state")
     }
 

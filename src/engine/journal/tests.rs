@@ -136,6 +136,26 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
     assert_eq!(room.flags.message_waiting, Some(true));
 }
 
+/// `queue drop` while the command ran: what the run writes of it afterwards (its reads, a
+/// failure) does not bring it back.
+#[tokio::test]
+async fn a_command_dropped_while_it_ran_stays_dropped() {
+    let journal = Journal::in_memory().unwrap();
+    let seqs = journal
+        .append(vec![command("1"), command("2")])
+        .await
+        .unwrap();
+    let mut dropped = journal.get(seqs[0]).unwrap().unwrap();
+    let mut kept = journal.get(seqs[1]).unwrap().unwrap();
+    journal.remove(seqs[0]).await.unwrap();
+    dropped.kept = serde_json::json!("read before writing");
+    kept.kept = serde_json::json!("read before writing");
+    journal.update(&dropped).await.unwrap();
+    journal.update(&kept).await.unwrap();
+    assert!(journal.get(seqs[0]).unwrap().is_none(), "still dropped");
+    assert_eq!(journal.get(seqs[1]).unwrap().unwrap().kept, kept.kept);
+}
+
 #[tokio::test]
 async fn a_failed_command_overtaken_on_its_room_is_not_requeued() {
     let journal = Journal::in_memory().unwrap();
