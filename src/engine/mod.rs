@@ -709,9 +709,8 @@ impl Inner {
             _ => None,
         };
         let (outcome, record) = match executed {
-            Ok(done) => {
+            Ok(mut done) => {
                 let block_cor = self.pbxs.block_cor(entry.command.action.room());
-                let mut done = done;
                 let record = done.record.take();
                 let after = shared.room_after(&entry, done, block_cor);
                 // A later command waits for it to be reported done: no reason to wait for

@@ -23,6 +23,14 @@ pub(super) fn put_room(
 /// A room's stored state; a record that does not read is an error naming the room, never a
 /// silent default (which would lose the guest's data).
 pub(super) fn decode_room(room: &str, bytes: &[u8]) -> Result<RoomState, JournalError> {
+    decode_room_as(room, bytes)
+}
+
+/// `room`'s record read as `T`: the whole (`RoomState`) or a part (`Journal::rooms_as`).
+pub(super) fn decode_room_as<T: serde::de::DeserializeOwned>(
+    room: &str,
+    bytes: &[u8],
+) -> Result<T, JournalError> {
     serde_json::from_slice(bytes).map_err(|e| {
         error(
             &format!("the journal's record of room {room} does not read"),

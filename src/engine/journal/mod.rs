@@ -41,8 +41,8 @@ pub(crate) use wakeups::{PmsWakeup, WakeupAnswer};
 
 pub(crate) use file::compact;
 use file::{
-    apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, encode,
-    has_data, in_use, open_file, put_room, stored_format,
+    apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, decode_room_as,
+    encode, has_data, in_use, open_file, put_room, stored_format,
 };
 pub(crate) use writer::Synced;
 use writer::{

@@ -5,7 +5,7 @@ use redb::{ReadableTable, TableDefinition};
 
 use super::{
     COMMANDS, Entry, Journal, JournalError, Page, ROOMS, SCRIPTS, ScriptStamp, Status, begin_read,
-    decode, error,
+    decode, decode_room_as, error,
 };
 use crate::engine::room_state::RoomState;
 
@@ -60,12 +60,7 @@ impl Journal {
         for row in table.iter().map_err(|e| error("journal", e))? {
             let (room, value) = row.map_err(|e| error("journal", e))?;
             let room = room.value().to_owned();
-            let state = serde_json::from_slice(value.value()).map_err(|e| {
-                error(
-                    &format!("the journal's record of room {room} does not read"),
-                    e,
-                )
-            })?;
+            let state = decode_room_as(&room, value.value())?;
             rooms.push((room, state));
         }
         Ok(rooms)
