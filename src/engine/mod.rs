@@ -639,19 +639,11 @@ impl Shared {
     /// journal from how they stood, in the transaction that records it; `block_cor`: what its
     /// PBX's check-out sets, when the driver says.
     fn room_after(&self, entry: &Entry, done: Done, block_cor: Option<u8>) -> journal::After {
-        let last = LastCommand {
-            seq: entry.seq,
-            origin: entry.origin.clone(),
-            keyword: entry.command.action.keyword().to_owned(),
-            at: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        };
         let action = entry.command.action.clone();
         let reservation = entry.command.reservation.clone();
         let transfer = self.options.number_transfer;
         let block_cor = block_cor.unwrap_or(self.options.block_cor);
-        Box::new(move |before| {
+        Box::new(move |before, last| {
             room_state::after(
                 &action,
                 reservation.as_deref(),
@@ -659,7 +651,7 @@ impl Shared {
                 transfer,
                 block_cor,
                 before,
-                &last,
+                last,
             )
         })
     }

@@ -72,6 +72,15 @@ pub(super) fn check_format(path: &Path, format: Option<u64>) -> Result<(), Journ
     }
 }
 
+/// The format of a journal older than this release's, if it is (no format at all: format 1).
+pub(super) fn older(format: Option<u64>) -> Option<u64> {
+    match format {
+        None => Some(1),
+        Some(older) if older < CURRENT_FORMAT => Some(older),
+        Some(_) => None,
+    }
+}
+
 /// Keeps a copy of a journal of format `older` before this release updates it (in `start`,
 /// one transaction).
 pub(super) fn backup(state_dir: &Path, path: &Path, older: u64) -> Result<(), JournalError> {

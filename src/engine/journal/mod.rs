@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::engine::room_flags::{FlagChange, FlagChanges};
-use crate::engine::room_state::RoomState;
+use crate::engine::room_state::{LastCommand, RoomState};
 use crate::lang::validate::{Action, Command};
 
 mod charges;
@@ -42,7 +42,7 @@ pub(crate) use wakeups::{PmsWakeup, WakeupAnswer};
 pub(crate) use file::compact;
 use file::{
     apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, decode_room_as,
-    encode, has_data, in_use, open_file, put_room, stored_format,
+    encode, has_data, in_use, older, open_file, put_room, stored_format,
 };
 pub(crate) use writer::Synced;
 use writer::{
@@ -51,8 +51,10 @@ use writer::{
 
 const COMMANDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("commands");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
-/// Per room, the sequence number of the last command on it that the PBX confirmed: a failed
-/// command older than that must not be retried blindly (it would undo the later one).
+/// Per room, the sequence number of the last command on it that the PBX confirmed, as formats
+/// 1 and 2 wrote it. Since format 3 that is only in the room's record (`RoomState::last`, written
+/// in the same transaction, so this table said the same thing again); what an older release
+/// wrote here is still read (`Journal::last_done`).
 const ROOM_DONE: TableDefinition<'_, &str, u64> = TableDefinition::new("room_done");
 /// Named groups of accepted commands (a spool file by name and content hash -> its sequence
 /// numbers), written in the same transaction as the commands, so "accepted" is never half true.
@@ -67,9 +69,11 @@ const NEXT_SEQUENCE: &str = "next_sequence";
 /// The journal's format (in `META`). Format 1, the first release, had no such key.
 const FORMAT: &str = "format";
 /// The format this release writes. Format 2 added script stamps, marker details, the
-/// `REPLACE` flag of check-ins (absent in format 1: `false`) and this key; a format-1 journal is
-/// opened as it is (every format-1 record reads as format 2) after a backup copy is made.
-pub(crate) const CURRENT_FORMAT: u64 = 2;
+/// `REPLACE` flag of check-ins (absent in format 1: `false`) and this key. Format 3 no longer
+/// writes `ROOM_DONE` (an older release would take what is left there as current, and retry a
+/// failed command that a later one overtook, so it must refuse the file). A journal of an older
+/// format is opened as it is (its records read as this format's) after a backup copy is made.
+pub(crate) const CURRENT_FORMAT: u64 = 3;
 
 /// The journal file inside the state directory.
 pub(crate) const FILE_NAME: &str = "journal.redb";
@@ -83,9 +87,10 @@ pub(crate) enum Status {
     Failed,
 }
 
-/// How a done command's rooms stand after it, given how each stood before (`Journal::complete`).
+/// How a done command's rooms stand after it, given how each stood before and the command as
+/// each room's last (`Journal::complete`).
 pub(crate) type After =
-    Box<dyn FnOnce(&dyn Fn(&str) -> RoomState) -> Vec<(String, RoomState)> + Send>;
+    Box<dyn FnOnce(&dyn Fn(&str) -> RoomState, &LastCommand) -> Vec<(String, RoomState)> + Send>;
 
 /// One journaled command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,8 +288,10 @@ impl Journal {
         };
         if let Some((format, data)) = found {
             check_format(&path, format)?;
-            if format.is_none() && data {
-                backup(state_dir, &path, 1)?;
+            if let Some(older) = older(format)
+                && data
+            {
+                backup(state_dir, &path, older)?;
             }
         }
         let db = open_file(&path)?;
@@ -298,8 +305,10 @@ impl Journal {
         if found.is_none() {
             let format = stored_format(&db)?;
             check_format(&path, format)?;
-            if format.is_none() && has_data(&db)? {
-                backup(state_dir, &path, 1)?;
+            if let Some(older) = older(format)
+                && has_data(&db)?
+            {
+                backup(state_dir, &path, older)?;
             }
         }
         let opener: fault::Opener = {
@@ -351,7 +360,6 @@ impl Journal {
             txn.open_table(COMMANDS).map_err(|e| error("journal", e))?;
             txn.open_table(META).map_err(|e| error("journal", e))?;
             txn.open_table(MARKERS).map_err(|e| error("journal", e))?;
-            txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
             txn.open_table(SCRIPTS).map_err(|e| error("journal", e))?;
             txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
             txn.open_table(META)
@@ -635,6 +643,8 @@ impl Journal {
         awaited: bool,
     ) -> Result<Synced, JournalError> {
         let seq = entry.seq;
+        let origin = entry.origin.clone();
+        let keyword = entry.command.action.keyword().to_owned();
         let rooms: Vec<String> = match &entry.command.action {
             // A query changes nothing: it cannot make an older failed command obsolete, and
             // its room's record is not read (a `SHOW` of a room whose record does not read
@@ -652,11 +662,6 @@ impl Journal {
                     .commands()?
                     .remove(seq)
                     .map_err(|e| error("journal", e))?;
-                let done = tables.room_done()?;
-                for room in &rooms {
-                    done.insert(room.as_str(), seq)
-                        .map_err(|e| error("journal", e))?;
-                }
                 let (table, stays) = tables.rooms_and_stays()?;
                 let mut stored = Vec::with_capacity(rooms.len());
                 for room in &rooms {
@@ -672,8 +677,28 @@ impl Journal {
                         .find(|(known, _)| *known == room)
                         .map(|(_, state)| state)
                 };
-                let states = after(&|room: &str| stored_of(room).cloned().unwrap_or_default());
                 let now = crate::support::clock::epoch_secs();
+                let last = LastCommand {
+                    seq,
+                    origin,
+                    keyword,
+                    at: now,
+                };
+                let mut states = after(
+                    &|room: &str| stored_of(room).cloned().unwrap_or_default(),
+                    &last,
+                );
+                // Each of its rooms records it as the last command done there, which is what
+                // `queue retry` goes by: the journal's own rule, whatever `after` made of them.
+                for room in &rooms {
+                    if let Some((_, state)) = states.iter_mut().find(|(known, _)| known == room) {
+                        state.last = Some(last.clone());
+                    } else {
+                        let mut state = stored_of(room).cloned().unwrap_or_default();
+                        state.last = Some(last.clone());
+                        states.push((room.clone(), state));
+                    }
+                }
                 for (room, state) in &states {
                     let old_stay = stored_of(room).and_then(|stored| stored.stay);
                     charges::follow_in(stays, room, (old_stay, state.stay), limit, now)?;
@@ -720,15 +745,36 @@ impl Journal {
         Ok(count)
     }
 
-    /// The last confirmed command on `room`, if any.
+    /// The last confirmed command on `room`, if any: its record's, or what a release before
+    /// format 3 wrote in `ROOM_DONE`, whichever is later.
     fn last_done(&self, room: &str) -> Result<Option<u64>, JournalError> {
+        /// All this needs of a room's record.
+        #[derive(Deserialize)]
+        struct LastDone {
+            last: Option<Seq>,
+        }
+        #[derive(Deserialize)]
+        struct Seq {
+            seq: u64,
+        }
         let guard = self.database();
         let txn = begin_read(guard.as_ref())?;
-        let table = txn.open_table(ROOM_DONE).map_err(|e| error("journal", e))?;
-        Ok(table
-            .get(room)
-            .map_err(|e| error("journal", e))?
-            .map(|v| v.value()))
+        let rooms = txn.open_table(ROOMS).map_err(|e| error("journal", e))?;
+        let recorded = match rooms.get(room).map_err(|e| error("journal", e))? {
+            Some(bytes) => decode_room_as::<LastDone>(room, bytes.value())?
+                .last
+                .map(|last| last.seq),
+            None => None,
+        };
+        let older = match txn.open_table(ROOM_DONE) {
+            Ok(table) => table
+                .get(room)
+                .map_err(|e| error("journal", e))?
+                .map(|v| v.value()),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(error("journal", e)),
+        };
+        Ok(recorded.max(older))
     }
 
     /// Marks failed commands pending again (`queue retry`), keeping their order. A failed

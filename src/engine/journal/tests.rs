@@ -3,7 +3,7 @@ use crate::lang::validate::Action;
 
 /// A completion that leaves its rooms as they stood.
 fn unchanged() -> After {
-    Box::new(|_| Vec::new())
+    Box::new(|_, _| Vec::new())
 }
 
 fn command(room: &str) -> (String, Command) {
@@ -91,7 +91,7 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
     journal
         .complete_now(
             &entry,
-            Box::new(|before| {
+            Box::new(|before, _| {
                 let state = RoomState {
                     cor: Some(2),
                     ..before("1")
@@ -123,7 +123,7 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
     journal
         .complete_now(
             &entry,
-            Box::new(|before| {
+            Box::new(|before, _| {
                 let mut state = before("1");
                 state.flags.message_waiting = Some(true);
                 vec![("1".into(), state)]
@@ -180,6 +180,59 @@ async fn a_failed_command_overtaken_on_its_room_is_not_requeued() {
         [(1, 2)]
     );
     assert_eq!(journal.count_pending().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn what_a_format_2_journal_knows_of_a_room_s_last_command_still_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let journal = Journal::open(dir.path()).unwrap();
+        journal
+            .append(vec![command("1"), command("1")])
+            .await
+            .unwrap();
+        let mut failed = journal.get(1).unwrap().unwrap();
+        failed.status = Status::Failed;
+        journal.update(&failed).await.unwrap();
+        let done = journal.get(2).unwrap().unwrap();
+        journal.complete_now(&done, unchanged()).await.unwrap();
+    }
+    {
+        // Format 3 keeps the last command done in the room's record only.
+        let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+        let read = db.begin_read().unwrap();
+        assert!(matches!(
+            read.open_table(ROOM_DONE),
+            Err(redb::TableError::TableDoesNotExist(_))
+        ));
+        drop(read);
+        // As a format-2 release left it: the last command done in `room_done`, and a record
+        // of the room without it (it could also be that release's record of another room).
+        let txn = db.begin_write().unwrap();
+        txn.open_table(ROOM_DONE).unwrap().insert("1", 2).unwrap();
+        txn.open_table(ROOMS)
+            .unwrap()
+            .insert(
+                "1",
+                serde_json::to_vec(&RoomState::default())
+                    .unwrap()
+                    .as_slice(),
+            )
+            .unwrap();
+        txn.open_table(META).unwrap().insert(FORMAT, 2).unwrap();
+        txn.commit().unwrap();
+    }
+    let journal = Journal::open(dir.path()).unwrap();
+    assert!(dir.path().join(format!("{FILE_NAME}.format2.bak")).exists());
+    let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
+    assert!(requeued.is_empty(), "{requeued:?}");
+    assert_eq!(
+        overtaken
+            .iter()
+            .map(|(e, by)| (e.seq, *by))
+            .collect::<Vec<_>>(),
+        [(1, 2)]
+    );
 }
 
 #[tokio::test]
@@ -345,7 +398,7 @@ async fn a_corrupt_record_is_an_error_that_names_it() {
     let completed = journal
         .complete_now(
             &entry,
-            Box::new(|before| vec![("1000".into(), before("1000"))]),
+            Box::new(|before, _| vec![("1000".into(), before("1000"))]),
         )
         .await
         .unwrap_err()

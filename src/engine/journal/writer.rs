@@ -42,7 +42,6 @@ pub(super) enum Work {
 pub(super) struct Tables<'t> {
     txn: &'t WriteTransaction,
     commands: Option<redb::Table<'t, u64, &'static [u8]>>,
-    room_done: Option<redb::Table<'t, &'static str, u64>>,
     rooms: Option<redb::Table<'t, &'static str, &'static [u8]>>,
     stays: Option<redb::Table<'t, u64, &'static [u8]>>,
 }
@@ -68,7 +67,6 @@ impl<'t> Tables<'t> {
         Self {
             txn,
             commands: None,
-            room_done: None,
             rooms: None,
             stays: None,
         }
@@ -79,13 +77,6 @@ impl<'t> Tables<'t> {
         &mut self,
     ) -> Result<&mut redb::Table<'t, u64, &'static [u8]>, JournalError> {
         opened(self.txn, &mut self.commands, super::COMMANDS)
-    }
-
-    /// Room -> the last command done on it.
-    pub(super) fn room_done(
-        &mut self,
-    ) -> Result<&mut redb::Table<'t, &'static str, u64>, JournalError> {
-        opened(self.txn, &mut self.room_done, super::ROOM_DONE)
     }
 
     /// Room -> `RoomState`, and stay -> `Stay`, at once (a room's new state and its stay are
