@@ -669,6 +669,8 @@ impl Inner {
         handed_over: impl FnOnce(),
     ) -> Outcome {
         let shared = &self.shared;
+        // Counted until its completion is handed over: from then on it only waits.
+        let mut running = Some(shared.journal.running());
         let refused = preconditions::refusal(
             &entry.command.action,
             || {
@@ -711,6 +713,7 @@ impl Inner {
                 let recorded = match shared.journal.complete(&entry, after, now) {
                     Ok(synced) => {
                         handed_over();
+                        running.take();
                         Journal::synced(synced).await
                     }
                     Err(error) => Err(error),

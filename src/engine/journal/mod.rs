@@ -261,6 +261,17 @@ pub(crate) struct Journal {
     path: Option<PathBuf>,
     /// `None` while it can be written; what failed, while it cannot.
     health: Arc<fault::Health>,
+    /// How many commands are running (`Journal::running`).
+    running: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// A command running, counted while this lives (`Journal::running`).
+pub(crate) struct Running(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Journal {
@@ -371,6 +382,7 @@ impl Journal {
         let db = Arc::new(RwLock::new(Some(db)));
         let (queue, jobs) = mpsc::channel::<Request>();
         let health = Arc::new(tokio::sync::watch::Sender::new(None));
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let storage = Storage {
             db: Arc::clone(&db),
             path: path.clone(),
@@ -378,6 +390,7 @@ impl Journal {
             health: Arc::clone(&health),
             give_up,
             window,
+            running: Arc::clone(&running),
         };
         let thread = thread::Builder::new()
             .name("journal-writer".into())
@@ -392,7 +405,16 @@ impl Journal {
             writer,
             path,
             health,
+            running,
         })
+    }
+
+    /// Counts a command as running while what this returns lives: while several run, a write
+    /// that one of them waits for waits a little for the others' (see `writer`).
+    pub(crate) fn running(&self) -> Running {
+        self.running
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Running(Arc::clone(&self.running))
     }
 
     /// The file, for messages (`None` in memory).
@@ -789,7 +811,10 @@ impl Journal {
         let failed = self
             .page(0, usize::MAX, |e| e.status == Status::Failed)?
             .entries;
-        for mut entry in failed {
+        // Every room read first: a record that does not read fails the retry before any
+        // command is requeued.
+        let mut decided = Vec::with_capacity(failed.len());
+        for entry in failed {
             let mut later = None;
             for room in entry.command.action.rooms() {
                 if let Some(done) = self.last_done(room)?
@@ -798,6 +823,9 @@ impl Journal {
                     later = later.max(Some(done));
                 }
             }
+            decided.push((entry, later));
+        }
+        for (mut entry, later) in decided {
             if let Some(done) = later {
                 overtaken.push((entry, done));
             } else {

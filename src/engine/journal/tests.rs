@@ -222,16 +222,68 @@ async fn what_a_format_2_journal_knows_of_a_room_s_last_command_still_counts() {
         txn.open_table(META).unwrap().insert(FORMAT, 2).unwrap();
         txn.commit().unwrap();
     }
+    let backup = dir.path().join(format!("{FILE_NAME}.format2.bak"));
+    {
+        let journal = Journal::open(dir.path()).unwrap();
+        assert!(backup.exists());
+        let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
+        assert!(requeued.is_empty(), "{requeued:?}");
+        assert_eq!(
+            overtaken
+                .iter()
+                .map(|(e, by)| (e.seq, *by))
+                .collect::<Vec<_>>(),
+            [(1, 2)]
+        );
+    }
+    // The copy is the format-2 file; the journal is format 3 now, and opened again it is
+    // not copied again.
+    let copy = Database::create(&backup).unwrap();
+    assert_eq!(stored_format(&copy).unwrap(), Some(2));
+    drop(copy);
+    std::fs::remove_file(&backup).unwrap();
+    {
+        let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(stored_format(&db).unwrap(), Some(CURRENT_FORMAT));
+    }
     let journal = Journal::open(dir.path()).unwrap();
-    assert!(dir.path().join(format!("{FILE_NAME}.format2.bak")).exists());
+    assert!(!backup.exists());
+    // The later of the record's last command and `room_done`'s counts: a command done on the
+    // room now (4) overtakes a failed one (3) that `room_done` (2) alone would not.
+    journal
+        .append(vec![command("1"), command("1")])
+        .await
+        .unwrap();
+    let mut failed = journal.get(3).unwrap().unwrap();
+    failed.status = Status::Failed;
+    journal.update(&failed).await.unwrap();
+    let done = journal.get(4).unwrap().unwrap();
+    journal.complete_now(&done, unchanged()).await.unwrap();
     let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
     assert!(requeued.is_empty(), "{requeued:?}");
+    let by: Vec<_> = overtaken.iter().map(|(e, by)| (e.seq, *by)).collect();
+    assert_eq!(by, [(1, 4), (3, 4)]);
+}
+
+#[tokio::test]
+async fn a_done_command_is_its_rooms_last_whatever_its_after_made_of_them() {
+    let journal = Journal::in_memory().unwrap();
+    journal.append(vec![command("1")]).await.unwrap();
+    let entry = journal.get(1).unwrap().unwrap();
+    // An `After` that leaves the room's last command out (or gets it wrong).
+    let after: After = Box::new(|before, _| {
+        let mut state = before("1");
+        state.occupied = true;
+        state.last = None;
+        vec![("1".into(), state)]
+    });
+    journal.complete_now(&entry, after).await.unwrap();
+    let room = journal.room("1").unwrap().unwrap();
+    assert!(room.occupied, "what `after` made of the room is kept");
+    let last = room.last.unwrap();
     assert_eq!(
-        overtaken
-            .iter()
-            .map(|(e, by)| (e.seq, *by))
-            .collect::<Vec<_>>(),
-        [(1, 2)]
+        (last.seq, last.origin.as_str(), last.keyword.as_str()),
+        (1, "t.hc:1", "CHECKOUT")
     );
 }
 
