@@ -172,13 +172,7 @@ async fn a_failed_command_overtaken_on_its_room_is_not_requeued() {
     journal.complete_now(&later, unchanged()).await.unwrap();
     let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
     assert_eq!(requeued.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
-    assert_eq!(
-        overtaken
-            .iter()
-            .map(|(e, by)| (e.seq, *by))
-            .collect::<Vec<_>>(),
-        [(1, 2)]
-    );
+    assert_eq!(seqs_overtaken(&overtaken), [(1, 2)]);
     assert_eq!(journal.count_pending().unwrap(), 1);
 }
 
@@ -187,15 +181,7 @@ async fn what_a_format_2_journal_knows_of_a_room_s_last_command_still_counts() {
     let dir = tempfile::tempdir().unwrap();
     {
         let journal = Journal::open(dir.path()).unwrap();
-        journal
-            .append(vec![command("1"), command("1")])
-            .await
-            .unwrap();
-        let mut failed = journal.get(1).unwrap().unwrap();
-        failed.status = Status::Failed;
-        journal.update(&failed).await.unwrap();
-        let done = journal.get(2).unwrap().unwrap();
-        journal.complete_now(&done, unchanged()).await.unwrap();
+        a_failed_command_then_one_done(&journal, "1").await;
     }
     {
         // Format 3 keeps the last command done in the room's record only.
@@ -228,13 +214,7 @@ async fn what_a_format_2_journal_knows_of_a_room_s_last_command_still_counts() {
         assert!(backup.exists());
         let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
         assert!(requeued.is_empty(), "{requeued:?}");
-        assert_eq!(
-            overtaken
-                .iter()
-                .map(|(e, by)| (e.seq, *by))
-                .collect::<Vec<_>>(),
-            [(1, 2)]
-        );
+        assert_eq!(seqs_overtaken(&overtaken), [(1, 2)]);
     }
     // The copy is the format-2 file; the journal is format 3 now, and opened again it is
     // not copied again.
@@ -250,19 +230,28 @@ async fn what_a_format_2_journal_knows_of_a_room_s_last_command_still_counts() {
     assert!(!backup.exists());
     // The later of the record's last command and `room_done`'s counts: a command done on the
     // room now (4) overtakes a failed one (3) that `room_done` (2) alone would not.
-    journal
-        .append(vec![command("1"), command("1")])
-        .await
-        .unwrap();
-    let mut failed = journal.get(3).unwrap().unwrap();
-    failed.status = Status::Failed;
-    journal.update(&failed).await.unwrap();
-    let done = journal.get(4).unwrap().unwrap();
-    journal.complete_now(&done, unchanged()).await.unwrap();
+    a_failed_command_then_one_done(&journal, "1").await;
     let (requeued, overtaken) = journal.requeue_failed().await.unwrap();
     assert!(requeued.is_empty(), "{requeued:?}");
-    let by: Vec<_> = overtaken.iter().map(|(e, by)| (e.seq, *by)).collect();
-    assert_eq!(by, [(1, 4), (3, 4)]);
+    assert_eq!(seqs_overtaken(&overtaken), [(1, 4), (3, 4)]);
+}
+
+/// Each overtaken command's number, with the number of the command that overtook it.
+fn seqs_overtaken(overtaken: &[(Entry, u64)]) -> Vec<(u64, u64)> {
+    overtaken.iter().map(|(e, by)| (e.seq, *by)).collect()
+}
+
+/// Two commands on `room` journaled: the first failed, the second done.
+async fn a_failed_command_then_one_done(journal: &Journal, room: &str) {
+    let seqs = journal
+        .append(vec![command(room), command(room)])
+        .await
+        .unwrap();
+    let mut failed = journal.get(seqs[0]).unwrap().unwrap();
+    failed.status = Status::Failed;
+    journal.update(&failed).await.unwrap();
+    let done = journal.get(seqs[1]).unwrap().unwrap();
+    journal.complete_now(&done, unchanged()).await.unwrap();
 }
 
 #[tokio::test]
