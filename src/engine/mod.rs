@@ -643,7 +643,8 @@ impl Shared {
         let reservation = entry.command.reservation.clone();
         let transfer = self.options.number_transfer;
         let block_cor = block_cor.unwrap_or(self.options.block_cor);
-        Box::new(move |before, last| {
+        let seq = entry.seq;
+        Box::new(move |before| {
             room_state::after(
                 &action,
                 reservation.as_deref(),
@@ -651,7 +652,7 @@ impl Shared {
                 transfer,
                 block_cor,
                 before,
-                last,
+                seq,
             )
         })
     }
@@ -670,7 +671,7 @@ impl Inner {
     ) -> Outcome {
         let shared = &self.shared;
         // Counted until its completion is handed over: from then on it only waits.
-        let mut running = Some(shared.journal.running());
+        let running = shared.journal.running();
         let refused = preconditions::refusal(
             &entry.command.action,
             || {
@@ -713,7 +714,7 @@ impl Inner {
                 let recorded = match shared.journal.complete(&entry, after, now) {
                     Ok(synced) => {
                         handed_over();
-                        running.take();
+                        drop(running);
                         Journal::synced(synced).await
                     }
                     Err(error) => Err(error),

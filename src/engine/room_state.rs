@@ -59,7 +59,8 @@ fn a_new_stay(flags: &RoomFlags, reservation: Option<&str>) -> RoomFlags {
 /// The rooms `action` changed and how they stand now, given how they stood (`before`) and what
 /// the driver reports (`done`: a DID found free, the guest a move carried along). `transfer`:
 /// telephone number transfer is on; `block_cor`: what a check-out sets; `reservation`: the
-/// PMS's reservation a check-in carries.
+/// PMS's reservation a check-in carries; `seq`: the command's number, which names the stay a
+/// check-in begins. (The journal records the command as each room's `last`.)
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn after(
     action: &Action,
@@ -68,12 +69,8 @@ pub(crate) fn after(
     transfer: bool,
     block_cor: u8,
     before: &dyn Fn(&str) -> RoomState,
-    last: &LastCommand,
+    seq: u64,
 ) -> Vec<(String, RoomState)> {
-    let with_last = |mut state: RoomState| {
-        state.last = Some(last.clone());
-        state
-    };
     let vacated = |room: &str| {
         let previous = before(room);
         RoomState {
@@ -102,7 +99,7 @@ pub(crate) fn after(
             };
             vec![(
                 room.clone(),
-                with_last(RoomState {
+                RoomState {
                     occupied: true,
                     guest: Some(check_in.guest.clone()),
                     cor: Some(check_in.cor.get()),
@@ -110,25 +107,25 @@ pub(crate) fn after(
                     flags: a_new_stay(&previous.flags, reservation),
                     wakeups: Vec::new(),
                     last: None,
-                    stay: Some(last.seq),
-                }),
+                    stay: Some(seq),
+                },
             )]
         }
-        Action::CheckOut { room } => vec![(room.clone(), with_last(vacated(room)))],
+        Action::CheckOut { room } => vec![(room.clone(), vacated(room))],
         Action::Cos { room, cor } => {
             let mut state = before(room);
             state.cor = Some(cor.get());
-            vec![(room.clone(), with_last(state))]
+            vec![(room.clone(), state)]
         }
         Action::Rename { room, guest } => {
             let mut state = before(room);
             state.guest = Some(guest.clone());
-            vec![(room.clone(), with_last(state))]
+            vec![(room.clone(), state)]
         }
         Action::SetDid { room, did } => {
             let mut state = before(room);
             state.did.clone_from(did);
-            vec![(room.clone(), with_last(state))]
+            vec![(room.clone(), state)]
         }
         Action::SetFlag { room, flag, on } => {
             let mut state = before(room);
@@ -140,7 +137,7 @@ pub(crate) fn after(
                     state.flags.do_not_disturb = Some(*on);
                 }
             }
-            vec![(room.clone(), with_last(state))]
+            vec![(room.clone(), state)]
         }
         Action::Move { from, to } => {
             // What moved is what the PBX had in the old room; what hotelcare knew of it fills
@@ -161,18 +158,15 @@ pub(crate) fn after(
                 last: None,
                 stay: moving.stay,
             };
-            vec![
-                (from.clone(), with_last(vacated(from))),
-                (to.clone(), with_last(target)),
-            ]
+            vec![(from.clone(), vacated(from)), (to.clone(), target)]
         }
         Action::Wakeup { room, change } => {
             let mut state = before(room);
             state.wakeups = change.apply(&state.wakeups);
-            vec![(room.clone(), with_last(state))]
+            vec![(room.clone(), state)]
         }
         // The limit is the ledger's; the room is as it was, its last command this one.
-        Action::Limit { room, .. } => vec![(room.clone(), with_last(before(room)))],
+        Action::Limit { room, .. } => vec![(room.clone(), before(room))],
         Action::Show { .. } | Action::Test => Vec::new(),
     }
 }
@@ -196,15 +190,7 @@ mod tests {
     fn apply(rooms: &mut BTreeMap<String, RoomState>, action: &Action, done: &Done) {
         let snapshot = rooms.clone();
         let before = |room: &str| snapshot.get(room).cloned().unwrap_or_default();
-        for (room, state) in after(
-            action,
-            None,
-            done,
-            true,
-            2,
-            &before,
-            &LastCommand::default(),
-        ) {
+        for (room, state) in after(action, None, done, true, 2, &before, 1) {
             rooms.insert(room, state);
         }
     }

@@ -87,10 +87,9 @@ pub(crate) enum Status {
     Failed,
 }
 
-/// How a done command's rooms stand after it, given how each stood before and the command as
-/// each room's last (`Journal::complete`).
+/// How a done command's rooms stand after it, given how each stood before (`Journal::complete`).
 pub(crate) type After =
-    Box<dyn FnOnce(&dyn Fn(&str) -> RoomState, &LastCommand) -> Vec<(String, RoomState)> + Send>;
+    Box<dyn FnOnce(&dyn Fn(&str) -> RoomState) -> Vec<(String, RoomState)> + Send>;
 
 /// One journaled command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -706,10 +705,7 @@ impl Journal {
                     keyword,
                     at: now,
                 };
-                let mut states = after(
-                    &|room: &str| stored_of(room).cloned().unwrap_or_default(),
-                    &last,
-                );
+                let mut states = after(&|room: &str| stored_of(room).cloned().unwrap_or_default());
                 // Each of its rooms records it as the last command done there, which is what
                 // `queue retry` goes by: the journal's own rule, whatever `after` made of them.
                 for room in &rooms {

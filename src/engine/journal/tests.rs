@@ -3,7 +3,7 @@ use crate::lang::validate::Action;
 
 /// A completion that leaves its rooms as they stood.
 fn unchanged() -> After {
-    Box::new(|_, _| Vec::new())
+    Box::new(|_| Vec::new())
 }
 
 fn command(room: &str) -> (String, Command) {
@@ -91,7 +91,7 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
     journal
         .complete_now(
             &entry,
-            Box::new(|before, _| {
+            Box::new(|before| {
                 let state = RoomState {
                     cor: Some(2),
                     ..before("1")
@@ -123,7 +123,7 @@ async fn a_flag_written_while_a_command_ran_survives_its_completion() {
     journal
         .complete_now(
             &entry,
-            Box::new(|before, _| {
+            Box::new(|before| {
                 let mut state = before("1");
                 state.flags.message_waiting = Some(true);
                 vec![("1".into(), state)]
@@ -260,7 +260,7 @@ async fn a_done_command_is_its_rooms_last_whatever_its_after_made_of_them() {
     journal.append(vec![command("1")]).await.unwrap();
     let entry = journal.get(1).unwrap().unwrap();
     // An `After` that leaves the room's last command out (or gets it wrong).
-    let after: After = Box::new(|before, _| {
+    let after: After = Box::new(|before| {
         let mut state = before("1");
         state.occupied = true;
         state.last = None;
@@ -439,7 +439,7 @@ async fn a_corrupt_record_is_an_error_that_names_it() {
     let completed = journal
         .complete_now(
             &entry,
-            Box::new(|before, _| vec![("1000".into(), before("1000"))]),
+            Box::new(|before| vec![("1000".into(), before("1000"))]),
         )
         .await
         .unwrap_err()
