@@ -533,13 +533,15 @@ impl Engine {
                                 permits.push(semaphore.acquire().await.expect("never closed"));
                             }
                         }
-                        inner
-                            .run(entry, &routes, &awaited, || {
-                                // Its completion is handed to the journal: the PBX's slot is
-                                // free while it is made durable.
-                                permits.clear();
-                            })
-                            .await
+                        // Boxed: its state (kilobytes, the PBX exchange's) is allocated only
+                        // once the command runs, so that the many admitted commands that wait
+                        // for a slot stay small and the running ones reuse warm memory.
+                        Box::pin(inner.run(entry, &routes, &awaited, || {
+                            // Its completion is handed to the journal: the PBX's slot is
+                            // free while it is made durable.
+                            permits.clear();
+                        }))
+                        .await
                     };
                     inner
                         .shared
