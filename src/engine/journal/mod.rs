@@ -13,7 +13,7 @@
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock, mpsc};
+use std::sync::{Arc, RwLock};
 use std::thread;
 
 use redb::{
@@ -29,6 +29,7 @@ use crate::lang::validate::{Action, Command};
 mod charges;
 mod fault;
 mod file;
+mod inbox;
 mod postings;
 mod reads;
 mod wakeups;
@@ -44,6 +45,7 @@ use file::{
     apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, decode_room_as,
     encode, has_data, in_use, older, open_file, put_room, stored_format,
 };
+use inbox::{Inbox, ShutOnExit};
 pub(crate) use writer::Synced;
 use writer::{
     GROUP_WINDOW, Job, Request, Storage, Tables, TablesJob, When, Work, Writer, group_commit,
@@ -379,7 +381,7 @@ impl Journal {
             txn.commit().map_err(|e| error("journal", e))?;
         }
         let db = Arc::new(RwLock::new(Some(db)));
-        let (queue, jobs) = mpsc::channel::<Request>();
+        let inbox = Arc::new(Inbox::default());
         let health = Arc::new(tokio::sync::watch::Sender::new(None));
         let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let storage = Storage {
@@ -393,10 +395,16 @@ impl Journal {
         };
         let thread = thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || group_commit(&storage, &jobs))
+            .spawn({
+                let inbox = Arc::clone(&inbox);
+                move || {
+                    let _shut = ShutOnExit(Arc::clone(&inbox));
+                    group_commit(&storage, &inbox);
+                }
+            })
             .map_err(|e| error("cannot start the journal writer", e))?;
         let writer = Arc::new(Writer {
-            queue: std::sync::Mutex::new(Some(queue)),
+            inbox,
             thread: std::sync::Mutex::new(Some(thread)),
         });
         Ok(Self {
@@ -476,14 +484,7 @@ impl Journal {
     /// Hands the writer thread a request.
     fn send(&self, request: Request) -> Result<(), JournalError> {
         let stopped = || JournalError::Other("the journal writer has stopped".into());
-        self.writer
-            .queue
-            .lock()
-            .map_err(|_| stopped())?
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(request)
-            .map_err(|_| stopped())
+        self.writer.inbox.send(request).map_err(|_| stopped())
     }
 
     /// The database, read-locked for as long as the guard lives.

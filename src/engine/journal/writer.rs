@@ -15,13 +15,13 @@
 //! attempt recorded. A run of 1,000 check-ins makes about half as many commits (issue 25).
 //! Every write is answered once it is durable.
 
-use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use super::fault::{Health, Opener, Recovery, latched, probe};
+use super::inbox::{Held, Inbox, Taken};
 use super::{
-    Database, Durability, JournalError, Path, RwLock, WriteTransaction, copy_live, error, mpsc,
-    oneshot, open_file, thread,
+    Database, Durability, JournalError, Path, RwLock, WriteTransaction, copy_live, error, oneshot,
+    open_file, thread,
 };
 
 pub(super) type Job = Box<dyn FnOnce(&WriteTransaction) -> Result<(), JournalError> + Send>;
@@ -102,7 +102,9 @@ impl<'t> Tables<'t> {
 /// How long a write of `When::Soon` waits at most for company.
 pub(super) const GROUP_WINDOW: Duration = Duration::from_millis(4);
 /// How many writes at most wait for one commit (a busy service may never be idle for a window).
-const GROUP_MAX: usize = 64;
+pub(super) const GROUP_MAX: usize = 64;
+/// How many writes one commit takes at most.
+const COMMIT_MAX: usize = 1024;
 /// How long a write of `When::Now` waits at most for the writes of the commands running beside
 /// it (see the module's doc).
 const COMMIT_DELAY: Duration = Duration::from_millis(1);
@@ -128,15 +130,15 @@ pub(super) enum Request {
     Compact(oneshot::Sender<Result<(), JournalError>>),
 }
 
-/// The group-commit thread and its queue; joined on drop so that the file is closed afterwards.
+/// The group-commit thread and its inbox; joined on drop so that the file is closed afterwards.
 pub(super) struct Writer {
-    pub(super) queue: std::sync::Mutex<Option<mpsc::Sender<Request>>>,
+    pub(super) inbox: std::sync::Arc<Inbox>,
     pub(super) thread: std::sync::Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        drop(self.queue.lock().map(|mut q| q.take()));
+        self.inbox.close();
         if let Ok(mut thread) = self.thread.lock()
             && let Some(handle) = thread.take()
         {
@@ -216,12 +218,14 @@ impl Storage {
 
     /// While the storage has failed: writes are answered with the fault at once; the file is
     /// opened again when the pause is over.
-    fn recover(&self, mut recovery: Recovery, jobs: &mpsc::Receiver<Request>) -> Recovering {
-        match jobs.recv_timeout(recovery.wait()) {
-            Ok(Request::Write(_, _, reply) | Request::Compact(reply)) => {
-                let _ = reply.send(Err(recovery.fault.refusal(&self.shown())));
+    fn recover(&self, mut recovery: Recovery, inbox: &Inbox) -> Recovering {
+        match inbox.take(Some(recovery.wait()), Held::default(), usize::MAX) {
+            Taken::Requests(requests) if !requests.is_empty() => {
+                for request in requests {
+                    refuse(request, &recovery, &self.shown());
+                }
             }
-            Err(RecvTimeoutError::Timeout) => match self.reopen() {
+            Taken::Requests(_) => match self.reopen() {
                 Ok(()) => {
                     tracing::info!(
                         "the journal `{}` can be written again (it could not since {}: {})",
@@ -244,10 +248,16 @@ impl Storage {
                     self.health.send_replace(Some(recovery.fault.clone()));
                 }
             },
-            Err(RecvTimeoutError::Disconnected) => return Recovering::Closed,
+            Taken::Closed => return Recovering::Closed,
         }
         Recovering::Still(recovery)
     }
+}
+
+/// Answers `request` with the storage's fault.
+fn refuse(request: Request, recovery: &Recovery, shown: &str) {
+    let (Request::Write(_, _, reply) | Request::Compact(reply)) = request;
+    let _ = reply.send(Err(recovery.fault.refusal(shown)));
 }
 
 /// Where a fault stands after one step of `Storage::recover`.
@@ -311,6 +321,14 @@ impl Waiting {
             || self.patience(window, now, running) == Some(Duration::ZERO)
     }
 
+    /// What decides which requests wake the writer while it waits for these.
+    fn held(&self) -> Held {
+        Held {
+            waiting: self.writes.len(),
+            urgent: self.urgent_since.is_some(),
+        }
+    }
+
     /// Takes the writes out to be committed; how long the last commit took is kept.
     fn take(&mut self) -> Vec<(Work, oneshot::Sender<Result<(), JournalError>>)> {
         self.since = None;
@@ -320,65 +338,57 @@ impl Waiting {
 }
 
 /// The writer thread: gathers the jobs waiting, runs them in one transaction, commits once.
-pub(super) fn group_commit(storage: &Storage, jobs: &mpsc::Receiver<Request>) {
+pub(super) fn group_commit(storage: &Storage, inbox: &Inbox) {
     let db = &*storage.db;
     let path = storage.path.as_deref();
-    let mut pending = None;
     let mut recovery: Option<Recovery> = None;
     let mut waiting = Waiting::default();
     loop {
         if let Some(faulted) = recovery.take() {
-            // As every request while the fault lasts: answered at once with it.
-            if let Some(Request::Write(_, _, reply) | Request::Compact(reply)) = pending.take() {
-                let _ = reply.send(Err(faulted.fault.refusal(&storage.shown())));
-            }
-            match storage.recover(faulted, jobs) {
+            match storage.recover(faulted, inbox) {
                 Recovering::Still(still) => recovery = Some(still),
                 Recovering::Recovered => {}
                 Recovering::Closed => return,
             }
             continue;
         }
-        let next = match pending.take() {
-            Some(request) => Ok(request),
-            None => match waiting.patience(storage.window, Instant::now(), storage.running()) {
-                None => jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(patience) => jobs.recv_timeout(patience),
-            },
-        };
-        match next {
-            Ok(Request::Write(job, when, reply)) => {
-                waiting.push(job, when, reply, Instant::now());
-            }
-            Ok(Request::Compact(reply)) => {
-                // What waits is committed before the file is rewritten.
-                recovery = commit_waiting(storage, &mut waiting);
-                let result = match &recovery {
-                    Some(faulted) => Err(faulted.fault.refusal(&storage.shown())),
-                    None => compact_in_place(db, path),
-                };
-                let _ = reply.send(result);
-                continue;
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
+        let patience = waiting.patience(storage.window, Instant::now(), storage.running());
+        let most = COMMIT_MAX.saturating_sub(waiting.writes.len());
+        let requests = match inbox.take(patience, waiting.held(), most) {
+            Taken::Requests(requests) => requests,
+            Taken::Closed => {
                 commit_waiting(storage, &mut waiting);
                 return;
             }
-        }
-        while waiting.writes.len() < 1024 {
-            match jobs.try_recv() {
-                Ok(Request::Write(job, when, reply)) => {
+        };
+        let mut requests = requests.into_iter();
+        for request in requests.by_ref() {
+            match request {
+                Request::Write(job, when, reply) => {
                     waiting.push(job, when, reply, Instant::now());
                 }
-                Ok(compact @ Request::Compact(_)) => {
-                    pending = Some(compact);
-                    break;
+                Request::Compact(reply) => {
+                    // What waits is committed before the file is rewritten.
+                    recovery = commit_waiting(storage, &mut waiting);
+                    let result = match &recovery {
+                        Some(faulted) => Err(faulted.fault.refusal(&storage.shown())),
+                        None => compact_in_place(db, path),
+                    };
+                    let _ = reply.send(result);
+                    if recovery.is_some() {
+                        break;
+                    }
                 }
-                Err(_) => break,
             }
         }
-        if waiting.due(storage.window, Instant::now(), storage.running()) || pending.is_some() {
+        if let Some(faulted) = &recovery {
+            // As every request while the fault lasts: answered at once with it.
+            for request in requests {
+                refuse(request, faulted, &storage.shown());
+            }
+            continue;
+        }
+        if waiting.due(storage.window, Instant::now(), storage.running()) {
             recovery = commit_waiting(storage, &mut waiting);
         }
     }
