@@ -13,7 +13,8 @@
 //! and `commit_siblings` in `PostgreSQL`). Every such write pays that wait while commands run
 //! side by side: a check-in's read kept before its first write, a batch accepted, a failed
 //! attempt recorded. A run of 1,000 check-ins makes about half as many commits (issue 25).
-//! Every write is answered once it is durable.
+//! Every write is answered once it is durable. Requests reach the thread through its inbox,
+//! which wakes it only for what may not wait for the deadline it sleeps until (`inbox`).
 
 use std::time::{Duration, Instant};
 
