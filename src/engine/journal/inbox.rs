@@ -7,11 +7,14 @@
 //! thread, which the kernel often answered by switching to the writer there and then, and a
 //! sleep and wake of the writer: 19 % of a 1,000-room check-out's context switches came
 //! straight from that call (issue 25). The bell rings for a write that may not wait (unless
-//! one that waits already set an earlier deadline), for a group that is full, for compaction
-//! and for the close; and for anything while the writer sleeps with nothing waiting.
+//! a write that may not wait is already held: its deadline is the nearer), for a group that is
+//! full, for compaction and for the close; for anything while the writer sleeps with nothing
+//! waiting; and when the commands running drop to one while a write that may not wait is held
+//! (it then waits for no one: `Running`).
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::writer::{GROUP_MAX, Request, When};
@@ -21,6 +24,8 @@ use super::writer::{GROUP_MAX, Request, When};
 pub(super) struct Inbox {
     state: Mutex<State>,
     bell: Condvar,
+    /// How many commands are running (`Journal::running`).
+    running: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -29,6 +34,29 @@ struct State {
     /// Every handle is gone: the writer ends once the requests are taken.
     closed: bool,
     sleep: Sleep,
+}
+
+impl State {
+    /// Whether `request`, queued now, must wake the writer.
+    fn rings(&self, request: &Request) -> bool {
+        match self.sleep {
+            Sleep::Awake => false,
+            Sleep::Idle => true,
+            Sleep::Until { waiting, urgent } => match request {
+                Request::Write(_, when, _) => {
+                    (*when == When::Now && !urgent)
+                        || waiting + self.requests.len() + 1 >= GROUP_MAX
+                }
+                Request::Compact(_) => true,
+            },
+        }
+    }
+
+    /// Wakes the writer, from here on awake: it looks at the queue before it sleeps again.
+    fn ring(&mut self, bell: &Condvar) {
+        self.sleep = Sleep::Awake;
+        bell.notify_one();
+    }
 }
 
 /// What the writer is doing, as far as a sender needs to know.
@@ -56,10 +84,29 @@ impl Drop for ShutOnExit {
 
 /// What the writer finds in its inbox.
 pub(super) enum Taken {
-    /// The requests that came (none: its patience ran out first).
+    /// The requests that came.
     Requests(Vec<Request>),
+    /// Its patience ran out first.
+    TimedOut,
+    /// Nothing came, but what it holds may be due sooner now (`Running`).
+    Woken,
     /// Every handle is gone and nothing is left.
     Closed,
+}
+
+/// A command running, counted while this lives (`Journal::running`).
+pub(crate) struct Running(Arc<Inbox>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // The last other command is done: a write that may not wait waits for no one now.
+        if self.0.running.fetch_sub(1, Ordering::Relaxed) <= 2 {
+            let mut state = self.0.state();
+            if let Sleep::Until { urgent: true, .. } = state.sleep {
+                state.ring(&self.0.bell);
+            }
+        }
+    }
 }
 
 /// What the writer holds while it sleeps, which decides what wakes it.
@@ -84,33 +131,32 @@ impl Inbox {
         if state.closed {
             return Err(request);
         }
-        let ring = match state.sleep {
-            Sleep::Awake => false,
-            Sleep::Idle => true,
-            Sleep::Until { waiting, urgent } => match &request {
-                Request::Write(_, When::Soon, _) => waiting + state.requests.len() + 1 >= GROUP_MAX,
-                Request::Write(_, When::Now, _) => !urgent,
-                Request::Compact(_) => true,
-            },
-        };
+        let ring = state.rings(&request);
         state.requests.push_back(request);
         if ring {
             // Once: the requests that follow before it runs need no bell of their own.
-            state.sleep = Sleep::Awake;
-        }
-        drop(state);
-        if ring {
-            self.bell.notify_one();
+            state.ring(&self.bell);
         }
         Ok(())
     }
 
     /// No more requests: the writer takes what is queued, then ends.
     pub(super) fn close(&self) {
-        self.state().closed = true;
-        self.bell.notify_one();
+        let mut state = self.state();
+        state.closed = true;
+        state.ring(&self.bell);
     }
 
+    /// Counts a command as running while what this returns lives.
+    pub(super) fn running(self: &Arc<Self>) -> Running {
+        self.running.fetch_add(1, Ordering::Relaxed);
+        Running(Arc::clone(self))
+    }
+
+    /// How many commands are running.
+    pub(super) fn running_now(&self) -> usize {
+        self.running.load(Ordering::Relaxed)
+    }
     /// Shuts the inbox for good: what is still queued is dropped, so that its senders hear
     /// that the writer is gone instead of waiting for ever.
     fn shut(&self) {
@@ -122,8 +168,8 @@ impl Inbox {
         drop(left);
     }
 
-    /// The requests queued, at most `most`; if there are none, waits for them, at most
-    /// `patience` (`None`: until one comes), holding `held`.
+    /// The requests queued, at least one and at most `most` (if larger than one); if there are
+    /// none, waits for them, at most `patience` (`None`: until one comes), holding `held`.
     pub(super) fn take(&self, patience: Option<Duration>, held: Held, most: usize) -> Taken {
         let deadline = patience.map(|patience| Instant::now() + patience);
         let mut state = self.state();
@@ -154,7 +200,7 @@ impl Inbox {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         state.sleep = Sleep::Awake;
-                        return Taken::Requests(Vec::new());
+                        return Taken::TimedOut;
                     }
                     self.bell
                         .wait_timeout(state, left)
@@ -162,54 +208,81 @@ impl Inbox {
                         .0
                 }
             };
+            if state.sleep == Sleep::Awake && state.requests.is_empty() && !state.closed {
+                return Taken::Woken;
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
+    use crate::engine::journal::JournalError;
     use crate::engine::journal::writer::Work;
 
-    fn write(when: When) -> Request {
-        let (reply, _) = tokio::sync::oneshot::channel();
-        Request::Write(Work::Txn(Box::new(|_| Ok(()))), when, reply)
+    /// A write, and what its writer hears.
+    fn write(
+        when: When,
+    ) -> (
+        Request,
+        tokio::sync::oneshot::Receiver<Result<(), JournalError>>,
+    ) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        (
+            Request::Write(Work::Txn(Box::new(|_| Ok(()))), when, reply),
+            answer,
+        )
     }
 
-    fn rings(sleep: Sleep, queued: usize, request: Request) -> bool {
-        let inbox = Inbox::default();
-        {
-            let mut state = inbox.state();
-            for _ in 0..queued {
-                state.requests.push_back(write(When::Soon));
-            }
-            state.sleep = sleep;
+    fn rings(sleep: Sleep, queued: usize, request: &Request) -> bool {
+        let mut state = State {
+            sleep,
+            ..State::default()
+        };
+        for _ in 0..queued {
+            state.requests.push_back(write(When::Soon).0);
         }
-        assert!(inbox.send(request).is_ok());
-        inbox.state().sleep == Sleep::Awake && sleep != Sleep::Awake
+        state.rings(request)
     }
 
-    /// Whom the bell wakes: the writer with nothing waiting for anything; the writer waiting
-    /// for a deadline only for what must not wait for it.
+    /// Whom the bell wakes: the writer with nothing waiting, for anything; the writer waiting
+    /// for a deadline, only for what must not wait for it; the writer awake, never.
     #[test]
     fn the_bell_rings_only_for_what_must_not_wait_for_the_writer_s_deadline() {
         let until = |waiting, urgent| Sleep::Until { waiting, urgent };
-        assert!(rings(Sleep::Idle, 0, write(When::Soon)));
-        assert!(!rings(until(3, false), 0, write(When::Soon)));
-        assert!(!rings(until(3, true), 0, write(When::Soon)));
-        // The group is full with this one.
-        assert!(rings(until(GROUP_MAX - 1, false), 0, write(When::Soon)));
-        assert!(rings(until(GROUP_MAX - 3, false), 2, write(When::Soon)));
-        assert!(!rings(until(GROUP_MAX - 3, false), 1, write(When::Soon)));
+        let soon = write(When::Soon).0;
+        let now = write(When::Now).0;
+        assert!(rings(Sleep::Idle, 0, &soon));
+        assert!(!rings(until(3, false), 0, &soon));
+        assert!(!rings(until(3, true), 0, &soon));
+        // The group is full with this one, whatever it is.
+        assert!(rings(until(GROUP_MAX - 1, false), 0, &soon));
+        assert!(rings(until(GROUP_MAX - 3, false), 2, &soon));
+        assert!(!rings(until(GROUP_MAX - 3, false), 1, &soon));
+        assert!(rings(until(GROUP_MAX - 1, true), 0, &now));
         // A write that may not wait, unless one already set the nearer deadline.
-        assert!(rings(until(3, false), 0, write(When::Now)));
-        assert!(!rings(until(3, true), 0, write(When::Now)));
+        assert!(rings(until(3, false), 0, &now));
+        assert!(!rings(until(3, true), 0, &now));
         let (reply, _) = tokio::sync::oneshot::channel();
-        assert!(rings(until(3, true), 0, Request::Compact(reply)));
-        // Awake: it looks at the queue before it sleeps, no bell needed.
-        assert!(!rings(Sleep::Awake, 0, write(When::Now)));
+        assert!(rings(until(3, true), 0, &Request::Compact(reply)));
+        // Awake: it looks at the queue before it sleeps.
+        assert!(!rings(Sleep::Awake, 0, &now));
+        assert!(!rings(Sleep::Awake, GROUP_MAX, &soon));
+    }
+
+    fn whens(taken: Taken) -> Vec<Option<When>> {
+        match taken {
+            Taken::Requests(requests) => requests
+                .iter()
+                .map(|request| match request {
+                    Request::Write(_, when, _) => Some(*when),
+                    Request::Compact(_) => None,
+                })
+                .collect(),
+            Taken::TimedOut | Taken::Woken => panic!("nothing taken"),
+            Taken::Closed => panic!("closed"),
+        }
     }
 
     /// The writer takes the requests in the order they came, at most as many as it asks for;
@@ -218,24 +291,14 @@ mod tests {
     fn requests_are_taken_in_order_and_a_close_ends_after_them() {
         let inbox = Inbox::default();
         for when in [When::Soon, When::Now, When::Soon] {
-            assert!(inbox.send(write(when)).is_ok());
+            assert!(inbox.send(write(when).0).is_ok());
         }
-        let whens = |taken: Taken| match taken {
-            Taken::Requests(requests) => requests
-                .iter()
-                .map(|request| match request {
-                    Request::Write(_, when, _) => Some(*when),
-                    Request::Compact(_) => None,
-                })
-                .collect::<Vec<_>>(),
-            Taken::Closed => panic!("closed"),
-        };
         assert_eq!(
             whens(inbox.take(None, Held::default(), 2)),
             [Some(When::Soon), Some(When::Now)]
         );
         inbox.close();
-        assert!(inbox.send(write(When::Now)).is_err());
+        assert!(inbox.send(write(When::Now).0).is_err());
         assert_eq!(
             whens(inbox.take(None, Held::default(), 8)),
             [Some(When::Soon)]
@@ -244,35 +307,88 @@ mod tests {
             inbox.take(None, Held::default(), 8),
             Taken::Closed
         ));
+        assert!(matches!(
+            inbox.take(Some(Duration::ZERO), Held::default(), 8),
+            Taken::Closed
+        ));
     }
 
-    /// A writer waiting for its deadline wakes for a write that may not wait, long before its
-    /// deadline; its patience running out gives it nothing.
+    /// A writer gone (its thread ended, however) leaves no sender waiting: what was queued
+    /// is dropped, and its writer hears so.
     #[test]
-    fn a_sleeping_writer_wakes_for_a_write_that_may_not_wait() {
+    fn a_shut_inbox_drops_what_waits_in_it() {
         let inbox = Arc::new(Inbox::default());
+        let (request, mut answer) = write(When::Now);
+        assert!(inbox.send(request).is_ok());
+        drop(ShutOnExit(Arc::clone(&inbox)));
+        assert!(matches!(
+            answer.try_recv(),
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed)
+        ));
+        assert!(inbox.send(write(When::Soon).0).is_err());
+    }
+
+    /// How long a sleeping writer slept before `wake` woke it: far less than its patience.
+    fn woken_by(held: Held, wake: impl FnOnce(&Arc<Inbox>)) -> (Duration, Taken) {
+        let inbox = Arc::new(Inbox::default());
+        let started = Instant::now();
+        let writer = {
+            let inbox = Arc::clone(&inbox);
+            std::thread::spawn(move || inbox.take(Some(Duration::from_secs(60)), held, 8))
+        };
+        while inbox.state().sleep == Sleep::Awake {
+            std::thread::yield_now();
+        }
+        wake(&inbox);
+        let taken = writer.join().expect("the writer thread");
+        (started.elapsed(), taken)
+    }
+
+    /// A writer waiting for its deadline wakes, long before it, for a write that may not
+    /// wait, for the close, and, holding such a write, when the commands running drop to one.
+    #[test]
+    fn a_sleeping_writer_wakes_for_what_must_not_wait() {
+        // Without the bell each would sleep its 60 s of patience.
+        let asleep = Duration::from_secs(30);
+        let held = Held {
+            waiting: 1,
+            urgent: false,
+        };
+        let (slept, taken) = woken_by(held, |inbox| {
+            assert!(inbox.send(write(When::Now).0).is_ok());
+        });
+        assert!(slept < asleep, "{slept:?}");
+        assert_eq!(whens(taken), [Some(When::Now)]);
+        let (slept, taken) = woken_by(held, |inbox| inbox.close());
+        assert!(slept < asleep, "{slept:?}");
+        assert!(matches!(taken, Taken::Closed));
+        let urgent = Held {
+            waiting: 1,
+            urgent: true,
+        };
+        let (slept, taken) = woken_by(urgent, |inbox| {
+            let (one, two) = (inbox.running(), inbox.running());
+            drop(one);
+            assert_eq!(inbox.running_now(), 1);
+            // The last other command is done: the bell rings, and the writer, with nothing new,
+            // looks again at when what it holds is due.
+            drop(two);
+        });
+        assert!(slept < asleep, "{slept:?}");
+        assert!(matches!(taken, Taken::Woken));
+    }
+
+    /// Nothing waits: the patience runs out with nothing taken.
+    #[test]
+    fn a_writer_whose_patience_runs_out_takes_nothing() {
+        let inbox = Inbox::default();
         let held = Held {
             waiting: 1,
             urgent: false,
         };
         assert!(matches!(
             inbox.take(Some(Duration::from_millis(1)), held, 8),
-            Taken::Requests(requests) if requests.is_empty()
+            Taken::TimedOut
         ));
-        let writer = {
-            let inbox = Arc::clone(&inbox);
-            std::thread::spawn(move || {
-                // Long enough that only the bell ends it within the test.
-                inbox.take(Some(Duration::from_secs(600)), held, 8)
-            })
-        };
-        while inbox.state().sleep == Sleep::Awake {
-            std::thread::yield_now();
-        }
-        assert!(inbox.send(write(When::Now)).is_ok());
-        match writer.join().expect("the writer thread") {
-            Taken::Requests(requests) => assert_eq!(requests.len(), 1),
-            Taken::Closed => panic!("closed"),
-        }
     }
 }

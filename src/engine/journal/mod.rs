@@ -45,6 +45,7 @@ use file::{
     apply_flags, backup, begin_read, check_format, copy_live, decode, decode_room, decode_room_as,
     encode, has_data, in_use, older, open_file, put_room, stored_format,
 };
+pub(crate) use inbox::Running;
 use inbox::{Inbox, ShutOnExit};
 pub(crate) use writer::Synced;
 use writer::{
@@ -262,17 +263,6 @@ pub(crate) struct Journal {
     path: Option<PathBuf>,
     /// `None` while it can be written; what failed, while it cannot.
     health: Arc<fault::Health>,
-    /// How many commands are running (`Journal::running`).
-    running: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-/// A command running, counted while this lives (`Journal::running`).
-pub(crate) struct Running(Arc<std::sync::atomic::AtomicUsize>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
 }
 
 impl Journal {
@@ -383,7 +373,6 @@ impl Journal {
         let db = Arc::new(RwLock::new(Some(db)));
         let inbox = Arc::new(Inbox::default());
         let health = Arc::new(tokio::sync::watch::Sender::new(None));
-        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let storage = Storage {
             db: Arc::clone(&db),
             path: path.clone(),
@@ -391,7 +380,6 @@ impl Journal {
             health: Arc::clone(&health),
             give_up,
             window,
-            running: Arc::clone(&running),
         };
         let thread = thread::Builder::new()
             .name("journal-writer".into())
@@ -412,16 +400,13 @@ impl Journal {
             writer,
             path,
             health,
-            running,
         })
     }
 
     /// Counts a command as running while what this returns lives: while several run, a write
     /// that one of them waits for waits a little for the others' (see `writer`).
     pub(crate) fn running(&self) -> Running {
-        self.running
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Running(Arc::clone(&self.running))
+        self.writer.inbox.running()
     }
 
     /// The file, for messages (`None` in memory).

@@ -158,15 +158,9 @@ pub(super) struct Storage {
     pub(super) give_up: Duration,
     /// How long a write answered before its fsync waits at most for one (`GROUP_WINDOW`).
     pub(super) window: Duration,
-    /// How many commands are running (`Journal::running`).
-    pub(super) running: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Storage {
-    fn running(&self) -> usize {
-        self.running.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
     /// The file, for messages.
     fn shown(&self) -> String {
         self.path
@@ -221,12 +215,15 @@ impl Storage {
     /// opened again when the pause is over.
     fn recover(&self, mut recovery: Recovery, inbox: &Inbox) -> Recovering {
         match inbox.take(Some(recovery.wait()), Held::default(), usize::MAX) {
-            Taken::Requests(requests) if !requests.is_empty() => {
+            Taken::Requests(requests) => {
+                let shown = self.shown();
                 for request in requests {
-                    refuse(request, &recovery, &self.shown());
+                    refuse(request, &recovery, &shown);
                 }
             }
-            Taken::Requests(_) => match self.reopen() {
+            // Not for a write: nothing to do before the pause is over.
+            Taken::Woken => {}
+            Taken::TimedOut => match self.reopen() {
                 Ok(()) => {
                     tracing::info!(
                         "the journal `{}` can be written again (it could not since {}: {})",
@@ -353,10 +350,11 @@ pub(super) fn group_commit(storage: &Storage, inbox: &Inbox) {
             }
             continue;
         }
-        let patience = waiting.patience(storage.window, Instant::now(), storage.running());
+        let patience = waiting.patience(storage.window, Instant::now(), inbox.running_now());
         let most = COMMIT_MAX.saturating_sub(waiting.writes.len());
         let requests = match inbox.take(patience, waiting.held(), most) {
             Taken::Requests(requests) => requests,
+            Taken::TimedOut | Taken::Woken => Vec::new(),
             Taken::Closed => {
                 commit_waiting(storage, &mut waiting);
                 return;
@@ -384,12 +382,13 @@ pub(super) fn group_commit(storage: &Storage, inbox: &Inbox) {
         }
         if let Some(faulted) = &recovery {
             // As every request while the fault lasts: answered at once with it.
+            let shown = storage.shown();
             for request in requests {
-                refuse(request, faulted, &storage.shown());
+                refuse(request, faulted, &shown);
             }
             continue;
         }
-        if waiting.due(storage.window, Instant::now(), storage.running()) {
+        if waiting.due(storage.window, Instant::now(), inbox.running_now()) {
             recovery = commit_waiting(storage, &mut waiting);
         }
     }
