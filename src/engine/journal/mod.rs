@@ -386,8 +386,9 @@ impl Journal {
             .spawn({
                 let inbox = Arc::clone(&inbox);
                 move || {
-                    let _shut = ShutOnExit(Arc::clone(&inbox));
-                    group_commit(&storage, &inbox);
+                    // However the thread ends, no sender is left waiting.
+                    let shut = ShutOnExit(inbox);
+                    group_commit(&storage, &shut.0);
                 }
             })
             .map_err(|e| error("cannot start the journal writer", e))?;
