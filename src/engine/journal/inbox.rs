@@ -41,8 +41,9 @@ impl State {
     fn rings(&self, request: &Request) -> bool {
         match self.sleep {
             Sleep::Awake => false,
-            Sleep::Idle => true,
-            Sleep::Until { waiting, urgent } => match request {
+            // Nothing waits: anything wakes it.
+            Sleep::Asleep(Held { waiting: 0, .. }) => true,
+            Sleep::Asleep(Held { waiting, urgent }) => match request {
                 Request::Write(_, when, _) => {
                     (*when == When::Now && !urgent)
                         || waiting + self.requests.len() + 1 >= GROUP_MAX
@@ -65,16 +66,13 @@ enum Sleep {
     /// Awake: it looks at the queue before it sleeps again.
     #[default]
     Awake,
-    /// Asleep with nothing waiting: anything wakes it.
-    Idle,
-    /// Asleep until a deadline, with `waiting` writes held for it; `urgent`: one of them may
-    /// not wait (its deadline is the nearer).
-    Until { waiting: usize, urgent: bool },
+    /// Asleep, holding these writes (until a deadline, if any).
+    Asleep(Held),
 }
 
 /// Held by the writer thread: shuts the inbox when the thread ends, however it ends (a panic
 /// too).
-pub(super) struct ShutOnExit(pub(super) std::sync::Arc<Inbox>);
+pub(super) struct ShutOnExit(pub(super) Arc<Inbox>);
 
 impl Drop for ShutOnExit {
     fn drop(&mut self) {
@@ -102,7 +100,7 @@ impl Drop for Running {
         // The last other command is done: a write that may not wait waits for no one now.
         if self.0.running.fetch_sub(1, Ordering::Relaxed) <= 2 {
             let mut state = self.0.state();
-            if let Sleep::Until { urgent: true, .. } = state.sleep {
+            if let Sleep::Asleep(Held { urgent: true, .. }) = state.sleep {
                 state.ring(&self.0.bell);
             }
         }
@@ -110,7 +108,7 @@ impl Drop for Running {
 }
 
 /// What the writer holds while it sleeps, which decides what wakes it.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Held {
     /// Writes waiting for their commit.
     pub(super) waiting: usize,
@@ -157,6 +155,7 @@ impl Inbox {
     pub(super) fn running_now(&self) -> usize {
         self.running.load(Ordering::Relaxed)
     }
+
     /// Shuts the inbox for good: what is still queued is dropped, so that its senders hear
     /// that the writer is gone instead of waiting for ever.
     fn shut(&self) {
@@ -183,14 +182,7 @@ impl Inbox {
                 state.sleep = Sleep::Awake;
                 return Taken::Closed;
             }
-            state.sleep = if held.waiting == 0 {
-                Sleep::Idle
-            } else {
-                Sleep::Until {
-                    waiting: held.waiting,
-                    urgent: held.urgent,
-                }
-            };
+            state.sleep = Sleep::Asleep(held);
             state = match deadline {
                 None => self
                     .bell
@@ -250,10 +242,10 @@ mod tests {
     /// for a deadline, only for what must not wait for it; the writer awake, never.
     #[test]
     fn the_bell_rings_only_for_what_must_not_wait_for_the_writer_s_deadline() {
-        let until = |waiting, urgent| Sleep::Until { waiting, urgent };
+        let until = |waiting, urgent| Sleep::Asleep(Held { waiting, urgent });
         let soon = write(When::Soon).0;
         let now = write(When::Now).0;
-        assert!(rings(Sleep::Idle, 0, &soon));
+        assert!(rings(until(0, false), 0, &soon));
         assert!(!rings(until(3, false), 0, &soon));
         assert!(!rings(until(3, true), 0, &soon));
         // The group is full with this one, whatever it is.
