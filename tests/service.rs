@@ -223,20 +223,7 @@ fn events_stream_the_commands_of_another_client_and_a_second_service_is_refused(
     assert!(refusal.contains("another hotelcare service"), "{refusal}");
     assert!(refusal.contains(&address.to_string()), "{refusal}");
 
-    let mut events = TcpStream::connect(address).unwrap();
-    events
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        events,
-        "GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\r\n",
-        token(&pbx)
-    )
-    .unwrap();
-    let mut reader = BufReader::new(events);
-    let mut status = String::new();
-    reader.read_line(&mut status).unwrap();
-    assert!(status.contains("200"), "{status}");
+    let mut reader = event_stream(address, &token(&pbx), "");
     std::thread::sleep(Duration::from_millis(100));
 
     let ran = pbx.run("CHECKIN 1000 \"Solo,Alina\"\n");
@@ -806,5 +793,145 @@ fn a_long_run_through_the_service_shows_the_progress_line_on_a_terminal() {
     run.set_expect_timeout(Some(Duration::from_secs(30)));
     run.expect("/300 commands done (").unwrap();
     run.expect(expectrl::Eof).unwrap();
+    stop(service);
+}
+
+/// `GET /v1/events?QUERY` on the service at `address`: the stream, past its headers.
+fn event_stream(address: SocketAddr, token: &str, query: &str) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /v1/events{query} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.contains("200"), "{line}");
+    while line.trim() != "" {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+    }
+    reader
+}
+
+/// The step events a stream tells until the next command is done.
+fn steps_until_done(reader: &mut BufReader<TcpStream>) -> Vec<serde_json::Value> {
+    let mut steps = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let Some(data) = line.trim().strip_prefix("data: ") else {
+            continue;
+        };
+        let event: serde_json::Value = serde_json::from_str(data).unwrap();
+        match event["type"].as_str() {
+            Some("step") => steps.push(event),
+            Some("finished") => {
+                assert_eq!(event["outcome"], "done", "{event}");
+                return steps;
+            }
+            _ => {}
+        }
+    }
+    panic!("no command was done within 20 s; steps seen: {steps:?}");
+}
+
+fn texts(event: &serde_json::Value, key: &str) -> Vec<String> {
+    event[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{key}` in {event}"))
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// What the service makes only for a listener that shows it (issue 25: a copy of what went over
+/// the wire, the monitor's JSON lines) is made while such a listener is connected, and each
+/// listener gets what it asked for; `run` through the service prints the same as before.
+#[test]
+fn each_listener_gets_what_it_asked_for_and_the_wire_is_shown_only_to_those_who_ask() {
+    let pbx = TestPbx::start();
+    let (service, address) = start_serve(&pbx, None);
+    let token = token(&pbx);
+    let mut text_only = event_stream(address, &token, "?json=false");
+    std::thread::sleep(Duration::from_millis(100));
+
+    let run = |script: &str| {
+        let ran = pbx.run(script);
+        assert!(ran.status.success(), "{}", text(&ran.stderr));
+    };
+    // The text alone: no envelopes, no JSON lines.
+    let text_alone = |steps: Vec<serde_json::Value>| {
+        assert!(!steps.is_empty());
+        for step in &steps {
+            assert!(!texts(step, "lines").is_empty(), "{step}");
+            assert!(texts(step, "envelopes").is_empty(), "{step}");
+            assert!(texts(step, "json").is_empty(), "{step}");
+        }
+    };
+    run("CHECKIN 1000 \"Solo,Alina\"\n");
+    text_alone(steps_until_done(&mut text_only));
+
+    // A listener of the wire (and, by default, of the JSON lines) gets both, masked; the text
+    // listener still gets neither.
+    let mut wire = event_stream(address, &token, "?raw=true");
+    std::thread::sleep(Duration::from_millis(100));
+    run("COS 1000 LOCAL\n");
+    let steps = steps_until_done(&mut wire);
+    assert!(!steps.is_empty());
+    for step in &steps {
+        let envelopes = texts(step, "envelopes").concat();
+        assert!(envelopes.contains("<mx:"), "{step}");
+        assert!(!envelopes.contains(crate::support::PASSWORD), "{step}");
+        let json = texts(step, "json").concat();
+        assert!(json.contains("\"type\":\"operation\""), "{step}");
+        assert!(json.contains("request"), "{step}");
+    }
+    text_alone(steps_until_done(&mut text_only));
+    drop(wire);
+
+    // `run` through the service: `--raw` prints what went over the wire, `--format json` the
+    // JSON lines, and plain `run` neither.
+    let script = pbx.dir.path().join("more.hc");
+    std::fs::write(&script, "COS 1000 BLOCK  # --raw\n").unwrap();
+    let raw = pbx
+        .hotelcare()
+        .args(["run", "--raw"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(raw.status.success(), "{}", text(&raw.stderr));
+    assert!(text(&raw.stdout).contains("<mx:"), "{}", text(&raw.stdout));
+    std::fs::write(&script, "COS 1000 LOCAL  # --format json\n").unwrap();
+    let json = pbx
+        .hotelcare()
+        .args(["--format", "json", "run"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let operations: Vec<serde_json::Value> = text(&json.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|line: &serde_json::Value| line["type"] == "operation")
+        .collect();
+    assert!(!operations.is_empty(), "{}", text(&json.stdout));
+    assert!(operations.iter().all(|line| line.get("request").is_none()));
+    std::fs::write(&script, "COS 1000 BLOCK  # text\n").unwrap();
+    let plain = pbx.hotelcare().arg("run").arg(&script).output().unwrap();
+    assert!(plain.status.success(), "{}", text(&plain.stderr));
+    let plain = text(&plain.stdout);
+    assert!(plain.contains("COS"), "{plain}");
+    assert!(
+        !plain.contains("<mx:") && !plain.contains("\"type\""),
+        "{plain}"
+    );
     stop(service);
 }

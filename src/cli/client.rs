@@ -49,7 +49,13 @@ impl Client<'_> {
         &self,
         raw: bool,
     ) -> Result<tokio::sync::mpsc::Receiver<Item>, Exit> {
-        Ok(self.backend.events(raw).await.map_err(failed)?.forwarded())
+        let json = crate::cli::execution::output_format() == crate::cli::arguments::Format::Json;
+        Ok(self
+            .backend
+            .events(raw, json)
+            .await
+            .map_err(failed)?
+            .forwarded())
     }
 }
 

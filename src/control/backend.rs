@@ -44,8 +44,9 @@ pub(crate) trait Backend: Send + Sync {
     /// others' commands): what a client says when it stops waiting.
     fn is_service(&self) -> bool;
 
-    /// Every event from now on (`raw`: with what went over the wire).
-    fn events(&self, raw: bool) -> Answer<'_, EventStream>;
+    /// Every event from now on (`raw`: with what went over the wire; `json`: with the
+    /// monitor's JSON lines).
+    fn events(&self, raw: bool, json: bool) -> Answer<'_, EventStream>;
 
     /// Journals the commands of `scripts` (in `encoding`; checked whole by the caller), or
     /// none of a script that has errors or was accepted before (`again`: run it anyway). The

@@ -15,6 +15,7 @@ use crate::control::links::{LinkKind, Links};
 use crate::control::metrics::Metrics;
 use crate::engine::{Event, Outcome, StepResult};
 use crate::monitor::{Monitor, Printer, json};
+use crate::support::audience::Audience;
 
 /// How many events a slow subscriber may fall behind before it is told it lost some.
 const BACKLOG: usize = 16_384;
@@ -111,9 +112,9 @@ pub(crate) struct Hub {
     only_pbx: Option<String>,
     waiters: Mutex<Vec<Waiter>>,
     next_waiter: AtomicU64,
-    /// Whether events carry their JSON lines: a service's listeners may want them; a
-    /// command-line core printing text does not (issue 25: they were built for every event).
-    json_lines: bool,
+    /// When events carry their JSON lines: while a service's listener wants them; a
+    /// command-line core's, for `--format json` (issue 25: they were built for every event).
+    json: Audience,
     /// The service echoes its own notices on stderr; a command-line client's core prints
     /// only what its listener prints.
     echo: bool,
@@ -124,6 +125,9 @@ pub(crate) struct Hub {
     /// The last `RECENT` events, oldest first: what the status page shows before its stream
     /// has told anything, and a room's recent commands.
     recent: Mutex<VecDeque<Arc<Published>>>,
+    /// When a service's engine captures what goes over the wire: while a `--raw` listener is
+    /// connected.
+    envelopes: Audience,
 }
 
 impl Hub {
@@ -171,7 +175,7 @@ impl Hub {
             },
             waiters: Mutex::new(Vec::new()),
             next_waiter: AtomicU64::new(0),
-            json_lines: true,
+            json: Audience::watched(),
             echo,
             last_problem: Mutex::new(None),
             links: {
@@ -182,7 +186,14 @@ impl Hub {
                 links
             },
             recent: Mutex::new(VecDeque::with_capacity(RECENT)),
+            envelopes: Audience::watched(),
         }
+    }
+
+    /// For a service's engine, and a listener that shows what went over the wire: the
+    /// engine captures it while someone listens.
+    pub(crate) fn envelopes(&self) -> &Audience {
+        &self.envelopes
     }
 
     /// The last events (at most `RECENT`), oldest first.
@@ -273,7 +284,11 @@ impl Hub {
             reason: None,
             lines: vec![text.to_owned()],
             envelopes: Vec::new(),
-            json: vec![serde_json::json!({"type": "notice", "text": text})],
+            json: if self.json.wanted() {
+                vec![serde_json::json!({"type": "notice", "text": text})]
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -322,12 +337,17 @@ impl Hub {
         receiver
     }
 
-    /// Events without their JSON lines (`Published::json` left empty): for a core whose
-    /// only listener prints text.
+    /// Events with their JSON lines (`Published::json`) if `json`, else without: for a
+    /// command-line core, whose only listener prints one or the other.
     #[must_use]
-    pub(crate) fn without_json(mut self) -> Self {
-        self.json_lines = false;
+    pub(crate) fn with_json(mut self, json: bool) -> Self {
+        self.json = Audience::of(json);
         self
+    }
+
+    /// For a listener that shows the JSON lines: they are made while it listens.
+    pub(crate) fn json(&self) -> &Audience {
+        &self.json
     }
 
     /// Handles one engine event (see the module documentation); returns it as published.
@@ -346,7 +366,7 @@ impl Hub {
             &self.inline
         };
         let lines = monitor.on_event(event);
-        let json = if self.json_lines {
+        let json = if self.json.wanted() {
             json::MonitorLine::of(event, &self.target, journaled, true)
                 .iter()
                 .filter_map(|line| serde_json::to_value(line).ok())
@@ -566,5 +586,19 @@ mod tests {
         assert_eq!(gone, 3, "events 4, 5 and 6 are no longer kept");
         let (kept, gone, _) = hub.subscribe_after(0);
         assert_eq!((kept.len(), gone), (RECENT, 0));
+    }
+
+    /// A service makes the JSON lines while a listener that shows them is connected; a
+    /// command-line core always or never.
+    #[test]
+    fn json_lines_are_made_only_for_a_listener_that_shows_them() {
+        let hub = Hub::new("sim", &["main".to_owned()], false, false, None, false);
+        assert!(hub.notice("nobody listens", false).json.is_empty());
+        let listening = hub.json().listen();
+        assert_eq!(hub.notice("someone listens", false).json.len(), 1);
+        drop(listening);
+        assert!(hub.notice("they went away", false).json.is_empty());
+        let core = Hub::new("sim", &["main".to_owned()], false, false, None, false);
+        assert_eq!(core.with_json(true).notice("always", false).json.len(), 1);
     }
 }

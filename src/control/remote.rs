@@ -191,19 +191,30 @@ impl Backend for Remote {
         true
     }
 
-    fn events(&self, raw: bool) -> Answer<'_, EventStream> {
+    fn events(&self, raw: bool, json: bool) -> Answer<'_, EventStream> {
         Box::pin(async move {
             let address = self.info.address;
-            let answer = self
-                .http
-                .get(self.url(&format!("/v1/events?raw={raw}")))
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .map_err(|error| RemoteError::Unreachable {
-                    address,
-                    error: error.to_string(),
-                })?;
+            let stream = |path: String| async move {
+                self.http
+                    .get(self.url(&path))
+                    .bearer_auth(&self.token)
+                    .send()
+                    .await
+                    .map_err(|error| RemoteError::Unreachable {
+                        address,
+                        error: error.to_string(),
+                    })
+            };
+            let all = format!("/v1/events?raw={raw}");
+            let mut answer = if json {
+                stream(all.clone()).await?
+            } else {
+                stream(format!("{all}&json=false")).await?
+            };
+            if !json && answer.status() == reqwest::StatusCode::BAD_REQUEST {
+                // A service of an older release knows no `json` and sends the lines anyway.
+                answer = stream(all).await?;
+            }
             if !answer.status().is_success() {
                 return Err(BackendError::Unavailable(format!(
                     "the hotelcare service refused its event stream ({})",
@@ -451,5 +462,52 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(find_blank_line(b"data: x\n\ndata: y"), Some(9));
+    }
+
+    /// A service of an older release refuses the `json` it does not know (`400`): the client
+    /// asks again without it.
+    #[tokio::test]
+    async fn a_service_that_knows_no_json_parameter_is_asked_again_without_it() {
+        use std::io::{BufRead as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut asked = Vec::new();
+            for stream in listener.incoming().take(2) {
+                let mut stream = stream.unwrap();
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                asked.push(line.trim().to_owned());
+                let answer = if line.contains("json") {
+                    "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                } else {
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+                };
+                stream.write_all(answer.as_bytes()).unwrap();
+            }
+            asked
+        });
+        let remote = Remote {
+            info: ServiceInfo {
+                address,
+                pid: 1,
+                started: String::new(),
+                version: "older".into(),
+                instance: "x".into(),
+                state_dir: None,
+            },
+            base: format!("http://{address}"),
+            token: "t".into(),
+            http: client().unwrap(),
+        };
+        assert!(remote.events(false, false).await.is_ok());
+        assert_eq!(
+            server.join().unwrap(),
+            [
+                "GET /v1/events?raw=false&json=false HTTP/1.1",
+                "GET /v1/events?raw=false HTTP/1.1"
+            ]
+        );
     }
 }

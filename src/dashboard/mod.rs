@@ -340,11 +340,12 @@ fn position(id: &str, start: &str) -> u64 {
     }
 }
 
-/// An event as the page's script reads it: without what went over the wire.
+/// An event as the page's script reads it: without what went over the wire, and without the
+/// JSON lines (the page shows the text).
 fn sse(start: &str, published: &Published) -> SseEvent {
     SseEvent::default()
         .id(format!("{start}:{}", published.id))
-        .data(serde_json::to_string(&published.shown(false)).unwrap_or_default())
+        .data(serde_json::to_string(&published.shown(false, false)).unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize)]

@@ -47,16 +47,17 @@ pub(crate) use wire::{
 use crate::config::RetryPolicy;
 use crate::lang::validate::wakeup::WakeupChange;
 use crate::lang::validate::{Action, CheckIn, Command, DidRequest};
+use crate::support::audience::Audience;
 use conflicts::{RoomDid, Settled, Signals, Tracker, accesses};
 use journal::WakeupAnswer;
 
 /// How the engine runs.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Options {
     pub(crate) policy: RetryPolicy,
     pub(crate) max_concurrency: usize,
-    /// Put what went over the wire into the events (for `--raw`).
-    pub(crate) raw: bool,
+    /// When to put what went over the wire into the events (for `--raw`).
+    pub(crate) raw: Audience,
     /// Telephone number transfer is on: commands that change DIDs are ordered among themselves.
     pub(crate) number_transfer: bool,
     /// The Class of Restriction a check-out sets, for the room state.
@@ -64,8 +65,9 @@ pub(crate) struct Options {
 }
 
 impl Options {
-    /// The options `config` asks for; `raw` puts what went over the wire into the events.
-    pub(crate) fn of(config: &crate::config::Config, raw: bool) -> Self {
+    /// The options `config` asks for; `raw` says when what went over the wire goes into the
+    /// events.
+    pub(crate) fn of(config: &crate::config::Config, raw: Audience) -> Self {
         Self {
             policy: config.run.retry,
             max_concurrency: config.run.max_concurrency,
@@ -108,7 +110,7 @@ pub(crate) struct Shared {
     retold_from: std::sync::atomic::AtomicU64,
     options: Options,
     policy: RetryPolicy,
-    raw: bool,
+    raw: Audience,
     sink: Sink,
     /// The PBXs' names, for halt reasons and events.
     pbx_names: Vec<String>,
@@ -194,7 +196,7 @@ impl Engine {
                     drained_before: std::sync::atomic::AtomicU64::new(0),
                     retold_from: std::sync::atomic::AtomicU64::new(u64::MAX),
                     policy: options.policy,
-                    raw: options.raw,
+                    raw: options.raw.clone(),
                     options,
                     sink,
                     halts: Mutex::new(Halts {
@@ -396,7 +398,7 @@ impl Engine {
         report: &mut Report,
         intake: Option<&Intake>,
     ) -> Result<(), JournalError> {
-        let options = self.inner.shared.options;
+        let options = &self.inner.shared.options;
         let number_transfer = options.number_transfer;
         // Concurrency is per PBX: a slow PBX does not take the others' turns.
         let running: Arc<Vec<Semaphore>> = Arc::new(

@@ -234,8 +234,9 @@ impl<'r> Run<'r> {
         })
     }
 
+    /// Whether an exchange that starts now puts what went over the wire into its event.
     pub(crate) fn raw(&self) -> bool {
-        self.shared.raw
+        self.shared.raw.wanted()
     }
 
     /// Why the run stopped starting commands, if it did.
@@ -426,7 +427,7 @@ mod tests {
                 max_backoff: Duration::from_millis(1),
             },
             max_concurrency: 1,
-            raw: false,
+            raw: crate::support::audience::Audience::Never,
             number_transfer: false,
             block_cor: 2,
         };

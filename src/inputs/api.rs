@@ -312,6 +312,13 @@ struct EventsQuery {
     /// Include what went over the wire.
     #[serde(default)]
     raw: bool,
+    /// Include the monitor's JSON lines (`false`: a listener that shows the text).
+    #[serde(default = "yes")]
+    json: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `GET /v1/events`: Server-Sent Events, one `data:` JSON line per event (`Published`); a
@@ -321,17 +328,28 @@ async fn events(
     Query(query): Query<EventsQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let receiver = api.local.hub.subscribe();
-    let stream = futures_util::stream::unfold(receiver, move |mut receiver| async move {
-        let event = match receiver.recv().await {
-            Ok(published) => SseEvent::default()
-                .data(serde_json::to_string(&published.shown(query.raw)).unwrap_or_default()),
-            Err(RecvError::Lagged(lost)) => {
-                SseEvent::default().event("lagged").data(lost.to_string())
-            }
-            Err(RecvError::Closed) => return None,
-        };
-        Some((Ok(event), receiver))
-    });
+    // What this listener shows is made while it is connected.
+    let hub = &api.local.hub;
+    let watching = (
+        query.raw.then(|| hub.envelopes().listen()),
+        query.json.then(|| hub.json().listen()),
+    );
+    let stream = futures_util::stream::unfold(
+        (receiver, watching),
+        move |(mut receiver, watching)| async move {
+            let event = match receiver.recv().await {
+                Ok(published) => SseEvent::default().data(
+                    serde_json::to_string(&published.shown(query.raw, query.json))
+                        .unwrap_or_default(),
+                ),
+                Err(RecvError::Lagged(lost)) => {
+                    SseEvent::default().event("lagged").data(lost.to_string())
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (receiver, watching)))
+        },
+    );
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
@@ -551,18 +569,26 @@ async fn metrics(State(api): State<Arc<Api>>) -> Response {
         .into_response()
 }
 
-/// An event as a listener asked for it: without envelopes unless `raw`.
+/// An event as a listener asked for it: without envelopes unless `raw`, without JSON lines
+/// unless `json` (another listener may have asked for them).
 impl Published {
-    pub(crate) fn shown(&self, raw: bool) -> std::borrow::Cow<'_, Published> {
-        if raw || self.envelopes.is_empty() {
+    pub(crate) fn shown(&self, raw: bool, json: bool) -> std::borrow::Cow<'_, Published> {
+        let strip_envelopes = !raw && !self.envelopes.is_empty();
+        let strip_json = !json && !self.json.is_empty();
+        if !strip_envelopes && !strip_json {
             return std::borrow::Cow::Borrowed(self);
         }
         let mut shown = self.clone();
-        shown.envelopes.clear();
-        for line in &mut shown.json {
-            if let Some(map) = line.as_object_mut() {
-                map.remove("request");
-                map.remove("response");
+        if strip_json {
+            shown.json.clear();
+        }
+        if strip_envelopes {
+            shown.envelopes.clear();
+            for line in &mut shown.json {
+                if let Some(map) = line.as_object_mut() {
+                    map.remove("request");
+                    map.remove("response");
+                }
             }
         }
         std::borrow::Cow::Owned(shown)

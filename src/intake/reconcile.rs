@@ -303,7 +303,7 @@ async fn read_rooms(
     let engine = Engine::new(
         pbxs,
         journal,
-        crate::engine::Options::of(&reading, false),
+        crate::engine::Options::of(&reading, crate::support::audience::Audience::Never),
         Arc::new(move |event: &Event<'_>| {
             if let Event::Finished {
                 entry,

@@ -176,7 +176,7 @@ pub(crate) async fn run(
     let engine = Engine::new(
         pbxs,
         journal,
-        crate::engine::Options::of(config, true),
+        crate::engine::Options::of(config, hub.envelopes().clone()),
         sink,
     );
     let refused = engine

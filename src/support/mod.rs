@@ -2,6 +2,7 @@
 //! (`logs`), printing that never panics (`output`) and HTTP connections with time limits
 //! (`serving`).
 
+pub(crate) mod audience;
 pub(crate) mod clock;
 pub(crate) mod files;
 pub(crate) mod fingerprint;

@@ -167,7 +167,7 @@ fn engine(
                 max_backoff: Duration::from_millis(2),
             },
             max_concurrency: 4,
-            raw: false,
+            raw: crate::support::audience::Audience::Never,
             number_transfer: false,
             block_cor: 2,
         },
@@ -321,7 +321,7 @@ fn one_at_a_time() -> engine::Options {
             max_backoff: Duration::from_millis(1),
         },
         max_concurrency: 1,
-        raw: false,
+        raw: crate::support::audience::Audience::Never,
         number_transfer: false,
         block_cor: 2,
     }

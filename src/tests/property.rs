@@ -92,7 +92,7 @@ async fn execute(
                 max_backoff: Duration::from_millis(4),
             },
             max_concurrency: concurrency,
-            raw: false,
+            raw: crate::support::audience::Audience::Never,
         },
         Arc::new(|_: &engine::Event<'_>| {}),
     );

@@ -27,6 +27,7 @@ use crate::intake::acceptance::{self, Refusal};
 use crate::intake::script::Script;
 use crate::monitor::{format, json};
 use crate::pbx::registry::{self, ConnectError, Connection};
+use crate::support::audience::Audience;
 
 mod charges;
 mod health;
@@ -163,14 +164,14 @@ impl Local {
             Reach::Journal => (Arc::new(Pbxs::none()), None, Vec::new()),
         };
         let hub = Hub::new(&pbxs.target(), &pbxs.pbx_names(), false, false, None, false);
-        let hub = Arc::new(if json { hub } else { hub.without_json() });
+        let hub = Arc::new(hub.with_json(json));
         let sink = {
             let hub = Arc::clone(&hub);
             Arc::new(move |event: &crate::engine::Event<'_>| {
                 hub.on_event(event, true);
             })
         };
-        let engine = Engine::new(pbxs, journal, Options::of(config, raw), sink);
+        let engine = Engine::new(pbxs, journal, Options::of(config, Audience::of(raw)), sink);
         let intake = Arc::new(Intake::default());
         let charges = Arc::new(Charges::new(
             config.clone(),
@@ -392,7 +393,7 @@ impl Backend for Local {
         self.service
     }
 
-    fn events(&self, _raw: bool) -> Answer<'_, EventStream> {
+    fn events(&self, _raw: bool, _json: bool) -> Answer<'_, EventStream> {
         let receiver = self
             .first_events
             .lock()
@@ -564,7 +565,7 @@ impl Backend for Local {
             let engine = Engine::new(
                 self.pbxs_of(index),
                 journal,
-                Options::of(&config, true),
+                Options::of(&config, Audience::Always),
                 Arc::new(move |event| {
                     let published = hub.on_event(event, false);
                     collected

@@ -87,9 +87,10 @@ pub(crate) async fn run(
     config: &Config,
     options: Options,
 ) -> Result<(), ReplError> {
-    // Every event with what went over the wire: `.raw` only changes what is shown.
+    // Every event with what went over the wire: `.raw` only changes what is shown. The REPL
+    // shows text.
     let events = backend
-        .events(true)
+        .events(true, false)
         .await
         .map_err(|e| ReplError::Events(e.to_string()))?
         .forwarded();
