@@ -7,6 +7,10 @@
 //! before, has it in clock ticks of 10 ms, which made the 0.15 s check-out phase good to only
 //! about 6 %). Best of three runs.
 //!
+//! Then the same three phases through `hotelcare serve`: a service started for each phase (on a
+//! journal of its own), `hotelcare run` submitting the script to it and following it, the
+//! service stopped; the CPU of both processes.
+//!
 //! Beside it, the floor: what a bare client (hyper's, the same TLS, kept-alive connections)
 //! pays per HTTPS request to the same simulator, one at a time and 16 at a time, measured the
 //! same way on this process: the kernel's, TLS's and HTTP's share of any request on this
@@ -39,23 +43,16 @@ fn main() {
     let runs: usize = support::count("HOTELCARE_BENCH_RUNS", 3);
     let phases = ["check-ins", "moves", "check-outs"];
     let mut best = [f64::MAX; 3];
+    let mut best_served = [f64::MAX; 3];
     let mut floors = [f64::MAX; 2];
     println!("hotelcare's CPU per PBX request (`hotelcare run`, simulator in its own process)");
     for run in 1..=runs {
-        let (measured, floor) = one_run(rooms);
-        let mut line = format!("  run {run}:");
-        for (index, (name, phase)) in phases.iter().zip(&measured).enumerate() {
-            let per_request = phase.cpu.as_secs_f64() * 1e6 / phase.requests as f64;
-            best[index] = best[index].min(per_request);
-            let _ = write!(
-                line,
-                "  {name} {per_request:.1} µs ({} requests, {:.2} s CPU, {:.2} s wall)",
-                phase.requests,
-                phase.cpu.as_secs_f64(),
-                phase.wall.as_secs_f64()
-            );
-        }
-        println!("{line}");
+        let (measured, served, floor) = one_run(rooms);
+        println!("  run {run}:{}", phases_line(&phases, &measured, &mut best));
+        println!(
+            "    through `hotelcare serve` (the service's CPU and its client's):{}",
+            phases_line(&phases, &served, &mut best_served)
+        );
         println!(
             "         floor (a bare client): one at a time {:.1} µs, 16 at a time {:.1} µs a request",
             floor[0], floor[1]
@@ -63,16 +60,34 @@ fn main() {
         floors[0] = floors[0].min(floor[0]);
         floors[1] = floors[1].min(floor[1]);
     }
-    let mut line = "  best:".to_owned();
-    for (name, best) in phases.iter().zip(best) {
-        let _ = write!(line, "  {name} {best:.1} µs");
+    for (title, best) in [("  best:", best), ("  best through serve:", best_served)] {
+        let mut line = title.to_owned();
+        for (name, best) in phases.iter().zip(best) {
+            let _ = write!(line, "  {name} {best:.1} µs");
+        }
+        println!("{line}");
     }
-    let _ = write!(
-        line,
+    println!(
         "  (floor: {:.1} µs one at a time, {:.1} µs 16 at a time)",
         floors[0], floors[1]
     );
-    println!("{line}");
+}
+
+/// Each phase's µs per request (and what it took), kept in `best` if lower.
+fn phases_line(names: &[&str], measured: &[Phase], best: &mut [f64; 3]) -> String {
+    let mut line = String::new();
+    for (index, (name, phase)) in names.iter().zip(measured).enumerate() {
+        let per_request = phase.cpu.as_secs_f64() * 1e6 / phase.requests as f64;
+        best[index] = best[index].min(per_request);
+        let _ = write!(
+            line,
+            "  {name} {per_request:.1} µs ({} requests, {:.2} s CPU, {:.2} s wall)",
+            phase.requests,
+            phase.cpu.as_secs_f64(),
+            phase.wall.as_secs_f64()
+        );
+    }
+    line
 }
 
 /// Requests of the floor's bare client, at each concurrency.
@@ -181,7 +196,10 @@ struct Phase {
     wall: Duration,
 }
 
-fn one_run(rooms: u32) -> (Vec<Phase>, [f64; 2]) {
+/// The phases' scripts, in their order.
+const FILES: [&str; 3] = ["checkins.hc", "moves.hc", "checkouts.hc"];
+
+fn one_run(rooms: u32) -> (Vec<Phase>, [Phase; 3], [f64; 2]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path();
     // Rooms 10000.. are checked in, moved to 20000.., checked out there.
@@ -198,14 +216,20 @@ fn one_run(rooms: u32) -> (Vec<Phase>, [f64; 2]) {
     }
     std::fs::write(path.join("rooms.toml"), seed).expect("rooms");
     let (mut simulator, address) = simulator(path);
-    std::fs::write(
-        path.join("hotelcare.toml"),
+    let config = |state: &str| {
         format!(
             "[pbx]\nserver = \"{address}\"\nuser = \"hotelcare\"\npassword_env = \"HOTELCARE_BENCH_PASSWORD\"\nca_file = \"sim.pem\"\ntimeout_secs = 10\n\n\
              [number_transfer]\nenabled = true\nrange = \"30000-{}\"\n\n\
-             [run]\nstate_dir = \"state\"\nlog_dir = \"logs\"\nmax_concurrency = 16\n",
+             [run]\nstate_dir = \"{state}\"\nlog_dir = \"logs\"\nmax_concurrency = 16\n",
             30_000 + rooms - 1
-        ),
+        )
+    };
+    std::fs::write(path.join("hotelcare.toml"), config("state")).expect("config");
+    // The service's journal is a fresh one: the simulator's rooms are as the check-outs leave
+    // them, ready for the same three phases again.
+    std::fs::write(
+        path.join("serve.toml"),
+        config("served") + "\n[service]\nlisten = \"127.0.0.1:0\"\n",
     )
     .expect("config");
     let script = |name: &str, line: &dyn Fn(u32) -> String| {
@@ -228,7 +252,7 @@ fn one_run(rooms: u32) -> (Vec<Phase>, [f64; 2]) {
     });
     script("checkouts.hc", &|n| format!("CHECKOUT {}", 20_000 + n));
     let mut phases = Vec::new();
-    for file in ["checkins.hc", "moves.hc", "checkouts.hc"] {
+    for file in FILES {
         let before = requests(&address);
         let started = Instant::now();
         let child = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
@@ -247,11 +271,71 @@ fn one_run(rooms: u32) -> (Vec<Phase>, [f64; 2]) {
             wall,
         });
     }
+    let served = FILES.map(|file| served(path, &address, file));
     let floor = [floor(&address, 1), floor(&address, 16)];
     let _ = simulator.kill();
     let _ = simulator.wait();
-    (phases, floor)
+    (phases, served, floor)
 }
+
+/// One phase through `hotelcare serve`: a service started for it, `hotelcare run` submitting
+/// `file` to it and following it to the end, and the service stopped; the CPU of both (the
+/// service's start and stop counted, as `run`'s are).
+fn served(path: &Path, address: &str, file: &str) -> Phase {
+    let before = requests(address);
+    let cpu_before = cpu(Whose::Children);
+    let started = Instant::now();
+    let info = path.join("served/service.json");
+    let _ = std::fs::remove_file(&info);
+    let mut service = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
+        .current_dir(path)
+        .args(["--config", "serve.toml", "serve"])
+        .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hotelcare serve");
+    while !info.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the service did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new(env!("CARGO_BIN_EXE_hotelcare"))
+        .current_dir(path)
+        .args(["--config", "serve.toml", "run", file])
+        .env("HOTELCARE_BENCH_PASSWORD", support::PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("hotelcare run");
+    assert!(
+        status.success(),
+        "hotelcare run through the service ended with {status}"
+    );
+    let wall = started.elapsed();
+    stop(&service);
+    let status = service.wait().expect("wait");
+    assert!(status.success(), "hotelcare serve ended with {status}");
+    Phase {
+        requests: requests(address) - before,
+        cpu: cpu(Whose::Children).saturating_sub(cpu_before),
+        wall,
+    }
+}
+
+/// Asks `service` to stop, as a service manager does.
+#[cfg(target_os = "linux")]
+fn stop(service: &Child) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let pid = Pid::from_raw(i32::try_from(service.id()).expect("a PID"));
+    kill(pid, Signal::SIGTERM).expect("SIGTERM");
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop(_: &Child) {}
 
 /// `hotelcare sim` on a free port, its certificate in `dir/sim.pem`; its address.
 fn simulator(dir: &Path) -> (Child, String) {
