@@ -935,3 +935,26 @@ fn each_listener_gets_what_it_asked_for_and_the_wire_is_shown_only_to_those_who_
     );
     stop(service);
 }
+
+/// A room read now through the service (`SHOW`, outside the journal) answers with its JSON
+/// lines whether or not anyone listens to the event stream for them.
+#[test]
+fn show_through_the_service_prints_its_json_lines_with_no_listener_connected() {
+    let pbx = TestPbx::start();
+    let (service, _) = start_serve(&pbx, None);
+    let shown = pbx
+        .hotelcare()
+        .args(["--format", "json", "show", "1000"])
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let stdout = text(&shown.stdout);
+    let kinds: Vec<String> = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|line| line["type"].as_str().map(str::to_owned))
+        .collect();
+    assert!(kinds.iter().any(|kind| kind == "operation"), "{stdout}");
+    assert!(kinds.iter().any(|kind| kind == "finished"), "{stdout}");
+    stop(service);
+}

@@ -366,7 +366,9 @@ impl Hub {
             &self.inline
         };
         let lines = monitor.on_event(event);
-        let json = if self.json.wanted() {
+        // A command run now outside the journal (`SHOW`, `TEST`) answers its caller with its
+        // events: their JSON lines always, whoever listens to the stream.
+        let json = if !journaled || self.json.wanted() {
             json::MonitorLine::of(event, &self.target, journaled, true)
                 .iter()
                 .filter_map(|line| serde_json::to_value(line).ok())

@@ -578,12 +578,30 @@ impl Published {
         if !strip_envelopes && !strip_json {
             return std::borrow::Cow::Borrowed(self);
         }
-        let mut shown = self.clone();
-        if strip_json {
-            shown.json.clear();
-        }
+        // Built without what is stripped: a clone of it would be thrown away.
+        let mut shown = Published {
+            id: self.id,
+            kind: self.kind,
+            seq: self.seq,
+            source: self.source.clone(),
+            room: self.room.clone(),
+            pbx: self.pbx.clone(),
+            command: self.command.clone(),
+            outcome: self.outcome,
+            reason: self.reason.clone(),
+            lines: self.lines.clone(),
+            envelopes: if strip_envelopes {
+                Vec::new()
+            } else {
+                self.envelopes.clone()
+            },
+            json: if strip_json {
+                Vec::new()
+            } else {
+                self.json.clone()
+            },
+        };
         if strip_envelopes {
-            shown.envelopes.clear();
             for line in &mut shown.json {
                 if let Some(map) = line.as_object_mut() {
                     map.remove("request");
